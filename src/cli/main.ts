@@ -1,0 +1,48 @@
+/**
+ * pgferry command line. Commands are thin: they parse flags into a task and call the stage
+ * modules; exit codes are decided here (see exit.ts).
+ */
+import { Command, CommanderError } from 'commander';
+import { PgferryError, errorMessage } from '../errors.js';
+import { StatementError } from '../errors.js';
+import { EXIT, exitCodeFor } from './exit.js';
+import { err } from './output.js';
+import { pingCommand } from './commands/ping.js';
+
+export function buildProgram(): Command {
+  const program = new Command('pgferry')
+    .description('PostgreSQL → PostgreSQL migration: connectivity test, precheck, schema, parallel full data copy on one snapshot with exact resume, verification and report')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .addHelpText('after', `
+Exit codes: 0 ok, 1 failed, 2 usage, 3 connection failed, 4 precheck failed,
+            5 verification mismatch, 6 transient failure outlasted retries, 7 task state, 130 interrupted`);
+  program.addCommand(pingCommand());
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode === 0 ? 0 : EXIT.usage;
+      return;
+    }
+    if (e instanceof StatementError) {
+      err(`pgferry: error: ${e.message}`);
+    } else if (e instanceof PgferryError) {
+      err(`pgferry: error: ${e.message}`);
+      if (e.hint) err(`  fix: ${e.hint}`);
+    } else if (e instanceof Error && e.name === 'ConnStringError') {
+      err(`pgferry: error: ${e.message}`);
+      err(`  fix: ${(e as { hint?: string }).hint ?? ''}`);
+    } else {
+      err(`pgferry: internal error: ${errorMessage(e)}`);
+      if (process.env.PGFERRY_DEBUG && e instanceof Error) err(e.stack ?? '');
+    }
+    process.exitCode = exitCodeFor(e);
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * The one way pgferry opens a PostgreSQL session. Turns a ConnSpec into a node-postgres
+ * client with libpq's sslmode semantics, keepalives, application_name and timeouts, and
+ * turns failures into a ConnectError with a classified cause.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { ConnectionOptions } from 'node:tls';
+import pg from 'pg';
+import { PgferryError } from '../errors.js';
+import { classifyConnectError, type ConnectCause } from './classify.js';
+import { describeConn, type ConnSpec } from './connstring.js';
+
+// Return int8 and numeric as strings (exact) and leave dates as text: pgferry never does
+// arithmetic on user data, and must not lose precision in what it compares.
+pg.types.setTypeParser(20, (v: string) => v);
+
+export class ConnectError extends PgferryError {
+  constructor(
+    readonly side: string,
+    readonly connCause: ConnectCause,
+    message: string,
+    hint: string,
+    readonly sqlstate: string | undefined,
+    cause: unknown,
+  ) {
+    super('connect', `${side}: ${message}`, { hint, cause });
+    this.name = 'ConnectError';
+  }
+}
+
+export interface ConnectOptions {
+  /** "source" or "target", used in messages. */
+  label: string;
+  /** Extra suffix for application_name, e.g. "copy-3", so backends can be told apart. */
+  role?: string;
+}
+
+type SslSetting = false | ConnectionOptions;
+
+/** Remembered per spec after the first success so that "prefer"/"allow" probe only once. */
+const sslDecision = new WeakMap<ConnSpec, SslSetting>();
+
+function sslFor(spec: ConnSpec, wantTls: boolean): SslSetting {
+  if (!wantTls || spec.host.startsWith('/')) return false;
+  const base: ConnectionOptions = {};
+  if (spec.sslcert) base.cert = readFileSync(spec.sslcert);
+  if (spec.sslkey) base.key = readFileSync(spec.sslkey);
+  const verify = spec.sslmode === 'verify-ca' || spec.sslmode === 'verify-full';
+  const rootPath = spec.sslrootcert ?? join(homedir(), '.postgresql', 'root.crt');
+  // libpq: with sslmode=require, a present root certificate file means verify-ca.
+  const rootPresent = spec.sslrootcert === 'system' || existsSync(rootPath);
+  if (verify || (spec.sslmode === 'require' && spec.sslrootcert && rootPresent)) {
+    if (!rootPresent) {
+      throw new PgferryError('connect', `sslmode=${spec.sslmode} needs a root certificate, and ${rootPath} does not exist`, {
+        hint: 'give sslrootcert=/path/to/ca.crt (the CA that signed the server certificate), or sslrootcert=system for the system CAs',
+      });
+    }
+    if (spec.sslrootcert !== 'system') base.ca = readFileSync(rootPath);
+    base.rejectUnauthorized = true;
+    if (spec.sslmode !== 'verify-full') base.checkServerIdentity = () => undefined;
+    else base.servername = spec.host;
+    return base;
+  }
+  base.rejectUnauthorized = false;
+  return base;
+}
+
+function clientConfig(spec: ConnSpec, ssl: SslSetting, opts: ConnectOptions): pg.ClientConfig {
+  return {
+    host: spec.host,
+    port: spec.port,
+    database: spec.database,
+    user: spec.user,
+    password: spec.password,
+    ssl,
+    application_name: opts.role ? `${spec.applicationName}:${opts.role}` : spec.applicationName,
+    connectionTimeoutMillis: spec.connectTimeoutSec * 1000,
+    keepAlive: spec.keepalives,
+    keepAliveInitialDelayMillis: spec.keepalivesIdleSec * 1000,
+    options: spec.options,
+  };
+}
+
+async function tryConnect(spec: ConnSpec, ssl: SslSetting, opts: ConnectOptions): Promise<pg.Client> {
+  const client = new pg.Client(clientConfig(spec, ssl, opts));
+  // An idle client whose server goes away emits 'error'; without a listener Node would
+  // crash the process. The next query on it fails and is handled (retried) there.
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return client;
+  } catch (e) {
+    client.end().catch(() => {});
+    throw e;
+  }
+}
+
+/** Open one session; throws ConnectError with a classified cause. */
+export async function connect(spec: ConnSpec, opts: ConnectOptions): Promise<pg.Client> {
+  const known = sslDecision.get(spec);
+  try {
+    if (known !== undefined) return await tryConnect(spec, known, opts);
+    const mode = spec.sslmode;
+    const first = sslFor(spec, mode !== 'disable' && mode !== 'allow');
+    try {
+      const c = await tryConnect(spec, first, opts);
+      sslDecision.set(spec, first);
+      return c;
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : '';
+      if (mode === 'prefer' && /does not support SSL/i.test(msg)) {
+        const c = await tryConnect(spec, false, opts);
+        sslDecision.set(spec, false);
+        return c;
+      }
+      if (mode === 'allow' && /no encryption/i.test(msg)) {
+        const second = sslFor(spec, true);
+        const c = await tryConnect(spec, second, opts);
+        sslDecision.set(spec, second);
+        return c;
+      }
+      throw e;
+    }
+  } catch (e) {
+    if (e instanceof PgferryError) throw e;
+    const f = classifyConnectError(e, spec);
+    throw new ConnectError(opts.label, f.cause, `cannot connect to ${describeConn(spec)}: ${f.message}`, f.hint, f.sqlstate, e);
+  }
+}
+
+/** Run `fn` with a fresh session and always close it. */
+export async function withClient<T>(spec: ConnSpec, opts: ConnectOptions, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = await connect(spec, opts);
+  try {
+    return await fn(c);
+  } finally {
+    await c.end().catch(() => {});
+  }
+}
+
+/** server_version_num of a connected client. */
+export async function serverVersionNum(c: pg.Client): Promise<number> {
+  const r = await c.query<{ v: string }>('SELECT current_setting(\'server_version_num\') AS v');
+  return Number(r.rows[0].v);
+}

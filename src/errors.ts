@@ -1,0 +1,72 @@
+/**
+ * Typed errors. Each carries a stable `code`, a sentence on the fix (`hint`) and, for errors
+ * coming from PostgreSQL, the server's fields. Exit codes are decided only in the CLI layer.
+ */
+import { redact } from './util/redact.js';
+
+export type ErrorKind =
+  | 'usage' // bad flags, bad task file
+  | 'connect' // cannot reach/log into a server
+  | 'precheck' // precheck found blocking problems
+  | 'schema' // a DDL statement failed on the target
+  | 'data' // copy failed permanently
+  | 'transient' // retries exhausted on a transient failure
+  | 'verify' // verification found differences
+  | 'state' // task state unreadable/inconsistent
+  | 'internal';
+
+export class PgferryError extends Error {
+  readonly kind: ErrorKind;
+  readonly hint?: string;
+  constructor(kind: ErrorKind, message: string, opts: { hint?: string; cause?: unknown } = {}) {
+    super(redact(message), opts.cause !== undefined ? { cause: opts.cause } : undefined);
+    this.name = 'PgferryError';
+    this.kind = kind;
+    this.hint = opts.hint ? redact(opts.hint) : undefined;
+  }
+}
+
+/** Fields node-postgres copies from an ErrorResponse message. */
+export interface PgErrorFields {
+  code?: string;
+  detail?: string;
+  hint?: string;
+  position?: string;
+  schema?: string;
+  table?: string;
+  column?: string;
+  constraint?: string;
+  where?: string;
+}
+
+export function isPgError(e: unknown): e is Error & PgErrorFields & { severity?: string } {
+  return e instanceof Error && typeof (e as { code?: unknown }).code === 'string' && /^[0-9A-Z]{5}$/.test((e as unknown as { code: string }).code);
+}
+
+/** A statement that failed on a server, with PostgreSQL's message, detail and hint and the object it was for. */
+export class StatementError extends PgferryError {
+  readonly sqlstate?: string;
+  readonly statement: string;
+  readonly object?: string;
+  readonly detail?: string;
+  readonly pgHint?: string;
+  constructor(kind: ErrorKind, statement: string, cause: unknown, object?: string) {
+    const pg = isPgError(cause) ? cause : undefined;
+    const msg = cause instanceof Error ? cause.message : String(cause);
+    const parts = [`${object ? object + ': ' : ''}${msg}`];
+    if (pg?.detail) parts.push(`DETAIL: ${pg.detail}`);
+    if (pg?.hint) parts.push(`HINT: ${pg.hint}`);
+    parts.push(`STATEMENT: ${statement.length > 2000 ? statement.slice(0, 2000) + ' …' : statement}`);
+    super(kind, parts.join('\n'), { cause });
+    this.sqlstate = pg?.code;
+    this.statement = statement;
+    this.object = object;
+    this.detail = pg?.detail;
+    this.pgHint = pg?.hint;
+  }
+}
+
+export function errorMessage(e: unknown): string {
+  if (e instanceof Error) return redact(e.message);
+  return redact(String(e));
+}

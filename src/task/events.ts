@@ -1,0 +1,79 @@
+/**
+ * Progress as a typed event stream. The CLI's live bars, `--json` output (one event per line),
+ * the state dir's events.jsonl, the report and (later) the console all consume the same events.
+ */
+export type Phase = 'connect' | 'precheck' | 'schema' | 'data' | 'post-data' | 'verify' | 'report' | 'finish';
+
+export type FerryEvent =
+  | { type: 'task-start'; task: string; source: string; target: string; resumed: boolean }
+  | { type: 'phase-start'; phase: Phase }
+  | { type: 'phase-end'; phase: Phase; durationMs: number; ok: boolean }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
+  | { type: 'object'; action: 'created' | 'skipped' | 'failed'; kind: string; name: string; section: string }
+  | { type: 'snapshot'; snapshot: string; fresh: boolean }
+  | { type: 'table-start'; table: string; units: number; estRows: number; estBytes: number }
+  | { type: 'unit-done'; table: string; unit: string; rows: number; bytes: number; durationMs: number }
+  | { type: 'table-done'; table: string; rows: number; bytes: number; durationMs: number; skippedUnits: number }
+  | { type: 'index-start'; table: string; name: string }
+  | { type: 'index-done'; table: string; name: string; durationMs: number }
+  | {
+      type: 'progress';
+      rows: number;
+      bytes: number;
+      estRows: number;
+      estBytes: number;
+      rowsPerSec: number;
+      bytesPerSec: number;
+      etaSec: number | null;
+      active: { table: string; bytes: number; estBytes: number; rows: number }[];
+    }
+  | { type: 'retry'; what: string; attempt: number; delayMs: number; error: string; sqlstate?: string }
+  | { type: 'throttle'; maxRowsPerSec: number | null; maxBytesPerSec: number | null; jobs: number }
+  | { type: 'verify-result'; table: string; ok: boolean; detail: string }
+  | { type: 'task-end'; ok: boolean; durationMs: number; error?: string };
+
+export type TimedEvent = FerryEvent & { at: string };
+export type Listener = (e: TimedEvent) => void;
+
+export class EventBus {
+  private listeners: Listener[] = [];
+
+  on(fn: Listener): () => void {
+    this.listeners.push(fn);
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== fn);
+    };
+  }
+
+  emit(e: FerryEvent): void {
+    const timed = { ...e, at: new Date().toISOString() } as TimedEvent;
+    for (const l of this.listeners) {
+      try {
+        l(timed);
+      } catch {
+        // a failing consumer (e.g. closed stdout) must not break the migration
+      }
+    }
+  }
+
+  info(message: string): void {
+    this.emit({ type: 'log', level: 'info', message });
+  }
+  warn(message: string): void {
+    this.emit({ type: 'log', level: 'warn', message });
+  }
+
+  /** Time a phase: emits phase-start/phase-end around fn. */
+  async phase<T>(phase: Phase, fn: () => Promise<T>): Promise<T> {
+    const t0 = Date.now();
+    this.emit({ type: 'phase-start', phase });
+    try {
+      const r = await fn();
+      this.emit({ type: 'phase-end', phase, durationMs: Date.now() - t0, ok: true });
+      return r;
+    } catch (e) {
+      this.emit({ type: 'phase-end', phase, durationMs: Date.now() - t0, ok: false });
+      throw e;
+    }
+  }
+}
