@@ -60,7 +60,7 @@ export function classifyConnectError(
         cause = 'auth_failed';
         break;
       case '28000':
-        if (/no pg_hba\.conf entry/i.test(message)) cause = /no encryption/i.test(message) ? 'tls_required' : 'not_allowed';
+        if (/pg_hba\.conf/i.test(message)) cause = /no encryption/i.test(message) ? 'tls_required' : 'not_allowed';
         else if (/role .* does not exist/i.test(message)) cause = 'role_not_found';
         else cause = 'auth_failed';
         break;

@@ -60,7 +60,7 @@ function sslFor(spec: ConnSpec, wantTls: boolean): SslSetting {
     if (spec.sslrootcert !== 'system') base.ca = readFileSync(rootPath);
     base.rejectUnauthorized = true;
     if (spec.sslmode !== 'verify-full') base.checkServerIdentity = () => undefined;
-    else base.servername = spec.host;
+    else if (!/^[0-9.]+$|:/.test(spec.host)) base.servername = spec.host;
     return base;
   }
   base.rejectUnauthorized = false;
@@ -126,6 +126,18 @@ export async function connect(spec: ConnSpec, opts: ConnectOptions): Promise<pg.
   } catch (e) {
     if (e instanceof PgferryError) throw e;
     const f = classifyConnectError(e, spec);
+    if (f.cause === 'tls_required' && spec.sslmode === 'disable') {
+      // pg_hba.conf refused an unencrypted session: TLS is the way in only if the server
+      // speaks TLS and an encrypted session gets past pg_hba; otherwise it is a plain reject.
+      const viaTls = await tryConnect(spec, sslFor({ ...spec, sslmode: 'require' }, true), opts).then(
+        (c) => { c.end().catch(() => {}); return true; },
+        (e2) => !/does not support SSL|pg_hba\.conf/i.test(e2 instanceof Error ? e2.message : ''),
+      );
+      if (!viaTls) {
+        const hint = `pg_hba.conf rejects user "${spec.user}" to database "${spec.database}" from this address; add a host line for it and reload the server`;
+        throw new ConnectError(opts.label, 'not_allowed', `cannot connect to ${describeConn(spec)}: ${f.message}`, hint, f.sqlstate, e);
+      }
+    }
     throw new ConnectError(opts.label, f.cause, `cannot connect to ${describeConn(spec)}: ${f.message}`, f.hint, f.sqlstate, e);
   }
 }

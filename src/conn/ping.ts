@@ -41,9 +41,8 @@ export async function ping(spec: ConnSpec, side: string): Promise<PingResult> {
     }
   } catch (e) {
     if (e instanceof ConnectError) {
-      const cause = e.cause;
-      const f = classifyConnectError(cause, spec);
-      return { side, ok: false, endpoint, cause: f.cause, message: f.message, hint: f.hint, sqlstate: f.sqlstate };
+      const message = e.cause instanceof Error ? e.cause.message : e.message;
+      return { side, ok: false, endpoint, cause: e.connCause, message, hint: e.hint ?? '', sqlstate: e.sqlstate };
     }
     if (e instanceof PgferryError) return { side, ok: false, endpoint, cause: 'tls_failed', message: e.message, hint: e.hint ?? '' };
     const f = classifyConnectError(e, spec);
