@@ -1,0 +1,80 @@
+import { Command, Option } from 'commander';
+import { EventBus } from '../../task/events.js';
+import { migrate } from '../../task/runner.js';
+import { finishReport } from '../../report/finish-report.js';
+import { EXIT } from '../exit.js';
+import { addConnectionOptions, addTaskOptions, taskFromOptions } from '../options.js';
+import { attachProgress, progressMode } from '../progress.js';
+import { out } from '../output.js';
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+const num = (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new Error(`not a number: ${v}`);
+  return n;
+};
+
+export function addCopyOptions(cmd: Command): Command {
+  return cmd
+    .option('-j, --jobs <n>', 'parallel COPY workers (default 4)', num)
+    .option('--index-jobs <n>', 'parallel index builds (default jobs/2)', num)
+    .option('--split-threshold-mb <mb>', 'tables larger than this are split into several copy units (default 256)', num)
+    .option('--unit-mb <mb>', 'size of one copy unit of a split table (default 128)', num)
+    .addOption(new Option('--format <format>', 'COPY format: auto (binary when source and target majors match), binary, text').choices(['auto', 'binary', 'text']))
+    .option('--max-rows-per-sec <n>', 'limit rows read from the source per second, all workers together', num)
+    .option('--max-bytes-per-sec <n>', 'limit bytes read from the source per second, all workers together', num)
+    .option('--retry-time <seconds>', 'how long transient failures (lost connections, too many connections, …) are retried (default 1800)', num);
+}
+
+export function copySettings(o: Record<string, any>): Record<string, unknown> | undefined {
+  const c: Record<string, unknown> = {
+    splitThresholdMB: o.splitThresholdMb,
+    unitMB: o.unitMb,
+    format: o.format,
+    maxRowsPerSec: o.maxRowsPerSec,
+    maxBytesPerSec: o.maxBytesPerSec,
+    retryTimeSec: o.retryTime,
+  };
+  for (const k of Object.keys(c)) if (c[k] === undefined) delete c[k];
+  return Object.keys(c).length ? c : undefined;
+}
+
+export function migrateCommand(): Command {
+  const cmd = new Command('migrate').description(
+    'full migration in the DTS order: precheck → pre-data schema → data (indexes per table as it lands) → foreign keys and triggers → verify → report. Rerun the same command to resume after any failure',
+  );
+  addConnectionOptions(cmd, { target: 'required' });
+  addTaskOptions(cmd);
+  addCopyOptions(cmd)
+    .addOption(new Option('--verify <mode>', 'verification after the copy: none, count, hash').choices(['none', 'count', 'hash']))
+    .option('--skip <item>', 'acknowledge a precheck warning item by id (repeatable)', collect)
+    .option('--allow-downgrade', 'allow a target major version older than the source')
+    .option('--drop-orphan-foreign-keys', 'migrate without foreign keys whose parent table is not selected')
+    .option('--json', 'print one JSON event per line on stdout instead of progress bars');
+  cmd.action(async (o: Record<string, any>) => {
+    const task = taskFromOptions(o, {
+      jobs: o.jobs,
+      indexJobs: o.indexJobs,
+      copy: copySettings(o),
+      verify: o.verify,
+      skipChecks: o.skip,
+      allowDowngrade: o.allowDowngrade,
+      dropOrphanForeignKeys: o.dropOrphanForeignKeys,
+    });
+    const events = new EventBus();
+    const done = attachProgress(events, progressMode(o.json));
+    const report = finishReport(events);
+    try {
+      const result = await migrate(task, { events });
+      const rendered = report.complete(result);
+      done();
+      if (!o.json) out(rendered);
+      process.exitCode = result.verify && !result.verify.ok ? EXIT.verify : EXIT.ok;
+    } catch (e) {
+      done();
+      report.fail(e);
+      throw e;
+    }
+  });
+  return cmd;
+}

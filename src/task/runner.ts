@@ -1,0 +1,165 @@
+/**
+ * The migrate state machine, in the DTS order:
+ *   precheck → schema (pre-data) → data (+ each table's indexes as soon as its rows land)
+ *   → post-data (foreign keys, triggers, matview refresh) → verify → report.
+ * Every step is resumable: schema objects and copy units are checkpointed on the target in
+ * the same transaction as the work, so rerunning the same task continues where it stopped.
+ * Nothing is written to the target before the precheck passes.
+ */
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import { connect } from '../conn/connect.js';
+import { describeConn, resolveConnSpec, toSafeUri, type ConnSpec } from '../conn/connstring.js';
+import { copyData, type CopyResult } from '../copy/engine.js';
+import { PgferryError } from '../errors.js';
+import { listCopyTables } from '../plan/tables.js';
+import { listSequences } from '../plan/sequences.js';
+import { runPrecheck, type PrecheckReport } from '../precheck/index.js';
+import { applyStatements, readSourceSchema } from '../schema/apply.js';
+import { verify, type VerifyReport } from '../verify/index.js';
+import { ensureCheckpoints, setTaskPhase } from './checkpoint.js';
+import type { TaskConfig } from './config.js';
+import type { EventBus, Phase } from './events.js';
+import { Selection } from './selection.js';
+import { StateDir } from './state.js';
+
+export interface MigrateOptions {
+  events: EventBus;
+  /** Skip the precheck (only for tests of later phases and for `--skip-precheck`). */
+  skipPrecheck?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface MigrateResult {
+  taskId: string;
+  state: StateDir;
+  precheck?: PrecheckReport;
+  copy?: CopyResult;
+  verify?: VerifyReport;
+  warnings: string[];
+  notMigrated: { kind: string; name: string; reason: string }[];
+  objectsByKind: Record<string, number>;
+  durationMs: number;
+}
+
+/** A stable task id: the name given, or one derived from the two endpoints. */
+export function taskIdFor(task: TaskConfig, source: ConnSpec, target: ConnSpec): string {
+  if (task.name) return task.name;
+  const h = createHash('sha256').update(`${source.host}:${source.port}/${source.database}\u0000${target.host}:${target.port}/${target.database}`).digest('hex').slice(0, 8);
+  const clean = (s: string) => s.replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 24);
+  return `${clean(source.database)}-to-${clean(target.database)}-${h}`;
+}
+
+export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<MigrateResult> {
+  const t0 = Date.now();
+  const events = o.events;
+  const source = resolveConnSpec(task.source);
+  const target = resolveConnSpec(task.target);
+  const taskId = taskIdFor(task, source, target);
+  const state = new StateDir(StateDir.rootFor(task.stateDir), taskId);
+  const unlock = state.lock();
+  const stopEvents = events.on((e) => state.appendEvent(e));
+  const info = { name: taskId, source: toSafeUri(source), target: toSafeUri(target), startedAt: new Date().toISOString() };
+  state.writeJson('task.json', { ...info, status: 'running', phase: 'precheck', config: { ...task, source: info.source, target: info.target } });
+  const setStatus = (phase: Phase, status = 'running') =>
+    state.writeJson('task.json', { ...info, status, phase, config: { ...task, source: info.source, target: info.target } });
+
+  const result: MigrateResult = { taskId, state, warnings: [], notMigrated: [], objectsByKind: {}, durationMs: 0 };
+  const countObjects = events.on((e) => {
+    if (e.type === 'object' && e.action === 'created') result.objectsByKind[e.kind] = (result.objectsByKind[e.kind] ?? 0) + 1;
+    if (e.type === 'log' && e.level === 'warn') result.warnings.push(e.message);
+  });
+  let src: pg.Client | undefined;
+  let tgt: pg.Client | undefined;
+  try {
+    events.emit({ type: 'task-start', task: taskId, source: describeConn(source), target: describeConn(target), resumed: false });
+    if (!o.skipPrecheck) {
+      result.precheck = await events.phase('precheck', async () => {
+        const report = await runPrecheck(task, { taskId, skip: task.skipChecks });
+        for (const item of report.items) {
+          if (item.result === 'warning') events.warn(`precheck ${item.id}: ${item.message}`);
+        }
+        if (!report.ok) {
+          const failed = report.items.filter((i) => i.result === 'failed' && i.severity === 'error');
+          throw new PgferryError('precheck', `precheck failed: ${failed.map((i) => `${i.id}: ${i.message}`).join('; ')}`, {
+            hint: 'run `pgferry precheck` with the same options for every item, its affected objects and fix',
+          });
+        }
+        return report;
+      });
+    }
+    const sel = new Selection(task);
+    src = await connect(source, { label: 'source', role: 'main' });
+    tgt = await connect(target, { label: 'target', role: 'main' });
+
+    const schema = await events.phase('schema', async () => {
+      const generated = await readSourceSchema(src!, sel);
+      const { resumed } = await ensureCheckpoints(tgt!, taskId, info.source);
+      if (resumed) events.info(`resuming task ${taskId}: objects and units done by the earlier run are skipped`);
+      await setTaskPhase(tgt!, taskId, 'schema');
+      setStatus('schema');
+      for (const w of generated.warnings) events.warn(w);
+      result.notMigrated = generated.notMigrated;
+      const pre = generated.statements.filter((s) => s.section === 'pre');
+      await applyStatements(tgt!, pre, { taskId, events, ifExists: task.ifExists });
+      return generated;
+    });
+
+    const tables = await listCopyTables(src, sel);
+    const sequences = await listSequences(src, sel);
+    result.copy = await events.phase('data', async () => {
+      await setTaskPhase(tgt!, taskId, 'data');
+      setStatus('data');
+      return copyData({
+        source,
+        target,
+        taskId,
+        tables,
+        early: schema.statements.filter((s) => s.section === 'early'),
+        sequences,
+        jobs: task.jobs,
+        indexJobs: task.indexJobs ?? Math.max(1, Math.ceil(task.jobs / 2)),
+        copy: task.copy,
+        events,
+        state,
+        signal: o.signal,
+      });
+    });
+
+    await events.phase('post-data', async () => {
+      await setTaskPhase(tgt!, taskId, 'post-data');
+      setStatus('post-data');
+      const late = schema.statements.filter((s) => s.section === 'late');
+      await applyStatements(tgt!, late, { taskId, events, ifExists: task.ifExists });
+    });
+
+    if (task.verify !== 'none') {
+      result.verify = await events.phase('verify', async () => {
+        await setTaskPhase(tgt!, taskId, 'verify');
+        setStatus('verify');
+        const report = await verify(task, { mode: task.verify as 'count' | 'hash', events });
+        if (!report.ok) events.warn('verification found differences between source and target (see the report)');
+        return report;
+      });
+    }
+    await setTaskPhase(tgt, taskId, 'done', result.verify && !result.verify.ok ? 'mismatch' : 'done');
+    setStatus('report', 'done');
+    result.durationMs = Date.now() - t0;
+    events.emit({ type: 'task-end', ok: !result.verify || result.verify.ok, durationMs: result.durationMs });
+    return result;
+  } catch (e) {
+    result.durationMs = Date.now() - t0;
+    events.emit({ type: 'task-end', ok: false, durationMs: result.durationMs, error: e instanceof Error ? e.message : String(e) });
+    try {
+      state.writeJson('task.json', { ...info, status: 'failed', error: e instanceof Error ? e.message : String(e), config: { ...task, source: info.source, target: info.target } });
+    } catch { /* keep the original error */ }
+    if (tgt) await setTaskPhase(tgt, taskId, 'failed', 'failed').catch(() => {});
+    throw e;
+  } finally {
+    countObjects();
+    stopEvents();
+    unlock();
+    await src?.end().catch(() => {});
+    await tgt?.end().catch(() => {});
+  }
+}
