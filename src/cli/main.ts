@@ -8,6 +8,13 @@ import { StatementError } from '../errors.js';
 import { EXIT, exitCodeFor } from './exit.js';
 import { err } from './output.js';
 import { pingCommand } from './commands/ping.js';
+import { precheckCommand } from './commands/precheck.js';
+import { verifyCommand } from './commands/verify.js';
+import { statusCommand } from './commands/status.js';
+import { finishCommand } from './commands/finish.js';
+import { planCommand } from './commands/plan.js';
+import { migrateCommand } from './commands/migrate.js';
+import { demoCommand } from './commands/demo.js';
 
 export function buildProgram(): Command {
   const program = new Command('pgferry')
@@ -18,6 +25,13 @@ export function buildProgram(): Command {
 Exit codes: 0 ok, 1 failed, 2 usage, 3 connection failed, 4 precheck failed,
             5 verification mismatch, 6 transient failure outlasted retries, 7 task state, 130 interrupted`);
   program.addCommand(pingCommand());
+  program.addCommand(migrateCommand());
+  program.addCommand(demoCommand());
+  program.addCommand(precheckCommand());
+  program.addCommand(verifyCommand());
+  program.addCommand(statusCommand());
+  program.addCommand(finishCommand());
+  program.addCommand(planCommand());
   return program;
 }
 

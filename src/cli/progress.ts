@@ -90,8 +90,9 @@ export function attachProgress(bus: EventBus, mode: ProgressMode): () => void {
         line(`  ↻ retry ${e.attempt} of ${e.what} in ${fmtDuration(e.delayMs)}: ${e.error}`);
         return;
       case 'snapshot':
-        if (e.fresh) line(`  snapshot ${e.snapshot}`);
-        else line(`  resuming: the earlier snapshot is gone; remaining units are copied from snapshot ${e.snapshot}`);
+        line(e.fresh
+          ? `  resuming: the earlier snapshot is gone; the remaining units are copied from a new snapshot ${e.snapshot}`
+          : `  snapshot ${e.snapshot}`);
         return;
       case 'throttle':
         line(`  throttle: rows/s ${e.maxRowsPerSec ?? 'unlimited'}, bytes/s ${e.maxBytesPerSec ?? 'unlimited'}, jobs ${e.jobs}`);

@@ -20,3 +20,11 @@ export interface Statement {
   /** false for statements that cannot run inside a transaction block (none today). */
   transactional?: boolean;
 }
+
+/**
+ * Additive: SQL that removes the object when the task says ifExists: 'drop' (run before `sql`,
+ * in the same transaction). Absent for objects that are never dropped (schemas, extensions).
+ */
+export interface Statement {
+  drop?: string;
+}

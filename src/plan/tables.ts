@@ -17,12 +17,11 @@ SELECT n.nspname AS schema, c.relname AS name, c.oid::int8::text AS oid,
        root.nspname AS root_schema, root.relname AS root_name,
        EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND (i.indisprimary OR (i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL
                AND NOT EXISTS (SELECT 1 FROM pg_attribute a2 WHERE a2.attrelid = c.oid AND a2.attnum = ANY (i.indkey) AND NOT a2.attnotnull)))) AS has_key,
-       coalesce(json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod))
-                ORDER BY a.attnum) FILTER (WHERE a.attnum IS NOT NULL), '[]') AS columns
+       (SELECT coalesce(json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod)) ORDER BY a.attnum), '[]')
+          FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+           AND coalesce(to_jsonb(a) ->> 'attgenerated', '') = '') AS columns
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
-LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-     AND coalesce(to_jsonb(a) ->> 'attgenerated', '') = ''
 LEFT JOIN LATERAL (
   WITH RECURSIVE up(relid) AS (
     SELECT inhparent FROM pg_inherits WHERE inhrelid = c.oid
@@ -37,7 +36,6 @@ WHERE c.relkind = 'r'
   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgferry')
   AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp_%'
   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
-GROUP BY n.nspname, c.relname, c.oid, root.nspname, root.relname
 ORDER BY 1, 2`;
 
 interface Row {

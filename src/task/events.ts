@@ -10,6 +10,7 @@ export type FerryEvent =
   | { type: 'phase-end'; phase: Phase; durationMs: number; ok: boolean }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   | { type: 'object'; action: 'created' | 'skipped' | 'failed'; kind: string; name: string; section: string }
+  /** fresh: a resumed task had to take a new snapshot because the earlier one was gone. */
   | { type: 'snapshot'; snapshot: string; fresh: boolean }
   | { type: 'table-start'; table: string; units: number; estRows: number; estBytes: number }
   | { type: 'unit-done'; table: string; unit: string; rows: number; bytes: number; durationMs: number }

@@ -25,10 +25,10 @@ after(async () => {
   rmSync(stateDir, { recursive: true, force: true });
 });
 
-async function setup(src: Cluster, tgt: Cluster, db: string): Promise<void> {
-  await withClient(src.url(), (c) => c.query(`CREATE DATABASE ${db}`));
-  await withClient(tgt.url(), (c) => c.query(`CREATE DATABASE ${db}`));
-  await withClient(src.url(db), (c) => c.query(sampleDatabaseSql(0.2)));
+async function setup(src: Cluster, tgt: Cluster, srcDb: string, tgtDb: string): Promise<void> {
+  await withClient(src.url(), (c) => c.query(`CREATE DATABASE ${srcDb}`));
+  await withClient(tgt.url(), (c) => c.query(`CREATE DATABASE ${tgtDb}`));
+  await withClient(src.url(srcDb), (c) => c.query(sampleDatabaseSql(0.2)));
 }
 
 for (const [from, to] of [[12, 17], [15, 15]] as const) {
@@ -36,16 +36,17 @@ for (const [from, to] of [[12, 17], [15, 15]] as const) {
     const src = clusters[from];
     const tgt = clusters[to];
     const db = `shop_${from}_${to}`;
-    await setup(src, tgt, db);
+    const tdb = `${db}_target`;
+    await setup(src, tgt, db, tdb);
     const events = new EventBus();
     const seen: TimedEvent[] = [];
     events.on((e) => seen.push(e));
-    const task = validateTask({ name: db, source: src.url(db), target: tgt.url(db), jobs: 3, stateDir, verify: 'count' });
+    const task = validateTask({ name: db, source: src.url(db), target: tgt.url(tdb), jobs: 3, stateDir, verify: 'count' });
     const result = await migrate(task, { events });
 
-    assert.deepEqual(await tableHashes(tgt.url(db)), await tableHashes(src.url(db)));
-    assert.deepEqual(await schemaFingerprint(tgt.url(db)), await schemaFingerprint(src.url(db)));
-    if (from === to) assert.equal(dumpSchema(tgt.url(db)), dumpSchema(src.url(db)));
+    assert.deepEqual(await tableHashes(tgt.url(tdb)), await tableHashes(src.url(db)));
+    assert.deepEqual(await schemaFingerprint(tgt.url(tdb)), await schemaFingerprint(src.url(db)));
+    if (from === to) assert.equal(dumpSchema(tgt.url(tdb)), dumpSchema(src.url(db)));
     assert.equal(result.verify?.ok, true);
 
     // DTS order: all data lands before any foreign key or trigger is created.
@@ -55,7 +56,7 @@ for (const [from, to] of [[12, 17], [15, 15]] as const) {
     assert.ok(lastTableDone > 0 && firstFk > lastTableDone, 'foreign keys and triggers come after the data');
 
     // sequences continue where the source left off
-    const next = await withClient(tgt.url(db), (c) => c.query<{ id: string }>(`INSERT INTO shop.orders (customer_id, placed_at) VALUES (1, now()) RETURNING id`));
+    const next = await withClient(tgt.url(tdb), (c) => c.query<{ id: string }>(`INSERT INTO shop.orders (customer_id, placed_at) VALUES (1, now()) RETURNING id`));
     const max = await withClient(src.url(db), (c) => c.query<{ m: string }>(`SELECT max(id)::text AS m FROM shop.orders`));
     assert.equal(BigInt(next.rows[0].id), BigInt(max.rows[0].m) + 1n);
   });

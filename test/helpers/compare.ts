@@ -63,7 +63,7 @@ export async function schemaFingerprint(url: string): Promise<string[]> {
       UNION ALL
       SELECT 'sequence ' || ns.nspname || '.' || c.relname FROM pg_class c JOIN ns ON ns.oid = c.relnamespace WHERE c.relkind = 'S'
       UNION ALL
-      SELECT 'type ' || ns.nspname || '.' || t.typname || ' ' || t.typtype || coalesce(' ' || (SELECT string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid), '')
+      SELECT 'type ' || ns.nspname || '.' || t.typname || ' ' || t.typtype::text || coalesce(' ' || (SELECT string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid), '')
       FROM pg_type t JOIN ns ON ns.oid = t.typnamespace WHERE t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind = 'c'))
       UNION ALL
       SELECT 'comment ' || d.classoid::regclass::text || ' ' || d.objsubid || ' ' || d.description

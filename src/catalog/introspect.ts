@@ -1,0 +1,187 @@
+/**
+ * Read a source database's catalog (PostgreSQL 12–17) into the frozen CatalogModel.
+ * Raw rows (shaped by the queries in ./sql) are mapped to model types here; nothing else in
+ * pgferry reads the source catalog for DDL.
+ */
+import type pg from 'pg';
+import type {
+  Acl, CatalogModel, ColumnObj, Dependency, ExtensionObj, ForeignKeyObj, FunctionObj, IndexObj, NotMigrated, PolicyObj,
+  RuleObj, SchemaObj, SequenceObj, TableObj, TriggerObj, TypeObj, ViewObj,
+} from './model.js';
+import { deepFreeze } from './model.js';
+import { SCHEMAS_SQL, EXTENSIONS_SQL } from './sql/schemas.js';
+import { TYPES_SQL } from './sql/types.js';
+import { SEQUENCES_SQL } from './sql/sequences.js';
+import { TABLES_SQL, INDEXES_SQL, FOREIGN_KEYS_SQL } from './sql/tables.js';
+import { VIEWS_SQL } from './sql/views.js';
+import { FUNCTIONS_SQL } from './sql/functions.js';
+import { TRIGGERS_SQL, RULES_SQL, POLICIES_SQL } from './sql/triggers.js';
+import { DEPEND_SQL, CONSTRAINT_OWNERS_SQL, TYPE_ALIASES_SQL, EXTENSION_MEMBERS_SQL } from './sql/depend.js';
+import { UNSUPPORTED_SQL } from './sql/others.js';
+
+type Row = Record<string, any>;
+
+async function rows(c: pg.Client, sql: string): Promise<Row[]> {
+  return (await c.query(sql)).rows;
+}
+
+const acl = (v: unknown): Acl[] | null => (v == null ? null : (v as Acl[]));
+
+/**
+ * Introspect. Runs with search_path = '' for the duration (restored afterwards), so every name
+ * in deparsed definitions is schema-qualified.
+ */
+export async function introspect(c: pg.Client): Promise<CatalogModel> {
+  const prev = (await c.query<{ p: string }>(`SELECT pg_catalog.current_setting('search_path') AS p`)).rows[0].p;
+  await c.query(`SELECT pg_catalog.set_config('search_path', '', false)`);
+  try {
+    return await read(c);
+  } finally {
+    await c.query(`SELECT pg_catalog.set_config('search_path', $1, false)`, [prev]);
+  }
+}
+
+async function read(c: pg.Client): Promise<CatalogModel> {
+  const version = Number((await c.query<{ v: string }>(`SELECT pg_catalog.current_setting('server_version_num') AS v`)).rows[0].v);
+  const notMigrated: NotMigrated[] = [];
+
+  const schemas: SchemaObj[] = (await rows(c, SCHEMAS_SQL)).map((r) => ({
+    id: `schema:${r.oid}`, oid: r.oid, name: r.name, owner: r.owner, comment: r.comment, acl: acl(r.acl),
+  }));
+  const extensions: ExtensionObj[] = (await rows(c, EXTENSIONS_SQL)).map((r) => ({
+    id: `ext:${r.oid}`, oid: r.oid, name: r.name, schema: r.schema, version: r.version, comment: r.comment,
+  }));
+
+  const types: TypeObj[] = [];
+  for (const r of await rows(c, TYPES_SQL)) {
+    const kind = ({ e: 'enum', c: 'composite', r: 'range', d: 'domain' } as const)[r.typtype as 'e' | 'c' | 'r' | 'd'];
+    const t: TypeObj = {
+      id: `type:${r.oid}`, oid: r.oid, schema: r.schema, name: r.name, owner: r.owner, comment: r.comment, acl: acl(r.acl), kind,
+    };
+    if (kind === 'enum') t.labels = r.labels ?? [];
+    if (kind === 'composite') { t.attrs = r.attrs ?? []; t.relid = r.relid; }
+    if (kind === 'range') {
+      const g = r.range;
+      const def = r.name.includes('range') ? r.name.replace(/range/, 'multirange') : r.name + '_multirange';
+      t.range = { ...g, defaultMultirange: g.multirange == null || g.multirange === def };
+      if (g.canonical) notMigrated.push({ kind: 'range type', name: `${r.schema}.${r.name}`, reason: 'range types with a canonical function need a shell type; not supported' });
+    }
+    if (kind === 'domain') t.domain = r.domain;
+    types.push(t);
+  }
+
+  const sequences: SequenceObj[] = (await rows(c, SEQUENCES_SQL)).map((r) => ({
+    id: `rel:${r.oid}`, oid: r.oid, schema: r.schema, name: r.name, owner: r.owner, comment: r.comment, acl: acl(r.acl),
+    type: r.type, start: r.start, increment: r.increment, min: r.min, max: r.max, cache: r.cache, cycle: r.cycle, unlogged: r.unlogged,
+    ownedBy: r.owned && r.owned.deptype === 'a' ? { tableId: `rel:${r.owned.table}`, column: r.owned.column } : null,
+    identityOf: r.owned && r.owned.deptype === 'i' ? { tableId: `rel:${r.owned.table}`, column: r.owned.column } : null,
+  }));
+
+  const tables: TableObj[] = (await rows(c, TABLES_SQL)).map((r) => ({
+    id: `rel:${r.oid}`, oid: r.oid, schema: r.schema, name: r.name, owner: r.owner, comment: r.comment, acl: acl(r.acl),
+    relkind: r.relkind, unlogged: r.unlogged, options: r.options, partKey: r.part_key, partBound: r.part_bound, isPartition: r.is_partition,
+    parents: (r.parents as Row[]).map((p) => ({ id: `rel:${p.oid}`, schema: p.schema, name: p.name })),
+    columns: (r.columns as ColumnObj[]).map((col) => ({ ...col, acl: acl(col.acl) })),
+    checks: r.checks, rls: r.rls, forceRls: r.force_rls,
+    accessMethod: r.access_method && r.access_method !== 'heap' ? r.access_method : null,
+  }));
+  for (const t of tables) {
+    if (t.accessMethod) notMigrated.push({ kind: 'table access method', name: `${t.schema}.${t.name}`, reason: `table uses access method ${t.accessMethod}; created with the target's default` });
+  }
+
+  const indexes: IndexObj[] = (await rows(c, INDEXES_SQL)).map((r) => ({
+    id: `rel:${r.oid}`, oid: r.oid, schema: r.schema, name: r.name, tableId: `rel:${r.table_oid}`, def: r.def,
+    constraint: r.constraint, parentIndex: r.parent_index, columns: r.columns, clustered: r.clustered, comment: r.comment, isValid: r.valid,
+  }));
+  const foreignKeys: ForeignKeyObj[] = (await rows(c, FOREIGN_KEYS_SQL)).map((r) => ({
+    id: `con:${r.oid}`, name: r.name, tableId: `rel:${r.table_oid}`, refTableId: `rel:${r.ref_oid}`, def: r.def, validated: r.validated,
+    columns: r.columns ?? [], comment: r.comment,
+  }));
+  const views: ViewObj[] = (await rows(c, VIEWS_SQL)).map((r) => ({
+    id: `rel:${r.oid}`, oid: r.oid, schema: r.schema, name: r.name, owner: r.owner, comment: r.comment, acl: acl(r.acl),
+    relkind: r.relkind, def: r.def, options: r.options, populated: r.populated, columnComments: r.column_comments,
+  }));
+
+  const functions: FunctionObj[] = [];
+  for (const r of await rows(c, FUNCTIONS_SQL)) {
+    const name = `${r.schema}.${r.name}(${r.identity_args})`;
+    if (r.kind !== 'a' && (r.language === 'c' || r.language === 'internal')) {
+      notMigrated.push({ kind: r.kind === 'p' ? 'procedure' : 'function', name, reason: `language ${r.language}: needs a shared library on the target; install it there (e.g. as an extension)` });
+      continue;
+    }
+    functions.push({
+      id: `func:${r.oid}`, oid: r.oid, schema: r.schema, name: r.name, owner: r.owner, comment: r.comment, acl: acl(r.acl),
+      kind: r.kind, language: r.language, identityArgs: r.identity_args, args: r.args, def: r.def, aggregate: r.aggregate,
+    });
+  }
+
+  const triggers: TriggerObj[] = (await rows(c, TRIGGERS_SQL)).map((r) => ({
+    id: `trigger:${r.oid}`, name: r.name, tableId: `rel:${r.table_oid}`, def: r.def, enabled: r.enabled, comment: r.comment,
+  }));
+  const rules: RuleObj[] = (await rows(c, RULES_SQL)).map((r) => ({
+    id: `rule:${r.oid}`, name: r.name, tableId: `rel:${r.table_oid}`, def: r.def, comment: r.comment,
+  }));
+  const policies: PolicyObj[] = (await rows(c, POLICIES_SQL)).map((r) => ({
+    id: `policy:${r.oid}`, name: r.name, tableId: `rel:${r.table_oid}`, cmd: r.cmd, permissive: r.permissive, roles: r.roles,
+    qual: r.qual, withCheck: r.with_check, comment: r.comment,
+  }));
+
+  for (const r of await rows(c, UNSUPPORTED_SQL)) {
+    notMigrated.push({ kind: r.kind, name: r.name, reason: 'object kind not migrated by pgferry; create it on the target yourself' });
+  }
+
+  const dependencies = await readDependencies(c, { types, sequences, tables, views, functions });
+  return deepFreeze({
+    serverVersionNum: version, schemas, extensions, types, sequences, tables, indexes, foreignKeys, views, functions, triggers, rules, policies,
+    dependencies, notMigrated,
+  });
+}
+
+async function readDependencies(
+  c: pg.Client,
+  m: { types: TypeObj[]; sequences: SequenceObj[]; tables: TableObj[]; views: ViewObj[]; functions: FunctionObj[] },
+): Promise<Dependency[]> {
+  const typeAlias = new Map<string, string>();
+  for (const r of await rows(c, TYPE_ALIASES_SQL)) typeAlias.set(r.alias, r.target);
+  const compositeRel = new Map<string, string>();
+  for (const t of m.types) if (t.relid) compositeRel.set(`rel:${t.relid}`, t.id);
+  const conOwner = new Map<string, string>();
+  for (const r of await rows(c, CONSTRAINT_OWNERS_SQL)) if (r.contype === 'c') conOwner.set(r.con, r.owner);
+  const identitySeq = new Map<string, string>();
+  for (const s of m.sequences) if (s.identityOf) identitySeq.set(s.id, s.identityOf.tableId);
+  const seqIds = new Set(m.sequences.map((s) => s.id));
+  const deferredDefaults = new Set<string>();
+  for (const t of m.tables) for (const col of t.columns) if (col.default != null && col.defaultHasFuncDeps) deferredDefaults.add(`default:${t.oid}:${col.num}`);
+
+  const extMember = new Map<string, string>();
+  for (const r of await rows(c, EXTENSION_MEMBERS_SQL)) if (r.member) extMember.set(r.member, r.ext);
+  const resolve = (id: string | null): string | null => {
+    if (!id) return null;
+    if (extMember.has(id)) return extMember.get(id)!;
+    for (let i = 0; i < 4; i++) {
+      const a = typeAlias.get(id);
+      if (!a || a === id) break;
+      id = a;
+      if (extMember.has(id)) return extMember.get(id)!;
+    }
+    if (compositeRel.has(id)) return compositeRel.get(id)!;
+    if (id.startsWith('con:')) return conOwner.get(id) ?? null;
+    if (id.startsWith('default:')) return deferredDefaults.has(id) ? id : `rel:${id.split(':')[1]}`;
+    if (identitySeq.has(id)) return identitySeq.get(id)!;
+    return id;
+  };
+  const seen = new Set<string>();
+  const out: Dependency[] = [];
+  for (const r of await rows(c, DEPEND_SQL)) {
+    // A sequence's auto/internal dependency on its table is OWNED BY / identity, not a creation order.
+    if (seqIds.has(r.obj) && (r.deptype === 'a' || r.deptype === 'i')) continue;
+    const from = resolve(r.obj);
+    const to = resolve(r.ref);
+    if (!from || !to || from === to) continue;
+    const k = `${from}>${to}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push({ from, to });
+  }
+  return out;
+}

@@ -1,0 +1,251 @@
+/**
+ * `pgferry finish`: after the switch-over, remove what the migration left behind — the
+ * `pgferry` checkpoint schema on the target — and print (optionally run) the SQL that removes
+ * the migration accounts. Refuses while the task still runs.
+ */
+import { createInterface } from 'node:readline/promises';
+import { Command } from 'commander';
+import type pg from 'pg';
+import { withClient } from '../../conn/connect.js';
+import { describeConn, resolveConnSpec, type ConnSpec } from '../../conn/connstring.js';
+import { PgferryError } from '../../errors.js';
+import { listTasks } from '../../report/status.js';
+import { checkpointSchemaExists, dropCheckpoints } from '../../task/checkpoint.js';
+import { StateDir } from '../../task/state.js';
+import { quoteIdent } from '../../util/ident.js';
+import { EXIT } from '../exit.js';
+import { out } from '../output.js';
+
+export interface FinishOptions {
+  task?: string;
+  stateDir?: string;
+  target: string;
+  source?: string;
+  adminSource?: string;
+  adminTarget?: string;
+  /** Role that takes over what the migration account owns on the target (REASSIGN OWNED … TO). */
+  appOwner?: string;
+  dropAccounts?: boolean;
+  yes?: boolean;
+}
+
+export interface AccountPlan {
+  side: 'source' | 'target';
+  role: string;
+  statements: string[];
+  /** Why the statements cannot run (or must not be printed as runnable). */
+  blocked?: string;
+  notes: string[];
+}
+
+export interface FinishResult {
+  droppedSchema: boolean;
+  accounts: AccountPlan[];
+  executed: ('source' | 'target')[];
+}
+
+export interface FinishIo {
+  log(text: string): void;
+  confirm(question: string): Promise<boolean>;
+}
+
+const APP_OWNER_PLACEHOLDER = '<app_owner>';
+
+/** Refuse when this task (or, without a task name, any task in the state dir) is running, or a pgferry session is active on the target. */
+async function assertNotRunning(o: FinishOptions, target: pg.Client): Promise<void> {
+  const root = StateDir.rootFor(o.stateDir);
+  const names = o.task ? [o.task] : listTasks(root);
+  for (const n of names) {
+    const pid = new StateDir(root, n).runningPid();
+    if (pid !== undefined) {
+      throw new PgferryError('state', `task "${n}" is still running (pid ${pid})`, {
+        hint: `stop it first (kill ${pid}, it resumes later if needed) — finish removes the checkpoints a running task writes to`,
+      });
+    }
+  }
+  const r = await target.query<{ pid: number; application_name: string; client_addr: string | null }>(
+    `SELECT pid, application_name, client_addr::text AS client_addr FROM pg_stat_activity
+      WHERE pid <> pg_backend_pid() AND datname = current_database() AND application_name LIKE 'pgferry%'
+        AND application_name NOT LIKE '%:finish' AND application_name NOT LIKE '%:status'`,
+  );
+  if (r.rows.length) {
+    const who = r.rows.map((x) => `pid ${x.pid} (${x.application_name}${x.client_addr ? ` from ${x.client_addr}` : ''})`).join(', ');
+    throw new PgferryError('state', `pgferry sessions are still connected to the target: ${who}`, {
+      hint: 'a task is running (maybe from another machine): stop it before finishing, or end those sessions',
+    });
+  }
+}
+
+interface RoleInfo {
+  oid: number;
+  rolsuper: boolean;
+  owned: number;
+}
+
+async function roleInfo(c: pg.Client, role: string): Promise<RoleInfo | undefined> {
+  const r = await c.query<{ oid: number; rolsuper: boolean; owned: string }>(
+    `SELECT r.oid::int AS oid, r.rolsuper,
+            ((SELECT count(*) FROM pg_class WHERE relowner = r.oid) + (SELECT count(*) FROM pg_proc WHERE proowner = r.oid)
+             + (SELECT count(*) FROM pg_namespace WHERE nspowner = r.oid) + (SELECT count(*) FROM pg_type t WHERE typowner = r.oid AND typrelid = 0 AND typelem = 0)
+             + (SELECT count(*) FROM pg_database WHERE datdba = r.oid AND datname = current_database()))::text AS owned
+       FROM pg_roles r WHERE r.rolname = $1`,
+    [role],
+  );
+  if (!r.rows.length) return undefined;
+  return { oid: r.rows[0].oid, rolsuper: r.rows[0].rolsuper, owned: Number(r.rows[0].owned) };
+}
+
+/** The statements removing one side's migration account. */
+export function accountStatements(side: 'source' | 'target', role: string, info: RoleInfo | undefined, appOwner: string | undefined): AccountPlan {
+  const q = quoteIdent(role);
+  const notes: string[] = [];
+  const statements: string[] = [];
+  if (!info) return { side, role, statements, notes: [`role ${role} does not exist any more on the ${side}`] };
+  if (info.oid === 10) {
+    return { side, role, statements, blocked: `${role} is the bootstrap superuser of the ${side} cluster and cannot be dropped`, notes: ['nothing to remove: the migration ran as the cluster superuser'] };
+  }
+  if (appOwner !== undefined && appOwner === role) {
+    return {
+      side,
+      role,
+      statements,
+      blocked: `--app-owner ${role} is the migration account itself: it owns the application's objects, so it must stay`,
+      notes: ['nothing to remove: the migration ran as the application owner (revoke only what you granted it for the migration)'],
+    };
+  }
+  const owner = appOwner ? quoteIdent(appOwner) : APP_OWNER_PLACEHOLDER;
+  if (side === 'target' || info.owned > 0) {
+    statements.push(`REASSIGN OWNED BY ${q} TO ${owner};`);
+    notes.push(
+      side === 'target'
+        ? `on the target, ${role} may own the migrated objects: REASSIGN OWNED hands them to the application owner first`
+        : `${role} owns ${info.owned} object(s) in the source database: REASSIGN OWNED keeps them, DROP OWNED would drop them`,
+    );
+  }
+  statements.push(`DROP OWNED BY ${q};`, `DROP ROLE ${q};`);
+  if (info.rolsuper) notes.push(`${role} is a superuser: make sure no application uses it before dropping it`);
+  notes.push('REASSIGN/DROP OWNED act on the current database only: run them in every database of the cluster where the role owns objects or holds privileges, then DROP ROLE');
+  return { side, role, statements, notes };
+}
+
+export async function finishTask(o: FinishOptions, io: FinishIo): Promise<FinishResult> {
+  const targetSpec = resolveConnSpec(o.target);
+  const sourceSpec = o.source ? resolveConnSpec(o.source) : undefined;
+  const result: FinishResult = { droppedSchema: false, accounts: [], executed: [] };
+
+  await withClient(targetSpec, { label: 'target', role: 'finish' }, async (c) => {
+    await assertNotRunning(o, c);
+    if (await checkpointSchemaExists(c)) {
+      await dropCheckpoints(c);
+      result.droppedSchema = true;
+      io.log(`target ${describeConn(targetSpec)}: dropped the pgferry checkpoint schema`);
+    } else {
+      io.log(`target ${describeConn(targetSpec)}: no pgferry checkpoint schema (already finished)`);
+    }
+    result.accounts.push(accountStatements('target', targetSpec.user, await roleInfo(c, targetSpec.user), o.appOwner));
+  });
+  if (sourceSpec) {
+    const info = await withClient(sourceSpec, { label: 'source', role: 'finish' }, (c) => roleInfo(c, sourceSpec.user));
+    result.accounts.push(accountStatements('source', sourceSpec.user, info, o.appOwner));
+  }
+
+  const specs: Record<'source' | 'target', ConnSpec | undefined> = { source: sourceSpec, target: targetSpec };
+  const admins: Record<'source' | 'target', string | undefined> = { source: o.adminSource, target: o.adminTarget };
+  io.log('');
+  io.log('Remove the migration accounts (run as another role with CREATEROLE, or a superuser):');
+  for (const a of result.accounts) {
+    io.log('');
+    io.log(`-- on the ${a.side} (${describeConn(specs[a.side]!)}), migration account ${a.role}:`);
+    for (const n of a.notes) io.log(`--   ${n}`);
+    if (a.blocked) io.log(`--   ${a.blocked}`);
+    for (const s of a.statements) io.log(s);
+  }
+  if (!sourceSpec) io.log('\n-- (give --source URL to include the source account)');
+
+  if (!o.dropAccounts) return result;
+
+  // Decide per side whether the statements can run, before asking.
+  const runnable: { plan: AccountPlan; admin: ConnSpec }[] = [];
+  const refusals: string[] = [];
+  for (const a of result.accounts) {
+    if (a.statements.length === 0) continue;
+    if (a.blocked) {
+      refusals.push(`${a.side}: ${a.blocked}`);
+      continue;
+    }
+    const adminText = admins[a.side];
+    if (!adminText) {
+      refusals.push(`${a.side}: pgferry is connected as ${a.role}, the role to drop — a session cannot drop its own role. Pass --admin-${a.side} URL connecting as another role (superuser, or CREATEROLE and a member of both ${a.role} and the new owner)`);
+      continue;
+    }
+    const admin = resolveConnSpec(adminText);
+    if (admin.user === a.role) {
+      refusals.push(`${a.side}: --admin-${a.side} connects as ${a.role} too; it must be another role`);
+      continue;
+    }
+    if (a.statements.some((s) => s.includes(APP_OWNER_PLACEHOLDER))) {
+      refusals.push(`${a.side}: pass --app-owner ROLE, the role that should own what ${a.role} owns now (REASSIGN OWNED)`);
+      continue;
+    }
+    runnable.push({ plan: a, admin });
+  }
+  if (refusals.length) {
+    throw new PgferryError('usage', `not dropping the migration accounts:\n  ${refusals.join('\n  ')}`, {
+      hint: 'fix the above, or run the printed SQL yourself',
+    });
+  }
+  if (runnable.length === 0) return result;
+  if (!o.yes) {
+    const what = runnable.map((r) => `${r.plan.role} on the ${r.plan.side} (${describeConn(specs[r.plan.side]!)})`).join(' and ');
+    if (!(await io.confirm(`Drop ${what} now? Type "yes" to continue: `))) {
+      throw new PgferryError('usage', 'not confirmed: the accounts were left in place', { hint: 'answer "yes", or pass --yes' });
+    }
+  }
+  for (const r of runnable) {
+    await withClient(r.admin, { label: `${r.plan.side} (admin)`, role: 'finish' }, async (c) => {
+      await c.query('BEGIN');
+      try {
+        for (const s of r.plan.statements) await c.query(s);
+        await c.query('COMMIT');
+      } catch (e) {
+        await c.query('ROLLBACK').catch(() => {});
+        throw new PgferryError('schema', `${r.plan.side}: removing ${r.plan.role} failed: ${(e as Error).message}`, {
+          hint: 'the role may own objects or hold privileges in other databases: run REASSIGN OWNED / DROP OWNED there first',
+        });
+      }
+    });
+    result.executed.push(r.plan.side);
+    io.log(`${r.plan.side}: dropped role ${r.plan.role}`);
+  }
+  return result;
+}
+
+async function ttyConfirm(question: string): Promise<boolean> {
+  if (!process.stdin.isTTY) return false;
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return (await rl.question(question)).trim().toLowerCase() === 'yes';
+  } finally {
+    rl.close();
+  }
+}
+
+export function finishCommand(): Command {
+  return new Command('finish')
+    .description('after switching to the target: drop the pgferry checkpoint schema on the target and print (with --drop-accounts, run) the SQL removing the migration accounts. Refuses while the task runs')
+    .argument('[task]', 'task name (checked for a running process; default: every task in the state dir)')
+    .option('--state-dir <dir>', 'root of task state directories (default ./.pgferry)')
+    .option('-t, --target <conninfo>', 'target database (as used by the migration)')
+    .option('-s, --source <conninfo>', 'source database (as used by the migration), to include its account')
+    .option('--drop-accounts', 'run the printed account SQL (asks for confirmation unless --yes)')
+    .option('--admin-target <conninfo>', 'connect as this other role to drop the target migration account')
+    .option('--admin-source <conninfo>', 'connect as this other role to drop the source migration account')
+    .option('--app-owner <role>', 'role that takes over the objects owned by the migration account (REASSIGN OWNED … TO)')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .action(async (task: string | undefined, o: Omit<FinishOptions, 'task'> & { target?: string }) => {
+      const target = o.target ?? process.env.PGFERRY_TARGET;
+      if (!target) throw new PgferryError('usage', 'no target given', { hint: 'pass --target URL (the database the task migrated into)' });
+      await finishTask({ ...o, task, target, source: o.source ?? process.env.PGFERRY_SOURCE }, { log: out, confirm: ttyConfirm });
+      process.exitCode = EXIT.ok;
+    });
+}

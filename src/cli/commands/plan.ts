@@ -1,0 +1,53 @@
+import { Command } from 'commander';
+import { resolveConnSpec } from '../../conn/connstring.js';
+import { withClient } from '../../conn/connect.js';
+import { listCopyTables } from '../../plan/tables.js';
+import { readSourceSchema, toScript } from '../../schema/apply.js';
+import { Selection } from '../../task/selection.js';
+import { addConnectionOptions, addTaskOptions, taskFromOptions } from '../options.js';
+import { out } from '../output.js';
+
+export function planCommand(): Command {
+  const cmd = new Command('plan')
+    .description('show what a migration would create: selected objects and their target names, warnings, objects not migrated, and (--sql) the DDL script. Reads only the source; touches nothing on the target')
+    .option('--sql', 'print the DDL (pre, early, late) as a psql script (the summary becomes SQL comments)')
+    .option('--json', 'print one JSON document');
+  addConnectionOptions(cmd, { target: 'optional' });
+  addTaskOptions(cmd);
+  cmd.action(async (o: Record<string, any>) => {
+    const task = taskFromOptions({ ...o, requireTarget: false });
+    const sel = new Selection(task);
+    const { gen, tables } = await withClient(resolveConnSpec(task.source), { label: 'source', role: 'plan' }, async (c) => {
+      const gen = await readSourceSchema(c, sel);
+      const tables = await listCopyTables(c, sel);
+      return { gen, tables };
+    });
+    if (o.json) {
+      out(JSON.stringify({
+        objects: gen.objects,
+        tables: tables.map((t) => ({ source: t.source, target: t.target, columns: t.columns.map((c) => ({ source: c.source, target: c.target })) })),
+        warnings: gen.warnings,
+        notMigrated: gen.notMigrated,
+        statements: gen.statements.map(({ key, kind, name, section, table, sql }) => ({ key, kind, name, section, table, sql })),
+      }, null, 2));
+      return;
+    }
+    const lines: string[] = [];
+    const count = (s: string) => gen.statements.filter((x) => x.section === s).length;
+    lines.push(`Objects (${gen.objects.length}); statements: ${count('pre')} pre, ${count('early')} early, ${count('late')} late`);
+    for (const ob of gen.objects) lines.push(`  ${ob.kind.padEnd(18)} ${ob.source}${ob.source !== ob.target ? `  ->  ${ob.target}` : ''}`);
+    lines.push(`Tables to copy (${tables.length})`);
+    for (const t of tables) {
+      const renamed = t.columns.filter((c) => c.source !== c.target).map((c) => `${c.source}->${c.target}`);
+      lines.push(`  ${t.key}  ->  ${t.target.schema}.${t.target.name}${renamed.length ? `  columns: ${renamed.join(', ')}` : ''}${t.where ? `  where: ${t.where}` : ''}`);
+    }
+    lines.push(`Warnings (${gen.warnings.length})`, ...gen.warnings.map((w) => `  ${w}`));
+    lines.push(`Not migrated (${gen.notMigrated.length})`, ...gen.notMigrated.map((n) => `  ${n.kind} ${n.name}: ${n.reason}`));
+    if (o.sql) {
+      out(lines.map((l) => `-- ${l}`.replace(/\n/g, '\n-- ')).join('\n'));
+      out('');
+      out(toScript(gen.statements));
+    } else out(lines.join('\n'));
+  });
+  return cmd;
+}

@@ -1,0 +1,34 @@
+import { Command, Option } from 'commander';
+import { renderVerify } from '../../report/verify-text.js';
+import { verify } from '../../verify/index.js';
+import { EXIT } from '../exit.js';
+import { addConnectionOptions, addTaskOptions, taskFromOptions } from '../options.js';
+import { out } from '../output.js';
+
+const int = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`not a non-negative integer: ${v}`);
+  return n;
+};
+
+export function verifyCommand(): Command {
+  const cmd = new Command('verify').description(
+    'compare source and target: row counts (or content hashes per key range, with example rows) of every selected table, sequence values and object counts per kind. Exit 0 only when everything matches, 5 otherwise',
+  );
+  addConnectionOptions(cmd, { target: 'required' });
+  addTaskOptions(cmd);
+  cmd
+    .addOption(new Option('--mode <mode>', 'count: row counts; hash: content hash per primary-key range').choices(['count', 'hash']))
+    .option('--examples <n>', 'example rows shown per differing range and side in hash mode (default 5)', int)
+    .option('--chunk-rows <n>', 'rows per compared key range in hash mode (default 100000)', int)
+    .option('-j, --jobs <n>', 'tables compared at once (default 4)', int)
+    .option('--json', 'print the result as one JSON document');
+  cmd.action(async (o: Record<string, any>) => {
+    const task = taskFromOptions(o);
+    const mode: 'count' | 'hash' = o.mode ?? (task.verify === 'hash' ? 'hash' : 'count');
+    const report = await verify(task, { mode, examples: o.examples, chunkRows: o.chunkRows || undefined, jobs: o.jobs || undefined });
+    out(o.json ? JSON.stringify(report, null, 2) : renderVerify(report));
+    process.exitCode = report.ok ? EXIT.ok : EXIT.verify;
+  });
+  return cmd;
+}

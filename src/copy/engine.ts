@@ -1,0 +1,726 @@
+/**
+ * The data engine: every selected table's rows, copied from one consistent source snapshot
+ * by `jobs` parallel workers, with exact resume.
+ *
+ *  - A coordinator session on the source holds `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
+ *    SELECT pg_export_snapshot()` open for the whole copy; each worker imports it with
+ *    SET TRANSACTION SNAPSHOT. If the coordinator is lost (or on resume, when the old snapshot
+ *    is gone) remaining units come from a new snapshot and the run reports snapshotFresh.
+ *  - Tables are split into ctid block-range units (src/plan/units.ts); every unit is one target
+ *    transaction: COPY rows + markUnitDone → COMMIT. Reruns skip done units: never duplicates,
+ *    never gaps, with or without a primary key.
+ *  - Source COPY TO STDOUT is relayed into target COPY FROM STDIN message by message without
+ *    reframing (src/copy/rawcopy.ts), with backpressure, metering and throttling; binary format
+ *    when both majors are equal and format=auto.
+ *  - When a table's last unit lands, its early statements (indexes, PK/UNIQUE) run on a separate
+ *    pool of indexJobs sessions, each in a transaction with markObjectDone, then ANALYZE.
+ *  - Transient failures are retried (src/copy/retry.ts); rate limits and jobs change live
+ *    through control.json.
+ */
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { connect, serverVersionNum } from '../conn/connect.js';
+import { toSafeUri, type ConnSpec } from '../conn/connstring.js';
+import type { Statement } from '../ddl/statement.js';
+import { PgferryError, StatementError, errorMessage, isPgError } from '../errors.js';
+import { planBoundaries, sourceCopySql, tableSizes, targetCopySql, unitsFromBoundaries, type CopyUnit, type TableSize } from '../plan/units.js';
+import type { CopyTable, QualifiedName } from '../plan/types.js';
+import { doneObjects, doneUnits, ensureCheckpoints, markObjectDone, markUnitDone, readTask, setTaskSnapshot } from '../task/checkpoint.js';
+import type { TaskConfig } from '../task/config.js';
+import type { EventBus } from '../task/events.js';
+import { readControls, type StateDir } from '../task/state.js';
+import { qualify, quoteLiteral } from '../util/ident.js';
+import { storeUnitPlans } from './planstore.js';
+import { abortError, isTransient, withRetry } from './retry.js';
+import { RawCopyOut, rawCopyIn, submitRawCopyOut } from './rawcopy.js';
+import { Throttle } from './throttle.js';
+
+export interface CopyOptions {
+  source: ConnSpec;
+  target: ConnSpec;
+  taskId: string;
+  /** Target tables already exist (pre-data schema applied). */
+  tables: CopyTable[];
+  /** Index/PK statements (section 'early', Statement.table = CopyTable.key), run per table once its data landed. */
+  early: Statement[];
+  /** setval on target from values read in the snapshot. */
+  sequences: { source: QualifiedName; target: QualifiedName }[];
+  jobs: number;
+  indexJobs: number;
+  copy: TaskConfig['copy'];
+  events: EventBus;
+  /** control.json polled ~1/s for live throttle/jobs changes. */
+  state?: StateDir;
+  signal?: AbortSignal;
+}
+
+export interface CopyTableResult {
+  key: string;
+  /** Rows/bytes of the whole table, including units done by earlier runs. */
+  rows: number;
+  bytes: number;
+  durationMs: number;
+  units: number;
+  /** Units skipped because an earlier run had copied them. */
+  skippedUnits: number;
+}
+
+export interface CopyResult {
+  tables: CopyTableResult[];
+  /** True when rows already copied came from another snapshot than the rest (resume after the snapshot was lost). */
+  snapshotFresh: boolean;
+  retries: number;
+  sequences: number;
+  /** COPY format used. */
+  format: 'text' | 'binary';
+  snapshot: string;
+}
+
+type Format = 'text' | 'binary';
+
+const TARGET_SESSION = [
+  `SET synchronous_commit = off`,
+  `SET statement_timeout = 0`,
+  `SET lock_timeout = 0`,
+  `SET idle_in_transaction_session_timeout = 0`,
+];
+const SOURCE_SESSION = [`SET statement_timeout = 0`, `SET idle_in_transaction_session_timeout = 0`];
+
+/** Close a session right away, whatever state it is in (mid-COPY included). */
+function kill(c: pg.Client | undefined): void {
+  if (!c) return;
+  try {
+    (c as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+  } catch {
+    /* already gone */
+  }
+  c.end().catch(() => {});
+}
+
+async function session(c: pg.Client, stmts: string[]): Promise<void> {
+  for (const s of stmts) await c.query(s);
+}
+
+function isLostSnapshot(e: unknown): boolean {
+  // 22023 invalid_parameter_value: "invalid snapshot identifier" once the exporter has gone.
+  return isPgError(e) && e.code === '22023' && /snapshot/i.test(e.message);
+}
+
+/** The source session that exports and holds the snapshot. */
+class SnapshotHolder {
+  client?: pg.Client;
+  id = '';
+  /** A later snapshot replaced the first one during this run (or on resume). */
+  replaced = false;
+  private renewing?: Promise<void>;
+
+  constructor(private spec: ConnSpec, private onNew: (id: string, reason: 'start' | 'imported' | 'renewed') => Promise<void>) {}
+
+  /** Open the snapshot, re-importing `previous` when it still exists. */
+  async open(previous: string | null | undefined): Promise<'imported' | 'new'> {
+    const c = await connect(this.spec, { label: 'source', role: 'snapshot' });
+    try {
+      await session(c, SOURCE_SESSION);
+      if (previous) {
+        await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        try {
+          await c.query(`SET TRANSACTION SNAPSHOT ${quoteLiteral(previous)}`);
+          const r = await c.query<{ s: string }>('SELECT pg_export_snapshot() AS s');
+          this.client = c;
+          this.id = r.rows[0].s;
+          return 'imported';
+        } catch (e) {
+          if (!isPgError(e)) throw e;
+          await c.query('ROLLBACK');
+        }
+      }
+      await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const r = await c.query<{ s: string }>('SELECT pg_export_snapshot() AS s');
+      this.client = c;
+      this.id = r.rows[0].s;
+      return 'new';
+    } catch (e) {
+      kill(c);
+      throw e;
+    }
+  }
+
+  /** The snapshot `lostId` is gone: export a new one (once, however many workers noticed). */
+  async renew(lostId: string): Promise<void> {
+    if (this.id !== lostId) return;
+    if (!this.renewing) {
+      this.renewing = (async () => {
+        kill(this.client);
+        this.client = undefined;
+        await this.open(null);
+        this.replaced = true;
+        await this.onNew(this.id, 'renewed');
+      })().finally(() => {
+        this.renewing = undefined;
+      });
+    }
+    await this.renewing;
+  }
+
+  close(): void {
+    const c = this.client;
+    this.client = undefined;
+    if (c) c.query('COMMIT').catch(() => {}).finally(() => c.end().catch(() => {}));
+  }
+}
+
+/** A copy worker's pair of sessions, kept across units and dropped on any failure. */
+interface Pair {
+  src?: pg.Client;
+  srcSnapshot?: string;
+  tgt?: pg.Client;
+}
+
+interface TableRun {
+  table: CopyTable;
+  size?: TableSize;
+  units: CopyUnit[];
+  left: number;
+  skipped: number;
+  rows: number;
+  bytes: number;
+  liveRows: number;
+  liveBytes: number;
+  started?: number;
+  durationMs: number;
+  freezeOk: boolean;
+  stmtsLeft: number;
+  copiedThisRun: boolean;
+}
+
+export async function copyData(o: CopyOptions): Promise<CopyResult> {
+  const { events, signal } = o;
+  const counter = { retries: 0 };
+  const retryBase = { retryTimeSec: o.copy.retryTimeSec, events, signal, counter };
+  if (signal?.aborted) throw abortError(signal);
+
+  // ---- target control session: checkpoints, plans, sequences
+  let ctl: pg.Client | undefined;
+  const ctlClient = async (): Promise<pg.Client> => {
+    if (!ctl) {
+      const c = await connect(o.target, { label: 'target', role: 'copy-ctl' });
+      try {
+        await session(c, TARGET_SESSION);
+      } catch (e) {
+        kill(c);
+        throw e;
+      }
+      ctl = c;
+    }
+    return ctl;
+  };
+  const withCtl = <T>(what: string, fn: (c: pg.Client) => Promise<T>): Promise<T> =>
+    withRetry({ ...retryBase, what, onRetry: () => { kill(ctl); ctl = undefined; } }, async () => fn(await ctlClient()));
+
+  const boot = await withCtl('read checkpoints', async (c) => {
+    await ensureCheckpoints(c, o.taskId, toSafeUri(o.source));
+    const task = await readTask(c, o.taskId);
+    return {
+      previousSnapshot: task?.snapshot ?? null,
+      done: await doneUnits(c, o.taskId),
+      doneObj: await doneObjects(c, o.taskId),
+      targetVersion: await serverVersionNum(c),
+    };
+  });
+  const { done, doneObj } = boot;
+
+  // ---- snapshot
+  let snapshotFresh = false;
+  let unitsDoneThisRun = 0;
+  const holder: SnapshotHolder = new SnapshotHolder(o.source, async (id, reason) => {
+    const anyDone = done.size > 0 || unitsDoneThisRun > 0;
+    if (reason === 'renewed' && anyDone) snapshotFresh = true;
+    events.emit({ type: 'snapshot', snapshot: id, fresh: reason === 'renewed' && anyDone });
+    if (reason === 'renewed') events.warn(`source snapshot lost; the remaining units are copied from a new snapshot ${id}`);
+    await withCtl('record snapshot', (c) => setTaskSnapshot(c, o.taskId, id));
+  });
+
+  const opened = await withRetry({ ...retryBase, what: 'export source snapshot' }, () => holder.open(boot.previousSnapshot));
+  if (opened === 'new' && done.size > 0) snapshotFresh = true;
+  events.emit({ type: 'snapshot', snapshot: holder.id, fresh: snapshotFresh });
+  if (snapshotFresh) events.warn(`resuming with a new source snapshot (${holder.id}): the previous one is gone; rows copied before come from an earlier point in time`);
+  await withCtl('record snapshot', (c) => setTaskSnapshot(c, o.taskId, holder.id));
+
+  const sourceVersion = await serverVersionNum(holder.client!);
+  const format: Format =
+    o.copy.format === 'binary' ? 'binary' : o.copy.format === 'text' ? 'text' : Math.floor(sourceVersion / 10000) === Math.floor(boot.targetVersion / 10000) ? 'binary' : 'text';
+
+  // ---- plan units (sizes read inside the snapshot transaction)
+  const sizes = await tableSizes(holder.client!, o.tables);
+  const proposed = new Map<string, number[]>();
+  for (const t of o.tables) {
+    const s = sizes.get(t.key);
+    proposed.set(t.key, s ? planBoundaries(s, { ...o.copy, sourceVersion, jobs: o.jobs }) : [0]);
+  }
+  const plans = await withCtl('store unit plans', (c) => storeUnitPlans(c, o.taskId, proposed));
+
+  // Tables whose target is shared by several CopyTables (or referenced by FKs) never get TRUNCATE.
+  const targetCount = new Map<string, number>();
+  for (const t of o.tables) {
+    const k = qualify(t.target.schema, t.target.name);
+    targetCount.set(k, (targetCount.get(k) ?? 0) + 1);
+  }
+
+  const earlyByTable = new Map<string, Statement[]>();
+  const orphanEarly: Statement[] = [];
+  const tableKeys = new Set(o.tables.map((t) => t.key));
+  for (const s of o.early) {
+    if (doneObj.has(s.key)) continue;
+    if (s.table && tableKeys.has(s.table)) {
+      const l = earlyByTable.get(s.table) ?? [];
+      l.push(s);
+      earlyByTable.set(s.table, l);
+    } else orphanEarly.push(s);
+  }
+
+  const runs = new Map<string, TableRun>();
+  const queue: CopyUnit[] = [];
+  for (const t of o.tables) {
+    const units = unitsFromBoundaries(t, plans.get(t.key) ?? proposed.get(t.key)!, sizes.get(t.key));
+    const run: TableRun = {
+      table: t, size: sizes.get(t.key), units, left: 0, skipped: 0, rows: 0, bytes: 0, liveRows: 0, liveBytes: 0,
+      durationMs: 0, freezeOk: units.length === 1 && targetCount.get(qualify(t.target.schema, t.target.name)) === 1,
+      stmtsLeft: earlyByTable.get(t.key)?.length ?? 0, copiedThisRun: false,
+    };
+    for (const u of units) {
+      const d = done.get(u.id);
+      if (d) {
+        run.skipped++;
+        run.rows += Number(d.rows);
+        run.bytes += Number(d.bytes);
+      } else {
+        run.left++;
+        queue.push(u);
+      }
+    }
+    runs.set(t.key, run);
+  }
+  queue.sort((a, b) => b.estBytes - a.estBytes || a.id.localeCompare(b.id));
+
+  // ---- throttle and live controls
+  const throttle = new Throttle(o.copy.maxRowsPerSec, o.copy.maxBytesPerSec);
+  let jobs = Math.max(1, o.jobs);
+  let lastControls = JSON.stringify({ r: o.copy.maxRowsPerSec, b: o.copy.maxBytesPerSec, j: jobs });
+  if (throttle.active) events.emit({ type: 'throttle', maxRowsPerSec: o.copy.maxRowsPerSec, maxBytesPerSec: o.copy.maxBytesPerSec, jobs });
+  let wake: () => void = () => {};
+  const pollControls = () => {
+    if (!o.state) return;
+    const c = readControls(o.state);
+    if (!c) return;
+    const r = c.maxRowsPerSec === undefined ? throttle.rows.limit : c.maxRowsPerSec;
+    const b = c.maxBytesPerSec === undefined ? throttle.bytes.limit : c.maxBytesPerSec;
+    const j = c.jobs && Number.isInteger(c.jobs) && c.jobs > 0 ? Math.min(c.jobs, 64) : jobs;
+    const key = JSON.stringify({ r, b, j });
+    if (key === lastControls) return;
+    lastControls = key;
+    throttle.set(r && r > 0 ? r : null, b && b > 0 ? b : null);
+    jobs = j;
+    events.emit({ type: 'throttle', maxRowsPerSec: throttle.rows.limit, maxBytesPerSec: throttle.bytes.limit, jobs });
+    wake();
+  };
+
+  // ---- progress
+  let totalRows = 0;
+  let totalBytes = 0;
+  for (const r of runs.values()) {
+    totalRows += r.rows;
+    totalBytes += r.bytes;
+  }
+  const estRows = [...runs.values()].reduce((a, r) => a + (r.size?.estRows ?? 0), 0);
+  const estBytes = [...runs.values()].reduce((a, r) => a + (r.size?.bytes ?? 0), 0);
+  const activeTables = new Set<TableRun>();
+  const samples: { t: number; rows: number; bytes: number }[] = [];
+  const liveTotals = () => {
+    let rows = totalRows;
+    let bytes = totalBytes;
+    for (const r of activeTables) {
+      rows += r.liveRows;
+      bytes += r.liveBytes;
+    }
+    return { rows, bytes };
+  };
+  const emitProgress = () => {
+    const now = Date.now();
+    const cur = liveTotals();
+    samples.push({ t: now, ...cur });
+    while (samples.length > 2 && now - samples[0].t > 5000) samples.shift();
+    const first = samples[0];
+    const dt = (now - first.t) / 1000;
+    const rowsPerSec = dt > 0 ? (cur.rows - first.rows) / dt : 0;
+    const bytesPerSec = dt > 0 ? (cur.bytes - first.bytes) / dt : 0;
+    const remaining = Math.max(0, estRows - cur.rows);
+    events.emit({
+      type: 'progress',
+      rows: cur.rows,
+      bytes: cur.bytes,
+      estRows,
+      estBytes,
+      rowsPerSec: Math.round(rowsPerSec),
+      bytesPerSec: Math.round(bytesPerSec),
+      etaSec: rowsPerSec > 0 && estRows > 0 ? Math.round(remaining / rowsPerSec) : null,
+      active: [...activeTables].map((r) => ({ table: r.table.key, bytes: r.bytes + r.liveBytes, estBytes: r.size?.bytes ?? 0, rows: r.rows + r.liveRows })),
+    });
+  };
+  const progressTimer = setInterval(emitProgress, 500);
+  const controlTimer = setInterval(pollControls, 1000);
+  progressTimer.unref();
+  controlTimer.unref();
+
+  // ---- index pool
+  type IndexJob = { kind: 'stmt'; run?: TableRun; stmt: Statement } | { kind: 'analyze'; run: TableRun };
+  const idxQueue: IndexJob[] = [];
+  let idxWake: () => void = () => {};
+  let copyFinished = false;
+  let failure: unknown;
+  const fail = (e: unknown) => {
+    if (failure === undefined) failure = e;
+    wake();
+    idxWake();
+  };
+
+  const enqueueIndexes = (run: TableRun) => {
+    const stmts = earlyByTable.get(run.table.key) ?? [];
+    // PK/unique constraints first: they take the stronger lock; plain indexes overlap after.
+    const ordered = [...stmts].sort((a, b) => Number(a.kind !== 'constraint') - Number(b.kind !== 'constraint'));
+    for (const s of ordered) idxQueue.push({ kind: 'stmt', run, stmt: s });
+    if (stmts.length === 0 && !doneObj.has(`analyze ${run.table.key}`)) idxQueue.push({ kind: 'analyze', run });
+    idxWake();
+  };
+
+  const indexRunner = async (n: number) => {
+    let c: pg.Client | undefined;
+    const client = async () => {
+      if (!c) {
+        const nc = await connect(o.target, { label: 'target', role: `index-${n}` });
+        try {
+          await session(nc, [...TARGET_SESSION, `SET maintenance_work_mem = '512MB'`]);
+        } catch (e) {
+          kill(nc);
+          throw e;
+        }
+        c = nc;
+      }
+      return c;
+    };
+    try {
+      for (;;) {
+        if (failure !== undefined || signal?.aborted) return;
+        const job = idxQueue.shift();
+        if (!job) {
+          if (copyFinished) return;
+          await new Promise<void>((res) => {
+            const prev = idxWake;
+            idxWake = () => {
+              prev();
+              res();
+            };
+          });
+          continue;
+        }
+        if (job.kind === 'stmt') {
+          const s = job.stmt;
+          const tableName = job.run?.table.key ?? s.table ?? '';
+          const t0 = Date.now();
+          events.emit({ type: 'index-start', table: tableName, name: s.name });
+          await withRetry({ ...retryBase, what: `${s.kind} ${s.name}`, onRetry: () => { kill(c); c = undefined; } }, async () => {
+            const cl = await client();
+            try {
+              if (s.transactional === false) {
+                await cl.query(s.sql);
+                await markObjectDone(cl, o.taskId, s.key, s.kind, s.section);
+              } else {
+                await cl.query('BEGIN');
+                await cl.query(s.sql);
+                await markObjectDone(cl, o.taskId, s.key, s.kind, s.section);
+                await cl.query('COMMIT');
+              }
+            } catch (e) {
+              if (isTransient(e)) throw e;
+              await cl.query('ROLLBACK').catch(() => {});
+              throw new StatementError('schema', s.sql, e, `${s.kind} ${s.name}`);
+            }
+          });
+          events.emit({ type: 'index-done', table: tableName, name: s.name, durationMs: Date.now() - t0 });
+          if (job.run && --job.run.stmtsLeft === 0) idxQueue.unshift({ kind: 'analyze', run: job.run });
+        } else {
+          const key = `analyze ${job.run.table.key}`;
+          if (doneObj.has(key)) continue;
+          const tgt = qualify(job.run.table.target.schema, job.run.table.target.name);
+          await withRetry({ ...retryBase, what: `analyze ${tgt}`, onRetry: () => { kill(c); c = undefined; } }, async () => {
+            const cl = await client();
+            await cl.query(`ANALYZE ${tgt}`);
+            await markObjectDone(cl, o.taskId, key, 'analyze', 'early');
+          });
+        }
+      }
+    } catch (e) {
+      fail(e);
+    } finally {
+      if (c) await c.end().catch(() => {});
+    }
+  };
+
+  // Tables whose data is already complete (earlier run) but whose indexes are not.
+  for (const r of runs.values()) if (r.left === 0 && r.stmtsLeft > 0) enqueueIndexes(r);
+
+  // ---- copy workers
+  const idle: Pair[] = [];
+  const busy = new Set<Pair>();
+  let active = 0;
+
+  const prepareSource = async (p: Pair) => {
+    if (!p.src) {
+      const c = await connect(o.source, { label: 'source', role: 'copy' });
+      p.src = c;
+      p.srcSnapshot = undefined;
+      await session(c, SOURCE_SESSION);
+    }
+    if (p.srcSnapshot !== holder.id) {
+      if (p.srcSnapshot !== undefined) await p.src.query('COMMIT');
+      p.srcSnapshot = undefined;
+      const id = holder.id;
+      await p.src.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      try {
+        await p.src.query(`SET TRANSACTION SNAPSHOT ${quoteLiteral(id)}`);
+      } catch (e) {
+        await p.src.query('ROLLBACK').catch(() => {});
+        if (isLostSnapshot(e)) await holder.renew(id);
+        throw e;
+      }
+      p.srcSnapshot = id;
+    }
+    return p.src;
+  };
+  const prepareTarget = async (p: Pair) => {
+    if (!p.tgt) {
+      const c = await connect(o.target, { label: 'target', role: 'copy' });
+      p.tgt = c;
+      await session(c, TARGET_SESSION);
+    }
+    return p.tgt;
+  };
+  const dropPair = (p: Pair) => {
+    kill(p.src);
+    kill(p.tgt);
+    p.src = p.tgt = undefined;
+    p.srcSnapshot = undefined;
+  };
+  const closePair = (p: Pair) => {
+    const { src, tgt } = p;
+    p.src = p.tgt = undefined;
+    if (src) src.query('COMMIT').catch(() => {}).finally(() => src.end().catch(() => {}));
+    if (tgt) tgt.end().catch(() => {});
+  };
+
+  const copyUnit = async (p: Pair, u: CopyUnit, run: TableRun): Promise<{ rows: number; bytes: number }> => {
+    const src = await prepareSource(p);
+    const tgt = await prepareTarget(p);
+    await tgt.query('BEGIN');
+    let freeze = false;
+    if (run.freezeOk) {
+      const tname = qualify(u.table.target.schema, u.table.target.name);
+      const r = await tgt.query<{ ok: boolean }>(
+        `SELECT NOT EXISTS (SELECT 1 FROM ONLY ${tname} LIMIT 1)
+            AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE confrelid = $1::regclass AND contype = 'f' AND conrelid <> confrelid)
+            AND (SELECT relkind = 'r' FROM pg_class WHERE oid = $1::regclass) AS ok`,
+        [tname],
+      );
+      if (r.rows[0]?.ok) {
+        // An empty table truncated in this transaction: COPY FREEZE writes frozen rows, no
+        // later anti-wraparound rewrite, no hint-bit writes on first read.
+        await tgt.query(`TRUNCATE ONLY ${tname}`);
+        freeze = true;
+      }
+    }
+    let liveRows = 0;
+    let liveBytes = 0;
+    const copyOut = new RawCopyOut(sourceCopySql(u, format), {
+      onData(rows, bytes) {
+        liveRows += rows;
+        liveBytes += bytes;
+        run.liveRows += rows;
+        run.liveBytes += bytes;
+        return throttle.active ? throttle.take(rows, bytes) : 0;
+      },
+    });
+    const copyIn = tgt.query(rawCopyIn(targetCopySql(u, format, freeze)));
+    submitRawCopyOut(src, copyOut);
+    // A session lost mid-COPY errors its client; make sure the pipeline hears of it.
+    const onErr = (e: Error) => {
+      copyOut.destroy(e);
+      copyIn.destroy(e);
+    };
+    src.on('error', onErr);
+    tgt.on('error', onErr);
+    try {
+      await pipeline(copyOut, copyIn, { signal });
+    } catch (e) {
+      run.liveRows -= liveRows;
+      run.liveBytes -= liveBytes;
+      throw e;
+    } finally {
+      src.off('error', onErr);
+      tgt.off('error', onErr);
+    }
+    const rows = copyIn.rowCount;
+    const bytes = copyOut.bytes;
+    try {
+      await markUnitDone(tgt, { taskId: o.taskId, unitId: u.id, table: u.table.key, rows, bytes, snapshot: p.srcSnapshot ?? holder.id });
+      await tgt.query('COMMIT');
+    } finally {
+      run.liveRows -= liveRows;
+      run.liveBytes -= liveBytes;
+    }
+    return { rows, bytes };
+  };
+
+  const runUnit = async (u: CopyUnit) => {
+    const run = runs.get(u.table.key)!;
+    if (run.started === undefined) {
+      run.started = Date.now();
+      activeTables.add(run);
+      events.emit({ type: 'table-start', table: run.table.key, units: run.units.length, estRows: run.size?.estRows ?? 0, estBytes: run.size?.bytes ?? 0 });
+    }
+    const p = idle.pop() ?? {};
+    busy.add(p);
+    const t0 = Date.now();
+    let res: { rows: number; bytes: number };
+    try {
+      res = await withRetry(
+        {
+          ...retryBase,
+          what: `copy ${u.id}`,
+          alsoRetry: isLostSnapshot,
+          onRetry: () => dropPair(p),
+        },
+        async () => {
+          try {
+            return await copyUnit(p, u, run);
+          } catch (e) {
+            dropPair(p);
+            throw e;
+          }
+        },
+      );
+    } catch (e) {
+      busy.delete(p);
+      dropPair(p);
+      throw e;
+    }
+    busy.delete(p);
+    if (idle.length + busy.size >= jobs) closePair(p);
+    else idle.push(p);
+    unitsDoneThisRun++;
+    run.rows += res.rows;
+    run.bytes += res.bytes;
+    run.copiedThisRun = true;
+    totalRows += res.rows;
+    totalBytes += res.bytes;
+    events.emit({ type: 'unit-done', table: run.table.key, unit: u.id, rows: res.rows, bytes: res.bytes, durationMs: Date.now() - t0 });
+    if (--run.left === 0) {
+      run.durationMs = Date.now() - run.started!;
+      activeTables.delete(run);
+      events.emit({ type: 'table-done', table: run.table.key, rows: run.rows, bytes: run.bytes, durationMs: run.durationMs, skippedUnits: run.skipped });
+      enqueueIndexes(run);
+    }
+  };
+
+  const onAbort = () => {
+    for (const p of busy) dropPair(p);
+    fail(abortError(signal!));
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+
+  const indexJobs = Math.max(1, o.indexJobs);
+  const idxRunners = Array.from({ length: indexJobs }, (_, i) => indexRunner(i + 1));
+
+  try {
+    await new Promise<void>((resolve) => {
+      const pump = () => {
+        while (failure === undefined && active < jobs && queue.length > 0) {
+          const u = queue.shift()!;
+          active++;
+          runUnit(u).then(
+            () => {
+              active--;
+              pump();
+            },
+            (e) => {
+              active--;
+              fail(e);
+              pump();
+            },
+          );
+        }
+        // trim idle sessions after a live jobs decrease
+        while (idle.length > 0 && idle.length + busy.size > jobs) closePair(idle.pop()!);
+        if (active === 0 && (queue.length === 0 || failure !== undefined)) resolve();
+      };
+      wake = pump;
+      pump();
+    });
+    for (const p of idle.splice(0)) closePair(p);
+    // Statements whose table is not among the copied tables run once all data is in.
+    for (const s of orphanEarly) idxQueue.push({ kind: 'stmt', stmt: s });
+    copyFinished = true;
+    idxWake();
+    await Promise.all(idxRunners);
+    if (failure !== undefined) throw failure;
+
+    // ---- sequences: values read in the snapshot (or its replacement)
+    let seqCount = 0;
+    if (o.sequences.length) {
+      const values = await withRetry({ ...retryBase, what: 'read sequences', onRetry: () => holder.renew(holder.id) }, async () => {
+        if (!holder.client) await holder.renew(holder.id);
+        const out: { target: QualifiedName; last: string; called: boolean }[] = [];
+        for (const s of o.sequences) {
+          const r = await holder.client!.query<{ last_value: string; is_called: boolean }>(
+            `SELECT last_value::text AS last_value, is_called FROM ${qualify(s.source.schema, s.source.name)}`,
+          );
+          out.push({ target: s.target, last: r.rows[0].last_value, called: r.rows[0].is_called });
+        }
+        return out;
+      });
+      await withCtl('set sequences', async (c) => {
+        await c.query('BEGIN');
+        for (const v of values) {
+          await c.query(`SELECT setval($1::regclass, $2::int8, $3)`, [qualify(v.target.schema, v.target.name), v.last, v.called]);
+        }
+        await c.query('COMMIT');
+      });
+      seqCount = values.length;
+    }
+    emitProgress();
+
+    return {
+      tables: o.tables.map((t) => {
+        const r = runs.get(t.key)!;
+        return { key: t.key, rows: r.rows, bytes: r.bytes, durationMs: r.durationMs, units: r.units.length, skippedUnits: r.skipped };
+      }),
+      snapshotFresh,
+      retries: counter.retries,
+      sequences: seqCount,
+      format,
+      snapshot: holder.id,
+    };
+  } catch (e) {
+    copyFinished = true;
+    if (failure === undefined) failure = e;
+    idxWake();
+    await Promise.allSettled(idxRunners);
+    if (e instanceof PgferryError || (e instanceof Error && e.name === 'AbortError')) throw e;
+    throw new PgferryError('data', `data copy failed: ${errorMessage(e)}`, { cause: e });
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    clearInterval(progressTimer);
+    clearInterval(controlTimer);
+    for (const p of [...idle, ...busy]) dropPair(p);
+    holder.close();
+    if (ctl) await ctl.end().catch(() => {});
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * Stored unit plans: the block boundaries of every table's copy units, kept in the target's
+ * checkpoint schema (pgferry.unit_plan, next to pgferry.unit) the first time a table is
+ * planned. Resumes read them back so unit ids and ranges never change under done units.
+ */
+import type pg from 'pg';
+
+const DDL = `CREATE TABLE IF NOT EXISTS pgferry.unit_plan (
+  task_id     text NOT NULL,
+  table_name  text NOT NULL,
+  boundaries  int8[] NOT NULL,
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (task_id, table_name)
+)`;
+
+/**
+ * Store plans for tables that have none yet and return the effective plan of every table
+ * (stored ones win). Needs the checkpoint schema (ensureCheckpoints) to exist.
+ */
+export async function storeUnitPlans(c: pg.Client, taskId: string, plans: Map<string, number[]>): Promise<Map<string, number[]>> {
+  await c.query('BEGIN');
+  try {
+    await c.query(`SELECT pg_advisory_xact_lock(hashtext('pgferry.checkpoints'))`);
+    await c.query(DDL);
+    const keys = [...plans.keys()];
+    if (keys.length) {
+      await c.query(
+        `INSERT INTO pgferry.unit_plan (task_id, table_name, boundaries)
+         SELECT $1, k, ARRAY(SELECT jsonb_array_elements_text(b)::int8)
+           FROM unnest($2::text[], $3::jsonb[]) AS p(k, b)
+         ON CONFLICT (task_id, table_name) DO NOTHING`,
+        [taskId, keys, keys.map((k) => JSON.stringify(plans.get(k)))],
+      );
+    }
+    const r = await c.query<{ table_name: string; boundaries: string[] }>(
+      `SELECT table_name, boundaries::text[] AS boundaries FROM pgferry.unit_plan WHERE task_id = $1 AND table_name = ANY ($2::text[])`,
+      [taskId, keys],
+    );
+    await c.query('COMMIT');
+    return new Map(r.rows.map((row) => [row.table_name, row.boundaries.map(Number)]));
+  } catch (e) {
+    await c.query('ROLLBACK').catch(() => {});
+    throw e;
+  }
+}

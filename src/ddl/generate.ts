@@ -1,0 +1,551 @@
+/**
+ * DDL generation: CatalogModel + Selection → ordered Statements. Pure: no I/O.
+ *
+ *  pre   schemas, extensions, types, domains, sequences, functions, tables (columns, defaults,
+ *        NOT NULL, CHECK), views, materialized views (WITH NO DATA), rules, policies, indexes
+ *        and keys of partitioned parents (ON ONLY, cheap) — ordered by pg_depend.
+ *  early per leaf table: indexes, PK/UNIQUE (CREATE UNIQUE INDEX + ADD CONSTRAINT … USING INDEX),
+ *        EXCLUDE, ATTACH to the parent's index. Statement.table is the CopyTable key.
+ *  late  foreign keys, triggers, REFRESH MATERIALIZED VIEW and materialized-view indexes.
+ */
+import type {
+  Acl, CatalogModel, ColumnObj, FunctionObj, IndexObj, NotMigrated, TableObj, TypeObj, ViewObj,
+} from '../catalog/model.js';
+import type { Selection } from '../task/selection.js';
+import { tableKey } from '../task/selection.js';
+import { qualify, quoteIdent, quoteLiteral } from '../util/ident.js';
+import type { Statement } from './statement.js';
+import { rewriteNames, type NameMap } from './rewrite.js';
+import { topoSort } from './toposort.js';
+
+export interface GeneratedSchema {
+  statements: Statement[];
+  warnings: string[];
+  notMigrated: NotMigrated[];
+  /** Selected objects and where they go (for `plan`). */
+  objects: { kind: string; source: string; target: string }[];
+}
+
+interface PreNode {
+  id: string;
+  rank: number;
+  stmt: Statement;
+}
+
+const RANK: Record<string, number> = {
+  schema: 0, extension: 1, type: 2, domain: 2, sequence: 3, function: 4, procedure: 4, aggregate: 5, table: 6, default: 7,
+  'sequence owned by': 8, view: 9, 'materialized view': 9, rule: 10, policy: 11,
+};
+
+export function generateDdl(m: CatalogModel, sel: Selection): GeneratedSchema {
+  const task = sel.task;
+  const warnings: string[] = [];
+  const notMigrated: NotMigrated[] = [...m.notMigrated];
+  const objects: (GeneratedSchema['objects'][number] & { id: string })[] = [];
+
+  // ---- selection ----
+  const tablesById = new Map(m.tables.map((t) => [t.id, t]));
+  const rootOf = (t: TableObj): TableObj => {
+    let cur = t;
+    for (let i = 0; i < 64 && cur.isPartition && cur.parents[0]; i++) {
+      const p = tablesById.get(cur.parents[0].id);
+      if (!p) break;
+      cur = p;
+    }
+    return cur;
+  };
+  const tableSel = (t: TableObj) =>
+    sel.tableSelected(t.schema, t.name) || (t.isPartition && sel.schemaSelected(t.schema) && sel.tableSelected(rootOf(t).schema, rootOf(t).name));
+  const selTables = new Map(m.tables.filter(tableSel).map((t) => [t.id, t]));
+  const viewsById = new Map(m.views.map((v) => [v.id, v]));
+
+  // ---- names ----
+  const map: NameMap = { schemas: new Map(), tables: new Map() };
+  for (const [from, to] of Object.entries(task.mapSchemas)) if (from !== to) map.schemas.set(from, to);
+  for (const t of m.tables) {
+    const tn = sel.targetTable(t.schema, t.name).name;
+    if (tn !== t.name) map.tables.set(`${t.schema}\u0000${t.name}`, tn);
+  }
+  const colMaps = new Map<string, Map<string, string>>();
+  for (const t of m.tables) {
+    const cm = new Map<string, string>();
+    for (const c of t.columns) {
+      const tc = sel.targetColumn(t.schema, t.name, c.name);
+      if (tc !== c.name) cm.set(c.name, tc);
+    }
+    if (cm.size) colMaps.set(t.id, cm);
+  }
+  const tq = (t: { schema: string; name: string }) => {
+    const tt = sel.targetTable(t.schema, t.name);
+    return qualify(tt.schema, tt.name);
+  };
+  const q = (schema: string, name: string) => qualify(sel.targetSchema(schema), name);
+  const rw = (sql: string, what: string, cols?: Map<string, string>): string => {
+    const r = rewriteNames(sql, map, cols);
+    if (r.unsafe) warnings.push(`${what}: its text mentions a renamed schema/table/column inside a string or function body, which pgferry does not rewrite; check it on the target`);
+    return r.sql;
+  };
+  const collate = (c: string[] | null) => (c ? ` COLLATE ${q(c[0], c[1])}` : '');
+
+  // ---- owner / ACL / comment helpers ----
+  const owner = (kw: string, name: string, role: string) =>
+    task.noOwner ? '' : `\nALTER ${kw} ${name} OWNER TO ${quoteIdent(task.ownerTo ?? role)};`;
+  const grants = (kw: string, name: string, acl: Acl[] | null, role: string, cols = '') => {
+    if (task.noAcl || acl === null) return '';
+    let s = cols ? '' : `\nREVOKE ALL ON ${kw} ${name} FROM PUBLIC;`;
+    if (!cols && task.noOwner === false && task.ownerTo === undefined && !acl.some((a) => a.grantee === role)) s += `\nREVOKE ALL ON ${kw} ${name} FROM ${quoteIdent(role)};`;
+    for (const a of acl) {
+      if (a.grantee === role && !cols) continue;
+      s += `\nGRANT ${a.privilege}${cols} ON ${kw} ${name} TO ${a.grantee === '' ? 'PUBLIC' : quoteIdent(a.grantee)}${a.grantable ? ' WITH GRANT OPTION' : ''};`;
+    }
+    return s;
+  };
+  const comment = (what: string, c: string | null) => (c == null ? '' : `\nCOMMENT ON ${what} IS ${quoteLiteral(c)};`);
+
+  const pre: PreNode[] = [];
+  const early: Statement[] = [];
+  const late: Statement[] = [];
+  const add = (id: string, kind: string, key: string, name: string, sql: string, drop?: string) => {
+    pre.push({ id, rank: RANK[kind] ?? 20, stmt: { key, kind, name, section: 'pre', sql, ...(drop ? { drop } : {}) } });
+    objects.push({ id, kind, source: key.slice(kind.length + 1), target: name });
+  };
+
+  // ---- schemas, extensions ----
+  const selSchemas = m.schemas.filter((s) => sel.schemaSelected(s.name));
+  for (const s of selSchemas) {
+    const n = quoteIdent(sel.targetSchema(s.name));
+    add(s.id, 'schema', `schema ${quoteIdent(s.name)}`, n,
+      `CREATE SCHEMA IF NOT EXISTS ${n};` + owner('SCHEMA', n, s.owner) + comment(`SCHEMA ${n}`, s.comment) + grants('SCHEMA', n, s.acl, s.owner));
+  }
+  for (const e of m.extensions) {
+    if (!sel.schemaSelected(e.schema) && e.schema !== 'public') {
+      notMigrated.push({ kind: 'extension', name: e.name, reason: `its schema ${e.schema} is not selected` });
+      continue;
+    }
+    add(e.id, 'extension', `extension ${quoteIdent(e.name)}`, e.name,
+      `CREATE EXTENSION IF NOT EXISTS ${quoteIdent(e.name)} WITH SCHEMA ${quoteIdent(sel.targetSchema(e.schema))};` +
+        comment(`EXTENSION ${quoteIdent(e.name)}`, e.comment));
+  }
+
+  // ---- types ----
+  for (const t of m.types) {
+    if (!sel.schemaSelected(t.schema)) continue;
+    if (t.kind === 'range' && t.range?.canonical) continue; // reported by the catalog
+    const n = q(t.schema, t.name);
+    const what = `type ${n}`;
+    let sql: string;
+    if (t.kind === 'enum') sql = `CREATE TYPE ${n} AS ENUM (${t.labels!.map(quoteLiteral).join(', ')});`;
+    else if (t.kind === 'composite') sql = `CREATE TYPE ${n} AS (${t.attrs!.map((a) => `\n    ${quoteIdent(a.name)} ${rw(a.type, what)}${collate(a.collation)}`).join(',')}\n);`;
+    else if (t.kind === 'range') {
+      const r = t.range!;
+      const parts = [`SUBTYPE = ${rw(r.subtype, what)}`];
+      if (r.opclass) parts.push(`SUBTYPE_OPCLASS = ${rw(r.opclass, what)}`);
+      if (r.collation) parts.push(`COLLATION = ${q(r.collation[0], r.collation[1])}`);
+      if (r.subdiff) parts.push(`SUBTYPE_DIFF = ${rw(r.subdiff, what)}`);
+      if (r.multirange && !r.defaultMultirange) parts.push(`MULTIRANGE_TYPE_NAME = ${q(t.schema, r.multirange)}`);
+      sql = `CREATE TYPE ${n} AS RANGE (${parts.join(', ')});`;
+    } else {
+      const d = t.domain!;
+      sql = `CREATE DOMAIN ${n} AS ${rw(d.base, what)}${collate(d.collation)}${d.default != null ? ` DEFAULT ${rw(d.default, what)}` : ''}${d.notNull ? ' NOT NULL' : ''}`;
+      const later: string[] = [];
+      for (const c of d.checks) {
+        if (c.validated) sql += `\n    CONSTRAINT ${quoteIdent(c.name)} ${rw(c.def, what)}`;
+        else later.push(`\nALTER DOMAIN ${n} ADD CONSTRAINT ${quoteIdent(c.name)} ${rw(c.def, what)};`);
+      }
+      sql += ';' + later.join('') + d.checks.map((c) => comment(`CONSTRAINT ${quoteIdent(c.name)} ON DOMAIN ${n}`, c.comment)).join('');
+    }
+    const kw = t.kind === 'domain' ? 'DOMAIN' : 'TYPE';
+    sql += owner(kw, n, t.owner) + comment(`${kw} ${n}`, t.comment) + grants(kw, n, t.acl, t.owner);
+    add(t.id, t.kind === 'domain' ? 'domain' : 'type', `${t.kind === 'domain' ? 'domain' : 'type'} ${qualify(t.schema, t.name)}`, n, sql,
+      `DROP ${kw} IF EXISTS ${n} CASCADE;`);
+  }
+
+  // ---- sequences ----
+  const seqOpts = (s: CatalogModel['sequences'][number]) =>
+    `START WITH ${s.start} INCREMENT BY ${s.increment} MINVALUE ${s.min} MAXVALUE ${s.max} CACHE ${s.cache}${s.cycle ? ' CYCLE' : ' NO CYCLE'}`;
+  const identitySeq = new Map<string, CatalogModel['sequences'][number]>();
+  for (const s of m.sequences) {
+    if (s.identityOf) { identitySeq.set(`${s.identityOf.tableId}\u0000${s.identityOf.column}`, s); continue; }
+    if (!sel.schemaSelected(s.schema)) continue;
+    const n = q(s.schema, s.name);
+    add(s.id, 'sequence', `sequence ${qualify(s.schema, s.name)}`, n,
+      `CREATE ${s.unlogged ? 'UNLOGGED ' : ''}SEQUENCE ${n} AS ${s.type} ${seqOpts(s)};` +
+        owner('SEQUENCE', n, s.owner) + comment(`SEQUENCE ${n}`, s.comment) + grants('SEQUENCE', n, s.acl, s.owner),
+      `DROP SEQUENCE IF EXISTS ${n} CASCADE;`);
+    if (s.ownedBy) {
+      const t = selTables.get(s.ownedBy.tableId);
+      const subset = t && sel.columnSubset(t.schema, t.name);
+      if (t && (!subset || subset.includes(s.ownedBy.column))) {
+        const col = quoteIdent(sel.targetColumn(t.schema, t.name, s.ownedBy.column));
+        pre.push({ id: `owned:${s.oid}`, rank: RANK['sequence owned by'], stmt: {
+          key: `sequence owned by ${qualify(s.schema, s.name)}`, kind: 'sequence owned by', name: n, section: 'pre',
+          sql: `ALTER SEQUENCE ${n} OWNED BY ${tq(t)}.${col};`,
+        } });
+      }
+    }
+  }
+
+  // ---- functions, procedures, aggregates ----
+  for (const f of m.functions) {
+    if (!sel.schemaSelected(f.schema)) continue;
+    const kind = f.kind === 'p' ? 'procedure' : f.kind === 'a' ? 'aggregate' : 'function';
+    const kw = kind.toUpperCase();
+    const sig = `${q(f.schema, f.name)}(${rw(f.identityArgs, `${kind} ${f.name}`)})`;
+    const what = `${kind} ${sig}`;
+    let sql: string;
+    if (f.kind === 'a') sql = aggregateSql(f, q(f.schema, f.name), (s) => rw(s, what));
+    else sql = rw(f.def!.trimEnd(), what) + ';';
+    if (f.def) {
+      const body = bodyOf(f.def);
+      const hit = [...map.schemas.keys()].find((s) => body.includes(s)) ?? [...map.tables.keys()].map((k) => k.split('\u0000')[1]).find((t) => body.includes(t));
+      if (hit !== undefined) warnings.push(`${what}: its body mentions ${JSON.stringify(hit)}, which is renamed on the target; function bodies are not rewritten, check it`);
+    }
+    sql += owner(kw, sig, f.owner) + comment(`${kw} ${sig}`, f.comment) + grants(kind === 'aggregate' ? 'FUNCTION' : kw, sig, f.acl, f.owner);
+    add(f.id, kind, `${kind} ${qualify(f.schema, f.name)}(${f.identityArgs})`, sig, sql, `DROP ${kw} IF EXISTS ${sig} CASCADE;`);
+  }
+
+  // ---- tables ----
+  for (const t of selTables.values()) {
+    const n = tq(t);
+    const what = `table ${n}`;
+    const cm = colMaps.get(t.id);
+    const subset = sel.columnSubset(t.schema, t.name);
+    const cols = t.columns.filter((c) => !subset || subset.includes(c.name));
+    const tcol = (c: ColumnObj) => quoteIdent(sel.targetColumn(t.schema, t.name, c.name));
+    const after: string[] = [];
+    const parentCol = (c: ColumnObj): ColumnObj | undefined => {
+      for (const p of t.parents) {
+        const pc = tablesById.get(p.id)?.columns.find((x) => x.name === c.name);
+        if (pc) return pc;
+      }
+      return undefined;
+    };
+    const items: string[] = [];
+    for (const c of cols) {
+      if (!c.isLocal) {
+        // Inherited: comes from the parent; state only what differs.
+        const pc = parentCol(c);
+        if (c.notNull && pc && !pc.notNull) after.push(`ALTER TABLE ONLY ${n} ALTER COLUMN ${tcol(c)} SET NOT NULL;`);
+        if (c.default != null && !c.defaultHasFuncDeps && c.generated === '' && (!pc || pc.default !== c.default || pc.defaultHasFuncDeps)) {
+          after.push(`ALTER TABLE ONLY ${n} ALTER COLUMN ${tcol(c)} SET DEFAULT ${rw(c.default, what, cm)};`);
+        }
+        if (c.default == null && pc?.default != null && !pc.defaultHasFuncDeps && pc.generated === '') after.push(`ALTER TABLE ONLY ${n} ALTER COLUMN ${tcol(c)} DROP DEFAULT;`);
+        continue;
+      }
+      let s = `${tcol(c)} ${rw(c.type, what)}${collate(c.collation)}`;
+      if (c.generated === 's') s += ` GENERATED ALWAYS AS (${rw(c.default!, what, cm)}) STORED`;
+      else if (c.identity) {
+        const seq = identitySeq.get(`${t.id}\u0000${c.name}`);
+        s += ` GENERATED ${c.identity === 'a' ? 'ALWAYS' : 'BY DEFAULT'} AS IDENTITY`;
+        if (seq) s += ` (SEQUENCE NAME ${q(seq.schema, seq.name)} ${seqOpts(seq)})`;
+      } else if (c.default != null && !c.defaultHasFuncDeps) s += ` DEFAULT ${rw(c.default, what, cm)}`;
+      if (c.notNull) s += ' NOT NULL';
+      items.push(s);
+    }
+    for (const k of t.checks) {
+      if (!k.isLocal) continue;
+      const def = rw(k.def, what, cm);
+      if (!k.validated) after.push(`ALTER TABLE ${n} ADD CONSTRAINT ${quoteIdent(k.name)} ${def};`);
+      else items.push(`CONSTRAINT ${quoteIdent(k.name)} ${def}`);
+    }
+    let sql: string;
+    const body = items.length ? ` (\n    ${items.join(',\n    ')}\n)` : t.isPartition ? '' : ' (\n)';
+    const opts = t.options?.length ? ` WITH (${t.options.map(relOption).join(', ')})` : '';
+    const pkey = t.partKey ? ` PARTITION BY ${rw(t.partKey, what, cm)}` : '';
+    const create = `CREATE ${t.unlogged ? 'UNLOGGED ' : ''}TABLE ${n}`;
+    if (t.isPartition) {
+      const p = tablesById.get(t.parents[0].id)!;
+      sql = `${create} PARTITION OF ${tq(p)}${body}\n${rw(t.partBound!, what, cm)}${pkey}${opts};`;
+    } else {
+      const inh = t.parents.length ? ` INHERITS (${t.parents.map((p) => tq(p)).join(', ')})` : '';
+      sql = `${create}${body}${inh}${pkey}${opts};`;
+    }
+    if (after.length) sql += '\n' + after.join('\n');
+    for (const c of cols) {
+      if (c.storage) sql += `\nALTER TABLE ONLY ${n} ALTER COLUMN ${tcol(c)} SET STORAGE ${({ p: 'PLAIN', e: 'EXTERNAL', m: 'MAIN', x: 'EXTENDED' } as Record<string, string>)[c.storage]};`;
+      if (c.statTarget != null) sql += `\nALTER TABLE ONLY ${n} ALTER COLUMN ${tcol(c)} SET STATISTICS ${c.statTarget};`;
+    }
+    if (t.rls) sql += `\nALTER TABLE ${n} ENABLE ROW LEVEL SECURITY;`;
+    if (t.forceRls) sql += `\nALTER TABLE ${n} FORCE ROW LEVEL SECURITY;`;
+    sql += owner('TABLE', n, t.owner) + comment(`TABLE ${n}`, t.comment);
+    for (const c of cols) sql += comment(`COLUMN ${n}.${tcol(c)}`, c.comment);
+    for (const k of t.checks) if (k.isLocal) sql += comment(`CONSTRAINT ${quoteIdent(k.name)} ON ${n}`, k.comment);
+    sql += grants('TABLE', n, t.acl, t.owner);
+    for (const c of cols) if (c.acl) sql += grants('TABLE', n, c.acl, t.owner, ` (${tcol(c)})`);
+    add(t.id, 'table', `table ${tableKey(t.schema, t.name)}`, n, sql, `DROP TABLE IF EXISTS ${n} CASCADE;`);
+
+    for (const c of cols) {
+      if (c.default != null && c.defaultHasFuncDeps && c.generated === '') {
+        pre.push({ id: `default:${t.oid}:${c.num}`, rank: RANK.default, stmt: {
+          key: `default ${tableKey(t.schema, t.name)}.${quoteIdent(c.name)}`, kind: 'default', name: `${n}.${tcol(c)}`, section: 'pre',
+          sql: `ALTER TABLE ONLY ${n} ALTER COLUMN ${tcol(c)} SET DEFAULT ${rw(c.default, what, cm)};`,
+        } });
+      }
+    }
+  }
+
+  // ---- views ----
+  const mviewOrder: ViewObj[] = [];
+  for (const v of m.views) {
+    if (!sel.schemaSelected(v.schema)) continue;
+    const n = q(v.schema, v.name);
+    const kind = v.relkind === 'm' ? 'materialized view' : 'view';
+    const kw = kind.toUpperCase();
+    const opts = v.options?.length ? ` WITH (${v.options.map(relOption).join(', ')})` : '';
+    const def = rw(v.def.trim().replace(/;\s*$/, ''), `${kind} ${n}`);
+    let sql = `CREATE ${kw} ${n}${opts} AS\n${def}${v.relkind === 'm' ? '\nWITH NO DATA' : ''};`;
+    sql += owner(kw, n, v.owner) + comment(`${kw} ${n}`, v.comment);
+    for (const c of v.columnComments) sql += comment(`COLUMN ${n}.${quoteIdent(c.name)}`, c.comment);
+    sql += grants('TABLE', n, v.acl, v.owner);
+    add(v.id, kind, `${kind} ${qualify(v.schema, v.name)}`, n, sql, `DROP ${kw} IF EXISTS ${n} CASCADE;`);
+    if (v.relkind === 'm') mviewOrder.push(v);
+  }
+  // Views over tables with renamed columns cannot be rewritten safely.
+  if (colMaps.size) {
+    for (const d of m.dependencies) {
+      const v = viewsById.get(d.from);
+      if (v && colMaps.has(d.to) && sel.schemaSelected(v.schema)) {
+        warnings.push(`view ${q(v.schema, v.name)}: refers to table ${tq(tablesById.get(d.to)!)} whose columns are renamed; the view text is not rewritten`);
+      }
+    }
+  }
+
+  const relName = (id: string) => {
+    const t = tablesById.get(id);
+    if (t) return { obj: t as { schema: string; name: string }, selected: selTables.has(id) };
+    const v = viewsById.get(id);
+    if (v) return { obj: v as { schema: string; name: string }, selected: sel.schemaSelected(v.schema) };
+    return undefined;
+  };
+
+  // ---- rules, policies ----
+  for (const r of m.rules) {
+    const rel = relName(r.tableId);
+    if (!rel?.selected) continue;
+    const n = tq(rel.obj);
+    add(r.id, 'rule', `rule ${tableKey(rel.obj.schema, rel.obj.name)}.${quoteIdent(r.name)}`, `${quoteIdent(r.name)} ON ${n}`,
+      rw(r.def.trim().replace(/;\s*$/, ''), `rule ${r.name} on ${n}`, colMaps.get(r.tableId)) + ';' + comment(`RULE ${quoteIdent(r.name)} ON ${n}`, r.comment),
+      `DROP RULE IF EXISTS ${quoteIdent(r.name)} ON ${n};`);
+  }
+  for (const p of m.policies) {
+    const rel = relName(p.tableId);
+    if (!rel?.selected) continue;
+    const n = tq(rel.obj);
+    const what = `policy ${p.name} on ${n}`;
+    const cmd = ({ r: 'SELECT', a: 'INSERT', w: 'UPDATE', d: 'DELETE', '*': 'ALL' } as Record<string, string>)[p.cmd];
+    const cm = colMaps.get(p.tableId);
+    let sql = `CREATE POLICY ${quoteIdent(p.name)} ON ${n}${p.permissive ? '' : ' AS RESTRICTIVE'} FOR ${cmd}`;
+    sql += ` TO ${p.roles.map((r) => (r === '' ? 'PUBLIC' : quoteIdent(r))).join(', ')}`;
+    if (p.qual != null) sql += ` USING (${rw(p.qual, what, cm)})`;
+    if (p.withCheck != null) sql += ` WITH CHECK (${rw(p.withCheck, what, cm)})`;
+    sql += ';' + comment(`POLICY ${quoteIdent(p.name)} ON ${n}`, p.comment);
+    add(p.id, 'policy', `policy ${tableKey(rel.obj.schema, rel.obj.name)}.${quoteIdent(p.name)}`, `${quoteIdent(p.name)} ON ${n}`, sql,
+      `DROP POLICY IF EXISTS ${quoteIdent(p.name)} ON ${n};`);
+  }
+
+  // ---- drop what depends on unselected objects, then order ----
+  const present = new Set(pre.map((p) => p.id));
+  const known = new Set<string>([
+    ...m.schemas.map((x) => x.id), ...m.extensions.map((x) => x.id), ...m.types.map((x) => x.id), ...m.sequences.map((x) => x.id),
+    ...m.tables.map((x) => x.id), ...m.views.map((x) => x.id), ...m.functions.map((x) => x.id),
+  ]);
+  const deps = new Map<string, Set<string>>();
+  for (const d of m.dependencies) {
+    if (!deps.has(d.from)) deps.set(d.from, new Set());
+    deps.get(d.from)!.add(d.to);
+  }
+  for (const p of pre) {
+    const s = deps.get(p.id) ?? new Set<string>();
+    if (p.id.startsWith('owned:')) {
+      const seq = m.sequences.find((x) => `owned:${x.oid}` === p.id)!;
+      s.add(seq.id);
+      s.add(seq.ownedBy!.tableId);
+    }
+    if (p.id.startsWith('default:')) s.add(`rel:${p.id.split(':')[1]}`);
+    const t = tablesById.get(p.id);
+    if (t) for (const par of t.parents) s.add(par.id);
+    deps.set(p.id, s);
+  }
+  const dropped = new Map<string, string>();
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const p of pre) {
+      if (dropped.has(p.id)) continue;
+      for (const d of deps.get(p.id) ?? []) {
+        if ((known.has(d) && !present.has(d)) || dropped.has(d)) {
+          const why = dropped.has(d) ? `depends on ${describe(d)}, which is not migrated` : `depends on ${describe(d)}, which is not selected`;
+          dropped.set(p.id, why);
+          changed = true;
+          break;
+        }
+      }
+    }
+  }
+  function describe(id: string): string {
+    const o = tablesById.get(id) ?? viewsById.get(id) ?? m.types.find((x) => x.id === id) ?? m.functions.find((x) => x.id === id) ??
+      m.sequences.find((x) => x.id === id);
+    if (o) return qualify(o.schema, o.name);
+    const pn = pre.find((x) => x.id === id);
+    return pn ? pn.stmt.name : id;
+  }
+  const kept = pre.filter((p) => {
+    const why = dropped.get(p.id);
+    if (why) notMigrated.push({ kind: p.stmt.kind, name: p.stmt.name, reason: why });
+    return !why;
+  });
+  const ordered = topoSort(kept, deps, (cycle) => warnings.push(`dependency cycle among ${cycle.join(', ')}; created in catalog order`));
+  const keptIds = new Set(ordered.map((p) => p.id));
+
+  // ---- indexes and keys ----
+  const idxParted: { depth: number; stmt: Statement }[] = [];
+  const mviewIdx = new Map<string, Statement[]>();
+  const depthOf = (t: TableObj) => { let d = 0; for (let c = t; c.isPartition && c.parents[0] && tablesById.get(c.parents[0].id); c = tablesById.get(c.parents[0].id)!) d++; return d; };
+  for (const ix of m.indexes) {
+    const t = selTables.get(ix.tableId);
+    const v = viewsById.get(ix.tableId);
+    if (!(t && keptIds.has(t.id)) && !(v && keptIds.has(v.id))) continue;
+    const owner_ = (t ?? v)!;
+    const n = t ? tq(t) : q(v!.schema, v!.name);
+    const what = `index ${ix.name} on ${n}`;
+    const cm = colMaps.get(ix.tableId);
+    const subset = t && sel.columnSubset(t.schema, t.name);
+    if (subset && ix.columns.some((a) => a > 0 && !subset.includes(t!.columns.find((c) => c.num === a)?.name ?? ''))) {
+      notMigrated.push({ kind: ix.constraint ? 'constraint' : 'index', name: `${q(ix.schema, ix.name)}`, reason: 'uses a column left out by the column subset' });
+      continue;
+    }
+    const partitioned = t?.relkind === 'p';
+    if (!ix.isValid && !partitioned) {
+      notMigrated.push({ kind: 'index', name: q(ix.schema, ix.name), reason: 'index is invalid on the source (failed CREATE INDEX CONCURRENTLY?)' });
+      continue;
+    }
+    const iq = q(ix.schema, ix.name);
+    const idxDef = rw(ix.def, what, cm);
+    let sql: string;
+    let kind = 'index';
+    const c = ix.constraint;
+    if (c) {
+      kind = 'constraint';
+      const usingIndex = !partitioned && c.type !== 'x' && !c.deferrable && !/ INCLUDE \(/.test(ix.def) && t !== undefined;
+      if (usingIndex) {
+        sql = `${idxDef};\nALTER TABLE ONLY ${n} ADD CONSTRAINT ${quoteIdent(c.name)} ${c.type === 'p' ? 'PRIMARY KEY' : 'UNIQUE'} USING INDEX ${quoteIdent(ix.name)};`;
+      } else {
+        sql = `ALTER TABLE ONLY ${n} ADD CONSTRAINT ${quoteIdent(c.name)} ${rw(c.def, what, cm)};`;
+      }
+      sql += comment(`CONSTRAINT ${quoteIdent(c.name)} ON ${n}`, c.comment);
+    } else {
+      sql = `${idxDef};`;
+    }
+    sql += comment(`INDEX ${iq}`, ix.comment);
+    if (ix.parentIndex && t) {
+      const pix = m.indexes.find((x) => x.schema === ix.parentIndex!.schema && x.name === ix.parentIndex!.name);
+      if (pix && selTables.has(pix.tableId) && keptIds.has(pix.tableId)) sql += `\nALTER INDEX ${q(ix.parentIndex.schema, ix.parentIndex.name)} ATTACH PARTITION ${iq};`;
+    }
+    if (ix.clustered) sql += `\nALTER TABLE ${n} CLUSTER ON ${quoteIdent(ix.name)};`;
+    const key = `${kind} ${qualify(ix.schema, ix.name)}`;
+    const drop = c ? `ALTER TABLE IF EXISTS ${n} DROP CONSTRAINT IF EXISTS ${quoteIdent(c.name)} CASCADE;` : `DROP INDEX IF EXISTS ${iq} CASCADE;`;
+    if (v) {
+      const list = mviewIdx.get(v.id) ?? [];
+      list.push({ key, kind, name: iq, section: 'late', sql, drop });
+      mviewIdx.set(v.id, list);
+    } else if (partitioned) {
+      idxParted.push({ depth: depthOf(t!), stmt: { key, kind, name: iq, section: 'pre', sql, drop } });
+    } else {
+      early.push({ key, kind, name: iq, section: 'early', sql, drop, table: tableKey(owner_.schema, owner_.name) });
+    }
+  }
+  // Parents' indexes before the leaves' (they ATTACH to them); PK/UNIQUE before other indexes of the table.
+  idxParted.sort((a, b) => a.depth - b.depth);
+  early.sort((a, b) => (a.table! < b.table! ? -1 : a.table! > b.table! ? 1 : (a.kind === 'constraint' ? 0 : 1) - (b.kind === 'constraint' ? 0 : 1)));
+
+  // ---- late: foreign keys, triggers, matviews ----
+  for (const fk of m.foreignKeys) {
+    const t = selTables.get(fk.tableId);
+    if (!t || !keptIds.has(t.id)) continue;
+    const n = tq(t);
+    const ref = tablesById.get(fk.refTableId);
+    const refSelected = ref !== undefined && selTables.has(ref.id) && keptIds.has(ref.id);
+    if (!refSelected) {
+      if (task.dropOrphanForeignKeys) {
+        notMigrated.push({ kind: 'foreign key', name: `${quoteIdent(fk.name)} ON ${n}`, reason: `references ${ref ? qualify(ref.schema, ref.name) : 'a table'} that is not selected` });
+        continue;
+      }
+      warnings.push(`foreign key ${fk.name} on ${n} references ${ref ? qualify(ref.schema, ref.name) : 'a table'} that is not selected; it will fail unless that table exists on the target (or use dropOrphanForeignKeys)`);
+    }
+    const subset = sel.columnSubset(t.schema, t.name);
+    if (subset && fk.columns.some((a) => !subset.includes(t.columns.find((c) => c.num === a)?.name ?? ''))) {
+      notMigrated.push({ kind: 'foreign key', name: `${quoteIdent(fk.name)} ON ${n}`, reason: 'uses a column left out by the column subset' });
+      continue;
+    }
+    let def = rw(fk.def, `foreign key ${fk.name} on ${n}`, colMaps.get(t.id));
+    if (ref && colMaps.has(ref.id)) {
+      // REFERENCES s.t(cols): rename the referenced columns too.
+      const i = def.indexOf(' REFERENCES ');
+      if (i >= 0) def = def.slice(0, i) + rewriteNames(def.slice(i), { schemas: new Map(), tables: new Map() }, colMaps.get(ref.id)).sql;
+    }
+    late.push({
+      key: `foreign key ${tableKey(t.schema, t.name)}.${quoteIdent(fk.name)}`, kind: 'foreign key', name: `${quoteIdent(fk.name)} ON ${n}`, section: 'late',
+      sql: `ALTER TABLE ${n} ADD CONSTRAINT ${quoteIdent(fk.name)} ${def};` + comment(`CONSTRAINT ${quoteIdent(fk.name)} ON ${n}`, fk.comment),
+      drop: `ALTER TABLE IF EXISTS ${n} DROP CONSTRAINT IF EXISTS ${quoteIdent(fk.name)};`,
+    });
+  }
+  for (const tg of m.triggers) {
+    const rel = relName(tg.tableId);
+    if (!rel?.selected || !keptIds.has(tg.tableId)) continue;
+    const n = tq(rel.obj);
+    const what = `trigger ${tg.name} on ${n}`;
+    let sql = rw(tg.def, what, colMaps.get(tg.tableId)) + ';';
+    const en = ({ D: 'DISABLE TRIGGER', R: 'ENABLE REPLICA TRIGGER', A: 'ENABLE ALWAYS TRIGGER' } as Record<string, string>)[tg.enabled];
+    if (en) sql += `\nALTER TABLE ${n} ${en} ${quoteIdent(tg.name)};`;
+    sql += comment(`TRIGGER ${quoteIdent(tg.name)} ON ${n}`, tg.comment);
+    late.push({ key: `trigger ${tableKey(rel.obj.schema, rel.obj.name)}.${quoteIdent(tg.name)}`, kind: 'trigger', name: `${quoteIdent(tg.name)} ON ${n}`, section: 'late', sql,
+      drop: `DROP TRIGGER IF EXISTS ${quoteIdent(tg.name)} ON ${n};` });
+  }
+  const order = new Map(ordered.map((p, i) => [p.id, i]));
+  for (const v of mviewOrder.filter((x) => keptIds.has(x.id)).sort((a, b) => order.get(a.id)! - order.get(b.id)!)) {
+    const n = q(v.schema, v.name);
+    if (v.populated) late.push({ key: `refresh ${qualify(v.schema, v.name)}`, kind: 'refresh materialized view', name: n, section: 'late', sql: `REFRESH MATERIALIZED VIEW ${n};` });
+    late.push(...(mviewIdx.get(v.id) ?? []));
+  }
+
+  const statements: Statement[] = [...ordered.map((p) => p.stmt), ...idxParted.map((x) => x.stmt), ...early, ...late];
+  return { statements, warnings: [...new Set(warnings)], notMigrated, objects: objects.filter((o) => !dropped.has(o.id)).map(({ kind, source, target }) => ({ kind, source, target })) };
+}
+
+/** "fillfactor=70" → fillfactor='70' */
+function relOption(o: string): string {
+  const i = o.indexOf('=');
+  if (i < 0) return o;
+  return `${o.slice(0, i)}=${quoteLiteral(o.slice(i + 1))}`;
+}
+
+/** The dollar-quoted body of a function definition, if any. */
+function bodyOf(def: string): string {
+  const m = /\$([A-Za-z_]*)\$[\s\S]*\$\1\$/.exec(def);
+  return m ? m[0] : '';
+}
+
+function aggregateSql(f: FunctionObj, name: string, rw: (s: string) => string): string {
+  const a = f.aggregate!;
+  const p: string[] = [`SFUNC = ${rw(a.sfunc)}`, `STYPE = ${rw(a.stype)}`];
+  if (a.sspace) p.push(`SSPACE = ${a.sspace}`);
+  if (a.finalfunc) {
+    p.push(`FINALFUNC = ${rw(a.finalfunc)}`);
+    if (a.finalExtra) p.push('FINALFUNC_EXTRA');
+    if (a.finalModify && a.finalModify !== (a.kind === 'n' ? 'r' : 'w')) p.push(`FINALFUNC_MODIFY = ${({ r: 'READ_ONLY', s: 'SHAREABLE', w: 'READ_WRITE' } as Record<string, string>)[a.finalModify]}`);
+  }
+  if (a.combinefunc) p.push(`COMBINEFUNC = ${rw(a.combinefunc)}`);
+  if (a.serialfunc) p.push(`SERIALFUNC = ${rw(a.serialfunc)}`);
+  if (a.deserialfunc) p.push(`DESERIALFUNC = ${rw(a.deserialfunc)}`);
+  if (a.initcond != null) p.push(`INITCOND = ${quoteLiteral(a.initcond)}`);
+  if (a.msfunc) p.push(`MSFUNC = ${rw(a.msfunc)}`);
+  if (a.minvfunc) p.push(`MINVFUNC = ${rw(a.minvfunc)}`);
+  if (a.mstype) p.push(`MSTYPE = ${rw(a.mstype)}`);
+  if (a.mfinalfunc) p.push(`MFINALFUNC = ${rw(a.mfinalfunc)}`);
+  if (a.minitcond != null) p.push(`MINITCOND = ${quoteLiteral(a.minitcond)}`);
+  if (a.sortop) p.push(`SORTOP = OPERATOR(${rw(a.sortop.replace(/\(.*$/, ''))})`);
+  if (a.parallel && a.parallel !== 'u') p.push(`PARALLEL = ${({ s: 'SAFE', r: 'RESTRICTED' } as Record<string, string>)[a.parallel]}`);
+  if (a.kind === 'h') p.push('HYPOTHETICAL');
+  return `CREATE AGGREGATE ${name}(${rw(f.args)}) (\n    ${p.join(',\n    ')}\n);`;
+}
+
+export type { TypeObj, IndexObj };

@@ -1,0 +1,48 @@
+/**
+ * objects.unsupported: objects a logical migration does not carry or that need more than SQL on
+ * the target: C functions outside extensions (shared library), subscriptions, publications,
+ * non-default tablespaces, foreign servers/tables, event triggers, large objects.
+ */
+import { qualify, quoteIdent } from '../util/ident.js';
+import { passed, plural, warning, type CheckDef } from './types.js';
+
+export const objectsUnsupported: CheckDef = {
+  id: 'objects.unsupported', title: 'Objects needing manual work', level: 'warning', needs: ['source', 'model'],
+  async run(ctx) {
+    const c = ctx.source!;
+    const m = ctx.model!;
+    const schemas = m.schemas.map((s) => s.name);
+    const found: string[] = [];
+    const notExt = (cls: string, oid: string) => `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${cls}'::regclass AND d.objid = ${oid} AND d.deptype = 'e')`;
+    const cfuncs = await c.query<{ schema: string; name: string; args: string; lib: string | null }>(
+      `SELECT n.nspname AS schema, p.proname AS name, pg_get_function_identity_arguments(p.oid) AS args, p.probin AS lib
+       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
+       WHERE l.lanname = 'c' AND n.nspname = ANY ($1::text[]) AND ${notExt('pg_proc', 'p.oid')} ORDER BY 1, 2`, [schemas]);
+    for (const f of cfuncs.rows) found.push(`function ${qualify(f.schema, f.name)}(${f.args}): C language outside an extension — install ${f.lib ?? 'its shared library'} on the target server`);
+    const subs = await c.query<{ name: string }>(
+      `SELECT subname AS name FROM pg_subscription WHERE subdbid = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY 1`).catch(() => ({ rows: [] as { name: string }[] }));
+    for (const s of subs.rows) found.push(`subscription ${quoteIdent(s.name)}: not migrated — recreate it on the target (it needs its own replication slot)`);
+    const pubs = await c.query<{ name: string }>(`SELECT pubname AS name FROM pg_publication ORDER BY 1`);
+    for (const p of pubs.rows) found.push(`publication ${quoteIdent(p.name)}: not migrated — recreate it on the target if needed`);
+    const ts = await c.query<{ kind: string; schema: string; name: string; spc: string }>(
+      `SELECT CASE WHEN c.relkind IN ('i', 'I') THEN 'index' ELSE 'table' END AS kind, n.nspname AS schema, c.relname AS name, t.spcname AS spc
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_tablespace t ON t.oid = c.reltablespace
+       WHERE c.reltablespace <> 0 AND (c.oid = ANY ($1::oid[]) OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = ANY ($1::oid[]))) ORDER BY 2, 3`,
+      [m.tables.map((t) => t.oid)]);
+    for (const r of ts.rows) found.push(`${r.kind} ${qualify(r.schema, r.name)}: in tablespace ${quoteIdent(r.spc)} — created in the target's default tablespace`);
+    const fsrv = await c.query<{ name: string; fdw: string }>(
+      `SELECT s.srvname AS name, w.fdwname AS fdw FROM pg_foreign_server s JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw
+       WHERE ${notExt('pg_foreign_server', 's.oid')} ORDER BY 1`);
+    for (const s of fsrv.rows) found.push(`foreign server ${quoteIdent(s.name)} (${s.fdw}): user mappings and passwords are not migrated — recreate them on the target`);
+    const ft = await c.query<{ schema: string; name: string }>(
+      `SELECT n.nspname AS schema, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE c.relkind = 'f' AND n.nspname = ANY ($1::text[]) ORDER BY 1, 2`, [schemas]);
+    for (const f of ft.rows) found.push(`foreign table ${qualify(f.schema, f.name)}: definition only, its rows live on the remote server`);
+    const evt = await c.query<{ name: string }>(`SELECT evtname AS name FROM pg_event_trigger e WHERE ${notExt('pg_event_trigger', 'e.oid')} ORDER BY 1`);
+    for (const e of evt.rows) found.push(`event trigger ${quoteIdent(e.name)}: not migrated — recreate it on the target as a superuser`);
+    const lo = await c.query<{ n: string }>(`SELECT count(*)::text AS n FROM pg_largeobject_metadata`);
+    if (Number(lo.rows[0].n) > 0) found.push(`${plural(Number(lo.rows[0].n), 'large object')}: not migrated — copy them with pg_dump --large-objects`);
+    if (!found.length) return passed('nothing that needs manual work');
+    return warning(`${plural(found.length, 'object')} need manual work on the target`, found, 'see the reason given with each object');
+  },
+};

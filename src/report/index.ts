@@ -1,0 +1,372 @@
+/**
+ * The migration report: what ran, how long each phase and table took, what was created,
+ * warnings, retries, the verification result and what to do next. Built from the event
+ * stream (so a resumed or failed run reports the same way), written as report.json and
+ * report.md in the task's state dir, and summarised on stdout.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { describeConn, resolveConnSpec, toSafeUri } from '../conn/connstring.js';
+import type { EventBus, Phase, TimedEvent } from '../task/events.js';
+import type { StateDir } from '../task/state.js';
+import { redact } from '../util/redact.js';
+import type { VerifyReport } from '../verify/types.js';
+
+export interface EventCollector {
+  /** Events seen so far, in order. */
+  readonly events: TimedEvent[];
+  /** Stop collecting. */
+  stop(): void;
+}
+
+/** Accumulate every event of `bus` (from now on) for the report. */
+export function collectEvents(bus: EventBus): EventCollector {
+  const events: TimedEvent[] = [];
+  const off = bus.on((e) => events.push(e));
+  return { events, stop: off };
+}
+
+/** Events of a task as recorded in its state dir (events.jsonl); unreadable lines are skipped. */
+export function readEventsFile(state: StateDir): TimedEvent[] {
+  const p = state.path('events.jsonl');
+  if (!existsSync(p)) return [];
+  const out: TimedEvent[] = [];
+  for (const line of readFileSync(p, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      out.push(JSON.parse(line) as TimedEvent);
+    } catch {
+      /* a torn last line while the task writes */
+    }
+  }
+  return out;
+}
+
+export interface NotMigrated {
+  kind: string;
+  name: string;
+  reason: string;
+}
+
+export interface ReportInput {
+  taskId: string;
+  /** Connection strings (any form); only user@host:port/db and a password-less URI are kept. */
+  source: string;
+  target: string;
+  events: TimedEvent[];
+  verify?: VerifyReport | null;
+  notMigrated?: (NotMigrated | string)[];
+  /** Extra warnings not carried by events. */
+  warnings?: string[];
+  /** The run's error, when it failed. */
+  error?: string;
+}
+
+export interface PhaseReport {
+  phase: Phase;
+  start: string;
+  end: string | null;
+  durationMs: number | null;
+  ok: boolean | null;
+}
+
+export interface TableReport {
+  table: string;
+  rows: number;
+  bytes: number;
+  durationMs: number;
+  rowsPerSec: number;
+  bytesPerSec: number;
+  skippedUnits: number;
+}
+
+export interface Endpoint {
+  uri: string;
+  describe: string;
+}
+
+export interface Report {
+  task: string;
+  source: Endpoint;
+  target: Endpoint;
+  ok: boolean;
+  status: 'done' | 'failed' | 'mismatch' | 'incomplete';
+  error?: string;
+  startedAt: string | null;
+  endedAt: string | null;
+  durationMs: number | null;
+  phases: PhaseReport[];
+  tables: TableReport[];
+  totals: { tables: number; rows: number; bytes: number };
+  objects: Record<string, { created: number; skipped: number; failed: number }>;
+  failedObjects: { kind: string; name: string; section: string }[];
+  warnings: string[];
+  notMigrated: NotMigrated[];
+  retries: { count: number; items: { at: string; what: string; attempt: number; delayMs: number; error: string; sqlstate?: string }[] };
+  verification: VerifyReport | null;
+  next: string[];
+}
+
+function endpoint(text: string): Endpoint {
+  // Already a description (user@host:port/db, as task-start events carry it): keep it.
+  if (!/^postgres(ql)?:\/\//i.test(text.trim()) && !text.includes('=')) {
+    const r = redact(text);
+    return { uri: r, describe: r };
+  }
+  try {
+    const spec = resolveConnSpec(text);
+    return { uri: toSafeUri(spec), describe: describeConn(spec) };
+  } catch {
+    const r = redact(text);
+    return { uri: r, describe: r };
+  }
+}
+
+const ms = (a: string, b: string) => new Date(b).getTime() - new Date(a).getTime();
+
+export function buildReport(input: ReportInput): Report {
+  const ev = input.events;
+  const phases: PhaseReport[] = [];
+  const open = new Map<Phase, PhaseReport>();
+  const tables = new Map<string, TableReport>();
+  const objects: Report['objects'] = {};
+  const failedObjects: Report['failedObjects'] = [];
+  const warnings: string[] = [];
+  const retries: Report['retries']['items'] = [];
+  let end: TimedEvent | undefined;
+  for (const e of ev) {
+    switch (e.type) {
+      case 'phase-start': {
+        const p: PhaseReport = { phase: e.phase, start: e.at, end: null, durationMs: null, ok: null };
+        phases.push(p);
+        open.set(e.phase, p);
+        break;
+      }
+      case 'phase-end': {
+        const p = open.get(e.phase);
+        if (p) {
+          p.end = e.at;
+          p.durationMs = e.durationMs ?? ms(p.start, e.at);
+          p.ok = e.ok;
+          open.delete(e.phase);
+        } else {
+          const start = new Date(new Date(e.at).getTime() - e.durationMs).toISOString();
+          phases.push({ phase: e.phase, start, end: e.at, durationMs: e.durationMs, ok: e.ok });
+        }
+        break;
+      }
+      case 'table-done': {
+        const sec = Math.max(e.durationMs, 1) / 1000;
+        tables.set(e.table, {
+          table: e.table,
+          rows: e.rows,
+          bytes: e.bytes,
+          durationMs: e.durationMs,
+          rowsPerSec: Math.round(e.rows / sec),
+          bytesPerSec: Math.round(e.bytes / sec),
+          skippedUnits: e.skippedUnits,
+        });
+        break;
+      }
+      case 'object': {
+        const o = (objects[e.kind] ??= { created: 0, skipped: 0, failed: 0 });
+        o[e.action]++;
+        if (e.action === 'failed') failedObjects.push({ kind: e.kind, name: e.name, section: e.section });
+        break;
+      }
+      case 'log':
+        if (e.level === 'warn' || e.level === 'error') warnings.push(e.message);
+        break;
+      case 'retry':
+        retries.push({ at: e.at, what: e.what, attempt: e.attempt, delayMs: e.delayMs, error: e.error, ...(e.sqlstate ? { sqlstate: e.sqlstate } : {}) });
+        break;
+      case 'task-end':
+        end = e;
+        break;
+      default:
+        break;
+    }
+  }
+  for (const w of input.warnings ?? []) if (!warnings.includes(w)) warnings.push(w);
+  const notMigrated = (input.notMigrated ?? []).map((n) => (typeof n === 'string' ? { kind: 'object', name: n, reason: 'not migrated' } : n));
+  const startEv = ev.find((e) => e.type === 'task-start') ?? ev[0];
+  const startedAt = startEv?.at ?? null;
+  const endedAt = end?.at ?? (ev.length ? ev[ev.length - 1].at : null);
+  const error = input.error ?? (end && end.type === 'task-end' ? end.error : undefined);
+  const verification = input.verify ?? null;
+  const failed = error !== undefined || (end !== undefined && end.type === 'task-end' && !end.ok && !verification);
+  const status: Report['status'] = failed ? 'failed' : verification && !verification.ok ? 'mismatch' : end ? 'done' : 'incomplete';
+  const tableList = [...tables.values()].sort((a, b) => a.table.localeCompare(b.table));
+  const src = endpoint(input.source);
+  const tgt = endpoint(input.target);
+  return {
+    task: input.taskId,
+    source: src,
+    target: tgt,
+    ok: status === 'done',
+    status,
+    ...(error ? { error: redact(error) } : {}),
+    startedAt,
+    endedAt,
+    durationMs: end && end.type === 'task-end' ? end.durationMs : startedAt && endedAt ? ms(startedAt, endedAt) : null,
+    phases,
+    tables: tableList,
+    totals: { tables: tableList.length, rows: tableList.reduce((a, t) => a + t.rows, 0), bytes: tableList.reduce((a, t) => a + t.bytes, 0) },
+    objects,
+    failedObjects,
+    warnings,
+    notMigrated,
+    retries: { count: retries.length, items: retries.slice(0, 200) },
+    verification,
+    next: nextSteps(input.taskId, src, tgt, status),
+  };
+}
+
+function nextSteps(task: string, src: Endpoint, tgt: Endpoint, status: Report['status']): string[] {
+  if (status === 'failed' || status === 'incomplete') {
+    return [
+      'Fix the cause shown above and rerun the same command: finished tables and objects are skipped, the copy resumes where it stopped.',
+      `Watch progress with: pgferry status ${task}`,
+    ];
+  }
+  const steps: string[] = [];
+  if (status === 'mismatch') steps.push(`Investigate the differences listed under "Verification" (rerun: pgferry verify --mode hash --source … --target …) before switching.`);
+  steps.push(
+    `Stop writes to the source (${src.describe}): stop the applications or revoke their write privileges, so nothing is lost after the copy.`,
+    `Make sure the task is stopped (no pgferry process for task "${task}" is running) before switching.`,
+    `Run a final check on the quiet source: pgferry verify --mode hash --source … --target … (exit code 0 means equal).`,
+    `Switch workloads to the target (${tgt.describe}): point connection strings / DNS / poolers at it.`,
+    `Run: pgferry finish ${task} --target ${tgt.uri} --source ${src.uri}  — removes the pgferry checkpoint schema from the target and prints the SQL to remove the migration accounts on both sides (--drop-accounts runs it).`,
+    'Remove the migration accounts (and their pg_hba.conf entries / passwords) on both sides once you no longer need them.',
+  );
+  return steps;
+}
+
+export function writeReport(state: StateDir, report: Report): { json: string; markdown: string } {
+  state.writeJson('report.json', report);
+  state.writeText('report.md', renderMarkdown(report));
+  return { json: state.path('report.json'), markdown: state.path('report.md') };
+}
+
+export function fmtDuration(msv: number | null): string {
+  if (msv === null || !Number.isFinite(msv)) return '-';
+  if (msv < 1000) return `${Math.round(msv)} ms`;
+  const s = msv / 1000;
+  if (s < 60) return `${s.toFixed(1)} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${Math.round(s - m * 60)} s`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+export function fmtBytes(b: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let v = b;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+}
+
+const num = (n: number | null) => (n === null ? '-' : n.toLocaleString('en-US'));
+
+function verificationLines(v: VerifyReport, md: boolean): string[] {
+  const lines: string[] = [];
+  const badTables = v.tables.filter((t) => !t.ok);
+  const badSeq = v.sequences.filter((s) => !s.ok);
+  const badObj = v.objects.filter((o) => !o.ok);
+  lines.push(
+    `${v.ok ? 'OK' : 'DIFFERENCES FOUND'} (${v.mode} mode, ${v.tables.length} tables, ${v.sequences.length} sequences, ${v.objects.length} object kinds, ${fmtDuration(v.durationMs)})`,
+  );
+  const b = md ? '- ' : '  ';
+  for (const t of badTables) {
+    lines.push(`${b}table ${t.key}${t.target !== t.key ? ` → ${t.target}` : ''}: ${t.error ?? `source ${num(t.sourceRows)} rows, target ${num(t.targetRows)} rows`}`);
+    for (const m of t.mismatches.slice(0, 10)) {
+      lines.push(`${md ? '  - ' : '      '}${m.range}: source ${num(m.sourceCount)}, target ${num(m.targetCount)}`);
+      for (const x of m.examples) lines.push(`${md ? '    - ' : '        '}${x.side === 'source-only' ? 'only on source' : 'only on target'}: ${x.row}`);
+    }
+    if (t.mismatches.length > 10) lines.push(`${md ? '  - ' : '      '}… ${t.mismatches.length - 10} more ranges`);
+  }
+  for (const s of badSeq) {
+    const f = (x: { lastValue: string; isCalled: boolean } | null) => (x ? `${x.lastValue}${x.isCalled ? '' : ' (is_called=false)'}` : 'missing');
+    lines.push(`${b}sequence ${s.key}${s.target !== s.key ? ` → ${s.target}` : ''}: source ${f(s.source)}, target ${f(s.targetState)}`);
+  }
+  for (const o of badObj) {
+    const extra = [o.missing.length ? `missing on target: ${o.missing.slice(0, 10).join(', ')}` : '', o.extra.length ? `only on target: ${o.extra.slice(0, 10).join(', ')}` : '']
+      .filter(Boolean)
+      .join('; ');
+    lines.push(`${b}${o.kind}: source ${o.sourceCount}, target ${o.targetCount}${extra ? ` (${extra})` : ''}`);
+  }
+  return lines;
+}
+
+export function renderMarkdown(r: Report): string {
+  const L: string[] = [];
+  L.push(`# pgferry report: ${r.task}`, '');
+  L.push(`- Status: **${r.status}**${r.error ? ` — ${r.error}` : ''}`);
+  L.push(`- Source: \`${r.source.uri}\``, `- Target: \`${r.target.uri}\``);
+  L.push(`- Started: ${r.startedAt ?? '-'}`, `- Ended: ${r.endedAt ?? '-'}`, `- Duration: ${fmtDuration(r.durationMs)}`, '');
+  L.push('## Phases', '', '| Phase | Start | End | Duration | Result |', '|---|---|---|---|---|');
+  for (const p of r.phases) L.push(`| ${p.phase} | ${p.start} | ${p.end ?? '-'} | ${fmtDuration(p.durationMs)} | ${p.ok === null ? 'running/interrupted' : p.ok ? 'ok' : 'failed'} |`);
+  L.push('', '## Tables', '', `${r.totals.tables} tables, ${num(r.totals.rows)} rows, ${fmtBytes(r.totals.bytes)}`, '');
+  if (r.tables.length) {
+    L.push('| Table | Rows | Bytes | Duration | Rows/s | Bytes/s | Units resumed |', '|---|---:|---:|---:|---:|---:|---:|');
+    for (const t of r.tables) {
+      L.push(`| ${t.table} | ${num(t.rows)} | ${fmtBytes(t.bytes)} | ${fmtDuration(t.durationMs)} | ${num(t.rowsPerSec)} | ${fmtBytes(t.bytesPerSec)}/s | ${t.skippedUnits} |`);
+    }
+  }
+  L.push('', '## Objects', '');
+  const kinds = Object.keys(r.objects).sort();
+  if (kinds.length) {
+    L.push('| Kind | Created | Skipped | Failed |', '|---|---:|---:|---:|');
+    for (const k of kinds) L.push(`| ${k} | ${r.objects[k].created} | ${r.objects[k].skipped} | ${r.objects[k].failed} |`);
+  } else L.push('none recorded');
+  for (const f of r.failedObjects) L.push(`- failed: ${f.kind} ${f.name} (${f.section})`);
+  if (r.notMigrated.length) {
+    L.push('', '## Not migrated', '');
+    for (const n of r.notMigrated) L.push(`- ${n.kind} ${n.name}: ${n.reason}`);
+  }
+  L.push('', '## Warnings', '');
+  if (r.warnings.length) for (const w of r.warnings) L.push(`- ${w}`);
+  else L.push('none');
+  L.push('', '## Retries', '');
+  if (r.retries.count) {
+    L.push(`${r.retries.count} transient failure(s) retried:`, '');
+    for (const x of r.retries.items) L.push(`- ${x.at} ${x.what} attempt ${x.attempt}${x.sqlstate ? ` (SQLSTATE ${x.sqlstate})` : ''}: ${x.error}`);
+  } else L.push('none');
+  L.push('', '## Verification', '');
+  if (r.verification) L.push(...verificationLines(r.verification, true));
+  else L.push('not run');
+  L.push('', '## What to do next', '');
+  r.next.forEach((s, i) => L.push(`${i + 1}. ${s}`));
+  return L.join('\n') + '\n';
+}
+
+/** A few lines for stdout at the end of a run. */
+export function renderSummary(r: Report, paths?: { markdown?: string }): string {
+  const L: string[] = [];
+  L.push(`pgferry task ${r.task}: ${r.status.toUpperCase()}${r.error ? ` — ${r.error}` : ''}  (${fmtDuration(r.durationMs)})`);
+  L.push(`  ${r.source.describe} → ${r.target.describe}`);
+  if (r.phases.length) L.push(`  phases: ${r.phases.map((p) => `${p.phase} ${fmtDuration(p.durationMs)}${p.ok === false ? ' (failed)' : ''}`).join(', ')}`);
+  L.push(`  data: ${r.totals.tables} tables, ${num(r.totals.rows)} rows, ${fmtBytes(r.totals.bytes)}`);
+  const created = Object.entries(r.objects)
+    .filter(([, v]) => v.created > 0)
+    .sort()
+    .map(([k, v]) => `${v.created} ${k}`);
+  if (created.length) L.push(`  objects created: ${created.join(', ')}`);
+  const failedObjs = Object.values(r.objects).reduce((a, v) => a + v.failed, 0);
+  if (failedObjs) L.push(`  objects failed: ${failedObjs}`);
+  if (r.warnings.length) L.push(`  warnings: ${r.warnings.length}${r.warnings.length <= 3 ? ' — ' + r.warnings.join(' | ') : ' (see report)'}`);
+  if (r.notMigrated.length) L.push(`  not migrated: ${r.notMigrated.length} object(s) (see report)`);
+  if (r.retries.count) L.push(`  retries: ${r.retries.count}`);
+  if (r.verification) {
+    const v = verificationLines(r.verification, false);
+    L.push(`  verification: ${v[0]}`, ...v.slice(1, 21).map((x) => '  ' + x));
+  }
+  if (paths?.markdown) L.push(`  report: ${paths.markdown}`);
+  L.push('', 'Next:');
+  r.next.forEach((s, i) => L.push(`  ${i + 1}. ${s}`));
+  return L.join('\n');
+}
+
+export { renderVerify } from './verify-text.js';

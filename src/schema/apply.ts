@@ -1,0 +1,89 @@
+/**
+ * Applying generated DDL to the target, one statement per transaction together with its
+ * checkpoint row (so a rerun skips what is done), and the source-side convenience
+ * readSourceSchema = introspect + generate.
+ */
+import type pg from 'pg';
+import { introspect } from '../catalog/introspect.js';
+import type { CatalogModel } from '../catalog/model.js';
+import { generateDdl, type GeneratedSchema } from '../ddl/generate.js';
+import type { Statement } from '../ddl/statement.js';
+import { StatementError, isPgError } from '../errors.js';
+import { doneObjects, markObjectDone } from '../task/checkpoint.js';
+import type { EventBus } from '../task/events.js';
+import type { Selection } from '../task/selection.js';
+
+export type { GeneratedSchema } from '../ddl/generate.js';
+
+/** Session settings every DDL script needs (function bodies may refer to objects created later). */
+export const SESSION_SETUP = `SET check_function_bodies = false; SET client_min_messages = warning; SELECT pg_catalog.set_config('search_path', '', false);`;
+
+const LOCAL_SETUP = `SET LOCAL check_function_bodies = false; SELECT pg_catalog.set_config('search_path', '', true);`;
+
+export async function readSourceSchema(source: pg.Client, sel: Selection): Promise<GeneratedSchema & { model: CatalogModel }> {
+  const model = await introspect(source);
+  return { ...generateDdl(model, sel), model };
+}
+
+export interface ApplyOptions {
+  taskId: string;
+  events: EventBus;
+  ifExists: 'error' | 'skip' | 'drop';
+}
+
+// duplicate_table, duplicate_object, duplicate_schema, duplicate_function, duplicate_alias?, duplicate_database
+const DUPLICATE = new Set(['42P07', '42710', '42P06', '42723', '42712']);
+
+export async function applyStatements(target: pg.Client, stmts: Statement[], o: ApplyOptions): Promise<{ created: number; skipped: number }> {
+  const done = await doneObjects(target, o.taskId);
+  let created = 0;
+  let skipped = 0;
+  for (const s of stmts) {
+    if (done.has(s.key)) {
+      skipped++;
+      o.events.emit({ type: 'object', action: 'skipped', kind: s.kind, name: s.name, section: s.section });
+      continue;
+    }
+    await target.query('BEGIN');
+    try {
+      await target.query(LOCAL_SETUP);
+      if (o.ifExists === 'drop' && s.drop) await target.query(s.drop);
+      if (o.ifExists === 'skip') await target.query('SAVEPOINT pgferry_stmt');
+      try {
+        await target.query(s.sql);
+      } catch (e) {
+        const dup = isPgError(e) && (DUPLICATE.has(e.code!) || (e.code === '42P16' && /multiple primary keys/.test(e.message)));
+        if (o.ifExists === 'skip' && dup) {
+          await target.query('ROLLBACK TO SAVEPOINT pgferry_stmt');
+          o.events.warn(`${s.kind} ${s.name} already exists on the target; skipped (ifExists: skip)`);
+        } else throw e;
+      }
+      await markObjectDone(target, o.taskId, s.key, s.kind, s.section);
+      await target.query('COMMIT');
+      created++;
+      done.add(s.key);
+      o.events.emit({ type: 'object', action: 'created', kind: s.kind, name: s.name, section: s.section });
+    } catch (e) {
+      await target.query('ROLLBACK').catch(() => {});
+      o.events.emit({ type: 'object', action: 'failed', kind: s.kind, name: s.name, section: s.section });
+      throw new StatementError('schema', s.sql, e, `${s.kind} ${s.name}`);
+    }
+  }
+  return { created, skipped };
+}
+
+/** The whole DDL as one psql script: pre, then early, then late. */
+export function toScript(stmts: Statement[]): string {
+  const out = [
+    '-- pgferry schema script: run with psql -v ON_ERROR_STOP=1',
+    SESSION_SETUP.replace(/; /g, ';\n'),
+    '',
+  ];
+  for (const section of ['pre', 'early', 'late'] as const) {
+    out.push(`-- ===== ${section} =====`, '');
+    for (const s of stmts.filter((x) => x.section === section)) {
+      out.push(`-- ${s.kind} ${s.name}${s.table ? ` (after data of ${s.table})` : ''}`, s.sql, '');
+    }
+  }
+  return out.join('\n');
+}
