@@ -7,5 +7,7 @@ if (!existsSync(fileURLToPath(main))) {
   console.error('pgferry: dist/ is missing; run `npm install` (or `npm run build`) in the pgferry directory first');
   process.exit(2);
 }
+// A closed pipe (pgferry … | head) is not an error.
+for (const s of [process.stdout, process.stderr]) s.on('error', (e) => { if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0); throw e; });
 const { main: run } = await import(main.href);
 await run(process.argv);

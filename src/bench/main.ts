@@ -65,6 +65,19 @@ function sh(cmd: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number; o
   });
 }
 
+async function bundleRunner(): Promise<string> {
+  const entry = join(root, 'src', 'bench', 'run-pgferry.ts');
+  try {
+    const esbuild = await import('esbuild');
+    const outfile = join(root, 'node_modules', '.cache', 'pgferry-bench', 'run-pgferry.mjs');
+    await esbuild.build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile, logLevel: 'error' });
+    return `'${outfile}'`;
+  } catch (e) {
+    process.stderr.write(`(esbuild unavailable, running pgferry through tsx: ${(e as Error).message})\n`);
+    return `--import tsx '${entry}'`;
+  }
+}
+
 async function main() {
   const scale = Number(arg('scale', '1'));
   const runs = Number(arg('runs', '1'));
@@ -95,6 +108,9 @@ async function main() {
     const size = (await q(src, `SELECT pg_size_pretty(pg_database_size(current_database())) AS s`)).rows[0].s;
     process.stderr.write(`built ${size} (${mixedFile === sharedSql ? 'shared mixed.sql' : 'built-in mixed'}) in ${((Date.now() - tb) / 1000).toFixed(1)}s\n`);
 
+    // pgferry runs as plain JavaScript, as an installed pgferry would (dist/), not through tsx:
+    // bundle the runner once (not timed) next to node_modules so that packages resolve.
+    const runner = await bundleRunner();
     const times: Record<string, number[]> = {};
     const extra: Record<string, unknown[]> = {};
     for (let run = 0; run < runs; run++) {
@@ -109,7 +125,7 @@ async function main() {
         switch (tool) {
           case 'pgferry':
           case 'pgferry_text':
-            res = await sh(`node --import tsx '${join(root, 'src', 'bench', 'run-pgferry.ts')}' '${src}' '${dst}' ${tool === 'pgferry' ? 'auto' : 'text'} 2 2`, { NODE_OPTIONS: '' });
+            res = await sh(`node ${runner} '${src}' '${dst}' ${tool === 'pgferry' ? 'auto' : 'text'} 2 2`, { NODE_OPTIONS: '' });
             if (res.code === 0) (extra[tool] ??= []).push(JSON.parse(res.out.trim().split('\n').pop()!));
             break;
           case 'pgdump':
@@ -136,7 +152,11 @@ async function main() {
         await q(cluster.url(), `DROP DATABASE IF EXISTS ${db}`);
       }
     }
-    const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+    const med = (a: number[]) => {
+    const s = [...a].sort((x, y) => x - y);
+    const m = Math.floor(s.length / 2);
+    return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+  };
     process.stdout.write(`\nscale ${scale} (${size}), median of ${runs} run(s):\n`);
     for (const t of tools) process.stdout.write(`  ${t.padEnd(13)} ${(med(times[t]) / 1000).toFixed(2)} s\n`);
     const f = med(times.pgferry ?? [NaN]);

@@ -49,7 +49,12 @@ const r = await copyData({
   sequences: seqs.rows.map((s) => ({ source: s, target: s })),
   jobs: Number(jobsArg),
   indexJobs: Number(indexJobsArg),
-  copy: { ...task.copy, format: format as 'auto' | 'text' | 'binary' },
+  copy: {
+    ...task.copy,
+    format: format as 'auto' | 'text' | 'binary',
+    ...(process.env.PGFERRY_BENCH_SPLIT_MB ? { splitThresholdMB: Number(process.env.PGFERRY_BENCH_SPLIT_MB) } : {}),
+    ...(process.env.PGFERRY_BENCH_UNIT_MB ? { unitMB: Number(process.env.PGFERRY_BENCH_UNIT_MB) } : {}),
+  },
   events,
 });
 const tCopy = Date.now();

@@ -15,6 +15,7 @@ import { finishCommand } from './commands/finish.js';
 import { planCommand } from './commands/plan.js';
 import { migrateCommand } from './commands/migrate.js';
 import { demoCommand } from './commands/demo.js';
+import { throttleCommand } from './commands/throttle.js';
 
 export function buildProgram(): Command {
   const program = new Command('pgferry')
@@ -32,6 +33,7 @@ Exit codes: 0 ok, 1 failed, 2 usage, 3 connection failed, 4 precheck failed,
   program.addCommand(statusCommand());
   program.addCommand(finishCommand());
   program.addCommand(planCommand());
+  program.addCommand(throttleCommand());
   return program;
 }
 

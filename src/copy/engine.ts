@@ -86,14 +86,18 @@ const TARGET_SESSION = [
 ];
 const SOURCE_SESSION = [`SET statement_timeout = 0`, `SET idle_in_transaction_session_timeout = 0`];
 
-/** Close a session right away, whatever state it is in (mid-COPY included). */
-function kill(c: pg.Client | undefined): void {
-  if (!c) return;
+function destroySocket(c: pg.Client | undefined): void {
   try {
-    (c as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+    (c as unknown as { connection?: { stream?: { destroy(): void } } } | undefined)?.connection?.stream?.destroy();
   } catch {
     /* already gone */
   }
+}
+
+/** Close a session right away, whatever state it is in (mid-COPY included). */
+function kill(c: pg.Client | undefined): void {
+  if (!c) return;
+  destroySocket(c);
   c.end().catch(() => {});
 }
 
@@ -189,7 +193,6 @@ interface TableRun {
   started?: number;
   durationMs: number;
   freezeOk: boolean;
-  stmtsLeft: number;
   copiedThisRun: boolean;
 }
 
@@ -284,8 +287,8 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
     const units = unitsFromBoundaries(t, plans.get(t.key) ?? proposed.get(t.key)!, sizes.get(t.key));
     const run: TableRun = {
       table: t, size: sizes.get(t.key), units, left: 0, skipped: 0, rows: 0, bytes: 0, liveRows: 0, liveBytes: 0,
-      durationMs: 0, freezeOk: units.length === 1 && targetCount.get(qualify(t.target.schema, t.target.name)) === 1,
-      stmtsLeft: earlyByTable.get(t.key)?.length ?? 0, copiedThisRun: false,
+      durationMs: 0, freezeOk: !process.env.PGFERRY_NO_FREEZE && units.length === 1 && targetCount.get(qualify(t.target.schema, t.target.name)) === 1,
+      copiedThisRun: false,
     };
     for (const u of units) {
       const d = done.get(u.id);
@@ -300,7 +303,11 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
     }
     runs.set(t.key, run);
   }
-  queue.sort((a, b) => b.estBytes - a.estBytes || a.id.localeCompare(b.id));
+  // Tables with the most work behind them first (heap size × (1 + index builds still to do)),
+  // a table's units together: tables complete one after another, so their index builds start
+  // early and overlap the copy of the next ones, and the run does not end on a long index build.
+  const weight = (u: CopyUnit) => (runs.get(u.table.key)?.size?.bytes ?? 0) * (1 + (earlyByTable.get(u.table.key)?.length ?? 0));
+  queue.sort((a, b) => weight(b) - weight(a) || a.table.key.localeCompare(b.table.key) || a.start - b.start);
 
   // ---- throttle and live controls
   const throttle = new Throttle(o.copy.maxRowsPerSec, o.copy.maxBytesPerSec);
@@ -372,9 +379,24 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
   controlTimer.unref();
 
   // ---- index pool
-  type IndexJob = { kind: 'stmt'; run?: TableRun; stmt: Statement } | { kind: 'analyze'; run: TableRun };
-  const idxQueue: IndexJob[] = [];
-  let idxWake: () => void = () => {};
+  // A table's early statements run in their given order, except that consecutive
+  // CREATE INDEX statements run side by side; anything else (ADD CONSTRAINT … USING INDEX,
+  // ALTER INDEX … ATTACH PARTITION, EXCLUDE constraints) waits for the statements before it
+  // and holds back those after it. ANALYZE follows the table's last statement.
+  interface IdxTable {
+    key: string;
+    run?: TableRun;
+    pending: Statement[];
+    running: number;
+    barrier: boolean;
+    analyze: boolean;
+  }
+  const idxTables: IdxTable[] = [];
+  const idxWaiters = new Set<() => void>();
+  const idxWake = () => {
+    for (const w of [...idxWaiters]) w();
+    idxWaiters.clear();
+  };
   let copyFinished = false;
   let failure: unknown;
   const fail = (e: unknown) => {
@@ -382,13 +404,43 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
     wake();
     idxWake();
   };
+  const parallelSafe = (st: Statement) => /^\s*CREATE\s+(UNIQUE\s+)?INDEX\b/i.test(st.sql) && !/\bCONCURRENTLY\b/i.test(st.sql);
 
   const enqueueIndexes = (run: TableRun) => {
     const stmts = earlyByTable.get(run.table.key) ?? [];
-    // PK/unique constraints first: they take the stronger lock; plain indexes overlap after.
-    const ordered = [...stmts].sort((a, b) => Number(a.kind !== 'constraint') - Number(b.kind !== 'constraint'));
-    for (const s of ordered) idxQueue.push({ kind: 'stmt', run, stmt: s });
-    if (stmts.length === 0 && !doneObj.has(`analyze ${run.table.key}`)) idxQueue.push({ kind: 'analyze', run });
+    const analyze = !doneObj.has(`analyze ${run.table.key}`) && (stmts.length > 0 || run.copiedThisRun);
+    if (stmts.length === 0 && !analyze) return;
+    idxTables.push({ key: run.table.key, run, pending: [...stmts], running: 0, barrier: false, analyze });
+    idxWake();
+  };
+
+  type IdxJob = { t: IdxTable; stmt?: Statement };
+  const nextIdxJob = (): IdxJob | undefined => {
+    for (const t of idxTables) {
+      if (t.barrier) continue;
+      if (t.pending.length > 0) {
+        const st = t.pending[0];
+        const par = parallelSafe(st);
+        if (!par && t.running > 0) continue;
+        t.pending.shift();
+        t.running++;
+        if (!par) t.barrier = true;
+        return { t, stmt: st };
+      }
+      if (t.running === 0 && t.analyze) {
+        t.analyze = false;
+        t.running++;
+        t.barrier = true;
+        return { t };
+      }
+    }
+    return undefined;
+  };
+  const idxJobDone = (j: IdxJob) => {
+    const t = j.t;
+    t.running--;
+    if (t.barrier) t.barrier = false;
+    if (t.pending.length === 0 && t.running === 0 && !t.analyze) idxTables.splice(idxTables.indexOf(t), 1);
     idxWake();
   };
 
@@ -410,52 +462,48 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
     try {
       for (;;) {
         if (failure !== undefined || signal?.aborted) return;
-        const job = idxQueue.shift();
+        const job = nextIdxJob();
         if (!job) {
-          if (copyFinished) return;
-          await new Promise<void>((res) => {
-            const prev = idxWake;
-            idxWake = () => {
-              prev();
-              res();
-            };
-          });
+          if (copyFinished && idxTables.length === 0) return;
+          await new Promise<void>((res) => idxWaiters.add(res));
           continue;
         }
-        if (job.kind === 'stmt') {
-          const s = job.stmt;
-          const tableName = job.run?.table.key ?? s.table ?? '';
-          const t0 = Date.now();
-          events.emit({ type: 'index-start', table: tableName, name: s.name });
-          await withRetry({ ...retryBase, what: `${s.kind} ${s.name}`, onRetry: () => { kill(c); c = undefined; } }, async () => {
-            const cl = await client();
-            try {
-              if (s.transactional === false) {
-                await cl.query(s.sql);
-                await markObjectDone(cl, o.taskId, s.key, s.kind, s.section);
-              } else {
-                await cl.query('BEGIN');
-                await cl.query(s.sql);
-                await markObjectDone(cl, o.taskId, s.key, s.kind, s.section);
-                await cl.query('COMMIT');
+        try {
+          if (job.stmt) {
+            const st = job.stmt;
+            const tableName = job.t.key;
+            const t0 = Date.now();
+            events.emit({ type: 'index-start', table: tableName, name: st.name });
+            await withRetry({ ...retryBase, what: `${st.kind} ${st.name}`, onRetry: () => { kill(c); c = undefined; } }, async () => {
+              const cl = await client();
+              try {
+                if (st.transactional === false) {
+                  await cl.query(st.sql);
+                  await markObjectDone(cl, o.taskId, st.key, st.kind, st.section);
+                } else {
+                  await cl.query('BEGIN');
+                  await cl.query(st.sql);
+                  await markObjectDone(cl, o.taskId, st.key, st.kind, st.section);
+                  await cl.query('COMMIT');
+                }
+              } catch (e) {
+                if (isTransient(e)) throw e;
+                await cl.query('ROLLBACK').catch(() => {});
+                throw new StatementError('schema', st.sql, e, `${st.kind} ${st.name}`);
               }
-            } catch (e) {
-              if (isTransient(e)) throw e;
-              await cl.query('ROLLBACK').catch(() => {});
-              throw new StatementError('schema', s.sql, e, `${s.kind} ${s.name}`);
-            }
-          });
-          events.emit({ type: 'index-done', table: tableName, name: s.name, durationMs: Date.now() - t0 });
-          if (job.run && --job.run.stmtsLeft === 0) idxQueue.unshift({ kind: 'analyze', run: job.run });
-        } else {
-          const key = `analyze ${job.run.table.key}`;
-          if (doneObj.has(key)) continue;
-          const tgt = qualify(job.run.table.target.schema, job.run.table.target.name);
-          await withRetry({ ...retryBase, what: `analyze ${tgt}`, onRetry: () => { kill(c); c = undefined; } }, async () => {
-            const cl = await client();
-            await cl.query(`ANALYZE ${tgt}`);
-            await markObjectDone(cl, o.taskId, key, 'analyze', 'early');
-          });
+            });
+            events.emit({ type: 'index-done', table: tableName, name: st.name, durationMs: Date.now() - t0 });
+          } else if (job.t.run) {
+            const key = `analyze ${job.t.key}`;
+            const tgt = qualify(job.t.run.table.target.schema, job.t.run.table.target.name);
+            await withRetry({ ...retryBase, what: `analyze ${tgt}`, onRetry: () => { kill(c); c = undefined; } }, async () => {
+              const cl = await client();
+              await cl.query(`ANALYZE ${tgt}`);
+              await markObjectDone(cl, o.taskId, key, 'analyze', 'early');
+            });
+          }
+        } finally {
+          idxJobDone(job);
         }
       }
     } catch (e) {
@@ -466,7 +514,7 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
   };
 
   // Tables whose data is already complete (earlier run) but whose indexes are not.
-  for (const r of runs.values()) if (r.left === 0 && r.stmtsLeft > 0) enqueueIndexes(r);
+  for (const r of runs.values()) if (r.left === 0 && (earlyByTable.get(r.table.key)?.length ?? 0) > 0) enqueueIndexes(r);
 
   // ---- copy workers
   const idle: Pair[] = [];
@@ -533,8 +581,16 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
       if (r.rows[0]?.ok) {
         // An empty table truncated in this transaction: COPY FREEZE writes frozen rows, no
         // later anti-wraparound rewrite, no hint-bit writes on first read.
-        await tgt.query(`TRUNCATE ONLY ${tname}`);
-        freeze = true;
+        // (In a savepoint: should TRUNCATE be refused, the unit is copied without FREEZE.)
+        await tgt.query('SAVEPOINT pgferry_freeze');
+        try {
+          await tgt.query(`TRUNCATE ONLY ${tname}`);
+          await tgt.query('RELEASE SAVEPOINT pgferry_freeze');
+          freeze = true;
+        } catch (e) {
+          if (!isPgError(e) || isTransient(e)) throw e;
+          await tgt.query('ROLLBACK TO SAVEPOINT pgferry_freeze');
+        }
       }
     }
     let liveRows = 0;
@@ -550,7 +606,15 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
     });
     const copyIn = tgt.query(rawCopyIn(targetCopySql(u, format, freeze)));
     submitRawCopyOut(src, copyOut);
-    // A session lost mid-COPY errors its client; make sure the pipeline hears of it.
+    // Any failure ends both sessions at once: the target's COPY (and its transaction) rolls
+    // back, and neither side waits for a protocol exchange that may never come. A session lost
+    // mid-COPY errors its client; make sure the pipeline hears of it.
+    const hardStop = () => {
+      destroySocket(src);
+      destroySocket(tgt);
+    };
+    copyOut.once('error', hardStop);
+    copyIn.once('error', hardStop);
     const onErr = (e: Error) => {
       copyOut.destroy(e);
       copyIn.destroy(e);
@@ -666,7 +730,7 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
     });
     for (const p of idle.splice(0)) closePair(p);
     // Statements whose table is not among the copied tables run once all data is in.
-    for (const s of orphanEarly) idxQueue.push({ kind: 'stmt', stmt: s });
+    if (orphanEarly.length) idxTables.push({ key: '', pending: orphanEarly, running: 0, barrier: false, analyze: false });
     copyFinished = true;
     idxWake();
     await Promise.all(idxRunners);

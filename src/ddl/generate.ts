@@ -75,6 +75,18 @@ export function generateDdl(m: CatalogModel, sel: Selection): GeneratedSchema {
     }
     if (cm.size) colMaps.set(t.id, cm);
   }
+  /** Columns of a table left out by its column subset. */
+  const omitted = (id: string): string[] => {
+    const t = tablesById.get(id);
+    const subset = t && sel.columnSubset(t.schema, t.name);
+    return t && subset ? t.columns.filter((c) => !subset.includes(c.name)).map((c) => c.name) : [];
+  };
+  const leftOut = (tableId: string, kind: string, name: string, ...texts: (string | null)[]): boolean => {
+    const cols = omitted(tableId);
+    if (!cols.length || !usesColumn(texts, cols)) return false;
+    notMigrated.push({ kind, name, reason: 'uses a column left out by the column subset' });
+    return true;
+  };
   const tq = (t: { schema: string; name: string }) => {
     const tt = sel.targetTable(t.schema, t.name);
     return qualify(tt.schema, tt.name);
@@ -186,6 +198,10 @@ export function generateDdl(m: CatalogModel, sel: Selection): GeneratedSchema {
   }
 
   // ---- functions, procedures, aggregates ----
+  const unselectedTables = m.tables.filter((t) => !selTables.has(t.id)).map((t) => {
+    const name = qualify(t.schema, t.name);
+    return { name, re: new RegExp(`(^|[^\\w."])${escapeRe(name)}($|[^\\w"])`) };
+  });
   for (const f of m.functions) {
     if (!sel.schemaSelected(f.schema)) continue;
     const kind = f.kind === 'p' ? 'procedure' : f.kind === 'a' ? 'aggregate' : 'function';
@@ -198,6 +214,8 @@ export function generateDdl(m: CatalogModel, sel: Selection): GeneratedSchema {
     if (f.def) {
       const body = bodyOf(f.def);
       const hit = [...map.schemas.keys()].find((s) => body.includes(s)) ?? [...map.tables.keys()].map((k) => k.split('\u0000')[1]).find((t) => body.includes(t));
+      const missing = unselectedTables.find((u) => body.includes(u.name) && u.re.test(body));
+      if (missing) warnings.push(`${what}: its body refers to ${missing.name}, which is not selected`);
       if (hit !== undefined) warnings.push(`${what}: its body mentions ${JSON.stringify(hit)}, which is renamed on the target; function bodies are not rewritten, check it`);
     }
     sql += owner(kw, sig, f.owner) + comment(`${kw} ${sig}`, f.comment) + grants(kind === 'aggregate' ? 'FUNCTION' : kw, sig, f.acl, f.owner);
@@ -210,7 +228,14 @@ export function generateDdl(m: CatalogModel, sel: Selection): GeneratedSchema {
     const what = `table ${n}`;
     const cm = colMaps.get(t.id);
     const subset = sel.columnSubset(t.schema, t.name);
-    const cols = t.columns.filter((c) => !subset || subset.includes(c.name));
+    const cols = t.columns.filter((c) => {
+      if (subset && !subset.includes(c.name)) return false;
+      if (c.generated === 's' && subset && usesColumn([c.default], omitted(t.id))) {
+        notMigrated.push({ kind: 'generated column', name: `${n}.${quoteIdent(c.name)}`, reason: 'its expression uses a column left out by the column subset' });
+        return false;
+      }
+      return true;
+    });
     const tcol = (c: ColumnObj) => quoteIdent(sel.targetColumn(t.schema, t.name, c.name));
     const after: string[] = [];
     const parentCol = (c: ColumnObj): ColumnObj | undefined => {
@@ -243,7 +268,7 @@ export function generateDdl(m: CatalogModel, sel: Selection): GeneratedSchema {
       items.push(s);
     }
     for (const k of t.checks) {
-      if (!k.isLocal) continue;
+      if (!k.isLocal || leftOut(t.id, 'check constraint', `${quoteIdent(k.name)} ON ${n}`, k.def)) continue;
       const def = rw(k.def, what, cm);
       if (!k.validated) after.push(`ALTER TABLE ${n} ADD CONSTRAINT ${quoteIdent(k.name)} ${def};`);
       else items.push(`CONSTRAINT ${quoteIdent(k.name)} ${def}`);
@@ -301,6 +326,13 @@ export function generateDdl(m: CatalogModel, sel: Selection): GeneratedSchema {
     if (v.relkind === 'm') mviewOrder.push(v);
   }
   // Views over tables with renamed columns cannot be rewritten safely.
+  for (const d of m.dependencies) {
+    const v = viewsById.get(d.from);
+    const t = tablesById.get(d.to);
+    if (v && t && selTables.has(t.id) && sel.schemaSelected(v.schema) && omitted(t.id).length) {
+      warnings.push(`view ${q(v.schema, v.name)}: reads table ${tq(t)}, which is copied with a column subset; the view fails if it uses a left-out column`);
+    }
+  }
   if (colMaps.size) {
     for (const d of m.dependencies) {
       const v = viewsById.get(d.from);
@@ -331,6 +363,7 @@ export function generateDdl(m: CatalogModel, sel: Selection): GeneratedSchema {
     const rel = relName(p.tableId);
     if (!rel?.selected) continue;
     const n = tq(rel.obj);
+    if (leftOut(p.tableId, 'policy', `${quoteIdent(p.name)} ON ${n}`, p.qual, p.withCheck)) continue;
     const what = `policy ${p.name} on ${n}`;
     const cmd = ({ r: 'SELECT', a: 'INSERT', w: 'UPDATE', d: 'DELETE', '*': 'ALL' } as Record<string, string>)[p.cmd];
     const cm = colMaps.get(p.tableId);
@@ -349,6 +382,7 @@ export function generateDdl(m: CatalogModel, sel: Selection): GeneratedSchema {
     ...m.schemas.map((x) => x.id), ...m.extensions.map((x) => x.id), ...m.types.map((x) => x.id), ...m.sequences.map((x) => x.id),
     ...m.tables.map((x) => x.id), ...m.views.map((x) => x.id), ...m.functions.map((x) => x.id),
   ]);
+  const seqByOwnedId = new Map(m.sequences.map((x) => [`owned:${x.oid}`, x]));
   const deps = new Map<string, Set<string>>();
   for (const d of m.dependencies) {
     if (!deps.has(d.from)) deps.set(d.from, new Set());
@@ -357,7 +391,7 @@ export function generateDdl(m: CatalogModel, sel: Selection): GeneratedSchema {
   for (const p of pre) {
     const s = deps.get(p.id) ?? new Set<string>();
     if (p.id.startsWith('owned:')) {
-      const seq = m.sequences.find((x) => `owned:${x.oid}` === p.id)!;
+      const seq = seqByOwnedId.get(p.id)!;
       s.add(seq.id);
       s.add(seq.ownedBy!.tableId);
     }
@@ -400,6 +434,7 @@ export function generateDdl(m: CatalogModel, sel: Selection): GeneratedSchema {
   const idxParted: { depth: number; stmt: Statement }[] = [];
   const mviewIdx = new Map<string, Statement[]>();
   const depthOf = (t: TableObj) => { let d = 0; for (let c = t; c.isPartition && c.parents[0] && tablesById.get(c.parents[0].id); c = tablesById.get(c.parents[0].id)!) d++; return d; };
+  const indexByName = new Map(m.indexes.map((x) => [`${x.schema}\u0000${x.name}`, x]));
   for (const ix of m.indexes) {
     const t = selTables.get(ix.tableId);
     const v = viewsById.get(ix.tableId);
@@ -409,7 +444,8 @@ export function generateDdl(m: CatalogModel, sel: Selection): GeneratedSchema {
     const what = `index ${ix.name} on ${n}`;
     const cm = colMaps.get(ix.tableId);
     const subset = t && sel.columnSubset(t.schema, t.name);
-    if (subset && ix.columns.some((a) => a > 0 && !subset.includes(t!.columns.find((c) => c.num === a)?.name ?? ''))) {
+    if ((subset && ix.columns.some((a) => a > 0 && !subset.includes(t!.columns.find((c) => c.num === a)?.name ?? ''))) ||
+        (t && ix.columns.some((a) => a === 0) && usesColumn([ix.def], omitted(t.id)))) {
       notMigrated.push({ kind: ix.constraint ? 'constraint' : 'index', name: `${q(ix.schema, ix.name)}`, reason: 'uses a column left out by the column subset' });
       continue;
     }
@@ -437,7 +473,7 @@ export function generateDdl(m: CatalogModel, sel: Selection): GeneratedSchema {
     }
     sql += comment(`INDEX ${iq}`, ix.comment);
     if (ix.parentIndex && t) {
-      const pix = m.indexes.find((x) => x.schema === ix.parentIndex!.schema && x.name === ix.parentIndex!.name);
+      const pix = indexByName.get(`${ix.parentIndex.schema}\u0000${ix.parentIndex.name}`);
       if (pix && selTables.has(pix.tableId) && keptIds.has(pix.tableId)) sql += `\nALTER INDEX ${q(ix.parentIndex.schema, ix.parentIndex.name)} ATTACH PARTITION ${iq};`;
     }
     if (ix.clustered) sql += `\nALTER TABLE ${n} CLUSTER ON ${quoteIdent(ix.name)};`;
@@ -492,6 +528,7 @@ export function generateDdl(m: CatalogModel, sel: Selection): GeneratedSchema {
     const rel = relName(tg.tableId);
     if (!rel?.selected || !keptIds.has(tg.tableId)) continue;
     const n = tq(rel.obj);
+    if (leftOut(tg.tableId, 'trigger', `${quoteIdent(tg.name)} ON ${n}`, tg.def.replace(/ EXECUTE (FUNCTION|PROCEDURE) [\s\S]*$/, ''))) continue;
     const what = `trigger ${tg.name} on ${n}`;
     let sql = rw(tg.def, what, colMaps.get(tg.tableId)) + ';';
     const en = ({ D: 'DISABLE TRIGGER', R: 'ENABLE REPLICA TRIGGER', A: 'ENABLE ALWAYS TRIGGER' } as Record<string, string>)[tg.enabled];
@@ -516,6 +553,18 @@ function relOption(o: string): string {
   const i = o.indexOf('=');
   if (i < 0) return o;
   return `${o.slice(0, i)}=${quoteLiteral(o.slice(i + 1))}`;
+}
+
+/** Does SQL text refer to one of these column names (as an identifier, outside literals)? */
+function usesColumn(texts: (string | null)[], cols: string[]): boolean {
+  if (!cols.length) return false;
+  const probe = new Map(cols.map((c) => [c, '\u0001probe']));
+  const none = { schemas: new Map<string, string>(), tables: new Map<string, string>() };
+  return texts.some((t) => t != null && rewriteNames(t, none, probe).sql.includes('\u0001probe'));
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** The dollar-quoted body of a function definition, if any. */

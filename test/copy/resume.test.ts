@@ -61,11 +61,14 @@ function baseArgs(db: string, taskId: string) {
     target: tgt.url(db),
     taskId,
     tables: [pkT, nopkT, smallT],
-    early: [early(pkT, 'constraint public.pk_t_pkey', 'ALTER TABLE public.pk_t ADD CONSTRAINT pk_t_pkey PRIMARY KEY (id)', 'constraint'),
+    // as the DDL generator emits keys: CREATE UNIQUE INDEX, then ADD CONSTRAINT … USING INDEX (must wait for it)
+    early: [early(pkT, 'index public.pk_t_pkey', 'CREATE UNIQUE INDEX pk_t_pkey ON public.pk_t (id)'),
+      early(pkT, 'index public.pk_t_v_idx', 'CREATE INDEX pk_t_v_idx ON public.pk_t (v)'),
+      early(pkT, 'constraint public.pk_t_pkey', 'ALTER TABLE public.pk_t ADD CONSTRAINT pk_t_pkey PRIMARY KEY USING INDEX pk_t_pkey', 'constraint'),
       early(nopkT, 'index public.nopk_t_a_idx', 'CREATE INDEX nopk_t_a_idx ON public.nopk_t (a)')],
     sequences: [{ source: { schema: 'public', name: 'small_t_id_seq' }, target: { schema: 'public', name: 'small_t_id_seq' } }],
     jobs: 2,
-    indexJobs: 1,
+    indexJobs: 2,
     copy: { ...copyDefaults, splitThresholdMB: 2, unitMB: 2 },
   };
 }
@@ -122,7 +125,9 @@ test('SIGKILL mid-unit, rerun: exact rows with and without a primary key', async
   assert.equal(result.snapshotFresh, true);
   await assertSame('t_kill');
   const idx = await sql(tgt.url('t_kill'), `SELECT count(*)::int AS n FROM pg_indexes WHERE tablename IN ('pk_t', 'nopk_t')`);
-  assert.equal(idx.rows[0].n, 2);
+  assert.equal(idx.rows[0].n, 3);
+  const pk = await sql(tgt.url('t_kill'), `SELECT count(*)::int AS n FROM pg_constraint WHERE conname = 'pk_t_pkey' AND contype = 'p'`);
+  assert.equal(pk.rows[0].n, 1);
   // a third run has nothing left to do
   const third = await runChild(args, () => {});
   const r3 = third.events.find((e) => e.type === 'result') as unknown as { tables: { skippedUnits: number; units: number }[] };

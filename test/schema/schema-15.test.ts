@@ -12,6 +12,7 @@ import { applyStatements, readSourceSchema, type GeneratedSchema } from '../../s
 import { ensureCheckpoints } from '../../src/task/checkpoint.js';
 import { EventBus, type TimedEvent } from '../../src/task/events.js';
 import { StatementError } from '../../src/errors.js';
+import { listCopyTables } from '../../src/plan/tables.js';
 import type { Statement } from '../../src/ddl/statement.js';
 import { blocks, cli, createRoles, client, createDb, diff, dump, fixture, psql, runSql, task } from './helpers.js';
 
@@ -49,8 +50,12 @@ test('kitchen sink 15 → 15: target pg_dump --schema-only equals the source', a
   const g = await readSourceSchema(src, new Selection(task()));
   assert.deepEqual(g.warnings, []);
   assert.deepEqual(g.notMigrated, []);
-  assert.ok(g.statements.some((s) => s.section === 'early' && s.table === '"app".customer'.replace('"app"', 'app')));
-  for (const s of g.statements.filter((x) => x.section === 'early')) assert.ok(s.table, `early statement ${s.key} names its table`);
+  const allKeys = g.statements.map((s) => s.key);
+  assert.equal(new Set(allKeys).size, allKeys.length, 'statement keys are unique (resume bookkeeping)');
+  // every early statement belongs to a table the data engine copies (its CopyTable key)
+  const keys = new Set((await listCopyTables(src, new Selection(task()))).map((t) => t.key));
+  assert.ok(keys.has('app.customer') && keys.has('app.measure_2021_a'));
+  for (const s of g.statements.filter((x) => x.section === 'early')) assert.ok(s.table && keys.has(s.table), `early statement ${s.key} names a copied table`);
   const tgtUrl = await createDb(b, 'tgt "Quoted" ✓ db');
   await applyAll(tgtUrl, g);
   const ds = dump(srcUrl);
@@ -88,6 +93,10 @@ test('plan --sql prints a script that psql runs cleanly on an empty database, an
   const ds = dump(srcUrl);
   const dt = dump(tgtUrl);
   assert.ok(ds === dt, diff(ds, dt));
+  const h = cli(['plan', '--source', srcUrl, '--map-schema', 'app=app2']);
+  assert.equal(h.status, 0, h.stderr);
+  assert.match(h.stdout, /table +app\.customer +-> +app2\.customer/);
+  assert.match(h.stdout, /Tables to copy \(\d+\)/);
   const j = cli(['plan', '--source', srcUrl, '--target', 'postgresql://127.0.0.1:1/nowhere', '--json']);
   assert.equal(j.status, 0, j.stderr);
   const doc = JSON.parse(j.stdout);
@@ -120,8 +129,9 @@ test('a failing statement reports statement and PostgreSQL message; a rerun resu
 });
 
 test('column renames follow into indexes; owner and ACL options are honoured', async () => {
-  const t = task({ tables: { 'app.scratch': { columnMap: { k: 'Key ✓' } } } });
+  const t = task({ tables: { 'app.scratch': { columnMap: { k: 'Key ✓' }, columns: ['k', 'v'] } } });
   const g = await readSourceSchema(src, new Selection(t));
+  assert.deepEqual(g.notMigrated.map((x) => x.name).sort(), ['app.scratch_ci', 'app.scratch_h']);
   const tgtUrl = await createDb(b, 'colmap');
   await applyAll(tgtUrl, g);
   const c = await client(tgtUrl);
@@ -131,6 +141,9 @@ test('column renames follow into indexes; owner and ACL options are honoured', a
     const defs = Object.fromEntries(r.rows.map((x) => [x.indexname, x.indexdef]));
     assert.match(defs.scratch_expr, /lower\("Key ✓"\)\) WHERE \("Key ✓" IS NOT NULL\)/);
     assert.match(defs.scratch_incl, /\("Key ✓"\) INCLUDE \(v\)/);
+    assert.equal(defs.scratch_h, undefined);
+    const cols = await c.query(`SELECT attname FROM pg_attribute WHERE attrelid = 'app.scratch'::regclass AND attnum > 0 ORDER BY attnum`);
+    assert.deepEqual(cols.rows.map((x) => x.attname), ['Key ✓', 'v']);
   } finally {
     await c.end();
   }
@@ -170,8 +183,9 @@ test('objects depending on an excluded table are listed as not migrated; the res
     assert.ok(names.includes(want), `${want} in ${names.join('; ')}`);
   }
   assert.ok(g.notMigrated.some((n) => n.kind === 'foreign key' && /not selected/.test(n.reason)));
-  const leaks = g.statements.filter((s) => /\bapp\.customer\b(?!_)/.test(s.sql) && s.kind !== 'function').map((s) => s.key);
+  const leaks = g.statements.filter((s) => /\bapp\.customer\b(?!_)/.test(s.sql) && s.kind !== 'function' && s.kind !== 'procedure').map((s) => s.key);
   assert.deepEqual(leaks, []);
+  assert.ok(g.warnings.some((w) => /procedure app\.bump.*refers to app\.customer, which is not selected/.test(w)), g.warnings.join('\n'));
   const tgtUrl = await createDb(b, 'partial');
   await applyAll(tgtUrl, g);
 });
