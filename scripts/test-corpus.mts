@@ -213,7 +213,9 @@ async function runPair(corpus: string, p: Pair): Promise<void> {
   const warnings: string[] = [];
   events.on((e) => {
     if (e.type === 'log' && e.level === 'warn') warnings.push(e.message);
+    if (e.type === 'table-start' && e.units > 1) splitTables++;
   });
+  let splitTables = 0;
   const task = validateTask({
     name: `corpus-${db}-${p.from}-${p.to}`,
     source: src.url(db),
@@ -304,7 +306,7 @@ async function runPair(corpus: string, p: Pair): Promise<void> {
     problems.push(`tables differ (source count:hash → target count:hash):\n${indent(bad.map((n) => `${n}: ${ha[n] ?? 'missing'} → ${hb[n] ?? 'missing'}`).join('\n'))}`);
   }
   if (result.verify && !result.verify.ok) problems.push('pgferry verify reported differences');
-  const extra = result.notMigrated.length ? `, ${result.notMigrated.length} objects not migrated` : '';
+  const extra = (result.notMigrated.length ? `, ${result.notMigrated.length} objects not migrated` : '') + (splitTables ? `, ${splitTables} tables copied in several units` : '');
   console.log(`${label}: ${schemaText}, ${rowsText}, ${secs} s${extra}${warnings.length ? `, ${warnings.length} warnings` : ''}`);
   if (problems.length || process.env.PGFERRY_CORPUS_VERBOSE) {
     for (const w of warnings) console.log(`      warning: ${w}`);

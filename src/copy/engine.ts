@@ -256,9 +256,10 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
   // ---- plan units (sizes read inside the snapshot transaction)
   const sizes = await tableSizes(holder.client!, o.tables);
   const proposed = new Map<string, number[]>();
+  const heapBytes = [...sizes.values()].reduce((a, s) => a + s.bytes, 0);
   for (const t of o.tables) {
     const s = sizes.get(t.key);
-    proposed.set(t.key, s ? planBoundaries(s, { ...o.copy, sourceVersion, jobs: o.jobs }) : [0]);
+    proposed.set(t.key, s ? planBoundaries(s, { ...o.copy, sourceVersion, jobs: o.jobs, totalBytes: heapBytes }) : [0]);
   }
   const plans = await withCtl('store unit plans', (c) => storeUnitPlans(c, o.taskId, proposed));
 
