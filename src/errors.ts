@@ -39,8 +39,11 @@ export interface PgErrorFields {
   where?: string;
 }
 
-export function isPgError(e: unknown): e is Error & PgErrorFields & { severity?: string } {
-  return e instanceof Error && typeof (e as { code?: unknown }).code === 'string' && /^[0-9A-Z]{5}$/.test((e as unknown as { code: string }).code);
+/** An ErrorResponse from a PostgreSQL server (not a Node socket error such as EPIPE). */
+export function isPgError(e: unknown): e is Error & PgErrorFields & { severity: string } {
+  if (!(e instanceof Error)) return false;
+  const f = e as unknown as { code?: unknown; severity?: unknown };
+  return typeof f.code === 'string' && /^[0-9A-Z]{5}$/.test(f.code) && typeof f.severity === 'string';
 }
 
 /** A statement that failed on a server, with PostgreSQL's message, detail and hint and the object it was for. */

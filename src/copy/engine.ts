@@ -245,8 +245,6 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
 
   const opened = await withRetry({ ...retryBase, what: 'export source snapshot' }, () => holder.open(boot.previousSnapshot));
   if (opened === 'new' && done.size > 0) snapshotFresh = true;
-  events.emit({ type: 'snapshot', snapshot: holder.id, fresh: snapshotFresh });
-  if (snapshotFresh) events.warn(`resuming with a new source snapshot (${holder.id}): the previous one is gone; rows copied before come from an earlier point in time`);
   await withCtl('record snapshot', (c) => setTaskSnapshot(c, o.taskId, holder.id));
 
   const sourceVersion = await serverVersionNum(holder.client!);
@@ -304,6 +302,10 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
     }
     runs.set(t.key, run);
   }
+  // A new snapshot matters only if rows are still to be copied from it.
+  if (snapshotFresh && queue.length === 0) snapshotFresh = false;
+  events.emit({ type: 'snapshot', snapshot: holder.id, fresh: snapshotFresh });
+  if (snapshotFresh) events.warn(`resuming with a new source snapshot (${holder.id}): the previous one is gone; rows copied before come from an earlier point in time`);
   // Tables with the most work behind them first (heap size × (1 + index builds still to do)),
   // a table's units together: tables complete one after another, so their index builds start
   // early and overlap the copy of the next ones, and the run does not end on a long index build.
@@ -494,6 +496,7 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
               }
             });
             events.emit({ type: 'index-done', table: tableName, name: st.name, durationMs: Date.now() - t0 });
+            events.emit({ type: 'object', action: 'created', kind: st.kind, name: st.name, section: st.section });
           } else if (job.t.run) {
             const key = `analyze ${job.t.key}`;
             const tgt = qualify(job.t.run.table.target.schema, job.t.run.table.target.name);
