@@ -8,6 +8,7 @@ import { PgferryError } from '../errors.js';
 import type { Selection } from '../task/selection.js';
 import { tableKey } from '../task/selection.js';
 import type { CopyTable } from './types.js';
+import { PARTITION_ROOT_JOIN } from '../catalog/sql/common.js';
 
 // Version-independent: attgenerated (12+) and relispartition (10+) are read through to_jsonb
 // so the same text runs on 10..17.
@@ -22,16 +23,7 @@ SELECT n.nspname AS schema, c.relname AS name, c.oid::int8::text AS oid,
            AND coalesce(to_jsonb(a) ->> 'attgenerated', '') = '') AS columns
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
-LEFT JOIN LATERAL (
-  WITH RECURSIVE up(relid) AS (
-    SELECT inhparent FROM pg_inherits WHERE inhrelid = c.oid
-    UNION
-    SELECT i.inhparent FROM pg_inherits i JOIN up ON i.inhrelid = up.relid
-  )
-  SELECT pn.nspname, pc.relname FROM up JOIN pg_class pc ON pc.oid = up.relid JOIN pg_namespace pn ON pn.oid = pc.relnamespace
-  WHERE NOT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = up.relid)
-  LIMIT 1
-) root(nspname, relname) ON (to_jsonb(c) ->> 'relispartition')::bool
+${PARTITION_ROOT_JOIN}
 WHERE c.relkind = 'r'
   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgferry')
   AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp_%'

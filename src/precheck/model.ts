@@ -7,6 +7,7 @@ import type pg from 'pg';
 import type { Selection } from '../task/selection.js';
 import { tableKey } from '../task/selection.js';
 import type { QualifiedName } from '../plan/types.js';
+import { PARTITION_ROOT_JOIN } from '../catalog/sql/common.js';
 
 export interface SrcColumn {
   name: string;
@@ -82,16 +83,7 @@ SELECT c.oid::int8::text AS oid, n.nspname AS schema, c.relname AS name, c.relki
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_tablespace ts ON ts.oid = c.reltablespace
-LEFT JOIN LATERAL (
-  WITH RECURSIVE up(relid) AS (
-    SELECT inhparent FROM pg_inherits WHERE inhrelid = c.oid
-    UNION
-    SELECT i.inhparent FROM pg_inherits i JOIN up ON i.inhrelid = up.relid
-  )
-  SELECT pn.nspname, pc.relname FROM up JOIN pg_class pc ON pc.oid = up.relid JOIN pg_namespace pn ON pn.oid = pc.relnamespace
-  WHERE NOT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = up.relid)
-  LIMIT 1
-) root(nspname, relname) ON (to_jsonb(c) ->> 'relispartition')::bool
+${PARTITION_ROOT_JOIN}
 WHERE c.relkind IN ('r', 'p') AND ${SYS} AND ${NOT_EXT('pg_class', 'c.oid')}
 ORDER BY 2, 3`;
 

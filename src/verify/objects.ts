@@ -9,21 +9,13 @@ import type { Selection } from '../task/selection.js';
 import { isSystemSchema } from '../task/selection.js';
 import { qualify, quoteIdent } from '../util/ident.js';
 import type { ObjectVerify, SequenceState, SequenceVerify } from './types.js';
+import { PARTITION_ROOT_JOIN } from '../catalog/sql/common.js';
 
 const INVENTORY_SQL = `
 WITH tabs AS (
   SELECT c.oid, n.nspname AS schema, c.relname AS name, root.nspname AS root_schema, root.relname AS root_name
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-  LEFT JOIN LATERAL (
-    WITH RECURSIVE up(relid) AS (
-      SELECT inhparent FROM pg_inherits WHERE inhrelid = c.oid
-      UNION
-      SELECT i.inhparent FROM pg_inherits i JOIN up ON i.inhrelid = up.relid
-    )
-    SELECT pn.nspname, pc.relname FROM up JOIN pg_class pc ON pc.oid = up.relid JOIN pg_namespace pn ON pn.oid = pc.relnamespace
-    WHERE NOT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = up.relid)
-    LIMIT 1
-  ) root(nspname, relname) ON (to_jsonb(c) ->> 'relispartition')::bool
+  ${PARTITION_ROOT_JOIN}
   WHERE c.relkind IN ('r', 'p', 'f')
 ),
 ext AS (SELECT classid, objid FROM pg_depend WHERE deptype = 'e'),

@@ -4,7 +4,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { startCluster, type Cluster } from '../../src/embedded/cluster.js';
 import { finishTask } from '../../src/cli/commands/finish.js';
 import { PgferryError } from '../../src/errors.js';
@@ -13,20 +12,13 @@ import { EventBus } from '../../src/task/events.js';
 import { StateDir } from '../../src/task/state.js';
 import { readStatus, renderStatus } from '../../src/report/status.js';
 import { buildReport, collectEvents, renderSummary, writeReport } from '../../src/report/index.js';
+import { withClient } from '../helpers/compare.js';
 
 let tgt: Cluster;
 let root: string;
 const sleepers: ChildProcess[] = [];
 
-async function withDb<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
+const withDb = withClient;
 
 function io() {
   const lines: string[] = [];

@@ -19,3 +19,18 @@ export function collJson(coll: string, typColl: string): string {
   return `CASE WHEN ${coll} <> 0 AND ${coll} <> ${typColl} THEN (SELECT json_build_array(cn.nspname, co.collname)
       FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = ${coll}) END`;
 }
+
+/**
+ * LEFT JOIN LATERAL giving root(nspname, relname): the top-most ancestor of partition `c`
+ * (NULLs for a table that is not a partition). A partition is selected with its root table.
+ */
+export const PARTITION_ROOT_JOIN = `LEFT JOIN LATERAL (
+  WITH RECURSIVE up(relid) AS (
+    SELECT inhparent FROM pg_inherits WHERE inhrelid = c.oid
+    UNION
+    SELECT i.inhparent FROM pg_inherits i JOIN up ON i.inhrelid = up.relid
+  )
+  SELECT pn.nspname, pc.relname FROM up JOIN pg_class pc ON pc.oid = up.relid JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+  WHERE NOT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = up.relid)
+  LIMIT 1
+) root(nspname, relname) ON (to_jsonb(c) ->> 'relispartition')::bool`;

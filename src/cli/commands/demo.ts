@@ -2,7 +2,9 @@ import { Command } from 'commander';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
+import { withClient } from '../../conn/connect.js';
+import { resolveConnSpec } from '../../conn/connstring.js';
 import { sampleDatabaseSql } from '../../demo/sample.js';
 import { startCluster, type Cluster } from '../../embedded/cluster.js';
 import { EventBus } from '../../task/events.js';
@@ -60,12 +62,6 @@ export function demoCommand(): Command {
     });
 }
 
-async function withDb<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
+function withDb<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  return withClient(resolveConnSpec(url), { label: 'demo' }, fn);
 }
