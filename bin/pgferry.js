@@ -2,6 +2,8 @@
 // Runs the compiled CLI (npm install builds it into dist/).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+// Connection strings on the command line may hold passwords: show only the command in ps.
+process.title = ['pgferry', ...process.argv.slice(2).filter((a) => /^[a-z]+$/.test(a)).slice(0, 1)].join(' ');
 const main = new URL('../dist/cli/main.js', import.meta.url);
 if (!existsSync(fileURLToPath(main))) {
   console.error('pgferry: dist/ is missing; run `npm install` (or `npm run build`) in the pgferry directory first');

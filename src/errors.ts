@@ -13,6 +13,7 @@ export type ErrorKind =
   | 'transient' // retries exhausted on a transient failure
   | 'verify' // verification found differences
   | 'state' // task state unreadable/inconsistent
+  | 'interrupted' // SIGINT/SIGTERM; a rerun resumes
   | 'internal';
 
 export class PgferryError extends Error {

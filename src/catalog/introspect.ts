@@ -5,6 +5,10 @@
  */
 import type pg from 'pg';
 import type {
+  CastObj, CollationObj, ConversionObj, DefaultAclObj, EventTriggerObj, FdwObj, ForeignTableObj, OpClassObj, OperatorObj, OpFamilyObj,
+  PublicationObj, ServerObj, StatisticsObj, TsConfigObj, TsDictObj, UserMappingObj,
+} from './model.js';
+import type {
   Acl, CatalogModel, ColumnObj, Dependency, ExtensionObj, ForeignKeyObj, FunctionObj, IndexObj, NotMigrated, PolicyObj,
   RuleObj, SchemaObj, SequenceObj, TableObj, TriggerObj, TypeObj, ViewObj,
 } from './model.js';
@@ -18,6 +22,10 @@ import { FUNCTIONS_SQL } from './sql/functions.js';
 import { TRIGGERS_SQL, RULES_SQL, POLICIES_SQL } from './sql/triggers.js';
 import { DEPEND_SQL, CONSTRAINT_OWNERS_SQL, TYPE_ALIASES_SQL, EXTENSION_MEMBERS_SQL } from './sql/depend.js';
 import { UNSUPPORTED_SQL } from './sql/others.js';
+import {
+  CASTS_SQL, COLLATIONS_SQL, CONVERSIONS_SQL, DEFAULT_ACLS_SQL, EVENT_TRIGGERS_SQL, FDWS_SQL, FOREIGN_TABLES_SQL, OPCLASSES_SQL, OPERATORS_SQL,
+  OPFAMILIES_SQL, SERVERS_SQL, STATISTICS_SQL, TS_CONFIGS_SQL, TS_DICTS_SQL, USER_MAPPINGS_SQL, publicationsSql,
+} from './sql/extras.js';
 
 type Row = Record<string, any>;
 
@@ -103,10 +111,12 @@ async function read(c: pg.Client): Promise<CatalogModel> {
   }));
 
   const functions: FunctionObj[] = [];
+  const skipped: { id: string; name: string }[] = [];
   for (const r of await rows(c, FUNCTIONS_SQL)) {
     const name = `${r.schema}.${r.name}(${r.identity_args})`;
     if (r.kind !== 'a' && (r.language === 'c' || r.language === 'internal')) {
       notMigrated.push({ kind: r.kind === 'p' ? 'procedure' : 'function', name, reason: `language ${r.language}: needs a shared library on the target; install it there (e.g. as an extension)` });
+      skipped.push({ id: `func:${r.oid}`, name });
       continue;
     }
     functions.push({
@@ -126,14 +136,80 @@ async function read(c: pg.Client): Promise<CatalogModel> {
     qual: r.qual, withCheck: r.with_check, comment: r.comment,
   }));
 
-  for (const r of await rows(c, UNSUPPORTED_SQL)) {
-    notMigrated.push({ kind: r.kind, name: r.name, reason: 'object kind not migrated by pgferry; create it on the target yourself' });
-  }
+  for (const r of await rows(c, UNSUPPORTED_SQL)) notMigrated.push({ kind: r.kind, name: r.name, reason: r.reason });
+
+  const base = (prefix: string, r: Row) => ({
+    id: `${prefix}:${r.oid}`, oid: r.oid as string, schema: r.schema as string, name: r.name as string, owner: r.owner as string,
+    comment: r.comment as string | null, acl: null,
+  });
+  const collations: CollationObj[] = (await rows(c, COLLATIONS_SQL)).map((r) => ({
+    ...base('coll', r), provider: r.provider, lcCollate: r.lc_collate, lcCtype: r.lc_ctype, locale: r.locale, rules: r.rules, deterministic: r.deterministic,
+  }));
+  const statistics: StatisticsObj[] = (await rows(c, STATISTICS_SQL)).map((r) => ({
+    ...base('stat', r), tableId: `rel:${r.table_oid}`, def: r.def, statTarget: r.stat_target,
+  }));
+  const operators: OperatorObj[] = (await rows(c, OPERATORS_SQL)).map((r) => ({
+    ...base('op', r), left: r.left, right: r.right, proc: r.proc, commutator: r.commutator, negator: r.negator, restrict: r.restrict, join: r.join,
+    hashes: r.hashes, merges: r.merges,
+  }));
+  const opFamilies: OpFamilyObj[] = (await rows(c, OPFAMILIES_SQL)).map((r) => ({ ...base('opf', r), am: r.am, ops: r.ops, procs: r.procs }));
+  const opClasses: OpClassObj[] = (await rows(c, OPCLASSES_SQL)).map((r) => ({
+    ...base('opc', r), am: r.am, isDefault: r.is_default, type: r.type, storage: r.storage, family: r.family, ops: r.ops, procs: r.procs,
+  }));
+  const casts: CastObj[] = (await rows(c, CASTS_SQL)).map((r) => ({
+    id: `cast:${r.oid}`, oid: r.oid, source: r.source, target: r.target, method: r.method, context: r.context, func: r.func,
+    funcId: r.func_oid ? `func:${r.func_oid}` : null, schemas: r.schemas, comment: r.comment,
+  }));
+  const tsDicts: TsDictObj[] = (await rows(c, TS_DICTS_SQL)).map((r) => ({
+    ...base('tsdict', r), template: r.template, templateMigratable: r.template_ok, options: r.options,
+  }));
+  const tsConfigs: TsConfigObj[] = (await rows(c, TS_CONFIGS_SQL)).map((r) => ({
+    ...base('tscfg', r), parser: r.parser, parserMigratable: r.parser_ok, maps: r.maps,
+  }));
+  const fdws: FdwObj[] = (await rows(c, FDWS_SQL)).map((r) => ({
+    id: `fdw:${r.oid}`, oid: r.oid, name: r.name, owner: r.owner, comment: r.comment, acl: acl(r.acl), handler: r.handler, validator: r.validator, options: r.options,
+  }));
+  const servers: ServerObj[] = (await rows(c, SERVERS_SQL)).map((r) => ({
+    id: `srv:${r.oid}`, oid: r.oid, name: r.name, owner: r.owner, comment: r.comment, acl: acl(r.acl), fdw: r.fdw, type: r.type, version: r.version, options: r.options,
+  }));
+  const userMappings: UserMappingObj[] = (await rows(c, USER_MAPPINGS_SQL)).map((r) => ({
+    id: `um:${r.oid}`, oid: r.oid, server: r.server, serverId: `srv:${r.server_oid}`, user: r.user, options: r.options, hidden: r.hidden,
+  }));
+  const foreignTables: ForeignTableObj[] = (await rows(c, FOREIGN_TABLES_SQL)).map((r) => ({
+    ...base('rel', r), acl: acl(r.acl), server: r.server, serverId: `srv:${r.server_oid}`, options: r.options, columns: r.columns, unsupported: r.unsupported,
+  }));
+  const eventTriggers: EventTriggerObj[] = (await rows(c, EVENT_TRIGGERS_SQL)).map((r) => ({
+    id: `evt:${r.oid}`, oid: r.oid, name: r.name, owner: r.owner, comment: r.comment, event: r.event, func: r.func, funcId: `func:${r.func_oid}`,
+    enabled: r.enabled, tags: r.tags,
+  }));
+  const publications: PublicationObj[] = (await rows(c, publicationsSql(version))).map((r) => ({
+    id: `pub:${r.oid}`, oid: r.oid, name: r.name, owner: r.owner, comment: r.comment, allTables: r.all_tables, publish: r.publish, viaRoot: r.via_root,
+    tables: (r.tables as Row[]).map((t) => ({ id: `rel:${t.oid}`, schema: t.schema, name: t.name, columns: t.columns, where: t.where })),
+    schemas: r.schemas,
+  }));
+  const defaultAcls: DefaultAclObj[] = (await rows(c, DEFAULT_ACLS_SQL)).map((r) => ({
+    id: `defacl:${r.oid}`, oid: r.oid, role: r.role, schema: r.schema, objType: r.obj_type, acl: r.acl, base: r.base,
+  }));
+  const conversions: ConversionObj[] = (await rows(c, CONVERSIONS_SQL)).map((r) => ({
+    ...base('conv', r), forEncoding: r.for_encoding, toEncoding: r.to_encoding, proc: r.proc, isDefault: r.is_default,
+  }));
 
   const dependencies = await readDependencies(c, { types, sequences, tables, views, functions });
+  // Edges pg_depend does not record (or records on a catalog we do not map).
+  const famId = new Map(opFamilies.map((f) => [`${f.schema}\u0000${f.name}\u0000${f.am}`, f.id]));
+  const extra = (from: string, to: string | undefined | null) => { if (to && from !== to) dependencies.push({ from, to }); };
+  for (const k of opClasses) extra(k.id, famId.get(`${k.family[0]}\u0000${k.family[1]}\u0000${k.am}`));
+  for (const u of userMappings) extra(u.id, u.serverId);
+  for (const e of eventTriggers) extra(e.id, e.funcId);
+  const srvByName = new Map(servers.map((x) => [x.name, x.id]));
+  const fdwByName = new Map(fdws.map((x) => [x.name, x.id]));
+  for (const x of servers) extra(x.id, fdwByName.get(x.fdw));
+  for (const f of foreignTables) extra(f.id, srvByName.get(f.server));
   return deepFreeze({
     serverVersionNum: version, schemas, extensions, types, sequences, tables, indexes, foreignKeys, views, functions, triggers, rules, policies,
-    dependencies, notMigrated,
+    collations, statistics, operators, opFamilies, opClasses, casts, tsDicts, tsConfigs, fdws, servers, userMappings, foreignTables, eventTriggers,
+    publications, defaultAcls, conversions,
+    dependencies, notMigrated, skipped,
   });
 }
 

@@ -172,6 +172,117 @@ export interface PolicyObj {
 
 export interface NotMigrated { kind: string; name: string; reason: string }
 
+/** Collation (pg_collation). provider: c = libc, i = icu, b = builtin (17+). */
+export interface CollationObj extends ObjBase {
+  provider: string;
+  lcCollate: string | null;
+  lcCtype: string | null;
+  /** ICU/builtin locale (colliculocale 15–16, colllocale 17+; collcollate for ICU before 15). */
+  locale: string | null;
+  rules: string | null;
+  deterministic: boolean;
+}
+
+/** Extended statistics object (CREATE STATISTICS). */
+export interface StatisticsObj extends ObjBase { tableId: string; def: string; statTarget: number | null }
+
+/** [schema, name, left type | null, right type | null] of an operator. */
+export type OpRef = [string, string, string | null, string | null];
+
+export interface OperatorObj extends ObjBase {
+  left: string | null;
+  right: string | null;
+  proc: string;
+  commutator: OpRef | null;
+  negator: OpRef | null;
+  restrict: string | null;
+  join: string | null;
+  hashes: boolean;
+  merges: boolean;
+}
+
+export interface OpFamilyMember { strategy: number; op: OpRef; purpose: string; sortFamily: [string, string] | null }
+export interface OpFamilyProc { num: number; left: string; right: string; proc: string }
+
+export interface OpFamilyObj extends ObjBase { am: string; ops: OpFamilyMember[]; procs: OpFamilyProc[] }
+
+export interface OpClassObj extends ObjBase {
+  am: string;
+  isDefault: boolean;
+  type: string;
+  storage: string | null;
+  family: [string, string];
+  ops: OpFamilyMember[];
+  procs: OpFamilyProc[];
+}
+
+export interface CastObj {
+  id: string;
+  oid: string;
+  source: string;
+  target: string;
+  /** f = function, i = inout, b = binary coercible */
+  method: string;
+  /** e = explicit, a = assignment, i = implicit */
+  context: string;
+  func: string | null;
+  funcId: string | null;
+  /** Non-system schemas of the source type, target type and function. */
+  schemas: string[];
+  comment: string | null;
+}
+
+export interface TsDictObj extends ObjBase { template: [string, string]; templateMigratable: boolean; options: string | null }
+export interface TsConfigObj extends ObjBase {
+  parser: [string, string];
+  parserMigratable: boolean;
+  maps: { token: string; dicts: [string, string][] }[];
+}
+
+export type Options = [string, string][];
+
+export interface FdwObj { id: string; oid: string; name: string; owner: string; comment: string | null; acl: Acl[] | null; handler: string | null; validator: string | null; options: Options | null }
+export interface ServerObj {
+  id: string; oid: string; name: string; owner: string; comment: string | null; acl: Acl[] | null;
+  fdw: string; type: string | null; version: string | null; options: Options | null;
+}
+export interface UserMappingObj {
+  id: string; oid: string; server: string; serverId: string; user: string; options: Options | null;
+  /** The options may exist but are not visible to the introspecting role (pg_user_mappings hides them). */
+  hidden: boolean;
+}
+
+export interface ForeignColumn {
+  name: string; type: string; notNull: boolean; default: string | null; collation: string[] | null; options: Options | null; comment: string | null;
+}
+export interface ForeignTableObj extends ObjBase {
+  server: string;
+  serverId: string;
+  options: Options | null;
+  columns: ForeignColumn[];
+  /** Partition / inheritance child / CHECK constraints: not migrated (reported). */
+  unsupported: string | null;
+}
+
+export interface EventTriggerObj {
+  id: string; oid: string; name: string; owner: string; comment: string | null;
+  event: string; func: string; funcId: string; enabled: string; tags: string[] | null;
+}
+
+export interface PublicationObj {
+  id: string; oid: string; name: string; owner: string; comment: string | null;
+  allTables: boolean;
+  publish: string[];
+  viaRoot: boolean | null;
+  tables: { id: string; schema: string; name: string; columns: string[] | null; where: string | null }[];
+  schemas: string[];
+}
+
+/** ALTER DEFAULT PRIVILEGES: acl is the stored list, base the built-in default it replaces (global entries only; [] in a schema). */
+export interface DefaultAclObj { id: string; oid: string; role: string; schema: string | null; objType: string; acl: Acl[]; base: Acl[] }
+
+export interface ConversionObj extends ObjBase { forEncoding: string; toEncoding: string; proc: string; isDefault: boolean }
+
 export interface Dependency { from: string; to: string }
 
 export interface CatalogModel {
@@ -188,6 +299,24 @@ export interface CatalogModel {
   triggers: TriggerObj[];
   rules: RuleObj[];
   policies: PolicyObj[];
+  collations: CollationObj[];
+  statistics: StatisticsObj[];
+  operators: OperatorObj[];
+  opFamilies: OpFamilyObj[];
+  opClasses: OpClassObj[];
+  casts: CastObj[];
+  tsDicts: TsDictObj[];
+  tsConfigs: TsConfigObj[];
+  fdws: FdwObj[];
+  servers: ServerObj[];
+  userMappings: UserMappingObj[];
+  foreignTables: ForeignTableObj[];
+  eventTriggers: EventTriggerObj[];
+  publications: PublicationObj[];
+  defaultAcls: DefaultAclObj[];
+  conversions: ConversionObj[];
+  /** Objects read but not created (each also in notMigrated): what depends on them is reported too. */
+  skipped: { id: string; name: string }[];
   /** Canonical edges between graph nodes (from depends on to). */
   dependencies: Dependency[];
   notMigrated: NotMigrated[];

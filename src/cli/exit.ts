@@ -34,6 +34,7 @@ const BY_KIND: Record<ErrorKind, number> = {
   transient: EXIT.transient,
   verify: EXIT.verify,
   state: EXIT.state,
+  interrupted: EXIT.interrupted,
   internal: EXIT.failed,
 };
 

@@ -410,7 +410,7 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
   const parallelSafe = (st: Statement) => /^\s*CREATE\s+(UNIQUE\s+)?INDEX\b/i.test(st.sql) && !/\bCONCURRENTLY\b/i.test(st.sql);
 
   const enqueueIndexes = (run: TableRun) => {
-    const stmts = earlyByTable.get(run.table.key) ?? [];
+    const stmts = buildOrder(earlyByTable.get(run.table.key) ?? [], doneObj);
     const analyze = !doneObj.has(`analyze ${run.table.key}`) && (stmts.length > 0 || run.copiedThisRun);
     if (stmts.length === 0 && !analyze) return;
     idxTables.push({ key: run.table.key, run, pending: [...stmts], running: 0, barrier: false, analyze });
@@ -496,7 +496,7 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
               }
             });
             events.emit({ type: 'index-done', table: tableName, name: st.name, durationMs: Date.now() - t0 });
-            events.emit({ type: 'object', action: 'created', kind: st.kind, name: st.name, section: st.section });
+            if (!st.key.endsWith(INDEX_PART)) events.emit({ type: 'object', action: 'created', kind: st.kind, name: st.name, section: st.section });
           } else if (job.t.run) {
             const key = `analyze ${job.t.key}`;
             const tgt = qualify(job.t.run.table.target.schema, job.t.run.table.target.name);
@@ -791,4 +791,31 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
     holder.close();
     if (ctl) await ctl.end().catch(() => {});
   }
+}
+
+/** Key suffix of the index-build half of a split early statement. */
+const INDEX_PART = '#index';
+
+/**
+ * A table's early statements in build order. A statement that builds an index and then attaches
+ * it (PK/UNIQUE `… USING INDEX`, `ALTER INDEX … ATTACH PARTITION`) is split in two: the index
+ * build, which runs side by side with the table's other index builds, and the attachment, which
+ * takes an ACCESS EXCLUSIVE lock and so runs alone after them (two attachments running together
+ * deadlock, each holding the SHARE lock of its own build). Each half commits with its own
+ * checkpoint, so a resume redoes exactly the half that did not commit.
+ */
+export function buildOrder(stmts: Statement[], done: Set<string>): Statement[] {
+  const builds: Statement[] = [];
+  const rest: Statement[] = [];
+  for (const st of stmts) {
+    const m = /^(\s*CREATE\s+(?:UNIQUE\s+)?INDEX\b[\s\S]*?;)\s*\n(\s*ALTER\s+(?:TABLE|INDEX)\b[\s\S]*)$/i.exec(st.sql);
+    if (!m || /\bCONCURRENTLY\b/i.test(m[1])) {
+      (/^\s*CREATE\s+(UNIQUE\s+)?INDEX\b/i.test(st.sql) && !/;\s*\S/.test(st.sql.trim().replace(/;$/, '')) ? builds : rest).push(st);
+      continue;
+    }
+    const build = { ...st, key: st.key + INDEX_PART, sql: m[1] };
+    if (!done.has(build.key)) builds.push(build);
+    rest.push({ ...st, sql: m[2] });
+  }
+  return [...builds, ...rest];
 }

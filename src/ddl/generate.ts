@@ -1,15 +1,19 @@
 /**
  * DDL generation: CatalogModel + Selection → ordered Statements. Pure: no I/O.
  *
- *  pre   schemas, extensions, types, domains, sequences, functions, tables (columns, defaults,
- *        NOT NULL, CHECK), views, materialized views (WITH NO DATA), rules, policies, indexes
- *        and keys of partitioned parents (ON ONLY, cheap) — ordered by pg_depend.
+ *  pre   schemas, extensions, collations, conversions, types, domains, sequences, functions,
+ *        operators, operator families/classes, casts, text search dictionaries/configurations,
+ *        foreign-data wrappers, servers, user mappings, tables (columns, defaults, NOT NULL, CHECK),
+ *        foreign tables, views, materialized views (WITH NO DATA), rules, policies, statistics
+ *        objects, indexes and keys of partitioned parents (ON ONLY, cheap) — ordered by pg_depend.
  *  early per leaf table: indexes, PK/UNIQUE (CREATE UNIQUE INDEX + ADD CONSTRAINT … USING INDEX),
  *        EXCLUDE, ATTACH to the parent's index. Statement.table is the CopyTable key.
- *  late  foreign keys, triggers, REFRESH MATERIALIZED VIEW and materialized-view indexes.
+ *  late  foreign keys, triggers, REFRESH MATERIALIZED VIEW and materialized-view indexes, then
+ *        publications, default privileges (they would change the ACL of objects created after
+ *        them) and event triggers (they would fire on our own DDL).
  */
 import type {
-  Acl, CatalogModel, ColumnObj, FunctionObj, IndexObj, NotMigrated, TableObj, TypeObj, ViewObj,
+  Acl, CatalogModel, ColumnObj, FunctionObj, IndexObj, NotMigrated, OpFamilyMember, OpFamilyProc, TableObj, TypeObj, ViewObj,
 } from '../catalog/model.js';
 import type { Selection } from '../task/selection.js';
 import { tableKey } from '../task/selection.js';
@@ -35,6 +39,8 @@ interface PreNode {
 const RANK: Record<string, number> = {
   schema: 0, extension: 1, type: 2, domain: 2, sequence: 3, function: 4, procedure: 4, aggregate: 5, table: 6, default: 7,
   'sequence owned by': 8, view: 9, 'materialized view': 9, rule: 10, policy: 11,
+  collation: 1, 'foreign-data wrapper': 1, 'foreign server': 1.1, 'user mapping': 1.2, conversion: 2, 'text search dictionary': 2,
+  'text search configuration': 3, operator: 5, 'operator family': 5, 'operator class': 5, cast: 5, 'foreign table': 6, 'statistics object': 12,
 };
 
 export function generateDdl(m: CatalogModel, sel: Selection): GeneratedSchema {
@@ -347,6 +353,8 @@ export function generateDdl(m: CatalogModel, sel: Selection): GeneratedSchema {
     if (t) return { obj: t as { schema: string; name: string }, selected: selTables.has(id) };
     const v = viewsById.get(id);
     if (v) return { obj: v as { schema: string; name: string }, selected: sel.schemaSelected(v.schema) };
+    const f = m.foreignTables.find((x) => x.id === id);
+    if (f) return { obj: f as { schema: string; name: string }, selected: sel.tableSelected(f.schema, f.name) };
     return undefined;
   };
 
@@ -376,11 +384,215 @@ export function generateDdl(m: CatalogModel, sel: Selection): GeneratedSchema {
       `DROP POLICY IF EXISTS ${quoteIdent(p.name)} ON ${n};`);
   }
 
+
+  // ---- collations, conversions, operators, operator families/classes, casts, text search, foreign data, statistics ----
+  /** Global objects (not in a schema) go along when the whole database is migrated, i.e. without includeSchemas. */
+  const globals = task.includeSchemas.length === 0;
+  const globalReason = 'global object (not in a schema); migrated only when no includeSchemas filter is set';
+  /** Objects pgferry reads but does not create (their dependents are reported too). */
+  const unmigrated = new Map<string, string>(m.skipped.map((x) => [x.id, 'reported by the catalog reader']));
+  const names = new Map<string, string>(m.skipped.map((x) => [x.id, x.name]));
+  const skip = (id: string, kind: string, name: string, reason: string) => {
+    notMigrated.push({ kind, name, reason });
+    unmigrated.set(id, reason);
+  };
+  /** Generic options that hold secrets are never printed: reported instead. */
+  const secretOption = (k: string) => /password|secret/i.test(k);
+  const publicOptions = (o: [string, string][] | null, kind: string, name: string) => {
+    for (const [k] of o ?? []) {
+      if (secretOption(k)) notMigrated.push({ kind: `${kind} option`, name: `${k} of ${name}`, reason: 'secrets are not copied; set it on the target yourself (ALTER … OPTIONS (ADD …))' });
+    }
+    return o ? o.filter(([k]) => !secretOption(k)) : null;
+  };
+  const opts = (o: [string, string][] | null) => (o?.length ? ` OPTIONS (${o.map(([k, v]) => `${quoteIdent(k)} ${quoteLiteral(v)}`).join(', ')})` : '');
+  /** schema.operator (operator names are not identifiers: only the schema is quoted). */
+  const opName = (schema: string, name: string) => `${quoteIdent(sel.targetSchema(schema))}.${name}`;
+  const opArgs = (l: string | null, r: string | null, what: string) => `(${l ? rw(l, what) : 'NONE'}, ${r ? rw(r, what) : 'NONE'})`;
+
+  for (const c of m.collations) {
+    if (!sel.schemaSelected(c.schema)) continue;
+    const n = q(c.schema, c.name);
+    names.set(c.id, n);
+    const p = [`provider = ${({ c: 'libc', i: 'icu', b: 'builtin' } as Record<string, string>)[c.provider] ?? 'libc'}`];
+    if (!c.deterministic) p.push('deterministic = false');
+    if (c.provider === 'c') {
+      if (c.lcCollate === c.lcCtype) p.push(`locale = ${quoteLiteral(c.lcCollate ?? '')}`);
+      else p.push(`lc_collate = ${quoteLiteral(c.lcCollate ?? '')}`, `lc_ctype = ${quoteLiteral(c.lcCtype ?? '')}`);
+    } else p.push(`locale = ${quoteLiteral(c.locale ?? c.lcCollate ?? '')}`);
+    if (c.rules != null) p.push(`rules = ${quoteLiteral(c.rules)}`);
+    add(c.id, 'collation', `collation ${qualify(c.schema, c.name)}`, n,
+      `CREATE COLLATION ${n} (${p.join(', ')});` + owner('COLLATION', n, c.owner) + comment(`COLLATION ${n}`, c.comment),
+      `DROP COLLATION IF EXISTS ${n} CASCADE;`);
+  }
+
+  for (const c of m.conversions) {
+    if (!sel.schemaSelected(c.schema)) continue;
+    const n = q(c.schema, c.name);
+    names.set(c.id, n);
+    add(c.id, 'conversion', `conversion ${qualify(c.schema, c.name)}`, n,
+      `CREATE ${c.isDefault ? 'DEFAULT ' : ''}CONVERSION ${n} FOR ${quoteLiteral(c.forEncoding)} TO ${quoteLiteral(c.toEncoding)} FROM ${rw(c.proc, `conversion ${n}`)};` +
+        owner('CONVERSION', n, c.owner) + comment(`CONVERSION ${n}`, c.comment),
+      `DROP CONVERSION IF EXISTS ${n};`);
+  }
+
+  for (const o of m.operators) {
+    if (!sel.schemaSelected(o.schema)) continue;
+    const what = `operator ${o.schema}.${o.name}`;
+    const sig = `${opName(o.schema, o.name)} ${opArgs(o.left, o.right, what)}`;
+    names.set(o.id, sig);
+    // A COMMUTATOR/NEGATOR that does not exist yet is created as a shell and filled in by its own CREATE OPERATOR.
+    const p = [`FUNCTION = ${rw(o.proc, what)}`];
+    if (o.left) p.push(`LEFTARG = ${rw(o.left, what)}`);
+    if (o.right) p.push(`RIGHTARG = ${rw(o.right, what)}`);
+    if (o.commutator) p.push(`COMMUTATOR = OPERATOR(${opName(o.commutator[0], o.commutator[1])})`);
+    if (o.negator) p.push(`NEGATOR = OPERATOR(${opName(o.negator[0], o.negator[1])})`);
+    if (o.restrict) p.push(`RESTRICT = ${rw(o.restrict, what)}`);
+    if (o.join) p.push(`JOIN = ${rw(o.join, what)}`);
+    if (o.hashes) p.push('HASHES');
+    if (o.merges) p.push('MERGES');
+    add(o.id, 'operator', `operator ${quoteIdent(o.schema)}.${o.name}(${o.left ?? 'NONE'}, ${o.right ?? 'NONE'})`, sig,
+      `CREATE OPERATOR ${opName(o.schema, o.name)} (\n    ${p.join(',\n    ')}\n);` + owner('OPERATOR', sig, o.owner) + comment(`OPERATOR ${sig}`, o.comment),
+      `DROP OPERATOR IF EXISTS ${sig} CASCADE;`);
+  }
+
+  const familyItems = (f: { ops: OpFamilyMember[]; procs: OpFamilyProc[] }, what: string) => [
+    ...f.ops.map((x) => `OPERATOR ${x.strategy} ${opName(x.op[0], x.op[1])}${opArgs(x.op[2], x.op[3], what)}` +
+      (x.purpose === 'o' && x.sortFamily ? ` FOR ORDER BY ${q(x.sortFamily[0], x.sortFamily[1])}` : '')),
+    ...f.procs.map((x) => `FUNCTION ${x.num} (${rw(x.left, what)}, ${rw(x.right, what)}) ${rw(x.proc, what)}`),
+  ];
+  for (const f of m.opFamilies) {
+    if (!sel.schemaSelected(f.schema)) continue;
+    const n = q(f.schema, f.name);
+    const using = `${n} USING ${quoteIdent(f.am)}`;
+    names.set(f.id, using);
+    const items = familyItems(f, `operator family ${n}`);
+    add(f.id, 'operator family', `operator family ${qualify(f.schema, f.name)} using ${f.am}`, using,
+      `CREATE OPERATOR FAMILY ${using};` + (items.length ? `\nALTER OPERATOR FAMILY ${using} ADD\n    ${items.join(',\n    ')};` : '') +
+        owner('OPERATOR FAMILY', using, f.owner) + comment(`OPERATOR FAMILY ${using}`, f.comment),
+      `DROP OPERATOR FAMILY IF EXISTS ${using} CASCADE;`);
+  }
+  for (const c of m.opClasses) {
+    if (!sel.schemaSelected(c.schema)) continue;
+    const n = q(c.schema, c.name);
+    const using = `${n} USING ${quoteIdent(c.am)}`;
+    names.set(c.id, using);
+    const what = `operator class ${n}`;
+    const items = familyItems(c, what);
+    if (c.storage) items.push(`STORAGE ${rw(c.storage, what)}`);
+    if (!items.length) items.push(`STORAGE ${rw(c.type, what)}`);
+    add(c.id, 'operator class', `operator class ${qualify(c.schema, c.name)} using ${c.am}`, using,
+      `CREATE OPERATOR CLASS ${n}${c.isDefault ? ' DEFAULT' : ''} FOR TYPE ${rw(c.type, what)} USING ${quoteIdent(c.am)} FAMILY ${q(c.family[0], c.family[1])} AS\n    ${items.join(',\n    ')};` +
+        owner('OPERATOR CLASS', using, c.owner) + comment(`OPERATOR CLASS ${using}`, c.comment),
+      `DROP OPERATOR CLASS IF EXISTS ${using} CASCADE;`);
+  }
+
+  for (const c of m.casts) {
+    const what = `cast (${c.source} AS ${c.target})`;
+    if (c.schemas.length ? !c.schemas.some((s) => sel.schemaSelected(s)) : !globals) continue;
+    const sig = `(${rw(c.source, what)} AS ${rw(c.target, what)})`;
+    names.set(c.id, `cast ${sig}`);
+    const how = c.method === 'i' ? 'WITH INOUT' : c.method === 'b' ? 'WITHOUT FUNCTION' : `WITH FUNCTION ${rw(c.func!, what)}`;
+    const ctx = c.context === 'a' ? ' AS ASSIGNMENT' : c.context === 'i' ? ' AS IMPLICIT' : '';
+    add(c.id, 'cast', `cast (${c.source} AS ${c.target})`, sig, `CREATE CAST ${sig} ${how}${ctx};` + comment(`CAST ${sig}`, c.comment),
+      `DROP CAST IF EXISTS ${sig} CASCADE;`);
+  }
+
+  for (const d of m.tsDicts) {
+    if (!sel.schemaSelected(d.schema)) continue;
+    const n = q(d.schema, d.name);
+    names.set(d.id, n);
+    if (!d.templateMigratable) {
+      skip(d.id, 'text search dictionary', n, `its template ${qualify(d.template[0], d.template[1])} is not migrated (text search templates are C code)`);
+      continue;
+    }
+    add(d.id, 'text search dictionary', `text search dictionary ${qualify(d.schema, d.name)}`, n,
+      `CREATE TEXT SEARCH DICTIONARY ${n} (\n    TEMPLATE = ${q(d.template[0], d.template[1])}${d.options ? `, ${d.options}` : ''}\n);` +
+        owner('TEXT SEARCH DICTIONARY', n, d.owner) + comment(`TEXT SEARCH DICTIONARY ${n}`, d.comment),
+      `DROP TEXT SEARCH DICTIONARY IF EXISTS ${n} CASCADE;`);
+  }
+  for (const c of m.tsConfigs) {
+    if (!sel.schemaSelected(c.schema)) continue;
+    const n = q(c.schema, c.name);
+    names.set(c.id, n);
+    if (!c.parserMigratable) {
+      skip(c.id, 'text search configuration', n, `its parser ${qualify(c.parser[0], c.parser[1])} is not migrated (text search parsers are C code)`);
+      continue;
+    }
+    let sql = `CREATE TEXT SEARCH CONFIGURATION ${n} (\n    PARSER = ${q(c.parser[0], c.parser[1])}\n);`;
+    for (const mp of c.maps) sql += `\nALTER TEXT SEARCH CONFIGURATION ${n} ADD MAPPING FOR ${quoteIdent(mp.token)} WITH ${mp.dicts.map((x) => q(x[0], x[1])).join(', ')};`;
+    add(c.id, 'text search configuration', `text search configuration ${qualify(c.schema, c.name)}`, n,
+      sql + owner('TEXT SEARCH CONFIGURATION', n, c.owner) + comment(`TEXT SEARCH CONFIGURATION ${n}`, c.comment),
+      `DROP TEXT SEARCH CONFIGURATION IF EXISTS ${n} CASCADE;`);
+  }
+
+  // Servers (and their wrappers and user mappings) used by selected foreign tables come along even with includeSchemas.
+  const neededSrv = new Set(m.foreignTables.filter((f) => sel.tableSelected(f.schema, f.name)).map((f) => f.server));
+  const neededFdw = new Set(m.servers.filter((x) => neededSrv.has(x.name)).map((x) => x.fdw));
+  for (const w of m.fdws) {
+    const n = quoteIdent(w.name);
+    names.set(w.id, `foreign-data wrapper ${n}`);
+    if (!globals && !neededFdw.has(w.name)) { skip(w.id, 'foreign-data wrapper', n, globalReason); continue; }
+    add(w.id, 'foreign-data wrapper', `foreign-data wrapper ${n}`, n,
+      `CREATE FOREIGN DATA WRAPPER ${n}${w.handler ? ` HANDLER ${rw(w.handler, n)}` : ''}${w.validator ? ` VALIDATOR ${rw(w.validator, n)}` : ''}${opts(publicOptions(w.options, 'foreign-data wrapper', n))};` +
+        owner('FOREIGN DATA WRAPPER', n, w.owner) + comment(`FOREIGN DATA WRAPPER ${n}`, w.comment) + grants('FOREIGN DATA WRAPPER', n, w.acl, w.owner),
+      `DROP FOREIGN DATA WRAPPER IF EXISTS ${n} CASCADE;`);
+  }
+  for (const s of m.servers) {
+    const n = quoteIdent(s.name);
+    names.set(s.id, `server ${n}`);
+    if (!globals && !neededSrv.has(s.name)) { skip(s.id, 'foreign server', n, globalReason); continue; }
+    add(s.id, 'foreign server', `foreign server ${n}`, n,
+      `CREATE SERVER ${n}${s.type != null ? ` TYPE ${quoteLiteral(s.type)}` : ''}${s.version != null ? ` VERSION ${quoteLiteral(s.version)}` : ''} FOREIGN DATA WRAPPER ${quoteIdent(s.fdw)}${opts(publicOptions(s.options, 'foreign server', n))};` +
+        owner('SERVER', n, s.owner) + comment(`SERVER ${n}`, s.comment) + grants('FOREIGN SERVER', n, s.acl, s.owner),
+      `DROP SERVER IF EXISTS ${n} CASCADE;`);
+  }
+  for (const u of m.userMappings) {
+    const who = u.user === '' ? 'PUBLIC' : quoteIdent(u.user);
+    const n = `FOR ${who} SERVER ${quoteIdent(u.server)}`;
+    names.set(u.id, `user mapping ${n}`);
+    if (!globals && !neededSrv.has(u.server)) { skip(u.id, 'user mapping', n, globalReason); continue; }
+    const o = publicOptions(u.options, 'user mapping', n);
+    if (u.hidden) notMigrated.push({ kind: 'user mapping options', name: n, reason: 'its options are visible only to a superuser, the mapped user or the server owner; created without options' });
+    add(u.id, 'user mapping', `user mapping ${who} server ${quoteIdent(u.server)}`, n, `CREATE USER MAPPING ${n}${opts(o)};`, `DROP USER MAPPING IF EXISTS ${n};`);
+  }
+  for (const f of m.foreignTables) {
+    if (!sel.tableSelected(f.schema, f.name)) continue;
+    const n = tq(f);
+    names.set(f.id, n);
+    if (f.unsupported) { skip(f.id, 'foreign table', n, f.unsupported); continue; }
+    const what = `foreign table ${n}`;
+    const cols = f.columns.map((c) => `${quoteIdent(c.name)} ${rw(c.type, what)}${opts(c.options)}${collate(c.collation)}${c.notNull ? ' NOT NULL' : ''}${c.default != null ? ` DEFAULT ${rw(c.default, what)}` : ''}`);
+    let sql = `CREATE FOREIGN TABLE ${n} (${cols.length ? `\n    ${cols.join(',\n    ')}\n` : ''})\nSERVER ${quoteIdent(f.server)}${opts(f.options)};`;
+    sql += owner('FOREIGN TABLE', n, f.owner) + comment(`FOREIGN TABLE ${n}`, f.comment);
+    for (const c of f.columns) sql += comment(`COLUMN ${n}.${quoteIdent(c.name)}`, c.comment);
+    sql += grants('TABLE', n, f.acl, f.owner);
+    add(f.id, 'foreign table', `foreign table ${tableKey(f.schema, f.name)}`, n, sql, `DROP FOREIGN TABLE IF EXISTS ${n} CASCADE;`);
+  }
+
+  for (const s of m.statistics) {
+    if (!sel.schemaSelected(s.schema)) continue;
+    const n = q(s.schema, s.name);
+    names.set(s.id, n);
+    if (leftOut(s.tableId, 'statistics object', n, s.def.replace(/^CREATE STATISTICS \S+/, ''))) { unmigrated.set(s.id, 'column subset'); continue; }
+    let sql = rw(s.def, `statistics ${n}`, colMaps.get(s.tableId)) + ';';
+    if (s.statTarget != null) sql += `\nALTER STATISTICS ${n} SET STATISTICS ${s.statTarget};`;
+    add(s.id, 'statistics object', `statistics object ${qualify(s.schema, s.name)}`, n,
+      sql + owner('STATISTICS', n, s.owner) + comment(`STATISTICS ${n}`, s.comment), `DROP STATISTICS IF EXISTS ${n};`);
+  }
+
   // ---- drop what depends on unselected objects, then order ----
+  const extraNames = new Map<string, string>([
+    ...[m.collations, m.conversions, m.opFamilies, m.opClasses, m.tsDicts, m.tsConfigs, m.foreignTables, m.statistics].flatMap((l) =>
+      l.map((x): [string, string] => [x.id, qualify(x.schema, x.name)])),
+    ...m.operators.map((x): [string, string] => [x.id, `${quoteIdent(x.schema)}.${x.name}`]),
+    ...[m.fdws, m.servers].flatMap((l) => l.map((x): [string, string] => [x.id, quoteIdent(x.name)])),
+    ...m.casts.map((x): [string, string] => [x.id, `cast (${x.source} AS ${x.target})`]),
+    ...m.userMappings.map((x): [string, string] => [x.id, `user mapping for ${x.user || 'PUBLIC'} server ${x.server}`]),
+  ]);
   const present = new Set(pre.map((p) => p.id));
   const known = new Set<string>([
     ...m.schemas.map((x) => x.id), ...m.extensions.map((x) => x.id), ...m.types.map((x) => x.id), ...m.sequences.map((x) => x.id),
-    ...m.tables.map((x) => x.id), ...m.views.map((x) => x.id), ...m.functions.map((x) => x.id),
+    ...m.tables.map((x) => x.id), ...m.views.map((x) => x.id), ...m.functions.map((x) => x.id), ...extraNames.keys(), ...m.skipped.map((x) => x.id),
   ]);
   const seqByOwnedId = new Map(m.sequences.map((x) => [`owned:${x.oid}`, x]));
   const deps = new Map<string, Set<string>>();
@@ -407,7 +619,7 @@ export function generateDdl(m: CatalogModel, sel: Selection): GeneratedSchema {
       if (dropped.has(p.id)) continue;
       for (const d of deps.get(p.id) ?? []) {
         if ((known.has(d) && !present.has(d)) || dropped.has(d)) {
-          const why = dropped.has(d) ? `depends on ${describe(d)}, which is not migrated` : `depends on ${describe(d)}, which is not selected`;
+          const why = dropped.has(d) || unmigrated.has(d) ? `depends on ${describe(d)}, which is not migrated` : `depends on ${describe(d)}, which is not selected`;
           dropped.set(p.id, why);
           changed = true;
           break;
@@ -419,6 +631,8 @@ export function generateDdl(m: CatalogModel, sel: Selection): GeneratedSchema {
     const o = tablesById.get(id) ?? viewsById.get(id) ?? m.types.find((x) => x.id === id) ?? m.functions.find((x) => x.id === id) ??
       m.sequences.find((x) => x.id === id);
     if (o) return qualify(o.schema, o.name);
+    if (names.has(id)) return names.get(id)!;
+    if (extraNames.has(id)) return extraNames.get(id)!;
     const pn = pre.find((x) => x.id === id);
     return pn ? pn.stmt.name : id;
   }
@@ -542,6 +756,68 @@ export function generateDdl(m: CatalogModel, sel: Selection): GeneratedSchema {
     const n = q(v.schema, v.name);
     if (v.populated) late.push({ key: `refresh ${qualify(v.schema, v.name)}`, kind: 'refresh materialized view', name: n, section: 'late', sql: `REFRESH MATERIALIZED VIEW ${n};` });
     late.push(...(mviewIdx.get(v.id) ?? []));
+  }
+
+
+  // ---- late, after everything else: publications, default privileges, event triggers (they would fire on our own DDL) ----
+  for (const p of m.publications) {
+    const n = quoteIdent(p.name);
+    if (!globals) { notMigrated.push({ kind: 'publication', name: n, reason: globalReason }); continue; }
+    const w = [`publish = ${quoteLiteral(p.publish.join(', '))}`];
+    if (p.viaRoot) w.push('publish_via_partition_root = true');
+    let sql = `CREATE PUBLICATION ${n}${p.allTables ? ' FOR ALL TABLES' : ''} WITH (${w.join(', ')});`;
+    for (const t of p.tables) {
+      const tt = selTables.get(t.id);
+      const tname = `${qualify(t.schema, t.name)} in publication ${n}`;
+      if (!tt || !keptIds.has(t.id)) { notMigrated.push({ kind: 'publication table', name: tname, reason: 'the table is not selected' }); continue; }
+      const what = `publication ${n}`;
+      if (leftOut(t.id, 'publication table', tname, t.where, ...(t.columns ?? []).map(quoteIdent))) continue;
+      const cols = t.columns ? ` (${t.columns.map((c) => quoteIdent(sel.targetColumn(tt.schema, tt.name, c))).join(', ')})` : '';
+      sql += `\nALTER PUBLICATION ${n} ADD TABLE ONLY ${tq(tt)}${cols}${t.where != null ? ` WHERE (${rw(t.where, what, colMaps.get(t.id))})` : ''};`;
+    }
+    for (const s of p.schemas) {
+      if (!sel.schemaSelected(s)) { notMigrated.push({ kind: 'publication schema', name: `${quoteIdent(s)} in publication ${n}`, reason: 'the schema is not selected' }); continue; }
+      sql += `\nALTER PUBLICATION ${n} ADD TABLES IN SCHEMA ${quoteIdent(sel.targetSchema(s))};`;
+    }
+    sql += owner('PUBLICATION', n, p.owner) + comment(`PUBLICATION ${n}`, p.comment);
+    late.push({ key: `publication ${n}`, kind: 'publication', name: n, section: 'late', sql, drop: `DROP PUBLICATION IF EXISTS ${n};` });
+  }
+
+  const OBJ_TYPES: Record<string, string> = { r: 'TABLES', S: 'SEQUENCES', f: 'FUNCTIONS', T: 'TYPES', n: 'SCHEMAS' };
+  for (const d of task.noAcl ? [] : m.defaultAcls) {
+    const objs = OBJ_TYPES[d.objType] ?? d.objType;
+    const where = d.schema == null ? '' : ` IN SCHEMA ${quoteIdent(sel.targetSchema(d.schema))}`;
+    const name = `for role ${quoteIdent(d.role)}${where} on ${objs}`;
+    if (d.schema == null ? !globals : !sel.schemaSelected(d.schema)) {
+      if (d.schema == null) notMigrated.push({ kind: 'default privileges', name, reason: globalReason });
+      continue;
+    }
+    // noOwner: for the role that runs the migration; ownerTo: for the role that owns the migrated objects.
+    const role = task.noOwner ? null : task.ownerTo ?? d.role;
+    const head = `ALTER DEFAULT PRIVILEGES${role ? ` FOR ROLE ${quoteIdent(role)}` : ''}${where}`;
+    const who = (g: string) => (g === '' ? 'PUBLIC' : g === d.role ? (role ? quoteIdent(role) : 'CURRENT_USER') : quoteIdent(g));
+    const lines: string[] = [];
+    for (const b of d.base) {
+      if (!d.acl.some((a) => a.grantee === b.grantee && a.privilege === b.privilege)) lines.push(`${head} REVOKE ${b.privilege} ON ${objs} FROM ${who(b.grantee)};`);
+    }
+    for (const a of d.acl) {
+      if (!d.base.some((b) => a.grantee === b.grantee && a.privilege === b.privilege && a.grantable === b.grantable)) {
+        lines.push(`${head} GRANT ${a.privilege} ON ${objs} TO ${who(a.grantee)}${a.grantable ? ' WITH GRANT OPTION' : ''};`);
+      }
+    }
+    if (!lines.length) continue;
+    late.push({ key: `default privileges ${quoteIdent(d.role)} ${d.schema == null ? '-' : quoteIdent(d.schema)} ${d.objType}`, kind: 'default privileges', name, section: 'late', sql: lines.join('\n') });
+  }
+
+  for (const e of m.eventTriggers) {
+    const n = quoteIdent(e.name);
+    if (!globals) { notMigrated.push({ kind: 'event trigger', name: n, reason: globalReason }); continue; }
+    if (!keptIds.has(e.funcId)) { notMigrated.push({ kind: 'event trigger', name: n, reason: `its function ${e.func} is not migrated` }); continue; }
+    let sql = `CREATE EVENT TRIGGER ${n} ON ${quoteIdent(e.event)}${e.tags?.length ? `\n    WHEN TAG IN (${e.tags.map(quoteLiteral).join(', ')})` : ''}\n    EXECUTE FUNCTION ${rw(e.func, `event trigger ${n}`)}();`;
+    const en = ({ D: 'DISABLE', R: 'ENABLE REPLICA', A: 'ENABLE ALWAYS' } as Record<string, string>)[e.enabled];
+    if (en) sql += `\nALTER EVENT TRIGGER ${n} ${en};`;
+    sql += owner('EVENT TRIGGER', n, e.owner) + comment(`EVENT TRIGGER ${n}`, e.comment);
+    late.push({ key: `event trigger ${n}`, kind: 'event trigger', name: n, section: 'late', sql, drop: `DROP EVENT TRIGGER IF EXISTS ${n};` });
   }
 
   const statements: Statement[] = [...ordered.map((p) => p.stmt), ...idxParted.map((x) => x.stmt), ...early, ...late];

@@ -173,6 +173,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     const c = new Cluster(opts.version, binDir, baseDir, dataDir, port);
     const r = run(join(binDir, 'pg_ctl'), ['start', '-D', dataDir, '-w', '-t', '60', '-s', '-l', c.logFile, '-o', `-p ${port}`], { allowFail: true });
     if (r.status === 0) {
+      installCleanup();
       live.add(c);
       return c;
     }
@@ -191,12 +192,18 @@ export function stopAllClusters(): void {
   for (const c of [...live]) c.stopSync();
 }
 
-process.on('exit', stopAllClusters);
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(sig, () => {
-    stopAllClusters();
-    process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1));
-  });
+let cleanupInstalled = false;
+/** Installed when the first cluster starts (not at import: the CLI handles its own signals). */
+function installCleanup(): void {
+  if (cleanupInstalled) return;
+  cleanupInstalled = true;
+  process.on('exit', stopAllClusters);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(sig, () => {
+      stopAllClusters();
+      process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1));
+    });
+  }
 }
 
 /** Remove temp dirs left by clusters of crashed runs (their postmaster is gone). */

@@ -52,7 +52,9 @@ export async function applyStatements(target: pg.Client, stmts: Statement[], o: 
       try {
         await target.query(s.sql);
       } catch (e) {
-        const dup = isPgError(e) && (DUPLICATE.has(e.code!) || (e.code === '42P16' && /multiple primary keys/.test(e.message)));
+        // Some CREATEs (text search dictionaries, …) do not check first and hit the catalog's unique index instead.
+        const dup = isPgError(e) && (DUPLICATE.has(e.code!) || (e.code === '42P16' && /multiple primary keys/.test(e.message)) ||
+          (e.code === '23505' && /^pg_\w+_index$/.test((e as { constraint?: string }).constraint ?? '')));
         if (o.ifExists === 'skip' && dup) {
           await target.query('ROLLBACK TO SAVEPOINT pgferry_stmt');
           o.events.warn(`${s.kind} ${s.name} already exists on the target; skipped (ifExists: skip)`);

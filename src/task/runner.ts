@@ -126,6 +126,7 @@ export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<Migr
       });
     });
 
+    if (o.signal?.aborted) throw o.signal.reason;
     await events.phase('post-data', async () => {
       await setTaskPhase(tgt!, taskId, 'post-data');
       setStatus('post-data');

@@ -315,7 +315,7 @@ test('objects.unsupported: C function outside an extension, publication', async 
     CREATE PUBLICATION pc_pub FOR TABLE public.t;`);
   const r = await check(p);
   assertItem(r, 'objects.unsupported', 'warning', 'warning', /^function public\.trgm\(text\): C language outside an extension/);
-  assertItem(r, 'objects.unsupported', 'warning', 'warning', /^publication pc_pub: not migrated/);
+  assertItem(r, 'objects.unsupported', 'warning', 'warning', /^publication pc_pub: created on the target, but its subscribers are not moved/);
   assert.equal(r.ok, true);
 });
 

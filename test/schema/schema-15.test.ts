@@ -22,7 +22,11 @@ let srcUrl: string;
 let src: pg.Client;
 
 before(async () => {
-  [a, b] = await Promise.all([startCluster({ version: 15, name: 'pgferry-schema' }), startCluster({ version: 15, name: 'pgferry-schema' })]);
+  // wal_level = logical on the target: otherwise CREATE PUBLICATION warns (and `plan --sql` through psql is not silent)
+  [a, b] = await Promise.all([
+    startCluster({ version: 15, name: 'pgferry-schema' }),
+    startCluster({ version: 15, name: 'pgferry-schema', settings: { wal_level: 'logical' } }),
+  ]);
   await Promise.all([createRoles(a), createRoles(b)]);
   srcUrl = await createDb(a, 'src "Quoted" ✓ db');
   await runSql(srcUrl, fixture(15));
@@ -188,4 +192,24 @@ test('objects depending on an excluded table are listed as not migrated; the res
   assert.ok(g.warnings.some((w) => /procedure app\.bump.*refers to app\.customer, which is not selected/.test(w)), g.warnings.join('\n'));
   const tgtUrl = await createDb(b, 'partial');
   await applyAll(tgtUrl, g);
+});
+
+test('user mapping passwords are reported, never printed; global objects follow includeSchemas', async () => {
+  const url = await createDb(a, 'secrets');
+  await runSql(url, `CREATE FOREIGN DATA WRAPPER w; CREATE SERVER s FOREIGN DATA WRAPPER w;
+    CREATE USER MAPPING FOR PUBLIC SERVER s OPTIONS (user 'u', password 'hunter2');
+    CREATE SCHEMA x; CREATE FOREIGN TABLE x.f (a int) SERVER s; CREATE PUBLICATION p FOR ALL TABLES;`);
+  const c = await client(url);
+  try {
+    const g = await readSourceSchema(c, new Selection(task()));
+    assert.ok(!g.statements.some((s) => s.sql.includes('hunter2')));
+    assert.ok(g.statements.some((s) => s.kind === 'user mapping' && /OPTIONS \("user" 'u'\)/.test(s.sql)));
+    assert.deepEqual(g.notMigrated.map((n) => `${n.kind} ${n.name}`), ['user mapping option password of FOR PUBLIC SERVER s']);
+    // includeSchemas: the server of a selected foreign table comes along, the publication does not
+    const only = await readSourceSchema(c, new Selection(task({ includeSchemas: ['x'] })));
+    for (const k of ['foreign-data wrapper', 'foreign server', 'user mapping', 'foreign table']) assert.ok(only.statements.some((s) => s.kind === k), k);
+    assert.deepEqual(only.notMigrated.map((n) => `${n.kind} ${n.name}`), ['user mapping option password of FOR PUBLIC SERVER s', 'publication p']);
+  } finally {
+    await c.end();
+  }
 });

@@ -1,7 +1,13 @@
 /**
  * Dependencies between objects, each side named as a graph node: rel:<oid>, type:<oid>, func:<oid>,
- * schema:<oid>, ext:<oid>, con:<oid>, default:<reloid>:<attnum>, rule:<oid>, view-rule (→ rel), policy:<oid>.
+ * schema:<oid>, ext:<oid>, con:<oid>, default:<reloid>:<attnum>, rule:<oid>, view-rule (→ rel), policy:<oid>,
+ * coll:, stat:, op:, opf:, opc:, cast:, tsdict:, tscfg:, fdw:, srv:, um:, evt:, conv:, defacl: <oid>; operator family
+ * members (pg_amop/pg_amproc) → their opc:/opf:.
  */
+const member = (cat: string, oid: string) => `(SELECT CASE WHEN dm.refclassid = 'pg_opclass'::pg_catalog.regclass THEN 'opc:' ELSE 'opf:' END || dm.refobjid::int8
+      FROM pg_catalog.pg_depend dm WHERE dm.classid = '${cat}'::pg_catalog.regclass AND dm.objid = ${oid} AND dm.deptype IN ('i', 'a')
+       AND dm.refclassid IN ('pg_opclass'::pg_catalog.regclass, 'pg_opfamily'::pg_catalog.regclass)
+     ORDER BY dm.refclassid = 'pg_opclass'::pg_catalog.regclass DESC LIMIT 1)`;
 const node = (cls: string, oid: string, sub: string) => `CASE ${cls}
     WHEN 'pg_class'::pg_catalog.regclass THEN 'rel:' || ${oid}::int8
     WHEN 'pg_type'::pg_catalog.regclass THEN 'type:' || ${oid}::int8
@@ -10,6 +16,23 @@ const node = (cls: string, oid: string, sub: string) => `CASE ${cls}
     WHEN 'pg_extension'::pg_catalog.regclass THEN 'ext:' || ${oid}::int8
     WHEN 'pg_constraint'::pg_catalog.regclass THEN 'con:' || ${oid}::int8
     WHEN 'pg_policy'::pg_catalog.regclass THEN 'policy:' || ${oid}::int8
+    WHEN 'pg_collation'::pg_catalog.regclass THEN 'coll:' || ${oid}::int8
+    WHEN 'pg_statistic_ext'::pg_catalog.regclass THEN 'stat:' || ${oid}::int8
+    WHEN 'pg_operator'::pg_catalog.regclass THEN 'op:' || ${oid}::int8
+    WHEN 'pg_opfamily'::pg_catalog.regclass THEN 'opf:' || ${oid}::int8
+    WHEN 'pg_opclass'::pg_catalog.regclass THEN 'opc:' || ${oid}::int8
+    WHEN 'pg_cast'::pg_catalog.regclass THEN 'cast:' || ${oid}::int8
+    WHEN 'pg_ts_dict'::pg_catalog.regclass THEN 'tsdict:' || ${oid}::int8
+    WHEN 'pg_ts_config'::pg_catalog.regclass THEN 'tscfg:' || ${oid}::int8
+    WHEN 'pg_foreign_data_wrapper'::pg_catalog.regclass THEN 'fdw:' || ${oid}::int8
+    WHEN 'pg_foreign_server'::pg_catalog.regclass THEN 'srv:' || ${oid}::int8
+    WHEN 'pg_user_mapping'::pg_catalog.regclass THEN 'um:' || ${oid}::int8
+    WHEN 'pg_event_trigger'::pg_catalog.regclass THEN 'evt:' || ${oid}::int8
+    WHEN 'pg_conversion'::pg_catalog.regclass THEN 'conv:' || ${oid}::int8
+    WHEN 'pg_default_acl'::pg_catalog.regclass THEN 'defacl:' || ${oid}::int8
+    -- operator family members belong to their class (internal) or, when loose, to their family
+    WHEN 'pg_amop'::pg_catalog.regclass THEN ${member('pg_amop', oid)}
+    WHEN 'pg_amproc'::pg_catalog.regclass THEN ${member('pg_amproc', oid)}
     WHEN 'pg_attrdef'::pg_catalog.regclass THEN (SELECT 'default:' || ad.adrelid::int8 || ':' || ad.adnum FROM pg_catalog.pg_attrdef ad WHERE ad.oid = ${oid})
     WHEN 'pg_rewrite'::pg_catalog.regclass THEN (SELECT CASE WHEN rw.rulename = '_RETURN' THEN 'rel:' || rw.ev_class::int8 ELSE 'rule:' || rw.oid::int8 END
                                                   FROM pg_catalog.pg_rewrite rw WHERE rw.oid = ${oid})

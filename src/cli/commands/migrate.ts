@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { EventBus } from '../../task/events.js';
+import { PgferryError } from '../../errors.js';
 import { migrate } from '../../task/runner.js';
 import { finishReport } from '../../report/finish-report.js';
 import { EXIT } from '../exit.js';
@@ -64,8 +65,17 @@ export function migrateCommand(): Command {
     const events = new EventBus();
     const done = attachProgress(events, progressMode(o.json));
     const report = finishReport(events);
+    // First SIGINT/SIGTERM: stop cleanly (open COPYs roll back, done units stay done); second: exit now.
+    const ac = new AbortController();
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (ac.signal.aborted) process.exit(EXIT.interrupted);
+      events.warn(`${sig} received: stopping; run the same command again to resume`);
+      ac.abort(new PgferryError('interrupted', `interrupted by ${sig}`, { hint: 'run the same command again to resume' }));
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
     try {
-      const result = await migrate(task, { events });
+      const result = await migrate(task, { events, signal: ac.signal });
       const rendered = report.complete(result);
       done();
       if (!o.json) out(rendered);
@@ -74,6 +84,9 @@ export function migrateCommand(): Command {
       done();
       report.fail(e);
       throw e;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
     }
   });
   return cmd;
