@@ -2,7 +2,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,6 +60,7 @@ after(async () => {
   silent?.close();
   await plain?.stop();
   await tls?.stop();
+  if (certDir) rmSync(certDir, { recursive: true, force: true });
 });
 
 async function causeOf(conninfo: string): Promise<string> {
