@@ -3,6 +3,7 @@
  * Used by `pgferry ping`, precheck and every connect in the engine.
  */
 import { isPgError } from '../errors.js';
+import { quoteIdent } from '../util/ident.js';
 
 export type ConnectCause =
   | 'unknown_host'
@@ -35,9 +36,9 @@ const HINTS: Record<ConnectCause, (ctx: { host: string; port: number; database: 
   unreachable: (c) => `${c.host} is unreachable from this machine; check routing, VPN and firewall rules`,
   auth_failed: (c) => `password authentication failed for user "${c.user}"; check the password (URI, PGPASSWORD or ~/.pgpass)`,
   password_missing: (c) => `the server asks user "${c.user}" for a password and none was given; put it in ~/.pgpass or PGPASSWORD`,
-  role_not_found: (c) => `role "${c.user}" does not exist on the server; create it (CREATE ROLE ${c.user} LOGIN PASSWORD '…') or connect as another user`,
+  role_not_found: (c) => `role "${c.user}" does not exist on the server; create it (CREATE ROLE ${quoteIdent(c.user)} LOGIN PASSWORD '…') or connect as another user`,
   not_allowed: (c) => `pg_hba.conf has no entry for user "${c.user}", database "${c.database}" from this address; add a host line for it and reload the server`,
-  database_not_found: (c) => `database "${c.database}" does not exist; create it (CREATE DATABASE ...) or fix dbname`,
+  database_not_found: (c) => `database "${c.database}" does not exist; create it (CREATE DATABASE ${quoteIdent(c.database)}) or fix dbname`,
   tls_required: () => `the server accepts only encrypted connections; use sslmode=require (or verify-full with sslrootcert)`,
   tls_unsupported: () => `the server does not support SSL; use sslmode=prefer or disable, or enable ssl=on on the server`,
   tls_failed: () => `the TLS handshake or certificate check failed; check sslrootcert (the CA that signed the server certificate) and that the host name matches it, or use sslmode=require to skip verification`,
