@@ -104,12 +104,15 @@ interface ChunkHash {
   h: string;
 }
 
-async function hashChunk(side: Side, keys: string[], types: Map<string, string>, lower: string[] | null, upper: string[] | null, srcKeys: string[]): Promise<ChunkHash> {
+async function hashChunk(side: Side, keys: string[], types: Map<string, string>, lower: string[] | null, upper: string[] | null, srcKeys: string[], rowHash: PreparedTable['rowHash']): Promise<ChunkHash> {
   const params: unknown[] = [];
   const range = rangeCond(keys, lower, upper, params);
   const rt = rowText(side.cols.map((c, i) => ({ name: c, type: types.get(srcKeys[i]) ?? '' })));
+  // An order-independent sum of 64-bit row hashes. hashtextextended hashes the bytes of the row
+  // text (the same on every major version since 11, as hash partitioning relies on it).
+  const h64 = rowHash === 'hashtextextended' ? `hashtextextended(${rt}, 0)` : `('x' || substr(md5(${rt}), 1, 16))::bit(64)::int8`;
   const r = await side.client.query<{ n: string; h: string }>(
-    `SELECT count(*) AS n, coalesce(sum(('x' || substr(md5(${rt}), 1, 16))::bit(64)::int8::numeric), 0)::text AS h
+    `SELECT count(*) AS n, coalesce(sum(${h64}::numeric), 0)::text AS h
        FROM ${side.rel}${whereOf(side, range)}`,
     params,
   );
@@ -169,6 +172,8 @@ export interface PreparedTable {
   tgtKeys: string[];
   types: Map<string, string>;
   ranges: [string[] | null, string[] | null][];
+  /** Row hash: hashtextextended (11+, ~3× cheaper than md5) when both servers have it. */
+  rowHash: 'hashtextextended' | 'md5';
 }
 
 export interface ChunkResult {
@@ -240,6 +245,7 @@ export async function prepareTable(source: pg.Client, target: pg.Client, job: Ta
     tgtKeys,
     types: new Map(t.columns.map((c) => [c.source, c.type])),
     ranges,
+    rowHash: (await versionNum(source)) >= 110000 && (await versionNum(target)) >= 110000 ? 'hashtextextended' : 'md5',
   };
 }
 
@@ -248,7 +254,7 @@ export async function checkChunk(source: pg.Client, target: pg.Client, p: Prepar
   const [lo, hi] = p.ranges[index];
   const src: Side = { client: source, rel: p.srcRel, cols: p.srcCols, where: p.where };
   const tgt: Side = { client: target, rel: p.tgtRel, cols: p.tgtCols };
-  const [a, b] = await Promise.all([hashChunk(src, p.srcKeys, p.types, lo, hi, p.srcCols), hashChunk(tgt, p.tgtKeys, p.types, lo, hi, p.srcCols)]);
+  const [a, b] = await Promise.all([hashChunk(src, p.srcKeys, p.types, lo, hi, p.srcCols, p.rowHash), hashChunk(tgt, p.tgtKeys, p.types, lo, hi, p.srcCols, p.rowHash)]);
   if (a.n === b.n && a.h === b.h) return { sourceRows: a.n, targetRows: b.n };
   const m: ChunkMismatch = { range: describeRange(p.srcKeys, lo, hi), lower: lo, upper: hi, sourceCount: a.n, targetCount: b.n, examples: [] };
   if (job.examples > 0) {
@@ -281,4 +287,15 @@ export async function verifyTable(source: pg.Client, target: pg.Client, job: Tab
   p.out.targetRows = tRows;
   p.out.ok = p.out.mismatches.length === 0;
   return p.out;
+}
+
+const versions = new WeakMap<pg.Client, number>();
+async function versionNum(c: pg.Client): Promise<number> {
+  let v = versions.get(c);
+  if (v === undefined) {
+    const r = await c.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`);
+    v = Number(r.rows[0].v);
+    versions.set(c, v);
+  }
+  return v;
 }
