@@ -74,6 +74,8 @@ export interface CopyResult {
   /** COPY format used. */
   format: 'text' | 'binary';
   snapshot: string;
+  /** Large objects on the target after the run (set by the runner, which copies them after the tables). */
+  largeObjects?: number;
 }
 
 type Format = 'text' | 'binary';

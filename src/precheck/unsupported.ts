@@ -1,11 +1,13 @@
 /**
  * objects.unsupported: objects a logical migration does not carry or that need more than SQL on
  * the target: C functions outside extensions (shared library), subscriptions, publications (their
- * subscribers), non-default tablespaces, user mapping passwords, foreign tables, large objects.
+ * subscribers), non-default tablespaces, user mapping passwords, foreign tables, large objects
+ * (when a schema or table filter keeps them out).
  * (Everything the schema stage cannot create is also listed, with its reason, as notMigrated.)
  */
 import { qualify, quoteIdent } from '../util/ident.js';
 import { passed, plural, warning, type CheckDef } from './types.js';
+import { copiesLargeObjects } from '../task/selection.js';
 
 export const objectsUnsupported: CheckDef = {
   id: 'objects.unsupported', title: 'Objects needing manual work', level: 'warning', needs: ['source', 'model'],
@@ -40,7 +42,10 @@ export const objectsUnsupported: CheckDef = {
        WHERE c.relkind = 'f' AND n.nspname = ANY ($1::text[]) ORDER BY 1, 2`, [schemas]);
     for (const f of ft.rows) found.push(`foreign table ${qualify(f.schema, f.name)}: definition only, its rows live on the remote server`);
     const lo = await c.query<{ n: string }>(`SELECT count(*)::text AS n FROM pg_largeobject_metadata`);
-    if (Number(lo.rows[0].n) > 0) found.push(`${plural(Number(lo.rows[0].n), 'large object')}: not migrated — copy them with pg_dump --large-objects`);
+    // Large objects are copied with whole-database migrations only (as pg_dump does).
+    if (Number(lo.rows[0].n) > 0 && !copiesLargeObjects(ctx.task)) {
+      found.push(`${plural(Number(lo.rows[0].n), 'large object')}: not migrated when schemas or tables are selected — migrate the whole database, or copy them with pg_dump --large-objects`);
+    }
     if (!found.length) return passed('nothing that needs manual work');
     return warning(`${plural(found.length, 'object')} need manual work on the target`, found, 'see the reason given with each object');
   },

@@ -11,6 +11,7 @@ import type pg from 'pg';
 import { connect } from '../conn/connect.js';
 import { describeConn, resolveConnSpec, toSafeUri, type ConnSpec } from '../conn/connstring.js';
 import { copyData, type CopyResult } from '../copy/engine.js';
+import { copyLargeObjects } from '../copy/largeobjects.js';
 import { PgferryError } from '../errors.js';
 import { listCopyTables } from '../plan/tables.js';
 import { listSequences } from '../plan/sequences.js';
@@ -20,7 +21,7 @@ import { verify, type VerifyReport } from '../verify/index.js';
 import { ensureCheckpoints, setTaskPhase } from './checkpoint.js';
 import type { TaskConfig } from './config.js';
 import type { EventBus, Phase } from './events.js';
-import { Selection } from './selection.js';
+import { copiesLargeObjects, Selection } from './selection.js';
 import { StateDir } from './state.js';
 
 export interface MigrateOptions {
@@ -123,6 +124,13 @@ export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<Migr
         events,
         state,
         signal: o.signal,
+      }).then(async (copied) => {
+        if (copiesLargeObjects(task)) {
+          if (o.signal?.aborted) throw o.signal.reason;
+          const lo = await copyLargeObjects({ source, target, taskId, events, noOwner: task.noOwner, ownerTo: task.ownerTo, noAcl: task.noAcl });
+          if (lo.objects + lo.skipped > 0) copied.largeObjects = lo.objects + lo.skipped;
+        }
+        return copied;
       });
     });
 

@@ -120,3 +120,8 @@ export class Selection {
 export function tableKey(schema: string, table: string): string {
   return qualify(schema, table);
 }
+
+/** Large objects belong to no schema: like pg_dump, they move with whole-database migrations only. */
+export function copiesLargeObjects(task: Pick<TaskConfig, 'includeSchemas' | 'includeTables'>): boolean {
+  return task.includeSchemas.length === 0 && task.includeTables.length === 0;
+}
