@@ -17,6 +17,8 @@ import { qualify } from '../util/ident.js';
 import { checkChunk, isPrepared, NORMALISE_SQL, prepareTable, type ChunkResult, type PreparedTable } from './data.js';
 import { compareInventories, compareSequences, sourceInventory, targetInventory } from './objects.js';
 import type { TableVerify, VerifyMode, VerifyReport } from './types.js';
+import { compareLargeObjects } from './largeobjects.js';
+import { copiesLargeObjects } from '../task/selection.js';
 
 export type * from './types.js';
 
@@ -71,6 +73,10 @@ export async function verify(task: TaskConfig, o: VerifyOptions): Promise<Verify
       for (const n of r.rows) if (sel.schemaSelected(n.nspname)) schemas.add(sel.targetSchema(n.nspname));
       const t = await targetInventory(tgt, schemas, sel.filtersTables ? s.targetTables : undefined);
       const objects = compareInventories(s.items, t);
+      if (copiesLargeObjects(task)) {
+        const lo = await compareLargeObjects(src, tgt, o.mode);
+        if (lo) objects.push(lo);
+      }
       const sequences = await compareSequences(src, tgt, s.items, sel);
       return { objects, sequences };
     })();

@@ -10,6 +10,7 @@ import { validateTask } from '../../src/task/config.js';
 import { EventBus } from '../../src/task/events.js';
 import { migrate } from '../../src/task/runner.js';
 import { runPrecheck } from '../../src/precheck/index.js';
+import { verify } from '../../src/verify/index.js';
 import { withClient } from '../helpers/compare.js';
 
 let src: Cluster;
@@ -58,6 +59,16 @@ test('large objects are copied with oid, content, owner, grants and comment; a r
   const got = await withClient(tgt.url('lo_tgt'), (c) => c.query(LO_STATE));
   assert.deepEqual(got.rows, want.rows);
   assert.equal(want.rows[2].len, 3_200_000);
+
+  // verification covers large objects: equal now, and a changed byte is found in hash mode
+  const lo = (r: Awaited<ReturnType<typeof verify>>) => r.objects.find((x) => x.kind === 'large objects');
+  assert.equal(lo(await verify(task, { mode: 'hash' }))?.ok, true);
+  await withClient(tgt.url('lo_tgt'), (c) => c.query(`SELECT lo_put(424243, 0, '\\x48')`));
+  const changed = lo(await verify(task, { mode: 'hash' }));
+  assert.equal(changed?.ok, false);
+  assert.deepEqual(changed?.missing, ['content of one or more large objects differs']);
+  assert.equal(lo(await verify(task, { mode: 'count' }))?.ok, true);
+  await withClient(tgt.url('lo_tgt'), (c) => c.query(`SELECT lo_put(424243, 0, '\\x68')`));
 
   const again = await migrate(task, { events: new EventBus() });
   assert.equal(again.copy?.largeObjects, 3);
