@@ -57,12 +57,13 @@ export function attachProgress(bus: EventBus, mode: ProgressMode): () => void {
     if (mode !== 'tty' || p.type !== 'progress') return;
     const rows: string[] = [];
     for (const a of p.active.slice(0, 8)) {
-      const frac = a.estBytes > 0 ? a.bytes / a.estBytes : 0;
+      // row counts (estimated from reltuples) are comparable on both sides; COPY bytes and heap size are not
+      const frac = a.estRows > 0 ? a.rows / a.estRows : 0;
       rows.push(`  ${bar(frac, 20)} ${a.table.slice(0, 40).padEnd(40)} ${fmtBytes(a.bytes).padStart(9)}  ${a.rows.toLocaleString('en-US')} rows`);
     }
-    const frac = p.estBytes > 0 ? p.bytes / p.estBytes : 0;
+    const frac = p.estRows > 0 ? p.rows / p.estRows : 0;
     const eta = p.etaSec !== null ? `ETA ${fmtDuration(p.etaSec * 1000)}` : '';
-    rows.push(`  ${bar(frac)} total ${fmtBytes(p.bytes)} / ~${fmtBytes(p.estBytes)}  ${p.rows.toLocaleString('en-US')} rows  ${fmtBytes(p.bytesPerSec)}/s  ${eta}`);
+    rows.push(`  ${bar(frac)} total ${p.rows.toLocaleString('en-US')} / ~${p.estRows.toLocaleString('en-US')} rows  ${fmtBytes(p.bytes)}  ${p.rowsPerSec.toLocaleString('en-US')} rows/s  ${fmtBytes(p.bytesPerSec)}/s  ${eta}`);
     err.write(rows.join('\n') + '\n');
     drawn = rows.length;
   };

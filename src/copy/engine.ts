@@ -375,7 +375,7 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
       rowsPerSec: Math.round(rowsPerSec),
       bytesPerSec: Math.round(bytesPerSec),
       etaSec: rowsPerSec > 0 && estRows > 0 ? Math.round(remaining / rowsPerSec) : null,
-      active: [...activeTables].map((r) => ({ table: r.table.key, bytes: r.bytes + r.liveBytes, estBytes: r.size?.bytes ?? 0, rows: r.rows + r.liveRows })),
+      active: [...activeTables].map((r) => ({ table: r.table.key, bytes: r.bytes + r.liveBytes, estBytes: r.size?.bytes ?? 0, rows: r.rows + r.liveRows, estRows: r.size?.estRows ?? 0 })),
     });
   };
   const progressTimer = setInterval(emitProgress, 500);

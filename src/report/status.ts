@@ -225,7 +225,7 @@ export function renderStatus(s: TaskStatus): string {
   if (s.startedAt) L.push(`  started ${s.startedAt}${s.lastEventAt ? `, last event ${s.lastEventAt}` : ''}`);
   if (s.lastPhase) L.push(`  last phase: ${s.lastPhase.phase} (${s.lastPhase.state})`);
   if (s.progress) {
-    const pct = s.progress.estBytes > 0 ? ` (${Math.min(100, (100 * s.progress.bytes) / s.progress.estBytes).toFixed(1)}%)` : '';
+    const pct = s.progress.estRows > 0 ? ` (~${Math.min(100, (100 * s.progress.rows) / s.progress.estRows).toFixed(1)}% of the estimated rows)` : '';
     L.push(`  copied ${n(s.progress.rows)} rows${pct}, ${n(s.progress.rowsPerSec)} rows/s${s.progress.etaSec !== null ? `, eta ${Math.round(s.progress.etaSec)} s` : ''}`);
   }
   if (s.tables.length) {

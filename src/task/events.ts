@@ -26,7 +26,8 @@ export type FerryEvent =
       rowsPerSec: number;
       bytesPerSec: number;
       etaSec: number | null;
-      active: { table: string; bytes: number; estBytes: number; rows: number }[];
+      /** estBytes: heap size on the source; bytes: COPY stream bytes (a different measure). Fractions use rows. */
+      active: { table: string; bytes: number; estBytes: number; rows: number; estRows: number }[];
     }
   | { type: 'retry'; what: string; attempt: number; delayMs: number; error: string; sqlstate?: string }
   | { type: 'throttle'; maxRowsPerSec: number | null; maxBytesPerSec: number | null; jobs: number }
