@@ -5,6 +5,7 @@
 export type Phase = 'connect' | 'precheck' | 'schema' | 'data' | 'post-data' | 'verify' | 'report' | 'finish';
 
 export type FerryEvent =
+  /** resumed: the task's state dir holds an earlier run (objects and units it finished are skipped). */
   | { type: 'task-start'; task: string; source: string; target: string; resumed: boolean }
   | { type: 'phase-start'; phase: Phase }
   | { type: 'phase-end'; phase: Phase; durationMs: number; ok: boolean }

@@ -60,6 +60,8 @@ export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<Migr
   const state = new StateDir(StateDir.rootFor(task.stateDir), taskId);
   const unlock = state.lock();
   const stopEvents = events.on((e) => state.appendEvent(e));
+  // An earlier run of this task left its state here: this run continues it.
+  const earlier = state.readJson<{ status?: string }>('task.json');
   const info = { name: taskId, source: toSafeUri(source), target: toSafeUri(target), startedAt: new Date().toISOString() };
   state.writeJson('task.json', { ...info, status: 'running', phase: 'precheck', config: { ...task, source: info.source, target: info.target } });
   const setStatus = (phase: Phase, status = 'running') =>
@@ -73,7 +75,7 @@ export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<Migr
   let src: pg.Client | undefined;
   let tgt: pg.Client | undefined;
   try {
-    events.emit({ type: 'task-start', task: taskId, source: describeConn(source), target: describeConn(target), resumed: false });
+    events.emit({ type: 'task-start', task: taskId, source: describeConn(source), target: describeConn(target), resumed: earlier !== undefined });
     if (!o.skipPrecheck) {
       result.precheck = await events.phase('precheck', async () => {
         const report = await runPrecheck(task, { taskId, skip: task.skipChecks });
