@@ -1,13 +1,14 @@
 // Task files: YAML or JSON, validated, with errors that name the file, line and field.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadTaskFile } from '../../src/task/config.js';
 import { Selection } from '../../src/task/selection.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pgferry-taskfile-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 const file = (name: string, text: string) => {
   const p = join(dir, name);
   writeFileSync(p, text);
