@@ -10,6 +10,8 @@ import { validateTask } from '../../src/task/config.js';
 import { EventBus, type TimedEvent } from '../../src/task/events.js';
 import { migrate } from '../../src/task/runner.js';
 import { verify } from '../../src/verify/index.js';
+import { PgferryError } from '../../src/errors.js';
+import { exitCodeFor } from '../../src/cli/exit.js';
 import { dumpSchema, schemaFingerprint, tableHashes, withClient } from '../helpers/compare.js';
 
 const clusters: Record<number, Cluster> = {};
@@ -67,3 +69,25 @@ for (const [from, to] of [[12, 17], [15, 15]] as const) {
     assert.equal(BigInt(next.rows[0].id), BigInt(max.rows[0].m) + 1n);
   });
 }
+
+test('a failing precheck stops migrate before anything is written to the target (exit code 4)', async () => {
+  const src = clusters[15];
+  const tgt = clusters[17];
+  await setup(src, tgt, 'shop_blocked', 'shop_blocked_target');
+  // a conflicting table on the target blocks the start
+  await withClient(tgt.url('shop_blocked_target'), (c) => c.query('CREATE SCHEMA shop; CREATE TABLE shop.orders (x int)'));
+  const catalog = `SELECT n.nspname, c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                   WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%' ORDER BY 1, 2`;
+  const before = await withClient(tgt.url('shop_blocked_target'), (c) => c.query(catalog));
+  const task = validateTask({ name: 'blocked', source: src.url('shop_blocked'), target: tgt.url('shop_blocked_target'), stateDir });
+  await assert.rejects(migrate(task, { events: new EventBus() }), (e: unknown) => {
+    assert.ok(e instanceof PgferryError && e.kind === 'precheck', String(e));
+    assert.match((e as Error).message, /conflicts\.target/);
+    assert.equal(exitCodeFor(e), 4);
+    return true;
+  });
+  const afterRows = await withClient(tgt.url('shop_blocked_target'), (c) => c.query(catalog));
+  assert.deepEqual(afterRows.rows, before.rows);
+  const ns = await withClient(tgt.url('shop_blocked_target'), (c) => c.query(`SELECT 1 FROM pg_namespace WHERE nspname = 'pgferry'`));
+  assert.equal(ns.rowCount, 0, 'no checkpoint schema before the precheck passes');
+});
