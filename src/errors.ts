@@ -41,7 +41,7 @@ export interface PgErrorFields {
 }
 
 /** An ErrorResponse from a PostgreSQL server (not a Node socket error such as EPIPE). */
-export function isPgError(e: unknown): e is Error & PgErrorFields & { severity: string } {
+export function isPgError(e: unknown): e is Error & PgErrorFields & { code: string; severity: string } {
   if (!(e instanceof Error)) return false;
   const f = e as unknown as { code?: unknown; severity?: unknown };
   return typeof f.code === 'string' && /^[0-9A-Z]{5}$/.test(f.code) && typeof f.severity === 'string';

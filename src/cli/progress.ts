@@ -4,19 +4,13 @@
  */
 import type { EventBus, TimedEvent } from '../task/events.js';
 import { redact } from '../util/redact.js';
+import { fmtBytes } from '../report/index.js';
 
 export type ProgressMode = 'tty' | 'json' | 'plain' | 'quiet';
 
 export function progressMode(json: boolean | undefined, stream: NodeJS.WriteStream = process.stderr): ProgressMode {
   if (json) return 'json';
   return stream.isTTY ? 'tty' : 'plain';
-}
-
-export function fmtBytes(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
-  return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
 }
 
 export function fmtDuration(ms: number): string {

@@ -20,14 +20,9 @@ export const TRANSIENT_SQLSTATES = new Set([
 const TRANSIENT_ERRNO = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);
 const TRANSIENT_TEXT = /Connection terminated|terminating connection|Client has encountered a connection error|Connection ended|socket hang up|read ECONNRESET|write EPIPE|timeout expired/i;
 
-/** A server ErrorResponse (not a Node errno such as EPIPE, which also has 5 capitals). */
-function isServerError(e: unknown): e is Error & { code: string } {
-  return isPgError(e) && typeof (e as { severity?: unknown }).severity === 'string';
-}
-
 export function sqlstateOf(e: unknown): string | undefined {
   for (let cur: unknown = e, i = 0; cur && i < 5; cur = (cur as { cause?: unknown }).cause, i++) {
-    if (isServerError(cur)) return cur.code;
+    if (isPgError(cur)) return cur.code;
     const s = (cur as { sqlstate?: unknown }).sqlstate;
     if (typeof s === 'string') return s;
   }
@@ -37,7 +32,7 @@ export function sqlstateOf(e: unknown): string | undefined {
 /** Is this error worth retrying on a fresh connection? Looks through `cause` chains. */
 export function isTransient(e: unknown): boolean {
   for (let cur: unknown = e, i = 0; cur && i < 5; cur = (cur as { cause?: unknown }).cause, i++) {
-    if (isServerError(cur)) {
+    if (isPgError(cur)) {
       const code = cur.code;
       if (code.startsWith('08') || TRANSIENT_SQLSTATES.has(code)) return true;
       return false; // any other server error is permanent

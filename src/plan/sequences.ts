@@ -6,6 +6,7 @@
 import type pg from 'pg';
 import type { Selection } from '../task/selection.js';
 import type { QualifiedName } from './types.js';
+import { notExt } from '../catalog/sql/common.js';
 
 const SEQUENCES_SQL = `
 SELECT n.nspname AS schema, c.relname AS name,
@@ -17,7 +18,7 @@ LEFT JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid
 LEFT JOIN pg_class owner_t ON owner_t.oid = d.refobjid
 LEFT JOIN pg_namespace owner_ns ON owner_ns.oid = owner_t.relnamespace
 WHERE c.relkind = 'S'
-  AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e')
+  AND ${notExt('pg_class', 'c.oid')}
 ORDER BY 1, 2`;
 
 export async function listSequences(source: pg.Client, sel: Selection): Promise<{ source: QualifiedName; target: QualifiedName }[]> {

@@ -8,7 +8,7 @@ import { PgferryError } from '../errors.js';
 import type { Selection } from '../task/selection.js';
 import { tableKey } from '../task/selection.js';
 import type { CopyTable } from './types.js';
-import { PARTITION_ROOT_JOIN } from '../catalog/sql/common.js';
+import { notExt, PARTITION_ROOT_JOIN, USER_NS } from '../catalog/sql/common.js';
 
 // Version-independent: attgenerated (12+) and relispartition (10+) are read through to_jsonb
 // so the same text runs on 10..17.
@@ -25,9 +25,8 @@ FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 ${PARTITION_ROOT_JOIN}
 WHERE c.relkind = 'r'
-  AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgferry')
-  AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp_%'
-  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+  AND ${USER_NS}
+  AND ${notExt('pg_class', 'c.oid')}
 ORDER BY 1, 2`;
 
 interface Row {

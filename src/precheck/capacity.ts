@@ -5,6 +5,7 @@
  */
 import { failed, passed, type CheckDef } from './types.js';
 import type pg from 'pg';
+import { serverVersionNum } from '../conn/connect.js';
 
 // reserved_connections and pg_use_reserved_connections exist on 16+.
 const SQL = (v: number) => `
@@ -19,7 +20,7 @@ SELECT current_setting('max_connections')::int AS max,
 FROM pg_roles r, pg_database d WHERE r.rolname = current_user AND d.datname = current_database()`;
 
 async function free(c: pg.Client): Promise<{ free: number; why: string }> {
-  const v = Number((await c.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)).rows[0].v);
+  const v = await serverVersionNum(c);
   const r = (await c.query(SQL(v))).rows[0];
   const limits = [{ free: r.max - r.reserved - r.used, why: `max_connections ${r.max}, ${r.reserved} reserved, ${r.used} in use` }];
   if (r.role_limit >= 0) limits.push({ free: r.role_limit - r.role_used, why: `role connection limit ${r.role_limit}, ${r.role_used} in use` });

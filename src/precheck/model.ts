@@ -7,7 +7,7 @@ import type pg from 'pg';
 import type { Selection } from '../task/selection.js';
 import { tableKey } from '../task/selection.js';
 import type { QualifiedName } from '../plan/types.js';
-import { PARTITION_ROOT_JOIN } from '../catalog/sql/common.js';
+import { notExt, PARTITION_ROOT_JOIN, USER_NS } from '../catalog/sql/common.js';
 
 export interface SrcColumn {
   name: string;
@@ -65,10 +65,6 @@ export interface SourceModel {
   allSchemas: string[];
 }
 
-const SYS = `n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgferry') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'`;
-const NOT_EXT = (cls: string, oid: string) =>
-  `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${cls}'::regclass AND d.objid = ${oid} AND d.deptype = 'e')`;
-
 const TABLES_SQL = `
 SELECT c.oid::int8::text AS oid, n.nspname AS schema, c.relname AS name, c.relkind::text AS kind,
        coalesce((to_jsonb(c) ->> 'relispartition')::bool, false) AS is_partition,
@@ -84,7 +80,7 @@ FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_tablespace ts ON ts.oid = c.reltablespace
 ${PARTITION_ROOT_JOIN}
-WHERE c.relkind IN ('r', 'p') AND ${SYS} AND ${NOT_EXT('pg_class', 'c.oid')}
+WHERE c.relkind IN ('r', 'p') AND ${USER_NS} AND ${notExt('pg_class', 'c.oid')}
 ORDER BY 2, 3`;
 
 const COLUMNS_SQL = `
@@ -109,12 +105,12 @@ JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
 LEFT JOIN pg_class tc ON tc.oid = d.refobjid
 LEFT JOIN pg_namespace tn ON tn.oid = tc.relnamespace
-WHERE c.relkind = 'S' AND ${SYS} AND ${NOT_EXT('pg_class', 'c.oid')}
+WHERE c.relkind = 'S' AND ${USER_NS} AND ${notExt('pg_class', 'c.oid')}
 ORDER BY 2, 3`;
 
 const SCHEMAS_SQL = `
 SELECT n.nspname AS name, pg_get_userbyid(n.nspowner) AS owner, n.nspacl::text[] AS acl
-FROM pg_namespace n WHERE ${SYS} AND ${NOT_EXT('pg_namespace', 'n.oid')} ORDER BY 1`;
+FROM pg_namespace n WHERE ${USER_NS} AND ${notExt('pg_namespace', 'n.oid')} ORDER BY 1`;
 
 interface TableRow {
   oid: string; schema: string; name: string; kind: 'r' | 'p'; is_partition: boolean; root_schema: string | null; root_name: string | null;

@@ -6,6 +6,7 @@
  * (Everything the schema stage cannot create is also listed, with its reason, as notMigrated.)
  */
 import { qualify, quoteIdent } from '../util/ident.js';
+import { notExt } from '../catalog/sql/common.js';
 import { passed, plural, warning, type CheckDef } from './types.js';
 import { copiesLargeObjects } from '../task/selection.js';
 
@@ -16,7 +17,6 @@ export const objectsUnsupported: CheckDef = {
     const m = ctx.model!;
     const schemas = m.schemas.map((s) => s.name);
     const found: string[] = [];
-    const notExt = (cls: string, oid: string) => `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${cls}'::regclass AND d.objid = ${oid} AND d.deptype = 'e')`;
     const cfuncs = await c.query<{ schema: string; name: string; args: string; lib: string | null }>(
       `SELECT n.nspname AS schema, p.proname AS name, pg_get_function_identity_arguments(p.oid) AS args, p.probin AS lib
        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang

@@ -63,9 +63,10 @@ export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<Migr
   // An earlier run of this task left its state here: this run continues it.
   const earlier = state.readJson<{ status?: string }>('task.json');
   const info = { name: taskId, source: toSafeUri(source), target: toSafeUri(target), startedAt: new Date().toISOString() };
-  state.writeJson('task.json', { ...info, status: 'running', phase: 'precheck', config: { ...task, source: info.source, target: info.target } });
-  const setStatus = (phase: Phase, status = 'running') =>
-    state.writeJson('task.json', { ...info, status, phase, config: { ...task, source: info.source, target: info.target } });
+  const config = { ...task, source: info.source, target: info.target };
+  const writeTask = (fields: Record<string, unknown>) => state.writeJson('task.json', { ...info, ...fields, config });
+  const setStatus = (phase: Phase, status = 'running') => writeTask({ status, phase });
+  setStatus('precheck');
 
   const result: MigrateResult = { taskId, state, warnings: [], notMigrated: [], objectsByKind: {}, durationMs: 0 };
   const countObjects = events.on((e) => {
@@ -74,6 +75,11 @@ export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<Migr
   });
   let src: pg.Client | undefined;
   let tgt: pg.Client | undefined;
+  /** The phase, recorded in the local state dir and in the target's checkpoints. */
+  const enterPhase = async (phase: Phase) => {
+    await setTaskPhase(tgt!, taskId, phase);
+    setStatus(phase);
+  };
   try {
     events.emit({ type: 'task-start', task: taskId, source: describeConn(source), target: describeConn(target), resumed: earlier !== undefined });
     if (!o.skipPrecheck) {
@@ -99,8 +105,7 @@ export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<Migr
       const generated = await readSourceSchema(src!, sel);
       const { resumed } = await ensureCheckpoints(tgt!, taskId, info.source);
       if (resumed) events.info(`resuming task ${taskId}: objects and units done by the earlier run are skipped`);
-      await setTaskPhase(tgt!, taskId, 'schema');
-      setStatus('schema');
+      await enterPhase('schema');
       for (const w of generated.warnings) events.warn(w);
       result.notMigrated = generated.notMigrated;
       const pre = generated.statements.filter((s) => s.section === 'pre');
@@ -111,8 +116,7 @@ export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<Migr
     const tables = await listCopyTables(src, sel);
     const sequences = await listSequences(src, sel);
     result.copy = await events.phase('data', async () => {
-      await setTaskPhase(tgt!, taskId, 'data');
-      setStatus('data');
+      await enterPhase('data');
       return copyData({
         source,
         target,
@@ -138,16 +142,14 @@ export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<Migr
 
     if (o.signal?.aborted) throw o.signal.reason;
     await events.phase('post-data', async () => {
-      await setTaskPhase(tgt!, taskId, 'post-data');
-      setStatus('post-data');
+      await enterPhase('post-data');
       const late = schema.statements.filter((s) => s.section === 'late');
       await applyStatements(tgt!, late, { taskId, events, ifExists: task.ifExists });
     });
 
     if (task.verify !== 'none') {
       result.verify = await events.phase('verify', async () => {
-        await setTaskPhase(tgt!, taskId, 'verify');
-        setStatus('verify');
+        await enterPhase('verify');
         const report = await verify(task, { mode: task.verify as 'count' | 'hash', events });
         if (!report.ok) events.warn('verification found differences between source and target (see the report)');
         return report;
@@ -162,7 +164,7 @@ export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<Migr
     result.durationMs = Date.now() - t0;
     events.emit({ type: 'task-end', ok: false, durationMs: result.durationMs, error: e instanceof Error ? e.message : String(e) });
     try {
-      state.writeJson('task.json', { ...info, status: 'failed', error: e instanceof Error ? e.message : String(e), config: { ...task, source: info.source, target: info.target } });
+      writeTask({ status: 'failed', error: e instanceof Error ? e.message : String(e) });
     } catch { /* keep the original error */ }
     if (tgt) await setTaskPhase(tgt, taskId, 'failed', 'failed').catch(() => {});
     throw e;

@@ -8,6 +8,7 @@ import type pg from 'pg';
 import type { CopyTable } from '../plan/types.js';
 import { qualify, quoteIdent } from '../util/ident.js';
 import type { ChunkMismatch, RowExample, TableVerify, VerifyMode } from './types.js';
+import { serverVersionNum } from '../conn/connect.js';
 
 /** Session settings that make text output of values identical across servers and versions. */
 export const NORMALISE_SQL = `SET extra_float_digits = 3; SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET bytea_output = 'hex'`;
@@ -141,22 +142,8 @@ function diffExamples(
   tgt: { h: string; r: string; k: string[] | null }[],
   max: number,
 ): RowExample[] {
-  const count = new Map<string, number>();
-  for (const x of tgt) count.set(x.h, (count.get(x.h) ?? 0) + 1);
-  const srcOnly: RowExample[] = [];
-  for (const x of src) {
-    const c = count.get(x.h) ?? 0;
-    if (c > 0) count.set(x.h, c - 1);
-    else srcOnly.push({ side: 'source-only', ...(x.k ? { key: x.k } : {}), row: x.r });
-  }
-  const count2 = new Map<string, number>();
-  for (const x of src) count2.set(x.h, (count2.get(x.h) ?? 0) + 1);
-  const tgtOnly: RowExample[] = [];
-  for (const x of tgt) {
-    const c = count2.get(x.h) ?? 0;
-    if (c > 0) count2.set(x.h, c - 1);
-    else tgtOnly.push({ side: 'target-only', ...(x.k ? { key: x.k } : {}), row: x.r });
-  }
+  const srcOnly = onlyIn(src, tgt, 'source-only');
+  const tgtOnly = onlyIn(tgt, src, 'target-only');
   return [...srcOnly.slice(0, max), ...tgtOnly.slice(0, max)];
 }
 
@@ -293,9 +280,21 @@ const versions = new WeakMap<pg.Client, number>();
 async function versionNum(c: pg.Client): Promise<number> {
   let v = versions.get(c);
   if (v === undefined) {
-    const r = await c.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`);
-    v = Number(r.rows[0].v);
+    v = await serverVersionNum(c);
     versions.set(c, v);
   }
   return v;
+}
+
+/** Rows of `a` not matched by an equal-hash row of `b` (a multiset difference). */
+function onlyIn(a: { h: string; r: string; k: string[] | null }[], b: { h: string; r: string; k: string[] | null }[], side: RowExample['side']): RowExample[] {
+  const count = new Map<string, number>();
+  for (const x of b) count.set(x.h, (count.get(x.h) ?? 0) + 1);
+  const out: RowExample[] = [];
+  for (const x of a) {
+    const c = count.get(x.h) ?? 0;
+    if (c > 0) count.set(x.h, c - 1);
+    else out.push({ side, ...(x.k ? { key: x.k } : {}), row: x.r });
+  }
+  return out;
 }

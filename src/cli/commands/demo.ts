@@ -12,7 +12,8 @@ import { validateTask } from '../../task/config.js';
 import { migrate } from '../../task/runner.js';
 import { PgferryError } from '../../errors.js';
 import { EXIT } from '../exit.js';
-import { attachProgress, fmtBytes, fmtDuration, progressMode } from '../progress.js';
+import { attachProgress, fmtDuration, progressMode } from '../progress.js';
+import { fmtBytes } from '../../report/index.js';
 import { out } from '../output.js';
 
 export function demoCommand(): Command {
@@ -41,10 +42,9 @@ export function demoCommand(): Command {
         const task = validateTask({ name: 'demo', source: src.url('shop'), target: tgt.url('shop'), jobs: o.jobs, stateDir, verify: 'count' });
         const events = new EventBus();
         const stop = attachProgress(events, progressMode(o.json));
-        let bytes = 0;
-        events.on((e) => { if (e.type === 'table-done') bytes += e.bytes; });
         const result = await migrate(task, { events }).finally(stop);
         const rows = result.copy?.tables.reduce((a, t) => a + t.rows, 0) ?? 0;
+        const bytes = result.copy?.tables.reduce((a, t) => a + t.bytes, 0) ?? 0;
         const objects = Object.entries(result.objectsByKind).sort().map(([k, n]) => `${n} ${k}`).join(', ');
         const v = result.verify;
         out('');
