@@ -11,6 +11,7 @@
  */
 import type pg from 'pg';
 import { qualify, quoteIdent } from '../util/ident.js';
+import { checkRowFilter } from '../task/filter.js';
 import type { CopyTable } from './types.js';
 
 export interface TableSize {
@@ -120,7 +121,7 @@ export function unitSelect(u: CopyUnit): string {
     if (u.start > 0) preds.push(`ctid >= '(${u.start},0)'::tid`);
     if (u.end !== null) preds.push(`ctid < '(${u.end},0)'::tid`);
   }
-  if (t.where) preds.push(`(${t.where})`);
+  if (t.where) preds.push(`(${checkRowFilter(t.where, t.key)})`);
   return `SELECT ${cols} FROM ONLY ${qualify(t.source.schema, t.source.name)}${preds.length ? ' WHERE ' + preds.join(' AND ') : ''}`;
 }
 

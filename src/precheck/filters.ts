@@ -1,10 +1,11 @@
 /**
- * filters.where: each row filter is parsed and planned on the source with
+ * filters.where: each row filter passes checkRowFilter (task/filter.ts), then is parsed and planned on the source with
  * EXPLAIN SELECT 1 FROM t WHERE (...) in a READ ONLY transaction that is rolled back
  * (extended protocol: one statement only; nothing executes).
  */
 import { errorMessage, isPgError } from '../errors.js';
 import { qualify } from '../util/ident.js';
+import { checkRowFilter } from '../task/filter.js';
 import { failed, passed, plural, type CheckDef } from './types.js';
 
 export const filtersWhere: CheckDef = {
@@ -17,6 +18,12 @@ export const filtersWhere: CheckDef = {
       const where = ctx.sel.rowFilter(t.schema, t.name);
       if (!where) continue;
       n++;
+      try {
+        checkRowFilter(where, t.key);
+      } catch (e) {
+        bad.push(errorMessage(e));
+        continue;
+      }
       await c.query('BEGIN TRANSACTION READ ONLY');
       try {
         await c.query(`SET LOCAL statement_timeout = '30s'`);

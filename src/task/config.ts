@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { isMap, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
 import { PgferryError } from '../errors.js';
+import { checkRowFilter } from './filter.js';
 
 const tableOptions = z
   .object({
@@ -117,7 +118,12 @@ function stripUndefined(o: Record<string, unknown>): Record<string, unknown> {
 
 export function validateTask(raw: unknown, where: (path: (string | number)[]) => string = () => 'task'): TaskConfig {
   const r = taskSchema.safeParse(raw);
-  if (r.success) return r.data;
+  if (r.success) {
+    for (const [key, o] of Object.entries(r.data.tables)) {
+      if (o.where !== undefined) checkRowFilter(o.where, key, where(['tables', key, 'where']));
+    }
+    return r.data;
+  }
   const lines = r.error.issues.slice(0, 10).map((i) => {
     const field = i.path.join('.') || '(top level)';
     return `${where(i.path as (string | number)[])}: ${field}: ${i.message}`;

@@ -9,6 +9,7 @@ import type { CopyTable } from '../plan/types.js';
 import { qualify, quoteIdent } from '../util/ident.js';
 import type { ChunkMismatch, RowExample, TableVerify, VerifyMode } from './types.js';
 import { serverVersionNum } from '../conn/connect.js';
+import { checkRowFilter } from '../task/filter.js';
 
 /** Session settings that make text output of values identical across servers and versions. */
 export const NORMALISE_SQL = `SET extra_float_digits = 3; SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET bytea_output = 'hex'`;
@@ -91,12 +92,13 @@ function describeRange(keys: string[], lower: string[] | null, upper: string[] |
 }
 
 function whereOf(side: Side, range: string): string {
-  const conds = [side.where ? `(${side.where})` : '', range ? `(${range})` : ''].filter(Boolean);
+  const conds = [side.where ? `(${checkRowFilter(side.where, side.rel)})` : '', range ? `(${range})` : ''].filter(Boolean);
   return conds.length ? ` WHERE ${conds.join(' AND ')}` : '';
 }
 
 async function countRows(side: Side): Promise<number> {
-  const r = await side.client.query<{ n: string }>(`SELECT count(*) AS n FROM ${side.rel}${whereOf(side, '')}`);
+  // Extended protocol: one statement per message, whatever the filter holds.
+  const r = await side.client.query<{ n: string }>({ text: `SELECT count(*) AS n FROM ${side.rel}${whereOf(side, '')}`, queryMode: 'extended' } as pg.QueryConfig);
   return toNum(r.rows[0].n);
 }
 
@@ -112,11 +114,12 @@ async function hashChunk(side: Side, keys: string[], types: Map<string, string>,
   // An order-independent sum of 64-bit row hashes. hashtextextended hashes the bytes of the row
   // text (the same on every major version since 11, as hash partitioning relies on it).
   const h64 = rowHash === 'hashtextextended' ? `hashtextextended(${rt}, 0)` : `('x' || substr(md5(${rt}), 1, 16))::bit(64)::int8`;
-  const r = await side.client.query<{ n: string; h: string }>(
-    `SELECT count(*) AS n, coalesce(sum(${h64}::numeric), 0)::text AS h
+  const r = await side.client.query<{ n: string; h: string }>({
+    text: `SELECT count(*) AS n, coalesce(sum(${h64}::numeric), 0)::text AS h
        FROM ${side.rel}${whereOf(side, range)}`,
-    params,
-  );
+    values: params,
+    queryMode: 'extended',
+  } as pg.QueryConfig);
   return { n: toNum(r.rows[0].n), h: r.rows[0].h };
 }
 
