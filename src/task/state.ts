@@ -2,14 +2,45 @@
  * The task's local state directory (default ./.pgferry/<task>/): the task as run (no
  * passwords), events.jsonl, the report, a pid lock, and control.json — the hook through
  * which throttling and job counts change while the task runs.
+ *
+ * Everything here is private whatever the umask: directories pgferry creates are 0700 and
+ * files 0600 (also files and the task dir left by an earlier run): events carry server
+ * messages with row values.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import {
+  chmodSync, closeSync, existsSync, fchmodSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync,
+} from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { PgferryError } from '../errors.js';
 import { redact } from '../util/redact.js';
 import type { TimedEvent } from './events.js';
 
 export const STATE_VERSION = 1;
+
+/** Write (or append to) a file readable and writable by its owner only. */
+function writePrivate(path: string, data: string, flag: 'w' | 'a' = 'w'): void {
+  const fd = openSync(path, flag, 0o600);
+  try {
+    fchmodSync(fd, 0o600); // before any byte: an existing file may have had wider permissions
+    writeFileSync(fd, data);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** mkdir -p with 0700 for every directory it creates; the task dir itself is made private too. */
+function makePrivateDir(dir: string): void {
+  const first = mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (first !== undefined) {
+    // mode is filtered through the umask; set it exactly on what was created here.
+    for (let d = dir; ; d = dirname(d)) {
+      chmodSync(d, 0o700);
+      if (d === first || dirname(d) === d) break;
+    }
+  } else if ((statSync(dir).mode & 0o077) !== 0) {
+    chmodSync(dir, 0o700);
+  }
+}
 
 export class StateDir {
   readonly dir: string;
@@ -22,7 +53,7 @@ export class StateDir {
   }
 
   ensure(): void {
-    mkdirSync(this.dir, { recursive: true });
+    makePrivateDir(this.dir);
   }
 
   path(name: string): string {
@@ -37,7 +68,7 @@ export class StateDir {
   writeJson(name: string, value: unknown): void {
     this.ensure();
     const tmp = this.path(`.${name}.tmp`);
-    writeFileSync(tmp, redact(JSON.stringify({ version: STATE_VERSION, ...(value as object) }, null, 2)) + '\n', { mode: 0o600 });
+    writePrivate(tmp, redact(JSON.stringify({ version: STATE_VERSION, ...(value as object) }, null, 2)) + '\n');
     renameSync(tmp, this.path(name));
   }
 
@@ -58,11 +89,11 @@ export class StateDir {
 
   writeText(name: string, text: string): void {
     this.ensure();
-    writeFileSync(this.path(name), redact(text), { mode: 0o600 });
+    writePrivate(this.path(name), redact(text));
   }
 
   appendEvent(e: TimedEvent): void {
-    appendFileSync(this.path('events.jsonl'), redact(JSON.stringify(e)) + '\n');
+    writePrivate(this.path('events.jsonl'), redact(JSON.stringify(e)) + '\n', 'a');
   }
 
   /** Take the run lock; refuses when another live process holds it. */
@@ -75,7 +106,7 @@ export class StateDir {
         hint: 'wait for it, or stop it (kill <pid>) before starting it again',
       });
     }
-    writeFileSync(p, String(process.pid));
+    writePrivate(p, String(process.pid));
     return () => rmSync(p, { force: true });
   }
 

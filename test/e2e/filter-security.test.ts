@@ -2,7 +2,7 @@
 // before anything reaches the source, and legitimate filters work end to end for non-superusers.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCluster, type Cluster } from '../../src/embedded/cluster.js';
@@ -176,4 +176,24 @@ test('a filter that got past task loading is refused again where it enters a que
   }));
   const log = readFileSync(pgc.logFile, 'utf8').slice(logBefore);
   assert.doesNotMatch(log, /pwned/);
+});
+
+test('a real migrate with umask 000 leaves only 0700 directories and 0600 files in its state dir', async () => {
+  await sql(pgc.url(), `CREATE DATABASE app_priv OWNER owner`);
+  const stateDir = join(dir, 'private-state', '.pgferry');
+  const old = process.umask(0o000);
+  try {
+    const r = await cli(['migrate', '--json', '--name', 'priv', '--state-dir', stateDir, '--include-schema', 'public', '--no-owner', '--no-acl',
+      '-s', pgc.url('app', 'reader'), '-t', pgc.url('app_priv', 'owner')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await cli(['throttle', 'priv', '--rows', '5k', '--state-dir', stateDir])).code, 0);
+  } finally {
+    process.umask(old);
+  }
+  const entries = readdirSync(join(dir, 'private-state'), { recursive: true }).map(String);
+  assert.ok(entries.includes(join('.pgferry', 'priv', 'events.jsonl')) && entries.includes(join('.pgferry', 'priv', 'report.md')), entries.join());
+  for (const e of ['', ...entries]) {
+    const st = statSync(join(dir, 'private-state', e));
+    assert.equal(st.mode & 0o777, st.isDirectory() ? 0o700 : 0o600, `${e || 'private-state'}: ${(st.mode & 0o777).toString(8)}`);
+  }
 });
