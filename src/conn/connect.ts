@@ -42,28 +42,51 @@ type SslSetting = false | ConnectionOptions;
 /** Remembered per spec after the first success so that "prefer"/"allow" probe only once. */
 const sslDecision = new WeakMap<ConnSpec, SslSetting>();
 
+/** libpq's root certificate file: sslrootcert, else ~/.postgresql/root.crt ($HOME first, as libpq). */
+export function rootCertFile(spec: ConnSpec): string {
+  return spec.sslrootcert || join(homedir(), '.postgresql', 'root.crt');
+}
+
+/** Does this spec verify the server certificate? As libpq: whenever a root certificate is there, in any sslmode. */
+function verifiesCert(spec: ConnSpec): boolean {
+  return spec.sslrootcert === 'system' || existsSync(rootCertFile(spec));
+}
+
+function readPem(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new PgferryError('connect', `cannot read the ${what} ${path}: ${(e as Error).message}`, {
+      hint: `make ${path} a readable PEM file, or point the connection string's ssl parameter at one`,
+    });
+  }
+}
+
+/**
+ * TLS options with libpq's sslmode semantics: a root certificate (sslrootcert, or
+ * ~/.postgresql/root.crt when present) means the server certificate is verified against it —
+ * with sslmode=require that is verify-ca, as libpq documents; verify-ca/verify-full demand it;
+ * verify-full also checks the host name. Without a root certificate, require/prefer/allow
+ * encrypt without verifying.
+ */
 function sslFor(spec: ConnSpec, wantTls: boolean): SslSetting {
   if (!wantTls || spec.host.startsWith('/')) return false;
   const base: ConnectionOptions = {};
-  if (spec.sslcert) base.cert = readFileSync(spec.sslcert);
-  if (spec.sslkey) base.key = readFileSync(spec.sslkey);
-  const verify = spec.sslmode === 'verify-ca' || spec.sslmode === 'verify-full';
-  const rootPath = spec.sslrootcert ?? join(homedir(), '.postgresql', 'root.crt');
-  // libpq: with sslmode=require, a present root certificate file means verify-ca.
-  const rootPresent = spec.sslrootcert === 'system' || existsSync(rootPath);
-  if (verify || (spec.sslmode === 'require' && spec.sslrootcert && rootPresent)) {
-    if (!rootPresent) {
+  if (spec.sslcert) base.cert = readPem(spec.sslcert, 'client certificate (sslcert)');
+  if (spec.sslkey) base.key = readPem(spec.sslkey, 'client key (sslkey)');
+  const rootPath = rootCertFile(spec);
+  if (!verifiesCert(spec)) {
+    if (spec.sslmode === 'verify-ca' || spec.sslmode === 'verify-full') {
       throw new PgferryError('connect', `sslmode=${spec.sslmode} needs a root certificate, and ${rootPath} does not exist`, {
         hint: 'give sslrootcert=/path/to/ca.crt (the CA that signed the server certificate), or sslrootcert=system for the system CAs',
       });
     }
-    if (spec.sslrootcert !== 'system') base.ca = readFileSync(rootPath);
-    base.rejectUnauthorized = true;
-    if (spec.sslmode !== 'verify-full') base.checkServerIdentity = () => undefined;
-    else if (!/^[0-9.]+$|:/.test(spec.host)) base.servername = spec.host;
-    return base;
+    return { ...base, rejectUnauthorized: false };
   }
-  base.rejectUnauthorized = false;
+  if (spec.sslrootcert !== 'system') base.ca = readPem(rootPath, 'root certificate');
+  base.rejectUnauthorized = true;
+  if (spec.sslmode !== 'verify-full') base.checkServerIdentity = () => undefined;
+  else if (!/^[0-9.]+$|:/.test(spec.host)) base.servername = spec.host;
   return base;
 }
 
@@ -110,7 +133,10 @@ export async function connect(spec: ConnSpec, opts: ConnectOptions): Promise<pg.
       return c;
     } catch (e) {
       const msg = e instanceof Error ? e.message : '';
-      if (mode === 'prefer' && /does not support SSL/i.test(msg)) {
+      // libpq: prefer falls back to an unencrypted session when the server has no TLS or the
+      // TLS handshake fails (a certificate that does not verify against root.crt included).
+      const tlsFailed = first !== false && classifyConnectError(e, spec).cause === 'tls_failed';
+      if (mode === 'prefer' && (/does not support SSL/i.test(msg) || tlsFailed)) {
         const c = await tryConnect(spec, false, opts);
         sslDecision.set(spec, false);
         return c;
@@ -138,8 +164,17 @@ export async function connect(spec: ConnSpec, opts: ConnectOptions): Promise<pg.
         throw new ConnectError(opts.label, 'not_allowed', `cannot connect to ${describeConn(spec)}: ${f.message}`, hint, f.sqlstate, e);
       }
     }
-    throw new ConnectError(opts.label, f.cause, `cannot connect to ${describeConn(spec)}: ${f.message}`, f.hint, f.sqlstate, e);
+    throw new ConnectError(opts.label, f.cause, `cannot connect to ${describeConn(spec)}: ${f.message}`, tlsHint(spec, f.cause) ?? f.hint, f.sqlstate, e);
   }
+}
+
+/** A certificate check the user did not ask for by sslmode: say where it comes from. */
+function tlsHint(spec: ConnSpec, cause: ConnectCause): string | undefined {
+  if (cause !== 'tls_failed' || spec.sslmode === 'verify-ca' || spec.sslmode === 'verify-full' || !verifiesCert(spec)) return undefined;
+  const root = rootCertFile(spec);
+  return `the server certificate is verified against ${root} because that root certificate is present (as libpq does, ` +
+    `sslmode=${spec.sslmode} then acts as verify-ca); put the CA that signed the server certificate there, ` +
+    'or give sslrootcert=<that CA file>';
 }
 
 /** Run `fn` with a fresh session and always close it. */

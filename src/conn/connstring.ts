@@ -192,9 +192,16 @@ export function resolveConnSpec(text: string, opts: ResolveOptions = {}): ConnSp
   }
   const user = pick('user', 'PGUSER') ?? osUser;
   const database = pick('dbname', 'PGDATABASE') ?? user;
-  const sslmodeText = (pick('sslmode', 'PGSSLMODE') ?? 'prefer').toLowerCase();
+  const sslrootcert = pick('sslrootcert', 'PGSSLROOTCERT');
+  // libpq 16+: the system CAs vouch for any host that can get a public certificate, so with
+  // sslrootcert=system only verify-full means anything (and is the default).
+  const sslmodeText = (pick('sslmode', 'PGSSLMODE') ?? (sslrootcert === 'system' ? 'verify-full' : 'prefer')).toLowerCase();
   if (!(SSL_MODES as readonly string[]).includes(sslmodeText)) {
     throw new ConnStringError(`invalid sslmode ${JSON.stringify(sslmodeText)}`, `use one of: ${SSL_MODES.join(', ')}`);
+  }
+  if (sslrootcert === 'system' && sslmodeText !== 'verify-full') {
+    throw new ConnStringError(`weak sslmode "${sslmodeText}" may not be used with sslrootcert=system`,
+      'use sslmode=verify-full with the system CAs, or give sslrootcert=/path/to/ca.crt for verify-ca');
   }
   const timeoutText = pick('connect_timeout', 'PGCONNECT_TIMEOUT') ?? '10';
   const connectTimeoutSec = Number(timeoutText);
@@ -215,7 +222,7 @@ export function resolveConnSpec(text: string, opts: ResolveOptions = {}): ConnSp
     user,
     password,
     sslmode: sslmodeText as SslMode,
-    sslrootcert: pick('sslrootcert', 'PGSSLROOTCERT'),
+    sslrootcert,
     sslcert: pick('sslcert', 'PGSSLCERT'),
     sslkey: pick('sslkey', 'PGSSLKEY'),
     connectTimeoutSec: connectTimeoutSec === 0 ? 0 : Math.max(2, connectTimeoutSec),
