@@ -137,7 +137,8 @@ export async function connect(spec: ConnSpec, opts: ConnectOptions): Promise<pg.
       // TLS handshake fails (a certificate that does not verify against root.crt included).
       const tlsFailed = first !== false && classifyConnectError(e, spec).cause === 'tls_failed';
       if (mode === 'prefer' && (/does not support SSL/i.test(msg) || tlsFailed)) {
-        const c = await tryConnect(spec, false, opts);
+        // When the plain session is refused too, the certificate is the problem to report.
+        const c = await tryConnect(spec, false, opts).catch((e2) => Promise.reject(tlsFailed ? e : e2));
         sslDecision.set(spec, false);
         return c;
       }
@@ -164,17 +165,19 @@ export async function connect(spec: ConnSpec, opts: ConnectOptions): Promise<pg.
         throw new ConnectError(opts.label, 'not_allowed', `cannot connect to ${describeConn(spec)}: ${f.message}`, hint, f.sqlstate, e);
       }
     }
-    throw new ConnectError(opts.label, f.cause, `cannot connect to ${describeConn(spec)}: ${f.message}`, tlsHint(spec, f.cause) ?? f.hint, f.sqlstate, e);
+    const hint = tlsHint(spec, f.cause) ?? f.hint;
+    const message = `cannot connect to ${describeConn(spec)}: ${f.message}`;
+    throw new ConnectError(opts.label, f.cause, message, hint, f.sqlstate, e);
   }
 }
 
 /** A certificate check the user did not ask for by sslmode: say where it comes from. */
 function tlsHint(spec: ConnSpec, cause: ConnectCause): string | undefined {
-  if (cause !== 'tls_failed' || spec.sslmode === 'verify-ca' || spec.sslmode === 'verify-full' || !verifiesCert(spec)) return undefined;
+  if (cause !== 'tls_failed' || spec.sslmode.startsWith('verify-') || !verifiesCert(spec)) return undefined;
   const root = rootCertFile(spec);
-  return `the server certificate is verified against ${root} because that root certificate is present (as libpq does, ` +
-    `sslmode=${spec.sslmode} then acts as verify-ca); put the CA that signed the server certificate there, ` +
-    'or give sslrootcert=<that CA file>';
+  return `the server certificate is verified against ${root} because that root certificate is present ` +
+    `(as libpq does, sslmode=${spec.sslmode} then acts as verify-ca); put the CA that signed the server ` +
+    'certificate there, or give sslrootcert=<that CA file>';
 }
 
 /** Run `fn` with a fresh session and always close it. */

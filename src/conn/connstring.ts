@@ -195,7 +195,8 @@ export function resolveConnSpec(text: string, opts: ResolveOptions = {}): ConnSp
   const sslrootcert = pick('sslrootcert', 'PGSSLROOTCERT');
   // libpq 16+: the system CAs vouch for any host that can get a public certificate, so with
   // sslrootcert=system only verify-full means anything (and is the default).
-  const sslmodeText = (pick('sslmode', 'PGSSLMODE') ?? (sslrootcert === 'system' ? 'verify-full' : 'prefer')).toLowerCase();
+  const defaultMode = sslrootcert === 'system' ? 'verify-full' : 'prefer';
+  const sslmodeText = (pick('sslmode', 'PGSSLMODE') ?? defaultMode).toLowerCase();
   if (!(SSL_MODES as readonly string[]).includes(sslmodeText)) {
     throw new ConnStringError(`invalid sslmode ${JSON.stringify(sslmodeText)}`, `use one of: ${SSL_MODES.join(', ')}`);
   }

@@ -62,7 +62,8 @@ function checkFuncCall(f: Record<string, unknown>): string | undefined {
   const names = (f.funcname as { String: { sval: string } }[]).map((x) => x.String.sval);
   const name = names[names.length - 1];
   if (f.over) return `the window function ${name}() … OVER`;
-  if (f.agg_star || f.agg_order || f.agg_filter || f.agg_within_group || f.agg_distinct) return `the aggregate ${name}(…)`;
+  const aggregate = f.agg_star || f.agg_order || f.agg_filter || f.agg_within_group || f.agg_distinct;
+  if (aggregate) return `the aggregate ${name}(…)`;
   if (deniedFunction(name)) return `the function ${names.join('.')}(), which acts on the server rather than on the row`;
   return undefined;
 }
@@ -110,8 +111,8 @@ function parseCheck(filter: string): string | undefined {
 
 const HINT =
   'write the filter as one boolean expression over the table\'s own columns, e.g. created_at >= \'2024-01-01\' or ' +
-  'status IN (\'a\',\'b\'): no ";", comments, sub-queries, aggregates, or functions that act on the server (pg_*, lo_*, ' +
-  'dblink*, set_config…); see "Row filters" in the README';
+  'status IN (\'a\',\'b\'): no ";", comments, sub-queries, aggregates, or functions that act on the server ' +
+  '(pg_*, lo_*, dblink*, set_config…); see "Row filters" in the README';
 
 /**
  * Validate a row filter; returns it unchanged. Throws a usage error naming the table, the
@@ -124,7 +125,6 @@ export function checkRowFilter(filter: string, table: string, at?: string): stri
   else reason = scanRowFilter(filter) ?? parseCheck(filter);
   if (reason === undefined) return filter;
   const shown = filter.length > 200 ? `${filter.slice(0, 200)}…` : filter;
-  throw new PgferryError('usage', `${at ? `${at}: ` : ''}tables.${table}.where: row filter ${JSON.stringify(shown)} refused: ${reason}`, {
-    hint: HINT,
-  });
+  const msg = `tables.${table}.where: row filter ${JSON.stringify(shown)} refused: ${reason}`;
+  throw new PgferryError('usage', at ? `${at}: ${msg}` : msg, { hint: HINT });
 }

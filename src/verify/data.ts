@@ -92,13 +92,15 @@ function describeRange(keys: string[], lower: string[] | null, upper: string[] |
 }
 
 function whereOf(side: Side, range: string): string {
-  const conds = [side.where ? `(${checkRowFilter(side.where, side.rel)})` : '', range ? `(${range})` : ''].filter(Boolean);
+  const filter = side.where ? `(${checkRowFilter(side.where, side.rel)})` : '';
+  const conds = [filter, range ? `(${range})` : ''].filter(Boolean);
   return conds.length ? ` WHERE ${conds.join(' AND ')}` : '';
 }
 
 async function countRows(side: Side): Promise<number> {
   // Extended protocol: one statement per message, whatever the filter holds.
-  const r = await side.client.query<{ n: string }>({ text: `SELECT count(*) AS n FROM ${side.rel}${whereOf(side, '')}`, queryMode: 'extended' } as pg.QueryConfig);
+  const text = `SELECT count(*) AS n FROM ${side.rel}${whereOf(side, '')}`;
+  const r = await side.client.query<{ n: string }>({ text, queryMode: 'extended' } as pg.QueryConfig);
   return toNum(r.rows[0].n);
 }
 

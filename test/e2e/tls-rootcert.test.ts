@@ -120,6 +120,7 @@ test('sslmode=prefer with a wrong root.crt falls back to an unencrypted session,
   // Where the server accepts TLS only, there is nothing to fall back to.
   const only = await pingAs('tlsonly', 'sslmode=prefer', h);
   assert.equal(only.ok, false);
+  if (!only.ok) assert.equal(only.cause, 'tls_failed', 'the certificate is reported, not the refused plain session');
 });
 
 test('sslrootcert=system allows verify-full only (libpq 16)', () => {
