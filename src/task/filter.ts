@@ -109,6 +109,16 @@ function parseCheck(filter: string): string | undefined {
   return refusedIn(sel.whereClause);
 }
 
+/** A filter nested deeper than the parser or the tree walk can follow is refused, not a crash. */
+function nestingGuard(check: () => string | undefined): string | undefined {
+  try {
+    return check();
+  } catch (e) {
+    if (e instanceof RangeError) return 'it is nested too deeply';
+    throw e;
+  }
+}
+
 const HINT =
   'write the filter as one boolean expression over the table\'s own columns, e.g. created_at >= \'2024-01-01\' or ' +
   'status IN (\'a\',\'b\'): no ";", comments, sub-queries, aggregates, or functions that act on the server ' +
@@ -122,7 +132,7 @@ export function checkRowFilter(filter: string, table: string, at?: string): stri
   let reason: string | undefined;
   if (typeof filter !== 'string' || filter.trim() === '') reason = 'it is empty';
   else if (filter.length > MAX_LENGTH) reason = `it is longer than ${MAX_LENGTH} characters`;
-  else reason = scanRowFilter(filter) ?? parseCheck(filter);
+  else reason = scanRowFilter(filter) ?? nestingGuard(() => parseCheck(filter));
   if (reason === undefined) return filter;
   const shown = filter.length > 200 ? `${filter.slice(0, 200)}…` : filter;
   const msg = `tables.${table}.where: row filter ${JSON.stringify(shown)} refused: ${reason}`;

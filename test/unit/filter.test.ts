@@ -65,6 +65,7 @@ test('escapes and server-side effects are refused with the reason', () => {
     [``, /empty/],
     ['x = 1\0; DROP TABLE t', /";"|NUL/],
     ['x'.repeat(10_001), /longer than/],
+    [`${'NOT '.repeat(2400)}x`, /nested too deeply/],
   ];
   for (const [f, want] of cases) assert.match(reason(f), want, JSON.stringify(f));
 });
