@@ -41,7 +41,7 @@ const HINTS: Record<ConnectCause, (ctx: { host: string; port: number; database: 
   database_not_found: (c) => `database "${c.database}" does not exist; create it (CREATE DATABASE ${quoteIdent(c.database)}) or fix dbname`,
   tls_required: () => `the server accepts only encrypted connections; use sslmode=require (or verify-full with sslrootcert)`,
   tls_unsupported: () => `the server does not support SSL; use sslmode=prefer or disable, or enable ssl=on on the server`,
-  tls_failed: () => `the TLS handshake or certificate check failed; check sslrootcert (the CA that signed the server certificate) and that the host name matches it, or use sslmode=require to skip verification`,
+  tls_failed: () => `the TLS handshake or certificate check failed; check sslrootcert (the CA that signed the server certificate) and that the host name matches it, or, to encrypt without verifying, use sslmode=require with no sslrootcert and no ~/.postgresql/root.crt (libpq verifies the chain whenever a root certificate is present)`,
   too_many_connections: () => `the server has no free connection slots; close idle sessions, raise max_connections, or lower --jobs`,
   server_not_ready: () => `the server is starting up, shutting down or in recovery; wait and retry`,
   unknown: () => `see the message above`,
