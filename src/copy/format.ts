@@ -6,8 +6,9 @@
  *  - the value carries no OID that names something in the source's catalogs: reg* types
  *    (regclass, regtype, regproc…) travel as raw OIDs, which on the target point at nothing or
  *    at another object; as text they travel as names, resolved on the target;
- *  - arrays and composite values embed the OID of their element or field types, which the
- *    receiver checks: only built-in types (OID below 10000, the same on every server) pass.
+ *  - arrays and composite values embed the OID of their element or field types. Receivers before
+ *    PostgreSQL 15 check it ("wrong element type"): there only built-in types (OID below 10000,
+ *    the same on every server) pass; PostgreSQL 15 and later ignore OIDs that are not built in.
  * Any other table goes as text, with the column and type that decided it.
  */
 import type pg from 'pg';
@@ -59,7 +60,7 @@ WITH RECURSIVE col AS (
 SELECT w.i::int AS i, format_type(t.oid, NULL) AS type,
        CASE WHEN t.typnamespace = 'pg_catalog'::regnamespace AND t.typname = ANY ($3::text[]) THEN 'oid-type'
             WHEN t.typtype <> 'd' AND (t.typsend = 0 OR t.typreceive = 0) THEN 'no-binary-io'
-            WHEN w.embedded AND t.oid >= 10000 THEN 'embedded-oid' END AS why
+            WHEN w.embedded AND t.oid >= 10000 AND $4 THEN 'embedded-oid' END AS why
   FROM walk w JOIN pg_type t ON t.oid = w.typ
  ORDER BY w.i, w.depth`;
 
@@ -69,11 +70,16 @@ interface WalkRow {
   why: TextReason['why'] | null;
 }
 
+/** Does the target's array_recv/record_recv reject element and field type OIDs that differ? */
+export function checksEmbeddedOids(targetVersion: number): boolean {
+  return targetVersion < 150000;
+}
+
 /**
- * For every table that cannot go as binary, the reason (read on the source, inside the
- * caller's transaction). Tables not in the map can go either way.
+ * For every table that cannot go as binary into a server of `targetVersion`, the reason (read
+ * on the source, inside the caller's transaction). Tables not in the map can go either way.
  */
-export async function textOnlyTables(c: pg.Client, tables: CopyTable[]): Promise<Map<string, TextReason>> {
+export async function textOnlyTables(c: pg.Client, tables: CopyTable[], targetVersion: number): Promise<Map<string, TextReason>> {
   const rels: string[] = [];
   const cols: string[] = [];
   const owner: { table: CopyTable; column: string }[] = [];
@@ -86,7 +92,7 @@ export async function textOnlyTables(c: pg.Client, tables: CopyTable[]): Promise
   }
   const out = new Map<string, TextReason>();
   if (rels.length === 0) return out;
-  const r = await c.query<WalkRow>(TYPE_WALK_SQL, [rels, cols, REG_TYPES]);
+  const r = await c.query<WalkRow>(TYPE_WALK_SQL, [rels, cols, REG_TYPES, checksEmbeddedOids(targetVersion)]);
   for (const row of r.rows) {
     if (!row.why) continue;
     const o = owner[row.i - 1];
@@ -102,7 +108,7 @@ export function describeTextReason(r: TextReason): string {
       ? 'binary COPY would send raw OIDs that name nothing (or something else) on the target; as text they travel as names'
       : r.why === 'no-binary-io'
         ? 'the type has no binary send/receive functions'
-        : 'its binary form embeds the OID of a type that is not built in, which differs on the target';
+        : 'its binary form embeds the OID of a type that is not built in, which differs on the target and is rejected there';
   return `column ${quoteIdent(r.column)} (type ${r.type}): ${what}`;
 }
 
