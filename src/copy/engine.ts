@@ -277,7 +277,7 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
   const sourceVersion = await serverVersionNum(holder.client!);
   const format: Format =
     o.copy.format === 'binary' ? 'binary' : o.copy.format === 'text' ? 'text' : Math.floor(sourceVersion / 10000) === Math.floor(boot.targetVersion / 10000) ? 'binary' : 'text';
-  const textOnly = format === 'binary' ? await textOnlyTables(holder.client!, o.tables) : new Map<string, TextReason>();
+  const textOnly = format === 'binary' ? await textOnlyTables(holder.client!, o.tables, boot.targetVersion) : new Map<string, TextReason>();
 
   // ---- plan units (sizes read inside the snapshot transaction)
   const sizes = await tableSizes(holder.client!, o.tables);
