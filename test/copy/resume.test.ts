@@ -114,15 +114,23 @@ test('SIGKILL mid-unit, rerun: exact rows with and without a primary key', async
     if (e.type === 'unit-done' && ++unitsBefore === 3) setTimeout(kill, 150);
   });
   assert.equal(first.signal, 'SIGKILL');
-  const doneBefore = await sql(tgt.url('t_kill'), `SELECT count(*)::int AS n FROM pgferry.unit`);
-  assert.ok(doneBefore.rows[0].n >= 3);
+  const doneBefore = await sql(tgt.url('t_kill'), `SELECT table_name, count(*)::int AS n FROM pgferry.unit GROUP BY 1`);
+  const before = new Map<string, number>(doneBefore.rows.map((r) => [r.table_name, r.n]));
+  assert.ok([...before.values()].reduce((a, n) => a + n, 0) >= 3);
   const second = await runChild(args, () => {});
-  const result = second.events.find((e) => e.type === 'result') as unknown as { tables: { key: string; skippedUnits: number; units: number }[]; snapshotFresh: boolean };
+  type Result = { tables: { key: string; skippedUnits: number; units: number; recopied: boolean }[]; snapshotFresh: boolean };
+  const result = second.events.find((e) => e.type === 'result') as unknown as Result;
   assert.ok(result, 'second run finished');
-  const skipped = result.tables.reduce((a, t) => a + t.skippedUnits, 0);
-  assert.equal(skipped, doneBefore.rows[0].n);
+  // The killed run's snapshot is gone: tables it finished are skipped, a table it cut mid-copy is recopied whole.
+  for (const t of result.tables) {
+    const n = before.get(t.key) ?? 0;
+    const expected = n === t.units ? [t.units, false] : [0, n > 0];
+    assert.deepEqual([t.skippedUnits, t.recopied], expected, `${t.key}: ${n} of ${t.units} units done before`);
+  }
+  assert.ok(result.tables.some((t) => t.recopied), 'a table cut mid-copy was recopied');
   assert.ok(result.tables.find((t) => t.key === 'public.pk_t')!.units > 1, 'pk_t was split');
-  assert.equal(result.snapshotFresh, true);
+  const finishedBefore = result.tables.some((t) => t.skippedUnits === t.units);
+  assert.equal(result.snapshotFresh, finishedBefore);
   await assertSame('t_kill');
   const idx = await sql(tgt.url('t_kill'), `SELECT count(*)::int AS n FROM pg_indexes WHERE tablename IN ('pk_t', 'nopk_t')`);
   assert.equal(idx.rows[0].n, 3);
