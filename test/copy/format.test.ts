@@ -11,6 +11,7 @@ import { copyData, type CopyResult } from '../../src/copy/engine.js';
 import { resolveConnSpec } from '../../src/conn/connstring.js';
 import { EventBus, type TimedEvent } from '../../src/task/events.js';
 import type { CopyTable } from '../../src/plan/types.js';
+import { buildReport, renderMarkdown } from '../../src/report/index.js';
 import { copyDefaults, copyTable, sql, tableDigest } from './helpers.js';
 
 let s15: Cluster;
@@ -147,6 +148,9 @@ test('15 → 15: OID-bearing and text-only types go as text and mean the same; t
   assert.deepEqual(why.map((e) => e.type === 'copy-format' && [e.table, e.column, e.columnType]), [
     ['public.regs', 'c', 'regclass'], ['public.txt', 'v', 'txtonly'],
   ]);
+  const report = buildReport({ taskId: 't_auto', source: s15.url('s'), target: t15.url('t_auto'), events: seen });
+  assert.deepEqual(report.textTables.map((t) => [t.table, t.column, t.type]), [['public.regs', 'c', 'regclass'], ['public.txt', 'v', 'txtonly']]);
+  assert.match(renderMarkdown(report), /## Copy format[\s\S]*public\.regs: column c \(type regclass\): binary COPY would send raw OIDs/);
   const zb = r.tables.find((t) => t.key === 'public.zero_big')!;
   assert.ok(zb.units > 1, `zero_big split into ${zb.units} units`);
   assert.equal(zb.rows, 60000);

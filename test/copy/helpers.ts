@@ -1,4 +1,9 @@
 import pg from 'pg';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import type { TimedEvent } from '../../src/task/events.js';
 import type { CopyTable } from '../../src/plan/types.js';
 import { tableKey } from '../../src/task/selection.js';
 import type { Statement } from '../../src/ddl/statement.js';
@@ -42,3 +47,29 @@ export const copyDefaults = {
   maxBytesPerSec: null,
   retryTimeSec: 60,
 };
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** Run copyData in a child process (runner.ts) that a test can SIGKILL; resolves with its events. */
+export function runChild(args: object, onEvent: (e: TimedEvent & { type: string }, kill: () => void) => void): Promise<{ code: number | null; signal: string | null; events: (TimedEvent & { type: string })[] }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'runner.ts'), JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const events: (TimedEvent & { type: string })[] = [];
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    createInterface({ input: child.stdout }).on('line', (l) => {
+      try {
+        const e = JSON.parse(l);
+        events.push(e);
+        onEvent(e, () => child.kill('SIGKILL'));
+      } catch {
+        /* not an event */
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (code !== 0 && signal === null) reject(new Error(`runner failed (${code}): ${stderr}`));
+      else resolve({ code, signal, events });
+    });
+  });
+}

@@ -5,17 +5,12 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
 import { startCluster, type Cluster } from '../../src/embedded/cluster.js';
 import { copyData } from '../../src/copy/engine.js';
 import { resolveConnSpec } from '../../src/conn/connstring.js';
 import { EventBus, type TimedEvent } from '../../src/task/events.js';
-import { copyDefaults, copyTable, early, sql, tableDigest } from './helpers.js';
+import { copyDefaults, copyTable, early, runChild, sql, tableDigest } from './helpers.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
 let src: Cluster;
 let tgt: Cluster;
 
@@ -79,29 +74,6 @@ async function assertSame(db: string) {
   }
   const seq = await sql(tgt.url(db), `SELECT last_value::text FROM small_t_id_seq`);
   assert.equal(seq.rows[0].last_value, '500');
-}
-
-function runChild(args: object, onEvent: (e: TimedEvent & { type: string }, kill: () => void) => void): Promise<{ code: number | null; signal: string | null; events: (TimedEvent & { type: string })[] }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'runner.ts'), JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const events: (TimedEvent & { type: string })[] = [];
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    createInterface({ input: child.stdout }).on('line', (l) => {
-      try {
-        const e = JSON.parse(l);
-        events.push(e);
-        onEvent(e, () => child.kill('SIGKILL'));
-      } catch {
-        /* not an event */
-      }
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      if (code !== 0 && signal === null) reject(new Error(`runner failed (${code}): ${stderr}`));
-      else resolve({ code, signal, events });
-    });
-  });
 }
 
 test('SIGKILL mid-unit, rerun: exact rows with and without a primary key', async () => {

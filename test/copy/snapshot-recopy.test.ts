@@ -15,7 +15,7 @@ import { EventBus, type TimedEvent } from '../../src/task/events.js';
 import { buildReport, renderMarkdown } from '../../src/report/index.js';
 import { summariseEvents, renderStatus, type TaskStatus } from '../../src/report/status.js';
 import type { CopyTable } from '../../src/plan/types.js';
-import { copyDefaults, copyTable, early, sql, tableDigest } from './helpers.js';
+import { copyDefaults, copyTable, early, runChild, sql, tableDigest } from './helpers.js';
 
 let src: Cluster;
 let tgt: Cluster;
@@ -177,6 +177,36 @@ test('snapshot holder and copy sessions terminated mid-run after rows moved: the
   assert.ok(messages(run.seen).some((w) => /source snapshot changed/.test(w)), messages(run.seen).join('\n'));
   const idx = await sql(tgt.url('r_mid'), `SELECT count(*)::int AS n FROM pg_indexes WHERE indexname = 'mid_pkey'`);
   assert.equal(idx.rows[0].n, 1);
+});
+
+test('SIGKILL while a table is recopied: target rows always match its checkpoints, the rerun is exact', async () => {
+  const urls = await databases('r_crash', TABLE_DDL('cr', true), FILL('cr'));
+  const cr = copyTable('public', 'cr', [{ name: 'id', type: 'integer' }, { name: 'v', type: 'text' }], true);
+  const crEarly = [early(cr, 'index public.cr_pkey', 'CREATE UNIQUE INDEX cr_pkey ON public.cr (id)')];
+  const part = await copy(urls, 'crash', [cr], { early: crEarly, jobs: 2 }, stopAfter(3));
+  assert.equal((part.error as Error)?.name, 'AbortError', String(part.error));
+  await moveRows(src.url('r_crash'), 'cr');
+  const args = {
+    source: urls.s, target: urls.t, taskId: 'crash', tables: [cr], early: crEarly, sequences: [], jobs: 2, indexJobs: 1,
+    copy: { ...copyDefaults, splitThresholdMB: 0.5, unitMB: 0.25, maxBytesPerSec: 2_000_000 },
+  };
+  let after = 0;
+  let recopying = false;
+  const killed = await runChild(args, (e, kill) => {
+    if (e.type === 'table-recopy') recopying = true;
+    if (recopying && e.type === 'unit-done' && ++after === 2) kill();
+  });
+  assert.equal(killed.signal, 'SIGKILL');
+  assert.ok(recopying, 'the table was being recopied when killed');
+  const state = await sql(tgt.url('r_crash'), `SELECT (SELECT count(*) FROM cr)::int AS n,
+      (SELECT coalesce(sum(rows), 0) FROM pgferry.unit WHERE table_name = 'public.cr')::int AS checkpointed,
+      (SELECT count(DISTINCT snapshot) FROM pgferry.unit WHERE table_name = 'public.cr')::int AS snapshots`);
+  assert.deepEqual(state.rows[0].n, state.rows[0].checkpointed, 'rows on the target are exactly the checkpointed units');
+  assert.equal(state.rows[0].snapshots, 1);
+  const rerun = await runChild({ ...args, copy: { ...args.copy, maxBytesPerSec: null } }, () => {});
+  assert.ok(rerun.events.some((e) => e.type === 'result'), 'rerun finished');
+  assert.ok(rerun.events.some((e) => e.type === 'table-recopy'), 'the killed run\'s snapshot is gone too: recopied again');
+  assert.deepEqual(await tableDigest(tgt.url('r_crash'), 'cr'), await tableDigest(src.url('r_crash'), 'cr'));
 });
 
 test('only the sequence read renews the snapshot: no snapshot warning, sequence set', async () => {
