@@ -5,13 +5,17 @@
  *  - A coordinator session on the source holds `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
  *    SELECT pg_export_snapshot()` open for the whole copy; each worker imports it with
  *    SET TRANSACTION SNAPSHOT. If the coordinator is lost (or on resume, when the old snapshot
- *    is gone) remaining units come from a new snapshot and the run reports snapshotFresh.
+ *    is gone) remaining units come from a new snapshot. Units record the snapshot's lineage
+ *    (src/copy/planstore.ts): ctid ranges mean nothing across snapshots, so a table whose done
+ *    units came from another lineage is emptied and recopied whole (src/copy/recopy.ts), one
+ *    table at a time; tables finished earlier stay and are named (snapshotFresh).
  *  - Tables are split into ctid block-range units (src/plan/units.ts); every unit is one target
  *    transaction: COPY rows + markUnitDone → COMMIT. Reruns skip done units: never duplicates,
  *    never gaps, with or without a primary key.
  *  - Source COPY TO STDOUT is relayed into target COPY FROM STDIN message by message without
  *    reframing (src/copy/rawcopy.ts), with backpressure, metering and throttling; binary format
- *    when both majors are equal and format=auto.
+ *    when both majors are equal and format=auto, per table only where the column types allow it
+ *    (src/copy/format.ts).
  *  - When a table's last unit lands, its early statements (indexes, PK/UNIQUE) run on a separate
  *    pool of indexJobs sessions, each in a transaction with markObjectDone, then ANALYZE.
  *  - Transient failures are retried (src/copy/retry.ts); rate limits and jobs change live
