@@ -268,10 +268,8 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
   // ---- snapshot
   // A lost snapshot is only reported when a unit is copied from its replacement (noteLineage):
   // a side session (the sequence read) renewing it changes nothing already copied.
-  let unitsDoneThisRun = 0;
-  const holder: SnapshotHolder = new SnapshotHolder(o.source, async (id, reason) => {
-    const anyDone = done.size > 0 || unitsDoneThisRun > 0;
-    events.emit({ type: 'snapshot', snapshot: id, fresh: reason === 'renewed' && anyDone });
+  const holder: SnapshotHolder = new SnapshotHolder(o.source, async (id) => {
+    events.emit({ type: 'snapshot', snapshot: id, fresh: false });
     await withCtl('record snapshot', (c) => recordSnapshot(c, o.taskId, { id, lineage: holder.lineage }));
   });
 
@@ -281,7 +279,9 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
   const sourceVersion = await serverVersionNum(holder.client!);
   const format: Format =
     o.copy.format === 'binary' ? 'binary' : o.copy.format === 'text' ? 'text' : Math.floor(sourceVersion / 10000) === Math.floor(boot.targetVersion / 10000) ? 'binary' : 'text';
-  const textOnly = format === 'binary' ? await textOnlyTables(holder.client!, o.tables, boot.targetVersion) : new Map<string, TextReason>();
+  const textOnly = format === 'binary'
+    ? await textOnlyTables(holder.client!, o.tables, boot.targetVersion)
+    : new Map<string, TextReason>();
 
   // ---- plan units (sizes read inside the snapshot transaction)
   const sizes = await tableSizes(holder.client!, o.tables);
@@ -321,7 +321,8 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
     const run: TableRun = {
       table: t, size: sizes.get(t.key), units, left: 0, skipped: 0, rows: 0, bytes: 0, liveRows: 0, liveBytes: 0,
       durationMs: 0, freezeOk: !process.env.PGFERRY_NO_FREEZE && units.length === 1 && targetCount.get(qualify(t.target.schema, t.target.name)) === 1,
-      copiedThisRun: false, format: tableFormat(format, textOnly.get(t.key)), inflight: 0, doneIds: new Set(), recopied: false,
+      copiedThisRun: false, format: tableFormat(format, textOnly.get(t.key)), inflight: 0, doneIds: new Set(),
+      recopied: false,
     };
     const lineages: (string | null)[] = [];
     for (const u of units) {
@@ -608,7 +609,7 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
     if (tgt) tgt.end().catch(() => {});
   };
 
-  /** The table finished without its units: wake whoever waits for its attempts to end. */
+  /** Who waits for a table's running unit attempts to end (a reset of the table does). */
   const inflightWaiters = new Map<TableRun, (() => void)[]>();
   const attemptEnded = (run: TableRun) => {
     if (--run.inflight > 0) return;
@@ -616,15 +617,17 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
     inflightWaiters.delete(run);
   };
   const noInflight = (run: TableRun) =>
-    run.inflight === 0 ? Promise.resolve() : new Promise<void>((res) => inflightWaiters.set(run, [...(inflightWaiters.get(run) ?? []), res]));
+    run.inflight === 0
+      ? Promise.resolve()
+      : new Promise<void>((res) => inflightWaiters.set(run, [...(inflightWaiters.get(run) ?? []), res]));
 
   let latestLineage: string | undefined;
   const noteLineage = (lineage: string) => {
     if (usedLineages.has(lineage)) return;
     latestLineage = lineage;
     if (usedLineages.size > 0) {
-      events.warn(`source snapshot changed: units copied earlier came from a snapshot that is gone; the remaining units `
-        + `are copied from snapshot ${holder.id}, and tables with units from the earlier one are recopied whole`);
+      events.warn('source snapshot changed: units copied earlier came from a snapshot that is gone; the remaining '
+        + `units are copied from snapshot ${holder.id}, and tables with units from the earlier one are recopied whole`);
     }
     usedLineages.add(lineage);
   };
@@ -634,17 +637,19 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
     await noInflight(run);
     const t = run.table;
     if (targetCount.get(qualify(t.target.schema, t.target.name)) !== 1) {
-      throw new PgferryError('data', `table ${t.key}: its copied units come from a snapshot that is gone, and its target `
-        + `${qualify(t.target.schema, t.target.name)} also receives rows of other tables, so it cannot be emptied and recopied`, {
+      const name = qualify(t.target.schema, t.target.name);
+      throw new PgferryError('data', `table ${t.key}: its copied units come from a snapshot that is gone, and its `
+        + `target ${name} also receives rows of other tables, so it cannot be emptied and recopied`, {
         hint: 'empty the target table, delete its rows from pgferry.unit on the target, and rerun',
       });
     }
     noteLineage(lineage);
     const how = await resetTableTarget(await prepareTarget(p), o.taskId, t);
     const redo = run.units.filter((u) => run.doneIds.has(u.id));
-    events.emit({ type: 'table-recopy', table: t.key, units: run.units.length, discardedUnits: redo.length, rows: run.rows });
-    events.warn(`table ${t.key} is recopied whole (${how === 'truncate' ? 'truncated' : 'emptied'}): ${redo.length} of its `
-      + `${run.units.length} units came from an earlier snapshot, and ctid ranges do not carry over between snapshots`);
+    const units = run.units.length;
+    events.emit({ type: 'table-recopy', table: t.key, units, discardedUnits: redo.length, rows: run.rows });
+    events.warn(`table ${t.key} is recopied whole (${how === 'truncate' ? 'truncated' : 'emptied'}): `
+      + `${redo.length} of its ${units} units came from an earlier snapshot, and ctid ranges do not carry over`);
     totalRows -= run.rows;
     totalBytes -= run.bytes;
     run.rows = run.bytes = run.skipped = 0;
@@ -688,7 +693,8 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
     }
   };
 
-  const copyClaimed = async (p: Pair, src: pg.Client, u: CopyUnit, run: TableRun): Promise<{ rows: number; bytes: number }> => {
+  type Copied = { rows: number; bytes: number };
+  const copyClaimed = async (p: Pair, src: pg.Client, u: CopyUnit, run: TableRun): Promise<Copied> => {
     const tgt = await prepareTarget(p);
     const format = run.format;
     await tgt.query('BEGIN');
@@ -757,7 +763,8 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
     const rows = copyIn.rowCount;
     const bytes = copyOut.bytes;
     try {
-      await markUnitDone(tgt, { taskId: o.taskId, unitId: u.id, table: u.table.key, rows, bytes, snapshot: run.lineage ?? null });
+      const snapshot = run.lineage ?? null;
+      await markUnitDone(tgt, { taskId: o.taskId, unitId: u.id, table: u.table.key, rows, bytes, snapshot });
       await tgt.query('COMMIT');
       run.doneIds.add(u.id);
     } finally {
@@ -803,7 +810,6 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
     busy.delete(p);
     if (idle.length + busy.size >= jobs) closePair(p);
     else idle.push(p);
-    unitsDoneThisRun++;
     run.rows += res.rows;
     run.bytes += res.bytes;
     run.copiedThisRun = true;
@@ -890,8 +896,8 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
       tables: o.tables.map((t) => {
         const r = runs.get(t.key)!;
         return {
-          key: t.key, rows: r.rows, bytes: r.bytes, durationMs: r.durationMs, units: r.units.length, skippedUnits: r.skipped,
-          format: r.format, recopied: r.recopied,
+          key: t.key, rows: r.rows, bytes: r.bytes, durationMs: r.durationMs, units: r.units.length,
+          skippedUnits: r.skipped, format: r.format, recopied: r.recopied,
         };
       }),
       snapshotFresh,
@@ -923,11 +929,14 @@ function emitTextTables(events: EventBus, tables: CopyTable[], textOnly: Map<str
   if (runFormat !== 'binary' || textOnly.size === 0) return;
   for (const t of tables) {
     const r = textOnly.get(t.key);
-    if (r) events.emit({ type: 'copy-format', table: t.key, format: 'text', column: r.column, columnType: r.type, reason: describeTextReason(r) });
+    if (!r) continue;
+    const reason = describeTextReason(r);
+    events.emit({ type: 'copy-format', table: t.key, format: 'text', column: r.column, columnType: r.type, reason });
   }
   const names = [...textOnly.keys()];
   const list = `${names.slice(0, 10).join(', ')}${names.length > 10 ? `, … (${names.length - 10} more)` : ''}`;
-  const msg = `${names.length} table(s) copied as text, not binary, because of a column type: ${list} (the report names the columns)`;
+  const msg = `${names.length} table(s) copied as text, not binary, because of a column type: ${list} `
+    + '(the report names the columns)';
   if (asked === 'binary') events.warn(`copy.format binary applies where binary COPY is possible; ${msg}`);
   else events.info(msg);
 }
@@ -945,8 +954,8 @@ function reportSnapshots(events: EventBus, runs: TableRun[], latest: string | un
     ? `${earlier.length} table(s) finished from an earlier snapshot and reflect that earlier point in time: ${list}. `
       + 'Writes made on the source in between are not in them; stop writes on the source and run '
       + '`pgferry verify --mode hash` to prove the target equals it'
-    : `the copied tables come from ${kept.size} different snapshots (an earlier run lost its snapshot); stop writes on the `
-      + 'source and run `pgferry verify --mode hash` to prove the target equals it');
+    : `the copied tables come from ${kept.size} different snapshots (an earlier run lost its snapshot); stop writes `
+      + 'on the source and run `pgferry verify --mode hash` to prove the target equals it');
   return true;
 }
 

@@ -79,7 +79,9 @@ export function checksEmbeddedOids(targetVersion: number): boolean {
  * For every table that cannot go as binary into a server of `targetVersion`, the reason (read
  * on the source, inside the caller's transaction). Tables not in the map can go either way.
  */
-export async function textOnlyTables(c: pg.Client, tables: CopyTable[], targetVersion: number): Promise<Map<string, TextReason>> {
+export async function textOnlyTables(
+  c: pg.Client, tables: CopyTable[], targetVersion: number,
+): Promise<Map<string, TextReason>> {
   const rels: string[] = [];
   const cols: string[] = [];
   const owner: { table: CopyTable; column: string }[] = [];
@@ -105,10 +107,12 @@ export async function textOnlyTables(c: pg.Client, tables: CopyTable[], targetVe
 export function describeTextReason(r: TextReason): string {
   const what =
     r.why === 'oid-type'
-      ? 'binary COPY would send raw OIDs that name nothing (or something else) on the target; as text they travel as names'
+      ? 'binary COPY would send raw OIDs that name nothing (or something else) on the target; '
+        + 'as text they travel as names'
       : r.why === 'no-binary-io'
         ? 'the type has no binary send/receive functions'
-        : 'its binary form embeds the OID of a type that is not built in, which differs on the target and is rejected there';
+        : 'its binary form embeds the OID of a type that is not built in, which differs on the target '
+          + 'and is rejected there';
   return `column ${quoteIdent(r.column)} (type ${r.type}): ${what}`;
 }
 

@@ -64,7 +64,8 @@ export async function readSnapshotRecord(c: pg.Client, taskId: string): Promise<
 
 export async function recordSnapshot(c: pg.Client, taskId: string, s: { id: string; lineage: string }): Promise<void> {
   await c.query(
-    `UPDATE pgferry.task SET snapshot = $2, info = info || jsonb_build_object('snapshotLineage', $3::text), updated_at = now()
+    `UPDATE pgferry.task
+        SET snapshot = $2, info = info || jsonb_build_object('snapshotLineage', $3::text), updated_at = now()
       WHERE task_id = $1`,
     [taskId, s.id, s.lineage],
   );

@@ -126,7 +126,8 @@ export function unitSelect(u: CopyUnit): string {
     if (u.end !== null) preds.push(`ctid < '(${u.end},0)'::tid`);
   }
   if (t.where) preds.push(`(${t.where})`);
-  return `SELECT ${cols}${cols ? ' ' : ''}FROM ONLY ${qualify(t.source.schema, t.source.name)}${preds.length ? ' WHERE ' + preds.join(' AND ') : ''}`;
+  const where = preds.length ? ' WHERE ' + preds.join(' AND ') : '';
+  return `SELECT ${cols}${cols ? ' ' : ''}FROM ONLY ${qualify(t.source.schema, t.source.name)}${where}`;
 }
 
 /** Source COPY … TO STDOUT of one unit. */
@@ -135,7 +136,8 @@ export function sourceCopySql(u: CopyUnit, format: 'text' | 'binary'): string {
   const opts = format === 'binary' ? ' WITH (FORMAT binary)' : '';
   if (u.of === 1 && !t.where) {
     // Plain COPY table TO is a little faster than COPY (SELECT …) and reads only this table.
-    return `COPY ${qualify(t.source.schema, t.source.name)}${columnList(t.columns.map((c) => c.source))} TO STDOUT${opts}`;
+    const cols = columnList(t.columns.map((c) => c.source));
+    return `COPY ${qualify(t.source.schema, t.source.name)}${cols} TO STDOUT${opts}`;
   }
   return `COPY (${unitSelect(u)}) TO STDOUT${opts}`;
 }
@@ -147,5 +149,6 @@ export function targetCopySql(u: CopyUnit, format: 'text' | 'binary', freeze: bo
   if (format === 'binary') opts.push('FORMAT binary');
   if (freeze) opts.push('FREEZE');
   const cols = columnList(t.columns.map((c) => c.target));
-  return `COPY ${qualify(t.target.schema, t.target.name)}${cols} FROM STDIN${opts.length ? ` WITH (${opts.join(', ')})` : ''}`;
+  const withOpts = opts.length ? ` WITH (${opts.join(', ')})` : '';
+  return `COPY ${qualify(t.target.schema, t.target.name)}${cols} FROM STDIN${withOpts}`;
 }

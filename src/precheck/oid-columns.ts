@@ -46,7 +46,8 @@ export const columnsOidTypes: CheckDef = {
     const tables = ctx.model!.tables.filter((t) => t.kind === 'r');
     if (!tables.length) return passed('no selected table has a column holding OIDs');
     const byOid = new Map(tables.map((t) => [t.oid, t]));
-    const r = await ctx.source!.query<{ rel: string; col: string; type: string }>(OID_COLUMNS_SQL, [tables.map((t) => t.oid), OID_TYPES]);
+    const r = await ctx.source!.query<{ rel: string; col: string; type: string }>(
+      OID_COLUMNS_SQL, [tables.map((t) => t.oid), OID_TYPES]);
     const found: string[] = [];
     for (const row of r.rows) {
       const t = byOid.get(row.rel);
@@ -55,9 +56,11 @@ export const columnsOidTypes: CheckDef = {
       found.push(`${t.key}.${quoteIdent(row.col)} (${row.type})`);
     }
     if (!found.length) return passed('no selected column holds OIDs');
-    return warning(`${plural(found.length, 'selected column')} ${found.length === 1 ? 'holds' : 'hold'} OIDs of source objects`, found,
-      'reg* values (regclass, regtype, regproc…) are copied as names and resolved on the target: every object they name must '
-      + 'exist there, or the copy of that table fails; plain oid values are copied as numbers and name nothing (or another '
-      + 'object) on the target — store names instead, or leave the column out (tables.<schema.table>.columns)');
+    const verb = found.length === 1 ? 'holds' : 'hold';
+    return warning(`${plural(found.length, 'selected column')} ${verb} OIDs of source objects`, found,
+      'reg* values (regclass, regtype, regproc…) are copied as names and resolved on the target: every object '
+      + 'they name must exist there, or the copy of that table fails; plain oid values are copied as numbers and '
+      + 'name nothing (or another object) on the target — store names instead, or leave the column out '
+      + '(tables.<schema.table>.columns)');
   },
 };

@@ -318,7 +318,8 @@ function verificationLines(v: VerifyReport, md: boolean): string[] {
 function copyDetailLines(r: Report): string[] {
   const L: string[] = [];
   if (r.recopiedTables.length) {
-    L.push('', '## Recopied tables', '', 'Their earlier units came from a source snapshot that was gone; they were emptied and copied again whole:', '');
+    L.push('', '## Recopied tables', '',
+      'Their earlier units came from a source snapshot that was gone; they were emptied and copied again whole:', '');
     for (const t of r.recopiedTables) L.push(`- ${t.table} (${t.discardedUnits} earlier units discarded, ${t.at})`);
   }
   if (r.textTables.length) {

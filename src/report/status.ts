@@ -80,7 +80,8 @@ export function listTasks(root: string): string[] {
 
 export function summariseEvents(
   events: TimedEvent[],
-): Pick<TaskStatus, 'lastPhase' | 'tables' | 'progress' | 'warnings' | 'retries' | 'error' | 'ended' | 'lastEventAt' | 'recopied'> {
+): Pick<TaskStatus,
+  'lastPhase' | 'tables' | 'progress' | 'warnings' | 'retries' | 'error' | 'ended' | 'lastEventAt' | 'recopied'> {
   const recopied = new Set<string>();
   const tables = new Map<string, TableProgress>();
   const get = (t: string) => {

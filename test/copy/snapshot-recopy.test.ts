@@ -229,6 +229,7 @@ test('only the sequence read renews the snapshot: no snapshot warning, sequence 
   await killed;
   assert.ok(run.r.retries > 0, 'the sequence read was retried');
   assert.deepEqual(messages(run.seen).filter((w) => /snapshot/i.test(w)), []);
+  assert.ok(!run.seen.some((e) => e.type === 'snapshot' && e.fresh), 'no snapshot event says units come from a new snapshot');
   assert.equal(run.r.snapshotFresh, false);
   const seq = await sql(tgt.url('r_seq'), `SELECT last_value::text AS v FROM st_id_seq`);
   assert.equal(seq.rows[0].v, '300');
