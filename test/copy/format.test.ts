@@ -49,9 +49,11 @@ CREATE TABLE zero_big () WITH (autovacuum_enabled = off);
 
 const ROWS = (withCollation: boolean) => `
 INSERT INTO regs SELECT g, 'ref_target', 'mood', 'fmt_fn', 'fmt_fn(integer)', '===', '===(integer,integer)', 'fmt_cfg',
-  'fmt_dict', 'fmt_ns', 'fmt_role'${withCollation ? `, 'fmt_coll'` : ''}, ARRAY['ref_target'::regclass, 'pg_class'], 'ref_target'
+  'fmt_dict', 'fmt_ns', 'fmt_role'${withCollation ? `, 'fmt_coll'` : ''},
+  ARRAY['ref_target'::regclass, 'pg_class'], 'ref_target'
   FROM generate_series(1, 50) g;
-INSERT INTO enums SELECT g, (ARRAY['sad','ok','happy']::mood[])[1 + g % 3], ARRAY['ok', 'happy']::mood[], ROW(g, 'sad')::pair
+INSERT INTO enums
+  SELECT g, (ARRAY['sad','ok','happy']::mood[])[1 + g % 3], ARRAY['ok', 'happy']::mood[], ROW(g, 'sad')::pair
   FROM generate_series(1, 200) g;
 INSERT INTO txt SELECT g, ('t' || g)::txtonly FROM generate_series(1, 100) g;
 INSERT INTO plain SELECT g, md5(g::text), ARRAY[g, g + 1], jsonb_build_object('g', g) FROM generate_series(1, 1000) g;
@@ -62,7 +64,8 @@ INSERT INTO zero_big SELECT FROM generate_series(1, 60000);
 ANALYZE;
 `;
 
-const PAD = `CREATE TABLE pad1 (a int); CREATE TYPE pad2 AS ENUM ('x'); CREATE FUNCTION pad3() RETURNS int LANGUAGE sql AS 'SELECT 1';`;
+const PAD = `CREATE TABLE pad1 (a int); CREATE TYPE pad2 AS ENUM ('x');
+CREATE FUNCTION pad3() RETURNS int LANGUAGE sql AS 'SELECT 1';`;
 
 async function setup(src: Cluster, tgt: Cluster, withCollation: boolean): Promise<void> {
   await Promise.all([src, tgt].map((c) => sql(c.url(), `CREATE ROLE fmt_role`)));
@@ -92,7 +95,8 @@ after(async () => {
 
 const col = (name: string, type = 'x') => ({ name, type });
 function tables(withCollation: boolean): CopyTable[] {
-  const regCols = ['id', 'c', 't', 'p', 'pp', 'o', 'oo', 'cfg', 'd', 'n', 'r', ...(withCollation ? ['coll'] : []), 'ca', 'dc'];
+  const regCols = ['id', 'c', 't', 'p', 'pp', 'o', 'oo', 'cfg', 'd', 'n', 'r', ...(withCollation ? ['coll'] : []),
+    'ca', 'dc'];
   return [
     copyTable('public', 'regs', regCols.map((c) => col(c)), false),
     copyTable('public', 'enums', ['id', 'm', 'ma', 'pr'].map((c) => col(c)), false),
@@ -103,12 +107,12 @@ function tables(withCollation: boolean): CopyTable[] {
   ];
 }
 
-async function run(src: Cluster, tgt: Cluster, db: string, withCollation: boolean, format: 'auto' | 'binary', taskId = db) {
+async function run(src: Cluster, tgt: Cluster, db: string, withCollation: boolean, format: 'auto' | 'binary') {
   const events = new EventBus();
   const seen: TimedEvent[] = [];
   events.on((e) => seen.push(e));
   const r = await copyData({
-    source: resolveConnSpec(src.url('s')), target: resolveConnSpec(tgt.url(db)), taskId,
+    source: resolveConnSpec(src.url('s')), target: resolveConnSpec(tgt.url(db)), taskId: db,
     tables: tables(withCollation), early: [], sequences: [], jobs: 2, indexJobs: 1,
     copy: { ...copyDefaults, format, splitThresholdMB: 0.3, unitMB: 0.3 }, events,
   });
@@ -121,7 +125,8 @@ async function assertSame(src: Cluster, tgt: Cluster, db: string): Promise<void>
     assert.deepEqual(await tableDigest(tgt.url(db), t), await tableDigest(src.url('s'), t), `table ${t}`);
   }
   for (const t of ['zero', 'zero_big']) {
-    const [a, b] = await Promise.all([sql(src.url('s'), `SELECT count(*)::int AS n FROM ${t}`), sql(tgt.url(db), `SELECT count(*)::int AS n FROM ${t}`)]);
+    const q = `SELECT count(*)::int AS n FROM ${t}`;
+    const [a, b] = await Promise.all([sql(src.url('s'), q), sql(tgt.url(db), q)]);
     assert.equal(b.rows[0].n, a.rows[0].n, `rows of ${t}`);
   }
 }
@@ -139,7 +144,8 @@ test('15 → 15: OID-bearing and text-only types go as text and mean the same; t
     'public.regs': 'text', 'public.enums': 'binary', 'public.txt': 'text', 'public.plain': 'binary',
     'public.zero': 'binary', 'public.zero_big': 'binary',
   });
-  const names = await sql(t15.url('t_auto'), `SELECT c::text, t::text, pp::text, oo::text, r::text, coll::text, ca::text, dc::text FROM regs LIMIT 1`);
+  const names = await sql(t15.url('t_auto'),
+    `SELECT c::text, t::text, pp::text, oo::text, r::text, coll::text, ca::text, dc::text FROM regs LIMIT 1`);
   assert.deepEqual(names.rows[0], {
     c: 'ref_target', t: 'mood', pp: 'fmt_fn(integer)', oo: '===(integer,integer)', r: 'fmt_role', coll: 'fmt_coll',
     ca: '{ref_target,pg_class}', dc: 'ref_target',
@@ -149,8 +155,9 @@ test('15 → 15: OID-bearing and text-only types go as text and mean the same; t
     ['public.regs', 'c', 'regclass'], ['public.txt', 'v', 'txtonly'],
   ]);
   const report = buildReport({ taskId: 't_auto', source: s15.url('s'), target: t15.url('t_auto'), events: seen });
-  assert.deepEqual(report.textTables.map((t) => [t.table, t.column, t.type]), [['public.regs', 'c', 'regclass'], ['public.txt', 'v', 'txtonly']]);
-  assert.match(renderMarkdown(report), /## Copy format[\s\S]*public\.regs: column c \(type regclass\): binary COPY would send raw OIDs/);
+  assert.deepEqual(report.textTables.map((t) => [t.table, t.column, t.type]),
+    [['public.regs', 'c', 'regclass'], ['public.txt', 'v', 'txtonly']]);
+  assert.match(renderMarkdown(report), /## Copy format[\s\S]*public\.regs: column c \(type regclass\): binary COPY/);
   const zb = r.tables.find((t) => t.key === 'public.zero_big')!;
   assert.ok(zb.units > 1, `zero_big split into ${zb.units} units`);
   assert.equal(zb.rows, 60000);

@@ -3,7 +3,6 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import type { TimedEvent } from '../../src/task/events.js';
 import type { CopyTable } from '../../src/plan/types.js';
 import { tableKey } from '../../src/task/selection.js';
 import type { Statement } from '../../src/ddl/statement.js';
@@ -51,10 +50,15 @@ export const copyDefaults = {
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** Run copyData in a child process (runner.ts) that a test can SIGKILL; resolves with its events. */
-export function runChild(args: object, onEvent: (e: TimedEvent & { type: string }, kill: () => void) => void): Promise<{ code: number | null; signal: string | null; events: (TimedEvent & { type: string })[] }> {
+/** An event line of the child (a TimedEvent), or its final {"type":"result",…} line. */
+type ChildEvent = { type: string; [field: string]: unknown };
+export function runChild(
+  args: object, onEvent: (e: ChildEvent, kill: () => void) => void,
+): Promise<{ code: number | null; signal: string | null; events: ChildEvent[] }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'runner.ts'), JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const events: (TimedEvent & { type: string })[] = [];
+    const argv = ['--import', 'tsx', join(here, 'runner.ts'), JSON.stringify(args)];
+    const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const events: ChildEvent[] = [];
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     createInterface({ input: child.stdout }).on('line', (l) => {

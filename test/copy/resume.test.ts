@@ -90,7 +90,8 @@ test('SIGKILL mid-unit, rerun: exact rows with and without a primary key', async
   const before = new Map<string, number>(doneBefore.rows.map((r) => [r.table_name, r.n]));
   assert.ok([...before.values()].reduce((a, n) => a + n, 0) >= 3);
   const second = await runChild(args, () => {});
-  type Result = { tables: { key: string; skippedUnits: number; units: number; recopied: boolean }[]; snapshotFresh: boolean };
+  type Table = { key: string; skippedUnits: number; units: number; recopied: boolean };
+  type Result = { tables: Table[]; snapshotFresh: boolean };
   const result = second.events.find((e) => e.type === 'result') as unknown as Result;
   assert.ok(result, 'second run finished');
   // The killed run's snapshot is gone: tables it finished are skipped, a table it cut mid-copy is recopied whole.

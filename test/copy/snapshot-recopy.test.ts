@@ -24,12 +24,14 @@ const TGT_PW = 'tgt-Secr3t';
 
 const TABLE_DDL = (name: string, pk: boolean) =>
   `CREATE TABLE ${name} (id int${pk ? ' PRIMARY KEY' : ''}, v text) WITH (autovacuum_enabled = off, fillfactor = 100);`;
-const FILL = (name: string) => `INSERT INTO ${name} SELECT g, repeat(md5(g::text), 2) FROM generate_series(1, 40000) g;`;
+const FILL = (name: string) =>
+  `INSERT INTO ${name} SELECT g, repeat(md5(g::text), 2) FROM generate_series(1, 40000) g;`;
 
 before(async () => {
   const hba = ['host all ferry_src,ferry_tgt all scram-sha-256'];
   [src, tgt] = await Promise.all([
-    startCluster({ version: 15, name: 'pgferry-recopy', hba }), startCluster({ version: 15, name: 'pgferry-recopy', hba }),
+    startCluster({ version: 15, name: 'pgferry-recopy', hba }),
+    startCluster({ version: 15, name: 'pgferry-recopy', hba }),
   ]);
   await sql(src.url(), `CREATE ROLE ferry_src LOGIN PASSWORD '${SRC_PW}'`);
   await sql(tgt.url(), `CREATE ROLE ferry_tgt LOGIN PASSWORD '${TGT_PW}'`);
@@ -52,8 +54,8 @@ async function databases(db: string, ddl: string, fill: string): Promise<{ s: st
 
 type Run = { r?: CopyResult; error?: unknown; seen: TimedEvent[] };
 
-async function copy(urls: { s: string; t: string }, taskId: string, tables: CopyTable[], extra: Partial<CopyOptions> = {},
-  onEvent?: (e: TimedEvent, abort: () => void) => void): Promise<Run> {
+async function copy(urls: { s: string; t: string }, taskId: string, tables: CopyTable[],
+  extra: Partial<CopyOptions> = {}, onEvent?: (e: TimedEvent, abort: () => void) => void): Promise<Run> {
   const events = new EventBus();
   const seen: TimedEvent[] = [];
   const ac = new AbortController();
@@ -63,8 +65,9 @@ async function copy(urls: { s: string; t: string }, taskId: string, tables: Copy
   });
   try {
     const r = await copyData({
-      source: resolveConnSpec(urls.s), target: resolveConnSpec(urls.t), taskId, tables, early: [], sequences: [], jobs: 1,
-      indexJobs: 1, copy: { ...copyDefaults, splitThresholdMB: 0.5, unitMB: 0.25 }, events, signal: ac.signal, ...extra,
+      source: resolveConnSpec(urls.s), target: resolveConnSpec(urls.t), taskId, tables, early: [], sequences: [],
+      jobs: 1, indexJobs: 1, copy: { ...copyDefaults, splitThresholdMB: 0.5, unitMB: 0.25 }, events, signal: ac.signal,
+      ...extra,
     });
     return { r, seen };
   } catch (error) {
@@ -80,7 +83,10 @@ const stopAfter = (n: number) => {
   };
 };
 
-/** Rows move between blocks: early rows updated (new versions at the end), others deleted, VACUUM, late rows updated into the freed space. */
+/**
+ * Rows move between blocks: early rows updated (new versions at the end), others deleted,
+ * VACUUM, late rows updated into the freed space.
+ */
 async function moveRows(url: string, table: string): Promise<void> {
   await sql(url, `UPDATE ${table} SET v = v || '#' WHERE id <= 3000`);
   await sql(url, `DELETE FROM ${table} WHERE id > 3000 AND id <= 6000`);
@@ -93,16 +99,19 @@ async function blocksMoved(url: string, table: string): Promise<number> {
   return r.rows[0].n;
 }
 
-const messages = (seen: TimedEvent[]) => seen.filter((e) => e.type === 'log' && e.level === 'warn').map((e) => (e.type === 'log' ? e.message : ''));
+const messages = (seen: TimedEvent[]) =>
+  seen.filter((e) => e.type === 'log' && e.level === 'warn').map((e) => (e.type === 'log' ? e.message : ''));
 
-test('rerun after the run ended and rows moved: half-copied tables recopied whole, exact with and without a primary key', async () => {
+test('rerun after the run ended, rows moved: half-copied tables recopied whole, exact with/without a key', async () => {
   const ddl = TABLE_DDL('mv_pk', true) + TABLE_DDL('mv_nopk', false) + 'CREATE TABLE done_t (id int, v text);';
-  const urls = await databases('r_end', ddl, FILL('mv_pk') + FILL('mv_nopk') + `INSERT INTO done_t SELECT g, 'd' FROM generate_series(1, 500) g;`);
+  const fill = FILL('mv_pk') + FILL('mv_nopk') + `INSERT INTO done_t SELECT g, 'd' FROM generate_series(1, 500) g;`;
+  const urls = await databases('r_end', ddl, fill);
   const pk = copyTable('public', 'mv_pk', [{ name: 'id', type: 'integer' }, { name: 'v', type: 'text' }], true);
   const nopk = copyTable('public', 'mv_nopk', [{ name: 'id', type: 'integer' }, { name: 'v', type: 'text' }], false);
   const done = copyTable('public', 'done_t', [{ name: 'id', type: 'integer' }, { name: 'v', type: 'text' }], false);
   const pkEarly = [early(pk, 'index public.mv_pk_pkey', 'CREATE UNIQUE INDEX mv_pk_pkey ON public.mv_pk (id)'),
-    early(pk, 'constraint public.mv_pk_pkey', 'ALTER TABLE public.mv_pk ADD CONSTRAINT mv_pk_pkey PRIMARY KEY USING INDEX mv_pk_pkey', 'constraint')];
+    early(pk, 'constraint public.mv_pk_pkey',
+      'ALTER TABLE public.mv_pk ADD CONSTRAINT mv_pk_pkey PRIMARY KEY USING INDEX mv_pk_pkey', 'constraint')];
 
   // earlier runs: done_t finished; mv_pk and mv_nopk 3 units each, every run in its own snapshot
   const first = await copy(urls, 'end', [done]);
@@ -114,7 +123,8 @@ test('rerun after the run ended and rows moved: half-copied tables recopied whol
     await moveRows(src.url('r_end'), t.source.name);
     assert.ok(await blocksMoved(src.url('r_end'), t.source.name) > 100, 'late rows moved into the copied block range');
   }
-  const doneBefore = await sql(tgt.url('r_end'), `SELECT table_name, count(*)::int AS n FROM pgferry.unit GROUP BY 1 ORDER BY 1`);
+  const doneBefore = await sql(tgt.url('r_end'),
+    `SELECT table_name, count(*)::int AS n FROM pgferry.unit GROUP BY 1 ORDER BY 1`);
   assert.deepEqual(doneBefore.rows.map((r) => [r.table_name, r.n >= 3 && r.n <= 4 ? 'part' : r.n]),
     [['public.done_t', 1], ['public.mv_nopk', 'part'], ['public.mv_pk', 'part']]);
 
@@ -129,18 +139,22 @@ test('rerun after the run ended and rows moved: half-copied tables recopied whol
   assert.equal(byKey.get('public.mv_pk')!.skippedUnits, 0);
   assert.deepEqual([byKey.get('public.done_t')!.recopied, byKey.get('public.done_t')!.skippedUnits], [false, 1]);
   assert.equal(rerun.r.snapshotFresh, true);
-  const recopies = rerun.seen.filter((e) => e.type === 'table-recopy').map((e) => (e.type === 'table-recopy' ? [e.table, e.discardedUnits] : []));
+  const recopies = rerun.seen.flatMap((e) => (e.type === 'table-recopy' ? [[e.table, e.discardedUnits]] : []));
   const partial = Object.fromEntries(doneBefore.rows.map((r) => [r.table_name, r.n]));
-  assert.deepEqual(recopies.sort(), [['public.mv_nopk', partial['public.mv_nopk']], ['public.mv_pk', partial['public.mv_pk']]]);
+  assert.deepEqual(recopies.sort(),
+    [['public.mv_nopk', partial['public.mv_nopk']], ['public.mv_pk', partial['public.mv_pk']]]);
   const warns = messages(rerun.seen);
   assert.ok(warns.some((w) => /table public\.mv_pk is recopied whole/.test(w)), warns.join('\n'));
   assert.ok(warns.some((w) => /earlier snapshot.*: public\.done_t\b.*verify --mode hash/s.test(w)), warns.join('\n'));
   // every unit of a recopied table comes from one snapshot; the primary key was built
-  const lineages = await sql(tgt.url('r_end'), `SELECT table_name, count(DISTINCT snapshot)::int AS n FROM pgferry.unit GROUP BY 1 ORDER BY 1`);
+  const lineages = await sql(tgt.url('r_end'),
+    `SELECT table_name, count(DISTINCT snapshot)::int AS n FROM pgferry.unit GROUP BY 1 ORDER BY 1`);
   assert.ok(lineages.rows.every((r) => r.n === 1), JSON.stringify(lineages.rows));
-  const con = await sql(tgt.url('r_end'), `SELECT count(*)::int AS n FROM pg_constraint WHERE conname = 'mv_pk_pkey' AND contype = 'p'`);
+  const con = await sql(tgt.url('r_end'),
+    `SELECT count(*)::int AS n FROM pg_constraint WHERE conname = 'mv_pk_pkey' AND contype = 'p'`);
   assert.equal(con.rows[0].n, 1);
-  assert.ok(!JSON.stringify(rerun.seen).includes(SRC_PW) && !JSON.stringify(rerun.seen).includes(TGT_PW), 'no password in events');
+  const text = JSON.stringify(rerun.seen);
+  assert.ok(!text.includes(SRC_PW) && !text.includes(TGT_PW), 'no password in events');
 
   // the report and `status` name the recopied tables
   const report = buildReport({ taskId: 'end', source: urls.s, target: urls.t, events: [...first.seen, ...rerun.seen] });
@@ -152,7 +166,7 @@ test('rerun after the run ended and rows moved: half-copied tables recopied whol
   assert.match(renderStatus({ ...emptyStatus(), ...st }), /recopied whole.*public\.mv_nopk, public\.mv_pk/);
 });
 
-test('snapshot holder and copy sessions terminated mid-run after rows moved: the table is recopied from the new snapshot', async () => {
+test('holder and copy sessions terminated mid-run after rows moved: recopied from the new snapshot', async () => {
   const urls = await databases('r_mid', TABLE_DDL('mid', true), FILL('mid'));
   const mid = copyTable('public', 'mid', [{ name: 'id', type: 'integer' }, { name: 'v', type: 'text' }], true);
   const midEarly = [early(mid, 'index public.mid_pkey', 'CREATE UNIQUE INDEX mid_pkey ON public.mid (id)')];
@@ -165,7 +179,8 @@ test('snapshot holder and copy sessions terminated mid-run after rows moved: the
       WHERE application_name LIKE 'pgferry%' AND backend_type = 'client backend'`);
     return r.rows[0].n as number;
   };
-  const run = await copy(urls, 'mid', [mid], { early: midEarly, jobs: 2, copy: { ...copyDefaults, splitThresholdMB: 0.5, unitMB: 0.25, maxBytesPerSec: 1_500_000 } },
+  const slow = { ...copyDefaults, splitThresholdMB: 0.5, unitMB: 0.25, maxBytesPerSec: 1_500_000 };
+  const run = await copy(urls, 'mid', [mid], { early: midEarly, jobs: 2, copy: slow },
     (e) => {
       if (e.type === 'unit-done' && ++units === 4) killed = kill();
     });
@@ -201,17 +216,18 @@ test('SIGKILL while a table is recopied: target rows always match its checkpoint
   const state = await sql(tgt.url('r_crash'), `SELECT (SELECT count(*) FROM cr)::int AS n,
       (SELECT coalesce(sum(rows), 0) FROM pgferry.unit WHERE table_name = 'public.cr')::int AS checkpointed,
       (SELECT count(DISTINCT snapshot) FROM pgferry.unit WHERE table_name = 'public.cr')::int AS snapshots`);
-  assert.deepEqual(state.rows[0].n, state.rows[0].checkpointed, 'rows on the target are exactly the checkpointed units');
+  assert.deepEqual(state.rows[0].n, state.rows[0].checkpointed, 'target rows are exactly the checkpointed units');
   assert.equal(state.rows[0].snapshots, 1);
   const rerun = await runChild({ ...args, copy: { ...args.copy, maxBytesPerSec: null } }, () => {});
   assert.ok(rerun.events.some((e) => e.type === 'result'), 'rerun finished');
-  assert.ok(rerun.events.some((e) => e.type === 'table-recopy'), 'the killed run\'s snapshot is gone too: recopied again');
+  assert.ok(rerun.events.some((e) => e.type === 'table-recopy'), 'the killed run\'s snapshot is gone: recopied again');
   assert.deepEqual(await tableDigest(tgt.url('r_crash'), 'cr'), await tableDigest(src.url('r_crash'), 'cr'));
 });
 
 test('only the sequence read renews the snapshot: no snapshot warning, sequence set', async () => {
   await sql(src.url(), `CREATE DATABASE r_seq`);
-  await sql(src.url('r_seq'), `CREATE TABLE st (id bigserial, v text); INSERT INTO st (v) SELECT 'x' FROM generate_series(1, 300);`);
+  await sql(src.url('r_seq'),
+    `CREATE TABLE st (id bigserial, v text); INSERT INTO st (v) SELECT 'x' FROM generate_series(1, 300);`);
   await sql(tgt.url(), `CREATE DATABASE r_seq`);
   await sql(tgt.url('r_seq'), `CREATE TABLE st (id bigserial, v text);`);
   const st = copyTable('public', 'st', [{ name: 'id', type: 'bigint' }, { name: 'v', type: 'text' }], false);
@@ -222,14 +238,15 @@ test('only the sequence read renews the snapshot: no snapshot warning, sequence 
     sequences: [{ source: { schema: 'public', name: 'st_id_seq' }, target: { schema: 'public', name: 'st_id_seq' } }],
   }, (e) => {
     if (e.type === 'table-done') {
-      killed = sql(src.url(), `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pgferry:snapshot'`);
+      killed = sql(src.url(),
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pgferry:snapshot'`);
     }
   });
   assert.ok(run.r, String(run.error));
   await killed;
   assert.ok(run.r.retries > 0, 'the sequence read was retried');
   assert.deepEqual(messages(run.seen).filter((w) => /snapshot/i.test(w)), []);
-  assert.ok(!run.seen.some((e) => e.type === 'snapshot' && e.fresh), 'no snapshot event says units come from a new snapshot');
+  assert.ok(!run.seen.some((e) => e.type === 'snapshot' && e.fresh), 'no snapshot event says "fresh"');
   assert.equal(run.r.snapshotFresh, false);
   const seq = await sql(tgt.url('r_seq'), `SELECT last_value::text AS v FROM st_id_seq`);
   assert.equal(seq.rows[0].v, '300');
@@ -237,8 +254,8 @@ test('only the sequence read renews the snapshot: no snapshot warning, sequence 
 
 function emptyStatus(): TaskStatus {
   return {
-    task: 't', dir: '/x', running: false, pid: null, status: 'interrupted', phase: 'data', source: null, target: null, startedAt: null,
-    lastEventAt: null, lastPhase: null, tables: [], progress: null, warnings: 0, retries: 0, error: null, ended: null, checkpoint: null,
-    recopied: [],
+    task: 't', dir: '/x', running: false, pid: null, status: 'interrupted', phase: 'data', source: null, target: null,
+    startedAt: null, lastEventAt: null, lastPhase: null, tables: [], progress: null, warnings: 0, retries: 0,
+    error: null, ended: null, checkpoint: null, recopied: [],
   };
 }

@@ -14,7 +14,9 @@ let src: Cluster;
 let tgt: Cluster;
 
 before(async () => {
-  [src, tgt] = await Promise.all([startCluster({ version: 15, name: 'pgferry-oidcols' }), startCluster({ version: 17, name: 'pgferry-oidcols' })]);
+  [src, tgt] = await Promise.all([
+    startCluster({ version: 15, name: 'pgferry-oidcols' }), startCluster({ version: 17, name: 'pgferry-oidcols' }),
+  ]);
   await sql(src.url(), `CREATE DATABASE s`);
   await sql(src.url(), `CREATE ROLE oid_reader LOGIN PASSWORD 'r3ader-secret'`);
   await sql(src.url('s'), `
@@ -47,7 +49,8 @@ test('columns.oid-types: oid and reg* columns (via domain and array) are a warni
 });
 
 test('columns.oid-types: a column subset without those columns passes', async () => {
-  const r = await runPrecheck(validateTask({ source: source(), target: tgt.url('t'), tables: { 'public.refs': { columns: ['id', 'note'] } } }));
+  const tables = { 'public.refs': { columns: ['id', 'note'] } };
+  const r = await runPrecheck(validateTask({ source: source(), target: tgt.url('t'), tables }));
   const i = r.items.find((x) => x.id === 'columns.oid-types')!;
   assert.equal(i.result, 'passed', JSON.stringify(i));
 });
