@@ -34,7 +34,9 @@ import type { TaskConfig } from '../task/config.js';
 import type { EventBus } from '../task/events.js';
 import { readControls, type StateDir } from '../task/state.js';
 import { qualify, quoteLiteral } from '../util/ident.js';
-import { describeTextReason, tableFormat, textOnlyTables, type Format, type TextReason } from './format.js';
+import {
+  describeTextReason, qualifyRegNames, restoreSearchPath, tableFormat, textOnlyTables, type Format, type TextReason,
+} from './format.js';
 import { readSnapshotRecord, recordSnapshot, storeUnitPlans, type SnapshotRecord } from './planstore.js';
 import { doneLineage, resetTableTarget } from './recopy.js';
 import { abortError, isTransient, withRetry } from './retry.js';
@@ -228,6 +230,11 @@ interface TableRun {
   resetting?: Promise<void>;
   /** The table was recopied whole in this run (its earlier units came from another snapshot). */
   recopied: boolean;
+  /**
+   * reg* columns: their names are printed schema-qualified (qualifyRegNames). Not with a row
+   * filter, which may name the user's objects through the session's search_path.
+   */
+  qualifyNames: boolean;
 }
 
 export async function copyData(o: CopyOptions): Promise<CopyResult> {
@@ -279,9 +286,7 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
   const sourceVersion = await serverVersionNum(holder.client!);
   const format: Format =
     o.copy.format === 'binary' ? 'binary' : o.copy.format === 'text' ? 'text' : Math.floor(sourceVersion / 10000) === Math.floor(boot.targetVersion / 10000) ? 'binary' : 'text';
-  const textOnly = format === 'binary'
-    ? await textOnlyTables(holder.client!, o.tables, boot.targetVersion)
-    : new Map<string, TextReason>();
+  const textOnly = await textOnlyTables(holder.client!, o.tables, boot.targetVersion);
 
   // ---- plan units (sizes read inside the snapshot transaction)
   const sizes = await tableSizes(holder.client!, o.tables);
@@ -322,7 +327,7 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
       table: t, size: sizes.get(t.key), units, left: 0, skipped: 0, rows: 0, bytes: 0, liveRows: 0, liveBytes: 0,
       durationMs: 0, freezeOk: !process.env.PGFERRY_NO_FREEZE && units.length === 1 && targetCount.get(qualify(t.target.schema, t.target.name)) === 1,
       copiedThisRun: false, format: tableFormat(format, textOnly.get(t.key)), inflight: 0, doneIds: new Set(),
-      recopied: false,
+      recopied: false, qualifyNames: (textOnly.get(t.key)?.regNames ?? false) && !t.where,
     };
     const lineages: (string | null)[] = [];
     for (const u of units) {
@@ -724,6 +729,7 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
     }
     let liveRows = 0;
     let liveBytes = 0;
+    const searchPath = run.qualifyNames ? await qualifyRegNames(src) : undefined;
     const copyOut = new RawCopyOut(sourceCopySql(u, format), {
       onData(rows, bytes) {
         liveRows += rows;
@@ -763,6 +769,7 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
     const rows = copyIn.rowCount;
     const bytes = copyOut.bytes;
     try {
+      if (searchPath !== undefined) await restoreSearchPath(src, searchPath);
       const snapshot = run.lineage ?? null;
       await markUnitDone(tgt, { taskId: o.taskId, unitId: u.id, table: u.table.key, rows, bytes, snapshot });
       await tgt.query('COMMIT');

@@ -22,6 +22,8 @@ export interface TextReason {
   column: string;
   type: string;
   why: 'no-binary-io' | 'oid-type' | 'embedded-oid';
+  /** Some column holds reg* values: copied with schema-qualified names (see qualifyRegNames). */
+  regNames: boolean;
 }
 
 const REG_TYPES = [
@@ -98,9 +100,27 @@ export async function textOnlyTables(
   for (const row of r.rows) {
     if (!row.why) continue;
     const o = owner[row.i - 1];
-    if (!out.has(o.table.key)) out.set(o.table.key, { column: o.column, type: row.type, why: row.why });
+    const first = out.get(o.table.key) ?? { column: o.column, type: row.type, why: row.why, regNames: false };
+    if (row.why === 'oid-type') first.regNames = true;
+    out.set(o.table.key, first);
   }
   return out;
+}
+
+/**
+ * reg* values print as names qualified only when their schema is not on the search_path, so
+ * what the target reads would depend on the source session's path. With the path set to
+ * pg_catalog alone (for this transaction) every other name is printed schema-qualified and
+ * resolves the same on the target. Returns the path to restore after the COPY.
+ */
+export async function qualifyRegNames(c: pg.Client): Promise<string> {
+  const r = await c.query<{ path: string }>(
+    `SELECT current_setting('search_path') AS path, set_config('search_path', 'pg_catalog', true)`);
+  return r.rows[0].path;
+}
+
+export async function restoreSearchPath(c: pg.Client, path: string): Promise<void> {
+  await c.query(`SELECT set_config('search_path', $1, true)`, [path]);
 }
 
 /** The reason in words, e.g. `column "r" (regclass): …`. */

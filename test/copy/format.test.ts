@@ -27,6 +27,7 @@ CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
 CREATE TYPE pair AS (a int, m mood);
 CREATE DOMAIN rc AS regclass;
 CREATE TABLE ref_target (id int);
+CREATE TABLE fmt_ns.nt (id int);
 CREATE FUNCTION fmt_fn(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1';
 CREATE OPERATOR === (LEFTARG = int, RIGHTARG = int, FUNCTION = int4eq);
 CREATE TEXT SEARCH DICTIONARY fmt_dict (TEMPLATE = simple);
@@ -42,6 +43,7 @@ CREATE TABLE regs (id int, c regclass, t regtype, p regproc, pp regprocedure, o 
   d regdictionary, n regnamespace, r regrole${withCollation ? ', coll regcollation' : ''}, ca regclass[], dc rc);
 CREATE TABLE enums (id int, m mood, ma mood[], pr pair);
 CREATE TABLE txt (id int, v txtonly);
+CREATE TABLE nsref (id int, nq regclass);
 CREATE TABLE plain (id int, v text, a int[], j jsonb);
 CREATE TABLE zero ();
 CREATE TABLE zero_big () WITH (autovacuum_enabled = off);
@@ -56,6 +58,7 @@ INSERT INTO enums
   SELECT g, (ARRAY['sad','ok','happy']::mood[])[1 + g % 3], ARRAY['ok', 'happy']::mood[], ROW(g, 'sad')::pair
   FROM generate_series(1, 200) g;
 INSERT INTO txt SELECT g, ('t' || g)::txtonly FROM generate_series(1, 100) g;
+INSERT INTO nsref VALUES (1, 'fmt_ns.nt');
 INSERT INTO plain SELECT g, md5(g::text), ARRAY[g, g + 1], jsonb_build_object('g', g) FROM generate_series(1, 1000) g;
 INSERT INTO zero DEFAULT VALUES;
 INSERT INTO zero DEFAULT VALUES;
@@ -71,6 +74,8 @@ async function setup(src: Cluster, tgt: Cluster, withCollation: boolean): Promis
   await Promise.all([src, tgt].map((c) => sql(c.url(), `CREATE ROLE fmt_role`)));
   await sql(src.url(), `CREATE DATABASE s`);
   await sql(src.url('s'), OBJECTS(withCollation) + TABLES(withCollation) + ROWS(withCollation));
+  // sessions on the source see fmt_ns first: a reg* value naming fmt_ns.nt prints as plain "nt" there
+  await sql(src.url(), `ALTER DATABASE s SET search_path = fmt_ns, public`);
   await sql(tgt.url(), `CREATE ROLE fmt_pad_role`);
   await sql(tgt.url(), `CREATE DATABASE pad`);
   await sql(tgt.url('pad'), PAD);
@@ -101,6 +106,7 @@ function tables(withCollation: boolean): CopyTable[] {
     copyTable('public', 'regs', regCols.map((c) => col(c)), false),
     copyTable('public', 'enums', ['id', 'm', 'ma', 'pr'].map((c) => col(c)), false),
     copyTable('public', 'txt', [col('id'), col('v')], false),
+    copyTable('public', 'nsref', [col('id'), col('nq')], false),
     copyTable('public', 'plain', ['id', 'v', 'a', 'j'].map((c) => col(c)), false),
     copyTable('public', 'zero', [], false),
     copyTable('public', 'zero_big', [], false),
@@ -129,6 +135,9 @@ async function assertSame(src: Cluster, tgt: Cluster, db: string): Promise<void>
     const [a, b] = await Promise.all([sql(src.url('s'), q), sql(tgt.url(db), q)]);
     assert.equal(b.rows[0].n, a.rows[0].n, `rows of ${t}`);
   }
+  // resolved to the same object on the target, whatever the source session's search_path
+  const ns = await sql(tgt.url(db), `SELECT nq = 'fmt_ns.nt'::regclass AS ok FROM nsref`);
+  assert.deepEqual(ns.rows, [{ ok: true }]);
 }
 
 function formats(r: CopyResult): Record<string, string> {
@@ -141,7 +150,8 @@ test('15 → 15: OID-bearing and text-only types go as text and mean the same; t
   await assertSame(s15, t15, 't_auto');
   assert.equal(r.format, 'binary');
   assert.deepEqual(formats(r), {
-    'public.regs': 'text', 'public.enums': 'binary', 'public.txt': 'text', 'public.plain': 'binary',
+    'public.regs': 'text', 'public.enums': 'binary', 'public.txt': 'text', 'public.nsref': 'text',
+    'public.plain': 'binary',
     'public.zero': 'binary', 'public.zero_big': 'binary',
   });
   const names = await sql(t15.url('t_auto'),
@@ -152,11 +162,11 @@ test('15 → 15: OID-bearing and text-only types go as text and mean the same; t
   });
   const why = seen.filter((e) => e.type === 'copy-format');
   assert.deepEqual(why.map((e) => e.type === 'copy-format' && [e.table, e.column, e.columnType]), [
-    ['public.regs', 'c', 'regclass'], ['public.txt', 'v', 'txtonly'],
+    ['public.regs', 'c', 'regclass'], ['public.txt', 'v', 'txtonly'], ['public.nsref', 'nq', 'regclass'],
   ]);
   const report = buildReport({ taskId: 't_auto', source: s15.url('s'), target: t15.url('t_auto'), events: seen });
   assert.deepEqual(report.textTables.map((t) => [t.table, t.column, t.type]),
-    [['public.regs', 'c', 'regclass'], ['public.txt', 'v', 'txtonly']]);
+    [['public.nsref', 'nq', 'regclass'], ['public.regs', 'c', 'regclass'], ['public.txt', 'v', 'txtonly']]);
   assert.match(renderMarkdown(report), /## Copy format[\s\S]*public\.regs: column c \(type regclass\): binary COPY/);
   const zb = r.tables.find((t) => t.key === 'public.zero_big')!;
   assert.ok(zb.units > 1, `zero_big split into ${zb.units} units`);
@@ -174,7 +184,7 @@ test('15 → 15 with copy.format binary: binary only where possible, and the run
   assert.equal(formats(r)['public.plain'], 'binary');
   const warn = seen.find((e) => e.type === 'log' && e.level === 'warn' && /copy\.format binary/.test(e.message));
   assert.ok(warn, 'warning about forced binary');
-  assert.match(warn.type === 'log' ? warn.message : '', /2 table\(s\) copied as text.*public\.regs.*public\.txt/);
+  assert.match(warn.type === 'log' ? warn.message : '', /3 table\(s\) copied as text.*public\.regs.*public\.txt/);
   await assertSame(s15, t15, 't_bin');
 });
 
