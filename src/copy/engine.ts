@@ -90,7 +90,6 @@ export interface CopyResult {
   largeObjects?: number;
 }
 
-
 const TARGET_SESSION = [
   `SET synchronous_commit = off`,
   `SET statement_timeout = 0`,
