@@ -317,12 +317,12 @@ function verificationLines(v: VerifyReport, md: boolean): string[] {
 /** Markdown sections on recopied tables and tables copied as text (nothing when there are none). */
 function copyDetailLines(r: Report): string[] {
   const L: string[] = [];
-  if (r.recopiedTables.length) {
+  if (r.recopiedTables?.length) {
     L.push('', '## Recopied tables', '',
       'Their earlier units came from a source snapshot that was gone; they were emptied and copied again whole:', '');
     for (const t of r.recopiedTables) L.push(`- ${t.table} (${t.discardedUnits} earlier units discarded, ${t.at})`);
   }
-  if (r.textTables.length) {
+  if (r.textTables?.length) {
     L.push('', '## Copy format', '', 'Copied as text instead of binary:', '');
     for (const t of r.textTables) L.push(`- ${t.table}: ${t.reason}`);
   }
@@ -389,6 +389,10 @@ export function renderSummary(r: Report, paths?: { markdown?: string }): string 
   if (r.warnings.length) L.push(`  warnings: ${r.warnings.length}${r.warnings.length <= 3 ? ' — ' + r.warnings.join(' | ') : ' (see report)'}`);
   if (r.notMigrated.length) L.push(`  not migrated: ${r.notMigrated.length} object(s) (see report)`);
   if (r.retries.count) L.push(`  retries: ${r.retries.count}`);
+  if (r.recopiedTables?.length) {
+    L.push(`  recopied whole (earlier units from a lost snapshot): ${r.recopiedTables.map((t) => t.table).join(', ')}`);
+  }
+  if (r.textTables?.length) L.push(`  copied as text, not binary: ${r.textTables.length} table(s) (see report)`);
   if (r.verification) {
     const v = verificationLines(r.verification, false);
     L.push(`  verification: ${v[0]}`, ...v.slice(1, 21).map((x) => '  ' + x));

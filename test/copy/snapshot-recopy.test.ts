@@ -12,7 +12,7 @@ import { startCluster, type Cluster } from '../../src/embedded/cluster.js';
 import { copyData, type CopyOptions, type CopyResult } from '../../src/copy/engine.js';
 import { resolveConnSpec } from '../../src/conn/connstring.js';
 import { EventBus, type TimedEvent } from '../../src/task/events.js';
-import { buildReport, renderMarkdown } from '../../src/report/index.js';
+import { buildReport, renderMarkdown, renderSummary } from '../../src/report/index.js';
 import { summariseEvents, renderStatus, type TaskStatus } from '../../src/report/status.js';
 import type { CopyTable } from '../../src/plan/types.js';
 import { copyDefaults, copyTable, early, runChild, sql, tableDigest } from './helpers.js';
@@ -161,6 +161,7 @@ test('rerun after the run ended, rows moved: half-copied tables recopied whole, 
   assert.deepEqual(report.recopiedTables.map((t) => t.table).sort(), ['public.mv_nopk', 'public.mv_pk']);
   assert.match(renderMarkdown(report), /## Recopied tables[\s\S]*public\.mv_pk/);
   assert.ok(!renderMarkdown(report).includes(TGT_PW));
+  assert.match(renderSummary(report), /recopied whole .*public\.mv_pk/);
   const st = summariseEvents(rerun.seen);
   assert.deepEqual([...st.recopied].sort(), ['public.mv_nopk', 'public.mv_pk']);
   assert.match(renderStatus({ ...emptyStatus(), ...st }), /recopied whole.*public\.mv_nopk, public\.mv_pk/);
