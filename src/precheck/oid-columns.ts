@@ -59,7 +59,8 @@ export const columnsOidTypes: CheckDef = {
     const verb = found.length === 1 ? 'holds' : 'hold';
     return warning(`${plural(found.length, 'selected column')} ${verb} OIDs of source objects`, found,
       'reg* values (regclass, regtype, regproc…) are copied as names and resolved on the target: every object '
-      + 'they name must exist there, or the copy of that table fails; plain oid values are copied as numbers and '
+      + 'they name must exist there, in a schema the target account may use, or the copy of that table fails; '
+      + 'plain oid values are copied as numbers and '
       + 'name nothing (or another object) on the target — store names instead, or leave the column out '
       + '(tables.<schema.table>.columns)');
   },

@@ -113,12 +113,13 @@ function tables(withCollation: boolean): CopyTable[] {
   ];
 }
 
-async function run(src: Cluster, tgt: Cluster, db: string, withCollation: boolean, format: 'auto' | 'binary') {
+async function run(src: Cluster, tgt: Cluster, db: string, withCollation: boolean, format: 'auto' | 'binary',
+  as?: { source: string; target: string }) {
   const events = new EventBus();
   const seen: TimedEvent[] = [];
   events.on((e) => seen.push(e));
   const r = await copyData({
-    source: resolveConnSpec(src.url('s')), target: resolveConnSpec(tgt.url(db)), taskId: db,
+    source: resolveConnSpec(as?.source ?? src.url('s')), target: resolveConnSpec(as?.target ?? tgt.url(db)), taskId: db,
     tables: tables(withCollation), early: [], sequences: [], jobs: 2, indexJobs: 1,
     copy: { ...copyDefaults, format, splitThresholdMB: 0.3, unitMB: 0.3 }, events,
   });
@@ -211,4 +212,22 @@ test('12 → 12: arrays and composites of non-built-in types go as text (the rec
   assert.equal(formats(r)['public.plain'], 'binary');
   const why = seen.find((e) => e.type === 'copy-format' && e.table === 'public.enums');
   assert.ok(why && why.type === 'copy-format' && why.column === 'ma' && why.columnType === 'mood', JSON.stringify(why));
+});
+
+test('15 → 15 as a read-only source account and a target account owning the database (no superuser)', async () => {
+  await sql(s15.url(), `CREATE ROLE fmt_src LOGIN PASSWORD 'fmt-src-pw'`);
+  await sql(s15.url('s'), `GRANT CONNECT ON DATABASE s TO fmt_src; GRANT USAGE ON SCHEMA public TO fmt_src;
+    GRANT SELECT ON ALL TABLES IN SCHEMA public TO fmt_src`);
+  await sql(t15.url(), `CREATE ROLE fmt_tgt LOGIN PASSWORD 'fmt-tgt-pw'`);
+  await targetDb(t15, 't_lim', true);
+  await sql(t15.url(), `ALTER DATABASE t_lim OWNER TO fmt_tgt`);
+  // in a migration pgferry's target account creates (so owns) every schema; here the test made them
+  await sql(t15.url('t_lim'), `GRANT USAGE ON SCHEMA public, fmt_ns TO fmt_tgt;
+    GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO fmt_tgt`);
+  const as = { source: s15.url('s', 'fmt_src', 'fmt-src-pw'), target: t15.url('t_lim', 'fmt_tgt', 'fmt-tgt-pw') };
+  const { r, seen } = await run(s15, t15, 't_lim', true, 'auto', as);
+  await assertSame(s15, t15, 't_lim');
+  assert.equal(formats(r)['public.regs'], 'text');
+  assert.equal(formats(r)['public.plain'], 'binary');
+  assert.ok(!JSON.stringify(seen).includes('fmt-src-pw') && !JSON.stringify(seen).includes('fmt-tgt-pw'));
 });
