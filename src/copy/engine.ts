@@ -5,13 +5,17 @@
  *  - A coordinator session on the source holds `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
  *    SELECT pg_export_snapshot()` open for the whole copy; each worker imports it with
  *    SET TRANSACTION SNAPSHOT. If the coordinator is lost (or on resume, when the old snapshot
- *    is gone) remaining units come from a new snapshot and the run reports snapshotFresh.
+ *    is gone) remaining units come from a new snapshot. Units record the snapshot's lineage
+ *    (src/copy/planstore.ts): ctid ranges mean nothing across snapshots, so a table whose done
+ *    units came from another lineage is emptied and recopied whole (src/copy/recopy.ts), one
+ *    table at a time; tables finished earlier stay and are named (snapshotFresh).
  *  - Tables are split into ctid block-range units (src/plan/units.ts); every unit is one target
  *    transaction: COPY rows + markUnitDone → COMMIT. Reruns skip done units: never duplicates,
  *    never gaps, with or without a primary key.
  *  - Source COPY TO STDOUT is relayed into target COPY FROM STDIN message by message without
  *    reframing (src/copy/rawcopy.ts), with backpressure, metering and throttling; binary format
- *    when both majors are equal and format=auto.
+ *    when both majors are equal and format=auto, per table only where the column types allow it
+ *    (src/copy/format.ts).
  *  - When a table's last unit lands, its early statements (indexes, PK/UNIQUE) run on a separate
  *    pool of indexJobs sessions, each in a transaction with markObjectDone, then ANALYZE.
  *  - Transient failures are retried (src/copy/retry.ts); rate limits and jobs change live
@@ -25,12 +29,16 @@ import type { Statement } from '../ddl/statement.js';
 import { PgferryError, StatementError, errorMessage, isPgError } from '../errors.js';
 import { planBoundaries, sourceCopySql, tableSizes, targetCopySql, unitsFromBoundaries, type CopyUnit, type TableSize } from '../plan/units.js';
 import type { CopyTable, QualifiedName } from '../plan/types.js';
-import { doneObjects, doneUnits, ensureCheckpoints, markObjectDone, markUnitDone, readTask, setTaskSnapshot } from '../task/checkpoint.js';
+import { doneObjects, doneUnits, ensureCheckpoints, markObjectDone, markUnitDone } from '../task/checkpoint.js';
 import type { TaskConfig } from '../task/config.js';
 import type { EventBus } from '../task/events.js';
 import { readControls, type StateDir } from '../task/state.js';
 import { qualify, quoteLiteral } from '../util/ident.js';
-import { storeUnitPlans } from './planstore.js';
+import {
+  describeTextReason, qualifyRegNames, restoreSearchPath, tableFormat, textOnlyTables, type Format, type TextReason,
+} from './format.js';
+import { readSnapshotRecord, recordSnapshot, storeUnitPlans, type SnapshotRecord } from './planstore.js';
+import { doneLineage, resetTableTarget } from './recopy.js';
 import { abortError, isTransient, withRetry } from './retry.js';
 import { RawCopyOut, rawCopyIn, submitRawCopyOut } from './rawcopy.js';
 import { Throttle } from './throttle.js';
@@ -63,6 +71,10 @@ export interface CopyTableResult {
   units: number;
   /** Units skipped because an earlier run had copied them. */
   skippedUnits: number;
+  /** COPY format of this table (text when a column type rules binary out, see src/copy/format.ts). */
+  format: Format;
+  /** Recopied whole in this run: its earlier units came from a snapshot that is gone. */
+  recopied: boolean;
 }
 
 export interface CopyResult {
@@ -71,14 +83,12 @@ export interface CopyResult {
   snapshotFresh: boolean;
   retries: number;
   sequences: number;
-  /** COPY format used. */
+  /** COPY format of the run; tables whose columns rule binary out go as text (CopyTableResult.format). */
   format: 'text' | 'binary';
   snapshot: string;
   /** Large objects on the target after the run (set by the runner, which copies them after the tables). */
   largeObjects?: number;
 }
-
-type Format = 'text' | 'binary';
 
 const TARGET_SESSION = [
   `SET synchronous_commit = off`,
@@ -116,24 +126,37 @@ function isLostSnapshot(e: unknown): boolean {
 class SnapshotHolder {
   client?: pg.Client;
   id = '';
+  /** The point in time of `id`: units copied in it record this (see SnapshotRecord). */
+  lineage = '';
   /** A later snapshot replaced the first one during this run (or on resume). */
   replaced = false;
   private renewing?: Promise<void>;
+  private lineages = new Map<string, string>();
 
   constructor(private spec: ConnSpec, private onNew: (id: string, reason: 'start' | 'imported' | 'renewed') => Promise<void>) {}
 
+  lineageOf(id: string): string {
+    return this.lineages.get(id) ?? id;
+  }
+
+  private hold(c: pg.Client, id: string, lineage: string): void {
+    this.client = c;
+    this.id = id;
+    this.lineage = lineage;
+    this.lineages.set(id, lineage);
+  }
+
   /** Open the snapshot, re-importing `previous` when it still exists. */
-  async open(previous: string | null | undefined): Promise<'imported' | 'new'> {
+  async open(previous: SnapshotRecord | null): Promise<'imported' | 'new'> {
     const c = await connect(this.spec, { label: 'source', role: 'snapshot' });
     try {
       await session(c, SOURCE_SESSION);
-      if (previous) {
+      if (previous?.id) {
         await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
         try {
-          await c.query(`SET TRANSACTION SNAPSHOT ${quoteLiteral(previous)}`);
+          await c.query(`SET TRANSACTION SNAPSHOT ${quoteLiteral(previous.id)}`);
           const r = await c.query<{ s: string }>('SELECT pg_export_snapshot() AS s');
-          this.client = c;
-          this.id = r.rows[0].s;
+          this.hold(c, r.rows[0].s, previous.lineage ?? previous.id);
           return 'imported';
         } catch (e) {
           if (!isPgError(e)) throw e;
@@ -142,8 +165,7 @@ class SnapshotHolder {
       }
       await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       const r = await c.query<{ s: string }>('SELECT pg_export_snapshot() AS s');
-      this.client = c;
-      this.id = r.rows[0].s;
+      this.hold(c, r.rows[0].s, r.rows[0].s);
       return 'new';
     } catch (e) {
       kill(c);
@@ -196,6 +218,22 @@ interface TableRun {
   durationMs: number;
   freezeOk: boolean;
   copiedThisRun: boolean;
+  format: Format;
+  /** Lineage of the snapshot the table's done units were copied in (undefined: none done yet). */
+  lineage?: string;
+  /** Unit attempts running now (after their lineage check). */
+  inflight: number;
+  /** Units done (earlier runs included) in `lineage`. */
+  doneIds: Set<string>;
+  /** Set while the table is being reset for a recopy. */
+  resetting?: Promise<void>;
+  /** The table was recopied whole in this run (its earlier units came from another snapshot). */
+  recopied: boolean;
+  /**
+   * reg* columns: their names are printed schema-qualified (qualifyRegNames). Not with a row
+   * filter, which may name the user's objects through the session's search_path.
+   */
+  qualifyNames: boolean;
 }
 
 export async function copyData(o: CopyOptions): Promise<CopyResult> {
@@ -224,9 +262,8 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
 
   const boot = await withCtl('read checkpoints', async (c) => {
     await ensureCheckpoints(c, o.taskId, toSafeUri(o.source));
-    const task = await readTask(c, o.taskId);
     return {
-      previousSnapshot: task?.snapshot ?? null,
+      previousSnapshot: await readSnapshotRecord(c, o.taskId),
       done: await doneUnits(c, o.taskId),
       doneObj: await doneObjects(c, o.taskId),
       targetVersion: await serverVersionNum(c),
@@ -235,23 +272,20 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
   const { done, doneObj } = boot;
 
   // ---- snapshot
-  let snapshotFresh = false;
-  let unitsDoneThisRun = 0;
-  const holder: SnapshotHolder = new SnapshotHolder(o.source, async (id, reason) => {
-    const anyDone = done.size > 0 || unitsDoneThisRun > 0;
-    if (reason === 'renewed' && anyDone) snapshotFresh = true;
-    events.emit({ type: 'snapshot', snapshot: id, fresh: reason === 'renewed' && anyDone });
-    if (reason === 'renewed') events.warn(`source snapshot lost; the remaining units are copied from a new snapshot ${id}`);
-    await withCtl('record snapshot', (c) => setTaskSnapshot(c, o.taskId, id));
+  // A lost snapshot is only reported when a unit is copied from its replacement (noteLineage):
+  // a side session (the sequence read) renewing it changes nothing already copied.
+  const holder: SnapshotHolder = new SnapshotHolder(o.source, async (id) => {
+    events.emit({ type: 'snapshot', snapshot: id, fresh: false });
+    await withCtl('record snapshot', (c) => recordSnapshot(c, o.taskId, { id, lineage: holder.lineage }));
   });
 
   const opened = await withRetry({ ...retryBase, what: 'export source snapshot' }, () => holder.open(boot.previousSnapshot));
-  if (opened === 'new' && done.size > 0) snapshotFresh = true;
-  await withCtl('record snapshot', (c) => setTaskSnapshot(c, o.taskId, holder.id));
+  await withCtl('record snapshot', (c) => recordSnapshot(c, o.taskId, { id: holder.id, lineage: holder.lineage }));
 
   const sourceVersion = await serverVersionNum(holder.client!);
   const format: Format =
     o.copy.format === 'binary' ? 'binary' : o.copy.format === 'text' ? 'text' : Math.floor(sourceVersion / 10000) === Math.floor(boot.targetVersion / 10000) ? 'binary' : 'text';
+  const textOnly = await textOnlyTables(holder.client!, o.tables, boot.targetVersion);
 
   // ---- plan units (sizes read inside the snapshot transaction)
   const sizes = await tableSizes(holder.client!, o.tables);
@@ -284,30 +318,38 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
 
   const runs = new Map<string, TableRun>();
   const queue: CopyUnit[] = [];
+  /** Lineages of the units copied so far (earlier runs included). */
+  const usedLineages = new Set<string>();
   for (const t of o.tables) {
     const units = unitsFromBoundaries(t, plans.get(t.key) ?? proposed.get(t.key)!, sizes.get(t.key));
     const run: TableRun = {
       table: t, size: sizes.get(t.key), units, left: 0, skipped: 0, rows: 0, bytes: 0, liveRows: 0, liveBytes: 0,
       durationMs: 0, freezeOk: !process.env.PGFERRY_NO_FREEZE && units.length === 1 && targetCount.get(qualify(t.target.schema, t.target.name)) === 1,
-      copiedThisRun: false,
+      copiedThisRun: false, format: tableFormat(format, textOnly.get(t.key)), inflight: 0, doneIds: new Set(),
+      recopied: false, qualifyNames: (textOnly.get(t.key)?.regNames ?? false) && !t.where,
     };
+    const lineages: (string | null)[] = [];
     for (const u of units) {
       const d = done.get(u.id);
       if (d) {
         run.skipped++;
         run.rows += Number(d.rows);
         run.bytes += Number(d.bytes);
+        run.doneIds.add(u.id);
+        lineages.push(d.snapshot);
+        usedLineages.add(d.snapshot ?? '');
       } else {
         run.left++;
         queue.push(u);
       }
     }
+    run.lineage = doneLineage(lineages);
     runs.set(t.key, run);
   }
   // A new snapshot matters only if rows are still to be copied from it.
-  if (snapshotFresh && queue.length === 0) snapshotFresh = false;
-  events.emit({ type: 'snapshot', snapshot: holder.id, fresh: snapshotFresh });
-  if (snapshotFresh) events.warn(`resuming with a new source snapshot (${holder.id}): the previous one is gone; rows copied before come from an earlier point in time`);
+  const resumedFresh = opened === 'new' && done.size > 0 && queue.length > 0;
+  events.emit({ type: 'snapshot', snapshot: holder.id, fresh: resumedFresh });
+  emitTextTables(events, o.tables, textOnly, format, o.copy.format);
   // Tables with the most work behind them first (heap size × (1 + index builds still to do)),
   // a table's units together: tables complete one after another, so their index builds start
   // early and overlap the copy of the next ones, and the run does not end on a long index build.
@@ -571,9 +613,94 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
     if (tgt) tgt.end().catch(() => {});
   };
 
+  /** Who waits for a table's running unit attempts to end (a reset of the table does). */
+  const inflightWaiters = new Map<TableRun, (() => void)[]>();
+  const attemptEnded = (run: TableRun) => {
+    if (--run.inflight > 0) return;
+    for (const w of inflightWaiters.get(run) ?? []) w();
+    inflightWaiters.delete(run);
+  };
+  const noInflight = (run: TableRun) =>
+    run.inflight === 0
+      ? Promise.resolve()
+      : new Promise<void>((res) => inflightWaiters.set(run, [...(inflightWaiters.get(run) ?? []), res]));
+
+  let latestLineage: string | undefined;
+  const noteLineage = (lineage: string) => {
+    if (usedLineages.has(lineage)) return;
+    latestLineage = lineage;
+    if (usedLineages.size > 0) {
+      events.warn('source snapshot changed: units copied earlier came from a snapshot that is gone; the remaining '
+        + `units are copied from snapshot ${holder.id}, and tables with units from the earlier one are recopied whole`);
+    }
+    usedLineages.add(lineage);
+  };
+
+  /** Truncate the table and drop its checkpoints (one transaction), then queue all its units again. */
+  const resetTable = async (p: Pair, run: TableRun, lineage: string) => {
+    await noInflight(run);
+    const t = run.table;
+    if (targetCount.get(qualify(t.target.schema, t.target.name)) !== 1) {
+      const name = qualify(t.target.schema, t.target.name);
+      throw new PgferryError('data', `table ${t.key}: its copied units come from a snapshot that is gone, and its `
+        + `target ${name} also receives rows of other tables, so it cannot be emptied and recopied`, {
+        hint: 'empty the target table, delete its rows from pgferry.unit on the target, and rerun',
+      });
+    }
+    noteLineage(lineage);
+    const how = await resetTableTarget(await prepareTarget(p), o.taskId, t);
+    const redo = run.units.filter((u) => run.doneIds.has(u.id));
+    const units = run.units.length;
+    events.emit({ type: 'table-recopy', table: t.key, units, discardedUnits: redo.length, rows: run.rows });
+    events.warn(`table ${t.key} is recopied whole (${how === 'truncate' ? 'truncated' : 'emptied'}): `
+      + `${redo.length} of its ${units} units came from an earlier snapshot, and ctid ranges do not carry over`);
+    totalRows -= run.rows;
+    totalBytes -= run.bytes;
+    run.rows = run.bytes = run.skipped = 0;
+    run.doneIds.clear();
+    run.left += redo.length;
+    run.lineage = lineage;
+    run.recopied = true;
+    queue.unshift(...redo);
+    wake();
+  };
+
+  /** Hold a snapshot of the current lineage whose table matches it (resetting the table if needed). */
+  const claimLineage = async (p: Pair, run: TableRun): Promise<pg.Client> => {
+    for (;;) {
+      const src = await prepareSource(p);
+      if (p.srcSnapshot !== holder.id) continue;
+      if (run.resetting) {
+        await run.resetting;
+        continue;
+      }
+      const lineage = holder.lineageOf(p.srcSnapshot);
+      if (run.lineage === undefined || run.lineage === lineage) {
+        run.lineage = lineage;
+        run.inflight++;
+        noteLineage(lineage);
+        return src;
+      }
+      run.resetting = resetTable(p, run, lineage).finally(() => {
+        run.resetting = undefined;
+      });
+      await run.resetting;
+    }
+  };
+
   const copyUnit = async (p: Pair, u: CopyUnit, run: TableRun): Promise<{ rows: number; bytes: number }> => {
-    const src = await prepareSource(p);
+    const src = await claimLineage(p, run);
+    try {
+      return await copyClaimed(p, src, u, run);
+    } finally {
+      attemptEnded(run);
+    }
+  };
+
+  type Copied = { rows: number; bytes: number };
+  const copyClaimed = async (p: Pair, src: pg.Client, u: CopyUnit, run: TableRun): Promise<Copied> => {
     const tgt = await prepareTarget(p);
+    const format = run.format;
     await tgt.query('BEGIN');
     let freeze = false;
     if (run.freezeOk) {
@@ -601,6 +728,7 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
     }
     let liveRows = 0;
     let liveBytes = 0;
+    const searchPath = run.qualifyNames ? await qualifyRegNames(src) : undefined;
     const copyOut = new RawCopyOut(sourceCopySql(u, format), {
       onData(rows, bytes) {
         liveRows += rows;
@@ -640,8 +768,11 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
     const rows = copyIn.rowCount;
     const bytes = copyOut.bytes;
     try {
-      await markUnitDone(tgt, { taskId: o.taskId, unitId: u.id, table: u.table.key, rows, bytes, snapshot: p.srcSnapshot ?? holder.id });
+      if (searchPath !== undefined) await restoreSearchPath(src, searchPath);
+      const snapshot = run.lineage ?? null;
+      await markUnitDone(tgt, { taskId: o.taskId, unitId: u.id, table: u.table.key, rows, bytes, snapshot });
       await tgt.query('COMMIT');
+      run.doneIds.add(u.id);
     } finally {
       run.liveRows -= liveRows;
       run.liveBytes -= liveBytes;
@@ -685,7 +816,6 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
     busy.delete(p);
     if (idle.length + busy.size >= jobs) closePair(p);
     else idle.push(p);
-    unitsDoneThisRun++;
     run.rows += res.rows;
     run.bytes += res.bytes;
     run.copiedThisRun = true;
@@ -766,11 +896,15 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
       seqCount = values.length;
     }
     emitProgress();
+    const snapshotFresh = reportSnapshots(events, [...runs.values()], latestLineage);
 
     return {
       tables: o.tables.map((t) => {
         const r = runs.get(t.key)!;
-        return { key: t.key, rows: r.rows, bytes: r.bytes, durationMs: r.durationMs, units: r.units.length, skippedUnits: r.skipped };
+        return {
+          key: t.key, rows: r.rows, bytes: r.bytes, durationMs: r.durationMs, units: r.units.length,
+          skippedUnits: r.skipped, format: r.format, recopied: r.recopied,
+        };
       }),
       snapshotFresh,
       retries: counter.retries,
@@ -793,6 +927,42 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
     holder.close();
     if (ctl) await ctl.end().catch(() => {});
   }
+}
+
+/** Report the tables that go as text although the run uses binary COPY, with the column and type. */
+function emitTextTables(events: EventBus, tables: CopyTable[], textOnly: Map<string, TextReason>, runFormat: Format,
+  asked: TaskConfig['copy']['format']): void {
+  if (runFormat !== 'binary' || textOnly.size === 0) return;
+  for (const t of tables) {
+    const r = textOnly.get(t.key);
+    if (!r) continue;
+    const reason = describeTextReason(r);
+    events.emit({ type: 'copy-format', table: t.key, format: 'text', column: r.column, columnType: r.type, reason });
+  }
+  const names = [...textOnly.keys()];
+  const list = `${names.slice(0, 10).join(', ')}${names.length > 10 ? `, … (${names.length - 10} more)` : ''}`;
+  const msg = `${names.length} table(s) copied as text, not binary, because of a column type: ${list} `
+    + '(the report names the columns)';
+  if (asked === 'binary') events.warn(`copy.format binary applies where binary COPY is possible; ${msg}`);
+  else events.info(msg);
+}
+
+/**
+ * After the copy: do the tables' rows come from more than one snapshot? If so, say which tables
+ * reflect an earlier point in time and how to prove the result. Returns CopyResult.snapshotFresh.
+ */
+function reportSnapshots(events: EventBus, runs: TableRun[], latest: string | undefined): boolean {
+  const kept = new Set(runs.map((r) => r.lineage).filter((l): l is string => l !== undefined));
+  if (kept.size <= 1) return false;
+  const earlier = runs.filter((r) => r.lineage !== undefined && r.lineage !== latest).map((r) => r.table.key);
+  const list = `${earlier.slice(0, 20).join(', ')}${earlier.length > 20 ? `, … (${earlier.length - 20} more)` : ''}`;
+  events.warn(latest
+    ? `${earlier.length} table(s) finished from an earlier snapshot and reflect that earlier point in time: ${list}. `
+      + 'Writes made on the source in between are not in them; stop writes on the source and run '
+      + '`pgferry verify --mode hash` to prove the target equals it'
+    : `the copied tables come from ${kept.size} different snapshots (an earlier run lost its snapshot); stop writes `
+      + 'on the source and run `pgferry verify --mode hash` to prove the target equals it');
+  return true;
 }
 
 /** Key suffix of the index-build half of a split early statement. */

@@ -43,3 +43,30 @@ export async function storeUnitPlans(c: pg.Client, taskId: string, plans: Map<st
     throw e;
   }
 }
+
+/**
+ * The snapshot a task's units are copied in. `id` is the exported snapshot workers import;
+ * `lineage` names the point in time: a re-export of an imported snapshot gets a new id but
+ * keeps the lineage, and units record the lineage, so units of one point in time match.
+ */
+export interface SnapshotRecord {
+  id: string | null;
+  lineage: string | null;
+}
+
+export async function readSnapshotRecord(c: pg.Client, taskId: string): Promise<SnapshotRecord> {
+  const r = await c.query<{ snapshot: string | null; lineage: string | null }>(
+    `SELECT snapshot, info ->> 'snapshotLineage' AS lineage FROM pgferry.task WHERE task_id = $1`,
+    [taskId],
+  );
+  return { id: r.rows[0]?.snapshot ?? null, lineage: r.rows[0]?.lineage ?? r.rows[0]?.snapshot ?? null };
+}
+
+export async function recordSnapshot(c: pg.Client, taskId: string, s: { id: string; lineage: string }): Promise<void> {
+  await c.query(
+    `UPDATE pgferry.task
+        SET snapshot = $2, info = info || jsonb_build_object('snapshotLineage', $3::text), updated_at = now()
+      WHERE task_id = $1`,
+    [taskId, s.id, s.lineage],
+  );
+}

@@ -112,7 +112,12 @@ export function unitsFromBoundaries(table: CopyTable, boundaries: number[], size
   return units;
 }
 
-/** SELECT list / column list / predicate of one unit. */
+/** `(a, b, c)` — or nothing for a table without columns, which COPY takes without a list. */
+function columnList(names: string[]): string {
+  return names.length ? ` (${names.map(quoteIdent).join(', ')})` : '';
+}
+
+/** SELECT list / column list / predicate of one unit (`SELECT FROM …` for a zero-column table). */
 export function unitSelect(u: CopyUnit): string {
   const t = u.table;
   const cols = t.columns.map((c) => quoteIdent(c.source)).join(', ');
@@ -122,7 +127,8 @@ export function unitSelect(u: CopyUnit): string {
     if (u.end !== null) preds.push(`ctid < '(${u.end},0)'::tid`);
   }
   if (t.where) preds.push(`(${checkRowFilter(t.where, t.key)})`);
-  return `SELECT ${cols} FROM ONLY ${qualify(t.source.schema, t.source.name)}${preds.length ? ' WHERE ' + preds.join(' AND ') : ''}`;
+  const where = preds.length ? ' WHERE ' + preds.join(' AND ') : '';
+  return `SELECT ${cols}${cols ? ' ' : ''}FROM ONLY ${qualify(t.source.schema, t.source.name)}${where}`;
 }
 
 /** Source COPY … TO STDOUT of one unit. */
@@ -131,8 +137,8 @@ export function sourceCopySql(u: CopyUnit, format: 'text' | 'binary'): string {
   const opts = format === 'binary' ? ' WITH (FORMAT binary)' : '';
   if (u.of === 1 && !t.where) {
     // Plain COPY table TO is a little faster than COPY (SELECT …) and reads only this table.
-    const cols = t.columns.map((c) => quoteIdent(c.source)).join(', ');
-    return `COPY ${qualify(t.source.schema, t.source.name)} (${cols}) TO STDOUT${opts}`;
+    const cols = columnList(t.columns.map((c) => c.source));
+    return `COPY ${qualify(t.source.schema, t.source.name)}${cols} TO STDOUT${opts}`;
   }
   return `COPY (${unitSelect(u)}) TO STDOUT${opts}`;
 }
@@ -140,9 +146,10 @@ export function sourceCopySql(u: CopyUnit, format: 'text' | 'binary'): string {
 /** Target COPY … FROM STDIN of one unit. */
 export function targetCopySql(u: CopyUnit, format: 'text' | 'binary', freeze: boolean): string {
   const t = u.table;
-  const cols = t.columns.map((c) => quoteIdent(c.target)).join(', ');
   const opts: string[] = [];
   if (format === 'binary') opts.push('FORMAT binary');
   if (freeze) opts.push('FREEZE');
-  return `COPY ${qualify(t.target.schema, t.target.name)} (${cols}) FROM STDIN${opts.length ? ` WITH (${opts.join(', ')})` : ''}`;
+  const cols = columnList(t.columns.map((c) => c.target));
+  const withOpts = opts.length ? ` WITH (${opts.join(', ')})` : '';
+  return `COPY ${qualify(t.target.schema, t.target.name)}${cols} FROM STDIN${withOpts}`;
 }

@@ -27,6 +27,7 @@ import { filtersWhere } from './filters.js';
 import { integrityDependencies, integrityFkParents } from './integrity.js';
 import { tablesNoKey } from './keys.js';
 import { mappingNames } from './mapping.js';
+import { columnsOidTypes } from './oid-columns.js';
 import { loadSourceModel } from './model.js';
 import { privilegesSource, privilegesTarget } from './privileges.js';
 import { roles } from './roles.js';
@@ -47,6 +48,7 @@ export const CHECKS: readonly CheckDef[] = [
   conflictsTarget, mappingNames,
   integrityFkParents, integrityDependencies,
   columnsSubset, filtersWhere, tablesNoKey,
+  columnsOidTypes,
   extensionsAvailable, objectsUnsupported,
   encoding, collations, roles,
   size, capacityConnections,

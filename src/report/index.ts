@@ -104,6 +104,10 @@ export interface Report {
   retries: { count: number; items: { at: string; what: string; attempt: number; delayMs: number; error: string; sqlstate?: string }[] };
   verification: VerifyReport | null;
   next: string[];
+  /** Tables emptied and copied again because their earlier units came from a snapshot that was gone. */
+  recopiedTables: { table: string; discardedUnits: number; at: string }[];
+  /** Tables copied as text although the run used binary COPY, with the column and type that decided it. */
+  textTables: { table: string; column: string; type: string; reason: string }[];
 }
 
 function endpoint(text: string): Endpoint {
@@ -132,6 +136,8 @@ export function buildReport(input: ReportInput): Report {
   const failedObjects: Report['failedObjects'] = [];
   const warnings: string[] = [];
   const retries: Report['retries']['items'] = [];
+  const recopiedTables: Report['recopiedTables'] = [];
+  const textTables = new Map<string, Report['textTables'][number]>();
   let end: TimedEvent | undefined;
   for (const e of ev) {
     switch (e.type) {
@@ -182,6 +188,12 @@ export function buildReport(input: ReportInput): Report {
       case 'task-end':
         end = e;
         break;
+      case 'table-recopy':
+        recopiedTables.push({ table: e.table, discardedUnits: e.discardedUnits, at: e.at });
+        break;
+      case 'copy-format':
+        textTables.set(e.table, { table: e.table, column: e.column, type: e.columnType, reason: e.reason });
+        break;
       default:
         break;
     }
@@ -218,6 +230,8 @@ export function buildReport(input: ReportInput): Report {
     retries: { count: retries.length, items: retries.slice(0, 200) },
     verification,
     next: nextSteps(input.taskId, src, tgt, status),
+    recopiedTables,
+    textTables: [...textTables.values()].sort((a, b) => a.table.localeCompare(b.table)),
   };
 }
 
@@ -300,6 +314,21 @@ function verificationLines(v: VerifyReport, md: boolean): string[] {
   return lines;
 }
 
+/** Markdown sections on recopied tables and tables copied as text (nothing when there are none). */
+function copyDetailLines(r: Report): string[] {
+  const L: string[] = [];
+  if (r.recopiedTables?.length) {
+    L.push('', '## Recopied tables', '',
+      'Their earlier units came from a source snapshot that was gone; they were emptied and copied again whole:', '');
+    for (const t of r.recopiedTables) L.push(`- ${t.table} (${t.discardedUnits} earlier units discarded, ${t.at})`);
+  }
+  if (r.textTables?.length) {
+    L.push('', '## Copy format', '', 'Copied as text instead of binary:', '');
+    for (const t of r.textTables) L.push(`- ${t.table}: ${t.reason}`);
+  }
+  return L;
+}
+
 export function renderMarkdown(r: Report): string {
   const L: string[] = [];
   L.push(`# pgferry report: ${r.task}`, '');
@@ -315,6 +344,7 @@ export function renderMarkdown(r: Report): string {
       L.push(`| ${t.table} | ${num(t.rows)} | ${fmtBytes(t.bytes)} | ${fmtDuration(t.durationMs)} | ${num(t.rowsPerSec)} | ${fmtBytes(t.bytesPerSec)}/s | ${t.skippedUnits} |`);
     }
   }
+  L.push(...copyDetailLines(r));
   L.push('', '## Objects', '');
   const kinds = Object.keys(r.objects).sort();
   if (kinds.length) {
@@ -359,6 +389,10 @@ export function renderSummary(r: Report, paths?: { markdown?: string }): string 
   if (r.warnings.length) L.push(`  warnings: ${r.warnings.length}${r.warnings.length <= 3 ? ' — ' + r.warnings.join(' | ') : ' (see report)'}`);
   if (r.notMigrated.length) L.push(`  not migrated: ${r.notMigrated.length} object(s) (see report)`);
   if (r.retries.count) L.push(`  retries: ${r.retries.count}`);
+  if (r.recopiedTables?.length) {
+    L.push(`  recopied whole (earlier units from a lost snapshot): ${r.recopiedTables.map((t) => t.table).join(', ')}`);
+  }
+  if (r.textTables?.length) L.push(`  copied as text, not binary: ${r.textTables.length} table(s) (see report)`);
   if (r.verification) {
     const v = verificationLines(r.verification, false);
     L.push(`  verification: ${v[0]}`, ...v.slice(1, 21).map((x) => '  ' + x));

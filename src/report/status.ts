@@ -66,6 +66,8 @@ export interface TaskStatus {
   ended: { ok: boolean; durationMs: number; at: string } | null;
   checkpoint: CheckpointStatus | null;
   checkpointError?: string;
+  /** Tables recopied whole because their earlier units came from a snapshot that was gone. */
+  recopied: string[];
 }
 
 /** Task names with a state dir under root. */
@@ -76,7 +78,11 @@ export function listTasks(root: string): string[] {
     .sort();
 }
 
-export function summariseEvents(events: TimedEvent[]): Pick<TaskStatus, 'lastPhase' | 'tables' | 'progress' | 'warnings' | 'retries' | 'error' | 'ended' | 'lastEventAt'> {
+export function summariseEvents(
+  events: TimedEvent[],
+): Pick<TaskStatus,
+  'lastPhase' | 'tables' | 'progress' | 'warnings' | 'retries' | 'error' | 'ended' | 'lastEventAt' | 'recopied'> {
+  const recopied = new Set<string>();
   const tables = new Map<string, TableProgress>();
   const get = (t: string) => {
     let x = tables.get(t);
@@ -142,6 +148,15 @@ export function summariseEvents(events: TimedEvent[]): Pick<TaskStatus, 'lastPha
         ended = { ok: e.ok, durationMs: e.durationMs, at: e.at };
         if (e.error) error = e.error;
         break;
+      case 'table-recopy': {
+        const t = get(e.table);
+        t.unitsDone = 0;
+        t.rows = 0;
+        t.bytes = 0;
+        t.done = false;
+        recopied.add(e.table);
+        break;
+      }
       default:
         break;
     }
@@ -155,6 +170,7 @@ export function summariseEvents(events: TimedEvent[]): Pick<TaskStatus, 'lastPha
     error,
     ended,
     lastEventAt: events.length ? events[events.length - 1].at : null,
+    recopied: [...recopied].sort(),
   };
 }
 
@@ -235,6 +251,7 @@ export function renderStatus(s: TaskStatus): string {
       L.push(`    ${t.table}: ${t.unitsDone}/${t.units ?? '?'} units, ${n(t.rows)}${t.estRows !== null ? `/~${n(t.estRows)}` : ''} rows`);
     }
   }
+  if (s.recopied.length) L.push(`  recopied whole (earlier units came from a lost snapshot): ${s.recopied.join(', ')}`);
   if (s.warnings) L.push(`  warnings: ${s.warnings}`);
   if (s.retries) L.push(`  retries: ${s.retries}`);
   if (s.ended) L.push(`  ended ${s.ended.at}: ${s.ended.ok ? 'ok' : 'failed'}`);

@@ -16,6 +16,12 @@ export type FerryEvent =
   | { type: 'table-start'; table: string; units: number; estRows: number; estBytes: number }
   | { type: 'unit-done'; table: string; unit: string; rows: number; bytes: number; durationMs: number }
   | { type: 'table-done'; table: string; rows: number; bytes: number; durationMs: number; skippedUnits: number }
+  /** The table's units came from a snapshot that is gone: its target rows were discarded, it is copied again whole. */
+  | { type: 'table-recopy'; table: string; units: number; discardedUnits: number; rows: number }
+  /** The table goes as text although the run uses binary COPY: column and type that rule binary out. */
+  | {
+      type: 'copy-format'; table: string; format: 'text' | 'binary'; column: string; columnType: string; reason: string;
+    }
   | { type: 'index-start'; table: string; name: string }
   | { type: 'index-done'; table: string; name: string; durationMs: number }
   | {

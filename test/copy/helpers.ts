@@ -1,4 +1,8 @@
 import pg from 'pg';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import type { CopyTable } from '../../src/plan/types.js';
 import { tableKey } from '../../src/task/selection.js';
 import type { Statement } from '../../src/ddl/statement.js';
@@ -42,3 +46,34 @@ export const copyDefaults = {
   maxBytesPerSec: null,
   retryTimeSec: 60,
 };
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** Run copyData in a child process (runner.ts) that a test can SIGKILL; resolves with its events. */
+/** An event line of the child (a TimedEvent), or its final {"type":"result",…} line. */
+type ChildEvent = { type: string; [field: string]: unknown };
+export function runChild(
+  args: object, onEvent: (e: ChildEvent, kill: () => void) => void,
+): Promise<{ code: number | null; signal: string | null; events: ChildEvent[] }> {
+  return new Promise((resolve, reject) => {
+    const argv = ['--import', 'tsx', join(here, 'runner.ts'), JSON.stringify(args)];
+    const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const events: ChildEvent[] = [];
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    createInterface({ input: child.stdout }).on('line', (l) => {
+      try {
+        const e = JSON.parse(l);
+        events.push(e);
+        onEvent(e, () => child.kill('SIGKILL'));
+      } catch {
+        /* not an event */
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (code !== 0 && signal === null) reject(new Error(`runner failed (${code}): ${stderr}`));
+      else resolve({ code, signal, events });
+    });
+  });
+}

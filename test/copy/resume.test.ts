@@ -5,17 +5,12 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
 import { startCluster, type Cluster } from '../../src/embedded/cluster.js';
 import { copyData } from '../../src/copy/engine.js';
 import { resolveConnSpec } from '../../src/conn/connstring.js';
 import { EventBus, type TimedEvent } from '../../src/task/events.js';
-import { copyDefaults, copyTable, early, sql, tableDigest } from './helpers.js';
+import { copyDefaults, copyTable, early, runChild, sql, tableDigest } from './helpers.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
 let src: Cluster;
 let tgt: Cluster;
 
@@ -81,29 +76,6 @@ async function assertSame(db: string) {
   assert.equal(seq.rows[0].last_value, '500');
 }
 
-function runChild(args: object, onEvent: (e: TimedEvent & { type: string }, kill: () => void) => void): Promise<{ code: number | null; signal: string | null; events: (TimedEvent & { type: string })[] }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'runner.ts'), JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const events: (TimedEvent & { type: string })[] = [];
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    createInterface({ input: child.stdout }).on('line', (l) => {
-      try {
-        const e = JSON.parse(l);
-        events.push(e);
-        onEvent(e, () => child.kill('SIGKILL'));
-      } catch {
-        /* not an event */
-      }
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      if (code !== 0 && signal === null) reject(new Error(`runner failed (${code}): ${stderr}`));
-      else resolve({ code, signal, events });
-    });
-  });
-}
-
 test('SIGKILL mid-unit, rerun: exact rows with and without a primary key', async () => {
   await freshTarget('t_kill');
   const args = baseArgs('t_kill', 'kill');
@@ -114,15 +86,24 @@ test('SIGKILL mid-unit, rerun: exact rows with and without a primary key', async
     if (e.type === 'unit-done' && ++unitsBefore === 3) setTimeout(kill, 150);
   });
   assert.equal(first.signal, 'SIGKILL');
-  const doneBefore = await sql(tgt.url('t_kill'), `SELECT count(*)::int AS n FROM pgferry.unit`);
-  assert.ok(doneBefore.rows[0].n >= 3);
+  const doneBefore = await sql(tgt.url('t_kill'), `SELECT table_name, count(*)::int AS n FROM pgferry.unit GROUP BY 1`);
+  const before = new Map<string, number>(doneBefore.rows.map((r) => [r.table_name, r.n]));
+  assert.ok([...before.values()].reduce((a, n) => a + n, 0) >= 3);
   const second = await runChild(args, () => {});
-  const result = second.events.find((e) => e.type === 'result') as unknown as { tables: { key: string; skippedUnits: number; units: number }[]; snapshotFresh: boolean };
+  type Table = { key: string; skippedUnits: number; units: number; recopied: boolean };
+  type Result = { tables: Table[]; snapshotFresh: boolean };
+  const result = second.events.find((e) => e.type === 'result') as unknown as Result;
   assert.ok(result, 'second run finished');
-  const skipped = result.tables.reduce((a, t) => a + t.skippedUnits, 0);
-  assert.equal(skipped, doneBefore.rows[0].n);
+  // The killed run's snapshot is gone: tables it finished are skipped, a table it cut mid-copy is recopied whole.
+  for (const t of result.tables) {
+    const n = before.get(t.key) ?? 0;
+    const expected = n === t.units ? [t.units, false] : [0, n > 0];
+    assert.deepEqual([t.skippedUnits, t.recopied], expected, `${t.key}: ${n} of ${t.units} units done before`);
+  }
+  assert.ok(result.tables.some((t) => t.recopied), 'a table cut mid-copy was recopied');
   assert.ok(result.tables.find((t) => t.key === 'public.pk_t')!.units > 1, 'pk_t was split');
-  assert.equal(result.snapshotFresh, true);
+  const finishedBefore = result.tables.some((t) => t.skippedUnits === t.units);
+  assert.equal(result.snapshotFresh, finishedBefore);
   await assertSame('t_kill');
   const idx = await sql(tgt.url('t_kill'), `SELECT count(*)::int AS n FROM pg_indexes WHERE tablename IN ('pk_t', 'nopk_t')`);
   assert.equal(idx.rows[0].n, 3);
@@ -165,6 +146,7 @@ test('pg_terminate_backend of pgferry sessions on source and target: retried to 
   assert.ok(killed && nKilled > 2, `terminated ${nKilled} sessions`);
   assert.ok(r.retries > 0, 'retried');
   assert.ok(seen.some((e) => e.type === 'retry'));
-  assert.ok(seen.some((e) => e.type === 'snapshot' && e.fresh), 'snapshot replaced after its holder was terminated');
+  const ids = new Set(seen.map((e) => (e.type === 'snapshot' ? e.snapshot : '')).filter(Boolean));
+  assert.ok(ids.size > 1, 'snapshot replaced after its holder was terminated');
   await assertSame('t_term');
 });
