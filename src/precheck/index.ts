@@ -31,6 +31,8 @@ import { loadSourceModel } from './model.js';
 import { privilegesSource, privilegesTarget } from './privileges.js';
 import { roles } from './roles.js';
 import { size } from './size.js';
+import { stateSchema } from './state-schema.js';
+import { targetRows } from './target-rows.js';
 import {
   DEFAULT_THRESHOLDS, MAX_OBJECTS,
   type CheckDef, type CheckItem, type Ctx, type Outcome, type PrecheckOptions, type PrecheckReport, type Severity,
@@ -45,6 +47,7 @@ export const CHECKS: readonly CheckDef[] = [
   connectivitySource, connectivityTarget, versionCompat,
   privilegesSource, privilegesTarget,
   conflictsTarget, mappingNames,
+  stateSchema, targetRows,
   integrityFkParents, integrityDependencies,
   columnsSubset, filtersWhere, tablesNoKey,
   extensionsAvailable, objectsUnsupported,

@@ -13,6 +13,7 @@ import type { TaskConfig } from '../task/config.js';
 import type { EventBus } from '../task/events.js';
 import { Selection } from '../task/selection.js';
 import { errorMessage } from '../errors.js';
+import { withRetry } from '../copy/retry.js';
 import { qualify } from '../util/ident.js';
 import { checkChunk, isPrepared, NORMALISE_SQL, prepareTable, type ChunkResult, type PreparedTable } from './data.js';
 import { compareInventories, compareSequences, sourceInventory, targetInventory } from './objects.js';
@@ -31,6 +32,27 @@ export interface VerifyOptions {
   chunkRows?: number;
   /** Parallel tables (one source + one target session each). Default min(task.jobs, 4). */
   jobs?: number;
+  /** Stops retries (lost connections are retried for the task's copy.retryTimeSec). */
+  signal?: AbortSignal;
+}
+
+/** A source and a target session opened on first use and reopened after a transient failure. */
+class SessionPair {
+  private pair: Promise<[pg.Client, pg.Client]> | undefined;
+  constructor(private readonly open: () => Promise<[pg.Client, pg.Client]>) {}
+  get(): Promise<[pg.Client, pg.Client]> {
+    if (!this.pair) {
+      const p = this.open();
+      this.pair = p;
+      p.catch(() => { if (this.pair === p) this.pair = undefined; });
+    }
+    return this.pair;
+  }
+  reset(): void {
+    const p = this.pair;
+    this.pair = undefined;
+    p?.then(([a, b]) => { a.end().catch(() => {}); b.end().catch(() => {}); }, () => {});
+  }
 }
 
 async function session(text: string, label: string, role: string): Promise<pg.Client> {
@@ -62,11 +84,14 @@ export async function verify(task: TaskConfig, o: VerifyOptions): Promise<Verify
     return c;
   };
   try {
-    const [src, tgt] = await Promise.all([open('source', 'verify'), open('target', 'verify')]);
-    const tables = await listCopyTables(src, sel);
+    const retry = <T>(what: string, pair: SessionPair, fn: (s: pg.Client, t: pg.Client) => Promise<T>): Promise<T> =>
+      withRetry({ what, retryTimeSec: task.copy.retryTimeSec, events: o.events, signal: o.signal, onRetry: () => pair.reset() },
+        async () => fn(...(await pair.get())));
+    const main = new SessionPair(() => Promise.all([open('source', 'verify'), open('target', 'verify')]));
+    const tables = await retry('verify: list tables', main, (src) => listCopyTables(src, sel));
 
     // Objects and sequences on the main pair, tables on worker pairs, all at once.
-    const objectsP = (async () => {
+    const objectsP = retry('verify objects and sequences', main, async (src, tgt) => {
       const s = await sourceInventory(src, sel);
       const schemas = new Set<string>();
       const r = await src.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace`);
@@ -79,7 +104,7 @@ export async function verify(task: TaskConfig, o: VerifyOptions): Promise<Verify
       }
       const sequences = await compareSequences(src, tgt, s.items, sel);
       return { objects, sequences };
-    })();
+    });
     objectsP.catch(() => {}); // awaited below; do not let an early failure go unhandled meanwhile
 
     // One queue of work for all workers: a table's first step (count, or key ranges), then its
@@ -105,7 +130,7 @@ export async function verify(task: TaskConfig, o: VerifyOptions): Promise<Verify
     const workers = Math.max(1, Math.min(o.jobs ?? Math.min(task.jobs, 4), queue.length));
     const work = async (n: number) => {
       if (queue.length === 0) return;
-      const [ws, wt] = await Promise.all([open('source', `verify-${n}`), open('target', `verify-${n}`)]);
+      const pair = new SessionPair(() => Promise.all([open('source', `verify-${n}`), open('target', `verify-${n}`)]));
       for (;;) {
         const item = queue.shift();
         if (!item) {
@@ -116,7 +141,7 @@ export async function verify(task: TaskConfig, o: VerifyOptions): Promise<Verify
         if (item.kind === 'table') {
           preparing++;
           try {
-            const r = await prepareTable(ws, wt, { table: item.t, ...job });
+            const r = await retry(`verify ${item.t.key}`, pair, (ws, wt) => prepareTable(ws, wt, { table: item.t, ...job }));
             if (!isPrepared(r)) finishTable(item.t, r);
             else {
               pending.set(r, { left: r.ranges.length, chunks: new Array(r.ranges.length) });
@@ -133,7 +158,7 @@ export async function verify(task: TaskConfig, o: VerifyOptions): Promise<Verify
         const st = pending.get(item.p);
         if (!st) continue; // the table already failed
         try {
-          st.chunks[item.i] = await checkChunk(ws, wt, item.p, item.i, job);
+          st.chunks[item.i] = await retry(`verify ${item.t.key} range ${item.i + 1}`, pair, (ws, wt) => checkChunk(ws, wt, item.p, item.i, job));
         } catch (e) {
           pending.delete(item.p);
           failTable(item.t, e);

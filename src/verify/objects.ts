@@ -10,6 +10,7 @@ import { isSystemSchema } from '../task/selection.js';
 import { qualify, quoteIdent } from '../util/ident.js';
 import type { ObjectVerify, SequenceState, SequenceVerify } from './types.js';
 import { PARTITION_ROOT_JOIN } from '../catalog/sql/common.js';
+import { isPgError } from '../errors.js';
 
 const INVENTORY_SQL = `
 WITH tabs AS (
@@ -57,7 +58,7 @@ objs AS (
 )
 SELECT o.kind, o.schema, o.name, t.schema AS t_schema, t.name AS t_name, t.root_schema, t.root_name
 FROM objs o LEFT JOIN tabs t ON t.oid = o.owner
-WHERE o.schema NOT IN ('pg_catalog', 'information_schema', 'pgferry')
+WHERE o.schema NOT IN ('pg_catalog', 'information_schema')
   AND o.schema NOT LIKE 'pg_toast%' AND o.schema NOT LIKE 'pg_temp_%'`;
 
 interface InvRow {
@@ -162,8 +163,10 @@ async function seqState(c: pg.Client, rel: string): Promise<SequenceState | null
   try {
     const r = await c.query<{ last_value: string; is_called: boolean }>(`SELECT last_value::text AS last_value, is_called FROM ${rel}`);
     return { lastValue: r.rows[0].last_value, isCalled: r.rows[0].is_called };
-  } catch {
-    return null;
+  } catch (e) {
+    // a missing sequence is a difference; a lost connection is retried by the caller
+    if (isPgError(e) && (e.code === '42P01' || e.code === '42703')) return null;
+    throw e;
   }
 }
 

@@ -1,5 +1,5 @@
 /** Shared SQL fragments. All catalog queries run with search_path = '' (names come out qualified). */
-export const USER_NS = `n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgferry')
+export const USER_NS = `n.nspname NOT IN ('pg_catalog', 'information_schema')
   AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'`;
 
 /** Not a member of an extension (deptype 'e') for an object of catalog `cat` with oid expression `oid`. */
