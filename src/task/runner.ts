@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
+import type pg from 'pg';
 import { ConnectError } from '../conn/connect.js';
 import { describeConn, resolveConnSpec, toSafeUri, type ConnSpec } from '../conn/connstring.js';
 import { copyData, type CopyResult } from '../copy/engine.js';
@@ -141,7 +142,7 @@ async function dataPhase(r: Run, schema: GeneratedSchema): Promise<CopyResult> {
       indexJobs: task.indexJobs ?? Math.max(1, Math.ceil(task.jobs / 2)),
       copy: task.copy, events: o.events, state: r.state, signal: o.signal,
     });
-    if (copiesLargeObjects(task)) {
+    if (copiesLargeObjects(task) && (await r.src.run('look for large objects', hasLargeObjects))) {
       if (o.signal?.aborted) throw o.signal.reason;
       const lo = await withRetry({ what: 'copy large objects', retryTimeSec: task.copy.retryTimeSec, events: o.events, signal: o.signal },
         () => copyLargeObjects({ source: r.source, target: r.target, taskId, events: o.events, noOwner: task.noOwner, ownerTo: task.ownerTo, noAcl: task.noAcl }));
@@ -149,6 +150,12 @@ async function dataPhase(r: Run, schema: GeneratedSchema): Promise<CopyResult> {
     }
     return copied;
   });
+}
+
+/** pg_largeobject_metadata is readable by every role (pg_largeobject is not): copy only when there is something. */
+async function hasLargeObjects(c: pg.Client): Promise<boolean> {
+  const r = await c.query<{ any: boolean }>('SELECT EXISTS (SELECT 1 FROM pg_largeobject_metadata) AS any');
+  return r.rows[0].any;
 }
 
 async function postDataPhase(r: Run, schema: GeneratedSchema): Promise<void> {
@@ -213,7 +220,7 @@ export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<Migr
   const src = new MainSession(source, { ...common, label: 'source', role: 'main' });
   // host and pid in application_name: a second run refused by the lock can say who holds it
   const tgt = new MainSession(target, { ...common, label: 'target', role: `main ${hostname().slice(0, 24)} pid ${process.pid}`,
-    setup: (c) => takeTaskLock(c, taskId) });
+    setup: (c) => takeTaskLock(c, taskId), keep: true });
   const r: Run = { task, o, taskId, source, target, state, sel: new Selection(task), src, tgt, result, safeSource: info.source, setStatus };
   try {
     events.emit({ type: 'task-start', task: taskId, source: describeConn(source), target: describeConn(target), resumed: earlier !== undefined });
