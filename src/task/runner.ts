@@ -31,6 +31,7 @@ import { copiesLargeObjects, Selection } from './selection.js';
 import { StateDir } from './state.js';
 import { takeTaskLock } from './tasklock.js';
 import { truncateOnce } from './truncate.js';
+import { keepExistingEarly } from './existing-early.js';
 
 export interface MigrateOptions {
   events: EventBus;
@@ -131,13 +132,16 @@ async function dataPhase(r: Run, schema: GeneratedSchema): Promise<CopyResult> {
   const sequences = await r.src.run('list sequences', (c) => listSequences(c, r.sel));
   return o.events.phase('data', async () => {
     await enterPhase(r, 'data');
+    const early = schema.statements.filter((s) => s.section === 'early');
     if (task.ifExists === 'truncate') {
       const emptied = await r.tgt.run('empty existing tables', (c) => truncateOnce(c, taskId, tables));
       if (emptied.length) o.events.info(`emptied ${emptied.length} existing target table(s) before copying (ifExists: truncate)`);
     }
+    if (task.ifExists === 'truncate' || task.ifExists === 'skip') {
+      await r.tgt.run('look for existing indexes', (c) => keepExistingEarly(c, taskId, early, o.events, task.ifExists));
+    }
     const copied = await copyData({
-      source: r.source, target: r.target, taskId, tables, sequences,
-      early: schema.statements.filter((s) => s.section === 'early'),
+      source: r.source, target: r.target, taskId, tables, sequences, early,
       jobs: task.jobs,
       indexJobs: task.indexJobs ?? Math.max(1, Math.ceil(task.jobs / 2)),
       copy: task.copy, events: o.events, state: r.state, signal: o.signal,
