@@ -12,6 +12,7 @@ import { connect } from '../conn/connect.js';
 import { resolveConnSpec } from '../conn/connstring.js';
 import { ping } from '../conn/ping.js';
 import { PgferryError, errorMessage } from '../errors.js';
+import { useStateSchema } from '../task/checkpoint.js';
 import type { TaskConfig } from '../task/config.js';
 import { Selection } from '../task/selection.js';
 import { sourceLoad, sourceLongTransactions } from './activity.js';
@@ -103,6 +104,7 @@ export async function runPrecheck(task: TaskConfig, o: PrecheckOptions = {}): Pr
     sourceVersion: sourcePing.ok ? sourcePing.serverVersionNum : 0,
     targetVersion: targetPing.ok ? targetPing.serverVersionNum : 0,
   };
+  if (ctx.taskId) useStateSchema(ctx.taskId, task.stateSchema);
   let sourceDown = sourcePing.ok ? '' : 'source unreachable (see connectivity.source)';
   let targetDown = targetPing.ok ? '' : 'target unreachable (see connectivity.target)';
   let modelDown = '';
