@@ -15,7 +15,8 @@ export const stateSchema: CheckDef = {
     const clashes = ctx.model!.schemas.filter((s) => ctx.sel.targetSchema(s.name) === name)
       .map((s) => `source schema ${quoteIdent(s.name)} → target schema ${q}`);
     if (clashes.length) {
-      const e = stateSchemaTaken(name, `selected source schema(s) would be created as ${q}, pgferry's checkpoint schema`);
+      const why = `selected source schema(s) would be created as ${q}, pgferry's checkpoint schema`;
+      const e = stateSchemaTaken(name, why);
       return failed(e.message, clashes, e.hint);
     }
     const kind = await stateSchemaKind(ctx.target!, name);
@@ -23,6 +24,7 @@ export const stateSchema: CheckDef = {
       const e = stateSchemaTaken(name, `target schema ${q} exists and was not created by pgferry`);
       return failed(e.message, [`schema ${q}`], e.hint);
     }
-    return passed(kind === 'ours' ? `checkpoint schema ${q} exists and is pgferry's` : `checkpoint schema ${q} will be created`);
+    if (kind === 'ours') return passed(`checkpoint schema ${q} exists and is pgferry's`);
+    return passed(`checkpoint schema ${q} will be created`);
   },
 };

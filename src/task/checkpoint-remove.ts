@@ -55,9 +55,12 @@ export async function removeTaskCheckpoints(c: pg.Client, schema: string, tasks:
       await c.query(`DELETE FROM ${qualify(schema, t)} WHERE task_id = ANY ($1::text[])`, [tasks]);
     }
     if (tables.includes('task')) {
-      const r = await c.query<{ task_id: string }>(`DELETE FROM ${qualify(schema, 'task')} WHERE task_id = ANY ($1::text[]) RETURNING task_id`, [tasks]);
+      const task = qualify(schema, 'task');
+      const r = await c.query<{ task_id: string }>(
+        `DELETE FROM ${task} WHERE task_id = ANY ($1::text[]) RETURNING task_id`, [tasks]);
       out.removed = r.rows.map((x) => x.task_id);
-      out.left = (await c.query<{ task_id: string }>(`SELECT task_id FROM ${qualify(schema, 'task')} ORDER BY 1`)).rows.map((x) => x.task_id);
+      const left = await c.query<{ task_id: string }>(`SELECT task_id FROM ${task} ORDER BY 1`);
+      out.left = left.rows.map((x) => x.task_id);
     }
     if (out.left.length === 0) await dropSchema(c, schema, tables, out);
     await c.query('COMMIT');

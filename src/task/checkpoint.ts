@@ -75,8 +75,9 @@ CREATE TABLE IF NOT EXISTS ${q}.object (
 
 function markerDdl(s: string): string {
   const q = quoteIdent(s);
+  const note = `pgferry migration checkpoints; remove with: pgferry finish --state-schema ${s}`;
   return `
-COMMENT ON SCHEMA ${q} IS ${quoteLiteral(`pgferry migration checkpoints; remove with: pgferry finish --state-schema ${s}`)};
+COMMENT ON SCHEMA ${q} IS ${quoteLiteral(note)};
 CREATE TABLE ${q}.format (version int NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
 COMMENT ON TABLE ${q}.format IS ${quoteLiteral(MARKER)};
 INSERT INTO ${q}.format (version) VALUES (${STATE_FORMAT});`;
@@ -113,14 +114,16 @@ export async function checkpointSchemaExists(c: pg.Client, schema = DEFAULT_STAT
 
 async function ensureSchema(c: pg.Client, s: string): Promise<void> {
   const kind = await stateSchemaKind(c, s);
-  if (kind === 'foreign') throw stateSchemaTaken(s, `target schema ${quoteIdent(s)} exists and was not created by pgferry`);
+  if (kind === 'foreign') {
+    throw stateSchemaTaken(s, `target schema ${quoteIdent(s)} exists and was not created by pgferry`);
+  }
+  const marked = (await c.query(`SELECT to_regclass($1) AS r`, [qualify(s, 'format')])).rows[0].r !== null;
   if (kind === 'absent') await c.query(`CREATE SCHEMA ${quoteIdent(s)};${markerDdl(s)}`);
-  else if (!(await c.query(`SELECT to_regclass($1) AS r`, [qualify(s, 'format')])).rows[0].r) await c.query(markerDdl(s));
-  const v = await c.query<{ v: number }>(`SELECT max(version) AS v FROM ${qualify(s, 'format')}`);
-  if (v.rows[0].v > STATE_FORMAT) {
-    throw new PgferryError('state', `checkpoint schema ${quoteIdent(s)} has format ${v.rows[0].v}, newer than this pgferry's ${STATE_FORMAT}`, {
-      hint: 'run the task with the pgferry version that started it',
-    });
+  else if (!marked) await c.query(markerDdl(s)); // created by a pgferry without the marker
+  const v = (await c.query<{ v: number }>(`SELECT max(version) AS v FROM ${qualify(s, 'format')}`)).rows[0].v;
+  if (v > STATE_FORMAT) {
+    const what = `checkpoint schema ${quoteIdent(s)} has format ${v}, newer than this pgferry's ${STATE_FORMAT}`;
+    throw new PgferryError('state', what, { hint: 'run the task with the pgferry version that started it' });
   }
   await c.query(ddl(s));
 }
@@ -147,11 +150,14 @@ export async function ensureCheckpoints(c: pg.Client, taskId: string, source: st
 }
 
 export async function setTaskPhase(c: pg.Client, taskId: string, phase: string, status = 'running'): Promise<void> {
-  await c.query(`UPDATE ${stateTable(taskId, 'task')} SET phase = $2, status = $3, updated_at = now() WHERE task_id = $1`, [taskId, phase, status]);
+  await c.query(
+    `UPDATE ${stateTable(taskId, 'task')} SET phase = $2, status = $3, updated_at = now() WHERE task_id = $1`,
+    [taskId, phase, status]);
 }
 
 export async function setTaskSnapshot(c: pg.Client, taskId: string, snapshot: string | null): Promise<void> {
-  await c.query(`UPDATE ${stateTable(taskId, 'task')} SET snapshot = $2, updated_at = now() WHERE task_id = $1`, [taskId, snapshot]);
+  await c.query(`UPDATE ${stateTable(taskId, 'task')} SET snapshot = $2, updated_at = now() WHERE task_id = $1`,
+    [taskId, snapshot]);
 }
 
 export interface TaskRow {
@@ -183,7 +189,8 @@ export async function markUnitDone(
   u: { taskId: string; unitId: string; table: string; rows: number; bytes: number; snapshot: string | null },
 ): Promise<void> {
   await c.query(
-    `INSERT INTO ${stateTable(u.taskId, 'unit')} (task_id, unit_id, table_name, rows, bytes, snapshot) VALUES ($1, $2, $3, $4, $5, $6)`,
+    `INSERT INTO ${stateTable(u.taskId, 'unit')} (task_id, unit_id, table_name, rows, bytes, snapshot)
+     VALUES ($1, $2, $3, $4, $5, $6)`,
     [u.taskId, u.unitId, u.table, u.rows, u.bytes, u.snapshot],
   );
 }
@@ -199,22 +206,27 @@ export interface DoneUnit {
 export async function doneUnits(c: pg.Client, taskId: string): Promise<Map<string, DoneUnit>> {
   if (!(await hasStateTable(c, taskId, 'unit'))) return new Map();
   const r = await c.query<DoneUnit>(
-    `SELECT unit_id, table_name, rows::text, bytes::text, snapshot FROM ${stateTable(taskId, 'unit')} WHERE task_id = $1`,
+    `SELECT unit_id, table_name, rows::text, bytes::text, snapshot
+       FROM ${stateTable(taskId, 'unit')} WHERE task_id = $1`,
     [taskId],
   );
   return new Map(r.rows.map((u) => [u.unit_id, u]));
 }
 
 /** Inside the caller's transaction, together with the object's DDL. */
-export async function markObjectDone(c: pg.Client, taskId: string, key: string, kind: string, section: string): Promise<void> {
+export async function markObjectDone(
+  c: pg.Client, taskId: string, key: string, kind: string, section: string,
+): Promise<void> {
   await c.query(
-    `INSERT INTO ${stateTable(taskId, 'object')} (task_id, object_key, kind, section) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+    `INSERT INTO ${stateTable(taskId, 'object')} (task_id, object_key, kind, section) VALUES ($1, $2, $3, $4)
+     ON CONFLICT DO NOTHING`,
     [taskId, key, kind, section],
   );
 }
 
 export async function doneObjects(c: pg.Client, taskId: string): Promise<Set<string>> {
   if (!(await hasStateTable(c, taskId, 'object'))) return new Set();
-  const r = await c.query<{ object_key: string }>(`SELECT object_key FROM ${stateTable(taskId, 'object')} WHERE task_id = $1`, [taskId]);
+  const r = await c.query<{ object_key: string }>(
+    `SELECT object_key FROM ${stateTable(taskId, 'object')} WHERE task_id = $1`, [taskId]);
   return new Set(r.rows.map((o) => o.object_key));
 }

@@ -8,7 +8,9 @@ import type { Statement } from '../ddl/statement.js';
 import { doneObjects, markObjectDone } from './checkpoint.js';
 import type { EventBus } from './events.js';
 
-export async function keepExistingEarly(c: pg.Client, taskId: string, early: Statement[], events: EventBus, mode: string): Promise<number> {
+export async function keepExistingEarly(
+  c: pg.Client, taskId: string, early: Statement[], events: EventBus, mode: string,
+): Promise<number> {
   const done = await doneObjects(c, taskId);
   const todo = early.filter((s) => !done.has(s.key) && (s.kind === 'index' || s.kind === 'constraint'));
   if (!todo.length) return 0;

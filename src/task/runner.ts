@@ -18,6 +18,8 @@ import { copyLargeObjects } from '../copy/largeobjects.js';
 import { withRetry } from '../copy/retry.js';
 import { PgferryError } from '../errors.js';
 import type { GeneratedSchema } from '../ddl/generate.js';
+import type { Statement } from '../ddl/statement.js';
+import type { CopyTable } from '../plan/types.js';
 import { listCopyTables } from '../plan/tables.js';
 import { listSequences } from '../plan/sequences.js';
 import { runPrecheck, type PrecheckReport } from '../precheck/index.js';
@@ -126,40 +128,58 @@ async function schemaPhase(r: Run): Promise<GeneratedSchema> {
   });
 }
 
-async function dataPhase(r: Run, schema: GeneratedSchema): Promise<CopyResult> {
-  const { task, o, taskId } = r;
-  const tables = await r.src.run('list tables', (c) => listCopyTables(c, r.sel));
-  const sequences = await r.src.run('list sequences', (c) => listSequences(c, r.sel));
-  return o.events.phase('data', async () => {
-    await enterPhase(r, 'data');
-    const early = schema.statements.filter((s) => s.section === 'early');
-    if (task.ifExists === 'truncate') {
-      const emptied = await r.tgt.run('empty existing tables', (c) => truncateOnce(c, taskId, tables));
-      if (emptied.length) o.events.info(`emptied ${emptied.length} existing target table(s) before copying (ifExists: truncate)`);
-    }
-    if (task.ifExists === 'truncate' || task.ifExists === 'skip') {
-      await r.tgt.run('look for existing indexes', (c) => keepExistingEarly(c, taskId, early, o.events, task.ifExists));
-    }
-    const copied = await copyData({
-      source: r.source, target: r.target, taskId, tables, sequences, early,
-      jobs: task.jobs,
-      indexJobs: task.indexJobs ?? Math.max(1, Math.ceil(task.jobs / 2)),
-      copy: task.copy, events: o.events, state: r.state, signal: o.signal,
-    });
-    if (copiesLargeObjects(task) && (await r.src.run('look for large objects', hasLargeObjects))) {
-      if (o.signal?.aborted) throw o.signal.reason;
-      const lo = await withRetry({ what: 'copy large objects', retryTimeSec: task.copy.retryTimeSec, events: o.events, signal: o.signal },
-        () => copyLargeObjects({ source: r.source, target: r.target, taskId, events: o.events, noOwner: task.noOwner, ownerTo: task.ownerTo, noAcl: task.noAcl }));
-      if (lo.objects + lo.skipped > 0) copied.largeObjects = lo.objects + lo.skipped;
-    }
-    return copied;
-  });
+/** Retry options for work the runner hands to other modules (they reopen their own sessions). */
+const retrying = (r: Run, what: string) =>
+  ({ what, retryTimeSec: r.task.copy.retryTimeSec, events: r.o.events, signal: r.o.signal });
+
+/** ifExists skip/truncate keep the target tables: empty them (truncate) and keep their indexes. */
+async function keepTargetTables(r: Run, tables: CopyTable[], early: Statement[]): Promise<void> {
+  const mode = r.task.ifExists;
+  if (mode === 'truncate') {
+    const emptied = await r.tgt.run('empty existing tables', (c) => truncateOnce(c, r.taskId, tables));
+    if (emptied.length) r.o.events.info(`emptied ${emptied.length} existing target table(s) (ifExists: truncate)`);
+  }
+  if (mode === 'truncate' || mode === 'skip') {
+    await r.tgt.run('look for existing indexes', (c) => keepExistingEarly(c, r.taskId, early, r.o.events, mode));
+  }
 }
 
 /** pg_largeobject_metadata is readable by every role (pg_largeobject is not): copy only when there is something. */
 async function hasLargeObjects(c: pg.Client): Promise<boolean> {
   const r = await c.query<{ any: boolean }>('SELECT EXISTS (SELECT 1 FROM pg_largeobject_metadata) AS any');
   return r.rows[0].any;
+}
+
+async function largeObjects(r: Run): Promise<number> {
+  const { task, o } = r;
+  if (!copiesLargeObjects(task) || !(await r.src.run('look for large objects', hasLargeObjects))) return 0;
+  if (o.signal?.aborted) throw o.signal.reason;
+  const lo = await withRetry(retrying(r, 'copy large objects'), () => copyLargeObjects({
+    source: r.source, target: r.target, taskId: r.taskId, events: o.events,
+    noOwner: task.noOwner, ownerTo: task.ownerTo, noAcl: task.noAcl,
+  }));
+  return lo.objects + lo.skipped;
+}
+
+async function dataPhase(r: Run, schema: GeneratedSchema): Promise<CopyResult> {
+  const { task, o } = r;
+  const tables = await r.src.run('list tables', (c) => listCopyTables(c, r.sel));
+  const sequences = await r.src.run('list sequences', (c) => listSequences(c, r.sel));
+  return o.events.phase('data', async () => {
+    await enterPhase(r, 'data');
+    const early = schema.statements.filter((s) => s.section === 'early');
+    await keepTargetTables(r, tables, early);
+    // The engine retries its own sessions; a failure outside them re-enters it, and it resumes from its checkpoints.
+    const copied = await withRetry(retrying(r, 'copy data'), () => copyData({
+      source: r.source, target: r.target, taskId: r.taskId, tables, sequences, early,
+      jobs: task.jobs,
+      indexJobs: task.indexJobs ?? Math.max(1, Math.ceil(task.jobs / 2)),
+      copy: task.copy, events: o.events, state: r.state, signal: o.signal,
+    }));
+    const lo = await largeObjects(r);
+    if (lo > 0) copied.largeObjects = lo;
+    return copied;
+  });
 }
 
 async function postDataPhase(r: Run, schema: GeneratedSchema): Promise<void> {
@@ -175,7 +195,7 @@ async function verifyPhase(r: Run): Promise<VerifyReport> {
   const { task, o } = r;
   return o.events.phase('verify', async () => {
     await enterPhase(r, 'verify');
-    const report = await withRetry({ what: 'verify', retryTimeSec: task.copy.retryTimeSec, events: o.events, signal: o.signal },
+    const report = await withRetry(retrying(r, 'verify'),
       () => verify(task, { mode: task.verify as 'count' | 'hash', events: o.events, signal: o.signal }));
     if (!report.ok) o.events.warn('verification found differences between source and target (see the report)');
     return report;
@@ -194,6 +214,18 @@ async function runPhases(r: Run): Promise<void> {
   if (task.verify !== 'none') result.verify = await verifyPhase(r);
   const status = result.verify && !result.verify.ok ? 'mismatch' : 'done';
   await r.tgt.run('record the end', (c) => setTaskPhase(c, r.taskId, 'done', status));
+}
+
+/** The runner's own sessions; the target one holds the task lock and takes it again after a reconnect. */
+function mainSessions(task: TaskConfig, o: MigrateOptions, source: ConnSpec, target: ConnSpec, taskId: string) {
+  const common = { retryTimeSec: task.copy.retryTimeSec, events: o.events, signal: o.signal };
+  const src = new MainSession(source, { ...common, label: 'source', role: 'main' });
+  // host and pid in application_name: a second run refused by the lock can say who holds it
+  const role = `main ${hostname().slice(0, 24)} pid ${process.pid}`;
+  const tgt = new MainSession(target, {
+    ...common, label: 'target', role, setup: (c) => takeTaskLock(c, taskId), keep: true,
+  });
+  return { src, tgt };
 }
 
 export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<MigrateResult> {
@@ -219,13 +251,11 @@ export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<Migr
     if (e.type === 'object' && e.action === 'created') result.objectsByKind[e.kind] = (result.objectsByKind[e.kind] ?? 0) + 1;
     if (e.type === 'log' && e.level === 'warn') result.warnings.push(e.message);
   });
-  const retryTimeSec = task.copy.retryTimeSec;
-  const common = { retryTimeSec, events, signal: o.signal };
-  const src = new MainSession(source, { ...common, label: 'source', role: 'main' });
-  // host and pid in application_name: a second run refused by the lock can say who holds it
-  const tgt = new MainSession(target, { ...common, label: 'target', role: `main ${hostname().slice(0, 24)} pid ${process.pid}`,
-    setup: (c) => takeTaskLock(c, taskId), keep: true });
-  const r: Run = { task, o, taskId, source, target, state, sel: new Selection(task), src, tgt, result, safeSource: info.source, setStatus };
+  const { src, tgt } = mainSessions(task, o, source, target, taskId);
+  const r: Run = {
+    task, o, taskId, source, target, state, sel: new Selection(task), src, tgt, result,
+    safeSource: info.source, setStatus,
+  };
   try {
     events.emit({ type: 'task-start', task: taskId, source: describeConn(source), target: describeConn(target), resumed: earlier !== undefined });
     await runPhases(r);

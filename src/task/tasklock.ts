@@ -25,11 +25,14 @@ export async function tryTaskLock(c: pg.Client, taskId: string): Promise<boolean
 
 /** The session holding the task's lock (other than this one), as far as pg_stat_activity shows it. */
 export async function taskLockHolder(c: pg.Client, taskId: string): Promise<LockHolder | undefined> {
-  const r = await c.query<{ pid: number; app: string | null; client: string | null; usename: string | null; since: string | null }>(
+  type Row = { pid: number; app: string | null; client: string | null; usename: string | null; since: string | null };
+  const r = await c.query<Row>(
     `SELECT l.pid, a.application_name AS app, coalesce(a.client_hostname, host(a.client_addr)) AS client,
-            a.usename::text AS usename, to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC' AS since
+            a.usename::text AS usename,
+            to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC' AS since
        FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
-      WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+      WHERE l.locktype = 'advisory' AND l.granted
+        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
         AND (l.classid, l.objid, l.objsubid) = (hashtext('pgferry task')::oid, hashtext($1)::oid, 2)
         AND l.pid <> pg_backend_pid()
       LIMIT 1`,
