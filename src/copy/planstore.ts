@@ -35,7 +35,8 @@ export async function storeUnitPlans(c: pg.Client, taskId: string, plans: Map<st
       );
     }
     const r = await c.query<{ table_name: string; boundaries: string[] }>(
-      `SELECT table_name, boundaries::text[] AS boundaries FROM ${table} WHERE task_id = $1 AND table_name = ANY ($2::text[])`,
+      `SELECT table_name, boundaries::text[] AS boundaries FROM ${table}
+        WHERE task_id = $1 AND table_name = ANY ($2::text[])`,
       [taskId, keys],
     );
     await c.query('COMMIT');

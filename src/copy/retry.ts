@@ -102,7 +102,8 @@ export async function withRetry<T>(o: RetryOptions, fn: (attempt: number) => Pro
     } catch (e) {
       if (o.signal?.aborted) throw abortError(o.signal);
       // A statement that failed because its session was lost is retried like the lost session.
-      if (e instanceof PgferryError && e.kind !== 'connect' && !(e instanceof StatementError && isTransient(e))) throw e;
+      const lostSession = e instanceof StatementError && isTransient(e);
+      if (e instanceof PgferryError && e.kind !== 'connect' && !lostSession) throw e;
       const transient = isTransient(e) || (o.alsoRetry?.(e) ?? false);
       const sqlstate = sqlstateOf(e);
       if (!transient) {

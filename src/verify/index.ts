@@ -85,8 +85,8 @@ export async function verify(task: TaskConfig, o: VerifyOptions): Promise<Verify
   };
   try {
     const retry = <T>(what: string, pair: SessionPair, fn: (s: pg.Client, t: pg.Client) => Promise<T>): Promise<T> =>
-      withRetry({ what, retryTimeSec: task.copy.retryTimeSec, events: o.events, signal: o.signal, onRetry: () => pair.reset() },
-        async () => fn(...(await pair.get())));
+      withRetry({ what, retryTimeSec: task.copy.retryTimeSec, events: o.events, signal: o.signal,
+        onRetry: () => pair.reset() }, async () => fn(...(await pair.get())));
     const main = new SessionPair(() => Promise.all([open('source', 'verify'), open('target', 'verify')]));
     const tables = await retry('verify: list tables', main, (src) => listCopyTables(src, sel));
 
@@ -141,7 +141,8 @@ export async function verify(task: TaskConfig, o: VerifyOptions): Promise<Verify
         if (item.kind === 'table') {
           preparing++;
           try {
-            const r = await retry(`verify ${item.t.key}`, pair, (ws, wt) => prepareTable(ws, wt, { table: item.t, ...job }));
+            const r = await retry(`verify ${item.t.key}`, pair,
+              (ws, wt) => prepareTable(ws, wt, { table: item.t, ...job }));
             if (!isPrepared(r)) finishTable(item.t, r);
             else {
               pending.set(r, { left: r.ranges.length, chunks: new Array(r.ranges.length) });
@@ -158,7 +159,8 @@ export async function verify(task: TaskConfig, o: VerifyOptions): Promise<Verify
         const st = pending.get(item.p);
         if (!st) continue; // the table already failed
         try {
-          st.chunks[item.i] = await retry(`verify ${item.t.key} range ${item.i + 1}`, pair, (ws, wt) => checkChunk(ws, wt, item.p, item.i, job));
+          st.chunks[item.i] = await retry(`verify ${item.t.key} range ${item.i + 1}`, pair,
+            (ws, wt) => checkChunk(ws, wt, item.p, item.i, job));
         } catch (e) {
           pending.delete(item.p);
           failTable(item.t, e);

@@ -96,7 +96,8 @@ async function assertNotRunning(o: FinishOptions, names: string[], target: pg.Cl
     const holder = await taskLockHolder(target, n);
     if (holder) {
       throw new PgferryError('state', `task "${n}" is still running against the target (${describeHolder(holder)})`, {
-        hint: 'a run of this task (maybe from another machine) holds its lock: stop it before finishing, or end that session',
+        hint: 'a run of this task (maybe from another machine) holds its lock: stop it before finishing, '
+          + 'or end that session',
       });
     }
   }
@@ -248,7 +249,7 @@ function finishSummary(schema: string, r: Awaited<ReturnType<typeof removeTaskCh
   const q = quoteIdent(schema);
   if (r.kind === 'absent') return `no pgferry checkpoint schema ${q} (already finished)`;
   if (r.kind === 'foreign') return `schema ${q} was not created by pgferry: left untouched`;
-  const parts = [r.removed.length ? `removed the checkpoints of ${r.removed.join(', ')}` : 'no checkpoints of this task'];
+  const parts = [r.removed.length ? `removed the checkpoints of ${r.removed.join(', ')}` : 'no checkpoints of the task'];
   if (r.droppedSchema) parts.push(`dropped the checkpoint schema ${q}`);
   else if (r.left.length) parts.push(`kept schema ${q} for task(s) ${r.left.join(', ')}`);
   if (r.keptBecause) parts.push(r.keptBecause);
