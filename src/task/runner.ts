@@ -25,7 +25,7 @@ import { listSequences } from '../plan/sequences.js';
 import { runPrecheck, type PrecheckReport } from '../precheck/index.js';
 import { applyStatements, readSourceSchema } from '../schema/apply.js';
 import { verify, type VerifyReport } from '../verify/index.js';
-import { ensureCheckpoints, setTaskPhase, useStateSchema } from './checkpoint.js';
+import { checkpointSchemaExists, ensureCheckpoints, setTaskPhase, stateSchemaFor, useStateSchema } from './checkpoint.js';
 import type { TaskConfig } from './config.js';
 import type { EventBus, Phase } from './events.js';
 import { MainSession } from './mainsession.js';
@@ -284,6 +284,6 @@ export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<Migr
 async function recordFailure(r: Run): Promise<void> {
   try {
     const c = await r.tgt.client();
-    await setTaskPhase(c, r.taskId, 'failed', 'failed');
+    if (await checkpointSchemaExists(c, stateSchemaFor(r.taskId))) await setTaskPhase(c, r.taskId, 'failed', 'failed');
   } catch { /* the target may be gone, or held by another run */ }
 }

@@ -88,6 +88,7 @@ export async function verify(task: TaskConfig, o: VerifyOptions): Promise<Verify
       withRetry({ what, retryTimeSec: task.copy.retryTimeSec, events: o.events, signal: o.signal,
         onRetry: () => pair.reset() }, async () => fn(...(await pair.get())));
     const main = new SessionPair(() => Promise.all([open('source', 'verify'), open('target', 'verify')]));
+    await main.get(); // a side that cannot be reached at the start is reported at once, not retried
     const tables = await retry('verify: list tables', main, (src) => listCopyTables(src, sel));
 
     // Objects and sequences on the main pair, tables on worker pairs, all at once.
