@@ -19,6 +19,8 @@ export interface MainSessionOptions {
   setup?: (c: pg.Client) => Promise<void>;
   /** Reopen the session as soon as it is lost, not only when it is next used. */
   keep?: boolean;
+  /** Called when a lost session cannot be reopened (e.g. another run took the task lock meanwhile). */
+  onLost?: (e: unknown) => void;
 }
 
 export class MainSession {
@@ -60,7 +62,9 @@ export class MainSession {
     this.c = undefined;
     if (!this.o.keep || this.closing) return;
     this.run('reopen the lost session', async () => undefined, this.stop.signal).catch((e) => {
-      if (!this.closing) this.failure = e;
+      if (this.closing) return;
+      this.failure = e;
+      this.o.onLost?.(e);
     });
   }
 

@@ -217,13 +217,15 @@ async function runPhases(r: Run): Promise<void> {
 }
 
 /** The runner's own sessions; the target one holds the task lock and takes it again after a reconnect. */
-function mainSessions(task: TaskConfig, o: MigrateOptions, source: ConnSpec, target: ConnSpec, taskId: string) {
+function mainSessions(
+  task: TaskConfig, o: MigrateOptions, source: ConnSpec, target: ConnSpec, taskId: string, onLost: (e: unknown) => void,
+) {
   const common = { retryTimeSec: task.copy.retryTimeSec, events: o.events, signal: o.signal };
   const src = new MainSession(source, { ...common, label: 'source', role: 'main' });
   // host and pid in application_name: a second run refused by the lock can say who holds it
   const role = `main ${hostname().slice(0, 24)} pid ${process.pid}`;
   const tgt = new MainSession(target, {
-    ...common, label: 'target', role, setup: (c) => takeTaskLock(c, taskId), keep: true,
+    ...common, label: 'target', role, setup: (c) => takeTaskLock(c, taskId), keep: true, onLost,
   });
   return { src, tgt };
 }
@@ -251,9 +253,12 @@ export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<Migr
     if (e.type === 'object' && e.action === 'created') result.objectsByKind[e.kind] = (result.objectsByKind[e.kind] ?? 0) + 1;
     if (e.type === 'log' && e.level === 'warn') result.warnings.push(e.message);
   });
-  const { src, tgt } = mainSessions(task, o, source, target, taskId);
+  // The run stops at once when its target session is lost and cannot be reopened with the task lock.
+  const lost = new AbortController();
+  const signal = o.signal ? AbortSignal.any([o.signal, lost.signal]) : lost.signal;
+  const { src, tgt } = mainSessions(task, { ...o, signal }, source, target, taskId, (e) => lost.abort(e));
   const r: Run = {
-    task, o, taskId, source, target, state, sel: new Selection(task), src, tgt, result,
+    task, o: { ...o, signal }, taskId, source, target, state, sel: new Selection(task), src, tgt, result,
     safeSource: info.source, setStatus,
   };
   try {

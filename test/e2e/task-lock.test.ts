@@ -30,6 +30,7 @@ before(async () => {
   await withClient(srv.url(), async (c) => {
     await c.query(`CREATE ROLE reader LOGIN; CREATE ROLE mover LOGIN`);
     await c.query(`CREATE DATABASE lock_tgt OWNER mover`);
+    await c.query(`CREATE DATABASE lock_tgt2 OWNER mover`);
     await c.query(`REVOKE CONNECT ON DATABASE shop FROM PUBLIC; GRANT CONNECT ON DATABASE shop TO reader`);
   });
   await withClient(srv.url('shop'), async (c) => {
@@ -106,4 +107,27 @@ test('a second run of a running task is refused at once, finish too; a lost main
   const fin = await finishTask({ task: 'locked', stateDir: dirB, target: targetUrl() }, { log: () => {}, confirm: async () => false });
   assert.deepEqual(fin.removedTasks, ['locked']);
   assert.equal(fin.droppedSchema, true);
+});
+
+test('a run whose lock is taken by another session while it reconnects stops at once (exit 7)', async () => {
+  const target = srv.url('lock_tgt2', 'mover');
+  const run = cli(['migrate', '--json', '--name', 'taken', '-s', sourceUrl(), '--jobs', '1', '--no-owner',
+    '--state-dir', dirA, '-t', target, '--max-rows-per-sec', '1500']);
+  await run.waitFor((e) => e.type === 'phase-start' && e.phase === 'data');
+  const h = await until('the lock holder', () => withClient(target, (c) => taskLockHolder(c as unknown as pg.Client, 'taken')));
+  const thief = new pg.Client({ connectionString: target, application_name: 'lock-thief' });
+  await thief.connect();
+  try {
+    // queued behind the runner's session: it gets the lock the moment that session ends
+    await thief.query(`SET lock_timeout = '10s'`);
+    const took = thief.query(`SELECT pg_advisory_lock(hashtext('pgferry task'), hashtext('taken'))`);
+    await withClient(srv.url('lock_tgt2'), (c) => c.query('SELECT pg_terminate_backend($1)', [h.pid]));
+    await took;
+    const r = await run.done;
+    assert.equal(r.code, 7, r.stderr);
+    assert.match(r.stderr, /task "taken" is already running against this target \(.*application_name "lock-thief"/);
+    assert.ok(!run.events.some((e) => e.type === 'phase-end' && e.phase === 'data' && e.ok), 'the copy stopped');
+  } finally {
+    await thief.end();
+  }
 });
