@@ -83,20 +83,25 @@ COMMENT ON TABLE ${q}.format IS ${quoteLiteral(MARKER)};
 INSERT INTO ${q}.format (version) VALUES (${STATE_FORMAT});`;
 }
 
+/**
+ * SQL: is the schema with oid `nsOid` a checkpoint schema pgferry created? (Marked by its `format`
+ * table, or by the comment of a pgferry that did not mark yet.) Such a schema is never user data.
+ */
+export function isStateSchemaSql(nsOid: string): string {
+  return `(EXISTS (SELECT 1 FROM pg_catalog.pg_class mk WHERE mk.relnamespace = ${nsOid} AND mk.relname = 'format'
+             AND mk.relkind = 'r' AND pg_catalog.obj_description(mk.oid, 'pg_class') = ${quoteLiteral(MARKER)})
+          OR (pg_catalog.obj_description(${nsOid}, 'pg_namespace') = ${quoteLiteral(LEGACY_COMMENT)}
+              AND EXISTS (SELECT 1 FROM pg_catalog.pg_class mk WHERE mk.relnamespace = ${nsOid} AND mk.relname = 'task')))`;
+}
+
 /** absent: no such schema; ours: created (and marked) by pgferry; foreign: anything else. */
 export type StateSchemaKind = 'absent' | 'ours' | 'foreign';
 
 export async function stateSchemaKind(c: pg.Client, schema: string): Promise<StateSchemaKind> {
-  const r = await c.query<{ marked: boolean; legacy: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM pg_class t WHERE t.relnamespace = n.oid AND t.relname = 'format' AND t.relkind = 'r'
-                      AND obj_description(t.oid, 'pg_class') = $2) AS marked,
-            (obj_description(n.oid, 'pg_namespace') = $3
-             AND EXISTS (SELECT 1 FROM pg_class t WHERE t.relnamespace = n.oid AND t.relname = 'task')) AS legacy
-       FROM pg_namespace n WHERE n.nspname = $1`,
-    [schema, MARKER, LEGACY_COMMENT],
-  );
+  const r = await c.query<{ ours: boolean }>(`SELECT ${isStateSchemaSql('n.oid')} AS ours FROM pg_namespace n WHERE n.nspname = $1`,
+    [schema]);
   if (!r.rows.length) return 'absent';
-  return r.rows[0].marked || r.rows[0].legacy ? 'ours' : 'foreign';
+  return r.rows[0].ours ? 'ours' : 'foreign';
 }
 
 /** The error for a state schema name taken by user data (precheck and runtime say the same). */

@@ -1,7 +1,7 @@
 /**
  * Object inventory of the selected (source) and mapped (target) schemas: counts per kind,
  * names present on one side only, and sequence states. Extension members and pgferry's own
- * schema are left out. When tables are filtered, table-bound objects (indexes, constraints,
+ * checkpoint schemas are left out. When tables are filtered, table-bound objects (indexes, constraints,
  * triggers, owned sequences) of unselected tables are left out on both sides.
  */
 import type pg from 'pg';
@@ -11,6 +11,7 @@ import { qualify, quoteIdent } from '../util/ident.js';
 import type { ObjectVerify, SequenceState, SequenceVerify } from './types.js';
 import { PARTITION_ROOT_JOIN } from '../catalog/sql/common.js';
 import { isPgError } from '../errors.js';
+import { isStateSchemaSql } from '../task/checkpoint.js';
 
 const INVENTORY_SQL = `
 WITH tabs AS (
@@ -59,6 +60,7 @@ objs AS (
 SELECT o.kind, o.schema, o.name, t.schema AS t_schema, t.name AS t_name, t.root_schema, t.root_name
 FROM objs o LEFT JOIN tabs t ON t.oid = o.owner
 WHERE o.schema NOT IN ('pg_catalog', 'information_schema')
+  AND o.schema NOT IN (SELECT n.nspname FROM pg_namespace n WHERE ${isStateSchemaSql('n.oid')})
   AND o.schema NOT LIKE 'pg_toast%' AND o.schema NOT LIKE 'pg_temp_%'`;
 
 interface InvRow {

@@ -34,7 +34,7 @@ before(async () => {
   await withClient(srv.url(), async (c) => {
     await c.query(`CREATE ROLE reader LOGIN; CREATE ROLE mover LOGIN`);
     await c.query(`CREATE DATABASE src`);
-    for (const db of ['t_default', 't_other', 't_foreign', 't_finish']) await c.query(`CREATE DATABASE ${db} OWNER mover`);
+    for (const db of ['t_default', 't_other', 't_foreign', 't_finish', 't_chain']) await c.query(`CREATE DATABASE ${db} OWNER mover`);
   });
   await withClient(srv.url('src'), (c) => c.query(`
     CREATE SCHEMA pgferry; CREATE SCHEMA app;
@@ -77,6 +77,14 @@ describe('checkpoint schema', () => {
     const st = await readStatus(new StateDir(stateDir, 's2'));
     assert.equal(st.checkpoint?.status, 'done');
     assert.equal(st.checkpoint?.rows, 65);
+    // that target as the next source: its user schema pgferry moves on, pgferry's own checkpoint schema does not
+    const chain = validateTask({ name: 's3', source: srv.url('t_other'), target: srv.url('t_chain', 'mover'), stateDir,
+      noOwner: true, noAcl: true, verify: 'count', stateSchema: 'ferry_state' });
+    const r3 = await migrate(chain, { events: new EventBus() });
+    assert.equal(r3.verify?.ok, true);
+    assert.equal(await digest(srv.url('t_chain'), 'pgferry.jobs'), await digest(srv.url('src'), 'pgferry.jobs'));
+    const tasks = await withClient(srv.url('t_chain'), (c) => c.query<{ task_id: string }>('SELECT task_id FROM ferry_state.task'));
+    assert.deepEqual(tasks.rows.map((x) => x.task_id), ['s3']);
   });
 
   test('a target schema of the checkpoint name that pgferry did not create is refused and left alone', async () => {
