@@ -14,7 +14,7 @@ import { listTasks } from '../../report/status.js';
 import { DEFAULT_STATE_SCHEMA } from '../../task/checkpoint.js';
 import { removeTaskCheckpoints } from '../../task/checkpoint-remove.js';
 import { StateDir } from '../../task/state.js';
-import { describeHolder, taskLockHolder } from '../../task/tasklock.js';
+import { describeHolder, taskLockHolder, tryTaskLock } from '../../task/tasklock.js';
 import { quoteIdent } from '../../util/ident.js';
 import { EXIT } from '../exit.js';
 import { out } from '../output.js';
@@ -83,7 +83,10 @@ function stateSchemaOf(o: FinishOptions, names: string[]): string {
   return DEFAULT_STATE_SCHEMA;
 }
 
-/** Refuse while one of the tasks runs: its local pid lock is live, or its lock on the target is held. */
+/**
+ * Refuse while one of the tasks runs: its local pid lock is live, or its lock on the target is held.
+ * The finish session takes the tasks' locks itself, so no run can start while their checkpoints go.
+ */
 async function assertNotRunning(o: FinishOptions, names: string[], target: pg.Client): Promise<void> {
   const root = StateDir.rootFor(o.stateDir);
   for (const n of names) {
@@ -93,9 +96,10 @@ async function assertNotRunning(o: FinishOptions, names: string[], target: pg.Cl
         hint: `stop it first (kill ${pid}, it resumes later if needed) — finish removes the checkpoints a running task writes to`,
       });
     }
-    const holder = await taskLockHolder(target, n);
-    if (holder) {
-      throw new PgferryError('state', `task "${n}" is still running against the target (${describeHolder(holder)})`, {
+    if (!(await tryTaskLock(target, n))) {
+      const holder = await taskLockHolder(target, n);
+      const who = holder ? describeHolder(holder) : 'its lock is held by a session this user cannot see';
+      throw new PgferryError('state', `task "${n}" is still running against the target (${who})`, {
         hint: 'a run of this task (maybe from another machine) holds its lock: stop it before finishing, '
           + 'or end that session',
       });
