@@ -14,6 +14,7 @@ import type { EventBus } from '../task/events.js';
 import { Selection } from '../task/selection.js';
 import { errorMessage } from '../errors.js';
 import { withRetry } from '../copy/retry.js';
+import { SessionPair } from './sessions.js';
 import { qualify } from '../util/ident.js';
 import { checkChunk, isPrepared, NORMALISE_SQL, prepareTable, type ChunkResult, type PreparedTable } from './data.js';
 import { compareInventories, compareSequences, sourceInventory, targetInventory } from './objects.js';
@@ -34,25 +35,6 @@ export interface VerifyOptions {
   jobs?: number;
   /** Stops retries (lost connections are retried for the task's copy.retryTimeSec). */
   signal?: AbortSignal;
-}
-
-/** A source and a target session opened on first use and reopened after a transient failure. */
-class SessionPair {
-  private pair: Promise<[pg.Client, pg.Client]> | undefined;
-  constructor(private readonly open: () => Promise<[pg.Client, pg.Client]>) {}
-  get(): Promise<[pg.Client, pg.Client]> {
-    if (!this.pair) {
-      const p = this.open();
-      this.pair = p;
-      p.catch(() => { if (this.pair === p) this.pair = undefined; });
-    }
-    return this.pair;
-  }
-  reset(): void {
-    const p = this.pair;
-    this.pair = undefined;
-    p?.then(([a, b]) => { a.end().catch(() => {}); b.end().catch(() => {}); }, () => {});
-  }
 }
 
 async function session(text: string, label: string, role: string): Promise<pg.Client> {
