@@ -27,7 +27,8 @@ export function addTaskOptions(cmd: Command): Command {
     .option('--include-table <pattern>', 'migrate only these tables, schema.table with SQL quoting, globs * and ? (repeatable)', collect)
     .option('--exclude-table <pattern>', 'leave these tables out (repeatable)', collect)
     .option('--map-schema <old=new>', 'create source schema old as new on the target (repeatable)', collect)
-    .addOption(new Option('--if-exists <mode>', 'objects already on the target: error, skip or drop').choices(['error', 'skip', 'drop']))
+    .addOption(new Option('--if-exists <mode>', 'objects already on the target: error, skip, truncate (keep tables, empty them once) or drop').choices(['error', 'skip', 'truncate', 'drop']))
+    .option('--state-schema <name>', 'target schema for pgferry\'s checkpoints (default pgferry)')
     .option('--owner-to <role>', 'make this role the owner of every created object')
     .option('--no-owner', 'do not set owners (objects belong to the target user)')
     .option('--no-acl', 'do not copy GRANTs/REVOKEs');
@@ -59,6 +60,7 @@ export function taskFromOptions(o: Record<string, any>, extra: Record<string, un
     excludeTables: o.excludeTable,
     mapSchemas: parseMap(o.mapSchema, '--map-schema'),
     ifExists: o.ifExists,
+    stateSchema: o.stateSchema,
     ownerTo: o.ownerTo,
     // commander turns --no-owner into owner=false (default true)
     noOwner: o.owner === false ? true : undefined,

@@ -1,11 +1,12 @@
 /**
  * Stored unit plans: the block boundaries of every table's copy units, kept in the target's
- * checkpoint schema (pgferry.unit_plan, next to pgferry.unit) the first time a table is
+ * checkpoint schema (unit_plan, next to unit) the first time a table is
  * planned. Resumes read them back so unit ids and ranges never change under done units.
  */
 import type pg from 'pg';
+import { STATE_XACT_LOCK, stateTable } from '../task/checkpoint.js';
 
-const DDL = `CREATE TABLE IF NOT EXISTS pgferry.unit_plan (
+const ddl = (table: string) => `CREATE TABLE IF NOT EXISTS ${table} (
   task_id     text NOT NULL,
   table_name  text NOT NULL,
   boundaries  int8[] NOT NULL,
@@ -20,12 +21,13 @@ const DDL = `CREATE TABLE IF NOT EXISTS pgferry.unit_plan (
 export async function storeUnitPlans(c: pg.Client, taskId: string, plans: Map<string, number[]>): Promise<Map<string, number[]>> {
   await c.query('BEGIN');
   try {
-    await c.query(`SELECT pg_advisory_xact_lock(hashtext('pgferry.checkpoints'))`);
-    await c.query(DDL);
+    const table = stateTable(taskId, 'unit_plan');
+    await c.query(STATE_XACT_LOCK);
+    await c.query(ddl(table));
     const keys = [...plans.keys()];
     if (keys.length) {
       await c.query(
-        `INSERT INTO pgferry.unit_plan (task_id, table_name, boundaries)
+        `INSERT INTO ${table} (task_id, table_name, boundaries)
          SELECT $1, k, ARRAY(SELECT jsonb_array_elements_text(b)::int8)
            FROM unnest($2::text[], $3::jsonb[]) AS p(k, b)
          ON CONFLICT (task_id, table_name) DO NOTHING`,
@@ -33,7 +35,8 @@ export async function storeUnitPlans(c: pg.Client, taskId: string, plans: Map<st
       );
     }
     const r = await c.query<{ table_name: string; boundaries: string[] }>(
-      `SELECT table_name, boundaries::text[] AS boundaries FROM pgferry.unit_plan WHERE task_id = $1 AND table_name = ANY ($2::text[])`,
+      `SELECT table_name, boundaries::text[] AS boundaries FROM ${table}
+        WHERE task_id = $1 AND table_name = ANY ($2::text[])`,
       [taskId, keys],
     );
     await c.query('COMMIT');

@@ -3,7 +3,7 @@
  * connections, server shutting down, too many connections, serialization/deadlock, out of
  * resources) and an exponential backoff with full jitter bounded by copy.retryTimeSec.
  */
-import { PgferryError, errorMessage, isPgError } from '../errors.js';
+import { PgferryError, StatementError, errorMessage, isPgError } from '../errors.js';
 import type { EventBus } from '../task/events.js';
 
 /** SQLSTATEs retried. Class 08 (connection exception) is matched by prefix. */
@@ -101,10 +101,13 @@ export async function withRetry<T>(o: RetryOptions, fn: (attempt: number) => Pro
       return await fn(attempt);
     } catch (e) {
       if (o.signal?.aborted) throw abortError(o.signal);
-      if (e instanceof PgferryError && e.kind !== 'connect') throw e;
+      // A statement that failed because its session was lost is retried like the lost session.
+      const lostSession = e instanceof StatementError && isTransient(e);
+      if (e instanceof PgferryError && e.kind !== 'connect' && !lostSession) throw e;
       const transient = isTransient(e) || (o.alsoRetry?.(e) ?? false);
       const sqlstate = sqlstateOf(e);
       if (!transient) {
+        if (e instanceof PgferryError) throw e;
         throw new PgferryError('data', `${o.what}: ${errorMessage(e)}${sqlstate ? ` (SQLSTATE ${sqlstate})` : ''}`, {
           cause: e,
           hint: 'fix the cause on the source or target, then run the task again: units already copied are kept',

@@ -185,6 +185,8 @@ export function generateDdl(m: CatalogModel, sel: Selection): GeneratedSchema {
   for (const s of m.sequences) {
     if (s.identityOf) { identitySeq.set(`${s.identityOf.tableId}\u0000${s.identityOf.column}`, s); continue; }
     if (!sel.schemaSelected(s.schema)) continue;
+    // a sequence owned by a table that is not selected stays behind with its table (as plan/sequences.ts)
+    if (s.ownedBy && !selTables.has(s.ownedBy.tableId)) continue;
     const n = q(s.schema, s.name);
     add(s.id, 'sequence', `sequence ${qualify(s.schema, s.name)}`, n,
       `CREATE ${s.unlogged ? 'UNLOGGED ' : ''}SEQUENCE ${n} AS ${s.type} ${seqOpts(s)};` +

@@ -35,8 +35,9 @@ export const conflictsTarget: CheckDef = {
     if (!conflicts.length) return passed(`no conflicts${note}`);
     const mode = ctx.task.ifExists;
     if (mode === 'skip') return warning(`${plural(conflicts.length, 'selected table')} ${conflicts.length === 1 ? 'already exists' : 'already exist'} on the target and will be left as they are (ifExists: skip)${note}`, conflicts, 'the existing tables are kept as they are; make sure their definitions match the source tables');
+    if (mode === 'truncate') return warning(`${plural(conflicts.length, 'selected table')} ${conflicts.length === 1 ? 'already exists' : 'already exist'} on the target and will be kept and emptied before copying (ifExists: truncate)${note}`, conflicts, 'make sure their definitions match the source tables and their rows are not needed');
     if (mode === 'drop') return warning(`${plural(conflicts.length, 'selected table')} ${conflicts.length === 1 ? 'already exists' : 'already exist'} on the target and will be DROPPED (ifExists: drop)${note}`, conflicts, 'make sure nothing on the target needs them');
     return failed(`${plural(conflicts.length, 'selected table')} ${conflicts.length === 1 ? 'already exists' : 'already exist'} on the target${note}`, conflicts,
-      'drop or rename them on the target, map the schema elsewhere (--map-schema old=new), exclude the tables, or set --if-exists skip|drop');
+      'drop or rename them on the target, map the schema elsewhere (--map-schema old=new), exclude the tables, or set --if-exists skip|truncate|drop');
   },
 };

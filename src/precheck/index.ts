@@ -12,6 +12,7 @@ import { connect } from '../conn/connect.js';
 import { resolveConnSpec } from '../conn/connstring.js';
 import { ping } from '../conn/ping.js';
 import { PgferryError, errorMessage } from '../errors.js';
+import { useStateSchema } from '../task/checkpoint.js';
 import type { TaskConfig } from '../task/config.js';
 import { Selection } from '../task/selection.js';
 import { sourceLoad, sourceLongTransactions } from './activity.js';
@@ -32,6 +33,8 @@ import { loadSourceModel } from './model.js';
 import { privilegesSource, privilegesTarget } from './privileges.js';
 import { roles } from './roles.js';
 import { size } from './size.js';
+import { stateSchema } from './state-schema.js';
+import { targetRows } from './target-rows.js';
 import {
   DEFAULT_THRESHOLDS, MAX_OBJECTS,
   type CheckDef, type CheckItem, type Ctx, type Outcome, type PrecheckOptions, type PrecheckReport, type Severity,
@@ -46,6 +49,7 @@ export const CHECKS: readonly CheckDef[] = [
   connectivitySource, connectivityTarget, versionCompat,
   privilegesSource, privilegesTarget,
   conflictsTarget, mappingNames,
+  stateSchema, targetRows,
   integrityFkParents, integrityDependencies,
   columnsSubset, filtersWhere, tablesNoKey,
   columnsOidTypes,
@@ -102,6 +106,7 @@ export async function runPrecheck(task: TaskConfig, o: PrecheckOptions = {}): Pr
     sourceVersion: sourcePing.ok ? sourcePing.serverVersionNum : 0,
     targetVersion: targetPing.ok ? targetPing.serverVersionNum : 0,
   };
+  if (ctx.taskId) useStateSchema(ctx.taskId, task.stateSchema);
   let sourceDown = sourcePing.ok ? '' : 'source unreachable (see connectivity.source)';
   let targetDown = targetPing.ok ? '' : 'target unreachable (see connectivity.target)';
   let modelDown = '';

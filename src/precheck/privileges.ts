@@ -58,7 +58,7 @@ export const privilegesTarget: CheckDef = {
     const me = await t.query<{ u: string; su: boolean; db: string; dbcreate: boolean; pgferry_ok: boolean | null }>(
       `SELECT current_user AS u, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS su, current_database() AS db,
               has_database_privilege(current_database(), 'CREATE') AS dbcreate,
-              (SELECT has_schema_privilege(oid, 'CREATE') FROM pg_namespace WHERE nspname = 'pgferry') AS pgferry_ok`);
+              (SELECT has_schema_privilege(oid, 'CREATE') FROM pg_namespace WHERE nspname = $1) AS pgferry_ok`, [ctx.task.stateSchema]);
     const { u, su, db, dbcreate, pgferry_ok } = me.rows[0];
     if (su) return passed(`${u} is a superuser on the target`);
     const who = quoteIdent(u);
@@ -71,7 +71,7 @@ export const privilegesTarget: CheckDef = {
     const existing = new Map(r.rows.map((x) => [x.name, x.ok]));
     const newSchemas = targetSchemas.filter((s) => !existing.has(s));
     if (!dbcreate && (newSchemas.length || pgferry_ok !== true)) {
-      const why = [...(pgferry_ok !== true ? ['the checkpoint schema pgferry'] : []), ...(newSchemas.length ? [`new schema(s) ${newSchemas.map(quoteIdent).join(', ')}`] : [])];
+      const why = [...(pgferry_ok !== true ? [`the checkpoint schema ${quoteIdent(ctx.task.stateSchema)}`] : []), ...(newSchemas.length ? [`new schema(s) ${newSchemas.map(quoteIdent).join(', ')}`] : [])];
       missing.push(`database ${db}: CREATE (for ${why.join(' and ')})`);
       grants.push(`GRANT CREATE ON DATABASE ${quoteIdent(db)} TO ${who};`);
     }

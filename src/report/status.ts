@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { withClient } from '../conn/connect.js';
 import { resolveConnSpec } from '../conn/connstring.js';
 import { errorMessage } from '../errors.js';
-import { checkpointSchemaExists } from '../task/checkpoint.js';
+import { checkpointSchemaExists, DEFAULT_STATE_SCHEMA } from '../task/checkpoint.js';
+import { qualify } from '../util/ident.js';
 import type { Phase, TimedEvent } from '../task/events.js';
 import { StateDir } from '../task/state.js';
 import { readEventsFile } from './index.js';
@@ -21,6 +22,7 @@ export interface TaskJson {
   phase?: string;
   status?: string;
   error?: string;
+  config?: { stateSchema?: string };
 }
 
 export interface TableProgress {
@@ -174,16 +176,16 @@ export function summariseEvents(
   };
 }
 
-export async function checkpointStatus(targetUrl: string, task: string): Promise<CheckpointStatus | null> {
+export async function checkpointStatus(targetUrl: string, task: string, schema = DEFAULT_STATE_SCHEMA): Promise<CheckpointStatus | null> {
   return withClient(resolveConnSpec(targetUrl), { label: 'target', role: 'status' }, async (c) => {
-    if (!(await checkpointSchemaExists(c))) return null;
-    const t = await c.query<{ status: string; phase: string | null; updated_at: Date }>(`SELECT status, phase, updated_at FROM pgferry.task WHERE task_id = $1`, [task]);
+    if (!(await checkpointSchemaExists(c, schema))) return null;
+    const t = await c.query<{ status: string; phase: string | null; updated_at: Date }>(`SELECT status, phase, updated_at FROM ${qualify(schema, 'task')} WHERE task_id = $1`, [task]);
     if (t.rows.length === 0) return null;
     const u = await c.query<{ table_name: string; n: string; rows: string; bytes: string }>(
-      `SELECT table_name, count(*) AS n, sum(rows)::text AS rows, sum(bytes)::text AS bytes FROM pgferry.unit WHERE task_id = $1 GROUP BY table_name ORDER BY table_name`,
+      `SELECT table_name, count(*) AS n, sum(rows)::text AS rows, sum(bytes)::text AS bytes FROM ${qualify(schema, 'unit')} WHERE task_id = $1 GROUP BY table_name ORDER BY table_name`,
       [task],
     );
-    const o = await c.query<{ n: string }>(`SELECT count(*) AS n FROM pgferry.object WHERE task_id = $1`, [task]);
+    const o = await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${qualify(schema, 'object')} WHERE task_id = $1`, [task]);
     const tables = u.rows.map((r) => ({ table: r.table_name, unitsDone: Number(r.n), rows: Number(r.rows), bytes: Number(r.bytes) }));
     return {
       status: t.rows[0].status,
@@ -224,7 +226,7 @@ export async function readStatus(state: StateDir, opts: { target?: string; check
   if (out.status === 'running' && !out.running) out.status = 'interrupted';
   if (out.target && opts.checkpoints !== false) {
     try {
-      out.checkpoint = await checkpointStatus(out.target, state.task);
+      out.checkpoint = await checkpointStatus(out.target, state.task, info?.config?.stateSchema);
     } catch (e) {
       out.checkpointError = errorMessage(e);
     }

@@ -3,16 +3,47 @@
  * target transaction, so after any crash a unit is either fully there and marked, or absent
  * and unmarked. Schema objects created are recorded the same way (DDL is transactional in
  * PostgreSQL), so a rerun continues instead of failing on "already exists".
- * The schema is removed by `pgferry finish`.
+ *
+ * The checkpoint ("state") schema is named by the task (stateSchema, default pgferry) and
+ * marked as pgferry's by its `format` table: a schema of that name that pgferry did not create
+ * is user data and is never written to. `pgferry finish` removes a task's rows, and the
+ * schema with the last task.
  */
 import type pg from 'pg';
+import { PgferryError } from '../errors.js';
+import { qualify, quoteIdent, quoteLiteral } from '../util/ident.js';
 
-export const CHECKPOINT_SCHEMA = 'pgferry';
+export const DEFAULT_STATE_SCHEMA = 'pgferry';
+/** Version of the checkpoint tables' layout, stored in <schema>.format. */
+export const STATE_FORMAT = 1;
+const MARKER = 'pgferry checkpoint schema marker';
+const LEGACY_COMMENT = 'pgferry migration checkpoints; remove with: pgferry finish';
+/** The tables pgferry creates in the state schema (finish drops exactly these). */
+export const STATE_TABLES = ['task', 'unit', 'object', 'unit_plan', 'format'] as const;
 
-const DDL = `
-CREATE SCHEMA IF NOT EXISTS pgferry;
-COMMENT ON SCHEMA pgferry IS 'pgferry migration checkpoints; remove with: pgferry finish';
-CREATE TABLE IF NOT EXISTS pgferry.task (
+const taskSchemas = new Map<string, string>();
+
+/** Use `schema` for the checkpoints of `taskId` (every checkpoint function looks it up by task id). */
+export function useStateSchema(taskId: string, schema: string | undefined): void {
+  taskSchemas.set(taskId, schema ?? DEFAULT_STATE_SCHEMA);
+}
+
+export function stateSchemaFor(taskId: string): string {
+  return taskSchemas.get(taskId) ?? DEFAULT_STATE_SCHEMA;
+}
+
+/** A checkpoint table of the task's state schema, quoted. */
+export function stateTable(taskId: string, table: (typeof STATE_TABLES)[number]): string {
+  return qualify(stateSchemaFor(taskId), table);
+}
+
+/** Serialises creation and removal of the state schema between sessions and tasks. */
+export const STATE_XACT_LOCK = `SELECT pg_advisory_xact_lock(hashtext('pgferry.checkpoints'))`;
+
+function ddl(s: string): string {
+  const q = quoteIdent(s);
+  return `
+CREATE TABLE IF NOT EXISTS ${q}.task (
   task_id     text PRIMARY KEY,
   created_at  timestamptz NOT NULL DEFAULT now(),
   updated_at  timestamptz NOT NULL DEFAULT now(),
@@ -22,7 +53,7 @@ CREATE TABLE IF NOT EXISTS pgferry.task (
   source      text,
   info        jsonb NOT NULL DEFAULT '{}'
 );
-CREATE TABLE IF NOT EXISTS pgferry.unit (
+CREATE TABLE IF NOT EXISTS ${q}.unit (
   task_id     text NOT NULL,
   unit_id     text NOT NULL,
   table_name  text NOT NULL,
@@ -32,19 +63,74 @@ CREATE TABLE IF NOT EXISTS pgferry.unit (
   done_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
   PRIMARY KEY (task_id, unit_id)
 );
-CREATE TABLE IF NOT EXISTS pgferry.object (
+CREATE TABLE IF NOT EXISTS ${q}.object (
   task_id     text NOT NULL,
   object_key  text NOT NULL,
   kind        text NOT NULL,
   section     text NOT NULL,
   done_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
   PRIMARY KEY (task_id, object_key)
-);
-`;
+);`;
+}
 
-export async function checkpointSchemaExists(c: pg.Client): Promise<boolean> {
-  const r = await c.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [CHECKPOINT_SCHEMA]);
-  return r.rowCount === 1;
+function markerDdl(s: string): string {
+  const q = quoteIdent(s);
+  const note = `pgferry migration checkpoints; remove with: pgferry finish --state-schema ${s}`;
+  return `
+COMMENT ON SCHEMA ${q} IS ${quoteLiteral(note)};
+CREATE TABLE ${q}.format (version int NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
+COMMENT ON TABLE ${q}.format IS ${quoteLiteral(MARKER)};
+INSERT INTO ${q}.format (version) VALUES (${STATE_FORMAT});`;
+}
+
+/**
+ * SQL: is the schema with oid `nsOid` a checkpoint schema pgferry created? (Marked by its `format`
+ * table, or by the comment of a pgferry that did not mark yet.) Such a schema is never user data.
+ */
+export function isStateSchemaSql(nsOid: string): string {
+  return `(EXISTS (SELECT 1 FROM pg_catalog.pg_class mk WHERE mk.relnamespace = ${nsOid} AND mk.relname = 'format'
+             AND mk.relkind = 'r' AND pg_catalog.obj_description(mk.oid, 'pg_class') = ${quoteLiteral(MARKER)})
+          OR (pg_catalog.obj_description(${nsOid}, 'pg_namespace') = ${quoteLiteral(LEGACY_COMMENT)}
+              AND EXISTS (SELECT 1 FROM pg_catalog.pg_class mk WHERE mk.relnamespace = ${nsOid} AND mk.relname = 'task')))`;
+}
+
+/** absent: no such schema; ours: created (and marked) by pgferry; foreign: anything else. */
+export type StateSchemaKind = 'absent' | 'ours' | 'foreign';
+
+export async function stateSchemaKind(c: pg.Client, schema: string): Promise<StateSchemaKind> {
+  const r = await c.query<{ ours: boolean }>(`SELECT ${isStateSchemaSql('n.oid')} AS ours FROM pg_namespace n WHERE n.nspname = $1`,
+    [schema]);
+  if (!r.rows.length) return 'absent';
+  return r.rows[0].ours ? 'ours' : 'foreign';
+}
+
+/** The error for a state schema name taken by user data (precheck and runtime say the same). */
+export function stateSchemaTaken(schema: string, why: string): PgferryError {
+  return new PgferryError('state', `${why}: checkpoint schema ${quoteIdent(schema)} cannot be used`, {
+    hint: `keep pgferry's checkpoints elsewhere with --state-schema <other> (task key stateSchema), or create that ` +
+      `source schema under another name on the target with --map-schema ${schema}=<new>`,
+  });
+}
+
+/** Whether the task's state schema exists and is pgferry's. */
+export async function checkpointSchemaExists(c: pg.Client, schema = DEFAULT_STATE_SCHEMA): Promise<boolean> {
+  return (await stateSchemaKind(c, schema)) === 'ours';
+}
+
+async function ensureSchema(c: pg.Client, s: string): Promise<void> {
+  const kind = await stateSchemaKind(c, s);
+  if (kind === 'foreign') {
+    throw stateSchemaTaken(s, `target schema ${quoteIdent(s)} exists and was not created by pgferry`);
+  }
+  const marked = (await c.query(`SELECT to_regclass($1) AS r`, [qualify(s, 'format')])).rows[0].r !== null;
+  if (kind === 'absent') await c.query(`CREATE SCHEMA ${quoteIdent(s)};${markerDdl(s)}`);
+  else if (!marked) await c.query(markerDdl(s)); // created by a pgferry without the marker
+  const v = (await c.query<{ v: number }>(`SELECT max(version) AS v FROM ${qualify(s, 'format')}`)).rows[0].v;
+  if (v > STATE_FORMAT) {
+    const what = `checkpoint schema ${quoteIdent(s)} has format ${v}, newer than this pgferry's ${STATE_FORMAT}`;
+    throw new PgferryError('state', what, { hint: 'run the task with the pgferry version that started it' });
+  }
+  await c.query(ddl(s));
 }
 
 /** Create the checkpoint schema (idempotent) and register/refresh the task row. */
@@ -52,10 +138,10 @@ export async function ensureCheckpoints(c: pg.Client, taskId: string, source: st
   // Concurrent CREATE ... IF NOT EXISTS can still race; serialize on an advisory lock.
   await c.query('BEGIN');
   try {
-    await c.query(`SELECT pg_advisory_xact_lock(hashtext('pgferry.checkpoints'))`);
-    await c.query(DDL);
+    await c.query(STATE_XACT_LOCK);
+    await ensureSchema(c, stateSchemaFor(taskId));
     const r = await c.query(
-      `INSERT INTO pgferry.task (task_id, source) VALUES ($1, $2)
+      `INSERT INTO ${stateTable(taskId, 'task')} (task_id, source) VALUES ($1, $2)
        ON CONFLICT (task_id) DO UPDATE SET updated_at = now(), status = 'running'
        RETURNING (xmax <> 0) AS existed`,
       [taskId, source],
@@ -69,11 +155,14 @@ export async function ensureCheckpoints(c: pg.Client, taskId: string, source: st
 }
 
 export async function setTaskPhase(c: pg.Client, taskId: string, phase: string, status = 'running'): Promise<void> {
-  await c.query(`UPDATE pgferry.task SET phase = $2, status = $3, updated_at = now() WHERE task_id = $1`, [taskId, phase, status]);
+  await c.query(
+    `UPDATE ${stateTable(taskId, 'task')} SET phase = $2, status = $3, updated_at = now() WHERE task_id = $1`,
+    [taskId, phase, status]);
 }
 
 export async function setTaskSnapshot(c: pg.Client, taskId: string, snapshot: string | null): Promise<void> {
-  await c.query(`UPDATE pgferry.task SET snapshot = $2, updated_at = now() WHERE task_id = $1`, [taskId, snapshot]);
+  await c.query(`UPDATE ${stateTable(taskId, 'task')} SET snapshot = $2, updated_at = now() WHERE task_id = $1`,
+    [taskId, snapshot]);
 }
 
 export interface TaskRow {
@@ -86,9 +175,16 @@ export interface TaskRow {
   info: Record<string, unknown>;
 }
 
+/** Does the task's state schema exist, belong to pgferry and hold `table`? */
+async function hasStateTable(c: pg.Client, taskId: string, table: (typeof STATE_TABLES)[number]): Promise<boolean> {
+  if (!(await checkpointSchemaExists(c, stateSchemaFor(taskId)))) return false;
+  const r = await c.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [stateTable(taskId, table)]);
+  return r.rows[0].ok === true;
+}
+
 export async function readTask(c: pg.Client, taskId: string): Promise<TaskRow | undefined> {
-  if (!(await checkpointSchemaExists(c))) return undefined;
-  const r = await c.query<TaskRow>(`SELECT * FROM pgferry.task WHERE task_id = $1`, [taskId]);
+  if (!(await hasStateTable(c, taskId, 'task'))) return undefined;
+  const r = await c.query<TaskRow>(`SELECT * FROM ${stateTable(taskId, 'task')} WHERE task_id = $1`, [taskId]);
   return r.rows[0];
 }
 
@@ -98,7 +194,8 @@ export async function markUnitDone(
   u: { taskId: string; unitId: string; table: string; rows: number; bytes: number; snapshot: string | null },
 ): Promise<void> {
   await c.query(
-    `INSERT INTO pgferry.unit (task_id, unit_id, table_name, rows, bytes, snapshot) VALUES ($1, $2, $3, $4, $5, $6)`,
+    `INSERT INTO ${stateTable(u.taskId, 'unit')} (task_id, unit_id, table_name, rows, bytes, snapshot)
+     VALUES ($1, $2, $3, $4, $5, $6)`,
     [u.taskId, u.unitId, u.table, u.rows, u.bytes, u.snapshot],
   );
 }
@@ -112,25 +209,29 @@ export interface DoneUnit {
 }
 
 export async function doneUnits(c: pg.Client, taskId: string): Promise<Map<string, DoneUnit>> {
-  if (!(await checkpointSchemaExists(c))) return new Map();
-  const r = await c.query<DoneUnit>(`SELECT unit_id, table_name, rows::text, bytes::text, snapshot FROM pgferry.unit WHERE task_id = $1`, [taskId]);
+  if (!(await hasStateTable(c, taskId, 'unit'))) return new Map();
+  const r = await c.query<DoneUnit>(
+    `SELECT unit_id, table_name, rows::text, bytes::text, snapshot
+       FROM ${stateTable(taskId, 'unit')} WHERE task_id = $1`,
+    [taskId],
+  );
   return new Map(r.rows.map((u) => [u.unit_id, u]));
 }
 
 /** Inside the caller's transaction, together with the object's DDL. */
-export async function markObjectDone(c: pg.Client, taskId: string, key: string, kind: string, section: string): Promise<void> {
+export async function markObjectDone(
+  c: pg.Client, taskId: string, key: string, kind: string, section: string,
+): Promise<void> {
   await c.query(
-    `INSERT INTO pgferry.object (task_id, object_key, kind, section) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+    `INSERT INTO ${stateTable(taskId, 'object')} (task_id, object_key, kind, section) VALUES ($1, $2, $3, $4)
+     ON CONFLICT DO NOTHING`,
     [taskId, key, kind, section],
   );
 }
 
 export async function doneObjects(c: pg.Client, taskId: string): Promise<Set<string>> {
-  if (!(await checkpointSchemaExists(c))) return new Set();
-  const r = await c.query<{ object_key: string }>(`SELECT object_key FROM pgferry.object WHERE task_id = $1`, [taskId]);
+  if (!(await hasStateTable(c, taskId, 'object'))) return new Set();
+  const r = await c.query<{ object_key: string }>(
+    `SELECT object_key FROM ${stateTable(taskId, 'object')} WHERE task_id = $1`, [taskId]);
   return new Set(r.rows.map((o) => o.object_key));
-}
-
-export async function dropCheckpoints(c: pg.Client): Promise<void> {
-  await c.query(`DROP SCHEMA IF EXISTS pgferry CASCADE`);
 }

@@ -39,7 +39,11 @@ export const taskSchema = z
     tables: z.record(z.string(), tableOptions).default({}),
     /** Schema renames: source schema → target schema. */
     mapSchemas: z.record(z.string(), z.string().min(1).max(63)).default({}),
-    ifExists: z.enum(['error', 'skip', 'drop']).default('error'),
+    /** Target tables already there: error; skip (kept, must be empty); truncate (kept, emptied once); drop. */
+    ifExists: z.enum(['error', 'skip', 'truncate', 'drop']).default('error'),
+    /** Target schema holding pgferry's checkpoints (created, marked and removed by pgferry only). */
+    stateSchema: z.string().min(1).max(63)
+      .refine((s) => !/^pg_/i.test(s), 'names starting with pg_ are reserved').default('pgferry'),
     ownerTo: z.string().optional(),
     noOwner: z.boolean().default(false),
     noAcl: z.boolean().default(false),

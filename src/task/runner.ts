@@ -5,24 +5,35 @@
  * Every step is resumable: schema objects and copy units are checkpointed on the target in
  * the same transaction as the work, so rerunning the same task continues where it stopped.
  * Nothing is written to the target before the precheck passes.
+ * The runner's own sessions (one per side) reconnect after a lost connection and every phase
+ * retries transient failures; the target session holds the task's advisory lock throughout.
  */
 import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
 import type pg from 'pg';
-import { connect } from '../conn/connect.js';
+import { ConnectError } from '../conn/connect.js';
 import { describeConn, resolveConnSpec, toSafeUri, type ConnSpec } from '../conn/connstring.js';
 import { copyData, type CopyResult } from '../copy/engine.js';
 import { copyLargeObjects } from '../copy/largeobjects.js';
+import { withRetry } from '../copy/retry.js';
 import { PgferryError } from '../errors.js';
+import type { GeneratedSchema } from '../ddl/generate.js';
+import type { Statement } from '../ddl/statement.js';
+import type { CopyTable } from '../plan/types.js';
 import { listCopyTables } from '../plan/tables.js';
 import { listSequences } from '../plan/sequences.js';
 import { runPrecheck, type PrecheckReport } from '../precheck/index.js';
 import { applyStatements, readSourceSchema } from '../schema/apply.js';
 import { verify, type VerifyReport } from '../verify/index.js';
-import { ensureCheckpoints, setTaskPhase } from './checkpoint.js';
+import { checkpointSchemaExists, ensureCheckpoints, setTaskPhase, stateSchemaFor, useStateSchema } from './checkpoint.js';
 import type { TaskConfig } from './config.js';
 import type { EventBus, Phase } from './events.js';
+import { MainSession } from './mainsession.js';
 import { copiesLargeObjects, Selection } from './selection.js';
 import { StateDir } from './state.js';
+import { takeTaskLock } from './tasklock.js';
+import { truncateOnce } from './truncate.js';
+import { keepExistingEarly } from './existing-early.js';
 
 export interface MigrateOptions {
   events: EventBus;
@@ -51,12 +62,181 @@ export function taskIdFor(task: TaskConfig, source: ConnSpec, target: ConnSpec):
   return `${clean(source.database)}-to-${clean(target.database)}-${h}`;
 }
 
+interface Run {
+  task: TaskConfig;
+  o: MigrateOptions;
+  taskId: string;
+  source: ConnSpec;
+  target: ConnSpec;
+  state: StateDir;
+  sel: Selection;
+  src: MainSession;
+  tgt: MainSession;
+  result: MigrateResult;
+  safeSource: string;
+  setStatus: (phase: Phase, status?: string) => void;
+}
+
+/** The phase, recorded in the local state dir and in the target's checkpoints. */
+async function enterPhase(r: Run, phase: Phase): Promise<void> {
+  await r.tgt.run(`record phase ${phase}`, (c) => setTaskPhase(c, r.taskId, phase));
+  r.setStatus(phase);
+}
+
+/** Take the task lock before anything else; an unreachable target is left to the precheck to explain. */
+async function lockEarly(r: Run): Promise<void> {
+  try {
+    await r.tgt.client();
+  } catch (e) {
+    if (!(e instanceof ConnectError) || r.o.skipPrecheck) throw e;
+  }
+}
+
+async function precheckPhase(r: Run): Promise<PrecheckReport> {
+  const { task, o, taskId } = r;
+  return o.events.phase('precheck', async () => {
+    const report = await runPrecheck(task, { taskId, skip: task.skipChecks });
+    for (const item of report.items) {
+      if (item.result === 'warning') o.events.warn(`precheck ${item.id}: ${item.message}`);
+    }
+    if (!report.ok) {
+      const failed = report.items.filter((i) => i.result === 'failed' && i.severity === 'error');
+      throw new PgferryError('precheck', `precheck failed: ${failed.map((i) => `${i.id}: ${i.message}`).join('; ')}`, {
+        hint: 'run `pgferry precheck` with the same options for every item, its affected objects and fix',
+      });
+    }
+    return report;
+  });
+}
+
+/** How already existing objects are treated by the DDL stage: truncate keeps them as skip does. */
+const applyMode = (task: TaskConfig) => (task.ifExists === 'truncate' ? 'skip' : task.ifExists);
+
+async function schemaPhase(r: Run): Promise<GeneratedSchema> {
+  const { events } = r.o;
+  return events.phase('schema', async () => {
+    const generated = await r.src.run('read the source schema', (c) => readSourceSchema(c, r.sel));
+    const { resumed } = await r.tgt.run('create checkpoints', (c) => ensureCheckpoints(c, r.taskId, r.safeSource));
+    if (resumed) events.info(`resuming task ${r.taskId}: objects and units done by the earlier run are skipped`);
+    await enterPhase(r, 'schema');
+    for (const w of generated.warnings) events.warn(w);
+    r.result.notMigrated = generated.notMigrated;
+    const pre = generated.statements.filter((s) => s.section === 'pre');
+    const opts = { taskId: r.taskId, events, ifExists: applyMode(r.task) };
+    await r.tgt.run('create the schema', (c) => applyStatements(c, pre, opts));
+    return generated;
+  });
+}
+
+/** Retry options for work the runner hands to other modules (they reopen their own sessions). */
+const retrying = (r: Run, what: string) =>
+  ({ what, retryTimeSec: r.task.copy.retryTimeSec, events: r.o.events, signal: r.o.signal });
+
+/** ifExists skip/truncate keep the target tables: empty them (truncate) and keep their indexes. */
+async function keepTargetTables(r: Run, tables: CopyTable[], early: Statement[]): Promise<void> {
+  const mode = r.task.ifExists;
+  if (mode === 'truncate') {
+    const emptied = await r.tgt.run('empty existing tables', (c) => truncateOnce(c, r.taskId, tables));
+    if (emptied.length) r.o.events.info(`emptied ${emptied.length} existing target table(s) (ifExists: truncate)`);
+  }
+  if (mode === 'truncate' || mode === 'skip') {
+    await r.tgt.run('look for existing indexes', (c) => keepExistingEarly(c, r.taskId, early, r.o.events, mode));
+  }
+}
+
+/** pg_largeobject_metadata is readable by every role (pg_largeobject is not): copy only when there is something. */
+async function hasLargeObjects(c: pg.Client): Promise<boolean> {
+  const r = await c.query<{ any: boolean }>('SELECT EXISTS (SELECT 1 FROM pg_largeobject_metadata) AS any');
+  return r.rows[0].any;
+}
+
+async function largeObjects(r: Run): Promise<number> {
+  const { task, o } = r;
+  if (!copiesLargeObjects(task) || !(await r.src.run('look for large objects', hasLargeObjects))) return 0;
+  if (o.signal?.aborted) throw o.signal.reason;
+  const lo = await withRetry(retrying(r, 'copy large objects'), () => copyLargeObjects({
+    source: r.source, target: r.target, taskId: r.taskId, events: o.events,
+    noOwner: task.noOwner, ownerTo: task.ownerTo, noAcl: task.noAcl,
+  }));
+  return lo.objects + lo.skipped;
+}
+
+async function dataPhase(r: Run, schema: GeneratedSchema): Promise<CopyResult> {
+  const { task, o } = r;
+  const tables = await r.src.run('list tables', (c) => listCopyTables(c, r.sel));
+  const sequences = await r.src.run('list sequences', (c) => listSequences(c, r.sel));
+  return o.events.phase('data', async () => {
+    await enterPhase(r, 'data');
+    const early = schema.statements.filter((s) => s.section === 'early');
+    await keepTargetTables(r, tables, early);
+    // The engine retries its own sessions; a failure outside them re-enters it, and it resumes from its checkpoints.
+    const copied = await withRetry(retrying(r, 'copy data'), () => copyData({
+      source: r.source, target: r.target, taskId: r.taskId, tables, sequences, early,
+      jobs: task.jobs,
+      indexJobs: task.indexJobs ?? Math.max(1, Math.ceil(task.jobs / 2)),
+      copy: task.copy, events: o.events, state: r.state, signal: o.signal,
+    }));
+    const lo = await largeObjects(r);
+    if (lo > 0) copied.largeObjects = lo;
+    return copied;
+  });
+}
+
+async function postDataPhase(r: Run, schema: GeneratedSchema): Promise<void> {
+  await r.o.events.phase('post-data', async () => {
+    await enterPhase(r, 'post-data');
+    const late = schema.statements.filter((s) => s.section === 'late');
+    const opts = { taskId: r.taskId, events: r.o.events, ifExists: applyMode(r.task) };
+    await r.tgt.run('create foreign keys, triggers and other post-data objects', (c) => applyStatements(c, late, opts));
+  });
+}
+
+async function verifyPhase(r: Run): Promise<VerifyReport> {
+  const { task, o } = r;
+  return o.events.phase('verify', async () => {
+    await enterPhase(r, 'verify');
+    const report = await withRetry(retrying(r, 'verify'),
+      () => verify(task, { mode: task.verify as 'count' | 'hash', events: o.events, signal: o.signal }));
+    if (!report.ok) o.events.warn('verification found differences between source and target (see the report)');
+    return report;
+  });
+}
+
+async function runPhases(r: Run): Promise<void> {
+  const { o, task, result } = r;
+  await lockEarly(r);
+  if (!o.skipPrecheck) result.precheck = await precheckPhase(r);
+  await r.tgt.client();
+  const schema = await schemaPhase(r);
+  result.copy = await dataPhase(r, schema);
+  if (o.signal?.aborted) throw o.signal.reason;
+  await postDataPhase(r, schema);
+  if (task.verify !== 'none') result.verify = await verifyPhase(r);
+  const status = result.verify && !result.verify.ok ? 'mismatch' : 'done';
+  await r.tgt.run('record the end', (c) => setTaskPhase(c, r.taskId, 'done', status));
+}
+
+/** The runner's own sessions; the target one holds the task lock and takes it again after a reconnect. */
+function mainSessions(
+  task: TaskConfig, o: MigrateOptions, source: ConnSpec, target: ConnSpec, taskId: string, onLost: (e: unknown) => void,
+) {
+  const common = { retryTimeSec: task.copy.retryTimeSec, events: o.events, signal: o.signal };
+  const src = new MainSession(source, { ...common, label: 'source', role: 'main' });
+  // host and pid in application_name: a second run refused by the lock can say who holds it
+  const role = `main ${hostname().slice(0, 24)} pid ${process.pid}`;
+  const tgt = new MainSession(target, {
+    ...common, label: 'target', role, setup: (c) => takeTaskLock(c, taskId), keep: true, onLost,
+  });
+  return { src, tgt };
+}
+
 export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<MigrateResult> {
   const t0 = Date.now();
   const events = o.events;
   const source = resolveConnSpec(task.source);
   const target = resolveConnSpec(task.target);
   const taskId = taskIdFor(task, source, target);
+  useStateSchema(taskId, task.stateSchema);
   const state = new StateDir(StateDir.rootFor(task.stateDir), taskId);
   const unlock = state.lock();
   const stopEvents = events.on((e) => state.appendEvent(e));
@@ -73,89 +253,17 @@ export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<Migr
     if (e.type === 'object' && e.action === 'created') result.objectsByKind[e.kind] = (result.objectsByKind[e.kind] ?? 0) + 1;
     if (e.type === 'log' && e.level === 'warn') result.warnings.push(e.message);
   });
-  let src: pg.Client | undefined;
-  let tgt: pg.Client | undefined;
-  /** The phase, recorded in the local state dir and in the target's checkpoints. */
-  const enterPhase = async (phase: Phase) => {
-    await setTaskPhase(tgt!, taskId, phase);
-    setStatus(phase);
+  // The run stops at once when its target session is lost and cannot be reopened with the task lock.
+  const lost = new AbortController();
+  const signal = o.signal ? AbortSignal.any([o.signal, lost.signal]) : lost.signal;
+  const { src, tgt } = mainSessions(task, { ...o, signal }, source, target, taskId, (e) => lost.abort(e));
+  const r: Run = {
+    task, o: { ...o, signal }, taskId, source, target, state, sel: new Selection(task), src, tgt, result,
+    safeSource: info.source, setStatus,
   };
   try {
     events.emit({ type: 'task-start', task: taskId, source: describeConn(source), target: describeConn(target), resumed: earlier !== undefined });
-    if (!o.skipPrecheck) {
-      result.precheck = await events.phase('precheck', async () => {
-        const report = await runPrecheck(task, { taskId, skip: task.skipChecks });
-        for (const item of report.items) {
-          if (item.result === 'warning') events.warn(`precheck ${item.id}: ${item.message}`);
-        }
-        if (!report.ok) {
-          const failed = report.items.filter((i) => i.result === 'failed' && i.severity === 'error');
-          throw new PgferryError('precheck', `precheck failed: ${failed.map((i) => `${i.id}: ${i.message}`).join('; ')}`, {
-            hint: 'run `pgferry precheck` with the same options for every item, its affected objects and fix',
-          });
-        }
-        return report;
-      });
-    }
-    const sel = new Selection(task);
-    src = await connect(source, { label: 'source', role: 'main' });
-    tgt = await connect(target, { label: 'target', role: 'main' });
-
-    const schema = await events.phase('schema', async () => {
-      const generated = await readSourceSchema(src!, sel);
-      const { resumed } = await ensureCheckpoints(tgt!, taskId, info.source);
-      if (resumed) events.info(`resuming task ${taskId}: objects and units done by the earlier run are skipped`);
-      await enterPhase('schema');
-      for (const w of generated.warnings) events.warn(w);
-      result.notMigrated = generated.notMigrated;
-      const pre = generated.statements.filter((s) => s.section === 'pre');
-      await applyStatements(tgt!, pre, { taskId, events, ifExists: task.ifExists });
-      return generated;
-    });
-
-    const tables = await listCopyTables(src, sel);
-    const sequences = await listSequences(src, sel);
-    result.copy = await events.phase('data', async () => {
-      await enterPhase('data');
-      return copyData({
-        source,
-        target,
-        taskId,
-        tables,
-        early: schema.statements.filter((s) => s.section === 'early'),
-        sequences,
-        jobs: task.jobs,
-        indexJobs: task.indexJobs ?? Math.max(1, Math.ceil(task.jobs / 2)),
-        copy: task.copy,
-        events,
-        state,
-        signal: o.signal,
-      }).then(async (copied) => {
-        if (copiesLargeObjects(task)) {
-          if (o.signal?.aborted) throw o.signal.reason;
-          const lo = await copyLargeObjects({ source, target, taskId, events, noOwner: task.noOwner, ownerTo: task.ownerTo, noAcl: task.noAcl });
-          if (lo.objects + lo.skipped > 0) copied.largeObjects = lo.objects + lo.skipped;
-        }
-        return copied;
-      });
-    });
-
-    if (o.signal?.aborted) throw o.signal.reason;
-    await events.phase('post-data', async () => {
-      await enterPhase('post-data');
-      const late = schema.statements.filter((s) => s.section === 'late');
-      await applyStatements(tgt!, late, { taskId, events, ifExists: task.ifExists });
-    });
-
-    if (task.verify !== 'none') {
-      result.verify = await events.phase('verify', async () => {
-        await enterPhase('verify');
-        const report = await verify(task, { mode: task.verify as 'count' | 'hash', events });
-        if (!report.ok) events.warn('verification found differences between source and target (see the report)');
-        return report;
-      });
-    }
-    await setTaskPhase(tgt, taskId, 'done', result.verify && !result.verify.ok ? 'mismatch' : 'done');
+    await runPhases(r);
     setStatus('report', 'done');
     result.durationMs = Date.now() - t0;
     events.emit({ type: 'task-end', ok: !result.verify || result.verify.ok, durationMs: result.durationMs });
@@ -166,13 +274,21 @@ export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<Migr
     try {
       writeTask({ status: 'failed', error: e instanceof Error ? e.message : String(e) });
     } catch { /* keep the original error */ }
-    if (tgt) await setTaskPhase(tgt, taskId, 'failed', 'failed').catch(() => {});
+    await recordFailure(r);
     throw e;
   } finally {
     countObjects();
     stopEvents();
     unlock();
-    await src?.end().catch(() => {});
-    await tgt?.end().catch(() => {});
+    await src.end();
+    await tgt.end();
   }
+}
+
+/** Best effort: mark the task failed in the target's checkpoints (only when this run holds the lock). */
+async function recordFailure(r: Run): Promise<void> {
+  try {
+    const c = await r.tgt.client();
+    if (await checkpointSchemaExists(c, stateSchemaFor(r.taskId))) await setTaskPhase(c, r.taskId, 'failed', 'failed');
+  } catch { /* the target may be gone, or held by another run */ }
 }

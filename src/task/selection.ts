@@ -8,8 +8,11 @@ import { parseQualifiedName, qualify } from '../util/ident.js';
 import type { TableOptions, TaskConfig } from './config.js';
 import type { QualifiedName } from '../plan/types.js';
 
-/** Schemas never migrated: system ones and pgferry's own checkpoint schema. */
-export const SYSTEM_SCHEMAS = ['pg_catalog', 'information_schema', 'pg_toast', 'pgferry'];
+/**
+ * Schemas never migrated: the system ones. A source schema named like pgferry's checkpoint
+ * schema is user data like any other (precheck refuses it only when it would land on the target's).
+ */
+export const SYSTEM_SCHEMAS = ['pg_catalog', 'information_schema', 'pg_toast'];
 
 export function isSystemSchema(name: string): boolean {
   return SYSTEM_SCHEMAS.includes(name) || name.startsWith('pg_temp_') || name.startsWith('pg_toast_temp_');

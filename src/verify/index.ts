@@ -13,6 +13,8 @@ import type { TaskConfig } from '../task/config.js';
 import type { EventBus } from '../task/events.js';
 import { Selection } from '../task/selection.js';
 import { errorMessage } from '../errors.js';
+import { withRetry } from '../copy/retry.js';
+import { SessionPair } from './sessions.js';
 import { qualify } from '../util/ident.js';
 import { checkChunk, isPrepared, NORMALISE_SQL, prepareTable, type ChunkResult, type PreparedTable } from './data.js';
 import { compareInventories, compareSequences, sourceInventory, targetInventory } from './objects.js';
@@ -31,6 +33,8 @@ export interface VerifyOptions {
   chunkRows?: number;
   /** Parallel tables (one source + one target session each). Default min(task.jobs, 4). */
   jobs?: number;
+  /** Stops retries (lost connections are retried for the task's copy.retryTimeSec). */
+  signal?: AbortSignal;
 }
 
 async function session(text: string, label: string, role: string): Promise<pg.Client> {
@@ -62,11 +66,15 @@ export async function verify(task: TaskConfig, o: VerifyOptions): Promise<Verify
     return c;
   };
   try {
-    const [src, tgt] = await Promise.all([open('source', 'verify'), open('target', 'verify')]);
-    const tables = await listCopyTables(src, sel);
+    const retry = <T>(what: string, pair: SessionPair, fn: (s: pg.Client, t: pg.Client) => Promise<T>): Promise<T> =>
+      withRetry({ what, retryTimeSec: task.copy.retryTimeSec, events: o.events, signal: o.signal,
+        onRetry: () => pair.reset() }, async () => fn(...(await pair.get())));
+    const main = new SessionPair(() => Promise.all([open('source', 'verify'), open('target', 'verify')]));
+    await main.get(); // a side that cannot be reached at the start is reported at once, not retried
+    const tables = await retry('verify: list tables', main, (src) => listCopyTables(src, sel));
 
     // Objects and sequences on the main pair, tables on worker pairs, all at once.
-    const objectsP = (async () => {
+    const objectsP = retry('verify objects and sequences', main, async (src, tgt) => {
       const s = await sourceInventory(src, sel);
       const schemas = new Set<string>();
       const r = await src.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace`);
@@ -79,7 +87,7 @@ export async function verify(task: TaskConfig, o: VerifyOptions): Promise<Verify
       }
       const sequences = await compareSequences(src, tgt, s.items, sel);
       return { objects, sequences };
-    })();
+    });
     objectsP.catch(() => {}); // awaited below; do not let an early failure go unhandled meanwhile
 
     // One queue of work for all workers: a table's first step (count, or key ranges), then its
@@ -105,7 +113,7 @@ export async function verify(task: TaskConfig, o: VerifyOptions): Promise<Verify
     const workers = Math.max(1, Math.min(o.jobs ?? Math.min(task.jobs, 4), queue.length));
     const work = async (n: number) => {
       if (queue.length === 0) return;
-      const [ws, wt] = await Promise.all([open('source', `verify-${n}`), open('target', `verify-${n}`)]);
+      const pair = new SessionPair(() => Promise.all([open('source', `verify-${n}`), open('target', `verify-${n}`)]));
       for (;;) {
         const item = queue.shift();
         if (!item) {
@@ -116,7 +124,8 @@ export async function verify(task: TaskConfig, o: VerifyOptions): Promise<Verify
         if (item.kind === 'table') {
           preparing++;
           try {
-            const r = await prepareTable(ws, wt, { table: item.t, ...job });
+            const r = await retry(`verify ${item.t.key}`, pair,
+              (ws, wt) => prepareTable(ws, wt, { table: item.t, ...job }));
             if (!isPrepared(r)) finishTable(item.t, r);
             else {
               pending.set(r, { left: r.ranges.length, chunks: new Array(r.ranges.length) });
@@ -133,7 +142,8 @@ export async function verify(task: TaskConfig, o: VerifyOptions): Promise<Verify
         const st = pending.get(item.p);
         if (!st) continue; // the table already failed
         try {
-          st.chunks[item.i] = await checkChunk(ws, wt, item.p, item.i, job);
+          st.chunks[item.i] = await retry(`verify ${item.t.key} range ${item.i + 1}`, pair,
+            (ws, wt) => checkChunk(ws, wt, item.p, item.i, job));
         } catch (e) {
           pending.delete(item.p);
           failTable(item.t, e);

@@ -1,7 +1,7 @@
 /**
  * Object inventory of the selected (source) and mapped (target) schemas: counts per kind,
  * names present on one side only, and sequence states. Extension members and pgferry's own
- * schema are left out. When tables are filtered, table-bound objects (indexes, constraints,
+ * checkpoint schemas are left out. When tables are filtered, table-bound objects (indexes, constraints,
  * triggers, owned sequences) of unselected tables are left out on both sides.
  */
 import type pg from 'pg';
@@ -10,6 +10,8 @@ import { isSystemSchema } from '../task/selection.js';
 import { qualify, quoteIdent } from '../util/ident.js';
 import type { ObjectVerify, SequenceState, SequenceVerify } from './types.js';
 import { PARTITION_ROOT_JOIN } from '../catalog/sql/common.js';
+import { isPgError } from '../errors.js';
+import { isStateSchemaSql } from '../task/checkpoint.js';
 
 const INVENTORY_SQL = `
 WITH tabs AS (
@@ -57,7 +59,8 @@ objs AS (
 )
 SELECT o.kind, o.schema, o.name, t.schema AS t_schema, t.name AS t_name, t.root_schema, t.root_name
 FROM objs o LEFT JOIN tabs t ON t.oid = o.owner
-WHERE o.schema NOT IN ('pg_catalog', 'information_schema', 'pgferry')
+WHERE o.schema NOT IN ('pg_catalog', 'information_schema')
+  AND o.schema NOT IN (SELECT n.nspname FROM pg_namespace n WHERE ${isStateSchemaSql('n.oid')})
   AND o.schema NOT LIKE 'pg_toast%' AND o.schema NOT LIKE 'pg_temp_%'`;
 
 interface InvRow {
@@ -162,8 +165,10 @@ async function seqState(c: pg.Client, rel: string): Promise<SequenceState | null
   try {
     const r = await c.query<{ last_value: string; is_called: boolean }>(`SELECT last_value::text AS last_value, is_called FROM ${rel}`);
     return { lastValue: r.rows[0].last_value, isCalled: r.rows[0].is_called };
-  } catch {
-    return null;
+  } catch (e) {
+    // a missing sequence is a difference; a lost connection is retried by the caller
+    if (isPgError(e) && (e.code === '42P01' || e.code === '42703')) return null;
+    throw e;
   }
 }
 

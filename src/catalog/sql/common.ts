@@ -1,6 +1,7 @@
 /** Shared SQL fragments. All catalog queries run with search_path = '' (names come out qualified). */
-export const USER_NS = `n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgferry')
-  AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'`;
+import { isStateSchemaSql } from '../../task/checkpoint.js';
+export const USER_NS = `n.nspname NOT IN ('pg_catalog', 'information_schema')
+  AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%' AND NOT ${isStateSchemaSql('n.oid')}`;
 
 /** Not a member of an extension (deptype 'e') for an object of catalog `cat` with oid expression `oid`. */
 export function notExt(cat: string, oid: string): string {

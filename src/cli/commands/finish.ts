@@ -1,7 +1,8 @@
 /**
- * `pgferry finish`: after the switch-over, remove what the migration left behind — the
- * `pgferry` checkpoint schema on the target — and print (optionally run) the SQL that removes
- * the migration accounts. Refuses while the task still runs.
+ * `pgferry finish`: after the switch-over, remove what the migration left behind — the task's
+ * checkpoints on the target (the checkpoint schema goes with the last task in it) — and print
+ * (optionally run) the SQL that removes the migration accounts. Refuses while the task still
+ * runs, here or anywhere: its lock on the target is held.
  */
 import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
@@ -10,8 +11,10 @@ import { withClient } from '../../conn/connect.js';
 import { describeConn, resolveConnSpec, type ConnSpec } from '../../conn/connstring.js';
 import { PgferryError } from '../../errors.js';
 import { listTasks } from '../../report/status.js';
-import { checkpointSchemaExists, dropCheckpoints } from '../../task/checkpoint.js';
+import { DEFAULT_STATE_SCHEMA } from '../../task/checkpoint.js';
+import { removeTaskCheckpoints } from '../../task/checkpoint-remove.js';
 import { StateDir } from '../../task/state.js';
+import { describeHolder, taskLockHolder, tryTaskLock } from '../../task/tasklock.js';
 import { quoteIdent } from '../../util/ident.js';
 import { EXIT } from '../exit.js';
 import { out } from '../output.js';
@@ -20,6 +23,8 @@ export interface FinishOptions {
   task?: string;
   stateDir?: string;
   target: string;
+  /** The task's checkpoint schema (default: as recorded in its state dir, else pgferry). */
+  stateSchema?: string;
   source?: string;
   adminSource?: string;
   adminTarget?: string;
@@ -40,6 +45,9 @@ export interface AccountPlan {
 
 export interface FinishResult {
   droppedSchema: boolean;
+  /** Tasks whose checkpoints were removed, and tasks whose checkpoints stay in the schema. */
+  removedTasks: string[];
+  tasksLeft: string[];
   accounts: AccountPlan[];
   executed: ('source' | 'target')[];
 }
@@ -51,10 +59,36 @@ export interface FinishIo {
 
 const APP_OWNER_PLACEHOLDER = '<app_owner>';
 
-/** Refuse when this task (or, without a task name, any task in the state dir) is running, or a pgferry session is active on the target. */
-async function assertNotRunning(o: FinishOptions, target: pg.Client): Promise<void> {
+/** The tasks to finish: the one named, else every task in the state dir. */
+function taskNames(o: FinishOptions): string[] {
+  const names = o.task ? [o.task] : listTasks(StateDir.rootFor(o.stateDir));
+  if (!names.length) {
+    throw new PgferryError('usage', `no task named and no task in the state dir ${StateDir.rootFor(o.stateDir)}`, {
+      hint: 'name the task: pgferry finish <task> --target URL (its checkpoints are removed, other tasks\' stay)',
+    });
+  }
+  return names;
+}
+
+/** The checkpoint schema: given, else recorded by the task's run in its state dir, else the default. */
+function stateSchemaOf(o: FinishOptions, names: string[]): string {
+  if (o.stateSchema) return o.stateSchema;
   const root = StateDir.rootFor(o.stateDir);
-  const names = o.task ? [o.task] : listTasks(root);
+  for (const n of names) {
+    try {
+      const t = new StateDir(root, n).readJson<{ config?: { stateSchema?: string } }>('task.json');
+      if (t?.config?.stateSchema) return t.config.stateSchema;
+    } catch { /* unreadable state: fall back to the default */ }
+  }
+  return DEFAULT_STATE_SCHEMA;
+}
+
+/**
+ * Refuse while one of the tasks runs: its local pid lock is live, or its lock on the target is held.
+ * The finish session takes the tasks' locks itself, so no run can start while their checkpoints go.
+ */
+async function assertNotRunning(o: FinishOptions, names: string[], target: pg.Client): Promise<void> {
+  const root = StateDir.rootFor(o.stateDir);
   for (const n of names) {
     const pid = new StateDir(root, n).runningPid();
     if (pid !== undefined) {
@@ -62,17 +96,14 @@ async function assertNotRunning(o: FinishOptions, target: pg.Client): Promise<vo
         hint: `stop it first (kill ${pid}, it resumes later if needed) — finish removes the checkpoints a running task writes to`,
       });
     }
-  }
-  const r = await target.query<{ pid: number; application_name: string; client_addr: string | null }>(
-    `SELECT pid, application_name, client_addr::text AS client_addr FROM pg_stat_activity
-      WHERE pid <> pg_backend_pid() AND datname = current_database() AND application_name LIKE 'pgferry%'
-        AND application_name NOT LIKE '%:finish' AND application_name NOT LIKE '%:status'`,
-  );
-  if (r.rows.length) {
-    const who = r.rows.map((x) => `pid ${x.pid} (${x.application_name}${x.client_addr ? ` from ${x.client_addr}` : ''})`).join(', ');
-    throw new PgferryError('state', `pgferry sessions are still connected to the target: ${who}`, {
-      hint: 'a task is running (maybe from another machine): stop it before finishing, or end those sessions',
-    });
+    if (!(await tryTaskLock(target, n))) {
+      const holder = await taskLockHolder(target, n);
+      const who = holder ? describeHolder(holder) : 'its lock is held by a session this user cannot see';
+      throw new PgferryError('state', `task "${n}" is still running against the target (${who})`, {
+        hint: 'a run of this task (maybe from another machine) holds its lock: stop it before finishing, '
+          + 'or end that session',
+      });
+    }
   }
 }
 
@@ -131,17 +162,15 @@ export function accountStatements(side: 'source' | 'target', role: string, info:
 export async function finishTask(o: FinishOptions, io: FinishIo): Promise<FinishResult> {
   const targetSpec = resolveConnSpec(o.target);
   const sourceSpec = o.source ? resolveConnSpec(o.source) : undefined;
-  const result: FinishResult = { droppedSchema: false, accounts: [], executed: [] };
+  const result: FinishResult = { droppedSchema: false, removedTasks: [], tasksLeft: [], accounts: [], executed: [] };
+  const names = taskNames(o);
+  const schema = stateSchemaOf(o, names);
 
   await withClient(targetSpec, { label: 'target', role: 'finish' }, async (c) => {
-    await assertNotRunning(o, c);
-    if (await checkpointSchemaExists(c)) {
-      await dropCheckpoints(c);
-      result.droppedSchema = true;
-      io.log(`target ${describeConn(targetSpec)}: dropped the pgferry checkpoint schema`);
-    } else {
-      io.log(`target ${describeConn(targetSpec)}: no pgferry checkpoint schema (already finished)`);
-    }
+    await assertNotRunning(o, names, c);
+    const r = await removeTaskCheckpoints(c, schema, names);
+    Object.assign(result, { droppedSchema: r.droppedSchema, removedTasks: r.removed, tasksLeft: r.left });
+    io.log(`target ${describeConn(targetSpec)}: ${finishSummary(schema, r)}`);
     result.accounts.push(accountStatements('target', targetSpec.user, await roleInfo(c, targetSpec.user), o.appOwner));
   });
   if (sourceSpec) {
@@ -220,6 +249,17 @@ export async function finishTask(o: FinishOptions, io: FinishIo): Promise<Finish
   return result;
 }
 
+function finishSummary(schema: string, r: Awaited<ReturnType<typeof removeTaskCheckpoints>>): string {
+  const q = quoteIdent(schema);
+  if (r.kind === 'absent') return `no pgferry checkpoint schema ${q} (already finished)`;
+  if (r.kind === 'foreign') return `schema ${q} was not created by pgferry: left untouched`;
+  const parts = [r.removed.length ? `removed the checkpoints of ${r.removed.join(', ')}` : 'no checkpoints of the task'];
+  if (r.droppedSchema) parts.push(`dropped the checkpoint schema ${q}`);
+  else if (r.left.length) parts.push(`kept schema ${q} for task(s) ${r.left.join(', ')}`);
+  if (r.keptBecause) parts.push(r.keptBecause);
+  return parts.join('; ');
+}
+
 async function ttyConfirm(question: string): Promise<boolean> {
   if (!process.stdin.isTTY) return false;
   const rl = createInterface({ input: process.stdin, output: process.stderr });
@@ -232,10 +272,11 @@ async function ttyConfirm(question: string): Promise<boolean> {
 
 export function finishCommand(): Command {
   return new Command('finish')
-    .description('after switching to the target: drop the pgferry checkpoint schema on the target and print (with --drop-accounts, run) the SQL removing the migration accounts. Refuses while the task runs')
+    .description('after switching to the target: remove the task\'s checkpoints on the target (the checkpoint schema with the last task) and print (with --drop-accounts, run) the SQL removing the migration accounts. Refuses while the task runs')
     .argument('[task]', 'task name (checked for a running process; default: every task in the state dir)')
     .option('--state-dir <dir>', 'root of task state directories (default ./.pgferry)')
     .option('-t, --target <conninfo>', 'target database (as used by the migration)')
+    .option('--state-schema <name>', 'checkpoint schema of the task (default: as the task ran, else pgferry)')
     .option('-s, --source <conninfo>', 'source database (as used by the migration), to include its account')
     .option('--drop-accounts', 'run the printed account SQL (asks for confirmation unless --yes)')
     .option('--admin-target <conninfo>', 'connect as this other role to drop the target migration account')

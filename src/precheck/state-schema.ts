@@ -1,0 +1,30 @@
+/**
+ * state.schema: pgferry's checkpoint schema on the target never collides with user data. A
+ * target schema of that name that pgferry did not create is refused, and so is a selected
+ * source schema that would be created as (or merged into) it.
+ */
+import { stateSchemaKind, stateSchemaTaken } from '../task/checkpoint.js';
+import { quoteIdent } from '../util/ident.js';
+import { failed, passed, type CheckDef } from './types.js';
+
+export const stateSchema: CheckDef = {
+  id: 'state.schema', title: 'Checkpoint schema on the target', level: 'error', needs: ['target', 'model'],
+  async run(ctx) {
+    const name = ctx.task.stateSchema;
+    const q = quoteIdent(name);
+    const clashes = ctx.model!.schemas.filter((s) => ctx.sel.targetSchema(s.name) === name)
+      .map((s) => `source schema ${quoteIdent(s.name)} → target schema ${q}`);
+    if (clashes.length) {
+      const why = `selected source schema(s) would be created as ${q}, pgferry's checkpoint schema`;
+      const e = stateSchemaTaken(name, why);
+      return failed(e.message, clashes, e.hint);
+    }
+    const kind = await stateSchemaKind(ctx.target!, name);
+    if (kind === 'foreign') {
+      const e = stateSchemaTaken(name, `target schema ${q} exists and was not created by pgferry`);
+      return failed(e.message, [`schema ${q}`], e.hint);
+    }
+    if (kind === 'ours') return passed(`checkpoint schema ${q} exists and is pgferry's`);
+    return passed(`checkpoint schema ${q} will be created`);
+  },
+};
