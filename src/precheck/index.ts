@@ -27,9 +27,12 @@ import { filtersWhere } from './filters.js';
 import { integrityDependencies, integrityFkParents } from './integrity.js';
 import { tablesNoKey } from './keys.js';
 import { mappingNames } from './mapping.js';
+import { mappingObjects } from './object-collisions.js';
 import { loadSourceModel } from './model.js';
 import { privilegesSource, privilegesTarget } from './privileges.js';
 import { roles } from './roles.js';
+import { selectionMatches } from './selection.js';
+import { integrityTriggerFunctions } from './trigger-functions.js';
 import { size } from './size.js';
 import {
   DEFAULT_THRESHOLDS, MAX_OBJECTS,
@@ -44,8 +47,9 @@ export type { CheckItem, PrecheckReport, PrecheckOptions, Severity, ItemResult, 
 export const CHECKS: readonly CheckDef[] = [
   connectivitySource, connectivityTarget, versionCompat,
   privilegesSource, privilegesTarget,
-  conflictsTarget, mappingNames,
-  integrityFkParents, integrityDependencies,
+  selectionMatches,
+  conflictsTarget, mappingNames, mappingObjects,
+  integrityFkParents, integrityDependencies, integrityTriggerFunctions,
   columnsSubset, filtersWhere, tablesNoKey,
   extensionsAvailable, objectsUnsupported,
   encoding, collations, roles,
@@ -75,7 +79,7 @@ async function readOnlySession(spec: ReturnType<typeof resolveConnSpec>, label: 
   }
 }
 
-function toItem(def: CheckDef, o: Outcome): CheckItem {
+export function toItem(def: CheckDef, o: Outcome): CheckItem {
   const objects = o.objects ?? [];
   const severity: Severity = o.severity ?? (o.result === 'warning' ? 'warning' : def.level);
   const item: CheckItem = { id: def.id, title: def.title, severity, result: o.result, message: o.message, objects: objects.slice(0, MAX_OBJECTS), objectCount: objects.length };

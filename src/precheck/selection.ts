@@ -1,0 +1,109 @@
+/**
+ * selection.matches: every part of the selection means something on the source. A schema or
+ * table pattern that matches nothing, per-table options (tables:) for a table that is not
+ * selected, an excluded trigger that does not exist, or a columnMap entry for a column the
+ * column subset leaves out would silently not apply: each is an error, with near matches
+ * (other letter case — unquoted names fold to lower case —, or a few letters off).
+ */
+import type pg from 'pg';
+import { notExt, USER_NS } from '../catalog/sql/common.js';
+import { parseQualifiedName, qualify, quoteIdent } from '../util/ident.js';
+import { parseTriggerName, tableKey, type PatternInfo, type Selection } from '../task/selection.js';
+import { nearMatches } from '../task/suggest.js';
+import { failed, passed, plural, type CheckDef } from './types.js';
+
+interface Rel { schema: string; name: string; kind: string }
+
+const RELS_SQL = `
+SELECT n.nspname AS schema, c.relname AS name, c.relkind::text AS kind
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm') AND ${USER_NS} AND ${notExt('pg_class', 'c.oid')}
+ORDER BY 1, 2`;
+
+const TRIGGERS_SQL = `
+SELECT n.nspname AS schema, c.relname AS table, t.tgname AS name
+FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE NOT t.tgisinternal AND ${USER_NS}`;
+
+const isTable = (r: Rel) => r.kind === 'r' || r.kind === 'p' || r.kind === 'f';
+const hasGlob = (s: string) => /[*?]/.test(s);
+const suggest = (list: string[]) => (list.length ? `; did you mean ${list.join(' or ')}?` : '');
+
+export const selectionMatches: CheckDef = {
+  id: 'selection.matches', title: 'Selection matches the source', level: 'error', needs: ['source', 'model'],
+  async run(ctx) {
+    const rels = (await ctx.source!.query<Rel>(RELS_SQL)).rows;
+    const problems = [
+      ...ctx.sel.patterns().flatMap((p) => patternProblem(p, ctx.sel, ctx.model!.allSchemas, rels)),
+      ...optionProblems(ctx.sel, new Set(ctx.model!.tables.map((t) => t.key)), rels),
+      ...(await triggerProblems(ctx.source!, ctx.sel)),
+      ...ctx.model!.tables.flatMap((t) => columnMapProblems(ctx.sel, t.schema, t.name)),
+    ];
+    if (!problems.length) return passed(`${plural(ctx.model!.tables.length, 'table')} selected; every pattern and option matches`);
+    return failed(`${plural(problems.length, 'part')} of the selection ${problems.length === 1 ? 'matches' : 'match'} nothing`, problems,
+      'fix the names above (schema.table; unquoted names fold to lower case, so quote mixed-case names: \'public."Users"\'), or drop them');
+  },
+};
+
+function patternProblem(p: PatternInfo, sel: Selection, schemas: string[], rels: Rel[]): string[] {
+  const what = `${p.flag} ${p.text}`;
+  if (p.flag === '--include-schema' || p.flag === '--exclude-schema') {
+    if (schemas.some((s) => p.test(s))) return [];
+    return [`${what}: no schema of that name on the source${hasGlob(p.text) ? '' : suggest(nearMatches(p.text, schemas))}`];
+  }
+  const tables = rels.filter(isTable);
+  const hits = tables.filter((r) => p.test(r.schema, r.name));
+  if (p.flag === '--include-table' && hits.some((r) => sel.tableSelected(r.schema, r.name))) return [];
+  if (p.flag === '--exclude-table' && hits.some((r) => sel.schemaSelected(r.schema))) return [];
+  if (hits.length) {
+    const h = qualify(hits[0].schema, hits[0].name);
+    if (!sel.schemaSelected(hits[0].schema)) return [`${what}: matches ${h}, but schema ${quoteIdent(hits[0].schema)} is not selected`];
+    return [`${what}: every table it matches (${h}${hits.length > 1 ? ', …' : ''}) is excluded by --exclude-table`];
+  }
+  const views = rels.filter((r) => !isTable(r) && p.test(r.schema, r.name));
+  if (views.length) {
+    return [`${what}: ${qualify(views[0].schema, views[0].name)} is a view; views go with their schema (--include-schema), not --include-table`];
+  }
+  if (p.parts.some(hasGlob)) return [`${what}: matches no table on the source`];
+  const wanted = p.parts.length === 2 ? qualify(p.parts[0], p.parts[1]) : quoteIdent(p.parts[0]);
+  const names = tables.map((r) => (p.parts.length === 2 ? qualify(r.schema, r.name) : quoteIdent(r.name)));
+  return [`${what}: no table ${wanted} on the source${suggest(nearMatches(wanted, names).map((n) => `'${n}'`))}`];
+}
+
+function optionProblems(sel: Selection, selected: Set<string>, rels: Rel[]): string[] {
+  const out: string[] = [];
+  const tables = rels.filter(isTable);
+  for (const key of sel.optionKeys()) {
+    if (selected.has(key)) continue;
+    const [s, n] = parseQualifiedName(key);
+    const exists = tables.some((r) => r.schema === s && r.name === n);
+    if (exists) {
+      out.push(`tables.${key}: options for a table that is not selected (its where/columns/rename would not apply)`);
+      continue;
+    }
+    const near = nearMatches(key, tables.map((r) => tableKey(r.schema, r.name)));
+    out.push(`tables.${key}: options for a table that does not exist on the source${suggest(near)}`);
+  }
+  return out;
+}
+
+async function triggerProblems(c: pg.Client, sel: Selection): Promise<string[]> {
+  if (!sel.task.excludeTriggers.length) return [];
+  const rows = (await c.query<{ schema: string; table: string; name: string }>(TRIGGERS_SQL)).rows;
+  const out: string[] = [];
+  for (const text of sel.task.excludeTriggers) {
+    const [s, t, n] = parseTriggerName(text);
+    if (rows.some((r) => r.schema === s && r.table === t && r.name === n)) continue;
+    const full = (r: { schema: string; table: string; name: string }) => `${qualify(r.schema, r.table)}.${quoteIdent(r.name)}`;
+    const near = nearMatches(full({ schema: s, table: t, name: n }), rows.map(full));
+    out.push(`--exclude-trigger ${text}: no trigger ${quoteIdent(n)} on ${qualify(s, t)}${suggest(near)}`);
+  }
+  return out;
+}
+
+function columnMapProblems(sel: Selection, schema: string, table: string): string[] {
+  const o = sel.options(schema, table);
+  if (!o?.columns || !o.columnMap) return [];
+  return Object.keys(o.columnMap).filter((c) => !o.columns!.includes(c))
+    .map((c) => `tables.${tableKey(schema, table)}.columnMap: column ${quoteIdent(c)} is left out by its columns list, so the rename does not apply`);
+}

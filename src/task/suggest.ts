@@ -1,0 +1,36 @@
+/**
+ * Near matches for names a selection did not find: the same name in another letter case
+ * (an unquoted name folds to lower case), or a name a few edits away.
+ */
+
+/** Levenshtein distance, stopping early once it exceeds `max`. */
+export function editDistance(a: string, b: string, max = Infinity): number {
+  if (Math.abs(a.length - b.length) > max) return max + 1;
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    let best = i;
+    for (let j = 1; j <= b.length; j++) {
+      const v = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      cur.push(v);
+      if (v < best) best = v;
+    }
+    if (best > max) return max + 1;
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/** Candidates closest to `wanted`: case-insensitive equals first, then up to 2 edits (a third of the length). */
+export function nearMatches(wanted: string, candidates: Iterable<string>, limit = 3): string[] {
+  const lower = wanted.toLowerCase();
+  const max = Math.max(1, Math.min(3, Math.floor(wanted.length / 3)));
+  const scored: { c: string; d: number }[] = [];
+  for (const c of new Set(candidates)) {
+    if (c === wanted) continue;
+    const d = c.toLowerCase() === lower ? 0 : editDistance(lower, c.toLowerCase(), max);
+    if (d <= max) scored.push({ c, d });
+  }
+  scored.sort((x, y) => x.d - y.d || x.c.localeCompare(y.c));
+  return scored.slice(0, limit).map((x) => x.c);
+}
