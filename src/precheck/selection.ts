@@ -40,7 +40,8 @@ export const selectionMatches: CheckDef = {
       ...ctx.model!.tables.flatMap((t) => columnMapProblems(ctx.sel, t.schema, t.name)),
     ];
     if (!problems.length) return passed(`${plural(ctx.model!.tables.length, 'table')} selected; every pattern and option matches`);
-    return failed(`${plural(problems.length, 'part')} of the selection ${problems.length === 1 ? 'matches' : 'match'} nothing`, problems,
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
+    return failed(`${plural(problems.length, 'part')} of the selection ${problems.length === 1 ? 'matches' : 'match'} nothing: ${problems[0]}${more}`, problems,
       'fix the names above (schema.table; unquoted names fold to lower case, so quote mixed-case names: \'public."Users"\'), or drop them');
   },
 };
@@ -67,7 +68,9 @@ function patternProblem(p: PatternInfo, sel: Selection, schemas: string[], rels:
   if (p.parts.some(hasGlob)) return [`${what}: matches no table on the source`];
   const wanted = p.parts.length === 2 ? qualify(p.parts[0], p.parts[1]) : quoteIdent(p.parts[0]);
   const names = tables.map((r) => (p.parts.length === 2 ? qualify(r.schema, r.name) : quoteIdent(r.name)));
-  return [`${what}: no table ${wanted} on the source${suggest(nearMatches(wanted, names).map((n) => `'${n}'`))}`];
+  const near = nearMatches(wanted, names);
+  const folded = near.some((n) => n.toLowerCase() === wanted.toLowerCase()) ? ' (unquoted names fold to lower case: quote mixed-case names)' : '';
+  return [`${what}: no table ${wanted} on the source${suggest(near.map((n) => `'${n}'`))}${folded}`];
 }
 
 function optionProblems(sel: Selection, selected: Set<string>, rels: Rel[]): string[] {

@@ -21,10 +21,10 @@ export function editDistance(a: string, b: string, max = Infinity): number {
   return prev[b.length];
 }
 
-/** Candidates closest to `wanted`: case-insensitive equals first, then up to 2 edits (a third of the length). */
+/** Candidates closest to `wanted`: those equal but for letter case if any, else up to 2 edits (a quarter of the length). */
 export function nearMatches(wanted: string, candidates: Iterable<string>, limit = 3): string[] {
   const lower = wanted.toLowerCase();
-  const max = Math.max(1, Math.min(3, Math.floor(wanted.length / 3)));
+  const max = Math.max(1, Math.min(2, Math.floor(wanted.length / 4)));
   const scored: { c: string; d: number }[] = [];
   for (const c of new Set(candidates)) {
     if (c === wanted) continue;
@@ -32,5 +32,6 @@ export function nearMatches(wanted: string, candidates: Iterable<string>, limit 
     if (d <= max) scored.push({ c, d });
   }
   scored.sort((x, y) => x.d - y.d || x.c.localeCompare(y.c));
-  return scored.slice(0, limit).map((x) => x.c);
+  const best = scored.length && scored[0].d === 0 ? scored.filter((x) => x.d === 0) : scored;
+  return best.slice(0, limit).map((x) => x.c);
 }
