@@ -11,7 +11,7 @@
  *    event triggers stay behind, as with pg_dump --table. A whole-schema selection keeps everything.
  */
 import type { CatalogModel, FunctionObj, TableObj, TriggerObj } from '../catalog/model.js';
-import type { Selection } from '../task/selection.js';
+import { tableKey, type Selection } from '../task/selection.js';
 import { parseQualifiedName, qualify } from '../util/ident.js';
 
 export interface SelectedModel {
@@ -25,7 +25,10 @@ export function selectModel(m: CatalogModel, sel: Selection): SelectedModel {
   let model = detachPartitions(m, selected, warnings);
   const triggers = model.triggers.filter((tg) => !excludedTrigger(model, sel, tg));
   model = { ...model, triggers };
-  if (sel.task.includeTables.length) model = narrow(model, sel, selected);
+  if (sel.task.includeTables.length) {
+    model = narrow(model, sel, selected);
+    sel.keepSequences(model.sequences.map((s) => tableKey(s.schema, s.name)));
+  }
   return { model, warnings };
 }
 
@@ -100,9 +103,29 @@ export function triggerFunction(def: string, functions: readonly FunctionObj[]):
   return functions.find((f) => f.schema === parts[0] && f.name === parts[1] && f.identityArgs === '');
 }
 
+/**
+ * For verification: does an object of this inventory kind (functions, types, views, matviews,
+ * sequences; source schema and name, functions without arguments) belong to the selection?
+ */
+export function keptObjects(source: CatalogModel, sel: Selection): (kind: string, schema: string, name: string) => boolean {
+  const m = selectModel(source, sel).model;
+  const names = new Set<string>();
+  const add = (kind: string, list: readonly { schema: string; name: string }[]) => {
+    for (const x of list) names.add(`${kind}\u0000${x.schema}\u0000${x.name}`);
+  };
+  add('functions', m.functions);
+  add('types', m.types);
+  add('sequences', m.sequences);
+  add('views', m.views.filter((v) => v.relkind === 'v'));
+  add('matviews', m.views.filter((v) => v.relkind === 'm'));
+  return (kind, schema, name) => !['functions', 'types', 'sequences', 'views', 'matviews'].includes(kind) ||
+    names.has(`${kind}\u0000${schema}\u0000${kind === 'functions' ? name.replace(/\(.*$/s, '') : name}`);
+}
+
 /** Seeds of the closure: the selected tables and what belongs to them. */
 function seeds(m: CatalogModel, sel: Selection, selected: Set<string>): string[] {
   const out = [...selected];
+  for (const t of m.tables) if (selected.has(t.id)) for (const c of t.columns) out.push(`default:${t.oid}:${c.num}`);
   for (const f of m.foreignTables) if (sel.tableSelected(f.schema, f.name)) out.push(f.id);
   for (const list of [m.indexes, m.policies, m.rules, m.statistics]) {
     for (const x of list as readonly { id: string; tableId: string }[]) if (selected.has(x.tableId)) out.push(x.id);

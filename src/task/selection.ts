@@ -82,6 +82,8 @@ export class Selection {
   /** Partition leaf key → its root's key, for leaves without options of their own. */
   private partitionRoot = new Map<string, string>();
   private excludedTriggers = new Set<string>();
+  /** With includeTables: the sequences the selected tables need (set when the DDL is generated). */
+  private neededSequences: Set<string> | undefined;
 
   constructor(readonly task: TaskConfig) {
     this.includeSchemas = task.includeSchemas.map(globToRegExp);
@@ -115,6 +117,16 @@ export class Selection {
       ...table('--include-table', this.includeTables),
       ...table('--exclude-table', this.excludeTables),
     ];
+  }
+
+  /** Record the sequences the dependency closure of the selected tables keeps (see ddl/closure.ts). */
+  keepSequences(keys: Iterable<string>): void {
+    this.neededSequences = new Set(keys);
+  }
+
+  /** Does this sequence move? Its schema is selected, and with includeTables the selected tables need it. */
+  sequenceSelected(schema: string, name: string): boolean {
+    return this.schemaSelected(schema) && (this.neededSequences === undefined || this.neededSequences.has(tableKey(schema, name)));
   }
 
   triggerExcluded(schema: string, table: string, trigger: string): boolean {

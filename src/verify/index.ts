@@ -8,6 +8,8 @@ import type pg from 'pg';
 import { connect } from '../conn/connect.js';
 import { resolveConnSpec } from '../conn/connstring.js';
 import { listCopyTables } from '../plan/tables.js';
+import { introspect } from '../catalog/introspect.js';
+import { keptObjects } from '../ddl/closure.js';
 import type { CopyTable } from '../plan/types.js';
 import type { TaskConfig } from '../task/config.js';
 import type { EventBus } from '../task/events.js';
@@ -67,7 +69,8 @@ export async function verify(task: TaskConfig, o: VerifyOptions): Promise<Verify
 
     // Objects and sequences on the main pair, tables on worker pairs, all at once.
     const objectsP = (async () => {
-      const s = await sourceInventory(src, sel);
+      const keep = task.includeTables.length ? keptObjects(await introspect(src), sel) : undefined;
+      const s = await sourceInventory(src, sel, keep);
       const schemas = new Set<string>();
       const r = await src.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace`);
       for (const n of r.rows) if (sel.schemaSelected(n.nspname)) schemas.add(sel.targetSchema(n.nspname));

@@ -89,13 +89,17 @@ function tableBound(kind: string): boolean {
 }
 
 /** Source inventory, named as the objects are named on the target. Also returns the selected tables' target names. */
-export async function sourceInventory(c: pg.Client, sel: Selection): Promise<{ items: InventoryItem[]; targetTables: Set<string> }> {
+export async function sourceInventory(
+  c: pg.Client, sel: Selection, keep: (kind: string, schema: string, name: string) => boolean = () => true,
+): Promise<{ items: InventoryItem[]; targetTables: Set<string> }> {
   const r = await c.query<InvRow>(INVENTORY_SQL);
   const items: InventoryItem[] = [];
   const targetTables = new Set<string>();
   for (const row of r.rows) {
     if (!sel.schemaSelected(row.schema)) continue;
     if (!sourceTableSelected(sel, row)) continue;
+    if (!keep(row.kind, row.schema, row.name)) continue;
+    if (row.kind === 'triggers' && row.t_schema !== null && sel.triggerExcluded(row.t_schema, row.t_name!, row.name)) continue;
     const schema = sel.targetSchema(row.schema);
     let name = row.name;
     if (row.kind === 'tables' || row.kind === 'foreign tables') {
