@@ -122,11 +122,13 @@ export async function sourceInventory(
 }
 
 /** Target inventory in the given (mapped) schemas; table-bound objects only of the given tables when `tables` is set. */
-export async function targetInventory(c: pg.Client, schemas: Set<string>, tables: Set<string> | undefined): Promise<InventoryItem[]> {
+export async function targetInventory(
+  c: pg.Client, schemas: Set<string>, tables: Set<string> | undefined, keep: (kind: string, schema: string, name: string) => boolean = () => true,
+): Promise<InventoryItem[]> {
   const r = await c.query<InvRow>(INVENTORY_SQL);
   const items: InventoryItem[] = [];
   for (const row of r.rows) {
-    if (!schemas.has(row.schema) || isSystemSchema(row.schema)) continue;
+    if (!schemas.has(row.schema) || isSystemSchema(row.schema) || !keep(row.kind, row.schema, row.name)) continue;
     if (tables && row.t_schema !== null && row.t_name !== null && !tables.has(qualify(row.t_schema, row.t_name))) continue;
     let id = qualify(row.schema, row.name);
     if (tableBound(row.kind) && row.t_schema !== null && row.t_name !== null) {

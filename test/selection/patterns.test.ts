@@ -57,13 +57,8 @@ test('an exclude pattern that matches nothing, and an include matching only excl
   assert.match(both.stdout, /--include-table public\.o\*: every table it matches \(public\.orders\) is excluded/);
 });
 
-test('task-file tables: entries for tables not selected or not existing are errors; partition roots pass options to leaves', async () => {
-  const p = await pair(cl, `${USERS}
-    CREATE TABLE public.m (id int, v int, note text) PARTITION BY RANGE (id);
-    CREATE TABLE public.m_1 PARTITION OF public.m FOR VALUES FROM (0) TO (100);
-    CREATE TABLE public.m_2 PARTITION OF public.m FOR VALUES FROM (100) TO (200);
-    CREATE INDEX ON public.m (note);
-    INSERT INTO public.m SELECT g, g % 10, 'n' || g FROM generate_series(0, 199) g;`);
+test('task-file tables: entries for tables that are not selected or do not exist are errors', async () => {
+  const p = await pair(cl, USERS);
   const bad = taskFile('bad.yaml', `source: ${p.src}\ntarget: ${p.tgt}\nnoOwner: true\nnoAcl: true\n` +
     `tables:\n  public.ordrs:\n    where: "id > 0"\n  public.orders:\n    columns: [id]\n    columnMap: { note: remark }\n`);
   const r = await cli(['migrate', '--task', bad, '--json']);
@@ -71,11 +66,21 @@ test('task-file tables: entries for tables not selected or not existing are erro
   const pc = await cli(['precheck', '--task', bad]);
   assert.match(pc.stdout, /tables\.public\.ordrs: options for a table that does not exist on the source; did you mean public\.orders\?/);
   assert.match(pc.stdout, /tables\.public\.orders\.columnMap: column note is left out by its columns list/);
+  const excluded = await cli(['precheck', '--task', bad, '--exclude-table', 'public.orders']);
+  assert.match(excluded.stdout, /tables\.public\.orders: options for a table that is not selected/);
   await assertUntouched(p.tgtSuper);
+});
 
+test('options of a partitioned table (where, columnMap) apply to its partitions', async () => {
+  const p = await pair(cl, `
+    CREATE TABLE public.m (id int, v int, note text) PARTITION BY RANGE (id);
+    CREATE TABLE public.m_1 PARTITION OF public.m FOR VALUES FROM (0) TO (100);
+    CREATE TABLE public.m_2 PARTITION OF public.m FOR VALUES FROM (100) TO (200);
+    CREATE INDEX ON public.m (note);
+    INSERT INTO public.m SELECT g, g % 10, 'n' || g FROM generate_series(0, 199) g;`);
   const good = taskFile('good.yaml', `source: ${p.src}\ntarget: ${p.tgt}\nnoOwner: true\nnoAcl: true\nincludeSchemas: [public]\n` +
     `tables:\n  public.m:\n    where: "v < 3"\n    columnMap: { note: remark }\n`);
-  const ok = await cli(['migrate', '--task', good, '--json']);
+  const ok = await cli(['migrate', '--task', good, '--json', '--verify', 'hash']);
   assert.equal(ok.code, 0, ok.stderr + ok.stdout.slice(-2000));
   const rows = await sql(p.tgtSuper, `SELECT count(*)::int AS n, count(*) FILTER (WHERE v >= 3)::int AS bad, count(remark)::int AS r FROM public.m`);
   assert.deepEqual(rows.rows[0], { n: 60, bad: 0, r: 60 });
