@@ -6,17 +6,18 @@
  * (other letter case — unquoted names fold to lower case —, or a few letters off).
  */
 import type pg from 'pg';
-import { notExt, USER_NS } from '../catalog/sql/common.js';
+import { notExt, PARTITION_ROOT_JOIN, USER_NS } from '../catalog/sql/common.js';
 import { parseQualifiedName, qualify, quoteIdent } from '../util/ident.js';
 import { parseTriggerName, tableKey, type PatternInfo, type Selection } from '../task/selection.js';
 import { nearMatches } from '../task/suggest.js';
 import { failed, passed, plural, type CheckDef } from './types.js';
 
-interface Rel { schema: string; name: string; kind: string }
+interface Rel { schema: string; name: string; kind: string; root_schema: string | null; root_name: string | null }
 
 const RELS_SQL = `
-SELECT n.nspname AS schema, c.relname AS name, c.relkind::text AS kind
+SELECT n.nspname AS schema, c.relname AS name, c.relkind::text AS kind, root.nspname AS root_schema, root.relname AS root_name
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+${PARTITION_ROOT_JOIN}
 WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm') AND ${USER_NS} AND ${notExt('pg_class', 'c.oid')}
 ORDER BY 1, 2`;
 
@@ -37,6 +38,7 @@ export const selectionMatches: CheckDef = {
       ...ctx.sel.patterns().flatMap((p) => patternProblem(p, ctx.sel, ctx.model!.allSchemas, rels)),
       ...optionProblems(ctx.sel, new Set(ctx.model!.tables.map((t) => t.key)), rels),
       ...(await triggerProblems(ctx.source!, ctx.sel)),
+      ...subPartitionProblems(ctx.sel, rels),
       ...ctx.model!.tables.flatMap((t) => columnMapProblems(ctx.sel, t.schema, t.name)),
     ];
     if (!problems.length) return passed(`${plural(ctx.model!.tables.length, 'table')} selected; every pattern and option matches`);
@@ -71,6 +73,15 @@ function patternProblem(p: PatternInfo, sel: Selection, schemas: string[], rels:
   const near = nearMatches(wanted, names);
   const folded = near.some((n) => n.toLowerCase() === wanted.toLowerCase()) ? ' (unquoted names fold to lower case: quote mixed-case names)' : '';
   return [`${what}: no table ${wanted} on the source${suggest(near.map((n) => `'${n}'`))}${folded}`];
+}
+
+/** A partition that is itself partitioned, selected without its root: its own leaves would not come along. */
+function subPartitionProblems(sel: Selection, rels: Rel[]): string[] {
+  return rels.filter((r) => r.kind === 'p' && r.root_schema !== null && sel.tableSelected(r.schema, r.name) &&
+      !sel.tableSelected(r.root_schema, r.root_name!))
+    .map((r) => `${qualify(r.schema, r.name)} is a partitioned partition of ${qualify(r.root_schema!, r.root_name!)}; ` +
+      `selected alone its rows (in its own partitions) would not move: select ${qualify(r.root_schema!, r.root_name!)}, ` +
+      `or its leaf partitions one by one (each becomes a plain table)`);
 }
 
 function optionProblems(sel: Selection, selected: Set<string>, rels: Rel[]): string[] {

@@ -69,6 +69,9 @@ test('a single partition is copied as a plain table of its own, with a note', as
     CREATE TABLE public.measurement (id int, at date NOT NULL, v numeric CHECK (v >= 0)) PARTITION BY RANGE (at);
     CREATE TABLE public.measurement_2024_01 PARTITION OF public.measurement FOR VALUES FROM ('2024-01-01') TO ('2024-02-01');
     CREATE TABLE public.measurement_2024_02 PARTITION OF public.measurement FOR VALUES FROM ('2024-02-01') TO ('2024-03-01');
+    CREATE TABLE public.measurement_2024_03 PARTITION OF public.measurement FOR VALUES FROM ('2024-03-01') TO ('2024-04-01')
+      PARTITION BY RANGE (id);
+    CREATE TABLE public.measurement_2024_03_a PARTITION OF public.measurement_2024_03 FOR VALUES FROM (0) TO (1000);
     ALTER TABLE public.measurement ADD PRIMARY KEY (id, at);
     INSERT INTO public.measurement SELECT g, date '2024-01-01' + g % 59, g FROM generate_series(1, 590) g;`);
   const plan = await cli(['plan', '-s', p.src, '--include-table', 'public.measurement_2024_01', '--json']);
@@ -85,6 +88,11 @@ test('a single partition is copied as a plain table of its own, with a note', as
     to_regclass('public.measurement') IS NULL AS no_parent
     FROM pg_class c WHERE c.oid = 'public.measurement_2024_01'::regclass`);
   assert.deepEqual(t.rows[0], { part: false, n: 310, cons: 2, no_parent: true });
+
+  // a partition that has partitions of its own cannot go alone: precheck says what to select instead
+  const sub = await cli(['plan', '-s', p.src, '--include-table', 'public.measurement_2024_03']);
+  assert.equal(sub.code, 4, sub.stdout + sub.stderr);
+  assert.match(sub.stdout, /public\.measurement_2024_03 is a partitioned partition of public\.measurement; .*select public\.measurement, or its leaf/);
 });
 
 const AUDIT = `
