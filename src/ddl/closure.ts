@@ -62,9 +62,10 @@ function detachPartitions(m: CatalogModel, selected: Set<string>, warnings: stri
     const parent = t.isPartition ? t.parents[0] : undefined;
     if (!parent || !selected.has(t.id) || selected.has(parent.id)) return t;
     detached.set(t.id, parent.id);
-    warnings.push(`table ${qualify(t.schema, t.name)} is a partition of ${qualify(parent.schema, parent.name)}, which is not selected: ` +
+    const parentName = qualify(parent.schema, parent.name);
+    warnings.push(`table ${qualify(t.schema, t.name)} is a partition of ${parentName}, which is not selected: ` +
       `it is created as a plain table of its own (not attached; the parent's triggers do not apply to it). ` +
-      `Select ${qualify(parent.schema, parent.name)} to migrate the partitioned table`);
+      `Select ${parentName} to migrate the partitioned table`);
     return {
       ...t, isPartition: false, parents: [], partBound: null,
       columns: t.columns.map((c) => ({ ...c, isLocal: true, inhCount: 0 })),
@@ -107,7 +108,9 @@ export function triggerFunction(def: string, functions: readonly FunctionObj[]):
  * For verification: does an object of this inventory kind (functions, types, views, matviews,
  * sequences; source schema and name, functions without arguments) belong to the selection?
  */
-export function keptObjects(source: CatalogModel, sel: Selection): (kind: string, schema: string, name: string) => boolean {
+export type ObjectFilter = (kind: string, schema: string, name: string) => boolean;
+
+export function keptObjects(source: CatalogModel, sel: Selection): ObjectFilter {
   const m = selectModel(source, sel).model;
   const names = new Set<string>();
   const add = (kind: string, list: readonly { schema: string; name: string }[]) => {
@@ -164,12 +167,15 @@ function narrow(m: CatalogModel, sel: Selection, selected: Set<string>): Catalog
   const has = <T extends { id: string }>(list: readonly T[]) => list.filter((x) => keep.has(x.id));
   const kept = {
     types: has(m.types), functions: has(m.functions), views: has(m.views), collations: has(m.collations),
-    conversions: has(m.conversions), operators: has(m.operators), opFamilies: has(m.opFamilies), opClasses: has(m.opClasses),
-    tsDicts: has(m.tsDicts), tsConfigs: has(m.tsConfigs), statistics: has(m.statistics), foreignTables: has(m.foreignTables),
+    conversions: has(m.conversions), operators: has(m.operators), opFamilies: has(m.opFamilies),
+    opClasses: has(m.opClasses), tsDicts: has(m.tsDicts), tsConfigs: has(m.tsConfigs), statistics: has(m.statistics),
+    foreignTables: has(m.foreignTables),
     sequences: m.sequences.filter((s) => keep.has(s.id) || s.identityOf !== null),
   };
   const schemaNames = new Set<string>(m.tables.filter((t) => selected.has(t.id)).map((t) => t.schema));
-  for (const list of Object.values(kept)) for (const x of list as readonly { schema: string }[]) schemaNames.add(x.schema);
+  for (const list of Object.values(kept)) {
+    for (const x of list as readonly { schema: string }[]) schemaNames.add(x.schema);
+  }
   const servers = has(m.servers);
   const serverIds = new Set(servers.map((s) => s.id));
   return {

@@ -9,7 +9,8 @@ import { failed, passed, plural, type CheckDef } from './types.js';
 
 /** Kinds sharing one name space on the target (pg_class, pg_type, pg_proc …). */
 const SPACE: Record<string, string> = {
-  table: 'relation', sequence: 'relation', view: 'relation', 'materialized view': 'relation', 'foreign table': 'relation',
+  table: 'relation', sequence: 'relation', view: 'relation', 'materialized view': 'relation',
+  'foreign table': 'relation',
   type: 'type', domain: 'type', function: 'routine', procedure: 'routine', aggregate: 'routine',
 };
 /** Not clashes: schemas merge on purpose; these are named after their table. */
@@ -37,7 +38,9 @@ export const mappingObjects: CheckDef = {
     const gen = generateDdl(await introspect(ctx.source!), ctx.sel);
     const clashes = objectCollisions(gen.objects);
     if (!clashes.length) return passed(`${plural(gen.objects.length, 'object')} keep distinct target names`);
-    return failed(`${plural(clashes.length, 'name clash', 'name clashes')} between schemas mapped onto one target schema`, clashes,
-      'map these schemas to different target schemas (mapSchemas / --map-schema old=new), or rename the tables (tables.<schema.table>.rename)');
+    const what = plural(clashes.length, 'name clash', 'name clashes');
+    return failed(`${what} between schemas mapped onto one target schema`, clashes,
+      'map these schemas to different target schemas (mapSchemas / --map-schema old=new), ' +
+        'or rename the tables (tables.<schema.table>.rename)');
   },
 };

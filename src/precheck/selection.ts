@@ -15,7 +15,8 @@ import { failed, passed, plural, type CheckDef } from './types.js';
 interface Rel { schema: string; name: string; kind: string; root_schema: string | null; root_name: string | null }
 
 const RELS_SQL = `
-SELECT n.nspname AS schema, c.relname AS name, c.relkind::text AS kind, root.nspname AS root_schema, root.relname AS root_name
+SELECT n.nspname AS schema, c.relname AS name, c.relkind::text AS kind,
+       root.nspname AS root_schema, root.relname AS root_name
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 ${PARTITION_ROOT_JOIN}
 WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm') AND ${USER_NS} AND ${notExt('pg_class', 'c.oid')}
@@ -41,10 +42,14 @@ export const selectionMatches: CheckDef = {
       ...subPartitionProblems(ctx.sel, rels),
       ...ctx.model!.tables.flatMap((t) => columnMapProblems(ctx.sel, t.schema, t.name)),
     ];
-    if (!problems.length) return passed(`${plural(ctx.model!.tables.length, 'table')} selected; every pattern and option matches`);
+    const tables = plural(ctx.model!.tables.length, 'table');
+    if (!problems.length) return passed(`${tables} selected; every pattern and option matches`);
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
-    return failed(`${plural(problems.length, 'part')} of the selection ${problems.length === 1 ? 'matches' : 'match'} nothing: ${problems[0]}${more}`, problems,
-      'fix the names above (schema.table; unquoted names fold to lower case, so quote mixed-case names: \'public."Users"\'), or drop them');
+    const verb = problems.length === 1 ? 'matches' : 'match';
+    const parts = plural(problems.length, 'part');
+    return failed(`${parts} of the selection ${verb} nothing: ${problems[0]}${more}`, problems,
+      'fix the names above (schema.table; unquoted names fold to lower case, so quote mixed-case names: ' +
+        '\'public."Users"\'), or drop them');
   },
 };
 
@@ -52,7 +57,8 @@ function patternProblem(p: PatternInfo, sel: Selection, schemas: string[], rels:
   const what = `${p.flag} ${p.text}`;
   if (p.flag === '--include-schema' || p.flag === '--exclude-schema') {
     if (schemas.some((s) => p.test(s))) return [];
-    return [`${what}: no schema of that name on the source${hasGlob(p.text) ? '' : suggest(nearMatches(p.text, schemas))}`];
+    const near = hasGlob(p.text) ? '' : suggest(nearMatches(p.text, schemas));
+    return [`${what}: no schema of that name on the source${near}`];
   }
   const tables = rels.filter(isTable);
   const hits = tables.filter((r) => p.test(r.schema, r.name));
@@ -60,18 +66,22 @@ function patternProblem(p: PatternInfo, sel: Selection, schemas: string[], rels:
   if (p.flag === '--exclude-table' && hits.some((r) => sel.schemaSelected(r.schema))) return [];
   if (hits.length) {
     const h = qualify(hits[0].schema, hits[0].name);
-    if (!sel.schemaSelected(hits[0].schema)) return [`${what}: matches ${h}, but schema ${quoteIdent(hits[0].schema)} is not selected`];
+    if (!sel.schemaSelected(hits[0].schema)) {
+      return [`${what}: matches ${h}, but schema ${quoteIdent(hits[0].schema)} is not selected`];
+    }
     return [`${what}: every table it matches (${h}${hits.length > 1 ? ', …' : ''}) is excluded by --exclude-table`];
   }
   const views = rels.filter((r) => !isTable(r) && p.test(r.schema, r.name));
   if (views.length) {
-    return [`${what}: ${qualify(views[0].schema, views[0].name)} is a view; views go with their schema (--include-schema), not --include-table`];
+    const v = qualify(views[0].schema, views[0].name);
+    return [`${what}: ${v} is a view; views go with their schema (--include-schema), not --include-table`];
   }
   if (p.parts.some(hasGlob)) return [`${what}: matches no table on the source`];
   const wanted = p.parts.length === 2 ? qualify(p.parts[0], p.parts[1]) : quoteIdent(p.parts[0]);
   const names = tables.map((r) => (p.parts.length === 2 ? qualify(r.schema, r.name) : quoteIdent(r.name)));
   const near = nearMatches(wanted, names);
-  const folded = near.some((n) => n.toLowerCase() === wanted.toLowerCase()) ? ' (unquoted names fold to lower case: quote mixed-case names)' : '';
+  const folded = near.some((n) => n.toLowerCase() === wanted.toLowerCase())
+    ? ' (unquoted names fold to lower case: quote mixed-case names)' : '';
   return [`${what}: no table ${wanted} on the source${suggest(near.map((n) => `'${n}'`))}${folded}`];
 }
 
@@ -79,9 +89,12 @@ function patternProblem(p: PatternInfo, sel: Selection, schemas: string[], rels:
 function subPartitionProblems(sel: Selection, rels: Rel[]): string[] {
   return rels.filter((r) => r.kind === 'p' && r.root_schema !== null && sel.tableSelected(r.schema, r.name) &&
       !sel.tableSelected(r.root_schema, r.root_name!))
-    .map((r) => `${qualify(r.schema, r.name)} is a partitioned partition of ${qualify(r.root_schema!, r.root_name!)}; ` +
-      `selected alone its rows (in its own partitions) would not move: select ${qualify(r.root_schema!, r.root_name!)}, ` +
-      `or its leaf partitions one by one (each becomes a plain table)`);
+    .map((r) => {
+      const root = qualify(r.root_schema!, r.root_name!);
+      return `${qualify(r.schema, r.name)} is a partitioned partition of ${root}; selected alone its rows ` +
+        `(in its own partitions) would not move: select ${root}, ` +
+        'or its leaf partitions one by one (each becomes a plain table)';
+    });
 }
 
 function optionProblems(sel: Selection, selected: Set<string>, rels: Rel[]): string[] {
@@ -108,7 +121,8 @@ async function triggerProblems(c: pg.Client, sel: Selection): Promise<string[]> 
   for (const text of sel.task.excludeTriggers) {
     const [s, t, n] = parseTriggerName(text);
     if (rows.some((r) => r.schema === s && r.table === t && r.name === n)) continue;
-    const full = (r: { schema: string; table: string; name: string }) => `${qualify(r.schema, r.table)}.${quoteIdent(r.name)}`;
+    const full = (r: { schema: string; table: string; name: string }) =>
+      `${qualify(r.schema, r.table)}.${quoteIdent(r.name)}`;
     const near = nearMatches(full({ schema: s, table: t, name: n }), rows.map(full));
     out.push(`--exclude-trigger ${text}: no trigger ${quoteIdent(n)} on ${qualify(s, t)}${suggest(near)}`);
   }
@@ -119,5 +133,6 @@ function columnMapProblems(sel: Selection, schema: string, table: string): strin
   const o = sel.options(schema, table);
   if (!o?.columns || !o.columnMap) return [];
   return Object.keys(o.columnMap).filter((c) => !o.columns!.includes(c))
-    .map((c) => `tables.${tableKey(schema, table)}.columnMap: column ${quoteIdent(c)} is left out by its columns list, so the rename does not apply`);
+    .map((c) => `tables.${tableKey(schema, table)}.columnMap: column ${quoteIdent(c)} ` +
+      'is left out by its columns list, so the rename does not apply');
 }

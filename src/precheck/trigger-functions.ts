@@ -11,7 +11,8 @@ SELECT t.tgrelid::int8::text AS rel, t.tgname AS trigger, pn.nspname AS schema, 
 FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace pn ON pn.oid = p.pronamespace
 WHERE t.tgrelid = ANY ($1::oid[]) AND NOT t.tgisinternal AND coalesce((to_jsonb(t) ->> 'tgparentid')::oid, 0) = 0
   AND pn.nspname NOT IN ('pg_catalog', 'information_schema')
-  AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid AND e.deptype = 'e')
+  AND NOT EXISTS (SELECT 1 FROM pg_depend e
+                  WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid AND e.deptype = 'e')
 ORDER BY 1, 2`;
 
 const ON_TARGET = `
@@ -32,19 +33,23 @@ export const integrityTriggerFunctions: CheckDef = {
       return !ctx.sel.schemaSelected(r.schema) && !ctx.sel.triggerExcluded(t.schema, t.name, r.trigger);
     });
     if (outside.length && ctx.target) {
-      const t = await ctx.target.query<{ i: string; ok: boolean }>(ON_TARGET, [outside.map((r) => r.schema), outside.map((r) => r.name)]);
+      const args = [outside.map((r) => r.schema), outside.map((r) => r.name)];
+      const t = await ctx.target.query<{ i: string; ok: boolean }>(ON_TARGET, args);
       const present = new Set(t.rows.filter((x) => x.ok).map((x) => Number(x.i) - 1));
       outside = outside.filter((_, i) => !present.has(i));
     }
-    if (!outside.length) return passed(`${plural(rows.length, 'trigger')} of selected tables, every function selected or on the target`);
+    if (!outside.length) {
+      return passed(`${plural(rows.length, 'trigger')} of selected tables, every function selected or on the target`);
+    }
     const objects = outside.map((r) => {
       const t = byOid.get(r.rel)!;
-      return `${t.key} trigger ${quoteIdent(r.trigger)} executes ${qualify(r.schema, r.name)}() (schema ${quoteIdent(r.schema)} not selected)`;
+      const fn = `${qualify(r.schema, r.name)}()`;
+      return `${t.key} trigger ${quoteIdent(r.trigger)} executes ${fn} (schema ${quoteIdent(r.schema)} not selected)`;
     });
     const schemas = [...new Set(outside.map((r) => r.schema))].map((s) => `--include-schema ${quoteIdent(s)}`);
     const leave = outside.map((r) => `--exclude-trigger ${byOid.get(r.rel)!.key}.${quoteIdent(r.trigger)}`);
-    return failed(`${plural(outside.length, 'trigger')} of selected tables ${outside.length === 1 ? 'executes a function' : 'execute functions'} outside the selection`,
-      objects,
+    const verb = outside.length === 1 ? 'executes a function' : 'execute functions';
+    return failed(`${plural(outside.length, 'trigger')} of selected tables ${verb} outside the selection`, objects,
       `include the function's schema (${schemas.join(' ')}, next to the other --include-schema flags), ` +
         `or leave the trigger out (${leave.join(' ')}; task file: excludeTriggers)`);
   },

@@ -57,8 +57,10 @@ export function parseTriggerName(text: string): [string, string, string] {
     if (text[i] === '"') inQuote = !inQuote;
     else if (text[i] === '.' && !inQuote) cut = i;
   }
-  const bad = () => new PgferryError('usage', `--exclude-trigger ${JSON.stringify(text)}: expected schema.table.trigger`, {
-    hint: `e.g. --exclude-trigger public.orders.audit_trg; quote odd names: '"My Schema"."Orders"."Audit"'`,
+  const what = `excluded trigger ${JSON.stringify(text)}`;
+  const bad = () => new PgferryError('usage', `${what}: expected schema.table.trigger`, {
+    hint: 'e.g. --exclude-trigger public.orders.audit_trg (task file: excludeTriggers); ' +
+      `quote odd names: '"S"."Orders"."Audit"'`,
   });
   if (cut < 0) throw bad();
   let head: string[];
@@ -100,7 +102,7 @@ export class Selection {
       if (parts.length !== 2) throw new PgferryError('usage', `tables.${key}: name the schema too (schema.table)`, { hint: `e.g. public.${parts[0]}` });
       this.tableOptions.set(tableKey(parts[0], parts[1]), opts);
     }
-    for (const t of task.excludeTriggers ?? []) this.excludedTriggers.add(parseTriggerName(t).map((p) => JSON.stringify(p)).join('.'));
+    for (const t of task.excludeTriggers ?? []) this.excludedTriggers.add(triggerKey(...parseTriggerName(t)));
     rejectContradictions(task);
   }
 
@@ -126,11 +128,12 @@ export class Selection {
 
   /** Does this sequence move? Its schema is selected, and with includeTables the selected tables need it. */
   sequenceSelected(schema: string, name: string): boolean {
-    return this.schemaSelected(schema) && (this.neededSequences === undefined || this.neededSequences.has(tableKey(schema, name)));
+    if (!this.schemaSelected(schema)) return false;
+    return this.neededSequences === undefined || this.neededSequences.has(tableKey(schema, name));
   }
 
   triggerExcluded(schema: string, table: string, trigger: string): boolean {
-    return this.excludedTriggers.has([schema, table, trigger].map((p) => JSON.stringify(p)).join('.'));
+    return this.excludedTriggers.has(triggerKey(schema, table, trigger));
   }
 
   /**
@@ -201,6 +204,10 @@ export class Selection {
   }
 }
 
+function triggerKey(schema: string, table: string, trigger: string): string {
+  return [schema, table, trigger].map((p) => JSON.stringify(p)).join('.');
+}
+
 /** The same schema or table both included and excluded: the user meant one of the two. */
 function rejectContradictions(task: TaskConfig): void {
   const norm = (p: string) => {
@@ -210,13 +217,15 @@ function rejectContradictions(task: TaskConfig): void {
       return p;
     }
   };
-  const both = (inc: string[], exc: string[], norm_: (p: string) => string) => inc.filter((p) => exc.some((x) => norm_(x) === norm_(p)));
+  const both = (inc: string[], exc: string[], key: (p: string) => string) =>
+    inc.filter((p) => exc.some((x) => key(x) === key(p)));
   const schemas = both(task.includeSchemas, task.excludeSchemas, (p) => p);
   const tables = both(task.includeTables, task.excludeTables, norm);
   if (!schemas.length && !tables.length) return;
   const what = [...schemas.map((s) => `schema ${s}`), ...tables.map((t) => `table ${t}`)].join(', ');
   throw new PgferryError('usage', `${what} is both included and excluded`, {
-    hint: 'drop either the --include-… or the --exclude-… of it (includeSchemas/excludeSchemas, includeTables/excludeTables)',
+    hint: 'drop either the --include-… or the --exclude-… of it ' +
+      '(task file: includeSchemas/excludeSchemas, includeTables/excludeTables)',
   });
 }
 

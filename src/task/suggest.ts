@@ -21,7 +21,10 @@ export function editDistance(a: string, b: string, max = Infinity): number {
   return prev[b.length];
 }
 
-/** Candidates closest to `wanted`: those equal but for letter case if any, else up to 2 edits (a quarter of the length). */
+/**
+ * Candidates closest to `wanted`: those equal but for letter case if there are any, else those
+ * at most 2 edits away (a quarter of its length).
+ */
 export function nearMatches(wanted: string, candidates: Iterable<string>, limit = 3): string[] {
   const lower = wanted.toLowerCase();
   const max = Math.max(1, Math.min(2, Math.floor(wanted.length / 4)));

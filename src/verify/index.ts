@@ -75,7 +75,8 @@ export async function verify(task: TaskConfig, o: VerifyOptions): Promise<Verify
       const r = await src.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace`);
       for (const n of r.rows) if (sel.schemaSelected(n.nspname)) schemas.add(sel.targetSchema(n.nspname));
       const fromTarget = new Map(Object.entries(task.mapSchemas).map(([from, to]) => [to, from]));
-      const keepTarget = keep && ((kind: string, schema: string, name: string) => keep(kind, fromTarget.get(schema) ?? schema, name));
+      const keepTarget = keep && ((kind: string, schema: string, name: string) =>
+        keep(kind, fromTarget.get(schema) ?? schema, name));
       const t = await targetInventory(tgt, schemas, sel.filtersTables ? s.targetTables : undefined, keepTarget);
       const objects = compareInventories(s.items, t);
       if (copiesLargeObjects(task)) {

@@ -10,6 +10,7 @@ import { isSystemSchema } from '../task/selection.js';
 import { qualify, quoteIdent } from '../util/ident.js';
 import type { ObjectVerify, SequenceState, SequenceVerify } from './types.js';
 import { PARTITION_ROOT_JOIN } from '../catalog/sql/common.js';
+import type { ObjectFilter } from '../ddl/closure.js';
 
 const INVENTORY_SQL = `
 WITH tabs AS (
@@ -90,7 +91,7 @@ function tableBound(kind: string): boolean {
 
 /** Source inventory, named as the objects are named on the target. Also returns the selected tables' target names. */
 export async function sourceInventory(
-  c: pg.Client, sel: Selection, keep: (kind: string, schema: string, name: string) => boolean = () => true,
+  c: pg.Client, sel: Selection, keep: ObjectFilter = () => true,
 ): Promise<{ items: InventoryItem[]; targetTables: Set<string> }> {
   const r = await c.query<InvRow>(INVENTORY_SQL);
   const items: InventoryItem[] = [];
@@ -99,7 +100,9 @@ export async function sourceInventory(
     if (!sel.schemaSelected(row.schema)) continue;
     if (!sourceTableSelected(sel, row)) continue;
     if (!keep(row.kind, row.schema, row.name)) continue;
-    if (row.kind === 'triggers' && row.t_schema !== null && sel.triggerExcluded(row.t_schema, row.t_name!, row.name)) continue;
+    if (row.kind === 'triggers' && row.t_schema !== null && sel.triggerExcluded(row.t_schema, row.t_name!, row.name)) {
+      continue;
+    }
     const schema = sel.targetSchema(row.schema);
     let name = row.name;
     if (row.kind === 'tables' || row.kind === 'foreign tables') {
@@ -123,7 +126,7 @@ export async function sourceInventory(
 
 /** Target inventory in the given (mapped) schemas; table-bound objects only of the given tables when `tables` is set. */
 export async function targetInventory(
-  c: pg.Client, schemas: Set<string>, tables: Set<string> | undefined, keep: (kind: string, schema: string, name: string) => boolean = () => true,
+  c: pg.Client, schemas: Set<string>, tables: Set<string> | undefined, keep: ObjectFilter = () => true,
 ): Promise<InventoryItem[]> {
   const r = await c.query<InvRow>(INVENTORY_SQL);
   const items: InventoryItem[] = [];

@@ -12,7 +12,9 @@ import type { CheckItem } from '../../precheck/index.js';
 
 export function planCommand(): Command {
   const cmd = new Command('plan')
-    .description('show what a migration would create: selected objects and their target names, warnings, objects not migrated, and (--sql) the DDL script. Reads only the source; touches nothing on the target')
+    .description('show what a migration would create: selected objects and their target names, warnings, ' +
+      'objects not migrated, the problems the source-side precheck items find (exit 4 when one blocks), ' +
+      'and (--sql) the DDL script. Reads only the source; touches nothing on the target')
     .option('--sql', 'print the DDL (pre, early, late) as a psql script (the summary becomes SQL comments)')
     .option('--json', 'print one JSON document');
   addConnectionOptions(cmd, { target: 'optional' });
@@ -20,7 +22,8 @@ export function planCommand(): Command {
   cmd.action(async (o: Record<string, any>) => {
     const task = taskFromOptions({ ...o, requireTarget: false });
     const sel = new Selection(task);
-    const { gen, tables, checks } = await withClient(resolveConnSpec(task.source), { label: 'source', role: 'plan' }, async (c) => {
+    const spec = resolveConnSpec(task.source);
+    const { gen, tables, checks } = await withClient(spec, { label: 'source', role: 'plan' }, async (c) => {
       const gen = await readSourceSchema(c, sel);
       const tables = await listCopyTables(c, sel);
       const checks = (await runSourceChecks(c, sel)).filter((i) => i.result === 'failed' || i.result === 'warning');
@@ -62,7 +65,8 @@ export function planCommand(): Command {
 
 /** Precheck items (source side) that failed or warned, as precheck prints them. */
 function problemLines(checks: CheckItem[], blocking: boolean): string[] {
-  const lines = [`Precheck problems (${checks.length})${blocking ? ': `migrate` would stop before writing anything' : ''}`];
+  const stop = blocking ? ': `migrate` would stop before writing anything' : '';
+  const lines = [`Precheck problems (${checks.length})${stop}`];
   for (const i of checks) {
     lines.push(`  ${i.result === 'failed' && i.severity === 'error' ? 'ERROR' : 'WARNING'} ${i.id}: ${i.message}`);
     for (const o of i.objects) lines.push(`    - ${o}`);
