@@ -9,7 +9,7 @@ import type pg from 'pg';
 import { notExt, PARTITION_ROOT_JOIN, USER_NS } from '../catalog/sql/common.js';
 import { parseQualifiedName, qualify, quoteIdent } from '../util/ident.js';
 import { parseTriggerName, tableKey, type PatternInfo, type Selection } from '../task/selection.js';
-import { nearMatches } from '../task/suggest.js';
+import { nearMatches, nearNames } from '../task/suggest.js';
 import { failed, passed, plural, type CheckDef } from './types.js';
 
 interface Rel { schema: string; name: string; kind: string; root_schema: string | null; root_name: string | null }
@@ -77,10 +77,12 @@ function patternProblem(p: PatternInfo, sel: Selection, schemas: string[], rels:
     return [`${what}: ${v} is a view; views go with their schema (--include-schema), not --include-table`];
   }
   if (p.parts.some(hasGlob)) return [`${what}: matches no table on the source`];
-  const wanted = p.parts.length === 2 ? qualify(p.parts[0], p.parts[1]) : quoteIdent(p.parts[0]);
-  const names = tables.map((r) => (p.parts.length === 2 ? qualify(r.schema, r.name) : quoteIdent(r.name)));
-  const near = nearMatches(wanted, names);
-  const folded = near.some((n) => n.toLowerCase() === wanted.toLowerCase())
+  const show = (parts: string[]) => (parts.length === 2 ? qualify(parts[0], parts[1]) : quoteIdent(parts[0]));
+  const wanted = show(p.parts);
+  const names = tables.map((r) => (p.parts.length === 2 ? [r.schema, r.name] : [r.name]));
+  const near = nearNames(p.parts, names, show);
+  const lower = p.parts.join('.').toLowerCase();
+  const folded = names.some((n) => n.join('.').toLowerCase() === lower)
     ? ' (unquoted names fold to lower case: quote mixed-case names)' : '';
   return [`${what}: no table ${wanted} on the source${suggest(near.map((n) => `'${n}'`))}${folded}`];
 }
@@ -108,7 +110,7 @@ function optionProblems(sel: Selection, selected: Set<string>, rels: Rel[]): str
       out.push(`tables.${key}: options for a table that is not selected (its where/columns/rename would not apply)`);
       continue;
     }
-    const near = nearMatches(key, tables.map((r) => tableKey(r.schema, r.name)));
+    const near = nearNames([s, n], tables.map((r) => [r.schema, r.name]), ([a, b]) => tableKey(a, b));
     out.push(`tables.${key}: options for a table that does not exist on the source${suggest(near)}`);
   }
   return out;
@@ -121,9 +123,8 @@ async function triggerProblems(c: pg.Client, sel: Selection): Promise<string[]> 
   for (const text of sel.task.excludeTriggers) {
     const [s, t, n] = parseTriggerName(text);
     if (rows.some((r) => r.schema === s && r.table === t && r.name === n)) continue;
-    const full = (r: { schema: string; table: string; name: string }) =>
-      `${qualify(r.schema, r.table)}.${quoteIdent(r.name)}`;
-    const near = nearMatches(full({ schema: s, table: t, name: n }), rows.map(full));
+    const show = ([a, b, c]: string[]) => `${qualify(a, b)}.${quoteIdent(c)}`;
+    const near = nearNames([s, t, n], rows.map((r) => [r.schema, r.table, r.name]), show);
     out.push(`--exclude-trigger ${text}: no trigger ${quoteIdent(n)} on ${qualify(s, t)}${suggest(near)}`);
   }
   return out;

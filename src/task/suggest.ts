@@ -38,3 +38,9 @@ export function nearMatches(wanted: string, candidates: Iterable<string>, limit 
   const best = scored.length && scored[0].d === 0 ? scored.filter((x) => x.d === 0) : scored;
   return best.slice(0, limit).map((x) => x.c);
 }
+
+/** Near matches of a name given as parts (schema, table…), compared unquoted and shown by `show`. */
+export function nearNames(wanted: string[], candidates: string[][], show: (parts: string[]) => string): string[] {
+  const byRaw = new Map(candidates.map((c) => [c.join('.'), show(c)]));
+  return nearMatches(wanted.join('.'), byRaw.keys()).map((raw) => byRaw.get(raw)!);
+}

@@ -24,7 +24,8 @@ CREATE TYPE lib.unused AS ENUM ('x');
 CREATE FUNCTION lib.pos(int) RETURNS bool LANGUAGE sql IMMUTABLE AS 'SELECT $1 > 0';
 CREATE FUNCTION lib.dbl(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1 * 2';
 CREATE FUNCTION lib.unused_fn() RETURNS int LANGUAGE sql AS 'SELECT 1';
-CREATE FUNCTION lib.stamp() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN NEW.note := coalesce(NEW.note, ''t''); RETURN NEW; END';
+CREATE FUNCTION lib.stamp() RETURNS trigger LANGUAGE plpgsql
+  AS 'BEGIN NEW.note := coalesce(NEW.note, ''t''); RETURN NEW; END';
 CREATE SEQUENCE app.ticket;
 CREATE SEQUENCE app.unused_seq;
 CREATE TABLE app.t (
@@ -38,9 +39,10 @@ COMMENT ON TABLE app.t IS 'the table';
 CREATE TABLE app.unrelated (id int PRIMARY KEY, m lib.mood);
 CREATE VIEW app.v AS SELECT id FROM app.t;
 CREATE TABLE other.x (id int PRIMARY KEY);
-INSERT INTO app.t (mood, addr, n) SELECT 'ok', ROW('main', '123'::lib.zip)::lib.address, g FROM generate_series(1, 50) g;`;
+INSERT INTO app.t (mood, addr, n)
+  SELECT 'ok', ROW('main', '123'::lib.zip)::lib.address, g FROM generate_series(1, 50) g;`;
 
-test('--include-table creates only the tables, what they use (types of types, sequences, functions) and their schemas', async () => {
+test('--include-table creates only the tables and what they use (types of types, sequences, functions)', async () => {
   const p = await pair(cl, APP);
   const r = await migrate(p, '--include-table', 'app.t');
   assert.equal(r.code, 0, r.stderr + r.stdout.slice(-3000));
@@ -52,14 +54,17 @@ test('--include-table creates only the tables, what they use (types of types, se
     'type c lib.address', 'type d lib.zip', 'type e lib.mood',
   ]);
   const t = await sql(p.tgtSuper, `SELECT count(*)::int AS n, sum(g)::int AS g,
-    (SELECT count(*) FROM pg_policy WHERE polname = 'p_ok')::int AS policies, obj_description('app.t'::regclass, 'pg_class') AS comment FROM app.t`);
+    (SELECT count(*) FROM pg_policy WHERE polname = 'p_ok')::int AS policies,
+    obj_description('app.t'::regclass, 'pg_class') AS comment FROM app.t`);
   assert.deepEqual(t.rows[0], { n: 50, g: 2550, policies: 1, comment: 'the table' });
   // the whole schema still keeps everything in it
   const q = await pair(cl, APP);
   const w = await migrate(q, '--include-schema', 'app', '--include-schema', 'lib');
   assert.equal(w.code, 0, w.stderr);
   const all = await objectsOf(q.tgtSuper);
-  for (const o of ['rel r app.unrelated', 'rel v app.v', 'rel S app.unused_seq', 'type e lib.unused', 'function lib.unused_fn()']) {
+  const others = ['rel r app.unrelated', 'rel v app.v', 'rel S app.unused_seq', 'type e lib.unused',
+    'function lib.unused_fn()'];
+  for (const o of others) {
     assert.ok(all.includes(o), `${o} missing: ${all.join(', ')}`);
   }
 });
@@ -67,9 +72,12 @@ test('--include-table creates only the tables, what they use (types of types, se
 test('a single partition is copied as a plain table of its own, with a note', async () => {
   const p = await pair(cl, `
     CREATE TABLE public.measurement (id int, at date NOT NULL, v numeric CHECK (v >= 0)) PARTITION BY RANGE (at);
-    CREATE TABLE public.measurement_2024_01 PARTITION OF public.measurement FOR VALUES FROM ('2024-01-01') TO ('2024-02-01');
-    CREATE TABLE public.measurement_2024_02 PARTITION OF public.measurement FOR VALUES FROM ('2024-02-01') TO ('2024-03-01');
-    CREATE TABLE public.measurement_2024_03 PARTITION OF public.measurement FOR VALUES FROM ('2024-03-01') TO ('2024-04-01')
+    CREATE TABLE public.measurement_2024_01 PARTITION OF public.measurement
+      FOR VALUES FROM ('2024-01-01') TO ('2024-02-01');
+    CREATE TABLE public.measurement_2024_02 PARTITION OF public.measurement
+      FOR VALUES FROM ('2024-02-01') TO ('2024-03-01');
+    CREATE TABLE public.measurement_2024_03 PARTITION OF public.measurement
+      FOR VALUES FROM ('2024-03-01') TO ('2024-04-01')
       PARTITION BY RANGE (id);
     CREATE TABLE public.measurement_2024_03_a PARTITION OF public.measurement_2024_03 FOR VALUES FROM (0) TO (1000);
     ALTER TABLE public.measurement ADD PRIMARY KEY (id, at);
@@ -79,11 +87,13 @@ test('a single partition is copied as a plain table of its own, with a note', as
   const doc = JSON.parse(plan.stdout);
   assert.deepEqual(doc.tables.map((t: { source: { name: string } }) => t.source.name), ['measurement_2024_01']);
   assert.deepEqual(doc.notMigrated.filter((n: { name: string }) => /measurement/.test(n.name)), []);
-  assert.ok(doc.warnings.some((w: string) => /measurement_2024_01 is a partition of public\.measurement.*plain table/.test(w)), doc.warnings);
+  const note = /measurement_2024_01 is a partition of public\.measurement.*plain table/;
+  assert.ok(doc.warnings.some((w: string) => note.test(w)), doc.warnings);
 
   const r = await migrate(p, '--include-table', 'public.measurement_2024_01');
   assert.equal(r.code, 0, r.stderr + r.stdout.slice(-3000));
-  const t = await sql(p.tgtSuper, `SELECT c.relispartition AS part, (SELECT count(*)::int FROM public.measurement_2024_01) AS n,
+  const t = await sql(p.tgtSuper, `SELECT c.relispartition AS part,
+    (SELECT count(*)::int FROM public.measurement_2024_01) AS n,
     (SELECT count(*)::int FROM pg_constraint WHERE conrelid = c.oid AND contype IN ('p', 'c')) AS cons,
     to_regclass('public.measurement') IS NULL AS no_parent
     FROM pg_class c WHERE c.oid = 'public.measurement_2024_01'::regclass`);
@@ -92,18 +102,21 @@ test('a single partition is copied as a plain table of its own, with a note', as
   // a partition that has partitions of its own cannot go alone: precheck says what to select instead
   const sub = await cli(['plan', '-s', p.src, '--include-table', 'public.measurement_2024_03']);
   assert.equal(sub.code, 4, sub.stdout + sub.stderr);
-  assert.match(sub.stdout, /public\.measurement_2024_03 is a partitioned partition of public\.measurement; .*select public\.measurement, or its leaf/);
+  assert.match(sub.stdout,
+    /public\.measurement_2024_03 is a partitioned partition of public\.measurement; .*select public\.measurement, or/);
 });
 
 const AUDIT = `
 CREATE SCHEMA app; CREATE SCHEMA audit;
 CREATE TABLE audit.log (at timestamptz DEFAULT now(), what text);
-CREATE FUNCTION audit.record() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN INSERT INTO audit.log (what) VALUES (TG_OP); RETURN NEW; END';
+CREATE FUNCTION audit.record() RETURNS trigger LANGUAGE plpgsql
+  AS 'BEGIN INSERT INTO audit.log (what) VALUES (TG_OP); RETURN NEW; END';
 CREATE TABLE app.t (id int PRIMARY KEY);
 CREATE TRIGGER t_audit AFTER INSERT ON app.t FOR EACH ROW EXECUTE FUNCTION audit.record();
 INSERT INTO app.t SELECT generate_series(1, 10);`;
 
-test('a trigger whose function is outside the selection stops migrate before any write; --exclude-trigger leaves it out', async () => {
+test('a trigger whose function is outside the selection stops migrate before writing; --exclude-trigger omits it',
+  async () => {
   const p = await pair(cl, AUDIT);
   const r = await migrate(p, '--include-schema', 'app');
   assert.equal(r.code, 4, r.stderr + r.stdout.slice(-2000));
@@ -118,9 +131,11 @@ test('a trigger whose function is outside the selection stops migrate before any
   assert.equal(plan.code, 4);
   assert.match(plan.stdout, /ERROR integrity\.trigger-functions/);
 
-  const typo = await cli(['precheck', '-s', p.src, '-t', p.tgt, '--include-schema', 'app', '--exclude-trigger', 'app.t.t_adit', '--no-owner', '--no-acl']);
+  const typo = await cli(['precheck', '-s', p.src, '-t', p.tgt, '--include-schema', 'app',
+    '--exclude-trigger', 'app.t.t_adit', '--no-owner', '--no-acl']);
   assert.equal(typo.code, 4);
-  assert.match(typo.stdout, /--exclude-trigger app\.t\.t_adit: no trigger t_adit on app\.t; did you mean app\.t\.t_audit\?/);
+  assert.match(typo.stdout,
+    /--exclude-trigger app\.t\.t_adit: no trigger t_adit on app\.t; did you mean app\.t\.t_audit\?/);
   const bad = await cli(['plan', '-s', p.src, '--exclude-trigger', 'app.t']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /expected schema\.table\.trigger/);

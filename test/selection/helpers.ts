@@ -79,7 +79,8 @@ export function cleanup(): void {
 
 /** `pgferry migrate` from p.src to p.tgt without owners and grants (the target account is no superuser). */
 export function migrate(p: Pair, ...flags: string[]): Promise<CliResult> {
-  return cli(['migrate', '-s', p.src, '-t', p.tgt, '--state-dir', stateRoot, '--no-owner', '--no-acl', '--json', ...flags]);
+  const common = ['--state-dir', stateRoot, '--no-owner', '--no-acl', '--json'];
+  return cli(['migrate', '-s', p.src, '-t', p.tgt, ...common, ...flags]);
 }
 
 export function taskFile(name: string, text: string): string {
@@ -91,13 +92,18 @@ export function taskFile(name: string, text: string): string {
 /** Every user object on a database: schemas, relations (with kind), types, functions, triggers. */
 export async function objectsOf(url: string): Promise<string[]> {
   const r = await sql(url, `
-    SELECT 'schema ' || nspname AS o FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname NOT IN ('information_schema', 'pgferry')
+    SELECT 'schema ' || nspname AS o FROM pg_namespace
+     WHERE nspname NOT LIKE 'pg\\_%' AND nspname NOT IN ('information_schema', 'pgferry')
     UNION ALL
-    SELECT 'rel ' || c.relkind::text || ' ' || n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname NOT IN ('information_schema', 'pgferry') AND c.relkind NOT IN ('t', 'c')
+    SELECT 'rel ' || c.relkind::text || ' ' || n.nspname || '.' || c.relname
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname NOT IN ('information_schema', 'pgferry')
+       AND c.relkind NOT IN ('t', 'c')
     UNION ALL
-    SELECT 'type ' || t.typtype::text || ' ' || n.nspname || '.' || t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
-     WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname NOT IN ('information_schema', 'pgferry') AND t.typtype IN ('e', 'd', 'c', 'r')
+    SELECT 'type ' || t.typtype::text || ' ' || n.nspname || '.' || t.typname
+     FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+     WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname NOT IN ('information_schema', 'pgferry')
+       AND t.typtype IN ('e', 'd', 'c', 'r')
        AND (t.typtype <> 'c' OR EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind = 'c'))
     UNION ALL
     SELECT 'function ' || p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
@@ -113,5 +119,7 @@ export async function assertUntouched(url: string): Promise<void> {
   const r = await sql(url, `SELECT (SELECT count(*) FROM pg_namespace WHERE nspname = 'pgferry')::int AS ferry,
     (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema')::int AS rels`);
-  if (r.rows[0].ferry !== 0 || r.rows[0].rels !== 0) throw new Error(`target was written to: ${JSON.stringify(r.rows[0])}`);
+  if (r.rows[0].ferry !== 0 || r.rows[0].rels !== 0) {
+    throw new Error(`target was written to: ${JSON.stringify(r.rows[0])}`);
+  }
 }
