@@ -12,7 +12,8 @@ test('near matches: other letter case first, else a couple of edits', () => {
   assert.equal(editDistance('abc', 'xyzxyz', 2), 3);
   assert.deepEqual(nearMatches('public.users', ['public.Users', 'public.orders', 'public.user']), ['public.Users']);
   assert.deepEqual(nearMatches('public.users', ['public.orders', 'public.user']), ['public.user']);
-  assert.deepEqual(nearNames(['public', 'users'], [['public', 'Users'], ['public', 'orders']], (p) => p.join('|')), ['public|Users']);
+  const near = nearNames(['public', 'users'], [['public', 'Users'], ['public', 'orders']], (p) => p.join('|'));
+  assert.deepEqual(near, ['public|Users']);
   assert.deepEqual(nearMatches('users', ['Users', 'user', 'orders']), ['Users']);
   assert.deepEqual(nearMatches('x', ['orders']), []);
 });
@@ -30,7 +31,8 @@ test('trigger names: schema.table.trigger with SQL quoting', () => {
 
 test('the same table or schema included and excluded is a usage error naming it', () => {
   const task = (o: Record<string, unknown>) => validateTask({ source: 's', target: 't', ...o });
-  assert.throws(() => new Selection(task({ includeTables: ['public.T'], excludeTables: ['PUBLIC.t'] })), /table public\.T is both/);
+  const both = task({ includeTables: ['public.T'], excludeTables: ['PUBLIC.t'] });
+  assert.throws(() => new Selection(both), /table public\.T is both/);
   assert.throws(() => new Selection(task({ includeSchemas: ['a'], excludeSchemas: ['a'] })), /schema a is both/);
   assert.doesNotThrow(() => new Selection(task({ includeTables: ['public.*'], excludeTables: ['public.t'] })));
 });
