@@ -178,8 +178,11 @@ function narrow(m: CatalogModel, sel: Selection, selected: Set<string>): Catalog
   }
   const servers = has(m.servers);
   const serverIds = new Set(servers.map((s) => s.id));
+  // Functions pgferry cannot create (C, internal) that the tables do not need are no concern of this selection.
+  const unneeded = new Set(m.skipped.filter((x) => !keep.has(x.id)).map((x) => x.name));
   return {
     ...m, ...kept, servers,
+    notMigrated: m.notMigrated.filter((n) => !unneeded.has(n.name)),
     schemas: m.schemas.filter((s) => keep.has(s.id) || schemaNames.has(s.name)),
     extensions: has(m.extensions), casts: has(m.casts), fdws: has(m.fdws),
     userMappings: m.userMappings.filter((u) => serverIds.has(u.serverId)),

@@ -39,11 +39,15 @@ COMMENT ON TABLE app.t IS 'the table';
 CREATE TABLE app.unrelated (id int PRIMARY KEY, m lib.mood);
 CREATE VIEW app.v AS SELECT id FROM app.t;
 CREATE TABLE other.x (id int PRIMARY KEY);
+CREATE FUNCTION other.myabs(int) RETURNS int LANGUAGE internal IMMUTABLE STRICT AS 'int4abs';
 INSERT INTO app.t (mood, addr, n)
   SELECT 'ok', ROW('main', '123'::lib.zip)::lib.address, g FROM generate_series(1, 50) g;`;
 
 test('--include-table creates only the tables and what they use (types of types, sequences, functions)', async () => {
   const p = await pair(cl, APP);
+  const plan = await cli(['plan', '-s', p.src, '--include-table', 'app.t', '--json']);
+  assert.equal(plan.code, 0, plan.stderr);
+  assert.deepEqual(JSON.parse(plan.stdout).notMigrated, [], 'objects the table does not need are no concern');
   const r = await migrate(p, '--include-table', 'app.t');
   assert.equal(r.code, 0, r.stderr + r.stdout.slice(-3000));
   assert.deepEqual(await objectsOf(p.tgtSuper), [
