@@ -8,8 +8,7 @@ import type pg from 'pg';
 import { connect } from '../conn/connect.js';
 import { resolveConnSpec } from '../conn/connstring.js';
 import { listCopyTables } from '../plan/tables.js';
-import { introspect } from '../catalog/introspect.js';
-import { keptObjects } from '../ddl/closure.js';
+import { closureFilters } from './closure-filter.js';
 import type { CopyTable } from '../plan/types.js';
 import type { TaskConfig } from '../task/config.js';
 import type { EventBus } from '../task/events.js';
@@ -69,15 +68,12 @@ export async function verify(task: TaskConfig, o: VerifyOptions): Promise<Verify
 
     // Objects and sequences on the main pair, tables on worker pairs, all at once.
     const objectsP = (async () => {
-      const keep = task.includeTables.length ? keptObjects(await introspect(src), sel) : undefined;
-      const s = await sourceInventory(src, sel, keep);
+      const keep = await closureFilters(src, sel);
+      const s = await sourceInventory(src, sel, keep.source);
       const schemas = new Set<string>();
       const r = await src.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace`);
       for (const n of r.rows) if (sel.schemaSelected(n.nspname)) schemas.add(sel.targetSchema(n.nspname));
-      const fromTarget = new Map(Object.entries(task.mapSchemas).map(([from, to]) => [to, from]));
-      const keepTarget = keep && ((kind: string, schema: string, name: string) =>
-        keep(kind, fromTarget.get(schema) ?? schema, name));
-      const t = await targetInventory(tgt, schemas, sel.filtersTables ? s.targetTables : undefined, keepTarget);
+      const t = await targetInventory(tgt, schemas, sel.filtersTables ? s.targetTables : undefined, keep.target);
       const objects = compareInventories(s.items, t);
       if (copiesLargeObjects(task)) {
         const lo = await compareLargeObjects(src, tgt, o.mode);
