@@ -63,7 +63,10 @@ function patternProblem(p: PatternInfo, sel: Selection, schemas: string[], rels:
   const tables = rels.filter(isTable);
   const hits = tables.filter((r) => p.test(r.schema, r.name));
   if (p.flag === '--include-table' && hits.some((r) => sel.tableSelected(r.schema, r.name))) return [];
-  if (p.flag === '--exclude-table' && hits.some((r) => sel.schemaSelected(r.schema))) return [];
+  if (p.flag === '--exclude-table') {
+    const effect = excludeEffect(what, hits.filter((r) => sel.schemaSelected(r.schema)), sel);
+    if (effect) return effect;
+  }
   if (hits.length) {
     const h = qualify(hits[0].schema, hits[0].name);
     if (!sel.schemaSelected(hits[0].schema)) {
@@ -85,6 +88,16 @@ function patternProblem(p: PatternInfo, sel: Selection, schemas: string[], rels:
   const folded = names.some((n) => n.join('.').toLowerCase() === lower)
     ? ' (unquoted names fold to lower case: quote mixed-case names)' : '';
   return [`${what}: no table ${wanted} on the source${suggest(near.map((n) => `'${n}'`))}${folded}`];
+}
+
+/** [] when an exclude pattern leaves something out; a problem when it only names partitions of selected tables. */
+function excludeEffect(what: string, hits: Rel[], sel: Selection): string[] | undefined {
+  if (!hits.length) return undefined;
+  const rootSelected = (r: Rel) => r.root_schema !== null && sel.tableSelected(r.root_schema, r.root_name!);
+  if (hits.some((r) => !rootSelected(r))) return [];
+  const root = qualify(hits[0].root_schema!, hits[0].root_name!);
+  return [`${what}: ${qualify(hits[0].schema, hits[0].name)} is a partition of ${root}, which is selected, and ` +
+    `partitions go with their partitioned table: exclude ${root} too, or select the partitions you want by name`];
 }
 
 /** A partition that is itself partitioned, selected without its root: its own leaves would not come along. */

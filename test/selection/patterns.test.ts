@@ -93,6 +93,10 @@ test('options of a partitioned table (where, columnMap) apply to its partitions'
   assert.deepEqual(rows.rows[0], { n: 60, bad: 0, r: 60 });
   const leaves = await sql(p.tgtSuper, `SELECT count(*)::int AS n FROM public.m_2`);
   assert.equal(leaves.rows[0].n, 30);
+  // excluding one partition of a selected partitioned table would silently do nothing
+  const one = await cli(['plan', '-s', p.src, '--exclude-table', 'public.m_1']);
+  assert.equal(one.code, 4, one.stdout);
+  assert.match(one.stdout, /--exclude-table public\.m_1: public\.m_1 is a partition of public\.m, which is selected/);
 });
 
 test('conflicting flags are usage errors', async () => {
