@@ -49,7 +49,9 @@ export const integrityTriggerFunctions: CheckDef = {
     const schemas = [...new Set(outside.map((r) => r.schema))].map((s) => `--include-schema ${quoteIdent(s)}`);
     const leave = outside.map((r) => `--exclude-trigger ${byOid.get(r.rel)!.key}.${quoteIdent(r.trigger)}`);
     const verb = outside.length === 1 ? 'executes a function' : 'execute functions';
-    return failed(`${plural(outside.length, 'trigger')} of selected tables ${verb} outside the selection`, objects,
+    const more = objects.length > 1 ? ` (and ${objects.length - 1} more)` : '';
+    const n = plural(outside.length, 'trigger');
+    return failed(`${n} of selected tables ${verb} outside the selection: ${objects[0]}${more}`, objects,
       `include the function's schema (${schemas.join(' ')}, next to the other --include-schema flags), ` +
         `or leave the trigger out (${leave.join(' ')}; task file: excludeTriggers)`);
   },
