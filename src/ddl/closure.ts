@@ -162,8 +162,40 @@ function closure(m: CatalogModel, start: string[]): Set<string> {
   return seen;
 }
 
+/**
+ * Functions called from the bodies of kept functions (PL/pgSQL records no dependency on them):
+ * `schema.name(` anywhere, or `name(` for a function of the caller's own schema. Repeated with
+ * the pg_depend closure until nothing new comes in.
+ */
+function withCallees(m: CatalogModel, start: string[]): Set<string> {
+  let keep = closure(m, start);
+  const byId = new Map(m.functions.map((f) => [f.id, f]));
+  for (let round = 0; round < 16; round++) {
+    const bodies = [...keep].map((id) => byId.get(id)).filter((f): f is FunctionObj => !!f?.def);
+    const found = m.functions.filter((g) => !keep.has(g.id) &&
+      bodies.some((f) => f.def!.includes(g.name) && callPattern(g, g.schema === f.schema).test(bodyText(f.def!))));
+    if (!found.length) break;
+    keep = closure(m, [...keep, ...found.map((g) => g.id)]);
+  }
+  return keep;
+}
+
+/** A call of `f`: schema-qualified, or (own schema) also unqualified; quoted or not. */
+function callPattern(f: FunctionObj, ownSchema: boolean): RegExp {
+  const esc = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const name = `(${esc(f.name)}|"${esc(f.name)}")`;
+  const schema = `(${esc(f.schema)}|"${esc(f.schema)}")\\s*\\.\\s*`;
+  return new RegExp(`(^|[^\\w$."])${ownSchema ? `(${schema})?` : schema}${name}\\s*\\(`, 'i');
+}
+
+/** The part of a CREATE FUNCTION text after AS (the body), or the whole text. */
+function bodyText(def: string): string {
+  const i = def.search(/\sAS\s|\sBEGIN\s+ATOMIC\s/i);
+  return i < 0 ? def : def.slice(i);
+}
+
 function narrow(m: CatalogModel, sel: Selection, selected: Set<string>): CatalogModel {
-  const keep = closure(m, seeds(m, sel, selected));
+  const keep = withCallees(m, seeds(m, sel, selected));
   const has = <T extends { id: string }>(list: readonly T[]) => list.filter((x) => keep.has(x.id));
   const kept = {
     types: has(m.types), functions: has(m.functions), views: has(m.views), collations: has(m.collations),

@@ -24,8 +24,9 @@ CREATE TYPE lib.unused AS ENUM ('x');
 CREATE FUNCTION lib.pos(int) RETURNS bool LANGUAGE sql IMMUTABLE AS 'SELECT $1 > 0';
 CREATE FUNCTION lib.dbl(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1 * 2';
 CREATE FUNCTION lib.unused_fn() RETURNS int LANGUAGE sql AS 'SELECT 1';
-CREATE FUNCTION lib.stamp() RETURNS trigger LANGUAGE plpgsql
-  AS 'BEGIN NEW.note := coalesce(NEW.note, ''t''); RETURN NEW; END';
+CREATE FUNCTION lib.label() RETURNS text LANGUAGE sql AS $$SELECT 't'::text$$;
+CREATE FUNCTION lib.stamp() RETURNS trigger LANGUAGE plpgsql SET search_path = lib
+  AS 'BEGIN NEW.note := coalesce(NEW.note, label()); RETURN NEW; END';
 CREATE SEQUENCE app.ticket;
 CREATE SEQUENCE app.unused_seq;
 CREATE TABLE app.t (
@@ -51,7 +52,7 @@ test('--include-table creates only the tables and what they use (types of types,
   const r = await migrate(p, '--include-table', 'app.t');
   assert.equal(r.code, 0, r.stderr + r.stdout.slice(-3000));
   assert.deepEqual(await objectsOf(p.tgtSuper), [
-    'function lib.dbl(integer)', 'function lib.pos(integer)', 'function lib.stamp()',
+    'function lib.dbl(integer)', 'function lib.label()', 'function lib.pos(integer)', 'function lib.stamp()',
     'rel S app.t_id_seq', 'rel S app.ticket', 'rel i app.t_note', 'rel i app.t_pkey', 'rel r app.t',
     'schema app', 'schema lib', 'schema public',
     'trigger t_stamp on app.t',
