@@ -6,9 +6,10 @@
  *  - Triggers named by excludeTriggers are left out.
  *  - With includeTables, only what the selected tables need is kept: the pg_depend closure from the
  *    tables, their indexes, policies, rules, statistics, owned and identity sequences and trigger
- *    functions — types (and the types those use), sequences, functions, collations, extensions and
- *    the schemas these live in. Views, other schemas' objects, publications, default privileges and
- *    event triggers stay behind, as with pg_dump --table. A whole-schema selection keeps everything.
+ *    functions — types (and the types those use), sequences, functions (and those their bodies call
+ *    by name), collations, extensions and the schemas these live in. Views, other objects of those
+ *    schemas, publications, default privileges and event triggers stay behind, as with
+ *    pg_dump --table. A whole-schema selection keeps everything.
  */
 import type { CatalogModel, FunctionObj, TableObj, TriggerObj } from '../catalog/model.js';
 import { tableKey, type Selection } from '../task/selection.js';
