@@ -83,9 +83,10 @@ export function migrate(p: Pair, ...flags: string[]): Promise<CliResult> {
   return cli(['migrate', '-s', p.src, '-t', p.tgt, ...common, ...flags]);
 }
 
+/** A task file in the temp dir; its state dir is the temp dir too. */
 export function taskFile(name: string, text: string): string {
   const f = join(stateRoot, name);
-  writeFileSync(f, text);
+  writeFileSync(f, `${text}stateDir: ${JSON.stringify(stateRoot)}\n`);
   return f;
 }
 
