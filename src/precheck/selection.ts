@@ -130,10 +130,11 @@ function optionProblems(sel: Selection, selected: Set<string>, rels: Rel[]): str
 }
 
 async function triggerProblems(c: pg.Client, sel: Selection): Promise<string[]> {
-  if (!sel.task.excludeTriggers.length) return [];
+  const excluded = sel.task.excludeTriggers ?? [];
+  if (!excluded.length) return [];
   const rows = (await c.query<{ schema: string; table: string; name: string }>(TRIGGERS_SQL)).rows;
   const out: string[] = [];
-  for (const text of sel.task.excludeTriggers) {
+  for (const text of excluded) {
     const [s, t, n] = parseTriggerName(text);
     if (rows.some((r) => r.schema === s && r.table === t && r.name === n)) continue;
     const show = ([a, b, c]: string[]) => `${qualify(a, b)}.${quoteIdent(c)}`;
