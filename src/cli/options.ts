@@ -26,6 +26,7 @@ export function addTaskOptions(cmd: Command): Command {
     .option('--exclude-schema <name>', 'leave these schemas out (repeatable)', collect)
     .option('--include-table <pattern>', 'migrate only these tables, schema.table with SQL quoting, globs * and ? (repeatable)', collect)
     .option('--exclude-table <pattern>', 'leave these tables out (repeatable)', collect)
+    .option('--exclude-trigger <schema.table.trigger>', 'leave this trigger out (repeatable)', collect)
     .option('--map-schema <old=new>', 'create source schema old as new on the target (repeatable)', collect)
     .addOption(new Option('--if-exists <mode>', 'objects already on the target: error, skip, truncate (keep tables, empty them once) or drop').choices(['error', 'skip', 'truncate', 'drop']))
     .option('--state-schema <name>', 'target schema for pgferry\'s checkpoints (default pgferry)')
@@ -42,7 +43,13 @@ function parseMap(items: string[] | undefined, flag: string): Record<string, str
     if (eq <= 0 || eq === item.length - 1) {
       throw new PgferryError('usage', `${flag} ${JSON.stringify(item)}: expected old=new`, { hint: `e.g. ${flag} public=app` });
     }
-    out[item.slice(0, eq)] = item.slice(eq + 1);
+    const from = item.slice(0, eq);
+    if (Object.hasOwn(out, from) && out[from] !== item.slice(eq + 1)) {
+      throw new PgferryError('usage', `${flag} ${from}=${out[from]} and ${flag} ${item} map one schema twice`, {
+        hint: `give one ${flag} per source schema`,
+      });
+    }
+    out[from] = item.slice(eq + 1);
   }
   return out;
 }
@@ -58,6 +65,7 @@ export function taskFromOptions(o: Record<string, any>, extra: Record<string, un
     excludeSchemas: o.excludeSchema,
     includeTables: o.includeTable,
     excludeTables: o.excludeTable,
+    excludeTriggers: o.excludeTrigger,
     mapSchemas: parseMap(o.mapSchema, '--map-schema'),
     ifExists: o.ifExists,
     stateSchema: o.stateSchema,

@@ -21,6 +21,7 @@ import { qualify, quoteIdent, quoteLiteral } from '../util/ident.js';
 import type { Statement } from './statement.js';
 import { rewriteNames, type NameMap } from './rewrite.js';
 import { topoSort } from './toposort.js';
+import { selectModel } from './closure.js';
 
 export interface GeneratedSchema {
   statements: Statement[];
@@ -43,9 +44,9 @@ const RANK: Record<string, number> = {
   'text search configuration': 3, operator: 5, 'operator family': 5, 'operator class': 5, cast: 5, 'foreign table': 6, 'statistics object': 12,
 };
 
-export function generateDdl(m: CatalogModel, sel: Selection): GeneratedSchema {
+export function generateDdl(source: CatalogModel, sel: Selection): GeneratedSchema {
+  const { model: m, warnings } = selectModel(source, sel);
   const task = sel.task;
-  const warnings: string[] = [];
   const notMigrated: NotMigrated[] = [...m.notMigrated];
   const objects: (GeneratedSchema['objects'][number] & { id: string })[] = [];
 

@@ -1,7 +1,7 @@
 /**
  * Sequences whose values move (setval on the target from the values read in the snapshot):
  * every sequence in a selected schema that an extension does not own, including those
- * behind serial and identity columns.
+ * behind serial and identity columns (with includeTables, those the selected tables need).
  */
 import type pg from 'pg';
 import type { Selection } from '../task/selection.js';
@@ -24,7 +24,7 @@ ORDER BY 1, 2`;
 export async function listSequences(source: pg.Client, sel: Selection): Promise<{ source: QualifiedName; target: QualifiedName }[]> {
   const r = await source.query<{ schema: string; name: string; table_schema: string | null; table_name: string | null }>(SEQUENCES_SQL);
   return r.rows
-    .filter((s) => sel.schemaSelected(s.schema))
+    .filter((s) => sel.sequenceSelected(s.schema, s.name))
     // a sequence owned by a table that is not selected stays behind with its table
     .filter((s) => s.table_schema === null || sel.tableSelected(s.table_schema, s.table_name!))
     .map((s) => ({ source: { schema: s.schema, name: s.name }, target: { schema: sel.targetSchema(s.schema), name: s.name } }));

@@ -49,6 +49,9 @@ export async function listCopyTables(source: pg.Client, sel: Selection): Promise
       sel.tableSelected(row.schema, row.name) ||
       (row.is_partition === true && row.root_schema !== null && sel.tableSelected(row.root_schema, row.root_name!) && sel.schemaSelected(row.schema));
     if (!selected) continue;
+    if (row.is_partition === true && row.root_schema !== null) {
+      sel.bindPartition(row.schema, row.name, row.root_schema, row.root_name!);
+    }
     const subset = sel.columnSubset(row.schema, row.name);
     if (subset) {
       const missing = subset.filter((c) => !row.columns.some((col) => col.name === c));

@@ -29,9 +29,12 @@ import { integrityDependencies, integrityFkParents } from './integrity.js';
 import { tablesNoKey } from './keys.js';
 import { mappingNames } from './mapping.js';
 import { columnsOidTypes } from './oid-columns.js';
+import { mappingObjects } from './object-collisions.js';
 import { loadSourceModel } from './model.js';
 import { privilegesSource, privilegesTarget } from './privileges.js';
 import { roles } from './roles.js';
+import { selectionMatches } from './selection.js';
+import { integrityTriggerFunctions } from './trigger-functions.js';
 import { size } from './size.js';
 import { stateSchema } from './state-schema.js';
 import { targetRows } from './target-rows.js';
@@ -48,9 +51,10 @@ export type { CheckItem, PrecheckReport, PrecheckOptions, Severity, ItemResult, 
 export const CHECKS: readonly CheckDef[] = [
   connectivitySource, connectivityTarget, versionCompat,
   privilegesSource, privilegesTarget,
-  conflictsTarget, mappingNames,
+  selectionMatches,
+  conflictsTarget, mappingNames, mappingObjects,
   stateSchema, targetRows,
-  integrityFkParents, integrityDependencies,
+  integrityFkParents, integrityDependencies, integrityTriggerFunctions,
   columnsSubset, filtersWhere, tablesNoKey,
   columnsOidTypes,
   extensionsAvailable, objectsUnsupported,
@@ -81,7 +85,7 @@ async function readOnlySession(spec: ReturnType<typeof resolveConnSpec>, label: 
   }
 }
 
-function toItem(def: CheckDef, o: Outcome): CheckItem {
+export function toItem(def: CheckDef, o: Outcome): CheckItem {
   const objects = o.objects ?? [];
   const severity: Severity = o.severity ?? (o.result === 'warning' ? 'warning' : def.level);
   const item: CheckItem = { id: def.id, title: def.title, severity, result: o.result, message: o.message, objects: objects.slice(0, MAX_OBJECTS), objectCount: objects.length };

@@ -35,6 +35,8 @@ export const taskSchema = z
     /** Table patterns `schema.table` with SQL quoting; `*` and `?` are globs. */
     includeTables: z.array(z.string()).default([]),
     excludeTables: z.array(z.string()).default([]),
+    /** Triggers left out, as `schema.table.trigger` with SQL quoting. */
+    excludeTriggers: z.array(z.string()).default([]),
     /** Per-table options keyed by `schema.table` (SQL quoting for odd names). */
     tables: z.record(z.string(), tableOptions).default({}),
     /** Schema renames: source schema → target schema. */

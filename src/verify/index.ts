@@ -8,6 +8,7 @@ import type pg from 'pg';
 import { connect } from '../conn/connect.js';
 import { resolveConnSpec } from '../conn/connstring.js';
 import { listCopyTables } from '../plan/tables.js';
+import { closureFilters } from './closure-filter.js';
 import type { CopyTable } from '../plan/types.js';
 import type { TaskConfig } from '../task/config.js';
 import type { EventBus } from '../task/events.js';
@@ -75,11 +76,12 @@ export async function verify(task: TaskConfig, o: VerifyOptions): Promise<Verify
 
     // Objects and sequences on the main pair, tables on worker pairs, all at once.
     const objectsP = retry('verify objects and sequences', main, async (src, tgt) => {
-      const s = await sourceInventory(src, sel);
+      const keep = await closureFilters(src, sel);
+      const s = await sourceInventory(src, sel, keep.source);
       const schemas = new Set<string>();
       const r = await src.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace`);
       for (const n of r.rows) if (sel.schemaSelected(n.nspname)) schemas.add(sel.targetSchema(n.nspname));
-      const t = await targetInventory(tgt, schemas, sel.filtersTables ? s.targetTables : undefined);
+      const t = await targetInventory(tgt, schemas, sel.filtersTables ? s.targetTables : undefined, keep.target);
       const objects = compareInventories(s.items, t);
       if (copiesLargeObjects(task)) {
         const lo = await compareLargeObjects(src, tgt, o.mode);

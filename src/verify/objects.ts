@@ -12,6 +12,7 @@ import type { ObjectVerify, SequenceState, SequenceVerify } from './types.js';
 import { PARTITION_ROOT_JOIN } from '../catalog/sql/common.js';
 import { isPgError } from '../errors.js';
 import { isStateSchemaSql } from '../task/checkpoint.js';
+import type { ObjectFilter } from '../ddl/closure.js';
 
 const INVENTORY_SQL = `
 WITH tabs AS (
@@ -92,13 +93,19 @@ function tableBound(kind: string): boolean {
 }
 
 /** Source inventory, named as the objects are named on the target. Also returns the selected tables' target names. */
-export async function sourceInventory(c: pg.Client, sel: Selection): Promise<{ items: InventoryItem[]; targetTables: Set<string> }> {
+export async function sourceInventory(
+  c: pg.Client, sel: Selection, keep: ObjectFilter = () => true,
+): Promise<{ items: InventoryItem[]; targetTables: Set<string> }> {
   const r = await c.query<InvRow>(INVENTORY_SQL);
   const items: InventoryItem[] = [];
   const targetTables = new Set<string>();
   for (const row of r.rows) {
     if (!sel.schemaSelected(row.schema)) continue;
     if (!sourceTableSelected(sel, row)) continue;
+    if (!keep(row.kind, row.schema, row.name)) continue;
+    if (row.kind === 'triggers' && row.t_schema !== null && sel.triggerExcluded(row.t_schema, row.t_name!, row.name)) {
+      continue;
+    }
     const schema = sel.targetSchema(row.schema);
     let name = row.name;
     if (row.kind === 'tables' || row.kind === 'foreign tables') {
@@ -121,11 +128,13 @@ export async function sourceInventory(c: pg.Client, sel: Selection): Promise<{ i
 }
 
 /** Target inventory in the given (mapped) schemas; table-bound objects only of the given tables when `tables` is set. */
-export async function targetInventory(c: pg.Client, schemas: Set<string>, tables: Set<string> | undefined): Promise<InventoryItem[]> {
+export async function targetInventory(
+  c: pg.Client, schemas: Set<string>, tables: Set<string> | undefined, keep: ObjectFilter = () => true,
+): Promise<InventoryItem[]> {
   const r = await c.query<InvRow>(INVENTORY_SQL);
   const items: InventoryItem[] = [];
   for (const row of r.rows) {
-    if (!schemas.has(row.schema) || isSystemSchema(row.schema)) continue;
+    if (!schemas.has(row.schema) || isSystemSchema(row.schema) || !keep(row.kind, row.schema, row.name)) continue;
     if (tables && row.t_schema !== null && row.t_name !== null && !tables.has(qualify(row.t_schema, row.t_name))) continue;
     let id = qualify(row.schema, row.name);
     if (tableBound(row.kind) && row.t_schema !== null && row.t_name !== null) {

@@ -6,10 +6,15 @@ import { readSourceSchema, toScript } from '../../schema/apply.js';
 import { Selection } from '../../task/selection.js';
 import { addConnectionOptions, addTaskOptions, taskFromOptions } from '../options.js';
 import { out } from '../output.js';
+import { EXIT } from '../exit.js';
+import { runSourceChecks } from '../../precheck/source-checks.js';
+import type { CheckItem } from '../../precheck/index.js';
 
 export function planCommand(): Command {
   const cmd = new Command('plan')
-    .description('show what a migration would create: selected objects and their target names, warnings, objects not migrated, and (--sql) the DDL script. Reads only the source; touches nothing on the target')
+    .description('show what a migration would create: selected objects and their target names, warnings, ' +
+      'objects not migrated, the problems the source-side precheck items find (exit 4 when one blocks), ' +
+      'and (--sql) the DDL script. Reads only the source; touches nothing on the target')
     .option('--sql', 'print the DDL (pre, early, late) as a psql script (the summary becomes SQL comments)')
     .option('--json', 'print one JSON document');
   addConnectionOptions(cmd, { target: 'optional' });
@@ -17,17 +22,22 @@ export function planCommand(): Command {
   cmd.action(async (o: Record<string, any>) => {
     const task = taskFromOptions({ ...o, requireTarget: false });
     const sel = new Selection(task);
-    const { gen, tables } = await withClient(resolveConnSpec(task.source), { label: 'source', role: 'plan' }, async (c) => {
+    const spec = resolveConnSpec(task.source);
+    const { gen, tables, checks } = await withClient(spec, { label: 'source', role: 'plan' }, async (c) => {
       const gen = await readSourceSchema(c, sel);
       const tables = await listCopyTables(c, sel);
-      return { gen, tables };
+      const checks = (await runSourceChecks(c, sel)).filter((i) => i.result === 'failed' || i.result === 'warning');
+      return { gen, tables, checks };
     });
+    const blocking = checks.some((i) => i.result === 'failed' && i.severity === 'error');
+    if (blocking) process.exitCode = EXIT.precheck;
     if (o.json) {
       out(JSON.stringify({
         objects: gen.objects,
         tables: tables.map((t) => ({ source: t.source, target: t.target, columns: t.columns.map((c) => ({ source: c.source, target: c.target })) })),
         warnings: gen.warnings,
         notMigrated: gen.notMigrated,
+        problems: checks,
         statements: gen.statements.map(({ key, kind, name, section, table, sql }) => ({ key, kind, name, section, table, sql })),
       }, null, 2));
       return;
@@ -43,6 +53,7 @@ export function planCommand(): Command {
     }
     lines.push(`Warnings (${gen.warnings.length})`, ...gen.warnings.map((w) => `  ${w}`));
     lines.push(`Not migrated (${gen.notMigrated.length})`, ...gen.notMigrated.map((n) => `  ${n.kind} ${n.name}: ${n.reason}`));
+    lines.push(...problemLines(checks, blocking));
     if (o.sql) {
       out(lines.map((l) => `-- ${l}`.replace(/\n/g, '\n-- ')).join('\n'));
       out('');
@@ -50,4 +61,17 @@ export function planCommand(): Command {
     } else out(lines.join('\n'));
   });
   return cmd;
+}
+
+/** Precheck items (source side) that failed or warned, as precheck prints them. */
+function problemLines(checks: CheckItem[], blocking: boolean): string[] {
+  const stop = blocking ? ': `migrate` would stop before writing anything' : '';
+  const lines = [`Precheck problems (${checks.length})${stop}`];
+  for (const i of checks) {
+    lines.push(`  ${i.result === 'failed' && i.severity === 'error' ? 'ERROR' : 'WARNING'} ${i.id}: ${i.message}`);
+    for (const o of i.objects) lines.push(`    - ${o}`);
+    if (i.objectCount > i.objects.length) lines.push(`    … and ${i.objectCount - i.objects.length} more`);
+    if (i.hint) lines.push(`    fix: ${i.hint}`);
+  }
+  return lines;
 }
