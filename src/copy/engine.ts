@@ -29,7 +29,7 @@ import type { Statement } from '../ddl/statement.js';
 import { PgferryError, StatementError, errorMessage, isPgError } from '../errors.js';
 import { planBoundaries, sourceCopySql, tableSizes, targetCopySql, unitsFromBoundaries, type CopyUnit, type TableSize } from '../plan/units.js';
 import type { CopyTable, QualifiedName } from '../plan/types.js';
-import { doneObjects, doneUnits, ensureCheckpoints, markObjectDone, markUnitDone } from '../task/checkpoint.js';
+import { doneObjects, doneUnits, ensureCheckpoints, markObjectDone, markUnitDone, stateTable } from '../task/checkpoint.js';
 import type { TaskConfig } from '../task/config.js';
 import type { EventBus } from '../task/events.js';
 import { readControls, type StateDir } from '../task/state.js';
@@ -644,7 +644,7 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
       const name = qualify(t.target.schema, t.target.name);
       throw new PgferryError('data', `table ${t.key}: its copied units come from a snapshot that is gone, and its `
         + `target ${name} also receives rows of other tables, so it cannot be emptied and recopied`, {
-        hint: 'empty the target table, delete its rows from pgferry.unit on the target, and rerun',
+        hint: `empty the target table, delete its rows from ${stateTable(o.taskId, 'unit')} on the target, and rerun`,
       });
     }
     noteLineage(lineage);

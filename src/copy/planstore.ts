@@ -59,7 +59,7 @@ export interface SnapshotRecord {
 
 export async function readSnapshotRecord(c: pg.Client, taskId: string): Promise<SnapshotRecord> {
   const r = await c.query<{ snapshot: string | null; lineage: string | null }>(
-    `SELECT snapshot, info ->> 'snapshotLineage' AS lineage FROM pgferry.task WHERE task_id = $1`,
+    `SELECT snapshot, info ->> 'snapshotLineage' AS lineage FROM ${stateTable(taskId, 'task')} WHERE task_id = $1`,
     [taskId],
   );
   return { id: r.rows[0]?.snapshot ?? null, lineage: r.rows[0]?.lineage ?? r.rows[0]?.snapshot ?? null };
@@ -67,7 +67,7 @@ export async function readSnapshotRecord(c: pg.Client, taskId: string): Promise<
 
 export async function recordSnapshot(c: pg.Client, taskId: string, s: { id: string; lineage: string }): Promise<void> {
   await c.query(
-    `UPDATE pgferry.task
+    `UPDATE ${stateTable(taskId, 'task')}
         SET snapshot = $2, info = info || jsonb_build_object('snapshotLineage', $3::text), updated_at = now()
       WHERE task_id = $1`,
     [taskId, s.id, s.lineage],

@@ -9,6 +9,7 @@ import { isPgError } from '../errors.js';
 import type { CopyTable } from '../plan/types.js';
 import { qualify } from '../util/ident.js';
 import { isTransient } from './retry.js';
+import { stateTable } from '../task/checkpoint.js';
 
 /**
  * Empty the table's target rows and remove its unit checkpoints, atomically. TRUNCATE ONLY
@@ -28,7 +29,7 @@ export async function resetTableTarget(c: pg.Client, taskId: string, table: Copy
       await c.query(`DELETE FROM ONLY ${name}`);
       how = 'delete';
     }
-    await c.query(`DELETE FROM pgferry.unit WHERE task_id = $1 AND table_name = $2`, [taskId, table.key]);
+    await c.query(`DELETE FROM ${stateTable(taskId, 'unit')} WHERE task_id = $1 AND table_name = $2`, [taskId, table.key]);
     await c.query('COMMIT');
     return how;
   } catch (e) {
