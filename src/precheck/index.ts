@@ -25,6 +25,7 @@ import { encoding } from './encoding.js';
 import { extensionsAvailable } from './extensions.js';
 import { filtersWhere } from './filters.js';
 import { integrityDependencies, integrityFkParents } from './integrity.js';
+import { largeObjectPrivileges } from './largeobjects.js';
 import { tablesNoKey } from './keys.js';
 import { mappingNames } from './mapping.js';
 import { loadSourceModel } from './model.js';
@@ -44,6 +45,7 @@ export type { CheckItem, PrecheckReport, PrecheckOptions, Severity, ItemResult, 
 export const CHECKS: readonly CheckDef[] = [
   connectivitySource, connectivityTarget, versionCompat,
   privilegesSource, privilegesTarget,
+  largeObjectPrivileges,
   conflictsTarget, mappingNames,
   integrityFkParents, integrityDependencies,
   columnsSubset, filtersWhere, tablesNoKey,

@@ -14,7 +14,10 @@ export const roles: CheckDef = {
     const owners = new Map<string, string[]>();
     const grantees = new Map<string, string[]>();
     const add = (map: Map<string, string[]>, role: string, what: string) => { if (role) map.set(role, [...(map.get(role) ?? []), what]); };
-    const addAcl = (acl: string[] | null, what: string) => { for (const a of acl ?? []) add(grantees, aclGrantee(a), what); };
+    // Grants held by the source account itself exist for the migration only: they are not carried.
+    const addAcl = (acl: string[] | null, what: string) => {
+      for (const a of acl ?? []) if (aclGrantee(a) !== m.user) add(grantees, aclGrantee(a), what);
+    };
     // Schemas that already exist on the target keep their owner and privileges.
     const existing = new Set((await ctx.target!.query<{ n: string }>(`SELECT nspname AS n FROM pg_namespace WHERE nspname = ANY ($1::text[])`,
       [m.schemas.map((s) => ctx.sel.targetSchema(s.name))])).rows.map((x) => x.n));
