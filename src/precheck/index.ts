@@ -25,6 +25,7 @@ import { encoding } from './encoding.js';
 import { extensionsAvailable } from './extensions.js';
 import { filtersWhere } from './filters.js';
 import { integrityDependencies, integrityFkParents } from './integrity.js';
+import { privilegesDdl } from './ddl-check.js';
 import { largeObjectPrivileges } from './largeobjects.js';
 import { tablesNoKey } from './keys.js';
 import { mappingNames } from './mapping.js';
@@ -45,7 +46,7 @@ export type { CheckItem, PrecheckReport, PrecheckOptions, Severity, ItemResult, 
 export const CHECKS: readonly CheckDef[] = [
   connectivitySource, connectivityTarget, versionCompat,
   privilegesSource, privilegesTarget,
-  largeObjectPrivileges,
+  largeObjectPrivileges, privilegesDdl,
   conflictsTarget, mappingNames,
   integrityFkParents, integrityDependencies,
   columnsSubset, filtersWhere, tablesNoKey,

@@ -59,6 +59,8 @@ CREATE TABLE sales.invoices (id int PRIMARY KEY, order_id bigint NOT NULL, amoun
 INSERT INTO sales.invoices SELECT g, g, g * 2 FROM generate_series(1, 120) g;
 GRANT SELECT ON sales.invoices TO ${r.reader};
 RESET ROLE;
+-- the owner of public.settings no longer may create in public (ALTER TABLE … OWNER TO checks that)
+REVOKE CREATE ON SCHEMA public FROM ${r.owner};
 `;
 }
 
@@ -107,6 +109,7 @@ export async function ownersAndGrants(url: string, drop: string[] = []): Promise
              || ' ' || coalesce(obj_description(m.oid, 'pg_largeobject'), '-')
       FROM pg_largeobject_metadata m
       ORDER BY 1`);
-    return r.rows.map((x) => drop.reduce((l, role) => l.replace(new RegExp(`,?${role}=[a-zA-Z*]+/\\w+`, 'g'), ''), x.line));
+    // PostgreSQL 17 adds MAINTAIN (m) to an owner's privileges
+    return r.rows.map((x) => x.line.replace(/arwdDxtm/g, 'arwdDxt')).map((line) => drop.reduce((l, role) => l.replace(new RegExp(`,?${role}=[a-zA-Z*]+/\\w+`, 'g'), ''), line));
   });
 }
