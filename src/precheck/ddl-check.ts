@@ -4,7 +4,7 @@
  * schemas/extensions it does not own. Fails with the exact SQL (real role and schema names) a
  * DBA runs on the target; `pgferry precheck --grants` prints the same as one script.
  */
-import { ddlNeeds } from './ddl-needs.js';
+import { ddlNeeds, fixText } from './ddl-needs.js';
 import { ddlPlan } from './ddl-plan.js';
 import { failed, passed, plural, type CheckDef } from './types.js';
 
@@ -15,7 +15,7 @@ export const privilegesDdl: CheckDef = {
     const needs = await ddlNeeds(ctx.target!, plan);
     const owners = new Set(plan.owners.map((o) => o.role)).size;
     if (!needs.length) return passed(`the target account can run the schema DDL (${plural(owners, 'owner role')}, ${plural(plan.owners.length, 'owner change')})`);
-    return failed(`the target account cannot run ${plural(needs.length, 'part')} of the schema DDL`, needs.map((n) => `${n.what} — ${n.fix}`),
-      `run on the target as a superuser (or pgferry precheck --grants for the whole script):\n${[...new Set(needs.map((n) => n.fix))].join('\n')}`);
+    return failed(`the target account cannot run ${plural(needs.length, 'part')} of the schema DDL`, needs.map((n) => `${n.what} — ${fixText(n)}`),
+      `run on the target as a superuser (or pgferry precheck --grants for the whole script):\n${[...new Set(needs.map(fixText))].join('\n')}`);
   },
 };

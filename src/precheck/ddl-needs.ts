@@ -12,7 +12,13 @@ import { alreadyEqual } from '../schema/skip.js';
 import { quoteIdent } from '../util/ident.js';
 import type { DdlPlan } from './ddl-plan.js';
 
-export interface Need { what: string; fix: string }
+/** A missing privilege: what fails without it, and the statements (and an alternative) that give it. */
+export interface Need { what: string; sql: string[]; alt?: string }
+
+/** One line of SQL for a need, as precheck prints it. */
+export function fixText(n: Need): string {
+  return `${n.sql.join(' ')}${n.alt ? `  -- or ${n.alt}` : ''}`;
+}
 
 interface TargetFacts {
   account: string;
@@ -55,9 +61,9 @@ function membershipNeeds(f: TargetFacts, plan: DdlPlan): Need[] {
   for (const role of new Set(plan.owners.map((o) => o.role))) {
     if (f.member.has(role) || role === f.account) continue;
     const objs = plan.owners.filter((o) => o.role === role).map((o) => o.object);
-    const create = f.roles.has(role) ? '' : `CREATE ROLE ${quoteIdent(role)} NOLOGIN; `;
+    const create = f.roles.has(role) ? [] : [`CREATE ROLE ${quoteIdent(role)} NOLOGIN;`];
     out.push({ what: `${f.account} must be a member of ${role} to make it the owner of ${objs.slice(0, 3).join(', ')}${objs.length > 3 ? ', …' : ''}`,
-      fix: `${create}GRANT ${quoteIdent(role)} TO ${quoteIdent(f.account)};` });
+      sql: [...create, `GRANT ${quoteIdent(role)} TO ${quoteIdent(f.account)};`], alt: '--owner-to ROLE / --no-owner' });
   }
   return out;
 }
@@ -70,12 +76,13 @@ async function createNeeds(t: pg.Client, f: TargetFacts, plan: DdlPlan): Promise
       if (!f.schemaOwner.has(name) || f.schemaOwner.get(name) === o.role) continue; // created with AUTHORIZATION
       const ok = f.roles.has(o.role) && (await t.query<{ ok: boolean }>(`SELECT has_database_privilege($1, current_database(), 'CREATE') AS ok`, [o.role])).rows[0].ok;
       if (!ok) out.set(`db ${o.role}`, { what: `${o.role} needs CREATE on database ${f.db} to become the owner of existing schema ${name}`,
-        fix: `GRANT CREATE ON DATABASE ${quoteIdent(f.db)} TO ${quoteIdent(o.role)};` });
+        sql: [`GRANT CREATE ON DATABASE ${quoteIdent(f.db)} TO ${quoteIdent(o.role)};`] });
     } else if (o.schema !== null && !out.has(`${o.schema} ${o.role}`) && !(await canCreateIn(t, f, plan, o.role, o.schema))) {
       const exists = f.schemaOwner.has(o.schema);
-      const pre = exists ? '' : `CREATE SCHEMA ${quoteIdent(o.schema)}${plan.schemas.get(o.schema)?.owner ? ` AUTHORIZATION ${quoteIdent(plan.schemas.get(o.schema)!.owner!)}` : ''}; `;
+      const owner = plan.schemas.get(o.schema)?.owner;
+      const pre = exists ? [] : [`CREATE SCHEMA ${quoteIdent(o.schema)}${owner ? ` AUTHORIZATION ${quoteIdent(owner)}` : ''};`];
       out.set(`${o.schema} ${o.role}`, { what: `${o.role} needs CREATE on schema ${o.schema} to become the owner of ${o.object} (ALTER … OWNER TO checks it)`,
-        fix: `${pre}GRANT CREATE ON SCHEMA ${quoteIdent(o.schema)} TO ${quoteIdent(o.role)};` });
+        sql: [...pre, `GRANT CREATE ON SCHEMA ${quoteIdent(o.schema)} TO ${quoteIdent(o.role)};`] });
     }
   }
   return [...out.values()];
@@ -91,7 +98,8 @@ async function existingNeeds(t: pg.Client, f: TargetFacts, plan: DdlPlan): Promi
     if (await alreadyEqual(t, x.part.ast)) continue;
     out.set(`${x.kind} ${x.name}`, {
       what: `${x.kind} ${x.name} exists on the target, owned by ${r.rows[0].owner}; ${f.account} cannot run: ${x.part.sql}`,
-      fix: `GRANT ${quoteIdent(r.rows[0].owner)} TO ${quoteIdent(f.account)};  -- or ALTER ${x.kind.toUpperCase()} ${quoteIdent(x.name)} OWNER TO ${quoteIdent(f.account)}; or --no-acl/--no-owner`,
+      sql: [`GRANT ${quoteIdent(r.rows[0].owner)} TO ${quoteIdent(f.account)};`],
+      alt: `ALTER ${x.kind.toUpperCase()} ${quoteIdent(x.name)} OWNER TO ${quoteIdent(f.account)}; or --no-acl / --no-owner`,
     });
   }
   return [...out.values()];

@@ -20,6 +20,8 @@ export interface DdlPlan {
   owners: OwnerChange[];
   schemas: Map<string, SchemaPlan>;
   touches: ExistingTouch[];
+  /** Every role the DDL grants something to (PUBLIC left out). */
+  grantees: Set<string>;
 }
 
 const str = (n: Node | undefined): string | undefined => n?.String?.sval;
@@ -57,7 +59,9 @@ function note(plan: DdlPlan, part: Part, object: string): void {
         plan.owners.push({ role: owner, schema: s.relation?.schemaname ?? null, object, sql: part.sql });
       }
     }
-  } else if (type === 'GrantStmt' && s.is_grant && s.objtype === 'OBJECT_SCHEMA') {
+  }
+  if (type === 'GrantStmt' && s.is_grant) for (const g of s.grantees ?? []) if (role(g.RoleSpec)) plan.grantees.add(role(g.RoleSpec)!);
+  if (type === 'GrantStmt' && s.is_grant && s.objtype === 'OBJECT_SCHEMA') {
     const privs = (s.privileges ?? []).map((p: Node) => p.AccessPriv?.priv_name);
     if (privs.length && !privs.includes('create')) return;
     for (const o of s.objects ?? []) for (const g of s.grantees ?? []) schemaPlan(plan, str(o)!).createGrantees.add(role(g.RoleSpec) ?? '?');
@@ -77,7 +81,7 @@ function touched(part: Part): ExistingTouch | undefined {
 
 export async function ddlPlan(source: pg.Client, sel: Selection): Promise<DdlPlan> {
   const gen = generateDdl(await introspect(source), sel);
-  const plan: DdlPlan = { owners: [], schemas: new Map(), touches: [] };
+  const plan: DdlPlan = { owners: [], schemas: new Map(), touches: [], grantees: new Set() };
   for (const st of gen.statements) {
     for (const part of await splitStatements(st.sql)) {
       if (!part.ast) continue;

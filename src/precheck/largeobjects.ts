@@ -22,13 +22,13 @@ export async function unreadableLargeObjects(c: pg.Client): Promise<{ oid: strin
 }
 
 /** Owners of the source's large objects the target account cannot give ownership to. */
-async function ownersNotGivable(ctx: Ctx): Promise<{ owner: string; n: number }[]> {
-  if (ctx.task.noOwner) return [];
-  const owners = await ctx.source!.query<{ owner: string; n: number }>(
+export async function ownersNotGivable(source: pg.Client, target: pg.Client, task: Ctx['task']): Promise<{ owner: string; n: number }[]> {
+  if (task.noOwner) return [];
+  const owners = await source.query<{ owner: string; n: number }>(
     `SELECT pg_get_userbyid(lomowner) AS owner, count(*)::int AS n FROM pg_largeobject_metadata GROUP BY 1 ORDER BY 1`);
-  const want = ctx.task.ownerTo ? [{ owner: ctx.task.ownerTo, n: owners.rows.reduce((a, x) => a + x.n, 0) }] : owners.rows;
+  const want = task.ownerTo ? [{ owner: task.ownerTo, n: owners.rows.reduce((a, x) => a + x.n, 0) }] : owners.rows;
   if (!want.length) return [];
-  const r = await ctx.target!.query<{ name: string; ok: boolean }>(
+  const r = await target.query<{ name: string; ok: boolean }>(
     `SELECT w.name, coalesce(pg_has_role(current_user, r.oid, 'MEMBER'), false) AS ok
      FROM unnest($1::text[]) AS w(name) LEFT JOIN pg_roles r ON r.rolname = w.name`, [want.map((x) => x.owner)]);
   const ok = new Map(r.rows.map((x) => [x.name, x.ok]));
@@ -42,7 +42,7 @@ export const largeObjectPrivileges: CheckDef = {
     const src = quoteIdent(ctx.model!.user);
     const tgt = quoteIdent((await ctx.target!.query<{ u: string }>('SELECT current_user AS u')).rows[0].u);
     const unreadable = await unreadableLargeObjects(ctx.source!);
-    const owners = await ownersNotGivable(ctx);
+    const owners = await ownersNotGivable(ctx.source!, ctx.target!, ctx.task);
     if (!unreadable.length && !owners.length) return passed('the source account can read every large object, the target account can give their owners');
     const objects = [
       ...unreadable.map((x) => `large object ${x.oid} (owner ${quoteIdent(x.owner)}): not readable by ${src} — on the source: ` +

@@ -12,7 +12,8 @@ import { startCluster, type Cluster } from '../../src/embedded/cluster.js';
 import { validateTask, type TaskConfig } from '../../src/task/config.js';
 import { EventBus } from '../../src/task/events.js';
 import { migrate, type MigrateResult } from '../../src/task/runner.js';
-import { PrivilegeError } from '../../src/errors.js';
+import { PgferryError, PrivilegeError } from '../../src/errors.js';
+import { spawnSync } from 'node:child_process';
 import { exitCodeFor } from '../../src/cli/exit.js';
 import { runPrecheck } from '../../src/precheck/index.js';
 import { finishReport } from '../../src/report/finish-report.js';
@@ -61,7 +62,7 @@ function filesUnder(dir: string): string[] {
 }
 
 /** Migrate as the two accounts; owners, grants, comments and rows must arrive; the report is written. */
-async function migrateAndCompare(p: Pair, task: TaskConfig): Promise<MigrateResult> {
+async function migrateAndCompare(p: Pair, task: TaskConfig, only?: string[]): Promise<MigrateResult> {
   const events = new EventBus();
   const fin = finishReport(events);
   const result = await migrate(task, { events });
@@ -69,7 +70,8 @@ async function migrateAndCompare(p: Pair, task: TaskConfig): Promise<MigrateResu
   assert.equal(result.verify?.ok, true);
   const hashed = await verify(task, { mode: 'hash' });
   assert.equal(hashed.ok, true, JSON.stringify(hashed.tables.filter((x) => !x.ok)));
-  assert.deepEqual(await tableHashes(p.tgt.url(p.tdb)), await tableHashes(p.src.url(p.db)));
+  const pick = (h: Record<string, string>) => (only ? Object.fromEntries(only.map((k) => [k, h[k]])) : h);
+  assert.deepEqual(pick(await tableHashes(p.tgt.url(p.tdb))), pick(await tableHashes(p.src.url(p.db))));
   return result;
 }
 
@@ -124,3 +126,79 @@ function escape(s: string): string {
 async function sqlRows(url: string, text: string): Promise<unknown[]> {
   return withClient(url, async (c) => (await c.query(text)).rows);
 }
+
+/** Runs the CLI in its own process; stdout, stderr and the exit status. */
+function cli(args: string[]): { status: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'test/helpers/cli.ts', ...args], { encoding: 'utf8' });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('precheck --grants prints the script that, run by a DBA on fresh servers, lets the least-privilege migration run', async () => {
+  const src = clusters.s15;
+  const tgt = clusters.t17;
+  const r = rolesFor('lpg');
+  const db = 'lpg_src';
+  const tdb = 'lpg_tgt';
+  await run(src.url(), `CREATE DATABASE ${db}`);
+  await run(src.url(db), sourceObjectsSql(r, db), `CREATE ROLE ${r.src} LOGIN PASSWORD 'src-secret-pw'`);
+  // the target has the migration account and its database, none of the application roles yet
+  await run(tgt.url(), `CREATE ROLE ${r.tgt} LOGIN PASSWORD 'tgt-secret-pw'`, `CREATE DATABASE ${tdb} OWNER ${r.tgt}`);
+  const p: Pair = { src, tgt, r, db, tdb };
+  const task = taskFor(p, 'lp-grants');
+  assert.equal((await runPrecheck(task)).ok, false, 'nothing granted yet');
+  const conn = ['-s', task.source, '-t', task.target];
+  const source = cli(['precheck', '--grants', 'source', ...conn]);
+  const target = cli(['precheck', '--grants', 'target', ...conn]);
+  assert.equal(source.status, 0, source.stderr);
+  assert.equal(target.status, 0, target.stderr);
+  // real names, no placeholders, no password
+  for (const line of [
+    `GRANT USAGE ON SCHEMA sales TO ${r.src};`, `GRANT SELECT ON TABLE app.orders TO ${r.src};`,
+    `GRANT SELECT ON SEQUENCE app.ticket_seq TO ${r.src};`, `GRANT SELECT ON LARGE OBJECT ${LO_OID} TO ${r.src};`,
+  ]) assert.ok(source.stdout.includes(line), `${line}\n${source.stdout}`);
+  for (const line of [
+    `CREATE ROLE ${r.owner} NOLOGIN;`, `CREATE ROLE ${r.reader} NOLOGIN;`, `GRANT ${r.owner} TO ${r.tgt};`, `GRANT ${r.sales} TO ${r.tgt};`,
+    `GRANT CREATE ON SCHEMA public TO ${r.owner};`,
+  ]) assert.ok(target.stdout.includes(line), `${line}\n${target.stdout}`);
+  assert.doesNotMatch(source.stdout + target.stdout, /<|secret-pw/);
+  assert.doesNotMatch(target.stdout, new RegExp(`CREATE ROLE ${r.src}`), 'the source account is not needed on the target');
+  // the DBA runs them as superuser; then everything passes and migrates
+  await run(src.url(db), source.stdout);
+  await run(tgt.url(tdb), target.stdout);
+  const pre = await runPrecheck(task);
+  assert.equal(pre.ok, true, JSON.stringify(pre.items.filter((i) => i.result === 'failed')));
+  await migrateAndCompare(p, task);
+  assert.deepEqual(await ownersAndGrants(tgt.url(tdb)), await ownersAndGrants(src.url(db), [r.src]));
+});
+
+test('filtered least-privilege migrations (--include-schema, --include-table) succeed and verify equal', async () => {
+  const p = await preparePair(clusters.s12, clusters.t17, 'lpf');
+  const bySchema = taskFor(p, 'lp-schema', { includeSchemas: ['app'] });
+  const pre = await runPrecheck(bySchema);
+  assert.equal(pre.ok, true, JSON.stringify(pre.items.filter((i) => i.result === 'failed')));
+  const a = await migrateAndCompare(p, bySchema, ['app.customers', 'app.orders']);
+  assert.ok(a.notMigrated.some((n) => n.kind === 'grant' && n.name.includes(p.r.src)));
+  const byTable = taskFor(p, 'lp-table', { includeTables: ['sales.invoices'] });
+  await migrateAndCompare(p, byTable, ['app.customers', 'app.orders', 'sales.invoices']);
+  const tables = await sqlRows(p.tgt.url(p.tdb), `SELECT string_agg(relnamespace::regnamespace || '.' || relname, ',' ORDER BY 1) AS t
+    FROM pg_class WHERE relkind = 'r' AND relnamespace::regnamespace::text IN ('app', 'sales', 'public')`);
+  assert.deepEqual(tables, [{ t: 'app.customers,app.orders,sales.invoices' }]);
+  const owners = await sqlRows(p.tgt.url(p.tdb), `SELECT pg_get_userbyid(relowner) AS o FROM pg_class WHERE oid = 'sales.invoices'::regclass`);
+  assert.deepEqual(owners, [{ o: p.r.sales }]);
+});
+
+test('a large object the source account cannot read stops migrate at the precheck, naming it and the GRANT', async () => {
+  const p = await preparePair(clusters.s15, clusters.t15, 'lpl');
+  await run(p.src.url(p.db), `SET ROLE ${p.r.owner}; SELECT lo_from_bytea(515151, 'hidden'::bytea); RESET ROLE;`);
+  await run(p.tgt.url(p.tdb), `GRANT CREATE ON SCHEMA public TO ${p.r.owner}`);
+  const task = taskFor(p, 'lp-lo');
+  const pre = await runPrecheck(task);
+  const item = pre.items.find((i) => i.id === 'largeobjects.privileges')!;
+  assert.equal(item.result, 'failed', JSON.stringify(item));
+  assert.ok(item.objects.some((o) => o.includes(`GRANT SELECT ON LARGE OBJECT 515151 TO ${p.r.src};`)), JSON.stringify(item));
+  assert.ok(!item.objects.some((o) => o.includes(String(LO_OID))), 'the granted one is readable');
+  await assert.rejects(migrate(task, { events: new EventBus() }), (e: unknown) => e instanceof PgferryError && e.kind === 'precheck');
+  assert.deepEqual(await sqlRows(p.tgt.url(p.tdb), `SELECT count(*)::int AS n FROM pg_namespace WHERE nspname IN ('pgferry', 'app')`), [{ n: 0 }]);
+  await run(p.src.url(p.db), `GRANT SELECT ON LARGE OBJECT 515151 TO ${p.r.src}`);
+  await migrateAndCompare(p, task);
+});
