@@ -8,6 +8,7 @@
  *    membership in their current owner.
  */
 import type pg from 'pg';
+import { schemaAclNoop } from '../schema/acl-noop.js';
 import { alreadyEqual } from '../schema/skip.js';
 import { quoteIdent } from '../util/ident.js';
 import type { DdlPlan } from './ddl-plan.js';
@@ -95,7 +96,7 @@ async function existingNeeds(t: pg.Client, f: TargetFacts, plan: DdlPlan): Promi
       ? `SELECT pg_get_userbyid(nspowner) AS owner, pg_has_role(current_user, nspowner, 'MEMBER') AS member FROM pg_namespace WHERE nspname = $1`
       : `SELECT pg_get_userbyid(extowner) AS owner, pg_has_role(current_user, extowner, 'MEMBER') AS member FROM pg_extension WHERE extname = $1`, [x.name]);
     if (!r.rowCount || r.rows[0].member || out.has(`${x.kind} ${x.name}`)) continue;
-    if (await alreadyEqual(t, x.part.ast)) continue;
+    if ((await schemaAclNoop(t, x.block)).has(x.part) || (await alreadyEqual(t, x.part.ast))) continue;
     out.set(`${x.kind} ${x.name}`, {
       what: `${x.kind} ${x.name} exists on the target, owned by ${r.rows[0].owner}; ${f.account} cannot run: ${x.part.sql}`,
       sql: [`GRANT ${quoteIdent(r.rows[0].owner)} TO ${quoteIdent(f.account)};`],

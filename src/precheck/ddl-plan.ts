@@ -14,7 +14,7 @@ type Node = Record<string, any>;
 
 export interface OwnerChange { role: string; schema: string | null; object: string; sql: string }
 export interface SchemaPlan { owner: string | null; createGrantees: Set<string> }
-export interface ExistingTouch { kind: 'schema' | 'extension'; name: string; part: Part }
+export interface ExistingTouch { kind: 'schema' | 'extension'; name: string; part: Part; block: Part[] }
 
 export interface DdlPlan {
   owners: OwnerChange[];
@@ -69,13 +69,13 @@ function note(plan: DdlPlan, part: Part, object: string): void {
 }
 
 /** Statements on a schema or extension that may exist before the migration. */
-function touched(part: Part): ExistingTouch | undefined {
+function touched(part: Part, block: Part[]): ExistingTouch | undefined {
   const [type, s] = Object.entries(part.ast!)[0] as [string, Node];
   if (type === 'CommentStmt' && (s.objtype === 'OBJECT_SCHEMA' || s.objtype === 'OBJECT_EXTENSION')) {
-    return { kind: s.objtype === 'OBJECT_SCHEMA' ? 'schema' : 'extension', name: str(s.object)!, part };
+    return { kind: s.objtype === 'OBJECT_SCHEMA' ? 'schema' : 'extension', name: str(s.object)!, part, block };
   }
-  if (type === 'AlterOwnerStmt' && s.objectType === 'OBJECT_SCHEMA') return { kind: 'schema', name: str(s.object)!, part };
-  if (type === 'GrantStmt' && s.objtype === 'OBJECT_SCHEMA' && s.objects?.length === 1) return { kind: 'schema', name: str(s.objects[0])!, part };
+  if (type === 'AlterOwnerStmt' && s.objectType === 'OBJECT_SCHEMA') return { kind: 'schema', name: str(s.object)!, part, block };
+  if (type === 'GrantStmt' && s.objtype === 'OBJECT_SCHEMA' && s.objects?.length === 1) return { kind: 'schema', name: str(s.objects[0])!, part, block };
   return undefined;
 }
 
@@ -83,10 +83,11 @@ export async function ddlPlan(source: pg.Client, sel: Selection): Promise<DdlPla
   const gen = generateDdl(await introspect(source), sel);
   const plan: DdlPlan = { owners: [], schemas: new Map(), touches: [], grantees: new Set() };
   for (const st of gen.statements) {
-    for (const part of await splitStatements(st.sql)) {
+    const block = await splitStatements(st.sql);
+    for (const part of block) {
       if (!part.ast) continue;
       note(plan, part, `${st.kind} ${st.name}`);
-      const t = touched(part);
+      const t = touched(part, block);
       if (t) plan.touches.push(t);
     }
   }

@@ -14,6 +14,7 @@ import { doneObjects, markObjectDone } from '../task/checkpoint.js';
 import type { EventBus } from '../task/events.js';
 import type { Selection } from '../task/selection.js';
 import { quoteIdent } from '../util/ident.js';
+import { schemaAclNoop } from './acl-noop.js';
 import { alreadyEqual } from './skip.js';
 import { splitStatements } from './split.js';
 
@@ -90,9 +91,11 @@ class FailedPart extends Error {
 
 /** Runs a block statement by statement; statements on existing objects that change nothing are skipped. */
 async function runParts(target: pg.Client, s: Statement): Promise<void> {
-  for (const part of await splitStatements(s.sql)) {
+  const parts = await splitStatements(s.sql);
+  const unchanged = await schemaAclNoop(target, parts);
+  for (const part of parts) {
     try {
-      if (await alreadyEqual(target, part.ast)) continue;
+      if (unchanged.has(part) || (await alreadyEqual(target, part.ast))) continue;
       await target.query(part.sql);
     } catch (e) {
       throw new FailedPart(part.sql, e);
