@@ -63,3 +63,13 @@ export function statementError(kind: ErrorKind, statement: string, cause: unknow
   const msg = cause instanceof Error ? cause.message : String(cause);
   return new PrivilegeError(kind, statement, cause, object, privilegeFix(msg, statement, who));
 }
+
+/**
+ * The last stop for a refused privilege that reached the runner untyped (the checkpoint schema,
+ * catalog reads): a PrivilegeError naming the missing grant, never an "internal error".
+ */
+export function typedPrivilegeError(e: unknown, who: string): unknown {
+  if (!isPrivilegeError(e) || e instanceof StatementError) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  return new PrivilegeError('data', '(a checkpoint or catalog statement of pgferry)', e, undefined, privilegeFix(msg, '', quoteIdent(who)));
+}

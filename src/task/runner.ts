@@ -13,6 +13,7 @@ import { describeConn, resolveConnSpec, toSafeUri, type ConnSpec } from '../conn
 import { copyData, type CopyResult } from '../copy/engine.js';
 import { copyLargeObjects } from '../copy/largeobjects.js';
 import { PgferryError } from '../errors.js';
+import { typedPrivilegeError } from '../privilege-fix.js';
 import { listCopyTables } from '../plan/tables.js';
 import { listSequences } from '../plan/sequences.js';
 import { runPrecheck, type PrecheckReport } from '../precheck/index.js';
@@ -167,7 +168,7 @@ export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<Migr
       writeTask({ status: 'failed', error: e instanceof Error ? e.message : String(e) });
     } catch { /* keep the original error */ }
     if (tgt) await setTaskPhase(tgt, taskId, 'failed', 'failed').catch(() => {});
-    throw e;
+    throw typedPrivilegeError(e, target.user);
   } finally {
     countObjects();
     stopEvents();

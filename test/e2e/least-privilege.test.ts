@@ -222,3 +222,18 @@ test('statements on an existing schema public the account does not own: skipped 
   const ns = await sqlRows(p.tgt.url(p.tdb), `SELECT pg_get_userbyid(nspowner) AS o FROM pg_namespace WHERE nspname = 'public'`);
   assert.deepEqual(ns, [{ o: 'postgres' }]);
 });
+
+test('a refused privilege outside the schema statements is a PrivilegeError with the GRANT, not an internal error', async () => {
+  const p = await preparePair(clusters.s12, clusters.t17, 'lpe');
+  // the account no longer owns the target database and may not create in it
+  await run(p.tgt.url(), `ALTER DATABASE ${p.tdb} OWNER TO postgres`);
+  const task = taskFor(p, 'lp-denied');
+  await assert.rejects(migrate(task, { events: new EventBus(), skipPrecheck: true }), (e: unknown) => {
+    assert.ok(e instanceof PrivilegeError, String(e));
+    assert.equal(e.fix, `GRANT CONNECT, CREATE ON DATABASE ${p.tdb} TO ${p.r.tgt};`);
+    assert.match(e.message, /permission denied for database/);
+    return true;
+  });
+  const item = (await runPrecheck(task)).items.find((i) => i.id === 'privileges.target')!;
+  assert.equal(item.result, 'failed', 'precheck says so first');
+});
