@@ -46,6 +46,7 @@ export const roles: CheckDef = {
     for (const o of other.rows) { add(owners, o.owner, o.what); addAcl(o.acl, o.what); }
 
     const names = [...new Set([...owners.keys(), ...grantees.keys(), ...(task.ownerTo ? [task.ownerTo] : [])])];
+    const me = quoteIdent((await ctx.target!.query<{ u: string }>('SELECT current_user AS u')).rows[0].u);
     const r = await ctx.target!.query<{ name: string; exists: boolean; member: boolean; su: boolean }>(
       `SELECT w.name, r.oid IS NOT NULL AS exists,
               coalesce(pg_has_role(current_user, r.oid, 'MEMBER'), false) AS member,
@@ -59,12 +60,18 @@ export const roles: CheckDef = {
     if (task.ownerTo) {
       const o = onTarget.get(task.ownerTo)!;
       if (!o.exists) { problems.push(`role ${quoteIdent(task.ownerTo)} (ownerTo) does not exist`); creates.push(`CREATE ROLE ${quoteIdent(task.ownerTo)};`); }
-      else if (!su && !o.member) problems.push(`role ${quoteIdent(task.ownerTo)} (ownerTo): the target user is not a member, so cannot give it ownership (GRANT ${quoteIdent(task.ownerTo)} TO <target user>)`);
+      if (!su && !o.member) creates.push(`GRANT ${quoteIdent(task.ownerTo)} TO ${me};`);
+      if (o.exists && !su && !o.member) problems.push(`role ${quoteIdent(task.ownerTo)} (ownerTo): the target user is not a member, so cannot give it ownership (GRANT ${quoteIdent(task.ownerTo)} TO ${me};)`);
     } else if (!task.noOwner) {
       for (const [role, objs] of owners) {
         const o = onTarget.get(role)!;
-        if (!o.exists) { problems.push(`role ${quoteIdent(role)} does not exist: owner of ${list(objs)}`); creates.push(`CREATE ROLE ${quoteIdent(role)};`); }
-        else if (!su && !o.member && !role.startsWith('pg_')) problems.push(`role ${quoteIdent(role)}: the target user is not a member, so cannot give it ownership of ${list(objs)}`);
+        if (!o.exists) {
+          problems.push(`role ${quoteIdent(role)} does not exist: owner of ${list(objs)}`);
+          creates.push(`CREATE ROLE ${quoteIdent(role)};`, ...(su ? [] : [`GRANT ${quoteIdent(role)} TO ${me};`]));
+        } else if (!su && !o.member && !role.startsWith('pg_')) {
+          problems.push(`role ${quoteIdent(role)}: the target user is not a member, so cannot give it ownership of ${list(objs)} (GRANT ${quoteIdent(role)} TO ${me};)`);
+          creates.push(`GRANT ${quoteIdent(role)} TO ${me};`);
+        }
       }
     }
     if (!task.noAcl) {
@@ -79,6 +86,6 @@ export const roles: CheckDef = {
       return passed(`${how}${task.noAcl ? ', no privileges copied' : `, ${plural(grantees.size, 'grantee')}`}: all exist on the target`);
     }
     return failed(`${plural(problems.length, 'role problem')} on the target`, problems,
-      `create the roles on the target first (${[...new Set(creates)].slice(0, 10).join(' ') || 'GRANT <role> TO <target user>'}), or use --owner-to ROLE / --no-owner and --no-acl`);
+      `run on the target as a superuser: ${[...new Set(creates)].slice(0, 20).join(' ')} — or use --owner-to ROLE / --no-owner and --no-acl`);
   },
 };
