@@ -8,7 +8,8 @@ import { quoteIdent } from './util/ident.js';
 
 const KINDS: Record<string, string> = {
   schema: 'SCHEMA', database: 'DATABASE', table: 'TABLE', sequence: 'SEQUENCE', view: 'TABLE', function: 'FUNCTION',
-  'materialized view': 'TABLE', type: 'TYPE', 'large object': 'LARGE OBJECT', 'foreign table': 'TABLE', procedure: 'PROCEDURE',
+  'materialized view': 'TABLE', type: 'TYPE', 'large object': 'LARGE OBJECT', 'foreign table': 'TABLE',
+  procedure: 'PROCEDURE',
 };
 
 /** "public.t" or "t" as PostgreSQL prints it → quoted; large object oids stay numbers. */
@@ -17,28 +18,36 @@ function objName(kind: string, name: string): string {
   return name.split('.').map((p) => quoteIdent(p.replace(/^"|"$/g, ''))).join('.');
 }
 
-/** The new owner named by an ALTER … OWNER TO / CREATE SCHEMA … AUTHORIZATION statement. */
+/** The new owner named by an ALTER … OWNER TO statement. */
 function newOwner(sql: string): string | undefined {
-  const m = /\b(?:OWNER TO|AUTHORIZATION)\s+("(?:[^"]|"")+"|[\w$]+)/i.exec(sql);
+  const m = /\bOWNER TO\s+("(?:[^"]|"")+"|[\w$]+)/i.exec(sql);
   return m ? m[1] : undefined;
+}
+
+function largeObjectFix(oid: string, sql: string, who: string): string {
+  const writes = /\blo_(put|create|unlink)\b|LARGE OBJECT/i.test(sql) && !/lo_get|lo_open/i.test(sql);
+  return `GRANT ${writes ? 'UPDATE' : 'SELECT'} ON LARGE OBJECT ${oid} TO ${who};`;
 }
 
 function denied(kind: string, name: string, sql: string, who: string): string {
   const n = objName(kind, name);
   if (name === 'pg_largeobject' || name === 'pg_catalog.pg_largeobject') {
-    return `GRANT SELECT ON LARGE OBJECT <oid> TO ${who}; for each large object (or ALTER SYSTEM SET lo_compat_privileges = on)`;
+    return `GRANT SELECT ON LARGE OBJECT … TO ${who}; for each large object (pgferry precheck --grants lists them), ` +
+      'or ALTER SYSTEM SET lo_compat_privileges = on;';
   }
-  const owner = /\bOWNER TO\b/i.test(sql) ? newOwner(sql) : undefined;
+  // ALTER … OWNER TO: the new owner lacks CREATE on the schema (or, for a schema, on the database).
+  const owner = newOwner(sql);
   if (owner && (kind === 'schema' || kind === 'database')) return `GRANT CREATE ON ${KINDS[kind]} ${n} TO ${owner};`;
   switch (kind) {
     case 'schema': return `GRANT USAGE, CREATE ON SCHEMA ${n} TO ${who};`;
     case 'database': return `GRANT CONNECT, CREATE ON DATABASE ${n} TO ${who};`;
-    case 'large object': return /\blo_(put|create|unlink)\b|LARGE OBJECT/i.test(sql) && !/lo_get/i.test(sql)
-      ? `GRANT UPDATE ON LARGE OBJECT ${n} TO ${who};` : `GRANT SELECT ON LARGE OBJECT ${n} TO ${who};`;
+    case 'large object': return largeObjectFix(n, sql, who);
     case 'function': case 'procedure': return `GRANT EXECUTE ON ${KINDS[kind]} ${n} TO ${who};`;
     case 'type': return `GRANT USAGE ON TYPE ${n} TO ${who};`;
     case 'sequence': return `GRANT SELECT, USAGE ON SEQUENCE ${n} TO ${who};`;
-    default: return KINDS[kind] ? `GRANT SELECT ON ${KINDS[kind]} ${n} TO ${who};` : `GRANT the needed privilege on ${kind} ${name} TO ${who};`;
+    default:
+      if (KINDS[kind]) return `GRANT SELECT ON ${KINDS[kind]} ${n} TO ${who};`;
+      return `GRANT the needed privilege on ${kind} ${name} TO ${who};`;
   }
 }
 
@@ -51,14 +60,19 @@ export function privilegeFix(message: string, sql: string, who: string): string 
   const owner = /must be owner of ([a-z ]+?) (\S+)$/.exec(message);
   if (owner) {
     const kw = KINDS[owner[1]] ?? owner[1].toUpperCase();
-    return `make ${who} a member of the owner of ${owner[1]} ${owner[2]} (GRANT <owner> TO ${who};) or ALTER ${kw} ${objName(owner[1], owner[2])} OWNER TO ${who};`;
+    return `make ${who} a member of the owner of ${owner[1]} ${owner[2]} (GRANT <owner> TO ${who};) ` +
+      `or ALTER ${kw} ${objName(owner[1], owner[2])} OWNER TO ${who};`;
   }
-  if (/permission denied to create role|CREATEROLE/i.test(message)) return `CREATE ROLE … yourself as a DBA (pgferry precheck --grants prints the script)`;
+  if (/permission denied to create role/i.test(message)) {
+    return 'create the roles as a DBA first (pgferry precheck --grants prints them)';
+  }
   return `grant ${who} the privilege the statement needs, or run it as the object's owner`;
 }
 
 /** A StatementError, or a PrivilegeError with its fix when the server refused a privilege. */
-export function statementError(kind: ErrorKind, statement: string, cause: unknown, object: string | undefined, who: string): StatementError {
+export function statementError(
+  kind: ErrorKind, statement: string, cause: unknown, object: string | undefined, who: string,
+): StatementError {
   if (!isPrivilegeError(cause)) return new StatementError(kind, statement, cause, object);
   const msg = cause instanceof Error ? cause.message : String(cause);
   return new PrivilegeError(kind, statement, cause, object, privilegeFix(msg, statement, who));
@@ -71,5 +85,6 @@ export function statementError(kind: ErrorKind, statement: string, cause: unknow
 export function typedPrivilegeError(e: unknown, who: string): unknown {
   if (!isPrivilegeError(e) || e instanceof StatementError) return e;
   const msg = e instanceof Error ? e.message : String(e);
-  return new PrivilegeError('data', '(a checkpoint or catalog statement of pgferry)', e, undefined, privilegeFix(msg, '', quoteIdent(who)));
+  const fix = privilegeFix(msg, '', quoteIdent(who));
+  return new PrivilegeError('data', '(a checkpoint or catalog statement of pgferry)', e, undefined, fix);
 }

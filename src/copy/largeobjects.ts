@@ -39,7 +39,9 @@ export interface LargeObjectOptions {
 }
 
 /** The statements that give a new large object its owner, grants and comment. */
-export function largeObjectDdl(lo: LoRow, o: Pick<LargeObjectOptions, 'noOwner' | 'ownerTo' | 'noAcl'> & { sourceUser?: string }): string[] {
+type DdlOptions = Pick<LargeObjectOptions, 'noOwner' | 'ownerTo' | 'noAcl'> & { sourceUser?: string };
+
+export function largeObjectDdl(lo: LoRow, o: DdlOptions): string[] {
   const out: string[] = [];
   const owner = o.ownerTo ?? (o.noOwner ? undefined : lo.owner);
   if (owner) out.push(`ALTER LARGE OBJECT ${lo.oid} OWNER TO ${quoteIdent(owner)}`);
@@ -70,13 +72,7 @@ export async function copyLargeObjects(o: LargeObjectOptions): Promise<{ objects
     if (r.rows.length === 0) return { objects: 0, bytes: 0, skipped: 0 };
     const done = await doneUnits(tgt, o.taskId);
     const todo = r.rows.filter((lo) => !done.has(`lo:${lo.oid}`));
-    const who = await accounts(src, tgt);
-    for (const lo of todo) lo.size = await sizeOf(src, lo.oid, who.source);
-    const leftOut = todo.filter((lo) => lo.acl?.some((a) => a.grantee === who.sourceName && a.grantee !== lo.owner));
-    if (leftOut.length) {
-      o.events.warn(`grants to the source migration account ${who.source} on ${leftOut.length} large object(s) ` +
-        `(${leftOut.slice(0, 5).map((lo) => lo.oid).join(', ')}${leftOut.length > 5 ? ', …' : ''}) are left out: they exist only for the migration`);
-    }
+    const who = await prepare(src, tgt, todo, o.events);
     const skipped = r.rows.length - todo.length;
     const t0 = Date.now();
     o.events.emit({ type: 'table-start', table: LARGE_OBJECTS_KEY, units: todo.length, estRows: todo.length, estBytes: todo.reduce((a, lo) => a + Number(lo.size), 0) });
@@ -132,6 +128,19 @@ async function sizeOf(src: pg.Client, oid: string, who: string): Promise<string>
   }
 }
 
+/** The accounts, each object's size, and a warning about the source account's own grants (not carried). */
+async function prepare(src: pg.Client, tgt: pg.Client, todo: LoRow[], events: EventBus): Promise<Accounts> {
+  const who = await accounts(src, tgt);
+  for (const lo of todo) lo.size = await sizeOf(src, lo.oid, who.source);
+  const leftOut = todo.filter((lo) => lo.acl?.some((a) => a.grantee === who.sourceName && a.grantee !== lo.owner));
+  if (leftOut.length) {
+    const oids = `${leftOut.slice(0, 5).map((lo) => lo.oid).join(', ')}${leftOut.length > 5 ? ', …' : ''}`;
+    events.warn(`grants to the source migration account ${who.source} on ${leftOut.length} large object(s) (${oids}) ` +
+      'are left out: they exist only for the migration');
+  }
+  return who;
+}
+
 type CopyOneOptions = LargeObjectOptions & { sourceUser: string; who: Accounts };
 
 async function copyOne(src: pg.Client, tgt: pg.Client, lo: LoRow, o: CopyOneOptions): Promise<number> {
@@ -154,7 +163,8 @@ async function copyOne(src: pg.Client, tgt: pg.Client, lo: LoRow, o: CopyOneOpti
     const data = piece.rows[0].d;
     if (data.length === 0) break;
     const put = 'SELECT lo_put($1::oid, $2::int8, $3::bytea)';
-    await tgt.query(put, [lo.oid, offset, data]).catch((e) => { throw statementError('data', put, e, `large object ${lo.oid}`, o.who.target); });
+    await tgt.query(put, [lo.oid, offset, data])
+      .catch((e) => { throw statementError('data', put, e, `large object ${lo.oid}`, o.who.target); });
     offset += data.length;
     if (data.length < PIECE) break;
   }

@@ -124,9 +124,11 @@ export function generateDdl(m: CatalogModel, sel: Selection): GeneratedSchema {
     kind: 'grant', name: `${a.privilege} on ${kw.toLowerCase()} ${name} to ${quoteIdent(a.grantee)}`,
     reason: 'held by the source migration account; it exists only for the migration and is not carried to the target',
   });
-  /** Schema public keeps the target's owner when the source's is the default one (bootstrap superuser, pg_database_owner). */
+  /** Schema public keeps the target's owner when the source's is its default (bootstrap superuser, pg_database_owner). */
   const defaultOwner = (s: { name: string; owner: string }) =>
     s.name === 'public' && (s.owner === 'pg_database_owner' || s.owner === m.bootstrapUser);
+  const schemaAuth = (s: { name: string; owner: string }) =>
+    (task.noOwner || defaultOwner(s) ? '' : ` AUTHORIZATION ${quoteIdent(task.ownerTo ?? s.owner)}`);
   const comment = (what: string, c: string | null) => (c == null ? '' : `\nCOMMENT ON ${what} IS ${quoteLiteral(c)};`);
 
   const pre: PreNode[] = [];
@@ -143,8 +145,9 @@ export function generateDdl(m: CatalogModel, sel: Selection): GeneratedSchema {
     const n = quoteIdent(sel.targetSchema(s.name));
     add(s.id, 'schema', `schema ${quoteIdent(s.name)}`, n,
       // AUTHORIZATION: the owner needs no CREATE on the database, only the account does.
-      `CREATE SCHEMA IF NOT EXISTS ${n}${task.noOwner || defaultOwner(s) ? '' : ` AUTHORIZATION ${quoteIdent(task.ownerTo ?? s.owner)}`};` +
-        (defaultOwner(s) ? '' : owner('SCHEMA', n, s.owner)) + comment(`SCHEMA ${n}`, s.comment) + grants('SCHEMA', n, s.acl, s.owner));
+      `CREATE SCHEMA IF NOT EXISTS ${n}${schemaAuth(s)};` +
+        (defaultOwner(s) ? '' : owner('SCHEMA', n, s.owner)) +
+        comment(`SCHEMA ${n}`, s.comment) + grants('SCHEMA', n, s.acl, s.owner));
   }
   for (const e of m.extensions) {
     if (!sel.schemaSelected(e.schema) && e.schema !== 'public') {

@@ -14,8 +14,13 @@ export const privilegesDdl: CheckDef = {
     const plan = await ddlPlan(ctx.source!, ctx.sel);
     const needs = await ddlNeeds(ctx.target!, plan);
     const owners = new Set(plan.owners.map((o) => o.role)).size;
-    if (!needs.length) return passed(`the target account can run the schema DDL (${plural(owners, 'owner role')}, ${plural(plan.owners.length, 'owner change')})`);
-    return failed(`the target account cannot run ${plural(needs.length, 'part')} of the schema DDL`, needs.map((n) => `${n.what} — ${fixText(n)}`),
-      `run on the target as a superuser (or pgferry precheck --grants for the whole script):\n${[...new Set(needs.map(fixText))].join('\n')}`);
+    if (!needs.length) {
+      const counts = `${plural(owners, 'owner role')}, ${plural(plan.owners.length, 'owner change')}`;
+      return passed(`the target account can run the schema DDL (${counts})`);
+    }
+    const fixes = [...new Set(needs.map(fixText))].join('\n');
+    return failed(`the target account cannot run ${plural(needs.length, 'part')} of the schema DDL`,
+      needs.map((n) => `${n.what} — ${fixText(n)}`),
+      `run on the target as a superuser (or pgferry precheck --grants for the whole script):\n${fixes}`);
   },
 };

@@ -60,11 +60,15 @@ function note(plan: DdlPlan, part: Part, object: string): void {
       }
     }
   }
-  if (type === 'GrantStmt' && s.is_grant) for (const g of s.grantees ?? []) if (role(g.RoleSpec)) plan.grantees.add(role(g.RoleSpec)!);
+  if (type === 'GrantStmt' && s.is_grant) {
+    for (const g of s.grantees ?? []) if (role(g.RoleSpec)) plan.grantees.add(role(g.RoleSpec)!);
+  }
   if (type === 'GrantStmt' && s.is_grant && s.objtype === 'OBJECT_SCHEMA') {
     const privs = (s.privileges ?? []).map((p: Node) => p.AccessPriv?.priv_name);
     if (privs.length && !privs.includes('create')) return;
-    for (const o of s.objects ?? []) for (const g of s.grantees ?? []) schemaPlan(plan, str(o)!).createGrantees.add(role(g.RoleSpec) ?? '?');
+    for (const o of s.objects ?? []) {
+      for (const g of s.grantees ?? []) schemaPlan(plan, str(o)!).createGrantees.add(role(g.RoleSpec) ?? '?');
+    }
   }
 }
 
@@ -74,8 +78,12 @@ function touched(part: Part, block: Part[]): ExistingTouch | undefined {
   if (type === 'CommentStmt' && (s.objtype === 'OBJECT_SCHEMA' || s.objtype === 'OBJECT_EXTENSION')) {
     return { kind: s.objtype === 'OBJECT_SCHEMA' ? 'schema' : 'extension', name: str(s.object)!, part, block };
   }
-  if (type === 'AlterOwnerStmt' && s.objectType === 'OBJECT_SCHEMA') return { kind: 'schema', name: str(s.object)!, part, block };
-  if (type === 'GrantStmt' && s.objtype === 'OBJECT_SCHEMA' && s.objects?.length === 1) return { kind: 'schema', name: str(s.objects[0])!, part, block };
+  if (type === 'AlterOwnerStmt' && s.objectType === 'OBJECT_SCHEMA') {
+    return { kind: 'schema', name: str(s.object)!, part, block };
+  }
+  if (type === 'GrantStmt' && s.objtype === 'OBJECT_SCHEMA' && s.objects?.length === 1) {
+    return { kind: 'schema', name: str(s.objects[0])!, part, block };
+  }
   return undefined;
 }
 

@@ -27,7 +27,7 @@ async function session(conn: string, label: string): Promise<pg.Client> {
 async function sourceScript(c: pg.Client, task: TaskConfig, sel: Selection): Promise<string[]> {
   const m = await loadSourceModel(c, sel);
   const who = quoteIdent(m.user);
-  const out = [`-- on the SOURCE database ${quoteIdent(m.database)}, as a superuser or the objects' owners, for ${who}`];
+  const out = [`-- on the SOURCE database ${quoteIdent(m.database)}, as a superuser or the owners, for ${who}`];
   if (m.superuser) return [...out, `-- ${who} is a superuser: nothing to grant`];
   out.push(`GRANT CONNECT ON DATABASE ${quoteIdent(m.database)} TO ${who};`);
   for (const s of m.schemas) out.push(`GRANT USAGE ON SCHEMA ${quoteIdent(s.name)} TO ${who};`);
@@ -41,7 +41,7 @@ async function sourceScript(c: pg.Client, task: TaskConfig, sel: Selection): Pro
   return out;
 }
 
-/** Roles the migration gives objects or privileges to (besides the source account's own grants), missing on the target. */
+/** Roles the migration gives objects or privileges to (not the source account's own grants), missing on the target. */
 async function missingRoles(s: pg.Client, t: pg.Client, wanted: string[]): Promise<string[]> {
   const lo = await s.query<{ r: string }>(`
     SELECT DISTINCT pg_get_userbyid(x.grantee) AS r FROM pg_largeobject_metadata m, aclexplode(m.lomacl) x
@@ -49,13 +49,15 @@ async function missingRoles(s: pg.Client, t: pg.Client, wanted: string[]): Promi
     UNION SELECT pg_get_userbyid(lomowner) FROM pg_largeobject_metadata`);
   const names = [...new Set([...wanted, ...lo.rows.map((x) => x.r)])];
   const r = await t.query<{ name: string }>(
-    `SELECT w.name FROM unnest($1::text[]) AS w(name) WHERE NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = w.name) ORDER BY 1`, [names]);
+    `SELECT w.name FROM unnest($1::text[]) AS w(name)
+     WHERE NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = w.name) ORDER BY 1`, [names]);
   return r.rows.map((x) => x.name);
 }
 
 async function targetScript(s: pg.Client, t: pg.Client, task: TaskConfig, sel: Selection): Promise<string[]> {
   const me = (await t.query<{ u: string; db: string; su: boolean; dbc: boolean }>(
-    `SELECT current_user AS u, current_database() AS db, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS su,
+    `SELECT current_user AS u, current_database() AS db,
+            (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS su,
             has_database_privilege(current_database(), 'CREATE') AS dbc`)).rows[0];
   const who = quoteIdent(me.u);
   const out = [`-- on the TARGET database ${quoteIdent(me.db)}, as a superuser, for ${who}`];
@@ -63,11 +65,14 @@ async function targetScript(s: pg.Client, t: pg.Client, task: TaskConfig, sel: S
   const plan = await ddlPlan(s, sel);
   const srcUser = (await s.query<{ u: string }>('SELECT current_user AS u')).rows[0].u;
   const owners = task.noOwner ? [] : task.ownerTo ? [task.ownerTo] : plan.owners.map((o) => o.role);
-  const roles = await missingRoles(s, t, [...owners, ...(task.noAcl ? [] : plan.grantees)].filter((r) => r !== srcUser && r !== me.u));
+  const wanted = [...owners, ...(task.noAcl ? [] : plan.grantees)].filter((r) => r !== srcUser && r !== me.u);
+  const roles = await missingRoles(s, t, wanted);
   out.push(...roles.map((r) => `CREATE ROLE ${quoteIdent(r)} NOLOGIN;`));
   if (!me.dbc) out.push(`GRANT CREATE ON DATABASE ${quoteIdent(me.db)} TO ${who};`);
   for (const n of await ddlNeeds(t, plan)) out.push(...n.sql);
-  if (copiesLargeObjects(task)) for (const o of await ownersNotGivable(s, t, task)) out.push(`GRANT ${quoteIdent(o.owner)} TO ${who};`);
+  if (copiesLargeObjects(task)) {
+    for (const o of await ownersNotGivable(s, t, task)) out.push(`GRANT ${quoteIdent(o.owner)} TO ${who};`);
+  }
   return [...new Set(out)];
 }
 

@@ -22,7 +22,8 @@ export async function unreadableLargeObjects(c: pg.Client): Promise<{ oid: strin
 }
 
 /** Owners of the source's large objects the target account cannot give ownership to. */
-export async function ownersNotGivable(source: pg.Client, target: pg.Client, task: Ctx['task']): Promise<{ owner: string; n: number }[]> {
+export async function ownersNotGivable(source: pg.Client, target: pg.Client, task: Ctx['task']):
+Promise<{ owner: string; n: number }[]> {
   if (task.noOwner) return [];
   const owners = await source.query<{ owner: string; n: number }>(
     `SELECT pg_get_userbyid(lomowner) AS owner, count(*)::int AS n FROM pg_largeobject_metadata GROUP BY 1 ORDER BY 1`);
@@ -35,6 +36,32 @@ export async function ownersNotGivable(source: pg.Client, target: pg.Client, tas
   return want.filter((x) => !ok.get(x.owner));
 }
 
+type Unreadable = { oid: string; owner: string }[];
+type Owners = { owner: string; n: number }[];
+
+function loObjects(unreadable: Unreadable, owners: Owners, src: string, tgt: string): string[] {
+  return [
+    ...unreadable.map((x) => `large object ${x.oid} (owner ${quoteIdent(x.owner)}): not readable by ${src} — ` +
+      `on the source: GRANT SELECT ON LARGE OBJECT ${x.oid} TO ${src};`),
+    ...owners.map((x) => `${plural(x.n, 'large object')} owned by ${quoteIdent(x.owner)}: ${tgt} is not a member — ` +
+      `on the target: GRANT ${quoteIdent(x.owner)} TO ${tgt};`),
+  ];
+}
+
+function loFix(unreadable: Unreadable, owners: Owners, src: string, tgt: string): string {
+  const out: string[] = [];
+  if (unreadable.length) {
+    const grants = unreadable.slice(0, 10).map((x) => `GRANT SELECT ON LARGE OBJECT ${x.oid} TO ${src};`).join(' ');
+    out.push(`on the source: ${grants}${unreadable.length > 10 ? ' …' : ''} ` +
+      '(or, for all of them at once, ALTER SYSTEM SET lo_compat_privileges = on; SELECT pg_reload_conf();)');
+  }
+  if (owners.length) {
+    const grants = owners.map((x) => `GRANT ${quoteIdent(x.owner)} TO ${tgt};`).join(' ');
+    out.push(`on the target: ${grants} (or --owner-to / --no-owner)`);
+  }
+  return out.join('\n');
+}
+
 export const largeObjectPrivileges: CheckDef = {
   id: 'largeobjects.privileges', title: 'Large object privileges', level: 'error', needs: ['source', 'target', 'model'],
   async run(ctx) {
@@ -43,20 +70,12 @@ export const largeObjectPrivileges: CheckDef = {
     const tgt = quoteIdent((await ctx.target!.query<{ u: string }>('SELECT current_user AS u')).rows[0].u);
     const unreadable = await unreadableLargeObjects(ctx.source!);
     const owners = await ownersNotGivable(ctx.source!, ctx.target!, ctx.task);
-    if (!unreadable.length && !owners.length) return passed('the source account can read every large object, the target account can give their owners');
-    const objects = [
-      ...unreadable.map((x) => `large object ${x.oid} (owner ${quoteIdent(x.owner)}): not readable by ${src} — on the source: ` +
-        `GRANT SELECT ON LARGE OBJECT ${x.oid} TO ${src};`),
-      ...owners.map((x) => `${plural(x.n, 'large object')} owned by ${quoteIdent(x.owner)}: ${tgt} is not a member of that role — ` +
-        `on the target: GRANT ${quoteIdent(x.owner)} TO ${tgt};`),
-    ];
-    const fix = [
-      ...(unreadable.length ? [`on the source: ${unreadable.slice(0, 10).map((x) => `GRANT SELECT ON LARGE OBJECT ${x.oid} TO ${src};`).join(' ')}` +
-        `${unreadable.length > 10 ? ' …' : ''} (or, for all of them at once, ALTER SYSTEM SET lo_compat_privileges = on; SELECT pg_reload_conf();)`] : []),
-      ...(owners.length ? [`on the target: ${owners.map((x) => `GRANT ${quoteIdent(x.owner)} TO ${tgt};`).join(' ')} (or --owner-to / --no-owner)`] : []),
-    ];
+    if (!unreadable.length && !owners.length) {
+      return passed('the source account can read every large object, the target account can give their owners');
+    }
     const what = [unreadable.length ? `${plural(unreadable.length, 'large object')} not readable by ${src}` : '',
-      owners.length ? `${plural(owners.length, 'large object owner')} ${tgt} cannot give ownership to` : ''].filter(Boolean);
-    return failed(what.join('; '), objects, fix.join('\n'));
+      owners.length ? `${plural(owners.length, 'large object owner')} ${tgt} cannot give ownership to` : ''];
+    const message = what.filter(Boolean).join('; ');
+    return failed(message, loObjects(unreadable, owners, src, tgt), loFix(unreadable, owners, src, tgt));
   },
 };

@@ -5,16 +5,16 @@
  * all of them are skipped — the account may not be allowed to run them on a schema it does not own.
  */
 import type pg from 'pg';
+import { schemaPrivileges } from './skip.js';
 import type { Part } from './split.js';
 
 type Node = Record<string, any>;
 type Acl = Map<string, boolean>; // "grantee\0PRIVILEGE" → grantable
 
-const ALL = ['USAGE', 'CREATE'];
-
 function schemaGrant(p: Part): Node | undefined {
   const g = p.ast?.GrantStmt;
-  return g && g.objtype === 'OBJECT_SCHEMA' && g.targtype === 'ACL_TARGET_OBJECT' && g.objects?.length === 1 ? g : undefined;
+  const one = g && g.objtype === 'OBJECT_SCHEMA' && g.targtype === 'ACL_TARGET_OBJECT' && g.objects?.length === 1;
+  return one ? g : undefined;
 }
 
 function grantees(g: Node): string[] | undefined {
@@ -29,7 +29,7 @@ function grantees(g: Node): string[] | undefined {
 }
 
 function applyTo(acl: Acl, g: Node, who: string[]): void {
-  const privs: string[] = g.privileges?.length ? g.privileges.map((p: Node) => String(p.AccessPriv?.priv_name).toUpperCase()) : ALL;
+  const privs = schemaPrivileges(g);
   for (const w of who) {
     for (const p of privs) {
       const k = `${w}\u0000${p}`;
@@ -41,8 +41,10 @@ function applyTo(acl: Acl, g: Node, who: string[]): void {
 
 async function currentAcl(c: pg.Client, schema: string): Promise<Acl | undefined> {
   const r = await c.query<{ g: string; p: string; o: boolean }>(`
-    SELECT CASE WHEN x.grantee = 0 THEN '' ELSE pg_catalog.pg_get_userbyid(x.grantee) END AS g, x.privilege_type AS p, bool_or(x.is_grantable) AS o
-    FROM pg_catalog.pg_namespace n CROSS JOIN LATERAL pg_catalog.aclexplode(coalesce(n.nspacl, pg_catalog.acldefault('n', n.nspowner))) x
+    SELECT CASE WHEN x.grantee = 0 THEN '' ELSE pg_catalog.pg_get_userbyid(x.grantee) END AS g,
+           x.privilege_type AS p, bool_or(x.is_grantable) AS o
+    FROM pg_catalog.pg_namespace n
+    CROSS JOIN LATERAL pg_catalog.aclexplode(coalesce(n.nspacl, pg_catalog.acldefault('n', n.nspowner))) x
     WHERE n.nspname = $1 GROUP BY 1, 2`, [schema]);
   const exists = await c.query('SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1', [schema]);
   return exists.rowCount ? new Map(r.rows.map((x) => [`${x.g}\u0000${x.p}`, x.o])) : undefined;
@@ -62,7 +64,11 @@ export async function schemaAclNoop(c: pg.Client, parts: Part[]): Promise<Set<Pa
     const now = await currentAcl(c, schema);
     if (!now) continue;
     const after = new Map(now);
-    const ok = list.every((p) => { const w = grantees(schemaGrant(p)!); if (w) applyTo(after, schemaGrant(p)!, w); return w !== undefined; });
+    const ok = list.every((p) => {
+      const w = grantees(schemaGrant(p)!);
+      if (w) applyTo(after, schemaGrant(p)!, w);
+      return w !== undefined;
+    });
     if (ok && same(now, after)) for (const p of list) skip.add(p);
   }
   return skip;

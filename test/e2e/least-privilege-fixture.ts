@@ -13,7 +13,10 @@ export const LO_OID = 424242;
 export interface Roles { owner: string; sales: string; reader: string; writer: string; src: string; tgt: string }
 
 export function rolesFor(p: string): Roles {
-  return { owner: `${p}_owner`, sales: `${p}_sales_owner`, reader: `${p}_reader`, writer: `${p}_writer`, src: `${p}_ferry_src`, tgt: `${p}_ferry_tgt` };
+  return {
+    owner: `${p}_owner`, sales: `${p}_sales_owner`, reader: `${p}_reader`, writer: `${p}_writer`,
+    src: `${p}_ferry_src`, tgt: `${p}_ferry_tgt`,
+  };
 }
 
 /** The application roles, as a DBA creates them on either side. */
@@ -93,16 +96,19 @@ export async function run(url: string, ...sqls: string[]): Promise<void> {
 export async function ownersAndGrants(url: string, drop: string[] = []): Promise<string[]> {
   return withClient(url, async (c) => {
     const r = await c.query<{ line: string }>(`
-      WITH ns AS (SELECT oid, nspname FROM pg_namespace WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'pgferry')
+      WITH ns AS (SELECT oid, nspname FROM pg_namespace
+                  WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'pgferry')
                   AND nspname NOT LIKE 'pg_toast%' AND nspname NOT LIKE 'pg_temp%')
       SELECT 'schema ' || nspname || ' ' || pg_get_userbyid(n.nspowner) || ' ' || coalesce(n.nspacl::text, '-')
              || ' ' || coalesce(obj_description(n.oid, 'pg_namespace'), '-') AS line
       FROM pg_namespace n WHERE n.oid IN (SELECT oid FROM ns) AND nspname <> 'public'
       UNION ALL
-      SELECT 'rel ' || ns.nspname || '.' || c.relname || ' ' || pg_get_userbyid(c.relowner) || ' ' || coalesce(c.relacl::text, '-')
+      SELECT 'rel ' || ns.nspname || '.' || c.relname || ' ' || pg_get_userbyid(c.relowner)
+             || ' ' || coalesce(c.relacl::text, '-')
       FROM pg_class c JOIN ns ON ns.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S')
       UNION ALL
-      SELECT 'func ' || p.oid::regprocedure::text || ' ' || pg_get_userbyid(p.proowner) || ' ' || coalesce(p.proacl::text, '-')
+      SELECT 'func ' || p.oid::regprocedure::text || ' ' || pg_get_userbyid(p.proowner)
+             || ' ' || coalesce(p.proacl::text, '-')
       FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
       UNION ALL
       SELECT 'lo ' || m.oid || ' ' || pg_get_userbyid(m.lomowner) || ' ' || coalesce(m.lomacl::text, '-')
@@ -110,6 +116,7 @@ export async function ownersAndGrants(url: string, drop: string[] = []): Promise
       FROM pg_largeobject_metadata m
       ORDER BY 1`);
     // PostgreSQL 17 adds MAINTAIN (m) to an owner's privileges
-    return r.rows.map((x) => x.line.replace(/arwdDxtm/g, 'arwdDxt')).map((line) => drop.reduce((l, role) => l.replace(new RegExp(`,?${role}=[a-zA-Z*]+/\\w+`, 'g'), ''), line));
+    const strip = (l: string, role: string) => l.replace(new RegExp(`,?${role}=[a-zA-Z*]+/\\w+`, 'g'), '');
+    return r.rows.map((x) => drop.reduce(strip, x.line.replace(/arwdDxtm/g, 'arwdDxt')));
   });
 }
