@@ -11,6 +11,8 @@ import { failed, passed, plural, type CheckDef } from './types.js';
 export const privilegesDdl: CheckDef = {
   id: 'privileges.ddl', title: 'Privileges the schema DDL needs', level: 'error', needs: ['source', 'target', 'model'],
   async run(ctx) {
+    const su = await ctx.target!.query<{ su: boolean }>(`SELECT rolsuper AS su FROM pg_roles WHERE rolname = current_user`);
+    if (su.rows[0].su) return passed('the target account is a superuser');
     const plan = await ddlPlan(ctx.source!, ctx.sel);
     const needs = await ddlNeeds(ctx.target!, plan);
     const owners = new Set(plan.owners.map((o) => o.role)).size;
