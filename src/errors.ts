@@ -74,3 +74,24 @@ export function errorMessage(e: unknown): string {
   if (e instanceof Error) return redact(e.message);
   return redact(String(e));
 }
+
+/**
+ * A statement refused for lack of a privilege (SQLSTATE 42501, or "must be owner/member"):
+ * the message names the statement and object as StatementError does, and `fix` holds the SQL
+ * (a GRANT, a membership) that a DBA runs to let it pass.
+ */
+export class PrivilegeError extends StatementError {
+  readonly fix: string;
+  constructor(kind: ErrorKind, statement: string, cause: unknown, object: string | undefined, fix: string) {
+    super(kind, statement, cause, object);
+    this.fix = fix;
+    this.message = redact(`${this.message}\nFIX (run as a superuser or the object's owner): ${fix}`);
+    (this as { hint?: string }).hint = redact(`run as a superuser or the object's owner: ${fix}`);
+    this.name = 'PrivilegeError';
+  }
+}
+
+/** SQLSTATEs of refused privileges: insufficient_privilege, and "must be owner" (also 42501). */
+export function isPrivilegeError(e: unknown): boolean {
+  return isPgError(e) && e.code === '42501';
+}

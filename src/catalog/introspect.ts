@@ -51,6 +51,7 @@ export async function introspect(c: pg.Client): Promise<CatalogModel> {
 
 async function read(c: pg.Client): Promise<CatalogModel> {
   const version = Number((await c.query<{ v: string }>(`SELECT pg_catalog.current_setting('server_version_num') AS v`)).rows[0].v);
+  const who = (await c.query<{ u: string; b: string }>(`SELECT current_user AS u, pg_catalog.pg_get_userbyid(10) AS b`)).rows[0];
   const notMigrated: NotMigrated[] = [];
 
   const schemas: SchemaObj[] = (await rows(c, SCHEMAS_SQL)).map((r) => ({
@@ -206,7 +207,7 @@ async function read(c: pg.Client): Promise<CatalogModel> {
   for (const x of servers) extra(x.id, fdwByName.get(x.fdw));
   for (const f of foreignTables) extra(f.id, srvByName.get(f.server));
   return deepFreeze({
-    serverVersionNum: version, schemas, extensions, types, sequences, tables, indexes, foreignKeys, views, functions, triggers, rules, policies,
+    serverVersionNum: version, sourceUser: who.u, bootstrapUser: who.b, schemas, extensions, types, sequences, tables, indexes, foreignKeys, views, functions, triggers, rules, policies,
     collations, statistics, operators, opFamilies, opClasses, casts, tsDicts, tsConfigs, fdws, servers, userMappings, foreignTables, eventTriggers,
     publications, defaultAcls, conversions,
     dependencies, notMigrated, skipped,

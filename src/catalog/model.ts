@@ -287,6 +287,10 @@ export interface Dependency { from: string; to: string }
 
 export interface CatalogModel {
   serverVersionNum: number;
+  /** The role pgferry reads the source as: grants it holds exist only for the migration. */
+  sourceUser?: string;
+  /** The source's bootstrap superuser (owner of schema public before PostgreSQL 15). */
+  bootstrapUser?: string;
   schemas: SchemaObj[];
   extensions: ExtensionObj[];
   types: TypeObj[];

@@ -27,6 +27,8 @@ import { connect, serverVersionNum } from '../conn/connect.js';
 import { toSafeUri, type ConnSpec } from '../conn/connstring.js';
 import type { Statement } from '../ddl/statement.js';
 import { PgferryError, StatementError, errorMessage, isPgError } from '../errors.js';
+import { statementError } from '../privilege-fix.js';
+import { quoteIdent } from '../util/ident.js';
 import { planBoundaries, sourceCopySql, tableSizes, targetCopySql, unitsFromBoundaries, type CopyUnit, type TableSize } from '../plan/units.js';
 import type { CopyTable, QualifiedName } from '../plan/types.js';
 import { doneObjects, doneUnits, ensureCheckpoints, markObjectDone, markUnitDone, stateTable } from '../task/checkpoint.js';
@@ -536,7 +538,7 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
               } catch (e) {
                 if (isTransient(e)) throw e;
                 await cl.query('ROLLBACK').catch(() => {});
-                throw new StatementError('schema', st.sql, e, `${st.kind} ${st.name}`);
+                throw statementError('schema', st.sql, e, `${st.kind} ${st.name}`, quoteIdent(o.target.user));
               }
             });
             events.emit({ type: 'index-done', table: tableName, name: st.name, durationMs: Date.now() - t0 });

@@ -9,7 +9,8 @@
 import type pg from 'pg';
 import { connect } from '../conn/connect.js';
 import type { ConnSpec } from '../conn/connstring.js';
-import { PgferryError, StatementError } from '../errors.js';
+import { PgferryError } from '../errors.js';
+import { statementError } from '../privilege-fix.js';
 import { doneUnits, markUnitDone } from '../task/checkpoint.js';
 import type { EventBus } from '../task/events.js';
 import { quoteIdent, quoteLiteral } from '../util/ident.js';
@@ -38,13 +39,16 @@ export interface LargeObjectOptions {
 }
 
 /** The statements that give a new large object its owner, grants and comment. */
-export function largeObjectDdl(lo: LoRow, o: Pick<LargeObjectOptions, 'noOwner' | 'ownerTo' | 'noAcl'>): string[] {
+type DdlOptions = Pick<LargeObjectOptions, 'noOwner' | 'ownerTo' | 'noAcl'> & { sourceUser?: string };
+
+export function largeObjectDdl(lo: LoRow, o: DdlOptions): string[] {
   const out: string[] = [];
   const owner = o.ownerTo ?? (o.noOwner ? undefined : lo.owner);
   if (owner) out.push(`ALTER LARGE OBJECT ${lo.oid} OWNER TO ${quoteIdent(owner)}`);
   if (!o.noAcl && lo.acl) {
     for (const a of lo.acl) {
       if (a.grantee === lo.owner) continue; // the owner's own rights come with ownership
+      if (a.grantee === o.sourceUser) continue; // exists only for the migration (reported)
       const who = a.grantee === '' ? 'PUBLIC' : quoteIdent(a.grantee);
       out.push(`GRANT ${a.privilege} ON LARGE OBJECT ${lo.oid} TO ${who}${a.grantable ? ' WITH GRANT OPTION' : ''}`);
     }
@@ -59,8 +63,7 @@ export async function copyLargeObjects(o: LargeObjectOptions): Promise<{ objects
   try {
     await src.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const r = await src.query<LoRow>(`
-      SELECT m.oid::text AS oid, pg_get_userbyid(m.lomowner) AS owner,
-             coalesce((SELECT sum(length(p.data)) FROM pg_largeobject p WHERE p.loid = m.oid), 0)::text AS size,
+      SELECT m.oid::text AS oid, pg_get_userbyid(m.lomowner) AS owner, '0' AS size,
              obj_description(m.oid, 'pg_largeobject') AS comment,
              CASE WHEN m.lomacl IS NULL THEN NULL ELSE (SELECT json_agg(json_build_object(
                'grantee', CASE WHEN x.grantee = 0 THEN '' ELSE pg_get_userbyid(x.grantee) END,
@@ -69,6 +72,7 @@ export async function copyLargeObjects(o: LargeObjectOptions): Promise<{ objects
     if (r.rows.length === 0) return { objects: 0, bytes: 0, skipped: 0 };
     const done = await doneUnits(tgt, o.taskId);
     const todo = r.rows.filter((lo) => !done.has(`lo:${lo.oid}`));
+    const who = await prepare(src, tgt, todo, o.events);
     const skipped = r.rows.length - todo.length;
     const t0 = Date.now();
     o.events.emit({ type: 'table-start', table: LARGE_OBJECTS_KEY, units: todo.length, estRows: todo.length, estBytes: todo.reduce((a, lo) => a + Number(lo.size), 0) });
@@ -84,7 +88,7 @@ export async function copyLargeObjects(o: LargeObjectOptions): Promise<{ objects
       await tgt.query('BEGIN');
       try {
         for (const lo of batch) {
-          bytes += await copyOne(src, tgt, lo, o);
+          bytes += await copyOne(src, tgt, lo, { ...o, sourceUser: who.sourceName, who });
           await markUnitDone(tgt, { taskId: o.taskId, unitId: `lo:${lo.oid}`, table: LARGE_OBJECTS_KEY, rows: 1, bytes: Number(lo.size), snapshot: null });
         }
         await tgt.query('COMMIT');
@@ -103,7 +107,43 @@ export async function copyLargeObjects(o: LargeObjectOptions): Promise<{ objects
   }
 }
 
-async function copyOne(src: pg.Client, tgt: pg.Client, lo: LoRow, o: LargeObjectOptions): Promise<number> {
+interface Accounts { source: string; sourceName: string; target: string }
+
+/** The two migration accounts, quoted for fix hints (sourceName unquoted, to compare with grantees). */
+async function accounts(src: pg.Client, tgt: pg.Client): Promise<Accounts> {
+  const s = (await src.query<{ u: string }>('SELECT current_user AS u')).rows[0].u;
+  const t = (await tgt.query<{ u: string }>('SELECT current_user AS u')).rows[0].u;
+  return { source: quoteIdent(s), sourceName: s, target: quoteIdent(t) };
+}
+
+/** Size through the large object interface (pg_largeobject itself is readable by superusers only). */
+async function sizeOf(src: pg.Client, oid: string, who: string): Promise<string> {
+  // INV_READ; the subquery (volatile, so not flattened) opens it once, the descriptor is closed after.
+  const sql = 'SELECT lo_lseek64(fd, 0, 2)::text AS n, lo_close(fd) FROM (SELECT lo_open($1::oid, 262144) AS fd) s';
+  try {
+    const r = await src.query<{ n: string }>(sql, [oid]);
+    return r.rows[0].n;
+  } catch (e) {
+    throw statementError('data', sql, e, `large object ${oid} (source)`, who);
+  }
+}
+
+/** The accounts, each object's size, and a warning about the source account's own grants (not carried). */
+async function prepare(src: pg.Client, tgt: pg.Client, todo: LoRow[], events: EventBus): Promise<Accounts> {
+  const who = await accounts(src, tgt);
+  for (const lo of todo) lo.size = await sizeOf(src, lo.oid, who.source);
+  const leftOut = todo.filter((lo) => lo.acl?.some((a) => a.grantee === who.sourceName && a.grantee !== lo.owner));
+  if (leftOut.length) {
+    const oids = `${leftOut.slice(0, 5).map((lo) => lo.oid).join(', ')}${leftOut.length > 5 ? ', …' : ''}`;
+    events.warn(`grants to the source migration account ${who.source} on ${leftOut.length} large object(s) (${oids}) ` +
+      'are left out: they exist only for the migration');
+  }
+  return who;
+}
+
+type CopyOneOptions = LargeObjectOptions & { sourceUser: string; who: Accounts };
+
+async function copyOne(src: pg.Client, tgt: pg.Client, lo: LoRow, o: CopyOneOptions): Promise<number> {
   try {
     await tgt.query('SELECT lo_create($1::oid)', [lo.oid]);
   } catch (e) {
@@ -113,14 +153,18 @@ async function copyOne(src: pg.Client, tgt: pg.Client, lo: LoRow, o: LargeObject
         cause: e,
       });
     }
-    throw new StatementError('data', 'SELECT lo_create($1)', e, `large object ${lo.oid}`);
+    throw statementError('data', 'SELECT lo_create($1)', e, `large object ${lo.oid}`, o.who.target);
   }
   let offset = 0;
   for (;;) {
-    const piece = await src.query<{ d: Buffer }>('SELECT lo_get($1::oid, $2::int8, $3::int4) AS d', [lo.oid, offset, PIECE]);
+    const get = 'SELECT lo_get($1::oid, $2::int8, $3::int4) AS d';
+    const piece = await src.query<{ d: Buffer }>(get, [lo.oid, offset, PIECE])
+      .catch((e) => { throw statementError('data', get, e, `large object ${lo.oid} (source)`, o.who.source); });
     const data = piece.rows[0].d;
     if (data.length === 0) break;
-    await tgt.query('SELECT lo_put($1::oid, $2::int8, $3::bytea)', [lo.oid, offset, data]);
+    const put = 'SELECT lo_put($1::oid, $2::int8, $3::bytea)';
+    await tgt.query(put, [lo.oid, offset, data])
+      .catch((e) => { throw statementError('data', put, e, `large object ${lo.oid}`, o.who.target); });
     offset += data.length;
     if (data.length < PIECE) break;
   }
@@ -128,7 +172,7 @@ async function copyOne(src: pg.Client, tgt: pg.Client, lo: LoRow, o: LargeObject
     try {
       await tgt.query(sql);
     } catch (e) {
-      throw new StatementError('data', sql, e, `large object ${lo.oid}`);
+      throw statementError('data', sql, e, `large object ${lo.oid}`, o.who.target);
     }
   }
   return offset;

@@ -115,10 +115,21 @@ export function generateDdl(source: CatalogModel, sel: Selection): GeneratedSche
     if (!cols && task.noOwner === false && task.ownerTo === undefined && !acl.some((a) => a.grantee === role)) s += `\nREVOKE ALL ON ${kw} ${name} FROM ${quoteIdent(role)};`;
     for (const a of acl) {
       if (a.grantee === role && !cols) continue;
+      if (a.grantee === m.sourceUser && a.grantee !== role) { leftOutGrant(kw, name + cols, a); continue; }
       s += `\nGRANT ${a.privilege}${cols} ON ${kw} ${name} TO ${a.grantee === '' ? 'PUBLIC' : quoteIdent(a.grantee)}${a.grantable ? ' WITH GRANT OPTION' : ''};`;
     }
     return s;
   };
+  /** Grants to the account pgferry reads the source as exist for the migration only: reported, not carried. */
+  const leftOutGrant = (kw: string, name: string, a: Acl) => notMigrated.push({
+    kind: 'grant', name: `${a.privilege} on ${kw.toLowerCase()} ${name} to ${quoteIdent(a.grantee)}`,
+    reason: 'held by the source migration account; it exists only for the migration and is not carried to the target',
+  });
+  /** Schema public keeps the target's owner when the source's is its default (bootstrap superuser, pg_database_owner). */
+  const defaultOwner = (s: { name: string; owner: string }) =>
+    s.name === 'public' && (s.owner === 'pg_database_owner' || s.owner === m.bootstrapUser);
+  const schemaAuth = (s: { name: string; owner: string }) =>
+    (task.noOwner || defaultOwner(s) ? '' : ` AUTHORIZATION ${quoteIdent(task.ownerTo ?? s.owner)}`);
   const comment = (what: string, c: string | null) => (c == null ? '' : `\nCOMMENT ON ${what} IS ${quoteLiteral(c)};`);
 
   const pre: PreNode[] = [];
@@ -134,7 +145,10 @@ export function generateDdl(source: CatalogModel, sel: Selection): GeneratedSche
   for (const s of selSchemas) {
     const n = quoteIdent(sel.targetSchema(s.name));
     add(s.id, 'schema', `schema ${quoteIdent(s.name)}`, n,
-      `CREATE SCHEMA IF NOT EXISTS ${n};` + owner('SCHEMA', n, s.owner) + comment(`SCHEMA ${n}`, s.comment) + grants('SCHEMA', n, s.acl, s.owner));
+      // AUTHORIZATION: the owner needs no CREATE on the database, only the account does.
+      `CREATE SCHEMA IF NOT EXISTS ${n}${schemaAuth(s)};` +
+        (defaultOwner(s) ? '' : owner('SCHEMA', n, s.owner)) +
+        comment(`SCHEMA ${n}`, s.comment) + grants('SCHEMA', n, s.acl, s.owner));
   }
   for (const e of m.extensions) {
     if (!sel.schemaSelected(e.schema) && e.schema !== 'public') {

@@ -26,6 +26,8 @@ import { encoding } from './encoding.js';
 import { extensionsAvailable } from './extensions.js';
 import { filtersWhere } from './filters.js';
 import { integrityDependencies, integrityFkParents } from './integrity.js';
+import { privilegesDdl } from './ddl-check.js';
+import { largeObjectPrivileges } from './largeobjects.js';
 import { tablesNoKey } from './keys.js';
 import { mappingNames } from './mapping.js';
 import { columnsOidTypes } from './oid-columns.js';
@@ -51,6 +53,7 @@ export type { CheckItem, PrecheckReport, PrecheckOptions, Severity, ItemResult, 
 export const CHECKS: readonly CheckDef[] = [
   connectivitySource, connectivityTarget, versionCompat,
   privilegesSource, privilegesTarget,
+  largeObjectPrivileges, privilegesDdl,
   selectionMatches,
   conflictsTarget, mappingNames, mappingObjects,
   stateSchema, targetRows,

@@ -14,7 +14,10 @@ export const roles: CheckDef = {
     const owners = new Map<string, string[]>();
     const grantees = new Map<string, string[]>();
     const add = (map: Map<string, string[]>, role: string, what: string) => { if (role) map.set(role, [...(map.get(role) ?? []), what]); };
-    const addAcl = (acl: string[] | null, what: string) => { for (const a of acl ?? []) add(grantees, aclGrantee(a), what); };
+    // Grants held by the source account itself exist for the migration only: they are not carried.
+    const addAcl = (acl: string[] | null, what: string) => {
+      for (const a of acl ?? []) if (aclGrantee(a) !== m.user) add(grantees, aclGrantee(a), what);
+    };
     // Schemas that already exist on the target keep their owner and privileges.
     const existing = new Set((await ctx.target!.query<{ n: string }>(`SELECT nspname AS n FROM pg_namespace WHERE nspname = ANY ($1::text[])`,
       [m.schemas.map((s) => ctx.sel.targetSchema(s.name))])).rows.map((x) => x.n));
@@ -43,6 +46,7 @@ export const roles: CheckDef = {
     for (const o of other.rows) { add(owners, o.owner, o.what); addAcl(o.acl, o.what); }
 
     const names = [...new Set([...owners.keys(), ...grantees.keys(), ...(task.ownerTo ? [task.ownerTo] : [])])];
+    const me = quoteIdent((await ctx.target!.query<{ u: string }>('SELECT current_user AS u')).rows[0].u);
     const r = await ctx.target!.query<{ name: string; exists: boolean; member: boolean; su: boolean }>(
       `SELECT w.name, r.oid IS NOT NULL AS exists,
               coalesce(pg_has_role(current_user, r.oid, 'MEMBER'), false) AS member,
@@ -56,12 +60,18 @@ export const roles: CheckDef = {
     if (task.ownerTo) {
       const o = onTarget.get(task.ownerTo)!;
       if (!o.exists) { problems.push(`role ${quoteIdent(task.ownerTo)} (ownerTo) does not exist`); creates.push(`CREATE ROLE ${quoteIdent(task.ownerTo)};`); }
-      else if (!su && !o.member) problems.push(`role ${quoteIdent(task.ownerTo)} (ownerTo): the target user is not a member, so cannot give it ownership (GRANT ${quoteIdent(task.ownerTo)} TO <target user>)`);
+      if (!su && !o.member) creates.push(`GRANT ${quoteIdent(task.ownerTo)} TO ${me};`);
+      if (o.exists && !su && !o.member) problems.push(`role ${quoteIdent(task.ownerTo)} (ownerTo): the target user is not a member, so cannot give it ownership (GRANT ${quoteIdent(task.ownerTo)} TO ${me};)`);
     } else if (!task.noOwner) {
       for (const [role, objs] of owners) {
         const o = onTarget.get(role)!;
-        if (!o.exists) { problems.push(`role ${quoteIdent(role)} does not exist: owner of ${list(objs)}`); creates.push(`CREATE ROLE ${quoteIdent(role)};`); }
-        else if (!su && !o.member && !role.startsWith('pg_')) problems.push(`role ${quoteIdent(role)}: the target user is not a member, so cannot give it ownership of ${list(objs)}`);
+        if (!o.exists) {
+          problems.push(`role ${quoteIdent(role)} does not exist: owner of ${list(objs)}`);
+          creates.push(`CREATE ROLE ${quoteIdent(role)};`, ...(su ? [] : [`GRANT ${quoteIdent(role)} TO ${me};`]));
+        } else if (!su && !o.member && !role.startsWith('pg_')) {
+          problems.push(`role ${quoteIdent(role)}: the target user is not a member, so cannot give it ownership of ${list(objs)} (GRANT ${quoteIdent(role)} TO ${me};)`);
+          creates.push(`GRANT ${quoteIdent(role)} TO ${me};`);
+        }
       }
     }
     if (!task.noAcl) {
@@ -76,6 +86,6 @@ export const roles: CheckDef = {
       return passed(`${how}${task.noAcl ? ', no privileges copied' : `, ${plural(grantees.size, 'grantee')}`}: all exist on the target`);
     }
     return failed(`${plural(problems.length, 'role problem')} on the target`, problems,
-      `create the roles on the target first (${[...new Set(creates)].slice(0, 10).join(' ') || 'GRANT <role> TO <target user>'}), or use --owner-to ROLE / --no-owner and --no-acl`);
+      `run on the target as a superuser: ${[...new Set(creates)].slice(0, 20).join(' ')} — or use --owner-to ROLE / --no-owner and --no-acl`);
   },
 };

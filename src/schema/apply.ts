@@ -8,10 +8,15 @@ import { introspect } from '../catalog/introspect.js';
 import type { CatalogModel } from '../catalog/model.js';
 import { generateDdl, type GeneratedSchema } from '../ddl/generate.js';
 import type { Statement } from '../ddl/statement.js';
-import { StatementError, isPgError } from '../errors.js';
+import { isPgError } from '../errors.js';
+import { statementError } from '../privilege-fix.js';
 import { doneObjects, markObjectDone } from '../task/checkpoint.js';
 import type { EventBus } from '../task/events.js';
 import type { Selection } from '../task/selection.js';
+import { quoteIdent } from '../util/ident.js';
+import { schemaAclNoop } from './acl-noop.js';
+import { alreadyEqual } from './skip.js';
+import { splitStatements } from './split.js';
 
 export type { GeneratedSchema } from '../ddl/generate.js';
 
@@ -36,6 +41,7 @@ const DUPLICATE = new Set(['42P07', '42710', '42P06', '42723', '42712']);
 
 export async function applyStatements(target: pg.Client, stmts: Statement[], o: ApplyOptions): Promise<{ created: number; skipped: number }> {
   const done = await doneObjects(target, o.taskId);
+  const who = quoteIdent((await target.query<{ u: string }>('SELECT current_user AS u')).rows[0].u);
   let created = 0;
   let skipped = 0;
   for (const s of stmts) {
@@ -50,15 +56,16 @@ export async function applyStatements(target: pg.Client, stmts: Statement[], o: 
       if (o.ifExists === 'drop' && s.drop) await target.query(s.drop);
       if (o.ifExists === 'skip') await target.query('SAVEPOINT pgferry_stmt');
       try {
-        await target.query(s.sql);
-      } catch (e) {
+        await runParts(target, s);
+      } catch (failure) {
+        const e = failure instanceof FailedPart ? failure.cause : failure;
         // Some CREATEs (text search dictionaries, …) do not check first and hit the catalog's unique index instead.
         const dup = isPgError(e) && (DUPLICATE.has(e.code!) || (e.code === '42P16' && /multiple primary keys/.test(e.message)) ||
           (e.code === '23505' && /^pg_\w+_index$/.test((e as { constraint?: string }).constraint ?? '')));
         if (o.ifExists === 'skip' && dup) {
           await target.query('ROLLBACK TO SAVEPOINT pgferry_stmt');
           o.events.warn(`${s.kind} ${s.name} already exists on the target; skipped (ifExists: skip)`);
-        } else throw e;
+        } else throw failure;
       }
       await markObjectDone(target, o.taskId, s.key, s.kind, s.section);
       await target.query('COMMIT');
@@ -68,10 +75,32 @@ export async function applyStatements(target: pg.Client, stmts: Statement[], o: 
     } catch (e) {
       await target.query('ROLLBACK').catch(() => {});
       o.events.emit({ type: 'object', action: 'failed', kind: s.kind, name: s.name, section: s.section });
-      throw new StatementError('schema', s.sql, e, `${s.kind} ${s.name}`);
+      const [sql, cause] = e instanceof FailedPart ? [e.sql, e.cause] : [s.sql, e];
+      throw statementError('schema', sql, cause, `${s.kind} ${s.name}`, who);
     }
   }
   return { created, skipped };
+}
+
+/** One statement of a block that failed: the block is reported by that statement alone. */
+class FailedPart extends Error {
+  constructor(readonly sql: string, override readonly cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
+/** Runs a block statement by statement; statements on existing objects that change nothing are skipped. */
+async function runParts(target: pg.Client, s: Statement): Promise<void> {
+  const parts = await splitStatements(s.sql);
+  const unchanged = await schemaAclNoop(target, parts);
+  for (const part of parts) {
+    try {
+      if (unchanged.has(part) || (await alreadyEqual(target, part.ast))) continue;
+      await target.query(part.sql);
+    } catch (e) {
+      throw new FailedPart(part.sql, e);
+    }
+  }
 }
 
 /** The whole DDL as one psql script: pre, then early, then late. */

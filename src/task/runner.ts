@@ -20,6 +20,7 @@ import { PgferryError } from '../errors.js';
 import type { GeneratedSchema } from '../ddl/generate.js';
 import type { Statement } from '../ddl/statement.js';
 import type { CopyTable } from '../plan/types.js';
+import { typedPrivilegeError } from '../privilege-fix.js';
 import { listCopyTables } from '../plan/tables.js';
 import { listSequences } from '../plan/sequences.js';
 import { runPrecheck, type PrecheckReport } from '../precheck/index.js';
@@ -275,7 +276,7 @@ export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<Migr
       writeTask({ status: 'failed', error: e instanceof Error ? e.message : String(e) });
     } catch { /* keep the original error */ }
     await recordFailure(r);
-    throw e;
+    throw typedPrivilegeError(e, target.user);
   } finally {
     countObjects();
     stopEvents();

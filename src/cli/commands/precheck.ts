@@ -1,5 +1,7 @@
 import { Command } from 'commander';
 import { runPrecheck, SKIPPABLE_IDS, type PrecheckReport } from '../../precheck/index.js';
+import { PgferryError } from '../../errors.js';
+import { grantsScript } from '../../precheck/grants-script.js';
 import { EXIT } from '../exit.js';
 import { addConnectionOptions, addTaskOptions, taskFromOptions } from '../options.js';
 import { out } from '../output.js';
@@ -10,12 +12,21 @@ export function precheckCommand(): Command {
   const cmd = new Command('precheck')
     .description('check everything a migration needs before it writes anything: connectivity, versions, privileges, conflicts, mapping, integrity, filters, extensions, encoding, collations, roles, size, capacity, source activity')
     .option('--json', 'print one JSON document')
+    .option('--grants [side]', 'print the GRANT script a DBA runs for this task (source, target or both) instead of checking')
     .option('--skip <item>', `skip a check item (repeatable or comma-separated); skippable: ${SKIPPABLE_IDS.join(', ')}`, collect);
   addConnectionOptions(cmd, { target: 'required' });
   addTaskOptions(cmd);
   cmd.addHelpText('after', '\nExit status 0 when no error-level item fails, 4 otherwise.');
   cmd.action(async (o: Record<string, any>) => {
     const task = taskFromOptions(o);
+    if (o.grants !== undefined) {
+      const side = o.grants === true ? undefined : String(o.grants);
+      if (side !== undefined && side !== 'source' && side !== 'target') {
+        throw new PgferryError('usage', `--grants ${side}: expected source or target (or nothing for both)`, { hint: 'e.g. pgferry precheck --grants target -s … -t …' });
+      }
+      out((await grantsScript(task, side)).trimEnd());
+      return;
+    }
     const report = await runPrecheck(task, { skip: o.skip });
     if (o.json) out(JSON.stringify(report, null, 2));
     else out(formatReport(report));
