@@ -203,8 +203,8 @@ async function read(c: pg.Client): Promise<CatalogModel> {
   const dependencies = await readDependencies(c, { types, sequences, tables, views, functions });
   dependencies.splice(0, dependencies.length, ...shellEdges(dependencies, types));
   // Objects a catalog function failed on: not migrated (listed first), and what depends on them neither.
-  const unreadable = safe.unreadable.map(({ kind, name, reason }) => ({ kind, name, reason }));
-  notMigrated.unshift(...unreadable);
+  const unreadable = safe.unreadable.map(({ kind, name, reason, schema }) => ({ kind, name, reason, schema }));
+  notMigrated.unshift(...unreadable.map(({ kind, name, reason }) => ({ kind, name, reason })));
   for (const u of safe.unreadable) skipped.push({ id: u.id, name: u.name });
   // Edges pg_depend does not record (or records on a catalog we do not map).
   const famId = new Map(opFamilies.map((f) => [`${f.schema}\u0000${f.name}\u0000${f.am}`, f.id]));

@@ -347,7 +347,7 @@ export interface CatalogModel {
   dependencies: Dependency[];
   notMigrated: NotMigrated[];
   /** Objects a catalog function failed on (also first in notMigrated), with the server's message. */
-  unreadable: NotMigrated[];
+  unreadable: (NotMigrated & { schema: string | null })[];
 }
 
 export function deepFreeze<T>(o: T): T {

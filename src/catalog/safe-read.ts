@@ -12,7 +12,7 @@ import type { NotMigrated } from './model.js';
 
 type Row = Record<string, any>;
 
-export interface Unreadable extends NotMigrated { id: string }
+export interface Unreadable extends NotMigrated { id: string; schema: string | null }
 
 export interface SafeReader {
   /** Rows of `sql` (every row has an `oid` column of catalog `catalog`); `prefix` makes graph ids. */
@@ -47,9 +47,9 @@ export async function safeReader(c: pg.Client): Promise<SafeReader> {
       for (const { oid } of oids) {
         const one = await attempt(`SELECT * FROM (${body}) x WHERE x.oid = $1`, [oid]);
         if (!(one instanceof Error)) { out.push(...one); continue; }
-        const d = await c.query<{ kind: string; name: string }>(DESCRIBE_SQL, [catalog, oid, String(oid)]);
-        const { kind, name } = d.rows[0] ?? { kind: catalog, name: oid };
-        unreadable.push({ id: `${prefix}:${oid}`, kind, name, reason: unreadableReason(e2msg(one)) });
+        const d = await c.query<{ kind: string; name: string; schema: string | null }>(DESCRIBE_SQL, [catalog, oid, String(oid)]);
+        const { kind, name, schema } = d.rows[0] ?? { kind: catalog, name: oid, schema: null };
+        unreadable.push({ id: `${prefix}:${oid}`, kind, name, schema, reason: unreadableReason(e2msg(one)) });
       }
       return out;
     },
@@ -57,7 +57,7 @@ export async function safeReader(c: pg.Client): Promise<SafeReader> {
 }
 
 const DESCRIBE_SQL = `
-SELECT coalesce(o.type, 'object') AS kind, coalesce(o.identity, $3) AS name
+SELECT coalesce(o.type, 'object') AS kind, coalesce(o.identity, $3) AS name, o.schema
 FROM pg_catalog.pg_identify_object($1::pg_catalog.regclass, $2::pg_catalog.oid, 0) o`;
 
 function e2msg(e: Error): string {

@@ -32,6 +32,8 @@ export interface GeneratedSchema {
   notMigrated: NotMigrated[];
   /** Selected objects and where they go (for `plan`). */
   objects: { kind: string; source: string; target: string }[];
+  /** Keys of selected tables that are not created (not migrated): their rows are not copied. */
+  tablesNotCreated: string[];
 }
 
 interface PreNode {
@@ -859,7 +861,11 @@ export function generateDdl(m: CatalogModel, sel: Selection): GeneratedSchema {
   const statements: Statement[] = [
     ...ordered.filter((p) => !views.late.has(p.id)).map((p) => p.stmt), ...idxParted.map((x) => x.stmt), ...early, ...lateViews, ...late,
   ];
-  return { statements, warnings: [...new Set(warnings)], notMigrated, objects: objects.filter((o) => !dropped.has(o.id)).map(({ kind, source, target }) => ({ kind, source, target })) };
+  const tablesNotCreated = [
+    ...[...selTables.values()].filter((t) => !keptIds.has(t.id)).map((t) => tableKey(t.schema, t.name)),
+    ...m.unreadable.filter((u) => u.kind === 'table' && u.schema !== null && sel.schemaSelected(u.schema)).map((u) => u.name),
+  ];
+  return { statements, warnings: [...new Set(warnings)], notMigrated, tablesNotCreated, objects: objects.filter((o) => !dropped.has(o.id)).map(({ kind, source, target }) => ({ kind, source, target })) };
 }
 
 /** "fillfactor=70" → fillfactor='70' */

@@ -36,6 +36,7 @@ import {
   type CheckDef, type CheckItem, type Ctx, type Outcome, type PrecheckOptions, type PrecheckReport, type Severity,
 } from './types.js';
 import { objectsUnsupported } from './unsupported.js';
+import { objectsUnreadable } from './unreadable.js';
 import { versionCompat } from './version.js';
 
 export type { CheckItem, PrecheckReport, PrecheckOptions, Severity, ItemResult, Thresholds } from './types.js';
@@ -47,7 +48,7 @@ export const CHECKS: readonly CheckDef[] = [
   conflictsTarget, mappingNames,
   integrityFkParents, integrityDependencies,
   columnsSubset, filtersWhere, tablesNoKey,
-  extensionsAvailable, objectsUnsupported,
+  extensionsAvailable, objectsUnreadable, objectsUnsupported,
   encoding, collations, roles,
   size, capacityConnections,
   sourceLongTransactions, sourceLoad, consistencyWrites,

@@ -113,7 +113,7 @@ export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<Migr
       return generated;
     });
 
-    const tables = await listCopyTables(src, sel);
+    const tables = (await listCopyTables(src, sel)).filter((t) => !schema.tablesNotCreated.includes(t.key));
     const sequences = await listSequences(src, sel);
     result.copy = await events.phase('data', async () => {
       await enterPhase('data');
