@@ -863,7 +863,7 @@ export function generateDdl(m: CatalogModel, sel: Selection): GeneratedSchema {
   ];
   const tablesNotCreated = [
     ...[...selTables.values()].filter((t) => !keptIds.has(t.id)).map((t) => tableKey(t.schema, t.name)),
-    ...m.unreadable.filter((u) => u.kind === 'table' && u.schema !== null && sel.schemaSelected(u.schema)).map((u) => u.name),
+    ...(m.unreadable ?? []).filter((u) => u.kind === 'table' && u.schema !== null && sel.schemaSelected(u.schema)).map((u) => u.name),
   ];
   return { statements, warnings: [...new Set(warnings)], notMigrated, tablesNotCreated, objects: objects.filter((o) => !dropped.has(o.id)).map(({ kind, source, target }) => ({ kind, source, target })) };
 }
