@@ -12,9 +12,13 @@ type Row = Record<string, any>;
 export function baseTypeOf(r: Row, acl: Acl[] | null): TypeObj {
   const base: BaseTypeInfo = {
     funcs: r.funcs, length: r.length, byValue: r.by_value, align: r.align, storage: r.storage, category: r.category,
-    preferred: r.preferred, default: r.default_value, element: r.element, delimiter: r.delimiter, collatable: r.collatable,
+    preferred: r.preferred, default: r.default_value, element: r.element, delimiter: r.delimiter,
+    collatable: r.collatable,
   };
-  return { id: `type:${r.oid}`, oid: r.oid, schema: r.schema, name: r.name, owner: r.owner, comment: r.comment, acl, kind: 'base', base };
+  return {
+    id: `type:${r.oid}`, oid: r.oid, schema: r.schema, name: r.name, owner: r.owner, comment: r.comment, acl,
+    kind: 'base', base,
+  };
 }
 
 export const shellId = (t: { oid: string }) => `shell:${t.oid}`;

@@ -47,7 +47,8 @@ export async function safeReader(c: pg.Client): Promise<SafeReader> {
       for (const { oid } of oids) {
         const one = await attempt(`SELECT * FROM (${body}) x WHERE x.oid = $1`, [oid]);
         if (!(one instanceof Error)) { out.push(...one); continue; }
-        const d = await c.query<{ kind: string; name: string; schema: string | null }>(DESCRIBE_SQL, [catalog, oid, String(oid)]);
+        type Described = { kind: string; name: string; schema: string | null };
+        const d = await c.query<Described>(DESCRIBE_SQL, [catalog, oid, String(oid)]);
         const { kind, name, schema } = d.rows[0] ?? { kind: catalog, name: oid, schema: null };
         unreadable.push({ id: `${prefix}:${oid}`, kind, name, schema, reason: unreadableReason(e2msg(one)) });
       }

@@ -21,7 +21,8 @@ export function baseTypeSql(name: string, b: BaseTypeInfo, rw: (s: string) => st
   fn('TYPMOD_OUT', f.typmodOut);
   fn('ANALYZE', f.analyze);
   // ELEMENT without SUBSCRIPT gets the raw array handler by itself (14+).
-  if (f.subscript.name && !(b.element && f.subscript.name === 'pg_catalog.raw_array_subscript_handler')) fn('SUBSCRIPT', f.subscript);
+  const rawArray = b.element && f.subscript.name === 'pg_catalog.raw_array_subscript_handler';
+  if (!rawArray) fn('SUBSCRIPT', f.subscript);
   if (b.byValue) p.push('PASSEDBYVALUE');
   p.push(`ALIGNMENT = ${ALIGN[b.align] ?? 'int4'}`, `STORAGE = ${STORAGE[b.storage] ?? 'plain'}`);
   if (b.category !== 'U') p.push(`CATEGORY = ${quoteLiteral(b.category)}`);

@@ -23,7 +23,7 @@ import { rewriteNames, type NameMap } from './rewrite.js';
 import { topoSort } from './toposort.js';
 import { baseTypeSql } from './basetype.js';
 import { needsOwnColumnOrder } from './inherit-order.js';
-import { placeholderId, placeholderSql, planPlaceholders } from './placeholders.js';
+import { lateClosure, placeholderId, placeholderSql, planPlaceholders } from './placeholders.js';
 import { shellId, supportFuncIds } from '../catalog/basetypes.js';
 
 export interface GeneratedSchema {
@@ -857,9 +857,11 @@ export function generateDdl(m: CatalogModel, sel: Selection): GeneratedSchema {
   }
 
   // Views valid only through a key built after the data: their real definition replaces the placeholder first thing in late.
-  const lateViews = ordered.filter((p) => views.late.has(p.id)).map((p): Statement => ({ ...p.stmt, section: 'late' }));
+  // Materialized views valid only through such a key are created there too, with what depends on them.
+  const toLate = new Set([...views.late, ...lateClosure(ordered, deps, new Set(mviewOrder.map((v) => v.id)))]);
+  const lateViews = ordered.filter((p) => toLate.has(p.id)).map((p): Statement => ({ ...p.stmt, section: 'late' }));
   const statements: Statement[] = [
-    ...ordered.filter((p) => !views.late.has(p.id)).map((p) => p.stmt), ...idxParted.map((x) => x.stmt), ...early, ...lateViews, ...late,
+    ...ordered.filter((p) => !toLate.has(p.id)).map((p) => p.stmt), ...idxParted.map((x) => x.stmt), ...early, ...lateViews, ...late,
   ];
   const tablesNotCreated = [
     ...[...selTables.values()].filter((t) => !keptIds.has(t.id)).map((t) => tableKey(t.schema, t.name)),

@@ -25,15 +25,22 @@ export interface PlaceholderPlan {
  * Decide the placeholders and rewrite `deps` (node id → ids it depends on) in place: dependents
  * of a placeholder view wait for the placeholder only; the real view waits for its placeholder.
  */
-export function planPlaceholders(views: ViewObj[], deps: Map<string, Set<string>>, present: Set<string>): PlaceholderPlan {
+type Deps = Map<string, Set<string>>;
+
+/** Does the node depend on a table's key constraint (pg_depend on pg_constraint)? */
+const needsKey = (deps: Deps, id: string) => [...(deps.get(id) ?? [])].some((d) => d.startsWith('con:'));
+
+export function planPlaceholders(views: ViewObj[], deps: Deps, present: Set<string>): PlaceholderPlan {
   const plain = views.filter((v) => v.relkind === 'v' && present.has(v.id));
-  const late = new Set(plain.filter((v) => [...(deps.get(v.id) ?? [])].some((d) => d.startsWith('con:'))).map((v) => v.id));
+  const late = new Set(plain.filter((v) => needsKey(deps, v.id)).map((v) => v.id));
   const placeholders = new Set([...late, ...plain.filter((v) => v.selfRef).map((v) => v.id)]);
   for (const id of placeholders) redirect(deps, id);
   const viewIds = new Set(plain.map((v) => v.id));
   const byName = new Map(plain.map((v) => [v.id, `${v.schema}.${v.name}`]));
   for (let round = 0; round < plain.length; round++) {
-    const cyclic = cycles(deps, present).map((scc) => scc.filter((id) => viewIds.has(id) && !placeholders.has(id))).filter((x) => x.length);
+    const cyclic = cycles(deps, present)
+      .map((scc) => scc.filter((id) => viewIds.has(id) && !placeholders.has(id)))
+      .filter((x) => x.length);
     if (!cyclic.length) break;
     for (const scc of cyclic) {
       const pick = scc.sort((a, b) => (byName.get(a)! < byName.get(b)! ? -1 : 1))[0];
@@ -44,7 +51,7 @@ export function planPlaceholders(views: ViewObj[], deps: Map<string, Set<string>
   return { placeholders, late };
 }
 
-function redirect(deps: Map<string, Set<string>>, viewId: string): void {
+function redirect(deps: Deps, viewId: string): void {
   const ph = placeholderId(viewId);
   for (const [from, set] of deps) {
     if (from !== viewId && set.delete(viewId)) set.add(ph);
@@ -57,7 +64,7 @@ function redirect(deps: Map<string, Set<string>>, viewId: string): void {
 }
 
 /** Strongly connected components with more than one node (Tarjan, iterative). */
-function cycles(deps: Map<string, Set<string>>, present: Set<string>): string[][] {
+function cycles(deps: Deps, present: Set<string>): string[][] {
   const index = new Map<string, number>();
   const low = new Map<string, number>();
   const onStack = new Set<string>();
@@ -84,7 +91,8 @@ function cycles(deps: Map<string, Set<string>>, present: Set<string>): string[][
         continue;
       }
       work.pop();
-      if (work.length) low.set(work[work.length - 1].id, Math.min(low.get(work[work.length - 1].id)!, low.get(top.id)!));
+      const parent = work[work.length - 1];
+      if (parent) low.set(parent.id, Math.min(low.get(parent.id)!, low.get(top.id)!));
       if (low.get(top.id) === index.get(top.id)) {
         const scc: string[] = [];
         let x: string;
@@ -97,7 +105,27 @@ function cycles(deps: Map<string, Set<string>>, present: Set<string>): string[][
 }
 
 /** CREATE VIEW name AS SELECT NULL::type AS col, … (collations as the real view's columns). */
-export function placeholderSql(name: string, v: ViewObj, type: (t: string) => string, coll: (c: [string, string]) => string): string {
-  const cols = v.columns.map((c) => `    NULL::${type(c.type)}${c.collation ? ` COLLATE ${coll(c.collation as [string, string])}` : ''} AS ${quoteIdent(c.name)}`);
+export function placeholderSql(
+  name: string, v: ViewObj, type: (t: string) => string, coll: (c: [string, string]) => string,
+): string {
+  const collate = (c: string[] | null) => (c ? ` COLLATE ${coll(c as [string, string])}` : '');
+  const cols = v.columns.map((c) => `    NULL::${type(c.type)}${collate(c.collation)} AS ${quoteIdent(c.name)}`);
   return `CREATE VIEW ${name} AS\nSELECT${cols.length ? `\n${cols.join(',\n')}` : ''};`;
+}
+
+/**
+ * Materialized views valid only through a key cannot have a placeholder (there is no CREATE OR
+ * REPLACE MATERIALIZED VIEW): they, and whatever depends on them, are created in the late section.
+ * Returns the ids to move, in `ordered` (dependency) order; tables never move (their rows need them).
+ */
+export function lateClosure(
+  ordered: { id: string; stmt: { kind: string } }[], deps: Deps, mviewIds: Set<string>,
+): Set<string> {
+  const moved = new Set<string>();
+  for (const p of ordered) {
+    const seed = mviewIds.has(p.id) && needsKey(deps, p.id);
+    const follows = [...(deps.get(p.id) ?? [])].some((d) => moved.has(d));
+    if ((seed || follows) && p.stmt.kind !== 'table') moved.add(p.id);
+  }
+  return moved;
 }

@@ -37,6 +37,7 @@ import {
 } from './types.js';
 import { objectsUnsupported } from './unsupported.js';
 import { objectsUnreadable } from './unreadable.js';
+import { objectsSuperuser } from './superuser-objects.js';
 import { versionCompat } from './version.js';
 
 export type { CheckItem, PrecheckReport, PrecheckOptions, Severity, ItemResult, Thresholds } from './types.js';
@@ -48,7 +49,7 @@ export const CHECKS: readonly CheckDef[] = [
   conflictsTarget, mappingNames,
   integrityFkParents, integrityDependencies,
   columnsSubset, filtersWhere, tablesNoKey,
-  extensionsAvailable, objectsUnreadable, objectsUnsupported,
+  extensionsAvailable, objectsUnreadable, objectsSuperuser, objectsUnsupported,
   encoding, collations, roles,
   size, capacityConnections,
   sourceLongTransactions, sourceLoad, consistencyWrites,

@@ -84,6 +84,8 @@ async function readings(url: string, withType: boolean): Promise<unknown[]> {
       await q(`SELECT * FROM fid.account_totals ORDER BY id`),
       await q(`SELECT * FROM fid.big_accounts ORDER BY id`),
       await q(`SELECT * FROM fid.totals_mv ORDER BY id`),
+      await q(`SELECT * FROM fid.account_counts_mv ORDER BY id`),
+      await q(`SELECT * FROM fid.busy_accounts`),
       await q(`SELECT * FROM fid.cat`),
       await q(`SELECT * FROM fid.animal ORDER BY id`),
       ...(withType ? [await q(`SELECT fid_type.label_len(tag), tags::text, 7::fid_type.label::text AS cast FROM fid_type.tagged ORDER BY id`)] : []),
@@ -125,6 +127,11 @@ test('statement order: shell type → I/O functions → type → users of it; pl
     assert.equal(st[at(st, 'view placeholder fid.account_totals')].section, 'pre');
     assert.ok(at(st, 'view placeholder fid.account_totals') < at(st, 'view fid.big_accounts'));
     assert.ok(at(st, 'view fid.account_totals') < at(st, 'refresh fid.totals_mv'));
+    // a materialized view valid through the key has no placeholder: it and the view reading it come after the key
+    for (const k of ['materialized view fid.account_counts_mv', 'view fid.busy_accounts']) assert.equal(st[at(st, k)].section, 'late', k);
+    assert.ok(at(st, 'materialized view fid.account_counts_mv') < at(st, 'view fid.busy_accounts'));
+    assert.ok(at(st, 'view fid.busy_accounts') < at(st, 'refresh fid.account_counts_mv'));
+    assert.ok(at(st, 'refresh fid.account_counts_mv') < at(st, 'index fid.account_counts_mv_id'));
     // one placeholder breaks the loop, one the view reading itself
     assert.ok(at(st, 'view placeholder fid.loop_a') < at(st, 'view fid.loop_b') && at(st, 'view fid.loop_b') < at(st, 'view fid.loop_a'));
     assert.equal(st.findIndex((s) => s.key === 'view placeholder fid.loop_b'), -1);
@@ -192,8 +199,17 @@ test('migrate 12 → 17 without superuser: SELECT-only source account, target ow
   await runSql(clusters[17].url(), `CREATE DATABASE fid_nsu OWNER fid_owner`);
   const reader = clusters[12].url('fid_nsu', 'fid_reader');
   const owner = clusters[17].url('fid_nsu', 'fid_owner');
-  // base types and LANGUAGE internal functions need a superuser on the target: that schema stays behind
+  // base types and LANGUAGE internal functions need a superuser on the target: precheck says so before anything is written
+  const pre = await runPrecheck(validateTask({ stateDir, name: 'fid-nsu', source: reader, target: owner, noOwner: true }));
+  const item = pre.items.find((i) => i.id === 'objects.superuser')!;
+  assert.equal(item.result, 'failed');
+  assert.equal(pre.ok, false);
+  assert.deepEqual([...item.objects!].sort(), ['LANGUAGE internal function fid_type.label_in(cstring)',
+    'LANGUAGE internal function fid_type.label_out(fid_type.label)', 'base type fid_type.label']);
+  assert.match(item.hint!, /--exclude-schema "fid_type"/);
+  // …so that schema stays behind
   const r = await run({ name: 'fid-nsu', source: reader, target: owner, includeSchemas: ['fid'], noOwner: true });
+  assert.equal(r.precheck?.items.find((i) => i.id === 'objects.superuser')?.result, 'passed');
   assert.deepEqual(r.notMigrated.map((n) => n.name), ['fid.selfkey']);
   onlySelfkeyMissing(r.verify);
   const fid = <T>(h: Record<string, T>) => Object.fromEntries(Object.entries(h).filter(([k]) => k.startsWith('fid.') && k !== 'fid.selfkey'));
