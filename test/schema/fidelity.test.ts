@@ -4,7 +4,7 @@
  * their own column order, and (on PostgreSQL 12) a table the server cannot deparse. Whole
  * `migrate` runs 15 → 15 and 12 → 17, as superuser and as accounts without superuser.
  */
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +16,7 @@ import { EventBus } from '../../src/task/events.js';
 import { migrate } from '../../src/task/runner.js';
 import { runPrecheck } from '../../src/precheck/index.js';
 import { Selection } from '../../src/task/selection.js';
-import { readSourceSchema } from '../../src/schema/apply.js';
+import { readSourceSchema, type GeneratedSchema } from '../../src/schema/apply.js';
 import type { Statement } from '../../src/ddl/statement.js';
 import type { VerifyReport } from '../../src/verify/index.js';
 import { schemaFingerprint, tableHashes, withClient } from '../helpers/compare.js';
@@ -105,21 +105,42 @@ const at = (st: Statement[], key: string) => {
   return i;
 };
 
-test('statement order: shell type → I/O functions → type → users of it; placeholders before views that need them', async () => {
-  const src = await client(await source(15, 'fid_order'));
-  try {
-    const g = await readSourceSchema(src, new Selection(validateTask({ source: 'postgres://x/s', target: 'postgres://x/t' })));
+/** DDL generated from the fixture on 15, once for the order tests. */
+let generated: Promise<GeneratedSchema> | undefined;
+function ddl(): Promise<Statement[]> {
+  generated ??= (async () => {
+    const src = await client(await source(15, 'fid_order'));
+    try {
+      return await readSourceSchema(src, new Selection(validateTask({ source: 'postgres://x/s', target: 'postgres://x/t' })));
+    } finally {
+      await src.end();
+    }
+  })();
+  return generated.then((g) => g.statements);
+}
+
+describe('statement order (fixture read from 15)', () => {
+  test('nothing is reported: no warning, no object left out', async () => {
+    await ddl();
+    const g = await generated!;
     assert.deepEqual(g.warnings, []);
     assert.deepEqual(g.notMigrated, []);
-    const st = g.statements;
+  });
+
+  test('base type: shell type → I/O functions → full type → functions, casts and tables using it', async () => {
+    const st = await ddl();
     const shell = at(st, 'shell type fid_type.label');
     const type = at(st, 'type fid_type.label');
     for (const io of ['function fid_type.label_in(cstring)', 'function fid_type.label_out(fid_type.label)']) {
       assert.ok(shell < at(st, io) && at(st, io) < type, `${io} between the shell and the type`);
     }
-    for (const user of ['function fid_type.label_len(fid_type.label)', 'function fid_type.label_of(integer)',
-      'cast (fid_type.label AS text)', 'cast (integer AS fid_type.label)', 'table fid_type.tagged']) assert.ok(type < at(st, user), `${user} after the type`);
-    // the view grouped by account's key: placeholder before the data, real definition after the key
+    const users = ['function fid_type.label_len(fid_type.label)', 'function fid_type.label_of(integer)',
+      'cast (fid_type.label AS text)', 'cast (integer AS fid_type.label)', 'table fid_type.tagged'];
+    for (const user of users) assert.ok(type < at(st, user), `${user} after the type`);
+  });
+
+  test('view valid through a primary key: placeholder before the data, real definition after the key', async () => {
+    const st = await ddl();
     const view = st[at(st, 'view fid.account_totals')];
     assert.equal(view.section, 'late');
     assert.match(view.sql, /^CREATE OR REPLACE VIEW fid\.account_totals AS/);
@@ -132,17 +153,28 @@ test('statement order: shell type → I/O functions → type → users of it; pl
     assert.ok(at(st, 'materialized view fid.account_counts_mv') < at(st, 'view fid.busy_accounts'));
     assert.ok(at(st, 'view fid.busy_accounts') < at(st, 'refresh fid.account_counts_mv'));
     assert.ok(at(st, 'refresh fid.account_counts_mv') < at(st, 'index fid.account_counts_mv_id'));
-    // one placeholder breaks the loop, one the view reading itself
-    assert.ok(at(st, 'view placeholder fid.loop_a') < at(st, 'view fid.loop_b') && at(st, 'view fid.loop_b') < at(st, 'view fid.loop_a'));
+  });
+
+  test('views that read themselves: one placeholder per loop, then the real definitions', async () => {
+    const st = await ddl();
+    assert.ok(at(st, 'view placeholder fid.loop_a') < at(st, 'view fid.loop_b'));
+    assert.ok(at(st, 'view fid.loop_b') < at(st, 'view fid.loop_a'));
+    assert.match(st[at(st, 'view placeholder fid.loop_a')].sql,
+      /^CREATE VIEW fid\.loop_a AS\nSELECT\n {4}NULL::integer AS n,\n {4}NULL::character varying\(5\) COLLATE pg_catalog\."C" AS tag;$/);
     assert.equal(st.findIndex((s) => s.key === 'view placeholder fid.loop_b'), -1);
     assert.ok(at(st, 'view placeholder fid.selfie') < at(st, 'view fid.selfie'));
-    // the child that got a column after it existed: plain table in its own order, then INHERIT
-    assert.match(st[at(st, 'table fid.dog')].sql, /CREATE TABLE fid\.dog \(\n {4}id integer NOT NULL,\n {4}name text DEFAULT 'x'::text,\n {4}breed text,\n {4}born date,/);
-    assert.match(st[at(st, 'table fid.dog')].sql, /\nALTER TABLE ONLY fid\.dog INHERIT fid\.animal;/);
+    assert.match(st[at(st, 'view fid.selfie')].sql, /^CREATE OR REPLACE VIEW fid\.selfie AS/);
+  });
+
+  test('inheritance child with its own column order: plain table in that order, then INHERIT', async () => {
+    const st = await ddl();
+    const dog = st[at(st, 'table fid.dog')].sql;
+    assert.match(dog, /CREATE TABLE fid\.dog \(\n {4}id integer NOT NULL,\n {4}name text DEFAULT 'x'::text,\n {4}breed text,\n {4}born date,/);
+    assert.match(dog, /\nALTER TABLE ONLY fid\.dog INHERIT fid\.animal;/);
+    assert.match(st[at(st, 'table fid.cat')].sql, /CREATE TABLE fid\.cat \(\n {4}lives integer DEFAULT 9,/);
+    // a child whose order is the one INHERITS gives stays as it was
     assert.match(st[at(st, 'table fid.puppy')].sql, /\) INHERITS \(fid\.dog\);/);
-  } finally {
-    await src.end();
-  }
+  });
 });
 
 test('migrate 15 → 15: pg_dump equal but for the reordered child, column order, rows and views equal', async () => {
