@@ -15,6 +15,7 @@ import { validateTask, type TaskConfig } from '../../src/task/config.js';
 import { EventBus } from '../../src/task/events.js';
 import { migrate } from '../../src/task/runner.js';
 import { runPrecheck } from '../../src/precheck/index.js';
+import { introspect } from '../../src/catalog/introspect.js';
 import { Selection } from '../../src/task/selection.js';
 import { readSourceSchema, type GeneratedSchema } from '../../src/schema/apply.js';
 import type { Statement } from '../../src/ddl/statement.js';
@@ -212,6 +213,15 @@ test('migrate 12 → 17: the table 12 cannot deparse is reported first, everythi
   const { 'fid.selfkey': _gone, ...srcCols } = await columnOrder(srcUrl);
   assert.deepEqual(await columnOrder(tgtUrl), srcCols);
   assert.deepEqual(await readings(tgtUrl, true), await readings(srcUrl, true));
+  // inside a transaction (one snapshot), the failing object costs a savepoint, not the transaction
+  await withClient(srcUrl, async (c) => {
+    await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+    const m = await introspect(c);
+    assert.deepEqual(m.unreadable.map((u) => [u.kind, u.name, u.schema]), [['table', 'fid.selfkey', 'fid']]);
+    assert.ok(m.tables.some((t) => t.name === 'dog') && !m.tables.some((t) => t.name === 'selfkey'));
+    assert.equal((await c.query('SELECT 1 AS one')).rows[0].one, 1);
+    await c.query('COMMIT');
+  });
   // the target's catalog yields the same DDL as the source's
   const sel = new Selection(validateTask({ source: 'postgres://x/s', target: 'postgres://x/t' }));
   const text = async (url: string) => withClient(url, async (c) => (await readSourceSchema(c, sel)).statements
