@@ -663,6 +663,7 @@ export function generateDdl(m: CatalogModel, sel: Selection): GeneratedSchema {
     return plan;
   }
   function describe(id: string): string {
+    if (id.startsWith('shell:')) id = `type:${id.slice(6)}`;
     const o = tablesById.get(id) ?? viewsById.get(id) ?? m.types.find((x) => x.id === id) ?? m.functions.find((x) => x.id === id) ??
       m.sequences.find((x) => x.id === id);
     if (o) return qualify(o.schema, o.name);
