@@ -22,7 +22,7 @@ import { readSourceSchema, type GeneratedSchema } from '../../src/schema/apply.j
 import type { Statement } from '../../src/ddl/statement.js';
 import type { VerifyReport } from '../../src/verify/index.js';
 import { schemaFingerprint, tableHashes, withClient } from '../helpers/compare.js';
-import { PG_DUMP, blocks, client, createDb, diff, dump, normaliseDdl, runSql } from './helpers.js';
+import { PG_DUMP, PSQL, blocks, client, createDb, diff, dump, normaliseDdl, runSql } from './helpers.js';
 
 const FIXTURE = readFileSync(fileURLToPath(new URL('./fixtures/fidelity.sql', import.meta.url)), 'utf8');
 const stateDir = mkdtempSync(join(tmpdir(), 'pgferry-fidelity-'));
@@ -43,6 +43,8 @@ async function source(v: number, db: string): Promise<string> {
   await runSql(url, FIXTURE);
   return url;
 }
+
+const anyTask = () => validateTask({ source: 'postgres://x/s', target: 'postgres://x/t' });
 
 function run(over: Record<string, unknown>): Promise<Awaited<ReturnType<typeof migrate>>> {
   const task: TaskConfig = validateTask({ stateDir, jobs: 2, verify: 'count', ...over });
@@ -67,11 +69,14 @@ async function columnOrder(url: string): Promise<Record<string, string>> {
  */
 async function rowHashes(url: string): Promise<Record<string, string>> {
   return withClient(url, async (c) => {
-    const t = await c.query<{ q: string; k: string }>(`SELECT format('%I.%I', n.nspname, c.relname) AS q, n.nspname || '.' || c.relname AS k
-      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname LIKE 'fid%' ORDER BY 2`);
+    const t = await c.query<{ q: string; k: string }>(`
+      SELECT format('%I.%I', n.nspname, c.relname) AS q, n.nspname || '.' || c.relname AS k
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind = 'r' AND n.nspname LIKE 'fid%' ORDER BY 2`);
     const out: Record<string, string> = {};
     for (const { q, k } of t.rows) {
-      const r = await c.query(`SELECT count(*) || ':' || coalesce(md5(string_agg(x::text, '|' ORDER BY x::text)), '') AS h FROM ONLY ${q} x`);
+      const r = await c.query(`
+        SELECT count(*) || ':' || coalesce(md5(string_agg(x::text, '|' ORDER BY x::text)), '') AS h FROM ONLY ${q} x`);
       out[k] = r.rows[0].h;
     }
     return out;
@@ -90,7 +95,8 @@ async function readings(url: string, withType: boolean): Promise<unknown[]> {
       await q(`SELECT * FROM fid.busy_accounts`),
       await q(`SELECT * FROM fid.cat`),
       await q(`SELECT * FROM fid.animal ORDER BY id`),
-      ...(withType ? [await q(`SELECT fid_type.label_len(tag), tags::text, 7::fid_type.label::text AS cast FROM fid_type.tagged ORDER BY id`)] : []),
+      ...(withType ? [await q(`SELECT fid_type.label_len(tag), tags::text, 7::fid_type.label::text AS cast
+        FROM fid_type.tagged ORDER BY id`)] : []),
     ];
   });
 }
@@ -98,7 +104,8 @@ async function readings(url: string, withType: boolean): Promise<unknown[]> {
 /** Verification tells the one difference: the table the source could not print is missing. */
 function onlySelfkeyMissing(v: VerifyReport | undefined): void {
   assert.ok(v && v.tables.length > 0 && v.tables.every((t) => t.ok), JSON.stringify(v?.tables));
-  assert.deepEqual(v.objects.filter((o) => !o.ok).map((o) => [o.kind, o.missing, o.extra]), [['tables', ['fid.selfkey'], []]]);
+  const differ = v.objects.filter((o) => !o.ok).map((o) => [o.kind, o.missing, o.extra]);
+  assert.deepEqual(differ, [['tables', ['fid.selfkey'], []]]);
 }
 
 const at = (st: Statement[], key: string) => {
@@ -113,7 +120,7 @@ function ddl(): Promise<Statement[]> {
   generated ??= (async () => {
     const src = await client(await source(15, 'fid_order'));
     try {
-      return await readSourceSchema(src, new Selection(validateTask({ source: 'postgres://x/s', target: 'postgres://x/t' })));
+      return await readSourceSchema(src, new Selection(anyTask()));
     } finally {
       await src.end();
     }
@@ -151,7 +158,9 @@ describe('statement order (fixture read from 15)', () => {
     assert.ok(at(st, 'view placeholder fid.account_totals') < at(st, 'view fid.big_accounts'));
     assert.ok(at(st, 'view fid.account_totals') < at(st, 'refresh fid.totals_mv'));
     // a materialized view valid through the key has no placeholder: it and the view reading it come after the key
-    for (const k of ['materialized view fid.account_counts_mv', 'view fid.busy_accounts']) assert.equal(st[at(st, k)].section, 'late', k);
+    for (const k of ['materialized view fid.account_counts_mv', 'view fid.busy_accounts']) {
+      assert.equal(st[at(st, k)].section, 'late', k);
+    }
     assert.ok(at(st, 'materialized view fid.account_counts_mv') < at(st, 'view fid.busy_accounts'));
     assert.ok(at(st, 'view fid.busy_accounts') < at(st, 'refresh fid.account_counts_mv'));
     assert.ok(at(st, 'refresh fid.account_counts_mv') < at(st, 'index fid.account_counts_mv_id'));
@@ -162,7 +171,8 @@ describe('statement order (fixture read from 15)', () => {
     assert.ok(at(st, 'view placeholder fid.loop_a') < at(st, 'view fid.loop_b'));
     assert.ok(at(st, 'view fid.loop_b') < at(st, 'view fid.loop_a'));
     assert.match(st[at(st, 'view placeholder fid.loop_a')].sql,
-      /^CREATE VIEW fid\.loop_a AS\nSELECT\n {4}NULL::integer AS n,\n {4}NULL::character varying\(5\) COLLATE pg_catalog\."C" AS tag;$/);
+      /^CREATE VIEW fid\.loop_a AS\nSELECT\n {4}NULL::integer AS n,\n {4}NULL::character varying\(5\) COLLATE pg_catalog\."C" AS tag;$/,
+    );
     assert.equal(st.findIndex((s) => s.key === 'view placeholder fid.loop_b'), -1);
     assert.ok(at(st, 'view placeholder fid.selfie') < at(st, 'view fid.selfie'));
     assert.match(st[at(st, 'view fid.selfie')].sql, /^CREATE OR REPLACE VIEW fid\.selfie AS/);
@@ -171,7 +181,8 @@ describe('statement order (fixture read from 15)', () => {
   test('inheritance child with its own column order: plain table in that order, then INHERIT', async () => {
     const st = await ddl();
     const dog = st[at(st, 'table fid.dog')].sql;
-    assert.match(dog, /CREATE TABLE fid\.dog \(\n {4}id integer NOT NULL,\n {4}name text DEFAULT 'x'::text,\n {4}breed text,\n {4}born date,/);
+    const cols = ['id integer NOT NULL', "name text DEFAULT 'x'::text", 'breed text', 'born date'];
+    assert.ok(dog.startsWith(`CREATE TABLE fid.dog (\n${cols.map((c) => `    ${c},\n`).join('')}`), dog);
     assert.match(dog, /\nALTER TABLE ONLY fid\.dog INHERIT fid\.animal;/);
     assert.match(st[at(st, 'table fid.cat')].sql, /CREATE TABLE fid\.cat \(\n {4}lives integer DEFAULT 9,/);
     // a child whose order is the one INHERITS gives stays as it was
@@ -179,7 +190,7 @@ describe('statement order (fixture read from 15)', () => {
   });
 });
 
-test('migrate 15 → 15: pg_dump equal but for the reordered child, column order, rows and views equal', async () => {
+test('migrate 15 → 15: rows, views and column order kept; pg_dump equal but for the reordered child', async () => {
   const srcUrl = await source(15, 'fid_src');
   const tgtUrl = await createDb(clusters[15], 'fid_tgt');
   // text COPY: the base type has no binary I/O functions
@@ -193,9 +204,19 @@ test('migrate 15 → 15: pg_dump equal but for the reordered child, column order
   // pg_dump of the target: the same, except fid.dog, whose inherited columns are now its own (pg_dump reorders
   // the source's: it would restore dog as id, name, born, breed)
   const notDog = (b: string) => !/\bfid\.dog\b/.test(b);
-  const [ds, dt] = [blocks(dump(srcUrl)).filter(notDog).join('\n--\n'), blocks(dump(tgtUrl)).filter(notDog).join('\n--\n')];
+  const comparable = (url: string) => blocks(dump(url)).filter(notDog).join('\n--\n');
+  const [ds, dt] = [comparable(srcUrl), comparable(tgtUrl)];
   assert.ok(ds === dt, diff(ds, dt));
   assert.match(dump(srcUrl), /CREATE TABLE fid\.dog \(\n {4}breed text\n\)\nINHERITS \(fid\.animal\);/);
+  // pg_dump | psql for comparison: the view reading itself fails, both children change their column order
+  const viaDump = await createDb(clusters[15], 'fid_pgdump');
+  const script = spawnSync(PG_DUMP, ['--schema-only', '-d', srcUrl], { encoding: 'utf8' }).stdout;
+  const restored = spawnSync(PSQL, ['-X', '-q', '-d', viaDump], { input: script, encoding: 'utf8' });
+  assert.match(restored.stderr, /relation "fid\.selfie" does not exist/);
+  const order = await columnOrder(viaDump);
+  assert.deepEqual([order['fid.dog'], order['fid.cat']], ['id,name,born,breed', 'id,name,born,lives']);
+  const kept = await columnOrder(tgtUrl);
+  assert.deepEqual([kept['fid.dog'], kept['fid.cat']], ['id,name,breed,born', 'lives,name,born,id']);
 });
 
 test('migrate 12 → 17: the table 12 cannot deparse is reported first, everything else migrated', async () => {
@@ -209,7 +230,7 @@ test('migrate 12 → 17: the table 12 cannot deparse is reported first, everythi
   const r = await run(task);
   const item = r.precheck!.items.find((i) => i.id === 'objects.unreadable')!;
   assert.equal(item.result, 'warning');
-  assert.match(item.objects![0], /^table fid\.selfkey: the source server fails printing its definition: stack depth limit exceeded/);
+  assert.match(item.objects![0], /^table fid\.selfkey: the source server fails printing its definition: stack depth/);
   assert.equal(r.notMigrated.length, 1);
   assert.equal(r.notMigrated[0].name, 'fid.selfkey');
   assert.match(r.notMigrated[0].reason, /stack depth limit exceeded \(SQLSTATE 54001\)/);
@@ -228,7 +249,7 @@ test('migrate 12 → 17: the table 12 cannot deparse is reported first, everythi
     await c.query('COMMIT');
   });
   // the target's catalog yields the same DDL as the source's
-  const sel = new Selection(validateTask({ source: 'postgres://x/s', target: 'postgres://x/t' }));
+  const sel = new Selection(anyTask());
   const text = async (url: string) => withClient(url, async (c) => (await readSourceSchema(c, sel)).statements
     .map((s) => `-- ${s.section} ${normaliseDdl(s.key)}\n${normaliseDdl(s.sql)}`).sort().join('\n'));
   const [ts, tt] = [await text(srcUrl), await text(tgtUrl)];
@@ -245,8 +266,9 @@ test('migrate 12 → 17 without superuser: SELECT-only source account, target ow
   await runSql(clusters[17].url(), `CREATE DATABASE fid_nsu OWNER fid_owner`);
   const reader = clusters[12].url('fid_nsu', 'fid_reader');
   const owner = clusters[17].url('fid_nsu', 'fid_owner');
-  // base types and LANGUAGE internal functions need a superuser on the target: precheck says so before anything is written
-  const pre = await runPrecheck(validateTask({ stateDir, name: 'fid-nsu', source: reader, target: owner, noOwner: true }));
+  // base types and LANGUAGE internal functions need a superuser on the target: precheck says so first
+  const plain = { stateDir, name: 'fid-nsu', source: reader, target: owner, noOwner: true };
+  const pre = await runPrecheck(validateTask(plain));
   const item = pre.items.find((i) => i.id === 'objects.superuser')!;
   assert.equal(item.result, 'failed');
   assert.equal(pre.ok, false);
@@ -254,11 +276,12 @@ test('migrate 12 → 17 without superuser: SELECT-only source account, target ow
     'LANGUAGE internal function fid_type.label_out(fid_type.label)', 'base type fid_type.label']);
   assert.match(item.hint!, /--exclude-schema "fid_type"/);
   // …so that schema stays behind
-  const r = await run({ name: 'fid-nsu', source: reader, target: owner, includeSchemas: ['fid'], noOwner: true });
+  const r = await run({ ...plain, includeSchemas: ['fid'] });
   assert.equal(r.precheck?.items.find((i) => i.id === 'objects.superuser')?.result, 'passed');
   assert.deepEqual(r.notMigrated.map((n) => n.name), ['fid.selfkey']);
   onlySelfkeyMissing(r.verify);
-  const fid = <T>(h: Record<string, T>) => Object.fromEntries(Object.entries(h).filter(([k]) => k.startsWith('fid.') && k !== 'fid.selfkey'));
+  const fid = <T>(h: Record<string, T>) =>
+    Object.fromEntries(Object.entries(h).filter(([k]) => k.startsWith('fid.') && k !== 'fid.selfkey'));
   assert.deepEqual(await rowHashes(owner), fid(await rowHashes(srcUrl)));
   assert.deepEqual(await columnOrder(owner), fid(await columnOrder(srcUrl)));
   assert.deepEqual(await readings(owner, false), await readings(srcUrl, false));
