@@ -268,8 +268,10 @@ async function readDependencies(
     // A sequence's auto/internal dependency on its table is OWNED BY / identity, not a creation order.
     if (seqIds.has(r.obj) && (r.deptype === 'a' || r.deptype === 'i')) continue;
     const from = resolve(r.obj);
-    // A view valid only through a table's key (functional dependency) depends on that constraint.
-    const to = keyCons.has(r.ref) && from && viewIds.has(from) ? r.ref : resolve(r.ref);
+    // A view valid only through a table's key (functional dependency), or a rule naming it (ON CONFLICT ON
+    // CONSTRAINT), depends on that constraint: keys are built after the data.
+    const keyUser = from !== null && (viewIds.has(from) || from.startsWith('rule:') || from.startsWith('func:'));
+    const to = keyCons.has(r.ref) && keyUser ? r.ref : resolve(r.ref);
     if (!from || !to || from === to) continue;
     const k = `${from}>${to}`;
     if (seen.has(k)) continue;

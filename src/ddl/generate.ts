@@ -858,8 +858,8 @@ export function generateDdl(m: CatalogModel, sel: Selection): GeneratedSchema {
   }
 
   // Views valid only through a key built after the data: their real definition replaces the placeholder first thing in late.
-  // Materialized views valid only through such a key are created there too, with what depends on them.
-  const toLate = new Set([...views.late, ...lateClosure(ordered, deps, new Set(mviewOrder.map((v) => v.id)))]);
+  // Other objects needing such a key are created there too, with what depends on them.
+  const toLate = new Set([...views.late, ...lateClosure(ordered, deps, views.placeholders)]);
   const lateViews = ordered.filter((p) => toLate.has(p.id)).map((p): Statement => ({ ...p.stmt, section: 'late' }));
   const statements: Statement[] = [
     ...ordered.filter((p) => !toLate.has(p.id)).map((p) => p.stmt), ...idxParted.map((x) => x.stmt), ...early, ...lateViews, ...late,

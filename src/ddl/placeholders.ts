@@ -114,16 +114,17 @@ export function placeholderSql(
 }
 
 /**
- * Materialized views valid only through a key cannot have a placeholder (there is no CREATE OR
- * REPLACE MATERIALIZED VIEW): they, and whatever depends on them, are created in the late section.
- * Returns the ids to move, in `ordered` (dependency) order; tables never move (their rows need them).
+ * Other objects that need a key — materialized views valid only through it (there is no CREATE OR
+ * REPLACE MATERIALIZED VIEW), rules and functions naming it (ON CONFLICT ON CONSTRAINT) — are created
+ * in the late section with whatever depends on them. Returns the ids to move, in `ordered`
+ * (dependency) order; tables never move (their rows need them), nor views that have a placeholder.
  */
 export function lateClosure(
-  ordered: { id: string; stmt: { kind: string } }[], deps: Deps, mviewIds: Set<string>,
+  ordered: { id: string; stmt: { kind: string } }[], deps: Deps, placeholders: Set<string>,
 ): Set<string> {
   const moved = new Set<string>();
   for (const p of ordered) {
-    const seed = mviewIds.has(p.id) && needsKey(deps, p.id);
+    const seed = !placeholders.has(p.id) && needsKey(deps, p.id);
     const follows = [...(deps.get(p.id) ?? [])].some((d) => moved.has(d));
     if ((seed || follows) && p.stmt.kind !== 'table') moved.add(p.id);
   }

@@ -164,6 +164,8 @@ describe('statement order (fixture read from 15)', () => {
     assert.ok(at(st, 'materialized view fid.account_counts_mv') < at(st, 'view fid.busy_accounts'));
     assert.ok(at(st, 'view fid.busy_accounts') < at(st, 'refresh fid.account_counts_mv'));
     assert.ok(at(st, 'refresh fid.account_counts_mv') < at(st, 'index fid.account_counts_mv_id'));
+    // a rule naming the key (ON CONFLICT ON CONSTRAINT) waits for it as well
+    assert.equal(st[at(st, 'rule fid.account_inbox.inbox_upsert')].section, 'late');
   });
 
   test('views that read themselves: one placeholder per loop, then the real definitions', async () => {
