@@ -258,6 +258,17 @@ test('migrate 12 → 17: the table 12 cannot deparse is reported first, everythi
   assert.ok(ts === tt, diff(ts, tt));
 });
 
+test('migrate 17 → 15 (allowDowngrade): rows, views and column order kept', async () => {
+  const srcUrl = await source(17, 'fid_src');
+  const tgtUrl = await createDb(clusters[15], 'fid_from17');
+  const r = await run({ name: 'fid-17-15', source: srcUrl, target: tgtUrl, allowDowngrade: true, copy: { format: 'text' } });
+  assert.deepEqual(r.notMigrated, []);
+  assert.equal(r.verify?.ok, true);
+  assert.deepEqual(await rowHashes(tgtUrl), await rowHashes(srcUrl));
+  assert.deepEqual(await columnOrder(tgtUrl), await columnOrder(srcUrl));
+  assert.deepEqual(await readings(tgtUrl, true), await readings(srcUrl, true));
+});
+
 test('migrate 12 → 17 without superuser: SELECT-only source account, target owned by a plain role', async () => {
   const srcUrl = await source(12, 'fid_nsu');
   await runSql(clusters[12].url('fid_nsu'), `CREATE ROLE fid_reader LOGIN;
