@@ -13,6 +13,9 @@ import type {
   RuleObj, SchemaObj, SequenceObj, TableObj, TriggerObj, TypeObj, ViewObj,
 } from './model.js';
 import { deepFreeze } from './model.js';
+import { safeReader } from './safe-read.js';
+import { BASE_TYPES_SQL } from './sql/basetypes.js';
+import { baseTypeOf, shellEdges } from './basetypes.js';
 import { SCHEMAS_SQL, EXTENSIONS_SQL } from './sql/schemas.js';
 import { TYPES_SQL } from './sql/types.js';
 import { SEQUENCES_SQL } from './sql/sequences.js';
@@ -53,6 +56,7 @@ async function read(c: pg.Client): Promise<CatalogModel> {
   const version = Number((await c.query<{ v: string }>(`SELECT pg_catalog.current_setting('server_version_num') AS v`)).rows[0].v);
   const who = (await c.query<{ u: string; b: string }>(`SELECT current_user AS u, pg_catalog.pg_get_userbyid(10) AS b`)).rows[0];
   const notMigrated: NotMigrated[] = [];
+  const safe = await safeReader(c);
 
   const schemas: SchemaObj[] = (await rows(c, SCHEMAS_SQL)).map((r) => ({
     id: `schema:${r.oid}`, oid: r.oid, name: r.name, owner: r.owner, comment: r.comment, acl: acl(r.acl),
@@ -62,7 +66,7 @@ async function read(c: pg.Client): Promise<CatalogModel> {
   }));
 
   const types: TypeObj[] = [];
-  for (const r of await rows(c, TYPES_SQL)) {
+  for (const r of await safe.rows(TYPES_SQL, 'pg_type', 'type')) {
     const kind = ({ e: 'enum', c: 'composite', r: 'range', d: 'domain' } as const)[r.typtype as 'e' | 'c' | 'r' | 'd'];
     const t: TypeObj = {
       id: `type:${r.oid}`, oid: r.oid, schema: r.schema, name: r.name, owner: r.owner, comment: r.comment, acl: acl(r.acl), kind,
@@ -78,6 +82,7 @@ async function read(c: pg.Client): Promise<CatalogModel> {
     if (kind === 'domain') t.domain = r.domain;
     types.push(t);
   }
+  for (const r of await rows(c, BASE_TYPES_SQL)) types.push(baseTypeOf(r, acl(r.acl)));
 
   const sequences: SequenceObj[] = (await rows(c, SEQUENCES_SQL)).map((r) => ({
     id: `rel:${r.oid}`, oid: r.oid, schema: r.schema, name: r.name, owner: r.owner, comment: r.comment, acl: acl(r.acl),
@@ -86,7 +91,7 @@ async function read(c: pg.Client): Promise<CatalogModel> {
     identityOf: r.owned && r.owned.deptype === 'i' ? { tableId: `rel:${r.owned.table}`, column: r.owned.column } : null,
   }));
 
-  const tables: TableObj[] = (await rows(c, TABLES_SQL)).map((r) => ({
+  const tables: TableObj[] = (await safe.rows(TABLES_SQL, 'pg_class', 'rel')).map((r) => ({
     id: `rel:${r.oid}`, oid: r.oid, schema: r.schema, name: r.name, owner: r.owner, comment: r.comment, acl: acl(r.acl),
     relkind: r.relkind, unlogged: r.unlogged, options: r.options, partKey: r.part_key, partBound: r.part_bound, isPartition: r.is_partition,
     parents: (r.parents as Row[]).map((p) => ({ id: `rel:${p.oid}`, schema: p.schema, name: p.name })),
@@ -98,24 +103,25 @@ async function read(c: pg.Client): Promise<CatalogModel> {
     if (t.accessMethod) notMigrated.push({ kind: 'table access method', name: `${t.schema}.${t.name}`, reason: `table uses access method ${t.accessMethod}; created with the target's default` });
   }
 
-  const indexes: IndexObj[] = (await rows(c, INDEXES_SQL)).map((r) => ({
+  const indexes: IndexObj[] = (await safe.rows(INDEXES_SQL, 'pg_class', 'rel')).map((r) => ({
     id: `rel:${r.oid}`, oid: r.oid, schema: r.schema, name: r.name, tableId: `rel:${r.table_oid}`, def: r.def,
     constraint: r.constraint, parentIndex: r.parent_index, columns: r.columns, clustered: r.clustered, comment: r.comment, isValid: r.valid,
   }));
-  const foreignKeys: ForeignKeyObj[] = (await rows(c, FOREIGN_KEYS_SQL)).map((r) => ({
+  const foreignKeys: ForeignKeyObj[] = (await safe.rows(FOREIGN_KEYS_SQL, 'pg_constraint', 'con')).map((r) => ({
     id: `con:${r.oid}`, name: r.name, tableId: `rel:${r.table_oid}`, refTableId: `rel:${r.ref_oid}`, def: r.def, validated: r.validated,
     columns: r.columns ?? [], comment: r.comment,
   }));
-  const views: ViewObj[] = (await rows(c, VIEWS_SQL)).map((r) => ({
+  const views: ViewObj[] = (await safe.rows(VIEWS_SQL, 'pg_class', 'rel')).map((r) => ({
     id: `rel:${r.oid}`, oid: r.oid, schema: r.schema, name: r.name, owner: r.owner, comment: r.comment, acl: acl(r.acl),
     relkind: r.relkind, def: r.def, options: r.options, populated: r.populated, columnComments: r.column_comments,
+    columns: r.columns, selfRef: r.self_ref,
   }));
 
   const functions: FunctionObj[] = [];
   const skipped: { id: string; name: string }[] = [];
-  for (const r of await rows(c, FUNCTIONS_SQL)) {
+  for (const r of await safe.rows(FUNCTIONS_SQL, 'pg_proc', 'func')) {
     const name = `${r.schema}.${r.name}(${r.identity_args})`;
-    if (r.kind !== 'a' && (r.language === 'c' || r.language === 'internal')) {
+    if (r.kind !== 'a' && r.language === 'c') {
       notMigrated.push({ kind: r.kind === 'p' ? 'procedure' : 'function', name, reason: `language ${r.language}: needs a shared library on the target; install it there (e.g. as an extension)` });
       skipped.push({ id: `func:${r.oid}`, name });
       continue;
@@ -126,13 +132,13 @@ async function read(c: pg.Client): Promise<CatalogModel> {
     });
   }
 
-  const triggers: TriggerObj[] = (await rows(c, TRIGGERS_SQL)).map((r) => ({
+  const triggers: TriggerObj[] = (await safe.rows(TRIGGERS_SQL, 'pg_trigger', 'trigger')).map((r) => ({
     id: `trigger:${r.oid}`, name: r.name, tableId: `rel:${r.table_oid}`, def: r.def, enabled: r.enabled, comment: r.comment,
   }));
-  const rules: RuleObj[] = (await rows(c, RULES_SQL)).map((r) => ({
+  const rules: RuleObj[] = (await safe.rows(RULES_SQL, 'pg_rewrite', 'rule')).map((r) => ({
     id: `rule:${r.oid}`, name: r.name, tableId: `rel:${r.table_oid}`, def: r.def, comment: r.comment,
   }));
-  const policies: PolicyObj[] = (await rows(c, POLICIES_SQL)).map((r) => ({
+  const policies: PolicyObj[] = (await safe.rows(POLICIES_SQL, 'pg_policy', 'policy')).map((r) => ({
     id: `policy:${r.oid}`, name: r.name, tableId: `rel:${r.table_oid}`, cmd: r.cmd, permissive: r.permissive, roles: r.roles,
     qual: r.qual, withCheck: r.with_check, comment: r.comment,
   }));
@@ -146,7 +152,7 @@ async function read(c: pg.Client): Promise<CatalogModel> {
   const collations: CollationObj[] = (await rows(c, COLLATIONS_SQL)).map((r) => ({
     ...base('coll', r), provider: r.provider, lcCollate: r.lc_collate, lcCtype: r.lc_ctype, locale: r.locale, rules: r.rules, deterministic: r.deterministic,
   }));
-  const statistics: StatisticsObj[] = (await rows(c, STATISTICS_SQL)).map((r) => ({
+  const statistics: StatisticsObj[] = (await safe.rows(STATISTICS_SQL, 'pg_statistic_ext', 'stat')).map((r) => ({
     ...base('stat', r), tableId: `rel:${r.table_oid}`, def: r.def, statTarget: r.stat_target,
   }));
   const operators: OperatorObj[] = (await rows(c, OPERATORS_SQL)).map((r) => ({
@@ -196,6 +202,11 @@ async function read(c: pg.Client): Promise<CatalogModel> {
   }));
 
   const dependencies = await readDependencies(c, { types, sequences, tables, views, functions });
+  dependencies.splice(0, dependencies.length, ...shellEdges(dependencies, types));
+  // Objects a catalog function failed on: not migrated (listed first), and what depends on them neither.
+  const unreadable = safe.unreadable.map(({ kind, name, reason, schema }) => ({ kind, name, reason, schema }));
+  notMigrated.unshift(...unreadable.map(({ kind, name, reason }) => ({ kind, name, reason })));
+  for (const u of safe.unreadable) skipped.push({ id: u.id, name: u.name });
   // Edges pg_depend does not record (or records on a catalog we do not map).
   const famId = new Map(opFamilies.map((f) => [`${f.schema}\u0000${f.name}\u0000${f.am}`, f.id]));
   const extra = (from: string, to: string | undefined | null) => { if (to && from !== to) dependencies.push({ from, to }); };
@@ -210,7 +221,7 @@ async function read(c: pg.Client): Promise<CatalogModel> {
     serverVersionNum: version, sourceUser: who.u, bootstrapUser: who.b, schemas, extensions, types, sequences, tables, indexes, foreignKeys, views, functions, triggers, rules, policies,
     collations, statistics, operators, opFamilies, opClasses, casts, tsDicts, tsConfigs, fdws, servers, userMappings, foreignTables, eventTriggers,
     publications, defaultAcls, conversions,
-    dependencies, notMigrated, skipped,
+    dependencies, notMigrated, skipped, unreadable,
   });
 }
 
@@ -223,7 +234,12 @@ async function readDependencies(
   const compositeRel = new Map<string, string>();
   for (const t of m.types) if (t.relid) compositeRel.set(`rel:${t.relid}`, t.id);
   const conOwner = new Map<string, string>();
-  for (const r of await rows(c, CONSTRAINT_OWNERS_SQL)) if (r.contype === 'c') conOwner.set(r.con, r.owner);
+  const keyCons = new Set<string>();
+  for (const r of await rows(c, CONSTRAINT_OWNERS_SQL)) {
+    if (r.contype === 'c') conOwner.set(r.con, r.owner);
+    if (r.contype === 'p' || r.contype === 'u' || r.contype === 'x') keyCons.add(r.con);
+  }
+  const viewIds = new Set(m.views.map((v) => v.id));
   const identitySeq = new Map<string, string>();
   for (const s of m.sequences) if (s.identityOf) identitySeq.set(s.id, s.identityOf.tableId);
   const seqIds = new Set(m.sequences.map((s) => s.id));
@@ -253,7 +269,10 @@ async function readDependencies(
     // A sequence's auto/internal dependency on its table is OWNED BY / identity, not a creation order.
     if (seqIds.has(r.obj) && (r.deptype === 'a' || r.deptype === 'i')) continue;
     const from = resolve(r.obj);
-    const to = resolve(r.ref);
+    // A view valid only through a table's key (functional dependency), or a rule naming it (ON CONFLICT ON
+    // CONSTRAINT), depends on that constraint: keys are built after the data.
+    const keyUser = from !== null && (viewIds.has(from) || from.startsWith('rule:') || from.startsWith('func:'));
+    const to = keyCons.has(r.ref) && keyUser ? r.ref : resolve(r.ref);
     if (!from || !to || from === to) continue;
     const k = `${from}>${to}`;
     if (seen.has(k)) continue;

@@ -29,8 +29,28 @@ export interface ExtensionObj { id: string; oid: string; name: string; schema: s
 export interface CompositeAttr { name: string; type: string; collation: string[] | null }
 export interface DomainCheck { name: string; def: string; validated: boolean; comment: string | null }
 
+/** A support function of a base type: regproc text and graph node id. */
+export interface TypeFunc { name: string | null; id: string | null }
+
+/** CREATE TYPE t (INPUT = …): made in steps (shell type, I/O functions, full type). */
+export interface BaseTypeInfo {
+  funcs: { input: TypeFunc; output: TypeFunc; receive: TypeFunc; send: TypeFunc; typmodIn: TypeFunc; typmodOut: TypeFunc;
+    analyze: TypeFunc; subscript: TypeFunc };
+  length: number;
+  byValue: boolean;
+  align: string;
+  storage: string;
+  category: string;
+  preferred: boolean;
+  default: string | null;
+  element: string | null;
+  delimiter: string;
+  collatable: boolean;
+}
+
 export interface TypeObj extends ObjBase {
-  kind: 'enum' | 'composite' | 'range' | 'domain';
+  kind: 'enum' | 'composite' | 'range' | 'domain' | 'base';
+  base?: BaseTypeInfo;
   labels?: string[];
   attrs?: CompositeAttr[];
   range?: { subtype: string; opclass: string | null; collation: string[] | null; canonical: string | null; subdiff: string | null; multirange: string | null; defaultMultirange: boolean };
@@ -118,9 +138,15 @@ export interface ForeignKeyObj {
   comment: string | null;
 }
 
+export interface ViewColumn { name: string; type: string; collation: string[] | null }
+
 export interface ViewObj extends ObjBase {
   relkind: 'v' | 'm';
   def: string;
+  /** Output columns, for a placeholder view (SELECT NULL::type AS name, …) created before the real one. */
+  columns: ViewColumn[];
+  /** Its query reads the view itself (CREATE OR REPLACE VIEW made it refer to itself). */
+  selfRef: boolean;
   options: string[] | null;
   populated: boolean;
   columnComments: { name: string; comment: string }[];
@@ -324,6 +350,8 @@ export interface CatalogModel {
   /** Canonical edges between graph nodes (from depends on to). */
   dependencies: Dependency[];
   notMigrated: NotMigrated[];
+  /** Objects a catalog function failed on (also first in notMigrated), with the server's message. */
+  unreadable: (NotMigrated & { schema: string | null })[];
 }
 
 export function deepFreeze<T>(o: T): T {

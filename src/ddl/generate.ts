@@ -22,6 +22,10 @@ import type { Statement } from './statement.js';
 import { rewriteNames, type NameMap } from './rewrite.js';
 import { topoSort } from './toposort.js';
 import { selectModel } from './closure.js';
+import { baseTypeSql } from './basetype.js';
+import { needsOwnColumnOrder } from './inherit-order.js';
+import { lateClosure, placeholderId, placeholderSql, planPlaceholders } from './placeholders.js';
+import { shellId, supportFuncIds } from '../catalog/basetypes.js';
 
 export interface GeneratedSchema {
   statements: Statement[];
@@ -29,6 +33,8 @@ export interface GeneratedSchema {
   notMigrated: NotMigrated[];
   /** Selected objects and where they go (for `plan`). */
   objects: { kind: string; source: string; target: string }[];
+  /** Keys of selected tables that are not created (not migrated): their rows are not copied. */
+  tablesNotCreated: string[];
 }
 
 interface PreNode {
@@ -38,7 +44,7 @@ interface PreNode {
 }
 
 const RANK: Record<string, number> = {
-  schema: 0, extension: 1, type: 2, domain: 2, sequence: 3, function: 4, procedure: 4, aggregate: 5, table: 6, default: 7,
+  schema: 0, extension: 1, 'shell type': 2, type: 2, domain: 2, sequence: 3, function: 4, procedure: 4, aggregate: 5, table: 6, default: 7,
   'sequence owned by': 8, view: 9, 'materialized view': 9, rule: 10, policy: 11,
   collation: 1, 'foreign-data wrapper': 1, 'foreign server': 1.1, 'user mapping': 1.2, conversion: 2, 'text search dictionary': 2,
   'text search configuration': 3, operator: 5, 'operator family': 5, 'operator class': 5, cast: 5, 'foreign table': 6, 'statistics object': 12,
@@ -167,7 +173,11 @@ export function generateDdl(source: CatalogModel, sel: Selection): GeneratedSche
     const n = q(t.schema, t.name);
     const what = `type ${n}`;
     let sql: string;
-    if (t.kind === 'enum') sql = `CREATE TYPE ${n} AS ENUM (${t.labels!.map(quoteLiteral).join(', ')});`;
+    if (t.kind === 'base') {
+      // Shell first: the I/O functions take or return it; the full type names them (catalog/basetypes.ts).
+      add(shellId(t), 'shell type', `shell type ${qualify(t.schema, t.name)}`, n, `CREATE TYPE ${n};`, `DROP TYPE IF EXISTS ${n} CASCADE;`);
+      sql = baseTypeSql(n, t.base!, (x) => rw(x, what));
+    } else if (t.kind === 'enum') sql = `CREATE TYPE ${n} AS ENUM (${t.labels!.map(quoteLiteral).join(', ')});`;
     else if (t.kind === 'composite') sql = `CREATE TYPE ${n} AS (${t.attrs!.map((a) => `\n    ${quoteIdent(a.name)} ${rw(a.type, what)}${collate(a.collation)}`).join(',')}\n);`;
     else if (t.kind === 'range') {
       const r = t.range!;
@@ -190,7 +200,7 @@ export function generateDdl(source: CatalogModel, sel: Selection): GeneratedSche
     const kw = t.kind === 'domain' ? 'DOMAIN' : 'TYPE';
     sql += owner(kw, n, t.owner) + comment(`${kw} ${n}`, t.comment) + grants(kw, n, t.acl, t.owner);
     add(t.id, t.kind === 'domain' ? 'domain' : 'type', `${t.kind === 'domain' ? 'domain' : 'type'} ${qualify(t.schema, t.name)}`, n, sql,
-      `DROP ${kw} IF EXISTS ${n} CASCADE;`);
+      t.kind === 'base' ? undefined : `DROP ${kw} IF EXISTS ${n} CASCADE;`);
   }
 
   // ---- sequences ----
@@ -269,8 +279,9 @@ export function generateDdl(source: CatalogModel, sel: Selection): GeneratedSche
       return undefined;
     };
     const items: string[] = [];
+    const ownOrder = needsOwnColumnOrder(t, tablesById);
     for (const c of cols) {
-      if (!c.isLocal) {
+      if (!c.isLocal && !ownOrder) {
         // Inherited: comes from the parent; state only what differs.
         const pc = parentCol(c);
         if (c.notNull && pc && !pc.notNull) after.push(`ALTER TABLE ONLY ${n} ALTER COLUMN ${tcol(c)} SET NOT NULL;`);
@@ -291,7 +302,7 @@ export function generateDdl(source: CatalogModel, sel: Selection): GeneratedSche
       items.push(s);
     }
     for (const k of t.checks) {
-      if (!k.isLocal || leftOut(t.id, 'check constraint', `${quoteIdent(k.name)} ON ${n}`, k.def)) continue;
+      if ((!k.isLocal && !ownOrder) || leftOut(t.id, 'check constraint', `${quoteIdent(k.name)} ON ${n}`, k.def)) continue;
       const def = rw(k.def, what, cm);
       if (!k.validated) after.push(`ALTER TABLE ${n} ADD CONSTRAINT ${quoteIdent(k.name)} ${def};`);
       else items.push(`CONSTRAINT ${quoteIdent(k.name)} ${def}`);
@@ -302,13 +313,13 @@ export function generateDdl(source: CatalogModel, sel: Selection): GeneratedSche
     const pkey = t.partKey ? ` PARTITION BY ${rw(t.partKey, what, cm)}` : '';
     const create = `CREATE ${t.unlogged ? 'UNLOGGED ' : ''}TABLE ${n}`;
     if (t.isPartition) {
-      const p = tablesById.get(t.parents[0].id)!;
-      sql = `${create} PARTITION OF ${tq(p)}${body}\n${rw(t.partBound!, what, cm)}${pkey}${opts};`;
+      sql = `${create} PARTITION OF ${tq(t.parents[0])}${body}\n${rw(t.partBound!, what, cm)}${pkey}${opts};`;
     } else {
-      const inh = t.parents.length ? ` INHERITS (${t.parents.map((p) => tq(p)).join(', ')})` : '';
+      const inh = t.parents.length && !ownOrder ? ` INHERITS (${t.parents.map((p) => tq(p)).join(', ')})` : '';
       sql = `${create}${body}${inh}${pkey}${opts};`;
     }
     if (after.length) sql += '\n' + after.join('\n');
+    if (ownOrder) for (const p of t.parents) sql += `\nALTER TABLE ONLY ${n} INHERIT ${tq(p)};`;
     for (const c of cols) {
       if (c.storage) sql += `\nALTER TABLE ONLY ${n} ALTER COLUMN ${tcol(c)} SET STORAGE ${({ p: 'PLAIN', e: 'EXTERNAL', m: 'MAIN', x: 'EXTENDED' } as Record<string, string>)[c.storage]};`;
       if (c.statTarget != null) sql += `\nALTER TABLE ONLY ${n} ALTER COLUMN ${tcol(c)} SET STATISTICS ${c.statTarget};`;
@@ -317,7 +328,7 @@ export function generateDdl(source: CatalogModel, sel: Selection): GeneratedSche
     if (t.forceRls) sql += `\nALTER TABLE ${n} FORCE ROW LEVEL SECURITY;`;
     sql += owner('TABLE', n, t.owner) + comment(`TABLE ${n}`, t.comment);
     for (const c of cols) sql += comment(`COLUMN ${n}.${tcol(c)}`, c.comment);
-    for (const k of t.checks) if (k.isLocal) sql += comment(`CONSTRAINT ${quoteIdent(k.name)} ON ${n}`, k.comment);
+    for (const k of t.checks) if (k.isLocal || ownOrder) sql += comment(`CONSTRAINT ${quoteIdent(k.name)} ON ${n}`, k.comment);
     sql += grants('TABLE', n, t.acl, t.owner);
     for (const c of cols) if (c.acl) sql += grants('TABLE', n, c.acl, t.owner, ` (${tcol(c)})`);
     add(t.id, 'table', `table ${tableKey(t.schema, t.name)}`, n, sql, `DROP TABLE IF EXISTS ${n} CASCADE;`);
@@ -610,6 +621,7 @@ export function generateDdl(source: CatalogModel, sel: Selection): GeneratedSche
   const known = new Set<string>([
     ...m.schemas.map((x) => x.id), ...m.extensions.map((x) => x.id), ...m.types.map((x) => x.id), ...m.sequences.map((x) => x.id),
     ...m.tables.map((x) => x.id), ...m.views.map((x) => x.id), ...m.functions.map((x) => x.id), ...extraNames.keys(), ...m.skipped.map((x) => x.id),
+    ...m.types.filter((x) => x.kind === 'base').map(shellId),
   ]);
   const seqByOwnedId = new Map(m.sequences.map((x) => [`owned:${x.oid}`, x]));
   const deps = new Map<string, Set<string>>();
@@ -625,6 +637,12 @@ export function generateDdl(source: CatalogModel, sel: Selection): GeneratedSche
       s.add(seq.ownedBy!.tableId);
     }
     if (p.id.startsWith('default:')) s.add(`rel:${p.id.split(':')[1]}`);
+    if (p.id.startsWith('shell:')) {
+      const t = m.types.find((x) => shellId(x) === p.id)!;
+      const own = new Set(supportFuncIds(t));
+      for (const d of deps.get(t.id) ?? []) if (!own.has(d)) s.add(d);
+    }
+    if (p.stmt.kind === 'type' && present.has(`shell:${p.id.slice(5)}`)) s.add(`shell:${p.id.slice(5)}`);
     const t = tablesById.get(p.id);
     if (t) for (const par of t.parents) s.add(par.id);
     deps.set(p.id, s);
@@ -644,7 +662,25 @@ export function generateDdl(source: CatalogModel, sel: Selection): GeneratedSche
       }
     }
   }
+  /** Placeholders for views in cycles, reading themselves or needing a key (see ./placeholders.ts). */
+  function viewPlaceholders(live: PreNode[]) {
+    const plan = planPlaceholders(m.views, deps, new Set(live.map((p) => p.id)));
+    for (const id of plan.placeholders) {
+      const v = viewsById.get(id)!;
+      const node = live.find((p) => p.id === id)!;
+      const what = `view ${node.stmt.name}`;
+      node.stmt.sql = node.stmt.sql.replace(/^CREATE VIEW /, 'CREATE OR REPLACE VIEW ');
+      delete node.stmt.drop;
+      const sql = placeholderSql(node.stmt.name, v, (t) => rw(t, what), (c) => q(c[0], c[1]));
+      pre.push({ id: placeholderId(id), rank: RANK.view, stmt: {
+        key: `view placeholder ${qualify(v.schema, v.name)}`, kind: 'view placeholder', name: node.stmt.name, section: 'pre', sql,
+        drop: `DROP VIEW IF EXISTS ${node.stmt.name} CASCADE;`,
+      } });
+    }
+    return plan;
+  }
   function describe(id: string): string {
+    if (id.startsWith('shell:')) id = `type:${id.slice(6)}`;
     const o = tablesById.get(id) ?? viewsById.get(id) ?? m.types.find((x) => x.id === id) ?? m.functions.find((x) => x.id === id) ??
       m.sequences.find((x) => x.id === id);
     if (o) return qualify(o.schema, o.name);
@@ -653,6 +689,7 @@ export function generateDdl(source: CatalogModel, sel: Selection): GeneratedSche
     const pn = pre.find((x) => x.id === id);
     return pn ? pn.stmt.name : id;
   }
+  const views = viewPlaceholders(pre.filter((p) => !dropped.has(p.id)));
   const kept = pre.filter((p) => {
     const why = dropped.get(p.id);
     if (why) notMigrated.push({ kind: p.stmt.kind, name: p.stmt.name, reason: why });
@@ -837,8 +874,18 @@ export function generateDdl(source: CatalogModel, sel: Selection): GeneratedSche
     late.push({ key: `event trigger ${n}`, kind: 'event trigger', name: n, section: 'late', sql, drop: `DROP EVENT TRIGGER IF EXISTS ${n};` });
   }
 
-  const statements: Statement[] = [...ordered.map((p) => p.stmt), ...idxParted.map((x) => x.stmt), ...early, ...late];
-  return { statements, warnings: [...new Set(warnings)], notMigrated, objects: objects.filter((o) => !dropped.has(o.id)).map(({ kind, source, target }) => ({ kind, source, target })) };
+  // Views valid only through a key built after the data: their real definition replaces the placeholder first thing in late.
+  // Other objects needing such a key are created there too, with what depends on them.
+  const toLate = new Set([...views.late, ...lateClosure(ordered, deps, views.placeholders)]);
+  const lateViews = ordered.filter((p) => toLate.has(p.id)).map((p): Statement => ({ ...p.stmt, section: 'late' }));
+  const statements: Statement[] = [
+    ...ordered.filter((p) => !toLate.has(p.id)).map((p) => p.stmt), ...idxParted.map((x) => x.stmt), ...early, ...lateViews, ...late,
+  ];
+  const tablesNotCreated = [
+    ...[...selTables.values()].filter((t) => !keptIds.has(t.id)).map((t) => tableKey(t.schema, t.name)),
+    ...(m.unreadable ?? []).filter((u) => u.kind === 'table' && u.schema !== null && sel.schemaSelected(u.schema)).map((u) => u.name),
+  ];
+  return { statements, warnings: [...new Set(warnings)], notMigrated, tablesNotCreated, objects: objects.filter((o) => !dropped.has(o.id)).map(({ kind, source, target }) => ({ kind, source, target })) };
 }
 
 /** "fillfactor=70" → fillfactor='70' */

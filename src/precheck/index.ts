@@ -45,6 +45,8 @@ import {
   type CheckDef, type CheckItem, type Ctx, type Outcome, type PrecheckOptions, type PrecheckReport, type Severity,
 } from './types.js';
 import { objectsUnsupported } from './unsupported.js';
+import { objectsUnreadable } from './unreadable.js';
+import { objectsSuperuser } from './superuser-objects.js';
 import { versionCompat } from './version.js';
 
 export type { CheckItem, PrecheckReport, PrecheckOptions, Severity, ItemResult, Thresholds } from './types.js';
@@ -60,7 +62,7 @@ export const CHECKS: readonly CheckDef[] = [
   integrityFkParents, integrityDependencies, integrityTriggerFunctions,
   columnsSubset, filtersWhere, tablesNoKey,
   columnsOidTypes,
-  extensionsAvailable, objectsUnsupported,
+  extensionsAvailable, objectsUnreadable, objectsSuperuser, objectsUnsupported,
   encoding, collations, roles,
   size, capacityConnections,
   sourceLongTransactions, sourceLoad, consistencyWrites,

@@ -164,7 +164,8 @@ async function largeObjects(r: Run): Promise<number> {
 
 async function dataPhase(r: Run, schema: GeneratedSchema): Promise<CopyResult> {
   const { task, o } = r;
-  const tables = await r.src.run('list tables', (c) => listCopyTables(c, r.sel));
+  const listed = await r.src.run('list tables', (c) => listCopyTables(c, r.sel));
+  const tables = listed.filter((t) => !schema.tablesNotCreated.includes(t.key));
   const sequences = await r.src.run('list sequences', (c) => listSequences(c, r.sel));
   return o.events.phase('data', async () => {
     await enterPhase(r, 'data');

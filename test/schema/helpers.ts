@@ -100,3 +100,13 @@ export function cli(args: string[]): { status: number; stdout: string; stderr: s
 export async function createRoles(cluster: Cluster): Promise<void> {
   await runSql(cluster.url(), `DO $$ BEGIN CREATE ROLE "Reader Röle"; EXCEPTION WHEN duplicate_object THEN NULL; END $$`);
 }
+
+/** Version formatting differences of the servers' deparsers, normalised away (12 → 17 comparisons). */
+// PostgreSQL 16+ no longer prefixes column references with the relation name when one relation
+// is in scope ("customer.mood" → "mood"): drop relation qualifiers that are not schema names.
+const SCHEMAS = new Set(['app', 'public', 'pg_catalog', 'fid', 'fid_type']);
+export function normaliseDdl(sql: string): string {
+  // PostgreSQL 14+ prints IN for procedure arguments.
+  sql = sql.replace(/([(,] ?)IN (?=\w+ )/g, '$1');
+  return sql.replace(/(?<![\w."])([a-z_][a-z0-9_]*)\.(?=[a-z_"])/g, (m, q: string) => (SCHEMAS.has(q) ? m : ''));
+}

@@ -12,7 +12,7 @@ import { Selection } from '../../src/task/selection.js';
 import { applyStatements, readSourceSchema } from '../../src/schema/apply.js';
 import { ensureCheckpoints } from '../../src/task/checkpoint.js';
 import { EventBus } from '../../src/task/events.js';
-import { client, createDb, createRoles, diff, fixture, runSql, task } from './helpers.js';
+import { client, createDb, createRoles, diff, fixture, normaliseDdl, runSql, task } from './helpers.js';
 
 let a: Cluster;
 let b: Cluster;
@@ -25,16 +25,6 @@ before(async () => {
 after(async () => {
   await Promise.all([a?.stop(), b?.stop()]);
 });
-
-/** Version formatting differences of the servers' deparsers, normalised away. */
-// PostgreSQL 16+ no longer prefixes column references with the relation name when one relation
-// is in scope ("customer.mood" → "mood"): drop relation qualifiers that are not schema names.
-const SCHEMAS = new Set(['app', 'public', 'pg_catalog']);
-function normaliseDdl(sql: string): string {
-  // PostgreSQL 14+ prints IN for procedure arguments.
-  sql = sql.replace(/([(,] ?)IN (?=\w+ )/g, '$1');
-  return sql.replace(/(?<![\w."])([a-z_][a-z0-9_]*)\.(?=[a-z_"])/g, (m, q: string) => (SCHEMAS.has(q) ? m : ''));
-}
 
 test('kitchen sink 12 → 17: the target catalog yields the same DDL as the source', async () => {
   const srcUrl = await createDb(a, 'src "Quoted" ✓ db');

@@ -5,7 +5,7 @@ export const FUNCTIONS_SQL = `
 SELECT p.oid::int8::text AS oid, n.nspname AS schema, p.proname AS name, coalesce(to_jsonb(p) ->> 'prokind', 'f') AS kind,
        l.lanname AS language, pg_catalog.pg_get_function_identity_arguments(p.oid) AS identity_args,
        pg_catalog.pg_get_function_arguments(p.oid) AS args,
-       CASE WHEN coalesce(to_jsonb(p) ->> 'prokind', 'f') <> 'a' AND l.lanname NOT IN ('c', 'internal') THEN pg_catalog.pg_get_functiondef(p.oid) END AS def,
+       CASE WHEN coalesce(to_jsonb(p) ->> 'prokind', 'f') <> 'a' AND l.lanname <> 'c' THEN pg_catalog.pg_get_functiondef(p.oid) END AS def,
        pg_catalog.pg_get_userbyid(p.proowner) AS owner, pg_catalog.obj_description(p.oid, 'pg_proc') AS comment,
        ${aclJson('p.proacl')} AS acl,
        (SELECT json_build_object('kind', g.aggkind, 'sfunc', g.aggtransfn::text, 'stype', pg_catalog.format_type(g.aggtranstype, NULL),
