@@ -83,8 +83,20 @@ export function statementError(
  * catalog reads): a PrivilegeError naming the missing grant, never an "internal error".
  */
 export function typedPrivilegeError(e: unknown, who: string): unknown {
-  if (!isPrivilegeError(e) || e instanceof StatementError) return e;
-  const msg = e instanceof Error ? e.message : String(e);
+  if (e instanceof StatementError) return e;
+  const refused = privilegeCause(e);
+  if (refused === undefined) return e;
+  const msg = refused instanceof Error ? refused.message : String(refused);
   const fix = privilegeFix(msg, '', quoteIdent(who));
-  return new PrivilegeError('data', '(a checkpoint or catalog statement of pgferry)', e, undefined, fix);
+  return new PrivilegeError('data', '(a checkpoint or catalog statement of pgferry)', refused, undefined, fix);
+}
+
+/** The refused-privilege server error in `e` or in its chain of causes (retries wrap what they give up on). */
+function privilegeCause(e: unknown): unknown {
+  for (let x: unknown = e, depth = 0; x !== undefined && x !== null && depth < 8; depth++) {
+    if (x instanceof StatementError) return undefined;
+    if (isPrivilegeError(x)) return x;
+    x = (x as { cause?: unknown }).cause;
+  }
+  return undefined;
 }

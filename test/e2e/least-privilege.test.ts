@@ -189,8 +189,12 @@ test('filtered least-privilege migrations (--include-schema, --include-table) su
     FROM pg_class WHERE relkind = 'r' AND relnamespace::regnamespace::text IN ('app', 'sales', 'public')`);
   assert.deepEqual(tables, [{ t: 'app.customers,app.orders,sales.invoices' }]);
   const filtered = (x: string) => / (app|sales)\./.test(x) || /^schema (app|sales) /.test(x);
-  assert.deepEqual((await ownersAndGrants(p.tgt.url(p.tdb))).filter(filtered),
-    (await ownersAndGrants(p.src.url(p.db), [p.r.src])).filter(filtered));
+  // --include-table creates what the tables need: the view over orders and the sequence no table
+  // uses stay behind (the sales objects come from the first, whole-schema task)
+  const leftBehind = (x: string) => / app\.(big_orders|ticket_seq) /.test(x);
+  const target = (await ownersAndGrants(p.tgt.url(p.tdb))).filter(filtered);
+  assert.equal(target.filter(leftBehind).length, 0, target.join('\n'));
+  assert.deepEqual(target, (await ownersAndGrants(p.src.url(p.db), [p.r.src])).filter((x) => filtered(x) && !leftBehind(x)));
 });
 
 test('a large object the source account cannot read stops migrate at precheck, naming it and the GRANT', async () => {
