@@ -5,6 +5,8 @@
  */
 import { qualify } from '../util/ident.js';
 import { USER_NS, notExt } from '../catalog/sql/common.js';
+import { introspect } from '../catalog/introspect.js';
+import { keptObjects } from '../ddl/closure.js';
 import { failed, passed, plural, type CheckDef } from './types.js';
 
 const OBJECTS_SQL = `
@@ -24,7 +26,11 @@ export const objectsSuperuser: CheckDef = {
     const su = await ctx.target!.query<{ su: boolean }>(`SELECT rolsuper AS su FROM pg_catalog.pg_roles WHERE rolname = current_user`);
     if (su.rows[0]?.su) return passed('the target account is a superuser');
     const r = await ctx.source!.query<{ kind: string; schema: string; name: string; args: string | null }>(OBJECTS_SQL);
-    const found = r.rows.filter((x) => ctx.sel.schemaSelected(x.schema));
+    // with --include-table only what the tables need is created (ddl/closure.ts)
+    const keep = ctx.sel.task.includeTables.length ? keptObjects(await introspect(ctx.source!), ctx.sel) : undefined;
+    const kept = (x: { kind: string; schema: string; name: string }) =>
+      !keep || keep(x.kind === 'base type' ? 'types' : 'functions', x.schema, x.name);
+    const found = r.rows.filter((x) => ctx.sel.schemaSelected(x.schema) && kept(x));
     if (!found.length) return passed('nothing selected needs a superuser on the target');
     const schemas = [...new Set(found.map((x) => x.schema))];
     return failed(`${plural(found.length, 'object')} can only be created by a superuser, and the target account is none`,
