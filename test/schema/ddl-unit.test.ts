@@ -47,7 +47,7 @@ test('generateDdl: default privileges follow noOwner/ownerTo/noAcl; secret optio
   const empty: CatalogModel = {
     serverVersionNum: 150000, schemas: [], extensions: [], types: [], sequences: [], tables: [], indexes: [], foreignKeys: [], views: [], functions: [],
     triggers: [], rules: [], policies: [], collations: [], statistics: [], operators: [], opFamilies: [], opClasses: [], casts: [], tsDicts: [], tsConfigs: [],
-    fdws: [], servers: [], userMappings: [], foreignTables: [], eventTriggers: [], publications: [], defaultAcls: [], conversions: [], dependencies: [], notMigrated: [], skipped: [],
+    fdws: [], servers: [], userMappings: [], foreignTables: [], eventTriggers: [], publications: [], defaultAcls: [], conversions: [], dependencies: [], notMigrated: [], skipped: [], unreadable: [],
   };
   const m: CatalogModel = {
     ...empty,
