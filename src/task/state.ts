@@ -71,7 +71,8 @@ export class StateDir {
   writeJson(name: string, value: unknown): void {
     this.ensure();
     const tmp = this.path(`.${name}.tmp`);
-    writePrivate(tmp, this.redactor.redact(JSON.stringify({ version: STATE_VERSION, ...(value as object) }, null, 2)) + '\n');
+    const text = JSON.stringify({ version: STATE_VERSION, ...(value as object) }, null, 2);
+    writePrivate(tmp, this.redactor.redact(text) + '\n');
     renameSync(tmp, this.path(name));
   }
 

@@ -15,7 +15,9 @@ async function createRole(c: Cluster, role: string, password: string): Promise<v
 }
 
 /** Database `db` (already filled) readable by `role` and nothing more; returns its URL for that role. */
-export async function sourceAccount(c: Cluster, db: string, role: string, password: string, schemas: string[]): Promise<string> {
+export async function sourceAccount(
+  c: Cluster, db: string, role: string, password: string, schemas: string[],
+): Promise<string> {
   await createRole(c, role, password);
   const r = quoteIdent(role);
   await withClient(c.url(), (x) => x.query(

@@ -23,10 +23,11 @@ let s17: Cluster;
 const stateRoot = mkdtempSync(join(tmpdir(), 'pgferry-concurrent-'));
 const PW = { aSrc: 'A-src-pw-7731', aTgt: 'A-tgt-pw-9925', bSrc: 'B-src-pw-1187', bTgt: 'B-tgt-pw-4410' };
 const ALL_PW = Object.values(PW);
+const ROLES_15 = ['a_src', 'b_src', 'b_tgt', 'c_src', 'c_tgt'];
 
 before(async () => {
   [s15, s17] = await Promise.all([
-    startCluster({ version: 15, name: 'pgferry-conc', hba: passwordHba(['a_src', 'b_src', 'b_tgt', 'c_src', 'c_tgt']) }),
+    startCluster({ version: 15, name: 'pgferry-conc', hba: passwordHba(ROLES_15) }),
     startCluster({ version: 17, name: 'pgferry-conc', hba: passwordHba(['a_tgt']) }),
   ]);
 });
@@ -116,7 +117,8 @@ test('a second run of a task already running in this process is refused and leav
   const task = validateTask({ ...common, name: 'embed-twice', source: src, target: tgt, verify: 'count' });
   const first = run(task, new Redactor());
   await assert.rejects(run(task, new Redactor()),
-    (e: unknown) => e instanceof PgferryError && e.kind === 'state' && /already running in this process/.test(e.message));
+    (e) => e instanceof PgferryError && e.kind === 'state' && /already running in this process/.test(e.message),
+  );
   const done = await first;
   assert.equal(done.result.verify?.ok, true);
   assert.deepEqual(await tableHashes(tgt), await tableHashes(src));

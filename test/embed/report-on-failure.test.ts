@@ -37,7 +37,15 @@ function written(task: string): Written {
   for (const f of ['report.json', 'report.md']) assert.ok(existsSync(join(dir, f)), `${f} written in ${dir}`);
   const all = ['report.json', 'report.md', 'task.json', 'events.jsonl'].map(read).join('\n');
   for (const pw of PASSWORDS) assert.ok(!all.includes(pw), 'no password in the state dir');
-  return { json: JSON.parse(read('report.json')), md: read('report.md'), task: JSON.parse(read('task.json')), events: read('events.jsonl') };
+  return {
+    json: JSON.parse(read('report.json')), md: read('report.md'),
+    task: JSON.parse(read('task.json')), events: read('events.jsonl'),
+  };
+}
+
+/** Does the report list `phase` as failed? */
+function failedIn(w: Written, phase: string): boolean {
+  return w.json.phases.some((p: { phase: string; ok: boolean | null }) => p.phase === phase && p.ok === false);
 }
 
 test('a permanent error in the data phase leaves a report naming it', async () => {
@@ -47,7 +55,8 @@ test('a permanent error in the data phase leaves a report naming it', async () =
   const source = await sourceAccount(srv, 'fr_shop', 'fr_src', SRC_PW, ['public']);
   const target = await targetAccount(srv, 'fr_target', 'fr_tgt', TGT_PW);
   // the target keeps its own table (ifExists: skip), whose check refuses some source rows
-  await withClient(target, (c) => c.query('CREATE TABLE items (id int PRIMARY KEY, qty int CONSTRAINT few CHECK (qty < 10))'));
+  await withClient(target, (c) => c.query(
+    'CREATE TABLE items (id int PRIMARY KEY, qty int CONSTRAINT few CHECK (qty < 10))'));
   const task = validateTask({
     name: 'fails-in-data', source, target, stateDir: stateRoot, ifExists: 'skip', noOwner: true, noAcl: true,
     jobs: 1, copy: { retryTimeSec: 5 },
@@ -58,14 +67,15 @@ test('a permanent error in the data phase leaves a report naming it', async () =
   const w = written('fails-in-data');
   assert.equal(w.json.status, 'failed');
   assert.match(w.json.error, /violates check constraint "few"/);
-  assert.ok(w.json.phases.some((p: { phase: string; ok: boolean }) => p.phase === 'data' && p.ok === false), 'data phase failed');
+  assert.ok(failedIn(w, 'data'), 'data phase failed');
   assert.match(w.md, /Status: \*\*failed\*\* — .*violates check constraint "few"/);
   assert.equal(w.task.status, 'failed');
   assert.match(w.events, /"type":"task-end","ok":false/);
 });
 
 function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/cli.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const argv = ['--import', 'tsx', 'test/helpers/cli.ts', ...args];
+  const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -91,10 +101,11 @@ test('a failed precheck run with --state-dir leaves a report naming the failing 
   const w = written('fails-in-precheck');
   assert.equal(w.json.status, 'failed');
   assert.match(w.json.error, /precheck failed: .*conflicts/);
-  assert.ok(w.json.phases.some((p: { phase: string; ok: boolean }) => p.phase === 'precheck' && p.ok === false));
+  assert.ok(failedIn(w, 'precheck'), 'precheck phase failed');
   assert.match(w.md, /Status: \*\*failed\*\* — precheck failed/);
   assert.equal(w.task.status, 'failed');
   // nothing was written to the target
-  const tables = await withClient(target, (c) => c.query(`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'pgferry'`));
-  assert.equal(tables.rows[0].n, 0);
+  const state = await withClient(target,
+    (c) => c.query(`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'pgferry'`));
+  assert.equal(state.rows[0].n, 0);
 });

@@ -24,7 +24,7 @@ test('type parsers are set per client, never on the global registry', async () =
   // loaded only now: the test sees the registry before and after pgferry's connection module
   const { connect } = await import('../../src/conn/connect.js');
   assert.equal(pg.types.getTypeParser(20, 'text'), int8Before, 'loading pgferry changed the global int8 parser');
-  assert.equal(pg.types.getTypeParser(1700, 'text'), numericBefore, 'loading pgferry changed the global numeric parser');
+  assert.equal(pg.types.getTypeParser(1700, 'text'), numericBefore, 'loading pgferry changed the numeric parser');
 
   // the embedding application wants numbers (lossy) for its own queries
   pg.types.setTypeParser(20, (v: string) => Number(v));
