@@ -241,29 +241,28 @@ function mainSessions(
   return { src, tgt };
 }
 
-/** The task's state dir, its pid lock, task.json and the event log; released by the returned function. */
 interface Endpoints { task: TaskConfig; taskId: string; source: ConnSpec; target: ConnSpec }
 
+/** The task's state dir, its pid lock, task.json and the event log; all released by `close`. */
 function openState({ task, taskId, source, target }: Endpoints, events: EventBus, redactor: Redactor) {
   const state = new StateDir(StateDir.rootFor(task.stateDir), taskId, redactor);
-  const release = holdInProcess(state.dir, taskId);
-  let unlock: () => void;
+  const held: (() => void)[] = [holdInProcess(state.dir, taskId)];
+  const close = () => { for (const release of held.splice(0).reverse()) release(); };
   try {
-    unlock = state.lock();
+    held.push(state.lock());
+    // An earlier run of this task left its state here: this run continues it.
+    const earlier = state.readJson<{ status?: string }>('task.json');
+    held.push(events.on((e) => state.appendEvent(e)));
+    const info = {
+      name: taskId, source: toSafeUri(source), target: toSafeUri(target), startedAt: new Date().toISOString(),
+    };
+    const config = { ...task, source: info.source, target: info.target };
+    const writeTask = (fields: Record<string, unknown>) => state.writeJson('task.json', { ...info, ...fields, config });
+    return { state, resumed: earlier !== undefined, safeSource: info.source, writeTask, close };
   } catch (e) {
-    release();
+    close();
     throw e;
   }
-  const stopEvents = events.on((e) => state.appendEvent(e));
-  // An earlier run of this task left its state here: this run continues it.
-  const earlier = state.readJson<{ status?: string }>('task.json');
-  const info = {
-    name: taskId, source: toSafeUri(source), target: toSafeUri(target), startedAt: new Date().toISOString(),
-  };
-  const config = { ...task, source: info.source, target: info.target };
-  const writeTask = (fields: Record<string, unknown>) => state.writeJson('task.json', { ...info, ...fields, config });
-  const close = () => { stopEvents(); unlock(); release(); };
-  return { state, resumed: earlier !== undefined, safeSource: info.source, writeTask, close };
 }
 
 /** Counts created objects and collects warnings into the result; returns the function that stops it. */
