@@ -2,7 +2,7 @@
  * Typed errors. Each carries a stable `code`, a sentence on the fix (`hint`) and, for errors
  * coming from PostgreSQL, the server's fields. Exit codes are decided only in the CLI layer.
  */
-import { redact } from './util/redact.js';
+import { defaultRedactor, redact, type Redactor } from './util/redact.js';
 
 export type ErrorKind =
   | 'usage' // bad flags, bad task file
@@ -70,9 +70,9 @@ export class StatementError extends PgferryError {
   }
 }
 
-export function errorMessage(e: unknown): string {
-  if (e instanceof Error) return redact(e.message);
-  return redact(String(e));
+export function errorMessage(e: unknown, by: Redactor = defaultRedactor): string {
+  if (e instanceof Error) return by.redact(e.message);
+  return by.redact(String(e));
 }
 
 /**

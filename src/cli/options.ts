@@ -21,7 +21,7 @@ export function addTaskOptions(cmd: Command): Command {
   return cmd
     .option('--task <file>', 'task file (YAML or JSON); flags override its settings')
     .option('--name <name>', 'task name (state dir and checkpoint id); default derived from source and target')
-    .option('--state-dir <dir>', 'root of task state directories (default ./.pgferry)')
+    .option('--state-dir <dir>', 'root of task state directories (default ./.pgferry, or $PGFERRY_STATE_DIR)')
     .option('--include-schema <name>', 'migrate only these schemas (repeatable)', collect)
     .option('--exclude-schema <name>', 'leave these schemas out (repeatable)', collect)
     .option('--include-table <pattern>', 'migrate only these tables, schema.table with SQL quoting, globs * and ? (repeatable)', collect)
@@ -56,6 +56,13 @@ function parseMap(items: string[] | undefined, flag: string): Record<string, str
 
 /** Build the task from a task file (if any) and flags. `extra` adds command-specific settings. */
 export function taskFromOptions(o: Record<string, any>, extra: Record<string, unknown> = {}): TaskConfig {
+  const task = taskFromFlags(o, extra);
+  // $PGFERRY_STATE_DIR comes after --state-dir and the task file's stateDir
+  const envStateDir = process.env.PGFERRY_STATE_DIR;
+  return task.stateDir === undefined && envStateDir !== undefined ? { ...task, stateDir: envStateDir } : task;
+}
+
+function taskFromFlags(o: Record<string, any>, extra: Record<string, unknown>): TaskConfig {
   const flags: Record<string, unknown> = {
     name: o.name,
     source: o.source,

@@ -11,10 +11,7 @@ import pg from 'pg';
 import { PgferryError } from '../errors.js';
 import { classifyConnectError, type ConnectCause } from './classify.js';
 import { describeConn, type ConnSpec } from './connstring.js';
-
-// Return int8 and numeric as strings (exact) and leave dates as text: pgferry never does
-// arithmetic on user data, and must not lose precision in what it compares.
-pg.types.setTypeParser(20, (v: string) => v);
+import { pgferryTypes } from './types.js';
 
 export class ConnectError extends PgferryError {
   constructor(
@@ -103,6 +100,7 @@ function clientConfig(spec: ConnSpec, ssl: SslSetting, opts: ConnectOptions): pg
     keepAlive: spec.keepalives,
     keepAliveInitialDelayMillis: spec.keepalivesIdleSec * 1000,
     options: spec.options,
+    types: pgferryTypes,
   };
 }
 

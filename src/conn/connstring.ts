@@ -8,7 +8,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { registerSecret } from '../util/redact.js';
+import { defaultRedactor, type Redactor } from '../util/redact.js';
 
 export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 export type SslMode = (typeof SSL_MODES)[number];
@@ -45,16 +45,19 @@ const KNOWN_KEYS = new Set([
   'tcp_user_timeout', 'channel_binding', 'sslsni', 'ssl_min_protocol_version', 'ssl_max_protocol_version',
 ]);
 
-/** Parse a URI or keyword/value string into raw keyword → value pairs (no defaults applied). */
-export function parseConnString(text: string): Record<string, string> {
+/**
+ * Parse a URI or keyword/value string into raw keyword → value pairs (no defaults applied);
+ * a password is registered with `secrets`.
+ */
+export function parseConnString(text: string, secrets: Redactor = defaultRedactor): Record<string, string> {
   const t = text.trim();
-  if (/^postgres(ql)?:\/\//i.test(t)) return parseUri(t);
+  if (/^postgres(ql)?:\/\//i.test(t)) return parseUri(t, secrets);
   if (t === '') return {};
   if (!t.includes('=')) {
     // A bare word is a database name, as with psql's first argument.
     return { dbname: t };
   }
-  return parseKeywordValue(t);
+  return parseKeywordValue(t, secrets);
 }
 
 function decode(s: string, what: string): string {
@@ -66,7 +69,7 @@ function decode(s: string, what: string): string {
   }
 }
 
-function parseUri(uri: string): Record<string, string> {
+function parseUri(uri: string, secrets: Redactor): Record<string, string> {
   const out: Record<string, string> = {};
   let rest = uri.replace(/^postgres(ql)?:\/\//i, '');
   const q = rest.indexOf('?');
@@ -87,7 +90,7 @@ function parseUri(uri: string): Record<string, string> {
     if (colon >= 0) {
       out.user = decode(userinfo.slice(0, colon), 'user name');
       out.password = decode(userinfo.slice(colon + 1), 'password');
-      registerSecret(out.password);
+      secrets.add(out.password);
     } else if (userinfo !== '') {
       out.user = decode(userinfo, 'user name');
     }
@@ -119,7 +122,7 @@ function parseUri(uri: string): Record<string, string> {
       const value = decode(pair.slice(eq + 1).replace(/\+/g, ' '), 'parameter value');
       checkKey(key);
       out[key === 'ssl' ? 'sslmode' : key] = key === 'ssl' && value === 'true' ? 'require' : value;
-      if (key === 'password') registerSecret(value);
+      if (key === 'password') secrets.add(value);
     }
   }
   return out;
@@ -132,7 +135,7 @@ function checkKey(key: string): void {
   }
 }
 
-function parseKeywordValue(text: string): Record<string, string> {
+function parseKeywordValue(text: string, secrets: Redactor): Record<string, string> {
   const out: Record<string, string> = {};
   let i = 0;
   const n = text.length;
@@ -167,7 +170,7 @@ function parseKeywordValue(text: string): Record<string, string> {
     }
     checkKey(key);
     out[key] = value;
-    if (key === 'password') registerSecret(value);
+    if (key === 'password') secrets.add(value);
   }
   return out;
 }
@@ -176,12 +179,15 @@ export interface ResolveOptions {
   env?: NodeJS.ProcessEnv;
   /** Overrides the ~/.pgpass location (PGPASSFILE / passfile still win). */
   home?: string;
+  /** Learns the password, wherever it comes from (default: the command line's redactor). */
+  redactor?: Redactor;
 }
 
 /** Apply libpq's precedence: explicit parameters, then PG* variables, then defaults; then .pgpass. */
 export function resolveConnSpec(text: string, opts: ResolveOptions = {}): ConnSpec {
   const env = opts.env ?? process.env;
-  const raw = parseConnString(text);
+  const secrets = opts.redactor ?? defaultRedactor;
+  const raw = parseConnString(text, secrets);
   const pick = (key: string, envName: string): string | undefined => raw[key] ?? (env[envName] || undefined);
   const osUser = safeOsUser();
   const host = raw.host ?? raw.hostaddr ?? env.PGHOST ?? env.PGHOSTADDR ?? '/var/run/postgresql';
@@ -210,10 +216,10 @@ export function resolveConnSpec(text: string, opts: ResolveOptions = {}): ConnSp
     throw new ConnStringError(`invalid connect_timeout ${JSON.stringify(timeoutText)}`, 'give a number of seconds (0 means wait forever)');
   }
   let password: string | undefined = raw.password ?? (env.PGPASSWORD || undefined);
-  if (password) registerSecret(password);
+  if (password) secrets.add(password);
   if (password === undefined) {
     const passfile = raw.passfile ?? env.PGPASSFILE ?? join(opts.home ?? safeHome(), '.pgpass');
-    password = lookupPgpass(passfile, host, port, database, user);
+    password = lookupPgpass(passfile, host, port, database, user, secrets);
   }
   const keepalivesText = raw.keepalives ?? '1';
   return {
@@ -242,7 +248,9 @@ function safeHome(): string {
 }
 
 /** ~/.pgpass lookup: hostname:port:database:username:password, `*` wildcards, `\:` and `\\` escapes. */
-export function lookupPgpass(file: string, host: string, port: number, database: string, user: string): string | undefined {
+export function lookupPgpass(
+  file: string, host: string, port: number, database: string, user: string, secrets: Redactor = defaultRedactor,
+): string | undefined {
   let text: string;
   try {
     const st = statSync(file);
@@ -268,7 +276,7 @@ export function lookupPgpass(file: string, host: string, port: number, database:
     const [h, p, d, u, pw] = fields as [string, string, string, string, string];
     const m = (pattern: string, value: string) => pattern === '*' || pattern === value;
     if (m(h, hostForMatch) && m(p, String(port)) && m(d, database) && m(u, user)) {
-      registerSecret(pw);
+      secrets.add(pw);
       return pw;
     }
   }

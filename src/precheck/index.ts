@@ -106,8 +106,8 @@ export async function runPrecheck(task: TaskConfig, o: PrecheckOptions = {}): Pr
     throw new PgferryError('usage', `unknown precheck item(s) to skip: ${unknown.join(', ')}`, { hint: `skippable items: ${SKIPPABLE_IDS.join(', ')}` });
   }
   const sel = new Selection(task);
-  const sourceSpec = resolveConnSpec(task.source);
-  const targetSpec = resolveConnSpec(task.target);
+  const sourceSpec = resolveConnSpec(task.source, { redactor: o.redactor });
+  const targetSpec = resolveConnSpec(task.target, { redactor: o.redactor });
   const [sourcePing, targetPing] = await Promise.all([ping(sourceSpec, 'source'), ping(targetSpec, 'target')]);
   const ctx: Ctx = {
     task, sel, taskId: o.taskId ?? task.name, thresholds: { ...DEFAULT_THRESHOLDS, ...(o.thresholds ?? {}) },

@@ -7,6 +7,7 @@ import type { PingResult } from '../conn/ping.js';
 import type { TaskConfig } from '../task/config.js';
 import type { Selection } from '../task/selection.js';
 import type { SourceModel } from './model.js';
+import type { Redactor } from '../util/redact.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 export type ItemResult = 'passed' | 'failed' | 'warning' | 'skipped';
@@ -48,6 +49,8 @@ export interface PrecheckOptions {
   /** Item ids to skip (besides task.skipChecks). */
   skip?: string[];
   thresholds?: Partial<Thresholds>;
+  /** Learns the task's passwords (default: the command line's redactor). */
+  redactor?: Redactor;
 }
 
 /** What a check function returns (the runner adds id, title and severity bookkeeping). */

@@ -25,8 +25,8 @@ interface TaskJson {
 export interface FinishReport {
   /** Write the report of a completed run; returns the summary for stdout. */
   complete(result: RunOutcome): string;
-  /** Write the report of a failed run (when its state dir is known); returns the summary or undefined. */
-  fail(e: unknown): string | undefined;
+  /** Write the report of a failed run (into `state`, else the state dir found); returns the summary or undefined. */
+  fail(e: unknown, state?: StateDir): string | undefined;
   /** The last report built. */
   readonly report: Report | undefined;
 }
@@ -61,11 +61,11 @@ export function finishReport(events: EventBus, opts: { stateDir?: string } = {})
     complete(result) {
       return build(result.taskId, result.state, { verify: result.verify, warnings: result.warnings, notMigrated: result.notMigrated });
     },
-    fail(e) {
+    fail(e, known) {
       col.stop();
       const start = col.events.find((x) => x.type === 'task-start');
       if (!start || start.type !== 'task-start') return undefined;
-      const state = new StateDir(StateDir.rootFor(opts.stateDir), start.task);
+      const state = known ?? new StateDir(StateDir.rootFor(opts.stateDir), start.task);
       if (!state.exists()) return undefined;
       try {
         return build(start.task, state, { error: errorMessage(e) });

@@ -16,7 +16,7 @@ import { describeConn, resolveConnSpec, toSafeUri, type ConnSpec } from '../conn
 import { copyData, type CopyResult } from '../copy/engine.js';
 import { copyLargeObjects } from '../copy/largeobjects.js';
 import { withRetry } from '../copy/retry.js';
-import { PgferryError } from '../errors.js';
+import { errorMessage, PgferryError } from '../errors.js';
 import type { GeneratedSchema } from '../ddl/generate.js';
 import type { Statement } from '../ddl/statement.js';
 import type { CopyTable } from '../plan/types.js';
@@ -26,6 +26,9 @@ import { listSequences } from '../plan/sequences.js';
 import { runPrecheck, type PrecheckReport } from '../precheck/index.js';
 import { applyStatements, readSourceSchema } from '../schema/apply.js';
 import { verify, type VerifyReport } from '../verify/index.js';
+import type { Report } from '../report/index.js';
+import { finishReport, type FinishReport } from '../report/finish-report.js';
+import { Redactor } from '../util/redact.js';
 import { checkpointSchemaExists, ensureCheckpoints, setTaskPhase, stateSchemaFor, useStateSchema } from './checkpoint.js';
 import type { TaskConfig } from './config.js';
 import type { EventBus, Phase } from './events.js';
@@ -35,12 +38,15 @@ import { StateDir } from './state.js';
 import { takeTaskLock } from './tasklock.js';
 import { truncateOnce } from './truncate.js';
 import { keepExistingEarly } from './existing-early.js';
+import { holdInProcess } from './inprocess.js';
 
 export interface MigrateOptions {
   events: EventBus;
   /** Skip the precheck (only for tests of later phases and for `--skip-precheck`). */
   skipPrecheck?: boolean;
   signal?: AbortSignal;
+  /** Learns this task's passwords and scrubs them from its state dir, report and errors (default: a new one). */
+  redactor?: Redactor;
 }
 
 export interface MigrateResult {
@@ -53,6 +59,9 @@ export interface MigrateResult {
   notMigrated: { kind: string; name: string; reason: string }[];
   objectsByKind: Record<string, number>;
   durationMs: number;
+  /** The report written to the state dir (report.json, report.md), and its summary for a terminal. */
+  report?: Report;
+  summary?: string;
 }
 
 /** A stable task id: the name given, or one derived from the two endpoints. */
@@ -76,6 +85,8 @@ interface Run {
   result: MigrateResult;
   safeSource: string;
   setStatus: (phase: Phase, status?: string) => void;
+  writeTask: (fields: Record<string, unknown>) => void;
+  redactor: Redactor;
 }
 
 /** The phase, recorded in the local state dir and in the target's checkpoints. */
@@ -96,7 +107,7 @@ async function lockEarly(r: Run): Promise<void> {
 async function precheckPhase(r: Run): Promise<PrecheckReport> {
   const { task, o, taskId } = r;
   return o.events.phase('precheck', async () => {
-    const report = await runPrecheck(task, { taskId, skip: task.skipChecks });
+    const report = await runPrecheck(task, { taskId, skip: task.skipChecks, redactor: r.redactor });
     for (const item of report.items) {
       if (item.result === 'warning') o.events.warn(`precheck ${item.id}: ${item.message}`);
     }
@@ -197,8 +208,8 @@ async function verifyPhase(r: Run): Promise<VerifyReport> {
   const { task, o } = r;
   return o.events.phase('verify', async () => {
     await enterPhase(r, 'verify');
-    const report = await withRetry(retrying(r, 'verify'),
-      () => verify(task, { mode: task.verify as 'count' | 'hash', events: o.events, signal: o.signal }));
+    const opts = { mode: task.verify as 'count' | 'hash', events: o.events, signal: o.signal, redactor: r.redactor };
+    const report = await withRetry(retrying(r, 'verify'), () => verify(task, opts));
     if (!report.ok) o.events.warn('verification found differences between source and target (see the report)');
     return report;
   });
@@ -232,59 +243,110 @@ function mainSessions(
   return { src, tgt };
 }
 
+interface Endpoints { task: TaskConfig; taskId: string; source: ConnSpec; target: ConnSpec }
+
+/** The task's state dir, its pid lock, task.json and the event log; all released by `close`. */
+function openState({ task, taskId, source, target }: Endpoints, events: EventBus, redactor: Redactor) {
+  const state = new StateDir(StateDir.rootFor(task.stateDir), taskId, redactor);
+  const held: (() => void)[] = [holdInProcess(state.dir, taskId)];
+  const close = () => { for (const release of held.splice(0).reverse()) release(); };
+  try {
+    held.push(state.lock());
+    // An earlier run of this task left its state here: this run continues it.
+    const earlier = state.readJson<{ status?: string }>('task.json');
+    held.push(events.on((e) => state.appendEvent(e)));
+    const info = {
+      name: taskId, source: toSafeUri(source), target: toSafeUri(target), startedAt: new Date().toISOString(),
+    };
+    const config = { ...task, source: info.source, target: info.target };
+    const writeTask = (fields: Record<string, unknown>) => state.writeJson('task.json', { ...info, ...fields, config });
+    return { state, resumed: earlier !== undefined, safeSource: info.source, writeTask, close };
+  } catch (e) {
+    close();
+    throw e;
+  }
+}
+
+/** Counts created objects and collects warnings into the result; returns the function that stops it. */
+function tally(events: EventBus, result: MigrateResult): () => void {
+  return events.on((e) => {
+    if (e.type === 'object' && e.action === 'created') {
+      result.objectsByKind[e.kind] = (result.objectsByKind[e.kind] ?? 0) + 1;
+    }
+    if (e.type === 'log' && e.level === 'warn') result.warnings.push(e.message);
+  });
+}
+
+/**
+ * Run a task. Many tasks may run at once in one process: each has its own sessions, state dir,
+ * event bus (`o.events`) and redactor (`o.redactor`, else a new one); nothing is process-wide.
+ * The report (report.json, report.md) is written on success and on failure.
+ */
 export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<MigrateResult> {
   const t0 = Date.now();
   const events = o.events;
-  const source = resolveConnSpec(task.source);
-  const target = resolveConnSpec(task.target);
+  const redactor = o.redactor ?? new Redactor();
+  const source = resolveConnSpec(task.source, { redactor });
+  const target = resolveConnSpec(task.target, { redactor });
   const taskId = taskIdFor(task, source, target);
   useStateSchema(taskId, task.stateSchema);
-  const state = new StateDir(StateDir.rootFor(task.stateDir), taskId);
-  const unlock = state.lock();
-  const stopEvents = events.on((e) => state.appendEvent(e));
-  // An earlier run of this task left its state here: this run continues it.
-  const earlier = state.readJson<{ status?: string }>('task.json');
-  const info = { name: taskId, source: toSafeUri(source), target: toSafeUri(target), startedAt: new Date().toISOString() };
-  const config = { ...task, source: info.source, target: info.target };
-  const writeTask = (fields: Record<string, unknown>) => state.writeJson('task.json', { ...info, ...fields, config });
-  const setStatus = (phase: Phase, status = 'running') => writeTask({ status, phase });
-  setStatus('precheck');
-
-  const result: MigrateResult = { taskId, state, warnings: [], notMigrated: [], objectsByKind: {}, durationMs: 0 };
-  const countObjects = events.on((e) => {
-    if (e.type === 'object' && e.action === 'created') result.objectsByKind[e.kind] = (result.objectsByKind[e.kind] ?? 0) + 1;
-    if (e.type === 'log' && e.level === 'warn') result.warnings.push(e.message);
-  });
+  const sel = new Selection(task);
+  const st = openState({ task, taskId, source, target }, events, redactor);
+  const report = finishReport(events);
+  const setStatus = (phase: Phase, status = 'running') => st.writeTask({ status, phase });
+  const result: MigrateResult = {
+    taskId, state: st.state, warnings: [], notMigrated: [], objectsByKind: {}, durationMs: 0,
+  };
+  const stopTally = tally(events, result);
   // The run stops at once when its target session is lost and cannot be reopened with the task lock.
   const lost = new AbortController();
   const signal = o.signal ? AbortSignal.any([o.signal, lost.signal]) : lost.signal;
   const { src, tgt } = mainSessions(task, { ...o, signal }, source, target, taskId, (e) => lost.abort(e));
   const r: Run = {
-    task, o: { ...o, signal }, taskId, source, target, state, sel: new Selection(task), src, tgt, result,
-    safeSource: info.source, setStatus,
+    task, o: { ...o, signal }, taskId, source, target, state: st.state, sel, src, tgt, result,
+    safeSource: st.safeSource, setStatus, writeTask: st.writeTask, redactor,
   };
+  let ended = false;
   try {
-    events.emit({ type: 'task-start', task: taskId, source: describeConn(source), target: describeConn(target), resumed: earlier !== undefined });
+    setStatus('precheck');
+    const ends = { source: describeConn(source), target: describeConn(target) };
+    events.emit({ type: 'task-start', task: taskId, ...ends, resumed: st.resumed });
     await runPhases(r);
     setStatus('report', 'done');
     result.durationMs = Date.now() - t0;
+    ended = true;
     events.emit({ type: 'task-end', ok: !result.verify || result.verify.ok, durationMs: result.durationMs });
+    result.summary = report.complete(result);
+    result.report = report.report;
     return result;
   } catch (e) {
     result.durationMs = Date.now() - t0;
-    events.emit({ type: 'task-end', ok: false, durationMs: result.durationMs, error: e instanceof Error ? e.message : String(e) });
-    try {
-      writeTask({ status: 'failed', error: e instanceof Error ? e.message : String(e) });
-    } catch { /* keep the original error */ }
-    await recordFailure(r);
-    throw typedPrivilegeError(e, target.user);
+    const err = typedPrivilegeError(e, target.user);
+    await failRun(r, err, ended, report);
+    throw redactor.scrubError(err);
   } finally {
-    countObjects();
-    stopEvents();
-    unlock();
+    stopTally();
+    st.close();
     await src.end();
     await tgt.end();
   }
+}
+
+/** A failed run: the task-end event, task.json, the target's checkpoints and the report all say so. */
+async function failRun(r: Run, e: unknown, ended: boolean, report: FinishReport): Promise<void> {
+  const message = errorMessage(e, r.redactor);
+  if (!ended) r.o.events.emit({ type: 'task-end', ok: false, durationMs: r.result.durationMs, error: message });
+  try {
+    r.writeTask({ status: 'failed', error: message });
+  } catch { /* keep the original error */ }
+  await recordFailure(r);
+  try {
+    const summary = report.fail(message, r.state);
+    if (summary !== undefined) {
+      r.result.summary = summary;
+      r.result.report = report.report;
+    }
+  } catch { /* keep the original error */ }
 }
 
 /** Best effort: mark the task failed in the target's checkpoints (only when this run holds the lock). */

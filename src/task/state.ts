@@ -13,7 +13,7 @@ import {
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { PgferryError } from '../errors.js';
-import { redact } from '../util/redact.js';
+import { defaultRedactor, type Redactor } from '../util/redact.js';
 import type { TimedEvent } from './events.js';
 
 export const STATE_VERSION = 1;
@@ -45,12 +45,14 @@ function makePrivateDir(dir: string): void {
 
 export class StateDir {
   readonly dir: string;
-  constructor(root: string, readonly task: string) {
+  /** `redactor` scrubs what is written here: the task's own (default: the command line's). */
+  constructor(root: string, readonly task: string, private readonly redactor: Redactor = defaultRedactor) {
     this.dir = resolve(root, task);
   }
 
+  /** The root of the state directories; the command line applies $PGFERRY_STATE_DIR before this. */
   static rootFor(stateDir?: string): string {
-    return resolve(stateDir ?? process.env.PGFERRY_STATE_DIR ?? '.pgferry');
+    return resolve(stateDir ?? '.pgferry');
   }
 
   ensure(): void {
@@ -69,7 +71,8 @@ export class StateDir {
   writeJson(name: string, value: unknown): void {
     this.ensure();
     const tmp = this.path(`.${name}.tmp`);
-    writePrivate(tmp, redact(JSON.stringify({ version: STATE_VERSION, ...(value as object) }, null, 2)) + '\n');
+    const text = JSON.stringify({ version: STATE_VERSION, ...(value as object) }, null, 2);
+    writePrivate(tmp, this.redactor.redact(text) + '\n');
     renameSync(tmp, this.path(name));
   }
 
@@ -90,11 +93,11 @@ export class StateDir {
 
   writeText(name: string, text: string): void {
     this.ensure();
-    writePrivate(this.path(name), redact(text));
+    writePrivate(this.path(name), this.redactor.redact(text));
   }
 
   appendEvent(e: TimedEvent): void {
-    writePrivate(this.path('events.jsonl'), redact(JSON.stringify(e)) + '\n', 'a');
+    writePrivate(this.path('events.jsonl'), this.redactor.redact(JSON.stringify(e)) + '\n', 'a');
   }
 
   /** Take the run lock; refuses when another live process holds it. */

@@ -21,6 +21,7 @@ import { checkChunk, isPrepared, NORMALISE_SQL, prepareTable, type ChunkResult, 
 import { compareInventories, compareSequences, sourceInventory, targetInventory } from './objects.js';
 import type { TableVerify, VerifyMode, VerifyReport } from './types.js';
 import { compareLargeObjects } from './largeobjects.js';
+import type { Redactor } from '../util/redact.js';
 import { copiesLargeObjects } from '../task/selection.js';
 
 export type * from './types.js';
@@ -36,10 +37,12 @@ export interface VerifyOptions {
   jobs?: number;
   /** Stops retries (lost connections are retried for the task's copy.retryTimeSec). */
   signal?: AbortSignal;
+  /** Learns the task's passwords (default: the command line's redactor). */
+  redactor?: Redactor;
 }
 
-async function session(text: string, label: string, role: string): Promise<pg.Client> {
-  const c = await connect(resolveConnSpec(text), { label, role });
+async function session(text: string, label: string, role: string, redactor?: Redactor): Promise<pg.Client> {
+  const c = await connect(resolveConnSpec(text, { redactor }), { label, role });
   await c.query(NORMALISE_SQL);
   // Verification only reads; never block or be blocked for long by the application.
   await c.query(`SET default_transaction_read_only = on`);
@@ -62,7 +65,7 @@ export async function verify(task: TaskConfig, o: VerifyOptions): Promise<Verify
   const chunkRows = Math.max(1, Math.floor(o.chunkRows ?? 100_000));
   const opened: pg.Client[] = [];
   const open = async (side: 'source' | 'target', role: string) => {
-    const c = await session(side === 'source' ? task.source : task.target, side, role);
+    const c = await session(side === 'source' ? task.source : task.target, side, role, o.redactor);
     opened.push(c);
     return c;
   };

@@ -5,7 +5,7 @@
  * runs, here or anywhere: its lock on the target is held.
  */
 import { createInterface } from 'node:readline/promises';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import type pg from 'pg';
 import { withClient } from '../../conn/connect.js';
 import { describeConn, resolveConnSpec, type ConnSpec } from '../../conn/connstring.js';
@@ -274,7 +274,8 @@ export function finishCommand(): Command {
   return new Command('finish')
     .description('after switching to the target: remove the task\'s checkpoints on the target (the checkpoint schema with the last task) and print (with --drop-accounts, run) the SQL removing the migration accounts. Refuses while the task runs')
     .argument('[task]', 'task name (checked for a running process; default: every task in the state dir)')
-    .option('--state-dir <dir>', 'root of task state directories (default ./.pgferry)')
+    .addOption(new Option('--state-dir <dir>', 'root of task state directories (default ./.pgferry)')
+      .env('PGFERRY_STATE_DIR'))
     .option('-t, --target <conninfo>', 'target database (as used by the migration)')
     .option('--state-schema <name>', 'checkpoint schema of the task (default: as the task ran, else pgferry)')
     .option('-s, --source <conninfo>', 'source database (as used by the migration), to include its account')

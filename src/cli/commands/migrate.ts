@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { EventBus } from '../../task/events.js';
 import { PgferryError } from '../../errors.js';
 import { migrate } from '../../task/runner.js';
-import { finishReport } from '../../report/finish-report.js';
+import { defaultRedactor } from '../../util/redact.js';
 import { EXIT } from '../exit.js';
 import { addConnectionOptions, addTaskOptions, taskFromOptions } from '../options.js';
 import { attachProgress, progressMode } from '../progress.js';
@@ -64,7 +64,6 @@ export function migrateCommand(): Command {
     });
     const events = new EventBus();
     const done = attachProgress(events, progressMode(o.json));
-    const report = finishReport(events);
     // First SIGINT/SIGTERM: stop cleanly (open COPYs roll back, done units stay done); second: exit now.
     const ac = new AbortController();
     const onSignal = (sig: NodeJS.Signals) => {
@@ -75,14 +74,13 @@ export function migrateCommand(): Command {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     try {
-      const result = await migrate(task, { events, signal: ac.signal });
-      const rendered = report.complete(result);
+      // the command line's redactor: what it prints is scrubbed of the task's passwords too
+      const result = await migrate(task, { events, signal: ac.signal, redactor: defaultRedactor });
       done();
-      if (!o.json) out(rendered);
+      if (!o.json && result.summary !== undefined) out(result.summary);
       process.exitCode = result.verify && !result.verify.ok ? EXIT.verify : EXIT.ok;
     } catch (e) {
       done();
-      report.fail(e);
       throw e;
     } finally {
       process.off('SIGINT', onSignal);

@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { PgferryError } from '../../errors.js';
 import { listTasks, readStatus, renderStatus } from '../../report/status.js';
 import { StateDir } from '../../task/state.js';
@@ -9,7 +9,8 @@ export function statusCommand(): Command {
   return new Command('status')
     .description('show a task\'s state: running or not, last phase, per-table progress, and the checkpoints on the target. Safe while the task runs')
     .argument('[task]', 'task name (default: every task in the state dir)')
-    .option('--state-dir <dir>', 'root of task state directories (default ./.pgferry)')
+    .addOption(new Option('--state-dir <dir>', 'root of task state directories (default ./.pgferry)')
+      .env('PGFERRY_STATE_DIR'))
     .option('-t, --target <conninfo>', 'target database, to read its checkpoints (default: the target recorded in the task)')
     .option('--no-checkpoints', 'do not connect to the target')
     .option('--json', 'print one JSON document')

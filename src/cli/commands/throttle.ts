@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { PgferryError } from '../../errors.js';
 import { readControls, StateDir, type Controls } from '../../task/state.js';
 import { out } from '../output.js';
@@ -24,7 +24,8 @@ export function throttleCommand(): Command {
     .option('--rows <n>', 'max rows per second over all workers, e.g. 20000, 20k, or "off"')
     .option('--bytes <n>', 'max bytes per second over all workers, e.g. 50MB, or "off"')
     .option('--jobs <n>', 'number of parallel copy workers (1..64)')
-    .option('--state-dir <dir>', 'root of the task state directories (default ./.pgferry or $PGFERRY_STATE_DIR)')
+    .addOption(new Option('--state-dir <dir>', 'root of the task state directories (default ./.pgferry)')
+      .env('PGFERRY_STATE_DIR'))
     .action((task: string, o: { rows?: string; bytes?: string; jobs?: string; stateDir?: string }) => {
       const state = new StateDir(StateDir.rootFor(o.stateDir), task);
       const cur: Controls = readControls(state) ?? {};

@@ -1,0 +1,31 @@
+// A run that stops while opening its state dir (an unreadable task.json) releases what it took:
+// the next run of the task in the same process is not refused as already running.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { validateTask } from '../../src/task/config.js';
+import { EventBus } from '../../src/task/events.js';
+import { migrate } from '../../src/task/runner.js';
+import { PgferryError } from '../../src/errors.js';
+
+const root = mkdtempSync(join(tmpdir(), 'pgferry-inprocess-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+test('a run refused by its state dir leaves neither the pid lock nor the in-process claim behind', async () => {
+  // nothing listens on port 1: the later run fails at the precheck, which is what this test wants
+  const url = 'postgresql://u@127.0.0.1:1/db?connect_timeout=2';
+  const task = validateTask({ name: 'bad-state', source: url, target: url + '&application_name=t', stateDir: root });
+  const dir = join(root, 'bad-state');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'task.json'), '{ not json');
+  await assert.rejects(migrate(task, { events: new EventBus() }),
+    (e) => e instanceof PgferryError && e.kind === 'state' && /task\.json is unreadable/.test(e.message));
+  assert.equal(existsSync(join(dir, 'pid')), false, 'the pid lock is released');
+
+  rmSync(join(dir, 'task.json'));
+  await assert.rejects(migrate(task, { events: new EventBus() }),
+    (e) => e instanceof PgferryError && e.kind === 'precheck');
+  assert.ok(existsSync(join(dir, 'report.json')), 'the failed run wrote its report');
+});
