@@ -6,6 +6,7 @@ import { readSourceSchema, toScript } from '../../schema/apply.js';
 import { Selection } from '../../task/selection.js';
 import { addConnectionOptions, addTaskOptions, taskFromOptions } from '../options.js';
 import { out } from '../output.js';
+import { dropOptions, hideOptions } from '../scope.js';
 
 export function planCommand(): Command {
   const cmd = new Command('plan')
@@ -14,6 +15,9 @@ export function planCommand(): Command {
     .option('--json', 'print one JSON document');
   addConnectionOptions(cmd, { target: 'optional' });
   addTaskOptions(cmd);
+  // plan reads only the source and keeps no state
+  dropOptions(cmd, ['--name', '--state-dir', '--if-exists']);
+  hideOptions(cmd, ['--target']);
   cmd.action(async (o: Record<string, any>) => {
     const task = taskFromOptions({ ...o, requireTarget: false });
     const sel = new Selection(task);

@@ -3,6 +3,7 @@ import { runPrecheck, SKIPPABLE_IDS, type PrecheckReport } from '../../precheck/
 import { EXIT } from '../exit.js';
 import { addConnectionOptions, addTaskOptions, taskFromOptions } from '../options.js';
 import { out } from '../output.js';
+import { dropOptions } from '../scope.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 
@@ -13,6 +14,7 @@ export function precheckCommand(): Command {
     .option('--skip <item>', `skip a check item (repeatable or comma-separated); skippable: ${SKIPPABLE_IDS.join(', ')}`, collect);
   addConnectionOptions(cmd, { target: 'required' });
   addTaskOptions(cmd);
+  dropOptions(cmd, ['--state-dir']);
   cmd.addHelpText('after', '\nExit status 0 when no error-level item fails, 4 otherwise.');
   cmd.action(async (o: Record<string, any>) => {
     const task = taskFromOptions(o);

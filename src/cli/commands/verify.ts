@@ -5,6 +5,7 @@ import { EXIT } from '../exit.js';
 import { addConnectionOptions, addTaskOptions, taskFromOptions } from '../options.js';
 import { out } from '../output.js';
 import { intArg } from '../args.js';
+import { dropOptions } from '../scope.js';
 
 
 export function verifyCommand(): Command {
@@ -13,6 +14,8 @@ export function verifyCommand(): Command {
   );
   addConnectionOptions(cmd, { target: 'required' });
   addTaskOptions(cmd);
+  // verify writes nothing and has no state: these change what migrate creates, not what is compared
+  dropOptions(cmd, ['--name', '--state-dir', '--if-exists', '--owner-to', '--no-owner', '--no-acl']);
   cmd
     .addOption(new Option('--mode <mode>', 'count: row counts; hash: content hash per primary-key range').choices(['count', 'hash']))
     .option('--examples <n>', 'example rows shown per differing range and side in hash mode (default 5)', intArg(0))
