@@ -18,6 +18,7 @@ import { listSequences } from '../plan/sequences.js';
 import { runPrecheck, type PrecheckReport } from '../precheck/index.js';
 import { applyStatements, readSourceSchema } from '../schema/apply.js';
 import { verify, type VerifyReport } from '../verify/index.js';
+import { precheckFailure } from '../report/precheck-failure.js';
 import { ensureCheckpoints, setTaskPhase } from './checkpoint.js';
 import type { TaskConfig } from './config.js';
 import type { EventBus, Phase } from './events.js';
@@ -88,12 +89,7 @@ export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<Migr
         for (const item of report.items) {
           if (item.result === 'warning') events.warn(`precheck ${item.id}: ${item.message}`);
         }
-        if (!report.ok) {
-          const failed = report.items.filter((i) => i.result === 'failed' && i.severity === 'error');
-          throw new PgferryError('precheck', `precheck failed: ${failed.map((i) => `${i.id}: ${i.message}`).join('; ')}`, {
-            hint: 'run `pgferry precheck` with the same options for every item, its affected objects and fix',
-          });
-        }
+        if (!report.ok) throw precheckFailure(report);
         return report;
       });
     }

@@ -61,7 +61,7 @@ export function migrateCommand(): Command {
     });
     const events = new EventBus();
     const done = attachProgress(events, progressMode(o.json));
-    const report = finishReport(events);
+    const report = finishReport(events, { stateDir: task.stateDir, target: task.target });
     // First SIGINT/SIGTERM: stop cleanly (open COPYs roll back, done units stay done); second: exit now.
     const ac = new AbortController();
     const onSignal = (sig: NodeJS.Signals) => {
@@ -73,13 +73,13 @@ export function migrateCommand(): Command {
     process.on('SIGTERM', onSignal);
     try {
       const result = await migrate(task, { events, signal: ac.signal });
-      const rendered = report.complete(result);
+      const rendered = await report.complete(result);
       done();
       if (!o.json) out(rendered);
       process.exitCode = result.verify && !result.verify.ok ? EXIT.verify : EXIT.ok;
     } catch (e) {
       done();
-      report.fail(e);
+      await report.fail(e);
       throw e;
     } finally {
       process.off('SIGINT', onSignal);
