@@ -1,0 +1,48 @@
+// Runs the pgferry CLI from source as a child process and collects its output and exit code.
+import { spawn, spawnSync } from 'node:child_process';
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+const ARGS = ['--import', 'tsx', 'test/helpers/cli.ts'];
+
+export function cliSync(argv: string[], env: NodeJS.ProcessEnv = {}): CliRun {
+  const r = spawnSync(process.execPath, [...ARGS, ...argv], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function cli(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...ARGS, ...argv], { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Runs the CLI in this process (faster than a child: for commands that need no server). */
+export async function cliInProcess(argv: string[]): Promise<CliRun> {
+  const { main } = await import('../../src/cli/main.js');
+  let stdout = '';
+  let stderr = '';
+  const w1 = process.stdout.write.bind(process.stdout);
+  const w2 = process.stderr.write.bind(process.stderr);
+  (process.stdout as { write: unknown }).write = (c: string | Uint8Array) => ((stdout += c.toString()), true);
+  (process.stderr as { write: unknown }).write = (c: string | Uint8Array) => ((stderr += c.toString()), true);
+  const prev = process.exitCode;
+  process.exitCode = 0;
+  try {
+    await main(['node', 'pgferry', ...argv]);
+  } finally {
+    (process.stdout as { write: unknown }).write = w1;
+    (process.stderr as { write: unknown }).write = w2;
+  }
+  const code = Number(process.exitCode ?? 0);
+  process.exitCode = prev;
+  return { code, stdout, stderr };
+}
