@@ -38,8 +38,11 @@ export function sizeArg(bareUnit = 1): (v: string) => number {
   }, hint);
 }
 
-/** A per-second limit: a size (bytes) or count (rows), or off/none/unlimited/0 for no limit (null). */
-export function rateArg(kind: 'bytes' | 'rows'): (v: string) => number | null {
+/**
+ * A per-second limit: a size (bytes) or count (rows); off/none/unlimited/0 mean no limit and
+ * give 0 (commander turns a parsed null into ''), which task validation reads as no limit.
+ */
+export function rateArg(kind: 'bytes' | 'rows'): (v: string) => number {
   const hint = kind === 'bytes' ? `expected bytes per second, ${SIZE_EXAMPLES}, or "off".` : 'expected rows per second, e.g. 20000 or 20k, or "off".';
-  return wrap((v) => parseRate(v, 'rate', kind), hint);
+  return wrap((v) => parseRate(v, 'rate', kind) ?? 0, hint);
 }

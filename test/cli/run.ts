@@ -9,14 +9,21 @@ export interface CliRun {
 
 const ARGS = ['--import', 'tsx', 'test/helpers/cli.ts'];
 
+/** The environment of a child: `undefined` removes a variable. */
+export function childEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env = { ...process.env, ...extra };
+  for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
+  return env;
+}
+
 export function cliSync(argv: string[], env: NodeJS.ProcessEnv = {}): CliRun {
-  const r = spawnSync(process.execPath, [...ARGS, ...argv], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
+  const r = spawnSync(process.execPath, [...ARGS, ...argv], { encoding: 'utf8', env: childEnv(env), timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 export function cli(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...ARGS, ...argv], { env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, [...ARGS, ...argv], { env: childEnv(env) });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

@@ -7,8 +7,9 @@ import { intArg, rateArg } from '../args.js';
 import { out } from '../output.js';
 
 interface ThrottleFlags {
-  rows?: number | null;
-  bytes?: number | null;
+  /** 0: no limit */
+  rows?: number;
+  bytes?: number;
   jobs?: number;
   stateDir?: string;
   json?: boolean;
@@ -53,8 +54,8 @@ export function throttleCommand(): Command {
         return;
       }
       const next: Controls = { ...cur };
-      if (o.rows !== undefined) next.maxRowsPerSec = o.rows;
-      if (o.bytes !== undefined) next.maxBytesPerSec = o.bytes;
+      if (o.rows !== undefined) next.maxRowsPerSec = o.rows || null;
+      if (o.bytes !== undefined) next.maxBytesPerSec = o.bytes || null;
       if (o.jobs !== undefined) next.jobs = o.jobs;
       state.writeJson('control.json', next);
       const when = running ? ` (applied to pid ${running} within a second)` : ' (task not running: applies when it next copies data)';
