@@ -17,6 +17,24 @@ export function fit(text: string, width: number): string {
   return chars.slice(0, Math.max(0, width - 1)).join('') + '…';
 }
 
+/** Break a message into lines of at most `width` columns at spaces (continuations indented). */
+export function wrapWords(text: string, width: number, indent = '    '): string[] {
+  const out: string[] = [];
+  for (const para of text.split('\n')) {
+    let cur = '';
+    for (const word of para.split(' ')) {
+      const next = cur ? `${cur} ${word}` : word;
+      if ([...next].length <= width || !cur) cur = next;
+      else {
+        out.push(cur);
+        cur = indent + word;
+      }
+    }
+    out.push(cur);
+  }
+  return out.map((l) => fit(l, width));
+}
+
 function bar(frac: number, width: number): string {
   const f = Math.max(0, Math.min(1, frac));
   const full = Math.round(f * width);

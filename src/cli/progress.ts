@@ -7,7 +7,7 @@ import { redact } from '../util/redact.js';
 import { fmtBytes } from '../util/size.js';
 import { plural } from '../util/plural.js';
 import { describeLimits } from './commands/throttle.js';
-import { fit, LiveArea } from './live-area.js';
+import { fit, LiveArea, wrapWords } from './live-area.js';
 
 export type ProgressMode = 'tty' | 'json' | 'plain' | 'quiet';
 
@@ -63,11 +63,13 @@ export function attachProgress(bus: EventBus, mode: ProgressMode, stream: Progre
     timer = setTimeout(draw, wait);
     timer.unref?.();
   };
-  /** A permanent line above the live area; `wrap` lets long messages wrap (they are not redrawn). */
+  /** A permanent line above the live area: cut to the width, or (messages) broken at spaces. */
   const line = (text: string, wrap = false) => {
-    if (tty) clear();
-    stream.write(redact(tty && !wrap ? fit(text, width() - 1) : text) + '\n');
-    if (tty) draw();
+    if (!tty) return void stream.write(redact(text) + '\n');
+    clear();
+    const w = width() - 1;
+    stream.write((wrap ? wrapWords(redact(text), w) : [fit(redact(text), w)]).join('\n') + '\n');
+    draw();
   };
   const off = bus.on((e) => {
     const changed = tty && area.apply(e);

@@ -49,9 +49,10 @@ test('TTY progress fits 80 columns, leaves no stale rows, drops finished tables,
   ];
   const { vt, snapshots } = await render(events);
   const live = (s: string[]) => s.filter((l) => /[█░]|building index|post-data:/.test(l));
-  // every drawn row fits: the only wrapped row is the long warning, which is not redrawn
-  for (const s of snapshots) for (const l of live(s)) assert.ok([...l].length < 80, `too wide: ${l}`);
-  assert.equal(vt.wraps, 1, 'only the long warning wraps');
+  // every row fits: nothing wraps, long warnings are broken at spaces
+  for (const s of snapshots) for (const l of s) assert.ok([...l].length < 80, `too wide: ${l}`);
+  assert.equal(vt.wraps, 0, 'no row wraps');
+  assert.ok(vt.text().some((l) => /^warning: a warning that is long enough/.test(l)) && vt.text().some((l) => /^ {4}\S.*fine for lines that stay$/.test(l)), vt.text().join('\n'));
   // no stale rows: each snapshot has at most one total line and each table at most once
   for (const s of snapshots) assert.ok(s.filter((l) => / of ~100,000/.test(l)).length <= 1, s.join('\n'));
   const afterSmallDone = snapshots[4];

@@ -21,14 +21,22 @@ export function cliSync(argv: string[], env: NodeJS.ProcessEnv = {}): CliRun {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-export function cli(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+/** Runs the CLI as a child; killed (code null, "timed out" in stderr) after `timeoutMs`. */
+export function cli(argv: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 180_000): Promise<CliRun> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [...ARGS, ...argv], { env: childEnv(env) });
     let stdout = '';
     let stderr = '';
+    const timer = setTimeout(() => {
+      stderr += `\n[timed out after ${timeoutMs} ms: pgferry ${argv[0]}]`;
+      child.kill('SIGKILL');
+    }, timeoutMs);
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 

@@ -13,6 +13,7 @@ import { startCluster, type Cluster } from '../../src/embedded/cluster.js';
 import type { TimedEvent } from '../../src/task/events.js';
 import { withClient } from '../helpers/compare.js';
 import { childEnv, cli, type CliRun } from './run.js';
+import { VirtualTerminal } from './vt.js';
 
 let src: Cluster;
 let tgt: Cluster;
@@ -50,6 +51,7 @@ before(async () => {
     await c.query(`CREATE ROLE tgt_owner LOGIN PASSWORD '${TGT_PW}'`);
     await c.query('CREATE DATABASE appt OWNER tgt_owner');
     await c.query('CREATE DATABASE blocked OWNER tgt_owner');
+    await c.query('CREATE DATABASE apptty OWNER tgt_owner');
   });
   writeFileSync(join(home, '.pgpass'), [`127.0.0.1:${src.port}:*:src_ro:${SRC_PW}`, `127.0.0.1:${tgt.port}:*:tgt_owner:${TGT_PW}`].join('\n') + '\n');
   chmodSync(join(home, '.pgpass'), 0o600);
@@ -195,9 +197,31 @@ test('a blocked migrate prints each blocking item with its objects and fix (exit
 test('a wrong password exits 3, for migrate and verify, and is never printed', async () => {
   const bad = `postgresql://tgt_owner:Wr0ng-pass@127.0.0.1:${tgt.port}/appt?sslmode=disable`;
   for (const cmd of ['migrate', 'verify']) {
-    const r = await cli([cmd, '-s', srcUrl(), '-t', bad, ...(cmd === 'migrate' ? ['--name', 'wrongpw', '--state-dir', stateDir] : [])], env);
+    const r = await cli([cmd, '-s', srcUrl(), '-t', bad, ...(cmd === 'migrate' ? ['--name', 'wrongpw', '--state-dir', stateDir] : [])], env, 60_000);
     assert.equal(r.code, 3, `${cmd}: ${r.stderr}`);
     assert.match(r.stderr, /password authentication failed/);
     assert.doesNotMatch(r.stdout + r.stderr, /Wr0ng-pass/);
   }
+});
+
+test('TTY progress in a pseudo-terminal of 80 columns: nothing wraps, nothing stale is left', async () => {
+  const file = taskFile('tty', 'apptty');
+  const cmd = `stty cols 80 rows 24; exec ${process.execPath} --import tsx test/helpers/cli.ts migrate --task ${file}`;
+  const raw = await new Promise<{ code: number | null; out: string }>((resolve) => {
+    const child = spawn('script', ['-qfec', cmd, '/dev/null'], { env: childEnv(env) });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.resume();
+    child.on('close', (code) => resolve({ code, out }));
+  });
+  assert.equal(raw.code, 0, raw.out);
+  assert.match(raw.out, /█/, 'progress bars were drawn');
+  const vt = new VirtualTerminal(80);
+  vt.write(raw.out);
+  assert.equal(vt.wraps, 0, vt.text().join('\n'));
+  const screen = vt.text();
+  assert.deepEqual(screen.filter((l) => /[█░]|building index|post-data:/.test(l)), [], 'no live rows left');
+  for (const t of ['public.a', 'public.b', 'public.slow']) assert.equal(screen.filter((l) => l.includes(`✔ ${t}:`)).length, 1, t);
+  assert.ok(screen.some((l) => /^✔ post-data/.test(l)), screen.join('\n'));
+  assert.ok(screen.some((l) => /data: 5 tables, /.test(l)), screen.join('\n'));
 });
