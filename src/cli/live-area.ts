@@ -75,11 +75,12 @@ export class LiveArea {
   private tableLines(width: number): string[] {
     const p = this.progress;
     if (!p) return [];
-    const nameW = Math.max(8, width - 2 - 16 - 1 - 1 - 5 - 10);
+    const nameW = Math.max(8, width - 2 - 16 - 1 - 1 - 13 - 1 - 4 - 1 - 9);
     return p.active.filter((a) => !this.finished.has(a.table)).map((a) => {
       const frac = a.estRows > 0 ? a.rows / a.estRows : 0;
       const name = fit(a.table, nameW).padEnd(nameW);
-      return `  ${bar(frac, 16)} ${name} ${pct(a.rows, a.estRows).padStart(4)} ${fmtBytes(a.bytes).padStart(9)}`;
+      const rows = plural(a.rows, 'row').padStart(13);
+      return `  ${bar(frac, 16)} ${name} ${rows} ${pct(a.rows, a.estRows).padStart(4)} ${fmtBytes(a.bytes).padStart(9)}`;
     });
   }
 
@@ -92,7 +93,8 @@ export class LiveArea {
     if (!p) return undefined;
     const eta = p.etaSec !== null ? `  ETA ${secs(p.etaSec * 1000)}` : '';
     const rate = `${p.rowsPerSec.toLocaleString('en-US')} rows/s, ${fmtBytes(p.bytesPerSec)}/s`;
-    return `  ${bar(p.estRows > 0 ? p.rows / p.estRows : 0, 20)} ${plural(p.rows, 'row')} of ~${p.estRows.toLocaleString('en-US')}, ${fmtBytes(p.bytes)}  ${rate}${eta}`;
+    const of = p.estRows > 0 ? ` of ~${p.estRows.toLocaleString('en-US')}` : '';
+    return `  ${bar(p.estRows > 0 ? p.rows / p.estRows : 0, 20)} ${plural(p.rows, 'row')}${of}, ${fmtBytes(p.bytes)}  ${rate}${eta}`;
   }
 
   /** The area's lines for a terminal of `width` × `height`, each shorter than the width. */

@@ -252,7 +252,7 @@ function progressLines(s: TaskStatus): string[] {
     L.push(`  rate: ${n(s.progress.rowsPerSec)} rows/s, ${fmtBytes(s.progress.bytesPerSec)}/s${eta}`);
   }
   for (const t of s.tables.filter((x) => !x.done)) {
-    L.push(`    ${t.table}: ${t.unitsDone}/${t.units ?? '?'} units, ${n(t.rows)}${t.estRows !== null ? `/~${n(t.estRows)}` : ''} rows`);
+    L.push(`    ${t.table}: ${t.unitsDone}/${t.units ?? '?'} units, ${n(t.rows)}${t.estRows ? `/~${n(t.estRows)}` : ''} rows`);
   }
   return L;
 }

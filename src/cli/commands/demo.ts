@@ -15,6 +15,7 @@ import { EXIT } from '../exit.js';
 import { attachProgress, fmtDuration, progressMode } from '../progress.js';
 import { fmtBytes } from '../../report/index.js';
 import { out } from '../output.js';
+import { plural } from '../../util/plural.js';
 import { intArg } from '../args.js';
 
 const scaleArg = (v: string) => {
@@ -57,8 +58,8 @@ export function demoCommand(): Command {
         out('');
         out(`pgferry demo: PostgreSQL ${o.sourceVersion} → ${o.targetVersion}`);
         out(`  objects created: ${objects || 'none'}`);
-        out(`  rows copied:     ${rows.toLocaleString('en-US')} in ${result.copy?.tables.length ?? 0} tables (${fmtBytes(bytes)})`);
-        out(`  verification:    ${v ? (v.ok ? `row counts equal on all ${v.tables.length} tables` : 'DIFFERENCES FOUND') : 'not run'}`);
+        out(`  rows copied:     ${plural(rows, 'row')} in ${plural(result.copy?.tables.length ?? 0, 'table')} (${fmtBytes(bytes)})`);
+        out(`  verification:    ${v ? (v.ok ? `row counts equal on all ${plural(v.tables.length, 'table')}` : 'DIFFERENCES FOUND') : 'not run'}`);
         out(`  total time:      ${fmtDuration(Date.now() - t0)} (migration ${fmtDuration(result.durationMs)})`);
         if (v && !v.ok) throw new PgferryError('verify', 'the demo migration did not verify', { hint: `see ${result.state.dir}` });
         process.exitCode = EXIT.ok;

@@ -3,6 +3,7 @@ import { runPrecheck, SKIPPABLE_IDS, type PrecheckReport } from '../../precheck/
 import { EXIT } from '../exit.js';
 import { addConnectionOptions, addTaskOptions, taskFromOptions } from '../options.js';
 import { out } from '../output.js';
+import { plural } from '../../util/plural.js';
 import { dropOptions } from '../scope.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
@@ -46,7 +47,7 @@ export function formatReport(r: PrecheckReport): string {
   const failed = r.items.filter((i) => i.result === 'failed' && i.severity === 'error').length;
   const warned = r.items.filter((i) => i.result === 'warning').length;
   lines.push('', r.ok
-    ? `precheck passed${warned ? ` with ${warned} warning(s)` : ''} (${r.durationMs} ms)`
-    : `precheck FAILED: ${failed} blocking item(s)${warned ? `, ${warned} warning(s)` : ''} (${r.durationMs} ms)`);
+    ? `precheck passed${warned ? ` with ${plural(warned, 'warning')}` : ''} (${r.durationMs} ms)`
+    : `precheck FAILED: ${plural(failed, 'blocking item')}${warned ? `, ${plural(warned, 'warning')}` : ''} (${r.durationMs} ms)`);
   return lines.join('\n');
 }
