@@ -42,7 +42,8 @@ function bar(frac: number, width: number): string {
 }
 
 const pct = (a: number, b: number) => (b > 0 ? `${Math.min(100, Math.floor((100 * a) / b))}%` : '');
-const secs = (ms: number) => (ms < 60_000 ? `${(ms / 1000).toFixed(0)}s` : `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`);
+const secs = (ms: number) =>
+  ms < 60_000 ? `${(ms / 1000).toFixed(0)}s` : `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
 
 export class LiveArea {
   private progress: Progress | undefined;
@@ -56,7 +57,9 @@ export class LiveArea {
     switch (e.type) {
       case 'progress': this.progress = e; return true;
       case 'table-done': this.finished.add(e.table); return true;
-      case 'index-start': this.indexes.set(`${e.table}\u0000${e.name}`, { table: e.table, name: e.name, since: Date.parse(e.at) }); return true;
+      case 'index-start':
+        this.indexes.set(`${e.table}\u0000${e.name}`, { table: e.table, name: e.name, since: Date.parse(e.at) });
+        return true;
       case 'index-done': this.indexes.delete(`${e.table}\u0000${e.name}`); return true;
       case 'phase-start': this.phase = e.phase; return true;
       case 'phase-end':
@@ -80,7 +83,8 @@ export class LiveArea {
       const frac = a.estRows > 0 ? a.rows / a.estRows : 0;
       const name = fit(a.table, nameW).padEnd(nameW);
       const rows = plural(a.rows, 'row').padStart(13);
-      return `  ${bar(frac, 16)} ${name} ${rows} ${pct(a.rows, a.estRows).padStart(4)} ${fmtBytes(a.bytes).padStart(9)}`;
+      const share = pct(a.rows, a.estRows).padStart(4);
+      return `  ${bar(frac, 16)} ${name} ${rows} ${share} ${fmtBytes(a.bytes).padStart(9)}`;
     });
   }
 
@@ -94,7 +98,8 @@ export class LiveArea {
     const eta = p.etaSec !== null ? `  ETA ${secs(p.etaSec * 1000)}` : '';
     const rate = `${p.rowsPerSec.toLocaleString('en-US')} rows/s, ${fmtBytes(p.bytesPerSec)}/s`;
     const of = p.estRows > 0 ? ` of ~${p.estRows.toLocaleString('en-US')}` : '';
-    return `  ${bar(p.estRows > 0 ? p.rows / p.estRows : 0, 20)} ${plural(p.rows, 'row')}${of}, ${fmtBytes(p.bytes)}  ${rate}${eta}`;
+    const frac = p.estRows > 0 ? p.rows / p.estRows : 0;
+    return `  ${bar(frac, 20)} ${plural(p.rows, 'row')}${of}, ${fmtBytes(p.bytes)}  ${rate}${eta}`;
   }
 
   /** The area's lines for a terminal of `width` × `height`, each shorter than the width. */

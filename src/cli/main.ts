@@ -41,7 +41,8 @@ Exit codes: 0 ok, 1 failed, 2 usage, 3 connection failed, 4 precheck failed,
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
   if (argv.length <= 2) {
-    err('pgferry: missing command (ping, precheck, plan, migrate, verify, status, throttle, finish, demo) — see `pgferry --help`');
+    const commands = program.commands.map((c) => c.name()).join(', ');
+    err(`pgferry: missing command (${commands}) — see \`pgferry --help\``);
     process.exitCode = EXIT.usage;
     return;
   }

@@ -96,7 +96,8 @@ function permanentLine(e: TimedEvent): string | undefined {
       return `${e.level === 'warn' ? 'warning: ' : e.level === 'error' ? 'error: ' : ''}${e.message}`;
     case 'table-done': {
       const resumed = e.skippedUnits ? ` (${plural(e.skippedUnits, 'unit')} already done)` : '';
-      return `  ✔ ${e.table}: ${plural(e.rows, 'row')}, ${fmtBytes(e.bytes)} in ${fmtDuration(e.durationMs)}${resumed}`;
+      const took = fmtDuration(e.durationMs);
+      return `  ✔ ${e.table}: ${plural(e.rows, 'row')}, ${fmtBytes(e.bytes)} in ${took}${resumed}`;
     }
     case 'retry':
       return `  ↻ retry ${e.attempt} of ${e.what} in ${fmtDuration(e.delayMs)}: ${e.error}`;
@@ -104,8 +105,10 @@ function permanentLine(e: TimedEvent): string | undefined {
       return e.fresh
         ? `  resuming: the earlier snapshot is gone; the remaining units are copied from a new snapshot ${e.snapshot}`
         : `  snapshot ${e.snapshot}`;
-    case 'throttle':
-      return `  throttle: ${describeLimits({ maxRowsPerSec: e.maxRowsPerSec, maxBytesPerSec: e.maxBytesPerSec, jobs: e.jobs })}`;
+    case 'throttle': {
+      const { maxRowsPerSec, maxBytesPerSec, jobs } = e;
+      return `  throttle: ${describeLimits({ maxRowsPerSec, maxBytesPerSec, jobs })}`;
+    }
     default:
       return undefined;
   }

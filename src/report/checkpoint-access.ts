@@ -24,6 +24,9 @@ function credentialsUsed(given: boolean, hasPassword: boolean): string {
     : "with the task's target and no password (none in PGPASSWORD or ~/.pgpass)";
 }
 
+const pgpassLine = (s: { host: string; port: number; database: string; user: string }) =>
+  `${s.host}:${s.port}:${s.database}:${s.user}:<password>`;
+
 export async function readTaskCheckpoints(target: string, task: string, given: boolean): Promise<CheckpointRead> {
   let spec;
   try {
@@ -37,7 +40,7 @@ export async function readTaskCheckpoints(target: string, task: string, given: b
   } catch (e) {
     const fix = given
       ? 'check the --target connection string'
-      : `pass --target with the password, or add a ~/.pgpass line ${spec.host}:${spec.port}:${spec.database}:${spec.user}:<password>`;
+      : `pass --target with the password, or add a ~/.pgpass line ${pgpassLine(spec)}`;
     const how = credentialsUsed(given, spec.password !== undefined);
     const connect = (e as { kind?: string }).kind === 'connect';
     return { totals: null, connect, error: `${describeConn(spec)} not readable ${how}: ${errorMessage(e)} — ${fix}` };

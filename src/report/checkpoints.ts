@@ -52,13 +52,16 @@ async function readTables(c: pg.Client, task: string): Promise<{ tables: Checkpo
   const r = await c.query<{ rel: string | null }>(`SELECT to_regclass('pgferry.unit_plan')::text AS rel`);
   const planned = r.rows[0].rel !== null;
   const byTable = new Map<string, CheckpointTable>();
-  const get = (table: string) => byTable.get(table) ?? byTable.set(table, { table, units: null, unitsDone: 0, rows: 0, bytes: 0 }).get(table)!;
+  const get = (table: string) =>
+    byTable.get(table) ?? byTable.set(table, { table, units: null, unitsDone: 0, rows: 0, bytes: 0 }).get(table)!;
   if (planned) {
     const p = await c.query<{ table_name: string; units: number }>(PLAN_SQL, [task]);
     for (const x of p.rows) get(x.table_name).units = x.units;
   }
   const d = await c.query<{ table_name: string; done: number; rows: string; bytes: string }>(DONE_SQL, [task]);
-  for (const x of d.rows) Object.assign(get(x.table_name), { unitsDone: x.done, rows: Number(x.rows), bytes: Number(x.bytes) });
+  for (const x of d.rows) {
+    Object.assign(get(x.table_name), { unitsDone: x.done, rows: Number(x.rows), bytes: Number(x.bytes) });
+  }
   return { tables: [...byTable.values()].sort((a, b) => a.table.localeCompare(b.table)), planned };
 }
 

@@ -83,7 +83,8 @@ export function finishReport(events: EventBus, opts: FinishReportOptions = {}): 
   };
   return {
     complete(result) {
-      return build(result.taskId, result.state, { verify: result.verify, warnings: result.warnings, notMigrated: result.notMigrated });
+      const { verify, warnings, notMigrated } = result;
+      return build(result.taskId, result.state, { verify, warnings, notMigrated });
     },
     async fail(e) {
       col.stop();

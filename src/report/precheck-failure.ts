@@ -28,7 +28,8 @@ export function precheckFailure(r: PrecheckReport): PgferryError {
   const head = unreachable.length
     ? `cannot connect: ${unreachable.map((i) => i.id.replace('connectivity.', '')).join(' and ')}`
     : `precheck failed: ${plural(items.length, 'blocking item')}`;
-  return new PgferryError(unreachable.length ? 'connect' : 'precheck', [head, ...shown.flatMap((i) => formatBlockingItem(i))].join('\n'), {
+  const text = [head, ...shown.flatMap((i) => formatBlockingItem(i))].join('\n');
+  return new PgferryError(unreachable.length ? 'connect' : 'precheck', text, {
     hint: unreachable.length
       ? 'fix the connection as shown, then run the same command again'
       : 'fix each item as shown (or acknowledge a warning with --skip <item>), then run the same command again',

@@ -24,6 +24,15 @@ export interface TaskJson {
   config?: { jobs?: number; copy?: { maxRowsPerSec?: number | null; maxBytesPerSec?: number | null } };
 }
 
+/** Committed copy work over every run. */
+export interface Copied {
+  tablesSelected: number | null;
+  tablesDone: number;
+  rows: number;
+  bytes: number;
+  from: 'checkpoints' | 'events';
+}
+
 /** The limits a task's copy runs with: control.json (throttle) over the task's settings. */
 export interface Limits {
   jobs: number | null;
@@ -72,7 +81,7 @@ export interface TaskStatus {
   checkpointConnectFailed?: boolean;
   limits: Limits | null;
   /** Committed copy work: from the checkpoints, else from unit-done events (sent after each commit). */
-  copied: { tablesSelected: number | null; tablesDone: number; rows: number; bytes: number; from: 'checkpoints' | 'events' };
+  copied: Copied;
 }
 
 /** Task names with a state dir under root. */
@@ -164,7 +173,8 @@ export function limitsOf(state: StateDir, info: TaskJson | undefined): Limits | 
   const ctl = readControls(state);
   const copy = info?.config?.copy;
   if (!ctl && !info?.config) return null;
-  const pick = <K extends 'maxRowsPerSec' | 'maxBytesPerSec'>(k: K) => (ctl && ctl[k] !== undefined ? ctl[k] ?? null : copy?.[k] ?? null);
+  const pick = (k: 'maxRowsPerSec' | 'maxBytesPerSec') =>
+    ctl && ctl[k] !== undefined ? ctl[k] ?? null : copy?.[k] ?? null;
   return {
     jobs: ctl?.jobs ?? info?.config?.jobs ?? null,
     maxRowsPerSec: pick('maxRowsPerSec'),
@@ -178,7 +188,9 @@ function mergeTables(tables: TableProgress[], cp: CheckpointTotals | null): Tabl
   if (!cp) return tables;
   const byName = new Map(tables.map((t) => [t.table, { ...t }]));
   for (const c of cp.tables) {
-    const t = byName.get(c.table) ?? { table: c.table, units: null, unitsDone: 0, rows: 0, bytes: 0, estRows: null, estBytes: null, done: false };
+    const t = byName.get(c.table) ?? {
+      table: c.table, units: null, unitsDone: 0, rows: 0, bytes: 0, estRows: null, estBytes: null, done: false,
+    };
     t.units = c.units ?? t.units;
     t.unitsDone = c.unitsDone;
     t.rows = c.rows;
@@ -190,9 +202,12 @@ function mergeTables(tables: TableProgress[], cp: CheckpointTotals | null): Tabl
 }
 
 function copiedOf(tables: TableProgress[], cp: CheckpointTotals | null): TaskStatus['copied'] {
-  if (cp) return { tablesSelected: cp.tablesSelected, tablesDone: cp.tablesDone, rows: cp.rows, bytes: cp.bytes, from: 'checkpoints' };
+  if (cp) {
+    return { tablesSelected: cp.tablesSelected, tablesDone: cp.tablesDone, rows: cp.rows, bytes: cp.bytes, from: 'checkpoints' };
+  }
   const sum = (f: (t: TableProgress) => number) => tables.reduce((a, t) => a + f(t), 0);
-  return { tablesSelected: null, tablesDone: tables.filter((t) => t.done).length, rows: sum((t) => t.rows), bytes: sum((t) => t.bytes), from: 'events' };
+  const tablesDone = tables.filter((t) => t.done).length;
+  return { tablesSelected: null, tablesDone, rows: sum((t) => t.rows), bytes: sum((t) => t.bytes), from: 'events' };
 }
 
 function readTaskJson(state: StateDir): TaskJson | undefined {
@@ -208,7 +223,8 @@ export async function readStatus(state: StateDir, opts: { target?: string; check
   const pid = state.runningPid() ?? null;
   const ev = summariseEvents(readEventsFile(state));
   const target = opts.target ?? info?.target ?? null;
-  const cp = target && opts.checkpoints !== false ? await readTaskCheckpoints(target, state.task, opts.target !== undefined) : undefined;
+  const read = target !== null && opts.checkpoints !== false;
+  const cp = read ? await readTaskCheckpoints(target, state.task, opts.target !== undefined) : undefined;
   const checkpoint = cp?.totals ?? null;
   const tables = mergeTables(ev.tables, checkpoint);
   const out: TaskStatus = {
@@ -244,7 +260,9 @@ function limitsLine(l: Limits): string {
 function progressLines(s: TaskStatus): string[] {
   const L: string[] = [];
   const c = s.copied;
-  const of = c.tablesSelected !== null ? `${n(c.tablesDone)} of ${plural(c.tablesSelected, 'table')} done` : `${plural(c.tablesDone, 'table')} done`;
+  const of = c.tablesSelected !== null
+    ? `${n(c.tablesDone)} of ${plural(c.tablesSelected, 'table')} done`
+    : `${plural(c.tablesDone, 'table')} done`;
   const src = c.from === 'checkpoints' ? 'committed on the target' : 'committed, from the event log';
   L.push(`  copied: ${plural(c.rows, 'row')}, ${fmtBytes(c.bytes)}; ${of} (${src})`);
   if (s.running && s.progress) {
@@ -261,7 +279,8 @@ function checkpointLine(s: TaskStatus): string | undefined {
   const c = s.checkpoint;
   if (c) {
     const tables = plural(c.tables.length, 'table');
-    return `  target checkpoints: status ${c.status}, phase ${c.phase ?? '-'}, ${c.unitsDone} units / ${n(c.rows)} rows done in ${tables}, ${plural(c.objectsDone, 'object')} (updated ${c.updatedAt})`;
+    const done = `${c.unitsDone} units / ${n(c.rows)} rows done in ${tables}, ${plural(c.objectsDone, 'object')}`;
+    return `  target checkpoints: status ${c.status}, phase ${c.phase ?? '-'}, ${done} (updated ${c.updatedAt})`;
   }
   if (s.checkpointError) return `  target checkpoints: ${s.checkpointError}`;
   if (s.target) return '  target checkpoints: none for this task';

@@ -62,7 +62,10 @@ export function selectionOf(config: Record<string, unknown> | undefined): Select
   };
 }
 
-export function totalsFrom(cp: CheckpointTotals | null | undefined, run: { tables: number; rows: number; bytes: number }): Totals {
+export function totalsFrom(
+  cp: CheckpointTotals | null | undefined,
+  run: { tables: number; rows: number; bytes: number },
+): Totals {
   if (!cp) return { ...run, tablesSelected: null, units: null, largeObjects: 0, objects: null, from: 'this run' };
   return {
     tables: cp.tablesDone,
@@ -100,7 +103,8 @@ export function selectionLines(s: SelectionReport | null): string[] {
     const parts: string[] = [];
     if (t.rename) parts.push(`renamed to ${t.rename}`);
     if (t.columns) parts.push(`columns ${t.columns.join(', ')}`);
-    if (t.columnMap) parts.push(`columns renamed ${Object.entries(t.columnMap).map(([a, b]) => `${a} → ${b}`).join(', ')}`);
+    const renames = Object.entries(t.columnMap ?? {}).map(([a, b]) => `${a} → ${b}`);
+    if (renames.length) parts.push(`columns renamed ${renames.join(', ')}`);
     if (t.where) parts.push(`rows where ${t.where}`);
     if (parts.length) L.push(`table ${t.table}: ${parts.join('; ')}`);
   }

@@ -29,7 +29,9 @@ function existingTask(task: string, stateDir: string | undefined): StateDir {
   if (!state.exists() || !state.readJson('task.json')) {
     const known = listTasks(root);
     throw new PgferryError('state', `no task "${task}" in ${root}`, {
-      hint: known.length ? `known tasks: ${known.join(', ')}` : 'give the name (and --state-dir) of a task started by `pgferry migrate`',
+      hint: known.length
+        ? `known tasks: ${known.join(', ')}`
+        : 'give the name (and --state-dir) of a task started by `pgferry migrate`',
     });
   }
   return state;
@@ -37,10 +39,12 @@ function existingTask(task: string, stateDir: string | undefined): StateDir {
 
 export function throttleCommand(): Command {
   return new Command('throttle')
-    .description('change the rate limits or job count of a running (or the next) data copy of a task; takes effect within a second')
+    .description(
+      'change the rate limits or job count of a running (or the next) data copy of a task; takes effect within a second',
+    )
     .argument('<task>', 'task name (its state directory .pgferry/<task>)')
     .option('--rows <n>', 'max rows per second over all workers, e.g. 20000, 20k, or "off"', rateArg('rows'))
-    .option('--bytes <size>', 'max bytes per second over all workers, e.g. 50MB, 500kB, 1GiB, or "off"', rateArg('bytes'))
+    .option('--bytes <size>', 'max bytes per second over all workers, e.g. 50MB, 1GiB, or "off"', rateArg('bytes'))
     .option('--jobs <n>', 'number of parallel copy workers (1..64)', intArg(1, 64))
     .option('--state-dir <dir>', 'root of the task state directories (default ./.pgferry or $PGFERRY_STATE_DIR)')
     .option('--json', 'print the limits in effect as one JSON document')
@@ -58,7 +62,9 @@ export function throttleCommand(): Command {
       if (o.bytes !== undefined) next.maxBytesPerSec = o.bytes || null;
       if (o.jobs !== undefined) next.jobs = o.jobs;
       state.writeJson('control.json', next);
-      const when = running ? ` (applied to pid ${running} within a second)` : ' (task not running: applies when it next copies data)';
+      const when = running
+        ? ` (applied to pid ${running} within a second)`
+        : ' (task not running: applies when it next copies data)';
       out(`${task}: ${describeLimits(next)}${when}`);
     });
 }
