@@ -10,8 +10,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 type Deps = Record<string, string>;
-const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { dependencies: Deps; devDependencies: Deps; scripts: Deps };
-const lock = JSON.parse(readFileSync('package-lock.json', 'utf8')) as { packages: Record<string, { name?: string; version: string; dependencies?: Deps; devDependencies?: Deps }> };
+interface Pkg {
+  dependencies: Deps;
+  devDependencies: Deps;
+  scripts: Deps;
+}
+interface LockEntry {
+  name?: string;
+  version: string;
+  dependencies?: Deps;
+  devDependencies?: Deps;
+}
+const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as Pkg;
+const lock = JSON.parse(readFileSync('package-lock.json', 'utf8')) as { packages: Record<string, LockEntry> };
 
 /** Whether `version` satisfies `range` for the forms package.json uses: exact, ^x.y.z, ~x.y.z. */
 function satisfies(version: string, range: string): boolean {
@@ -22,7 +33,8 @@ function satisfies(version: string, range: string): boolean {
   if (m[1] === '') return version === range.slice(m[1].length);
   const cmp = have[0] - want[0] || have[1] - want[1] || have[2] - want[2];
   if (cmp < 0) return false;
-  return m[1] === '^' ? (want[0] > 0 ? have[0] === want[0] : have[1] === want[1]) : have[0] === want[0] && have[1] === want[1];
+  if (m[1] === '^') return want[0] > 0 ? have[0] === want[0] : have[1] === want[1];
+  return have[0] === want[0] && have[1] === want[1];
 }
 
 test('package-lock.json agrees with package.json', () => {
@@ -45,12 +57,15 @@ test('the install-time scripts only compile', () => {
   for (const s of ['preinstall', 'install', 'postinstall']) assert.equal(pkg.scripts[s], undefined, s);
 });
 
-test('npm install in a copy of the repository leaves package-lock.json as it is', { skip: process.env.PGFERRY_TEST_NPM_INSTALL !== '1' }, () => {
+const realInstall = { skip: process.env.PGFERRY_TEST_NPM_INSTALL !== '1' };
+
+test('npm install in a copy of the repository leaves package-lock.json as it is', realInstall, () => {
   const dir = mkdtempSync(join(tmpdir(), 'pgferry-npm-'));
   try {
     execFileSync('sh', ['-c', `git archive HEAD | tar -x -C ${JSON.stringify(dir)}`]);
     const before = readFileSync(join(dir, 'package-lock.json'), 'utf8');
-    const r = spawnSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: dir, encoding: 'utf8', timeout: 600_000 });
+    const args = ['install', '--prefer-offline', '--no-audit', '--no-fund'];
+    const r = spawnSync('npm', args, { cwd: dir, encoding: 'utf8', timeout: 600_000 });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(readFileSync(join(dir, 'package-lock.json'), 'utf8'), before);
   } finally {

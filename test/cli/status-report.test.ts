@@ -43,7 +43,7 @@ GRANT SELECT ON ALL TABLES IN SCHEMA public TO src_ro;`;
 const EXPECTED_ROWS = 3000 + 2500 + 2000 + 1100 + 14000;
 
 before(async () => {
-  [src, tgt] = await Promise.all([startCluster({ version: 15, hba, settings }), startCluster({ version: 17, hba, settings })]);
+  [src, tgt] = await Promise.all([15, 17].map((version) => startCluster({ version, hba, settings })));
   await withClient(src.url(), (c) => c.query('CREATE DATABASE app'));
   await withClient(src.url('app'), (c) => c.query(SOURCE_SQL));
   await withClient(src.url(), (c) => c.query('GRANT CONNECT ON DATABASE app TO src_ro'));
@@ -53,7 +53,8 @@ before(async () => {
     await c.query('CREATE DATABASE blocked OWNER tgt_owner');
     await c.query('CREATE DATABASE apptty OWNER tgt_owner');
   });
-  writeFileSync(join(home, '.pgpass'), [`127.0.0.1:${src.port}:*:src_ro:${SRC_PW}`, `127.0.0.1:${tgt.port}:*:tgt_owner:${TGT_PW}`].join('\n') + '\n');
+  const pgpass = [`127.0.0.1:${src.port}:*:src_ro:${SRC_PW}`, `127.0.0.1:${tgt.port}:*:tgt_owner:${TGT_PW}`];
+  writeFileSync(join(home, '.pgpass'), pgpass.join('\n') + '\n');
   chmodSync(join(home, '.pgpass'), 0o600);
 });
 
@@ -90,9 +91,12 @@ verify: count
 }
 
 /** `migrate --json`, SIGKILLed when `stop` says so. */
-function migrateUntil(file: string, stop: (e: TimedEvent) => boolean): Promise<{ events: TimedEvent[]; signal: NodeJS.Signals | null }> {
+type Stopped = { events: TimedEvent[]; signal: NodeJS.Signals | null };
+
+function migrateUntil(file: string, stop: (e: TimedEvent) => boolean): Promise<Stopped> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/cli.ts', 'migrate', '--task', file, '--json'], { env: childEnv(env) });
+    const argv = ['--import', 'tsx', 'test/helpers/cli.ts', 'migrate', '--task', file, '--json'];
+    const child = spawn(process.execPath, argv, { env: childEnv(env) });
     const events: TimedEvent[] = [];
     createInterface({ input: child.stdout }).on('line', (line) => {
       try {
@@ -107,18 +111,21 @@ function migrateUntil(file: string, stop: (e: TimedEvent) => boolean): Promise<{
 }
 
 async function committedRows(db: string, task: string): Promise<number> {
-  const r = await withClient(tgt.url(db), (c) => c.query<{ n: string }>(`SELECT coalesce(sum(rows), 0)::text AS n FROM pgferry.unit WHERE task_id = $1`, [task]));
+  const q = `SELECT coalesce(sum(rows), 0)::text AS n FROM pgferry.unit WHERE task_id = $1`;
+  const r = await withClient(tgt.url(db), (c) => c.query<{ n: string }>(q, [task]));
   return Number(r.rows[0].n);
 }
 
-const status = (args: string[], e: NodeJS.ProcessEnv = env): Promise<CliRun> => cli(['status', ...args, '--state-dir', stateDir], e);
+const status = (args: string[], e: NodeJS.ProcessEnv = env): Promise<CliRun> =>
+  cli(['status', ...args, '--state-dir', stateDir], e);
 
 test('killed mid-copy, resumed: status shows committed rows only; the report counts every run', async () => {
   const file = taskFile('resumed', 'appt');
   let tablesDone = 0;
   const first = await migrateUntil(file, (e) => {
     if (e.type === 'table-done') tablesDone++;
-    return e.type === 'progress' && tablesDone >= 2 && e.active.some((a) => a.table === 'public.slow' && a.rows >= 2000);
+    const slowInFlight = e.type === 'progress' && e.active.some((a) => a.table === 'public.slow' && a.rows >= 2000);
+    return tablesDone >= 2 && slowInFlight;
   });
   assert.equal(first.signal, 'SIGKILL', 'killed while public.slow was being copied');
   const lastProgress = first.events.filter((e) => e.type === 'progress').pop()!;
@@ -136,13 +143,16 @@ test('killed mid-copy, resumed: status shows committed rows only; the report cou
   assert.deepEqual(j1.limits, { jobs: 1, maxRowsPerSec: 4000, maxBytesPerSec: null, from: 'task' });
   const text1 = (await status(['resumed'])).stdout;
   assert.match(text1, /limits: 1 job, 4,000 rows\/s, bytes\/s unlimited \(from task\)/);
-  assert.match(text1, new RegExp(`copied: ${committed.toLocaleString('en-US')} rows, .*; \\d of 5 tables done \\(committed on the target\\)`));
+  const copiedLine = `copied: ${committed.toLocaleString('en-US')} rows, .*; \\d of 5 tables done \\(committed on the target\\)`;
+  assert.match(text1, new RegExp(copiedLine));
 
   // without the password: status says which credentials it tried and how to give them
   const noPw = await status(['resumed'], { ...env, HOME: join(home, 'nowhere') });
-  assert.match(noPw.stdout, /target checkpoints: tgt_owner@127\.0\.0\.1:\d+\/appt not readable with the task's target and no password \(none in PGPASSWORD or ~\/\.pgpass\)/);
+  assert.match(noPw.stdout,
+    /target checkpoints: tgt_owner@127\.0\.0\.1:\d+\/appt not readable with the task's target and no password \(none in PGPASSWORD or ~\/\.pgpass\)/);
   assert.match(noPw.stdout, /add a ~\/\.pgpass line 127\.0\.0\.1:\d+:appt:tgt_owner:<password>/);
-  const wrong = await status(['resumed', '--target', `postgresql://tgt_owner:nope-wrong@127.0.0.1:${tgt.port}/appt?sslmode=disable`]);
+  const wrongUrl = `postgresql://tgt_owner:nope-wrong@127.0.0.1:${tgt.port}/appt?sslmode=disable`;
+  const wrong = await status(['resumed', '--target', wrongUrl]);
   assert.match(wrong.stdout, /not readable with the --target given: .*password authentication failed/);
   assert.doesNotMatch(wrong.stdout + wrong.stderr, /nope-wrong/);
 
@@ -171,8 +181,11 @@ test('killed mid-copy, resumed: status shows committed rows only; the report cou
   assert.match(md, /table public\.events: rows where id % 2 = 0/);
   assert.match(md, /schemas included: public/);
   assert.match(md, new RegExp(`data: 5 tables, ${EXPECTED_ROWS.toLocaleString('en-US')} rows`));
-  assert.match(second.stdout, new RegExp(`data: 5 tables, ${EXPECTED_ROWS.toLocaleString('en-US')} rows, .* \\(whole task, every run; this run: `));
-  for (const text of [md, JSON.stringify(report), second.stdout, second.stderr]) assert.doesNotMatch(text, new RegExp(`${SRC_PW}|${TGT_PW}`));
+  const whole = `data: 5 tables, ${EXPECTED_ROWS.toLocaleString('en-US')} rows, .* \\(whole task, every run; this run: `;
+  assert.match(second.stdout, new RegExp(whole));
+  for (const text of [md, JSON.stringify(report), second.stdout, second.stderr]) {
+    assert.doesNotMatch(text, new RegExp(`${SRC_PW}|${TGT_PW}`));
+  }
 
   const s3 = await status(['resumed', '--json']);
   assert.equal(s3.code, 0, s3.stderr);
@@ -181,12 +194,14 @@ test('killed mid-copy, resumed: status shows committed rows only; the report cou
   assert.equal(j3.copied.tablesDone, 5);
 });
 
-test('a blocked migrate prints each blocking item with its objects and fix (exit 4); status of the failed task exits 1', async () => {
-  await withClient(tgt.url('blocked'), (c) => c.query('CREATE TABLE public.a (x int); CREATE TABLE public.b (x int); ALTER TABLE public.a OWNER TO tgt_owner; ALTER TABLE public.b OWNER TO tgt_owner'));
+test('a blocked migrate prints each blocking item with its objects and fix (exit 4); status of it exits 1', async () => {
+  await withClient(tgt.url('blocked'), (c) => c.query(`CREATE TABLE public.a (x int); CREATE TABLE public.b (x int);
+    ALTER TABLE public.a OWNER TO tgt_owner; ALTER TABLE public.b OWNER TO tgt_owner`));
   const file = taskFile('blocked', 'blocked');
   const r = await cli(['migrate', '--task', file], env);
   assert.equal(r.code, 4, r.stderr);
-  assert.match(r.stderr, /precheck failed: 1 blocking item\n\s+conflicts\.target: .*\n\s+- public\.a\b.*\n\s+- public\.b\b.*\n\s+fix: /);
+  assert.match(r.stderr,
+    /precheck failed: 1 blocking item\n\s+conflicts\.target: .*\n\s+- public\.a\b.*\n\s+- public\.b\b.*\n\s+fix: /);
   assert.doesNotMatch(r.stderr, /run `pgferry precheck`/);
   const s = await status(['blocked']);
   assert.equal(s.code, 1);
@@ -197,7 +212,8 @@ test('a blocked migrate prints each blocking item with its objects and fix (exit
 test('a wrong password exits 3, for migrate and verify, and is never printed', async () => {
   const bad = `postgresql://tgt_owner:Wr0ng-pass@127.0.0.1:${tgt.port}/appt?sslmode=disable`;
   for (const cmd of ['migrate', 'verify']) {
-    const r = await cli([cmd, '-s', srcUrl(), '-t', bad, ...(cmd === 'migrate' ? ['--name', 'wrongpw', '--state-dir', stateDir] : [])], env, 60_000);
+    const extra = cmd === 'migrate' ? ['--name', 'wrongpw', '--state-dir', stateDir] : [];
+    const r = await cli([cmd, '-s', srcUrl(), '-t', bad, ...extra], env, 60_000);
     assert.equal(r.code, 3, `${cmd}: ${r.stderr}`);
     assert.match(r.stderr, /password authentication failed/);
     assert.doesNotMatch(r.stdout + r.stderr, /Wr0ng-pass/);
@@ -208,7 +224,8 @@ test('TTY progress in a pseudo-terminal of 80 columns: nothing wraps, nothing st
   const file = taskFile('tty', 'apptty');
   // stderr (the progress) is the terminal; stdout (the summary, not redrawn) goes to a file
   const summary = join(home, 'tty-summary.txt');
-  const cmd = `stty cols 80 rows 24; exec ${process.execPath} --import tsx test/helpers/cli.ts migrate --task ${file} > ${summary}`;
+  const run = `${process.execPath} --import tsx test/helpers/cli.ts migrate --task ${file}`;
+  const cmd = `stty cols 80 rows 24; exec ${run} > ${summary}`;
   const raw = await new Promise<{ code: number | null; out: string }>((resolve) => {
     const child = spawn('script', ['-qfec', cmd, '/dev/null'], { env: childEnv(env) });
     let out = '';
@@ -223,7 +240,9 @@ test('TTY progress in a pseudo-terminal of 80 columns: nothing wraps, nothing st
   assert.equal(vt.wraps, 0, vt.text().join('\n'));
   const screen = vt.text();
   assert.deepEqual(screen.filter((l) => /[█░]|building index|post-data:/.test(l)), [], 'no live rows left');
-  for (const t of ['public.a', 'public.b', 'public.slow']) assert.equal(screen.filter((l) => l.includes(`✔ ${t}:`)).length, 1, t);
+  for (const t of ['public.a', 'public.b', 'public.slow']) {
+    assert.equal(screen.filter((l) => l.includes(`✔ ${t}:`)).length, 1, t);
+  }
   assert.ok(screen.some((l) => /^✔ post-data/.test(l)), screen.join('\n'));
   assert.match(readFileSync(summary, 'utf8'), /data: 5 tables, /);
 });

@@ -25,7 +25,8 @@ async function assertUsage(argv: string[], cause: RegExp): Promise<void> {
 test('usage errors: unknown flag, bad number, missing and extra argument exit 2 with one line', async () => {
   await assertUsage(['migrate', '--bogus', '-s', S, '-t', T], /^pgferry migrate: unknown option '--bogus'/);
   await assertUsage(['migrate', '--jbos', '2'], /unknown option '--jbos'/);
-  await assertUsage(['migrate', '-s', S, '-t', T, '--jobs', 'abc'], /--jobs <n>' argument 'abc' is invalid\. expected a whole number 1\.\.64/);
+  await assertUsage(['migrate', '-s', S, '-t', T, '--jobs', 'abc'],
+    /--jobs <n>' argument 'abc' is invalid\. expected a whole number 1\.\.64/);
   await assertUsage(['migrate', '-s', S, '-t', T, '--jobs', '0'], /expected a whole number 1\.\.64/);
   await assertUsage(['migrate', '-s', S, '-t', T, '--max-bytes-per-sec', '5 parsecs'], /expected bytes per second/);
   await assertUsage(['verify', '-s', S, '-t', T, '--examples', '-1'], /--examples/);
@@ -42,14 +43,20 @@ test('usage errors: unknown flag, bad number, missing and extra argument exit 2 
 test('help lists only the options that apply to the command', async () => {
   const help = async (cmd: string) => (await cliInProcess([cmd, '--help'])).stdout;
   const verify = await help('verify');
-  for (const f of ['--if-exists', '--owner-to', '--no-owner', '--no-acl', '--state-dir', '--name']) assert.doesNotMatch(verify, new RegExp(`${f}\\b`), `verify ${f}`);
+  for (const f of ['--if-exists', '--owner-to', '--no-owner', '--no-acl', '--state-dir', '--name']) {
+    assert.doesNotMatch(verify, new RegExp(`${f}\\b`), `verify ${f}`);
+  }
   assert.match(verify, /--mode/);
   const plan = await help('plan');
-  for (const f of ['--if-exists', '--state-dir', '--name', '--target']) assert.doesNotMatch(plan, new RegExp(`${f}\\b`), `plan ${f}`);
+  for (const f of ['--if-exists', '--state-dir', '--name', '--target']) {
+    assert.doesNotMatch(plan, new RegExp(`${f}\\b`), `plan ${f}`);
+  }
   assert.match(plan, /--owner-to/);
   assert.doesNotMatch(await help('precheck'), /--state-dir/);
   const migrate = await help('migrate');
-  for (const f of ['--if-exists', '--state-dir', '--name', '--max-bytes-per-sec <size>']) assert.match(migrate, new RegExp(f));
+  for (const f of ['--if-exists', '--state-dir', '--name', '--max-bytes-per-sec <size>']) {
+    assert.match(migrate, new RegExp(f));
+  }
   assert.equal((await cliInProcess(['verify', '--help'])).code, 0);
 });
 
@@ -72,20 +79,24 @@ test('one size parser: units in PostgreSQL style (1024), IEC spellings, rates an
 });
 
 test('task files and flags take sizes with units', () => {
-  const t = validateTask({ source: S, target: T, copy: { maxBytesPerSec: '50MB', maxRowsPerSec: '20k', unitMB: '1GiB', splitThresholdMB: '512MB' } });
+  const copy = { maxBytesPerSec: '50MB', maxRowsPerSec: '20k', unitMB: '1GiB', splitThresholdMB: '512MB' };
+  const t = validateTask({ source: S, target: T, copy });
   assert.equal(t.copy.maxBytesPerSec, 50 * 1024 ** 2);
   assert.equal(t.copy.maxRowsPerSec, 20000);
   assert.equal(t.copy.unitMB, 1024);
   assert.equal(t.copy.splitThresholdMB, 512);
   assert.equal(validateTask({ source: S, target: T, copy: { unitMB: 64 } }).copy.unitMB, 64);
-  assert.throws(() => validateTask({ source: S, target: T, copy: { maxBytesPerSec: 'lots' } }), /copy\.maxBytesPerSec: cannot read "lots" as bytes per second/);
+  assert.throws(() => validateTask({ source: S, target: T, copy: { maxBytesPerSec: 'lots' } }),
+    /copy\.maxBytesPerSec: cannot read "lots" as bytes per second/);
 });
 
 test('a typo in a task-file key names the line and suggests the key', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pgferry-cli-task-'));
   try {
     const file = join(dir, 'task.yaml');
-    writeFileSync(file, `source: ${S}\ntarget: ${T}\njbos: 3\ncopy:\n  maxBytesPerSek: 50MB\ntables:\n  public.users:\n    colums: [id]\nwhatever: 1\n`);
+    const yaml = [`source: ${S}`, `target: ${T}`, 'jbos: 3', 'copy:', '  maxBytesPerSek: 50MB',
+      'tables:', '  public.users:', '    colums: [id]', 'whatever: 1'];
+    writeFileSync(file, yaml.join('\n') + '\n');
     assert.throws(() => loadTaskFile(file), (e: unknown) => {
       assert.ok(e instanceof PgferryError && e.kind === 'usage');
       const m = (e as Error).message;
