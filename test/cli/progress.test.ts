@@ -1,6 +1,6 @@
 // TTY progress: fits an 80-column terminal (no wrapped or stale rows), drops finished tables,
 // shows index builds and post-data steps. Rendered into a virtual terminal here; the real pty
-// run is in progress-pty.test.ts.
+// run is in status-report.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventBus, type FerryEvent } from '../../src/task/events.js';
