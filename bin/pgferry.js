@@ -13,3 +13,5 @@ if (!existsSync(fileURLToPath(main))) {
 for (const s of [process.stdout, process.stderr]) s.on('error', (e) => { if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0); throw e; });
 const { main: run } = await import(main.href);
 await run(process.argv);
+// The command is over: a connection left open by a failed step must not keep the process alive.
+process.exit(process.exitCode ?? 0);

@@ -16,12 +16,12 @@ import { planCommand } from './commands/plan.js';
 import { migrateCommand } from './commands/migrate.js';
 import { demoCommand } from './commands/demo.js';
 import { throttleCommand } from './commands/throttle.js';
+import { configureUsage } from './usage.js';
 
 export function buildProgram(): Command {
   const program = new Command('pgferry')
     .description('PostgreSQL → PostgreSQL migration: connectivity test, precheck, schema, parallel full data copy on one snapshot with exact resume, verification and report')
     .version('0.1.0')
-    .showHelpAfterError()
     .addHelpText('after', `
 Exit codes: 0 ok, 1 failed, 2 usage, 3 connection failed, 4 precheck failed,
             5 verification mismatch, 6 transient failure outlasted retries, 7 task state, 130 interrupted`);
@@ -34,12 +34,18 @@ Exit codes: 0 ok, 1 failed, 2 usage, 3 connection failed, 4 precheck failed,
   program.addCommand(finishCommand());
   program.addCommand(planCommand());
   program.addCommand(throttleCommand());
+  configureUsage(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
-  program.exitOverride();
+  if (argv.length <= 2) {
+    const commands = program.commands.map((c) => c.name()).join(', ');
+    err(`pgferry: missing command (${commands}) — see \`pgferry --help\``);
+    process.exitCode = EXIT.usage;
+    return;
+  }
   try {
     await program.parseAsync(argv);
   } catch (e) {

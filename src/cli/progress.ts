@@ -4,7 +4,10 @@
  */
 import type { EventBus, TimedEvent } from '../task/events.js';
 import { redact } from '../util/redact.js';
-import { fmtBytes } from '../report/index.js';
+import { fmtBytes } from '../util/size.js';
+import { plural } from '../util/plural.js';
+import { describeLimits } from './commands/throttle.js';
+import { fit, LiveArea, wrapWords } from './live-area.js';
 
 export type ProgressMode = 'tty' | 'json' | 'plain' | 'quiet';
 
@@ -20,84 +23,93 @@ export function fmtDuration(ms: number): string {
   return `${m}m${Math.round(s % 60).toString().padStart(2, '0')}s`;
 }
 
-function bar(frac: number, width = 24): string {
-  const f = Math.max(0, Math.min(1, frac));
-  const full = Math.round(f * width);
-  return '█'.repeat(full) + '░'.repeat(width - full);
+export interface ProgressStream {
+  isTTY?: boolean;
+  columns?: number;
+  rows?: number;
+  write(text: string): unknown;
 }
 
+const REDRAW_MS = 100;
+
 /** Attach a renderer; returns a function that finishes the display. */
-export function attachProgress(bus: EventBus, mode: ProgressMode): () => void {
+export function attachProgress(bus: EventBus, mode: ProgressMode, stream: ProgressStream = process.stderr): () => void {
   if (mode === 'quiet') return () => {};
   if (mode === 'json') {
     const off = bus.on((e) => process.stdout.write(redact(JSON.stringify(e)) + '\n'));
     return off;
   }
-  const err = process.stderr;
+  const tty = mode === 'tty';
+  const width = () => stream.columns || 80;
+  const area = new LiveArea();
   let drawn = 0;
-  let last: TimedEvent | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let lastDraw = 0;
   const clear = () => {
-    if (mode === 'tty' && drawn > 0) {
-      err.write(`\x1b[${drawn}A\x1b[0J`);
-      drawn = 0;
-    }
+    if (drawn > 0) stream.write(`\x1b[${drawn}A\x1b[0J`);
+    drawn = 0;
   };
-  const line = (text: string) => {
+  const draw = () => {
+    timer = undefined;
+    lastDraw = Date.now();
     clear();
-    err.write(redact(text) + '\n');
-    if (last) draw(last);
-  };
-  const draw = (p: TimedEvent) => {
-    if (mode !== 'tty' || p.type !== 'progress') return;
-    const rows: string[] = [];
-    for (const a of p.active.slice(0, 8)) {
-      // row counts (estimated from reltuples) are comparable on both sides; COPY bytes and heap size are not
-      const frac = a.estRows > 0 ? a.rows / a.estRows : 0;
-      rows.push(`  ${bar(frac, 20)} ${a.table.slice(0, 40).padEnd(40)} ${fmtBytes(a.bytes).padStart(9)}  ${a.rows.toLocaleString('en-US')} rows`);
-    }
-    const frac = p.estRows > 0 ? p.rows / p.estRows : 0;
-    const eta = p.etaSec !== null ? `ETA ${fmtDuration(p.etaSec * 1000)}` : '';
-    rows.push(`  ${bar(frac)} total ${p.rows.toLocaleString('en-US')} / ~${p.estRows.toLocaleString('en-US')} rows  ${fmtBytes(p.bytes)}  ${p.rowsPerSec.toLocaleString('en-US')} rows/s  ${fmtBytes(p.bytesPerSec)}/s  ${eta}`);
-    err.write(rows.join('\n') + '\n');
+    const rows = area.lines(width(), stream.rows || 24);
+    if (rows.length) stream.write(rows.join('\n') + '\n');
     drawn = rows.length;
   };
+  const schedule = () => {
+    if (!tty || timer) return;
+    const wait = Math.max(0, REDRAW_MS - (Date.now() - lastDraw));
+    timer = setTimeout(draw, wait);
+    timer.unref?.();
+  };
+  /** A permanent line above the live area: cut to the width, or (messages) broken at spaces. */
+  const line = (text: string, wrap = false) => {
+    if (!tty) return void stream.write(redact(text) + '\n');
+    clear();
+    const w = width() - 1;
+    stream.write((wrap ? wrapWords(redact(text), w) : [fit(redact(text), w)]).join('\n') + '\n');
+    draw();
+  };
   const off = bus.on((e) => {
-    switch (e.type) {
-      case 'progress':
-        last = e;
-        clear();
-        draw(e);
-        return;
-      case 'phase-start':
-        line(`▶ ${e.phase}`);
-        return;
-      case 'phase-end':
-        if (e.phase === 'data') last = undefined;
-        line(`${e.ok ? '✔' : '✖'} ${e.phase} (${fmtDuration(e.durationMs)})`);
-        return;
-      case 'log':
-        line(`${e.level === 'warn' ? 'warning: ' : e.level === 'error' ? 'error: ' : ''}${e.message}`);
-        return;
-      case 'table-done':
-        line(`  ✔ ${e.table}: ${e.rows.toLocaleString('en-US')} rows, ${fmtBytes(e.bytes)} in ${fmtDuration(e.durationMs)}${e.skippedUnits ? ` (${e.skippedUnits} units already done)` : ''}`);
-        return;
-      case 'retry':
-        line(`  ↻ retry ${e.attempt} of ${e.what} in ${fmtDuration(e.delayMs)}: ${e.error}`);
-        return;
-      case 'snapshot':
-        line(e.fresh
-          ? `  resuming: the earlier snapshot is gone; the remaining units are copied from a new snapshot ${e.snapshot}`
-          : `  snapshot ${e.snapshot}`);
-        return;
-      case 'throttle':
-        line(`  throttle: rows/s ${e.maxRowsPerSec ?? 'unlimited'}, bytes/s ${e.maxBytesPerSec ?? 'unlimited'}, jobs ${e.jobs}`);
-        return;
-      default:
-        return;
-    }
+    const changed = tty && area.apply(e);
+    const text = permanentLine(e);
+    if (text !== undefined) line(text, e.type === 'log');
+    else if (changed) schedule();
   });
   return () => {
     off();
-    clear();
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (tty) clear();
   };
+}
+
+/** The lines that stay: phases, finished tables, warnings, retries, snapshots, throttle changes. */
+function permanentLine(e: TimedEvent): string | undefined {
+  switch (e.type) {
+    case 'phase-start':
+      return `▶ ${e.phase}`;
+    case 'phase-end':
+      return `${e.ok ? '✔' : '✖'} ${e.phase} (${fmtDuration(e.durationMs)})`;
+    case 'log':
+      return `${e.level === 'warn' ? 'warning: ' : e.level === 'error' ? 'error: ' : ''}${e.message}`;
+    case 'table-done': {
+      const resumed = e.skippedUnits ? ` (${plural(e.skippedUnits, 'unit')} already done)` : '';
+      const took = fmtDuration(e.durationMs);
+      return `  ✔ ${e.table}: ${plural(e.rows, 'row')}, ${fmtBytes(e.bytes)} in ${took}${resumed}`;
+    }
+    case 'retry':
+      return `  ↻ retry ${e.attempt} of ${e.what} in ${fmtDuration(e.delayMs)}: ${e.error}`;
+    case 'snapshot':
+      return e.fresh
+        ? `  resuming: the earlier snapshot is gone; the remaining units are copied from a new snapshot ${e.snapshot}`
+        : `  snapshot ${e.snapshot}`;
+    case 'throttle': {
+      const { maxRowsPerSec, maxBytesPerSec, jobs } = e;
+      return `  throttle: ${describeLimits({ maxRowsPerSec, maxBytesPerSec, jobs })}`;
+    }
+    default:
+      return undefined;
+  }
 }

@@ -1,11 +1,13 @@
 /**
  * Glue for `pgferry migrate`: collect the run's events, then write report.json/report.md into
- * the state dir and return the stdout summary (or, on failure, write what is known).
+ * the state dir and return the stdout summary (or, on failure, write what is known). Totals
+ * come from the target's checkpoints, so a resumed task reports everything it did.
  */
 import type { EventBus } from '../task/events.js';
 import { StateDir } from '../task/state.js';
 import { errorMessage } from '../errors.js';
 import type { VerifyReport } from '../verify/types.js';
+import { readTaskCheckpoints } from './checkpoint-access.js';
 import { buildReport, collectEvents, renderSummary, writeReport, type NotMigrated, type Report } from './index.js';
 
 /** The parts of the runner's MigrateResult the report needs. */
@@ -20,29 +22,50 @@ export interface RunOutcome {
 interface TaskJson {
   source?: string;
   target?: string;
+  config?: Record<string, unknown>;
+}
+
+interface Extra {
+  verify?: VerifyReport;
+  warnings?: string[];
+  notMigrated?: NotMigrated[];
+  error?: string;
 }
 
 export interface FinishReport {
   /** Write the report of a completed run; returns the summary for stdout. */
-  complete(result: RunOutcome): string;
+  complete(result: RunOutcome): Promise<string>;
   /** Write the report of a failed run (into `state`, else the state dir found); returns the summary or undefined. */
-  fail(e: unknown, state?: StateDir): string | undefined;
+  fail(e: unknown, state?: StateDir): Promise<string | undefined>;
   /** The last report built. */
   readonly report: Report | undefined;
 }
 
-export function finishReport(events: EventBus, opts: { stateDir?: string } = {}): FinishReport {
+export interface FinishReportOptions {
+  stateDir?: string;
+  /** The target as given (with its password, if any), to read the checkpoints. */
+  target?: string;
+  /** The task's checkpoint schema (default pgferry). */
+  stateSchema?: string;
+}
+
+function readTaskJson(state: StateDir): TaskJson | undefined {
+  try {
+    return state.readJson<TaskJson>('task.json');
+  } catch {
+    return undefined;
+  }
+}
+
+export function finishReport(events: EventBus, opts: FinishReportOptions = {}): FinishReport {
   const col = collectEvents(events);
   let last: Report | undefined;
-  const build = (taskId: string, state: StateDir, extra: { verify?: VerifyReport; warnings?: string[]; notMigrated?: NotMigrated[]; error?: string }) => {
+  const build = async (taskId: string, state: StateDir, extra: Extra) => {
     col.stop();
-    let info: TaskJson | undefined;
-    try {
-      info = state.readJson<TaskJson>('task.json');
-    } catch {
-      info = undefined;
-    }
+    const info = readTaskJson(state);
     const start = col.events.find((e) => e.type === 'task-start');
+    const targetText = opts.target ?? info?.target;
+    const cp = targetText ? await readTaskCheckpoints(targetText, taskId, opts.target !== undefined, opts.stateSchema) : undefined;
     const report = buildReport({
       taskId,
       source: info?.source ?? (start && start.type === 'task-start' ? start.source : ''),
@@ -52,6 +75,9 @@ export function finishReport(events: EventBus, opts: { stateDir?: string } = {})
       notMigrated: extra.notMigrated,
       warnings: extra.warnings,
       error: extra.error,
+      checkpoints: cp?.totals,
+      checkpointNote: cp?.error,
+      config: info?.config,
     });
     last = report;
     const paths = writeReport(state, report);
@@ -59,16 +85,17 @@ export function finishReport(events: EventBus, opts: { stateDir?: string } = {})
   };
   return {
     complete(result) {
-      return build(result.taskId, result.state, { verify: result.verify, warnings: result.warnings, notMigrated: result.notMigrated });
+      const { verify, warnings, notMigrated } = result;
+      return build(result.taskId, result.state, { verify, warnings, notMigrated });
     },
-    fail(e, known) {
+    async fail(e, known) {
       col.stop();
       const start = col.events.find((x) => x.type === 'task-start');
       if (!start || start.type !== 'task-start') return undefined;
       const state = known ?? new StateDir(StateDir.rootFor(opts.stateDir), start.task);
       if (!state.exists()) return undefined;
       try {
-        return build(start.task, state, { error: errorMessage(e) });
+        return await build(start.task, state, { error: errorMessage(e) });
       } catch {
         return undefined;
       }

@@ -10,6 +10,12 @@ import type { EventBus, Phase, TimedEvent } from '../task/events.js';
 import type { StateDir } from '../task/state.js';
 import { redact } from '../util/redact.js';
 import type { VerifyReport } from '../verify/types.js';
+import { plural } from '../util/plural.js';
+import { fmtBytes } from '../util/size.js';
+import type { CheckpointTotals } from './checkpoints.js';
+import { describeTotals, selectionLines, selectionOf, totalsFrom, type SelectionReport, type Totals } from './whole-task.js';
+
+export { fmtBytes };
 
 export interface EventCollector {
   /** Events seen so far, in order. */
@@ -59,6 +65,12 @@ export interface ReportInput {
   warnings?: string[];
   /** The run's error, when it failed. */
   error?: string;
+  /** The task's checkpoints on the target (every run); null/absent: totals count this run only. */
+  checkpoints?: CheckpointTotals | null;
+  /** Why the checkpoints could not be read, when they could not. */
+  checkpointNote?: string;
+  /** The task as run (task.json config): its selection and mapping go into the report. */
+  config?: Record<string, unknown>;
 }
 
 export interface PhaseReport {
@@ -77,6 +89,9 @@ export interface TableReport {
   rowsPerSec: number;
   bytesPerSec: number;
   skippedUnits: number;
+  /** Units done over every run, and planned, from the checkpoints. */
+  unitsDone?: number;
+  units?: number | null;
 }
 
 export interface Endpoint {
@@ -96,8 +111,15 @@ export interface Report {
   durationMs: number | null;
   phases: PhaseReport[];
   tables: TableReport[];
-  totals: { tables: number; rows: number; bytes: number };
+  /** The whole task over every run (from the checkpoints when readable). */
+  totals: Totals;
+  /** What this run did (its events). */
+  thisRun: { tables: number; rows: number; bytes: number };
+  checkpointNote?: string;
+  selection: SelectionReport | null;
   objects: Record<string, { created: number; skipped: number; failed: number }>;
+  /** Schema objects done over every run, by kind (checkpoints). */
+  objectsDone: Record<string, number>;
   failedObjects: { kind: string; name: string; section: string }[];
   warnings: string[];
   notMigrated: NotMigrated[];
@@ -207,7 +229,9 @@ export function buildReport(input: ReportInput): Report {
   const verification = input.verify ?? null;
   const failed = error !== undefined || (end !== undefined && end.type === 'task-end' && !end.ok && !verification);
   const status: Report['status'] = failed ? 'failed' : verification && !verification.ok ? 'mismatch' : end ? 'done' : 'incomplete';
-  const tableList = [...tables.values()].sort((a, b) => a.table.localeCompare(b.table));
+  const runTables = [...tables.values()];
+  const thisRun = { tables: runTables.length, rows: runTables.reduce((a, t) => a + t.rows, 0), bytes: runTables.reduce((a, t) => a + t.bytes, 0) };
+  const tableList = mergeCheckpointTables(tables, input.checkpoints);
   const src = endpoint(input.source);
   const tgt = endpoint(input.target);
   return {
@@ -222,8 +246,12 @@ export function buildReport(input: ReportInput): Report {
     durationMs: end && end.type === 'task-end' ? end.durationMs : startedAt && endedAt ? ms(startedAt, endedAt) : null,
     phases,
     tables: tableList,
-    totals: { tables: tableList.length, rows: tableList.reduce((a, t) => a + t.rows, 0), bytes: tableList.reduce((a, t) => a + t.bytes, 0) },
+    totals: totalsFrom(input.checkpoints, thisRun),
+    thisRun,
+    ...(input.checkpointNote ? { checkpointNote: redact(input.checkpointNote) } : {}),
+    selection: selectionOf(input.config),
     objects,
+    objectsDone: input.checkpoints?.objects ?? {},
     failedObjects,
     warnings,
     notMigrated,
@@ -233,6 +261,16 @@ export function buildReport(input: ReportInput): Report {
     recopiedTables,
     textTables: [...textTables.values()].sort((a, b) => a.table.localeCompare(b.table)),
   };
+}
+
+/** This run's tables, completed by those done in earlier runs, with units from the checkpoints. */
+function mergeCheckpointTables(run: Map<string, TableReport>, cp: CheckpointTotals | null | undefined): TableReport[] {
+  const out = new Map(run);
+  for (const t of cp?.tables ?? []) {
+    const r = out.get(t.table) ?? { table: t.table, rows: t.rows, bytes: t.bytes, durationMs: 0, rowsPerSec: 0, bytesPerSec: 0, skippedUnits: t.unitsDone };
+    out.set(t.table, { ...r, rows: t.rows, bytes: t.bytes, unitsDone: t.unitsDone, units: t.units });
+  }
+  return [...out.values()].sort((a, b) => a.table.localeCompare(b.table));
 }
 
 function nextSteps(task: string, src: Endpoint, tgt: Endpoint, status: Report['status']): string[] {
@@ -271,17 +309,6 @@ export function fmtDuration(msv: number | null): string {
   return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
-export function fmtBytes(b: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let v = b;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
-}
-
 const num = (n: number | null) => (n === null ? '-' : n.toLocaleString('en-US'));
 
 function verificationLines(v: VerifyReport, md: boolean): string[] {
@@ -290,7 +317,7 @@ function verificationLines(v: VerifyReport, md: boolean): string[] {
   const badSeq = v.sequences.filter((s) => !s.ok);
   const badObj = v.objects.filter((o) => !o.ok);
   lines.push(
-    `${v.ok ? 'OK' : 'DIFFERENCES FOUND'} (${v.mode} mode, ${v.tables.length} tables, ${v.sequences.length} sequences, ${v.objects.length} object kinds, ${fmtDuration(v.durationMs)})`,
+    `${v.ok ? 'OK' : 'DIFFERENCES FOUND'} (${v.mode} mode, ${plural(v.tables.length, 'table')}, ${plural(v.sequences.length, 'sequence')}, ${plural(v.objects.length, 'object kind')}, ${fmtDuration(v.durationMs)})`,
   );
   const b = md ? '- ' : '  ';
   for (const t of badTables) {
@@ -337,19 +364,27 @@ export function renderMarkdown(r: Report): string {
   L.push(`- Started: ${r.startedAt ?? '-'}`, `- Ended: ${r.endedAt ?? '-'}`, `- Duration: ${fmtDuration(r.durationMs)}`, '');
   L.push('## Phases', '', '| Phase | Start | End | Duration | Result |', '|---|---|---|---|---|');
   for (const p of r.phases) L.push(`| ${p.phase} | ${p.start} | ${p.end ?? '-'} | ${fmtDuration(p.durationMs)} | ${p.ok === null ? 'running/interrupted' : p.ok ? 'ok' : 'failed'} |`);
-  L.push('', '## Tables', '', `${r.totals.tables} tables, ${num(r.totals.rows)} rows, ${fmtBytes(r.totals.bytes)}`, '');
+  L.push('', '## Selection', '');
+  const sel = selectionLines(r.selection);
+  L.push(...(sel.length ? sel.map((x) => `- ${x}`) : ['the whole database']));
+  L.push('', '## Tables', '', ...totalsLines(r), '');
   if (r.tables.length) {
-    L.push('| Table | Rows | Bytes | Duration | Rows/s | Bytes/s | Units resumed |', '|---|---:|---:|---:|---:|---:|---:|');
+    L.push('| Table | Rows | Bytes | Units done | Duration (this run) | Rows/s | Bytes/s |', '|---|---:|---:|---:|---:|---:|---:|');
     for (const t of r.tables) {
-      L.push(`| ${t.table} | ${num(t.rows)} | ${fmtBytes(t.bytes)} | ${fmtDuration(t.durationMs)} | ${num(t.rowsPerSec)} | ${fmtBytes(t.bytesPerSec)}/s | ${t.skippedUnits} |`);
+      const units = t.unitsDone !== undefined ? `${t.unitsDone}${t.units ? `/${t.units}` : ''}` : '-';
+      const dur = t.durationMs ? fmtDuration(t.durationMs) : 'earlier run';
+      L.push(`| ${t.table} | ${num(t.rows)} | ${fmtBytes(t.bytes)} | ${units} | ${dur} | ${num(t.rowsPerSec)} | ${fmtBytes(t.bytesPerSec)}/s |`);
     }
   }
   L.push(...copyDetailLines(r));
   L.push('', '## Objects', '');
-  const kinds = Object.keys(r.objects).sort();
+  const kinds = [...new Set([...Object.keys(r.objects), ...Object.keys(r.objectsDone)])].sort();
   if (kinds.length) {
-    L.push('| Kind | Created | Skipped | Failed |', '|---|---:|---:|---:|');
-    for (const k of kinds) L.push(`| ${k} | ${r.objects[k].created} | ${r.objects[k].skipped} | ${r.objects[k].failed} |`);
+    L.push('| Kind | Done (all runs) | Created (this run) | Skipped | Failed |', '|---|---:|---:|---:|---:|');
+    for (const k of kinds) {
+      const o = r.objects[k] ?? { created: 0, skipped: 0, failed: 0 };
+      L.push(`| ${k} | ${r.objectsDone[k] ?? '-'} | ${o.created} | ${o.skipped} | ${o.failed} |`);
+    }
   } else L.push('none recorded');
   for (const f of r.failedObjects) L.push(`- failed: ${f.kind} ${f.name} (${f.section})`);
   if (r.notMigrated.length) {
@@ -361,7 +396,7 @@ export function renderMarkdown(r: Report): string {
   else L.push('none');
   L.push('', '## Retries', '');
   if (r.retries.count) {
-    L.push(`${r.retries.count} transient failure(s) retried:`, '');
+    L.push(`${plural(r.retries.count, 'transient failure')} retried:`, '');
     for (const x of r.retries.items) L.push(`- ${x.at} ${x.what} attempt ${x.attempt}${x.sqlstate ? ` (SQLSTATE ${x.sqlstate})` : ''}: ${x.error}`);
   } else L.push('none');
   L.push('', '## Verification', '');
@@ -372,13 +407,28 @@ export function renderMarkdown(r: Report): string {
   return L.join('\n') + '\n';
 }
 
+/** "data: 3 tables, 1,200 rows, 1.2 MB in 4 units (whole task; this run: 1 table, 400 rows, 0.4 MB)" */
+function totalsLines(r: Report): string[] {
+  const whole = `data: ${describeTotals(r.totals)}`;
+  const run = `${plural(r.thisRun.tables, 'table')}, ${plural(r.thisRun.rows, 'row')}, ${fmtBytes(r.thisRun.bytes)}`;
+  if (r.totals.from === 'this run') {
+    return [`${whole} (this run only: the target's checkpoints were not read${r.checkpointNote ? ` — ${r.checkpointNote}` : ''})`];
+  }
+  const objects = r.totals.objects !== null ? `, ${plural(r.totals.objects, 'schema object')} done` : '';
+  return [`${whole}${objects} (whole task, every run; this run: ${run})`];
+}
+
 /** A few lines for stdout at the end of a run. */
 export function renderSummary(r: Report, paths?: { markdown?: string }): string {
   const L: string[] = [];
   L.push(`pgferry task ${r.task}: ${r.status.toUpperCase()}${r.error ? ` — ${r.error}` : ''}  (${fmtDuration(r.durationMs)})`);
   L.push(`  ${r.source.describe} → ${r.target.describe}`);
   if (r.phases.length) L.push(`  phases: ${r.phases.map((p) => `${p.phase} ${fmtDuration(p.durationMs)}${p.ok === false ? ' (failed)' : ''}`).join(', ')}`);
-  L.push(`  data: ${r.totals.tables} tables, ${num(r.totals.rows)} rows, ${fmtBytes(r.totals.bytes)}`);
+  L.push(...totalsLines(r).map((x) => `  ${x}`));
+  const sel = selectionLines(r.selection);
+  if (sel.length) L.push(`  selection: ${sel.join('; ')}`);
+  const done = Object.entries(r.objectsDone).sort().map(([k, v]) => `${v} ${k}`);
+  if (done.length) L.push(`  objects done (all runs): ${done.join(', ')}`);
   const created = Object.entries(r.objects)
     .filter(([, v]) => v.created > 0)
     .sort()
@@ -386,8 +436,8 @@ export function renderSummary(r: Report, paths?: { markdown?: string }): string 
   if (created.length) L.push(`  objects created: ${created.join(', ')}`);
   const failedObjs = Object.values(r.objects).reduce((a, v) => a + v.failed, 0);
   if (failedObjs) L.push(`  objects failed: ${failedObjs}`);
-  if (r.warnings.length) L.push(`  warnings: ${r.warnings.length}${r.warnings.length <= 3 ? ' — ' + r.warnings.join(' | ') : ' (see report)'}`);
-  if (r.notMigrated.length) L.push(`  not migrated: ${r.notMigrated.length} object(s) (see report)`);
+  if (r.warnings.length) L.push(`  ${plural(r.warnings.length, 'warning')}${r.warnings.length <= 3 ? ' — ' + r.warnings.join(' | ') : ' (see report)'}`);
+  if (r.notMigrated.length) L.push(`  not migrated: ${plural(r.notMigrated.length, 'object')} (see report)`);
   if (r.retries.count) L.push(`  retries: ${r.retries.count}`);
   if (r.recopiedTables?.length) {
     L.push(`  recopied whole (earlier units from a lost snapshot): ${r.recopiedTables.map((t) => t.table).join(', ')}`);

@@ -5,13 +5,12 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { withClient } from '../conn/connect.js';
-import { resolveConnSpec } from '../conn/connstring.js';
-import { errorMessage } from '../errors.js';
-import { checkpointSchemaExists, DEFAULT_STATE_SCHEMA } from '../task/checkpoint.js';
-import { qualify } from '../util/ident.js';
 import type { Phase, TimedEvent } from '../task/events.js';
-import { StateDir } from '../task/state.js';
+import { readControls, StateDir } from '../task/state.js';
+import { plural } from '../util/plural.js';
+import { fmtBytes } from '../util/size.js';
+import { readTaskCheckpoints } from './checkpoint-access.js';
+import type { CheckpointTotals } from './checkpoints.js';
 import { readEventsFile } from './index.js';
 
 export interface TaskJson {
@@ -22,7 +21,29 @@ export interface TaskJson {
   phase?: string;
   status?: string;
   error?: string;
-  config?: { stateSchema?: string };
+  config?: {
+    stateSchema?: string;
+    jobs?: number;
+    copy?: { maxRowsPerSec?: number | null; maxBytesPerSec?: number | null };
+  };
+}
+
+/** Committed copy work over every run. */
+export interface Copied {
+  tablesSelected: number | null;
+  tablesDone: number;
+  rows: number;
+  bytes: number;
+  from: 'checkpoints' | 'events';
+}
+
+/** The limits a task's copy runs with: control.json (throttle) over the task's settings. */
+export interface Limits {
+  jobs: number | null;
+  maxRowsPerSec: number | null;
+  maxBytesPerSec: number | null;
+  /** control.json: changed by `pgferry throttle` (or by hand); task: as the task was started. */
+  from: 'control.json' | 'task';
 }
 
 export interface TableProgress {
@@ -36,16 +57,8 @@ export interface TableProgress {
   done: boolean;
 }
 
-export interface CheckpointStatus {
-  status: string;
-  phase: string | null;
-  updatedAt: string;
-  unitsDone: number;
-  rows: number;
-  bytes: number;
-  objectsDone: number;
-  tables: { table: string; unitsDone: number; rows: number; bytes: number }[];
-}
+/** The task's totals on the target over every run (committed units and objects). */
+export type CheckpointStatus = CheckpointTotals;
 
 export interface TaskStatus {
   task: string;
@@ -70,6 +83,11 @@ export interface TaskStatus {
   checkpointError?: string;
   /** Tables recopied whole because their earlier units came from a snapshot that was gone. */
   recopied: string[];
+  /** The checkpoints were not readable because the target refused or could not be reached. */
+  checkpointConnectFailed?: boolean;
+  limits: Limits | null;
+  /** Committed copy work: from the checkpoints, else from unit-done events (sent after each commit). */
+  copied: Copied;
 }
 
 /** Task names with a state dir under root. */
@@ -115,10 +133,7 @@ export function summariseEvents(
         t.units = e.units;
         t.estRows = e.estRows;
         t.estBytes = e.estBytes;
-        t.unitsDone = 0;
-        t.rows = 0;
-        t.bytes = 0;
-        t.done = false;
+        // rows and units are not reset on a rerun: each unit-done follows its commit, once over all runs
         break;
       }
       case 'unit-done': {
@@ -131,9 +146,6 @@ export function summariseEvents(
       case 'table-done': {
         const t = get(e.table);
         t.done = true;
-        t.rows = e.rows;
-        t.bytes = e.bytes;
-        if (t.units !== null) t.unitsDone = t.units;
         break;
       }
       case 'progress':
@@ -176,39 +188,65 @@ export function summariseEvents(
   };
 }
 
-export async function checkpointStatus(targetUrl: string, task: string, schema = DEFAULT_STATE_SCHEMA): Promise<CheckpointStatus | null> {
-  return withClient(resolveConnSpec(targetUrl), { label: 'target', role: 'status' }, async (c) => {
-    if (!(await checkpointSchemaExists(c, schema))) return null;
-    const t = await c.query<{ status: string; phase: string | null; updated_at: Date }>(`SELECT status, phase, updated_at FROM ${qualify(schema, 'task')} WHERE task_id = $1`, [task]);
-    if (t.rows.length === 0) return null;
-    const u = await c.query<{ table_name: string; n: string; rows: string; bytes: string }>(
-      `SELECT table_name, count(*) AS n, sum(rows)::text AS rows, sum(bytes)::text AS bytes FROM ${qualify(schema, 'unit')} WHERE task_id = $1 GROUP BY table_name ORDER BY table_name`,
-      [task],
-    );
-    const o = await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${qualify(schema, 'object')} WHERE task_id = $1`, [task]);
-    const tables = u.rows.map((r) => ({ table: r.table_name, unitsDone: Number(r.n), rows: Number(r.rows), bytes: Number(r.bytes) }));
-    return {
-      status: t.rows[0].status,
-      phase: t.rows[0].phase,
-      updatedAt: new Date(t.rows[0].updated_at).toISOString(),
-      unitsDone: tables.reduce((a, x) => a + x.unitsDone, 0),
-      rows: tables.reduce((a, x) => a + x.rows, 0),
-      bytes: tables.reduce((a, x) => a + x.bytes, 0),
-      objectsDone: Number(o.rows[0].n),
-      tables,
+/** Limits in effect: control.json wins over the task's settings (as the running copy applies them). */
+export function limitsOf(state: StateDir, info: TaskJson | undefined): Limits | null {
+  const ctl = readControls(state);
+  const copy = info?.config?.copy;
+  if (!ctl && !info?.config) return null;
+  const pick = (k: 'maxRowsPerSec' | 'maxBytesPerSec') =>
+    ctl && ctl[k] !== undefined ? ctl[k] ?? null : copy?.[k] ?? null;
+  return {
+    jobs: ctl?.jobs ?? info?.config?.jobs ?? null,
+    maxRowsPerSec: pick('maxRowsPerSec'),
+    maxBytesPerSec: pick('maxBytesPerSec'),
+    from: ctl ? 'control.json' : 'task',
+  };
+}
+
+/** Per-table progress from the events, corrected by the committed checkpoints. */
+function mergeTables(tables: TableProgress[], cp: CheckpointTotals | null): TableProgress[] {
+  if (!cp) return tables;
+  const byName = new Map(tables.map((t) => [t.table, { ...t }]));
+  for (const c of cp.tables) {
+    const t = byName.get(c.table) ?? {
+      table: c.table, units: null, unitsDone: 0, rows: 0, bytes: 0, estRows: null, estBytes: null, done: false,
     };
-  });
+    t.units = c.units ?? t.units;
+    t.unitsDone = c.unitsDone;
+    t.rows = c.rows;
+    t.bytes = c.bytes;
+    t.done = t.units !== null ? c.unitsDone >= t.units : t.done;
+    byName.set(c.table, t);
+  }
+  return [...byName.values()].sort((a, b) => a.table.localeCompare(b.table));
+}
+
+function copiedOf(tables: TableProgress[], cp: CheckpointTotals | null): TaskStatus['copied'] {
+  if (cp) {
+    return { tablesSelected: cp.tablesSelected, tablesDone: cp.tablesDone, rows: cp.rows, bytes: cp.bytes, from: 'checkpoints' };
+  }
+  const sum = (f: (t: TableProgress) => number) => tables.reduce((a, t) => a + f(t), 0);
+  const tablesDone = tables.filter((t) => t.done).length;
+  return { tablesSelected: null, tablesDone, rows: sum((t) => t.rows), bytes: sum((t) => t.bytes), from: 'events' };
+}
+
+function readTaskJson(state: StateDir): TaskJson | undefined {
+  try {
+    return state.readJson<TaskJson>('task.json');
+  } catch {
+    return undefined;
+  }
 }
 
 export async function readStatus(state: StateDir, opts: { target?: string; checkpoints?: boolean } = {}): Promise<TaskStatus> {
-  let info: TaskJson | undefined;
-  try {
-    info = state.readJson<TaskJson>('task.json');
-  } catch {
-    info = undefined;
-  }
+  const info = readTaskJson(state);
   const pid = state.runningPid() ?? null;
   const ev = summariseEvents(readEventsFile(state));
+  const target = opts.target ?? info?.target ?? null;
+  const read = target !== null && opts.checkpoints !== false;
+  const cp = read ? await readTaskCheckpoints(target, state.task, opts.target !== undefined, info?.config?.stateSchema) : undefined;
+  const checkpoint = cp?.totals ?? null;
+  const tables = mergeTables(ev.tables, checkpoint);
   const out: TaskStatus = {
     task: state.task,
     dir: state.dir,
@@ -217,24 +255,57 @@ export async function readStatus(state: StateDir, opts: { target?: string; check
     status: info?.status ?? null,
     phase: info?.phase ?? null,
     source: info?.source ?? null,
-    target: opts.target ?? info?.target ?? null,
+    target: info?.target ?? target,
     startedAt: info?.startedAt ?? null,
     ...ev,
+    tables,
     error: info?.error ?? ev.error,
-    checkpoint: null,
+    checkpoint,
+    ...(cp?.error ? { checkpointError: cp.error, checkpointConnectFailed: cp.connect === true } : {}),
+    limits: limitsOf(state, info),
+    copied: copiedOf(tables, checkpoint),
   };
   if (out.status === 'running' && !out.running) out.status = 'interrupted';
-  if (out.target && opts.checkpoints !== false) {
-    try {
-      out.checkpoint = await checkpointStatus(out.target, state.task, info?.config?.stateSchema);
-    } catch (e) {
-      out.checkpointError = errorMessage(e);
-    }
-  }
   return out;
 }
 
 const n = (x: number | null) => (x === null ? '?' : x.toLocaleString('en-US'));
+
+function limitsLine(l: Limits): string {
+  const rows = l.maxRowsPerSec ? `${n(l.maxRowsPerSec)} rows/s` : 'rows/s unlimited';
+  const bytes = l.maxBytesPerSec ? `${fmtBytes(l.maxBytesPerSec)}/s` : 'bytes/s unlimited';
+  return `  limits: ${l.jobs !== null ? `${plural(l.jobs, 'job')}, ` : ''}${rows}, ${bytes} (from ${l.from})`;
+}
+
+function progressLines(s: TaskStatus): string[] {
+  const L: string[] = [];
+  const c = s.copied;
+  const of = c.tablesSelected !== null
+    ? `${n(c.tablesDone)} of ${plural(c.tablesSelected, 'table')} done`
+    : `${plural(c.tablesDone, 'table')} done`;
+  const src = c.from === 'checkpoints' ? 'committed on the target' : 'committed, from the event log';
+  L.push(`  copied: ${plural(c.rows, 'row')}, ${fmtBytes(c.bytes)}; ${of} (${src})`);
+  if (s.running && s.progress) {
+    const eta = s.progress.etaSec !== null ? `, ETA ${Math.round(s.progress.etaSec)} s` : '';
+    L.push(`  rate: ${n(s.progress.rowsPerSec)} rows/s, ${fmtBytes(s.progress.bytesPerSec)}/s${eta}`);
+  }
+  for (const t of s.tables.filter((x) => !x.done)) {
+    L.push(`    ${t.table}: ${t.unitsDone}/${t.units ?? '?'} units, ${n(t.rows)}${t.estRows ? `/~${n(t.estRows)}` : ''} rows`);
+  }
+  return L;
+}
+
+function checkpointLine(s: TaskStatus): string | undefined {
+  const c = s.checkpoint;
+  if (c) {
+    const tables = plural(c.tables.length, 'table');
+    const done = `${c.unitsDone} units / ${n(c.rows)} rows done in ${tables}, ${plural(c.objectsDone, 'object')}`;
+    return `  target checkpoints: status ${c.status}, phase ${c.phase ?? '-'}, ${done} (updated ${c.updatedAt})`;
+  }
+  if (s.checkpointError) return `  target checkpoints: ${s.checkpointError}`;
+  if (s.target) return '  target checkpoints: none for this task';
+  return undefined;
+}
 
 export function renderStatus(s: TaskStatus): string {
   const L: string[] = [];
@@ -242,29 +313,14 @@ export function renderStatus(s: TaskStatus): string {
   if (s.source || s.target) L.push(`  ${s.source ?? '?'} → ${s.target ?? '?'}`);
   if (s.startedAt) L.push(`  started ${s.startedAt}${s.lastEventAt ? `, last event ${s.lastEventAt}` : ''}`);
   if (s.lastPhase) L.push(`  last phase: ${s.lastPhase.phase} (${s.lastPhase.state})`);
-  if (s.progress) {
-    const pct = s.progress.estRows > 0 ? ` (~${Math.min(100, (100 * s.progress.rows) / s.progress.estRows).toFixed(1)}% of the estimated rows)` : '';
-    L.push(`  copied ${n(s.progress.rows)} rows${pct}, ${n(s.progress.rowsPerSec)} rows/s${s.progress.etaSec !== null ? `, eta ${Math.round(s.progress.etaSec)} s` : ''}`);
-  }
-  if (s.tables.length) {
-    const done = s.tables.filter((t) => t.done).length;
-    L.push(`  tables: ${done}/${s.tables.length} done`);
-    for (const t of s.tables.filter((x) => !x.done)) {
-      L.push(`    ${t.table}: ${t.unitsDone}/${t.units ?? '?'} units, ${n(t.rows)}${t.estRows !== null ? `/~${n(t.estRows)}` : ''} rows`);
-    }
-  }
+  if (s.limits) L.push(limitsLine(s.limits));
+  if (s.tables.length || s.checkpoint) L.push(...progressLines(s));
   if (s.recopied.length) L.push(`  recopied whole (earlier units came from a lost snapshot): ${s.recopied.join(', ')}`);
-  if (s.warnings) L.push(`  warnings: ${s.warnings}`);
-  if (s.retries) L.push(`  retries: ${s.retries}`);
+  if (s.warnings) L.push(`  ${plural(s.warnings, 'warning')}`);
+  if (s.retries) L.push(`  ${plural(s.retries, 'retry', 'retries')}`);
   if (s.ended) L.push(`  ended ${s.ended.at}: ${s.ended.ok ? 'ok' : 'failed'}`);
   if (s.error) L.push(`  error: ${s.error}`);
-  if (s.checkpoint) {
-    const c = s.checkpoint;
-    L.push(`  target checkpoints: status ${c.status}, phase ${c.phase ?? '-'}, ${c.unitsDone} units / ${n(c.rows)} rows done in ${c.tables.length} tables, ${c.objectsDone} objects (updated ${c.updatedAt})`);
-  } else if (s.checkpointError) {
-    L.push(`  target checkpoints: not readable (${s.checkpointError})`);
-  } else if (s.target) {
-    L.push('  target checkpoints: none for this task');
-  }
+  const cp = checkpointLine(s);
+  if (cp) L.push(cp);
   return L.join('\n');
 }

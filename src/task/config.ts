@@ -8,6 +8,36 @@ import { isMap, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 
 import { z } from 'zod';
 import { PgferryError } from '../errors.js';
 import { checkRowFilter } from './filter.js';
+import { parseRate, parseSize, SIZE_EXAMPLES } from '../util/size.js';
+import { keysAt, suggestKey } from './suggest.js';
+
+const MB = 1024 * 1024;
+
+/** A size: a number of `bareUnit` bytes, or a string with a unit ("50MB", "1GiB"); returns bytes / bareUnit. */
+const sizeField = (bareUnit: number) =>
+  z.preprocess((v, ctx) => {
+    if (typeof v !== 'string') return v;
+    try {
+      return parseSize(v, 'size', bareUnit) / bareUnit;
+    } catch {
+      const eg = bareUnit === 1 ? SIZE_EXAMPLES : 'e.g. 256MB, 1GiB, or a number of MB';
+      ctx.addIssue({ code: 'custom', message: `cannot read ${JSON.stringify(v)} as a size: ${eg}` });
+      return z.NEVER;
+    }
+  }, z.number());
+
+/** A per-second limit: a number, a string with a unit ("50MB", "20k"), or "off"/0/null for none. */
+const rateField = (kind: 'bytes' | 'rows') =>
+  z.preprocess((v, ctx) => {
+    if (v === null || v === undefined) return v;
+    try {
+      return parseRate(v as string | number, 'rate', kind);
+    } catch {
+      const eg = kind === 'bytes' ? SIZE_EXAMPLES : 'e.g. 20000 or 20k';
+      ctx.addIssue({ code: 'custom', message: `cannot read ${JSON.stringify(v)} as ${kind} per second: ${eg}, or "off"` });
+      return z.NEVER;
+    }
+  }, z.number().nullable());
 
 const tableOptions = z
   .object({
@@ -55,13 +85,13 @@ export const taskSchema = z
     skipChecks: z.array(z.string()).default([]),
     copy: z
       .object({
-        /** Tables larger than this are split into several copy units. */
-        splitThresholdMB: z.number().positive().default(256),
-        /** Target size of one unit of a split table. */
-        unitMB: z.number().positive().default(128),
+        /** Tables larger than this are split into several copy units (MB, or a size such as "1GB"). */
+        splitThresholdMB: sizeField(MB).pipe(z.number().positive()).default(256),
+        /** Target size of one unit of a split table (MB, or a size such as "64MB"). */
+        unitMB: sizeField(MB).pipe(z.number().positive()).default(128),
         format: z.enum(['auto', 'binary', 'text']).default('auto'),
-        maxRowsPerSec: z.number().positive().nullable().default(null),
-        maxBytesPerSec: z.number().positive().nullable().default(null),
+        maxRowsPerSec: rateField('rows').pipe(z.number().positive().nullable()).default(null),
+        maxBytesPerSec: rateField('bytes').pipe(z.number().positive().nullable()).default(null),
         /** How long transient failures (lost connections, too many connections…) are retried. */
         retryTimeSec: z.number().int().min(0).default(1800),
       })
@@ -130,13 +160,23 @@ export function validateTask(raw: unknown, where: (path: (string | number)[]) =>
     }
     return r.data;
   }
-  const lines = r.error.issues.slice(0, 10).map((i) => {
-    const field = i.path.join('.') || '(top level)';
-    return `${where(i.path as (string | number)[])}: ${field}: ${i.message}`;
+  const lines = r.error.issues.slice(0, 10).flatMap((i) => {
+    const path = i.path as (string | number)[];
+    if (i.code === 'unrecognized_keys') return i.keys.map((k) => unknownKeyLine([...path, k], where));
+    return [`${where(path)}: ${path.join('.') || '(top level)'}: ${i.message}`];
   });
   throw new PgferryError('usage', `invalid task:\n  ${lines.join('\n  ')}`, {
-    hint: 'fix the fields named above; `pgferry migrate --help` lists every setting',
+    hint: 'fix the fields named above; every task-file key is listed under "Task file keys" in the README',
   });
+}
+
+/** `file:line: copy.maxBytesPerSek: unknown key — did you mean "maxBytesPerSec"?` */
+function unknownKeyLine(path: (string | number)[], where: (path: (string | number)[]) => string): string {
+  const key = String(path[path.length - 1]);
+  const known = keysAt(taskSchema, path.slice(0, -1));
+  const guess = suggestKey(key, known);
+  const tail = guess ? `did you mean "${guess}"?` : `known keys here: ${known.join(', ')}`;
+  return `${where(path)}: ${path.join('.')}: unknown key — ${tail}`;
 }
 
 /** Merge flags into a config, then validate. */

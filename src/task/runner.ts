@@ -30,6 +30,7 @@ import type { Report } from '../report/index.js';
 import { finishReport, type FinishReport } from '../report/finish-report.js';
 import { Redactor } from '../util/redact.js';
 import { checkpointSchemaExists, ensureCheckpoints, setTaskPhase, stateSchemaFor, useStateSchema } from './checkpoint.js';
+import { precheckFailure } from '../report/precheck-failure.js';
 import type { TaskConfig } from './config.js';
 import type { EventBus, Phase } from './events.js';
 import { MainSession } from './mainsession.js';
@@ -111,12 +112,7 @@ async function precheckPhase(r: Run): Promise<PrecheckReport> {
     for (const item of report.items) {
       if (item.result === 'warning') o.events.warn(`precheck ${item.id}: ${item.message}`);
     }
-    if (!report.ok) {
-      const failed = report.items.filter((i) => i.result === 'failed' && i.severity === 'error');
-      throw new PgferryError('precheck', `precheck failed: ${failed.map((i) => `${i.id}: ${i.message}`).join('; ')}`, {
-        hint: 'run `pgferry precheck` with the same options for every item, its affected objects and fix',
-      });
-    }
+    if (!report.ok) throw precheckFailure(report);
     return report;
   });
 }
@@ -292,7 +288,7 @@ export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<Migr
   useStateSchema(taskId, task.stateSchema);
   const sel = new Selection(task);
   const st = openState({ task, taskId, source, target }, events, redactor);
-  const report = finishReport(events);
+  const report = finishReport(events, { stateDir: task.stateDir, target: task.target, stateSchema: task.stateSchema });
   const setStatus = (phase: Phase, status = 'running') => st.writeTask({ status, phase });
   const result: MigrateResult = {
     taskId, state: st.state, warnings: [], notMigrated: [], objectsByKind: {}, durationMs: 0,
@@ -316,7 +312,7 @@ export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<Migr
     result.durationMs = Date.now() - t0;
     ended = true;
     events.emit({ type: 'task-end', ok: !result.verify || result.verify.ok, durationMs: result.durationMs });
-    result.summary = report.complete(result);
+    result.summary = await report.complete(result);
     result.report = report.report;
     return result;
   } catch (e) {
@@ -341,7 +337,7 @@ async function failRun(r: Run, e: unknown, ended: boolean, report: FinishReport)
   } catch { /* keep the original error */ }
   await recordFailure(r);
   try {
-    const summary = report.fail(message, r.state);
+    const summary = await report.fail(message, r.state);
     if (summary !== undefined) {
       r.result.summary = summary;
       r.result.report = report.report;

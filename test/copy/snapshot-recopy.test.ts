@@ -257,6 +257,7 @@ function emptyStatus(): TaskStatus {
   return {
     task: 't', dir: '/x', running: false, pid: null, status: 'interrupted', phase: 'data', source: null, target: null,
     startedAt: null, lastEventAt: null, lastPhase: null, tables: [], progress: null, warnings: 0, retries: 0,
-    error: null, ended: null, checkpoint: null, recopied: [],
+    error: null, ended: null, checkpoint: null, recopied: [], limits: null,
+    copied: { tablesSelected: null, tablesDone: 0, rows: 0, bytes: 0, from: 'events' },
   };
 }

@@ -2,3 +2,5 @@
 import { main } from '../../src/cli/main.js';
 
 await main(process.argv);
+// as bin/pgferry.js: the command is over, whatever handles are left open
+process.exit(process.exitCode ?? 0);

@@ -46,7 +46,7 @@ test('wrong types and unknown keys are reported with line and field', () => {
   const p = file('bad.yaml', 'source: x\ntarget: y\njobs: many\ntables:\n  public.t:\n    colums: [a]\n');
   assert.throws(() => loadTaskFile(p), (e: Error) => {
     assert.match(e.message, new RegExp(`${p}:3: jobs: .*expected number`));
-    assert.match(e.message, new RegExp(`${p}:6: tables\\.public\\.t: Unrecognized key: "colums"`));
+    assert.match(e.message, new RegExp(`${p}:6: tables\\.public\\.t\\.colums: unknown key — did you mean "columns"\\?`));
     return true;
   });
 });

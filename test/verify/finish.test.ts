@@ -213,7 +213,7 @@ describe('report', () => {
       assert.equal(JSON.parse(json).task, 'r1');
       const summary = renderSummary(r, paths);
       assert.match(summary, /DONE/);
-      assert.match(summary, /1 tables, 1,000 rows/);
+      assert.match(summary, /1 table, 1,000 rows/);
       assert.match(summary, /verification: OK/);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,14 +15,22 @@ import { EXIT } from '../exit.js';
 import { attachProgress, fmtDuration, progressMode } from '../progress.js';
 import { fmtBytes } from '../../report/index.js';
 import { out } from '../output.js';
+import { plural } from '../../util/plural.js';
+import { intArg } from '../args.js';
+
+const scaleArg = (v: string) => {
+  const n = Number(v);
+  if (!/^\s*\d*\.?\d+\s*$/.test(v) || !(n > 0)) throw new InvalidArgumentError('expected a positive number, e.g. 0.5 or 2.');
+  return n;
+};
 
 export function demoCommand(): Command {
   return new Command('demo')
     .description('start an embedded PostgreSQL 12 source and 17 target, generate a sample shop database, migrate it with live progress, verify, print a summary, and shut both down')
-    .option('--source-version <major>', 'source major version (default 12)', (v) => Number(v), 12)
-    .option('--target-version <major>', 'target major version (default 17)', (v) => Number(v), 17)
-    .option('--scale <n>', 'sample size (1 ≈ 70k rows)', (v) => Number(v), 1)
-    .option('-j, --jobs <n>', 'parallel COPY workers', (v) => Number(v), 4)
+    .option('--source-version <major>', 'source major version (default 12)', intArg(10, 18), 12)
+    .option('--target-version <major>', 'target major version (default 17)', intArg(10, 18), 17)
+    .option('--scale <n>', 'sample size (1 ≈ 70k rows)', scaleArg, 1)
+    .option('-j, --jobs <n>', 'parallel COPY workers, 1..64', intArg(1, 64), 4)
     .option('--json', 'print JSON events instead of progress bars')
     .action(async (o: { sourceVersion: number; targetVersion: number; scale: number; jobs: number; json?: boolean }) => {
       const t0 = Date.now();
@@ -50,8 +58,8 @@ export function demoCommand(): Command {
         out('');
         out(`pgferry demo: PostgreSQL ${o.sourceVersion} → ${o.targetVersion}`);
         out(`  objects created: ${objects || 'none'}`);
-        out(`  rows copied:     ${rows.toLocaleString('en-US')} in ${result.copy?.tables.length ?? 0} tables (${fmtBytes(bytes)})`);
-        out(`  verification:    ${v ? (v.ok ? `row counts equal on all ${v.tables.length} tables` : 'DIFFERENCES FOUND') : 'not run'}`);
+        out(`  rows copied:     ${plural(rows, 'row')} in ${plural(result.copy?.tables.length ?? 0, 'table')} (${fmtBytes(bytes)})`);
+        out(`  verification:    ${v ? (v.ok ? `row counts equal on all ${plural(v.tables.length, 'table')}` : 'DIFFERENCES FOUND') : 'not run'}`);
         out(`  total time:      ${fmtDuration(Date.now() - t0)} (migration ${fmtDuration(result.durationMs)})`);
         if (v && !v.ok) throw new PgferryError('verify', 'the demo migration did not verify', { hint: `see ${result.state.dir}` });
         process.exitCode = EXIT.ok;

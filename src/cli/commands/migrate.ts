@@ -7,24 +7,21 @@ import { EXIT } from '../exit.js';
 import { addConnectionOptions, addTaskOptions, taskFromOptions } from '../options.js';
 import { attachProgress, progressMode } from '../progress.js';
 import { out } from '../output.js';
+import { intArg, rateArg, sizeArg } from '../args.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
-const num = (v: string) => {
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new Error(`not a number: ${v}`);
-  return n;
-};
+const MB = 1024 * 1024;
 
 export function addCopyOptions(cmd: Command): Command {
   return cmd
-    .option('-j, --jobs <n>', 'parallel COPY workers (default 4)', num)
-    .option('--index-jobs <n>', 'parallel index builds (default jobs/2)', num)
-    .option('--split-threshold-mb <mb>', 'tables larger than this are split into several copy units (default 256)', num)
-    .option('--unit-mb <mb>', 'size of one copy unit of a split table (default 128)', num)
+    .option('-j, --jobs <n>', 'parallel COPY workers, 1..64 (default 4)', intArg(1, 64))
+    .option('--index-jobs <n>', 'parallel index builds, 1..64 (default jobs/2)', intArg(1, 64))
+    .option('--split-threshold-mb <size>', 'tables larger than this are split into several copy units, e.g. 256MB, 1GB; a plain number is MB (default 256)', sizeArg(MB))
+    .option('--unit-mb <size>', 'size of one copy unit of a split table, e.g. 128MB; a plain number is MB (default 128)', sizeArg(MB))
     .addOption(new Option('--format <format>', 'COPY format: auto (binary when source and target majors match), binary, text').choices(['auto', 'binary', 'text']))
-    .option('--max-rows-per-sec <n>', 'limit rows read from the source per second, all workers together', num)
-    .option('--max-bytes-per-sec <n>', 'limit bytes read from the source per second, all workers together', num)
-    .option('--retry-time <seconds>', 'how long transient failures (lost connections, too many connections, …) are retried (default 1800)', num);
+    .option('--max-rows-per-sec <n>', 'limit rows read from the source per second, all workers together, e.g. 20000 or 20k', rateArg('rows'))
+    .option('--max-bytes-per-sec <size>', 'limit bytes read from the source per second, all workers together, e.g. 50MB or 500kB', rateArg('bytes'))
+    .option('--retry-time <seconds>', 'how long transient failures (lost connections, too many connections, …) are retried (default 1800)', intArg(0));
 }
 
 export function copySettings(o: Record<string, any>): Record<string, unknown> | undefined {

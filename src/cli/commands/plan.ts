@@ -9,6 +9,7 @@ import { out } from '../output.js';
 import { EXIT } from '../exit.js';
 import { runSourceChecks } from '../../precheck/source-checks.js';
 import type { CheckItem } from '../../precheck/index.js';
+import { dropOptions, hideOptions } from '../scope.js';
 
 export function planCommand(): Command {
   const cmd = new Command('plan')
@@ -19,6 +20,9 @@ export function planCommand(): Command {
     .option('--json', 'print one JSON document');
   addConnectionOptions(cmd, { target: 'optional' });
   addTaskOptions(cmd);
+  // plan reads only the source and keeps no state
+  dropOptions(cmd, ['--name', '--state-dir', '--if-exists']);
+  hideOptions(cmd, ['--target']);
   cmd.action(async (o: Record<string, any>) => {
     const task = taskFromOptions({ ...o, requireTarget: false });
     const sel = new Selection(task);

@@ -5,6 +5,8 @@ import { grantsScript } from '../../precheck/grants-script.js';
 import { EXIT } from '../exit.js';
 import { addConnectionOptions, addTaskOptions, taskFromOptions } from '../options.js';
 import { out } from '../output.js';
+import { plural } from '../../util/plural.js';
+import { dropOptions } from '../scope.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 
@@ -16,6 +18,7 @@ export function precheckCommand(): Command {
     .option('--skip <item>', `skip a check item (repeatable or comma-separated); skippable: ${SKIPPABLE_IDS.join(', ')}`, collect);
   addConnectionOptions(cmd, { target: 'required' });
   addTaskOptions(cmd);
+  dropOptions(cmd, ['--state-dir']);
   cmd.addHelpText('after', '\nExit status 0 when no error-level item fails, 4 otherwise.');
   cmd.action(async (o: Record<string, any>) => {
     const task = taskFromOptions(o);
@@ -55,7 +58,7 @@ export function formatReport(r: PrecheckReport): string {
   const failed = r.items.filter((i) => i.result === 'failed' && i.severity === 'error').length;
   const warned = r.items.filter((i) => i.result === 'warning').length;
   lines.push('', r.ok
-    ? `precheck passed${warned ? ` with ${warned} warning(s)` : ''} (${r.durationMs} ms)`
-    : `precheck FAILED: ${failed} blocking item(s)${warned ? `, ${warned} warning(s)` : ''} (${r.durationMs} ms)`);
+    ? `precheck passed${warned ? ` with ${plural(warned, 'warning')}` : ''} (${r.durationMs} ms)`
+    : `precheck FAILED: ${plural(failed, 'blocking item')}${warned ? `, ${plural(warned, 'warning')}` : ''} (${r.durationMs} ms)`);
   return lines.join('\n');
 }

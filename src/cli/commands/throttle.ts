@@ -1,48 +1,71 @@
 import { Command, Option } from 'commander';
 import { PgferryError } from '../../errors.js';
+import { listTasks } from '../../report/status.js';
 import { readControls, StateDir, type Controls } from '../../task/state.js';
+import { fmtBytes } from '../../util/size.js';
+import { intArg, rateArg } from '../args.js';
 import { out } from '../output.js';
 
-/** "off"/"none"/"0" → null; "5000" → 5000; "20MB", "1.5GB", "512kB" → bytes. */
-export function parseRate(text: string, what: string, sizes: boolean): number | null {
-  const t = text.trim().toLowerCase();
-  if (t === 'off' || t === 'none' || t === '0' || t === 'unlimited') return null;
-  const m = /^(\d+(?:\.\d+)?)\s*(k|kb|m|mb|g|gb)?(?:\/s)?$/.exec(t);
-  if (!m || (!sizes && m[2] && !['k', 'm'].includes(m[2]))) {
-    throw new PgferryError('usage', `${what}: cannot read ${JSON.stringify(text)}`, {
-      hint: sizes ? 'give bytes per second, e.g. 50MB, 800kB, 1GB, or "off"' : 'give rows per second, e.g. 20000 or 20k, or "off"',
+interface ThrottleFlags {
+  /** 0: no limit */
+  rows?: number;
+  bytes?: number;
+  jobs?: number;
+  stateDir?: string;
+  json?: boolean;
+}
+
+/** The limits as people read them: "rows/s 20,000, bytes/s 50.0 MB, jobs 2". */
+export function describeLimits(c: Controls): string {
+  const rows = c.maxRowsPerSec ? c.maxRowsPerSec.toLocaleString('en-US') : 'unlimited';
+  const bytes = c.maxBytesPerSec ? fmtBytes(c.maxBytesPerSec) : 'unlimited';
+  return `rows/s ${rows}, bytes/s ${bytes}${c.jobs ? `, jobs ${c.jobs}` : ''}`;
+}
+
+/** The task's state dir; an unknown task is an error (a typo must not create a new one). */
+function existingTask(task: string, stateDir: string | undefined): StateDir {
+  const root = StateDir.rootFor(stateDir);
+  const state = new StateDir(root, task);
+  if (!state.exists() || !state.readJson('task.json')) {
+    const known = listTasks(root);
+    throw new PgferryError('state', `no task "${task}" in ${root}`, {
+      hint: known.length
+        ? `known tasks: ${known.join(', ')}`
+        : 'give the name (and --state-dir) of a task started by `pgferry migrate`',
     });
   }
-  const mult: Record<string, number> = sizes ? { k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3 } : { k: 1000, m: 1_000_000 };
-  return Math.round(Number(m[1]) * (m[2] ? mult[m[2]] : 1));
+  return state;
 }
 
 export function throttleCommand(): Command {
   return new Command('throttle')
-    .description('change the rate limits or job count of a running (or the next) data copy of a task; takes effect within a second')
+    .description(
+      'change the rate limits or job count of a running (or the next) data copy of a task; takes effect within a second',
+    )
     .argument('<task>', 'task name (its state directory .pgferry/<task>)')
-    .option('--rows <n>', 'max rows per second over all workers, e.g. 20000, 20k, or "off"')
-    .option('--bytes <n>', 'max bytes per second over all workers, e.g. 50MB, or "off"')
-    .option('--jobs <n>', 'number of parallel copy workers (1..64)')
+    .option('--rows <n>', 'max rows per second over all workers, e.g. 20000, 20k, or "off"', rateArg('rows'))
+    .option('--bytes <size>', 'max bytes per second over all workers, e.g. 50MB, 1GiB, or "off"', rateArg('bytes'))
+    .option('--jobs <n>', 'number of parallel copy workers (1..64)', intArg(1, 64))
     .addOption(new Option('--state-dir <dir>', 'root of the task state directories (default ./.pgferry)')
       .env('PGFERRY_STATE_DIR'))
-    .action((task: string, o: { rows?: string; bytes?: string; jobs?: string; stateDir?: string }) => {
-      const state = new StateDir(StateDir.rootFor(o.stateDir), task);
+    .option('--json', 'print the limits in effect as one JSON document')
+    .action((task: string, o: ThrottleFlags) => {
+      const state = existingTask(task, o.stateDir);
       const cur: Controls = readControls(state) ?? {};
+      const running = state.runningPid();
       if (o.rows === undefined && o.bytes === undefined && o.jobs === undefined) {
-        out(JSON.stringify({ task, ...cur, running: state.runningPid() !== undefined }));
+        if (o.json) return out(JSON.stringify({ task, ...cur, running: running !== undefined }));
+        out(`${task}: ${describeLimits(cur)}${running ? ` (running, pid ${running})` : ' (not running)'}`);
         return;
       }
       const next: Controls = { ...cur };
-      if (o.rows !== undefined) next.maxRowsPerSec = parseRate(o.rows, '--rows', false);
-      if (o.bytes !== undefined) next.maxBytesPerSec = parseRate(o.bytes, '--bytes', true);
-      if (o.jobs !== undefined) {
-        const j = Number(o.jobs);
-        if (!Number.isInteger(j) || j < 1 || j > 64) throw new PgferryError('usage', `--jobs ${o.jobs}: expected a whole number 1..64`, { hint: 'e.g. --jobs 2' });
-        next.jobs = j;
-      }
+      if (o.rows !== undefined) next.maxRowsPerSec = o.rows || null;
+      if (o.bytes !== undefined) next.maxBytesPerSec = o.bytes || null;
+      if (o.jobs !== undefined) next.jobs = o.jobs;
       state.writeJson('control.json', next);
-      const running = state.runningPid();
-      out(`${task}: rows/s ${next.maxRowsPerSec ?? 'unlimited'}, bytes/s ${next.maxBytesPerSec ?? 'unlimited'}${next.jobs ? `, jobs ${next.jobs}` : ''}${running ? ` (applied to pid ${running} within a second)` : ' (task not running: applies when it next copies data)'}`);
+      const when = running
+        ? ` (applied to pid ${running} within a second)`
+        : ' (task not running: applies when it next copies data)';
+      out(`${task}: ${describeLimits(next)}${when}`);
     });
 }

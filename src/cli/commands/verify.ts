@@ -4,12 +4,9 @@ import { verify } from '../../verify/index.js';
 import { EXIT } from '../exit.js';
 import { addConnectionOptions, addTaskOptions, taskFromOptions } from '../options.js';
 import { out } from '../output.js';
+import { intArg } from '../args.js';
+import { dropOptions } from '../scope.js';
 
-const int = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`not a non-negative integer: ${v}`);
-  return n;
-};
 
 export function verifyCommand(): Command {
   const cmd = new Command('verify').description(
@@ -17,11 +14,13 @@ export function verifyCommand(): Command {
   );
   addConnectionOptions(cmd, { target: 'required' });
   addTaskOptions(cmd);
+  // verify writes nothing and has no state: these change what migrate creates, not what is compared
+  dropOptions(cmd, ['--name', '--state-dir', '--if-exists', '--owner-to', '--no-owner', '--no-acl']);
   cmd
     .addOption(new Option('--mode <mode>', 'count: row counts; hash: content hash per primary-key range').choices(['count', 'hash']))
-    .option('--examples <n>', 'example rows shown per differing range and side in hash mode (default 5)', int)
-    .option('--chunk-rows <n>', 'rows per compared key range in hash mode (default 100000)', int)
-    .option('-j, --jobs <n>', 'tables compared at once (default 4)', int)
+    .option('--examples <n>', 'example rows shown per differing range and side in hash mode (default 5)', intArg(0))
+    .option('--chunk-rows <n>', 'rows per compared key range in hash mode (default 100000)', intArg(1))
+    .option('-j, --jobs <n>', 'tables compared at once, 1..64 (default 4)', intArg(1, 64))
     .option('--json', 'print the result as one JSON document');
   cmd.action(async (o: Record<string, any>) => {
     const task = taskFromOptions(o);
