@@ -7,6 +7,7 @@
 import { withClient } from '../conn/connect.js';
 import { describeConn, resolveConnSpec } from '../conn/connstring.js';
 import { errorMessage } from '../errors.js';
+import type { Redactor } from '../util/redact.js';
 import { readCheckpoints, type CheckpointTotals } from './checkpoints.js';
 
 export interface CheckpointRead {
@@ -28,11 +29,11 @@ const pgpassLine = (s: { host: string; port: number; database: string; user: str
   `${s.host}:${s.port}:${s.database}:${s.user}:<password>`;
 
 export async function readTaskCheckpoints(
-  target: string, task: string, given: boolean, schema?: string,
+  target: string, task: string, given: boolean, schema?: string, redactor?: Redactor,
 ): Promise<CheckpointRead> {
   let spec;
   try {
-    spec = resolveConnSpec(target);
+    spec = resolveConnSpec(target, { redactor });
   } catch (e) {
     return { totals: null, error: `cannot read the target's checkpoints: ${errorMessage(e)}` };
   }

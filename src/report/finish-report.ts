@@ -6,6 +6,7 @@
 import type { EventBus } from '../task/events.js';
 import { StateDir } from '../task/state.js';
 import { errorMessage } from '../errors.js';
+import type { Redactor } from '../util/redact.js';
 import type { VerifyReport } from '../verify/types.js';
 import { readTaskCheckpoints } from './checkpoint-access.js';
 import { buildReport, collectEvents, renderSummary, writeReport, type NotMigrated, type Report } from './index.js';
@@ -47,6 +48,8 @@ export interface FinishReportOptions {
   target?: string;
   /** The task's checkpoint schema (default pgferry). */
   stateSchema?: string;
+  /** The task's password redactor (default: the command line's). */
+  redactor?: Redactor;
 }
 
 function readTaskJson(state: StateDir): TaskJson | undefined {
@@ -65,7 +68,7 @@ export function finishReport(events: EventBus, opts: FinishReportOptions = {}): 
     const info = readTaskJson(state);
     const start = col.events.find((e) => e.type === 'task-start');
     const targetText = opts.target ?? info?.target;
-    const cp = targetText ? await readTaskCheckpoints(targetText, taskId, opts.target !== undefined, opts.stateSchema) : undefined;
+    const cp = targetText ? await readTaskCheckpoints(targetText, taskId, opts.target !== undefined, opts.stateSchema, opts.redactor) : undefined;
     const report = buildReport({
       taskId,
       source: info?.source ?? (start && start.type === 'task-start' ? start.source : ''),

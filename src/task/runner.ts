@@ -288,7 +288,9 @@ export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<Migr
   useStateSchema(taskId, task.stateSchema);
   const sel = new Selection(task);
   const st = openState({ task, taskId, source, target }, events, redactor);
-  const report = finishReport(events, { stateDir: task.stateDir, target: task.target, stateSchema: task.stateSchema });
+  const report = finishReport(events, {
+    stateDir: task.stateDir, target: task.target, stateSchema: task.stateSchema, redactor,
+  });
   const setStatus = (phase: Phase, status = 'running') => st.writeTask({ status, phase });
   const result: MigrateResult = {
     taskId, state: st.state, warnings: [], notMigrated: [], objectsByKind: {}, durationMs: 0,

@@ -100,7 +100,7 @@ test('a failed precheck run with --state-dir leaves a report naming the failing 
   for (const pw of PASSWORDS) assert.ok(!(r.stdout + r.stderr).includes(pw), 'no password printed');
   const w = written('fails-in-precheck');
   assert.equal(w.json.status, 'failed');
-  assert.match(w.json.error, /precheck failed: .*conflicts/);
+  assert.match(w.json.error, /precheck failed:[\s\S]*conflicts\.target/);
   assert.ok(failedIn(w, 'precheck'), 'precheck phase failed');
   assert.match(w.md, /Status: \*\*failed\*\* — precheck failed/);
   assert.equal(w.task.status, 'failed');
