@@ -34,7 +34,8 @@ test('the command line applies $PGFERRY_STATE_DIR after --state-dir and the task
   writeFileSync(file, `source: ${conn.source}\ntarget: ${conn.target}\nstateDir: ${join(dir, 'file')}\n`);
   assert.equal(taskFromOptions({ task: file }).stateDir, join(dir, 'file'));
 
-  // throttle (like status and finish) finds the task under $PGFERRY_STATE_DIR
+  // throttle (like status and finish) finds the task under $PGFERRY_STATE_DIR (a task migrate started)
+  new StateDir(join(dir, 'from-env'), 'env-task').writeJson('task.json', { name: 'env-task', status: 'running' });
   const write = process.stdout.write.bind(process.stdout);
   process.stdout.write = (() => true) as typeof process.stdout.write;
   try {
