@@ -6,24 +6,15 @@
 import type pg from 'pg';
 import { STATE_XACT_LOCK, stateTable } from '../task/checkpoint.js';
 
-const ddl = (table: string) => `CREATE TABLE IF NOT EXISTS ${table} (
-  task_id     text NOT NULL,
-  table_name  text NOT NULL,
-  boundaries  int8[] NOT NULL,
-  created_at  timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (task_id, table_name)
-)`;
-
 /**
  * Store plans for tables that have none yet and return the effective plan of every table
- * (stored ones win). Needs the checkpoint schema (ensureCheckpoints) to exist.
+ * (stored ones win). Needs the checkpoint schema (ensureCheckpoints), whose migrations create unit_plan.
  */
 export async function storeUnitPlans(c: pg.Client, taskId: string, plans: Map<string, number[]>): Promise<Map<string, number[]>> {
   await c.query('BEGIN');
   try {
     const table = stateTable(taskId, 'unit_plan');
     await c.query(STATE_XACT_LOCK);
-    await c.query(ddl(table));
     const keys = [...plans.keys()];
     if (keys.length) {
       await c.query(
@@ -59,7 +50,7 @@ export interface SnapshotRecord {
 
 export async function readSnapshotRecord(c: pg.Client, taskId: string): Promise<SnapshotRecord> {
   const r = await c.query<{ snapshot: string | null; lineage: string | null }>(
-    `SELECT snapshot, info ->> 'snapshotLineage' AS lineage FROM pgferry.task WHERE task_id = $1`,
+    `SELECT snapshot, info ->> 'snapshotLineage' AS lineage FROM ${stateTable(taskId, 'task')} WHERE task_id = $1`,
     [taskId],
   );
   return { id: r.rows[0]?.snapshot ?? null, lineage: r.rows[0]?.lineage ?? r.rows[0]?.snapshot ?? null };
@@ -67,7 +58,7 @@ export async function readSnapshotRecord(c: pg.Client, taskId: string): Promise<
 
 export async function recordSnapshot(c: pg.Client, taskId: string, s: { id: string; lineage: string }): Promise<void> {
   await c.query(
-    `UPDATE pgferry.task
+    `UPDATE ${stateTable(taskId, 'task')}
         SET snapshot = $2, info = info || jsonb_build_object('snapshotLineage', $3::text), updated_at = now()
       WHERE task_id = $1`,
     [taskId, s.id, s.lineage],
