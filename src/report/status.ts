@@ -1,5 +1,5 @@
 /**
- * What a task is doing or did, read from its state dir (task.json, events.jsonl, the pid lock)
+ * What a task is doing or did, read from its state dir (task.json, events.jsonl, progress.json, the pid lock)
  * and, when the target is reachable, from its checkpoint rows. Read-only: safe while another
  * process runs the task.
  */
@@ -13,6 +13,7 @@ import { qualify } from '../util/ident.js';
 import type { Phase, TimedEvent } from '../task/events.js';
 import { StateDir } from '../task/state.js';
 import { readEventsFile } from './index.js';
+import { readProgressFile, withProgress } from '../state/progress-file.js';
 
 export interface TaskJson {
   name?: string;
@@ -208,7 +209,7 @@ export async function readStatus(state: StateDir, opts: { target?: string; check
     info = undefined;
   }
   const pid = state.runningPid() ?? null;
-  const ev = summariseEvents(readEventsFile(state));
+  const ev = summariseEvents(withProgress(readEventsFile(state), readProgressFile(state)));
   const out: TaskStatus = {
     task: state.task,
     dir: state.dir,

@@ -30,6 +30,7 @@ import type { TaskConfig } from './config.js';
 import type { EventBus, Phase } from './events.js';
 import { MainSession } from './mainsession.js';
 import { copiesLargeObjects, Selection } from './selection.js';
+import { openEventLog } from '../state/eventlog.js';
 import { StateDir } from './state.js';
 import { takeTaskLock } from './tasklock.js';
 import { truncateOnce } from './truncate.js';
@@ -239,7 +240,7 @@ export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<Migr
   useStateSchema(taskId, task.stateSchema);
   const state = new StateDir(StateDir.rootFor(task.stateDir), taskId);
   const unlock = state.lock();
-  const stopEvents = events.on((e) => state.appendEvent(e));
+  const eventLog = openEventLog(state, events, taskId);
   // An earlier run of this task left its state here: this run continues it.
   const earlier = state.readJson<{ status?: string }>('task.json');
   const info = { name: taskId, source: toSafeUri(source), target: toSafeUri(target), startedAt: new Date().toISOString() };
@@ -278,7 +279,7 @@ export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<Migr
     throw e;
   } finally {
     countObjects();
-    stopEvents();
+    await eventLog.close().catch(() => { /* the run's outcome stands; events are best effort */ });
     unlock();
     await src.end();
     await tgt.end();
