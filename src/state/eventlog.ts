@@ -4,11 +4,12 @@
  * progress.json at most once per `progressIntervalMs`. `close()` writes what is left; a process
  * that exits without it (process.exit on a signal) gets the buffered lines written synchronously.
  */
-import { appendFileSync, closeSync, existsSync, fchmodSync, openSync, readSync, renameSync, fstatSync, writeFileSync } from 'node:fs';
-import { appendFile, open, rename } from 'node:fs/promises';
+import { appendFileSync, closeSync, existsSync, fstatSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFile, rename } from 'node:fs/promises';
 import type { EventBus, TimedEvent } from '../task/events.js';
 import type { StateDir } from '../task/state.js';
 import { redact } from '../util/redact.js';
+import { touchPrivate, writePrivate } from './private-file.js';
 import { PROGRESS_FILE, progressDocument, readProgressFile, type ProgressEvent } from './progress-file.js';
 
 export const EVENTS_FILE = 'events.jsonl';
@@ -35,27 +36,6 @@ export function lastSeqInFile(path: string): number {
       if (m) last = Math.max(last, Number(m[1]));
     }
     return last;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Write a whole file, private (0600) before its first byte even when it existed with wider permissions. */
-async function writePrivate(path: string, data: string): Promise<void> {
-  const fh = await open(path, 'w', 0o600);
-  try {
-    await fh.chmod(0o600);
-    await fh.writeFile(data);
-  } finally {
-    await fh.close();
-  }
-}
-
-/** Create (or make private) a file with mode 0600 before anything is written to it. */
-function touchPrivate(path: string): void {
-  const fd = openSync(path, 'a', 0o600);
-  try {
-    fchmodSync(fd, 0o600);
   } finally {
     closeSync(fd);
   }
