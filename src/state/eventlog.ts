@@ -8,7 +8,7 @@ import { appendFileSync, closeSync, existsSync, fstatSync, openSync, readSync, r
 import { appendFile, rename } from 'node:fs/promises';
 import type { EventBus, TimedEvent } from '../task/events.js';
 import type { StateDir } from '../task/state.js';
-import { redact } from '../util/redact.js';
+import { scrubbedJson } from './scrub.js';
 import { touchPrivate, writePrivate } from './private-file.js';
 import { PROGRESS_FILE, progressDocument, readProgressFile, type ProgressEvent } from './progress-file.js';
 
@@ -76,7 +76,7 @@ export class EventLog {
   write(e: TimedEvent): void {
     if (this.closed) return;
     if (e.type === 'progress') return this.noteProgress(e);
-    this.lines.push(redact(JSON.stringify(e)) + '\n');
+    this.lines.push(scrubbedJson(e) + '\n');
     this.flushTimer ??= setTimeout(() => void this.flush(), this.flushDelayMs).unref();
   }
 
@@ -110,7 +110,7 @@ export class EventLog {
     this.writes.progress++;
     const tmp = this.path(`.${PROGRESS_FILE}.tmp`);
     this.writing = this.writing
-      .then(() => writePrivate(tmp, redact(progressDocument(e))))
+      .then(() => writePrivate(tmp, progressDocument(e)))
       .then(() => rename(tmp, this.path(PROGRESS_FILE)))
       .catch((err: unknown) => { this.error ??= err; });
     return this.writing;
@@ -134,7 +134,7 @@ export class EventLog {
     if (this.progress) {
       const tmp = this.path(`.${PROGRESS_FILE}.sync.tmp`);
       touchPrivate(tmp);
-      writeFileSync(tmp, redact(progressDocument(this.progress)));
+      writeFileSync(tmp, progressDocument(this.progress));
       renameSync(tmp, this.path(PROGRESS_FILE));
       this.progress = undefined;
     }

@@ -8,8 +8,8 @@ import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { PgferryError } from '../errors.js';
 import { StateDir, STATE_VERSION } from '../task/state.js';
-import { redact } from '../util/redact.js';
 import { replacePrivate } from './private-file.js';
+import { scrubbedJson } from './scrub.js';
 import {
   checkTaskId, leaseLost, mergeInfo, newToken, noSuchTask, taskExists,
   type Lease, type TaskInit, type TaskPatch, type TaskRecord, type TaskStore,
@@ -39,7 +39,7 @@ function toRecord(id: string, doc: Record<string, unknown>, mtime: Date): TaskRe
 
 function toDocument(r: TaskRecord): string {
   const { id, info, ...rest } = r;
-  return redact(JSON.stringify({ version: STATE_VERSION, name: id, ...info, ...rest }, null, 2)) + '\n';
+  return scrubbedJson({ version: STATE_VERSION, name: id, ...info, ...rest }, 2) + '\n';
 }
 
 export class FileTaskStore implements TaskStore {
@@ -121,7 +121,7 @@ export class FileTaskStore implements TaskStore {
       const cur = await readLease(state);
       if (cur && Date.parse(cur.expiresAt) > Date.now()) return undefined;
       const lease = { taskId: id, holder, token: newToken(), expiresAt: new Date(Date.now() + ttlMs).toISOString() };
-      await replacePrivate(state.path('lease.json'), redact(JSON.stringify(lease)) + '\n');
+      await replacePrivate(state.path('lease.json'), scrubbedJson(lease) + '\n');
       return lease;
     });
   }
@@ -132,7 +132,7 @@ export class FileTaskStore implements TaskStore {
       const cur = await readLease(state);
       if (!cur || cur.token !== lease.token) throw leaseLost(lease);
       const next = { ...lease, expiresAt: new Date(Date.now() + ttlMs).toISOString() };
-      await replacePrivate(state.path('lease.json'), redact(JSON.stringify(next)) + '\n');
+      await replacePrivate(state.path('lease.json'), scrubbedJson(next) + '\n');
       return next;
     });
   }

@@ -10,6 +10,7 @@ import { resolveConnSpec } from '../conn/connstring.js';
 import { isPgError, PgferryError } from '../errors.js';
 import { qualify, quoteIdent, quoteLiteral } from '../util/ident.js';
 import { redact } from '../util/redact.js';
+import { scrubbedJson } from './scrub.js';
 import { applyMigrations } from './migrate.js';
 import { STORE_MARKER, STORE_SET, storeFormatDdl } from './pg-store-schema.js';
 import {
@@ -28,7 +29,7 @@ const toRecord = (r: Row): TaskRecord => ({
   id: r.task_id, status: r.status, phase: r.phase, config: r.config, info: r.info,
   createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString(), rev: Number(r.rev),
 });
-const scrub = (v: unknown): string => redact(JSON.stringify(v ?? {}));
+const json = (v: unknown): string => scrubbedJson(v ?? {});
 const leaseOf = (taskId: string, r: { holder: string; token: string; expires_at: Date }): Lease =>
   ({ taskId, holder: r.holder, token: r.token, expiresAt: r.expires_at.toISOString() });
 
@@ -97,7 +98,7 @@ export class PgTaskStore implements TaskStore {
     return this.run(async (c) => (await c.query<Row>(`SELECT * FROM ${this.t('task')} ORDER BY task_id`)).rows.map(toRecord));
   }
 
-  get(id: string): Promise<TaskRecord | undefined> {
+  async get(id: string): Promise<TaskRecord | undefined> {
     checkTaskId(id);
     return this.run(async (c) => {
       const r = await c.query<Row>(`SELECT * FROM ${this.t('task')} WHERE task_id = $1`, [id]);
@@ -105,19 +106,19 @@ export class PgTaskStore implements TaskStore {
     });
   }
 
-  create(id: string, init: TaskInit): Promise<TaskRecord> {
+  async create(id: string, init: TaskInit): Promise<TaskRecord> {
     checkTaskId(id);
     return this.run(async (c) => {
       const r = await c.query<Row>(
         `INSERT INTO ${this.t('task')} (task_id, status, phase, config, info)
          SELECT $1, $2, $3, $4::jsonb, $5::jsonb ON CONFLICT (task_id) DO NOTHING RETURNING *`,
-        [id, init.status ?? 'created', init.phase ?? null, scrub(init.config), scrub(mergeInfo({}, init.info))]);
+        [id, init.status ?? 'created', init.phase ?? null, json(init.config), json(mergeInfo({}, init.info))]);
       if (!r.rows.length) throw taskExists(id);
       return toRecord(r.rows[0]);
     });
   }
 
-  update(id: string, patch: TaskPatch, lease?: Lease): Promise<TaskRecord> {
+  async update(id: string, patch: TaskPatch, lease?: Lease): Promise<TaskRecord> {
     checkTaskId(id);
     return this.run(async (c) => {
       const r = await c.query<Row>(
@@ -128,7 +129,7 @@ export class PgTaskStore implements TaskStore {
                   WHERE l.task_id = t.task_id AND l.token = $7 AND l.expires_at > clock_timestamp()))
          RETURNING *`,
         [id, patch.status ?? null, patch.phase !== undefined, patch.phase ?? null,
-          patch.config ? scrub(patch.config) : null, scrub(mergeInfo({}, patch.info)), lease?.token ?? null,
+          patch.config ? json(patch.config) : null, json(mergeInfo({}, patch.info)), lease?.token ?? null,
           Object.entries(patch.info ?? {}).filter(([, v]) => v === null).map(([k]) => k)]);
       if (r.rows.length) return toRecord(r.rows[0]);
       const exists = await c.query(`SELECT 1 FROM ${this.t('task')} WHERE task_id = $1`, [id]);
@@ -136,7 +137,7 @@ export class PgTaskStore implements TaskStore {
     });
   }
 
-  lease(id: string, holder: string, ttlMs: number): Promise<Lease | undefined> {
+  async lease(id: string, holder: string, ttlMs: number): Promise<Lease | undefined> {
     checkTaskId(id);
     return this.run(async (c) => {
       try {

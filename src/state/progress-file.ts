@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { TimedEvent } from '../task/events.js';
 import type { StateDir } from '../task/state.js';
+import { scrubbedJson } from './scrub.js';
 
 export const PROGRESS_FILE = 'progress.json';
 export const PROGRESS_VERSION = 1;
@@ -14,7 +15,7 @@ export type ProgressEvent = Extract<TimedEvent, { type: 'progress' }>;
 
 /** The file's document: the event, marked with the format version. */
 export const progressDocument = (e: ProgressEvent): string =>
-  JSON.stringify({ version: PROGRESS_VERSION, ...e }) + '\n';
+  scrubbedJson({ version: PROGRESS_VERSION, ...e }) + '\n';
 
 /** The last progress snapshot of the task, or undefined (none, unreadable or of another format). */
 export function readProgressFile(state: StateDir): ProgressEvent | undefined {

@@ -123,3 +123,15 @@ test('a progress snapshot goes in sequence among the events; unnumbered (older) 
   assert.deepEqual(withProgress([e(undefined), e(undefined)], p).map((x) => x.seq), [undefined, undefined, 3]);
   assert.deepEqual(withProgress([e(1)], undefined).map((x) => x.seq), [1]);
 });
+
+test('a password in an event is scrubbed and the line stays readable', async () => {
+  const state = new StateDir(root, 'secret');
+  await run(state, 'secret', (bus) => {
+    bus.warn('cannot connect: host=db password=hunter2pw user=x');
+    bus.warn('cannot connect to postgresql://u:hunter2pw@db/app');
+  });
+  const text = readFileSync(state.path('events.jsonl'), 'utf8');
+  assert.equal(text.includes('hunter2pw'), false, text);
+  assert.deepEqual(readEventsFile(state).map((e) => e.type === 'log' && e.message), [
+    'cannot connect: host=db password=******** user=x', 'cannot connect to postgresql://u:********@db/app']);
+});
