@@ -4,7 +4,9 @@
  * progress.json at most once per `progressIntervalMs`. `close()` writes what is left; a process
  * that exits without it (process.exit on a signal) gets the buffered lines written synchronously.
  */
-import { appendFileSync, closeSync, existsSync, fstatSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync, closeSync, existsSync, fstatSync, openSync, readSync, renameSync, writeFileSync,
+} from 'node:fs';
 import { appendFile, rename } from 'node:fs/promises';
 import type { EventBus, TimedEvent } from '../task/events.js';
 import type { StateDir } from '../task/state.js';

@@ -95,7 +95,8 @@ export class PgTaskStore implements TaskStore {
   }
 
   list(): Promise<TaskRecord[]> {
-    return this.run(async (c) => (await c.query<Row>(`SELECT * FROM ${this.t('task')} ORDER BY task_id`)).rows.map(toRecord));
+    return this.run(async (c) =>
+      (await c.query<Row>(`SELECT * FROM ${this.t('task')} ORDER BY task_id`)).rows.map(toRecord));
   }
 
   async get(id: string): Promise<TaskRecord | undefined> {

@@ -61,7 +61,9 @@ test('progress replaces progress.json, never events.jsonl; writes are batched', 
   const log = await run(state, 'batch', async (bus) => {
     for (let i = 1; i <= 400; i++) {
       bus.emit(progress(i));
-      if (i % 4 === 0) bus.emit({ type: 'unit-done', table: 'public.t', unit: `public.t#${i}`, rows: 4, bytes: 40, durationMs: 1 });
+      if (i % 4 === 0) {
+        bus.emit({ type: 'unit-done', table: 'public.t', unit: `public.t#${i}`, rows: 4, bytes: 40, durationMs: 1 });
+      }
     }
     await new Promise((r) => setTimeout(r, 250));
     for (let i = 401; i <= 500; i++) bus.emit(progress(i));
@@ -117,7 +119,8 @@ test('status shows the progress of progress.json', async () => {
 
 test('a progress snapshot goes in sequence among the events; unnumbered (older) events count as before it', () => {
   const at = new Date().toISOString();
-  const e = (seq: number | undefined) => ({ type: 'log', level: 'info', message: String(seq), at, task: 't', seq }) as TimedEvent;
+  const e = (seq: number | undefined) =>
+    ({ type: 'log', level: 'info', message: String(seq), at, task: 't', seq }) as TimedEvent;
   const p = { ...progress(1), at, task: 't', seq: 3 } as Extract<TimedEvent, { type: 'progress' }>;
   assert.deepEqual(withProgress([e(1), e(2), e(4)], p).map((x) => x.seq), [1, 2, 3, 4]);
   assert.deepEqual(withProgress([e(undefined), e(undefined)], p).map((x) => x.seq), [undefined, undefined, 3]);

@@ -38,7 +38,8 @@ after(async () => {
 });
 
 const task = () => validateTask({
-  name: 'ev', source: srv.url('src', 'reader'), target: srv.url('dst', 'mover'), stateDir, noOwner: true, verify: 'count',
+  name: 'ev', source: srv.url('src', 'reader'), target: srv.url('dst', 'mover'), stateDir, noOwner: true,
+  verify: 'count',
   copy: { maxRowsPerSec: 4000 },
 });
 

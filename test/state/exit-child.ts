@@ -7,5 +7,8 @@ const [root, task, n] = process.argv.slice(2);
 const bus = new EventBus();
 openEventLog(new StateDir(root, task), bus, task);
 for (let i = 0; i < Number(n); i++) bus.info(`line ${i}`);
-bus.emit({ type: 'progress', rows: 7, bytes: 70, estRows: 10, estBytes: 100, rowsPerSec: 1, bytesPerSec: 10, etaSec: 3, active: [] });
+bus.emit({
+  type: 'progress', rows: 7, bytes: 70, estRows: 10, estBytes: 100, rowsPerSec: 1, bytesPerSec: 10, etaSec: 3,
+  active: [],
+});
 process.exit(130);

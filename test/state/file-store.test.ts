@@ -15,9 +15,10 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 taskStoreSuite('state directory', async () => new FileTaskStore(root));
 
-test('task.json keeps the fields of today at the top level, private; a task.json of today reads as a record', async () => {
+test('task.json keeps the fields of today at the top level, private; one written today reads as a record', async () => {
   const s = new FileTaskStore(root);
-  await s.create('today', { status: 'running', phase: 'data', info: { source: 'postgresql://u@src/app', startedAt: 'x' } });
+  const info = { source: 'postgresql://u@src/app', startedAt: 'x' };
+  await s.create('today', { status: 'running', phase: 'data', info });
   const state = new StateDir(root, 'today');
   const doc = JSON.parse(readFileSync(state.path('task.json'), 'utf8'));
   assert.equal(doc.version, 1);
@@ -27,7 +28,9 @@ test('task.json keeps the fields of today at the top level, private; a task.json
   const st = await readStatus(state, { checkpoints: false });
   assert.equal(st.phase, 'data');
   assert.equal(st.source, 'postgresql://u@src/app');
-  new StateDir(root, 'written-by-runner').writeJson('task.json', { name: 'written-by-runner', status: 'done', phase: 'report', error: 'e', config: { jobs: 4 } });
+  new StateDir(root, 'written-by-runner').writeJson('task.json', {
+    name: 'written-by-runner', status: 'done', phase: 'report', error: 'e', config: { jobs: 4 },
+  });
   const r = await s.get('written-by-runner');
   assert.equal(r?.status, 'done');
   assert.deepEqual(r?.config, { jobs: 4 });

@@ -15,6 +15,7 @@ import {
 } from '../../src/task/checkpoint.js';
 import { copyTable } from '../copy/helpers.js';
 import { withClient } from '../helpers/compare.js';
+import { qualify } from '../../src/util/ident.js';
 
 let srv: Cluster;
 const DBS = ['m_fresh', 'm_old', 'm_legacy', 'm_newer', 'm_race', 'm_named'];
@@ -60,7 +61,8 @@ COMMENT ON SCHEMA pgferry IS 'pgferry migration checkpoints; remove with: pgferr
 ${OLD_TABLES}`;
 
 const versions = (db: string, schema = 'pgferry') => withClient(url(db), (c) =>
-  c.query<{ version: number }>(`SELECT version FROM "${schema}".format ORDER BY version`)).then((r) => r.rows.map((x) => x.version));
+  c.query<{ version: number }>(`SELECT version FROM ${qualify(schema, 'format')} ORDER BY version`))
+  .then((r) => r.rows.map((x) => x.version));
 const hasUnitPlan = (db: string) => withClient(url(db), (c) =>
   c.query(`SELECT to_regclass('pgferry.unit_plan') IS NOT NULL AS ok`)).then((r) => r.rows[0].ok as boolean);
 
@@ -88,7 +90,8 @@ describe('checkpoint schema migrations', () => {
     assert.deepEqual(await versions('m_fresh'), CHECKPOINT_SET.migrations.map((m) => m.version));
     assert.equal(await hasUnitPlan('m_fresh'), true);
     await withClient(url('m_fresh'), (c) => ensureCheckpoints(c, 'fresh', 'src'));
-    assert.deepEqual(await versions('m_fresh'), CHECKPOINT_SET.migrations.map((m) => m.version), 'rerun applies nothing');
+    const all = CHECKPOINT_SET.migrations.map((m) => m.version);
+    assert.deepEqual(await versions('m_fresh'), all, 'rerun applies nothing');
   });
 
   test('a schema created by the earlier layout (format 1) upgrades in place, rows kept', async () => {
@@ -98,7 +101,8 @@ describe('checkpoint schema migrations', () => {
     await assertOldRowsKept('m_old');
     const plans = await withClient(url('m_old'), (c) => c.query(`SELECT boundaries::text AS b FROM pgferry.unit_plan`));
     assert.deepEqual(plans.rows, [{ b: '{0,100,200}' }]);
-    const idx = await withClient(url('m_old'), (c) => c.query(`SELECT to_regclass('pgferry.unit_task_table') IS NOT NULL AS ok`));
+    const idx = await withClient(url('m_old'),
+      (c) => c.query(`SELECT to_regclass('pgferry.unit_task_table') IS NOT NULL AS ok`));
     assert.equal(idx.rows[0].ok, true);
   });
 
@@ -112,20 +116,23 @@ describe('checkpoint schema migrations', () => {
 
   test('a newer layout is refused, naming the versions, and nothing is written', async () => {
     await withClient(url('m_newer'), (c) => ensureCheckpoints(c, 'a', 'src'));
-    await withClient(url('m_newer'), (c) => c.query(`INSERT INTO pgferry.format (version) VALUES (${STATE_FORMAT + 1})`));
+    const newer = STATE_FORMAT + 1;
+    await withClient(url('m_newer'), (c) => c.query(`INSERT INTO pgferry.format (version) VALUES ($1)`, [newer]));
     await assert.rejects(withClient(url('m_newer'), (c) => ensureCheckpoints(c, 'b', 'src')), (e: unknown) => {
       assert.ok(e instanceof PgferryError && e.kind === 'state');
       assert.match(e.message, new RegExp(`has format ${STATE_FORMAT + 1}, newer than this pgferry's ${STATE_FORMAT}`));
       assert.match(e.hint ?? '', /pgferry version that started it/);
       return true;
     });
-    const n = await withClient(url('m_newer'), (c) => c.query(`SELECT count(*)::int AS n FROM pgferry.task WHERE task_id = 'b'`));
+    const n = await withClient(url('m_newer'),
+      (c) => c.query(`SELECT count(*)::int AS n FROM pgferry.task WHERE task_id = $1`, ['b']));
     assert.equal(n.rows[0].n, 0);
   });
 
   test('sessions migrating at once apply each step once (advisory lock)', async () => {
     await withClient(url('m_race'), (c) => c.query(OLD_MARKED));
-    await Promise.all(['r1', 'r2', 'r3', 'r4'].map((t) => withClient(url('m_race'), (c) => ensureCheckpoints(c, t, 'src'))));
+    const claim = (t: string) => withClient(url('m_race'), (c) => ensureCheckpoints(c, t, 'src'));
+    await Promise.all(['r1', 'r2', 'r3', 'r4'].map(claim));
     assert.deepEqual(await versions('m_race'), [1, 2]);
     await assertOldRowsKept('m_race');
   });

@@ -27,7 +27,8 @@ export function taskStoreSuite(name: string, open: () => Promise<TaskStore>): vo
 function basics(store: () => Promise<TaskStore>): void {
   test('create, get and list', async () => {
     const s = await store();
-    const a = await s.create('basic-b', { config: { jobs: 2, tables: { 'public.t': { where: 'x > 1' } } }, info: { source: 'src' } });
+    const config = { jobs: 2, tables: { 'public.t': { where: 'x > 1' } } };
+    const a = await s.create('basic-b', { config, info: { source: 'src' } });
     await s.create('basic-a', { status: 'running', phase: 'schema' });
     assert.equal(a.status, 'created');
     assert.equal(a.rev, 1);
