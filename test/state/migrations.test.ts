@@ -13,6 +13,8 @@ import { CHECKPOINT_SET } from '../../src/state/migrations.js';
 import {
   doneObjects, doneUnits, ensureCheckpoints, readTask, STATE_FORMAT, useStateSchema,
 } from '../../src/task/checkpoint.js';
+import { runPrecheck } from '../../src/precheck/index.js';
+import { validateTask } from '../../src/task/config.js';
 import { copyTable } from '../copy/helpers.js';
 import { withClient } from '../helpers/compare.js';
 import { qualify } from '../../src/util/ident.js';
@@ -22,15 +24,25 @@ const DBS = ['m_fresh', 'm_old', 'm_legacy', 'm_newer', 'm_race', 'm_named'];
 before(async () => {
   srv = await startCluster({ version: 15, name: 'pgferry-migrations' });
   await withClient(srv.url(), async (c) => {
-    await c.query(`CREATE ROLE mover LOGIN`);
+    await c.query(`CREATE ROLE mover LOGIN; CREATE ROLE reader LOGIN`);
     for (const db of DBS) await c.query(`CREATE DATABASE ${db} OWNER mover`);
+    await c.query(`CREATE DATABASE src`);
   });
+  await withClient(srv.url('src'), (c) => c.query(`CREATE TABLE app_t (id int); GRANT SELECT ON app_t TO reader`));
 });
 after(async () => {
   await srv?.stop();
 });
 
 const url = (db: string) => srv.url(db, 'mover');
+
+/** The precheck item on the checkpoint schema, for a run into `db`. */
+async function stateItem(db: string) {
+  const r = await runPrecheck(validateTask({ source: srv.url('src', 'reader'), target: url(db), noOwner: true }));
+  const item = r.items.find((i) => i.id === 'state.schema');
+  assert.ok(item, 'state.schema item present');
+  return item;
+}
 
 /** The checkpoint schema exactly as the pgferry before numbered migrations created it (format 1). */
 const OLD_TABLES = `
@@ -96,6 +108,10 @@ describe('checkpoint schema migrations', () => {
 
   test('a schema created by the earlier layout (format 1) upgrades in place, rows kept', async () => {
     await withClient(url('m_old'), (c) => c.query(OLD_MARKED));
+    const item = await stateItem('m_old');
+    assert.equal(item.result, 'passed');
+    assert.match(item.message, new RegExp(`its format 1 will be upgraded to ${STATE_FORMAT}`));
+    assert.deepEqual(await versions('m_old'), [1], 'precheck writes nothing');
     await withClient(url('m_old'), (c) => ensureCheckpoints(c, 'new', 'src'));
     assert.deepEqual(await versions('m_old'), [1, 2]);
     await assertOldRowsKept('m_old');
@@ -124,6 +140,9 @@ describe('checkpoint schema migrations', () => {
       assert.match(e.hint ?? '', /pgferry version that started it/);
       return true;
     });
+    const item = await stateItem('m_newer');
+    assert.equal(item.result, 'failed');
+    assert.match(item.message, new RegExp(`has format ${STATE_FORMAT + 1}, newer than this pgferry's ${STATE_FORMAT}`));
     const n = await withClient(url('m_newer'),
       (c) => c.query(`SELECT count(*)::int AS n FROM pgferry.task WHERE task_id = $1`, ['b']));
     assert.equal(n.rows[0].n, 0);
