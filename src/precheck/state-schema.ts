@@ -40,6 +40,8 @@ async function ourLayout(c: pg.Client, name: string): Promise<Outcome> {
     return failed(`checkpoint schema ${q} has format ${v}, newer than this pgferry's ${STATE_FORMAT}`, [`schema ${q}`],
       'run the task with the pgferry version that started it');
   }
-  if (v < STATE_FORMAT) return passed(`checkpoint schema ${q} is pgferry's; its format ${v} will be upgraded to ${STATE_FORMAT}`);
+  if (v < STATE_FORMAT) {
+    return passed(`checkpoint schema ${q} is pgferry's; its format ${v} will be upgraded to ${STATE_FORMAT}`);
+  }
   return passed(`checkpoint schema ${q} exists and is pgferry's`);
 }
