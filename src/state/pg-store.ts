@@ -50,14 +50,20 @@ export class PgTaskStore implements TaskStore {
     return next;
   }
 
-  private async open(): Promise<pg.Client> {
+  /** The session, opened on first use; a failed open is retried by the next operation. */
+  private open(): Promise<pg.Client> {
+    const p = this.connectReady();
+    p.catch(() => { if (this.client === p) this.client = undefined; });
+    return p;
+  }
+
+  private async connectReady(): Promise<pg.Client> {
     const c = await connect(resolveConnSpec(this.conninfo), { label: 'task store', role: 'task-store' });
     try {
       await this.ensureSchema(c);
       return c;
     } catch (e) {
       await c.end().catch(() => {});
-      this.client = undefined;
       throw e;
     }
   }

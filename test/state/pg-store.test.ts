@@ -48,3 +48,11 @@ test('a password-bearing connection string never reaches an error message', asyn
   await assert.rejects(s.list(), (e: unknown) => e instanceof Error && !e.message.includes('wrong-secret-9'));
   await s.close();
 });
+
+test('an operation after a failed open (database not there yet) opens the store again', async () => {
+  const s = new PgTaskStore(srv.url('later', 'keeper'));
+  await assert.rejects(s.list(), /database "later" does not exist/);
+  await withClient(srv.url(), (c) => c.query(`CREATE DATABASE later OWNER keeper`));
+  assert.deepEqual(await s.list(), []);
+  await s.close();
+});
