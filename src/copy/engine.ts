@@ -44,6 +44,7 @@ import { doneLineage, resetTableTarget } from './recopy.js';
 import { abortError, isTransient, withRetry } from './retry.js';
 import { RawCopyOut, rawCopyIn, submitRawCopyOut } from './rawcopy.js';
 import { Throttle } from './throttle.js';
+import { analyzeKey, indexPartKey, isIndexPartKey } from '../state/keys.js';
 
 export interface CopyOptions {
   source: ConnSpec;
@@ -457,7 +458,7 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
 
   const enqueueIndexes = (run: TableRun) => {
     const stmts = buildOrder(earlyByTable.get(run.table.key) ?? [], doneObj);
-    const analyze = !doneObj.has(`analyze ${run.table.key}`) && (stmts.length > 0 || run.copiedThisRun);
+    const analyze = !doneObj.has(analyzeKey(run.table.key)) && (stmts.length > 0 || run.copiedThisRun);
     if (stmts.length === 0 && !analyze) return;
     idxTables.push({ key: run.table.key, run, pending: [...stmts], running: 0, barrier: false, analyze });
     idxWake();
@@ -542,9 +543,9 @@ export async function copyData(o: CopyOptions): Promise<CopyResult> {
               }
             });
             events.emit({ type: 'index-done', table: tableName, name: st.name, durationMs: Date.now() - t0 });
-            if (!st.key.endsWith(INDEX_PART)) events.emit({ type: 'object', action: 'created', kind: st.kind, name: st.name, section: st.section });
+            if (!isIndexPartKey(st.key)) events.emit({ type: 'object', action: 'created', kind: st.kind, name: st.name, section: st.section });
           } else if (job.t.run) {
-            const key = `analyze ${job.t.key}`;
+            const key = analyzeKey(job.t.key);
             const tgt = qualify(job.t.run.table.target.schema, job.t.run.table.target.name);
             await withRetry({ ...retryBase, what: `analyze ${tgt}`, onRetry: () => { kill(c); c = undefined; } }, async () => {
               const cl = await client();
@@ -967,9 +968,6 @@ function reportSnapshots(events: EventBus, runs: TableRun[], latest: string | un
   return true;
 }
 
-/** Key suffix of the index-build half of a split early statement. */
-const INDEX_PART = '#index';
-
 /**
  * A table's early statements in build order. A statement that builds an index and then attaches
  * it (PK/UNIQUE `… USING INDEX`, `ALTER INDEX … ATTACH PARTITION`) is split in two: the index
@@ -987,7 +985,7 @@ export function buildOrder(stmts: Statement[], done: Set<string>): Statement[] {
       (/^\s*CREATE\s+(UNIQUE\s+)?INDEX\b/i.test(st.sql) && !/;\s*\S/.test(st.sql.trim().replace(/;$/, '')) ? builds : rest).push(st);
       continue;
     }
-    const build = { ...st, key: st.key + INDEX_PART, sql: m[1] };
+    const build = { ...st, key: indexPartKey(st.key), sql: m[1] };
     if (!done.has(build.key)) builds.push(build);
     rest.push({ ...st, sql: m[2] });
   }

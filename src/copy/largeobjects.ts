@@ -14,11 +14,12 @@ import { statementError } from '../privilege-fix.js';
 import { doneUnits, markUnitDone } from '../task/checkpoint.js';
 import type { EventBus } from '../task/events.js';
 import { quoteIdent, quoteLiteral } from '../util/ident.js';
+import { LARGE_OBJECTS_KEY, largeObjectKey, largeObjectRangeKey } from '../state/keys.js';
 
 const PIECE = 1 << 20;
 const BATCH_BYTES = 64 << 20;
 const BATCH_OBJECTS = 1000;
-export const LARGE_OBJECTS_KEY = 'pg_largeobject';
+export { LARGE_OBJECTS_KEY };
 
 interface LoRow {
   oid: string;
@@ -71,7 +72,7 @@ export async function copyLargeObjects(o: LargeObjectOptions): Promise<{ objects
       FROM pg_largeobject_metadata m ORDER BY m.oid`);
     if (r.rows.length === 0) return { objects: 0, bytes: 0, skipped: 0 };
     const done = await doneUnits(tgt, o.taskId);
-    const todo = r.rows.filter((lo) => !done.has(`lo:${lo.oid}`));
+    const todo = r.rows.filter((lo) => !done.has(largeObjectKey(lo.oid)));
     const who = await prepare(src, tgt, todo, o.events);
     const skipped = r.rows.length - todo.length;
     const t0 = Date.now();
@@ -89,14 +90,14 @@ export async function copyLargeObjects(o: LargeObjectOptions): Promise<{ objects
       try {
         for (const lo of batch) {
           bytes += await copyOne(src, tgt, lo, { ...o, sourceUser: who.sourceName, who });
-          await markUnitDone(tgt, { taskId: o.taskId, unitId: `lo:${lo.oid}`, table: LARGE_OBJECTS_KEY, rows: 1, bytes: Number(lo.size), snapshot: null });
+          await markUnitDone(tgt, { taskId: o.taskId, unitId: largeObjectKey(lo.oid), table: LARGE_OBJECTS_KEY, rows: 1, bytes: Number(lo.size), snapshot: null });
         }
         await tgt.query('COMMIT');
       } catch (e) {
         await tgt.query('ROLLBACK').catch(() => {});
         throw e;
       }
-      o.events.emit({ type: 'unit-done', table: LARGE_OBJECTS_KEY, unit: `lo:${batch[0].oid}..${batch[batch.length - 1].oid}`, rows: batch.length, bytes: batchBytes, durationMs: Date.now() - t0 });
+      o.events.emit({ type: 'unit-done', table: LARGE_OBJECTS_KEY, unit: largeObjectRangeKey(batch[0].oid, batch[batch.length - 1].oid), rows: batch.length, bytes: batchBytes, durationMs: Date.now() - t0 });
     }
     o.events.emit({ type: 'table-done', table: LARGE_OBJECTS_KEY, rows: todo.length, bytes, durationMs: Date.now() - t0, skippedUnits: skipped });
     await src.query('COMMIT');

@@ -6,24 +6,15 @@
 import type pg from 'pg';
 import { STATE_XACT_LOCK, stateTable } from '../task/checkpoint.js';
 
-const ddl = (table: string) => `CREATE TABLE IF NOT EXISTS ${table} (
-  task_id     text NOT NULL,
-  table_name  text NOT NULL,
-  boundaries  int8[] NOT NULL,
-  created_at  timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (task_id, table_name)
-)`;
-
 /**
  * Store plans for tables that have none yet and return the effective plan of every table
- * (stored ones win). Needs the checkpoint schema (ensureCheckpoints) to exist.
+ * (stored ones win). Needs the checkpoint schema (ensureCheckpoints), whose migrations create unit_plan.
  */
 export async function storeUnitPlans(c: pg.Client, taskId: string, plans: Map<string, number[]>): Promise<Map<string, number[]>> {
   await c.query('BEGIN');
   try {
     const table = stateTable(taskId, 'unit_plan');
     await c.query(STATE_XACT_LOCK);
-    await c.query(ddl(table));
     const keys = [...plans.keys()];
     if (keys.length) {
       await c.query(

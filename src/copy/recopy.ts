@@ -7,9 +7,9 @@
 import type pg from 'pg';
 import { isPgError } from '../errors.js';
 import type { CopyTable } from '../plan/types.js';
+import { stateTable } from '../task/checkpoint.js';
 import { qualify } from '../util/ident.js';
 import { isTransient } from './retry.js';
-import { stateTable } from '../task/checkpoint.js';
 
 /**
  * Empty the table's target rows and remove its unit checkpoints, atomically. TRUNCATE ONLY

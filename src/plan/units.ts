@@ -13,6 +13,7 @@ import type pg from 'pg';
 import { qualify, quoteIdent } from '../util/ident.js';
 import { checkRowFilter } from '../task/filter.js';
 import type { CopyTable } from './types.js';
+import { unitKey } from '../state/keys.js';
 
 export interface TableSize {
   key: string;
@@ -100,7 +101,7 @@ export function unitsFromBoundaries(table: CopyTable, boundaries: number[], size
     const blocks = (end ?? Math.max(totalBlocks, start + 1)) - start;
     const frac = b.length === 1 ? 1 : Math.max(0, blocks / totalBlocks);
     units.push({
-      id: `${table.key}#${start}`,
+      id: unitKey(table.key, start),
       table,
       start,
       end,

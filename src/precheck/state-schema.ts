@@ -3,9 +3,12 @@
  * target schema of that name that pgferry did not create is refused, and so is a selected
  * source schema that would be created as (or merged into) it.
  */
-import { stateSchemaKind, stateSchemaTaken } from '../task/checkpoint.js';
+import type pg from 'pg';
+import { schemaVersion } from '../state/migrate.js';
+import { CHECKPOINT_SET } from '../state/migrations.js';
+import { STATE_FORMAT, stateSchemaKind, stateSchemaTaken } from '../task/checkpoint.js';
 import { quoteIdent } from '../util/ident.js';
-import { failed, passed, type CheckDef } from './types.js';
+import { failed, passed, type CheckDef, type Outcome } from './types.js';
 
 export const stateSchema: CheckDef = {
   id: 'state.schema', title: 'Checkpoint schema on the target', level: 'error', needs: ['target', 'model'],
@@ -24,7 +27,21 @@ export const stateSchema: CheckDef = {
       const e = stateSchemaTaken(name, `target schema ${q} exists and was not created by pgferry`);
       return failed(e.message, [`schema ${q}`], e.hint);
     }
-    if (kind === 'ours') return passed(`checkpoint schema ${q} exists and is pgferry's`);
+    if (kind === 'ours') return ourLayout(ctx.target!, name);
     return passed(`checkpoint schema ${q} will be created`);
   },
 };
+
+/** pgferry's schema: its layout is upgraded in place when older, refused when newer than this pgferry's. */
+async function ourLayout(c: pg.Client, name: string): Promise<Outcome> {
+  const q = quoteIdent(name);
+  const v = await schemaVersion(c, name, CHECKPOINT_SET);
+  if (v > STATE_FORMAT) {
+    return failed(`checkpoint schema ${q} has format ${v}, newer than this pgferry's ${STATE_FORMAT}`, [`schema ${q}`],
+      'run the task with the pgferry version that started it');
+  }
+  if (v < STATE_FORMAT) {
+    return passed(`checkpoint schema ${q} is pgferry's; its format ${v} will be upgraded to ${STATE_FORMAT}`);
+  }
+  return passed(`checkpoint schema ${q} exists and is pgferry's`);
+}

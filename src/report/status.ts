@@ -1,5 +1,5 @@
 /**
- * What a task is doing or did, read from its state dir (task.json, events.jsonl, the pid lock)
+ * What a task is doing or did, read from its state dir (task.json, events.jsonl, progress.json, the pid lock)
  * and, when the target is reachable, from its checkpoint rows. Read-only: safe while another
  * process runs the task.
  */
@@ -12,6 +12,7 @@ import { fmtBytes } from '../util/size.js';
 import { readTaskCheckpoints } from './checkpoint-access.js';
 import type { CheckpointTotals } from './checkpoints.js';
 import { readEventsFile } from './index.js';
+import { readProgressFile, withProgress } from '../state/progress-file.js';
 
 export interface TaskJson {
   name?: string;
@@ -241,7 +242,7 @@ function readTaskJson(state: StateDir): TaskJson | undefined {
 export async function readStatus(state: StateDir, opts: { target?: string; checkpoints?: boolean } = {}): Promise<TaskStatus> {
   const info = readTaskJson(state);
   const pid = state.runningPid() ?? null;
-  const ev = summariseEvents(readEventsFile(state));
+  const ev = summariseEvents(withProgress(readEventsFile(state), readProgressFile(state)));
   const target = opts.target ?? info?.target ?? null;
   const read = target !== null && opts.checkpoints !== false;
   const cp = read ? await readTaskCheckpoints(target, state.task, opts.target !== undefined, info?.config?.stateSchema) : undefined;

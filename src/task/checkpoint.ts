@@ -11,11 +11,13 @@
  */
 import type pg from 'pg';
 import { PgferryError } from '../errors.js';
+import { applyMigrations, latestVersion } from '../state/migrate.js';
+import { CHECKPOINT_SET } from '../state/migrations.js';
 import { qualify, quoteIdent, quoteLiteral } from '../util/ident.js';
 
 export const DEFAULT_STATE_SCHEMA = 'pgferry';
-/** Version of the checkpoint tables' layout, stored in <schema>.format. */
-export const STATE_FORMAT = 1;
+/** Version of the checkpoint tables' layout (src/state/migrations.ts), recorded in <schema>.format. */
+export const STATE_FORMAT = latestVersion(CHECKPOINT_SET);
 const MARKER = 'pgferry checkpoint schema marker';
 const LEGACY_COMMENT = 'pgferry migration checkpoints; remove with: pgferry finish';
 /** The tables pgferry creates in the state schema (finish drops exactly these). */
@@ -37,41 +39,8 @@ export function stateTable(taskId: string, table: (typeof STATE_TABLES)[number])
   return qualify(stateSchemaFor(taskId), table);
 }
 
-/** Serialises creation and removal of the state schema between sessions and tasks. */
+/** Serialises creation, migration and removal of the state schema between sessions and tasks. */
 export const STATE_XACT_LOCK = `SELECT pg_advisory_xact_lock(hashtext('pgferry.checkpoints'))`;
-
-function ddl(s: string): string {
-  const q = quoteIdent(s);
-  return `
-CREATE TABLE IF NOT EXISTS ${q}.task (
-  task_id     text PRIMARY KEY,
-  created_at  timestamptz NOT NULL DEFAULT now(),
-  updated_at  timestamptz NOT NULL DEFAULT now(),
-  status      text NOT NULL DEFAULT 'running',
-  phase       text,
-  snapshot    text,
-  source      text,
-  info        jsonb NOT NULL DEFAULT '{}'
-);
-CREATE TABLE IF NOT EXISTS ${q}.unit (
-  task_id     text NOT NULL,
-  unit_id     text NOT NULL,
-  table_name  text NOT NULL,
-  rows        bigint NOT NULL,
-  bytes       bigint NOT NULL,
-  snapshot    text,
-  done_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
-  PRIMARY KEY (task_id, unit_id)
-);
-CREATE TABLE IF NOT EXISTS ${q}.object (
-  task_id     text NOT NULL,
-  object_key  text NOT NULL,
-  kind        text NOT NULL,
-  section     text NOT NULL,
-  done_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
-  PRIMARY KEY (task_id, object_key)
-);`;
-}
 
 function markerDdl(s: string): string {
   const q = quoteIdent(s);
@@ -79,8 +48,7 @@ function markerDdl(s: string): string {
   return `
 COMMENT ON SCHEMA ${q} IS ${quoteLiteral(note)};
 CREATE TABLE ${q}.format (version int NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
-COMMENT ON TABLE ${q}.format IS ${quoteLiteral(MARKER)};
-INSERT INTO ${q}.format (version) VALUES (${STATE_FORMAT});`;
+COMMENT ON TABLE ${q}.format IS ${quoteLiteral(MARKER)};`;
 }
 
 /**
@@ -125,12 +93,7 @@ async function ensureSchema(c: pg.Client, s: string): Promise<void> {
   const marked = (await c.query(`SELECT to_regclass($1) AS r`, [qualify(s, 'format')])).rows[0].r !== null;
   if (kind === 'absent') await c.query(`CREATE SCHEMA ${quoteIdent(s)};${markerDdl(s)}`);
   else if (!marked) await c.query(markerDdl(s)); // created by a pgferry without the marker
-  const v = (await c.query<{ v: number }>(`SELECT max(version) AS v FROM ${qualify(s, 'format')}`)).rows[0].v;
-  if (v > STATE_FORMAT) {
-    const what = `checkpoint schema ${quoteIdent(s)} has format ${v}, newer than this pgferry's ${STATE_FORMAT}`;
-    throw new PgferryError('state', what, { hint: 'run the task with the pgferry version that started it' });
-  }
-  await c.query(ddl(s));
+  await applyMigrations(c, s, CHECKPOINT_SET); // the tables, or the steps a schema of an earlier layout lacks
 }
 
 /** Create the checkpoint schema (idempotent) and register/refresh the task row. */

@@ -41,11 +41,23 @@ export type FerryEvent =
   | { type: 'verify-result'; table: string; ok: boolean; detail: string }
   | { type: 'task-end'; ok: boolean; durationMs: number; error?: string };
 
-export type TimedEvent = FerryEvent & { at: string };
+/**
+ * An event as consumers see it: `task` names the task (null until the bus is bound to one) and
+ * `seq` numbers the task's events, 1, 2, 3… — continuing across reruns of the task (see bind).
+ */
+export type TimedEvent = FerryEvent & { at: string; task: string | null; seq: number };
 export type Listener = (e: TimedEvent) => void;
 
 export class EventBus {
   private listeners: Listener[] = [];
+  private task: string | null = null;
+  private seq = 0;
+
+  /** Tag the following events with `task`, numbering them from `nextSeq` on. */
+  bind(task: string, nextSeq: number): void {
+    this.task = task;
+    this.seq = Math.max(0, nextSeq - 1);
+  }
 
   on(fn: Listener): () => void {
     this.listeners.push(fn);
@@ -55,7 +67,7 @@ export class EventBus {
   }
 
   emit(e: FerryEvent): void {
-    const timed = { ...e, at: new Date().toISOString() } as TimedEvent;
+    const timed = { ...e, at: new Date().toISOString(), task: this.task, seq: ++this.seq } as TimedEvent;
     for (const l of this.listeners) {
       try {
         l(timed);

@@ -35,6 +35,7 @@ import type { TaskConfig } from './config.js';
 import type { EventBus, Phase } from './events.js';
 import { MainSession } from './mainsession.js';
 import { copiesLargeObjects, Selection } from './selection.js';
+import { openEventLog } from '../state/eventlog.js';
 import { StateDir } from './state.js';
 import { takeTaskLock } from './tasklock.js';
 import { truncateOnce } from './truncate.js';
@@ -250,13 +251,13 @@ function openState({ task, taskId, source, target }: Endpoints, events: EventBus
     held.push(state.lock());
     // An earlier run of this task left its state here: this run continues it.
     const earlier = state.readJson<{ status?: string }>('task.json');
-    held.push(events.on((e) => state.appendEvent(e)));
+    const eventLog = openEventLog(state, events, taskId);
     const info = {
       name: taskId, source: toSafeUri(source), target: toSafeUri(target), startedAt: new Date().toISOString(),
     };
     const config = { ...task, source: info.source, target: info.target };
     const writeTask = (fields: Record<string, unknown>) => state.writeJson('task.json', { ...info, ...fields, config });
-    return { state, resumed: earlier !== undefined, safeSource: info.source, writeTask, close };
+    return { state, resumed: earlier !== undefined, safeSource: info.source, writeTask, close, eventLog };
   } catch (e) {
     close();
     throw e;
@@ -324,6 +325,7 @@ export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<Migr
     throw redactor.scrubError(err);
   } finally {
     stopTally();
+    await st.eventLog.close().catch(() => { /* the run's outcome stands; events are best effort */ });
     st.close();
     await src.end();
     await tgt.end();

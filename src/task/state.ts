@@ -46,7 +46,7 @@ function makePrivateDir(dir: string): void {
 export class StateDir {
   readonly dir: string;
   /** `redactor` scrubs what is written here: the task's own (default: the command line's). */
-  constructor(root: string, readonly task: string, private readonly redactor: Redactor = defaultRedactor) {
+  constructor(root: string, readonly task: string, readonly redactor: Redactor = defaultRedactor) {
     this.dir = resolve(root, task);
   }
 

@@ -7,9 +7,10 @@
 import type pg from 'pg';
 import type { CopyTable } from '../plan/types.js';
 import { qualify } from '../util/ident.js';
+import { truncateKey } from '../state/keys.js';
 import { doneObjects, doneUnits, markObjectDone } from './checkpoint.js';
 
-export const truncateKey = (target: string): string => `truncate ${target}`;
+export { truncateKey };
 
 /** Empty the selected tables not emptied yet by this task; returns the tables emptied now. */
 export async function truncateOnce(c: pg.Client, taskId: string, tables: CopyTable[]): Promise<string[]> {

@@ -1,0 +1,190 @@
+/**
+ * The task store in a PostgreSQL database: tables in one schema (default pgferry_store) of the
+ * database a connection string names, shared by every host that runs tasks (and a future server).
+ * Leases use the database's clock, so hosts with skewed clocks still agree on expiry; a claim is
+ * one INSERT … ON CONFLICT DO UPDATE … WHERE expired, which PostgreSQL runs under the row lock.
+ */
+import type pg from 'pg';
+import { connect } from '../conn/connect.js';
+import { resolveConnSpec } from '../conn/connstring.js';
+import { isPgError, PgferryError } from '../errors.js';
+import { qualify, quoteIdent, quoteLiteral } from '../util/ident.js';
+import { redact } from '../util/redact.js';
+import { scrubbedJson } from './scrub.js';
+import { applyMigrations } from './migrate.js';
+import { STORE_MARKER, STORE_SET, storeFormatDdl } from './pg-store-schema.js';
+import {
+  checkTaskId, leaseLost, mergeInfo, newToken, noSuchTask, taskExists,
+  type Lease, type TaskInit, type TaskPatch, type TaskRecord, type TaskStore,
+} from './store.js';
+
+export const DEFAULT_STORE_SCHEMA = 'pgferry_store';
+const STORE_LOCK = `SELECT pg_advisory_xact_lock(hashtext('pgferry.taskstore'))`;
+
+interface Row {
+  task_id: string; status: string; phase: string | null; config: Record<string, unknown>;
+  info: Record<string, unknown>; created_at: Date; updated_at: Date; rev: string;
+}
+const toRecord = (r: Row): TaskRecord => ({
+  id: r.task_id, status: r.status, phase: r.phase, config: r.config, info: r.info,
+  createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString(), rev: Number(r.rev),
+});
+const json = (v: unknown): string => scrubbedJson(v ?? {});
+const leaseOf = (taskId: string, r: { holder: string; token: string; expires_at: Date }): Lease =>
+  ({ taskId, holder: r.holder, token: r.token, expiresAt: r.expires_at.toISOString() });
+
+export class PgTaskStore implements TaskStore {
+  private client: Promise<pg.Client> | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly conninfo: string, readonly schema = DEFAULT_STORE_SCHEMA) {}
+
+  private t(name: 'task' | 'lease'): string {
+    return qualify(this.schema, name);
+  }
+
+  /** One session per store; operations run one at a time on it. */
+  private run<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+    const next = this.queue.then(async () => fn(await (this.client ??= this.open())));
+    this.queue = next.catch(() => {});
+    return next;
+  }
+
+  /** The session, opened on first use; a failed open is retried by the next operation. */
+  private open(): Promise<pg.Client> {
+    const p = this.connectReady();
+    p.catch(() => { if (this.client === p) this.client = undefined; });
+    return p;
+  }
+
+  private async connectReady(): Promise<pg.Client> {
+    const c = await connect(resolveConnSpec(this.conninfo), { label: 'task store', role: 'task-store' });
+    try {
+      await this.ensureSchema(c);
+      return c;
+    } catch (e) {
+      await c.end().catch(() => {});
+      throw e;
+    }
+  }
+
+  /** Create the schema (or bring it to the current layout) under an advisory lock. */
+  private async ensureSchema(c: pg.Client): Promise<void> {
+    const s = quoteIdent(this.schema);
+    await c.query('BEGIN');
+    try {
+      await c.query(STORE_LOCK);
+      await this.refuseForeign(c);
+      await c.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+      await c.query(storeFormatDdl(s, quoteLiteral(STORE_MARKER)));
+      await applyMigrations(c, this.schema, STORE_SET);
+      await c.query('COMMIT');
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => {});
+      throw e;
+    }
+  }
+
+  /** A schema of that name holding objects but no marked store_format table is not pgferry's. */
+  private async refuseForeign(c: pg.Client): Promise<void> {
+    const r = await c.query<{ objects: number; ours: boolean }>(
+      `SELECT (SELECT count(*)::int FROM pg_class k WHERE k.relnamespace = n.oid) AS objects,
+              EXISTS (SELECT 1 FROM pg_class k WHERE k.relnamespace = n.oid AND k.relname = 'store_format'
+                        AND obj_description(k.oid, 'pg_class') = $2) AS ours
+         FROM pg_namespace n WHERE n.nspname = $1`, [this.schema, STORE_MARKER]);
+    const x = r.rows[0];
+    if (x && x.objects > 0 && !x.ours) {
+      throw new PgferryError('state', `schema ${quoteIdent(this.schema)} exists and is not a pgferry task store`, {
+        hint: 'name another schema for the task store',
+      });
+    }
+  }
+
+  list(): Promise<TaskRecord[]> {
+    return this.run(async (c) =>
+      (await c.query<Row>(`SELECT * FROM ${this.t('task')} ORDER BY task_id`)).rows.map(toRecord));
+  }
+
+  async get(id: string): Promise<TaskRecord | undefined> {
+    checkTaskId(id);
+    return this.run(async (c) => {
+      const r = await c.query<Row>(`SELECT * FROM ${this.t('task')} WHERE task_id = $1`, [id]);
+      return r.rows[0] && toRecord(r.rows[0]);
+    });
+  }
+
+  async create(id: string, init: TaskInit): Promise<TaskRecord> {
+    checkTaskId(id);
+    return this.run(async (c) => {
+      const r = await c.query<Row>(
+        `INSERT INTO ${this.t('task')} (task_id, status, phase, config, info)
+         SELECT $1, $2, $3, $4::jsonb, $5::jsonb ON CONFLICT (task_id) DO NOTHING RETURNING *`,
+        [id, init.status ?? 'created', init.phase ?? null, json(init.config), json(mergeInfo({}, init.info))]);
+      if (!r.rows.length) throw taskExists(id);
+      return toRecord(r.rows[0]);
+    });
+  }
+
+  async update(id: string, patch: TaskPatch, lease?: Lease): Promise<TaskRecord> {
+    checkTaskId(id);
+    return this.run(async (c) => {
+      const r = await c.query<Row>(
+        `UPDATE ${this.t('task')} t SET status = coalesce($2, t.status),
+                phase = CASE WHEN $3::boolean THEN $4 ELSE t.phase END, config = coalesce($5::jsonb, t.config),
+                info = (t.info || $6::jsonb) - $8::text[], updated_at = clock_timestamp(), rev = t.rev + 1
+          WHERE t.task_id = $1 AND ($7::text IS NULL OR EXISTS (SELECT 1 FROM ${this.t('lease')} l
+                  WHERE l.task_id = t.task_id AND l.token = $7 AND l.expires_at > clock_timestamp()))
+         RETURNING *`,
+        [id, patch.status ?? null, patch.phase !== undefined, patch.phase ?? null,
+          patch.config ? json(patch.config) : null, json(mergeInfo({}, patch.info)), lease?.token ?? null,
+          Object.entries(patch.info ?? {}).filter(([, v]) => v === null).map(([k]) => k)]);
+      if (r.rows.length) return toRecord(r.rows[0]);
+      const exists = await c.query(`SELECT 1 FROM ${this.t('task')} WHERE task_id = $1`, [id]);
+      throw exists.rows.length && lease ? leaseLost(lease) : noSuchTask(id);
+    });
+  }
+
+  async lease(id: string, holder: string, ttlMs: number): Promise<Lease | undefined> {
+    checkTaskId(id);
+    return this.run(async (c) => {
+      try {
+        const r = await c.query<{ holder: string; token: string; expires_at: Date }>(
+          `INSERT INTO ${this.t('lease')} AS l (task_id, holder, token, expires_at)
+           VALUES ($1, $2, $3, clock_timestamp() + $4 * interval '1 millisecond')
+           ON CONFLICT (task_id) DO UPDATE SET holder = EXCLUDED.holder, token = EXCLUDED.token,
+                  expires_at = EXCLUDED.expires_at
+            WHERE l.expires_at <= clock_timestamp()
+           RETURNING holder, token, expires_at`,
+          [id, redact(holder), newToken(), ttlMs]);
+        return r.rows[0] && leaseOf(id, r.rows[0]);
+      } catch (e) {
+        if (isPgError(e) && e.code === '23503') throw noSuchTask(id);
+        throw e;
+      }
+    });
+  }
+
+  renew(lease: Lease, ttlMs: number): Promise<Lease> {
+    return this.run(async (c) => {
+      const r = await c.query<{ holder: string; token: string; expires_at: Date }>(
+        `UPDATE ${this.t('lease')} SET expires_at = clock_timestamp() + $3 * interval '1 millisecond'
+          WHERE task_id = $1 AND token = $2 RETURNING holder, token, expires_at`,
+        [lease.taskId, lease.token, ttlMs]);
+      if (!r.rows.length) throw leaseLost(lease);
+      return leaseOf(lease.taskId, r.rows[0]);
+    });
+  }
+
+  release(lease: Lease): Promise<void> {
+    return this.run(async (c) => {
+      await c.query(`DELETE FROM ${this.t('lease')} WHERE task_id = $1 AND token = $2`, [lease.taskId, lease.token]);
+    });
+  }
+
+  async close(): Promise<void> {
+    const c = this.client;
+    this.client = undefined;
+    await this.queue;
+    if (c) await (await c.catch(() => undefined))?.end().catch(() => {});
+  }
+}
