@@ -68,11 +68,14 @@ function wire(i: CopyInput): Wired {
 }
 
 /** Apply control changes to the throttle and the pump; returns the detach function. */
-function followControls(events: EventBus, controls: Controls, throttle: Throttle, wake: () => void): () => void {
+function followControls(events: EventBus, controls: Controls, throttle: Throttle, wake: () => void,
+  jobs: number): () => void {
   const v = controls.values;
-  if (throttle.active) {
+  // Limits in force, or controls changed before the copy started (control.json of a stopped task).
+  if (throttle.active || v.jobs !== Math.max(1, jobs)) {
     events.emit({ type: 'throttle', maxRowsPerSec: v.maxRowsPerSec, maxBytesPerSec: v.maxBytesPerSec, jobs: v.jobs });
   }
+  if (v.paused) events.info('data copy paused: no unit starts until the controls resume it');
   let paused = v.paused;
   return controls.onChange((c) => {
     throttle.set(c.maxRowsPerSec, c.maxBytesPerSec);
@@ -90,7 +93,7 @@ export async function copyTables(i: CopyInput): Promise<CopyResult> {
   const d = wire(i);
   const { st } = i;
   const { o } = st;
-  const unfollow = followControls(o.events, i.controls, d.worker.throttle, d.pump.wake);
+  const unfollow = followControls(o.events, i.controls, d.worker.throttle, d.pump.wake, o.jobs);
   const tick = () => o.events.emit(d.progress.event(Date.now()));
   const timer = setInterval(tick, 500);
   timer.unref();

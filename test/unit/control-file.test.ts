@@ -31,6 +31,10 @@ test('control.json changes reach the controls; absent fields keep their value; d
     await wait(60);
     assert.equal(heard.length, 1);
     assert.deepEqual(controls.values, { maxRowsPerSec: 2000, maxBytesPerSec: 1000, jobs: 2, paused: true });
+    // a control.json written while nothing ran applies as soon as a run attaches
+    const next = new Controls({ jobs: 4 });
+    attachControlFile(state, next, 60_000)();
+    assert.deepEqual(next.values, { maxRowsPerSec: null, maxBytesPerSec: null, jobs: 4, paused: false });
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
