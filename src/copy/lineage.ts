@@ -5,6 +5,7 @@
  */
 import type pg from 'pg';
 import { PgferryError } from '../errors.js';
+import { stateTable } from '../task/checkpoint.js';
 import type { EventBus } from '../task/events.js';
 import { qualify } from '../util/ident.js';
 import type { Pair, PairPool } from './pairs.js';
@@ -92,7 +93,8 @@ export class Lineages {
     if (this.d.targetCount.get(name) !== 1) {
       throw new PgferryError('data', `table ${t.key}: its copied units come from a snapshot that is gone, and its `
         + `target ${name} also receives rows of other tables, so it cannot be emptied and recopied`, {
-        hint: 'empty the target table, delete its rows from pgferry.unit on the target, and rerun',
+        hint: `empty the target table, delete its rows from ${stateTable(this.d.taskId, 'unit')} on the target, `
+          + 'and rerun',
       });
     }
     this.note(lineage);

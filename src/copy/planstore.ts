@@ -18,7 +18,8 @@ const ddl = (table: string) => `CREATE TABLE IF NOT EXISTS ${table} (
  * Store plans for tables that have none yet and return the effective plan of every table
  * (stored ones win). Needs the checkpoint schema (ensureCheckpoints) to exist.
  */
-export async function storeUnitPlans(c: pg.Client, taskId: string, plans: Map<string, number[]>): Promise<Map<string, number[]>> {
+export async function storeUnitPlans(c: pg.Client, taskId: string,
+  plans: Map<string, number[]>): Promise<Map<string, number[]>> {
   await c.query('BEGIN');
   try {
     const table = stateTable(taskId, 'unit_plan');
@@ -59,7 +60,7 @@ export interface SnapshotRecord {
 
 export async function readSnapshotRecord(c: pg.Client, taskId: string): Promise<SnapshotRecord> {
   const r = await c.query<{ snapshot: string | null; lineage: string | null }>(
-    `SELECT snapshot, info ->> 'snapshotLineage' AS lineage FROM pgferry.task WHERE task_id = $1`,
+    `SELECT snapshot, info ->> 'snapshotLineage' AS lineage FROM ${stateTable(taskId, 'task')} WHERE task_id = $1`,
     [taskId],
   );
   return { id: r.rows[0]?.snapshot ?? null, lineage: r.rows[0]?.lineage ?? r.rows[0]?.snapshot ?? null };
@@ -67,7 +68,7 @@ export async function readSnapshotRecord(c: pg.Client, taskId: string): Promise<
 
 export async function recordSnapshot(c: pg.Client, taskId: string, s: { id: string; lineage: string }): Promise<void> {
   await c.query(
-    `UPDATE pgferry.task
+    `UPDATE ${stateTable(taskId, 'task')}
         SET snapshot = $2, info = info || jsonb_build_object('snapshotLineage', $3::text), updated_at = now()
       WHERE task_id = $1`,
     [taskId, s.id, s.lineage],
