@@ -170,10 +170,10 @@ async function dataPhase(r: Run, schema: GeneratedSchema): Promise<CopyResult> {
     await enterPhase(r, 'data');
     const early = schema.statements.filter((s) => s.section === 'early');
     await keepTargetTables(r, tables, early);
-    // The engine retries its own sessions; a failure outside them re-enters it, and it resumes from its checkpoints.
     // Live limits: control.json (`pgferry throttle`) is polled into the controls the engine follows.
     const controls = controlsFrom({ copy: task.copy, jobs: task.jobs });
     const detachControls = attachControlFile(r.state, controls);
+    // The engine retries its own sessions; a failure outside them re-enters it, and it resumes from its checkpoints.
     const copied = await withRetry(retrying(r, 'copy data'), () => copyData({
       source: r.source, target: r.target, taskId: r.taskId, tables, sequences, early,
       jobs: task.jobs,
