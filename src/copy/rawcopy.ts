@@ -38,7 +38,10 @@ interface PgConnection {
 }
 
 export interface RawCopyHooks {
-  /** Called per forwarded chunk with the CopyData messages that started in it. Returns ms to pause before reading on. */
+  /**
+   * Called per forwarded chunk with the CopyData messages that started in it.
+   * Returns ms to pause before reading on.
+   */
   onData(messages: number, bytes: number): number;
 }
 
@@ -116,7 +119,8 @@ export class RawCopyOut extends Readable {
         this.code = code;
         if (code !== CODE_COPY_DATA) {
           flushSpan(i);
-          if (code !== CODE_COPY_OUT && code !== CODE_NOTICE && code !== CODE_PARAM && code !== CODE_NOTIFY && code !== CODE_COPY_DONE) {
+          if (code !== CODE_COPY_OUT && code !== CODE_NOTICE && code !== CODE_PARAM && code !== CODE_NOTIFY
+            && code !== CODE_COPY_DONE) {
             // ErrorResponse or anything unexpected: pg takes over from this byte.
             this.emitOut(out, msgs);
             this.detach(chunk.subarray(i));
@@ -184,7 +188,8 @@ export class RawCopyOut extends Readable {
 /** COPY … FROM STDIN whose input chunks are already CopyData-framed. */
 export function rawCopyIn(text: string): ReturnType<typeof copyStreams.from> {
   const s = copyStreams.from(text, { highWaterMark: 1 << 16 });
-  (s as unknown as { flushChunk(chunk: Buffer): boolean }).flushChunk = function (this: { connection: PgConnection }, chunk: Buffer) {
+  const flushable = s as unknown as { flushChunk(chunk: Buffer): boolean };
+  flushable.flushChunk = function (this: { connection: PgConnection }, chunk: Buffer) {
     return this.connection.stream.write(chunk);
   };
   return s;

@@ -29,7 +29,8 @@ export async function resetTableTarget(c: pg.Client, taskId: string, table: Copy
       await c.query(`DELETE FROM ONLY ${name}`);
       how = 'delete';
     }
-    await c.query(`DELETE FROM ${stateTable(taskId, 'unit')} WHERE task_id = $1 AND table_name = $2`, [taskId, table.key]);
+    const units = stateTable(taskId, 'unit');
+    await c.query(`DELETE FROM ${units} WHERE task_id = $1 AND table_name = $2`, [taskId, table.key]);
     await c.query('COMMIT');
     return how;
   } catch (e) {

@@ -17,8 +17,13 @@ export const TRANSIENT_SQLSTATES = new Set([
   '53400', // configuration_limit_exceeded
 ]);
 
-const TRANSIENT_ERRNO = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);
-const TRANSIENT_TEXT = /Connection terminated|terminating connection|Client has encountered a connection error|Connection ended|socket hang up|read ECONNRESET|write EPIPE|timeout expired/i;
+const TRANSIENT_ERRNO = new Set([
+  'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED',
+]);
+const TRANSIENT_TEXT = new RegExp(['Connection terminated', 'terminating connection',
+  'Client has encountered a connection error', 'Connection ended', 'socket hang up', 'read ECONNRESET', 'write EPIPE',
+  'timeout expired'].join('|'), 'i');
+const TRANSIENT_CONN_CAUSE = /^(connection_refused|unreachable|timeout|too_many_connections|server_not_ready)$/;
 
 export function sqlstateOf(e: unknown): string | undefined {
   for (let cur: unknown = e, i = 0; cur && i < 5; cur = (cur as { cause?: unknown }).cause, i++) {
@@ -40,7 +45,7 @@ export function isTransient(e: unknown): boolean {
     const errno = (cur as { code?: unknown }).code;
     if (typeof errno === 'string' && TRANSIENT_ERRNO.has(errno)) return true;
     const cc = (cur as { connCause?: unknown }).connCause;
-    if (typeof cc === 'string' && /^(connection_refused|unreachable|timeout|too_many_connections|server_not_ready)$/.test(cc)) return true;
+    if (typeof cc === 'string' && TRANSIENT_CONN_CAUSE.test(cc)) return true;
     const s = (cur as { sqlstate?: unknown }).sqlstate;
     if (typeof s === 'string' && (s.startsWith('08') || TRANSIENT_SQLSTATES.has(s))) return true;
     if (cur instanceof Error && TRANSIENT_TEXT.test(cur.message)) return true;
@@ -117,14 +122,19 @@ export async function withRetry<T>(o: RetryOptions, fn: (attempt: number) => Pro
       const ceiling = Math.min(max, base * 2 ** Math.min(attempt - 1, 16));
       let delay = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
       if (elapsed + delay > o.retryTimeSec * 1000) {
-        throw new PgferryError('transient', `${o.what}: gave up after ${attempt} attempt(s) in ${Math.round(elapsed / 1000)}s: ${errorMessage(e)}`, {
+        const secs = Math.round(elapsed / 1000);
+        const gaveUp = `${o.what}: gave up after ${attempt} attempt(s) in ${secs}s: ${errorMessage(e)}`;
+        throw new PgferryError('transient', gaveUp, {
           cause: e,
-          hint: 'the source or target kept failing transiently; check it is up and accepting connections, raise copy.retryTimeSec, and run the task again to resume',
+          hint: 'the source or target kept failing transiently; check it is up and accepting connections, '
+            + 'raise copy.retryTimeSec, and run the task again to resume',
         });
       }
       delay = Math.max(delay, 1);
       if (o.counter) o.counter.retries++;
-      o.events?.emit({ type: 'retry', what: o.what, attempt, delayMs: delay, error: errorMessage(e), ...(sqlstate ? { sqlstate } : {}) });
+      const error = errorMessage(e);
+      const code = sqlstate ? { sqlstate } : {};
+      o.events?.emit({ type: 'retry', what: o.what, attempt, delayMs: delay, error, ...code });
       await o.onRetry?.(e, attempt);
       await sleep(delay, o.signal);
     }

@@ -23,7 +23,9 @@ export class TokenBucket {
 
   private refill(): void {
     const now = Date.now();
-    if (this.rate) this.tokens = Math.min(this.rate * this.burstSec, this.tokens + ((now - this.last) / 1000) * this.rate);
+    if (this.rate) {
+      this.tokens = Math.min(this.rate * this.burstSec, this.tokens + ((now - this.last) / 1000) * this.rate);
+    }
     this.last = now;
   }
 

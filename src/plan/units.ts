@@ -75,7 +75,10 @@ export interface SplitOptions {
   totalBytes?: number;
 }
 
-/** Block boundaries of a table's units: [0] for one unit, [0, b1, b2, …] for ranges [0,b1), [b1,b2), …, [bn, ∞). */
+/**
+ * Block boundaries of a table's units: [0] for one unit, [0, b1, b2, …] for ranges
+ * [0,b1), [b1,b2), …, [bn, ∞).
+ */
 export function planBoundaries(size: TableSize, o: SplitOptions): number[] {
   const mb = 1024 * 1024;
   if (size.bytes <= o.splitThresholdMB * mb) return [0];

@@ -13,7 +13,7 @@ import { hostname } from 'node:os';
 import type pg from 'pg';
 import { ConnectError } from '../conn/connect.js';
 import { describeConn, resolveConnSpec, toSafeUri, type ConnSpec } from '../conn/connstring.js';
-import { copyData, type CopyResult } from '../copy/engine.js';
+import { controlsFrom, copyData, type CopyResult } from '../copy/engine.js';
 import { copyLargeObjects } from '../copy/largeobjects.js';
 import { withRetry } from '../copy/retry.js';
 import { errorMessage, PgferryError } from '../errors.js';
@@ -36,6 +36,7 @@ import type { EventBus, Phase } from './events.js';
 import { MainSession } from './mainsession.js';
 import { copiesLargeObjects, Selection } from './selection.js';
 import { openEventLog } from '../state/eventlog.js';
+import { attachControlFile } from './control-file.js';
 import { StateDir } from './state.js';
 import { takeTaskLock } from './tasklock.js';
 import { truncateOnce } from './truncate.js';
@@ -179,13 +180,17 @@ async function dataPhase(r: Run, schema: GeneratedSchema): Promise<CopyResult> {
     await enterPhase(r, 'data');
     const early = schema.statements.filter((s) => s.section === 'early');
     await keepTargetTables(r, tables, early);
+    // Live limits: control.json (`pgferry throttle`) is polled into the controls the engine follows.
+    const controls = controlsFrom({ copy: task.copy, jobs: task.jobs });
+    const detachControls = attachControlFile(r.state, controls);
     // The engine retries its own sessions; a failure outside them re-enters it, and it resumes from its checkpoints.
     const copied = await withRetry(retrying(r, 'copy data'), () => copyData({
       source: r.source, target: r.target, taskId: r.taskId, tables, sequences, early,
       jobs: task.jobs,
       indexJobs: task.indexJobs ?? Math.max(1, Math.ceil(task.jobs / 2)),
-      copy: task.copy, events: o.events, state: r.state, signal: o.signal,
-    }));
+      copy: task.copy, events: o.events, controls, signal: o.signal,
+      noFreeze: Boolean(process.env.PGFERRY_NO_FREEZE),
+    })).finally(detachControls);
     const lo = await largeObjects(r);
     if (lo > 0) copied.largeObjects = lo;
     return copied;

@@ -134,6 +134,8 @@ export interface Controls {
   maxRowsPerSec?: number | null;
   maxBytesPerSec?: number | null;
   jobs?: number;
+  /** No new copy unit starts while true (units running finish). */
+  paused?: boolean;
 }
 
 export function readControls(state: StateDir): Controls | undefined {

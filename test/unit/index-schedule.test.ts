@@ -1,0 +1,64 @@
+// Index build scheduling per table: CREATE INDEX side by side, anything else alone, ANALYZE last.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Statement } from '../../src/ddl/statement.js';
+import { buildOrder, IndexSchedule, type IndexJob } from '../../src/copy/index-schedule.js';
+
+const st = (key: string, sql: string): Statement =>
+  ({ key, kind: 'index', name: key, section: 'early', sql, table: 't' });
+const label = (j: IndexJob<string> | undefined) => (j ? `${j.t.key}:${j.stmt?.key ?? 'ANALYZE'}` : '-');
+
+/** Take every job that may start now. */
+function startAll(s: IndexSchedule<string>): IndexJob<string>[] {
+  const out: IndexJob<string>[] = [];
+  for (let j = s.next(); j; j = s.next()) out.push(j);
+  return out;
+}
+
+test('builds run side by side, the attachment waits for them and runs alone, then ANALYZE', () => {
+  const pk = st('pk', 'CREATE UNIQUE INDEX t_pkey ON s.t (id);\n'
+    + 'ALTER TABLE ONLY s.t ADD CONSTRAINT t_pkey PRIMARY KEY USING INDEX t_pkey;');
+  const ix = st('ix', 'CREATE INDEX t_x ON s.t (x);');
+  const ex = st('ex', 'ALTER TABLE ONLY s.t ADD CONSTRAINT t_excl EXCLUDE USING gist (r WITH &&);');
+  const s = new IndexSchedule<string>();
+  s.add('t', 't', buildOrder([pk, ex, ix], new Set()), true);
+  const trace: string[][] = [];
+  let running = startAll(s);
+  while (running.length) {
+    trace.push(running.map(label));
+    for (const j of running) s.done(j);
+    running = startAll(s);
+  }
+  assert.deepEqual(trace, [['t:pk#index', 't:ix'], ['t:pk'], ['t:ex'], ['t:ANALYZE']]);
+  assert.equal(s.empty, true);
+});
+
+test('a barrier of one table does not hold back the next table', () => {
+  const s = new IndexSchedule<string>();
+  const a1 = st('a1', 'ALTER TABLE a ADD CONSTRAINT c EXCLUDE USING gist (r WITH &&);');
+  s.add('a', 'a', [a1, st('a2', 'CREATE INDEX a2 ON a (x);')], false);
+  s.add('b', 'b', [st('b1', 'CREATE INDEX b1 ON b (x);'), st('b2', 'CREATE INDEX b2 ON b (y);')], true);
+  const first = startAll(s);
+  assert.deepEqual(first.map(label), ['a:a1', 'b:b1', 'b:b2']);
+  s.done(first[1]);
+  assert.equal(label(s.next()), '-'); // b's ANALYZE waits for b2; a waits for a1
+  s.done(first[0]);
+  assert.equal(label(s.next()), 'a:a2');
+  s.done(first[2]);
+  assert.equal(label(s.next()), 'b:ANALYZE');
+});
+
+test('CREATE INDEX CONCURRENTLY is not run side by side', () => {
+  const s = new IndexSchedule<string>();
+  s.add('t', 't', [st('c1', 'CREATE INDEX CONCURRENTLY c1 ON t (x);'), st('c2', 'CREATE INDEX c2 ON t (y);')], false);
+  assert.deepEqual(startAll(s).map(label), ['t:c1']);
+});
+
+test('a table with nothing left but ANALYZE gets ANALYZE alone', () => {
+  const s = new IndexSchedule<string>();
+  s.add('t', 't', [], true);
+  const jobs = startAll(s);
+  assert.deepEqual(jobs.map(label), ['t:ANALYZE']);
+  s.done(jobs[0]);
+  assert.equal(s.empty, true);
+});
