@@ -315,7 +315,7 @@ export function renderStatus(s: TaskStatus): string {
   if (s.startedAt) L.push(`  started ${s.startedAt}${s.lastEventAt ? `, last event ${s.lastEventAt}` : ''}`);
   if (s.lastPhase) L.push(`  last phase: ${s.lastPhase.phase} (${s.lastPhase.state})`);
   if (s.limits) L.push(limitsLine(s.limits));
-  if (s.tables.length || s.checkpoint) L.push(...progressLines(s));
+  if (s.tables.length || s.checkpoint || (s.running && s.progress)) L.push(...progressLines(s));
   if (s.recopied.length) L.push(`  recopied whole (earlier units came from a lost snapshot): ${s.recopied.join(', ')}`);
   if (s.warnings) L.push(`  ${plural(s.warnings, 'warning')}`);
   if (s.retries) L.push(`  ${plural(s.retries, 'retry', 'retries')}`);
