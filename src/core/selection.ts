@@ -6,7 +6,7 @@
 import { PgferryError } from './errors.js';
 import { parseQualifiedName, qualify } from './ident.js';
 import type { TableOptions, TaskConfig } from './config.js';
-import type { QualifiedName } from '../stages/data/plan/types.js';
+import type { QualifiedName } from './qualified-name.js';
 
 /**
  * Schemas never migrated: the system ones. A source schema named like pgferry's checkpoint

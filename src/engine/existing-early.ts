@@ -4,7 +4,7 @@
  * name) is recorded as done instead, with a warning, so the build does not fail on it.
  */
 import type pg from 'pg';
-import type { Statement } from '../stages/schema/ddl/statement.js';
+import type { Statement } from '../core/statement.js';
 import { doneObjects, markObjectDone } from '../state/checkpoint.js';
 import type { EventBus } from '../core/events.js';
 

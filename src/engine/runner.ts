@@ -18,7 +18,7 @@ import { copyLargeObjects } from '../stages/data/copy/largeobjects.js';
 import { withRetry } from '../pg/retry.js';
 import { errorMessage, PgferryError } from '../core/errors.js';
 import type { GeneratedSchema } from '../stages/schema/ddl/generate.js';
-import type { Statement } from '../stages/schema/ddl/statement.js';
+import type { Statement } from '../core/statement.js';
 import type { CopyTable } from '../stages/data/plan/types.js';
 import { typedPrivilegeError } from '../core/privilege-fix.js';
 import { listCopyTables } from '../stages/data/plan/tables.js';

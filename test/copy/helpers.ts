@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import type { CopyTable } from '../../src/stages/data/plan/types.js';
 import { tableKey } from '../../src/core/selection.js';
-import type { Statement } from '../../src/stages/schema/ddl/statement.js';
+import type { Statement } from '../../src/core/statement.js';
 
 export async function sql(url: string, text: string, params: unknown[] = []): Promise<pg.QueryResult> {
   const c = new pg.Client({ connectionString: url, application_name: 'test' });

@@ -19,7 +19,7 @@ import { runPrecheck } from '../../src/stages/precheck/index.js';
 import { introspect } from '../../src/stages/schema/catalog/introspect.js';
 import { Selection } from '../../src/core/selection.js';
 import { readSourceSchema, type GeneratedSchema } from '../../src/stages/schema/apply.js';
-import type { Statement } from '../../src/stages/schema/ddl/statement.js';
+import type { Statement } from '../../src/core/statement.js';
 import type { VerifyReport } from '../../src/stages/verify/index.js';
 import { schemaFingerprint, tableHashes, withClient } from '../helpers/compare.js';
 import { PG_DUMP, PSQL, blocks, client, createDb, diff, dump, normaliseDdl, runSql } from './helpers.js';

@@ -13,7 +13,7 @@ import { ensureCheckpoints } from '../../src/state/checkpoint.js';
 import { EventBus, type TimedEvent } from '../../src/core/events.js';
 import { StatementError } from '../../src/core/errors.js';
 import { listCopyTables } from '../../src/stages/data/plan/tables.js';
-import type { Statement } from '../../src/stages/schema/ddl/statement.js';
+import type { Statement } from '../../src/core/statement.js';
 import { blocks, cli, createRoles, client, createDb, diff, dump, fixture, psql, runSql, task } from './helpers.js';
 
 let a: Cluster;

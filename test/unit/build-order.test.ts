@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildOrder } from '../../src/stages/data/copy/engine.js';
-import type { Statement } from '../../src/stages/schema/ddl/statement.js';
+import type { Statement } from '../../src/core/statement.js';
 
 const st = (key: string, sql: string): Statement => ({ key, kind: 'constraint', name: key, section: 'early', sql, table: 't' });
 

@@ -1,7 +1,7 @@
 // Planning order of the copy units: heaviest tables first, a table's units together; done units skipped.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Statement } from '../../src/stages/schema/ddl/statement.js';
+import type { Statement } from '../../src/core/statement.js';
 import type { CopyTable } from '../../src/stages/data/plan/types.js';
 import type { TableSize } from '../../src/stages/data/plan/units.js';
 import { countTargets, groupEarly, planRuns, type RunPlanInput } from '../../src/stages/data/copy/plan-runs.js';

@@ -1,7 +1,7 @@
 // Index build scheduling per table: CREATE INDEX side by side, anything else alone, ANALYZE last.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Statement } from '../../src/stages/schema/ddl/statement.js';
+import type { Statement } from '../../src/core/statement.js';
 import { buildOrder, IndexSchedule, type IndexJob } from '../../src/stages/data/copy/index-schedule.js';
 
 const st = (key: string, sql: string): Statement =>

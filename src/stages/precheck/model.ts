@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import type { Selection } from '../../core/selection.js';
 import { tableKey } from '../../core/selection.js';
-import type { QualifiedName } from '../data/plan/types.js';
+import type { QualifiedName } from '../../core/qualified-name.js';
 import { notExt, PARTITION_ROOT_JOIN, USER_NS } from '../schema/catalog/sql/common.js';
 
 export interface SrcColumn {

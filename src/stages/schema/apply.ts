@@ -7,7 +7,7 @@ import type pg from 'pg';
 import { introspect } from './catalog/introspect.js';
 import type { CatalogModel } from './catalog/model.js';
 import { generateDdl, type GeneratedSchema } from './ddl/generate.js';
-import type { Statement } from './ddl/statement.js';
+import type { Statement } from '../../core/statement.js';
 import { isPgError } from '../../core/errors.js';
 import { statementError } from '../../core/privilege-fix.js';
 import { doneObjects, markObjectDone } from '../../state/checkpoint.js';

@@ -3,7 +3,7 @@
  * session pairs, index sessions follow the tables that complete, progress ticks, controls
  * apply live; then the sequences, and the result.
  */
-import type { Statement } from '../../schema/ddl/statement.js';
+import type { Statement } from '../../../core/statement.js';
 import { PgferryError, errorMessage } from '../../../core/errors.js';
 import type { EventBus } from '../../../core/events.js';
 import type { Controls } from './controls.js';

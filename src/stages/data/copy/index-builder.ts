@@ -4,7 +4,7 @@
  * (markObjectDone), then ANALYZE; the order comes from src/stages/data/copy/index-schedule.ts.
  */
 import type pg from 'pg';
-import type { Statement } from '../../schema/ddl/statement.js';
+import type { Statement } from '../../../core/statement.js';
 import { statementError } from '../../../core/privilege-fix.js';
 import { markObjectDone } from '../../../state/checkpoint.js';
 import { qualify, quoteIdent } from '../../../core/ident.js';

@@ -5,7 +5,7 @@
  * ATTACH PARTITION, EXCLUDE constraints) waits for the statements before it and holds back
  * those after it. ANALYZE follows the table's last statement.
  */
-import type { Statement } from '../../schema/ddl/statement.js';
+import type { Statement } from '../../../core/statement.js';
 import { indexPartKey } from '../../../state/keys.js';
 
 const CREATE_INDEX = /^\s*CREATE\s+(UNIQUE\s+)?INDEX\b/i;

@@ -2,7 +2,7 @@
  * The tables of a run and their units: units done by earlier runs are counted and skipped, the
  * rest queued in planning order; early statements grouped by table.
  */
-import type { Statement } from '../../schema/ddl/statement.js';
+import type { Statement } from '../../../core/statement.js';
 import { unitsFromBoundaries, type CopyUnit, type TableSize } from '../plan/units.js';
 import type { CopyTable } from '../plan/types.js';
 import { qualify } from '../../../core/ident.js';

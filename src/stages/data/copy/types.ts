@@ -1,6 +1,6 @@
 /** Options and results of the data stage, and the per-table state it keeps while copying. */
 import type { ConnSpec } from '../../../pg/connstring.js';
-import type { Statement } from '../../schema/ddl/statement.js';
+import type { Statement } from '../../../core/statement.js';
 import type { CopyUnit, TableSize } from '../plan/units.js';
 import type { CopyTable, QualifiedName } from '../plan/types.js';
 import type { TaskConfig } from '../../../core/config.js';

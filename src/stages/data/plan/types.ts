@@ -2,10 +2,9 @@
  * The contract between the schema stage and the data engine: one table (or partition leaf)
  * to copy, with its source and target names and the columns to move.
  */
-export interface QualifiedName {
-  schema: string;
-  name: string;
-}
+import type { QualifiedName } from '../../../core/qualified-name.js';
+
+export type { QualifiedName };
 
 export interface CopyColumn {
   source: string;

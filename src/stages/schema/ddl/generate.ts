@@ -18,7 +18,7 @@ import type {
 import type { Selection } from '../../../core/selection.js';
 import { tableKey } from '../../../core/selection.js';
 import { qualify, quoteIdent, quoteLiteral } from '../../../core/ident.js';
-import type { Statement } from './statement.js';
+import type { Statement } from '../../../core/statement.js';
 import { rewriteNames, type NameMap } from './rewrite.js';
 import { topoSort } from './toposort.js';
 import { selectModel } from './closure.js';
