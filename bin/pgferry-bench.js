@@ -4,4 +4,4 @@
 import { register } from 'tsx/esm/api';
 
 register();
-await import('../src/bench/main.ts');
+await import('../src/dev/bench/main.ts');

@@ -2,8 +2,8 @@
 // their URLs and keeps them running until Ctrl-C — for trying pgferry commands by hand.
 //   npx tsx scripts/dev-clusters.mts [sourceMajor] [targetMajor] [scale]
 import pg from 'pg';
-import { startCluster } from '../src/embedded/cluster.js';
-import { sampleDatabaseSql } from '../src/demo/sample.js';
+import { startCluster } from '../src/dev/embedded/cluster.js';
+import { sampleDatabaseSql } from '../src/dev/demo/sample.js';
 
 const [from = '12', to = '17', scale = '1'] = process.argv.slice(2);
 const a = await startCluster({ version: Number(from), name: 'pgferry-dev' });

@@ -15,10 +15,10 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startCluster, availableVersions, type Cluster } from '../src/embedded/cluster.js';
-import { validateTask } from '../src/task/config.js';
-import { EventBus } from '../src/task/events.js';
-import { migrate } from '../src/task/runner.js';
+import { startCluster, availableVersions, type Cluster } from '../src/dev/embedded/cluster.js';
+import { validateTask } from '../src/core/config.js';
+import { EventBus } from '../src/core/events.js';
+import { migrate } from '../src/engine/runner.js';
 import { schemaFingerprint, tableHashes, withClient } from '../test/helpers/compare.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');

@@ -3,7 +3,7 @@
  * InvalidArgumentError, which names the flag and the value on one line.
  */
 import { InvalidArgumentError } from 'commander';
-import { parseRate, parseSize, SIZE_EXAMPLES, SizeSyntaxError } from '../util/size.js';
+import { parseRate, parseSize, SIZE_EXAMPLES, SizeSyntaxError } from '../core/size.js';
 
 function wrap<T>(fn: (v: string) => T, hint: string): (v: string) => T {
   return (v: string) => {

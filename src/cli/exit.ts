@@ -10,8 +10,8 @@
  *   7  task state problem (already running, unreadable state)
  *   130 interrupted (SIGINT/SIGTERM); rerun resumes
  */
-import { PgferryError, type ErrorKind } from '../errors.js';
-import { ConnStringError } from '../conn/connstring.js';
+import { PgferryError, type ErrorKind } from '../core/errors.js';
+import { ConnStringError } from '../pg/connstring.js';
 
 export const EXIT = {
   ok: 0,

@@ -4,9 +4,9 @@
  * width (a wrapped line would leave stale rows behind when the area is redrawn) and the area
  * never grows beyond the terminal's height.
  */
-import type { Phase, TimedEvent } from '../task/events.js';
-import { fmtBytes } from '../util/size.js';
-import { plural } from '../util/plural.js';
+import type { Phase, TimedEvent } from '../core/events.js';
+import { fmtBytes } from '../core/size.js';
+import { plural } from '../core/plural.js';
 
 type Progress = Extract<TimedEvent, { type: 'progress' }>;
 

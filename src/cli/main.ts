@@ -3,8 +3,8 @@
  * modules; exit codes are decided here (see exit.ts).
  */
 import { Command, CommanderError } from 'commander';
-import { PgferryError, errorMessage } from '../errors.js';
-import { StatementError } from '../errors.js';
+import { PgferryError, errorMessage } from '../core/errors.js';
+import { StatementError } from '../core/errors.js';
 import { EXIT, exitCodeFor } from './exit.js';
 import { err } from './output.js';
 import { pingCommand } from './commands/ping.js';

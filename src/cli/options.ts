@@ -3,9 +3,9 @@
  * strings, task file, selection and mapping. Turned into one validated TaskConfig.
  */
 import { Command, Option } from 'commander';
-import { loadTaskFile, validateTask, type TaskConfig } from '../task/config.js';
-import { PgferryError } from '../errors.js';
-import { resolveConnSpec, type ConnSpec } from '../conn/connstring.js';
+import { loadTaskFile, validateTask, type TaskConfig } from '../core/config.js';
+import { PgferryError } from '../core/errors.js';
+import { resolveConnSpec, type ConnSpec } from '../pg/connstring.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 

@@ -1,5 +1,5 @@
 /** Everything the CLI prints goes through here, passwords scrubbed. */
-import { redact } from '../util/redact.js';
+import { redact } from '../core/redact.js';
 
 export function out(text: string): void {
   process.stdout.write(redact(text) + '\n');

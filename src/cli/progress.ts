@@ -2,10 +2,10 @@
  * Renders the event stream: live bars on a TTY, one JSON event per line with --json, and
  * plain log lines otherwise (CI logs, pipes).
  */
-import type { EventBus, TimedEvent } from '../task/events.js';
-import { redact } from '../util/redact.js';
-import { fmtBytes } from '../util/size.js';
-import { plural } from '../util/plural.js';
+import type { EventBus, TimedEvent } from '../core/events.js';
+import { redact } from '../core/redact.js';
+import { fmtBytes } from '../core/size.js';
+import { plural } from '../core/plural.js';
 import { describeLimits } from './commands/throttle.js';
 import { fit, LiveArea, wrapWords } from './live-area.js';
 

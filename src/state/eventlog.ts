@@ -8,8 +8,8 @@ import {
   appendFileSync, closeSync, existsSync, fstatSync, openSync, readSync, renameSync, writeFileSync,
 } from 'node:fs';
 import { appendFile, rename } from 'node:fs/promises';
-import type { EventBus, TimedEvent } from '../task/events.js';
-import type { StateDir } from '../task/state.js';
+import type { EventBus, TimedEvent } from '../core/events.js';
+import type { StateDir } from './state-dir.js';
 import { scrubbedJson } from './scrub.js';
 import { touchPrivate, writePrivate } from './private-file.js';
 import { PROGRESS_FILE, progressDocument, readProgressFile, type ProgressEvent } from './progress-file.js';

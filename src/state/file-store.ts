@@ -6,8 +6,8 @@
  */
 import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { PgferryError } from '../errors.js';
-import { StateDir, STATE_VERSION } from '../task/state.js';
+import { PgferryError } from '../core/errors.js';
+import { StateDir, STATE_VERSION } from './state-dir.js';
 import { replacePrivate } from './private-file.js';
 import { scrubbedJson } from './scrub.js';
 import {

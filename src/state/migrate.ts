@@ -5,8 +5,8 @@
  * nothing behind (DDL is transactional in PostgreSQL).
  */
 import type pg from 'pg';
-import { PgferryError } from '../errors.js';
-import { qualify, quoteIdent } from '../util/ident.js';
+import { PgferryError } from '../core/errors.js';
+import { qualify, quoteIdent } from '../core/ident.js';
 
 export interface Migration {
   /** 1, 2, 3…: consecutive, never renumbered once released. */

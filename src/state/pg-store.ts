@@ -5,11 +5,11 @@
  * one INSERT … ON CONFLICT DO UPDATE … WHERE expired, which PostgreSQL runs under the row lock.
  */
 import type pg from 'pg';
-import { connect } from '../conn/connect.js';
-import { resolveConnSpec } from '../conn/connstring.js';
-import { isPgError, PgferryError } from '../errors.js';
-import { qualify, quoteIdent, quoteLiteral } from '../util/ident.js';
-import { redact } from '../util/redact.js';
+import { connect } from '../pg/connect.js';
+import { resolveConnSpec } from '../pg/connstring.js';
+import { isPgError, PgferryError } from '../core/errors.js';
+import { qualify, quoteIdent, quoteLiteral } from '../core/ident.js';
+import { redact } from '../core/redact.js';
 import { scrubbedJson } from './scrub.js';
 import { applyMigrations } from './migrate.js';
 import { STORE_MARKER, STORE_SET, storeFormatDdl } from './pg-store-schema.js';

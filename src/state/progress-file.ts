@@ -4,8 +4,8 @@
  * the state changes only.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import type { TimedEvent } from '../task/events.js';
-import type { StateDir } from '../task/state.js';
+import type { TimedEvent } from '../core/events.js';
+import type { StateDir } from './state-dir.js';
 import { scrubbedJson } from './scrub.js';
 
 export const PROGRESS_FILE = 'progress.json';

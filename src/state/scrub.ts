@@ -2,7 +2,7 @@
  * Passwords out of a value before it is stored: every string in it goes through `redact`. (Redacting
  * the serialised JSON instead would let a keyword/value password swallow the closing quote.)
  */
-import { defaultRedactor, type Redactor } from '../util/redact.js';
+import { defaultRedactor, type Redactor } from '../core/redact.js';
 
 export function scrub<T>(value: T, r: Redactor = defaultRedactor): T {
   if (typeof value === 'string') return r.redact(value) as T;

@@ -8,7 +8,7 @@
  * (pg-store.ts, shared by hosts and a future server).
  */
 import { randomUUID } from 'node:crypto';
-import { PgferryError } from '../errors.js';
+import { PgferryError } from '../core/errors.js';
 
 export interface TaskRecord {
   id: string;

@@ -3,7 +3,7 @@
 // run is in status-report.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EventBus, type FerryEvent } from '../../src/task/events.js';
+import { EventBus, type FerryEvent } from '../../src/core/events.js';
 import { attachProgress } from '../../src/cli/progress.js';
 import { VirtualTerminal } from './vt.js';
 

@@ -9,8 +9,8 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { startCluster, type Cluster } from '../../src/embedded/cluster.js';
-import type { TimedEvent } from '../../src/task/events.js';
+import { startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
+import type { TimedEvent } from '../../src/core/events.js';
 import { withClient } from '../helpers/compare.js';
 import { childEnv, cli, type CliRun } from './run.js';
 import { VirtualTerminal } from './vt.js';

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseRate, parseSize, fmtBytes } from '../../src/util/size.js';
-import { validateTask, loadTaskFile } from '../../src/task/config.js';
-import { PgferryError } from '../../src/errors.js';
+import { parseRate, parseSize, fmtBytes } from '../../src/core/size.js';
+import { validateTask, loadTaskFile } from '../../src/core/config.js';
+import { PgferryError } from '../../src/core/errors.js';
 import { cliInProcess, cliSync } from './run.js';
 
 const S = 'postgresql://u@127.0.0.1:1/a';

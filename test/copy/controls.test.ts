@@ -4,11 +4,11 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCluster, type Cluster } from '../../src/embedded/cluster.js';
-import { Controls } from '../../src/copy/controls.js';
-import { copyData } from '../../src/copy/engine.js';
-import { resolveConnSpec } from '../../src/conn/connstring.js';
-import { EventBus, type TimedEvent } from '../../src/task/events.js';
+import { startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
+import { Controls } from '../../src/stages/data/copy/controls.js';
+import { copyData } from '../../src/stages/data/copy/engine.js';
+import { resolveConnSpec } from '../../src/pg/connstring.js';
+import { EventBus, type TimedEvent } from '../../src/core/events.js';
 import { copyDefaults, copyTable, sql, tableDigest } from './helpers.js';
 
 let pg: Cluster;

@@ -6,12 +6,12 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCluster, type Cluster } from '../../src/embedded/cluster.js';
-import { copyData, type CopyResult } from '../../src/copy/engine.js';
-import { resolveConnSpec } from '../../src/conn/connstring.js';
-import { EventBus, type TimedEvent } from '../../src/task/events.js';
-import type { CopyTable } from '../../src/plan/types.js';
-import { buildReport, renderMarkdown } from '../../src/report/index.js';
+import { startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
+import { copyData, type CopyResult } from '../../src/stages/data/copy/engine.js';
+import { resolveConnSpec } from '../../src/pg/connstring.js';
+import { EventBus, type TimedEvent } from '../../src/core/events.js';
+import type { CopyTable } from '../../src/stages/data/plan/types.js';
+import { buildReport, renderMarkdown } from '../../src/stages/report/index.js';
 import { copyDefaults, copyTable, sql, tableDigest } from './helpers.js';
 
 let s15: Cluster;

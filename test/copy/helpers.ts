@@ -3,9 +3,9 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import type { CopyTable } from '../../src/plan/types.js';
-import { tableKey } from '../../src/task/selection.js';
-import type { Statement } from '../../src/ddl/statement.js';
+import type { CopyTable } from '../../src/stages/data/plan/types.js';
+import { tableKey } from '../../src/core/selection.js';
+import type { Statement } from '../../src/core/statement.js';
 
 export async function sql(url: string, text: string, params: unknown[] = []): Promise<pg.QueryResult> {
   const c = new pg.Client({ connectionString: url, application_name: 'test' });

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import { RawCopyOut } from '../../src/copy/rawcopy.js';
+import { RawCopyOut } from '../../src/stages/data/copy/rawcopy.js';
 
 function msg(code: string, payload: Buffer): Buffer {
   const h = Buffer.alloc(5);

@@ -2,10 +2,10 @@
  * Child process for the crash tests: runs copyData with the options given as JSON in argv[2]
  * and prints every event as one JSON line, then a final {"type":"result",…} line.
  */
-import { copyData, type CopyOptions } from '../../src/copy/engine.js';
-import { resolveConnSpec } from '../../src/conn/connstring.js';
-import { EventBus } from '../../src/task/events.js';
-import { StateDir } from '../../src/task/state.js';
+import { copyData, type CopyOptions } from '../../src/stages/data/copy/engine.js';
+import { resolveConnSpec } from '../../src/pg/connstring.js';
+import { EventBus } from '../../src/core/events.js';
+import { StateDir } from '../../src/state/state-dir.js';
 
 const args = JSON.parse(process.argv[2]) as Omit<CopyOptions, 'source' | 'target' | 'events' | 'state'> & { source: string; target: string; stateRoot?: string };
 const events = new EventBus();

@@ -8,13 +8,13 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCluster, type Cluster } from '../../src/embedded/cluster.js';
-import { copyData, type CopyOptions, type CopyResult } from '../../src/copy/engine.js';
-import { resolveConnSpec } from '../../src/conn/connstring.js';
-import { EventBus, type TimedEvent } from '../../src/task/events.js';
-import { buildReport, renderMarkdown, renderSummary } from '../../src/report/index.js';
-import { summariseEvents, renderStatus, type TaskStatus } from '../../src/report/status.js';
-import type { CopyTable } from '../../src/plan/types.js';
+import { startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
+import { copyData, type CopyOptions, type CopyResult } from '../../src/stages/data/copy/engine.js';
+import { resolveConnSpec } from '../../src/pg/connstring.js';
+import { EventBus, type TimedEvent } from '../../src/core/events.js';
+import { buildReport, renderMarkdown, renderSummary } from '../../src/stages/report/index.js';
+import { summariseEvents, renderStatus, type TaskStatus } from '../../src/stages/report/status.js';
+import type { CopyTable } from '../../src/stages/data/plan/types.js';
 import { copyDefaults, copyTable, early, runChild, sql, tableDigest } from './helpers.js';
 
 let src: Cluster;

@@ -8,11 +8,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startCluster, type Cluster } from '../../src/embedded/cluster.js';
-import { copyData } from '../../src/copy/engine.js';
-import { resolveConnSpec } from '../../src/conn/connstring.js';
-import { EventBus, type TimedEvent } from '../../src/task/events.js';
-import { StateDir } from '../../src/task/state.js';
+import { startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
+import { copyData } from '../../src/stages/data/copy/engine.js';
+import { resolveConnSpec } from '../../src/pg/connstring.js';
+import { EventBus, type TimedEvent } from '../../src/core/events.js';
+import { StateDir } from '../../src/state/state-dir.js';
 import { copyDefaults, copyTable, sql, tableDigest } from './helpers.js';
 
 let src: Cluster;

@@ -3,10 +3,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { startCluster, type Cluster } from '../../src/embedded/cluster.js';
-import { readSnapshotRecord, recordSnapshot } from '../../src/copy/planstore.js';
-import { resetTableTarget } from '../../src/copy/recopy.js';
-import { ensureCheckpoints, markUnitDone, useStateSchema } from '../../src/task/checkpoint.js';
+import { startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
+import { readSnapshotRecord, recordSnapshot } from '../../src/stages/data/copy/planstore.js';
+import { resetTableTarget } from '../../src/stages/data/copy/recopy.js';
+import { ensureCheckpoints, markUnitDone, useStateSchema } from '../../src/state/checkpoint.js';
 import { copyTable, sql } from './helpers.js';
 
 let pgc: Cluster;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import pg from 'pg';
-import { startCluster } from '../../src/embedded/cluster.js';
+import { startCluster } from '../../src/dev/embedded/cluster.js';
 
 for (const version of [12, 15, 17]) {
   test(`harness starts and tears down PostgreSQL ${version}`, async () => {

@@ -6,12 +6,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startCluster, type Cluster } from '../../src/embedded/cluster.js';
+import { startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
 import { exitCodeFor } from '../../src/cli/exit.js';
-import { PgferryError } from '../../src/errors.js';
-import { validateTask } from '../../src/task/config.js';
-import { EventBus } from '../../src/task/events.js';
-import { migrate } from '../../src/task/runner.js';
+import { PgferryError } from '../../src/core/errors.js';
+import { validateTask } from '../../src/core/config.js';
+import { EventBus } from '../../src/core/events.js';
+import { migrate } from '../../src/engine/runner.js';
 import { tableHashes, withClient } from '../helpers/compare.js';
 
 let srv: Cluster;

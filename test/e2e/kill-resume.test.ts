@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { startCluster, type Cluster } from '../../src/embedded/cluster.js';
-import { sampleDatabaseSql } from '../../src/demo/sample.js';
-import type { TimedEvent } from '../../src/task/events.js';
+import { startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
+import { sampleDatabaseSql } from '../../src/dev/demo/sample.js';
+import type { TimedEvent } from '../../src/core/events.js';
 import { schemaFingerprint, tableHashes, withClient } from '../helpers/compare.js';
 
 let src: Cluster;

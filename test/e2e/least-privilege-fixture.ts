@@ -6,7 +6,7 @@
  * Role names carry a prefix: roles are cluster-wide and every test builds its own set.
  */
 import { withClient } from '../helpers/compare.js';
-import type { Cluster } from '../../src/embedded/cluster.js';
+import type { Cluster } from '../../src/dev/embedded/cluster.js';
 
 export const LO_OID = 424242;
 

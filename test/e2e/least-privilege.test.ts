@@ -8,16 +8,16 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startCluster, type Cluster } from '../../src/embedded/cluster.js';
-import { validateTask, type TaskConfig } from '../../src/task/config.js';
-import { EventBus } from '../../src/task/events.js';
-import { migrate, type MigrateResult } from '../../src/task/runner.js';
-import { PgferryError, PrivilegeError } from '../../src/errors.js';
+import { startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
+import { validateTask, type TaskConfig } from '../../src/core/config.js';
+import { EventBus } from '../../src/core/events.js';
+import { migrate, type MigrateResult } from '../../src/engine/runner.js';
+import { PgferryError, PrivilegeError } from '../../src/core/errors.js';
 import { spawnSync } from 'node:child_process';
 import { exitCodeFor } from '../../src/cli/exit.js';
-import { runPrecheck } from '../../src/precheck/index.js';
-import { finishReport } from '../../src/report/finish-report.js';
-import { verify } from '../../src/verify/index.js';
+import { runPrecheck } from '../../src/stages/precheck/index.js';
+import { finishReport } from '../../src/stages/report/finish-report.js';
+import { verify } from '../../src/stages/verify/index.js';
 import { tableHashes, withClient } from '../helpers/compare.js';
 import {
   LO_OID, ownersAndGrants, rolesFor, run, sourceAccountSql, sourceObjectsSql, targetAccountSql, type Roles,

@@ -7,10 +7,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { startCluster, type Cluster } from '../../src/embedded/cluster.js';
-import { sampleDatabaseSql } from '../../src/demo/sample.js';
-import type { TimedEvent } from '../../src/task/events.js';
-import { StateDir } from '../../src/task/state.js';
+import { startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
+import { sampleDatabaseSql } from '../../src/dev/demo/sample.js';
+import type { TimedEvent } from '../../src/core/events.js';
+import { StateDir } from '../../src/state/state-dir.js';
 import { tableHashes, withClient } from '../helpers/compare.js';
 
 let pgc: Cluster;

@@ -7,9 +7,9 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { freePort, startCluster, type Cluster } from '../../src/embedded/cluster.js';
-import { resolveConnSpec } from '../../src/conn/connstring.js';
-import { ping } from '../../src/conn/ping.js';
+import { freePort, startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
+import { resolveConnSpec } from '../../src/pg/connstring.js';
+import { ping } from '../../src/pg/ping.js';
 
 let plain: Cluster; // ssl off, password auth for user "alice"
 let tls: Cluster; // ssl on with a self-signed certificate, TLS-only for user "bob"

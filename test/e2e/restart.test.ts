@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startCluster, type Cluster } from '../../src/embedded/cluster.js';
-import { sampleDatabaseSql } from '../../src/demo/sample.js';
-import { validateTask } from '../../src/task/config.js';
-import { EventBus, type TimedEvent } from '../../src/task/events.js';
-import { migrate } from '../../src/task/runner.js';
+import { startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
+import { sampleDatabaseSql } from '../../src/dev/demo/sample.js';
+import { validateTask } from '../../src/core/config.js';
+import { EventBus, type TimedEvent } from '../../src/core/events.js';
+import { migrate } from '../../src/engine/runner.js';
 import { schemaFingerprint, tableHashes, withClient } from '../helpers/compare.js';
 
 let src: Cluster;

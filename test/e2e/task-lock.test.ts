@@ -9,12 +9,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { startCluster, type Cluster } from '../../src/embedded/cluster.js';
-import { sampleDatabaseSql } from '../../src/demo/sample.js';
+import { startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
+import { sampleDatabaseSql } from '../../src/dev/demo/sample.js';
 import { finishTask } from '../../src/cli/commands/finish.js';
-import { PgferryError } from '../../src/errors.js';
-import { taskLockHolder } from '../../src/task/tasklock.js';
-import type { TimedEvent } from '../../src/task/events.js';
+import { PgferryError } from '../../src/core/errors.js';
+import { taskLockHolder } from '../../src/engine/tasklock.js';
+import type { TimedEvent } from '../../src/core/events.js';
 import { tableHashes, withClient } from '../helpers/compare.js';
 import pg from 'pg';
 

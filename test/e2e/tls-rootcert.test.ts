@@ -8,9 +8,9 @@ import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { startCluster, type Cluster } from '../../src/embedded/cluster.js';
-import { resolveConnSpec } from '../../src/conn/connstring.js';
-import { ping, type PingResult } from '../../src/conn/ping.js';
+import { startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
+import { resolveConnSpec } from '../../src/pg/connstring.js';
+import { ping, type PingResult } from '../../src/pg/ping.js';
 
 let tls: Cluster;
 let dir: string;

@@ -3,8 +3,8 @@
  * and a target account that owns the target database and is no superuser; both log in with a
  * password (scram-sha-256 from 127.0.0.1, set up by `passwordHba`).
  */
-import type { Cluster } from '../../src/embedded/cluster.js';
-import { quoteIdent, quoteLiteral } from '../../src/util/ident.js';
+import type { Cluster } from '../../src/dev/embedded/cluster.js';
+import { quoteIdent, quoteLiteral } from '../../src/core/ident.js';
 import { withClient } from '../helpers/compare.js';
 
 /** pg_hba.conf lines making these roles log in with their passwords. */

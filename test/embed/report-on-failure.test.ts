@@ -7,11 +7,11 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startCluster, type Cluster } from '../../src/embedded/cluster.js';
-import { validateTask } from '../../src/task/config.js';
-import { EventBus } from '../../src/task/events.js';
-import { migrate } from '../../src/task/runner.js';
-import { PgferryError } from '../../src/errors.js';
+import { startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
+import { validateTask } from '../../src/core/config.js';
+import { EventBus } from '../../src/core/events.js';
+import { migrate } from '../../src/engine/runner.js';
+import { PgferryError } from '../../src/core/errors.js';
 import { withClient } from '../helpers/compare.js';
 import { passwordHba, sourceAccount, targetAccount } from './accounts.js';
 

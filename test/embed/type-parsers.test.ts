@@ -4,8 +4,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { startCluster, type Cluster } from '../../src/embedded/cluster.js';
-import { resolveConnSpec } from '../../src/conn/connstring.js';
+import { startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
+import { resolveConnSpec } from '../../src/pg/connstring.js';
 import { withClient } from '../helpers/compare.js';
 
 let srv: Cluster;
@@ -22,7 +22,7 @@ test('type parsers are set per client, never on the global registry', async () =
   const int8Before = pg.types.getTypeParser(20, 'text');
   const numericBefore = pg.types.getTypeParser(1700, 'text');
   // loaded only now: the test sees the registry before and after pgferry's connection module
-  const { connect } = await import('../../src/conn/connect.js');
+  const { connect } = await import('../../src/pg/connect.js');
   assert.equal(pg.types.getTypeParser(20, 'text'), int8Before, 'loading pgferry changed the global int8 parser');
   assert.equal(pg.types.getTypeParser(1700, 'text'), numericBefore, 'loading pgferry changed the numeric parser');
 

@@ -5,9 +5,9 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCluster, type Cluster } from '../../src/embedded/cluster.js';
-import { runPrecheck } from '../../src/precheck/index.js';
-import { validateTask } from '../../src/task/config.js';
+import { startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
+import { runPrecheck } from '../../src/stages/precheck/index.js';
+import { validateTask } from '../../src/core/config.js';
 import { sql } from '../copy/helpers.js';
 
 let src: Cluster;

@@ -6,13 +6,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { startCluster, freePort, type Cluster } from '../../src/embedded/cluster.js';
-import { runPrecheck, type PrecheckReport, type CheckItem, CHECK_IDS } from '../../src/precheck/index.js';
-import type { PrecheckOptions } from '../../src/precheck/types.js';
-import { taskSchema, validateTask } from '../../src/task/config.js';
-import { ensureCheckpoints, markObjectDone } from '../../src/task/checkpoint.js';
+import { startCluster, freePort, type Cluster } from '../../src/dev/embedded/cluster.js';
+import { runPrecheck, type PrecheckReport, type CheckItem, CHECK_IDS } from '../../src/stages/precheck/index.js';
+import type { PrecheckOptions } from '../../src/stages/precheck/types.js';
+import { taskSchema, validateTask } from '../../src/core/config.js';
+import { ensureCheckpoints, markObjectDone } from '../../src/state/checkpoint.js';
 import { main } from '../../src/cli/main.js';
-import { tableKey } from '../../src/task/selection.js';
+import { tableKey } from '../../src/core/selection.js';
 
 let src: Cluster;
 let tgt: Cluster;

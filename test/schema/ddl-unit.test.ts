@@ -1,9 +1,9 @@
 /** Pure parts of the DDL stage: name rewriting and dependency ordering. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rewriteNames, type NameMap } from '../../src/ddl/rewrite.js';
-import { topoSort } from '../../src/ddl/toposort.js';
-import type { CatalogModel } from '../../src/catalog/model.js';
+import { rewriteNames, type NameMap } from '../../src/stages/schema/ddl/rewrite.js';
+import { topoSort } from '../../src/stages/schema/ddl/toposort.js';
+import type { CatalogModel } from '../../src/stages/schema/catalog/model.js';
 
 const map: NameMap = {
   schemas: new Map([['app', 'New App'], ['Odd "S"', 'plain']]),
@@ -41,8 +41,8 @@ test('topoSort: dependencies first, then rank and name; cycles are reported and 
 });
 
 test('generateDdl: default privileges follow noOwner/ownerTo/noAcl; secret options are reported, never printed', async () => {
-  const { generateDdl } = await import('../../src/ddl/generate.js');
-  const { Selection } = await import('../../src/task/selection.js');
+  const { generateDdl } = await import('../../src/stages/schema/ddl/generate.js');
+  const { Selection } = await import('../../src/core/selection.js');
   const { task } = await import('./helpers.js');
   const empty: CatalogModel = {
     serverVersionNum: 150000, schemas: [], extensions: [], types: [], sequences: [], tables: [], indexes: [], foreignKeys: [], views: [], functions: [],

@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import type { Cluster } from '../../src/embedded/cluster.js';
-import { validateTask, type TaskConfig } from '../../src/task/config.js';
+import type { Cluster } from '../../src/dev/embedded/cluster.js';
+import { validateTask, type TaskConfig } from '../../src/core/config.js';
 
 export const PG_DUMP = process.env.PGFERRY_PG_DUMP ?? '/usr/bin/pg_dump';
 export const PSQL = process.env.PGFERRY_PSQL ?? '/usr/bin/psql';

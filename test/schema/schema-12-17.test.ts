@@ -7,11 +7,11 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCluster, type Cluster } from '../../src/embedded/cluster.js';
-import { Selection } from '../../src/task/selection.js';
-import { applyStatements, readSourceSchema } from '../../src/schema/apply.js';
-import { ensureCheckpoints } from '../../src/task/checkpoint.js';
-import { EventBus } from '../../src/task/events.js';
+import { startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
+import { Selection } from '../../src/core/selection.js';
+import { applyStatements, readSourceSchema } from '../../src/stages/schema/apply.js';
+import { ensureCheckpoints } from '../../src/state/checkpoint.js';
+import { EventBus } from '../../src/core/events.js';
 import { client, createDb, createRoles, diff, fixture, normaliseDdl, runSql, task } from './helpers.js';
 
 let a: Cluster;

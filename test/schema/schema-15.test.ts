@@ -6,14 +6,14 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { startCluster, type Cluster } from '../../src/embedded/cluster.js';
-import { Selection } from '../../src/task/selection.js';
-import { applyStatements, readSourceSchema, type GeneratedSchema } from '../../src/schema/apply.js';
-import { ensureCheckpoints } from '../../src/task/checkpoint.js';
-import { EventBus, type TimedEvent } from '../../src/task/events.js';
-import { StatementError } from '../../src/errors.js';
-import { listCopyTables } from '../../src/plan/tables.js';
-import type { Statement } from '../../src/ddl/statement.js';
+import { startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
+import { Selection } from '../../src/core/selection.js';
+import { applyStatements, readSourceSchema, type GeneratedSchema } from '../../src/stages/schema/apply.js';
+import { ensureCheckpoints } from '../../src/state/checkpoint.js';
+import { EventBus, type TimedEvent } from '../../src/core/events.js';
+import { StatementError } from '../../src/core/errors.js';
+import { listCopyTables } from '../../src/stages/data/plan/tables.js';
+import type { Statement } from '../../src/core/statement.js';
 import { blocks, cli, createRoles, client, createDb, diff, dump, fixture, psql, runSql, task } from './helpers.js';
 
 let a: Cluster;

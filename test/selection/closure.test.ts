@@ -2,7 +2,7 @@
 // outside the selection (15 → 15, read-only source account, non-superuser target owner).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCluster, type Cluster } from '../../src/embedded/cluster.js';
+import { startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
 import { assertUntouched, cleanup, cli, createRoles, migrate, objectsOf, pair, sql, taskFile } from './helpers.js';
 
 let cl: Cluster;

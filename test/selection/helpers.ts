@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { main } from '../../src/cli/main.js';
-import type { Cluster } from '../../src/embedded/cluster.js';
+import type { Cluster } from '../../src/dev/embedded/cluster.js';
 
 export const RO = 'sel_reader';
 export const OWNER = 'sel_owner';

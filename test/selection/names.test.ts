@@ -1,11 +1,11 @@
 // Pure parts of the selection: near matches, trigger names, contradictions, merged-schema clashes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { editDistance, nearMatches, nearNames } from '../../src/task/suggest.js';
-import { parseTriggerName, Selection } from '../../src/task/selection.js';
-import { validateTask } from '../../src/task/config.js';
-import { objectCollisions } from '../../src/precheck/object-collisions.js';
-import { PgferryError } from '../../src/errors.js';
+import { editDistance, nearMatches, nearNames } from '../../src/core/suggest.js';
+import { parseTriggerName, Selection } from '../../src/core/selection.js';
+import { validateTask } from '../../src/core/config.js';
+import { objectCollisions } from '../../src/stages/precheck/object-collisions.js';
+import { PgferryError } from '../../src/core/errors.js';
 
 test('near matches: other letter case first, else a couple of edits', () => {
   assert.equal(editDistance('orders', 'ordres'), 2);

@@ -1,7 +1,7 @@
 // Selections that match nothing, task-file options that apply to nothing, conflicting flags (15 → 15).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCluster, type Cluster } from '../../src/embedded/cluster.js';
+import { startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
 import { assertUntouched, cleanup, cli, createRoles, migrate, objectsOf, pair, sql, taskFile } from './helpers.js';
 
 let cl: Cluster;

@@ -10,10 +10,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openEventLog } from '../../src/state/eventlog.js';
 import { readProgressFile, withProgress } from '../../src/state/progress-file.js';
-import { readEventsFile } from '../../src/report/index.js';
-import { readStatus, renderStatus } from '../../src/report/status.js';
-import { EventBus, type FerryEvent, type TimedEvent } from '../../src/task/events.js';
-import { StateDir } from '../../src/task/state.js';
+import { readEventsFile } from '../../src/stages/report/index.js';
+import { readStatus, renderStatus } from '../../src/stages/report/status.js';
+import { EventBus, type FerryEvent, type TimedEvent } from '../../src/core/events.js';
+import { StateDir } from '../../src/state/state-dir.js';
 
 let root: string;
 let oldUmask: number;

@@ -1,7 +1,7 @@
 // Child of eventlog.test.ts: emits events into a state dir and exits at once, without closing the log.
 import { openEventLog } from '../../src/state/eventlog.js';
-import { EventBus } from '../../src/task/events.js';
-import { StateDir } from '../../src/task/state.js';
+import { EventBus } from '../../src/core/events.js';
+import { StateDir } from '../../src/state/state-dir.js';
 
 const [root, task, n] = process.argv.slice(2);
 const bus = new EventBus();

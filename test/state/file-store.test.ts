@@ -6,8 +6,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileTaskStore } from '../../src/state/file-store.js';
-import { readStatus } from '../../src/report/status.js';
-import { StateDir } from '../../src/task/state.js';
+import { readStatus } from '../../src/stages/report/status.js';
+import { StateDir } from '../../src/state/state-dir.js';
 import { taskStoreSuite } from './store-suite.js';
 
 const root = mkdtempSync(join(tmpdir(), 'pgferry-filestore-'));

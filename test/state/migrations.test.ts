@@ -4,20 +4,20 @@
 // step once. The target account owns the database and is no superuser.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCluster, type Cluster } from '../../src/embedded/cluster.js';
-import { readSnapshotRecord, recordSnapshot } from '../../src/copy/planstore.js';
-import { resetTableTarget } from '../../src/copy/recopy.js';
-import { PgferryError } from '../../src/errors.js';
+import { startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
+import { readSnapshotRecord, recordSnapshot } from '../../src/stages/data/copy/planstore.js';
+import { resetTableTarget } from '../../src/stages/data/copy/recopy.js';
+import { PgferryError } from '../../src/core/errors.js';
 import { latestVersion } from '../../src/state/migrate.js';
 import { CHECKPOINT_SET } from '../../src/state/migrations.js';
 import {
   doneObjects, doneUnits, ensureCheckpoints, readTask, STATE_FORMAT, useStateSchema,
-} from '../../src/task/checkpoint.js';
-import { runPrecheck } from '../../src/precheck/index.js';
-import { validateTask } from '../../src/task/config.js';
+} from '../../src/state/checkpoint.js';
+import { runPrecheck } from '../../src/stages/precheck/index.js';
+import { validateTask } from '../../src/core/config.js';
 import { copyTable } from '../copy/helpers.js';
 import { withClient } from '../helpers/compare.js';
-import { qualify } from '../../src/util/ident.js';
+import { qualify } from '../../src/core/ident.js';
 
 let srv: Cluster;
 const DBS = ['m_fresh', 'm_old', 'm_legacy', 'm_newer', 'm_race', 'm_named'];

@@ -2,8 +2,8 @@
 // owns its database and is no superuser; each store instance has its own session, as separate hosts do.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCluster, type Cluster } from '../../src/embedded/cluster.js';
-import { PgferryError } from '../../src/errors.js';
+import { startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
+import { PgferryError } from '../../src/core/errors.js';
 import { PgTaskStore } from '../../src/state/pg-store.js';
 import { withClient } from '../helpers/compare.js';
 import { taskStoreSuite } from './store-suite.js';

@@ -2,7 +2,7 @@
 // opened by `open` (each call a new instance on the same backing store, as a second process would).
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { PgferryError } from '../../src/errors.js';
+import { PgferryError } from '../../src/core/errors.js';
 import { keepLease } from '../../src/state/lease-keeper.js';
 import type { TaskStore } from '../../src/state/store.js';
 

@@ -1,8 +1,8 @@
 // Index builds of a table run side by side; attachments (USING INDEX, ATTACH PARTITION) after them, alone.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildOrder } from '../../src/copy/engine.js';
-import type { Statement } from '../../src/ddl/statement.js';
+import { buildOrder } from '../../src/stages/data/copy/engine.js';
+import type { Statement } from '../../src/core/statement.js';
 
 const st = (key: string, sql: string): Statement => ({ key, kind: 'constraint', name: key, section: 'early', sql, table: 't' });
 

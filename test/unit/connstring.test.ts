@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConnString, resolveConnSpec, toSafeUri, lookupPgpass } from '../../src/conn/connstring.js';
-import { redact } from '../../src/util/redact.js';
-import { parseQualifiedName, quoteIdent } from '../../src/util/ident.js';
+import { parseConnString, resolveConnSpec, toSafeUri, lookupPgpass } from '../../src/pg/connstring.js';
+import { redact } from '../../src/core/redact.js';
+import { parseQualifiedName, quoteIdent } from '../../src/core/ident.js';
 
 test('URI with percent-encoding, IPv6, params', () => {
   const r = parseConnString('postgresql://us%40er:p%2Fw@[::1]:6543/my%20db?sslmode=verify-full&application_name=x');

@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Controls } from '../../src/copy/controls.js';
-import { attachControlFile } from '../../src/task/control-file.js';
-import { StateDir } from '../../src/task/state.js';
+import { Controls } from '../../src/stages/data/copy/controls.js';
+import { attachControlFile } from '../../src/stages/data/copy/control-file.js';
+import { StateDir } from '../../src/state/state-dir.js';
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,7 +1,7 @@
 // Progress of the data copy: totals with units in flight, rates over a ~5 s window, ETA.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Progress, rates, type ProgressTable } from '../../src/copy/progress.js';
+import { Progress, rates, type ProgressTable } from '../../src/stages/data/copy/progress.js';
 
 test('rates between two samples, and the ETA of the rows left', () => {
   assert.deepEqual(rates({ t: 0, rows: 0, bytes: 0 }, { t: 2000, rows: 500, bytes: 3000 }, 2500),

@@ -1,9 +1,9 @@
 // Live controls and the unit pump: at most `jobs` units at a time, read live; none started while paused.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CopyUnit } from '../../src/plan/units.js';
-import { Controls } from '../../src/copy/controls.js';
-import { UnitPump, UnitQueue } from '../../src/copy/queue.js';
+import type { CopyUnit } from '../../src/stages/data/plan/units.js';
+import { Controls } from '../../src/stages/data/copy/controls.js';
+import { UnitPump, UnitQueue } from '../../src/stages/data/copy/queue.js';
 
 const unit = (i: number) => ({ id: `u${i}` }) as CopyUnit;
 const tick = () => new Promise((r) => setImmediate(r));

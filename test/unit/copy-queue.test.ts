@@ -1,11 +1,11 @@
 // Planning order of the copy units: heaviest tables first, a table's units together; done units skipped.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Statement } from '../../src/ddl/statement.js';
-import type { CopyTable } from '../../src/plan/types.js';
-import type { TableSize } from '../../src/plan/units.js';
-import { countTargets, groupEarly, planRuns, type RunPlanInput } from '../../src/copy/plan-runs.js';
-import { orderUnits, tableWeight, UnitQueue } from '../../src/copy/queue.js';
+import type { Statement } from '../../src/core/statement.js';
+import type { CopyTable } from '../../src/stages/data/plan/types.js';
+import type { TableSize } from '../../src/stages/data/plan/units.js';
+import { countTargets, groupEarly, planRuns, type RunPlanInput } from '../../src/stages/data/copy/plan-runs.js';
+import { orderUnits, tableWeight, UnitQueue } from '../../src/stages/data/copy/queue.js';
 
 const table = (name: string, target = name): CopyTable => ({
   key: `public.${name}`, source: { schema: 'public', name }, target: { schema: 'public', name: target },

@@ -1,9 +1,9 @@
-// The row-filter rule (src/task/filter.ts), without a server: what is accepted, what is refused and why.
+// The row-filter rule (src/core/filter.ts), without a server: what is accepted, what is refused and why.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkRowFilter } from '../../src/task/filter.js';
-import { validateTask } from '../../src/task/config.js';
-import { PgferryError } from '../../src/errors.js';
+import { checkRowFilter } from '../../src/core/filter.js';
+import { validateTask } from '../../src/core/config.js';
+import { PgferryError } from '../../src/core/errors.js';
 
 const reason = (f: string): string => {
   try {

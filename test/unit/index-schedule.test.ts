@@ -1,8 +1,8 @@
 // Index build scheduling per table: CREATE INDEX side by side, anything else alone, ANALYZE last.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Statement } from '../../src/ddl/statement.js';
-import { buildOrder, IndexSchedule, type IndexJob } from '../../src/copy/index-schedule.js';
+import type { Statement } from '../../src/core/statement.js';
+import { buildOrder, IndexSchedule, type IndexJob } from '../../src/stages/data/copy/index-schedule.js';
 
 const st = (key: string, sql: string): Statement =>
   ({ key, kind: 'index', name: key, section: 'early', sql, table: 't' });

@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { validateTask } from '../../src/task/config.js';
-import { EventBus } from '../../src/task/events.js';
-import { migrate } from '../../src/task/runner.js';
-import { PgferryError } from '../../src/errors.js';
+import { validateTask } from '../../src/core/config.js';
+import { EventBus } from '../../src/core/events.js';
+import { migrate } from '../../src/engine/runner.js';
+import { PgferryError } from '../../src/core/errors.js';
 
 const root = mkdtempSync(join(tmpdir(), 'pgferry-inprocess-'));
 after(() => rmSync(root, { recursive: true, force: true }));

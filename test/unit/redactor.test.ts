@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveConnSpec } from '../../src/conn/connstring.js';
-import { PgferryError } from '../../src/errors.js';
-import { StateDir } from '../../src/task/state.js';
-import { defaultRedactor, redact, Redactor } from '../../src/util/redact.js';
+import { resolveConnSpec } from '../../src/pg/connstring.js';
+import { PgferryError } from '../../src/core/errors.js';
+import { StateDir } from '../../src/state/state-dir.js';
+import { defaultRedactor, redact, Redactor } from '../../src/core/redact.js';
 
 test('passwords from every source go to the redactor given, never to the process-wide one', () => {
   const home = mkdtempSync(join(tmpdir(), 'pgferry-redactor-'));

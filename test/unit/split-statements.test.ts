@@ -2,7 +2,7 @@
 // semicolons inside literals and function bodies, and a block that does not parse.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { splitStatements } from '../../src/schema/split.js';
+import { splitStatements } from '../../src/stages/schema/split.js';
 
 test('splitStatements: one part per statement, multi-byte names and bodies with semicolons kept whole', async () => {
   const block = `CREATE SCHEMA IF NOT EXISTS "Zürich";

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { readControls, StateDir } from '../../src/task/state.js';
+import { readControls, StateDir } from '../../src/state/state-dir.js';
 import { taskFromOptions } from '../../src/cli/options.js';
 import { throttleCommand } from '../../src/cli/commands/throttle.js';
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StateDir } from '../../src/task/state.js';
+import { StateDir } from '../../src/state/state-dir.js';
 import { throttleCommand } from '../../src/cli/commands/throttle.js';
 
 let base: string;

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadTaskFile } from '../../src/task/config.js';
-import { Selection } from '../../src/task/selection.js';
+import { loadTaskFile } from '../../src/core/config.js';
+import { Selection } from '../../src/core/selection.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pgferry-taskfile-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

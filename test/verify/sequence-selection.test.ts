@@ -5,11 +5,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startCluster, type Cluster } from '../../src/embedded/cluster.js';
-import { validateTask } from '../../src/task/config.js';
-import { EventBus } from '../../src/task/events.js';
-import { migrate } from '../../src/task/runner.js';
-import { verify } from '../../src/verify/index.js';
+import { startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
+import { validateTask } from '../../src/core/config.js';
+import { EventBus } from '../../src/core/events.js';
+import { migrate } from '../../src/engine/runner.js';
+import { verify } from '../../src/stages/verify/index.js';
 import { withClient } from '../helpers/compare.js';
 
 let pg: Cluster;

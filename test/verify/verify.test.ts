@@ -1,10 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { startCluster, type Cluster } from '../../src/embedded/cluster.js';
-import { validateTask } from '../../src/task/config.js';
-import { verify } from '../../src/verify/index.js';
-import type { VerifyReport } from '../../src/verify/types.js';
+import { startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
+import { validateTask } from '../../src/core/config.js';
+import { verify } from '../../src/stages/verify/index.js';
+import type { VerifyReport } from '../../src/stages/verify/types.js';
 import { verifyCommand } from '../../src/cli/commands/verify.js';
 import { FIXTURE_SQL, FILTER_SOURCE_SQL, FILTER_TARGET_SQL } from './fixture.js';
 

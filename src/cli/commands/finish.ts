@@ -7,15 +7,15 @@
 import { createInterface } from 'node:readline/promises';
 import { Command, Option } from 'commander';
 import type pg from 'pg';
-import { withClient } from '../../conn/connect.js';
-import { describeConn, resolveConnSpec, type ConnSpec } from '../../conn/connstring.js';
-import { PgferryError } from '../../errors.js';
-import { listTasks } from '../../report/status.js';
-import { DEFAULT_STATE_SCHEMA } from '../../task/checkpoint.js';
-import { removeTaskCheckpoints } from '../../task/checkpoint-remove.js';
-import { StateDir } from '../../task/state.js';
-import { describeHolder, taskLockHolder, tryTaskLock } from '../../task/tasklock.js';
-import { quoteIdent } from '../../util/ident.js';
+import { withClient } from '../../pg/connect.js';
+import { describeConn, resolveConnSpec, type ConnSpec } from '../../pg/connstring.js';
+import { PgferryError } from '../../core/errors.js';
+import { listTasks } from '../../stages/report/status.js';
+import { DEFAULT_STATE_SCHEMA } from '../../state/checkpoint.js';
+import { removeTaskCheckpoints } from '../../state/checkpoint-remove.js';
+import { StateDir } from '../../state/state-dir.js';
+import { describeHolder, taskLockHolder, tryTaskLock } from '../../engine/tasklock.js';
+import { quoteIdent } from '../../core/ident.js';
 import { EXIT } from '../exit.js';
 import { out } from '../output.js';
 

@@ -1,8 +1,8 @@
 import { Command, Option } from 'commander';
-import { EventBus } from '../../task/events.js';
-import { PgferryError } from '../../errors.js';
-import { migrate } from '../../task/runner.js';
-import { defaultRedactor } from '../../util/redact.js';
+import { EventBus } from '../../core/events.js';
+import { PgferryError } from '../../core/errors.js';
+import { migrate } from '../../engine/runner.js';
+import { defaultRedactor } from '../../core/redact.js';
 import { EXIT } from '../exit.js';
 import { addConnectionOptions, addTaskOptions, taskFromOptions } from '../options.js';
 import { attachProgress, progressMode } from '../progress.js';

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
-import { resolveConnSpec } from '../../conn/connstring.js';
-import { ping, type PingResult } from '../../conn/ping.js';
-import { PgferryError } from '../../errors.js';
+import { resolveConnSpec } from '../../pg/connstring.js';
+import { ping, type PingResult } from '../../pg/ping.js';
+import { PgferryError } from '../../core/errors.js';
 import { EXIT } from '../exit.js';
 import { addConnectionOptions } from '../options.js';
 import { out } from '../output.js';

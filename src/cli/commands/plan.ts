@@ -1,14 +1,14 @@
 import { Command } from 'commander';
-import { resolveConnSpec } from '../../conn/connstring.js';
-import { withClient } from '../../conn/connect.js';
-import { listCopyTables } from '../../plan/tables.js';
-import { readSourceSchema, toScript } from '../../schema/apply.js';
-import { Selection } from '../../task/selection.js';
+import { resolveConnSpec } from '../../pg/connstring.js';
+import { withClient } from '../../pg/connect.js';
+import { listCopyTables } from '../../stages/data/plan/tables.js';
+import { readSourceSchema, toScript } from '../../stages/schema/apply.js';
+import { Selection } from '../../core/selection.js';
 import { addConnectionOptions, addTaskOptions, taskFromOptions } from '../options.js';
 import { out } from '../output.js';
 import { EXIT } from '../exit.js';
-import { runSourceChecks } from '../../precheck/source-checks.js';
-import type { CheckItem } from '../../precheck/index.js';
+import { runSourceChecks } from '../../stages/precheck/source-checks.js';
+import type { CheckItem } from '../../stages/precheck/index.js';
 import { dropOptions, hideOptions } from '../scope.js';
 
 export function planCommand(): Command {

@@ -1,11 +1,11 @@
 import { Command } from 'commander';
-import { runPrecheck, SKIPPABLE_IDS, type PrecheckReport } from '../../precheck/index.js';
-import { PgferryError } from '../../errors.js';
-import { grantsScript } from '../../precheck/grants-script.js';
+import { runPrecheck, SKIPPABLE_IDS, type PrecheckReport } from '../../stages/precheck/index.js';
+import { PgferryError } from '../../core/errors.js';
+import { grantsScript } from '../../stages/precheck/grants-script.js';
 import { EXIT } from '../exit.js';
 import { addConnectionOptions, addTaskOptions, taskFromOptions } from '../options.js';
 import { out } from '../output.js';
-import { plural } from '../../util/plural.js';
+import { plural } from '../../core/plural.js';
 import { dropOptions } from '../scope.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];

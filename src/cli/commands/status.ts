@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
-import { PgferryError } from '../../errors.js';
-import { listTasks, readStatus, renderStatus, type TaskStatus } from '../../report/status.js';
-import { StateDir } from '../../task/state.js';
+import { PgferryError } from '../../core/errors.js';
+import { listTasks, readStatus, renderStatus, type TaskStatus } from '../../stages/report/status.js';
+import { StateDir } from '../../state/state-dir.js';
 import { EXIT } from '../exit.js';
 import { out } from '../output.js';
 

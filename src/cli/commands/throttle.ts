@@ -1,8 +1,8 @@
 import { Command, Option } from 'commander';
-import { PgferryError } from '../../errors.js';
-import { listTasks } from '../../report/status.js';
-import { readControls, StateDir, type Controls } from '../../task/state.js';
-import { fmtBytes } from '../../util/size.js';
+import { PgferryError } from '../../core/errors.js';
+import { listTasks } from '../../stages/report/status.js';
+import { readControls, StateDir, type Controls } from '../../state/state-dir.js';
+import { fmtBytes } from '../../core/size.js';
 import { intArg, rateArg } from '../args.js';
 import { out } from '../output.js';
 

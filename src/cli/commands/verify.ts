@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
-import { renderVerify } from '../../report/verify-text.js';
-import { verify } from '../../verify/index.js';
+import { renderVerify } from '../../stages/report/verify-text.js';
+import { verify } from '../../stages/verify/index.js';
 import { EXIT } from '../exit.js';
 import { addConnectionOptions, addTaskOptions, taskFromOptions } from '../options.js';
 import { out } from '../output.js';

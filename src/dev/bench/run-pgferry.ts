@@ -1,0 +1,67 @@
+/**
+ * Bench child: one full `pgferry migrate` of SOURCE into the (empty, existing) TARGET database —
+ * precheck, schema from the catalogs, parallel copy with per-table index builds, foreign keys,
+ * sequences — then removal of the checkpoint schema; with PGFERRY_BENCH_VERIFY=hash, a separate
+ * timed `verify --mode hash` afterwards. Prints one JSON line with timings and peak RSS.
+ * Usage: run-pgferry.ts SOURCE_URL TARGET_URL [format] [jobs] [indexJobs]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { EventBus, type Phase } from '../../core/events.js';
+import { validateTask } from '../../core/config.js';
+import { migrate } from '../../engine/runner.js';
+import { verify } from '../../stages/verify/index.js';
+
+const [source, target, format = 'auto', jobsArg = '2', indexJobsArg = '2'] = process.argv.slice(2);
+const stateDir = mkdtempSync(join(tmpdir(), 'pgferry-bench-state-'));
+const task = validateTask({
+  name: 'bench',
+  source,
+  target,
+  stateDir,
+  jobs: Number(jobsArg),
+  indexJobs: Number(indexJobsArg),
+  verify: 'none',
+  copy: {
+    format,
+    ...(process.env.PGFERRY_BENCH_SPLIT_MB ? { splitThresholdMB: Number(process.env.PGFERRY_BENCH_SPLIT_MB) } : {}),
+    ...(process.env.PGFERRY_BENCH_UNIT_MB ? { unitMB: Number(process.env.PGFERRY_BENCH_UNIT_MB) } : {}),
+  },
+});
+const events = new EventBus();
+const phases: Partial<Record<Phase, number>> = {};
+events.on((e) => {
+  if (e.type === 'phase-end') phases[e.phase] = e.durationMs;
+  if (process.env.PGFERRY_BENCH_VERBOSE && e.type !== 'progress') process.stderr.write(JSON.stringify(e) + '\n');
+});
+const t0 = Date.now();
+const r = await migrate(task, { events });
+const tc = new pg.Client({ connectionString: target });
+await tc.connect();
+await tc.query('DROP SCHEMA pgferry CASCADE');
+await tc.end();
+const totalMs = Date.now() - t0;
+const maxRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
+let verifyHashMs: number | undefined;
+if (process.env.PGFERRY_BENCH_VERIFY === 'hash') {
+  const v0 = Date.now();
+  const v = await verify({ ...task, verify: 'hash' }, { mode: 'hash' });
+  if (!v.ok) throw new Error('verify --mode hash found differences');
+  verifyHashMs = Date.now() - v0;
+}
+rmSync(stateDir, { recursive: true, force: true });
+process.stdout.write(
+  JSON.stringify({
+    format: r.copy?.format,
+    phasesMs: phases,
+    copyMs: phases.data,
+    totalMs,
+    maxRssMB,
+    rows: r.copy?.tables.reduce((a, t) => a + t.rows, 0),
+    units: r.copy?.tables.reduce((a, t) => a + t.units, 0),
+    verifyHashMs,
+    cpuSec: Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1e4) / 100,
+  }) + '\n',
+);

@@ -1,0 +1,363 @@
+/**
+ * The migrate state machine, in the DTS order:
+ *   precheck → schema (pre-data) → data (+ each table's indexes as soon as its rows land)
+ *   → post-data (foreign keys, triggers, matview refresh) → verify → report.
+ * Every step is resumable: schema objects and copy units are checkpointed on the target in
+ * the same transaction as the work, so rerunning the same task continues where it stopped.
+ * Nothing is written to the target before the precheck passes.
+ * The runner's own sessions (one per side) reconnect after a lost connection and every phase
+ * retries transient failures; the target session holds the task's advisory lock throughout.
+ */
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
+import type pg from 'pg';
+import { ConnectError } from '../pg/connect.js';
+import { describeConn, resolveConnSpec, toSafeUri, type ConnSpec } from '../pg/connstring.js';
+import { controlsFrom, copyData, type CopyResult } from '../stages/data/copy/engine.js';
+import { copyLargeObjects } from '../stages/data/copy/largeobjects.js';
+import { withRetry } from '../pg/retry.js';
+import { errorMessage, PgferryError } from '../core/errors.js';
+import type { GeneratedSchema } from '../stages/schema/ddl/generate.js';
+import type { Statement } from '../core/statement.js';
+import type { CopyTable } from '../stages/data/plan/types.js';
+import { typedPrivilegeError } from '../core/privilege-fix.js';
+import { listCopyTables } from '../stages/data/plan/tables.js';
+import { listSequences } from '../stages/data/plan/sequences.js';
+import { runPrecheck, type PrecheckReport } from '../stages/precheck/index.js';
+import { applyStatements, readSourceSchema } from '../stages/schema/apply.js';
+import { verify, type VerifyReport } from '../stages/verify/index.js';
+import type { Report } from '../stages/report/index.js';
+import { finishReport, type FinishReport } from '../stages/report/finish-report.js';
+import { Redactor } from '../core/redact.js';
+import { checkpointSchemaExists, ensureCheckpoints, setTaskPhase, stateSchemaFor, useStateSchema } from '../state/checkpoint.js';
+import { precheckFailure } from '../stages/report/precheck-failure.js';
+import type { TaskConfig } from '../core/config.js';
+import type { EventBus, Phase } from '../core/events.js';
+import { MainSession } from './mainsession.js';
+import { copiesLargeObjects, Selection } from '../core/selection.js';
+import { openEventLog } from '../state/eventlog.js';
+import { attachControlFile } from '../stages/data/copy/control-file.js';
+import { StateDir } from '../state/state-dir.js';
+import { takeTaskLock } from './tasklock.js';
+import { truncateOnce } from './truncate.js';
+import { keepExistingEarly } from './existing-early.js';
+import { holdInProcess } from './inprocess.js';
+
+export interface MigrateOptions {
+  events: EventBus;
+  /** Skip the precheck (only for tests of later phases and for `--skip-precheck`). */
+  skipPrecheck?: boolean;
+  signal?: AbortSignal;
+  /** Learns this task's passwords and scrubs them from its state dir, report and errors (default: a new one). */
+  redactor?: Redactor;
+}
+
+export interface MigrateResult {
+  taskId: string;
+  state: StateDir;
+  precheck?: PrecheckReport;
+  copy?: CopyResult;
+  verify?: VerifyReport;
+  warnings: string[];
+  notMigrated: { kind: string; name: string; reason: string }[];
+  objectsByKind: Record<string, number>;
+  durationMs: number;
+  /** The report written to the state dir (report.json, report.md), and its summary for a terminal. */
+  report?: Report;
+  summary?: string;
+}
+
+/** A stable task id: the name given, or one derived from the two endpoints. */
+export function taskIdFor(task: TaskConfig, source: ConnSpec, target: ConnSpec): string {
+  if (task.name) return task.name;
+  const h = createHash('sha256').update(`${source.host}:${source.port}/${source.database}\u0000${target.host}:${target.port}/${target.database}`).digest('hex').slice(0, 8);
+  const clean = (s: string) => s.replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 24);
+  return `${clean(source.database)}-to-${clean(target.database)}-${h}`;
+}
+
+interface Run {
+  task: TaskConfig;
+  o: MigrateOptions;
+  taskId: string;
+  source: ConnSpec;
+  target: ConnSpec;
+  state: StateDir;
+  sel: Selection;
+  src: MainSession;
+  tgt: MainSession;
+  result: MigrateResult;
+  safeSource: string;
+  setStatus: (phase: Phase, status?: string) => void;
+  writeTask: (fields: Record<string, unknown>) => void;
+  redactor: Redactor;
+}
+
+/** The phase, recorded in the local state dir and in the target's checkpoints. */
+async function enterPhase(r: Run, phase: Phase): Promise<void> {
+  await r.tgt.run(`record phase ${phase}`, (c) => setTaskPhase(c, r.taskId, phase));
+  r.setStatus(phase);
+}
+
+/** Take the task lock before anything else; an unreachable target is left to the precheck to explain. */
+async function lockEarly(r: Run): Promise<void> {
+  try {
+    await r.tgt.client();
+  } catch (e) {
+    if (!(e instanceof ConnectError) || r.o.skipPrecheck) throw e;
+  }
+}
+
+async function precheckPhase(r: Run): Promise<PrecheckReport> {
+  const { task, o, taskId } = r;
+  return o.events.phase('precheck', async () => {
+    const report = await runPrecheck(task, { taskId, skip: task.skipChecks, redactor: r.redactor });
+    for (const item of report.items) {
+      if (item.result === 'warning') o.events.warn(`precheck ${item.id}: ${item.message}`);
+    }
+    if (!report.ok) throw precheckFailure(report);
+    return report;
+  });
+}
+
+/** How already existing objects are treated by the DDL stage: truncate keeps them as skip does. */
+const applyMode = (task: TaskConfig) => (task.ifExists === 'truncate' ? 'skip' : task.ifExists);
+
+async function schemaPhase(r: Run): Promise<GeneratedSchema> {
+  const { events } = r.o;
+  return events.phase('schema', async () => {
+    const generated = await r.src.run('read the source schema', (c) => readSourceSchema(c, r.sel));
+    const { resumed } = await r.tgt.run('create checkpoints', (c) => ensureCheckpoints(c, r.taskId, r.safeSource));
+    if (resumed) events.info(`resuming task ${r.taskId}: objects and units done by the earlier run are skipped`);
+    await enterPhase(r, 'schema');
+    for (const w of generated.warnings) events.warn(w);
+    r.result.notMigrated = generated.notMigrated;
+    const pre = generated.statements.filter((s) => s.section === 'pre');
+    const opts = { taskId: r.taskId, events, ifExists: applyMode(r.task) };
+    await r.tgt.run('create the schema', (c) => applyStatements(c, pre, opts));
+    return generated;
+  });
+}
+
+/** Retry options for work the runner hands to other modules (they reopen their own sessions). */
+const retrying = (r: Run, what: string) =>
+  ({ what, retryTimeSec: r.task.copy.retryTimeSec, events: r.o.events, signal: r.o.signal });
+
+/** ifExists skip/truncate keep the target tables: empty them (truncate) and keep their indexes. */
+async function keepTargetTables(r: Run, tables: CopyTable[], early: Statement[]): Promise<void> {
+  const mode = r.task.ifExists;
+  if (mode === 'truncate') {
+    const emptied = await r.tgt.run('empty existing tables', (c) => truncateOnce(c, r.taskId, tables));
+    if (emptied.length) r.o.events.info(`emptied ${emptied.length} existing target table(s) (ifExists: truncate)`);
+  }
+  if (mode === 'truncate' || mode === 'skip') {
+    await r.tgt.run('look for existing indexes', (c) => keepExistingEarly(c, r.taskId, early, r.o.events, mode));
+  }
+}
+
+/** pg_largeobject_metadata is readable by every role (pg_largeobject is not): copy only when there is something. */
+async function hasLargeObjects(c: pg.Client): Promise<boolean> {
+  const r = await c.query<{ any: boolean }>('SELECT EXISTS (SELECT 1 FROM pg_largeobject_metadata) AS any');
+  return r.rows[0].any;
+}
+
+async function largeObjects(r: Run): Promise<number> {
+  const { task, o } = r;
+  if (!copiesLargeObjects(task) || !(await r.src.run('look for large objects', hasLargeObjects))) return 0;
+  if (o.signal?.aborted) throw o.signal.reason;
+  const lo = await withRetry(retrying(r, 'copy large objects'), () => copyLargeObjects({
+    source: r.source, target: r.target, taskId: r.taskId, events: o.events,
+    noOwner: task.noOwner, ownerTo: task.ownerTo, noAcl: task.noAcl,
+  }));
+  return lo.objects + lo.skipped;
+}
+
+async function dataPhase(r: Run, schema: GeneratedSchema): Promise<CopyResult> {
+  const { task, o } = r;
+  const listed = await r.src.run('list tables', (c) => listCopyTables(c, r.sel));
+  const tables = listed.filter((t) => !schema.tablesNotCreated.includes(t.key));
+  const sequences = await r.src.run('list sequences', (c) => listSequences(c, r.sel));
+  return o.events.phase('data', async () => {
+    await enterPhase(r, 'data');
+    const early = schema.statements.filter((s) => s.section === 'early');
+    await keepTargetTables(r, tables, early);
+    // Live limits: control.json (`pgferry throttle`) is polled into the controls the engine follows.
+    const controls = controlsFrom({ copy: task.copy, jobs: task.jobs });
+    const detachControls = attachControlFile(r.state, controls);
+    // The engine retries its own sessions; a failure outside them re-enters it, and it resumes from its checkpoints.
+    const copied = await withRetry(retrying(r, 'copy data'), () => copyData({
+      source: r.source, target: r.target, taskId: r.taskId, tables, sequences, early,
+      jobs: task.jobs,
+      indexJobs: task.indexJobs ?? Math.max(1, Math.ceil(task.jobs / 2)),
+      copy: task.copy, events: o.events, controls, signal: o.signal,
+      noFreeze: Boolean(process.env.PGFERRY_NO_FREEZE),
+    })).finally(detachControls);
+    const lo = await largeObjects(r);
+    if (lo > 0) copied.largeObjects = lo;
+    return copied;
+  });
+}
+
+async function postDataPhase(r: Run, schema: GeneratedSchema): Promise<void> {
+  await r.o.events.phase('post-data', async () => {
+    await enterPhase(r, 'post-data');
+    const late = schema.statements.filter((s) => s.section === 'late');
+    const opts = { taskId: r.taskId, events: r.o.events, ifExists: applyMode(r.task) };
+    await r.tgt.run('create foreign keys, triggers and other post-data objects', (c) => applyStatements(c, late, opts));
+  });
+}
+
+async function verifyPhase(r: Run): Promise<VerifyReport> {
+  const { task, o } = r;
+  return o.events.phase('verify', async () => {
+    await enterPhase(r, 'verify');
+    const opts = { mode: task.verify as 'count' | 'hash', events: o.events, signal: o.signal, redactor: r.redactor };
+    const report = await withRetry(retrying(r, 'verify'), () => verify(task, opts));
+    if (!report.ok) o.events.warn('verification found differences between source and target (see the report)');
+    return report;
+  });
+}
+
+async function runPhases(r: Run): Promise<void> {
+  const { o, task, result } = r;
+  await lockEarly(r);
+  if (!o.skipPrecheck) result.precheck = await precheckPhase(r);
+  await r.tgt.client();
+  const schema = await schemaPhase(r);
+  result.copy = await dataPhase(r, schema);
+  if (o.signal?.aborted) throw o.signal.reason;
+  await postDataPhase(r, schema);
+  if (task.verify !== 'none') result.verify = await verifyPhase(r);
+  const status = result.verify && !result.verify.ok ? 'mismatch' : 'done';
+  await r.tgt.run('record the end', (c) => setTaskPhase(c, r.taskId, 'done', status));
+}
+
+/** The runner's own sessions; the target one holds the task lock and takes it again after a reconnect. */
+function mainSessions(
+  task: TaskConfig, o: MigrateOptions, source: ConnSpec, target: ConnSpec, taskId: string, onLost: (e: unknown) => void,
+) {
+  const common = { retryTimeSec: task.copy.retryTimeSec, events: o.events, signal: o.signal };
+  const src = new MainSession(source, { ...common, label: 'source', role: 'main' });
+  // host and pid in application_name: a second run refused by the lock can say who holds it
+  const role = `main ${hostname().slice(0, 24)} pid ${process.pid}`;
+  const tgt = new MainSession(target, {
+    ...common, label: 'target', role, setup: (c) => takeTaskLock(c, taskId), keep: true, onLost,
+  });
+  return { src, tgt };
+}
+
+interface Endpoints { task: TaskConfig; taskId: string; source: ConnSpec; target: ConnSpec }
+
+/** The task's state dir, its pid lock, task.json and the event log; all released by `close`. */
+function openState({ task, taskId, source, target }: Endpoints, events: EventBus, redactor: Redactor) {
+  const state = new StateDir(StateDir.rootFor(task.stateDir), taskId, redactor);
+  const held: (() => void)[] = [holdInProcess(state.dir, taskId)];
+  const close = () => { for (const release of held.splice(0).reverse()) release(); };
+  try {
+    held.push(state.lock());
+    // An earlier run of this task left its state here: this run continues it.
+    const earlier = state.readJson<{ status?: string }>('task.json');
+    const eventLog = openEventLog(state, events, taskId);
+    const info = {
+      name: taskId, source: toSafeUri(source), target: toSafeUri(target), startedAt: new Date().toISOString(),
+    };
+    const config = { ...task, source: info.source, target: info.target };
+    const writeTask = (fields: Record<string, unknown>) => state.writeJson('task.json', { ...info, ...fields, config });
+    return { state, resumed: earlier !== undefined, safeSource: info.source, writeTask, close, eventLog };
+  } catch (e) {
+    close();
+    throw e;
+  }
+}
+
+/** Counts created objects and collects warnings into the result; returns the function that stops it. */
+function tally(events: EventBus, result: MigrateResult): () => void {
+  return events.on((e) => {
+    if (e.type === 'object' && e.action === 'created') {
+      result.objectsByKind[e.kind] = (result.objectsByKind[e.kind] ?? 0) + 1;
+    }
+    if (e.type === 'log' && e.level === 'warn') result.warnings.push(e.message);
+  });
+}
+
+/**
+ * Run a task. Many tasks may run at once in one process: each has its own sessions, state dir,
+ * event bus (`o.events`) and redactor (`o.redactor`, else a new one); nothing is process-wide.
+ * The report (report.json, report.md) is written on success and on failure.
+ */
+export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<MigrateResult> {
+  const t0 = Date.now();
+  const events = o.events;
+  const redactor = o.redactor ?? new Redactor();
+  const source = resolveConnSpec(task.source, { redactor });
+  const target = resolveConnSpec(task.target, { redactor });
+  const taskId = taskIdFor(task, source, target);
+  useStateSchema(taskId, task.stateSchema);
+  const sel = new Selection(task);
+  const st = openState({ task, taskId, source, target }, events, redactor);
+  const report = finishReport(events, {
+    stateDir: task.stateDir, target: task.target, stateSchema: task.stateSchema, redactor,
+  });
+  const setStatus = (phase: Phase, status = 'running') => st.writeTask({ status, phase });
+  const result: MigrateResult = {
+    taskId, state: st.state, warnings: [], notMigrated: [], objectsByKind: {}, durationMs: 0,
+  };
+  const stopTally = tally(events, result);
+  // The run stops at once when its target session is lost and cannot be reopened with the task lock.
+  const lost = new AbortController();
+  const signal = o.signal ? AbortSignal.any([o.signal, lost.signal]) : lost.signal;
+  const { src, tgt } = mainSessions(task, { ...o, signal }, source, target, taskId, (e) => lost.abort(e));
+  const r: Run = {
+    task, o: { ...o, signal }, taskId, source, target, state: st.state, sel, src, tgt, result,
+    safeSource: st.safeSource, setStatus, writeTask: st.writeTask, redactor,
+  };
+  let ended = false;
+  try {
+    setStatus('precheck');
+    const ends = { source: describeConn(source), target: describeConn(target) };
+    events.emit({ type: 'task-start', task: taskId, ...ends, resumed: st.resumed });
+    await runPhases(r);
+    setStatus('report', 'done');
+    result.durationMs = Date.now() - t0;
+    ended = true;
+    events.emit({ type: 'task-end', ok: !result.verify || result.verify.ok, durationMs: result.durationMs });
+    result.summary = await report.complete(result);
+    result.report = report.report;
+    return result;
+  } catch (e) {
+    result.durationMs = Date.now() - t0;
+    const err = typedPrivilegeError(e, target.user);
+    await failRun(r, err, ended, report);
+    throw redactor.scrubError(err);
+  } finally {
+    stopTally();
+    await st.eventLog.close().catch(() => { /* the run's outcome stands; events are best effort */ });
+    st.close();
+    await src.end();
+    await tgt.end();
+  }
+}
+
+/** A failed run: the task-end event, task.json, the target's checkpoints and the report all say so. */
+async function failRun(r: Run, e: unknown, ended: boolean, report: FinishReport): Promise<void> {
+  const message = errorMessage(e, r.redactor);
+  if (!ended) r.o.events.emit({ type: 'task-end', ok: false, durationMs: r.result.durationMs, error: message });
+  try {
+    r.writeTask({ status: 'failed', error: message });
+  } catch { /* keep the original error */ }
+  await recordFailure(r);
+  try {
+    const summary = await report.fail(message, r.state);
+    if (summary !== undefined) {
+      r.result.summary = summary;
+      r.result.report = report.report;
+    }
+  } catch { /* keep the original error */ }
+}
+
+/** Best effort: mark the task failed in the target's checkpoints (only when this run holds the lock). */
+async function recordFailure(r: Run): Promise<void> {
+  try {
+    const c = await r.tgt.client();
+    if (await checkpointSchemaExists(c, stateSchemaFor(r.taskId))) await setTaskPhase(c, r.taskId, 'failed', 'failed');
+  } catch { /* the target may be gone, or held by another run */ }
+}

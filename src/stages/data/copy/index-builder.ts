@@ -1,0 +1,147 @@
+/**
+ * The index sessions: when a table's last unit lands, its early statements (indexes, PK/UNIQUE)
+ * run on a pool of indexJobs target sessions, each in a transaction with its checkpoint
+ * (markObjectDone), then ANALYZE; the order comes from src/stages/data/copy/index-schedule.ts.
+ */
+import type pg from 'pg';
+import type { Statement } from '../../../core/statement.js';
+import { statementError } from '../../../core/privilege-fix.js';
+import { markObjectDone } from '../../../state/checkpoint.js';
+import { qualify, quoteIdent } from '../../../core/ident.js';
+import { buildOrder, IndexSchedule, type IndexJob } from './index-schedule.js';
+import { analyzeKey, isIndexPartKey } from '../../../state/keys.js';
+import { isTransient, withRetry } from '../../../pg/retry.js';
+import { kill, openSession, TARGET_SESSION } from './sessions.js';
+import type { Stage } from './stage.js';
+import type { TableRun } from './types.js';
+
+const INDEX_SESSION = [...TARGET_SESSION, `SET maintenance_work_mem = '512MB'`];
+
+/** One index session: connected on first use, dropped for a retry. */
+class IndexSession {
+  private c?: pg.Client;
+  constructor(private st: Stage, private n: number) {}
+
+  async client(): Promise<pg.Client> {
+    this.c ??= await openSession(this.st.o.target, 'target', `index-${this.n}`, INDEX_SESSION);
+    return this.c;
+  }
+
+  drop(): void {
+    kill(this.c);
+    this.c = undefined;
+  }
+
+  async end(): Promise<void> {
+    if (this.c) await this.c.end().catch(() => {});
+  }
+}
+
+export class IndexBuilder {
+  readonly schedule = new IndexSchedule<TableRun>();
+  private waiters = new Set<() => void>();
+  private copyFinished = false;
+  private sessions: Promise<void>[] = [];
+
+  constructor(private st: Stage, private earlyByTable: Map<string, Statement[]>, private doneObj: Set<string>) {
+    st.failure.onFail(() => this.wake());
+  }
+
+  start(indexJobs: number): void {
+    const n = Math.max(1, indexJobs);
+    this.sessions = Array.from({ length: n }, (_, i) => this.loop(new IndexSession(this.st, i + 1)));
+  }
+
+  /** Queue a table whose data is complete: its statements still to do, then ANALYZE. */
+  enqueue(run: TableRun): void {
+    const key = run.table.key;
+    const stmts = buildOrder(this.earlyByTable.get(key) ?? [], this.doneObj);
+    const analyze = !this.doneObj.has(analyzeKey(key)) && (stmts.length > 0 || run.copiedThisRun);
+    if (stmts.length === 0 && !analyze) return;
+    this.schedule.add(key, run, stmts, analyze);
+    this.wake();
+  }
+
+  /** All data is in: run `orphans` (statements of tables not copied), and end when all is done. */
+  async finish(orphans: Statement[]): Promise<void> {
+    if (orphans.length) this.schedule.add('', undefined, orphans, false);
+    this.copyFinished = true;
+    this.wake();
+    await Promise.all(this.sessions);
+  }
+
+  /** After a failure: let the sessions end. */
+  async settle(): Promise<void> {
+    this.copyFinished = true;
+    this.wake();
+    await Promise.allSettled(this.sessions);
+  }
+
+  private wake(): void {
+    for (const w of [...this.waiters]) w();
+    this.waiters.clear();
+  }
+
+  private async loop(s: IndexSession): Promise<void> {
+    try {
+      for (;;) {
+        if (this.st.failure.failed || this.st.o.signal?.aborted) return;
+        const job = this.schedule.next();
+        if (!job) {
+          if (this.copyFinished && this.schedule.empty) return;
+          await new Promise<void>((res) => this.waiters.add(res));
+          continue;
+        }
+        try {
+          await this.runJob(s, job);
+        } finally {
+          this.schedule.done(job);
+          this.wake();
+        }
+      }
+    } catch (e) {
+      this.st.failure.set(e);
+    } finally {
+      await s.end();
+    }
+  }
+
+  private async runJob(s: IndexSession, job: IndexJob<TableRun>): Promise<void> {
+    if (job.stmt) await this.runStatement(s, job.t.key, job.stmt);
+    else if (job.t.run) await this.analyze(s, job.t.run);
+  }
+
+  private async runStatement(s: IndexSession, table: string, st: Statement): Promise<void> {
+    const { events, taskId } = this.st.o;
+    const t0 = Date.now();
+    events.emit({ type: 'index-start', table, name: st.name });
+    await withRetry({ ...this.st.retryBase, what: `${st.kind} ${st.name}`, onRetry: () => s.drop() }, async () => {
+      const cl = await s.client();
+      try {
+        if (st.transactional !== false) await cl.query('BEGIN');
+        await cl.query(st.sql);
+        await markObjectDone(cl, taskId, st.key, st.kind, st.section);
+        if (st.transactional !== false) await cl.query('COMMIT');
+      } catch (e) {
+        if (isTransient(e)) throw e;
+        await cl.query('ROLLBACK').catch(() => {});
+        // a refused privilege names the GRANT that fixes it
+        throw statementError('schema', st.sql, e, `${st.kind} ${st.name}`, quoteIdent(this.st.o.target.user));
+      }
+    });
+    events.emit({ type: 'index-done', table, name: st.name, durationMs: Date.now() - t0 });
+    if (!isIndexPartKey(st.key)) {
+      events.emit({ type: 'object', action: 'created', kind: st.kind, name: st.name, section: st.section });
+    }
+  }
+
+  private async analyze(s: IndexSession, run: TableRun): Promise<void> {
+    const key = analyzeKey(run.table.key);
+    const tgt = qualify(run.table.target.schema, run.table.target.name);
+    await withRetry({ ...this.st.retryBase, what: `analyze ${tgt}`, onRetry: () => s.drop() }, async () => {
+      const cl = await s.client();
+      await cl.query(`ANALYZE ${tgt}`);
+      await markObjectDone(cl, this.st.o.taskId, key, 'analyze', 'early');
+    });
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * One copy unit: the source's COPY TO STDOUT relayed into the target's COPY FROM STDIN
+ * (src/stages/data/copy/rawcopy.ts) and the unit's checkpoint, committed in one target transaction.
+ */
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { isPgError } from '../../../core/errors.js';
+import { sourceCopySql, targetCopySql, type CopyUnit } from '../plan/units.js';
+import { markUnitDone } from '../../../state/checkpoint.js';
+import { qualify } from '../../../core/ident.js';
+import { qualifyRegNames, restoreSearchPath } from './format.js';
+import { RawCopyOut, rawCopyIn, submitRawCopyOut } from './rawcopy.js';
+import { isTransient } from '../../../pg/retry.js';
+import { destroySocket } from './sessions.js';
+import type { Throttle } from './throttle.js';
+import type { TableRun } from './types.js';
+
+export interface Copied {
+  rows: number;
+  bytes: number;
+}
+
+export interface WorkerContext {
+  taskId: string;
+  throttle: Throttle;
+  signal?: AbortSignal;
+}
+
+/**
+ * An empty target table without other tables' foreign keys pointing at it, truncated in this
+ * transaction: COPY FREEZE writes frozen rows, no later anti-wraparound rewrite, no hint-bit
+ * writes on first read. (In a savepoint: should TRUNCATE be refused, the unit goes without FREEZE.)
+ */
+async function tryFreeze(tgt: pg.Client, u: CopyUnit): Promise<boolean> {
+  const tname = qualify(u.table.target.schema, u.table.target.name);
+  const r = await tgt.query<{ ok: boolean }>(
+    `SELECT NOT EXISTS (SELECT 1 FROM ONLY ${tname} LIMIT 1)
+        AND NOT EXISTS (SELECT 1 FROM pg_constraint
+                         WHERE confrelid = $1::regclass AND contype = 'f' AND conrelid <> confrelid)
+        AND (SELECT relkind = 'r' FROM pg_class WHERE oid = $1::regclass) AS ok`,
+    [tname],
+  );
+  if (!r.rows[0]?.ok) return false;
+  await tgt.query('SAVEPOINT pgferry_freeze');
+  try {
+    await tgt.query(`TRUNCATE ONLY ${tname}`);
+    await tgt.query('RELEASE SAVEPOINT pgferry_freeze');
+    return true;
+  } catch (e) {
+    if (!isPgError(e) || isTransient(e)) throw e;
+    await tgt.query('ROLLBACK TO SAVEPOINT pgferry_freeze');
+    return false;
+  }
+}
+
+/** Copy unit `u` of `run` from `src` (in the snapshot) into `tgt` and commit it with its checkpoint. */
+export async function copyUnitRows(w: WorkerContext, src: pg.Client, tgt: pg.Client, u: CopyUnit,
+  run: TableRun): Promise<Copied> {
+  await tgt.query('BEGIN');
+  const freeze = run.freezeOk ? await tryFreeze(tgt, u) : false;
+  const live = { rows: 0, bytes: 0 };
+  const searchPath = run.qualifyNames ? await qualifyRegNames(src) : undefined;
+  const copyOut = new RawCopyOut(sourceCopySql(u, run.format), {
+    onData(rows, bytes) {
+      live.rows += rows;
+      live.bytes += bytes;
+      run.liveRows += rows;
+      run.liveBytes += bytes;
+      return w.throttle.active ? w.throttle.take(rows, bytes) : 0;
+    },
+  });
+  const copyIn = tgt.query(rawCopyIn(targetCopySql(u, run.format, freeze)));
+  submitRawCopyOut(src, copyOut);
+  try {
+    await relay(src, tgt, copyOut, copyIn, w.signal);
+    const rows = copyIn.rowCount;
+    const bytes = copyOut.bytes;
+    if (searchPath !== undefined) await restoreSearchPath(src, searchPath);
+    const snapshot = run.lineage ?? null;
+    await markUnitDone(tgt, { taskId: w.taskId, unitId: u.id, table: u.table.key, rows, bytes, snapshot });
+    await tgt.query('COMMIT');
+    run.doneIds.add(u.id);
+    return { rows, bytes };
+  } finally {
+    run.liveRows -= live.rows;
+    run.liveBytes -= live.bytes;
+  }
+}
+
+type CopyIn = ReturnType<typeof rawCopyIn>;
+
+/**
+ * Pipe the source's COPY into the target's. Any failure ends both sessions at once: the
+ * target's COPY (and its transaction) rolls back, and neither side waits for a protocol
+ * exchange that may never come. A session lost mid-COPY errors its client; the pipeline hears of it.
+ */
+async function relay(src: pg.Client, tgt: pg.Client, copyOut: RawCopyOut, copyIn: CopyIn,
+  signal?: AbortSignal): Promise<void> {
+  const hardStop = () => {
+    destroySocket(src);
+    destroySocket(tgt);
+  };
+  copyOut.once('error', hardStop);
+  copyIn.once('error', hardStop);
+  const onErr = (e: Error) => {
+    copyOut.destroy(e);
+    copyIn.destroy(e);
+  };
+  src.on('error', onErr);
+  tgt.on('error', onErr);
+  try {
+    await pipeline(copyOut, copyIn, { signal });
+  } finally {
+    src.off('error', onErr);
+    tgt.off('error', onErr);
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * What the generated DDL will ask of the target account, read from the statements themselves
+ * (split and parsed like the schema stage does): the new owner of every object and the schema
+ * it is in, each schema's owner and CREATE grants as the DDL leaves them, and the statements
+ * that touch schemas or extensions which may already exist on the target.
+ */
+import type pg from 'pg';
+import { introspect } from '../schema/catalog/introspect.js';
+import { generateDdl } from '../schema/ddl/generate.js';
+import { splitStatements, type Part } from '../schema/split.js';
+import type { Selection } from '../../core/selection.js';
+
+type Node = Record<string, any>;
+
+export interface OwnerChange { role: string; schema: string | null; object: string; sql: string }
+export interface SchemaPlan { owner: string | null; createGrantees: Set<string> }
+export interface ExistingTouch { kind: 'schema' | 'extension'; name: string; part: Part; block: Part[] }
+
+export interface DdlPlan {
+  owners: OwnerChange[];
+  schemas: Map<string, SchemaPlan>;
+  touches: ExistingTouch[];
+  /** Every role the DDL grants something to (PUBLIC left out). */
+  grantees: Set<string>;
+}
+
+const str = (n: Node | undefined): string | undefined => n?.String?.sval;
+const role = (spec: Node | undefined): string | undefined =>
+  spec?.roletype === 'ROLESPEC_PUBLIC' ? '' : spec?.roletype === 'ROLESPEC_CSTRING' ? spec.rolename : undefined;
+
+/** Schema of an ALTER … OWNER target: RangeVar, qualified name list, or ObjectWithArgs. */
+function schemaOf(node: Node | undefined): string | null {
+  if (!node) return null;
+  if (node.RangeVar) return node.RangeVar.schemaname ?? null;
+  const names: Node[] | undefined = node.ObjectWithArgs?.objname ?? node.List?.items ?? node.TypeName?.names;
+  return names && names.length > 1 ? str(names[0]) ?? null : null;
+}
+
+function schemaPlan(plan: DdlPlan, name: string): SchemaPlan {
+  let p = plan.schemas.get(name);
+  if (!p) plan.schemas.set(name, (p = { owner: null, createGrantees: new Set() }));
+  return p;
+}
+
+function note(plan: DdlPlan, part: Part, object: string): void {
+  const [type, s] = Object.entries(part.ast!)[0] as [string, Node];
+  if (type === 'CreateSchemaStmt') {
+    const owner = role(s.authrole);
+    if (owner) schemaPlan(plan, s.schemaname).owner = owner;
+  } else if (type === 'AlterOwnerStmt' && s.objectType === 'OBJECT_SCHEMA') {
+    schemaPlan(plan, str(s.object)!).owner = role(s.newowner) ?? null;
+    plan.owners.push({ role: role(s.newowner)!, schema: null, object: `schema ${str(s.object)}`, sql: part.sql });
+  } else if (type === 'AlterOwnerStmt' && role(s.newowner) && s.objectType !== 'OBJECT_LARGEOBJECT') {
+    plan.owners.push({ role: role(s.newowner)!, schema: schemaOf(s.object), object, sql: part.sql });
+  } else if (type === 'AlterTableStmt') {
+    for (const c of s.cmds ?? []) {
+      const owner = role(c.AlterTableCmd?.newowner);
+      if (c.AlterTableCmd?.subtype === 'AT_ChangeOwner' && owner) {
+        plan.owners.push({ role: owner, schema: s.relation?.schemaname ?? null, object, sql: part.sql });
+      }
+    }
+  }
+  if (type === 'GrantStmt' && s.is_grant) {
+    for (const g of s.grantees ?? []) if (role(g.RoleSpec)) plan.grantees.add(role(g.RoleSpec)!);
+  }
+  if (type === 'GrantStmt' && s.is_grant && s.objtype === 'OBJECT_SCHEMA') {
+    const privs = (s.privileges ?? []).map((p: Node) => p.AccessPriv?.priv_name);
+    if (privs.length && !privs.includes('create')) return;
+    for (const o of s.objects ?? []) {
+      for (const g of s.grantees ?? []) schemaPlan(plan, str(o)!).createGrantees.add(role(g.RoleSpec) ?? '?');
+    }
+  }
+}
+
+/** Statements on a schema or extension that may exist before the migration. */
+function touched(part: Part, block: Part[]): ExistingTouch | undefined {
+  const [type, s] = Object.entries(part.ast!)[0] as [string, Node];
+  if (type === 'CommentStmt' && (s.objtype === 'OBJECT_SCHEMA' || s.objtype === 'OBJECT_EXTENSION')) {
+    return { kind: s.objtype === 'OBJECT_SCHEMA' ? 'schema' : 'extension', name: str(s.object)!, part, block };
+  }
+  if (type === 'AlterOwnerStmt' && s.objectType === 'OBJECT_SCHEMA') {
+    return { kind: 'schema', name: str(s.object)!, part, block };
+  }
+  if (type === 'GrantStmt' && s.objtype === 'OBJECT_SCHEMA' && s.objects?.length === 1) {
+    return { kind: 'schema', name: str(s.objects[0])!, part, block };
+  }
+  return undefined;
+}
+
+export async function ddlPlan(source: pg.Client, sel: Selection): Promise<DdlPlan> {
+  const gen = generateDdl(await introspect(source), sel);
+  const plan: DdlPlan = { owners: [], schemas: new Map(), touches: [], grantees: new Set() };
+  for (const st of gen.statements) {
+    const block = await splitStatements(st.sql);
+    for (const part of block) {
+      if (!part.ast) continue;
+      note(plan, part, `${st.kind} ${st.name}`);
+      const t = touched(part, block);
+      if (t) plan.touches.push(t);
+    }
+  }
+  return plan;
+}

@@ -1,0 +1,186 @@
+/**
+ * Verification of a migrated pair: rows per table (counts, or content hashes per key range
+ * with example rows), sequence states and object counts per kind. Honours the task's
+ * selection, schema/table/column mapping, column subsets and row filters: the source side
+ * applies the row filter, the target side takes the whole table.
+ */
+import type pg from 'pg';
+import { connect } from '../../pg/connect.js';
+import { resolveConnSpec } from '../../pg/connstring.js';
+import { listCopyTables } from '../data/plan/tables.js';
+import { closureFilters } from './closure-filter.js';
+import type { CopyTable } from '../data/plan/types.js';
+import type { TaskConfig } from '../../core/config.js';
+import type { EventBus } from '../../core/events.js';
+import { Selection } from '../../core/selection.js';
+import { errorMessage } from '../../core/errors.js';
+import { withRetry } from '../../pg/retry.js';
+import { SessionPair } from './sessions.js';
+import { qualify } from '../../core/ident.js';
+import { checkChunk, isPrepared, NORMALISE_SQL, prepareTable, type ChunkResult, type PreparedTable } from './data.js';
+import { compareInventories, compareSequences, sourceInventory, targetInventory } from './objects.js';
+import type { TableVerify, VerifyMode, VerifyReport } from './types.js';
+import { compareLargeObjects } from './largeobjects.js';
+import type { Redactor } from '../../core/redact.js';
+import { copiesLargeObjects } from '../../core/selection.js';
+
+export type * from './types.js';
+
+export interface VerifyOptions {
+  mode: VerifyMode;
+  events?: EventBus;
+  /** Example rows per mismatching chunk and side (hash mode). Default 5. */
+  examples?: number;
+  /** Rows per hash chunk (key range). Default 100000. */
+  chunkRows?: number;
+  /** Parallel tables (one source + one target session each). Default min(task.jobs, 4). */
+  jobs?: number;
+  /** Stops retries (lost connections are retried for the task's copy.retryTimeSec). */
+  signal?: AbortSignal;
+  /** Learns the task's passwords (default: the command line's redactor). */
+  redactor?: Redactor;
+}
+
+async function session(text: string, label: string, role: string, redactor?: Redactor): Promise<pg.Client> {
+  const c = await connect(resolveConnSpec(text, { redactor }), { label, role });
+  await c.query(NORMALISE_SQL);
+  // Verification only reads; never block or be blocked for long by the application.
+  await c.query(`SET default_transaction_read_only = on`);
+  return c;
+}
+
+function detail(t: TableVerify): string {
+  if (t.error) return t.error;
+  if (t.ok) return `${t.sourceRows} rows`;
+  return `source ${t.sourceRows} rows, target ${t.targetRows} rows; ${t.mismatches.length} mismatching range(s): ${t.mismatches
+    .slice(0, 3)
+    .map((m) => m.range)
+    .join('; ')}`;
+}
+
+export async function verify(task: TaskConfig, o: VerifyOptions): Promise<VerifyReport> {
+  const t0 = Date.now();
+  const sel = new Selection(task);
+  const examples = o.examples ?? 5;
+  const chunkRows = Math.max(1, Math.floor(o.chunkRows ?? 100_000));
+  const opened: pg.Client[] = [];
+  const open = async (side: 'source' | 'target', role: string) => {
+    const c = await session(side === 'source' ? task.source : task.target, side, role, o.redactor);
+    opened.push(c);
+    return c;
+  };
+  try {
+    const retry = <T>(what: string, pair: SessionPair, fn: (s: pg.Client, t: pg.Client) => Promise<T>): Promise<T> =>
+      withRetry({ what, retryTimeSec: task.copy.retryTimeSec, events: o.events, signal: o.signal,
+        onRetry: () => pair.reset() }, async () => fn(...(await pair.get())));
+    const main = new SessionPair(() => Promise.all([open('source', 'verify'), open('target', 'verify')]));
+    await main.get(); // a side that cannot be reached at the start is reported at once, not retried
+    const tables = await retry('verify: list tables', main, (src) => listCopyTables(src, sel));
+
+    // Objects and sequences on the main pair, tables on worker pairs, all at once.
+    const objectsP = retry('verify objects and sequences', main, async (src, tgt) => {
+      const keep = await closureFilters(src, sel);
+      const s = await sourceInventory(src, sel, keep.source);
+      const schemas = new Set<string>();
+      const r = await src.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace`);
+      for (const n of r.rows) if (sel.schemaSelected(n.nspname)) schemas.add(sel.targetSchema(n.nspname));
+      const t = await targetInventory(tgt, schemas, sel.filtersTables ? s.targetTables : undefined, keep.target);
+      const objects = compareInventories(s.items, t);
+      if (copiesLargeObjects(task)) {
+        const lo = await compareLargeObjects(src, tgt, o.mode);
+        if (lo) objects.push(lo);
+      }
+      const sequences = await compareSequences(src, tgt, s.items, sel);
+      return { objects, sequences };
+    });
+    objectsP.catch(() => {}); // awaited below; do not let an early failure go unhandled meanwhile
+
+    // One queue of work for all workers: a table's first step (count, or key ranges), then its
+    // ranges, pushed to the front so that a big table's ranges spread over every worker.
+    type Item = { kind: 'table'; t: CopyTable } | { kind: 'chunk'; p: PreparedTable; i: number; t: CopyTable };
+    const queue: Item[] = tables.map((t) => ({ kind: 'table' as const, t }));
+    const results = new Map<string, TableVerify>();
+    const pending = new Map<PreparedTable, { left: number; chunks: ChunkResult[] }>();
+    const job = { mode: o.mode, examples, chunkRows, exampleFetchLimit: 1_000_000 };
+    let preparing = 0;
+    let wake: () => void = () => {};
+    let woken = new Promise<void>((r) => (wake = r));
+    const notify = () => {
+      wake();
+      woken = new Promise<void>((r) => (wake = r));
+    };
+    const finishTable = (t: CopyTable, r: TableVerify) => {
+      results.set(t.key, r);
+      o.events?.emit({ type: 'verify-result', table: t.key, ok: r.ok, detail: detail(r) });
+    };
+    const failTable = (t: CopyTable, e: unknown) =>
+      finishTable(t, { key: t.key, target: qualify(t.target.schema, t.target.name), sourceRows: null, targetRows: null, ok: false, mismatches: [], error: errorMessage(e) });
+    const workers = Math.max(1, Math.min(o.jobs ?? Math.min(task.jobs, 4), queue.length));
+    const work = async (n: number) => {
+      if (queue.length === 0) return;
+      const pair = new SessionPair(() => Promise.all([open('source', `verify-${n}`), open('target', `verify-${n}`)]));
+      for (;;) {
+        const item = queue.shift();
+        if (!item) {
+          if (preparing === 0) return;
+          await woken;
+          continue;
+        }
+        if (item.kind === 'table') {
+          preparing++;
+          try {
+            const r = await retry(`verify ${item.t.key}`, pair,
+              (ws, wt) => prepareTable(ws, wt, { table: item.t, ...job }));
+            if (!isPrepared(r)) finishTable(item.t, r);
+            else {
+              pending.set(r, { left: r.ranges.length, chunks: new Array(r.ranges.length) });
+              queue.unshift(...r.ranges.map((_, i) => ({ kind: 'chunk' as const, p: r, i, t: item.t })));
+            }
+          } catch (e) {
+            failTable(item.t, e);
+          } finally {
+            preparing--;
+            notify();
+          }
+          continue;
+        }
+        const st = pending.get(item.p);
+        if (!st) continue; // the table already failed
+        try {
+          st.chunks[item.i] = await retry(`verify ${item.t.key} range ${item.i + 1}`, pair,
+            (ws, wt) => checkChunk(ws, wt, item.p, item.i, job));
+        } catch (e) {
+          pending.delete(item.p);
+          failTable(item.t, e);
+          continue;
+        }
+        if (--st.left === 0) {
+          pending.delete(item.p);
+          const out = item.p.out;
+          out.sourceRows = st.chunks.reduce((a, c) => a + c.sourceRows, 0);
+          out.targetRows = st.chunks.reduce((a, c) => a + c.targetRows, 0);
+          out.mismatches = st.chunks.flatMap((c) => (c.mismatch ? [c.mismatch] : []));
+          out.ok = out.mismatches.length === 0;
+          finishTable(item.t, out);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: workers }, (_, i) => work(i + 1)));
+    const { objects, sequences } = await objectsP;
+    const tableResults = tables.map((t) => results.get(t.key)!);
+    for (const s of sequences) {
+      if (!s.ok) o.events?.emit({ type: 'verify-result', table: s.key, ok: false, detail: `sequence: source ${fmtSeq(s.source)}, target ${fmtSeq(s.targetState)}` });
+    }
+    for (const ob of objects) {
+      if (!ob.ok) o.events?.emit({ type: 'verify-result', table: ob.kind, ok: false, detail: `${ob.kind}: source ${ob.sourceCount}, target ${ob.targetCount}` });
+    }
+    const ok = tableResults.every((t) => t.ok) && sequences.every((s) => s.ok) && objects.every((x) => x.ok);
+    return { ok, mode: o.mode, tables: tableResults, sequences, objects, durationMs: Date.now() - t0 };
+  } finally {
+    await Promise.all(opened.map((c) => c.end().catch(() => {})));
+  }
+}
+
+function fmtSeq(s: { lastValue: string; isCalled: boolean } | null): string {
+  return s ? `${s.lastValue}${s.isCalled ? '' : ' (not called)'}` : 'missing';
+}

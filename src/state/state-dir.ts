@@ -1,0 +1,149 @@
+/**
+ * The task's local state directory (default ./.pgferry/<task>/): the task as run (no
+ * passwords), events.jsonl, the report, a pid lock, and control.json — the hook through
+ * which throttling and job counts change while the task runs.
+ *
+ * Everything here is private whatever the umask: directories pgferry creates are 0700 and
+ * files 0600 (also files and the task dir left by an earlier run): events carry server
+ * messages with row values.
+ */
+import {
+  chmodSync, closeSync, existsSync, fchmodSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { PgferryError } from '../core/errors.js';
+import { defaultRedactor, type Redactor } from '../core/redact.js';
+import type { TimedEvent } from '../core/events.js';
+
+export const STATE_VERSION = 1;
+
+/** Write (or append to) a file readable and writable by its owner only. */
+function writePrivate(path: string, data: string, flag: 'w' | 'a' = 'w'): void {
+  const fd = openSync(path, flag, 0o600);
+  try {
+    fchmodSync(fd, 0o600); // before any byte: an existing file may have had wider permissions
+    writeFileSync(fd, data);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** mkdir -p with 0700 for every directory it creates; the task dir itself is made private too. */
+function makePrivateDir(dir: string): void {
+  const first = mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (first !== undefined) {
+    // mode is filtered through the umask; set it exactly on what was created here.
+    for (let d = dir; ; d = dirname(d)) {
+      chmodSync(d, 0o700);
+      if (d === first || dirname(d) === d) break;
+    }
+  } else if ((statSync(dir).mode & 0o077) !== 0) {
+    chmodSync(dir, 0o700);
+  }
+}
+
+export class StateDir {
+  readonly dir: string;
+  /** `redactor` scrubs what is written here: the task's own (default: the command line's). */
+  constructor(root: string, readonly task: string, readonly redactor: Redactor = defaultRedactor) {
+    this.dir = resolve(root, task);
+  }
+
+  /** The root of the state directories; the command line applies $PGFERRY_STATE_DIR before this. */
+  static rootFor(stateDir?: string): string {
+    return resolve(stateDir ?? '.pgferry');
+  }
+
+  ensure(): void {
+    makePrivateDir(this.dir);
+  }
+
+  path(name: string): string {
+    return join(this.dir, name);
+  }
+
+  exists(): boolean {
+    return existsSync(this.dir);
+  }
+
+  /** Atomic write of a JSON document, passwords scrubbed. */
+  writeJson(name: string, value: unknown): void {
+    this.ensure();
+    const tmp = this.path(`.${name}.tmp`);
+    const text = JSON.stringify({ version: STATE_VERSION, ...(value as object) }, null, 2);
+    writePrivate(tmp, this.redactor.redact(text) + '\n');
+    renameSync(tmp, this.path(name));
+  }
+
+  readJson<T>(name: string): T | undefined {
+    const p = this.path(name);
+    if (!existsSync(p)) return undefined;
+    let v: { version?: number };
+    try {
+      v = JSON.parse(readFileSync(p, 'utf8'));
+    } catch (e) {
+      throw new PgferryError('state', `state file ${p} is unreadable: ${(e as Error).message}`, { hint: 'remove the file (or the task dir) to start the task afresh' });
+    }
+    if (v.version !== STATE_VERSION) {
+      throw new PgferryError('state', `state file ${p} has version ${v.version}, expected ${STATE_VERSION}`, { hint: 'finish the task with the pgferry version that started it' });
+    }
+    return v as T;
+  }
+
+  writeText(name: string, text: string): void {
+    this.ensure();
+    writePrivate(this.path(name), this.redactor.redact(text));
+  }
+
+  appendEvent(e: TimedEvent): void {
+    writePrivate(this.path('events.jsonl'), this.redactor.redact(JSON.stringify(e)) + '\n', 'a');
+  }
+
+  /** Take the run lock; refuses when another live process holds it. */
+  lock(): () => void {
+    this.ensure();
+    const p = this.path('pid');
+    const holder = this.runningPid();
+    if (holder !== undefined && holder !== process.pid) {
+      throw new PgferryError('state', `task "${this.task}" is already running (pid ${holder})`, {
+        hint: 'wait for it, or stop it (kill <pid>) before starting it again',
+      });
+    }
+    writePrivate(p, String(process.pid));
+    return () => rmSync(p, { force: true });
+  }
+
+  /** pid of the live process running this task, if any. */
+  runningPid(): number | undefined {
+    const p = this.path('pid');
+    if (!existsSync(p)) return undefined;
+    const pid = Number(readFileSync(p, 'utf8').trim());
+    if (!Number.isInteger(pid) || pid <= 0) return undefined;
+    try {
+      process.kill(pid, 0);
+      return pid;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** Runtime controls read while a task runs (written by `pgferry throttle` or by hand). */
+export interface Controls {
+  maxRowsPerSec?: number | null;
+  maxBytesPerSec?: number | null;
+  jobs?: number;
+  /** No new copy unit starts while true (units running finish). */
+  paused?: boolean;
+}
+
+export function readControls(state: StateDir): Controls | undefined {
+  const p = state.path('control.json');
+  if (!existsSync(p)) return undefined;
+  try {
+    return JSON.parse(readFileSync(p, 'utf8')) as Controls;
+  } catch {
+    return undefined;
+  }
+}
