@@ -3,14 +3,24 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 // Connection strings on the command line may hold passwords: show only the command in ps.
-process.title = ['pgferry', ...process.argv.slice(2).filter((a) => /^[a-z]+$/.test(a)).slice(0, 1)].join(' ');
+process.title = [
+  'pgferry',
+  ...process.argv
+    .slice(2)
+    .filter((a) => /^[a-z]+$/.test(a))
+    .slice(0, 1),
+].join(' ');
 const main = new URL('../dist/cli/main.js', import.meta.url);
 if (!existsSync(fileURLToPath(main))) {
   console.error('pgferry: dist/ is missing; run `npm install` (or `npm run build`) in the pgferry directory first');
   process.exit(2);
 }
 // A closed pipe (pgferry … | head) is not an error.
-for (const s of [process.stdout, process.stderr]) s.on('error', (e) => { if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0); throw e; });
+for (const s of [process.stdout, process.stderr])
+  s.on('error', (e) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
 const { main: run } = await import(main.href);
 await run(process.argv);
 // The command is over: a connection left open by a failed step must not keep the process alive.

@@ -36,7 +36,10 @@ if (!existsSync(loadSh)) {
   process.exit(0);
 }
 
-const listed = execFileSync('bash', [loadSh, '--list'], { encoding: 'utf8' }).split('\n').map((s) => s.trim()).filter(Boolean);
+const listed = execFileSync('bash', [loadSh, '--list'], { encoding: 'utf8' })
+  .split('\n')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const wanted = argList('--corpus');
 const corpora = listed.filter((c) => existsSync(join(corpusDir, c)) && (!wanted || wanted.includes(c)));
 type Pair = { from: number; to: number; downgrade: boolean; dump: boolean };
@@ -49,7 +52,9 @@ const wantedPairs = argList('--pair');
 const installed = new Set(availableVersions());
 const pairs = allPairs.filter((p) => !wantedPairs || wantedPairs.includes(`${p.from}-${p.to}`));
 if (corpora.length === 0) {
-  console.log(`test:corpus: no corpus folders found in ${corpusDir}${wanted ? ` matching ${wanted.join(',')}` : ''} — nothing to test.`);
+  console.log(
+    `test:corpus: no corpus folders found in ${corpusDir}${wanted ? ` matching ${wanted.join(',')}` : ''} — nothing to test.`,
+  );
   process.exit(0);
 }
 
@@ -86,10 +91,14 @@ function load(corpus: string, c: Cluster, db: string): { errors: number; secs: n
 
 /** pg_dump --schema-only, only the random \restrict lines and the version comments removed. */
 function dump(url: string): string {
-  const text = execFileSync('pg_dump', ['--schema-only', '--no-owner', '--no-acl', '--exclude-schema=pgferry', '-d', url], {
-    encoding: 'utf8',
-    maxBuffer: 256 << 20,
-  });
+  const text = execFileSync(
+    'pg_dump',
+    ['--schema-only', '--no-owner', '--no-acl', '--exclude-schema=pgferry', '-d', url],
+    {
+      encoding: 'utf8',
+      maxBuffer: 256 << 20,
+    },
+  );
   return text
     .split('\n')
     .filter((l) => !/^\\(un)?restrict /.test(l) && !/^-- Dumped (from database version|by pg_dump version)/.test(l))
@@ -202,12 +211,18 @@ async function runPair(corpus: string, p: Pair): Promise<void> {
   if (exists.rowCount === 0) {
     const l = load(corpus, src, db);
     if (l.errors !== 0) {
-      console.log(`${label}: skipped — ${corpus} does not load clean on PostgreSQL ${p.from} (${l.errors} errors, see ${l.log})`);
+      console.log(
+        `${label}: skipped — ${corpus} does not load clean on PostgreSQL ${p.from} (${l.errors} errors, see ${l.log})`,
+      );
       await withClient(src.url(), (c) => c.query(`DROP DATABASE "${db}"`));
       return;
     }
   }
-  await withClient(tgt.url(), (c) => c.query(`DROP DATABASE IF EXISTS "${tdb}"`).then(() => c.query(`CREATE DATABASE "${tdb}" TEMPLATE template0 ENCODING 'UTF8'`)));
+  await withClient(tgt.url(), (c) =>
+    c
+      .query(`DROP DATABASE IF EXISTS "${tdb}"`)
+      .then(() => c.query(`CREATE DATABASE "${tdb}" TEMPLATE template0 ENCODING 'UTF8'`)),
+  );
 
   const events = new EventBus();
   const warnings: string[] = [];
@@ -226,17 +241,24 @@ async function runPair(corpus: string, p: Pair): Promise<void> {
     allowDowngrade: p.downgrade,
     // PGFERRY_CORPUS_SPLIT_MB=0.1 splits even these small tables into several copy units.
     ...(process.env.PGFERRY_CORPUS_SPLIT_MB
-      ? { copy: { splitThresholdMB: Number(process.env.PGFERRY_CORPUS_SPLIT_MB), unitMB: Number(process.env.PGFERRY_CORPUS_SPLIT_MB) / 2 } }
+      ? {
+          copy: {
+            splitThresholdMB: Number(process.env.PGFERRY_CORPUS_SPLIT_MB),
+            unitMB: Number(process.env.PGFERRY_CORPUS_SPLIT_MB) / 2,
+          },
+        }
       : {}),
   });
   const t0 = Date.now();
-  let result;
+  let result: Awaited<ReturnType<typeof migrate>>;
   try {
     result = await migrate(task, { events });
   } catch (e) {
     failures++;
     const err = e as Error & { hint?: string };
-    console.log(`${label}: MIGRATE FAILED after ${((Date.now() - t0) / 1000).toFixed(1)} s: ${err.message}${err.hint ? `\n      hint: ${err.hint}` : ''}`);
+    console.log(
+      `${label}: MIGRATE FAILED after ${((Date.now() - t0) / 1000).toFixed(1)} s: ${err.message}${err.hint ? `\n      hint: ${err.hint}` : ''}`,
+    );
     if (warnings.length) console.log(indent(warnings.map((w) => `warning: ${w}`).join('\n'), 20));
     return;
   }
@@ -244,11 +266,15 @@ async function runPair(corpus: string, p: Pair): Promise<void> {
   if (process.env.PGFERRY_CORPUS_MUTATE) {
     // Self-test of this script: spoil the target a little; every pair must then report differences.
     await withClient(tgt.url(tdb), async (c) => {
-      const t = await c.query<{ q: string }>(`SELECT format('%I.%I', schemaname, relname) AS q FROM pg_stat_user_tables WHERE schemaname <> 'pgferry' ORDER BY n_live_tup DESC, 1 LIMIT 1`);
+      const t = await c.query<{ q: string }>(
+        `SELECT format('%I.%I', schemaname, relname) AS q FROM pg_stat_user_tables WHERE schemaname <> 'pgferry' ORDER BY n_live_tup DESC, 1 LIMIT 1`,
+      );
       await c.query('SET session_replication_role = replica');
       await c.query(`DELETE FROM ${t.rows[0].q} WHERE ctid = (SELECT min(ctid) FROM ${t.rows[0].q})`);
       await c.query(`COMMENT ON TABLE ${t.rows[0].q} IS 'mutated'`);
-      const s = await c.query<{ q: string }>(`SELECT format('%I.%I', schemaname, sequencename) AS q FROM pg_sequences WHERE schemaname <> 'pgferry' LIMIT 1`);
+      const s = await c.query<{ q: string }>(
+        `SELECT format('%I.%I', schemaname, sequencename) AS q FROM pg_sequences WHERE schemaname <> 'pgferry' LIMIT 1`,
+      );
       if (s.rows[0]) await c.query(`SELECT nextval('${s.rows[0].q}')`);
     });
   }
@@ -261,7 +287,9 @@ async function runPair(corpus: string, p: Pair): Promise<void> {
     if (a === b) schemaText = 'schema identical';
     else {
       schemaText = 'SCHEMA DIFFERS';
-      problems.push(`pg_dump --schema-only differs (- source, + target):\n${indent(textDiff(a, b, `${db}-${p.from}-${p.to}`))}`);
+      problems.push(
+        `pg_dump --schema-only differs (- source, + target):\n${indent(textDiff(a, b, `${db}-${p.from}-${p.to}`))}`,
+      );
     }
   } else {
     const a = await schemaFingerprint(src.url(db));
@@ -285,14 +313,18 @@ async function runPair(corpus: string, p: Pair): Promise<void> {
   if (!p.dump && p.to === 15) {
     // The target is dumpable: it must dump exactly like the same corpus loaded directly on 15.
     const ref = clusters.get(sourceKey(15));
-    const has = ref && (await withClient(ref.url(), (c) => c.query('SELECT 1 FROM pg_database WHERE datname = $1', [db]))).rowCount;
+    const has =
+      ref &&
+      (await withClient(ref.url(), (c) => c.query('SELECT 1 FROM pg_database WHERE datname = $1', [db]))).rowCount;
     if (ref && has) {
       const a = dump(ref.url(db));
       const b = dump(tgt.url(tdb));
       if (a === b) schemaText += ', pg_dump identical to the corpus loaded on 15';
       else {
         schemaText += ', PG_DUMP DIFFERS from the corpus loaded on 15';
-        problems.push(`pg_dump --schema-only differs from the corpus loaded directly on 15 (- direct, + migrated):\n${indent(textDiff(a, b, `${db}-${p.from}-${p.to}-vs15`))}`);
+        problems.push(
+          `pg_dump --schema-only differs from the corpus loaded directly on 15 (- direct, + migrated):\n${indent(textDiff(a, b, `${db}-${p.from}-${p.to}-vs15`))}`,
+        );
       }
     }
   }
@@ -301,13 +333,20 @@ async function runPair(corpus: string, p: Pair): Promise<void> {
   const names = [...new Set([...Object.keys(ha), ...Object.keys(hb)])].sort();
   const bad = names.filter((n) => ha[n] !== hb[n]);
   const rows = Object.values(ha).reduce((n, h) => n + Number(h.split(':')[0]), 0);
-  const rowsText = bad.length === 0 ? `${names.length} tables equal (${rows} rows)` : `${bad.length} of ${names.length} TABLES DIFFER`;
+  const rowsText =
+    bad.length === 0 ? `${names.length} tables equal (${rows} rows)` : `${bad.length} of ${names.length} TABLES DIFFER`;
   if (bad.length) {
-    problems.push(`tables differ (source count:hash → target count:hash):\n${indent(bad.map((n) => `${n}: ${ha[n] ?? 'missing'} → ${hb[n] ?? 'missing'}`).join('\n'))}`);
+    problems.push(
+      `tables differ (source count:hash → target count:hash):\n${indent(bad.map((n) => `${n}: ${ha[n] ?? 'missing'} → ${hb[n] ?? 'missing'}`).join('\n'))}`,
+    );
   }
   if (result.verify && !result.verify.ok) problems.push('pgferry verify reported differences');
-  const extra = (result.notMigrated.length ? `, ${result.notMigrated.length} objects not migrated` : '') + (splitTables ? `, ${splitTables} tables copied in several units` : '');
-  console.log(`${label}: ${schemaText}, ${rowsText}, ${secs} s${extra}${warnings.length ? `, ${warnings.length} warnings` : ''}`);
+  const extra =
+    (result.notMigrated.length ? `, ${result.notMigrated.length} objects not migrated` : '') +
+    (splitTables ? `, ${splitTables} tables copied in several units` : '');
+  console.log(
+    `${label}: ${schemaText}, ${rowsText}, ${secs} s${extra}${warnings.length ? `, ${warnings.length} warnings` : ''}`,
+  );
   if (problems.length || process.env.PGFERRY_CORPUS_VERBOSE) {
     for (const w of warnings) console.log(`      warning: ${w}`);
     for (const n of result.notMigrated) console.log(`      not migrated: ${n.kind} ${n.name}: ${n.reason}`);
@@ -335,5 +374,7 @@ try {
   if (failures === 0 || !keepDiffs) rmSync(work, { recursive: true, force: true });
   else console.log(`dumps and load logs kept in ${work}`);
 }
-console.log(`test:corpus: ${failures === 0 ? 'all equal' : `${failures} failing corpus/pair(s)`} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+console.log(
+  `test:corpus: ${failures === 0 ? 'all equal' : `${failures} failing corpus/pair(s)`} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+);
 process.exit(failures === 0 ? 0 : 1);

@@ -30,9 +30,8 @@ export function intArg(min: number, max = Number.MAX_SAFE_INTEGER): (v: string) 
 
 /** A size with an optional unit; a plain number counts `bareUnit` bytes. Returns bytes / `bareUnit`. */
 export function sizeArg(bareUnit = 1): (v: string) => number {
-  const hint = bareUnit === 1
-    ? `expected a size, ${SIZE_EXAMPLES}.`
-    : 'expected a size, e.g. 256MB, 1GiB, or a number of MB.';
+  const hint =
+    bareUnit === 1 ? `expected a size, ${SIZE_EXAMPLES}.` : 'expected a size, e.g. 256MB, 1GiB, or a number of MB.';
   return wrap((v) => {
     const bytes = parseSize(v, 'size', bareUnit);
     if (bytes <= 0) throw new SizeSyntaxError('must be positive');
@@ -45,8 +44,9 @@ export function sizeArg(bareUnit = 1): (v: string) => number {
  * give 0 (commander turns a parsed null into ''), which task validation reads as no limit.
  */
 export function rateArg(kind: 'bytes' | 'rows'): (v: string) => number {
-  const hint = kind === 'bytes'
-    ? `expected bytes per second, ${SIZE_EXAMPLES}, or "off".`
-    : 'expected rows per second, e.g. 20000 or 20k, or "off".';
+  const hint =
+    kind === 'bytes'
+      ? `expected bytes per second, ${SIZE_EXAMPLES}, or "off".`
+      : 'expected rows per second, e.g. 20000 or 20k, or "off".';
   return wrap((v) => parseRate(v, 'rate', kind) ?? 0, hint);
 }

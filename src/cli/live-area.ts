@@ -55,23 +55,36 @@ export class LiveArea {
   /** Take an event into account; true when the area changed. */
   apply(e: TimedEvent): boolean {
     switch (e.type) {
-      case 'progress': this.progress = e; return true;
-      case 'table-done': this.finished.add(e.table); return true;
+      case 'progress':
+        this.progress = e;
+        return true;
+      case 'table-done':
+        this.finished.add(e.table);
+        return true;
       case 'index-start':
         this.indexes.set(`${e.table}\u0000${e.name}`, { table: e.table, name: e.name, since: Date.parse(e.at) });
         return true;
-      case 'index-done': this.indexes.delete(`${e.table}\u0000${e.name}`); return true;
-      case 'phase-start': this.phase = e.phase; return true;
+      case 'index-done':
+        this.indexes.delete(`${e.table}\u0000${e.name}`);
+        return true;
+      case 'phase-start':
+        this.phase = e.phase;
+        return true;
       case 'phase-end':
-        if (e.phase === 'data') { this.progress = undefined; this.indexes.clear(); }
+        if (e.phase === 'data') {
+          this.progress = undefined;
+          this.indexes.clear();
+        }
         this.phase = undefined;
         return true;
       case 'object':
         if (this.phase !== 'post-data') return false;
-        if (e.action === 'failed') this.post.failed++; else if (e.action === 'created') this.post.created++;
+        if (e.action === 'failed') this.post.failed++;
+        else if (e.action === 'created') this.post.created++;
         this.post.last = `${e.kind} ${e.name}`;
         return true;
-      default: return false;
+      default:
+        return false;
     }
   }
 
@@ -79,13 +92,15 @@ export class LiveArea {
     const p = this.progress;
     if (!p) return [];
     const nameW = Math.max(8, width - 2 - 16 - 1 - 1 - 13 - 1 - 4 - 1 - 9);
-    return p.active.filter((a) => !this.finished.has(a.table)).map((a) => {
-      const frac = a.estRows > 0 ? a.rows / a.estRows : 0;
-      const name = fit(a.table, nameW).padEnd(nameW);
-      const rows = plural(a.rows, 'row').padStart(13);
-      const share = pct(a.rows, a.estRows).padStart(4);
-      return `  ${bar(frac, 16)} ${name} ${rows} ${share} ${fmtBytes(a.bytes).padStart(9)}`;
-    });
+    return p.active
+      .filter((a) => !this.finished.has(a.table))
+      .map((a) => {
+        const frac = a.estRows > 0 ? a.rows / a.estRows : 0;
+        const name = fit(a.table, nameW).padEnd(nameW);
+        const rows = plural(a.rows, 'row').padStart(13);
+        const share = pct(a.rows, a.estRows).padStart(4);
+        return `  ${bar(frac, 16)} ${name} ${rows} ${share} ${fmtBytes(a.bytes).padStart(9)}`;
+      });
   }
 
   private indexLines(now: number): string[] {

@@ -20,11 +20,16 @@ import { configureUsage } from './usage.js';
 
 export function buildProgram(): Command {
   const program = new Command('pgferry')
-    .description('PostgreSQL → PostgreSQL migration: connectivity test, precheck, schema, parallel full data copy on one snapshot with exact resume, verification and report')
+    .description(
+      'PostgreSQL → PostgreSQL migration: connectivity test, precheck, schema, parallel full data copy on one snapshot with exact resume, verification and report',
+    )
     .version('0.1.0')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Exit codes: 0 ok, 1 failed, 2 usage, 3 connection failed, 4 precheck failed,
-            5 verification mismatch, 6 transient failure outlasted retries, 7 task state, 130 interrupted`);
+            5 verification mismatch, 6 transient failure outlasted retries, 7 task state, 130 interrupted`,
+    );
   program.addCommand(pingCommand());
   program.addCommand(migrateCommand());
   program.addCommand(demoCommand());

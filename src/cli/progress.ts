@@ -20,7 +20,9 @@ export function fmtDuration(ms: number): string {
   const s = ms / 1000;
   if (s < 60) return `${s.toFixed(1)}s`;
   const m = Math.floor(s / 60);
-  return `${m}m${Math.round(s % 60).toString().padStart(2, '0')}s`;
+  return `${m}m${Math.round(s % 60)
+    .toString()
+    .padStart(2, '0')}s`;
 }
 
 export interface ProgressStream {

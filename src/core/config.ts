@@ -34,7 +34,10 @@ const rateField = (kind: 'bytes' | 'rows') =>
       return parseRate(v as string | number, 'rate', kind);
     } catch {
       const eg = kind === 'bytes' ? SIZE_EXAMPLES : 'e.g. 20000 or 20k';
-      ctx.addIssue({ code: 'custom', message: `cannot read ${JSON.stringify(v)} as ${kind} per second: ${eg}, or "off"` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `cannot read ${JSON.stringify(v)} as ${kind} per second: ${eg}, or "off"`,
+      });
       return z.NEVER;
     }
   }, z.number().nullable());
@@ -54,7 +57,10 @@ const tableOptions = z
 
 export const taskSchema = z
   .object({
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'letters, digits, "_", "." and "-", starting with a letter or digit').optional(),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'letters, digits, "_", "." and "-", starting with a letter or digit')
+      .optional(),
     source: z.string().min(1),
     target: z.string().min(1),
     stateDir: z.string().optional(),
@@ -74,8 +80,12 @@ export const taskSchema = z
     /** Target tables already there: error; skip (kept, must be empty); truncate (kept, emptied once); drop. */
     ifExists: z.enum(['error', 'skip', 'truncate', 'drop']).default('error'),
     /** Target schema holding pgferry's checkpoints (created, marked and removed by pgferry only). */
-    stateSchema: z.string().min(1).max(63)
-      .refine((s) => !/^pg_/i.test(s), 'names starting with pg_ are reserved').default('pgferry'),
+    stateSchema: z
+      .string()
+      .min(1)
+      .max(63)
+      .refine((s) => !/^pg_/i.test(s), 'names starting with pg_ are reserved')
+      .default('pgferry'),
     ownerTo: z.string().optional(),
     noOwner: z.boolean().default(false),
     noAcl: z.boolean().default(false),
@@ -96,7 +106,14 @@ export const taskSchema = z
         retryTimeSec: z.number().int().min(0).default(1800),
       })
       .strict()
-      .default({ splitThresholdMB: 256, unitMB: 128, format: 'auto', maxRowsPerSec: null, maxBytesPerSec: null, retryTimeSec: 1800 }),
+      .default({
+        splitThresholdMB: 256,
+        unitMB: 128,
+        format: 'auto',
+        maxRowsPerSec: null,
+        maxBytesPerSec: null,
+        retryTimeSec: 1800,
+      }),
     verify: z.enum(['none', 'count', 'hash']).default('count'),
   })
   .strict();
@@ -110,18 +127,24 @@ export function loadTaskFile(path: string, overrides: Record<string, unknown> = 
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new PgferryError('usage', `cannot read task file ${path}: ${(e as Error).message}`, { hint: 'check the path given to --task' });
+    throw new PgferryError('usage', `cannot read task file ${path}: ${(e as Error).message}`, {
+      hint: 'check the path given to --task',
+    });
   }
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
   if (doc.errors.length) {
     const err = doc.errors[0];
     const pos = lc.linePos(err.pos[0]);
-    throw new PgferryError('usage', `${path}:${pos.line}:${pos.col}: ${err.message.split('\n')[0]}`, { hint: 'fix the YAML/JSON syntax at that line' });
+    throw new PgferryError('usage', `${path}:${pos.line}:${pos.col}: ${err.message.split('\n')[0]}`, {
+      hint: 'fix the YAML/JSON syntax at that line',
+    });
   }
   const raw = (doc.toJS() ?? {}) as Record<string, unknown>;
   if (typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new PgferryError('usage', `${path}: a task file must be a mapping of settings`, { hint: 'see the README for the task file format' });
+    throw new PgferryError('usage', `${path}: a task file must be a mapping of settings`, {
+      hint: 'see the README for the task file format',
+    });
   }
   return validateTask({ ...raw, ...stripUndefined(overrides) }, (p) => {
     const node = nodeAt(doc.contents as YamlNode | null, p);

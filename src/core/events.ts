@@ -20,7 +20,12 @@ export type FerryEvent =
   | { type: 'table-recopy'; table: string; units: number; discardedUnits: number; rows: number }
   /** The table goes as text although the run uses binary COPY: column and type that rule binary out. */
   | {
-      type: 'copy-format'; table: string; format: 'text' | 'binary'; column: string; columnType: string; reason: string;
+      type: 'copy-format';
+      table: string;
+      format: 'text' | 'binary';
+      column: string;
+      columnType: string;
+      reason: string;
     }
   | { type: 'index-start'; table: string; name: string }
   | { type: 'index-done'; table: string; name: string; durationMs: number }

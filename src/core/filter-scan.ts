@@ -19,8 +19,10 @@ function endQuoted(s: string, i: number, q: string, backslash: 'plain' | 'escape
     const c = s[j];
     if (c === '\\' && backslash === 'escape') j++;
     else if (c === '\\' && backslash === 'refuse') {
-      throw new Refused('a backslash in a \'…\' string: its meaning depends on the server\'s ' +
-        `standard_conforming_strings; write the literal as E'…' with \\\\ for one backslash`);
+      throw new Refused(
+        "a backslash in a '…' string: its meaning depends on the server's " +
+          `standard_conforming_strings; write the literal as E'…' with \\\\ for one backslash`,
+      );
     } else if (c === q) {
       if (s[j + 1] === q) j++;
       else return j + 1;

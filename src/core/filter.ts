@@ -30,12 +30,48 @@ const MAX_LENGTH = 10_000;
 
 /** Parse-tree node types a filter may contain (String/Integer/… are the parser's value nodes). */
 const ALLOWED_NODES = new Set([
-  'A_Expr', 'A_Const', 'ColumnRef', 'BoolExpr', 'NullTest', 'BooleanTest', 'TypeCast', 'TypeName', 'FuncCall',
-  'CaseExpr', 'CaseWhen', 'CoalesceExpr', 'MinMaxExpr', 'A_ArrayExpr', 'RowExpr', 'A_Indirection', 'A_Indices',
-  'A_Star', 'CollateClause', 'SQLValueFunction', 'List', 'String', 'Integer', 'Float', 'Boolean', 'BitString',
-  'XmlExpr', 'XmlSerialize', 'JsonIsPredicate', 'JsonFuncExpr', 'JsonValueExpr', 'JsonFormat', 'JsonBehavior',
-  'JsonArgument', 'JsonOutput', 'JsonReturning', 'JsonParseExpr', 'JsonScalarExpr', 'JsonSerializeExpr',
-  'JsonObjectConstructor', 'JsonArrayConstructor', 'JsonKeyValue',
+  'A_Expr',
+  'A_Const',
+  'ColumnRef',
+  'BoolExpr',
+  'NullTest',
+  'BooleanTest',
+  'TypeCast',
+  'TypeName',
+  'FuncCall',
+  'CaseExpr',
+  'CaseWhen',
+  'CoalesceExpr',
+  'MinMaxExpr',
+  'A_ArrayExpr',
+  'RowExpr',
+  'A_Indirection',
+  'A_Indices',
+  'A_Star',
+  'CollateClause',
+  'SQLValueFunction',
+  'List',
+  'String',
+  'Integer',
+  'Float',
+  'Boolean',
+  'BitString',
+  'XmlExpr',
+  'XmlSerialize',
+  'JsonIsPredicate',
+  'JsonFuncExpr',
+  'JsonValueExpr',
+  'JsonFormat',
+  'JsonBehavior',
+  'JsonArgument',
+  'JsonOutput',
+  'JsonReturning',
+  'JsonParseExpr',
+  'JsonScalarExpr',
+  'JsonSerializeExpr',
+  'JsonObjectConstructor',
+  'JsonArrayConstructor',
+  'JsonKeyValue',
 ]);
 
 const NODE_NAMES: Record<string, string> = {
@@ -48,8 +84,17 @@ const NODE_NAMES: Record<string, string> = {
 
 const DENIED_PREFIXES = ['pg_', 'lo_', 'dblink', 'txid_', 'binary_upgrade_', 'postgres_fdw_', 'brin_summarize'];
 const DENIED_NAMES = new Set([
-  'set_config', 'nextval', 'setval', 'currval', 'lastval', 'loread', 'lowrite', 'ts_stat', 'ts_rewrite',
-  'brin_desummarize_range', 'gin_clean_pending_list',
+  'set_config',
+  'nextval',
+  'setval',
+  'currval',
+  'lastval',
+  'loread',
+  'lowrite',
+  'ts_stat',
+  'ts_rewrite',
+  'brin_desummarize_range',
+  'gin_clean_pending_list',
 ]);
 const SQL_RUNNING = /^(query|cursor|table|schema|database)_to_xml/;
 
@@ -103,7 +148,7 @@ function parseCheck(filter: string): string | undefined {
     return `not a valid SQL expression: ${(e as Error).message}`;
   }
   const sel = tree.stmts.length === 1 ? tree.stmts[0].stmt.SelectStmt : undefined;
-  if (!sel || sel.op !== 'SETOP_NONE' || !sel.whereClause || Object.keys(sel).some((k) => !PLAIN_SELECT_KEYS.has(k))) {
+  if (sel?.op !== 'SETOP_NONE' || !sel.whereClause || Object.keys(sel).some((k) => !PLAIN_SELECT_KEYS.has(k))) {
     return 'more than one boolean expression (it changes the statement it is put in)';
   }
   return refusedIn(sel.whereClause);
@@ -120,8 +165,8 @@ function nestingGuard(check: () => string | undefined): string | undefined {
 }
 
 const HINT =
-  'write the filter as one boolean expression over the table\'s own columns, e.g. created_at >= \'2024-01-01\' or ' +
-  'status IN (\'a\',\'b\'): no ";", comments, sub-queries, aggregates, or functions that act on the server ' +
+  "write the filter as one boolean expression over the table's own columns, e.g. created_at >= '2024-01-01' or " +
+  "status IN ('a','b'): no \";\", comments, sub-queries, aggregates, or functions that act on the server " +
   '(pg_*, lo_*, dblink*, set_config…); see "Row filters" in the README';
 
 /**

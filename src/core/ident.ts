@@ -68,8 +68,13 @@ export function parseQualifiedName(text: string): string[] {
       for (;;) {
         if (i >= s.length) throw new Error(`unterminated quoted identifier in ${JSON.stringify(text)}`);
         if (s[i] === '"') {
-          if (s[i + 1] === '"') { part += '"'; i += 2; continue; }
-          i++; break;
+          if (s[i + 1] === '"') {
+            part += '"';
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
         }
         part += s[i++];
       }

@@ -7,15 +7,26 @@ import { PrivilegeError, StatementError, isPrivilegeError, type ErrorKind } from
 import { quoteIdent } from './ident.js';
 
 const KINDS: Record<string, string> = {
-  schema: 'SCHEMA', database: 'DATABASE', table: 'TABLE', sequence: 'SEQUENCE', view: 'TABLE', function: 'FUNCTION',
-  'materialized view': 'TABLE', type: 'TYPE', 'large object': 'LARGE OBJECT', 'foreign table': 'TABLE',
+  schema: 'SCHEMA',
+  database: 'DATABASE',
+  table: 'TABLE',
+  sequence: 'SEQUENCE',
+  view: 'TABLE',
+  function: 'FUNCTION',
+  'materialized view': 'TABLE',
+  type: 'TYPE',
+  'large object': 'LARGE OBJECT',
+  'foreign table': 'TABLE',
   procedure: 'PROCEDURE',
 };
 
 /** "public.t" or "t" as PostgreSQL prints it → quoted; large object oids stay numbers. */
 function objName(kind: string, name: string): string {
   if (kind === 'large object') return name;
-  return name.split('.').map((p) => quoteIdent(p.replace(/^"|"$/g, ''))).join('.');
+  return name
+    .split('.')
+    .map((p) => quoteIdent(p.replace(/^"|"$/g, '')))
+    .join('.');
 }
 
 /** The new owner named by an ALTER … OWNER TO statement. */
@@ -32,19 +43,28 @@ function largeObjectFix(oid: string, sql: string, who: string): string {
 function denied(kind: string, name: string, sql: string, who: string): string {
   const n = objName(kind, name);
   if (name === 'pg_largeobject' || name === 'pg_catalog.pg_largeobject') {
-    return `GRANT SELECT ON LARGE OBJECT … TO ${who}; for each large object (pgferry precheck --grants lists them), ` +
-      'or ALTER SYSTEM SET lo_compat_privileges = on;';
+    return (
+      `GRANT SELECT ON LARGE OBJECT … TO ${who}; for each large object (pgferry precheck --grants lists them), ` +
+      'or ALTER SYSTEM SET lo_compat_privileges = on;'
+    );
   }
   // ALTER … OWNER TO: the new owner lacks CREATE on the schema (or, for a schema, on the database).
   const owner = newOwner(sql);
   if (owner && (kind === 'schema' || kind === 'database')) return `GRANT CREATE ON ${KINDS[kind]} ${n} TO ${owner};`;
   switch (kind) {
-    case 'schema': return `GRANT USAGE, CREATE ON SCHEMA ${n} TO ${who};`;
-    case 'database': return `GRANT CONNECT, CREATE ON DATABASE ${n} TO ${who};`;
-    case 'large object': return largeObjectFix(n, sql, who);
-    case 'function': case 'procedure': return `GRANT EXECUTE ON ${KINDS[kind]} ${n} TO ${who};`;
-    case 'type': return `GRANT USAGE ON TYPE ${n} TO ${who};`;
-    case 'sequence': return `GRANT SELECT, USAGE ON SEQUENCE ${n} TO ${who};`;
+    case 'schema':
+      return `GRANT USAGE, CREATE ON SCHEMA ${n} TO ${who};`;
+    case 'database':
+      return `GRANT CONNECT, CREATE ON DATABASE ${n} TO ${who};`;
+    case 'large object':
+      return largeObjectFix(n, sql, who);
+    case 'function':
+    case 'procedure':
+      return `GRANT EXECUTE ON ${KINDS[kind]} ${n} TO ${who};`;
+    case 'type':
+      return `GRANT USAGE ON TYPE ${n} TO ${who};`;
+    case 'sequence':
+      return `GRANT SELECT, USAGE ON SEQUENCE ${n} TO ${who};`;
     default:
       if (KINDS[kind]) return `GRANT SELECT ON ${KINDS[kind]} ${n} TO ${who};`;
       return `GRANT the needed privilege on ${kind} ${name} TO ${who};`;
@@ -60,8 +80,10 @@ export function privilegeFix(message: string, sql: string, who: string): string 
   const owner = /must be owner of ([a-z ]+?) (\S+)$/.exec(message);
   if (owner) {
     const kw = KINDS[owner[1]] ?? owner[1].toUpperCase();
-    return `make ${who} a member of the owner of ${owner[1]} ${owner[2]} (GRANT <owner> TO ${who};) ` +
-      `or ALTER ${kw} ${objName(owner[1], owner[2])} OWNER TO ${who};`;
+    return (
+      `make ${who} a member of the owner of ${owner[1]} ${owner[2]} (GRANT <owner> TO ${who};) ` +
+      `or ALTER ${kw} ${objName(owner[1], owner[2])} OWNER TO ${who};`
+    );
   }
   if (/permission denied to create role/i.test(message)) {
     return 'create the roles as a DBA first (pgferry precheck --grants prints them)';
@@ -71,7 +93,11 @@ export function privilegeFix(message: string, sql: string, who: string): string 
 
 /** A StatementError, or a PrivilegeError with its fix when the server refused a privilege. */
 export function statementError(
-  kind: ErrorKind, statement: string, cause: unknown, object: string | undefined, who: string,
+  kind: ErrorKind,
+  statement: string,
+  cause: unknown,
+  object: string | undefined,
+  who: string,
 ): StatementError {
   if (!isPrivilegeError(cause)) return new StatementError(kind, statement, cause, object);
   const msg = cause instanceof Error ? cause.message : String(cause);

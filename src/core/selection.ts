@@ -19,7 +19,10 @@ export function isSystemSchema(name: string): boolean {
 }
 
 function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`, 's');
 }
 
@@ -61,10 +64,12 @@ export function parseTriggerName(text: string): [string, string, string] {
     else if (text[i] === '.' && !inQuote) cut = i;
   }
   const what = `excluded trigger ${JSON.stringify(text)}`;
-  const bad = () => new PgferryError('usage', `${what}: expected schema.table.trigger`, {
-    hint: 'e.g. --exclude-trigger public.orders.audit_trg (task file: excludeTriggers); ' +
-      `quote odd names: '"S"."Orders"."Audit"'`,
-  });
+  const bad = () =>
+    new PgferryError('usage', `${what}: expected schema.table.trigger`, {
+      hint:
+        'e.g. --exclude-trigger public.orders.audit_trg (task file: excludeTriggers); ' +
+        `quote odd names: '"S"."Orders"."Audit"'`,
+    });
   if (cut < 0) throw bad();
   let head: string[];
   let tail: string[];
@@ -100,9 +105,14 @@ export class Selection {
       try {
         parts = parseQualifiedName(key);
       } catch (e) {
-        throw new PgferryError('usage', `tables.${key}: ${(e as Error).message}`, { hint: 'key per-table options by schema.table' });
+        throw new PgferryError('usage', `tables.${key}: ${(e as Error).message}`, {
+          hint: 'key per-table options by schema.table',
+        });
       }
-      if (parts.length !== 2) throw new PgferryError('usage', `tables.${key}: name the schema too (schema.table)`, { hint: `e.g. public.${parts[0]}` });
+      if (parts.length !== 2)
+        throw new PgferryError('usage', `tables.${key}: name the schema too (schema.table)`, {
+          hint: `e.g. public.${parts[0]}`,
+        });
       this.tableOptions.set(tableKey(parts[0], parts[1]), opts);
     }
     for (const t of task.excludeTriggers ?? []) this.excludedTriggers.add(triggerKey(...parseTriggerName(t)));
@@ -114,8 +124,12 @@ export class Selection {
     const schema = (flag: PatternInfo['flag'], list: string[], res: RegExp[]): PatternInfo[] =>
       list.map((text, i) => ({ flag, text, parts: [text], test: (s: string) => res[i].test(s) }));
     const table = (flag: PatternInfo['flag'], list: TablePattern[]): PatternInfo[] =>
-      list.map((p) => ({ flag, text: p.text, parts: parseQualifiedName(p.text),
-        test: (s: string, n?: string) => (!p.schema || p.schema.test(s)) && n !== undefined && p.table.test(n) }));
+      list.map((p) => ({
+        flag,
+        text: p.text,
+        parts: parseQualifiedName(p.text),
+        test: (s: string, n?: string) => (!p.schema || p.schema.test(s)) && n !== undefined && p.table.test(n),
+      }));
     return [
       ...schema('--include-schema', this.task.includeSchemas, this.includeSchemas),
       ...schema('--exclude-schema', this.task.excludeSchemas, this.excludeSchemas),
@@ -227,7 +241,8 @@ function rejectContradictions(task: TaskConfig): void {
   if (!schemas.length && !tables.length) return;
   const what = [...schemas.map((s) => `schema ${s}`), ...tables.map((t) => `table ${t}`)].join(', ');
   throw new PgferryError('usage', `${what} is both included and excluded`, {
-    hint: 'drop either the --include-… or the --exclude-… of it ' +
+    hint:
+      'drop either the --include-… or the --exclude-… of it ' +
       '(task file: includeSchemas/excludeSchemas, includeTables/excludeTables)',
   });
 }

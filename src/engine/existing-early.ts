@@ -9,14 +9,19 @@ import { doneObjects, markObjectDone } from '../state/checkpoint.js';
 import type { EventBus } from '../core/events.js';
 
 export async function keepExistingEarly(
-  c: pg.Client, taskId: string, early: Statement[], events: EventBus, mode: string,
+  c: pg.Client,
+  taskId: string,
+  early: Statement[],
+  events: EventBus,
+  mode: string,
 ): Promise<number> {
   const done = await doneObjects(c, taskId);
   const todo = early.filter((s) => !done.has(s.key) && (s.kind === 'index' || s.kind === 'constraint'));
   if (!todo.length) return 0;
   const r = await c.query<{ i: number }>(
     `SELECT i::int FROM unnest($1::text[]) WITH ORDINALITY AS w(name, i) WHERE to_regclass(w.name) IS NOT NULL`,
-    [todo.map((s) => s.name)]);
+    [todo.map((s) => s.name)],
+  );
   const existing = r.rows.map((x) => todo[x.i - 1]);
   if (!existing.length) return 0;
   await c.query('BEGIN');

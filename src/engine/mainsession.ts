@@ -31,7 +31,10 @@ export class MainSession {
   private closing = false;
   private readonly stop = new AbortController();
 
-  constructor(private readonly spec: ConnSpec, private readonly o: MainSessionOptions) {}
+  constructor(
+    private readonly spec: ConnSpec,
+    private readonly o: MainSessionOptions,
+  ) {}
 
   /** The open session, connecting (and running setup) when there is none; one connect at a time. */
   async client(): Promise<pg.Client> {
@@ -78,9 +81,11 @@ export class MainSession {
   /** Run `fn` on the session, retrying transient failures on a fresh session. */
   run<T>(what: string, fn: (c: pg.Client) => Promise<T>, stop?: AbortSignal): Promise<T> {
     const o = this.o;
-    const signal = stop && o.signal ? AbortSignal.any([stop, o.signal]) : stop ?? o.signal;
-    return withRetry({ what, retryTimeSec: o.retryTimeSec, events: o.events, signal, onRetry: () => this.drop() },
-      async () => fn(await this.client()));
+    const signal = stop && o.signal ? AbortSignal.any([stop, o.signal]) : (stop ?? o.signal);
+    return withRetry(
+      { what, retryTimeSec: o.retryTimeSec, events: o.events, signal, onRetry: () => this.drop() },
+      async () => fn(await this.client()),
+    );
   }
 
   async end(): Promise<void> {

@@ -16,7 +16,7 @@ import { describeConn, resolveConnSpec, toSafeUri, type ConnSpec } from '../pg/c
 import { controlsFrom, copyData, type CopyResult } from '../stages/data/copy/engine.js';
 import { copyLargeObjects } from '../stages/data/copy/largeobjects.js';
 import { withRetry } from '../pg/retry.js';
-import { errorMessage, PgferryError } from '../core/errors.js';
+import { errorMessage } from '../core/errors.js';
 import type { GeneratedSchema } from '../stages/schema/ddl/generate.js';
 import type { Statement } from '../core/statement.js';
 import type { CopyTable } from '../stages/data/plan/types.js';
@@ -29,7 +29,13 @@ import { verify, type VerifyReport } from '../stages/verify/index.js';
 import type { Report } from '../stages/report/index.js';
 import { finishReport, type FinishReport } from '../stages/report/finish-report.js';
 import { Redactor } from '../core/redact.js';
-import { checkpointSchemaExists, ensureCheckpoints, setTaskPhase, stateSchemaFor, useStateSchema } from '../state/checkpoint.js';
+import {
+  checkpointSchemaExists,
+  ensureCheckpoints,
+  setTaskPhase,
+  stateSchemaFor,
+  useStateSchema,
+} from '../state/checkpoint.js';
 import { precheckFailure } from '../stages/report/precheck-failure.js';
 import type { TaskConfig } from '../core/config.js';
 import type { EventBus, Phase } from '../core/events.js';
@@ -70,7 +76,10 @@ export interface MigrateResult {
 /** A stable task id: the name given, or one derived from the two endpoints. */
 export function taskIdFor(task: TaskConfig, source: ConnSpec, target: ConnSpec): string {
   if (task.name) return task.name;
-  const h = createHash('sha256').update(`${source.host}:${source.port}/${source.database}\u0000${target.host}:${target.port}/${target.database}`).digest('hex').slice(0, 8);
+  const h = createHash('sha256')
+    .update(`${source.host}:${source.port}/${source.database}\u0000${target.host}:${target.port}/${target.database}`)
+    .digest('hex')
+    .slice(0, 8);
   const clean = (s: string) => s.replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 24);
   return `${clean(source.database)}-to-${clean(target.database)}-${h}`;
 }
@@ -139,8 +148,12 @@ async function schemaPhase(r: Run): Promise<GeneratedSchema> {
 }
 
 /** Retry options for work the runner hands to other modules (they reopen their own sessions). */
-const retrying = (r: Run, what: string) =>
-  ({ what, retryTimeSec: r.task.copy.retryTimeSec, events: r.o.events, signal: r.o.signal });
+const retrying = (r: Run, what: string) => ({
+  what,
+  retryTimeSec: r.task.copy.retryTimeSec,
+  events: r.o.events,
+  signal: r.o.signal,
+});
 
 /** ifExists skip/truncate keep the target tables: empty them (truncate) and keep their indexes. */
 async function keepTargetTables(r: Run, tables: CopyTable[], early: Statement[]): Promise<void> {
@@ -164,10 +177,17 @@ async function largeObjects(r: Run): Promise<number> {
   const { task, o } = r;
   if (!copiesLargeObjects(task) || !(await r.src.run('look for large objects', hasLargeObjects))) return 0;
   if (o.signal?.aborted) throw o.signal.reason;
-  const lo = await withRetry(retrying(r, 'copy large objects'), () => copyLargeObjects({
-    source: r.source, target: r.target, taskId: r.taskId, events: o.events,
-    noOwner: task.noOwner, ownerTo: task.ownerTo, noAcl: task.noAcl,
-  }));
+  const lo = await withRetry(retrying(r, 'copy large objects'), () =>
+    copyLargeObjects({
+      source: r.source,
+      target: r.target,
+      taskId: r.taskId,
+      events: o.events,
+      noOwner: task.noOwner,
+      ownerTo: task.ownerTo,
+      noAcl: task.noAcl,
+    }),
+  );
   return lo.objects + lo.skipped;
 }
 
@@ -184,13 +204,23 @@ async function dataPhase(r: Run, schema: GeneratedSchema): Promise<CopyResult> {
     const controls = controlsFrom({ copy: task.copy, jobs: task.jobs });
     const detachControls = attachControlFile(r.state, controls);
     // The engine retries its own sessions; a failure outside them re-enters it, and it resumes from its checkpoints.
-    const copied = await withRetry(retrying(r, 'copy data'), () => copyData({
-      source: r.source, target: r.target, taskId: r.taskId, tables, sequences, early,
-      jobs: task.jobs,
-      indexJobs: task.indexJobs ?? Math.max(1, Math.ceil(task.jobs / 2)),
-      copy: task.copy, events: o.events, controls, signal: o.signal,
-      noFreeze: Boolean(process.env.PGFERRY_NO_FREEZE),
-    })).finally(detachControls);
+    const copied = await withRetry(retrying(r, 'copy data'), () =>
+      copyData({
+        source: r.source,
+        target: r.target,
+        taskId: r.taskId,
+        tables,
+        sequences,
+        early,
+        jobs: task.jobs,
+        indexJobs: task.indexJobs ?? Math.max(1, Math.ceil(task.jobs / 2)),
+        copy: task.copy,
+        events: o.events,
+        controls,
+        signal: o.signal,
+        noFreeze: Boolean(process.env.PGFERRY_NO_FREEZE),
+      }),
+    ).finally(detachControls);
     const lo = await largeObjects(r);
     if (lo > 0) copied.largeObjects = lo;
     return copied;
@@ -233,32 +263,52 @@ async function runPhases(r: Run): Promise<void> {
 
 /** The runner's own sessions; the target one holds the task lock and takes it again after a reconnect. */
 function mainSessions(
-  task: TaskConfig, o: MigrateOptions, source: ConnSpec, target: ConnSpec, taskId: string, onLost: (e: unknown) => void,
+  task: TaskConfig,
+  o: MigrateOptions,
+  source: ConnSpec,
+  target: ConnSpec,
+  taskId: string,
+  onLost: (e: unknown) => void,
 ) {
   const common = { retryTimeSec: task.copy.retryTimeSec, events: o.events, signal: o.signal };
   const src = new MainSession(source, { ...common, label: 'source', role: 'main' });
   // host and pid in application_name: a second run refused by the lock can say who holds it
   const role = `main ${hostname().slice(0, 24)} pid ${process.pid}`;
   const tgt = new MainSession(target, {
-    ...common, label: 'target', role, setup: (c) => takeTaskLock(c, taskId), keep: true, onLost,
+    ...common,
+    label: 'target',
+    role,
+    setup: (c) => takeTaskLock(c, taskId),
+    keep: true,
+    onLost,
   });
   return { src, tgt };
 }
 
-interface Endpoints { task: TaskConfig; taskId: string; source: ConnSpec; target: ConnSpec }
+interface Endpoints {
+  task: TaskConfig;
+  taskId: string;
+  source: ConnSpec;
+  target: ConnSpec;
+}
 
 /** The task's state dir, its pid lock, task.json and the event log; all released by `close`. */
 function openState({ task, taskId, source, target }: Endpoints, events: EventBus, redactor: Redactor) {
   const state = new StateDir(StateDir.rootFor(task.stateDir), taskId, redactor);
   const held: (() => void)[] = [holdInProcess(state.dir, taskId)];
-  const close = () => { for (const release of held.splice(0).reverse()) release(); };
+  const close = () => {
+    for (const release of held.splice(0).reverse()) release();
+  };
   try {
     held.push(state.lock());
     // An earlier run of this task left its state here: this run continues it.
     const earlier = state.readJson<{ status?: string }>('task.json');
     const eventLog = openEventLog(state, events, taskId);
     const info = {
-      name: taskId, source: toSafeUri(source), target: toSafeUri(target), startedAt: new Date().toISOString(),
+      name: taskId,
+      source: toSafeUri(source),
+      target: toSafeUri(target),
+      startedAt: new Date().toISOString(),
     };
     const config = { ...task, source: info.source, target: info.target };
     const writeTask = (fields: Record<string, unknown>) => state.writeJson('task.json', { ...info, ...fields, config });
@@ -295,11 +345,19 @@ export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<Migr
   const sel = new Selection(task);
   const st = openState({ task, taskId, source, target }, events, redactor);
   const report = finishReport(events, {
-    stateDir: task.stateDir, target: task.target, stateSchema: task.stateSchema, redactor,
+    stateDir: task.stateDir,
+    target: task.target,
+    stateSchema: task.stateSchema,
+    redactor,
   });
   const setStatus = (phase: Phase, status = 'running') => st.writeTask({ status, phase });
   const result: MigrateResult = {
-    taskId, state: st.state, warnings: [], notMigrated: [], objectsByKind: {}, durationMs: 0,
+    taskId,
+    state: st.state,
+    warnings: [],
+    notMigrated: [],
+    objectsByKind: {},
+    durationMs: 0,
   };
   const stopTally = tally(events, result);
   // The run stops at once when its target session is lost and cannot be reopened with the task lock.
@@ -307,8 +365,20 @@ export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<Migr
   const signal = o.signal ? AbortSignal.any([o.signal, lost.signal]) : lost.signal;
   const { src, tgt } = mainSessions(task, { ...o, signal }, source, target, taskId, (e) => lost.abort(e));
   const r: Run = {
-    task, o: { ...o, signal }, taskId, source, target, state: st.state, sel, src, tgt, result,
-    safeSource: st.safeSource, setStatus, writeTask: st.writeTask, redactor,
+    task,
+    o: { ...o, signal },
+    taskId,
+    source,
+    target,
+    state: st.state,
+    sel,
+    src,
+    tgt,
+    result,
+    safeSource: st.safeSource,
+    setStatus,
+    writeTask: st.writeTask,
+    redactor,
   };
   let ended = false;
   try {
@@ -330,7 +400,9 @@ export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<Migr
     throw redactor.scrubError(err);
   } finally {
     stopTally();
-    await st.eventLog.close().catch(() => { /* the run's outcome stands; events are best effort */ });
+    await st.eventLog.close().catch(() => {
+      /* the run's outcome stands; events are best effort */
+    });
     st.close();
     await src.end();
     await tgt.end();
@@ -343,7 +415,9 @@ async function failRun(r: Run, e: unknown, ended: boolean, report: FinishReport)
   if (!ended) r.o.events.emit({ type: 'task-end', ok: false, durationMs: r.result.durationMs, error: message });
   try {
     r.writeTask({ status: 'failed', error: message });
-  } catch { /* keep the original error */ }
+  } catch {
+    /* keep the original error */
+  }
   await recordFailure(r);
   try {
     const summary = await report.fail(message, r.state);
@@ -351,7 +425,9 @@ async function failRun(r: Run, e: unknown, ended: boolean, report: FinishReport)
       r.result.summary = summary;
       r.result.report = report.report;
     }
-  } catch { /* keep the original error */ }
+  } catch {
+    /* keep the original error */
+  }
 }
 
 /** Best effort: mark the task failed in the target's checkpoints (only when this run holds the lock). */
@@ -359,5 +435,7 @@ async function recordFailure(r: Run): Promise<void> {
   try {
     const c = await r.tgt.client();
     if (await checkpointSchemaExists(c, stateSchemaFor(r.taskId))) await setTaskPhase(c, r.taskId, 'failed', 'failed');
-  } catch { /* the target may be gone, or held by another run */ }
+  } catch {
+    /* the target may be gone, or held by another run */
+  }
 }

@@ -56,8 +56,12 @@ export function describeHolder(h: LockHolder): string {
 export async function takeTaskLock(c: pg.Client, taskId: string): Promise<void> {
   if (await tryTaskLock(c, taskId)) return;
   const h = await taskLockHolder(c, taskId);
-  throw new PgferryError('state', `task "${taskId}" is already running against this target` +
-    (h ? ` (${describeHolder(h)})` : ' (the session holding its lock is not visible to this user)'), {
-    hint: 'wait for that run to end, or stop it (it resumes later); one task is run by one pgferry process at a time',
-  });
+  throw new PgferryError(
+    'state',
+    `task "${taskId}" is already running against this target` +
+      (h ? ` (${describeHolder(h)})` : ' (the session holding its lock is not visible to this user)'),
+    {
+      hint: 'wait for that run to end, or stop it (it resumes later); one task is run by one pgferry process at a time',
+    },
+  );
 }

@@ -74,9 +74,13 @@ function sslFor(spec: ConnSpec, wantTls: boolean): SslSetting {
   const rootPath = rootCertFile(spec);
   if (!verifiesCert(spec)) {
     if (spec.sslmode === 'verify-ca' || spec.sslmode === 'verify-full') {
-      throw new PgferryError('connect', `sslmode=${spec.sslmode} needs a root certificate, and ${rootPath} does not exist`, {
-        hint: 'give sslrootcert=/path/to/ca.crt (the CA that signed the server certificate), or sslrootcert=system for the system CAs',
-      });
+      throw new PgferryError(
+        'connect',
+        `sslmode=${spec.sslmode} needs a root certificate, and ${rootPath} does not exist`,
+        {
+          hint: 'give sslrootcert=/path/to/ca.crt (the CA that signed the server certificate), or sslrootcert=system for the system CAs',
+        },
+      );
     }
     return { ...base, rejectUnauthorized: false };
   }
@@ -155,12 +159,22 @@ export async function connect(spec: ConnSpec, opts: ConnectOptions): Promise<pg.
       // pg_hba.conf refused an unencrypted session: TLS is the way in only if the server
       // speaks TLS and an encrypted session gets past pg_hba; otherwise it is a plain reject.
       const viaTls = await tryConnect(spec, sslFor({ ...spec, sslmode: 'require' }, true), opts).then(
-        (c) => { c.end().catch(() => {}); return true; },
+        (c) => {
+          c.end().catch(() => {});
+          return true;
+        },
         (e2) => !/does not support SSL|pg_hba\.conf/i.test(e2 instanceof Error ? e2.message : ''),
       );
       if (!viaTls) {
         const hint = `pg_hba.conf rejects user "${spec.user}" to database "${spec.database}" from this address; add a host line for it and reload the server`;
-        throw new ConnectError(opts.label, 'not_allowed', `cannot connect to ${describeConn(spec)}: ${f.message}`, hint, f.sqlstate, e);
+        throw new ConnectError(
+          opts.label,
+          'not_allowed',
+          `cannot connect to ${describeConn(spec)}: ${f.message}`,
+          hint,
+          f.sqlstate,
+          e,
+        );
       }
     }
     const hint = tlsHint(spec, f.cause) ?? f.hint;
@@ -173,13 +187,19 @@ export async function connect(spec: ConnSpec, opts: ConnectOptions): Promise<pg.
 function tlsHint(spec: ConnSpec, cause: ConnectCause): string | undefined {
   if (cause !== 'tls_failed' || spec.sslmode.startsWith('verify-') || !verifiesCert(spec)) return undefined;
   const root = rootCertFile(spec);
-  return `the server certificate is verified against ${root} because that root certificate is present ` +
+  return (
+    `the server certificate is verified against ${root} because that root certificate is present ` +
     `(as libpq does, sslmode=${spec.sslmode} then acts as verify-ca); put the CA that signed the server ` +
-    'certificate there, or give sslrootcert=<that CA file>';
+    'certificate there, or give sslrootcert=<that CA file>'
+  );
 }
 
 /** Run `fn` with a fresh session and always close it. */
-export async function withClient<T>(spec: ConnSpec, opts: ConnectOptions, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+export async function withClient<T>(
+  spec: ConnSpec,
+  opts: ConnectOptions,
+  fn: (c: pg.Client) => Promise<T>,
+): Promise<T> {
   const c = await connect(spec, opts);
   try {
     return await fn(c);
@@ -190,6 +210,6 @@ export async function withClient<T>(spec: ConnSpec, opts: ConnectOptions, fn: (c
 
 /** server_version_num of a connected client. */
 export async function serverVersionNum(c: pg.Client): Promise<number> {
-  const r = await c.query<{ v: string }>('SELECT current_setting(\'server_version_num\') AS v');
+  const r = await c.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
   return Number(r.rows[0].v);
 }

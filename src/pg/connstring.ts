@@ -31,18 +31,48 @@ export interface ConnSpec {
 }
 
 export class ConnStringError extends Error {
-  constructor(message: string, readonly hint: string) {
+  constructor(
+    message: string,
+    readonly hint: string,
+  ) {
     super(message);
     this.name = 'ConnStringError';
   }
 }
 
 const KNOWN_KEYS = new Set([
-  'host', 'hostaddr', 'port', 'dbname', 'user', 'password', 'passfile', 'sslmode', 'sslrootcert',
-  'sslcert', 'sslkey', 'connect_timeout', 'application_name', 'fallback_application_name', 'options',
-  'keepalives', 'keepalives_idle', 'keepalives_interval', 'keepalives_count', 'target_session_attrs',
-  'client_encoding', 'sslcompression', 'sslcrl', 'requiressl', 'gssencmode', 'krbsrvname', 'service',
-  'tcp_user_timeout', 'channel_binding', 'sslsni', 'ssl_min_protocol_version', 'ssl_max_protocol_version',
+  'host',
+  'hostaddr',
+  'port',
+  'dbname',
+  'user',
+  'password',
+  'passfile',
+  'sslmode',
+  'sslrootcert',
+  'sslcert',
+  'sslkey',
+  'connect_timeout',
+  'application_name',
+  'fallback_application_name',
+  'options',
+  'keepalives',
+  'keepalives_idle',
+  'keepalives_interval',
+  'keepalives_count',
+  'target_session_attrs',
+  'client_encoding',
+  'sslcompression',
+  'sslcrl',
+  'requiressl',
+  'gssencmode',
+  'krbsrvname',
+  'service',
+  'tcp_user_timeout',
+  'channel_binding',
+  'sslsni',
+  'ssl_min_protocol_version',
+  'ssl_max_protocol_version',
 ]);
 
 /**
@@ -64,8 +94,10 @@ function decode(s: string, what: string): string {
   try {
     return decodeURIComponent(s);
   } catch {
-    throw new ConnStringError(`invalid percent-encoding in the ${what} of the connection URI`,
-      'encode special characters in URIs as %XX, e.g. "@" as %40 and "/" as %2F');
+    throw new ConnStringError(
+      `invalid percent-encoding in the ${what} of the connection URI`,
+      'encode special characters in URIs as %XX, e.g. "@" as %40 and "/" as %2F',
+    );
   }
 }
 
@@ -74,7 +106,10 @@ function parseUri(uri: string, secrets: Redactor): Record<string, string> {
   let rest = uri.replace(/^postgres(ql)?:\/\//i, '');
   const q = rest.indexOf('?');
   let query = '';
-  if (q >= 0) { query = rest.slice(q + 1); rest = rest.slice(0, q); }
+  if (q >= 0) {
+    query = rest.slice(q + 1);
+    rest = rest.slice(0, q);
+  }
   const slash = rest.indexOf('/');
   let authority = rest;
   if (slash >= 0) {
@@ -102,13 +137,17 @@ function parseUri(uri: string, secrets: Redactor): Record<string, string> {
     let port: string | undefined;
     if (first.startsWith('[')) {
       const end = first.indexOf(']');
-      if (end < 0) throw new ConnStringError(`unterminated IPv6 address in connection URI`, 'write IPv6 hosts as [::1]');
+      if (end < 0)
+        throw new ConnStringError(`unterminated IPv6 address in connection URI`, 'write IPv6 hosts as [::1]');
       host = first.slice(1, end);
       const after = first.slice(end + 1);
       if (after.startsWith(':')) port = after.slice(1);
     } else {
       const c = first.lastIndexOf(':');
-      if (c >= 0) { host = first.slice(0, c); port = first.slice(c + 1); }
+      if (c >= 0) {
+        host = first.slice(0, c);
+        port = first.slice(c + 1);
+      }
     }
     if (host !== '') out.host = decode(host, 'host');
     if (port) out.port = port;
@@ -117,7 +156,11 @@ function parseUri(uri: string, secrets: Redactor): Record<string, string> {
     for (const pair of query.split('&')) {
       if (pair === '') continue;
       const eq = pair.indexOf('=');
-      if (eq < 0) throw new ConnStringError(`URI parameter ${JSON.stringify(pair)} has no value`, 'write parameters as key=value');
+      if (eq < 0)
+        throw new ConnStringError(
+          `URI parameter ${JSON.stringify(pair)} has no value`,
+          'write parameters as key=value',
+        );
       const key = decode(pair.slice(0, eq), 'parameter name');
       const value = decode(pair.slice(eq + 1).replace(/\+/g, ' '), 'parameter value');
       checkKey(key);
@@ -130,8 +173,10 @@ function parseUri(uri: string, secrets: Redactor): Record<string, string> {
 
 function checkKey(key: string): void {
   if (!KNOWN_KEYS.has(key) && key !== 'ssl') {
-    throw new ConnStringError(`unknown connection parameter ${JSON.stringify(key)}`,
-      'use libpq parameter names: host, port, dbname, user, password, sslmode, sslrootcert, connect_timeout, application_name, options');
+    throw new ConnStringError(
+      `unknown connection parameter ${JSON.stringify(key)}`,
+      'use libpq parameter names: host, port, dbname, user, password, sslmode, sslrootcert, connect_timeout, application_name, options',
+    );
   }
 }
 
@@ -139,7 +184,9 @@ function parseKeywordValue(text: string, secrets: Redactor): Record<string, stri
   const out: Record<string, string> = {};
   let i = 0;
   const n = text.length;
-  const ws = () => { while (i < n && /\s/.test(text[i])) i++; };
+  const ws = () => {
+    while (i < n && /\s/.test(text[i])) i++;
+  };
   while (true) {
     ws();
     if (i >= n) break;
@@ -147,8 +194,10 @@ function parseKeywordValue(text: string, secrets: Redactor): Record<string, stri
     while (i < n && text[i] !== '=' && !/\s/.test(text[i])) key += text[i++];
     ws();
     if (text[i] !== '=') {
-      throw new ConnStringError(`missing "=" after ${JSON.stringify(key)} in connection info string`,
-        'write keyword/value pairs as key=value, e.g. "host=db1 port=5432 dbname=app"');
+      throw new ConnStringError(
+        `missing "=" after ${JSON.stringify(key)} in connection info string`,
+        'write keyword/value pairs as key=value, e.g. "host=db1 port=5432 dbname=app"',
+      );
     }
     i++;
     ws();
@@ -156,15 +205,31 @@ function parseKeywordValue(text: string, secrets: Redactor): Record<string, stri
     if (text[i] === "'") {
       i++;
       for (;;) {
-        if (i >= n) throw new ConnStringError('unterminated quoted value in connection info string', "close quoted values with ' and escape quotes as \\'");
+        if (i >= n)
+          throw new ConnStringError(
+            'unterminated quoted value in connection info string',
+            "close quoted values with ' and escape quotes as \\'",
+          );
         const ch = text[i];
-        if (ch === '\\' && i + 1 < n) { value += text[i + 1]; i += 2; continue; }
-        if (ch === "'") { i++; break; }
-        value += ch; i++;
+        if (ch === '\\' && i + 1 < n) {
+          value += text[i + 1];
+          i += 2;
+          continue;
+        }
+        if (ch === "'") {
+          i++;
+          break;
+        }
+        value += ch;
+        i++;
       }
     } else {
       while (i < n && !/\s/.test(text[i])) {
-        if (text[i] === '\\' && i + 1 < n) { value += text[i + 1]; i += 2; continue; }
+        if (text[i] === '\\' && i + 1 < n) {
+          value += text[i + 1];
+          i += 2;
+          continue;
+        }
         value += text[i++];
       }
     }
@@ -207,13 +272,18 @@ export function resolveConnSpec(text: string, opts: ResolveOptions = {}): ConnSp
     throw new ConnStringError(`invalid sslmode ${JSON.stringify(sslmodeText)}`, `use one of: ${SSL_MODES.join(', ')}`);
   }
   if (sslrootcert === 'system' && sslmodeText !== 'verify-full') {
-    throw new ConnStringError(`weak sslmode "${sslmodeText}" may not be used with sslrootcert=system`,
-      'use sslmode=verify-full with the system CAs, or give sslrootcert=/path/to/ca.crt for verify-ca');
+    throw new ConnStringError(
+      `weak sslmode "${sslmodeText}" may not be used with sslrootcert=system`,
+      'use sslmode=verify-full with the system CAs, or give sslrootcert=/path/to/ca.crt for verify-ca',
+    );
   }
   const timeoutText = pick('connect_timeout', 'PGCONNECT_TIMEOUT') ?? '10';
   const connectTimeoutSec = Number(timeoutText);
   if (!Number.isFinite(connectTimeoutSec) || connectTimeoutSec < 0) {
-    throw new ConnStringError(`invalid connect_timeout ${JSON.stringify(timeoutText)}`, 'give a number of seconds (0 means wait forever)');
+    throw new ConnStringError(
+      `invalid connect_timeout ${JSON.stringify(timeoutText)}`,
+      'give a number of seconds (0 means wait forever)',
+    );
   }
   let password: string | undefined = raw.password ?? (env.PGPASSWORD || undefined);
   if (password) secrets.add(password);
@@ -241,15 +311,28 @@ export function resolveConnSpec(text: string, opts: ResolveOptions = {}): ConnSp
 }
 
 function safeOsUser(): string {
-  try { return userInfo().username; } catch { return 'postgres'; }
+  try {
+    return userInfo().username;
+  } catch {
+    return 'postgres';
+  }
 }
 function safeHome(): string {
-  try { return homedir(); } catch { return '/'; }
+  try {
+    return homedir();
+  } catch {
+    return '/';
+  }
 }
 
 /** ~/.pgpass lookup: hostname:port:database:username:password, `*` wildcards, `\:` and `\\` escapes. */
 export function lookupPgpass(
-  file: string, host: string, port: number, database: string, user: string, secrets: Redactor = defaultRedactor,
+  file: string,
+  host: string,
+  port: number,
+  database: string,
+  user: string,
+  secrets: Redactor = defaultRedactor,
 ): string | undefined {
   let text: string;
   try {
@@ -267,8 +350,15 @@ export function lookupPgpass(
     let cur = '';
     for (let i = 0; i < line.length; i++) {
       const ch = line[i];
-      if (ch === '\\' && i + 1 < line.length) { cur += line[++i]; continue; }
-      if (ch === ':' && fields.length < 4) { fields.push(cur); cur = ''; continue; }
+      if (ch === '\\' && i + 1 < line.length) {
+        cur += line[++i];
+        continue;
+      }
+      if (ch === ':' && fields.length < 4) {
+        fields.push(cur);
+        cur = '';
+        continue;
+      }
       cur += ch;
     }
     fields.push(cur);
@@ -285,7 +375,11 @@ export function lookupPgpass(
 
 /** A display form of the connection that never contains the password. */
 export function describeConn(spec: ConnSpec): string {
-  const host = spec.host.startsWith('/') ? `socket ${spec.host}` : spec.host.includes(':') ? `[${spec.host}]` : spec.host;
+  const host = spec.host.startsWith('/')
+    ? `socket ${spec.host}`
+    : spec.host.includes(':')
+      ? `[${spec.host}]`
+      : spec.host;
   return `${spec.user}@${host}:${spec.port}/${spec.database}`;
 }
 

@@ -20,7 +20,15 @@ export type PingResult =
       ssl: boolean;
       latencyMs: number;
     }
-  | { side: string; ok: false; endpoint: string; cause: ConnectCause; message: string; hint: string; sqlstate?: string };
+  | {
+      side: string;
+      ok: false;
+      endpoint: string;
+      cause: ConnectCause;
+      message: string;
+      hint: string;
+      sqlstate?: string;
+    };
 
 export async function ping(spec: ConnSpec, side: string): Promise<PingResult> {
   const endpoint = describeConn(spec);
@@ -35,7 +43,17 @@ export async function ping(spec: ConnSpec, side: string): Promise<PingResult> {
       );
       const latencyMs = Math.round((performance.now() - t0) * 10) / 10;
       const row = r.rows[0];
-      return { side, ok: true, endpoint, serverVersion: row.v, serverVersionNum: Number(row.n), database: row.db, user: row.u, ssl: row.ssl, latencyMs };
+      return {
+        side,
+        ok: true,
+        endpoint,
+        serverVersion: row.v,
+        serverVersionNum: Number(row.n),
+        database: row.db,
+        user: row.u,
+        ssl: row.ssl,
+        latencyMs,
+      };
     } finally {
       await c.end().catch(() => {});
     }
@@ -44,7 +62,8 @@ export async function ping(spec: ConnSpec, side: string): Promise<PingResult> {
       const message = e.cause instanceof Error ? e.cause.message : e.message;
       return { side, ok: false, endpoint, cause: e.connCause, message, hint: e.hint ?? '', sqlstate: e.sqlstate };
     }
-    if (e instanceof PgferryError) return { side, ok: false, endpoint, cause: 'tls_failed', message: e.message, hint: e.hint ?? '' };
+    if (e instanceof PgferryError)
+      return { side, ok: false, endpoint, cause: 'tls_failed', message: e.message, hint: e.hint ?? '' };
     const f = classifyConnectError(e, spec);
     return { side, ok: false, endpoint, cause: f.cause, message: f.message, hint: f.hint, sqlstate: f.sqlstate };
   }

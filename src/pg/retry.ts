@@ -18,11 +18,27 @@ export const TRANSIENT_SQLSTATES = new Set([
 ]);
 
 const TRANSIENT_ERRNO = new Set([
-  'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNABORTED',
 ]);
-const TRANSIENT_TEXT = new RegExp(['Connection terminated', 'terminating connection',
-  'Client has encountered a connection error', 'Connection ended', 'socket hang up', 'read ECONNRESET', 'write EPIPE',
-  'timeout expired'].join('|'), 'i');
+const TRANSIENT_TEXT = new RegExp(
+  [
+    'Connection terminated',
+    'terminating connection',
+    'Client has encountered a connection error',
+    'Connection ended',
+    'socket hang up',
+    'read ECONNRESET',
+    'write EPIPE',
+    'timeout expired',
+  ].join('|'),
+  'i',
+);
 const TRANSIENT_CONN_CAUSE = /^(connection_refused|unreachable|timeout|too_many_connections|server_not_ready)$/;
 
 export function sqlstateOf(e: unknown): string | undefined {
@@ -126,8 +142,9 @@ export async function withRetry<T>(o: RetryOptions, fn: (attempt: number) => Pro
         const gaveUp = `${o.what}: gave up after ${attempt} attempt(s) in ${secs}s: ${errorMessage(e)}`;
         throw new PgferryError('transient', gaveUp, {
           cause: e,
-          hint: 'the source or target kept failing transiently; check it is up and accepting connections, '
-            + 'raise copy.retryTimeSec, and run the task again to resume',
+          hint:
+            'the source or target kept failing transiently; check it is up and accepting connections, ' +
+            'raise copy.retryTimeSec, and run the task again to resume',
         });
       }
       delay = Math.max(delay, 1);

@@ -57,7 +57,9 @@ export async function removeTaskCheckpoints(c: pg.Client, schema: string, tasks:
     if (tables.includes('task')) {
       const task = qualify(schema, 'task');
       const r = await c.query<{ task_id: string }>(
-        `DELETE FROM ${task} WHERE task_id = ANY ($1::text[]) RETURNING task_id`, [tasks]);
+        `DELETE FROM ${task} WHERE task_id = ANY ($1::text[]) RETURNING task_id`,
+        [tasks],
+      );
       out.removed = r.rows.map((x) => x.task_id);
       const left = await c.query<{ task_id: string }>(`SELECT task_id FROM ${task} ORDER BY 1`);
       out.left = left.rows.map((x) => x.task_id);

@@ -66,8 +66,10 @@ export function isStateSchemaSql(nsOid: string): string {
 export type StateSchemaKind = 'absent' | 'ours' | 'foreign';
 
 export async function stateSchemaKind(c: pg.Client, schema: string): Promise<StateSchemaKind> {
-  const r = await c.query<{ ours: boolean }>(`SELECT ${isStateSchemaSql('n.oid')} AS ours FROM pg_namespace n WHERE n.nspname = $1`,
-    [schema]);
+  const r = await c.query<{ ours: boolean }>(
+    `SELECT ${isStateSchemaSql('n.oid')} AS ours FROM pg_namespace n WHERE n.nspname = $1`,
+    [schema],
+  );
   if (!r.rows.length) return 'absent';
   return r.rows[0].ours ? 'ours' : 'foreign';
 }
@@ -75,7 +77,8 @@ export async function stateSchemaKind(c: pg.Client, schema: string): Promise<Sta
 /** The error for a state schema name taken by user data (precheck and runtime say the same). */
 export function stateSchemaTaken(schema: string, why: string): PgferryError {
   return new PgferryError('state', `${why}: checkpoint schema ${quoteIdent(schema)} cannot be used`, {
-    hint: `keep pgferry's checkpoints elsewhere with --state-schema <other> (task key stateSchema), or create that ` +
+    hint:
+      `keep pgferry's checkpoints elsewhere with --state-schema <other> (task key stateSchema), or create that ` +
       `source schema under another name on the target with --map-schema ${schema}=<new>`,
   });
 }
@@ -120,12 +123,15 @@ export async function ensureCheckpoints(c: pg.Client, taskId: string, source: st
 export async function setTaskPhase(c: pg.Client, taskId: string, phase: string, status = 'running'): Promise<void> {
   await c.query(
     `UPDATE ${stateTable(taskId, 'task')} SET phase = $2, status = $3, updated_at = now() WHERE task_id = $1`,
-    [taskId, phase, status]);
+    [taskId, phase, status],
+  );
 }
 
 export async function setTaskSnapshot(c: pg.Client, taskId: string, snapshot: string | null): Promise<void> {
-  await c.query(`UPDATE ${stateTable(taskId, 'task')} SET snapshot = $2, updated_at = now() WHERE task_id = $1`,
-    [taskId, snapshot]);
+  await c.query(`UPDATE ${stateTable(taskId, 'task')} SET snapshot = $2, updated_at = now() WHERE task_id = $1`, [
+    taskId,
+    snapshot,
+  ]);
 }
 
 export interface TaskRow {
@@ -183,7 +189,11 @@ export async function doneUnits(c: pg.Client, taskId: string): Promise<Map<strin
 
 /** Inside the caller's transaction, together with the object's DDL. */
 export async function markObjectDone(
-  c: pg.Client, taskId: string, key: string, kind: string, section: string,
+  c: pg.Client,
+  taskId: string,
+  key: string,
+  kind: string,
+  section: string,
 ): Promise<void> {
   await c.query(
     `INSERT INTO ${stateTable(taskId, 'object')} (task_id, object_key, kind, section) VALUES ($1, $2, $3, $4)
@@ -195,6 +205,8 @@ export async function markObjectDone(
 export async function doneObjects(c: pg.Client, taskId: string): Promise<Set<string>> {
   if (!(await hasStateTable(c, taskId, 'object'))) return new Set();
   const r = await c.query<{ object_key: string }>(
-    `SELECT object_key FROM ${stateTable(taskId, 'object')} WHERE task_id = $1`, [taskId]);
+    `SELECT object_key FROM ${stateTable(taskId, 'object')} WHERE task_id = $1`,
+    [taskId],
+  );
   return new Set(r.rows.map((o) => o.object_key));
 }

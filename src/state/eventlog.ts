@@ -5,7 +5,14 @@
  * that exits without it (process.exit on a signal) gets the buffered lines written synchronously.
  */
 import {
-  appendFileSync, closeSync, existsSync, fstatSync, openSync, readSync, renameSync, writeFileSync,
+  appendFileSync,
+  closeSync,
+  existsSync,
+  fstatSync,
+  openSync,
+  readSync,
+  renameSync,
+  writeFileSync,
 } from 'node:fs';
 import { appendFile, rename } from 'node:fs/promises';
 import type { EventBus, TimedEvent } from '../core/events.js';
@@ -58,7 +65,10 @@ export class EventLog {
   private readonly flushDelayMs: number;
   private readonly progressIntervalMs: number;
 
-  constructor(readonly state: StateDir, opts: EventLogOptions = {}) {
+  constructor(
+    readonly state: StateDir,
+    opts: EventLogOptions = {},
+  ) {
     this.flushDelayMs = opts.flushDelayMs ?? 200;
     this.progressIntervalMs = opts.progressIntervalMs ?? 1000;
     state.ensure();
@@ -77,7 +87,10 @@ export class EventLog {
 
   write(e: TimedEvent): void {
     if (this.closed) return;
-    if (e.type === 'progress') return this.noteProgress(e);
+    if (e.type === 'progress') {
+      this.noteProgress(e);
+      return;
+    }
     this.lines.push(scrubbedJson(e, undefined, this.state.redactor) + '\n');
     this.flushTimer ??= setTimeout(() => void this.flush(), this.flushDelayMs).unref();
   }
@@ -89,8 +102,11 @@ export class EventLog {
       const chunk = this.lines.join('');
       this.lines = [];
       this.writes.appends++;
-      this.writing = this.writing.then(() => appendFile(this.path(EVENTS_FILE), chunk, { mode: 0o600 }))
-        .catch((err: unknown) => { this.error ??= err; });
+      this.writing = this.writing
+        .then(() => appendFile(this.path(EVENTS_FILE), chunk, { mode: 0o600 }))
+        .catch((err: unknown) => {
+          this.error ??= err;
+        });
     }
     return this.writing;
   }
@@ -114,7 +130,9 @@ export class EventLog {
     this.writing = this.writing
       .then(() => writePrivate(tmp, progressDocument(e)))
       .then(() => rename(tmp, this.path(PROGRESS_FILE)))
-      .catch((err: unknown) => { this.error ??= err; });
+      .catch((err: unknown) => {
+        this.error ??= err;
+      });
     return this.writing;
   }
 
@@ -149,11 +167,23 @@ export class EventLog {
 }
 
 /** Record the bus's events in the task's state dir, numbering them after the ones already there. */
-export function openEventLog(state: StateDir, bus: EventBus, task: string, opts?: EventLogOptions): {
-  log: EventLog; close: () => Promise<void>;
+export function openEventLog(
+  state: StateDir,
+  bus: EventBus,
+  task: string,
+  opts?: EventLogOptions,
+): {
+  log: EventLog;
+  close: () => Promise<void>;
 } {
   const log = new EventLog(state, opts);
   bus.bind(task, log.nextSeq());
   const off = bus.on((e) => log.write(e));
-  return { log, close: async () => { off(); await log.close(); } };
+  return {
+    log,
+    close: async () => {
+      off();
+      await log.close();
+    },
+  };
 }

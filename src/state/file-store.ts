@@ -11,8 +11,17 @@ import { StateDir, STATE_VERSION } from './state-dir.js';
 import { replacePrivate } from './private-file.js';
 import { scrubbedJson } from './scrub.js';
 import {
-  checkTaskId, leaseLost, mergeInfo, newToken, noSuchTask, taskExists,
-  type Lease, type TaskInit, type TaskPatch, type TaskRecord, type TaskStore,
+  checkTaskId,
+  leaseLost,
+  mergeInfo,
+  newToken,
+  noSuchTask,
+  taskExists,
+  type Lease,
+  type TaskInit,
+  type TaskPatch,
+  type TaskRecord,
+  type TaskStore,
 } from './store.js';
 
 const MUTEX = '.store.lock';
@@ -53,7 +62,9 @@ export class FileTaskStore implements TaskStore {
   async list(): Promise<TaskRecord[]> {
     if (!existsSync(this.root)) return [];
     const names = (await readdir(this.root, { withFileTypes: true }))
-      .filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name).sort();
+      .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
+      .map((d) => d.name)
+      .sort();
     const out: TaskRecord[] = [];
     for (const n of names) {
       const r = await this.get(n).catch(() => undefined);
@@ -89,8 +100,14 @@ export class FileTaskStore implements TaskStore {
       if (existsSync(state.path('task.json'))) throw taskExists(id);
       const now = new Date().toISOString();
       const r: TaskRecord = {
-        id, status: init.status ?? 'created', phase: init.phase ?? null, config: init.config ?? {},
-        info: mergeInfo({}, init.info), createdAt: now, updatedAt: now, rev: 1,
+        id,
+        status: init.status ?? 'created',
+        phase: init.phase ?? null,
+        config: init.config ?? {},
+        info: mergeInfo({}, init.info),
+        createdAt: now,
+        updatedAt: now,
+        rev: 1,
       };
       await replacePrivate(state.path('task.json'), toDocument(r));
       return (await this.get(id))!;
@@ -105,9 +122,13 @@ export class FileTaskStore implements TaskStore {
       if (!cur) throw noSuchTask(id);
       if (lease && !(await this.holds(state, lease, Date.now()))) throw leaseLost(lease);
       const next: TaskRecord = {
-        ...cur, status: patch.status ?? cur.status, phase: patch.phase !== undefined ? patch.phase : cur.phase,
-        config: patch.config ?? cur.config, info: mergeInfo(cur.info, patch.info),
-        updatedAt: new Date().toISOString(), rev: cur.rev + 1,
+        ...cur,
+        status: patch.status ?? cur.status,
+        phase: patch.phase !== undefined ? patch.phase : cur.phase,
+        config: patch.config ?? cur.config,
+        info: mergeInfo(cur.info, patch.info),
+        updatedAt: new Date().toISOString(),
+        rev: cur.rev + 1,
       };
       await replacePrivate(state.path('task.json'), toDocument(next));
       return (await this.get(id))!;
@@ -164,8 +185,12 @@ export class FileTaskStore implements TaskStore {
         break;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        const age = await stat(p).then((s) => Date.now() - s.mtimeMs, () => 0);
-        if (age > MUTEX_STALE_MS) await rm(p, { recursive: true, force: true }); // left by a killed process
+        const age = await stat(p).then(
+          (s) => Date.now() - s.mtimeMs,
+          () => 0,
+        );
+        if (age > MUTEX_STALE_MS)
+          await rm(p, { recursive: true, force: true }); // left by a killed process
         else if (Date.now() > deadline) throw mutexTimeout(p);
         else await sleep(2 + Math.random() * 10);
       }

@@ -28,10 +28,17 @@ export function keepLease(store: TaskStore, lease: Lease, ttlMs: number): LeaseK
       } // else: a passing failure; the next renewal may succeed before expiry
     }
   };
-  const timer = setInterval(() => { renewing = renewing.then(renew); }, Math.max(10, Math.floor(ttlMs / 3)));
+  const timer = setInterval(
+    () => {
+      renewing = renewing.then(renew);
+    },
+    Math.max(10, Math.floor(ttlMs / 3)),
+  );
   timer.unref();
   return {
-    get current() { return current; },
+    get current() {
+      return current;
+    },
     lost: ac.signal,
     async stop() {
       clearInterval(timer);

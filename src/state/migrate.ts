@@ -25,8 +25,7 @@ export interface MigrationSet {
 }
 
 /** The version the newest step of the set brings a schema to. */
-export const latestVersion = (set: MigrationSet): number =>
-  set.migrations.reduce((v, m) => Math.max(v, m.version), 0);
+export const latestVersion = (set: MigrationSet): number => set.migrations.reduce((v, m) => Math.max(v, m.version), 0);
 
 /** The version a schema has reached (0: no version table or no row). */
 export async function schemaVersion(c: pg.Client, schema: string, set: MigrationSet): Promise<number> {

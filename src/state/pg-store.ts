@@ -14,30 +14,58 @@ import { scrubbedJson } from './scrub.js';
 import { applyMigrations } from './migrate.js';
 import { STORE_MARKER, STORE_SET, storeFormatDdl } from './pg-store-schema.js';
 import {
-  checkTaskId, leaseLost, mergeInfo, newToken, noSuchTask, taskExists,
-  type Lease, type TaskInit, type TaskPatch, type TaskRecord, type TaskStore,
+  checkTaskId,
+  leaseLost,
+  mergeInfo,
+  newToken,
+  noSuchTask,
+  taskExists,
+  type Lease,
+  type TaskInit,
+  type TaskPatch,
+  type TaskRecord,
+  type TaskStore,
 } from './store.js';
 
 export const DEFAULT_STORE_SCHEMA = 'pgferry_store';
 const STORE_LOCK = `SELECT pg_advisory_xact_lock(hashtext('pgferry.taskstore'))`;
 
 interface Row {
-  task_id: string; status: string; phase: string | null; config: Record<string, unknown>;
-  info: Record<string, unknown>; created_at: Date; updated_at: Date; rev: string;
+  task_id: string;
+  status: string;
+  phase: string | null;
+  config: Record<string, unknown>;
+  info: Record<string, unknown>;
+  created_at: Date;
+  updated_at: Date;
+  rev: string;
 }
 const toRecord = (r: Row): TaskRecord => ({
-  id: r.task_id, status: r.status, phase: r.phase, config: r.config, info: r.info,
-  createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString(), rev: Number(r.rev),
+  id: r.task_id,
+  status: r.status,
+  phase: r.phase,
+  config: r.config,
+  info: r.info,
+  createdAt: r.created_at.toISOString(),
+  updatedAt: r.updated_at.toISOString(),
+  rev: Number(r.rev),
 });
 const json = (v: unknown): string => scrubbedJson(v ?? {});
-const leaseOf = (taskId: string, r: { holder: string; token: string; expires_at: Date }): Lease =>
-  ({ taskId, holder: r.holder, token: r.token, expiresAt: r.expires_at.toISOString() });
+const leaseOf = (taskId: string, r: { holder: string; token: string; expires_at: Date }): Lease => ({
+  taskId,
+  holder: r.holder,
+  token: r.token,
+  expiresAt: r.expires_at.toISOString(),
+});
 
 export class PgTaskStore implements TaskStore {
   private client: Promise<pg.Client> | undefined;
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(readonly conninfo: string, readonly schema = DEFAULT_STORE_SCHEMA) {}
+  constructor(
+    readonly conninfo: string,
+    readonly schema = DEFAULT_STORE_SCHEMA,
+  ) {}
 
   private t(name: 'task' | 'lease'): string {
     return qualify(this.schema, name);
@@ -53,7 +81,9 @@ export class PgTaskStore implements TaskStore {
   /** The session, opened on first use; a failed open is retried by the next operation. */
   private open(): Promise<pg.Client> {
     const p = this.connectReady();
-    p.catch(() => { if (this.client === p) this.client = undefined; });
+    p.catch(() => {
+      if (this.client === p) this.client = undefined;
+    });
     return p;
   }
 
@@ -91,7 +121,9 @@ export class PgTaskStore implements TaskStore {
       `SELECT (SELECT count(*)::int FROM pg_class k WHERE k.relnamespace = n.oid) AS objects,
               EXISTS (SELECT 1 FROM pg_class k WHERE k.relnamespace = n.oid AND k.relname = 'store_format'
                         AND obj_description(k.oid, 'pg_class') = $2) AS ours
-         FROM pg_namespace n WHERE n.nspname = $1`, [this.schema, STORE_MARKER]);
+         FROM pg_namespace n WHERE n.nspname = $1`,
+      [this.schema, STORE_MARKER],
+    );
     const x = r.rows[0];
     if (x && x.objects > 0 && !x.ours) {
       throw new PgferryError('state', `schema ${quoteIdent(this.schema)} exists and is not a pgferry task store`, {
@@ -102,7 +134,8 @@ export class PgTaskStore implements TaskStore {
 
   list(): Promise<TaskRecord[]> {
     return this.run(async (c) =>
-      (await c.query<Row>(`SELECT * FROM ${this.t('task')} ORDER BY task_id`)).rows.map(toRecord));
+      (await c.query<Row>(`SELECT * FROM ${this.t('task')} ORDER BY task_id`)).rows.map(toRecord),
+    );
   }
 
   async get(id: string): Promise<TaskRecord | undefined> {
@@ -119,7 +152,8 @@ export class PgTaskStore implements TaskStore {
       const r = await c.query<Row>(
         `INSERT INTO ${this.t('task')} (task_id, status, phase, config, info)
          SELECT $1, $2, $3, $4::jsonb, $5::jsonb ON CONFLICT (task_id) DO NOTHING RETURNING *`,
-        [id, init.status ?? 'created', init.phase ?? null, json(init.config), json(mergeInfo({}, init.info))]);
+        [id, init.status ?? 'created', init.phase ?? null, json(init.config), json(mergeInfo({}, init.info))],
+      );
       if (!r.rows.length) throw taskExists(id);
       return toRecord(r.rows[0]);
     });
@@ -135,9 +169,19 @@ export class PgTaskStore implements TaskStore {
           WHERE t.task_id = $1 AND ($7::text IS NULL OR EXISTS (SELECT 1 FROM ${this.t('lease')} l
                   WHERE l.task_id = t.task_id AND l.token = $7 AND l.expires_at > clock_timestamp()))
          RETURNING *`,
-        [id, patch.status ?? null, patch.phase !== undefined, patch.phase ?? null,
-          patch.config ? json(patch.config) : null, json(mergeInfo({}, patch.info)), lease?.token ?? null,
-          Object.entries(patch.info ?? {}).filter(([, v]) => v === null).map(([k]) => k)]);
+        [
+          id,
+          patch.status ?? null,
+          patch.phase !== undefined,
+          patch.phase ?? null,
+          patch.config ? json(patch.config) : null,
+          json(mergeInfo({}, patch.info)),
+          lease?.token ?? null,
+          Object.entries(patch.info ?? {})
+            .filter(([, v]) => v === null)
+            .map(([k]) => k),
+        ],
+      );
       if (r.rows.length) return toRecord(r.rows[0]);
       const exists = await c.query(`SELECT 1 FROM ${this.t('task')} WHERE task_id = $1`, [id]);
       throw exists.rows.length && lease ? leaseLost(lease) : noSuchTask(id);
@@ -155,7 +199,8 @@ export class PgTaskStore implements TaskStore {
                   expires_at = EXCLUDED.expires_at
             WHERE l.expires_at <= clock_timestamp()
            RETURNING holder, token, expires_at`,
-          [id, redact(holder), newToken(), ttlMs]);
+          [id, redact(holder), newToken(), ttlMs],
+        );
         return r.rows[0] && leaseOf(id, r.rows[0]);
       } catch (e) {
         if (isPgError(e) && e.code === '23503') throw noSuchTask(id);
@@ -169,7 +214,8 @@ export class PgTaskStore implements TaskStore {
       const r = await c.query<{ holder: string; token: string; expires_at: Date }>(
         `UPDATE ${this.t('lease')} SET expires_at = clock_timestamp() + $3 * interval '1 millisecond'
           WHERE task_id = $1 AND token = $2 RETURNING holder, token, expires_at`,
-        [lease.taskId, lease.token, ttlMs]);
+        [lease.taskId, lease.token, ttlMs],
+      );
       if (!r.rows.length) throw leaseLost(lease);
       return leaseOf(lease.taskId, r.rows[0]);
     });

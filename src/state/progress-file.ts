@@ -14,8 +14,7 @@ export const PROGRESS_VERSION = 1;
 export type ProgressEvent = Extract<TimedEvent, { type: 'progress' }>;
 
 /** The file's document: the event, marked with the format version. */
-export const progressDocument = (e: ProgressEvent): string =>
-  scrubbedJson({ version: PROGRESS_VERSION, ...e }) + '\n';
+export const progressDocument = (e: ProgressEvent): string => scrubbedJson({ version: PROGRESS_VERSION, ...e }) + '\n';
 
 /** The last progress snapshot of the task, or undefined (none, unreadable or of another format). */
 export function readProgressFile(state: StateDir): ProgressEvent | undefined {

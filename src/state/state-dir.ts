@@ -8,7 +8,16 @@
  * messages with row values.
  */
 import {
-  chmodSync, closeSync, existsSync, fchmodSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync,
+  chmodSync,
+  closeSync,
+  existsSync,
+  fchmodSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -46,7 +55,11 @@ function makePrivateDir(dir: string): void {
 export class StateDir {
   readonly dir: string;
   /** `redactor` scrubs what is written here: the task's own (default: the command line's). */
-  constructor(root: string, readonly task: string, readonly redactor: Redactor = defaultRedactor) {
+  constructor(
+    root: string,
+    readonly task: string,
+    readonly redactor: Redactor = defaultRedactor,
+  ) {
     this.dir = resolve(root, task);
   }
 
@@ -83,10 +96,14 @@ export class StateDir {
     try {
       v = JSON.parse(readFileSync(p, 'utf8'));
     } catch (e) {
-      throw new PgferryError('state', `state file ${p} is unreadable: ${(e as Error).message}`, { hint: 'remove the file (or the task dir) to start the task afresh' });
+      throw new PgferryError('state', `state file ${p} is unreadable: ${(e as Error).message}`, {
+        hint: 'remove the file (or the task dir) to start the task afresh',
+      });
     }
     if (v.version !== STATE_VERSION) {
-      throw new PgferryError('state', `state file ${p} has version ${v.version}, expected ${STATE_VERSION}`, { hint: 'finish the task with the pgferry version that started it' });
+      throw new PgferryError('state', `state file ${p} has version ${v.version}, expected ${STATE_VERSION}`, {
+        hint: 'finish the task with the pgferry version that started it',
+      });
     }
     return v as T;
   }

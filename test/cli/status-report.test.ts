@@ -69,7 +69,9 @@ const env: NodeJS.ProcessEnv = { HOME: home, PGPASSWORD: undefined, PGPASSFILE: 
 
 function taskFile(name: string, db: string): string {
   const file = join(home, `${name}.yaml`);
-  writeFileSync(file, `name: ${name}
+  writeFileSync(
+    file,
+    `name: ${name}
 source: ${srcUrl()}
 target: ${tgtUrl(db)}
 stateDir: ${stateDir}
@@ -86,7 +88,8 @@ tables:
     where: "id % 2 = 0"
 copy: { maxRowsPerSec: 4k }
 verify: count
-`);
+`,
+  );
   return file;
 }
 
@@ -103,7 +106,9 @@ function migrateUntil(file: string, stop: (e: TimedEvent) => boolean): Promise<S
         const e = JSON.parse(line) as TimedEvent;
         events.push(e);
         if (stop(e)) child.kill('SIGKILL');
-      } catch { /* not an event */ }
+      } catch {
+        /* not an event */
+      }
     });
     child.stderr.resume();
     child.on('close', (_code, signal) => resolve({ events, signal }));
@@ -148,8 +153,10 @@ test('killed mid-copy, resumed: status shows committed rows only; the report cou
 
   // without the password: status says which credentials it tried and how to give them
   const noPw = await status(['resumed'], { ...env, HOME: join(home, 'nowhere') });
-  assert.match(noPw.stdout,
-    /target checkpoints: tgt_owner@127\.0\.0\.1:\d+\/appt not readable with the task's target and no password \(none in PGPASSWORD or ~\/\.pgpass\)/);
+  assert.match(
+    noPw.stdout,
+    /target checkpoints: tgt_owner@127\.0\.0\.1:\d+\/appt not readable with the task's target and no password \(none in PGPASSWORD or ~\/\.pgpass\)/,
+  );
   assert.match(noPw.stdout, /add a ~\/\.pgpass line 127\.0\.0\.1:\d+:appt:tgt_owner:<password>/);
   const wrongUrl = `postgresql://tgt_owner:nope-wrong@127.0.0.1:${tgt.port}/appt?sslmode=disable`;
   const wrong = await status(['resumed', '--target', wrongUrl]);
@@ -177,7 +184,10 @@ test('killed mid-copy, resumed: status shows committed rows only; the report cou
     { table: 'public.events', where: 'id % 2 = 0' },
   ]);
   const md = readFileSync(join(stateDir, 'resumed', 'report.md'), 'utf8');
-  assert.match(md, /table public\.users: renamed to app_users; columns id, email; columns renamed email → email_address/);
+  assert.match(
+    md,
+    /table public\.users: renamed to app_users; columns id, email; columns renamed email → email_address/,
+  );
   assert.match(md, /table public\.events: rows where id % 2 = 0/);
   assert.match(md, /schemas included: public/);
   assert.match(md, new RegExp(`data: 5 tables, ${EXPECTED_ROWS.toLocaleString('en-US')} rows`));
@@ -195,13 +205,17 @@ test('killed mid-copy, resumed: status shows committed rows only; the report cou
 });
 
 test('a blocked migrate prints each blocking item with its objects and fix (exit 4); status of it exits 1', async () => {
-  await withClient(tgt.url('blocked'), (c) => c.query(`CREATE TABLE public.a (x int); CREATE TABLE public.b (x int);
-    ALTER TABLE public.a OWNER TO tgt_owner; ALTER TABLE public.b OWNER TO tgt_owner`));
+  await withClient(tgt.url('blocked'), (c) =>
+    c.query(`CREATE TABLE public.a (x int); CREATE TABLE public.b (x int);
+    ALTER TABLE public.a OWNER TO tgt_owner; ALTER TABLE public.b OWNER TO tgt_owner`),
+  );
   const file = taskFile('blocked', 'blocked');
   const r = await cli(['migrate', '--task', file], env);
   assert.equal(r.code, 4, r.stderr);
-  assert.match(r.stderr,
-    /precheck failed: 1 blocking item\n\s+conflicts\.target: .*\n\s+- public\.a\b.*\n\s+- public\.b\b.*\n\s+fix: /);
+  assert.match(
+    r.stderr,
+    /precheck failed: 1 blocking item\n\s+conflicts\.target: .*\n\s+- public\.a\b.*\n\s+- public\.b\b.*\n\s+fix: /,
+  );
   assert.doesNotMatch(r.stderr, /run `pgferry precheck`/);
   const s = await status(['blocked']);
   assert.equal(s.code, 1);
@@ -239,10 +253,17 @@ test('TTY progress in a pseudo-terminal of 80 columns: nothing wraps, nothing st
   vt.write(raw.out);
   assert.equal(vt.wraps, 0, vt.text().join('\n'));
   const screen = vt.text();
-  assert.deepEqual(screen.filter((l) => /[█░]|building index|post-data:/.test(l)), [], 'no live rows left');
+  assert.deepEqual(
+    screen.filter((l) => /[█░]|building index|post-data:/.test(l)),
+    [],
+    'no live rows left',
+  );
   for (const t of ['public.a', 'public.b', 'public.slow']) {
     assert.equal(screen.filter((l) => l.includes(`✔ ${t}:`)).length, 1, t);
   }
-  assert.ok(screen.some((l) => /^✔ post-data/.test(l)), screen.join('\n'));
+  assert.ok(
+    screen.some((l) => /^✔ post-data/.test(l)),
+    screen.join('\n'),
+  );
   assert.match(readFileSync(summary, 'utf8'), /data: 5 tables, /);
 });

@@ -25,8 +25,10 @@ async function assertUsage(argv: string[], cause: RegExp): Promise<void> {
 test('usage errors: unknown flag, bad number, missing and extra argument exit 2 with one line', async () => {
   await assertUsage(['migrate', '--bogus', '-s', S, '-t', T], /^pgferry migrate: unknown option '--bogus'/);
   await assertUsage(['migrate', '--jbos', '2'], /unknown option '--jbos'/);
-  await assertUsage(['migrate', '-s', S, '-t', T, '--jobs', 'abc'],
-    /--jobs <n>' argument 'abc' is invalid\. expected a whole number 1\.\.64/);
+  await assertUsage(
+    ['migrate', '-s', S, '-t', T, '--jobs', 'abc'],
+    /--jobs <n>' argument 'abc' is invalid\. expected a whole number 1\.\.64/,
+  );
   await assertUsage(['migrate', '-s', S, '-t', T, '--jobs', '0'], /expected a whole number 1\.\.64/);
   await assertUsage(['migrate', '-s', S, '-t', T, '--max-bytes-per-sec', '5 parsecs'], /expected bytes per second/);
   await assertUsage(['verify', '-s', S, '-t', T, '--examples', '-1'], /--examples/);
@@ -86,26 +88,40 @@ test('task files and flags take sizes with units', () => {
   assert.equal(t.copy.unitMB, 1024);
   assert.equal(t.copy.splitThresholdMB, 512);
   assert.equal(validateTask({ source: S, target: T, copy: { unitMB: 64 } }).copy.unitMB, 64);
-  assert.throws(() => validateTask({ source: S, target: T, copy: { maxBytesPerSec: 'lots' } }),
-    /copy\.maxBytesPerSec: cannot read "lots" as bytes per second/);
+  assert.throws(
+    () => validateTask({ source: S, target: T, copy: { maxBytesPerSec: 'lots' } }),
+    /copy\.maxBytesPerSec: cannot read "lots" as bytes per second/,
+  );
 });
 
 test('a typo in a task-file key names the line and suggests the key', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pgferry-cli-task-'));
   try {
     const file = join(dir, 'task.yaml');
-    const yaml = [`source: ${S}`, `target: ${T}`, 'jbos: 3', 'copy:', '  maxBytesPerSek: 50MB',
-      'tables:', '  public.users:', '    colums: [id]', 'whatever: 1'];
+    const yaml = [
+      `source: ${S}`,
+      `target: ${T}`,
+      'jbos: 3',
+      'copy:',
+      '  maxBytesPerSek: 50MB',
+      'tables:',
+      '  public.users:',
+      '    colums: [id]',
+      'whatever: 1',
+    ];
     writeFileSync(file, yaml.join('\n') + '\n');
-    assert.throws(() => loadTaskFile(file), (e: unknown) => {
-      assert.ok(e instanceof PgferryError && e.kind === 'usage');
-      const m = (e as Error).message;
-      assert.match(m, /task\.yaml:3: jbos: unknown key — did you mean "jobs"\?/);
-      assert.match(m, /task\.yaml:5: copy\.maxBytesPerSek: unknown key — did you mean "maxBytesPerSec"\?/);
-      assert.match(m, /task\.yaml:8: tables\.public\.users\.colums: unknown key — did you mean "columns"\?/);
-      assert.match(m, /whatever: unknown key — known keys here: name, source, target/);
-      return true;
-    });
+    assert.throws(
+      () => loadTaskFile(file),
+      (e: unknown) => {
+        assert.ok(e instanceof PgferryError && e.kind === 'usage');
+        const m = (e as Error).message;
+        assert.match(m, /task\.yaml:3: jbos: unknown key — did you mean "jobs"\?/);
+        assert.match(m, /task\.yaml:5: copy\.maxBytesPerSek: unknown key — did you mean "maxBytesPerSec"\?/);
+        assert.match(m, /task\.yaml:8: tables\.public\.users\.colums: unknown key — did you mean "columns"\?/);
+        assert.match(m, /whatever: unknown key — known keys here: name, source, target/);
+        return true;
+      },
+    );
     const r = cliSync(['precheck', '--task', file]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /did you mean "jobs"/);

@@ -88,8 +88,10 @@ async function targetDb(tgt: Cluster, db: string, withCollation: boolean): Promi
 
 before(async () => {
   [s15, t15, s12, t17] = await Promise.all([
-    startCluster({ version: 15, name: 'pgferry-fmt' }), startCluster({ version: 15, name: 'pgferry-fmt' }),
-    startCluster({ version: 12, name: 'pgferry-fmt' }), startCluster({ version: 17, name: 'pgferry-fmt' }),
+    startCluster({ version: 15, name: 'pgferry-fmt' }),
+    startCluster({ version: 15, name: 'pgferry-fmt' }),
+    startCluster({ version: 12, name: 'pgferry-fmt' }),
+    startCluster({ version: 17, name: 'pgferry-fmt' }),
   ]);
   await Promise.all([setup(s15, t15, true), setup(s12, t17, false)]);
 });
@@ -100,28 +102,70 @@ after(async () => {
 
 const col = (name: string, type = 'x') => ({ name, type });
 function tables(withCollation: boolean): CopyTable[] {
-  const regCols = ['id', 'c', 't', 'p', 'pp', 'o', 'oo', 'cfg', 'd', 'n', 'r', ...(withCollation ? ['coll'] : []),
-    'ca', 'dc'];
+  const regCols = [
+    'id',
+    'c',
+    't',
+    'p',
+    'pp',
+    'o',
+    'oo',
+    'cfg',
+    'd',
+    'n',
+    'r',
+    ...(withCollation ? ['coll'] : []),
+    'ca',
+    'dc',
+  ];
   return [
-    copyTable('public', 'regs', regCols.map((c) => col(c)), false),
-    copyTable('public', 'enums', ['id', 'm', 'ma', 'pr'].map((c) => col(c)), false),
+    copyTable(
+      'public',
+      'regs',
+      regCols.map((c) => col(c)),
+      false,
+    ),
+    copyTable(
+      'public',
+      'enums',
+      ['id', 'm', 'ma', 'pr'].map((c) => col(c)),
+      false,
+    ),
     copyTable('public', 'txt', [col('id'), col('v')], false),
     copyTable('public', 'nsref', [col('id'), col('nq')], false),
-    copyTable('public', 'plain', ['id', 'v', 'a', 'j'].map((c) => col(c)), false),
+    copyTable(
+      'public',
+      'plain',
+      ['id', 'v', 'a', 'j'].map((c) => col(c)),
+      false,
+    ),
     copyTable('public', 'zero', [], false),
     copyTable('public', 'zero_big', [], false),
   ];
 }
 
-async function run(src: Cluster, tgt: Cluster, db: string, withCollation: boolean, format: 'auto' | 'binary',
-  as?: { source: string; target: string }) {
+async function run(
+  src: Cluster,
+  tgt: Cluster,
+  db: string,
+  withCollation: boolean,
+  format: 'auto' | 'binary',
+  as?: { source: string; target: string },
+) {
   const events = new EventBus();
   const seen: TimedEvent[] = [];
   events.on((e) => seen.push(e));
   const r = await copyData({
-    source: resolveConnSpec(as?.source ?? src.url('s')), target: resolveConnSpec(as?.target ?? tgt.url(db)), taskId: db,
-    tables: tables(withCollation), early: [], sequences: [], jobs: 2, indexJobs: 1,
-    copy: { ...copyDefaults, format, splitThresholdMB: 0.3, unitMB: 0.3 }, events,
+    source: resolveConnSpec(as?.source ?? src.url('s')),
+    target: resolveConnSpec(as?.target ?? tgt.url(db)),
+    taskId: db,
+    tables: tables(withCollation),
+    early: [],
+    sequences: [],
+    jobs: 2,
+    indexJobs: 1,
+    copy: { ...copyDefaults, format, splitThresholdMB: 0.3, unitMB: 0.3 },
+    events,
   });
   return { r, seen };
 }
@@ -151,23 +195,46 @@ test('15 → 15: OID-bearing and text-only types go as text and mean the same; t
   await assertSame(s15, t15, 't_auto');
   assert.equal(r.format, 'binary');
   assert.deepEqual(formats(r), {
-    'public.regs': 'text', 'public.enums': 'binary', 'public.txt': 'text', 'public.nsref': 'text',
+    'public.regs': 'text',
+    'public.enums': 'binary',
+    'public.txt': 'text',
+    'public.nsref': 'text',
     'public.plain': 'binary',
-    'public.zero': 'binary', 'public.zero_big': 'binary',
+    'public.zero': 'binary',
+    'public.zero_big': 'binary',
   });
-  const names = await sql(t15.url('t_auto'),
-    `SELECT c::text, t::text, pp::text, oo::text, r::text, coll::text, ca::text, dc::text FROM regs LIMIT 1`);
+  const names = await sql(
+    t15.url('t_auto'),
+    `SELECT c::text, t::text, pp::text, oo::text, r::text, coll::text, ca::text, dc::text FROM regs LIMIT 1`,
+  );
   assert.deepEqual(names.rows[0], {
-    c: 'ref_target', t: 'mood', pp: 'fmt_fn(integer)', oo: '===(integer,integer)', r: 'fmt_role', coll: 'fmt_coll',
-    ca: '{ref_target,pg_class}', dc: 'ref_target',
+    c: 'ref_target',
+    t: 'mood',
+    pp: 'fmt_fn(integer)',
+    oo: '===(integer,integer)',
+    r: 'fmt_role',
+    coll: 'fmt_coll',
+    ca: '{ref_target,pg_class}',
+    dc: 'ref_target',
   });
   const why = seen.filter((e) => e.type === 'copy-format');
-  assert.deepEqual(why.map((e) => e.type === 'copy-format' && [e.table, e.column, e.columnType]), [
-    ['public.regs', 'c', 'regclass'], ['public.txt', 'v', 'txtonly'], ['public.nsref', 'nq', 'regclass'],
-  ]);
+  assert.deepEqual(
+    why.map((e) => e.type === 'copy-format' && [e.table, e.column, e.columnType]),
+    [
+      ['public.regs', 'c', 'regclass'],
+      ['public.txt', 'v', 'txtonly'],
+      ['public.nsref', 'nq', 'regclass'],
+    ],
+  );
   const report = buildReport({ taskId: 't_auto', source: s15.url('s'), target: t15.url('t_auto'), events: seen });
-  assert.deepEqual(report.textTables.map((t) => [t.table, t.column, t.type]),
-    [['public.nsref', 'nq', 'regclass'], ['public.regs', 'c', 'regclass'], ['public.txt', 'v', 'txtonly']]);
+  assert.deepEqual(
+    report.textTables.map((t) => [t.table, t.column, t.type]),
+    [
+      ['public.nsref', 'nq', 'regclass'],
+      ['public.regs', 'c', 'regclass'],
+      ['public.txt', 'v', 'txtonly'],
+    ],
+  );
   assert.match(renderMarkdown(report), /## Copy format[\s\S]*public\.regs: column c \(type regclass\): binary COPY/);
   const zb = r.tables.find((t) => t.key === 'public.zero_big')!;
   assert.ok(zb.units > 1, `zero_big split into ${zb.units} units`);
@@ -216,14 +283,20 @@ test('12 → 12: arrays and composites of non-built-in types go as text (the rec
 
 test('15 → 15 as a read-only source account and a target account owning the database (no superuser)', async () => {
   await sql(s15.url(), `CREATE ROLE fmt_src LOGIN PASSWORD 'fmt-src-pw'`);
-  await sql(s15.url('s'), `GRANT CONNECT ON DATABASE s TO fmt_src; GRANT USAGE ON SCHEMA public TO fmt_src;
-    GRANT SELECT ON ALL TABLES IN SCHEMA public TO fmt_src`);
+  await sql(
+    s15.url('s'),
+    `GRANT CONNECT ON DATABASE s TO fmt_src; GRANT USAGE ON SCHEMA public TO fmt_src;
+    GRANT SELECT ON ALL TABLES IN SCHEMA public TO fmt_src`,
+  );
   await sql(t15.url(), `CREATE ROLE fmt_tgt LOGIN PASSWORD 'fmt-tgt-pw'`);
   await targetDb(t15, 't_lim', true);
   await sql(t15.url(), `ALTER DATABASE t_lim OWNER TO fmt_tgt`);
   // in a migration pgferry's target account creates (so owns) every schema; here the test made them
-  await sql(t15.url('t_lim'), `GRANT USAGE ON SCHEMA public, fmt_ns TO fmt_tgt;
-    GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO fmt_tgt`);
+  await sql(
+    t15.url('t_lim'),
+    `GRANT USAGE ON SCHEMA public, fmt_ns TO fmt_tgt;
+    GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO fmt_tgt`,
+  );
   const as = { source: s15.url('s', 'fmt_src', 'fmt-src-pw'), target: t15.url('t_lim', 'fmt_tgt', 'fmt-tgt-pw') };
   const { r, seen } = await run(s15, t15, 't_lim', true, 'auto', as);
   await assertSame(s15, t15, 't_lim');

@@ -19,11 +19,20 @@ export async function sql(url: string, text: string, params: unknown[] = []): Pr
 
 /** Count and order-independent hash of the listed columns of a table. */
 export async function tableDigest(url: string, table: string, cols = '*'): Promise<{ n: string; h: string }> {
-  const r = await sql(url, `SELECT count(*)::text AS n, coalesce(md5(string_agg(x, '' ORDER BY x)), '') AS h FROM (SELECT md5(${cols === "*" ? "t" : `ROW(${cols})`}::text) AS x FROM ${table} t) s`);
+  const r = await sql(
+    url,
+    `SELECT count(*)::text AS n, coalesce(md5(string_agg(x, '' ORDER BY x)), '') AS h FROM (SELECT md5(${cols === '*' ? 't' : `ROW(${cols})`}::text) AS x FROM ${table} t) s`,
+  );
   return r.rows[0];
 }
 
-export function copyTable(schema: string, name: string, cols: { name: string; type: string; target?: string }[], hasPrimaryKey: boolean, extra: Partial<CopyTable> = {}): CopyTable {
+export function copyTable(
+  schema: string,
+  name: string,
+  cols: { name: string; type: string; target?: string }[],
+  hasPrimaryKey: boolean,
+  extra: Partial<CopyTable> = {},
+): CopyTable {
   return {
     key: tableKey(schema, name),
     source: { schema, name },
@@ -53,7 +62,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** An event line of the child (a TimedEvent), or its final {"type":"result",…} line. */
 type ChildEvent = { type: string; [field: string]: unknown };
 export function runChild(
-  args: object, onEvent: (e: ChildEvent, kill: () => void) => void,
+  args: object,
+  onEvent: (e: ChildEvent, kill: () => void) => void,
 ): Promise<{ code: number | null; signal: string | null; events: ChildEvent[] }> {
   return new Promise((resolve, reject) => {
     const argv = ['--import', 'tsx', join(here, 'runner.ts'), JSON.stringify(args)];

@@ -76,13 +76,26 @@ test('large objects are copied with oid, content, owner, grants and comment; a r
 });
 
 test('with a schema filter large objects stay behind, and precheck says so', async () => {
-  await withClient(src.url('lo_other'), (c) => c.query(`CREATE TABLE t (id int PRIMARY KEY); SELECT lo_from_bytea(0, '\\x01')`));
-  const task = validateTask({ name: 'lo-filtered', source: src.url('lo_other'), target: tgt.url('lo_other'), stateDir, includeSchemas: ['public'] });
+  await withClient(src.url('lo_other'), (c) =>
+    c.query(`CREATE TABLE t (id int PRIMARY KEY); SELECT lo_from_bytea(0, '\\x01')`),
+  );
+  const task = validateTask({
+    name: 'lo-filtered',
+    source: src.url('lo_other'),
+    target: tgt.url('lo_other'),
+    stateDir,
+    includeSchemas: ['public'],
+  });
   const pre = await runPrecheck(task, { taskId: 'lo-filtered' });
   const item = pre.items.find((i) => i.id === 'objects.unsupported');
   assert.equal(item?.result, 'warning');
-  assert.ok(item?.objects.some((x) => /1 large object: not migrated when schemas or tables are selected/.test(x)), JSON.stringify(item));
+  assert.ok(
+    item?.objects.some((x) => /1 large object: not migrated when schemas or tables are selected/.test(x)),
+    JSON.stringify(item),
+  );
   await migrate(task, { events: new EventBus() });
-  const n = await withClient(tgt.url('lo_other'), (c) => c.query<{ n: string }>('SELECT count(*)::text AS n FROM pg_largeobject_metadata'));
+  const n = await withClient(tgt.url('lo_other'), (c) =>
+    c.query<{ n: string }>('SELECT count(*)::text AS n FROM pg_largeobject_metadata'),
+  );
   assert.equal(n.rows[0].n, '0');
 });

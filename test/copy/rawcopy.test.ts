@@ -41,7 +41,14 @@ test('relay forwards CopyData messages byte-exact whatever the chunking', async 
   const middle = msg('S', Buffer.from('client_encoding\0UTF8\0'));
   const after = Buffer.concat([msg('C', Buffer.from('COPY 50\0')), msg('Z', Buffer.from('I'))]);
   const k = rows[0].length + rows[1].length + rows[2].length; // a message boundary
-  const input = Buffer.concat([before, data.subarray(0, k), middle, data.subarray(k), msg('c', Buffer.alloc(0)), after]);
+  const input = Buffer.concat([
+    before,
+    data.subarray(0, k),
+    middle,
+    data.subarray(k),
+    msg('c', Buffer.alloc(0)),
+    after,
+  ]);
   for (const cut of [1, 2, 3, 4, 5, 6, 7, 13, 64, 1000, input.length]) {
     const r = await relay(input, cut);
     assert.ok(r.out.equals(data), `cut ${cut}: forwarded bytes differ`);

@@ -14,16 +14,34 @@ import { copyDefaults, copyTable, early, runChild, sql, tableDigest } from './he
 let src: Cluster;
 let tgt: Cluster;
 
-const pkT = copyTable('public', 'pk_t', [
-  { name: 'id', type: 'integer' },
-  { name: 'v', type: 'text' },
-  { name: 'b', type: 'bytea' },
-], true);
-const nopkT = copyTable('public', 'nopk_t', [
-  { name: 'a', type: 'integer' },
-  { name: 'v', type: 'text' },
-], false);
-const smallT = copyTable('public', 'small_t', [{ name: 'id', type: 'bigint' }, { name: 'j', type: 'jsonb' }], true);
+const pkT = copyTable(
+  'public',
+  'pk_t',
+  [
+    { name: 'id', type: 'integer' },
+    { name: 'v', type: 'text' },
+    { name: 'b', type: 'bytea' },
+  ],
+  true,
+);
+const nopkT = copyTable(
+  'public',
+  'nopk_t',
+  [
+    { name: 'a', type: 'integer' },
+    { name: 'v', type: 'text' },
+  ],
+  false,
+);
+const smallT = copyTable(
+  'public',
+  'small_t',
+  [
+    { name: 'id', type: 'bigint' },
+    { name: 'j', type: 'jsonb' },
+  ],
+  true,
+);
 
 const DDL = `
 CREATE TABLE pk_t (id int, v text, b bytea);
@@ -31,14 +49,21 @@ CREATE TABLE nopk_t (a int, v text);
 CREATE TABLE small_t (id bigserial, j jsonb);`;
 
 before(async () => {
-  [src, tgt] = await Promise.all([startCluster({ version: 15, name: 'pgferry-copyr' }), startCluster({ version: 15, name: 'pgferry-copyr' })]);
+  [src, tgt] = await Promise.all([
+    startCluster({ version: 15, name: 'pgferry-copyr' }),
+    startCluster({ version: 15, name: 'pgferry-copyr' }),
+  ]);
   await sql(src.url(), `CREATE DATABASE s`);
-  await sql(src.url('s'), DDL.replace('id int,', 'id int PRIMARY KEY,') + `
+  await sql(
+    src.url('s'),
+    DDL.replace('id int,', 'id int PRIMARY KEY,') +
+      `
     INSERT INTO pk_t SELECT g, repeat(md5(g::text), 3), decode(md5(g::text), 'hex') FROM generate_series(1, 150000) g;
     INSERT INTO nopk_t SELECT g % 1000, repeat('x', g % 50) FROM generate_series(1, 150000) g;
     INSERT INTO nopk_t SELECT a, v FROM nopk_t WHERE a < 10;
     INSERT INTO small_t (j) SELECT jsonb_build_object('k', g) FROM generate_series(1, 500) g;
-    ANALYZE;`);
+    ANALYZE;`,
+  );
 });
 
 after(async () => {
@@ -57,11 +82,20 @@ function baseArgs(db: string, taskId: string) {
     taskId,
     tables: [pkT, nopkT, smallT],
     // as the DDL generator emits keys: CREATE UNIQUE INDEX, then ADD CONSTRAINT … USING INDEX (must wait for it)
-    early: [early(pkT, 'index public.pk_t_pkey', 'CREATE UNIQUE INDEX pk_t_pkey ON public.pk_t (id)'),
+    early: [
+      early(pkT, 'index public.pk_t_pkey', 'CREATE UNIQUE INDEX pk_t_pkey ON public.pk_t (id)'),
       early(pkT, 'index public.pk_t_v_idx', 'CREATE INDEX pk_t_v_idx ON public.pk_t (v)'),
-      early(pkT, 'constraint public.pk_t_pkey', 'ALTER TABLE public.pk_t ADD CONSTRAINT pk_t_pkey PRIMARY KEY USING INDEX pk_t_pkey', 'constraint'),
-      early(nopkT, 'index public.nopk_t_a_idx', 'CREATE INDEX nopk_t_a_idx ON public.nopk_t (a)')],
-    sequences: [{ source: { schema: 'public', name: 'small_t_id_seq' }, target: { schema: 'public', name: 'small_t_id_seq' } }],
+      early(
+        pkT,
+        'constraint public.pk_t_pkey',
+        'ALTER TABLE public.pk_t ADD CONSTRAINT pk_t_pkey PRIMARY KEY USING INDEX pk_t_pkey',
+        'constraint',
+      ),
+      early(nopkT, 'index public.nopk_t_a_idx', 'CREATE INDEX nopk_t_a_idx ON public.nopk_t (a)'),
+    ],
+    sequences: [
+      { source: { schema: 'public', name: 'small_t_id_seq' }, target: { schema: 'public', name: 'small_t_id_seq' } },
+    ],
     jobs: 2,
     indexJobs: 2,
     copy: { ...copyDefaults, splitThresholdMB: 2, unitMB: 2 },
@@ -100,18 +134,29 @@ test('SIGKILL mid-unit, rerun: exact rows with and without a primary key', async
     const expected = n === t.units ? [t.units, false] : [0, n > 0];
     assert.deepEqual([t.skippedUnits, t.recopied], expected, `${t.key}: ${n} of ${t.units} units done before`);
   }
-  assert.ok(result.tables.some((t) => t.recopied), 'a table cut mid-copy was recopied');
+  assert.ok(
+    result.tables.some((t) => t.recopied),
+    'a table cut mid-copy was recopied',
+  );
   assert.ok(result.tables.find((t) => t.key === 'public.pk_t')!.units > 1, 'pk_t was split');
   const finishedBefore = result.tables.some((t) => t.skippedUnits === t.units);
   assert.equal(result.snapshotFresh, finishedBefore);
   await assertSame('t_kill');
-  const idx = await sql(tgt.url('t_kill'), `SELECT count(*)::int AS n FROM pg_indexes WHERE tablename IN ('pk_t', 'nopk_t')`);
+  const idx = await sql(
+    tgt.url('t_kill'),
+    `SELECT count(*)::int AS n FROM pg_indexes WHERE tablename IN ('pk_t', 'nopk_t')`,
+  );
   assert.equal(idx.rows[0].n, 3);
-  const pk = await sql(tgt.url('t_kill'), `SELECT count(*)::int AS n FROM pg_constraint WHERE conname = 'pk_t_pkey' AND contype = 'p'`);
+  const pk = await sql(
+    tgt.url('t_kill'),
+    `SELECT count(*)::int AS n FROM pg_constraint WHERE conname = 'pk_t_pkey' AND contype = 'p'`,
+  );
   assert.equal(pk.rows[0].n, 1);
   // a third run has nothing left to do
   const third = await runChild(args, () => {});
-  const r3 = third.events.find((e) => e.type === 'result') as unknown as { tables: { skippedUnits: number; units: number }[] };
+  const r3 = third.events.find((e) => e.type === 'result') as unknown as {
+    tables: { skippedUnits: number; units: number }[];
+  };
   assert.ok(r3.tables.every((t) => t.skippedUnits === t.units));
   await assertSame('t_kill');
 });

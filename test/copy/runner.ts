@@ -7,7 +7,11 @@ import { resolveConnSpec } from '../../src/pg/connstring.js';
 import { EventBus } from '../../src/core/events.js';
 import { StateDir } from '../../src/state/state-dir.js';
 
-const args = JSON.parse(process.argv[2]) as Omit<CopyOptions, 'source' | 'target' | 'events' | 'state'> & { source: string; target: string; stateRoot?: string };
+const args = JSON.parse(process.argv[2]) as Omit<CopyOptions, 'source' | 'target' | 'events' | 'state'> & {
+  source: string;
+  target: string;
+  stateRoot?: string;
+};
 const events = new EventBus();
 events.on((e) => {
   if (e.type !== 'progress') process.stdout.write(JSON.stringify(e) + '\n');

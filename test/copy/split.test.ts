@@ -19,25 +19,37 @@ let src: Cluster;
 let tgt: Cluster;
 
 before(async () => {
-  [src, tgt] = await Promise.all([startCluster({ version: 17, name: 'pgferry-copys' }), startCluster({ version: 15, name: 'pgferry-copys' })]);
+  [src, tgt] = await Promise.all([
+    startCluster({ version: 17, name: 'pgferry-copys' }),
+    startCluster({ version: 15, name: 'pgferry-copys' }),
+  ]);
   await sql(src.url(), `CREATE DATABASE s`);
-  await sql(src.url('s'), `
+  await sql(
+    src.url('s'),
+    `
     CREATE TABLE holes (id int PRIMARY KEY, v text, n numeric, ts timestamptz) WITH (autovacuum_enabled = off);
     INSERT INTO holes SELECT g, md5(g::text), g / 7.0, '2024-01-01'::timestamptz + g * interval '1 min' FROM generate_series(1, 60000) g;
     DELETE FROM holes WHERE id % 3 = 0;
-    UPDATE holes SET v = v || '-moved' WHERE id % 10 = 1;`);
+    UPDATE holes SET v = v || '-moved' WHERE id % 10 = 1;`,
+  );
   await sql(src.url('s'), `VACUUM holes`);
-  await sql(src.url('s'), `
+  await sql(
+    src.url('s'),
+    `
     INSERT INTO holes SELECT g, 'refill', NULL, NULL FROM generate_series(60001, 64000) g;
     CREATE TABLE "Odd Name" (id int, "Secret" text, keep text);
     INSERT INTO "Odd Name" SELECT g, 'secret' || g, 'k' || g FROM generate_series(1, 20000) g;
     CREATE TABLE rate (id int, pad text);
-    INSERT INTO rate SELECT g, 'p' FROM generate_series(1, 60000) g;`);
+    INSERT INTO rate SELECT g, 'p' FROM generate_series(1, 60000) g;`,
+  );
   await sql(tgt.url(), `CREATE DATABASE t`);
-  await sql(tgt.url('t'), `
+  await sql(
+    tgt.url('t'),
+    `
     CREATE TABLE holes (id int, v text, n numeric, ts timestamptz);
     CREATE TABLE "Renamed" (ident int, keep text);
-    CREATE TABLE rate (id int, pad text);`);
+    CREATE TABLE rate (id int, pad text);`,
+  );
 });
 
 after(async () => {
@@ -45,11 +57,27 @@ after(async () => {
 });
 
 test('ctid ranges cover every row of a table with holes; filter, subset and rename apply', async () => {
-  const holes = copyTable('public', 'holes', [
-    { name: 'id', type: 'integer' }, { name: 'v', type: 'text' }, { name: 'n', type: 'numeric' }, { name: 'ts', type: 'timestamp with time zone' },
-  ], true);
+  const holes = copyTable(
+    'public',
+    'holes',
+    [
+      { name: 'id', type: 'integer' },
+      { name: 'v', type: 'text' },
+      { name: 'n', type: 'numeric' },
+      { name: 'ts', type: 'timestamp with time zone' },
+    ],
+    true,
+  );
   const odd = {
-    ...copyTable('public', 'Odd Name', [{ name: 'id', type: 'integer', target: 'ident' }, { name: 'keep', type: 'text' }], false),
+    ...copyTable(
+      'public',
+      'Odd Name',
+      [
+        { name: 'id', type: 'integer', target: 'ident' },
+        { name: 'keep', type: 'text' },
+      ],
+      false,
+    ),
     target: { schema: 'public', name: 'Renamed' },
     where: 'id % 2 = 0',
   };
@@ -78,12 +106,23 @@ test('ctid ranges cover every row of a table with holes; filter, subset and rena
     await tableDigest(src.url('s'), '(SELECT * FROM "Odd Name" WHERE id % 2 = 0)', 'id, keep'),
   );
   const units = seen.filter((e) => e.type === 'unit-done').length;
-  assert.equal(units, r.tables.reduce((a, t) => a + t.units, 0));
+  assert.equal(
+    units,
+    r.tables.reduce((a, t) => a + t.units, 0),
+  );
   assert.ok(seen.some((e) => e.type === 'table-done' && e.table === 'public.holes'));
 });
 
 test('throttle holds rows/s within 20%, and control.json changes it live', async () => {
-  const rate = copyTable('public', 'rate', [{ name: 'id', type: 'integer' }, { name: 'pad', type: 'text' }], false);
+  const rate = copyTable(
+    'public',
+    'rate',
+    [
+      { name: 'id', type: 'integer' },
+      { name: 'pad', type: 'text' },
+    ],
+    false,
+  );
   const root = mkdtempSync(join(tmpdir(), 'pgferry-ctl-'));
   try {
     const state = new StateDir(root, 'rate');
@@ -122,7 +161,10 @@ test('throttle holds rows/s within 20%, and control.json changes it live', async
     // live change: start at 10000 rows/s, raise to 60000 after ~1 s
     await sql(tgt.url('t'), 'TRUNCATE rate');
     writeFileSync(state.path('control.json'), JSON.stringify({ maxRowsPerSec: 10000 }));
-    setTimeout(() => writeFileSync(state.path('control.json'), JSON.stringify({ maxRowsPerSec: 60000, jobs: 1 })), 1200);
+    setTimeout(
+      () => writeFileSync(state.path('control.json'), JSON.stringify({ maxRowsPerSec: 60000, jobs: 1 })),
+      1200,
+    );
     const seen2: TimedEvent[] = [];
     const ev2 = new EventBus();
     ev2.on((e) => seen2.push(e));
@@ -143,7 +185,10 @@ test('throttle holds rows/s within 20%, and control.json changes it live', async
     const secs2 = (Date.now() - s2) / 1000;
     assert.equal(r2.tables[0].rows, 60000);
     const thr = seen2.filter((e) => e.type === 'throttle');
-    assert.ok(thr.some((e) => e.type === 'throttle' && e.maxRowsPerSec === 60000 && e.jobs === 1), JSON.stringify(thr));
+    assert.ok(
+      thr.some((e) => e.type === 'throttle' && e.maxRowsPerSec === 60000 && e.jobs === 1),
+      JSON.stringify(thr),
+    );
     // all at 10000 rows/s would take 6 s
     assert.ok(secs2 < 4.5, `took ${secs2}s after raising the limit`);
   } finally {

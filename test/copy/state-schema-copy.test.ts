@@ -35,9 +35,12 @@ test('snapshot record and recopy reset use the task checkpoint schema, not "pgfe
     await markUnitDone(c, { taskId, unitId: `${items.key}#0`, table: items.key, rows: 10, bytes: 21, snapshot: 'L' });
     await c.query('COMMIT');
     assert.equal(await resetTableTarget(c, taskId, items), 'truncate');
-    const left = await c.query(`SELECT (SELECT count(*) FROM items) AS rows,
+    const left = await c.query(
+      `SELECT (SELECT count(*) FROM items) AS rows,
       (SELECT count(*) FROM "ferry state".unit WHERE task_id = $1) AS units,
-      to_regnamespace('pgferry') IS NULL AS no_default`, [taskId]);
+      to_regnamespace('pgferry') IS NULL AS no_default`,
+      [taskId],
+    );
     assert.deepEqual(left.rows[0], { rows: '0', units: '0', no_default: true });
   } finally {
     await c.end();

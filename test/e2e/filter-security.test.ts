@@ -2,7 +2,16 @@
 // before anything reaches the source, and legitimate filters work end to end for non-superusers.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
@@ -25,13 +34,16 @@ before(async () => {
   await sql(pgc.url(), `CREATE DATABASE app`);
   await sql(pgc.url(), `CREATE ROLE reader LOGIN; CREATE ROLE owner LOGIN`);
   await sql(pgc.url(), `CREATE DATABASE app_tgt OWNER owner`);
-  await sql(pgc.url('app'), `
+  await sql(
+    pgc.url('app'),
+    `
     CREATE TABLE events (id int PRIMARY KEY, created_at timestamptz NOT NULL, status text, name text, x int);
     INSERT INTO events SELECT g, timestamptz '2023-12-01' + g * interval '1 day', (ARRAY['a','b','c'])[g % 3 + 1],
       (ARRAY['alpha','Beta','gamma','Aria'])[g % 4 + 1], CASE WHEN g % 5 = 0 THEN NULL ELSE g % 7 END
       FROM generate_series(1, 400) g;
     REVOKE ALL ON DATABASE app FROM PUBLIC; GRANT CONNECT ON DATABASE app TO reader;
-    GRANT USAGE ON SCHEMA public TO reader; GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader;`);
+    GRANT USAGE ON SCHEMA public TO reader; GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader;`,
+  );
 });
 
 after(async () => {
@@ -63,8 +75,19 @@ let n = 0;
 function taskFile(source: string, target: string, tables: Record<string, string>): string {
   const p = join(dir, `task${++n}.json`);
   const t = Object.fromEntries(Object.entries(tables).map(([k, where]) => [k, { where }]));
-  writeFileSync(p, JSON.stringify({ name: `t${n}`, source, target, stateDir: join(dir, 'state'), noOwner: true, noAcl: true,
-    includeSchemas: ['public'], tables: t }));
+  writeFileSync(
+    p,
+    JSON.stringify({
+      name: `t${n}`,
+      source,
+      target,
+      stateDir: join(dir, 'state'),
+      noOwner: true,
+      noAcl: true,
+      includeSchemas: ['public'],
+      tables: t,
+    }),
+  );
   return p;
 }
 
@@ -107,14 +130,24 @@ test('every escape is refused by plan, precheck, migrate and verify, and nothing
       const r = await cli([cmd, '--task', file]);
       assert.equal(r.code, 2, `${cmd} ${JSON.stringify(where)}: exit ${r.code}\n${r.stderr}`);
       assert.match(r.stderr, /tables\.public\.events\.where: row filter .* refused: /, `${cmd}: ${r.stderr}`);
-      assert.match(r.stderr, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+: `), 'names the task file and line');
+      assert.match(
+        r.stderr,
+        new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+: `),
+        'names the task file and line',
+      );
       assert.match(r.stderr, /fix: write the filter as one boolean expression/);
     }
   }
   const log = readFileSync(pgc.logFile, 'utf8').slice(logBefore);
   assert.doesNotMatch(log, /pwned/, 'no filter text reached the server');
-  const rels = await sql(pgc.url('app'), `SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace ORDER BY 1`);
-  assert.deepEqual(rels.rows.map((x) => x.relname), ['events', 'events_pkey']);
+  const rels = await sql(
+    pgc.url('app'),
+    `SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace ORDER BY 1`,
+  );
+  assert.deepEqual(
+    rels.rows.map((x) => x.relname),
+    ['events', 'events_pkey'],
+  );
   assert.equal(existsSync(marker()), false, 'no file written on the source host');
   const rows = await sql(pgc.url('app'), `SELECT count(*)::int AS n FROM events`);
   assert.equal(rows.rows[0].n, 400);
@@ -133,8 +166,15 @@ const LEGIT: Record<string, string> = {
 
 test('legitimate filters work through plan, precheck, migrate and verify as non-superusers', async () => {
   const tables = Object.keys(LEGIT);
-  await sql(pgc.url('app'), tables.map((t) => `CREATE TABLE ${t} AS SELECT * FROM events; ALTER TABLE ${t} ADD PRIMARY KEY (id);
-    GRANT SELECT ON ${t} TO reader;`).join('\n'));
+  await sql(
+    pgc.url('app'),
+    tables
+      .map(
+        (t) => `CREATE TABLE ${t} AS SELECT * FROM events; ALTER TABLE ${t} ADD PRIMARY KEY (id);
+    GRANT SELECT ON ${t} TO reader;`,
+      )
+      .join('\n'),
+  );
   const source = pgc.url('app', 'reader');
   const target = pgc.url('app_tgt', 'owner');
   const file = taskFile(source, target, Object.fromEntries(tables.map((t) => [`public.${t}`, LEGIT[t]])));
@@ -158,8 +198,14 @@ test('legitimate filters work through plan, precheck, migrate and verify as non-
 test('a filter that got past task loading is refused again where it enters a query', async () => {
   const bad = `1=1) ; CREATE TABLE pwned_late(); --`;
   // taskSchema.parse skips validateTask: as if a task object were built some other way.
-  const task = taskSchema.parse({ source: pgc.url('app'), target: pgc.url('app_tgt'), includeSchemas: ['public'],
-    noOwner: true, noAcl: true, tables: { 'public.events': { where: bad } } });
+  const task = taskSchema.parse({
+    source: pgc.url('app'),
+    target: pgc.url('app_tgt'),
+    includeSchemas: ['public'],
+    noOwner: true,
+    noAcl: true,
+    tables: { 'public.events': { where: bad } },
+  });
   const logBefore = readFileSync(pgc.logFile, 'utf8').length;
   const pre = await runPrecheck(task);
   const item = pre.items.find((i) => i.id === 'filters.where');
@@ -169,11 +215,13 @@ test('a filter that got past task loading is refused again where it enters a que
   const unit = unitsFromBoundaries(table, [0], undefined)[0];
   assert.throws(() => sourceCopySql(unit, 'binary'), /refused/);
   assert.throws(() => unitSelect(unit), /refused/);
-  await withClient(pgc.url('app'), (s) => withClient(pgc.url('app_tgt'), async (t) => {
-    const job = { table, mode: 'count' as const, examples: 0, chunkRows: 100, exampleFetchLimit: 10 };
-    await assert.rejects(prepareTable(s, t, job), /refused/);
-    await assert.rejects(prepareTable(s, t, { ...job, mode: 'hash' }), /refused/);
-  }));
+  await withClient(pgc.url('app'), (s) =>
+    withClient(pgc.url('app_tgt'), async (t) => {
+      const job = { table, mode: 'count' as const, examples: 0, chunkRows: 100, exampleFetchLimit: 10 };
+      await assert.rejects(prepareTable(s, t, job), /refused/);
+      await assert.rejects(prepareTable(s, t, { ...job, mode: 'hash' }), /refused/);
+    }),
+  );
   const log = readFileSync(pgc.logFile, 'utf8').slice(logBefore);
   assert.doesNotMatch(log, /pwned/);
 });
@@ -183,17 +231,39 @@ test('a real migrate with umask 000 leaves only 0700 directories and 0600 files 
   const stateDir = join(dir, 'private-state', '.pgferry');
   const old = process.umask(0o000);
   try {
-    const r = await cli(['migrate', '--json', '--name', 'priv', '--state-dir', stateDir, '--include-schema', 'public', '--no-owner', '--no-acl',
-      '-s', pgc.url('app', 'reader'), '-t', pgc.url('app_priv', 'owner')]);
+    const r = await cli([
+      'migrate',
+      '--json',
+      '--name',
+      'priv',
+      '--state-dir',
+      stateDir,
+      '--include-schema',
+      'public',
+      '--no-owner',
+      '--no-acl',
+      '-s',
+      pgc.url('app', 'reader'),
+      '-t',
+      pgc.url('app_priv', 'owner'),
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal((await cli(['throttle', 'priv', '--rows', '5k', '--state-dir', stateDir])).code, 0);
   } finally {
     process.umask(old);
   }
   const entries = readdirSync(join(dir, 'private-state'), { recursive: true }).map(String);
-  assert.ok(entries.includes(join('.pgferry', 'priv', 'events.jsonl')) && entries.includes(join('.pgferry', 'priv', 'report.md')), entries.join());
+  assert.ok(
+    entries.includes(join('.pgferry', 'priv', 'events.jsonl')) &&
+      entries.includes(join('.pgferry', 'priv', 'report.md')),
+    entries.join(),
+  );
   for (const e of ['', ...entries]) {
     const st = statSync(join(dir, 'private-state', e));
-    assert.equal(st.mode & 0o777, st.isDirectory() ? 0o700 : 0o600, `${e || 'private-state'}: ${(st.mode & 0o777).toString(8)}`);
+    assert.equal(
+      st.mode & 0o777,
+      st.isDirectory() ? 0o700 : 0o600,
+      `${e || 'private-state'}: ${(st.mode & 0o777).toString(8)}`,
+    );
   }
 });

@@ -37,15 +37,39 @@ after(async () => {
 });
 
 /** Run `pgferry migrate --json`; `onEvent` may call kill() to SIGKILL the process. */
-function runMigrate(db: string, onEvent: (e: TimedEvent, kill: () => void) => void): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+function runMigrate(
+  db: string,
+  onEvent: (e: TimedEvent, kill: () => void) => void,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/cli.ts', 'migrate', '--json', '--name', db,
-      '--state-dir', stateDir, '-s', src.url('shop'), '-t', tgt.url(db), '--jobs', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'test/helpers/cli.ts',
+        'migrate',
+        '--json',
+        '--name',
+        db,
+        '--state-dir',
+        stateDir,
+        '-s',
+        src.url('shop'),
+        '-t',
+        tgt.url(db),
+        '--jobs',
+        '2',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     const kill = () => child.kill('SIGKILL');
     createInterface({ input: child.stdout! }).on('line', (line) => {
       try {
         onEvent(JSON.parse(line) as TimedEvent, kill);
-      } catch { /* not an event */ }
+      } catch {
+        /* not an event */
+      }
     });
     child.stderr!.resume();
     child.on('close', (code, signal) => resolve({ code, signal }));
@@ -76,7 +100,9 @@ for (const when of ['between tables', 'during an index build'] as const) {
     assert.equal(first.signal, 'SIGKILL', `killed ${when}`);
     if (when === 'during an index build') {
       // the build was cut off: the index is not there yet, and its checkpoint row neither
-      const idx = await withClient(tgt.url(db), (c) => c.query(`SELECT 1 FROM pg_indexes WHERE indexname = 'slow_expr_idx'`));
+      const idx = await withClient(tgt.url(db), (c) =>
+        c.query(`SELECT 1 FROM pg_indexes WHERE indexname = 'slow_expr_idx'`),
+      );
       assert.equal(idx.rowCount, 0);
     }
     const second = await runMigrate(db, () => {});

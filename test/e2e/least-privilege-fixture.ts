@@ -6,16 +6,26 @@
  * Role names carry a prefix: roles are cluster-wide and every test builds its own set.
  */
 import { withClient } from '../helpers/compare.js';
-import type { Cluster } from '../../src/dev/embedded/cluster.js';
 
 export const LO_OID = 424242;
 
-export interface Roles { owner: string; sales: string; reader: string; writer: string; src: string; tgt: string }
+export interface Roles {
+  owner: string;
+  sales: string;
+  reader: string;
+  writer: string;
+  src: string;
+  tgt: string;
+}
 
 export function rolesFor(p: string): Roles {
   return {
-    owner: `${p}_owner`, sales: `${p}_sales_owner`, reader: `${p}_reader`, writer: `${p}_writer`,
-    src: `${p}_ferry_src`, tgt: `${p}_ferry_tgt`,
+    owner: `${p}_owner`,
+    sales: `${p}_sales_owner`,
+    reader: `${p}_reader`,
+    writer: `${p}_writer`,
+    src: `${p}_ferry_src`,
+    tgt: `${p}_ferry_tgt`,
   };
 }
 
@@ -89,7 +99,9 @@ export function targetAccountSql(r: Roles, db: string): string[] {
 }
 
 export async function run(url: string, ...sqls: string[]): Promise<void> {
-  await withClient(url, async (c) => { for (const s of sqls) await c.query(s); });
+  await withClient(url, async (c) => {
+    for (const s of sqls) await c.query(s);
+  });
 }
 
 /** Owner and ACL of every user object, comparable between source and target. */

@@ -20,7 +20,14 @@ import { finishReport } from '../../src/stages/report/finish-report.js';
 import { verify } from '../../src/stages/verify/index.js';
 import { tableHashes, withClient } from '../helpers/compare.js';
 import {
-  LO_OID, ownersAndGrants, rolesFor, run, sourceAccountSql, sourceObjectsSql, targetAccountSql, type Roles,
+  LO_OID,
+  ownersAndGrants,
+  rolesFor,
+  run,
+  sourceAccountSql,
+  sourceObjectsSql,
+  targetAccountSql,
+  type Roles,
 } from './least-privilege-fixture.js';
 
 const clusters: Record<string, Cluster> = {};
@@ -28,8 +35,10 @@ const stateDir = mkdtempSync(join(tmpdir(), 'pgferry-lp-state-'));
 
 before(async () => {
   const [s15, t15, s12, t17] = await Promise.all([
-    startCluster({ version: 15 }), startCluster({ version: 15 }),
-    startCluster({ version: 12 }), startCluster({ version: 17 }),
+    startCluster({ version: 15 }),
+    startCluster({ version: 15 }),
+    startCluster({ version: 12 }),
+    startCluster({ version: 17 }),
   ]);
   Object.assign(clusters, { s15, t15, s12, t17 });
 });
@@ -38,7 +47,13 @@ after(async () => {
   rmSync(stateDir, { recursive: true, force: true });
 });
 
-interface Pair { src: Cluster; tgt: Cluster; r: Roles; db: string; tdb: string }
+interface Pair {
+  src: Cluster;
+  tgt: Cluster;
+  r: Roles;
+  db: string;
+  tdb: string;
+}
 
 /** Source database with its objects and read-only account; target roles, account and database. */
 async function preparePair(src: Cluster, tgt: Cluster, prefix: string): Promise<Pair> {
@@ -53,13 +68,20 @@ async function preparePair(src: Cluster, tgt: Cluster, prefix: string): Promise<
 
 function taskFor(p: Pair, name: string, extra: Record<string, unknown> = {}): TaskConfig {
   return validateTask({
-    name, stateDir, verify: 'count', jobs: 2,
-    source: p.src.url(p.db, p.r.src, 'src-secret-pw'), target: p.tgt.url(p.tdb, p.r.tgt, 'tgt-secret-pw'), ...extra,
+    name,
+    stateDir,
+    verify: 'count',
+    jobs: 2,
+    source: p.src.url(p.db, p.r.src, 'src-secret-pw'),
+    target: p.tgt.url(p.tdb, p.r.tgt, 'tgt-secret-pw'),
+    ...extra,
   });
 }
 
 function filesUnder(dir: string): string[] {
-  return readdirSync(dir).map((f) => join(dir, f)).flatMap((f) => (statSync(f).isDirectory() ? filesUnder(f) : [f]));
+  return readdirSync(dir)
+    .map((f) => join(dir, f))
+    .flatMap((f) => (statSync(f).isDirectory() ? filesUnder(f) : [f]));
 }
 
 /** Migrate as the two accounts; owners, grants, comments and rows must arrive; the report is written. */
@@ -76,7 +98,10 @@ async function migrateAndCompare(p: Pair, task: TaskConfig, only?: string[]): Pr
   return result;
 }
 
-for (const [from, to, s, t] of [[15, 15, 's15', 't15'], [12, 17, 's12', 't17']] as const) {
+for (const [from, to, s, t] of [
+  [15, 15, 's15', 't15'],
+  [12, 17, 's12', 't17'],
+] as const) {
   test(`least privilege ${from} → ${to}: whole database migrates, verify equal, owners and grants kept`, async () => {
     const p = await preparePair(clusters[s], clusters[t], `lp${from}${to}`);
     const task = taskFor(p, `lp-${from}-${to}`);
@@ -87,8 +112,11 @@ for (const [from, to, s, t] of [[15, 15, 's15', 't15'], [12, 17, 's12', 't17']] 
       // public.settings' owner may not create in public on the source (nor, so, on the target): foreseen.
       assert.equal(pre.ok, false);
       assert.equal(ddl.result, 'failed', JSON.stringify(ddl));
-      assert.ok(ddl.objects.some((o) => o.includes('public.settings') && o.includes(fix)), JSON.stringify(ddl));
-      assert.match(ddl.hint!, new RegExp(escape(fix)));
+      assert.ok(
+        ddl.objects.some((o) => o.includes('public.settings') && o.includes(fix)),
+        JSON.stringify(ddl),
+      );
+      assert.match(ddl.hint!, new RegExp(escapeRe(fix)));
       // Without the precheck, the one statement that fails is reported with that fix.
       await assert.rejects(migrate(task, { events: new EventBus(), skipPrecheck: true }), (e: unknown) => {
         assert.ok(e instanceof PrivilegeError, String(e));
@@ -107,12 +135,15 @@ for (const [from, to, s, t] of [[15, 15, 's15', 't15'], [12, 17, 's12', 't17']] 
     // Owners, grants (all but the source account's own) and the large object's comment are kept.
     assert.deepEqual(await ownersAndGrants(p.tgt.url(p.tdb)), await ownersAndGrants(p.src.url(p.db), [p.r.src]));
     const lo = `SELECT md5(lo_get(${LO_OID})) AS h`;
-    assert.deepEqual((await sqlRows(p.tgt.url(p.tdb), lo)), await sqlRows(p.src.url(p.db), lo));
+    assert.deepEqual(await sqlRows(p.tgt.url(p.tdb), lo), await sqlRows(p.src.url(p.db), lo));
     const pub = `SELECT obj_description('public'::regnamespace, 'pg_namespace') AS d`;
     assert.deepEqual(await sqlRows(p.tgt.url(p.tdb), pub), [{ d: 'application public schema' }]);
     // The source account's grants are left out, and the report says so.
     const left = result.notMigrated.filter((n) => n.kind === 'grant');
-    assert.ok(left.some((n) => n.name.includes(p.r.src) && /app\.customers/.test(n.name)), JSON.stringify(left));
+    assert.ok(
+      left.some((n) => n.name.includes(p.r.src) && /app\.customers/.test(n.name)),
+      JSON.stringify(left),
+    );
     const loWarning = result.warnings.some((w) => w.includes(p.r.src) && w.includes(String(LO_OID)));
     assert.ok(loWarning, JSON.stringify(result.warnings));
     const report = readFileSync(join(result.state.dir, 'report.md'), 'utf8');
@@ -121,7 +152,7 @@ for (const [from, to, s, t] of [[15, 15, 's15', 't15'], [12, 17, 's12', 't17']] 
   });
 }
 
-function escape(s: string): string {
+function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
@@ -155,14 +186,20 @@ test('precheck --grants: the script, run by a DBA on fresh servers, lets the mig
   assert.equal(target.status, 0, target.stderr);
   // real names, no placeholders, no password
   for (const line of [
-    `GRANT USAGE ON SCHEMA sales TO ${r.src};`, `GRANT SELECT ON TABLE app.orders TO ${r.src};`,
-    `GRANT SELECT ON SEQUENCE app.ticket_seq TO ${r.src};`, `GRANT SELECT ON LARGE OBJECT ${LO_OID} TO ${r.src};`,
-  ]) assert.ok(source.stdout.includes(line), `${line}\n${source.stdout}`);
+    `GRANT USAGE ON SCHEMA sales TO ${r.src};`,
+    `GRANT SELECT ON TABLE app.orders TO ${r.src};`,
+    `GRANT SELECT ON SEQUENCE app.ticket_seq TO ${r.src};`,
+    `GRANT SELECT ON LARGE OBJECT ${LO_OID} TO ${r.src};`,
+  ])
+    assert.ok(source.stdout.includes(line), `${line}\n${source.stdout}`);
   for (const line of [
-    `CREATE ROLE ${r.owner} NOLOGIN;`, `CREATE ROLE ${r.reader} NOLOGIN;`,
-    `GRANT ${r.owner} TO ${r.tgt};`, `GRANT ${r.sales} TO ${r.tgt};`,
+    `CREATE ROLE ${r.owner} NOLOGIN;`,
+    `CREATE ROLE ${r.reader} NOLOGIN;`,
+    `GRANT ${r.owner} TO ${r.tgt};`,
+    `GRANT ${r.sales} TO ${r.tgt};`,
     `GRANT CREATE ON SCHEMA public TO ${r.owner};`,
-  ]) assert.ok(target.stdout.includes(line), `${line}\n${target.stdout}`);
+  ])
+    assert.ok(target.stdout.includes(line), `${line}\n${target.stdout}`);
   assert.doesNotMatch(source.stdout + target.stdout, /<|secret-pw/);
   assert.doesNotMatch(target.stdout, new RegExp(`CREATE ROLE ${r.src}`), 'no source account on the target');
   // the DBA runs them as superuser; then everything passes and migrates
@@ -180,13 +217,19 @@ test('filtered least-privilege migrations (--include-schema, --include-table) su
   const pre = await runPrecheck(bySchema);
   assert.equal(pre.ok, true, JSON.stringify(pre.items.filter((i) => i.result === 'failed')));
   const a = await migrateAndCompare(p, bySchema, ['sales.invoices']);
-  assert.ok(a.notMigrated.some((n) => n.kind === 'grant' && n.name.includes(p.r.src)), JSON.stringify(a.notMigrated));
+  assert.ok(
+    a.notMigrated.some((n) => n.kind === 'grant' && n.name.includes(p.r.src)),
+    JSON.stringify(a.notMigrated),
+  );
   const byTable = taskFor(p, 'lp-table', { includeTables: ['app.customers', 'app.orders'] });
   await migrateAndCompare(p, byTable, ['app.customers', 'app.orders', 'sales.invoices']);
-  const tables = await sqlRows(p.tgt.url(p.tdb), `
+  const tables = await sqlRows(
+    p.tgt.url(p.tdb),
+    `
     SELECT string_agg(relnamespace::regnamespace || '.' || relname, ','
                       ORDER BY relnamespace::regnamespace::text, relname) AS t
-    FROM pg_class WHERE relkind = 'r' AND relnamespace::regnamespace::text IN ('app', 'sales', 'public')`);
+    FROM pg_class WHERE relkind = 'r' AND relnamespace::regnamespace::text IN ('app', 'sales', 'public')`,
+  );
   assert.deepEqual(tables, [{ t: 'app.customers,app.orders,sales.invoices' }]);
   const filtered = (x: string) => / (app|sales)\./.test(x) || /^schema (app|sales) /.test(x);
   // --include-table creates what the tables need: the view over orders and the sequence no table
@@ -194,7 +237,10 @@ test('filtered least-privilege migrations (--include-schema, --include-table) su
   const leftBehind = (x: string) => / app\.(big_orders|ticket_seq) /.test(x);
   const target = (await ownersAndGrants(p.tgt.url(p.tdb))).filter(filtered);
   assert.equal(target.filter(leftBehind).length, 0, target.join('\n'));
-  assert.deepEqual(target, (await ownersAndGrants(p.src.url(p.db), [p.r.src])).filter((x) => filtered(x) && !leftBehind(x)));
+  assert.deepEqual(
+    target,
+    (await ownersAndGrants(p.src.url(p.db), [p.r.src])).filter((x) => filtered(x) && !leftBehind(x)),
+  );
 });
 
 test('a large object the source account cannot read stops migrate at precheck, naming it and the GRANT', async () => {
@@ -206,7 +252,10 @@ test('a large object the source account cannot read stops migrate at precheck, n
   const item = pre.items.find((i) => i.id === 'largeobjects.privileges')!;
   assert.equal(item.result, 'failed', JSON.stringify(item));
   const grant = `GRANT SELECT ON LARGE OBJECT 515151 TO ${p.r.src};`;
-  assert.ok(item.objects.some((o) => o.includes(grant)), JSON.stringify(item));
+  assert.ok(
+    item.objects.some((o) => o.includes(grant)),
+    JSON.stringify(item),
+  );
   assert.ok(!item.objects.some((o) => o.includes(String(LO_OID))), 'the granted one is readable');
   const stopped = (e: unknown) => e instanceof PgferryError && e.kind === 'precheck';
   await assert.rejects(migrate(task, { events: new EventBus() }), stopped);
@@ -219,15 +268,21 @@ test('a large object the source account cannot read stops migrate at precheck, n
 test('statements on an existing public it does not own: skipped when equal, else foreseen by precheck', async () => {
   const p = await preparePair(clusters.s15, clusters.t15, 'lpp');
   // as on a managed server: public belongs to an administrator role the account is no member of
-  await run(p.tgt.url(p.tdb), `ALTER SCHEMA public OWNER TO postgres`,
-    `GRANT USAGE, CREATE ON SCHEMA public TO ${p.r.owner}`);
+  await run(
+    p.tgt.url(p.tdb),
+    `ALTER SCHEMA public OWNER TO postgres`,
+    `GRANT USAGE, CREATE ON SCHEMA public TO ${p.r.owner}`,
+  );
   const task = taskFor(p, 'lp-public');
   const pre = await runPrecheck(task);
   const ddl = pre.items.find((i) => i.id === 'privileges.ddl')!;
   assert.equal(ddl.result, 'failed', JSON.stringify(ddl));
   const comment = `COMMENT ON SCHEMA public IS 'application public schema'`;
   const fix = `GRANT postgres TO ${p.r.tgt};`;
-  assert.ok(ddl.objects.some((o) => o.includes(comment) && o.includes(fix)), JSON.stringify(ddl));
+  assert.ok(
+    ddl.objects.some((o) => o.includes(comment) && o.includes(fix)),
+    JSON.stringify(ddl),
+  );
   assert.equal(ddl.objectCount, 1, 'only the comment differs: owner and privileges are already equal');
   await run(p.tgt.url(p.tdb), `COMMENT ON SCHEMA public IS 'application public schema'`);
   const again = await runPrecheck(task);

@@ -34,9 +34,27 @@ test('control.json pauses a migrate before its first unit; resumed with jobs 1, 
   state.writeJson('control.json', { paused: true });
   const seen: TimedEvent[] = [];
   let resumedAt = 0;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/cli.ts', 'migrate', '--json', '--name', 'ctl',
-    '--state-dir', stateRoot, '-s', pgc.url('shop'), '-t', pgc.url('shop_copy'), '--jobs', '2'],
-  { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'test/helpers/cli.ts',
+      'migrate',
+      '--json',
+      '--name',
+      'ctl',
+      '--state-dir',
+      stateRoot,
+      '-s',
+      pgc.url('shop'),
+      '-t',
+      pgc.url('shop_copy'),
+      '--jobs',
+      '2',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -49,7 +67,9 @@ test('control.json pauses a migrate before its first unit; resumed with jobs 1, 
           state.writeJson('control.json', { paused: false, jobs: 1 });
         }, 2000);
       }
-    } catch { /* not an event */ }
+    } catch {
+      /* not an event */
+    }
   });
   const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
   assert.equal(code, 0, stderr);

@@ -18,7 +18,11 @@ const clusters: Record<number, Cluster> = {};
 const stateDir = mkdtempSync(join(tmpdir(), 'pgferry-e2e-state-'));
 
 before(async () => {
-  const [a, b, c] = await Promise.all([startCluster({ version: 12 }), startCluster({ version: 15 }), startCluster({ version: 17 })]);
+  const [a, b, c] = await Promise.all([
+    startCluster({ version: 12 }),
+    startCluster({ version: 15 }),
+    startCluster({ version: 17 }),
+  ]);
   clusters[12] = a;
   clusters[15] = b;
   clusters[17] = c;
@@ -34,7 +38,10 @@ async function setup(src: Cluster, tgt: Cluster, srcDb: string, tgtDb: string): 
   await withClient(src.url(srcDb), (c) => c.query(sampleDatabaseSql(0.2)));
 }
 
-for (const [from, to] of [[12, 17], [15, 15]] as const) {
+for (const [from, to] of [
+  [12, 17],
+  [15, 15],
+] as const) {
   test(`migrate ${from} → ${to}: every row equal, schema equal, order respected`, async () => {
     const src = clusters[from];
     const tgt = clusters[to];
@@ -44,7 +51,14 @@ for (const [from, to] of [[12, 17], [15, 15]] as const) {
     const events = new EventBus();
     const seen: TimedEvent[] = [];
     events.on((e) => seen.push(e));
-    const task = validateTask({ name: db, source: src.url(db), target: tgt.url(tdb), jobs: 3, stateDir, verify: 'count' });
+    const task = validateTask({
+      name: db,
+      source: src.url(db),
+      target: tgt.url(tdb),
+      jobs: 3,
+      stateDir,
+      verify: 'count',
+    });
     const result = await migrate(task, { events });
 
     assert.deepEqual(await tableHashes(tgt.url(tdb)), await tableHashes(src.url(db)));
@@ -55,17 +69,29 @@ for (const [from, to] of [[12, 17], [15, 15]] as const) {
     const hashed = await verify(task, { mode: 'hash' });
     assert.equal(hashed.ok, true, JSON.stringify(hashed.tables.filter((t) => !t.ok)));
     // nothing needed a retry: in particular, a table's constraint attachments do not deadlock
-    assert.deepEqual(seen.filter((e) => e.type === 'retry'), []);
+    assert.deepEqual(
+      seen.filter((e) => e.type === 'retry'),
+      [],
+    );
 
     // DTS order: all data lands before any foreign key or trigger is created.
     const idx = (pred: (e: TimedEvent) => boolean) => seen.findIndex(pred);
     const lastTableDone = seen.map((e) => e.type === 'table-done').lastIndexOf(true);
-    const firstFk = idx((e) => e.type === 'object' && e.action === 'created' && (e.kind === 'foreign key' || e.kind === 'trigger' || e.section === 'late'));
+    const firstFk = idx(
+      (e) =>
+        e.type === 'object' &&
+        e.action === 'created' &&
+        (e.kind === 'foreign key' || e.kind === 'trigger' || e.section === 'late'),
+    );
     assert.ok(lastTableDone > 0 && firstFk > lastTableDone, 'foreign keys and triggers come after the data');
 
     // sequences continue where the source left off
-    const next = await withClient(tgt.url(tdb), (c) => c.query<{ id: string }>(`INSERT INTO shop.orders (customer_id, placed_at) VALUES (1, now()) RETURNING id`));
-    const max = await withClient(src.url(db), (c) => c.query<{ m: string }>(`SELECT max(id)::text AS m FROM shop.orders`));
+    const next = await withClient(tgt.url(tdb), (c) =>
+      c.query<{ id: string }>(`INSERT INTO shop.orders (customer_id, placed_at) VALUES (1, now()) RETURNING id`),
+    );
+    const max = await withClient(src.url(db), (c) =>
+      c.query<{ m: string }>(`SELECT max(id)::text AS m FROM shop.orders`),
+    );
     assert.equal(BigInt(next.rows[0].id), BigInt(max.rows[0].m) + 1n);
   });
 }
@@ -75,11 +101,18 @@ test('a failing precheck stops migrate before anything is written to the target 
   const tgt = clusters[17];
   await setup(src, tgt, 'shop_blocked', 'shop_blocked_target');
   // a conflicting table on the target blocks the start
-  await withClient(tgt.url('shop_blocked_target'), (c) => c.query('CREATE SCHEMA shop; CREATE TABLE shop.orders (x int)'));
+  await withClient(tgt.url('shop_blocked_target'), (c) =>
+    c.query('CREATE SCHEMA shop; CREATE TABLE shop.orders (x int)'),
+  );
   const catalog = `SELECT n.nspname, c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%' ORDER BY 1, 2`;
   const before = await withClient(tgt.url('shop_blocked_target'), (c) => c.query(catalog));
-  const task = validateTask({ name: 'blocked', source: src.url('shop_blocked'), target: tgt.url('shop_blocked_target'), stateDir });
+  const task = validateTask({
+    name: 'blocked',
+    source: src.url('shop_blocked'),
+    target: tgt.url('shop_blocked_target'),
+    stateDir,
+  });
   await assert.rejects(migrate(task, { events: new EventBus() }), (e: unknown) => {
     assert.ok(e instanceof PgferryError && e.kind === 'precheck', String(e));
     assert.match((e as Error).message, /conflicts\.target/);
@@ -88,6 +121,8 @@ test('a failing precheck stops migrate before anything is written to the target 
   });
   const afterRows = await withClient(tgt.url('shop_blocked_target'), (c) => c.query(catalog));
   assert.deepEqual(afterRows.rows, before.rows);
-  const ns = await withClient(tgt.url('shop_blocked_target'), (c) => c.query(`SELECT 1 FROM pg_namespace WHERE nspname = 'pgferry'`));
+  const ns = await withClient(tgt.url('shop_blocked_target'), (c) =>
+    c.query(`SELECT 1 FROM pg_namespace WHERE nspname = 'pgferry'`),
+  );
   assert.equal(ns.rowCount, 0, 'no checkpoint schema before the precheck passes');
 });

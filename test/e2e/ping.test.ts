@@ -30,10 +30,46 @@ before(async () => {
 
   certDir = mkdtempSync(join(tmpdir(), 'pgferry-cert-'));
   chmodSync(certDir, 0o755);
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-    '-keyout', join(certDir, 'server.key'), '-out', join(certDir, 'server.crt')], { stdio: 'ignore' });
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=other-ca',
-    '-keyout', join(certDir, 'other.key'), '-out', join(certDir, 'other.crt')], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      join(certDir, 'server.key'),
+      '-out',
+      join(certDir, 'server.crt'),
+    ],
+    { stdio: 'ignore' },
+  );
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=other-ca',
+      '-keyout',
+      join(certDir, 'other.key'),
+      '-out',
+      join(certDir, 'other.crt'),
+    ],
+    { stdio: 'ignore' },
+  );
   chmodSync(join(certDir, 'server.key'), 0o600);
   if (process.getuid?.() === 0) {
     const uid = Number(execFileSync('id', ['-u', 'postgres']).toString());
@@ -42,7 +78,11 @@ before(async () => {
   }
   tls = await startCluster({
     version: 15,
-    settings: { ssl: 'on', ssl_cert_file: `'${join(certDir, 'server.crt')}'`, ssl_key_file: `'${join(certDir, 'server.key')}'` },
+    settings: {
+      ssl: 'on',
+      ssl_cert_file: `'${join(certDir, 'server.crt')}'`,
+      ssl_key_file: `'${join(certDir, 'server.key')}'`,
+    },
     hba: ['hostnossl all bob 127.0.0.1/32 reject', 'hostssl all bob 127.0.0.1/32 trust'],
   });
   const t = new pg.Client({ connectionString: tls.url() });
@@ -119,18 +159,32 @@ test('TLS required by the server', async () => {
 });
 
 test('TLS demanded but the server has none', async () => {
-  assert.equal(await causeOf(`postgresql://postgres@127.0.0.1:${plain.port}/postgres?sslmode=require`), 'tls_unsupported');
+  assert.equal(
+    await causeOf(`postgresql://postgres@127.0.0.1:${plain.port}/postgres?sslmode=require`),
+    'tls_unsupported',
+  );
 });
 
 test('TLS certificate verification fails', async () => {
   const wrongCa = join(certDir, 'other.crt');
-  assert.equal(await causeOf(`postgresql://bob@127.0.0.1:${tls.port}/postgres?sslmode=verify-full&sslrootcert=${encodeURIComponent(wrongCa)}`), 'tls_failed');
+  assert.equal(
+    await causeOf(
+      `postgresql://bob@127.0.0.1:${tls.port}/postgres?sslmode=verify-full&sslrootcert=${encodeURIComponent(wrongCa)}`,
+    ),
+    'tls_failed',
+  );
 });
 
 test('TLS works with require, prefer and verify-full against the right CA', async () => {
   const ca = join(certDir, 'server.crt');
   for (const mode of ['require', 'prefer', `verify-full&sslrootcert=${encodeURIComponent(ca)}`]) {
-    const r = await ping(resolveConnSpec(`postgresql://bob@127.0.0.1:${tls.port}/postgres?sslmode=${mode}`, { env: {}, home: '/nonexistent' }), 'target');
+    const r = await ping(
+      resolveConnSpec(`postgresql://bob@127.0.0.1:${tls.port}/postgres?sslmode=${mode}`, {
+        env: {},
+        home: '/nonexistent',
+      }),
+      'target',
+    );
     assert.equal(r.ok, true, `sslmode=${mode}: ${!r.ok ? r.message : ''}`);
     if (r.ok) assert.equal(r.ssl, true);
   }

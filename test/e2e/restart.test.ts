@@ -18,7 +18,10 @@ let tgt: Cluster;
 const stateDir = mkdtempSync(join(tmpdir(), 'pgferry-restart-state-'));
 
 before(async () => {
-  [src, tgt] = await Promise.all([startCluster({ version: 15, name: 'pgferry-restart' }), startCluster({ version: 17, name: 'pgferry-restart' })]);
+  [src, tgt] = await Promise.all([
+    startCluster({ version: 15, name: 'pgferry-restart' }),
+    startCluster({ version: 17, name: 'pgferry-restart' }),
+  ]);
   await withClient(src.url(), (c) => c.query('CREATE DATABASE shop'));
   await withClient(src.url('shop'), (c) => c.query(sampleDatabaseSql(0.1)));
 });
@@ -47,8 +50,15 @@ for (const side of ['target', 'source'] as const) {
         restarted = true;
         (side === 'target' ? tgt : src).restart();
       });
-      const task = validateTask({ name: db, source: src.url('shop'), target: tgt.url(db), stateDir, jobs: 2, verify: 'count',
-        copy: { retryTimeSec: 120 } });
+      const task = validateTask({
+        name: db,
+        source: src.url('shop'),
+        target: tgt.url(db),
+        stateDir,
+        jobs: 2,
+        verify: 'count',
+        copy: { retryTimeSec: 120 },
+      });
       const result = await migrate(task, { events });
       assert.ok(restarted, 'the server was restarted');
       assert.equal(result.verify?.ok, true, JSON.stringify(result.verify?.tables.filter((t) => !t.ok)));

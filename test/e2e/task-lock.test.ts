@@ -44,26 +44,39 @@ after(async () => {
   for (const d of [dirA, dirB]) rmSync(d, { recursive: true, force: true });
 });
 
-interface Run { done: Promise<{ code: number | null; stderr: string }>; events: TimedEvent[]; waitFor(p: (e: TimedEvent) => boolean): Promise<void> }
+interface Run {
+  done: Promise<{ code: number | null; stderr: string }>;
+  events: TimedEvent[];
+  waitFor(p: (e: TimedEvent) => boolean): Promise<void>;
+}
 
 function cli(args: string[]): Run {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/cli.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/cli.ts', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const events: TimedEvent[] = [];
   const waiters: { p: (e: TimedEvent) => boolean; resolve: () => void }[] = [];
   createInterface({ input: child.stdout! }).on('line', (line) => {
     let e: TimedEvent;
-    try { e = JSON.parse(line) as TimedEvent; } catch { return; }
+    try {
+      e = JSON.parse(line) as TimedEvent;
+    } catch {
+      return;
+    }
     events.push(e);
     for (const w of waiters.filter((x) => x.p(e))) w.resolve();
   });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
-  const done = new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stderr })));
-  const waitFor = (p: (e: TimedEvent) => boolean) => new Promise<void>((resolve, reject) => {
-    if (events.some(p)) return resolve();
-    waiters.push({ p, resolve });
-    void done.then((r) => reject(new Error(`pgferry exited (${r.code}) before the awaited event:\n${r.stderr}`)));
-  });
+  const done = new Promise<{ code: number | null; stderr: string }>((resolve) =>
+    child.on('close', (code) => resolve({ code, stderr })),
+  );
+  const waitFor = (p: (e: TimedEvent) => boolean) =>
+    new Promise<void>((resolve, reject) => {
+      if (events.some(p)) return resolve();
+      waiters.push({ p, resolve });
+      void done.then((r) => reject(new Error(`pgferry exited (${r.code}) before the awaited event:\n${r.stderr}`)));
+    });
   return { done, events, waitFor };
 }
 
@@ -81,15 +94,31 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_
 
 test('a second run of a running task is refused at once, finish too; a lost main session re-takes the lock', async () => {
   const base = ['migrate', '--json', '--name', 'locked', '-s', sourceUrl(), '--jobs', '1', '--no-owner'];
-  const first = cli([...base, '--state-dir', dirA, '-t', `${targetUrl()}&application_name=custom-app`, '--max-rows-per-sec', '1500']);
+  const first = cli([
+    ...base,
+    '--state-dir',
+    dirA,
+    '-t',
+    `${targetUrl()}&application_name=custom-app`,
+    '--max-rows-per-sec',
+    '1500',
+  ]);
   await first.waitFor((e) => e.type === 'phase-start' && e.phase === 'data');
 
   const second = await cli([...base, '--state-dir', dirB, '-t', targetUrl()]).done;
   assert.equal(second.code, 7, second.stderr);
-  assert.match(second.stderr, /task "locked" is already running against this target \(target backend pid \d+, application_name "custom-app:main [^"]* pid \d+"/);
+  assert.match(
+    second.stderr,
+    /task "locked" is already running against this target \(target backend pid \d+, application_name "custom-app:main [^"]* pid \d+"/,
+  );
 
-  await assert.rejects(finishTask({ task: 'locked', stateDir: dirB, target: targetUrl() }, { log: () => {}, confirm: async () => false }),
-    (e: unknown) => e instanceof PgferryError && e.kind === 'state' && /still running against the target .*custom-app/.test(e.message));
+  await assert.rejects(
+    finishTask({ task: 'locked', stateDir: dirB, target: targetUrl() }, { log: () => {}, confirm: async () => false }),
+    (e: unknown) =>
+      e instanceof PgferryError &&
+      e.kind === 'state' &&
+      /still running against the target .*custom-app/.test(e.message),
+  );
 
   // the main target session is terminated: the runner reconnects and holds the lock again
   const h1 = await until('the lock holder', () => holderOf('locked'));
@@ -99,22 +128,45 @@ test('a second run of a running task is refused at once, finish too; a lost main
     return h && h.pid !== h1.pid ? h : undefined;
   });
   assert.match(h2.applicationName ?? '', /^custom-app:main /);
-  assert.ok(!first.events.some((e) => e.type === 'phase-end' && e.phase === 'data'), 'the lock was re-taken while the copy still ran');
+  assert.ok(
+    !first.events.some((e) => e.type === 'phase-end' && e.phase === 'data'),
+    'the lock was re-taken while the copy still ran',
+  );
 
   const r = await first.done;
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(await tableHashes(srv.url('lock_tgt')), await tableHashes(srv.url('shop')));
-  const fin = await finishTask({ task: 'locked', stateDir: dirB, target: targetUrl() }, { log: () => {}, confirm: async () => false });
+  const fin = await finishTask(
+    { task: 'locked', stateDir: dirB, target: targetUrl() },
+    { log: () => {}, confirm: async () => false },
+  );
   assert.deepEqual(fin.removedTasks, ['locked']);
   assert.equal(fin.droppedSchema, true);
 });
 
 test('a run whose lock is taken by another session while it reconnects stops at once (exit 7)', async () => {
   const target = srv.url('lock_tgt2', 'mover');
-  const run = cli(['migrate', '--json', '--name', 'taken', '-s', sourceUrl(), '--jobs', '1', '--no-owner',
-    '--state-dir', dirA, '-t', target, '--max-rows-per-sec', '1500']);
+  const run = cli([
+    'migrate',
+    '--json',
+    '--name',
+    'taken',
+    '-s',
+    sourceUrl(),
+    '--jobs',
+    '1',
+    '--no-owner',
+    '--state-dir',
+    dirA,
+    '-t',
+    target,
+    '--max-rows-per-sec',
+    '1500',
+  ]);
   await run.waitFor((e) => e.type === 'phase-start' && e.phase === 'data');
-  const h = await until('the lock holder', () => withClient(target, (c) => taskLockHolder(c as unknown as pg.Client, 'taken')));
+  const h = await until('the lock holder', () =>
+    withClient(target, (c) => taskLockHolder(c as unknown as pg.Client, 'taken')),
+  );
   const thief = new pg.Client({ connectionString: target, application_name: 'lock-thief' });
   await thief.connect();
   try {

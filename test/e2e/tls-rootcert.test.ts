@@ -24,12 +24,68 @@ function openssl(args: string[]): void {
 function makeCertificates(): void {
   const f = (n: string) => join(dir, n);
   const ca = ['-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'];
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=pgferry test CA', ...ca, '-keyout', f('ca.key'), '-out', f('ca.crt')]);
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=other CA', ...ca, '-keyout', f('other.key'), '-out', f('other.crt')]);
-  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=db.example', '-keyout', f('server.key'), '-out', f('server.csr')]);
+  openssl([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=pgferry test CA',
+    ...ca,
+    '-keyout',
+    f('ca.key'),
+    '-out',
+    f('ca.crt'),
+  ]);
+  openssl([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=other CA',
+    ...ca,
+    '-keyout',
+    f('other.key'),
+    '-out',
+    f('other.crt'),
+  ]);
+  openssl([
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-subj',
+    '/CN=db.example',
+    '-keyout',
+    f('server.key'),
+    '-out',
+    f('server.csr'),
+  ]);
   writeFileSync(f('ext.cnf'), 'subjectAltName=DNS:db.example\n');
-  openssl(['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '2',
-    '-extfile', f('ext.cnf'), '-out', f('server.crt')]);
+  openssl([
+    'x509',
+    '-req',
+    '-in',
+    f('server.csr'),
+    '-CA',
+    f('ca.crt'),
+    '-CAkey',
+    f('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    f('ext.cnf'),
+    '-out',
+    f('server.crt'),
+  ]);
   chmodSync(f('server.key'), 0o600);
   if (process.getuid?.() === 0) {
     const uid = Number(execFileSync('id', ['-u', 'postgres']).toString());
@@ -44,7 +100,11 @@ before(async () => {
   makeCertificates();
   tls = await startCluster({
     version: 15,
-    settings: { ssl: 'on', ssl_cert_file: `'${join(dir, 'server.crt')}'`, ssl_key_file: `'${join(dir, 'server.key')}'` },
+    settings: {
+      ssl: 'on',
+      ssl_cert_file: `'${join(dir, 'server.crt')}'`,
+      ssl_key_file: `'${join(dir, 'server.key')}'`,
+    },
     hba: ['hostnossl all tlsonly 127.0.0.1/32 reject', 'hostssl all tlsonly 127.0.0.1/32 trust'],
   });
   const c = new pg.Client({ connectionString: tls.url() });
@@ -105,10 +165,18 @@ test('sslmode=require without a root certificate still connects, encrypted and u
 });
 
 test('an explicit sslrootcert is used the same way, and wins over root.crt', async () => {
-  const wrong = await pingAs('tlsonly', `sslmode=require&sslrootcert=${encodeURIComponent(join(dir, 'other.crt'))}`, home('ca.crt'));
+  const wrong = await pingAs(
+    'tlsonly',
+    `sslmode=require&sslrootcert=${encodeURIComponent(join(dir, 'other.crt'))}`,
+    home('ca.crt'),
+  );
   assert.equal(wrong.ok, false);
   if (!wrong.ok) assert.equal(wrong.cause, 'tls_failed');
-  const right = await pingAs('tlsonly', `sslmode=require&sslrootcert=${encodeURIComponent(join(dir, 'ca.crt'))}`, home('other.crt'));
+  const right = await pingAs(
+    'tlsonly',
+    `sslmode=require&sslrootcert=${encodeURIComponent(join(dir, 'ca.crt'))}`,
+    home('other.crt'),
+  );
   assert.equal(right.ok, true, !right.ok ? right.message : '');
 });
 
@@ -124,6 +192,9 @@ test('sslmode=prefer with a wrong root.crt falls back to an unencrypted session,
 });
 
 test('sslrootcert=system allows verify-full only (libpq 16)', () => {
-  assert.throws(() => resolveConnSpec('host=h sslmode=require sslrootcert=system', { env: {} }), /weak sslmode "require" may not be used with sslrootcert=system/);
+  assert.throws(
+    () => resolveConnSpec('host=h sslmode=require sslrootcert=system', { env: {} }),
+    /weak sslmode "require" may not be used with sslrootcert=system/,
+  );
   assert.equal(resolveConnSpec('host=h sslrootcert=system', { env: {} }).sslmode, 'verify-full');
 });

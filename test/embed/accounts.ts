@@ -16,15 +16,24 @@ async function createRole(c: Cluster, role: string, password: string): Promise<v
 
 /** Database `db` (already filled) readable by `role` and nothing more; returns its URL for that role. */
 export async function sourceAccount(
-  c: Cluster, db: string, role: string, password: string, schemas: string[],
+  c: Cluster,
+  db: string,
+  role: string,
+  password: string,
+  schemas: string[],
 ): Promise<string> {
   await createRole(c, role, password);
   const r = quoteIdent(role);
-  await withClient(c.url(), (x) => x.query(
-    `REVOKE CONNECT ON DATABASE ${quoteIdent(db)} FROM PUBLIC; GRANT CONNECT ON DATABASE ${quoteIdent(db)} TO ${r}`));
+  await withClient(c.url(), (x) =>
+    x.query(
+      `REVOKE CONNECT ON DATABASE ${quoteIdent(db)} FROM PUBLIC; GRANT CONNECT ON DATABASE ${quoteIdent(db)} TO ${r}`,
+    ),
+  );
   const list = schemas.map(quoteIdent).join(', ');
-  await withClient(c.url(db), (x) => x.query(`GRANT USAGE ON SCHEMA ${list} TO ${r};
-    GRANT SELECT ON ALL TABLES IN SCHEMA ${list} TO ${r}; GRANT SELECT ON ALL SEQUENCES IN SCHEMA ${list} TO ${r}`));
+  await withClient(c.url(db), (x) =>
+    x.query(`GRANT USAGE ON SCHEMA ${list} TO ${r};
+    GRANT SELECT ON ALL TABLES IN SCHEMA ${list} TO ${r}; GRANT SELECT ON ALL SEQUENCES IN SCHEMA ${list} TO ${r}`),
+  );
   return c.url(db, role, password);
 }
 

@@ -39,13 +39,18 @@ after(async () => {
 /** A filled source database with a table of its own (`only`), readable by `role`. */
 async function sourceDb(db: string, scale: number, only: string, role: string, pw: string): Promise<string> {
   await withClient(s15.url(), (c) => c.query(`CREATE DATABASE ${db}`));
-  await withClient(s15.url(db), (c) => c.query(`${sampleDatabaseSql(scale)}
+  await withClient(s15.url(db), (c) =>
+    c.query(`${sampleDatabaseSql(scale)}
     CREATE TABLE shop.${only} (id int PRIMARY KEY, note text);
-    INSERT INTO shop.${only} SELECT g, '${only} ' || g FROM generate_series(1, 50) g`));
+    INSERT INTO shop.${only} SELECT g, '${only} ' || g FROM generate_series(1, 50) g`),
+  );
   return sourceAccount(s15, db, role, pw, ['shop', 'public']);
 }
 
-interface Ran { result: MigrateResult; seen: TimedEvent[] }
+interface Ran {
+  result: MigrateResult;
+  seen: TimedEvent[];
+}
 
 async function run(task: TaskConfig, redactor: Redactor): Promise<Ran> {
   const events = new EventBus();
@@ -72,9 +77,15 @@ function checkState(task: string, other: string[]): void {
 /** The events of one task: its own task-start, tables of its own database, no trace of the other. */
 function checkEvents(ran: Ran, task: string, own: string, other: string[]): void {
   const starts = ran.seen.filter((e) => e.type === 'task-start');
-  assert.deepEqual(starts.map((e) => e.type === 'task-start' && e.task), [task]);
+  assert.deepEqual(
+    starts.map((e) => e.type === 'task-start' && e.task),
+    [task],
+  );
   const tables = new Set(ran.seen.flatMap((e) => (e.type === 'table-done' ? [e.table] : [])));
-  assert.ok([...tables].some((t) => t.includes(own)), `${task} copied its own table ${own}`);
+  assert.ok(
+    [...tables].some((t) => t.includes(own)),
+    `${task} copied its own table ${own}`,
+  );
   const text = JSON.stringify(ran.seen);
   for (const x of [...other, ...ALL_PW]) assert.ok(!text.includes(x), `${task}'s events mention ${x}`);
   assert.equal(ran.seen.at(-1)?.type, 'task-end');
@@ -101,7 +112,10 @@ test('two tasks at once in one process: both equal, each with only its own event
   assert.deepEqual(await tableHashes(tgtB), await tableHashes(srcB));
   // the two runs overlapped: each was copying while the other had started
   const firstEnd = Math.min(...[a, b].map((x) => Date.parse(x.seen.at(-1)!.at)));
-  assert.ok([a, b].every((x) => Date.parse(x.seen[0].at) < firstEnd), 'the tasks ran at the same time');
+  assert.ok(
+    [a, b].every((x) => Date.parse(x.seen[0].at) < firstEnd),
+    'the tasks ran at the same time',
+  );
 
   checkEvents(a, 'embed-a', 'only_a', ['embed-b', 'only_b', 'conc_b']);
   checkEvents(b, 'embed-b', 'only_b', ['embed-a', 'only_a', 'conc_a']);
@@ -111,8 +125,14 @@ test('two tasks at once in one process: both equal, each with only its own event
   assert.equal(b.result.report?.task, 'embed-b');
 
   // each task's redactor learned its own passwords only; nothing was registered process-wide
-  assert.deepEqual(ALL_PW.map((p) => ra.knows(p)), [true, true, false, false]);
-  assert.deepEqual(ALL_PW.map((p) => rb.knows(p)), [false, false, true, true]);
+  assert.deepEqual(
+    ALL_PW.map((p) => ra.knows(p)),
+    [true, true, false, false],
+  );
+  assert.deepEqual(
+    ALL_PW.map((p) => rb.knows(p)),
+    [false, false, true, true],
+  );
   for (const p of ALL_PW) assert.equal(redact(`x ${p} y`), `x ${p} y`, 'a password reached the process-wide redactor');
 });
 
@@ -121,7 +141,10 @@ test('a second run of a task already running in this process is refused and leav
   const tgt = await targetAccount(s15, 'conc_c_target', 'c_tgt', 'C-tgt-pw-6262');
   const task = validateTask({ ...common, name: 'embed-twice', source: src, target: tgt, verify: 'count' });
   const first = run(task, new Redactor());
-  const second = await run(task, new Redactor()).then(() => undefined, (e: unknown) => e);
+  const second = await run(task, new Redactor()).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   const done = await first;
   assert.ok(second instanceof PgferryError && second.kind === 'state', String(second));
   assert.match(second.message, /already running in this process/);
@@ -129,6 +152,8 @@ test('a second run of a task already running in this process is refused and leav
   assert.deepEqual(await tableHashes(tgt), await tableHashes(src));
   const state = JSON.parse(readFileSync(join(stateRoot, 'embed-twice', 'task.json'), 'utf8'));
   assert.equal(state.status, 'done');
-  const events = readFileSync(join(stateRoot, 'embed-twice', 'events.jsonl'), 'utf8').trim().split('\n');
+  const events = readFileSync(join(stateRoot, 'embed-twice', 'events.jsonl'), 'utf8')
+    .trim()
+    .split('\n');
   assert.equal(events.filter((l) => l.includes('"type":"task-start"')).length, 1, 'one run in the event log');
 });

@@ -29,7 +29,12 @@ after(async () => {
   rmSync(stateRoot, { recursive: true, force: true });
 });
 
-interface Written { json: Record<string, any>; md: string; task: Record<string, any>; events: string }
+interface Written {
+  json: Record<string, any>;
+  md: string;
+  task: Record<string, any>;
+  events: string;
+}
 
 function written(task: string): Written {
   const dir = join(stateRoot, task);
@@ -38,8 +43,10 @@ function written(task: string): Written {
   const all = ['report.json', 'report.md', 'task.json', 'events.jsonl'].map(read).join('\n');
   for (const pw of PASSWORDS) assert.ok(!all.includes(pw), 'no password in the state dir');
   return {
-    json: JSON.parse(read('report.json')), md: read('report.md'),
-    task: JSON.parse(read('task.json')), events: read('events.jsonl'),
+    json: JSON.parse(read('report.json')),
+    md: read('report.md'),
+    task: JSON.parse(read('task.json')),
+    events: read('events.jsonl'),
   };
 }
 
@@ -50,16 +57,27 @@ function failedIn(w: Written, phase: string): boolean {
 
 test('a permanent error in the data phase leaves a report naming it', async () => {
   await withClient(srv.url(), (c) => c.query('CREATE DATABASE fr_shop'));
-  await withClient(srv.url('fr_shop'), (c) => c.query(
-    'CREATE TABLE items (id int PRIMARY KEY, qty int); INSERT INTO items SELECT g, g FROM generate_series(1, 20) g'));
+  await withClient(srv.url('fr_shop'), (c) =>
+    c.query(
+      'CREATE TABLE items (id int PRIMARY KEY, qty int); INSERT INTO items SELECT g, g FROM generate_series(1, 20) g',
+    ),
+  );
   const source = await sourceAccount(srv, 'fr_shop', 'fr_src', SRC_PW, ['public']);
   const target = await targetAccount(srv, 'fr_target', 'fr_tgt', TGT_PW);
   // the target keeps its own table (ifExists: skip), whose check refuses some source rows
-  await withClient(target, (c) => c.query(
-    'CREATE TABLE items (id int PRIMARY KEY, qty int CONSTRAINT few CHECK (qty < 10))'));
+  await withClient(target, (c) =>
+    c.query('CREATE TABLE items (id int PRIMARY KEY, qty int CONSTRAINT few CHECK (qty < 10))'),
+  );
   const task = validateTask({
-    name: 'fails-in-data', source, target, stateDir: stateRoot, ifExists: 'skip', noOwner: true, noAcl: true,
-    jobs: 1, copy: { retryTimeSec: 5 },
+    name: 'fails-in-data',
+    source,
+    target,
+    stateDir: stateRoot,
+    ifExists: 'skip',
+    noOwner: true,
+    noAcl: true,
+    jobs: 1,
+    copy: { retryTimeSec: 5 },
   });
   const events = new EventBus();
   await assert.rejects(migrate(task, { events }), (e: unknown) => e instanceof PgferryError && /"few"/.test(e.message));
@@ -85,8 +103,11 @@ function cli(args: string[]): Promise<{ code: number | null; stdout: string; std
 
 test('a failed precheck run with --state-dir leaves a report naming the failing item', async () => {
   await withClient(srv.url(), (c) => c.query('CREATE DATABASE fr_shop2'));
-  await withClient(srv.url('fr_shop2'), (c) => c.query(
-    'CREATE TABLE items (id int PRIMARY KEY, qty int); INSERT INTO items SELECT g, g FROM generate_series(1, 20) g'));
+  await withClient(srv.url('fr_shop2'), (c) =>
+    c.query(
+      'CREATE TABLE items (id int PRIMARY KEY, qty int); INSERT INTO items SELECT g, g FROM generate_series(1, 20) g',
+    ),
+  );
   const source = srv.url('fr_shop2', 'fr_src', SRC_PW);
   await withClient(srv.url(), (c) => c.query('GRANT CONNECT ON DATABASE fr_shop2 TO fr_src'));
   await withClient(srv.url('fr_shop2'), (c) => c.query('GRANT SELECT ON items TO fr_src'));
@@ -94,8 +115,21 @@ test('a failed precheck run with --state-dir leaves a report naming the failing 
   // a table of that name holding rows on the target blocks the start (ifExists: error)
   await withClient(target, (c) => c.query('CREATE TABLE items (id int, qty int); INSERT INTO items VALUES (1, 1)'));
 
-  const r = await cli(['migrate', '--name', 'fails-in-precheck', '-s', source, '-t', target, '--state-dir', stateRoot,
-    '--no-owner', '--no-acl', '--jobs', '1']);
+  const r = await cli([
+    'migrate',
+    '--name',
+    'fails-in-precheck',
+    '-s',
+    source,
+    '-t',
+    target,
+    '--state-dir',
+    stateRoot,
+    '--no-owner',
+    '--no-acl',
+    '--jobs',
+    '1',
+  ]);
   assert.equal(r.code, 4, r.stderr);
   for (const pw of PASSWORDS) assert.ok(!(r.stdout + r.stderr).includes(pw), 'no password printed');
   const w = written('fails-in-precheck');
@@ -105,7 +139,8 @@ test('a failed precheck run with --state-dir leaves a report naming the failing 
   assert.match(w.md, /Status: \*\*failed\*\* — precheck failed/);
   assert.equal(w.task.status, 'failed');
   // nothing was written to the target
-  const state = await withClient(target,
-    (c) => c.query(`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'pgferry'`));
+  const state = await withClient(target, (c) =>
+    c.query(`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'pgferry'`),
+  );
   assert.equal(state.rows[0].n, 0);
 });

@@ -27,7 +27,9 @@ export async function tableHashes(url: string): Promise<Record<string, string>> 
       ORDER BY 2`);
     const out: Record<string, string> = {};
     for (const { q, k } of t.rows) {
-      const r = await c.query<{ n: string; h: string | null }>(`SELECT count(*)::text AS n, md5(string_agg(h, '' ORDER BY h)) AS h FROM (SELECT md5(t::text) AS h FROM ${q} t) s`);
+      const r = await c.query<{ n: string; h: string | null }>(
+        `SELECT count(*)::text AS n, md5(string_agg(h, '' ORDER BY h)) AS h FROM (SELECT md5(t::text) AS h FROM ${q} t) s`,
+      );
       out[k] = `${r.rows[0].n}:${r.rows[0].h ?? ''}`;
     }
     return out;
@@ -75,10 +77,20 @@ export async function schemaFingerprint(url: string): Promise<string[]> {
 
 /** pg_dump --schema-only with ownership, ACLs, pgferry's schema and version noise removed. */
 export function dumpSchema(url: string): string {
-  const text = execFileSync('pg_dump', ['--schema-only', '--no-owner', '--no-acl', '--exclude-schema=pgferry', '-d', url], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const text = execFileSync(
+    'pg_dump',
+    ['--schema-only', '--no-owner', '--no-acl', '--exclude-schema=pgferry', '-d', url],
+    { encoding: 'utf8', maxBuffer: 64 << 20 },
+  );
   return text
     .split('\n')
-    .filter((l) => !/^\\(un)?restrict /.test(l) && !/^-- Dumped (from|by)/.test(l) && !/^SET /.test(l) && !/^SELECT pg_catalog.set_config/.test(l))
+    .filter(
+      (l) =>
+        !/^\\(un)?restrict /.test(l) &&
+        !/^-- Dumped (from|by)/.test(l) &&
+        !/^SET /.test(l) &&
+        !/^SELECT pg_catalog.set_config/.test(l),
+    )
     .join('\n')
     .replace(/\n{3,}/g, '\n\n');
 }

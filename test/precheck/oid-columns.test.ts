@@ -15,17 +15,21 @@ let tgt: Cluster;
 
 before(async () => {
   [src, tgt] = await Promise.all([
-    startCluster({ version: 15, name: 'pgferry-oidcols' }), startCluster({ version: 17, name: 'pgferry-oidcols' }),
+    startCluster({ version: 15, name: 'pgferry-oidcols' }),
+    startCluster({ version: 17, name: 'pgferry-oidcols' }),
   ]);
   await sql(src.url(), `CREATE DATABASE s`);
   await sql(src.url(), `CREATE ROLE oid_reader LOGIN PASSWORD 'r3ader-secret'`);
-  await sql(src.url('s'), `
+  await sql(
+    src.url('s'),
+    `
     CREATE DOMAIN rc AS regclass;
     CREATE TABLE refs (id int PRIMARY KEY, o oid, c regclass, fns regprocedure[], d rc, note text);
     CREATE TABLE clean (id int PRIMARY KEY, note text);
     GRANT CONNECT ON DATABASE s TO oid_reader;
     GRANT USAGE ON SCHEMA public TO oid_reader;
-    GRANT SELECT ON ALL TABLES IN SCHEMA public TO oid_reader;`);
+    GRANT SELECT ON ALL TABLES IN SCHEMA public TO oid_reader;`,
+  );
   await sql(tgt.url(), `CREATE DATABASE t`);
 });
 
@@ -42,7 +46,10 @@ test('columns.oid-types: oid and reg* columns (via domain and array) are a warni
   assert.equal(i.result, 'warning', JSON.stringify(i));
   assert.equal(i.severity, 'warning');
   assert.deepEqual(i.objects, [
-    'public.refs.c (regclass)', 'public.refs.d (rc)', 'public.refs.fns (regprocedure[])', 'public.refs.o (oid)',
+    'public.refs.c (regclass)',
+    'public.refs.d (rc)',
+    'public.refs.fns (regprocedure[])',
+    'public.refs.o (oid)',
   ]);
   assert.match(i.hint ?? '', /must exist there/);
   assert.ok(!JSON.stringify(r).includes('r3ader-secret'), 'no password in the report');

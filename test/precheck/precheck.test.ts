@@ -19,7 +19,10 @@ let tgt: Cluster;
 let n = 0;
 
 before(async () => {
-  [src, tgt] = await Promise.all([startCluster({ version: 15, name: 'pgferry-precheck' }), startCluster({ version: 17, name: 'pgferry-precheck' })]);
+  [src, tgt] = await Promise.all([
+    startCluster({ version: 15, name: 'pgferry-precheck' }),
+    startCluster({ version: 17, name: 'pgferry-precheck' }),
+  ]);
 });
 after(async () => {
   await Promise.all([src?.stop(), tgt?.stop()]);
@@ -35,10 +38,21 @@ async function sql(url: string, text: string, values?: unknown[]): Promise<pg.Qu
   }
 }
 
-interface Pair { s: string; t: string; sdb: string; tdb: string; sc: Cluster; tc: Cluster }
+interface Pair {
+  s: string;
+  t: string;
+  sdb: string;
+  tdb: string;
+  sc: Cluster;
+  tc: Cluster;
+}
 
 /** A fresh database on each cluster, with setup SQL run as superuser. */
-async function pair(sourceSql: string, targetSql = '', o: { targetDbOptions?: string; swap?: boolean } = {}): Promise<Pair> {
+async function pair(
+  sourceSql: string,
+  targetSql = '',
+  o: { targetDbOptions?: string; swap?: boolean } = {},
+): Promise<Pair> {
   const id = ++n;
   const sc = o.swap ? tgt : src;
   const tc = o.swap ? src : tgt;
@@ -74,7 +88,10 @@ async function check(p: Pair, task: Record<string, unknown> = {}, o: PrecheckOpt
   const before = await snapshot(p);
   const r = await runPrecheck(validateTask({ source: p.s, target: p.t, ...task }), o);
   assert.deepEqual(await snapshot(p), before, 'precheck changed a catalog');
-  assert.deepEqual(r.items.map((i) => i.id), [...CHECK_IDS]);
+  assert.deepEqual(
+    r.items.map((i) => i.id),
+    [...CHECK_IDS],
+  );
   noCrash(r);
   return r;
 }
@@ -91,11 +108,21 @@ function item(r: PrecheckReport, id: string): CheckItem {
   return i;
 }
 
-function assertItem(r: PrecheckReport, id: string, result: CheckItem['result'], severity: CheckItem['severity'], object?: RegExp): CheckItem {
+function assertItem(
+  r: PrecheckReport,
+  id: string,
+  result: CheckItem['result'],
+  severity: CheckItem['severity'],
+  object?: RegExp,
+): CheckItem {
   const i = item(r, id);
   assert.equal(i.result, result, `${id}: ${JSON.stringify(i, null, 1)}`);
   assert.equal(i.severity, severity, `${id} severity`);
-  if (object) assert.ok(i.objects.some((o) => object.test(o)), `${id}: no object matching ${object}: ${JSON.stringify(i.objects)}`);
+  if (object)
+    assert.ok(
+      i.objects.some((o) => object.test(o)),
+      `${id}: no object matching ${object}: ${JSON.stringify(i.objects)}`,
+    );
   return i;
 }
 
@@ -116,7 +143,10 @@ INSERT INTO public.child (parent_id, note) SELECT 1 + g % 100, 'n' || g FROM gen
 async function runCli(argv: string[]): Promise<{ code: number; stdout: string }> {
   let stdout = '';
   const write = process.stdout.write.bind(process.stdout);
-  (process.stdout as { write: unknown }).write = (chunk: string | Uint8Array) => { stdout += chunk.toString(); return true; };
+  (process.stdout as { write: unknown }).write = (chunk: string | Uint8Array) => {
+    stdout += chunk.toString();
+    return true;
+  };
   const prev = process.exitCode;
   process.exitCode = 0;
   try {
@@ -158,7 +188,14 @@ test('connectivity: target down → failed with cause, target items skipped, CLI
   assert.match(i.message, /connection_refused/);
   assert.ok(i.hint);
   assertItem(r, 'connectivity.source', 'passed', 'error');
-  for (const id of ['version.compat', 'privileges.target', 'conflicts.target', 'collations', 'roles', 'capacity.connections']) {
+  for (const id of [
+    'version.compat',
+    'privileges.target',
+    'conflicts.target',
+    'collations',
+    'roles',
+    'capacity.connections',
+  ]) {
     assert.equal(item(r, id).result, 'skipped', id);
     assert.match(item(r, id).message, /target unreachable/);
   }
@@ -180,20 +217,40 @@ test('version.compat: downgrade 17 → 15 is an error, a warning with allowDowng
 });
 
 test('privileges: limited roles on source and target get exact GRANTs', async () => {
-  const p = await pair(`${APP}
+  const p = await pair(
+    `${APP}
     DO $$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pc_lim') THEN CREATE ROLE pc_lim LOGIN; END IF; END$$;
     CREATE SCHEMA hidden; CREATE TABLE hidden.h (id int PRIMARY KEY);
     GRANT SELECT ON public.parent TO pc_lim;`,
-    `DO $$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pc_tlim') THEN CREATE ROLE pc_tlim LOGIN; END IF; END$$;`);
+    `DO $$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pc_tlim') THEN CREATE ROLE pc_tlim LOGIN; END IF; END$$;`,
+  );
   const before = await snapshot(p);
-  const r = await runPrecheck(validateTask({ source: p.sc.url(p.sdb, 'pc_lim'), target: p.tc.url(p.tdb, 'pc_tlim'), noOwner: true, noAcl: true }));
+  const r = await runPrecheck(
+    validateTask({ source: p.sc.url(p.sdb, 'pc_lim'), target: p.tc.url(p.tdb, 'pc_tlim'), noOwner: true, noAcl: true }),
+  );
   assert.deepEqual(await snapshot(p), before);
   noCrash(r);
   // Items other than the privileges themselves work for unprivileged users.
-  assert.deepEqual(problems(r).map((i) => i.id), ['privileges.source', 'privileges.target']);
-  const s = assertItem(r, 'privileges.source', 'failed', 'error', /^table public\.child: SELECT — GRANT SELECT ON public\.child TO pc_lim;$/);
-  assert.ok(s.objects.some((o) => o === 'schema hidden: USAGE — GRANT USAGE ON SCHEMA hidden TO pc_lim;'), JSON.stringify(s.objects));
-  assert.ok(s.objects.some((o) => /sequence public\.child_id_seq: SELECT — GRANT SELECT ON SEQUENCE public\.child_id_seq TO pc_lim;/.test(o)));
+  assert.deepEqual(
+    problems(r).map((i) => i.id),
+    ['privileges.source', 'privileges.target'],
+  );
+  const s = assertItem(
+    r,
+    'privileges.source',
+    'failed',
+    'error',
+    /^table public\.child: SELECT — GRANT SELECT ON public\.child TO pc_lim;$/,
+  );
+  assert.ok(
+    s.objects.some((o) => o === 'schema hidden: USAGE — GRANT USAGE ON SCHEMA hidden TO pc_lim;'),
+    JSON.stringify(s.objects),
+  );
+  assert.ok(
+    s.objects.some((o) =>
+      /sequence public\.child_id_seq: SELECT — GRANT SELECT ON SEQUENCE public\.child_id_seq TO pc_lim;/.test(o),
+    ),
+  );
   assert.ok(!s.objects.some((o) => /public\.parent/.test(o)));
   assert.match(s.hint!, /GRANT SELECT ON public\.child TO pc_lim;/);
   const t = assertItem(r, 'privileges.target', 'failed', 'error', /database pc_tgt_\d+: CREATE/);
@@ -226,19 +283,39 @@ test('conflicts.target: existing table is an error, a warning with ifExists skip
 });
 
 test('mapping.names: two tables onto one name, names over 63 bytes', async () => {
-  const p = await pair(`CREATE TABLE public.a (id int PRIMARY KEY); CREATE TABLE public.b (id int PRIMARY KEY); CREATE TABLE public.c (id int PRIMARY KEY, x int, y int);`);
+  const p = await pair(
+    `CREATE TABLE public.a (id int PRIMARY KEY); CREATE TABLE public.b (id int PRIMARY KEY); CREATE TABLE public.c (id int PRIMARY KEY, x int, y int);`,
+  );
   const long = 'é'.repeat(40);
-  const r = await check(p, { tables: { 'public.b': { rename: 'a' }, 'public.c': { rename: long, columnMap: { x: 'z', y: 'z' } }, 'public.nope': { where: 'true' } } });
+  const r = await check(p, {
+    tables: {
+      'public.b': { rename: 'a' },
+      'public.c': { rename: long, columnMap: { x: 'z', y: 'z' } },
+      'public.nope': { where: 'true' },
+    },
+  });
   assertItem(r, 'mapping.names', 'failed', 'error', /^public\.a, public\.b all map to public\.a$/);
   assertItem(r, 'mapping.names', 'failed', 'error', /is 80 bytes \(max 63\)/);
   assertItem(r, 'mapping.names', 'failed', 'error', /columns x, y all map to z/);
-  assertItem(r, 'mapping.names', 'failed', 'error', /tables\.public\.nope: options given for a table that does not exist/);
+  assertItem(
+    r,
+    'mapping.names',
+    'failed',
+    'error',
+    /tables\.public\.nope: options given for a table that does not exist/,
+  );
 });
 
 test('integrity.fk-parents: parent not selected is an error; warning with dropOrphanForeignKeys', async () => {
   const p = await pair(APP);
   const r = await check(p, { includeTables: ['public.child'] });
-  assertItem(r, 'integrity.fk-parents', 'failed', 'error', /^public\.child constraint child_parent_id_fkey → public\.parent$/);
+  assertItem(
+    r,
+    'integrity.fk-parents',
+    'failed',
+    'error',
+    /^public\.child constraint child_parent_id_fkey → public\.parent$/,
+  );
   assert.match(item(r, 'integrity.fk-parents').hint!, /dropOrphanForeignKeys/);
   const r2 = await check(p, { includeTables: ['public.child'], dropOrphanForeignKeys: true });
   assertItem(r2, 'integrity.fk-parents', 'warning', 'warning', /child_parent_id_fkey/);
@@ -253,7 +330,13 @@ test('integrity.dependencies: type, sequence and function from a schema not sele
     CREATE FUNCTION lib.pos(int) RETURNS bool LANGUAGE sql IMMUTABLE AS 'SELECT $1 > 0';
     CREATE TABLE public.t (id int PRIMARY KEY DEFAULT nextval('lib.ids'), m lib.mood, ms lib.mood[], n int CHECK (lib.pos(n)));`);
   const r = await check(p, { includeSchemas: ['public'] });
-  assertItem(r, 'integrity.dependencies', 'failed', 'error', /^public\.t column m uses type lib\.mood \(schema not selected\)$/);
+  assertItem(
+    r,
+    'integrity.dependencies',
+    'failed',
+    'error',
+    /^public\.t column m uses type lib\.mood \(schema not selected\)$/,
+  );
   assertItem(r, 'integrity.dependencies', 'failed', 'error', /public\.t default of id uses sequence lib\.ids/);
   assertItem(r, 'integrity.dependencies', 'failed', 'error', /public\.t constraint t_n_check uses function lib\.pos/);
   const r2 = await check(p);
@@ -265,7 +348,13 @@ test('columns.subset: leaving out a NOT NULL column without default or a key col
     CREATE TABLE public.t (id int PRIMARY KEY, a text NOT NULL, b text, c text NOT NULL DEFAULT 'x');
     CREATE TABLE public.u (id int PRIMARY KEY, v text);`);
   const r = await check(p, { tables: { 'public.t': { columns: ['id', 'b'] }, 'public.u': { columns: ['v', 'w'] } } });
-  const i = assertItem(r, 'columns.subset', 'failed', 'error', /^public\.t\.a: NOT NULL column without default left out$/);
+  const i = assertItem(
+    r,
+    'columns.subset',
+    'failed',
+    'error',
+    /^public\.t\.a: NOT NULL column without default left out$/,
+  );
   assert.ok(!i.objects.some((o) => /public\.t\.c/.test(o)), 'column with default is fine');
   assertItem(r, 'columns.subset', 'failed', 'error', /^public\.u\.id: primary key column left out$/);
   assertItem(r, 'columns.subset', 'failed', 'error', /^public\.u: column subset names unknown column w$/);
@@ -284,8 +373,17 @@ test('filters.where: PostgreSQL errors reported, nothing executed, one statement
   const r = await runPrecheck(taskSchema.parse({ source: p.s, target: p.t, tables }));
   assert.deepEqual(await snapshot(p), before, 'precheck changed a catalog');
   noCrash(r);
-  const i = assertItem(r, 'filters.where', 'failed', 'error', /^public\.parent: WHERE nonexistent > 1 — column "nonexistent" does not exist \(SQLSTATE 42703\)/);
-  assert.ok(i.objects.some((o) => /^tables\.public\.child\.where: .* refused: /.test(o)), JSON.stringify(i.objects));
+  const i = assertItem(
+    r,
+    'filters.where',
+    'failed',
+    'error',
+    /^public\.parent: WHERE nonexistent > 1 — column "nonexistent" does not exist \(SQLSTATE 42703\)/,
+  );
+  assert.ok(
+    i.objects.some((o) => /^tables\.public\.child\.where: .* refused: /.test(o)),
+    JSON.stringify(i.objects),
+  );
   assert.ok(!i.objects.some((o) => /^public\.z:/.test(o)), 'valid filter passes: ' + JSON.stringify(i.objects));
   // planned, never executed: the sequence was not advanced
   assert.equal((await sql(p.s, `SELECT is_called FROM public.side`)).rows[0].is_called, false);
@@ -318,13 +416,27 @@ test('objects.unsupported: C function outside an extension, publication', async 
     CREATE FUNCTION public.trgm(text) RETURNS text[] AS '$libdir/pg_trgm', 'show_trgm' LANGUAGE C STRICT;
     CREATE PUBLICATION pc_pub FOR TABLE public.t;`);
   const r = await check(p);
-  assertItem(r, 'objects.unsupported', 'warning', 'warning', /^function public\.trgm\(text\): C language outside an extension/);
-  assertItem(r, 'objects.unsupported', 'warning', 'warning', /^publication pc_pub: created on the target, but its subscribers are not moved/);
+  assertItem(
+    r,
+    'objects.unsupported',
+    'warning',
+    'warning',
+    /^function public\.trgm\(text\): C language outside an extension/,
+  );
+  assertItem(
+    r,
+    'objects.unsupported',
+    'warning',
+    'warning',
+    /^publication pc_pub: created on the target, but its subscribers are not moved/,
+  );
   assert.equal(r.ok, true);
 });
 
 test('encoding: UTF8 source into a LATIN1 target is an error (skippable)', async () => {
-  const p = await pair(APP, '', { targetDbOptions: `ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0` });
+  const p = await pair(APP, '', {
+    targetDbOptions: `ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`,
+  });
   const r = await check(p);
   assertItem(r, 'encoding', 'failed', 'error', /^target LATIN1$/);
   assertItem(r, 'collations', 'warning', 'warning', /database default/);
@@ -359,7 +471,13 @@ test('roles: owner and grantee missing on the target; fine with noOwner + noAcl'
 test('capacity.connections: more jobs than free slots (skippable)', async () => {
   const p = await pair(APP);
   const r = await check(p, { jobs: 40 });
-  assertItem(r, 'capacity.connections', 'failed', 'error', /^target: needs 81 \(jobs 40 \+ index jobs 40 \+ checkpoints\)/);
+  assertItem(
+    r,
+    'capacity.connections',
+    'failed',
+    'error',
+    /^target: needs 81 \(jobs 40 \+ index jobs 40 \+ checkpoints\)/,
+  );
   const r2 = await check(p, { jobs: 40, skipChecks: ['capacity.connections'] });
   assert.equal(item(r2, 'capacity.connections').result, 'skipped');
   assert.equal(r2.ok, true);
@@ -377,7 +495,11 @@ test('source.long-transactions and source.load: idle in transaction and active s
     const busyPid = (await busy.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
     const sleeping = busy.query('SELECT pg_sleep(30)').catch(() => {});
     await new Promise((res) => setTimeout(res, 300));
-    const r = await check(p, {}, { thresholds: { longTransactionSec: 3600, idleInTransactionSec: 0, activeSessions: 0 } });
+    const r = await check(
+      p,
+      {},
+      { thresholds: { longTransactionSec: 3600, idleInTransactionSec: 0, activeSessions: 0 } },
+    );
     assertItem(r, 'source.long-transactions', 'warning', 'warning', /idle in transaction/);
     assertItem(r, 'source.load', 'warning', 'warning', new RegExp(`^pid ${busyPid} postgres@pc_src_\\d+: active`));
     assert.equal(r.ok, true);

@@ -95,8 +95,12 @@ async function readings(url: string, withType: boolean): Promise<unknown[]> {
       await q(`SELECT * FROM fid.busy_accounts`),
       await q(`SELECT * FROM fid.cat`),
       await q(`SELECT * FROM fid.animal ORDER BY id`),
-      ...(withType ? [await q(`SELECT fid_type.label_len(tag), tags::text, 7::fid_type.label::text AS cast
-        FROM fid_type.tagged ORDER BY id`)] : []),
+      ...(withType
+        ? [
+            await q(`SELECT fid_type.label_len(tag), tags::text, 7::fid_type.label::text AS cast
+        FROM fid_type.tagged ORDER BY id`),
+          ]
+        : []),
     ];
   });
 }
@@ -143,8 +147,13 @@ describe('statement order (fixture read from 15)', () => {
     for (const io of ['function fid_type.label_in(cstring)', 'function fid_type.label_out(fid_type.label)']) {
       assert.ok(shell < at(st, io) && at(st, io) < type, `${io} between the shell and the type`);
     }
-    const users = ['function fid_type.label_len(fid_type.label)', 'function fid_type.label_of(integer)',
-      'cast (fid_type.label AS text)', 'cast (integer AS fid_type.label)', 'table fid_type.tagged'];
+    const users = [
+      'function fid_type.label_len(fid_type.label)',
+      'function fid_type.label_of(integer)',
+      'cast (fid_type.label AS text)',
+      'cast (integer AS fid_type.label)',
+      'table fid_type.tagged',
+    ];
     for (const user of users) assert.ok(type < at(st, user), `${user} after the type`);
   });
 
@@ -172,10 +181,14 @@ describe('statement order (fixture read from 15)', () => {
     const st = await ddl();
     assert.ok(at(st, 'view placeholder fid.loop_a') < at(st, 'view fid.loop_b'));
     assert.ok(at(st, 'view fid.loop_b') < at(st, 'view fid.loop_a'));
-    assert.match(st[at(st, 'view placeholder fid.loop_a')].sql,
+    assert.match(
+      st[at(st, 'view placeholder fid.loop_a')].sql,
       /^CREATE VIEW fid\.loop_a AS\nSELECT\n {4}NULL::integer AS n,\n {4}NULL::character varying\(5\) COLLATE pg_catalog\."C" AS tag;$/,
     );
-    assert.equal(st.findIndex((s) => s.key === 'view placeholder fid.loop_b'), -1);
+    assert.equal(
+      st.findIndex((s) => s.key === 'view placeholder fid.loop_b'),
+      -1,
+    );
     assert.ok(at(st, 'view placeholder fid.selfie') < at(st, 'view fid.selfie'));
     assert.match(st[at(st, 'view fid.selfie')].sql, /^CREATE OR REPLACE VIEW fid\.selfie AS/);
   });
@@ -245,15 +258,23 @@ test('migrate 12 → 17: the table 12 cannot deparse is reported first, everythi
   await withClient(srcUrl, async (c) => {
     await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
     const m = await introspect(c);
-    assert.deepEqual(m.unreadable.map((u) => [u.kind, u.name, u.schema]), [['table', 'fid.selfkey', 'fid']]);
+    assert.deepEqual(
+      m.unreadable.map((u) => [u.kind, u.name, u.schema]),
+      [['table', 'fid.selfkey', 'fid']],
+    );
     assert.ok(m.tables.some((t) => t.name === 'dog') && !m.tables.some((t) => t.name === 'selfkey'));
     assert.equal((await c.query('SELECT 1 AS one')).rows[0].one, 1);
     await c.query('COMMIT');
   });
   // the target's catalog yields the same DDL as the source's
   const sel = new Selection(anyTask());
-  const text = async (url: string) => withClient(url, async (c) => (await readSourceSchema(c, sel)).statements
-    .map((s) => `-- ${s.section} ${normaliseDdl(s.key)}\n${normaliseDdl(s.sql)}`).sort().join('\n'));
+  const text = async (url: string) =>
+    withClient(url, async (c) =>
+      (await readSourceSchema(c, sel)).statements
+        .map((s) => `-- ${s.section} ${normaliseDdl(s.key)}\n${normaliseDdl(s.sql)}`)
+        .sort()
+        .join('\n'),
+    );
   const [ts, tt] = [await text(srcUrl), await text(tgtUrl)];
   assert.ok(ts === tt, diff(ts, tt));
 });
@@ -261,7 +282,13 @@ test('migrate 12 → 17: the table 12 cannot deparse is reported first, everythi
 test('migrate 17 → 15 (allowDowngrade): rows, views and column order kept', async () => {
   const srcUrl = await source(17, 'fid_src');
   const tgtUrl = await createDb(clusters[15], 'fid_from17');
-  const r = await run({ name: 'fid-17-15', source: srcUrl, target: tgtUrl, allowDowngrade: true, copy: { format: 'text' } });
+  const r = await run({
+    name: 'fid-17-15',
+    source: srcUrl,
+    target: tgtUrl,
+    allowDowngrade: true,
+    copy: { format: 'text' },
+  });
   assert.deepEqual(r.notMigrated, []);
   assert.equal(r.verify?.ok, true);
   assert.deepEqual(await rowHashes(tgtUrl), await rowHashes(srcUrl));
@@ -271,9 +298,12 @@ test('migrate 17 → 15 (allowDowngrade): rows, views and column order kept', as
 
 test('migrate 12 → 17 without superuser: SELECT-only source account, target owned by a plain role', async () => {
   const srcUrl = await source(12, 'fid_nsu');
-  await runSql(clusters[12].url('fid_nsu'), `CREATE ROLE fid_reader LOGIN;
+  await runSql(
+    clusters[12].url('fid_nsu'),
+    `CREATE ROLE fid_reader LOGIN;
     GRANT USAGE ON SCHEMA fid, fid_type TO fid_reader;
-    GRANT SELECT ON ALL TABLES IN SCHEMA fid, fid_type TO fid_reader;`);
+    GRANT SELECT ON ALL TABLES IN SCHEMA fid, fid_type TO fid_reader;`,
+  );
   // roles are per cluster: the grantee exists on the target too
   await runSql(clusters[17].url(), `CREATE ROLE fid_owner LOGIN; CREATE ROLE fid_reader`);
   await runSql(clusters[17].url(), `CREATE DATABASE fid_nsu OWNER fid_owner`);
@@ -285,8 +315,11 @@ test('migrate 12 → 17 without superuser: SELECT-only source account, target ow
   const item = pre.items.find((i) => i.id === 'objects.superuser')!;
   assert.equal(item.result, 'failed');
   assert.equal(pre.ok, false);
-  assert.deepEqual([...item.objects!].sort(), ['LANGUAGE internal function fid_type.label_in(cstring)',
-    'LANGUAGE internal function fid_type.label_out(fid_type.label)', 'base type fid_type.label']);
+  assert.deepEqual([...item.objects!].sort(), [
+    'LANGUAGE internal function fid_type.label_in(cstring)',
+    'LANGUAGE internal function fid_type.label_out(fid_type.label)',
+    'base type fid_type.label',
+  ]);
   assert.match(item.hint!, /--exclude-schema "fid_type"/);
   // …so that schema stays behind
   const r = await run({ ...plain, includeSchemas: ['fid'] });
@@ -294,7 +327,10 @@ test('migrate 12 → 17 without superuser: SELECT-only source account, target ow
   // the source account's own grants exist for the migration only: left out, and said so
   const grants = r.notMigrated.filter((n) => n.kind === 'grant');
   assert.ok(grants.length > 0 && grants.every((n) => n.name.endsWith(' to fid_reader')), JSON.stringify(grants));
-  assert.deepEqual(r.notMigrated.filter((n) => n.kind !== 'grant').map((n) => n.name), ['fid.selfkey']);
+  assert.deepEqual(
+    r.notMigrated.filter((n) => n.kind !== 'grant').map((n) => n.name),
+    ['fid.selfkey'],
+  );
   onlySelfkeyMissing(r.verify);
   const fid = <T>(h: Record<string, T>) =>
     Object.fromEntries(Object.entries(h).filter(([k]) => k.startsWith('fid.') && k !== 'fid.selfkey'));
@@ -302,7 +338,11 @@ test('migrate 12 → 17 without superuser: SELECT-only source account, target ow
   assert.deepEqual(await columnOrder(owner), fid(await columnOrder(srcUrl)));
   assert.deepEqual(await readings(owner, false), await readings(srcUrl, false));
   // every object belongs to the target's plain owner
-  const owners = await withClient(owner, async (c) => (await c.query(`SELECT DISTINCT pg_get_userbyid(c.relowner) AS o
-    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'fid'`)).rows.map((x) => x.o));
+  const owners = await withClient(owner, async (c) =>
+    (
+      await c.query(`SELECT DISTINCT pg_get_userbyid(c.relowner) AS o
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'fid'`)
+    ).rows.map((x) => x.o),
+  );
   assert.deepEqual(owners, ['fid_owner']);
 });

@@ -10,7 +10,10 @@ export const PSQL = process.env.PGFERRY_PSQL ?? '/usr/bin/psql';
 
 export function fixture(version: number): string {
   let sql = readFileSync(fileURLToPath(new URL('./fixtures/kitchen-sink.sql', import.meta.url)), 'utf8');
-  for (const [tag, min] of [['pg13+', 13], ['pg15+', 15]] as const) {
+  for (const [tag, min] of [
+    ['pg13+', 13],
+    ['pg15+', 15],
+  ] as const) {
     const re = new RegExp(`-- ${tag.replace('+', '\\+')}\\n[\\s\\S]*?-- end ${tag.replace('+', '\\+')}\\n`, 'g');
     if (version < min) sql = sql.replace(re, '');
   }
@@ -49,7 +52,14 @@ export function task(over: Record<string, unknown> = {}): TaskConfig {
 
 /** pg_dump --schema-only of a database, normalised for comparison. */
 export function dump(url: string, opts: { acl?: boolean } = {}): string {
-  const args = ['--schema-only', '--no-owner', ...(opts.acl ? [] : ['--no-acl']), '--exclude-schema=pgferry', '-d', url];
+  const args = [
+    '--schema-only',
+    '--no-owner',
+    ...(opts.acl ? [] : ['--no-acl']),
+    '--exclude-schema=pgferry',
+    '-d',
+    url,
+  ];
   const r = spawnSync(PG_DUMP, args, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`pg_dump failed: ${r.stderr}`);
   return normalise(r.stdout);
@@ -72,7 +82,8 @@ export function diff(a: string, b: string): string {
   const x = a.split('\n');
   const y = b.split('\n');
   for (let i = 0; i < Math.max(x.length, y.length); i++) {
-    if (x[i] !== y[i]) return `line ${i + 1}:\n  source: ${x.slice(i, i + 6).join('\n          ')}\n  target: ${y.slice(i, i + 6).join('\n          ')}`;
+    if (x[i] !== y[i])
+      return `line ${i + 1}:\n  source: ${x.slice(i, i + 6).join('\n          ')}\n  target: ${y.slice(i, i + 6).join('\n          ')}`;
   }
   return '';
 }
@@ -90,15 +101,26 @@ export function blocks(text: string): string[] {
 /** Run the pgferry CLI in-process-free (through tsx), returning its output. */
 export function cli(args: string[]): { status: number; stdout: string; stderr: string } {
   const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e',
-    `const { main } = await import(${JSON.stringify(main)}); await main(['node', 'pgferry', ...JSON.parse(process.env.PGFERRY_TEST_ARGS)]);`],
-  { encoding: 'utf8', env: { ...process.env, PGFERRY_TEST_ARGS: JSON.stringify(args), NODE_OPTIONS: '' } });
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--input-type=module',
+      '-e',
+      `const { main } = await import(${JSON.stringify(main)}); await main(['node', 'pgferry', ...JSON.parse(process.env.PGFERRY_TEST_ARGS)]);`,
+    ],
+    { encoding: 'utf8', env: { ...process.env, PGFERRY_TEST_ARGS: JSON.stringify(args), NODE_OPTIONS: '' } },
+  );
   return { status: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** Roles the fixture grants to (roles are per cluster: create them on source and target clusters). */
 export async function createRoles(cluster: Cluster): Promise<void> {
-  await runSql(cluster.url(), `DO $$ BEGIN CREATE ROLE "Reader Röle"; EXCEPTION WHEN duplicate_object THEN NULL; END $$`);
+  await runSql(
+    cluster.url(),
+    `DO $$ BEGIN CREATE ROLE "Reader Röle"; EXCEPTION WHEN duplicate_object THEN NULL; END $$`,
+  );
 }
 
 /** Version formatting differences of the servers' deparsers, normalised away (12 → 17 comparisons). */

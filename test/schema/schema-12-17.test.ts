@@ -18,7 +18,10 @@ let a: Cluster;
 let b: Cluster;
 
 before(async () => {
-  [a, b] = await Promise.all([startCluster({ version: 12, name: 'pgferry-schema' }), startCluster({ version: 17, name: 'pgferry-schema' })]);
+  [a, b] = await Promise.all([
+    startCluster({ version: 12, name: 'pgferry-schema' }),
+    startCluster({ version: 17, name: 'pgferry-schema' }),
+  ]);
   await Promise.all([createRoles(a), createRoles(b)]);
 });
 
@@ -39,10 +42,18 @@ test('kitchen sink 12 → 17: the target catalog yields the same DDL as the sour
     assert.deepEqual(g.notMigrated, []);
     await ensureCheckpoints(tgt, 'x', 'src');
     for (const s of ['pre', 'early', 'late'] as const) {
-      await applyStatements(tgt, g.statements.filter((x) => x.section === s), { taskId: 'x', events: new EventBus(), ifExists: 'error' });
+      await applyStatements(
+        tgt,
+        g.statements.filter((x) => x.section === s),
+        { taskId: 'x', events: new EventBus(), ifExists: 'error' },
+      );
     }
     const again = await readSourceSchema(tgt, sel);
-    const text = (st: typeof g.statements) => st.map((s) => `-- ${s.section} ${normaliseDdl(s.key)}\n${normaliseDdl(s.sql)}`).sort().join('\n');
+    const text = (st: typeof g.statements) =>
+      st
+        .map((s) => `-- ${s.section} ${normaliseDdl(s.key)}\n${normaliseDdl(s.sql)}`)
+        .sort()
+        .join('\n');
     const ts = text(g.statements);
     const tt = text(again.statements);
     assert.ok(ts === tt, diff(ts, tt));

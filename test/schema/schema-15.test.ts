@@ -5,7 +5,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import pg from 'pg';
+import type pg from 'pg';
 import { startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
 import { Selection } from '../../src/core/selection.js';
 import { applyStatements, readSourceSchema, type GeneratedSchema } from '../../src/stages/schema/apply.js';
@@ -38,12 +38,21 @@ after(async () => {
   await Promise.all([a?.stop(), b?.stop()]);
 });
 
-async function applyAll(url: string, g: { statements: Statement[] }, taskId = 't1', events = new EventBus()): Promise<void> {
+async function applyAll(
+  url: string,
+  g: { statements: Statement[] },
+  taskId = 't1',
+  events = new EventBus(),
+): Promise<void> {
   const t = await client(url);
   try {
     await ensureCheckpoints(t, taskId, 'src');
     for (const s of ['pre', 'early', 'late'] as const) {
-      await applyStatements(t, g.statements.filter((x) => x.section === s), { taskId, events, ifExists: 'error' });
+      await applyStatements(
+        t,
+        g.statements.filter((x) => x.section === s),
+        { taskId, events, ifExists: 'error' },
+      );
     }
   } finally {
     await t.end();
@@ -59,7 +68,8 @@ test('kitchen sink 15 → 15: target pg_dump --schema-only equals the source', a
   // every early statement belongs to a table the data engine copies (its CopyTable key)
   const keys = new Set((await listCopyTables(src, new Selection(task()))).map((t) => t.key));
   assert.ok(keys.has('app.customer') && keys.has('app.measure_2021_a'));
-  for (const s of g.statements.filter((x) => x.section === 'early')) assert.ok(s.table && keys.has(s.table), `early statement ${s.key} names a copied table`);
+  for (const s of g.statements.filter((x) => x.section === 'early'))
+    assert.ok(s.table && keys.has(s.table), `early statement ${s.key} names a copied table`);
   const tgtUrl = await createDb(b, 'tgt "Quoted" ✓ db');
   await applyAll(tgtUrl, g);
   const ds = dump(srcUrl);
@@ -72,7 +82,10 @@ test('kitchen sink 15 → 15: target pg_dump --schema-only equals the source', a
 });
 
 test('schema map and table rename: target equals source with the names replaced', async () => {
-  const t = task({ mapSchemas: { 'Odd "Schema" ünï': 'Mapped ✓' }, tables: { 'app.scratch': { rename: 'scratch pad' } } });
+  const t = task({
+    mapSchemas: { 'Odd "Schema" ünï': 'Mapped ✓' },
+    tables: { 'app.scratch': { rename: 'scratch pad' } },
+  });
   const g: GeneratedSchema = await readSourceSchema(src, new Selection(t));
   const tgtUrl = await createDb(b, 'mapped');
   await applyAll(tgtUrl, g);
@@ -141,13 +154,19 @@ test('column renames follow into indexes; owner and ACL options are honoured', a
   const c = await client(tgtUrl);
   try {
     const r = await c.query<{ indexname: string; indexdef: string }>(
-      `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'app' AND tablename = 'scratch' ORDER BY 1`);
+      `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'app' AND tablename = 'scratch' ORDER BY 1`,
+    );
     const defs = Object.fromEntries(r.rows.map((x) => [x.indexname, x.indexdef]));
     assert.match(defs.scratch_expr, /lower\("Key ✓"\)\) WHERE \("Key ✓" IS NOT NULL\)/);
     assert.match(defs.scratch_incl, /\("Key ✓"\) INCLUDE \(v\)/);
     assert.equal(defs.scratch_h, undefined);
-    const cols = await c.query(`SELECT attname FROM pg_attribute WHERE attrelid = 'app.scratch'::regclass AND attnum > 0 ORDER BY attnum`);
-    assert.deepEqual(cols.rows.map((x) => x.attname), ['Key ✓', 'v']);
+    const cols = await c.query(
+      `SELECT attname FROM pg_attribute WHERE attrelid = 'app.scratch'::regclass AND attnum > 0 ORDER BY attnum`,
+    );
+    assert.deepEqual(
+      cols.rows.map((x) => x.attname),
+      ['Key ✓', 'v'],
+    );
   } finally {
     await c.end();
   }
@@ -168,7 +187,11 @@ test('ifExists skip and drop over an already migrated database', async () => {
     try {
       await ensureCheckpoints(t, mode, 'src');
       for (const s of ['pre', 'early', 'late'] as const) {
-        await applyStatements(t, g.statements.filter((x) => x.section === s), { taskId: mode, events: new EventBus(), ifExists: mode });
+        await applyStatements(
+          t,
+          g.statements.filter((x) => x.section === s),
+          { taskId: mode, events: new EventBus(), ifExists: mode },
+        );
       }
     } finally {
       await t.end();
@@ -183,32 +206,56 @@ test('objects depending on an excluded table are listed as not migrated; the res
   const t = task({ excludeTables: ['app.customer'], dropOrphanForeignKeys: true });
   const g = await readSourceSchema(src, new Selection(t));
   const names = g.notMigrated.map((n) => `${n.kind} ${n.name}`);
-  for (const want of ['view app.v_customer', 'function app.customer_by_id(p_id bigint)', 'function app.rich()', 'view app.v_rich', 'materialized view app.mv_totals']) {
+  for (const want of [
+    'view app.v_customer',
+    'function app.customer_by_id(p_id bigint)',
+    'function app.rich()',
+    'view app.v_rich',
+    'materialized view app.mv_totals',
+  ]) {
     assert.ok(names.includes(want), `${want} in ${names.join('; ')}`);
   }
   assert.ok(g.notMigrated.some((n) => n.kind === 'foreign key' && /not selected/.test(n.reason)));
-  const leaks = g.statements.filter((s) => /\bapp\.customer\b(?!_)/.test(s.sql) && s.kind !== 'function' && s.kind !== 'procedure').map((s) => s.key);
+  const leaks = g.statements
+    .filter((s) => /\bapp\.customer\b(?!_)/.test(s.sql) && s.kind !== 'function' && s.kind !== 'procedure')
+    .map((s) => s.key);
   assert.deepEqual(leaks, []);
-  assert.ok(g.warnings.some((w) => /procedure app\.bump.*refers to app\.customer, which is not selected/.test(w)), g.warnings.join('\n'));
+  assert.ok(
+    g.warnings.some((w) => /procedure app\.bump.*refers to app\.customer, which is not selected/.test(w)),
+    g.warnings.join('\n'),
+  );
   const tgtUrl = await createDb(b, 'partial');
   await applyAll(tgtUrl, g);
 });
 
 test('user mapping passwords are reported, never printed; global objects follow includeSchemas', async () => {
   const url = await createDb(a, 'secrets');
-  await runSql(url, `CREATE FOREIGN DATA WRAPPER w; CREATE SERVER s FOREIGN DATA WRAPPER w;
+  await runSql(
+    url,
+    `CREATE FOREIGN DATA WRAPPER w; CREATE SERVER s FOREIGN DATA WRAPPER w;
     CREATE USER MAPPING FOR PUBLIC SERVER s OPTIONS (user 'u', password 'hunter2');
-    CREATE SCHEMA x; CREATE FOREIGN TABLE x.f (a int) SERVER s; CREATE PUBLICATION p FOR ALL TABLES;`);
+    CREATE SCHEMA x; CREATE FOREIGN TABLE x.f (a int) SERVER s; CREATE PUBLICATION p FOR ALL TABLES;`,
+  );
   const c = await client(url);
   try {
     const g = await readSourceSchema(c, new Selection(task()));
     assert.ok(!g.statements.some((s) => s.sql.includes('hunter2')));
     assert.ok(g.statements.some((s) => s.kind === 'user mapping' && /OPTIONS \("user" 'u'\)/.test(s.sql)));
-    assert.deepEqual(g.notMigrated.map((n) => `${n.kind} ${n.name}`), ['user mapping option password of FOR PUBLIC SERVER s']);
+    assert.deepEqual(
+      g.notMigrated.map((n) => `${n.kind} ${n.name}`),
+      ['user mapping option password of FOR PUBLIC SERVER s'],
+    );
     // includeSchemas: the server of a selected foreign table comes along, the publication does not
     const only = await readSourceSchema(c, new Selection(task({ includeSchemas: ['x'] })));
-    for (const k of ['foreign-data wrapper', 'foreign server', 'user mapping', 'foreign table']) assert.ok(only.statements.some((s) => s.kind === k), k);
-    assert.deepEqual(only.notMigrated.map((n) => `${n.kind} ${n.name}`), ['user mapping option password of FOR PUBLIC SERVER s', 'publication p']);
+    for (const k of ['foreign-data wrapper', 'foreign server', 'user mapping', 'foreign table'])
+      assert.ok(
+        only.statements.some((s) => s.kind === k),
+        k,
+      );
+    assert.deepEqual(
+      only.notMigrated.map((n) => `${n.kind} ${n.name}`),
+      ['user mapping option password of FOR PUBLIC SERVER s', 'publication p'],
+    );
   } finally {
     await c.end();
   }

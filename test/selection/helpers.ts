@@ -27,7 +27,12 @@ export async function createRoles(cl: Cluster): Promise<void> {
   await sql(cl.url(), `CREATE ROLE ${RO} LOGIN; CREATE ROLE ${OWNER} LOGIN`);
 }
 
-export interface Pair { src: string; tgt: string; srcSuper: string; tgtSuper: string }
+export interface Pair {
+  src: string;
+  tgt: string;
+  srcSuper: string;
+  tgtSuper: string;
+}
 
 let n = 0;
 
@@ -39,16 +44,23 @@ export async function pair(cl: Cluster, setup: string): Promise<Pair> {
   await sql(cl.url(), `CREATE DATABASE ${sdb}`);
   await sql(cl.url(), `CREATE DATABASE ${tdb} OWNER ${OWNER}`);
   await sql(cl.url(sdb), setup);
-  await sql(cl.url(sdb), `DO $$DECLARE s text; BEGIN
+  await sql(
+    cl.url(sdb),
+    `DO $$DECLARE s text; BEGIN
     FOR s IN SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' LOOP
       EXECUTE format('GRANT USAGE ON SCHEMA %I TO ${RO}', s);
       EXECUTE format('GRANT SELECT ON ALL TABLES IN SCHEMA %I TO ${RO}', s);
       EXECUTE format('GRANT SELECT ON ALL SEQUENCES IN SCHEMA %I TO ${RO}', s);
-    END LOOP; END$$`);
+    END LOOP; END$$`,
+  );
   return { src: cl.url(sdb, RO), tgt: cl.url(tdb, OWNER), srcSuper: cl.url(sdb), tgtSuper: cl.url(tdb) };
 }
 
-export interface CliResult { code: number; stdout: string; stderr: string }
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 /** Run `pgferry <argv>` in this process, capturing its output and exit code. */
 export async function cli(argv: string[]): Promise<CliResult> {
@@ -56,8 +68,14 @@ export async function cli(argv: string[]): Promise<CliResult> {
   let stderr = '';
   const w1 = process.stdout.write.bind(process.stdout);
   const w2 = process.stderr.write.bind(process.stderr);
-  (process.stdout as { write: unknown }).write = (c: string | Uint8Array) => { stdout += c.toString(); return true; };
-  (process.stderr as { write: unknown }).write = (c: string | Uint8Array) => { stderr += c.toString(); return true; };
+  (process.stdout as { write: unknown }).write = (c: string | Uint8Array) => {
+    stdout += c.toString();
+    return true;
+  };
+  (process.stderr as { write: unknown }).write = (c: string | Uint8Array) => {
+    stderr += c.toString();
+    return true;
+  };
   const prev = process.exitCode;
   process.exitCode = 0;
   try {
@@ -92,7 +110,9 @@ export function taskFile(name: string, text: string): string {
 
 /** Every user object on a database: schemas, relations (with kind), types, functions, triggers. */
 export async function objectsOf(url: string): Promise<string[]> {
-  const r = await sql(url, `
+  const r = await sql(
+    url,
+    `
     SELECT 'schema ' || nspname AS o FROM pg_namespace
      WHERE nspname NOT LIKE 'pg\\_%' AND nspname NOT IN ('information_schema', 'pgferry')
     UNION ALL
@@ -111,15 +131,19 @@ export async function objectsOf(url: string): Promise<string[]> {
      WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname NOT IN ('information_schema', 'pgferry')
     UNION ALL
     SELECT 'trigger ' || t.tgname || ' on ' || t.tgrelid::regclass::text FROM pg_trigger t WHERE NOT t.tgisinternal
-    ORDER BY 1`);
+    ORDER BY 1`,
+  );
   return r.rows.map((x) => x.o as string);
 }
 
 /** Nothing was written: no pgferry schema and no user object. */
 export async function assertUntouched(url: string): Promise<void> {
-  const r = await sql(url, `SELECT (SELECT count(*) FROM pg_namespace WHERE nspname = 'pgferry')::int AS ferry,
+  const r = await sql(
+    url,
+    `SELECT (SELECT count(*) FROM pg_namespace WHERE nspname = 'pgferry')::int AS ferry,
     (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema')::int AS rels`);
+      WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema')::int AS rels`,
+  );
   if (r.rows[0].ferry !== 0 || r.rows[0].rels !== 0) {
     throw new Error(`target was written to: ${JSON.stringify(r.rows[0])}`);
   }

@@ -12,7 +12,14 @@ test('near matches: other letter case first, else a couple of edits', () => {
   assert.equal(editDistance('abc', 'xyzxyz', 2), 3);
   assert.deepEqual(nearMatches('public.users', ['public.Users', 'public.orders', 'public.user']), ['public.Users']);
   assert.deepEqual(nearMatches('public.users', ['public.orders', 'public.user']), ['public.user']);
-  const near = nearNames(['public', 'users'], [['public', 'Users'], ['public', 'orders']], (p) => p.join('|'));
+  const near = nearNames(
+    ['public', 'users'],
+    [
+      ['public', 'Users'],
+      ['public', 'orders'],
+    ],
+    (p) => p.join('|'),
+  );
   assert.deepEqual(near, ['public|Users']);
   assert.deepEqual(nearMatches('users', ['Users', 'user', 'orders']), ['Users']);
   assert.deepEqual(nearMatches('x', ['orders']), []);
@@ -22,7 +29,11 @@ test('trigger names: schema.table.trigger with SQL quoting', () => {
   assert.deepEqual(parseTriggerName('public.t.trg'), ['public', 't', 'trg']);
   assert.deepEqual(parseTriggerName('"My.Schema"."T"."a.b"'), ['My.Schema', 'T', 'a.b']);
   for (const bad of ['t.trg', 'a.b.c.d', '"x', 'public.t.']) {
-    assert.throws(() => parseTriggerName(bad), (e) => e instanceof PgferryError && e.kind === 'usage', bad);
+    assert.throws(
+      () => parseTriggerName(bad),
+      (e) => e instanceof PgferryError && e.kind === 'usage',
+      bad,
+    );
   }
   const sel = new Selection(validateTask({ source: 's', target: 't', excludeTriggers: ['"A".t.Trg'] }));
   assert.equal(sel.triggerExcluded('A', 't', 'trg'), true);

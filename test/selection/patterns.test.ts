@@ -24,8 +24,10 @@ test('an include pattern that matches nothing stops migrate before any write, su
   const p = await pair(cl, USERS);
   const r = await migrate(p, '--include-table', 'public.Users');
   assert.equal(r.code, 4, r.stderr);
-  assert.match(r.stderr,
-    /--include-table public\.Users: no table public\.users on the source; did you mean 'public\."Users"'\?/);
+  assert.match(
+    r.stderr,
+    /--include-table public\.Users: no table public\.users on the source; did you mean 'public\."Users"'\?/,
+  );
   await assertUntouched(p.tgtSuper);
 
   const s = await migrate(p, '--include-schema', 'Public');
@@ -53,8 +55,10 @@ test('an exclude pattern matching nothing, and an include matching only excluded
   const base = ['precheck', '-s', p.src, '-t', p.tgt, '--no-owner', '--no-acl'];
   const r = await cli([...base, '--exclude-table', 'public.ordrs']);
   assert.equal(r.code, 4);
-  assert.match(r.stdout,
-    /--exclude-table public\.ordrs: no table public\.ordrs on the source; did you mean 'public\.orders'\?/);
+  assert.match(
+    r.stdout,
+    /--exclude-table public\.ordrs: no table public\.ordrs on the source; did you mean 'public\.orders'\?/,
+  );
   const both = await cli([...base, '--include-table', 'public.o*', '--exclude-table', 'public.orders']);
   assert.equal(both.code, 4);
   assert.match(both.stdout, /--include-table public\.o\*: every table it matches \(public\.orders\) is excluded/);
@@ -62,14 +66,19 @@ test('an exclude pattern matching nothing, and an include matching only excluded
 
 test('task-file tables: entries for tables that are not selected or do not exist are errors', async () => {
   const p = await pair(cl, USERS);
-  const bad = taskFile('bad.yaml', `source: ${p.src}\ntarget: ${p.tgt}\nnoOwner: true\nnoAcl: true\n` +
-    'tables:\n  public.ordrs:\n    where: "id > 0"\n' +
-    '  public.orders:\n    columns: [id]\n    columnMap: { note: remark }\n');
+  const bad = taskFile(
+    'bad.yaml',
+    `source: ${p.src}\ntarget: ${p.tgt}\nnoOwner: true\nnoAcl: true\n` +
+      'tables:\n  public.ordrs:\n    where: "id > 0"\n' +
+      '  public.orders:\n    columns: [id]\n    columnMap: { note: remark }\n',
+  );
   const r = await cli(['migrate', '--task', bad, '--json']);
   assert.equal(r.code, 4, r.stderr);
   const pc = await cli(['precheck', '--task', bad]);
-  assert.match(pc.stdout,
-    /tables\.public\.ordrs: options for a table that does not exist on the source; did you mean public\.orders\?/);
+  assert.match(
+    pc.stdout,
+    /tables\.public\.ordrs: options for a table that does not exist on the source; did you mean public\.orders\?/,
+  );
   assert.match(pc.stdout, /tables\.public\.orders\.columnMap: column note is left out by its columns list/);
   const excluded = await cli(['precheck', '--task', bad, '--exclude-table', 'public.orders']);
   assert.match(excluded.stdout, /tables\.public\.orders: options for a table that is not selected/);
@@ -77,19 +86,27 @@ test('task-file tables: entries for tables that are not selected or do not exist
 });
 
 test('options of a partitioned table (where, columnMap) apply to its partitions', async () => {
-  const p = await pair(cl, `
+  const p = await pair(
+    cl,
+    `
     CREATE TABLE public.m (id int, v int, note text) PARTITION BY RANGE (id);
     CREATE TABLE public.m_1 PARTITION OF public.m FOR VALUES FROM (0) TO (100);
     CREATE TABLE public.m_2 PARTITION OF public.m FOR VALUES FROM (100) TO (200);
     CREATE INDEX ON public.m (note);
-    INSERT INTO public.m SELECT g, g % 10, 'n' || g FROM generate_series(0, 199) g;`);
-  const good = taskFile('good.yaml', `source: ${p.src}\ntarget: ${p.tgt}\n` +
-    'noOwner: true\nnoAcl: true\nincludeSchemas: [public]\n' +
-    `tables:\n  public.m:\n    where: "v < 3"\n    columnMap: { note: remark }\n`);
+    INSERT INTO public.m SELECT g, g % 10, 'n' || g FROM generate_series(0, 199) g;`,
+  );
+  const good = taskFile(
+    'good.yaml',
+    `source: ${p.src}\ntarget: ${p.tgt}\n` +
+      'noOwner: true\nnoAcl: true\nincludeSchemas: [public]\n' +
+      `tables:\n  public.m:\n    where: "v < 3"\n    columnMap: { note: remark }\n`,
+  );
   const ok = await cli(['migrate', '--task', good, '--json', '--verify', 'hash']);
   assert.equal(ok.code, 0, ok.stderr + ok.stdout.slice(-2000));
-  const rows = await sql(p.tgtSuper,
-    `SELECT count(*)::int AS n, count(*) FILTER (WHERE v >= 3)::int AS bad, count(remark)::int AS r FROM public.m`);
+  const rows = await sql(
+    p.tgtSuper,
+    `SELECT count(*)::int AS n, count(*) FILTER (WHERE v >= 3)::int AS bad, count(remark)::int AS r FROM public.m`,
+  );
   assert.deepEqual(rows.rows[0], { n: 60, bad: 0, r: 60 });
   const leaves = await sql(p.tgtSuper, `SELECT count(*)::int AS n FROM public.m_2`);
   assert.equal(leaves.rows[0].n, 30);
@@ -114,11 +131,14 @@ test('conflicting flags are usage errors', async () => {
 });
 
 test('two schemas mapped onto one: plan and precheck report the same clashing tables and types', async () => {
-  const p = await pair(cl, `
+  const p = await pair(
+    cl,
+    `
     CREATE SCHEMA a; CREATE SCHEMA b;
     CREATE TYPE a.mood AS ENUM ('x'); CREATE TYPE b.mood AS ENUM ('y');
     CREATE TABLE a.t (id int PRIMARY KEY, m a.mood); CREATE TABLE b.t (id int PRIMARY KEY, m b.mood);
-    CREATE TABLE b.only_b (id int PRIMARY KEY);`);
+    CREATE TABLE b.only_b (id int PRIMARY KEY);`,
+  );
   const flags = ['--include-schema', 'a', '--include-schema', 'b', '--map-schema', 'a=c', '--map-schema', 'b=c'];
   const plan = await cli(['plan', '-s', p.src, ...flags]);
   const pre = await cli(['precheck', '-s', p.src, '-t', p.tgt, ...flags]);

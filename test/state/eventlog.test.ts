@@ -27,7 +27,14 @@ after(() => {
 });
 
 const progress = (rows: number): FerryEvent => ({
-  type: 'progress', rows, bytes: rows * 10, estRows: 1000, estBytes: 10000, rowsPerSec: 50, bytesPerSec: 500, etaSec: 9,
+  type: 'progress',
+  rows,
+  bytes: rows * 10,
+  estRows: 1000,
+  estBytes: 10000,
+  rowsPerSec: 50,
+  bytesPerSec: 500,
+  etaSec: 9,
   active: [{ table: 'public.t', rows, estRows: 1000, bytes: rows * 10, estBytes: 10000 }],
 });
 
@@ -51,8 +58,15 @@ test('events carry the task and a sequence number that continues in the next run
     bus.info('two');
   });
   const ev = readEventsFile(state);
-  assert.deepEqual(ev.map((e) => [e.type, e.seq, e.task]),
-    [['phase-start', 1, 'seq'], ['log', 3, 'seq'], ['task-start', 4, 'seq'], ['log', 5, 'seq']]);
+  assert.deepEqual(
+    ev.map((e) => [e.type, e.seq, e.task]),
+    [
+      ['phase-start', 1, 'seq'],
+      ['log', 3, 'seq'],
+      ['task-start', 4, 'seq'],
+      ['log', 5, 'seq'],
+    ],
+  );
   assert.equal(readProgressFile(state)?.seq, 2);
 });
 
@@ -82,14 +96,19 @@ test('progress replaces progress.json, never events.jsonl; writes are batched', 
 test('progress.json is replaced at most once per interval while the task runs', async () => {
   const state = new StateDir(root, 'rate');
   const seen = new Set<number>();
-  const log = await run(state, 'rate', async (bus) => {
-    for (let i = 1; i <= 60; i++) {
-      bus.emit(progress(i));
-      await new Promise((r) => setTimeout(r, 10));
-      const p = readProgressFile(state);
-      if (p) seen.add(p.rows);
-    }
-  }, 200);
+  const log = await run(
+    state,
+    'rate',
+    async (bus) => {
+      for (let i = 1; i <= 60; i++) {
+        bus.emit(progress(i));
+        await new Promise((r) => setTimeout(r, 10));
+        const p = readProgressFile(state);
+        if (p) seen.add(p.rows);
+      }
+    },
+    200,
+  );
   assert.ok(log.writes.progress >= 2 && log.writes.progress <= 6, `progress writes: ${log.writes.progress}`);
   assert.ok(seen.size >= 1 && seen.size <= log.writes.progress, `snapshots seen: ${seen.size}`);
 });
@@ -101,7 +120,10 @@ test('a process that exits without closing the log still writes what it buffered
   const state = new StateDir(root, 'exit');
   const ev = readEventsFile(state);
   assert.equal(ev.length, 50);
-  assert.deepEqual(ev.map((e) => e.seq), ev.map((_, i) => i + 1));
+  assert.deepEqual(
+    ev.map((e) => e.seq),
+    ev.map((_, i) => i + 1),
+  );
   assert.equal(readProgressFile(state)?.rows, 7);
 });
 
@@ -124,9 +146,18 @@ test('a progress snapshot goes in sequence among the events; unnumbered (older) 
   const e = (seq: number | undefined) =>
     ({ type: 'log', level: 'info', message: String(seq), at, task: 't', seq }) as TimedEvent;
   const p = { ...progress(1), at, task: 't', seq: 3 } as Extract<TimedEvent, { type: 'progress' }>;
-  assert.deepEqual(withProgress([e(1), e(2), e(4)], p).map((x) => x.seq), [1, 2, 3, 4]);
-  assert.deepEqual(withProgress([e(undefined), e(undefined)], p).map((x) => x.seq), [undefined, undefined, 3]);
-  assert.deepEqual(withProgress([e(1)], undefined).map((x) => x.seq), [1]);
+  assert.deepEqual(
+    withProgress([e(1), e(2), e(4)], p).map((x) => x.seq),
+    [1, 2, 3, 4],
+  );
+  assert.deepEqual(
+    withProgress([e(undefined), e(undefined)], p).map((x) => x.seq),
+    [undefined, undefined, 3],
+  );
+  assert.deepEqual(
+    withProgress([e(1)], undefined).map((x) => x.seq),
+    [1],
+  );
 });
 
 test('a password in an event is scrubbed and the line stays readable', async () => {
@@ -137,6 +168,8 @@ test('a password in an event is scrubbed and the line stays readable', async () 
   });
   const text = readFileSync(state.path('events.jsonl'), 'utf8');
   assert.equal(text.includes('hunter2pw'), false, text);
-  assert.deepEqual(readEventsFile(state).map((e) => e.type === 'log' && e.message), [
-    'cannot connect: host=db password=******** user=x', 'cannot connect to postgresql://u:********@db/app']);
+  assert.deepEqual(
+    readEventsFile(state).map((e) => e.type === 'log' && e.message),
+    ['cannot connect: host=db password=******** user=x', 'cannot connect to postgresql://u:********@db/app'],
+  );
 });

@@ -26,22 +26,29 @@ before(async () => {
     await c.query(`CREATE DATABASE src`);
     await c.query(`CREATE DATABASE dst OWNER mover`);
   });
-  await withClient(srv.url('src'), (c) => c.query(`
+  await withClient(srv.url('src'), (c) =>
+    c.query(`
     CREATE TABLE big (id int PRIMARY KEY, v text);
     INSERT INTO big SELECT g, repeat('x', 40) FROM generate_series(1, 16000) g;
     CREATE TABLE small (id int PRIMARY KEY); INSERT INTO small SELECT generate_series(1, 10);
-    ANALYZE; GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader;`));
+    ANALYZE; GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader;`),
+  );
 });
 after(async () => {
   await srv?.stop();
   rmSync(stateDir, { recursive: true, force: true });
 });
 
-const task = () => validateTask({
-  name: 'ev', source: srv.url('src', 'reader'), target: srv.url('dst', 'mover'), stateDir, noOwner: true,
-  verify: 'count',
-  copy: { maxRowsPerSec: 4000 },
-});
+const task = () =>
+  validateTask({
+    name: 'ev',
+    source: srv.url('src', 'reader'),
+    target: srv.url('dst', 'mover'),
+    stateDir,
+    noOwner: true,
+    verify: 'count',
+    copy: { maxRowsPerSec: 4000 },
+  });
 
 async function run(): Promise<TimedEvent[]> {
   const bus = new EventBus();
@@ -60,14 +67,24 @@ test('events are numbered per task across runs; progress goes to progress.json, 
   }, 100);
   const first = await run().finally(() => clearInterval(poll));
   assert.ok(first.filter((e) => e.type === 'progress').length >= 4, 'the copy emitted progress');
-  assert.ok(during.some((r) => r > 0 && r < 16010), `progress.json followed the copy: ${during.join(',')}`);
+  assert.ok(
+    during.some((r) => r > 0 && r < 16010),
+    `progress.json followed the copy: ${during.join(',')}`,
+  );
   const second = await run();
   const all = [...first, ...second];
   assert.ok(all.every((e) => e.task === 'ev'));
-  assert.deepEqual(all.map((e) => e.seq), all.map((_, i) => i + 1), 'numbered 1, 2, 3… across both runs');
+  assert.deepEqual(
+    all.map((e) => e.seq),
+    all.map((_, i) => i + 1),
+    'numbered 1, 2, 3… across both runs',
+  );
   const file = readEventsFile(state);
   assert.equal(readFileSync(state.path('events.jsonl'), 'utf8').includes('"type":"progress"'), false);
-  assert.deepEqual(file.map((e) => e.seq), all.filter((e) => e.type !== 'progress').map((e) => e.seq));
+  assert.deepEqual(
+    file.map((e) => e.seq),
+    all.filter((e) => e.type !== 'progress').map((e) => e.seq),
+  );
   const st = await readStatus(state, { checkpoints: false });
   const lastProgress = first.filter((e) => e.type === 'progress').at(-1) as Extract<TimedEvent, { type: 'progress' }>;
   assert.equal(st.progress?.rows, lastProgress.rows);

@@ -8,7 +8,14 @@ const bus = new EventBus();
 openEventLog(new StateDir(root, task), bus, task);
 for (let i = 0; i < Number(n); i++) bus.info(`line ${i}`);
 bus.emit({
-  type: 'progress', rows: 7, bytes: 70, estRows: 10, estBytes: 100, rowsPerSec: 1, bytesPerSec: 10, etaSec: 3,
+  type: 'progress',
+  rows: 7,
+  bytes: 70,
+  estRows: 10,
+  estBytes: 100,
+  rowsPerSec: 1,
+  bytesPerSec: 10,
+  etaSec: 3,
   active: [],
 });
 process.exit(130);

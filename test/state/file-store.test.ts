@@ -29,7 +29,11 @@ test('task.json keeps the fields of today at the top level, private; one written
   assert.equal(st.phase, 'data');
   assert.equal(st.source, 'postgresql://u@src/app');
   new StateDir(root, 'written-by-runner').writeJson('task.json', {
-    name: 'written-by-runner', status: 'done', phase: 'report', error: 'e', config: { jobs: 4 },
+    name: 'written-by-runner',
+    status: 'done',
+    phase: 'report',
+    error: 'e',
+    config: { jobs: 4 },
   });
   const r = await s.get('written-by-runner');
   assert.equal(r?.status, 'done');

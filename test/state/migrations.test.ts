@@ -11,7 +11,12 @@ import { PgferryError } from '../../src/core/errors.js';
 import { latestVersion } from '../../src/state/migrate.js';
 import { CHECKPOINT_SET } from '../../src/state/migrations.js';
 import {
-  doneObjects, doneUnits, ensureCheckpoints, readTask, STATE_FORMAT, useStateSchema,
+  doneObjects,
+  doneUnits,
+  ensureCheckpoints,
+  readTask,
+  STATE_FORMAT,
+  useStateSchema,
 } from '../../src/state/checkpoint.js';
 import { runPrecheck } from '../../src/stages/precheck/index.js';
 import { validateTask } from '../../src/core/config.js';
@@ -72,11 +77,14 @@ const OLD_UNMARKED = `CREATE SCHEMA pgferry;
 COMMENT ON SCHEMA pgferry IS 'pgferry migration checkpoints; remove with: pgferry finish';
 ${OLD_TABLES}`;
 
-const versions = (db: string, schema = 'pgferry') => withClient(url(db), (c) =>
-  c.query<{ version: number }>(`SELECT version FROM ${qualify(schema, 'format')} ORDER BY version`))
-  .then((r) => r.rows.map((x) => x.version));
-const hasUnitPlan = (db: string) => withClient(url(db), (c) =>
-  c.query(`SELECT to_regclass('pgferry.unit_plan') IS NOT NULL AS ok`)).then((r) => r.rows[0].ok as boolean);
+const versions = (db: string, schema = 'pgferry') =>
+  withClient(url(db), (c) =>
+    c.query<{ version: number }>(`SELECT version FROM ${qualify(schema, 'format')} ORDER BY version`),
+  ).then((r) => r.rows.map((x) => x.version));
+const hasUnitPlan = (db: string) =>
+  withClient(url(db), (c) => c.query(`SELECT to_regclass('pgferry.unit_plan') IS NOT NULL AS ok`)).then(
+    (r) => r.rows[0].ok as boolean,
+  );
 
 async function assertOldRowsKept(db: string): Promise<void> {
   await withClient(url(db), async (c) => {
@@ -94,12 +102,18 @@ async function assertOldRowsKept(db: string): Promise<void> {
 describe('checkpoint schema migrations', () => {
   test('the latest version is the last numbered step, numbered 1, 2, 3… without gaps', () => {
     assert.equal(STATE_FORMAT, latestVersion(CHECKPOINT_SET));
-    assert.deepEqual(CHECKPOINT_SET.migrations.map((m) => m.version), CHECKPOINT_SET.migrations.map((_, i) => i + 1));
+    assert.deepEqual(
+      CHECKPOINT_SET.migrations.map((m) => m.version),
+      CHECKPOINT_SET.migrations.map((_, i) => i + 1),
+    );
   });
 
   test('a fresh schema gets every step, each version recorded', async () => {
     await withClient(url('m_fresh'), (c) => ensureCheckpoints(c, 'fresh', 'src'));
-    assert.deepEqual(await versions('m_fresh'), CHECKPOINT_SET.migrations.map((m) => m.version));
+    assert.deepEqual(
+      await versions('m_fresh'),
+      CHECKPOINT_SET.migrations.map((m) => m.version),
+    );
     assert.equal(await hasUnitPlan('m_fresh'), true);
     await withClient(url('m_fresh'), (c) => ensureCheckpoints(c, 'fresh', 'src'));
     const all = CHECKPOINT_SET.migrations.map((m) => m.version);
@@ -117,8 +131,9 @@ describe('checkpoint schema migrations', () => {
     await assertOldRowsKept('m_old');
     const plans = await withClient(url('m_old'), (c) => c.query(`SELECT boundaries::text AS b FROM pgferry.unit_plan`));
     assert.deepEqual(plans.rows, [{ b: '{0,100,200}' }]);
-    const idx = await withClient(url('m_old'),
-      (c) => c.query(`SELECT to_regclass('pgferry.unit_task_table') IS NOT NULL AS ok`));
+    const idx = await withClient(url('m_old'), (c) =>
+      c.query(`SELECT to_regclass('pgferry.unit_task_table') IS NOT NULL AS ok`),
+    );
     assert.equal(idx.rows[0].ok, true);
   });
 
@@ -134,17 +149,24 @@ describe('checkpoint schema migrations', () => {
     await withClient(url('m_newer'), (c) => ensureCheckpoints(c, 'a', 'src'));
     const newer = STATE_FORMAT + 1;
     await withClient(url('m_newer'), (c) => c.query(`INSERT INTO pgferry.format (version) VALUES ($1)`, [newer]));
-    await assert.rejects(withClient(url('m_newer'), (c) => ensureCheckpoints(c, 'b', 'src')), (e: unknown) => {
-      assert.ok(e instanceof PgferryError && e.kind === 'state');
-      assert.match(e.message, new RegExp(`has format ${STATE_FORMAT + 1}, newer than this pgferry's ${STATE_FORMAT}`));
-      assert.match(e.hint ?? '', /pgferry version that started it/);
-      return true;
-    });
+    await assert.rejects(
+      withClient(url('m_newer'), (c) => ensureCheckpoints(c, 'b', 'src')),
+      (e: unknown) => {
+        assert.ok(e instanceof PgferryError && e.kind === 'state');
+        assert.match(
+          e.message,
+          new RegExp(`has format ${STATE_FORMAT + 1}, newer than this pgferry's ${STATE_FORMAT}`),
+        );
+        assert.match(e.hint ?? '', /pgferry version that started it/);
+        return true;
+      },
+    );
     const item = await stateItem('m_newer');
     assert.equal(item.result, 'failed');
     assert.match(item.message, new RegExp(`has format ${STATE_FORMAT + 1}, newer than this pgferry's ${STATE_FORMAT}`));
-    const n = await withClient(url('m_newer'),
-      (c) => c.query(`SELECT count(*)::int AS n FROM pgferry.task WHERE task_id = $1`, ['b']));
+    const n = await withClient(url('m_newer'), (c) =>
+      c.query(`SELECT count(*)::int AS n FROM pgferry.task WHERE task_id = $1`, ['b']),
+    );
     assert.equal(n.rows[0].n, 0);
   });
 
@@ -156,7 +178,7 @@ describe('checkpoint schema migrations', () => {
     await assertOldRowsKept('m_race');
   });
 
-  test('snapshot records and table resets use the task\'s own state schema', async () => {
+  test("snapshot records and table resets use the task's own state schema", async () => {
     useStateSchema('named', 'ferry_state');
     await withClient(url('m_named'), async (c) => {
       await c.query(`CREATE TABLE public.t (id int)`);

@@ -28,18 +28,26 @@ test('the store schema is versioned and marked; two stores creating it at once a
   await Promise.all(stores.map((s, i) => s.create(`t${i}`, {})));
   assert.equal((await stores[0].list()).length, 3);
   for (const s of stores) await s.close();
-  const v = await withClient(srv.url('tasks', 'keeper'),
-    (c) => c.query(`SELECT version FROM fresh_store.store_format`));
+  const v = await withClient(srv.url('tasks', 'keeper'), (c) =>
+    c.query(`SELECT version FROM fresh_store.store_format`),
+  );
   assert.deepEqual(v.rows, [{ version: 1 }]);
 });
 
 test('a schema that is not a task store is refused, untouched', async () => {
   const s = new PgTaskStore(srv.url('tasks', 'keeper'), 'mine');
-  await assert.rejects(s.list(), (e: unknown) => e instanceof PgferryError && e.kind === 'state'
-    && /schema mine exists and is not a pgferry task store/.test(e.message) && /another schema/.test(e.hint ?? ''));
+  await assert.rejects(
+    s.list(),
+    (e: unknown) =>
+      e instanceof PgferryError &&
+      e.kind === 'state' &&
+      /schema mine exists and is not a pgferry task store/.test(e.message) &&
+      /another schema/.test(e.hint ?? ''),
+  );
   await s.close();
-  const r = await withClient(srv.url('tasks', 'keeper'),
-    (c) => c.query(`SELECT relname FROM pg_class WHERE relnamespace = $1::regnamespace`, ['mine']));
+  const r = await withClient(srv.url('tasks', 'keeper'), (c) =>
+    c.query(`SELECT relname FROM pg_class WHERE relnamespace = $1::regnamespace`, ['mine']),
+  );
   assert.deepEqual(r.rows, [{ relname: 't' }]);
 });
 

@@ -17,8 +17,14 @@ const stateError = (re: RegExp) => (e: unknown) => {
 export function taskStoreSuite(name: string, open: () => Promise<TaskStore>): void {
   describe(`task store: ${name}`, () => {
     const opened: TaskStore[] = [];
-    const store = async () => { const s = await open(); opened.push(s); return s; };
-    after(async () => { for (const s of opened) await s.close(); });
+    const store = async () => {
+      const s = await open();
+      opened.push(s);
+      return s;
+    };
+    after(async () => {
+      for (const s of opened) await s.close();
+    });
     basics(store);
     leases(store);
   });
@@ -77,10 +83,19 @@ function basics(store: () => Promise<TaskStore>): void {
   test('a bad task name is refused before anything is written', async () => {
     const s = await store();
     for (const bad of ['../escape', '', '.hidden', 'a/b', 'x'.repeat(201)]) {
-      await assert.rejects(s.create(bad, {}), (e: unknown) => e instanceof PgferryError && e.kind === 'usage'
-        && /invalid task name/.test(e.message) && /letters, digits/.test(e.hint ?? ''));
+      await assert.rejects(
+        s.create(bad, {}),
+        (e: unknown) =>
+          e instanceof PgferryError &&
+          e.kind === 'usage' &&
+          /invalid task name/.test(e.message) &&
+          /letters, digits/.test(e.hint ?? ''),
+      );
     }
-    assert.equal((await s.list()).some((t) => t.id.includes('escape') || t.id.includes('hidden')), false);
+    assert.equal(
+      (await s.list()).some((t) => t.id.includes('escape') || t.id.includes('hidden')),
+      false,
+    );
   });
 }
 
@@ -137,6 +152,6 @@ function leases(store: () => Promise<TaskStore>): void {
     assert.equal(keeper.lost.aborted, true);
     assert.match(String((keeper.lost.reason as Error).message), /was lost/);
     await keeper.stop();
-    assert.equal(await a.lease('taken', 'host-a', 1000), undefined, 'stop did not release the other holder\'s lease');
+    assert.equal(await a.lease('taken', 'host-a', 1000), undefined, "stop did not release the other holder's lease");
   });
 }

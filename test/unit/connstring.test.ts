@@ -9,7 +9,15 @@ import { parseQualifiedName, quoteIdent } from '../../src/core/ident.js';
 
 test('URI with percent-encoding, IPv6, params', () => {
   const r = parseConnString('postgresql://us%40er:p%2Fw@[::1]:6543/my%20db?sslmode=verify-full&application_name=x');
-  assert.deepEqual(r, { user: 'us@er', password: 'p/w', host: '::1', port: '6543', dbname: 'my db', sslmode: 'verify-full', application_name: 'x' });
+  assert.deepEqual(r, {
+    user: 'us@er',
+    password: 'p/w',
+    host: '::1',
+    port: '6543',
+    dbname: 'my db',
+    sslmode: 'verify-full',
+    application_name: 'x',
+  });
 });
 
 test('keyword/value string with quotes and escapes', () => {
@@ -22,7 +30,10 @@ test('unknown parameter is a clear error', () => {
 });
 
 test('environment variables fill what the string leaves out', () => {
-  const s = resolveConnSpec('dbname=app', { env: { PGHOST: 'h', PGPORT: '5999', PGUSER: 'u', PGSSLMODE: 'require' }, home: '/nonexistent' });
+  const s = resolveConnSpec('dbname=app', {
+    env: { PGHOST: 'h', PGPORT: '5999', PGUSER: 'u', PGSSLMODE: 'require' },
+    home: '/nonexistent',
+  });
   assert.equal(s.host, 'h');
   assert.equal(s.port, 5999);
   assert.equal(s.user, 'u');
@@ -46,7 +57,10 @@ test('passwords never survive redaction or the safe URI', () => {
   const s = resolveConnSpec('postgresql://alice:Sup3rS3cret@db:5432/app', { env: {}, home: '/nonexistent' });
   assert.equal(s.password, 'Sup3rS3cret');
   assert.ok(!toSafeUri(s).includes('Sup3rS3cret'));
-  assert.equal(redact('failed for postgresql://alice:Sup3rS3cret@db/app'), 'failed for postgresql://alice:********@db/app');
+  assert.equal(
+    redact('failed for postgresql://alice:Sup3rS3cret@db/app'),
+    'failed for postgresql://alice:********@db/app',
+  );
   assert.equal(redact('error near Sup3rS3cret here'), 'error near ******** here');
   assert.equal(redact("host=x password='a b' user=y"), 'host=x password=******** user=y');
 });

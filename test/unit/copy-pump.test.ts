@@ -15,10 +15,11 @@ function harness(n: number, controls: Controls) {
   const pump = new UnitPump({
     queue: new UnitQueue(Array.from({ length: n }, (_, i) => unit(i))),
     controls,
-    runUnit: (u) => new Promise<void>((res) => {
-      started.push(u.id);
-      finish.set(u.id, res);
-    }),
+    runUnit: (u) =>
+      new Promise<void>((res) => {
+        started.push(u.id);
+        finish.set(u.id, res);
+      }),
     failed: () => failure !== undefined,
     fail: (e) => {
       failure = e;

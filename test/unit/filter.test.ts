@@ -17,12 +17,26 @@ const reason = (f: string): string => {
 };
 
 test('legitimate filters are accepted unchanged', () => {
-  for (const f of [`created_at >= '2024-01-01'`, `id % 2 = 0`, `status IN ('a','b')`, `lower(name) LIKE 'a%'`,
-    `coalesce(x,0) > 3`, `x::int > 1 AND CAST(y AS text) <> ''`, `now() - interval '1 day' < created_at`,
-    `x = $$a;b--c)$$`, `"Weird ""Col""" = 'x''y'`, `E'a\\'b' = z`, `extract(year from d) = 2024`, `d IS JSON`,
-    `CASE WHEN a THEN b ELSE c END`, `x IS DISTINCT FROM 3 AND y BETWEEN 1 AND 5 AND z IS NOT NULL`,
-    `arr[1] = 2 AND (comp).f = 1 AND name COLLATE "C" > 'a' AND ROW(a, b) = ROW(1, 2)`, `U&'d\\0061t' = x`,
-    `b = B'0101' AND h = X'1F'`, `greatest(a, b) > least(c, d) AND nullif(a, 0) IS NULL`]) {
+  for (const f of [
+    `created_at >= '2024-01-01'`,
+    `id % 2 = 0`,
+    `status IN ('a','b')`,
+    `lower(name) LIKE 'a%'`,
+    `coalesce(x,0) > 3`,
+    `x::int > 1 AND CAST(y AS text) <> ''`,
+    `now() - interval '1 day' < created_at`,
+    `x = $$a;b--c)$$`,
+    `"Weird ""Col""" = 'x''y'`,
+    `E'a\\'b' = z`,
+    `extract(year from d) = 2024`,
+    `d IS JSON`,
+    `CASE WHEN a THEN b ELSE c END`,
+    `x IS DISTINCT FROM 3 AND y BETWEEN 1 AND 5 AND z IS NOT NULL`,
+    `arr[1] = 2 AND (comp).f = 1 AND name COLLATE "C" > 'a' AND ROW(a, b) = ROW(1, 2)`,
+    `U&'d\\0061t' = x`,
+    `b = B'0101' AND h = X'1F'`,
+    `greatest(a, b) > least(c, d) AND nullif(a, 0) IS NULL`,
+  ]) {
     assert.equal(checkRowFilter(f, 'public.t'), f);
   }
 });
@@ -71,7 +85,11 @@ test('escapes and server-side effects are refused with the reason', () => {
 });
 
 test('a task with a bad filter fails to load, naming the table and the filter', () => {
-  assert.throws(() => validateTask({ source: 's', target: 't', tables: { 'public.t': { where: 'true; DROP TABLE t' } } }),
-    (e: Error) => e instanceof PgferryError && e.kind === 'usage' &&
-      /^task: tables\.public\.t\.where: row filter "true; DROP TABLE t" refused: a ";"/.test(e.message));
+  assert.throws(
+    () => validateTask({ source: 's', target: 't', tables: { 'public.t': { where: 'true; DROP TABLE t' } } }),
+    (e: Error) =>
+      e instanceof PgferryError &&
+      e.kind === 'usage' &&
+      /^task: tables\.public\.t\.where: row filter "true; DROP TABLE t" refused: a ";"/.test(e.message),
+  );
 });

@@ -4,8 +4,14 @@ import assert from 'node:assert/strict';
 import type { Statement } from '../../src/core/statement.js';
 import { buildOrder, IndexSchedule, type IndexJob } from '../../src/stages/data/copy/index-schedule.js';
 
-const st = (key: string, sql: string): Statement =>
-  ({ key, kind: 'index', name: key, section: 'early', sql, table: 't' });
+const st = (key: string, sql: string): Statement => ({
+  key,
+  kind: 'index',
+  name: key,
+  section: 'early',
+  sql,
+  table: 't',
+});
 const label = (j: IndexJob<string> | undefined) => (j ? `${j.t.key}:${j.stmt?.key ?? 'ANALYZE'}` : '-');
 
 /** Take every job that may start now. */
@@ -16,8 +22,11 @@ function startAll(s: IndexSchedule<string>): IndexJob<string>[] {
 }
 
 test('builds run side by side, the attachment waits for them and runs alone, then ANALYZE', () => {
-  const pk = st('pk', 'CREATE UNIQUE INDEX t_pkey ON s.t (id);\n'
-    + 'ALTER TABLE ONLY s.t ADD CONSTRAINT t_pkey PRIMARY KEY USING INDEX t_pkey;');
+  const pk = st(
+    'pk',
+    'CREATE UNIQUE INDEX t_pkey ON s.t (id);\n' +
+      'ALTER TABLE ONLY s.t ADD CONSTRAINT t_pkey PRIMARY KEY USING INDEX t_pkey;',
+  );
   const ix = st('ix', 'CREATE INDEX t_x ON s.t (x);');
   const ex = st('ex', 'ALTER TABLE ONLY s.t ADD CONSTRAINT t_excl EXCLUDE USING gist (r WITH &&);');
   const s = new IndexSchedule<string>();

@@ -20,13 +20,17 @@ test('a run refused by its state dir leaves neither the pid lock nor the in-proc
   const dir = join(root, 'bad-state');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'task.json'), '{ not json');
-  await assert.rejects(migrate(task, { events: new EventBus() }),
-    (e) => e instanceof PgferryError && e.kind === 'state' && /task\.json is unreadable/.test(e.message));
+  await assert.rejects(
+    migrate(task, { events: new EventBus() }),
+    (e) => e instanceof PgferryError && e.kind === 'state' && /task\.json is unreadable/.test(e.message),
+  );
   assert.equal(existsSync(join(dir, 'pid')), false, 'the pid lock is released');
 
   rmSync(join(dir, 'task.json'));
   // (a side that cannot be reached stops the precheck as a connection failure)
-  await assert.rejects(migrate(task, { events: new EventBus() }),
-    (e) => e instanceof PgferryError && e.kind === 'connect');
+  await assert.rejects(
+    migrate(task, { events: new EventBus() }),
+    (e) => e instanceof PgferryError && e.kind === 'connect',
+  );
   assert.ok(existsSync(join(dir, 'report.json')), 'the failed run wrote its report');
 });

@@ -89,7 +89,11 @@ test('every file under src/ sits in a known layer', () => {
 test('imports in src/ point down the layers', () => {
   const files = walk('src');
   assert.ok(files.length > 100, `only ${files.length} files found under src/`);
-  const bad = files.flatMap((f) => importsOf(f).map((t) => violation(f, t)).filter((v) => v !== undefined));
+  const bad = files.flatMap((f) =>
+    importsOf(f)
+      .map((t) => violation(f, t))
+      .filter((v) => v !== undefined),
+  );
   assert.deepEqual(bad, []);
 });
 

@@ -40,8 +40,10 @@ test('without a redactor, the command line one learns the password (its behaviou
 
 test('every redactor scrubs URI and password= forms; errors are scrubbed in place', () => {
   const r = new Redactor();
-  assert.equal(r.redact('postgresql://u:x@h/db and host=h password=y'),
-    'postgresql://u:********@h/db and host=h password=********');
+  assert.equal(
+    r.redact('postgresql://u:x@h/db and host=h password=y'),
+    'postgresql://u:********@h/db and host=h password=********',
+  );
   r.add('Err-pw-7');
   const e = new PgferryError('data', 'copy failed near Err-pw-7', { hint: 'check Err-pw-7' });
   assert.equal(r.scrubError(e), e);

@@ -10,13 +10,19 @@ COMMENT ON SCHEMA "Zürich" IS 'a; b — ü';
 CREATE FUNCTION "Zürich".f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$;
 GRANT USAGE ON SCHEMA "Zürich" TO PUBLIC;`;
   const parts = await splitStatements(block);
-  assert.deepEqual(parts.map((p) => p.sql), [
-    `CREATE SCHEMA IF NOT EXISTS "Zürich"`,
-    `COMMENT ON SCHEMA "Zürich" IS 'a; b — ü'`,
-    `CREATE FUNCTION "Zürich".f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$`,
-    `GRANT USAGE ON SCHEMA "Zürich" TO PUBLIC`,
-  ]);
-  assert.deepEqual(parts.map((p) => Object.keys(p.ast!)[0]), ['CreateSchemaStmt', 'CommentStmt', 'CreateFunctionStmt', 'GrantStmt']);
+  assert.deepEqual(
+    parts.map((p) => p.sql),
+    [
+      `CREATE SCHEMA IF NOT EXISTS "Zürich"`,
+      `COMMENT ON SCHEMA "Zürich" IS 'a; b — ü'`,
+      `CREATE FUNCTION "Zürich".f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$`,
+      `GRANT USAGE ON SCHEMA "Zürich" TO PUBLIC`,
+    ],
+  );
+  assert.deepEqual(
+    parts.map((p) => Object.keys(p.ast!)[0]),
+    ['CreateSchemaStmt', 'CommentStmt', 'CreateFunctionStmt', 'GrantStmt'],
+  );
 });
 
 test('splitStatements: a block the parser rejects is kept whole for the server to report', async () => {

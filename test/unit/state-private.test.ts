@@ -37,7 +37,9 @@ async function useAllFiles(state: StateDir): Promise<void> {
   const write = process.stdout.write.bind(process.stdout);
   process.stdout.write = (() => true) as typeof process.stdout.write;
   try {
-    await throttleCommand().exitOverride().parseAsync([state.task, '--rows', '1000', '--state-dir', join(state.dir, '..')], { from: 'user' });
+    await throttleCommand()
+      .exitOverride()
+      .parseAsync([state.task, '--rows', '1000', '--state-dir', join(state.dir, '..')], { from: 'user' });
   } finally {
     process.stdout.write = write;
   }
@@ -48,7 +50,13 @@ test('a new state dir (and the directories above it that pgferry creates) is 070
   const root = join(base, 'new', 'nested', '.pgferry');
   const state = new StateDir(root, 'task1');
   await useAllFiles(state);
-  assert.deepEqual(modes(state.dir), { 'task.json': 0o600, 'events.jsonl': 0o600, 'report.json': 0o600, 'report.md': 0o600, 'control.json': 0o600 });
+  assert.deepEqual(modes(state.dir), {
+    'task.json': 0o600,
+    'events.jsonl': 0o600,
+    'report.json': 0o600,
+    'report.md': 0o600,
+    'control.json': 0o600,
+  });
   for (const d of [state.dir, root, join(base, 'new', 'nested'), join(base, 'new')]) assert.equal(mode(d), 0o700, d);
   assert.equal(mode(base), 0o755, 'a directory that already existed is left alone');
 });

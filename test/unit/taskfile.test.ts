@@ -16,18 +16,23 @@ const file = (name: string, text: string) => {
 };
 
 test('a valid YAML task with selection, mapping and per-table options', () => {
-  const t = loadTaskFile(file('ok.yaml', [
-    'source: postgresql://a@h1/app',
-    'target: postgresql://b@h2/app',
-    'includeSchemas: [public, "My Schema"]',
-    'mapSchemas: { public: app }',
-    'tables:',
-    '  \'"My Schema"."Order Items"\':',
-    '    where: qty > 0',
-    '    columns: [id, qty]',
-    '    rename: order_items',
-    'copy: { maxRowsPerSec: 1000 }',
-  ].join('\n')));
+  const t = loadTaskFile(
+    file(
+      'ok.yaml',
+      [
+        'source: postgresql://a@h1/app',
+        'target: postgresql://b@h2/app',
+        'includeSchemas: [public, "My Schema"]',
+        'mapSchemas: { public: app }',
+        'tables:',
+        '  \'"My Schema"."Order Items"\':',
+        '    where: qty > 0',
+        '    columns: [id, qty]',
+        '    rename: order_items',
+        'copy: { maxRowsPerSec: 1000 }',
+      ].join('\n'),
+    ),
+  );
   const sel = new Selection(t);
   assert.equal(t.copy.maxRowsPerSec, 1000);
   assert.equal(t.copy.retryTimeSec, 1800);
@@ -44,11 +49,17 @@ test('JSON task files are accepted too, and flags override them', () => {
 
 test('wrong types and unknown keys are reported with line and field', () => {
   const p = file('bad.yaml', 'source: x\ntarget: y\njobs: many\ntables:\n  public.t:\n    colums: [a]\n');
-  assert.throws(() => loadTaskFile(p), (e: Error) => {
-    assert.match(e.message, new RegExp(`${p}:3: jobs: .*expected number`));
-    assert.match(e.message, new RegExp(`${p}:6: tables\\.public\\.t\\.colums: unknown key — did you mean "columns"\\?`));
-    return true;
-  });
+  assert.throws(
+    () => loadTaskFile(p),
+    (e: Error) => {
+      assert.match(e.message, new RegExp(`${p}:3: jobs: .*expected number`));
+      assert.match(
+        e.message,
+        new RegExp(`${p}:6: tables\\.public\\.t\\.colums: unknown key — did you mean "columns"\\?`),
+      );
+      return true;
+    },
+  );
 });
 
 test('YAML syntax errors point at the line', () => {
@@ -57,7 +68,12 @@ test('YAML syntax errors point at the line', () => {
 });
 
 test('globs and quoted names select tables', () => {
-  const t = loadTaskFile(file('glob.yaml', 'source: s\ntarget: t\nincludeTables: ["sales.order_*", \'"My Schema".*\']\nexcludeTables: [sales.order_tmp]\n'));
+  const t = loadTaskFile(
+    file(
+      'glob.yaml',
+      'source: s\ntarget: t\nincludeTables: ["sales.order_*", \'"My Schema".*\']\nexcludeTables: [sales.order_tmp]\n',
+    ),
+  );
   const sel = new Selection(t);
   assert.equal(sel.tableSelected('sales', 'order_items'), true);
   assert.equal(sel.tableSelected('sales', 'order_tmp'), false);

@@ -110,19 +110,44 @@ describe('finish', () => {
     const text = printed.lines.join('\n');
     assert.match(text, /REASSIGN OWNED BY mig TO <app_owner>;\nDROP OWNED BY mig;\nDROP ROLE mig;/);
 
-    await assert.rejects(finishTask({ task: 't3', stateDir: root, target: mig, dropAccounts: true, yes: true }, io()), /cannot drop its own role/);
     await assert.rejects(
-      finishTask({ task: 't3', stateDir: root, target: mig, dropAccounts: true, yes: true, adminTarget: tgt.url('f3') }, io()),
+      finishTask({ task: 't3', stateDir: root, target: mig, dropAccounts: true, yes: true }, io()),
+      /cannot drop its own role/,
+    );
+    await assert.rejects(
+      finishTask(
+        { task: 't3', stateDir: root, target: mig, dropAccounts: true, yes: true, adminTarget: tgt.url('f3') },
+        io(),
+      ),
       /--app-owner/,
     );
     // without --yes and no terminal: not confirmed
-    await assert.rejects(finishTask({ task: 't3', stateDir: root, target: mig, dropAccounts: true, adminTarget: tgt.url('f3'), appOwner: 'app' }, io()), /not confirmed/);
-    const done = await finishTask({ task: 't3', stateDir: root, target: mig, dropAccounts: true, yes: true, adminTarget: tgt.url('f3'), appOwner: 'app' }, io());
+    await assert.rejects(
+      finishTask(
+        { task: 't3', stateDir: root, target: mig, dropAccounts: true, adminTarget: tgt.url('f3'), appOwner: 'app' },
+        io(),
+      ),
+      /not confirmed/,
+    );
+    const done = await finishTask(
+      {
+        task: 't3',
+        stateDir: root,
+        target: mig,
+        dropAccounts: true,
+        yes: true,
+        adminTarget: tgt.url('f3'),
+        appOwner: 'app',
+      },
+      io(),
+    );
     assert.deepEqual(done.executed, ['target']);
     await withDb(tgt.url('f3'), async (c) => {
       const r = await c.query(`SELECT 1 FROM pg_roles WHERE rolname = 'mig'`);
       assert.equal(r.rowCount, 0);
-      const o = await c.query<{ o: string }>(`SELECT pg_get_userbyid(relowner) AS o FROM pg_class WHERE oid = 'shop.orders'::regclass`);
+      const o = await c.query<{ o: string }>(
+        `SELECT pg_get_userbyid(relowner) AS o FROM pg_class WHERE oid = 'shop.orders'::regclass`,
+      );
       assert.equal(o.rows[0].o, 'app');
     });
   });
@@ -138,7 +163,14 @@ describe('status', () => {
       await markUnitDone(c, { taskId: 't4', unitId: 'b:0', table: 'public.b', rows: 7, bytes: 70, snapshot: null });
     });
     const state = new StateDir(root, 't4');
-    state.writeJson('task.json', { name: 't4', source: 'postgresql://u@src:5432/db', target: url, startedAt: new Date().toISOString(), phase: 'data', status: 'running' });
+    state.writeJson('task.json', {
+      name: 't4',
+      source: 'postgresql://u@src:5432/db',
+      target: url,
+      startedAt: new Date().toISOString(),
+      phase: 'data',
+      status: 'running',
+    });
     const bus = new EventBus();
     bus.on((e) => state.appendEvent(e));
     bus.emit({ type: 'task-start', task: 't4', source: 's', target: 't', resumed: false });
@@ -153,7 +185,13 @@ describe('status', () => {
     assert.equal(s.running, true);
     assert.equal(s.phase, 'data');
     assert.deepEqual(s.lastPhase, { phase: 'data', state: 'running' });
-    assert.deepEqual(s.tables.map((t) => [t.table, t.unitsDone, t.units, t.rows, t.done]), [['public.a', 1, 1, 5, true], ['public.b', 1, 3, 7, false]]);
+    assert.deepEqual(
+      s.tables.map((t) => [t.table, t.unitsDone, t.units, t.rows, t.done]),
+      [
+        ['public.a', 1, 1, 5, true],
+        ['public.b', 1, 3, 7, false],
+      ],
+    );
     assert.equal(s.checkpoint?.unitsDone, 2);
     assert.equal(s.checkpoint?.rows, 12);
     const text = renderStatus(s);
@@ -174,7 +212,14 @@ describe('report', () => {
     bus.emit({ type: 'object', action: 'failed', kind: 'function', name: 'public.f()', section: 'pre' });
     bus.emit({ type: 'phase-end', phase: 'schema', durationMs: 12, ok: true });
     bus.emit({ type: 'phase-start', phase: 'data' });
-    bus.emit({ type: 'retry', what: 'copy public.a', attempt: 1, delayMs: 500, error: 'connection lost', sqlstate: '08006' });
+    bus.emit({
+      type: 'retry',
+      what: 'copy public.a',
+      attempt: 1,
+      delayMs: 500,
+      error: 'connection lost',
+      sqlstate: '08006',
+    });
     bus.emit({ type: 'log', level: 'warn', message: 'extension postgis is not installed' });
     bus.emit({ type: 'table-done', table: 'public.a', rows: 1000, bytes: 64000, durationMs: 2000, skippedUnits: 1 });
     bus.emit({ type: 'phase-end', phase: 'data', durationMs: 2100, ok: true });
@@ -192,9 +237,28 @@ describe('report', () => {
     });
     assert.equal(r.status, 'done');
     assert.equal(r.source.uri, 'postgresql://mig@db1.example:5432/shop');
-    assert.deepEqual(r.phases.map((p) => [p.phase, p.durationMs, p.ok]), [['schema', 12, true], ['data', 2100, true]]);
-    assert.deepEqual(r.tables, [{ table: 'public.a', rows: 1000, bytes: 64000, durationMs: 2000, rowsPerSec: 500, bytesPerSec: 32000, skippedUnits: 1 }]);
-    assert.deepEqual(r.objects, { table: { created: 2, skipped: 0, failed: 0 }, function: { created: 0, skipped: 0, failed: 1 } });
+    assert.deepEqual(
+      r.phases.map((p) => [p.phase, p.durationMs, p.ok]),
+      [
+        ['schema', 12, true],
+        ['data', 2100, true],
+      ],
+    );
+    assert.deepEqual(r.tables, [
+      {
+        table: 'public.a',
+        rows: 1000,
+        bytes: 64000,
+        durationMs: 2000,
+        rowsPerSec: 500,
+        bytesPerSec: 32000,
+        skippedUnits: 1,
+      },
+    ]);
+    assert.deepEqual(r.objects, {
+      table: { created: 2, skipped: 0, failed: 0 },
+      function: { created: 0, skipped: 0, failed: 1 },
+    });
     assert.deepEqual(r.warnings, ['extension postgis is not installed']);
     assert.equal(r.retries.count, 1);
     assert.ok(r.next.some((s) => /Stop writes to the source/.test(s)));

@@ -23,7 +23,11 @@ async function sql(url: string, text: string): Promise<void> {
 }
 
 /** A fresh database on both sides with the fixture loaded (a clean migration), then `damage` run on the target. */
-async function pair(damage = '', srcSql = FIXTURE_SQL, tgtSql = FIXTURE_SQL): Promise<{ source: string; target: string }> {
+async function pair(
+  damage = '',
+  srcSql = FIXTURE_SQL,
+  tgtSql = FIXTURE_SQL,
+): Promise<{ source: string; target: string }> {
   const db = `v${++dbn}`;
   await Promise.all([sql(src.url(), `CREATE DATABASE ${db}`), sql(tgt.url(), `CREATE DATABASE ${db}`)]);
   await Promise.all([sql(src.url(db), srcSql), sql(tgt.url(db), tgtSql)]);
@@ -31,7 +35,8 @@ async function pair(damage = '', srcSql = FIXTURE_SQL, tgtSql = FIXTURE_SQL): Pr
   return { source: src.url(db), target: tgt.url(db) };
 }
 
-const task = (p: { source: string; target: string }, extra: Record<string, unknown> = {}) => validateTask({ ...p, jobs: 2, ...extra });
+const task = (p: { source: string; target: string }, extra: Record<string, unknown> = {}) =>
+  validateTask({ ...p, jobs: 2, ...extra });
 const table = (r: VerifyReport, key: string) => {
   const t = r.tables.find((x) => x.key === key);
   assert.ok(t, `table ${key} in report`);
@@ -59,7 +64,10 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string }> {
 }
 
 before(async () => {
-  [src, tgt] = await Promise.all([startCluster({ version: 15, name: 'pgferry-verify' }), startCluster({ version: 17, name: 'pgferry-verify' })]);
+  [src, tgt] = await Promise.all([
+    startCluster({ version: 15, name: 'pgferry-verify' }),
+    startCluster({ version: 17, name: 'pgferry-verify' }),
+  ]);
 });
 after(async () => {
   await Promise.all([src?.stop(), tgt?.stop()]);
@@ -70,7 +78,15 @@ describe('verify', () => {
     const p = await pair();
     for (const mode of ['count', 'hash'] as const) {
       const r = await verify(task(p), { mode, chunkRows: 5 });
-      assert.equal(r.ok, true, JSON.stringify({ t: r.tables.filter((t) => !t.ok), s: r.sequences.filter((s) => !s.ok), o: r.objects.filter((o) => !o.ok) }, null, 1));
+      assert.equal(
+        r.ok,
+        true,
+        JSON.stringify(
+          { t: r.tables.filter((t) => !t.ok), s: r.sequences.filter((s) => !s.ok), o: r.objects.filter((o) => !o.ok) },
+          null,
+          1,
+        ),
+      );
       assert.equal(r.tables.length, 3);
       assert.equal(table(r, 'public.items').sourceRows, 20);
       assert.equal(table(r, 'public."Order Lines"').targetRows, 30);
@@ -125,11 +141,16 @@ describe('verify', () => {
     const m = t.mismatches[0];
     // keys sorted (a, b): 6 rows per range → range 3 starts at (4,'x0'), range 4 at (6,'x0')
     assert.deepEqual([m.lower, m.upper, m.sourceCount, m.targetCount], [['4', 'x0'], ['6', 'x0'], 6, 7]);
-    assert.deepEqual(m.examples.map((x) => [x.side, x.key]), [['target-only', ['4', 'zz']]]);
+    assert.deepEqual(
+      m.examples.map((x) => [x.side, x.key]),
+      [['target-only', ['4', 'zz']]],
+    );
   });
 
   test('a changed value in one column is found by hash (not by count)', async () => {
-    const p = await pair(`UPDATE items SET weight = weight + 1e-12 WHERE id = 13; UPDATE nokey SET y = 'changed' WHERE y = 'v5'`);
+    const p = await pair(
+      `UPDATE items SET weight = weight + 1e-12 WHERE id = 13; UPDATE nokey SET y = 'changed' WHERE y = 'v5'`,
+    );
     const c = await verify(task(p), { mode: 'count' });
     assert.deepEqual(badTables(c), []);
     const h = await verify(task(p), { mode: 'hash', chunkRows: 5 });
@@ -137,11 +158,23 @@ describe('verify', () => {
     const m = table(h, 'public.items').mismatches;
     assert.equal(m.length, 1);
     assert.deepEqual([m[0].lower, m[0].upper, m[0].sourceCount, m[0].targetCount], [['11'], ['16'], 5, 5]);
-    assert.deepEqual(m[0].examples.map((x) => [x.side, x.key]), [['source-only', ['13']], ['target-only', ['13']]]);
+    assert.deepEqual(
+      m[0].examples.map((x) => [x.side, x.key]),
+      [
+        ['source-only', ['13']],
+        ['target-only', ['13']],
+      ],
+    );
     const n = table(h, 'public.nokey').mismatches;
     assert.equal(n.length, 1);
     assert.equal(n[0].range, 'whole table');
-    assert.deepEqual(n[0].examples.map((x) => [x.side, x.row]), [['source-only', '(1,v5)'], ['target-only', '(1,changed)']]);
+    assert.deepEqual(
+      n[0].examples.map((x) => [x.side, x.row]),
+      [
+        ['source-only', '(1,v5)'],
+        ['target-only', '(1,changed)'],
+      ],
+    );
   });
 
   test('a changed sequence value is reported', async () => {
@@ -150,7 +183,10 @@ describe('verify', () => {
     assert.equal(r.ok, false);
     assert.deepEqual(badTables(r), []);
     const bad = r.sequences.filter((s) => !s.ok);
-    assert.deepEqual(bad.map((s) => [s.key, s.source?.lastValue, s.targetState?.lastValue]), [['public.counter_seq', '5', '3']]);
+    assert.deepEqual(
+      bad.map((s) => [s.key, s.source?.lastValue, s.targetState?.lastValue]),
+      [['public.counter_seq', '5', '3']],
+    );
   });
 
   test('a missing index is reported by name', async () => {
@@ -159,12 +195,24 @@ describe('verify', () => {
     assert.equal(r.ok, false);
     assert.deepEqual(badTables(r), []);
     const bad = r.objects.filter((o) => !o.ok);
-    assert.deepEqual(bad.map((o) => [o.kind, o.sourceCount, o.targetCount, o.missing]), [['indexes', 3, 2, ['public.items_name_idx on public.items']]]);
+    assert.deepEqual(
+      bad.map((o) => [o.kind, o.sourceCount, o.targetCount, o.missing]),
+      [['indexes', 3, 2, ['public.items_name_idx on public.items']]],
+    );
   });
 
   test('row filter, column subset and renames are honoured', async () => {
     const p = await pair('', FILTER_SOURCE_SQL, FILTER_TARGET_SQL);
-    const t = task(p, { tables: { 'public.filt': { where: "kind = 'keep'", columns: ['id', 'kind'], rename: 'filt2', columnMap: { kind: 'category' } } } });
+    const t = task(p, {
+      tables: {
+        'public.filt': {
+          where: "kind = 'keep'",
+          columns: ['id', 'kind'],
+          rename: 'filt2',
+          columnMap: { kind: 'category' },
+        },
+      },
+    });
     for (const mode of ['count', 'hash'] as const) {
       const r = await verify(t, { mode, chunkRows: 7 });
       assert.equal(r.ok, true, JSON.stringify(r, null, 1));
@@ -177,14 +225,23 @@ describe('verify', () => {
     await sql(p.target, `UPDATE filt2 SET category = 'drop' WHERE id = 10`);
     const r = await verify(t, { mode: 'hash', chunkRows: 7 });
     assert.deepEqual(badTables(r), ['public.filt']);
-    assert.deepEqual(table(r, 'public.filt').mismatches[0].examples.map((x) => [x.side, x.row]), [['source-only', '(10,keep)'], ['target-only', '(10,drop)']]);
+    assert.deepEqual(
+      table(r, 'public.filt').mismatches[0].examples.map((x) => [x.side, x.row]),
+      [
+        ['source-only', '(10,keep)'],
+        ['target-only', '(10,drop)'],
+      ],
+    );
   });
 
   test('include-table narrows tables, and a table missing on the target fails', async () => {
     const p = await pair(`DROP TABLE nokey`);
     const narrowed = await verify(task(p, { includeTables: ['public.items'] }), { mode: 'hash' });
     assert.equal(narrowed.ok, true, JSON.stringify(narrowed.objects.filter((o) => !o.ok)));
-    assert.deepEqual(narrowed.tables.map((t) => t.key), ['public.items']);
+    assert.deepEqual(
+      narrowed.tables.map((t) => t.key),
+      ['public.items'],
+    );
     const all = await verify(task(p), { mode: 'hash' });
     assert.deepEqual(badTables(all), ['public.nokey']);
     assert.match(table(all, 'public.nokey').error ?? '', /does not exist on the target/);
@@ -196,23 +253,48 @@ describe('verify', () => {
     assert.equal(ok.code, 0, ok.stdout);
     assert.match(ok.stdout, /verification OK \(hash mode/);
     await sql(p.target, `DELETE FROM items WHERE id = 20`);
-    const bad = await cli(['--source', p.source, '--target', p.target, '--mode', 'hash', '--json', '--examples', '1', '--chunk-rows', '10']);
+    const bad = await cli([
+      '--source',
+      p.source,
+      '--target',
+      p.target,
+      '--mode',
+      'hash',
+      '--json',
+      '--examples',
+      '1',
+      '--chunk-rows',
+      '10',
+    ]);
     assert.equal(bad.code, 5);
     const r = JSON.parse(bad.stdout) as VerifyReport;
     assert.equal(r.ok, false);
-    assert.deepEqual(table(r, 'public.items').mismatches.map((m) => [m.range, m.examples.map((x) => x.key)]), [['id >= "11"', [['20']]]]);
+    assert.deepEqual(
+      table(r, 'public.items').mismatches.map((m) => [m.range, m.examples.map((x) => x.key)]),
+      [['id >= "11"', [['20']]]],
+    );
     const count = await cli(['--source', p.source, '--target', p.target, '--exclude-table', 'public.items']);
     assert.equal(count.code, 0, count.stdout);
     assert.doesNotMatch(count.stdout, /table public\.items/);
   });
 
   test('schema mapping: source public is compared with target app', async () => {
-    const p = await pair(`UPDATE app.items SET name = 'renamed' WHERE id = 2`, FIXTURE_SQL, `CREATE SCHEMA app; SET search_path = app, public;\n${FIXTURE_SQL}`);
+    const p = await pair(
+      `UPDATE app.items SET name = 'renamed' WHERE id = 2`,
+      FIXTURE_SQL,
+      `CREATE SCHEMA app; SET search_path = app, public;\n${FIXTURE_SQL}`,
+    );
     const r = await verify(task(p, { mapSchemas: { public: 'app' } }), { mode: 'hash', chunkRows: 10 });
     assert.deepEqual(badTables(r), ['public.items']);
     assert.equal(table(r, 'public.items').target, 'app.items');
-    assert.deepEqual(table(r, 'public.items').mismatches.map((m) => m.range), ['id < "11"']);
-    assert.deepEqual(r.objects.filter((o) => !o.ok), []);
+    assert.deepEqual(
+      table(r, 'public.items').mismatches.map((m) => m.range),
+      ['id < "11"'],
+    );
+    assert.deepEqual(
+      r.objects.filter((o) => !o.ok),
+      [],
+    );
     assert.ok(r.sequences.every((s) => s.ok && s.target.startsWith('app.')));
   });
 });

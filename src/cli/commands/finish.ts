@@ -64,7 +64,7 @@ function taskNames(o: FinishOptions): string[] {
   const names = o.task ? [o.task] : listTasks(StateDir.rootFor(o.stateDir));
   if (!names.length) {
     throw new PgferryError('usage', `no task named and no task in the state dir ${StateDir.rootFor(o.stateDir)}`, {
-      hint: 'name the task: pgferry finish <task> --target URL (its checkpoints are removed, other tasks\' stay)',
+      hint: "name the task: pgferry finish <task> --target URL (its checkpoints are removed, other tasks' stay)",
     });
   }
   return names;
@@ -78,7 +78,9 @@ function stateSchemaOf(o: FinishOptions, names: string[]): string {
     try {
       const t = new StateDir(root, n).readJson<{ config?: { stateSchema?: string } }>('task.json');
       if (t?.config?.stateSchema) return t.config.stateSchema;
-    } catch { /* unreadable state: fall back to the default */ }
+    } catch {
+      /* unreadable state: fall back to the default */
+    }
   }
   return DEFAULT_STATE_SCHEMA;
 }
@@ -100,8 +102,9 @@ async function assertNotRunning(o: FinishOptions, names: string[], target: pg.Cl
       const holder = await taskLockHolder(target, n);
       const who = holder ? describeHolder(holder) : 'its lock is held by a session this user cannot see';
       throw new PgferryError('state', `task "${n}" is still running against the target (${who})`, {
-        hint: 'a run of this task (maybe from another machine) holds its lock: stop it before finishing, '
-          + 'or end that session',
+        hint:
+          'a run of this task (maybe from another machine) holds its lock: stop it before finishing, ' +
+          'or end that session',
       });
     }
   }
@@ -127,13 +130,24 @@ async function roleInfo(c: pg.Client, role: string): Promise<RoleInfo | undefine
 }
 
 /** The statements removing one side's migration account. */
-export function accountStatements(side: 'source' | 'target', role: string, info: RoleInfo | undefined, appOwner: string | undefined): AccountPlan {
+export function accountStatements(
+  side: 'source' | 'target',
+  role: string,
+  info: RoleInfo | undefined,
+  appOwner: string | undefined,
+): AccountPlan {
   const q = quoteIdent(role);
   const notes: string[] = [];
   const statements: string[] = [];
   if (!info) return { side, role, statements, notes: [`role ${role} does not exist any more on the ${side}`] };
   if (info.oid === 10) {
-    return { side, role, statements, blocked: `${role} is the bootstrap superuser of the ${side} cluster and cannot be dropped`, notes: ['nothing to remove: the migration ran as the cluster superuser'] };
+    return {
+      side,
+      role,
+      statements,
+      blocked: `${role} is the bootstrap superuser of the ${side} cluster and cannot be dropped`,
+      notes: ['nothing to remove: the migration ran as the cluster superuser'],
+    };
   }
   if (appOwner !== undefined && appOwner === role) {
     return {
@@ -141,7 +155,9 @@ export function accountStatements(side: 'source' | 'target', role: string, info:
       role,
       statements,
       blocked: `--app-owner ${role} is the migration account itself: it owns the application's objects, so it must stay`,
-      notes: ['nothing to remove: the migration ran as the application owner (revoke only what you granted it for the migration)'],
+      notes: [
+        'nothing to remove: the migration ran as the application owner (revoke only what you granted it for the migration)',
+      ],
     };
   }
   const owner = appOwner ? quoteIdent(appOwner) : APP_OWNER_PLACEHOLDER;
@@ -155,7 +171,9 @@ export function accountStatements(side: 'source' | 'target', role: string, info:
   }
   statements.push(`DROP OWNED BY ${q};`, `DROP ROLE ${q};`);
   if (info.rolsuper) notes.push(`${role} is a superuser: make sure no application uses it before dropping it`);
-  notes.push('REASSIGN/DROP OWNED act on the current database only: run them in every database of the cluster where the role owns objects or holds privileges, then DROP ROLE');
+  notes.push(
+    'REASSIGN/DROP OWNED act on the current database only: run them in every database of the cluster where the role owns objects or holds privileges, then DROP ROLE',
+  );
   return { side, role, statements, notes };
 }
 
@@ -204,7 +222,9 @@ export async function finishTask(o: FinishOptions, io: FinishIo): Promise<Finish
     }
     const adminText = admins[a.side];
     if (!adminText) {
-      refusals.push(`${a.side}: pgferry is connected as ${a.role}, the role to drop — a session cannot drop its own role. Pass --admin-${a.side} URL connecting as another role (superuser, or CREATEROLE and a member of both ${a.role} and the new owner)`);
+      refusals.push(
+        `${a.side}: pgferry is connected as ${a.role}, the role to drop — a session cannot drop its own role. Pass --admin-${a.side} URL connecting as another role (superuser, or CREATEROLE and a member of both ${a.role} and the new owner)`,
+      );
       continue;
     }
     const admin = resolveConnSpec(adminText);
@@ -213,7 +233,9 @@ export async function finishTask(o: FinishOptions, io: FinishIo): Promise<Finish
       continue;
     }
     if (a.statements.some((s) => s.includes(APP_OWNER_PLACEHOLDER))) {
-      refusals.push(`${a.side}: pass --app-owner ROLE, the role that should own what ${a.role} owns now (REASSIGN OWNED)`);
+      refusals.push(
+        `${a.side}: pass --app-owner ROLE, the role that should own what ${a.role} owns now (REASSIGN OWNED)`,
+      );
       continue;
     }
     runnable.push({ plan: a, admin });
@@ -225,9 +247,13 @@ export async function finishTask(o: FinishOptions, io: FinishIo): Promise<Finish
   }
   if (runnable.length === 0) return result;
   if (!o.yes) {
-    const what = runnable.map((r) => `${r.plan.role} on the ${r.plan.side} (${describeConn(specs[r.plan.side]!)})`).join(' and ');
+    const what = runnable
+      .map((r) => `${r.plan.role} on the ${r.plan.side} (${describeConn(specs[r.plan.side]!)})`)
+      .join(' and ');
     if (!(await io.confirm(`Drop ${what} now? Type "yes" to continue: `))) {
-      throw new PgferryError('usage', 'not confirmed: the accounts were left in place', { hint: 'answer "yes", or pass --yes' });
+      throw new PgferryError('usage', 'not confirmed: the accounts were left in place', {
+        hint: 'answer "yes", or pass --yes',
+      });
     }
   }
   for (const r of runnable) {
@@ -253,7 +279,9 @@ function finishSummary(schema: string, r: Awaited<ReturnType<typeof removeTaskCh
   const q = quoteIdent(schema);
   if (r.kind === 'absent') return `no pgferry checkpoint schema ${q} (already finished)`;
   if (r.kind === 'foreign') return `schema ${q} was not created by pgferry: left untouched`;
-  const parts = [r.removed.length ? `removed the checkpoints of ${r.removed.join(', ')}` : 'no checkpoints of the task'];
+  const parts = [
+    r.removed.length ? `removed the checkpoints of ${r.removed.join(', ')}` : 'no checkpoints of the task',
+  ];
   if (r.droppedSchema) parts.push(`dropped the checkpoint schema ${q}`);
   else if (r.left.length) parts.push(`kept schema ${q} for task(s) ${r.left.join(', ')}`);
   if (r.keptBecause) parts.push(r.keptBecause);
@@ -272,22 +300,34 @@ async function ttyConfirm(question: string): Promise<boolean> {
 
 export function finishCommand(): Command {
   return new Command('finish')
-    .description('after switching to the target: remove the task\'s checkpoints on the target (the checkpoint schema with the last task) and print (with --drop-accounts, run) the SQL removing the migration accounts. Refuses while the task runs')
+    .description(
+      "after switching to the target: remove the task's checkpoints on the target (the checkpoint schema with the last task) and print (with --drop-accounts, run) the SQL removing the migration accounts. Refuses while the task runs",
+    )
     .argument('[task]', 'task name (checked for a running process; default: every task in the state dir)')
-    .addOption(new Option('--state-dir <dir>', 'root of task state directories (default ./.pgferry)')
-      .env('PGFERRY_STATE_DIR'))
+    .addOption(
+      new Option('--state-dir <dir>', 'root of task state directories (default ./.pgferry)').env('PGFERRY_STATE_DIR'),
+    )
     .option('-t, --target <conninfo>', 'target database (as used by the migration)')
     .option('--state-schema <name>', 'checkpoint schema of the task (default: as the task ran, else pgferry)')
     .option('-s, --source <conninfo>', 'source database (as used by the migration), to include its account')
     .option('--drop-accounts', 'run the printed account SQL (asks for confirmation unless --yes)')
     .option('--admin-target <conninfo>', 'connect as this other role to drop the target migration account')
     .option('--admin-source <conninfo>', 'connect as this other role to drop the source migration account')
-    .option('--app-owner <role>', 'role that takes over the objects owned by the migration account (REASSIGN OWNED … TO)')
+    .option(
+      '--app-owner <role>',
+      'role that takes over the objects owned by the migration account (REASSIGN OWNED … TO)',
+    )
     .option('-y, --yes', 'do not ask for confirmation')
     .action(async (task: string | undefined, o: Omit<FinishOptions, 'task'> & { target?: string }) => {
       const target = o.target ?? process.env.PGFERRY_TARGET;
-      if (!target) throw new PgferryError('usage', 'no target given', { hint: 'pass --target URL (the database the task migrated into)' });
-      await finishTask({ ...o, task, target, source: o.source ?? process.env.PGFERRY_SOURCE }, { log: out, confirm: ttyConfirm });
+      if (!target)
+        throw new PgferryError('usage', 'no target given', {
+          hint: 'pass --target URL (the database the task migrated into)',
+        });
+      await finishTask(
+        { ...o, task, target, source: o.source ?? process.env.PGFERRY_SOURCE },
+        { log: out, confirm: ttyConfirm },
+      );
       process.exitCode = EXIT.ok;
     });
 }

@@ -16,12 +16,37 @@ export function addCopyOptions(cmd: Command): Command {
   return cmd
     .option('-j, --jobs <n>', 'parallel COPY workers, 1..64 (default 4)', intArg(1, 64))
     .option('--index-jobs <n>', 'parallel index builds, 1..64 (default jobs/2)', intArg(1, 64))
-    .option('--split-threshold-mb <size>', 'tables larger than this are split into several copy units, e.g. 256MB, 1GB; a plain number is MB (default 256)', sizeArg(MB))
-    .option('--unit-mb <size>', 'size of one copy unit of a split table, e.g. 128MB; a plain number is MB (default 128)', sizeArg(MB))
-    .addOption(new Option('--format <format>', 'COPY format: auto (binary when source and target majors match), binary, text').choices(['auto', 'binary', 'text']))
-    .option('--max-rows-per-sec <n>', 'limit rows read from the source per second, all workers together, e.g. 20000 or 20k', rateArg('rows'))
-    .option('--max-bytes-per-sec <size>', 'limit bytes read from the source per second, all workers together, e.g. 50MB or 500kB', rateArg('bytes'))
-    .option('--retry-time <seconds>', 'how long transient failures (lost connections, too many connections, …) are retried (default 1800)', intArg(0));
+    .option(
+      '--split-threshold-mb <size>',
+      'tables larger than this are split into several copy units, e.g. 256MB, 1GB; a plain number is MB (default 256)',
+      sizeArg(MB),
+    )
+    .option(
+      '--unit-mb <size>',
+      'size of one copy unit of a split table, e.g. 128MB; a plain number is MB (default 128)',
+      sizeArg(MB),
+    )
+    .addOption(
+      new Option(
+        '--format <format>',
+        'COPY format: auto (binary when source and target majors match), binary, text',
+      ).choices(['auto', 'binary', 'text']),
+    )
+    .option(
+      '--max-rows-per-sec <n>',
+      'limit rows read from the source per second, all workers together, e.g. 20000 or 20k',
+      rateArg('rows'),
+    )
+    .option(
+      '--max-bytes-per-sec <size>',
+      'limit bytes read from the source per second, all workers together, e.g. 50MB or 500kB',
+      rateArg('bytes'),
+    )
+    .option(
+      '--retry-time <seconds>',
+      'how long transient failures (lost connections, too many connections, …) are retried (default 1800)',
+      intArg(0),
+    );
 }
 
 export function copySettings(o: Record<string, any>): Record<string, unknown> | undefined {
@@ -44,7 +69,13 @@ export function migrateCommand(): Command {
   addConnectionOptions(cmd, { target: 'required' });
   addTaskOptions(cmd);
   addCopyOptions(cmd)
-    .addOption(new Option('--verify <mode>', 'verification after the copy: none, count, hash').choices(['none', 'count', 'hash']))
+    .addOption(
+      new Option('--verify <mode>', 'verification after the copy: none, count, hash').choices([
+        'none',
+        'count',
+        'hash',
+      ]),
+    )
     .option('--skip <item>', 'acknowledge a precheck warning item by id (repeatable)', collect)
     .option('--allow-downgrade', 'allow a target major version older than the source')
     .option('--drop-orphan-foreign-keys', 'migrate without foreign keys whose parent table is not selected')
@@ -66,7 +97,9 @@ export function migrateCommand(): Command {
     const onSignal = (sig: NodeJS.Signals) => {
       if (ac.signal.aborted) process.exit(EXIT.interrupted);
       events.warn(`${sig} received: stopping; run the same command again to resume`);
-      ac.abort(new PgferryError('interrupted', `interrupted by ${sig}`, { hint: 'run the same command again to resume' }));
+      ac.abort(
+        new PgferryError('interrupted', `interrupted by ${sig}`, { hint: 'run the same command again to resume' }),
+      );
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);

@@ -8,11 +8,14 @@ import { out } from '../output.js';
 
 export function pingCommand(): Command {
   const cmd = new Command('ping')
-    .description('test connectivity to the source and (optionally) the target: version, database, user, latency, or the cause of failure')
+    .description(
+      'test connectivity to the source and (optionally) the target: version, database, user, latency, or the cause of failure',
+    )
     .option('--json', 'print one JSON document');
   addConnectionOptions(cmd, { target: 'optional' });
   cmd.action(async (o: { source?: string; target?: string; json?: boolean }) => {
-    if (!o.source && !o.target) throw new PgferryError('usage', 'nothing to ping', { hint: 'pass --source URL and/or --target URL' });
+    if (!o.source && !o.target)
+      throw new PgferryError('usage', 'nothing to ping', { hint: 'pass --source URL and/or --target URL' });
     const sides: [string, string][] = [];
     if (o.source) sides.push(['source', o.source]);
     if (o.target) sides.push(['target', o.target]);

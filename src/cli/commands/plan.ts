@@ -13,9 +13,11 @@ import { dropOptions, hideOptions } from '../scope.js';
 
 export function planCommand(): Command {
   const cmd = new Command('plan')
-    .description('show what a migration would create: selected objects and their target names, warnings, ' +
-      'objects not migrated, the problems the source-side precheck items find (exit 4 when one blocks), ' +
-      'and (--sql) the DDL script. Reads only the source; touches nothing on the target')
+    .description(
+      'show what a migration would create: selected objects and their target names, warnings, ' +
+        'objects not migrated, the problems the source-side precheck items find (exit 4 when one blocks), ' +
+        'and (--sql) the DDL script. Reads only the source; touches nothing on the target',
+    )
     .option('--sql', 'print the DDL (pre, early, late) as a psql script (the summary becomes SQL comments)')
     .option('--json', 'print one JSON document');
   addConnectionOptions(cmd, { target: 'optional' });
@@ -36,27 +38,52 @@ export function planCommand(): Command {
     const blocking = checks.some((i) => i.result === 'failed' && i.severity === 'error');
     if (blocking) process.exitCode = EXIT.precheck;
     if (o.json) {
-      out(JSON.stringify({
-        objects: gen.objects,
-        tables: tables.map((t) => ({ source: t.source, target: t.target, columns: t.columns.map((c) => ({ source: c.source, target: c.target })) })),
-        warnings: gen.warnings,
-        notMigrated: gen.notMigrated,
-        problems: checks,
-        statements: gen.statements.map(({ key, kind, name, section, table, sql }) => ({ key, kind, name, section, table, sql })),
-      }, null, 2));
+      out(
+        JSON.stringify(
+          {
+            objects: gen.objects,
+            tables: tables.map((t) => ({
+              source: t.source,
+              target: t.target,
+              columns: t.columns.map((c) => ({ source: c.source, target: c.target })),
+            })),
+            warnings: gen.warnings,
+            notMigrated: gen.notMigrated,
+            problems: checks,
+            statements: gen.statements.map(({ key, kind, name, section, table, sql }) => ({
+              key,
+              kind,
+              name,
+              section,
+              table,
+              sql,
+            })),
+          },
+          null,
+          2,
+        ),
+      );
       return;
     }
     const lines: string[] = [];
     const count = (s: string) => gen.statements.filter((x) => x.section === s).length;
-    lines.push(`Objects (${gen.objects.length}); statements: ${count('pre')} pre, ${count('early')} early, ${count('late')} late`);
-    for (const ob of gen.objects) lines.push(`  ${ob.kind.padEnd(18)} ${ob.source}${ob.source !== ob.target ? `  ->  ${ob.target}` : ''}`);
+    lines.push(
+      `Objects (${gen.objects.length}); statements: ${count('pre')} pre, ${count('early')} early, ${count('late')} late`,
+    );
+    for (const ob of gen.objects)
+      lines.push(`  ${ob.kind.padEnd(18)} ${ob.source}${ob.source !== ob.target ? `  ->  ${ob.target}` : ''}`);
     lines.push(`Tables to copy (${tables.length})`);
     for (const t of tables) {
       const renamed = t.columns.filter((c) => c.source !== c.target).map((c) => `${c.source}->${c.target}`);
-      lines.push(`  ${t.key}  ->  ${t.target.schema}.${t.target.name}${renamed.length ? `  columns: ${renamed.join(', ')}` : ''}${t.where ? `  where: ${t.where}` : ''}`);
+      lines.push(
+        `  ${t.key}  ->  ${t.target.schema}.${t.target.name}${renamed.length ? `  columns: ${renamed.join(', ')}` : ''}${t.where ? `  where: ${t.where}` : ''}`,
+      );
     }
     lines.push(`Warnings (${gen.warnings.length})`, ...gen.warnings.map((w) => `  ${w}`));
-    lines.push(`Not migrated (${gen.notMigrated.length})`, ...gen.notMigrated.map((n) => `  ${n.kind} ${n.name}: ${n.reason}`));
+    lines.push(
+      `Not migrated (${gen.notMigrated.length})`,
+      ...gen.notMigrated.map((n) => `  ${n.kind} ${n.name}: ${n.reason}`),
+    );
     lines.push(...problemLines(checks, blocking));
     if (o.sql) {
       out(lines.map((l) => `-- ${l}`.replace(/\n/g, '\n-- ')).join('\n'));

@@ -8,14 +8,29 @@ import { out } from '../output.js';
 import { plural } from '../../core/plural.js';
 import { dropOptions } from '../scope.js';
 
-const collect = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+const collect = (v: string, prev: string[] = []) => [
+  ...prev,
+  ...v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+];
 
 export function precheckCommand(): Command {
   const cmd = new Command('precheck')
-    .description('check everything a migration needs before it writes anything: connectivity, versions, privileges, conflicts, mapping, integrity, filters, extensions, encoding, collations, roles, size, capacity, source activity')
+    .description(
+      'check everything a migration needs before it writes anything: connectivity, versions, privileges, conflicts, mapping, integrity, filters, extensions, encoding, collations, roles, size, capacity, source activity',
+    )
     .option('--json', 'print one JSON document')
-    .option('--grants [side]', 'print the GRANT script a DBA runs for this task (source, target or both) instead of checking')
-    .option('--skip <item>', `skip a check item (repeatable or comma-separated); skippable: ${SKIPPABLE_IDS.join(', ')}`, collect);
+    .option(
+      '--grants [side]',
+      'print the GRANT script a DBA runs for this task (source, target or both) instead of checking',
+    )
+    .option(
+      '--skip <item>',
+      `skip a check item (repeatable or comma-separated); skippable: ${SKIPPABLE_IDS.join(', ')}`,
+      collect,
+    );
   addConnectionOptions(cmd, { target: 'required' });
   addTaskOptions(cmd);
   dropOptions(cmd, ['--state-dir']);
@@ -25,7 +40,9 @@ export function precheckCommand(): Command {
     if (o.grants !== undefined) {
       const side = o.grants === true ? undefined : String(o.grants);
       if (side !== undefined && side !== 'source' && side !== 'target') {
-        throw new PgferryError('usage', `--grants ${side}: expected source or target (or nothing for both)`, { hint: 'e.g. pgferry precheck --grants target -s … -t …' });
+        throw new PgferryError('usage', `--grants ${side}: expected source or target (or nothing for both)`, {
+          hint: 'e.g. pgferry precheck --grants target -s … -t …',
+        });
       }
       out((await grantsScript(task, side)).trimEnd());
       return;
@@ -57,8 +74,11 @@ export function formatReport(r: PrecheckReport): string {
   }
   const failed = r.items.filter((i) => i.result === 'failed' && i.severity === 'error').length;
   const warned = r.items.filter((i) => i.result === 'warning').length;
-  lines.push('', r.ok
-    ? `precheck passed${warned ? ` with ${plural(warned, 'warning')}` : ''} (${r.durationMs} ms)`
-    : `precheck FAILED: ${plural(failed, 'blocking item')}${warned ? `, ${plural(warned, 'warning')}` : ''} (${r.durationMs} ms)`);
+  lines.push(
+    '',
+    r.ok
+      ? `precheck passed${warned ? ` with ${plural(warned, 'warning')}` : ''} (${r.durationMs} ms)`
+      : `precheck FAILED: ${plural(failed, 'blocking item')}${warned ? `, ${plural(warned, 'warning')}` : ''} (${r.durationMs} ms)`,
+  );
   return lines.join('\n');
 }

@@ -27,15 +27,18 @@ interface StatusFlags {
 export function statusCommand(): Command {
   return new Command('status')
     .description(
-      'show a task\'s state: running or not, last phase, limits in effect, tables and rows done (committed ' +
+      "show a task's state: running or not, last phase, limits in effect, tables and rows done (committed " +
         'checkpoints on the target), errors. Safe while the task runs. Exit 0 running or done, 1 failed or stopped, ' +
         '5 verification differences, 3 --target unreadable',
     )
     .argument('[task]', 'task name (default: every task in the state dir)')
-    .addOption(new Option('--state-dir <dir>', 'root of task state directories (default ./.pgferry)')
-      .env('PGFERRY_STATE_DIR'))
-    .option('-t, --target <conninfo>',
-      'target database, to read its checkpoints (default: the task\'s target, password from PGPASSWORD or ~/.pgpass)')
+    .addOption(
+      new Option('--state-dir <dir>', 'root of task state directories (default ./.pgferry)').env('PGFERRY_STATE_DIR'),
+    )
+    .option(
+      '-t, --target <conninfo>',
+      "target database, to read its checkpoints (default: the task's target, password from PGPASSWORD or ~/.pgpass)",
+    )
     .option('--no-checkpoints', 'do not connect to the target')
     .option('--json', 'print one JSON document')
     .action(async (name: string | undefined, o: StatusFlags) => {

@@ -46,8 +46,11 @@ export function throttleCommand(): Command {
     .option('--rows <n>', 'max rows per second over all workers, e.g. 20000, 20k, or "off"', rateArg('rows'))
     .option('--bytes <size>', 'max bytes per second over all workers, e.g. 50MB, 1GiB, or "off"', rateArg('bytes'))
     .option('--jobs <n>', 'number of parallel copy workers (1..64)', intArg(1, 64))
-    .addOption(new Option('--state-dir <dir>', 'root of the task state directories (default ./.pgferry)')
-      .env('PGFERRY_STATE_DIR'))
+    .addOption(
+      new Option('--state-dir <dir>', 'root of the task state directories (default ./.pgferry)').env(
+        'PGFERRY_STATE_DIR',
+      ),
+    )
     .option('--json', 'print the limits in effect as one JSON document')
     .action((task: string, o: ThrottleFlags) => {
       const state = existingTask(task, o.stateDir);

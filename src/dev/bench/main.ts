@@ -9,7 +9,7 @@
  * (--table-jobs 2 --index-jobs 2) when installed. Prints wall times, ratios and pgferry's peak RSS.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,7 +58,10 @@ async function q(url: string, text: string): Promise<pg.QueryResult> {
 function sh(cmd: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; ms: number }> {
   const t0 = Date.now();
   return new Promise((res) => {
-    const p = spawn('bash', ['-o', 'pipefail', '-c', cmd], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn('bash', ['-o', 'pipefail', '-c', cmd], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     p.stdout.on('data', (d) => (out += d));
     p.stderr.on('data', (d) => (out += d));
@@ -71,7 +74,16 @@ async function bundleRunner(): Promise<string> {
   try {
     const esbuild = await import('esbuild');
     const outfile = join(root, 'node_modules', '.cache', 'pgferry-bench', 'run-pgferry.mjs');
-    await esbuild.build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile, logLevel: 'error' });
+    await esbuild.build({
+      entryPoints: [entry],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      packages: 'external',
+      outfile,
+      logLevel: 'error',
+    });
     return `'${outfile}'`;
   } catch (e) {
     process.stderr.write(`(esbuild unavailable, running pgferry through tsx: ${(e as Error).message})\n`);
@@ -107,7 +119,9 @@ async function main() {
     await q(src, 'VACUUM ANALYZE');
     await q(src, 'CHECKPOINT');
     const size = (await q(src, `SELECT pg_size_pretty(pg_database_size(current_database())) AS s`)).rows[0].s;
-    process.stderr.write(`built ${size} (${mixedFile === sharedSql ? 'shared mixed.sql' : 'built-in mixed'}) in ${((Date.now() - tb) / 1000).toFixed(1)}s\n`);
+    process.stderr.write(
+      `built ${size} (${mixedFile === sharedSql ? 'shared mixed.sql' : 'built-in mixed'}) in ${((Date.now() - tb) / 1000).toFixed(1)}s\n`,
+    );
 
     // pgferry runs as plain JavaScript, as an installed pgferry would (dist/), not through tsx:
     // bundle the runner once (not timed) next to node_modules so that packages resolve.
@@ -142,7 +156,9 @@ async function main() {
             res = await sh(`pg_dump -Fc -Z0 '${src}' | pg_restore --no-owner -d '${dst}'`);
             break;
           case 'pgcopydb':
-            res = await sh(`pgcopydb clone --source '${src}' --target '${dst}' --table-jobs 2 --index-jobs 2 --dir '${join(work, 'pgcopydb')}' --no-owner --no-acl; rc=$?; rm -rf '${join(work, 'pgcopydb')}'; exit $rc`);
+            res = await sh(
+              `pgcopydb clone --source '${src}' --target '${dst}' --table-jobs 2 --index-jobs 2 --dir '${join(work, 'pgcopydb')}' --no-owner --no-acl; rc=$?; rm -rf '${join(work, 'pgcopydb')}'; exit $rc`,
+            );
             break;
           default:
             throw new Error(`unknown tool ${tool}`);
@@ -152,32 +168,43 @@ async function main() {
         if (tool.startsWith('pgferry')) {
           const cnt = `SELECT (SELECT count(*) FROM orders) + (SELECT count(*) FROM customers) + (SELECT count(*) FROM pgbench_accounts) AS n`;
           const [a, b] = await Promise.all([q(src, cnt), q(dst, cnt)]);
-          if (a.rows[0].n !== b.rows[0].n) throw new Error(`${tool}: row counts differ: ${a.rows[0].n} vs ${b.rows[0].n}`);
+          if (a.rows[0].n !== b.rows[0].n)
+            throw new Error(`${tool}: row counts differ: ${a.rows[0].n} vs ${b.rows[0].n}`);
           const idx = `SELECT count(*) AS n FROM pg_indexes WHERE schemaname = 'public'`;
           const [ia, ib] = await Promise.all([q(src, idx), q(dst, idx)]);
-          if (ia.rows[0].n !== ib.rows[0].n) throw new Error(`${tool}: index counts differ: ${ia.rows[0].n} vs ${ib.rows[0].n}`);
+          if (ia.rows[0].n !== ib.rows[0].n)
+            throw new Error(`${tool}: index counts differ: ${ia.rows[0].n} vs ${ib.rows[0].n}`);
         }
         (times[tool] ??= []).push(res.ms);
-        process.stdout.write(`${tool} run ${run + 1}: ${(res.ms / 1000).toFixed(2)} s${extra[tool] ? ' ' + JSON.stringify(extra[tool].at(-1)) : ''}\n`);
+        process.stdout.write(
+          `${tool} run ${run + 1}: ${(res.ms / 1000).toFixed(2)} s${extra[tool] ? ' ' + JSON.stringify(extra[tool].at(-1)) : ''}\n`,
+        );
         await q(cluster.url(), `DROP DATABASE IF EXISTS ${db}`);
       }
     }
     const med = (a: number[]) => {
-    const s = [...a].sort((x, y) => x - y);
-    const m = Math.floor(s.length / 2);
-    return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-  };
+      const s = [...a].sort((x, y) => x - y);
+      const m = Math.floor(s.length / 2);
+      return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+    };
     process.stdout.write(`\nscale ${scale} (${size}), median of ${runs} run(s):\n`);
     for (const t of tools) process.stdout.write(`  ${t.padEnd(13)} ${(med(times[t]) / 1000).toFixed(2)} s\n`);
     const f = med(times.pgferry ?? [NaN]);
-    if (times.pgcopydb) process.stdout.write(`  pgferry/pgcopydb = ${(f / med(times.pgcopydb)).toFixed(2)} (target ≤ 0.75)\n`);
-    if (times.pgdump) process.stdout.write(`  pgferry/pg_dump|pg_restore = ${(f / med(times.pgdump)).toFixed(2)} (target ≤ 0.55)\n`);
-    if (times.pgferry_text) process.stdout.write(`  pgferry binary/text = ${(f / med(times.pgferry_text)).toFixed(2)}\n`);
+    if (times.pgcopydb)
+      process.stdout.write(`  pgferry/pgcopydb = ${(f / med(times.pgcopydb)).toFixed(2)} (target ≤ 0.75)\n`);
+    if (times.pgdump)
+      process.stdout.write(`  pgferry/pg_dump|pg_restore = ${(f / med(times.pgdump)).toFixed(2)} (target ≤ 0.55)\n`);
+    if (times.pgferry_text)
+      process.stdout.write(`  pgferry binary/text = ${(f / med(times.pgferry_text)).toFixed(2)}\n`);
     const rss = (extra.pgferry ?? []).map((e) => (e as { maxRssMB: number }).maxRssMB);
     if (rss.length) process.stdout.write(`  pgferry peak RSS ${Math.max(...rss)} MB (limit 200)\n`);
-    const vh = (extra.pgferry ?? []).map((e) => e as { verifyHashMs?: number; copyMs?: number }).find((e) => e.verifyHashMs !== undefined);
+    const vh = (extra.pgferry ?? [])
+      .map((e) => e as { verifyHashMs?: number; copyMs?: number })
+      .find((e) => e.verifyHashMs !== undefined);
     if (vh?.verifyHashMs && vh.copyMs) {
-      process.stdout.write(`  pgferry verify --mode hash ${(vh.verifyHashMs / 1000).toFixed(2)} s = ${(vh.verifyHashMs / vh.copyMs).toFixed(2)} × the data phase\n`);
+      process.stdout.write(
+        `  pgferry verify --mode hash ${(vh.verifyHashMs / 1000).toFixed(2)} s = ${(vh.verifyHashMs / vh.copyMs).toFixed(2)} × the data phase\n`,
+      );
     }
   } finally {
     await cluster.stop();

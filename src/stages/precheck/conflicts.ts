@@ -7,10 +7,23 @@ import { doneObjects } from '../../state/checkpoint.js';
 import { qualify } from '../../core/ident.js';
 import { failed, passed, plural, warning, type CheckDef } from './types.js';
 
-const KIND: Record<string, string> = { r: 'table', p: 'partitioned table', v: 'view', m: 'materialized view', S: 'sequence', f: 'foreign table', i: 'index', I: 'partitioned index', c: 'composite type' };
+const KIND: Record<string, string> = {
+  r: 'table',
+  p: 'partitioned table',
+  v: 'view',
+  m: 'materialized view',
+  S: 'sequence',
+  f: 'foreign table',
+  i: 'index',
+  I: 'partitioned index',
+  c: 'composite type',
+};
 
 export const conflictsTarget: CheckDef = {
-  id: 'conflicts.target', title: 'Name conflicts on the target', level: 'error', needs: ['target', 'model'],
+  id: 'conflicts.target',
+  title: 'Name conflicts on the target',
+  level: 'error',
+  needs: ['target', 'model'],
   async run(ctx) {
     const tables = ctx.model!.tables;
     if (!tables.length) return passed('no tables selected');
@@ -19,7 +32,9 @@ export const conflictsTarget: CheckDef = {
        FROM unnest($1::text[], $2::text[]) AS w(schema, name)
        JOIN pg_namespace n ON n.nspname = w.schema
        JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = w.name
-       ORDER BY 1, 2`, [tables.map((t) => t.target.schema), tables.map((t) => t.target.name)]);
+       ORDER BY 1, 2`,
+      [tables.map((t) => t.target.schema), tables.map((t) => t.target.name)],
+    );
     if (!r.rows.length) return passed(`none of the ${plural(tables.length, 'selected table')} exists on the target`);
     const done = ctx.taskId ? await doneObjects(ctx.target!, ctx.taskId) : new Set<string>();
     const bySource = new Map(tables.map((t) => [qualify(t.target.schema, t.target.name), t]));
@@ -28,16 +43,39 @@ export const conflictsTarget: CheckDef = {
     for (const row of r.rows) {
       const tq = qualify(row.schema, row.name);
       const t = bySource.get(tq)!;
-      if ([t.key, tq, `table ${t.key}`, `table:${t.key}`, `table ${tq}`, `table:${tq}`].some((k) => done.has(k))) { resumed++; continue; }
+      if ([t.key, tq, `table ${t.key}`, `table:${t.key}`, `table ${tq}`, `table:${tq}`].some((k) => done.has(k))) {
+        resumed++;
+        continue;
+      }
       conflicts.push(`${tq} (${KIND[row.kind] ?? row.kind}${t.key !== tq ? `, target of ${t.key}` : ''})`);
     }
-    const note = resumed ? `; ${plural(resumed, 'table')} created by an earlier run of task ${ctx.taskId} will be continued` : '';
+    const note = resumed
+      ? `; ${plural(resumed, 'table')} created by an earlier run of task ${ctx.taskId} will be continued`
+      : '';
     if (!conflicts.length) return passed(`no conflicts${note}`);
     const mode = ctx.task.ifExists;
-    if (mode === 'skip') return warning(`${plural(conflicts.length, 'selected table')} ${conflicts.length === 1 ? 'already exists' : 'already exist'} on the target and will be left as they are (ifExists: skip)${note}`, conflicts, 'the existing tables are kept as they are; make sure their definitions match the source tables');
-    if (mode === 'truncate') return warning(`${plural(conflicts.length, 'selected table')} ${conflicts.length === 1 ? 'already exists' : 'already exist'} on the target and will be kept and emptied before copying (ifExists: truncate)${note}`, conflicts, 'make sure their definitions match the source tables and their rows are not needed');
-    if (mode === 'drop') return warning(`${plural(conflicts.length, 'selected table')} ${conflicts.length === 1 ? 'already exists' : 'already exist'} on the target and will be DROPPED (ifExists: drop)${note}`, conflicts, 'make sure nothing on the target needs them');
-    return failed(`${plural(conflicts.length, 'selected table')} ${conflicts.length === 1 ? 'already exists' : 'already exist'} on the target${note}`, conflicts,
-      'drop or rename them on the target, map the schema elsewhere (--map-schema old=new), exclude the tables, or set --if-exists skip|truncate|drop');
+    if (mode === 'skip')
+      return warning(
+        `${plural(conflicts.length, 'selected table')} ${conflicts.length === 1 ? 'already exists' : 'already exist'} on the target and will be left as they are (ifExists: skip)${note}`,
+        conflicts,
+        'the existing tables are kept as they are; make sure their definitions match the source tables',
+      );
+    if (mode === 'truncate')
+      return warning(
+        `${plural(conflicts.length, 'selected table')} ${conflicts.length === 1 ? 'already exists' : 'already exist'} on the target and will be kept and emptied before copying (ifExists: truncate)${note}`,
+        conflicts,
+        'make sure their definitions match the source tables and their rows are not needed',
+      );
+    if (mode === 'drop')
+      return warning(
+        `${plural(conflicts.length, 'selected table')} ${conflicts.length === 1 ? 'already exists' : 'already exist'} on the target and will be DROPPED (ifExists: drop)${note}`,
+        conflicts,
+        'make sure nothing on the target needs them',
+      );
+    return failed(
+      `${plural(conflicts.length, 'selected table')} ${conflicts.length === 1 ? 'already exists' : 'already exist'} on the target${note}`,
+      conflicts,
+      'drop or rename them on the target, map the schema elsewhere (--map-schema old=new), exclude the tables, or set --if-exists skip|truncate|drop',
+    );
   },
 };

@@ -9,9 +9,14 @@ import { ddlPlan } from './ddl-plan.js';
 import { failed, passed, plural, type CheckDef } from './types.js';
 
 export const privilegesDdl: CheckDef = {
-  id: 'privileges.ddl', title: 'Privileges the schema DDL needs', level: 'error', needs: ['source', 'target', 'model'],
+  id: 'privileges.ddl',
+  title: 'Privileges the schema DDL needs',
+  level: 'error',
+  needs: ['source', 'target', 'model'],
   async run(ctx) {
-    const su = await ctx.target!.query<{ su: boolean }>(`SELECT rolsuper AS su FROM pg_roles WHERE rolname = current_user`);
+    const su = await ctx.target!.query<{ su: boolean }>(
+      `SELECT rolsuper AS su FROM pg_roles WHERE rolname = current_user`,
+    );
     if (su.rows[0].su) return passed('the target account is a superuser');
     const plan = await ddlPlan(ctx.source!, ctx.sel);
     const needs = await ddlNeeds(ctx.target!, plan);
@@ -21,8 +26,10 @@ export const privilegesDdl: CheckDef = {
       return passed(`the target account can run the schema DDL (${counts})`);
     }
     const fixes = [...new Set(needs.map(fixText))].join('\n');
-    return failed(`the target account cannot run ${plural(needs.length, 'part')} of the schema DDL`,
+    return failed(
+      `the target account cannot run ${plural(needs.length, 'part')} of the schema DDL`,
       needs.map((n) => `${n.what} — ${fixText(n)}`),
-      `run on the target as a superuser (or pgferry precheck --grants for the whole script):\n${fixes}`);
+      `run on the target as a superuser (or pgferry precheck --grants for the whole script):\n${fixes}`,
+    );
   },
 };

@@ -14,7 +14,11 @@ import { quoteIdent } from '../../core/ident.js';
 import type { DdlPlan, OwnerChange } from './ddl-plan.js';
 
 /** A missing privilege: what fails without it, and the statements (and an alternative) that give it. */
-export interface Need { what: string; sql: string[]; alt?: string }
+export interface Need {
+  what: string;
+  sql: string[];
+  alt?: string;
+}
 
 /** One line of SQL for a need, as precheck prints it. */
 export function fixText(n: Need): string {
@@ -42,7 +46,9 @@ async function targetFacts(t: pg.Client, plan: DdlPlan): Promise<TargetFacts> {
   const schemas = [...plan.schemas.keys(), ...plan.owners.map((o) => o.schema ?? '')];
   const s = await t.query<{ name: string; owner: string }>(SCHEMAS_SQL, [schemas]);
   return {
-    account: me.u, db: me.db, roles: new Set(r.rows.map((x) => x.name)),
+    account: me.u,
+    db: me.db,
+    roles: new Set(r.rows.map((x) => x.name)),
     member: new Set(r.rows.filter((x) => x.member).map((x) => x.name)),
     schemaOwner: new Map(s.rows.map((x) => [x.name, x.owner])),
   };
@@ -55,8 +61,13 @@ const CAN_CREATE_SQL = `
                    WHERE g.rolname = ANY ($4::text[])), false) AS ok`;
 
 /** Can `role` create in `schema` once the DDL's schema statements ran? */
-async function canCreateIn(t: pg.Client, f: TargetFacts, plan: DdlPlan, role: string, schema: string):
-Promise<boolean> {
+async function canCreateIn(
+  t: pg.Client,
+  f: TargetFacts,
+  plan: DdlPlan,
+  role: string,
+  schema: string,
+): Promise<boolean> {
   const p = plan.schemas.get(schema);
   const existing = f.schemaOwner.get(schema);
   const owner = existing !== undefined && (!p?.owner || p.owner === existing) ? existing : p?.owner;
@@ -75,7 +86,8 @@ function membershipNeeds(f: TargetFacts, plan: DdlPlan): Need[] {
     const list = `${objs.slice(0, 3).join(', ')}${objs.length > 3 ? ', …' : ''}`;
     out.push({
       what: `${f.account} must be a member of ${role} to make it the owner of ${list}`,
-      sql: [...create, `GRANT ${quoteIdent(role)} TO ${quoteIdent(f.account)};`], alt: '--owner-to ROLE / --no-owner',
+      sql: [...create, `GRANT ${quoteIdent(role)} TO ${quoteIdent(f.account)};`],
+      alt: '--owner-to ROLE / --no-owner',
     });
   }
   return out;
@@ -87,19 +99,27 @@ async function schemaOwnerNeed(t: pg.Client, f: TargetFacts, o: OwnerChange): Pr
   if (!f.schemaOwner.has(name) || f.schemaOwner.get(name) === o.role) return undefined;
   const sql = `SELECT has_database_privilege($1, current_database(), 'CREATE') AS ok`;
   if (f.roles.has(o.role) && (await t.query<{ ok: boolean }>(sql, [o.role])).rows[0].ok) return undefined;
-  return { what: `${o.role} needs CREATE on database ${f.db} to become the owner of existing schema ${name}`,
-    sql: [`GRANT CREATE ON DATABASE ${quoteIdent(f.db)} TO ${quoteIdent(o.role)};`] };
+  return {
+    what: `${o.role} needs CREATE on database ${f.db} to become the owner of existing schema ${name}`,
+    sql: [`GRANT CREATE ON DATABASE ${quoteIdent(f.db)} TO ${quoteIdent(o.role)};`],
+  };
 }
 
 /** The new owner of an object needs CREATE on its schema; a schema still to be created can be prepared. */
-async function createInNeed(t: pg.Client, f: TargetFacts, plan: DdlPlan, o: OwnerChange & { schema: string }):
-Promise<Need | undefined> {
+async function createInNeed(
+  t: pg.Client,
+  f: TargetFacts,
+  plan: DdlPlan,
+  o: OwnerChange & { schema: string },
+): Promise<Need | undefined> {
   if (await canCreateIn(t, f, plan, o.role, o.schema)) return undefined;
   const owner = plan.schemas.get(o.schema)?.owner;
   const auth = owner ? ` AUTHORIZATION ${quoteIdent(owner)}` : '';
   const pre = f.schemaOwner.has(o.schema) ? [] : [`CREATE SCHEMA ${quoteIdent(o.schema)}${auth};`];
-  return { what: `${o.role} needs CREATE on schema ${o.schema} to become the owner of ${o.object}`,
-    sql: [...pre, `GRANT CREATE ON SCHEMA ${quoteIdent(o.schema)} TO ${quoteIdent(o.role)};`] };
+  return {
+    what: `${o.role} needs CREATE on schema ${o.schema} to become the owner of ${o.object}`,
+    sql: [...pre, `GRANT CREATE ON SCHEMA ${quoteIdent(o.schema)} TO ${quoteIdent(o.role)};`],
+  };
 }
 
 async function createNeeds(t: pg.Client, f: TargetFacts, plan: DdlPlan): Promise<Need[]> {
@@ -128,7 +148,8 @@ async function existingNeeds(t: pg.Client, f: TargetFacts, plan: DdlPlan): Promi
     if ((await schemaAclNoop(t, x.block)).has(x.part) || (await alreadyEqual(t, x.part.ast))) continue;
     const me = quoteIdent(f.account);
     out.set(`${x.kind} ${x.name}`, {
-      what: `${x.kind} ${x.name} exists on the target, owned by ${r.rows[0].owner}; ` +
+      what:
+        `${x.kind} ${x.name} exists on the target, owned by ${r.rows[0].owner}; ` +
         `${f.account} cannot run: ${x.part.sql}`,
       sql: [`GRANT ${quoteIdent(r.rows[0].owner)} TO ${me};`],
       alt: `ALTER ${x.kind.toUpperCase()} ${quoteIdent(x.name)} OWNER TO ${me}; or --no-acl / --no-owner`,

@@ -12,9 +12,22 @@ import type { Selection } from '../../core/selection.js';
 
 type Node = Record<string, any>;
 
-export interface OwnerChange { role: string; schema: string | null; object: string; sql: string }
-export interface SchemaPlan { owner: string | null; createGrantees: Set<string> }
-export interface ExistingTouch { kind: 'schema' | 'extension'; name: string; part: Part; block: Part[] }
+export interface OwnerChange {
+  role: string;
+  schema: string | null;
+  object: string;
+  sql: string;
+}
+export interface SchemaPlan {
+  owner: string | null;
+  createGrantees: Set<string>;
+}
+export interface ExistingTouch {
+  kind: 'schema' | 'extension';
+  name: string;
+  part: Part;
+  block: Part[];
+}
 
 export interface DdlPlan {
   owners: OwnerChange[];
@@ -33,7 +46,7 @@ function schemaOf(node: Node | undefined): string | null {
   if (!node) return null;
   if (node.RangeVar) return node.RangeVar.schemaname ?? null;
   const names: Node[] | undefined = node.ObjectWithArgs?.objname ?? node.List?.items ?? node.TypeName?.names;
-  return names && names.length > 1 ? str(names[0]) ?? null : null;
+  return names && names.length > 1 ? (str(names[0]) ?? null) : null;
 }
 
 function schemaPlan(plan: DdlPlan, name: string): SchemaPlan {

@@ -9,7 +9,10 @@ import { checkRowFilter } from '../../core/filter.js';
 import { failed, passed, plural, type CheckDef } from './types.js';
 
 export const filtersWhere: CheckDef = {
-  id: 'filters.where', title: 'Row filters', level: 'error', needs: ['source', 'model'],
+  id: 'filters.where',
+  title: 'Row filters',
+  level: 'error',
+  needs: ['source', 'model'],
   async run(ctx) {
     const c = ctx.source!;
     const bad: string[] = [];
@@ -27,16 +30,29 @@ export const filtersWhere: CheckDef = {
       await c.query('BEGIN TRANSACTION READ ONLY');
       try {
         await c.query(`SET LOCAL statement_timeout = '30s'`);
-        await c.query({ text: `EXPLAIN SELECT 1 FROM ${qualify(t.schema, t.name)} WHERE (${where})`, queryMode: 'extended' } as any);
+        await c.query({
+          text: `EXPLAIN SELECT 1 FROM ${qualify(t.schema, t.name)} WHERE (${where})`,
+          queryMode: 'extended',
+        } as any);
       } catch (e) {
         const pg = isPgError(e) ? e : undefined;
-        bad.push(`${t.key}: WHERE ${where} — ${errorMessage(e)}${pg?.code ? ` (SQLSTATE ${pg.code})` : ''}${pg?.hint ? `; HINT: ${pg.hint}` : ''}`);
+        bad.push(
+          `${t.key}: WHERE ${where} — ${errorMessage(e)}${pg?.code ? ` (SQLSTATE ${pg.code})` : ''}${pg?.hint ? `; HINT: ${pg.hint}` : ''}`,
+        );
       } finally {
         await c.query('ROLLBACK').catch(() => {});
       }
     }
-    if (!bad.length) return passed(n ? `${plural(n, 'row filter')} ${n === 1 ? 'parses and plans' : 'parse and plan'} on the source` : 'no row filters');
-    return failed(`${plural(bad.length, 'row filter')} rejected by the source`, bad,
-      'fix tables.<schema.table>.where: an SQL boolean expression over that table\'s columns, e.g. created_at >= \'2024-01-01\'');
+    if (!bad.length)
+      return passed(
+        n
+          ? `${plural(n, 'row filter')} ${n === 1 ? 'parses and plans' : 'parse and plan'} on the source`
+          : 'no row filters',
+      );
+    return failed(
+      `${plural(bad.length, 'row filter')} rejected by the source`,
+      bad,
+      "fix tables.<schema.table>.where: an SQL boolean expression over that table's columns, e.g. created_at >= '2024-01-01'",
+    );
   },
 };

@@ -50,15 +50,20 @@ async function missingRoles(s: pg.Client, t: pg.Client, wanted: string[]): Promi
   const names = [...new Set([...wanted, ...lo.rows.map((x) => x.r)])];
   const r = await t.query<{ name: string }>(
     `SELECT w.name FROM unnest($1::text[]) AS w(name)
-     WHERE NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = w.name) ORDER BY 1`, [names]);
+     WHERE NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = w.name) ORDER BY 1`,
+    [names],
+  );
   return r.rows.map((x) => x.name);
 }
 
 async function targetScript(s: pg.Client, t: pg.Client, task: TaskConfig, sel: Selection): Promise<string[]> {
-  const me = (await t.query<{ u: string; db: string; su: boolean; dbc: boolean }>(
-    `SELECT current_user AS u, current_database() AS db,
+  const me = (
+    await t.query<{ u: string; db: string; su: boolean; dbc: boolean }>(
+      `SELECT current_user AS u, current_database() AS db,
             (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS su,
-            has_database_privilege(current_database(), 'CREATE') AS dbc`)).rows[0];
+            has_database_privilege(current_database(), 'CREATE') AS dbc`,
+    )
+  ).rows[0];
   const who = quoteIdent(me.u);
   const out = [`-- on the TARGET database ${quoteIdent(me.db)}, as a superuser, for ${who}`];
   if (me.su) return [...out, `-- ${who} is a superuser: nothing to grant`];

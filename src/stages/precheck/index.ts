@@ -41,8 +41,15 @@ import { size } from './size.js';
 import { stateSchema } from './state-schema.js';
 import { targetRows } from './target-rows.js';
 import {
-  DEFAULT_THRESHOLDS, MAX_OBJECTS,
-  type CheckDef, type CheckItem, type Ctx, type Outcome, type PrecheckOptions, type PrecheckReport, type Severity,
+  DEFAULT_THRESHOLDS,
+  MAX_OBJECTS,
+  type CheckDef,
+  type CheckItem,
+  type Ctx,
+  type Outcome,
+  type PrecheckOptions,
+  type PrecheckReport,
+  type Severity,
 } from './types.js';
 import { objectsUnsupported } from './unsupported.js';
 import { objectsUnreadable } from './unreadable.js';
@@ -53,19 +60,38 @@ export type { CheckItem, PrecheckReport, PrecheckOptions, Severity, ItemResult, 
 
 /** Every item, in report order. Ids are stable. */
 export const CHECKS: readonly CheckDef[] = [
-  connectivitySource, connectivityTarget, versionCompat,
-  privilegesSource, privilegesTarget,
-  largeObjectPrivileges, privilegesDdl,
+  connectivitySource,
+  connectivityTarget,
+  versionCompat,
+  privilegesSource,
+  privilegesTarget,
+  largeObjectPrivileges,
+  privilegesDdl,
   selectionMatches,
-  conflictsTarget, mappingNames, mappingObjects,
-  stateSchema, targetRows,
-  integrityFkParents, integrityDependencies, integrityTriggerFunctions,
-  columnsSubset, filtersWhere, tablesNoKey,
+  conflictsTarget,
+  mappingNames,
+  mappingObjects,
+  stateSchema,
+  targetRows,
+  integrityFkParents,
+  integrityDependencies,
+  integrityTriggerFunctions,
+  columnsSubset,
+  filtersWhere,
+  tablesNoKey,
   columnsOidTypes,
-  extensionsAvailable, objectsUnreadable, objectsSuperuser, objectsUnsupported,
-  encoding, collations, roles,
-  size, capacityConnections,
-  sourceLongTransactions, sourceLoad, consistencyWrites,
+  extensionsAvailable,
+  objectsUnreadable,
+  objectsSuperuser,
+  objectsUnsupported,
+  encoding,
+  collations,
+  roles,
+  size,
+  capacityConnections,
+  sourceLongTransactions,
+  sourceLoad,
+  consistencyWrites,
 ];
 
 export const CHECK_IDS: readonly string[] = CHECKS.map((c) => c.id);
@@ -93,7 +119,15 @@ async function readOnlySession(spec: ReturnType<typeof resolveConnSpec>, label: 
 export function toItem(def: CheckDef, o: Outcome): CheckItem {
   const objects = o.objects ?? [];
   const severity: Severity = o.severity ?? (o.result === 'warning' ? 'warning' : def.level);
-  const item: CheckItem = { id: def.id, title: def.title, severity, result: o.result, message: o.message, objects: objects.slice(0, MAX_OBJECTS), objectCount: objects.length };
+  const item: CheckItem = {
+    id: def.id,
+    title: def.title,
+    severity,
+    result: o.result,
+    message: o.message,
+    objects: objects.slice(0, MAX_OBJECTS),
+    objectCount: objects.length,
+  };
   if (o.hint) item.hint = o.hint;
   return item;
 }
@@ -103,15 +137,21 @@ export async function runPrecheck(task: TaskConfig, o: PrecheckOptions = {}): Pr
   const skip = new Set([...(task.skipChecks ?? []), ...(o.skip ?? [])]);
   const unknown = [...skip].filter((id) => !CHECK_IDS.includes(id));
   if (unknown.length) {
-    throw new PgferryError('usage', `unknown precheck item(s) to skip: ${unknown.join(', ')}`, { hint: `skippable items: ${SKIPPABLE_IDS.join(', ')}` });
+    throw new PgferryError('usage', `unknown precheck item(s) to skip: ${unknown.join(', ')}`, {
+      hint: `skippable items: ${SKIPPABLE_IDS.join(', ')}`,
+    });
   }
   const sel = new Selection(task);
   const sourceSpec = resolveConnSpec(task.source, { redactor: o.redactor });
   const targetSpec = resolveConnSpec(task.target, { redactor: o.redactor });
   const [sourcePing, targetPing] = await Promise.all([ping(sourceSpec, 'source'), ping(targetSpec, 'target')]);
   const ctx: Ctx = {
-    task, sel, taskId: o.taskId ?? task.name, thresholds: { ...DEFAULT_THRESHOLDS, ...(o.thresholds ?? {}) },
-    sourcePing, targetPing,
+    task,
+    sel,
+    taskId: o.taskId ?? task.name,
+    thresholds: { ...DEFAULT_THRESHOLDS, ...(o.thresholds ?? {}) },
+    sourcePing,
+    targetPing,
     sourceVersion: sourcePing.ok ? sourcePing.serverVersionNum : 0,
     targetVersion: targetPing.ok ? targetPing.serverVersionNum : 0,
   };
@@ -120,8 +160,16 @@ export async function runPrecheck(task: TaskConfig, o: PrecheckOptions = {}): Pr
   let targetDown = targetPing.ok ? '' : 'target unreachable (see connectivity.target)';
   let modelDown = '';
   try {
-    if (sourcePing.ok) ctx.source = await readOnlySession(sourceSpec, 'source').catch((e) => { sourceDown = `source session failed: ${errorMessage(e)}`; return undefined; });
-    if (targetPing.ok) ctx.target = await readOnlySession(targetSpec, 'target').catch((e) => { targetDown = `target session failed: ${errorMessage(e)}`; return undefined; });
+    if (sourcePing.ok)
+      ctx.source = await readOnlySession(sourceSpec, 'source').catch((e) => {
+        sourceDown = `source session failed: ${errorMessage(e)}`;
+        return undefined;
+      });
+    if (targetPing.ok)
+      ctx.target = await readOnlySession(targetSpec, 'target').catch((e) => {
+        targetDown = `target session failed: ${errorMessage(e)}`;
+        return undefined;
+      });
     if (ctx.source && ctx.sourceVersion >= 100000) {
       try {
         ctx.model = await loadSourceModel(ctx.source, sel);
@@ -142,7 +190,10 @@ export async function runPrecheck(task: TaskConfig, o: PrecheckOptions = {}): Pr
         (def.needs.includes('source') && !ctx.source && sourceDown) ||
         (def.needs.includes('target') && !ctx.target && targetDown) ||
         (def.needs.includes('model') && !ctx.model && modelDown) ||
-        (def.needs.includes('source') && ctx.sourceVersion < 100000 && def.id !== 'version.compat' && 'source older than PostgreSQL 10 (see version.compat)');
+        (def.needs.includes('source') &&
+          ctx.sourceVersion < 100000 &&
+          def.id !== 'version.compat' &&
+          'source older than PostgreSQL 10 (see version.compat)');
       if (missing) {
         items.push(toItem(def, { result: 'skipped', message: `not checked: ${missing}` }));
         continue;
@@ -151,7 +202,11 @@ export async function runPrecheck(task: TaskConfig, o: PrecheckOptions = {}): Pr
       try {
         outcome = await def.run(ctx);
       } catch (e) {
-        outcome = { result: def.level === 'error' ? 'failed' : 'warning', message: `could not check: ${errorMessage(e)}`, hint: 'check the privileges of the connecting users; rerun with PGFERRY_DEBUG=1 for details' };
+        outcome = {
+          result: def.level === 'error' ? 'failed' : 'warning',
+          message: `could not check: ${errorMessage(e)}`,
+          hint: 'check the privileges of the connecting users; rerun with PGFERRY_DEBUG=1 for details',
+        };
       }
       if (requested) outcome = { ...outcome, message: `${outcome.message} (this item cannot be skipped)` };
       items.push(toItem(def, outcome));

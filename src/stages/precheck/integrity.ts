@@ -7,7 +7,10 @@ import { qualify, quoteIdent } from '../../core/ident.js';
 import { failed, passed, plural, warning, type CheckDef } from './types.js';
 
 export const integrityFkParents: CheckDef = {
-  id: 'integrity.fk-parents', title: 'Foreign key parents selected', level: 'error', needs: ['source', 'model'],
+  id: 'integrity.fk-parents',
+  title: 'Foreign key parents selected',
+  level: 'error',
+  needs: ['source', 'model'],
   async run(ctx) {
     const m = ctx.model!;
     if (!m.tables.length) return passed('no tables selected');
@@ -15,18 +18,27 @@ export const integrityFkParents: CheckDef = {
       `SELECT k.conname, k.conrelid::int8::text AS rel, k.confrelid::int8::text AS parent, pn.nspname AS pschema, pc.relname AS pname
        FROM pg_constraint k JOIN pg_class pc ON pc.oid = k.confrelid JOIN pg_namespace pn ON pn.oid = pc.relnamespace
        WHERE k.contype = 'f' AND k.conrelid = ANY ($1::oid[]) AND coalesce(to_jsonb(k) ->> 'conparentid', '0') = '0'
-       ORDER BY 1`, [m.tables.map((t) => t.oid)]);
+       ORDER BY 1`,
+      [m.tables.map((t) => t.oid)],
+    );
     const selected = new Set(m.tables.map((t) => t.oid));
     const byOid = new Map(m.tables.map((t) => [t.oid, t]));
-    const orphans = r.rows.filter((k) => !selected.has(k.parent))
+    const orphans = r.rows
+      .filter((k) => !selected.has(k.parent))
       .map((k) => `${byOid.get(k.rel)!.key} constraint ${quoteIdent(k.conname)} → ${qualify(k.pschema, k.pname)}`);
     if (!orphans.length) return passed(`${plural(r.rows.length, 'foreign key')}, every parent table selected`);
     if (ctx.task.dropOrphanForeignKeys) {
-      return warning(`${plural(orphans.length, 'foreign key')} reference tables not selected and will be left out (dropOrphanForeignKeys)`, orphans,
-        'referential integrity of these columns is not enforced on the target');
+      return warning(
+        `${plural(orphans.length, 'foreign key')} reference tables not selected and will be left out (dropOrphanForeignKeys)`,
+        orphans,
+        'referential integrity of these columns is not enforced on the target',
+      );
     }
-    return failed(`${plural(orphans.length, 'foreign key')} of selected tables reference tables that are not selected`, orphans,
-      'select the parent tables too, exclude the child tables, or set dropOrphanForeignKeys: true to leave these foreign keys out');
+    return failed(
+      `${plural(orphans.length, 'foreign key')} of selected tables reference tables that are not selected`,
+      orphans,
+      'select the parent tables too, exclude the child tables, or set dropOrphanForeignKeys: true to leave these foreign keys out',
+    );
   },
 };
 
@@ -61,13 +73,23 @@ WHERE schema NOT IN ('pg_catalog', 'information_schema')
 ORDER BY 1, 2`;
 
 export const integrityDependencies: CheckDef = {
-  id: 'integrity.dependencies', title: 'Objects used by selected tables are selected', level: 'error', needs: ['source', 'target', 'model'],
+  id: 'integrity.dependencies',
+  title: 'Objects used by selected tables are selected',
+  level: 'error',
+  needs: ['source', 'target', 'model'],
   async run(ctx) {
     const m = ctx.model!;
     if (!m.tables.length) return passed('no tables selected');
-    const r = await ctx.source!.query<{ rel: string; used_by: string; kind: 'type' | 'sequence' | 'function'; schema: string; name: string }>(DEPS_SQL, [m.tables.map((t) => t.oid)]);
+    const r = await ctx.source!.query<{
+      rel: string;
+      used_by: string;
+      kind: 'type' | 'sequence' | 'function';
+      schema: string;
+      name: string;
+    }>(DEPS_SQL, [m.tables.map((t) => t.oid)]);
     const outside = r.rows.filter((d) => !ctx.sel.schemaSelected(d.schema));
-    if (!outside.length) return passed('every type, sequence and function used by the selected tables is selected or built in');
+    if (!outside.length)
+      return passed('every type, sequence and function used by the selected tables is selected or built in');
     // Those already present on the target under the same name are fine.
     const t = await ctx.target!.query<{ i: number; ok: boolean }>(
       `SELECT w.i, CASE w.kind
@@ -75,14 +97,23 @@ export const integrityDependencies: CheckDef = {
           WHEN 'sequence' THEN EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = w.schema AND c.relname = w.name AND c.relkind = 'S')
           ELSE EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = w.schema AND p.proname = w.name) END AS ok
        FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS w(kind, schema, name, i)`,
-      [outside.map((d) => d.kind), outside.map((d) => d.schema), outside.map((d) => d.name)]);
+      [outside.map((d) => d.kind), outside.map((d) => d.schema), outside.map((d) => d.name)],
+    );
     const present = new Set(t.rows.filter((x) => x.ok).map((x) => Number(x.i) - 1));
     const byOid = new Map(m.tables.map((x) => [x.oid, x]));
-    const missing = outside.filter((_, i) => !present.has(i))
-      .map((d) => `${byOid.get(d.rel)!.key} ${d.used_by} uses ${d.kind} ${qualify(d.schema, d.name)} (schema not selected)`);
-    if (!missing.length) return passed(`${plural(outside.length, 'object')} from schemas not selected already exist on the target`);
+    const missing = outside
+      .filter((_, i) => !present.has(i))
+      .map(
+        (d) =>
+          `${byOid.get(d.rel)!.key} ${d.used_by} uses ${d.kind} ${qualify(d.schema, d.name)} (schema not selected)`,
+      );
+    if (!missing.length)
+      return passed(`${plural(outside.length, 'object')} from schemas not selected already exist on the target`);
     const schemas = [...new Set(outside.filter((_, i) => !present.has(i)).map((d) => d.schema))];
-    return failed(`selected tables use ${plural(missing.length, 'object')} from schemas that are not selected and missing on the target`, missing,
-      `select schema(s) ${schemas.map(quoteIdent).join(', ')} too (--include-schema), or create these objects on the target first`);
+    return failed(
+      `selected tables use ${plural(missing.length, 'object')} from schemas that are not selected and missing on the target`,
+      missing,
+      `select schema(s) ${schemas.map(quoteIdent).join(', ')} too (--include-schema), or create these objects on the target first`,
+    );
   },
 };

@@ -113,40 +113,98 @@ SELECT n.nspname AS name, pg_get_userbyid(n.nspowner) AS owner, n.nspacl::text[]
 FROM pg_namespace n WHERE ${USER_NS} AND ${notExt('pg_namespace', 'n.oid')} ORDER BY 1`;
 
 interface TableRow {
-  oid: string; schema: string; name: string; kind: 'r' | 'p'; is_partition: boolean; root_schema: string | null; root_name: string | null;
-  owner: string; acl: string[] | null; has_key: boolean; pk_columns: string[]; bytes: string; tablespace: string | null;
+  oid: string;
+  schema: string;
+  name: string;
+  kind: 'r' | 'p';
+  is_partition: boolean;
+  root_schema: string | null;
+  root_name: string | null;
+  owner: string;
+  acl: string[] | null;
+  has_key: boolean;
+  pk_columns: string[];
+  bytes: string;
+  tablespace: string | null;
 }
 
 /** The partition rule of plan/tables.ts: a partition goes with its selected root. */
-export function relationSelected(sel: Selection, r: { schema: string; name: string; is_partition: boolean; root_schema: string | null; root_name: string | null }): boolean {
-  return sel.tableSelected(r.schema, r.name) ||
-    (r.is_partition && r.root_schema !== null && sel.tableSelected(r.root_schema, r.root_name!) && sel.schemaSelected(r.schema));
+export function relationSelected(
+  sel: Selection,
+  r: { schema: string; name: string; is_partition: boolean; root_schema: string | null; root_name: string | null },
+): boolean {
+  return (
+    sel.tableSelected(r.schema, r.name) ||
+    (r.is_partition &&
+      r.root_schema !== null &&
+      sel.tableSelected(r.root_schema, r.root_name!) &&
+      sel.schemaSelected(r.schema))
+  );
 }
 
 export async function loadSourceModel(c: pg.Client, sel: Selection): Promise<SourceModel> {
   const who = await c.query<{ u: string; su: boolean; db: string }>(
-    `SELECT current_user AS u, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS su, current_database() AS db`);
+    `SELECT current_user AS u, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS su, current_database() AS db`,
+  );
   const schemasAll = (await c.query<SrcSchema>(SCHEMAS_SQL)).rows;
   const rows = (await c.query<TableRow>(TABLES_SQL)).rows.filter((r) => relationSelected(sel, r));
   const tables: SrcTable[] = rows.map((r) => ({
-    oid: r.oid, schema: r.schema, name: r.name, kind: r.kind, key: tableKey(r.schema, r.name), target: sel.targetTable(r.schema, r.name),
-    owner: r.owner, acl: r.acl, hasKey: r.has_key, pkColumns: r.pk_columns, bytes: Number(r.bytes), tablespace: r.tablespace, columns: [],
+    oid: r.oid,
+    schema: r.schema,
+    name: r.name,
+    kind: r.kind,
+    key: tableKey(r.schema, r.name),
+    target: sel.targetTable(r.schema, r.name),
+    owner: r.owner,
+    acl: r.acl,
+    hasKey: r.has_key,
+    pkColumns: r.pk_columns,
+    bytes: Number(r.bytes),
+    tablespace: r.tablespace,
+    columns: [],
   }));
   const byOid = new Map(tables.map((t) => [t.oid, t]));
   if (tables.length) {
-    const cols = await c.query<{ rel: string; name: string; num: number; type: string; type_schema: string; type_name: string; not_null: boolean; has_default: boolean; identity: boolean; generated: boolean; coll_schema: string | null; coll_name: string | null }>(
-      COLUMNS_SQL, [tables.map((t) => t.oid)]);
+    const cols = await c.query<{
+      rel: string;
+      name: string;
+      num: number;
+      type: string;
+      type_schema: string;
+      type_name: string;
+      not_null: boolean;
+      has_default: boolean;
+      identity: boolean;
+      generated: boolean;
+      coll_schema: string | null;
+      coll_name: string | null;
+    }>(COLUMNS_SQL, [tables.map((t) => t.oid)]);
     for (const r of cols.rows) {
       byOid.get(r.rel)?.columns.push({
-        name: r.name, num: r.num, type: r.type, typeSchema: r.type_schema, typeName: r.type_name, notNull: r.not_null, hasDefault: r.has_default,
-        identity: r.identity, generated: r.generated, collSchema: r.coll_schema, collName: r.coll_name,
+        name: r.name,
+        num: r.num,
+        type: r.type,
+        typeSchema: r.type_schema,
+        typeName: r.type_name,
+        notNull: r.not_null,
+        hasDefault: r.has_default,
+        identity: r.identity,
+        generated: r.generated,
+        collSchema: r.coll_schema,
+        collName: r.coll_name,
       });
     }
   }
   const selectedKeys = new Set(tables.map((t) => t.key));
-  const seqRows = (await c.query<SrcSequence & { owned_schema: string | null; owned_table: string | null }>(SEQUENCES_SQL)).rows;
+  const seqRows = (
+    await c.query<SrcSequence & { owned_schema: string | null; owned_table: string | null }>(SEQUENCES_SQL)
+  ).rows;
   const sequences = seqRows
-    .filter((s) => sel.schemaSelected(s.schema) && (s.owned_table === null || selectedKeys.has(tableKey(s.owned_schema!, s.owned_table))))
+    .filter(
+      (s) =>
+        sel.schemaSelected(s.schema) &&
+        (s.owned_table === null || selectedKeys.has(tableKey(s.owned_schema!, s.owned_table))),
+    )
     .map(({ oid, schema, name, owner, acl }) => ({ oid, schema, name, owner, acl }));
   return {
     user: who.rows[0].u,
@@ -168,7 +226,11 @@ export function aclGrantee(item: string): string {
     i = 1;
     while (i < item.length) {
       if (item[i] === '"') {
-        if (item[i + 1] === '"') { name += '"'; i += 2; continue; }
+        if (item[i + 1] === '"') {
+          name += '"';
+          i += 2;
+          continue;
+        }
         break;
       }
       name += item[i++];

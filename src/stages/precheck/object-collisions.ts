@@ -9,9 +9,16 @@ import { failed, passed, plural, type CheckDef } from './types.js';
 
 /** Kinds sharing one name space on the target (pg_class, pg_type, pg_proc …). */
 const SPACE: Record<string, string> = {
-  table: 'relation', sequence: 'relation', view: 'relation', 'materialized view': 'relation',
+  table: 'relation',
+  sequence: 'relation',
+  view: 'relation',
+  'materialized view': 'relation',
   'foreign table': 'relation',
-  type: 'type', domain: 'type', function: 'routine', procedure: 'routine', aggregate: 'routine',
+  type: 'type',
+  domain: 'type',
+  function: 'routine',
+  procedure: 'routine',
+  aggregate: 'routine',
 };
 /** Not clashes: schemas merge on purpose; these are named after their table. */
 const SKIP = new Set(['schema', 'extension', 'default', 'sequence owned by', 'rule', 'policy', 'cast']);
@@ -32,15 +39,21 @@ export function objectCollisions(objects: readonly { kind: string; source: strin
 }
 
 export const mappingObjects: CheckDef = {
-  id: 'mapping.objects', title: 'Objects of merged schemas', level: 'error', needs: ['source', 'model'],
+  id: 'mapping.objects',
+  title: 'Objects of merged schemas',
+  level: 'error',
+  needs: ['source', 'model'],
   async run(ctx) {
     if (!Object.keys(ctx.task.mapSchemas).length) return passed('no schema mapping');
     const gen = generateDdl(await introspect(ctx.source!), ctx.sel);
     const clashes = objectCollisions(gen.objects);
     if (!clashes.length) return passed(`${plural(gen.objects.length, 'object')} keep distinct target names`);
     const what = plural(clashes.length, 'name clash', 'name clashes');
-    return failed(`${what} between schemas mapped onto one target schema`, clashes,
+    return failed(
+      `${what} between schemas mapped onto one target schema`,
+      clashes,
       'map these schemas to different target schemas (mapSchemas / --map-schema old=new), ' +
-        'or rename the tables (tables.<schema.table>.rename)');
+        'or rename the tables (tables.<schema.table>.rename)',
+    );
   },
 };

@@ -9,8 +9,18 @@ import { quoteIdent } from '../../core/ident.js';
 import { passed, plural, warning, type CheckDef } from './types.js';
 
 const OID_TYPES = [
-  'oid', 'regclass', 'regtype', 'regproc', 'regprocedure', 'regoper', 'regoperator', 'regconfig',
-  'regdictionary', 'regnamespace', 'regrole', 'regcollation',
+  'oid',
+  'regclass',
+  'regtype',
+  'regproc',
+  'regprocedure',
+  'regoper',
+  'regoperator',
+  'regconfig',
+  'regdictionary',
+  'regnamespace',
+  'regrole',
+  'regcollation',
 ];
 
 // Columns of the given tables whose type is, or contains, an OID type (PostgreSQL 10..17).
@@ -41,13 +51,18 @@ SELECT DISTINCT w.rel::int8::text AS rel, w.col, format_type(a.atttypid, a.attty
  ORDER BY 1, 2`;
 
 export const columnsOidTypes: CheckDef = {
-  id: 'columns.oid-types', title: 'Columns holding OIDs', level: 'warning', needs: ['source', 'model'],
+  id: 'columns.oid-types',
+  title: 'Columns holding OIDs',
+  level: 'warning',
+  needs: ['source', 'model'],
   async run(ctx) {
     const tables = ctx.model!.tables.filter((t) => t.kind === 'r');
     if (!tables.length) return passed('no selected table has a column holding OIDs');
     const byOid = new Map(tables.map((t) => [t.oid, t]));
-    const r = await ctx.source!.query<{ rel: string; col: string; type: string }>(
-      OID_COLUMNS_SQL, [tables.map((t) => t.oid), OID_TYPES]);
+    const r = await ctx.source!.query<{ rel: string; col: string; type: string }>(OID_COLUMNS_SQL, [
+      tables.map((t) => t.oid),
+      OID_TYPES,
+    ]);
     const found: string[] = [];
     for (const row of r.rows) {
       const t = byOid.get(row.rel);
@@ -57,11 +72,14 @@ export const columnsOidTypes: CheckDef = {
     }
     if (!found.length) return passed('no selected column holds OIDs');
     const verb = found.length === 1 ? 'holds' : 'hold';
-    return warning(`${plural(found.length, 'selected column')} ${verb} OIDs of source objects`, found,
-      'reg* values (regclass, regtype, regproc…) are copied as names and resolved on the target: every object '
-      + 'they name must exist there, in a schema the target account may use, or the copy of that table fails; '
-      + 'plain oid values are copied as numbers and '
-      + 'name nothing (or another object) on the target — store names instead, or leave the column out '
-      + '(tables.<schema.table>.columns)');
+    return warning(
+      `${plural(found.length, 'selected column')} ${verb} OIDs of source objects`,
+      found,
+      'reg* values (regclass, regtype, regproc…) are copied as names and resolved on the target: every object ' +
+        'they name must exist there, in a schema the target account may use, or the copy of that table fails; ' +
+        'plain oid values are copied as numbers and ' +
+        'name nothing (or another object) on the target — store names instead, or leave the column out ' +
+        '(tables.<schema.table>.columns)',
+    );
   },
 };

@@ -12,7 +12,13 @@ import { parseTriggerName, tableKey, type PatternInfo, type Selection } from '..
 import { nearMatches, nearNames } from '../../core/suggest.js';
 import { failed, passed, plural, type CheckDef } from './types.js';
 
-interface Rel { schema: string; name: string; kind: string; root_schema: string | null; root_name: string | null }
+interface Rel {
+  schema: string;
+  name: string;
+  kind: string;
+  root_schema: string | null;
+  root_name: string | null;
+}
 
 const RELS_SQL = `
 SELECT n.nspname AS schema, c.relname AS name, c.relkind::text AS kind,
@@ -32,7 +38,10 @@ const hasGlob = (s: string) => /[*?]/.test(s);
 const suggest = (list: string[]) => (list.length ? `; did you mean ${list.join(' or ')}?` : '');
 
 export const selectionMatches: CheckDef = {
-  id: 'selection.matches', title: 'Selection matches the source', level: 'error', needs: ['source', 'model'],
+  id: 'selection.matches',
+  title: 'Selection matches the source',
+  level: 'error',
+  needs: ['source', 'model'],
   async run(ctx) {
     const rels = (await ctx.source!.query<Rel>(RELS_SQL)).rows;
     const problems = [
@@ -47,9 +56,12 @@ export const selectionMatches: CheckDef = {
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
     const verb = problems.length === 1 ? 'matches' : 'match';
     const parts = plural(problems.length, 'part');
-    return failed(`${parts} of the selection ${verb} nothing: ${problems[0]}${more}`, problems,
+    return failed(
+      `${parts} of the selection ${verb} nothing: ${problems[0]}${more}`,
+      problems,
       'fix the names above (schema.table; unquoted names fold to lower case, so quote mixed-case names: ' +
-        '\'public."Users"\'), or drop them');
+        '\'public."Users"\'), or drop them',
+    );
   },
 };
 
@@ -64,7 +76,11 @@ function patternProblem(p: PatternInfo, sel: Selection, schemas: string[], rels:
   const hits = tables.filter((r) => p.test(r.schema, r.name));
   if (p.flag === '--include-table' && hits.some((r) => sel.tableSelected(r.schema, r.name))) return [];
   if (p.flag === '--exclude-table') {
-    const effect = excludeEffect(what, hits.filter((r) => sel.schemaSelected(r.schema)), sel);
+    const effect = excludeEffect(
+      what,
+      hits.filter((r) => sel.schemaSelected(r.schema)),
+      sel,
+    );
     if (effect) return effect;
   }
   if (hits.length) {
@@ -86,7 +102,8 @@ function patternProblem(p: PatternInfo, sel: Selection, schemas: string[], rels:
   const near = nearNames(p.parts, names, show);
   const lower = p.parts.join('.').toLowerCase();
   const folded = names.some((n) => n.join('.').toLowerCase() === lower)
-    ? ' (unquoted names fold to lower case: quote mixed-case names)' : '';
+    ? ' (unquoted names fold to lower case: quote mixed-case names)'
+    : '';
   return [`${what}: no table ${wanted} on the source${suggest(near.map((n) => `'${n}'`))}${folded}`];
 }
 
@@ -96,19 +113,29 @@ function excludeEffect(what: string, hits: Rel[], sel: Selection): string[] | un
   const rootSelected = (r: Rel) => r.root_schema !== null && sel.tableSelected(r.root_schema, r.root_name!);
   if (hits.some((r) => !rootSelected(r))) return [];
   const root = qualify(hits[0].root_schema!, hits[0].root_name!);
-  return [`${what}: ${qualify(hits[0].schema, hits[0].name)} is a partition of ${root}, which is selected, and ` +
-    `partitions go with their partitioned table: exclude ${root} too, or select the partitions you want by name`];
+  return [
+    `${what}: ${qualify(hits[0].schema, hits[0].name)} is a partition of ${root}, which is selected, and ` +
+      `partitions go with their partitioned table: exclude ${root} too, or select the partitions you want by name`,
+  ];
 }
 
 /** A partition that is itself partitioned, selected without its root: its own leaves would not come along. */
 function subPartitionProblems(sel: Selection, rels: Rel[]): string[] {
-  return rels.filter((r) => r.kind === 'p' && r.root_schema !== null && sel.tableSelected(r.schema, r.name) &&
-      !sel.tableSelected(r.root_schema, r.root_name!))
+  return rels
+    .filter(
+      (r) =>
+        r.kind === 'p' &&
+        r.root_schema !== null &&
+        sel.tableSelected(r.schema, r.name) &&
+        !sel.tableSelected(r.root_schema, r.root_name!),
+    )
     .map((r) => {
       const root = qualify(r.root_schema!, r.root_name!);
-      return `${qualify(r.schema, r.name)} is a partitioned partition of ${root}; selected alone its rows ` +
+      return (
+        `${qualify(r.schema, r.name)} is a partitioned partition of ${root}; selected alone its rows ` +
         `(in its own partitions) would not move: select ${root}, ` +
-        'or its leaf partitions one by one (each becomes a plain table)';
+        'or its leaf partitions one by one (each becomes a plain table)'
+      );
     });
 }
 
@@ -123,7 +150,11 @@ function optionProblems(sel: Selection, selected: Set<string>, rels: Rel[]): str
       out.push(`tables.${key}: options for a table that is not selected (its where/columns/rename would not apply)`);
       continue;
     }
-    const near = nearNames([s, n], tables.map((r) => [r.schema, r.name]), ([a, b]) => tableKey(a, b));
+    const near = nearNames(
+      [s, n],
+      tables.map((r) => [r.schema, r.name]),
+      ([a, b]) => tableKey(a, b),
+    );
     out.push(`tables.${key}: options for a table that does not exist on the source${suggest(near)}`);
   }
   return out;
@@ -138,7 +169,11 @@ async function triggerProblems(c: pg.Client, sel: Selection): Promise<string[]> 
     const [s, t, n] = parseTriggerName(text);
     if (rows.some((r) => r.schema === s && r.table === t && r.name === n)) continue;
     const show = ([a, b, c]: string[]) => `${qualify(a, b)}.${quoteIdent(c)}`;
-    const near = nearNames([s, t, n], rows.map((r) => [r.schema, r.table, r.name]), show);
+    const near = nearNames(
+      [s, t, n],
+      rows.map((r) => [r.schema, r.table, r.name]),
+      show,
+    );
     out.push(`--exclude-trigger ${text}: no trigger ${quoteIdent(n)} on ${qualify(s, t)}${suggest(near)}`);
   }
   return out;
@@ -147,7 +182,11 @@ async function triggerProblems(c: pg.Client, sel: Selection): Promise<string[]> 
 function columnMapProblems(sel: Selection, schema: string, table: string): string[] {
   const o = sel.options(schema, table);
   if (!o?.columns || !o.columnMap) return [];
-  return Object.keys(o.columnMap).filter((c) => !o.columns!.includes(c))
-    .map((c) => `tables.${tableKey(schema, table)}.columnMap: column ${quoteIdent(c)} ` +
-      'is left out by its columns list, so the rename does not apply');
+  return Object.keys(o.columnMap)
+    .filter((c) => !o.columns!.includes(c))
+    .map(
+      (c) =>
+        `tables.${tableKey(schema, table)}.columnMap: column ${quoteIdent(c)} ` +
+        'is left out by its columns list, so the rename does not apply',
+    );
 }

@@ -17,11 +17,23 @@ export async function runSourceChecks(source: pg.Client, sel: Selection): Promis
   const v = await source.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`);
   const version = Number(v.rows[0].v);
   const notPinged = {
-    side: 'target', ok: false, endpoint: '-', cause: 'unknown', message: 'not used by plan', hint: '',
+    side: 'target',
+    ok: false,
+    endpoint: '-',
+    cause: 'unknown',
+    message: 'not used by plan',
+    hint: '',
   } as unknown as PingResult;
   const ctx: Ctx = {
-    task: sel.task, sel, thresholds: DEFAULT_THRESHOLDS, sourcePing: notPinged, targetPing: notPinged,
-    source, sourceVersion: version, targetVersion: 0, model: await loadSourceModel(source, sel),
+    task: sel.task,
+    sel,
+    thresholds: DEFAULT_THRESHOLDS,
+    sourcePing: notPinged,
+    targetPing: notPinged,
+    source,
+    sourceVersion: version,
+    targetVersion: 0,
+    model: await loadSourceModel(source, sel),
   };
   const items: CheckItem[] = [];
   for (const def of CHECKS) {

@@ -11,11 +11,15 @@ import { quoteIdent } from '../../core/ident.js';
 import { failed, passed, type CheckDef, type Outcome } from './types.js';
 
 export const stateSchema: CheckDef = {
-  id: 'state.schema', title: 'Checkpoint schema on the target', level: 'error', needs: ['target', 'model'],
+  id: 'state.schema',
+  title: 'Checkpoint schema on the target',
+  level: 'error',
+  needs: ['target', 'model'],
   async run(ctx) {
     const name = ctx.task.stateSchema;
     const q = quoteIdent(name);
-    const clashes = ctx.model!.schemas.filter((s) => ctx.sel.targetSchema(s.name) === name)
+    const clashes = ctx
+      .model!.schemas.filter((s) => ctx.sel.targetSchema(s.name) === name)
       .map((s) => `source schema ${quoteIdent(s.name)} → target schema ${q}`);
     if (clashes.length) {
       const why = `selected source schema(s) would be created as ${q}, pgferry's checkpoint schema`;
@@ -37,8 +41,11 @@ async function ourLayout(c: pg.Client, name: string): Promise<Outcome> {
   const q = quoteIdent(name);
   const v = await schemaVersion(c, name, CHECKPOINT_SET);
   if (v > STATE_FORMAT) {
-    return failed(`checkpoint schema ${q} has format ${v}, newer than this pgferry's ${STATE_FORMAT}`, [`schema ${q}`],
-      'run the task with the pgferry version that started it');
+    return failed(
+      `checkpoint schema ${q} has format ${v}, newer than this pgferry's ${STATE_FORMAT}`,
+      [`schema ${q}`],
+      'run the task with the pgferry version that started it',
+    );
   }
   if (v < STATE_FORMAT) {
     return passed(`checkpoint schema ${q} is pgferry's; its format ${v} will be upgraded to ${STATE_FORMAT}`);

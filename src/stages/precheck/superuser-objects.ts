@@ -21,9 +21,15 @@ WHERE p.prolang = (SELECT oid FROM pg_catalog.pg_language WHERE lanname = 'inter
 ORDER BY 2, 1, 3`;
 
 export const objectsSuperuser: CheckDef = {
-  id: 'objects.superuser', title: 'Objects only a superuser can create', level: 'error', skippable: true, needs: ['source', 'target'],
+  id: 'objects.superuser',
+  title: 'Objects only a superuser can create',
+  level: 'error',
+  skippable: true,
+  needs: ['source', 'target'],
   async run(ctx) {
-    const su = await ctx.target!.query<{ su: boolean }>(`SELECT rolsuper AS su FROM pg_catalog.pg_roles WHERE rolname = current_user`);
+    const su = await ctx.target!.query<{ su: boolean }>(
+      `SELECT rolsuper AS su FROM pg_catalog.pg_roles WHERE rolname = current_user`,
+    );
     if (su.rows[0]?.su) return passed('the target account is a superuser');
     const r = await ctx.source!.query<{ kind: string; schema: string; name: string; args: string | null }>(OBJECTS_SQL);
     // with --include-table only what the tables need is created (ddl/closure.ts)
@@ -33,8 +39,10 @@ export const objectsSuperuser: CheckDef = {
     const found = r.rows.filter((x) => ctx.sel.schemaSelected(x.schema) && kept(x));
     if (!found.length) return passed('nothing selected needs a superuser on the target');
     const schemas = [...new Set(found.map((x) => x.schema))];
-    return failed(`${plural(found.length, 'object')} can only be created by a superuser, and the target account is none`,
+    return failed(
+      `${plural(found.length, 'object')} can only be created by a superuser, and the target account is none`,
       found.map((x) => `${x.kind} ${qualify(x.schema, x.name)}${x.args === null ? '' : `(${x.args})`}`),
-      `run as a superuser on the target, or leave the schema out: ${schemas.map((s) => `--exclude-schema ${JSON.stringify(s)}`).join(' ')}`);
+      `run as a superuser on the target, or leave the schema out: ${schemas.map((s) => `--exclude-schema ${JSON.stringify(s)}`).join(' ')}`,
+    );
   },
 };

@@ -8,7 +8,8 @@ import { doneObjects, doneUnits } from '../../state/checkpoint.js';
 import { qualify } from '../../core/ident.js';
 import { failed, passed, plural, warning, type CheckDef, type Ctx } from './types.js';
 
-const FIX = 'say what to do with those rows: --if-exists truncate (keep the tables, empty them before copying) ' +
+const FIX =
+  'say what to do with those rows: --if-exists truncate (keep the tables, empty them before copying) ' +
   'or --if-exists drop (drop and recreate them); or exclude the tables, or map the schema elsewhere ' +
   '(--map-schema old=new)';
 
@@ -36,15 +37,20 @@ async function untouchedTargets(ctx: Ctx): Promise<string[]> {
     `SELECT n.nspname AS schema, c.relname AS name FROM unnest($1::text[], $2::text[]) AS w(schema, name)
        JOIN pg_namespace n ON n.nspname = w.schema JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = w.name
       WHERE c.relkind = 'r' ORDER BY 1, 2`,
-    [tables.map((t) => t.target.schema), tables.map((t) => t.target.name)]);
+    [tables.map((t) => t.target.schema), tables.map((t) => t.target.name)],
+  );
   const ours = await taskKeys(ctx);
   const source = new Map(tables.map((t) => [qualify(t.target.schema, t.target.name), t.key]));
-  return r.rows.map((x) => qualify(x.schema, x.name))
+  return r.rows
+    .map((x) => qualify(x.schema, x.name))
     .filter((tq) => !ours.has(source.get(tq)!) && !ours.has(`table ${source.get(tq)}`));
 }
 
 export const targetRows: CheckDef = {
-  id: 'conflicts.rows', title: 'Target tables that already hold rows', level: 'error', needs: ['target', 'model'],
+  id: 'conflicts.rows',
+  title: 'Target tables that already hold rows',
+  level: 'error',
+  needs: ['target', 'model'],
   async run(ctx) {
     const full = await rowCounts(ctx.target!, await untouchedTargets(ctx));
     if (!full.length) return passed('no selected target table holds rows the task did not copy');
@@ -52,8 +58,10 @@ export const targetRows: CheckDef = {
     const what = `${plural(full.length, 'target table')} already ${full.length === 1 ? 'holds' : 'hold'} rows`;
     const sure = 'make sure those rows are not needed';
     const mode = ctx.task.ifExists;
-    if (mode === 'truncate') return warning(`${what}; they will be emptied before copying (ifExists: truncate)`, objects, sure);
-    if (mode === 'drop') return warning(`${what}; the tables will be dropped and recreated (ifExists: drop)`, objects, sure);
+    if (mode === 'truncate')
+      return warning(`${what}; they will be emptied before copying (ifExists: truncate)`, objects, sure);
+    if (mode === 'drop')
+      return warning(`${what}; the tables will be dropped and recreated (ifExists: drop)`, objects, sure);
     return failed(`${what} (${objects.join(', ')}): copying would add the source rows to them`, objects, FIX);
   },
 };

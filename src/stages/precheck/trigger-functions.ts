@@ -20,10 +20,18 @@ SELECT w.i, EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pro
                     WHERE n.nspname = w.schema AND p.proname = w.name AND p.pronargs = 0) AS ok
 FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS w(schema, name, i)`;
 
-interface Row { rel: string; trigger: string; schema: string; name: string }
+interface Row {
+  rel: string;
+  trigger: string;
+  schema: string;
+  name: string;
+}
 
 export const integrityTriggerFunctions: CheckDef = {
-  id: 'integrity.trigger-functions', title: 'Trigger functions selected', level: 'error', needs: ['source', 'model'],
+  id: 'integrity.trigger-functions',
+  title: 'Trigger functions selected',
+  level: 'error',
+  needs: ['source', 'model'],
   async run(ctx) {
     const m = ctx.model!;
     const byOid = new Map(m.tables.map((t) => [t.oid, t]));
@@ -51,8 +59,11 @@ export const integrityTriggerFunctions: CheckDef = {
     const verb = outside.length === 1 ? 'executes a function' : 'execute functions';
     const more = objects.length > 1 ? ` (and ${objects.length - 1} more)` : '';
     const n = plural(outside.length, 'trigger');
-    return failed(`${n} of selected tables ${verb} outside the selection: ${objects[0]}${more}`, objects,
+    return failed(
+      `${n} of selected tables ${verb} outside the selection: ${objects[0]}${more}`,
+      objects,
       `include the function's schema (${schemas.join(' ')}, next to the other --include-schema flags), ` +
-        `or leave the trigger out (${leave.join(' ')}; task file: excludeTriggers)`);
+        `or leave the trigger out (${leave.join(' ')}; task file: excludeTriggers)`,
+    );
   },
 };

@@ -91,8 +91,20 @@ export interface CheckDef {
 }
 
 export const passed = (message: string, objects?: string[]): Outcome => ({ result: 'passed', message, objects });
-export const failed = (message: string, objects: string[], hint?: string, severity?: Severity): Outcome => ({ result: 'failed', message, objects, hint, severity });
-export const warning = (message: string, objects: string[], hint?: string): Outcome => ({ result: 'warning', message, objects, hint, severity: 'warning' });
+export const failed = (message: string, objects: string[], hint?: string, severity?: Severity): Outcome => ({
+  result: 'failed',
+  message,
+  objects,
+  hint,
+  severity,
+});
+export const warning = (message: string, objects: string[], hint?: string): Outcome => ({
+  result: 'warning',
+  message,
+  objects,
+  hint,
+  severity: 'warning',
+});
 
 export function plural(n: number, one: string, many = one + 's'): string {
   return `${n} ${n === 1 ? one : many}`;

@@ -7,13 +7,18 @@ import { introspect } from '../schema/catalog/introspect.js';
 import { passed, plural, warning, type CheckDef } from './types.js';
 
 export const objectsUnreadable: CheckDef = {
-  id: 'objects.unreadable', title: 'Objects the source cannot print', level: 'warning', needs: ['source'],
+  id: 'objects.unreadable',
+  title: 'Objects the source cannot print',
+  level: 'warning',
+  needs: ['source'],
   async run(ctx) {
     const m = await introspect(ctx.source!);
     const found = m.unreadable.filter((u) => u.schema === null || ctx.sel.schemaSelected(u.schema));
     if (!found.length) return passed('the source prints the definition of every selected object');
-    return warning(`${plural(found.length, 'object')} cannot be read from the source and will not be migrated`,
+    return warning(
+      `${plural(found.length, 'object')} cannot be read from the source and will not be migrated`,
       found.map((u) => `${u.kind} ${u.name}: ${u.reason}`),
-      'create these objects on the target yourself; everything else is migrated');
+      'create these objects on the target yourself; everything else is migrated',
+    );
   },
 };

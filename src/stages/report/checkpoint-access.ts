@@ -29,9 +29,13 @@ const pgpassLine = (s: { host: string; port: number; database: string; user: str
   `${s.host}:${s.port}:${s.database}:${s.user}:<password>`;
 
 export async function readTaskCheckpoints(
-  target: string, task: string, given: boolean, schema?: string, redactor?: Redactor,
+  target: string,
+  task: string,
+  given: boolean,
+  schema?: string,
+  redactor?: Redactor,
 ): Promise<CheckpointRead> {
-  let spec;
+  let spec: ReturnType<typeof resolveConnSpec>;
   try {
     spec = resolveConnSpec(target, { redactor });
   } catch (e) {

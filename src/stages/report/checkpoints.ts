@@ -50,8 +50,14 @@ const objectsSql = (schema: string) => `
    WHERE task_id = $1 AND kind <> 'analyze' AND object_key NOT LIKE '%#index'
    GROUP BY kind ORDER BY kind`;
 
-async function readTables(c: pg.Client, task: string, schema: string): Promise<{ tables: CheckpointTable[]; planned: boolean }> {
-  const r = await c.query<{ rel: string | null }>(`SELECT to_regclass($1)::text AS rel`, [qualify(schema, 'unit_plan')]);
+async function readTables(
+  c: pg.Client,
+  task: string,
+  schema: string,
+): Promise<{ tables: CheckpointTable[]; planned: boolean }> {
+  const r = await c.query<{ rel: string | null }>(`SELECT to_regclass($1)::text AS rel`, [
+    qualify(schema, 'unit_plan'),
+  ]);
   const planned = r.rows[0].rel !== null;
   const byTable = new Map<string, CheckpointTable>();
   const get = (table: string) =>
@@ -69,11 +75,15 @@ async function readTables(c: pg.Client, task: string, schema: string): Promise<{
 
 /** The task's totals on the target, or null when the target holds no checkpoints for it. */
 export async function readCheckpoints(
-  c: pg.Client, task: string, schema = DEFAULT_STATE_SCHEMA,
+  c: pg.Client,
+  task: string,
+  schema = DEFAULT_STATE_SCHEMA,
 ): Promise<CheckpointTotals | null> {
   if (!(await checkpointSchemaExists(c, schema))) return null;
   const head = await c.query<{ status: string; phase: string | null; updated_at: Date }>(
-    `SELECT status, phase, updated_at FROM ${qualify(schema, 'task')} WHERE task_id = $1`, [task]);
+    `SELECT status, phase, updated_at FROM ${qualify(schema, 'task')} WHERE task_id = $1`,
+    [task],
+  );
   if (head.rows.length === 0) return null;
   const { tables: all, planned } = await readTables(c, task, schema);
   const objects = await c.query<{ kind: string; n: number }>(objectsSql(schema), [task]);

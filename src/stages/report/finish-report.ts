@@ -68,7 +68,9 @@ export function finishReport(events: EventBus, opts: FinishReportOptions = {}): 
     const info = readTaskJson(state);
     const start = col.events.find((e) => e.type === 'task-start');
     const targetText = opts.target ?? info?.target;
-    const cp = targetText ? await readTaskCheckpoints(targetText, taskId, opts.target !== undefined, opts.stateSchema, opts.redactor) : undefined;
+    const cp = targetText
+      ? await readTaskCheckpoints(targetText, taskId, opts.target !== undefined, opts.stateSchema, opts.redactor)
+      : undefined;
     const report = buildReport({
       taskId,
       source: info?.source ?? (start && start.type === 'task-start' ? start.source : ''),
@@ -94,7 +96,7 @@ export function finishReport(events: EventBus, opts: FinishReportOptions = {}): 
     async fail(e, known) {
       col.stop();
       const start = col.events.find((x) => x.type === 'task-start');
-      if (!start || start.type !== 'task-start') return undefined;
+      if (start?.type !== 'task-start') return undefined;
       const state = known ?? new StateDir(StateDir.rootFor(opts.stateDir), start.task);
       if (!state.exists()) return undefined;
       try {

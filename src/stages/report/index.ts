@@ -13,7 +13,14 @@ import type { VerifyReport } from '../verify/types.js';
 import { plural } from '../../core/plural.js';
 import { fmtBytes } from '../../core/size.js';
 import type { CheckpointTotals } from './checkpoints.js';
-import { describeTotals, selectionLines, selectionOf, totalsFrom, type SelectionReport, type Totals } from './whole-task.js';
+import {
+  describeTotals,
+  selectionLines,
+  selectionOf,
+  totalsFrom,
+  type SelectionReport,
+  type Totals,
+} from './whole-task.js';
 
 export { fmtBytes };
 
@@ -123,7 +130,10 @@ export interface Report {
   failedObjects: { kind: string; name: string; section: string }[];
   warnings: string[];
   notMigrated: NotMigrated[];
-  retries: { count: number; items: { at: string; what: string; attempt: number; delayMs: number; error: string; sqlstate?: string }[] };
+  retries: {
+    count: number;
+    items: { at: string; what: string; attempt: number; delayMs: number; error: string; sqlstate?: string }[];
+  };
   verification: VerifyReport | null;
   next: string[];
   /** Tables emptied and copied again because their earlier units came from a snapshot that was gone. */
@@ -205,7 +215,14 @@ export function buildReport(input: ReportInput): Report {
         if (e.level === 'warn' || e.level === 'error') warnings.push(e.message);
         break;
       case 'retry':
-        retries.push({ at: e.at, what: e.what, attempt: e.attempt, delayMs: e.delayMs, error: e.error, ...(e.sqlstate ? { sqlstate: e.sqlstate } : {}) });
+        retries.push({
+          at: e.at,
+          what: e.what,
+          attempt: e.attempt,
+          delayMs: e.delayMs,
+          error: e.error,
+          ...(e.sqlstate ? { sqlstate: e.sqlstate } : {}),
+        });
         break;
       case 'task-end':
         end = e;
@@ -221,16 +238,28 @@ export function buildReport(input: ReportInput): Report {
     }
   }
   for (const w of input.warnings ?? []) if (!warnings.includes(w)) warnings.push(w);
-  const notMigrated = (input.notMigrated ?? []).map((n) => (typeof n === 'string' ? { kind: 'object', name: n, reason: 'not migrated' } : n));
+  const notMigrated = (input.notMigrated ?? []).map((n) =>
+    typeof n === 'string' ? { kind: 'object', name: n, reason: 'not migrated' } : n,
+  );
   const startEv = ev.find((e) => e.type === 'task-start') ?? ev[0];
   const startedAt = startEv?.at ?? null;
   const endedAt = end?.at ?? (ev.length ? ev[ev.length - 1].at : null);
   const error = input.error ?? (end && end.type === 'task-end' ? end.error : undefined);
   const verification = input.verify ?? null;
   const failed = error !== undefined || (end !== undefined && end.type === 'task-end' && !end.ok && !verification);
-  const status: Report['status'] = failed ? 'failed' : verification && !verification.ok ? 'mismatch' : end ? 'done' : 'incomplete';
+  const status: Report['status'] = failed
+    ? 'failed'
+    : verification && !verification.ok
+      ? 'mismatch'
+      : end
+        ? 'done'
+        : 'incomplete';
   const runTables = [...tables.values()];
-  const thisRun = { tables: runTables.length, rows: runTables.reduce((a, t) => a + t.rows, 0), bytes: runTables.reduce((a, t) => a + t.bytes, 0) };
+  const thisRun = {
+    tables: runTables.length,
+    rows: runTables.reduce((a, t) => a + t.rows, 0),
+    bytes: runTables.reduce((a, t) => a + t.bytes, 0),
+  };
   const tableList = mergeCheckpointTables(tables, input.checkpoints);
   const src = endpoint(input.source);
   const tgt = endpoint(input.target);
@@ -267,7 +296,15 @@ export function buildReport(input: ReportInput): Report {
 function mergeCheckpointTables(run: Map<string, TableReport>, cp: CheckpointTotals | null | undefined): TableReport[] {
   const out = new Map(run);
   for (const t of cp?.tables ?? []) {
-    const r = out.get(t.table) ?? { table: t.table, rows: t.rows, bytes: t.bytes, durationMs: 0, rowsPerSec: 0, bytesPerSec: 0, skippedUnits: t.unitsDone };
+    const r = out.get(t.table) ?? {
+      table: t.table,
+      rows: t.rows,
+      bytes: t.bytes,
+      durationMs: 0,
+      rowsPerSec: 0,
+      bytesPerSec: 0,
+      skippedUnits: t.unitsDone,
+    };
     out.set(t.table, { ...r, rows: t.rows, bytes: t.bytes, unitsDone: t.unitsDone, units: t.units });
   }
   return [...out.values()].sort((a, b) => a.table.localeCompare(b.table));
@@ -281,7 +318,10 @@ function nextSteps(task: string, src: Endpoint, tgt: Endpoint, status: Report['s
     ];
   }
   const steps: string[] = [];
-  if (status === 'mismatch') steps.push(`Investigate the differences listed under "Verification" (rerun: pgferry verify --mode hash --source … --target …) before switching.`);
+  if (status === 'mismatch')
+    steps.push(
+      `Investigate the differences listed under "Verification" (rerun: pgferry verify --mode hash --source … --target …) before switching.`,
+    );
   steps.push(
     `Stop writes to the source (${src.describe}): stop the applications or revoke their write privileges, so nothing is lost after the copy.`,
     `Make sure the task is stopped (no pgferry process for task "${task}" is running) before switching.`,
@@ -321,19 +361,30 @@ function verificationLines(v: VerifyReport, md: boolean): string[] {
   );
   const b = md ? '- ' : '  ';
   for (const t of badTables) {
-    lines.push(`${b}table ${t.key}${t.target !== t.key ? ` → ${t.target}` : ''}: ${t.error ?? `source ${num(t.sourceRows)} rows, target ${num(t.targetRows)} rows`}`);
+    lines.push(
+      `${b}table ${t.key}${t.target !== t.key ? ` → ${t.target}` : ''}: ${t.error ?? `source ${num(t.sourceRows)} rows, target ${num(t.targetRows)} rows`}`,
+    );
     for (const m of t.mismatches.slice(0, 10)) {
       lines.push(`${md ? '  - ' : '      '}${m.range}: source ${num(m.sourceCount)}, target ${num(m.targetCount)}`);
-      for (const x of m.examples) lines.push(`${md ? '    - ' : '        '}${x.side === 'source-only' ? 'only on source' : 'only on target'}: ${x.row}`);
+      for (const x of m.examples)
+        lines.push(
+          `${md ? '    - ' : '        '}${x.side === 'source-only' ? 'only on source' : 'only on target'}: ${x.row}`,
+        );
     }
     if (t.mismatches.length > 10) lines.push(`${md ? '  - ' : '      '}… ${t.mismatches.length - 10} more ranges`);
   }
   for (const s of badSeq) {
-    const f = (x: { lastValue: string; isCalled: boolean } | null) => (x ? `${x.lastValue}${x.isCalled ? '' : ' (is_called=false)'}` : 'missing');
-    lines.push(`${b}sequence ${s.key}${s.target !== s.key ? ` → ${s.target}` : ''}: source ${f(s.source)}, target ${f(s.targetState)}`);
+    const f = (x: { lastValue: string; isCalled: boolean } | null) =>
+      x ? `${x.lastValue}${x.isCalled ? '' : ' (is_called=false)'}` : 'missing';
+    lines.push(
+      `${b}sequence ${s.key}${s.target !== s.key ? ` → ${s.target}` : ''}: source ${f(s.source)}, target ${f(s.targetState)}`,
+    );
   }
   for (const o of badObj) {
-    const extra = [o.missing.length ? `missing on target: ${o.missing.slice(0, 10).join(', ')}` : '', o.extra.length ? `only on target: ${o.extra.slice(0, 10).join(', ')}` : '']
+    const extra = [
+      o.missing.length ? `missing on target: ${o.missing.slice(0, 10).join(', ')}` : '',
+      o.extra.length ? `only on target: ${o.extra.slice(0, 10).join(', ')}` : '',
+    ]
       .filter(Boolean)
       .join('; ');
     lines.push(`${b}${o.kind}: source ${o.sourceCount}, target ${o.targetCount}${extra ? ` (${extra})` : ''}`);
@@ -345,8 +396,13 @@ function verificationLines(v: VerifyReport, md: boolean): string[] {
 function copyDetailLines(r: Report): string[] {
   const L: string[] = [];
   if (r.recopiedTables?.length) {
-    L.push('', '## Recopied tables', '',
-      'Their earlier units came from a source snapshot that was gone; they were emptied and copied again whole:', '');
+    L.push(
+      '',
+      '## Recopied tables',
+      '',
+      'Their earlier units came from a source snapshot that was gone; they were emptied and copied again whole:',
+      '',
+    );
     for (const t of r.recopiedTables) L.push(`- ${t.table} (${t.discardedUnits} earlier units discarded, ${t.at})`);
   }
   if (r.textTables?.length) {
@@ -361,19 +417,32 @@ export function renderMarkdown(r: Report): string {
   L.push(`# pgferry report: ${r.task}`, '');
   L.push(`- Status: **${r.status}**${r.error ? ` — ${r.error}` : ''}`);
   L.push(`- Source: \`${r.source.uri}\``, `- Target: \`${r.target.uri}\``);
-  L.push(`- Started: ${r.startedAt ?? '-'}`, `- Ended: ${r.endedAt ?? '-'}`, `- Duration: ${fmtDuration(r.durationMs)}`, '');
+  L.push(
+    `- Started: ${r.startedAt ?? '-'}`,
+    `- Ended: ${r.endedAt ?? '-'}`,
+    `- Duration: ${fmtDuration(r.durationMs)}`,
+    '',
+  );
   L.push('## Phases', '', '| Phase | Start | End | Duration | Result |', '|---|---|---|---|---|');
-  for (const p of r.phases) L.push(`| ${p.phase} | ${p.start} | ${p.end ?? '-'} | ${fmtDuration(p.durationMs)} | ${p.ok === null ? 'running/interrupted' : p.ok ? 'ok' : 'failed'} |`);
+  for (const p of r.phases)
+    L.push(
+      `| ${p.phase} | ${p.start} | ${p.end ?? '-'} | ${fmtDuration(p.durationMs)} | ${p.ok === null ? 'running/interrupted' : p.ok ? 'ok' : 'failed'} |`,
+    );
   L.push('', '## Selection', '');
   const sel = selectionLines(r.selection);
   L.push(...(sel.length ? sel.map((x) => `- ${x}`) : ['the whole database']));
   L.push('', '## Tables', '', ...totalsLines(r), '');
   if (r.tables.length) {
-    L.push('| Table | Rows | Bytes | Units done | Duration (this run) | Rows/s | Bytes/s |', '|---|---:|---:|---:|---:|---:|---:|');
+    L.push(
+      '| Table | Rows | Bytes | Units done | Duration (this run) | Rows/s | Bytes/s |',
+      '|---|---:|---:|---:|---:|---:|---:|',
+    );
     for (const t of r.tables) {
       const units = t.unitsDone !== undefined ? `${t.unitsDone}${t.units ? `/${t.units}` : ''}` : '-';
       const dur = t.durationMs ? fmtDuration(t.durationMs) : 'earlier run';
-      L.push(`| ${t.table} | ${num(t.rows)} | ${fmtBytes(t.bytes)} | ${units} | ${dur} | ${num(t.rowsPerSec)} | ${fmtBytes(t.bytesPerSec)}/s |`);
+      L.push(
+        `| ${t.table} | ${num(t.rows)} | ${fmtBytes(t.bytes)} | ${units} | ${dur} | ${num(t.rowsPerSec)} | ${fmtBytes(t.bytesPerSec)}/s |`,
+      );
     }
   }
   L.push(...copyDetailLines(r));
@@ -397,7 +466,8 @@ export function renderMarkdown(r: Report): string {
   L.push('', '## Retries', '');
   if (r.retries.count) {
     L.push(`${plural(r.retries.count, 'transient failure')} retried:`, '');
-    for (const x of r.retries.items) L.push(`- ${x.at} ${x.what} attempt ${x.attempt}${x.sqlstate ? ` (SQLSTATE ${x.sqlstate})` : ''}: ${x.error}`);
+    for (const x of r.retries.items)
+      L.push(`- ${x.at} ${x.what} attempt ${x.attempt}${x.sqlstate ? ` (SQLSTATE ${x.sqlstate})` : ''}: ${x.error}`);
   } else L.push('none');
   L.push('', '## Verification', '');
   if (r.verification) L.push(...verificationLines(r.verification, true));
@@ -412,7 +482,9 @@ function totalsLines(r: Report): string[] {
   const whole = `data: ${describeTotals(r.totals)}`;
   const run = `${plural(r.thisRun.tables, 'table')}, ${plural(r.thisRun.rows, 'row')}, ${fmtBytes(r.thisRun.bytes)}`;
   if (r.totals.from === 'this run') {
-    return [`${whole} (this run only: the target's checkpoints were not read${r.checkpointNote ? ` — ${r.checkpointNote}` : ''})`];
+    return [
+      `${whole} (this run only: the target's checkpoints were not read${r.checkpointNote ? ` — ${r.checkpointNote}` : ''})`,
+    ];
   }
   const objects = r.totals.objects !== null ? `, ${plural(r.totals.objects, 'schema object')} done` : '';
   return [`${whole}${objects} (whole task, every run; this run: ${run})`];
@@ -421,13 +493,20 @@ function totalsLines(r: Report): string[] {
 /** A few lines for stdout at the end of a run. */
 export function renderSummary(r: Report, paths?: { markdown?: string }): string {
   const L: string[] = [];
-  L.push(`pgferry task ${r.task}: ${r.status.toUpperCase()}${r.error ? ` — ${r.error}` : ''}  (${fmtDuration(r.durationMs)})`);
+  L.push(
+    `pgferry task ${r.task}: ${r.status.toUpperCase()}${r.error ? ` — ${r.error}` : ''}  (${fmtDuration(r.durationMs)})`,
+  );
   L.push(`  ${r.source.describe} → ${r.target.describe}`);
-  if (r.phases.length) L.push(`  phases: ${r.phases.map((p) => `${p.phase} ${fmtDuration(p.durationMs)}${p.ok === false ? ' (failed)' : ''}`).join(', ')}`);
+  if (r.phases.length)
+    L.push(
+      `  phases: ${r.phases.map((p) => `${p.phase} ${fmtDuration(p.durationMs)}${p.ok === false ? ' (failed)' : ''}`).join(', ')}`,
+    );
   L.push(...totalsLines(r).map((x) => `  ${x}`));
   const sel = selectionLines(r.selection);
   if (sel.length) L.push(`  selection: ${sel.join('; ')}`);
-  const done = Object.entries(r.objectsDone).sort().map(([k, v]) => `${v} ${k}`);
+  const done = Object.entries(r.objectsDone)
+    .sort()
+    .map(([k, v]) => `${v} ${k}`);
   if (done.length) L.push(`  objects done (all runs): ${done.join(', ')}`);
   const created = Object.entries(r.objects)
     .filter(([, v]) => v.created > 0)
@@ -436,7 +515,10 @@ export function renderSummary(r: Report, paths?: { markdown?: string }): string 
   if (created.length) L.push(`  objects created: ${created.join(', ')}`);
   const failedObjs = Object.values(r.objects).reduce((a, v) => a + v.failed, 0);
   if (failedObjs) L.push(`  objects failed: ${failedObjs}`);
-  if (r.warnings.length) L.push(`  ${plural(r.warnings.length, 'warning')}${r.warnings.length <= 3 ? ' — ' + r.warnings.join(' | ') : ' (see report)'}`);
+  if (r.warnings.length)
+    L.push(
+      `  ${plural(r.warnings.length, 'warning')}${r.warnings.length <= 3 ? ' — ' + r.warnings.join(' | ') : ' (see report)'}`,
+    );
   if (r.notMigrated.length) L.push(`  not migrated: ${plural(r.notMigrated.length, 'object')} (see report)`);
   if (r.retries.count) L.push(`  retries: ${r.retries.count}`);
   if (r.recopiedTables?.length) {

@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Phase, TimedEvent } from '../../core/events.js';
-import { readControls, StateDir } from '../../state/state-dir.js';
+import { readControls, type StateDir } from '../../state/state-dir.js';
 import { plural } from '../../core/plural.js';
 import { fmtBytes } from '../../core/size.js';
 import { readTaskCheckpoints } from './checkpoint-access.js';
@@ -75,7 +75,15 @@ export interface TaskStatus {
   /** The last phase seen in the events and whether it is still open. */
   lastPhase: { phase: Phase; state: 'running' | 'done' | 'failed' } | null;
   tables: TableProgress[];
-  progress: { rows: number; bytes: number; estRows: number; estBytes: number; rowsPerSec: number; bytesPerSec: number; etaSec: number | null } | null;
+  progress: {
+    rows: number;
+    bytes: number;
+    estRows: number;
+    estBytes: number;
+    rowsPerSec: number;
+    bytesPerSec: number;
+    etaSec: number | null;
+  } | null;
   warnings: number;
   retries: number;
   error: string | null;
@@ -101,13 +109,19 @@ export function listTasks(root: string): string[] {
 
 export function summariseEvents(
   events: TimedEvent[],
-): Pick<TaskStatus,
-  'lastPhase' | 'tables' | 'progress' | 'warnings' | 'retries' | 'error' | 'ended' | 'lastEventAt' | 'recopied'> {
+): Pick<
+  TaskStatus,
+  'lastPhase' | 'tables' | 'progress' | 'warnings' | 'retries' | 'error' | 'ended' | 'lastEventAt' | 'recopied'
+> {
   const recopied = new Set<string>();
   const tables = new Map<string, TableProgress>();
   const get = (t: string) => {
     let x = tables.get(t);
-    if (!x) tables.set(t, (x = { table: t, units: null, unitsDone: 0, rows: 0, bytes: 0, estRows: null, estBytes: null, done: false }));
+    if (!x)
+      tables.set(
+        t,
+        (x = { table: t, units: null, unitsDone: 0, rows: 0, bytes: 0, estRows: null, estBytes: null, done: false }),
+      );
     return x;
   };
   let lastPhase: TaskStatus['lastPhase'] = null;
@@ -150,7 +164,15 @@ export function summariseEvents(
         break;
       }
       case 'progress':
-        progress = { rows: e.rows, bytes: e.bytes, estRows: e.estRows, estBytes: e.estBytes, rowsPerSec: e.rowsPerSec, bytesPerSec: e.bytesPerSec, etaSec: e.etaSec };
+        progress = {
+          rows: e.rows,
+          bytes: e.bytes,
+          estRows: e.estRows,
+          estBytes: e.estBytes,
+          rowsPerSec: e.rowsPerSec,
+          bytesPerSec: e.bytesPerSec,
+          etaSec: e.etaSec,
+        };
         break;
       case 'log':
         if (e.level === 'warn') warnings++;
@@ -195,7 +217,7 @@ export function limitsOf(state: StateDir, info: TaskJson | undefined): Limits | 
   const copy = info?.config?.copy;
   if (!ctl && !info?.config) return null;
   const pick = (k: 'maxRowsPerSec' | 'maxBytesPerSec') =>
-    ctl && ctl[k] !== undefined ? ctl[k] ?? null : copy?.[k] ?? null;
+    ctl && ctl[k] !== undefined ? (ctl[k] ?? null) : (copy?.[k] ?? null);
   return {
     jobs: ctl?.jobs ?? info?.config?.jobs ?? null,
     maxRowsPerSec: pick('maxRowsPerSec'),
@@ -210,7 +232,14 @@ function mergeTables(tables: TableProgress[], cp: CheckpointTotals | null): Tabl
   const byName = new Map(tables.map((t) => [t.table, { ...t }]));
   for (const c of cp.tables) {
     const t = byName.get(c.table) ?? {
-      table: c.table, units: null, unitsDone: 0, rows: 0, bytes: 0, estRows: null, estBytes: null, done: false,
+      table: c.table,
+      units: null,
+      unitsDone: 0,
+      rows: 0,
+      bytes: 0,
+      estRows: null,
+      estBytes: null,
+      done: false,
     };
     t.units = c.units ?? t.units;
     t.unitsDone = c.unitsDone;
@@ -224,7 +253,13 @@ function mergeTables(tables: TableProgress[], cp: CheckpointTotals | null): Tabl
 
 function copiedOf(tables: TableProgress[], cp: CheckpointTotals | null): TaskStatus['copied'] {
   if (cp) {
-    return { tablesSelected: cp.tablesSelected, tablesDone: cp.tablesDone, rows: cp.rows, bytes: cp.bytes, from: 'checkpoints' };
+    return {
+      tablesSelected: cp.tablesSelected,
+      tablesDone: cp.tablesDone,
+      rows: cp.rows,
+      bytes: cp.bytes,
+      from: 'checkpoints',
+    };
   }
   const sum = (f: (t: TableProgress) => number) => tables.reduce((a, t) => a + f(t), 0);
   const tablesDone = tables.filter((t) => t.done).length;
@@ -239,13 +274,18 @@ function readTaskJson(state: StateDir): TaskJson | undefined {
   }
 }
 
-export async function readStatus(state: StateDir, opts: { target?: string; checkpoints?: boolean } = {}): Promise<TaskStatus> {
+export async function readStatus(
+  state: StateDir,
+  opts: { target?: string; checkpoints?: boolean } = {},
+): Promise<TaskStatus> {
   const info = readTaskJson(state);
   const pid = state.runningPid() ?? null;
   const ev = summariseEvents(withProgress(readEventsFile(state), readProgressFile(state)));
   const target = opts.target ?? info?.target ?? null;
   const read = target !== null && opts.checkpoints !== false;
-  const cp = read ? await readTaskCheckpoints(target, state.task, opts.target !== undefined, info?.config?.stateSchema) : undefined;
+  const cp = read
+    ? await readTaskCheckpoints(target, state.task, opts.target !== undefined, info?.config?.stateSchema)
+    : undefined;
   const checkpoint = cp?.totals ?? null;
   const tables = mergeTables(ev.tables, checkpoint);
   const out: TaskStatus = {
@@ -281,9 +321,10 @@ function limitsLine(l: Limits): string {
 function progressLines(s: TaskStatus): string[] {
   const L: string[] = [];
   const c = s.copied;
-  const of = c.tablesSelected !== null
-    ? `${n(c.tablesDone)} of ${plural(c.tablesSelected, 'table')} done`
-    : `${plural(c.tablesDone, 'table')} done`;
+  const of =
+    c.tablesSelected !== null
+      ? `${n(c.tablesDone)} of ${plural(c.tablesSelected, 'table')} done`
+      : `${plural(c.tablesDone, 'table')} done`;
   const src = c.from === 'checkpoints' ? 'committed on the target' : 'committed, from the event log';
   L.push(`  copied: ${plural(c.rows, 'row')}, ${fmtBytes(c.bytes)}; ${of} (${src})`);
   if (s.running && s.progress) {
@@ -291,7 +332,9 @@ function progressLines(s: TaskStatus): string[] {
     L.push(`  rate: ${n(s.progress.rowsPerSec)} rows/s, ${fmtBytes(s.progress.bytesPerSec)}/s${eta}`);
   }
   for (const t of s.tables.filter((x) => !x.done)) {
-    L.push(`    ${t.table}: ${t.unitsDone}/${t.units ?? '?'} units, ${n(t.rows)}${t.estRows ? `/~${n(t.estRows)}` : ''} rows`);
+    L.push(
+      `    ${t.table}: ${t.unitsDone}/${t.units ?? '?'} units, ${n(t.rows)}${t.estRows ? `/~${n(t.estRows)}` : ''} rows`,
+    );
   }
   return L;
 }
@@ -310,7 +353,9 @@ function checkpointLine(s: TaskStatus): string | undefined {
 
 export function renderStatus(s: TaskStatus): string {
   const L: string[] = [];
-  L.push(`task ${s.task}: ${s.running ? `RUNNING (pid ${s.pid})` : (s.status ?? 'unknown').toUpperCase()}${s.phase ? `, phase ${s.phase}` : ''}`);
+  L.push(
+    `task ${s.task}: ${s.running ? `RUNNING (pid ${s.pid})` : (s.status ?? 'unknown').toUpperCase()}${s.phase ? `, phase ${s.phase}` : ''}`,
+  );
   if (s.source || s.target) L.push(`  ${s.source ?? '?'} → ${s.target ?? '?'}`);
   if (s.startedAt) L.push(`  started ${s.startedAt}${s.lastEventAt ? `, last event ${s.lastEventAt}` : ''}`);
   if (s.lastPhase) L.push(`  last phase: ${s.lastPhase.phase} (${s.lastPhase.state})`);

@@ -81,9 +81,10 @@ export function totalsFrom(
 
 /** "3 of 4 tables, 12,000 rows, 1.2 MB in 5 units" */
 export function describeTotals(t: Totals): string {
-  const tables = t.tablesSelected !== null && t.tablesSelected !== t.tables
-    ? `${t.tables.toLocaleString('en-US')} of ${plural(t.tablesSelected, 'table')}`
-    : plural(t.tables, 'table');
+  const tables =
+    t.tablesSelected !== null && t.tablesSelected !== t.tables
+      ? `${t.tables.toLocaleString('en-US')} of ${plural(t.tablesSelected, 'table')}`
+      : plural(t.tables, 'table');
   const units = t.units !== null ? ` in ${plural(t.units, 'unit')}` : '';
   const lo = t.largeObjects ? `, ${plural(t.largeObjects, 'large object')}` : '';
   return `${tables}, ${plural(t.rows, 'row')}, ${fmtBytes(t.bytes)}${units}${lo}`;
@@ -98,7 +99,10 @@ export function selectionLines(s: SelectionReport | null): string[] {
   add('schemas excluded', s.excludeSchemas);
   add('tables included', s.includeTables);
   add('tables excluded', s.excludeTables);
-  add('schemas renamed', Object.entries(s.mapSchemas).map(([a, b]) => `${a} → ${b}`));
+  add(
+    'schemas renamed',
+    Object.entries(s.mapSchemas).map(([a, b]) => `${a} → ${b}`),
+  );
   for (const t of s.tables) {
     const parts: string[] = [];
     if (t.rename) parts.push(`renamed to ${t.rename}`);

@@ -34,18 +34,23 @@ function applyTo(acl: Acl, g: Node, who: string[]): void {
     for (const p of privs) {
       const k = `${w}\u0000${p}`;
       if (g.is_grant) acl.set(k, (acl.get(k) ?? false) || g.grant_option === true);
-      else if (g.grant_option) { if (acl.has(k)) acl.set(k, false); } else acl.delete(k);
+      else if (g.grant_option) {
+        if (acl.has(k)) acl.set(k, false);
+      } else acl.delete(k);
     }
   }
 }
 
 async function currentAcl(c: pg.Client, schema: string): Promise<Acl | undefined> {
-  const r = await c.query<{ g: string; p: string; o: boolean }>(`
+  const r = await c.query<{ g: string; p: string; o: boolean }>(
+    `
     SELECT CASE WHEN x.grantee = 0 THEN '' ELSE pg_catalog.pg_get_userbyid(x.grantee) END AS g,
            x.privilege_type AS p, bool_or(x.is_grantable) AS o
     FROM pg_catalog.pg_namespace n
     CROSS JOIN LATERAL pg_catalog.aclexplode(coalesce(n.nspacl, pg_catalog.acldefault('n', n.nspowner))) x
-    WHERE n.nspname = $1 GROUP BY 1, 2`, [schema]);
+    WHERE n.nspname = $1 GROUP BY 1, 2`,
+    [schema],
+  );
   const exists = await c.query('SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1', [schema]);
   return exists.rowCount ? new Map(r.rows.map((x) => [`${x.g}\u0000${x.p}`, x.o])) : undefined;
 }

@@ -25,7 +25,10 @@ export const SESSION_SETUP = `SET check_function_bodies = false; SET client_min_
 
 const LOCAL_SETUP = `SET LOCAL check_function_bodies = false; SELECT pg_catalog.set_config('search_path', '', true);`;
 
-export async function readSourceSchema(source: pg.Client, sel: Selection): Promise<GeneratedSchema & { model: CatalogModel }> {
+export async function readSourceSchema(
+  source: pg.Client,
+  sel: Selection,
+): Promise<GeneratedSchema & { model: CatalogModel }> {
   const model = await introspect(source);
   return { ...generateDdl(model, sel), model };
 }
@@ -39,7 +42,11 @@ export interface ApplyOptions {
 // duplicate_table, duplicate_object, duplicate_schema, duplicate_function, duplicate_alias?, duplicate_database
 const DUPLICATE = new Set(['42P07', '42710', '42P06', '42723', '42712']);
 
-export async function applyStatements(target: pg.Client, stmts: Statement[], o: ApplyOptions): Promise<{ created: number; skipped: number }> {
+export async function applyStatements(
+  target: pg.Client,
+  stmts: Statement[],
+  o: ApplyOptions,
+): Promise<{ created: number; skipped: number }> {
   const done = await doneObjects(target, o.taskId);
   const who = quoteIdent((await target.query<{ u: string }>('SELECT current_user AS u')).rows[0].u);
   let created = 0;
@@ -60,8 +67,11 @@ export async function applyStatements(target: pg.Client, stmts: Statement[], o: 
       } catch (failure) {
         const e = failure instanceof FailedPart ? failure.cause : failure;
         // Some CREATEs (text search dictionaries, …) do not check first and hit the catalog's unique index instead.
-        const dup = isPgError(e) && (DUPLICATE.has(e.code!) || (e.code === '42P16' && /multiple primary keys/.test(e.message)) ||
-          (e.code === '23505' && /^pg_\w+_index$/.test((e as { constraint?: string }).constraint ?? '')));
+        const dup =
+          isPgError(e) &&
+          (DUPLICATE.has(e.code!) ||
+            (e.code === '42P16' && /multiple primary keys/.test(e.message)) ||
+            (e.code === '23505' && /^pg_\w+_index$/.test((e as { constraint?: string }).constraint ?? '')));
         if (o.ifExists === 'skip' && dup) {
           await target.query('ROLLBACK TO SAVEPOINT pgferry_stmt');
           o.events.warn(`${s.kind} ${s.name} already exists on the target; skipped (ifExists: skip)`);
@@ -84,7 +94,10 @@ export async function applyStatements(target: pg.Client, stmts: Statement[], o: 
 
 /** One statement of a block that failed: the block is reported by that statement alone. */
 class FailedPart extends Error {
-  constructor(readonly sql: string, override readonly cause: unknown) {
+  constructor(
+    readonly sql: string,
+    override readonly cause: unknown,
+  ) {
     super(cause instanceof Error ? cause.message : String(cause));
   }
 }
@@ -105,11 +118,7 @@ async function runParts(target: pg.Client, s: Statement): Promise<void> {
 
 /** The whole DDL as one psql script: pre, then early, then late. */
 export function toScript(stmts: Statement[]): string {
-  const out = [
-    '-- pgferry schema script: run with psql -v ON_ERROR_STOP=1',
-    SESSION_SETUP.replace(/; /g, ';\n'),
-    '',
-  ];
+  const out = ['-- pgferry schema script: run with psql -v ON_ERROR_STOP=1', SESSION_SETUP.replace(/; /g, ';\n'), ''];
   for (const section of ['pre', 'early', 'late'] as const) {
     out.push(`-- ===== ${section} =====`, '');
     for (const s of stmts.filter((x) => x.section === section)) {

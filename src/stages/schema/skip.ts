@@ -50,7 +50,8 @@ async function sameComment(c: pg.Client, s: Node): Promise<string | null> {
     schema
       ? `SELECT pg_catalog.obj_description(oid, 'pg_namespace') AS d FROM pg_catalog.pg_namespace WHERE nspname = $1`
       : `SELECT pg_catalog.obj_description(oid, 'pg_extension') AS d FROM pg_catalog.pg_extension WHERE extname = $1`,
-    [str(s.object)]);
+    [str(s.object)],
+  );
   if (!r.rowCount) return null;
   const want = s.comment ?? null;
   return r.rows[0].d === want || (want === '' && r.rows[0].d === null) ? 'the comment is already the same' : null;
@@ -60,7 +61,8 @@ async function sameSchemaOwner(c: pg.Client, schema?: string, role?: string): Pr
   if (schema === undefined || !role) return null;
   const r = await c.query(
     `SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1 AND pg_catalog.pg_get_userbyid(nspowner) = $2`,
-    [schema, role]);
+    [schema, role],
+  );
   return r.rowCount ? `${role} already owns schema ${schema}` : null;
 }
 
@@ -70,14 +72,17 @@ async function sameSchemaAcl(c: pg.Client, s: Node): Promise<string | null> {
   const grantees = (s.grantees ?? []).map((g: Node) => roleName(g.RoleSpec));
   if (schemas.some((x: unknown) => x === undefined) || grantees.some((g: unknown) => g === undefined)) return null;
   const privs = schemaPrivileges(s);
-  const r = await c.query<{ n: string }>(`
+  const r = await c.query<{ n: string }>(
+    `
     SELECT count(DISTINCT (n.nspname, x.grantee, x.privilege_type))::text AS n
     FROM pg_catalog.pg_namespace n
     CROSS JOIN LATERAL pg_catalog.aclexplode(coalesce(n.nspacl, pg_catalog.acldefault('n', n.nspowner))) x
     WHERE n.nspname = ANY ($1::text[]) AND x.privilege_type = ANY ($3::text[])
       AND x.grantee = ANY (SELECT 0::oid WHERE '' = ANY ($2::text[])
                            UNION ALL SELECT oid FROM pg_catalog.pg_roles WHERE rolname = ANY ($2::text[]))
-      AND (NOT $4 OR x.is_grantable)`, [schemas, grantees, privs, s.is_grant === true && s.grant_option === true]);
+      AND (NOT $4 OR x.is_grantable)`,
+    [schemas, grantees, privs, s.is_grant === true && s.grant_option === true],
+  );
   const held = Number(r.rows[0].n);
   const all = schemas.length * grantees.length * privs.length;
   if (s.is_grant) return held === all ? 'the privileges are already granted' : null;

@@ -84,7 +84,8 @@ function rangeCond(keys: string[], lower: string[] | null, upper: string[] | nul
 function describeRange(keys: string[], lower: string[] | null, upper: string[] | null): string {
   if (!lower && !upper) return keys.length ? 'all keys' : 'whole table';
   const tuple = keys.length === 1 ? quoteIdent(keys[0]) : `(${keys.map(quoteIdent).join(', ')})`;
-  const lit = (v: string[]) => (v.length === 1 ? JSON.stringify(v[0]) : `(${v.map((x) => JSON.stringify(x)).join(', ')})`);
+  const lit = (v: string[]) =>
+    v.length === 1 ? JSON.stringify(v[0]) : `(${v.map((x) => JSON.stringify(x)).join(', ')})`;
   const parts: string[] = [];
   if (lower) parts.push(`${tuple} >= ${lit(lower)}`);
   if (upper) parts.push(`${tuple} < ${lit(upper)}`);
@@ -109,13 +110,22 @@ interface ChunkHash {
   h: string;
 }
 
-async function hashChunk(side: Side, keys: string[], types: Map<string, string>, lower: string[] | null, upper: string[] | null, srcKeys: string[], rowHash: PreparedTable['rowHash']): Promise<ChunkHash> {
+async function hashChunk(
+  side: Side,
+  keys: string[],
+  types: Map<string, string>,
+  lower: string[] | null,
+  upper: string[] | null,
+  srcKeys: string[],
+  rowHash: PreparedTable['rowHash'],
+): Promise<ChunkHash> {
   const params: unknown[] = [];
   const range = rangeCond(keys, lower, upper, params);
   const rt = rowText(side.cols.map((c, i) => ({ name: c, type: types.get(srcKeys[i]) ?? '' })));
   // An order-independent sum of 64-bit row hashes. hashtextextended hashes the bytes of the row
   // text (the same on every major version since 11, as hash partitioning relies on it).
-  const h64 = rowHash === 'hashtextextended' ? `hashtextextended(${rt}, 0)` : `('x' || substr(md5(${rt}), 1, 16))::bit(64)::int8`;
+  const h64 =
+    rowHash === 'hashtextextended' ? `hashtextextended(${rt}, 0)` : `('x' || substr(md5(${rt}), 1, 16))::bit(64)::int8`;
   const r = await side.client.query<{ n: string; h: string }>({
     text: `SELECT count(*) AS n, coalesce(sum(${h64}::numeric), 0)::text AS h
        FROM ${side.rel}${whereOf(side, range)}`,
@@ -125,7 +135,15 @@ async function hashChunk(side: Side, keys: string[], types: Map<string, string>,
   return { n: toNum(r.rows[0].n), h: r.rows[0].h };
 }
 
-async function rowHashes(side: Side, keys: string[], types: Map<string, string>, lower: string[] | null, upper: string[] | null, srcKeys: string[], limit: number): Promise<{ h: string; r: string; k: string[] | null }[] | null> {
+async function rowHashes(
+  side: Side,
+  keys: string[],
+  types: Map<string, string>,
+  lower: string[] | null,
+  upper: string[] | null,
+  srcKeys: string[],
+  limit: number,
+): Promise<{ h: string; r: string; k: string[] | null }[] | null> {
   const params: unknown[] = [];
   const range = rangeCond(keys, lower, upper, params);
   const rt = rowText(side.cols.map((c, i) => ({ name: c, type: types.get(srcKeys[i]) ?? '' })));
@@ -178,7 +196,11 @@ export interface ChunkResult {
  * First step of a table: counts it (count mode) or finds its key and key ranges (hash mode).
  * Returns a finished result, or a PreparedTable whose ranges are then checked with checkChunk.
  */
-export async function prepareTable(source: pg.Client, target: pg.Client, job: TableJob): Promise<TableVerify | PreparedTable> {
+export async function prepareTable(
+  source: pg.Client,
+  target: pg.Client,
+  job: TableJob,
+): Promise<TableVerify | PreparedTable> {
   const t = job.table;
   const out: TableVerify = {
     key: t.key,
@@ -190,12 +212,29 @@ export async function prepareTable(source: pg.Client, target: pg.Client, job: Ta
   };
   const exists = await target.query<{ r: string | null }>(`SELECT to_regclass($1)::text AS r`, [out.target]);
   if (exists.rows[0].r === null) {
-    out.sourceRows = await countRows({ client: source, rel: qualify(t.source.schema, t.source.name), cols: [], where: t.where });
+    out.sourceRows = await countRows({
+      client: source,
+      rel: qualify(t.source.schema, t.source.name),
+      cols: [],
+      where: t.where,
+    });
     out.error = `table ${out.target} does not exist on the target`;
-    out.mismatches.push({ range: 'whole table', lower: null, upper: null, sourceCount: out.sourceRows, targetCount: 0, examples: [] });
+    out.mismatches.push({
+      range: 'whole table',
+      lower: null,
+      upper: null,
+      sourceCount: out.sourceRows,
+      targetCount: 0,
+      examples: [],
+    });
     return out;
   }
-  const src: Side = { client: source, rel: qualify(t.source.schema, t.source.name), cols: t.columns.map((c) => c.source), where: t.where };
+  const src: Side = {
+    client: source,
+    rel: qualify(t.source.schema, t.source.name),
+    cols: t.columns.map((c) => c.source),
+    where: t.where,
+  };
   const tgt: Side = { client: target, rel: out.target, cols: t.columns.map((c) => c.target) };
 
   if (job.mode === 'count') {
@@ -203,7 +242,15 @@ export async function prepareTable(source: pg.Client, target: pg.Client, job: Ta
     out.sourceRows = a;
     out.targetRows = b;
     out.ok = a === b;
-    if (!out.ok) out.mismatches.push({ range: 'whole table', lower: null, upper: null, sourceCount: a, targetCount: b, examples: [] });
+    if (!out.ok)
+      out.mismatches.push({
+        range: 'whole table',
+        lower: null,
+        upper: null,
+        sourceCount: a,
+        targetCount: b,
+        examples: [],
+      });
     return out;
   }
 
@@ -224,7 +271,8 @@ export async function prepareTable(source: pg.Client, target: pg.Client, job: Ta
     bounds = r.rows.map((x) => x.b);
   }
   const ranges: [string[] | null, string[] | null][] = [];
-  for (let i = 0; i <= bounds.length; i++) ranges.push([i === 0 ? null : bounds[i - 1], i === bounds.length ? null : bounds[i]]);
+  for (let i = 0; i <= bounds.length; i++)
+    ranges.push([i === 0 ? null : bounds[i - 1], i === bounds.length ? null : bounds[i]]);
   out.chunks = ranges.length;
   return {
     out,
@@ -242,13 +290,29 @@ export async function prepareTable(source: pg.Client, target: pg.Client, job: Ta
 }
 
 /** Compare one key range of a prepared table, both sides at once; on a difference, diff the row hashes for examples. */
-export async function checkChunk(source: pg.Client, target: pg.Client, p: PreparedTable, index: number, job: Pick<TableJob, 'examples' | 'exampleFetchLimit'>): Promise<ChunkResult> {
+export async function checkChunk(
+  source: pg.Client,
+  target: pg.Client,
+  p: PreparedTable,
+  index: number,
+  job: Pick<TableJob, 'examples' | 'exampleFetchLimit'>,
+): Promise<ChunkResult> {
   const [lo, hi] = p.ranges[index];
   const src: Side = { client: source, rel: p.srcRel, cols: p.srcCols, where: p.where };
   const tgt: Side = { client: target, rel: p.tgtRel, cols: p.tgtCols };
-  const [a, b] = await Promise.all([hashChunk(src, p.srcKeys, p.types, lo, hi, p.srcCols, p.rowHash), hashChunk(tgt, p.tgtKeys, p.types, lo, hi, p.srcCols, p.rowHash)]);
+  const [a, b] = await Promise.all([
+    hashChunk(src, p.srcKeys, p.types, lo, hi, p.srcCols, p.rowHash),
+    hashChunk(tgt, p.tgtKeys, p.types, lo, hi, p.srcCols, p.rowHash),
+  ]);
   if (a.n === b.n && a.h === b.h) return { sourceRows: a.n, targetRows: b.n };
-  const m: ChunkMismatch = { range: describeRange(p.srcKeys, lo, hi), lower: lo, upper: hi, sourceCount: a.n, targetCount: b.n, examples: [] };
+  const m: ChunkMismatch = {
+    range: describeRange(p.srcKeys, lo, hi),
+    lower: lo,
+    upper: hi,
+    sourceCount: a.n,
+    targetCount: b.n,
+    examples: [],
+  };
   if (job.examples > 0) {
     const [ra, rb] = await Promise.all([
       rowHashes(src, p.srcKeys, p.types, lo, hi, p.srcCols, job.exampleFetchLimit),
@@ -292,7 +356,11 @@ async function versionNum(c: pg.Client): Promise<number> {
 }
 
 /** Rows of `a` not matched by an equal-hash row of `b` (a multiset difference). */
-function onlyIn(a: { h: string; r: string; k: string[] | null }[], b: { h: string; r: string; k: string[] | null }[], side: RowExample['side']): RowExample[] {
+function onlyIn(
+  a: { h: string; r: string; k: string[] | null }[],
+  b: { h: string; r: string; k: string[] | null }[],
+  side: RowExample['side'],
+): RowExample[] {
   const count = new Map<string, number>();
   for (const x of b) count.set(x.h, (count.get(x.h) ?? 0) + 1);
   const out: RowExample[] = [];

@@ -71,8 +71,10 @@ export async function verify(task: TaskConfig, o: VerifyOptions): Promise<Verify
   };
   try {
     const retry = <T>(what: string, pair: SessionPair, fn: (s: pg.Client, t: pg.Client) => Promise<T>): Promise<T> =>
-      withRetry({ what, retryTimeSec: task.copy.retryTimeSec, events: o.events, signal: o.signal,
-        onRetry: () => pair.reset() }, async () => fn(...(await pair.get())));
+      withRetry(
+        { what, retryTimeSec: task.copy.retryTimeSec, events: o.events, signal: o.signal, onRetry: () => pair.reset() },
+        async () => fn(...(await pair.get())),
+      );
     const main = new SessionPair(() => Promise.all([open('source', 'verify'), open('target', 'verify')]));
     await main.get(); // a side that cannot be reached at the start is reported at once, not retried
     const tables = await retry('verify: list tables', main, (src) => listCopyTables(src, sel));
@@ -114,7 +116,15 @@ export async function verify(task: TaskConfig, o: VerifyOptions): Promise<Verify
       o.events?.emit({ type: 'verify-result', table: t.key, ok: r.ok, detail: detail(r) });
     };
     const failTable = (t: CopyTable, e: unknown) =>
-      finishTable(t, { key: t.key, target: qualify(t.target.schema, t.target.name), sourceRows: null, targetRows: null, ok: false, mismatches: [], error: errorMessage(e) });
+      finishTable(t, {
+        key: t.key,
+        target: qualify(t.target.schema, t.target.name),
+        sourceRows: null,
+        targetRows: null,
+        ok: false,
+        mismatches: [],
+        error: errorMessage(e),
+      });
     const workers = Math.max(1, Math.min(o.jobs ?? Math.min(task.jobs, 4), queue.length));
     const work = async (n: number) => {
       if (queue.length === 0) return;
@@ -129,8 +139,9 @@ export async function verify(task: TaskConfig, o: VerifyOptions): Promise<Verify
         if (item.kind === 'table') {
           preparing++;
           try {
-            const r = await retry(`verify ${item.t.key}`, pair,
-              (ws, wt) => prepareTable(ws, wt, { table: item.t, ...job }));
+            const r = await retry(`verify ${item.t.key}`, pair, (ws, wt) =>
+              prepareTable(ws, wt, { table: item.t, ...job }),
+            );
             if (!isPrepared(r)) finishTable(item.t, r);
             else {
               pending.set(r, { left: r.ranges.length, chunks: new Array(r.ranges.length) });
@@ -147,8 +158,9 @@ export async function verify(task: TaskConfig, o: VerifyOptions): Promise<Verify
         const st = pending.get(item.p);
         if (!st) continue; // the table already failed
         try {
-          st.chunks[item.i] = await retry(`verify ${item.t.key} range ${item.i + 1}`, pair,
-            (ws, wt) => checkChunk(ws, wt, item.p, item.i, job));
+          st.chunks[item.i] = await retry(`verify ${item.t.key} range ${item.i + 1}`, pair, (ws, wt) =>
+            checkChunk(ws, wt, item.p, item.i, job),
+          );
         } catch (e) {
           pending.delete(item.p);
           failTable(item.t, e);
@@ -169,10 +181,22 @@ export async function verify(task: TaskConfig, o: VerifyOptions): Promise<Verify
     const { objects, sequences } = await objectsP;
     const tableResults = tables.map((t) => results.get(t.key)!);
     for (const s of sequences) {
-      if (!s.ok) o.events?.emit({ type: 'verify-result', table: s.key, ok: false, detail: `sequence: source ${fmtSeq(s.source)}, target ${fmtSeq(s.targetState)}` });
+      if (!s.ok)
+        o.events?.emit({
+          type: 'verify-result',
+          table: s.key,
+          ok: false,
+          detail: `sequence: source ${fmtSeq(s.source)}, target ${fmtSeq(s.targetState)}`,
+        });
     }
     for (const ob of objects) {
-      if (!ob.ok) o.events?.emit({ type: 'verify-result', table: ob.kind, ok: false, detail: `${ob.kind}: source ${ob.sourceCount}, target ${ob.targetCount}` });
+      if (!ob.ok)
+        o.events?.emit({
+          type: 'verify-result',
+          table: ob.kind,
+          ok: false,
+          detail: `${ob.kind}: source ${ob.sourceCount}, target ${ob.targetCount}`,
+        });
     }
     const ok = tableResults.every((t) => t.ok) && sequences.every((s) => s.ok) && objects.every((x) => x.ok);
     return { ok, mode: o.mode, tables: tableResults, sequences, objects, durationMs: Date.now() - t0 };

@@ -12,7 +12,11 @@ const HASH_SQL = `SELECT count(*)::text AS n, coalesce(sum(oid::int8), 0)::text 
   coalesce(sum(('x' || substr(md5(oid::text || ':' || md5(lo_get(oid))), 1, 16))::bit(64)::int8::numeric), 0)::text AS content
   FROM pg_largeobject_metadata`;
 
-export async function compareLargeObjects(source: pg.Client, target: pg.Client, mode: VerifyMode): Promise<ObjectVerify | undefined> {
+export async function compareLargeObjects(
+  source: pg.Client,
+  target: pg.Client,
+  mode: VerifyMode,
+): Promise<ObjectVerify | undefined> {
   const sql = mode === 'hash' ? HASH_SQL : COUNT_SQL;
   const [a, b] = await Promise.all([source.query(sql), target.query(sql)]);
   const s = a.rows[0] as { n: string; ids: string; content: string | null };
@@ -25,7 +29,11 @@ export async function compareLargeObjects(source: pg.Client, target: pg.Client, 
     sourceCount: Number(s.n),
     targetCount: Number(t.n),
     ok: sameIds && sameContent,
-    missing: sameIds ? (sameContent ? [] : ['content of one or more large objects differs']) : ['the sets of large object oids differ'],
+    missing: sameIds
+      ? sameContent
+        ? []
+        : ['content of one or more large objects differs']
+      : ['the sets of large object oids differ'],
     extra: [],
   };
 }

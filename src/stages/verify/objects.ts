@@ -85,7 +85,12 @@ export interface InventoryItem {
 function sourceTableSelected(sel: Selection, r: InvRow): boolean {
   if (r.t_schema === null || r.t_name === null) return true;
   if (sel.tableSelected(r.t_schema, r.t_name)) return true;
-  return r.root_schema !== null && r.root_name !== null && sel.tableSelected(r.root_schema, r.root_name) && sel.schemaSelected(r.t_schema);
+  return (
+    r.root_schema !== null &&
+    r.root_name !== null &&
+    sel.tableSelected(r.root_schema, r.root_name) &&
+    sel.schemaSelected(r.t_schema)
+  );
 }
 
 function tableBound(kind: string): boolean {
@@ -94,7 +99,9 @@ function tableBound(kind: string): boolean {
 
 /** Source inventory, named as the objects are named on the target. Also returns the selected tables' target names. */
 export async function sourceInventory(
-  c: pg.Client, sel: Selection, keep: ObjectFilter = () => true,
+  c: pg.Client,
+  sel: Selection,
+  keep: ObjectFilter = () => true,
 ): Promise<{ items: InventoryItem[]; targetTables: Set<string> }> {
   const r = await c.query<InvRow>(INVENTORY_SQL);
   const items: InventoryItem[] = [];
@@ -129,13 +136,17 @@ export async function sourceInventory(
 
 /** Target inventory in the given (mapped) schemas; table-bound objects only of the given tables when `tables` is set. */
 export async function targetInventory(
-  c: pg.Client, schemas: Set<string>, tables: Set<string> | undefined, keep: ObjectFilter = () => true,
+  c: pg.Client,
+  schemas: Set<string>,
+  tables: Set<string> | undefined,
+  keep: ObjectFilter = () => true,
 ): Promise<InventoryItem[]> {
   const r = await c.query<InvRow>(INVENTORY_SQL);
   const items: InventoryItem[] = [];
   for (const row of r.rows) {
     if (!schemas.has(row.schema) || isSystemSchema(row.schema) || !keep(row.kind, row.schema, row.name)) continue;
-    if (tables && row.t_schema !== null && row.t_name !== null && !tables.has(qualify(row.t_schema, row.t_name))) continue;
+    if (tables && row.t_schema !== null && row.t_name !== null && !tables.has(qualify(row.t_schema, row.t_name)))
+      continue;
     let id = qualify(row.schema, row.name);
     if (tableBound(row.kind) && row.t_schema !== null && row.t_name !== null) {
       id = `${qualify(row.t_schema, row.t_name)}.${quoteIdent(row.name)}`;
@@ -149,10 +160,35 @@ export async function targetInventory(
   return items;
 }
 
-const KIND_ORDER = ['tables', 'foreign tables', 'views', 'matviews', 'indexes', 'constraints:primary key', 'constraints:unique', 'constraints:foreign key', 'constraints:check', 'constraints:exclusion', 'constraints:trigger', 'sequences', 'functions', 'triggers', 'types'];
+const KIND_ORDER = [
+  'tables',
+  'foreign tables',
+  'views',
+  'matviews',
+  'indexes',
+  'constraints:primary key',
+  'constraints:unique',
+  'constraints:foreign key',
+  'constraints:check',
+  'constraints:exclusion',
+  'constraints:trigger',
+  'sequences',
+  'functions',
+  'triggers',
+  'types',
+];
 
 export function compareInventories(src: InventoryItem[], tgt: InventoryItem[]): ObjectVerify[] {
-  const kinds = new Set<string>(['tables', 'views', 'matviews', 'indexes', 'sequences', 'functions', 'triggers', 'types']);
+  const kinds = new Set<string>([
+    'tables',
+    'views',
+    'matviews',
+    'indexes',
+    'sequences',
+    'functions',
+    'triggers',
+    'types',
+  ]);
   for (const i of [...src, ...tgt]) kinds.add(i.kind);
   const ordered = [...kinds].sort((a, b) => {
     const ia = KIND_ORDER.indexOf(a);
@@ -166,13 +202,22 @@ export function compareInventories(src: InventoryItem[], tgt: InventoryItem[]): 
     const ss = new Set(s);
     const missing = s.filter((x) => !ts.has(x)).sort();
     const extra = t.filter((x) => !ss.has(x)).sort();
-    return { kind, sourceCount: s.length, targetCount: t.length, ok: s.length === t.length, missing: missing.slice(0, 50), extra: extra.slice(0, 50) };
+    return {
+      kind,
+      sourceCount: s.length,
+      targetCount: t.length,
+      ok: s.length === t.length,
+      missing: missing.slice(0, 50),
+      extra: extra.slice(0, 50),
+    };
   });
 }
 
 async function seqState(c: pg.Client, rel: string): Promise<SequenceState | null> {
   try {
-    const r = await c.query<{ last_value: string; is_called: boolean }>(`SELECT last_value::text AS last_value, is_called FROM ${rel}`);
+    const r = await c.query<{ last_value: string; is_called: boolean }>(
+      `SELECT last_value::text AS last_value, is_called FROM ${rel}`,
+    );
     return { lastValue: r.rows[0].last_value, isCalled: r.rows[0].is_called };
   } catch (e) {
     // a missing sequence is a difference; a lost connection is retried by the caller
@@ -182,7 +227,12 @@ async function seqState(c: pg.Client, rel: string): Promise<SequenceState | null
 }
 
 /** Compare last_value/is_called of the source's selected sequences with their target counterparts. */
-export async function compareSequences(source: pg.Client, target: pg.Client, srcItems: InventoryItem[], sel: Selection): Promise<SequenceVerify[]> {
+export async function compareSequences(
+  source: pg.Client,
+  target: pg.Client,
+  srcItems: InventoryItem[],
+  sel: Selection,
+): Promise<SequenceVerify[]> {
   // srcItems carry target naming; recover the source schema through the inverse schema map.
   const inverse = new Map<string, string>();
   for (const [from, to] of Object.entries(sel.task.mapSchemas)) inverse.set(to, from);

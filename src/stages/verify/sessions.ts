@@ -9,13 +9,21 @@ export class SessionPair {
     if (!this.pair) {
       const p = this.open();
       this.pair = p;
-      p.catch(() => { if (this.pair === p) this.pair = undefined; });
+      p.catch(() => {
+        if (this.pair === p) this.pair = undefined;
+      });
     }
     return this.pair;
   }
   reset(): void {
     const p = this.pair;
     this.pair = undefined;
-    p?.then(([a, b]) => { a.end().catch(() => {}); b.end().catch(() => {}); }, () => {});
+    p?.then(
+      ([a, b]) => {
+        a.end().catch(() => {});
+        b.end().catch(() => {});
+      },
+      () => {},
+    );
   }
 }

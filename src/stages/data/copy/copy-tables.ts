@@ -46,20 +46,33 @@ function wire(i: CopyInput): Wired {
   const { st, snapshot, controls, plan } = i;
   const { o } = st;
   const runs = [...plan.runs.values()];
-  const progress = new Progress(runs.reduce((a, r) => a + (r.size?.estRows ?? 0), 0),
-    runs.reduce((a, r) => a + (r.size?.bytes ?? 0), 0));
+  const progress = new Progress(
+    runs.reduce((a, r) => a + (r.size?.estRows ?? 0), 0),
+    runs.reduce((a, r) => a + (r.size?.bytes ?? 0), 0),
+  );
   for (const r of runs) progress.add(r.rows, r.bytes);
   const queue = new UnitQueue(plan.pending);
   const pairs = new PairPool(o.source, o.target, snapshot);
   const throttle = new Throttle(controls.values.maxRowsPerSec, controls.values.maxBytesPerSec);
   const indexes = new IndexBuilder(st, i.early.byTable, i.doneObj);
   const pump = new UnitPump({
-    queue, controls, runUnit: (u) => runUnit(d, u), failed: () => st.failure.failed, fail: (e) => st.failure.set(e),
+    queue,
+    controls,
+    runUnit: (u) => runUnit(d, u),
+    failed: () => st.failure.failed,
+    fail: (e) => st.failure.set(e),
     afterRound: () => pairs.trim(controls.jobs),
   });
   st.failure.onFail(pump.wake);
   const lineages = new Lineages({
-    taskId: o.taskId, events: o.events, snapshot, pairs, queue, progress, targetCount: i.targetCount, wake: pump.wake,
+    taskId: o.taskId,
+    events: o.events,
+    snapshot,
+    pairs,
+    queue,
+    progress,
+    targetCount: i.targetCount,
+    wake: pump.wake,
   });
   for (const l of plan.usedLineages) lineages.used.add(l);
   const worker = { taskId: o.taskId, throttle, signal: o.signal };
@@ -68,8 +81,13 @@ function wire(i: CopyInput): Wired {
 }
 
 /** Apply control changes to the throttle and the pump; returns the detach function. */
-function followControls(events: EventBus, controls: Controls, throttle: Throttle, wake: () => void,
-  jobs: number): () => void {
+function followControls(
+  events: EventBus,
+  controls: Controls,
+  throttle: Throttle,
+  wake: () => void,
+  jobs: number,
+): () => void {
   const v = controls.values;
   // Limits in force, or controls changed before the copy started (control.json of a stopped task).
   if (throttle.active || v.jobs !== Math.max(1, jobs)) {
@@ -82,8 +100,7 @@ function followControls(events: EventBus, controls: Controls, throttle: Throttle
     events.emit({ type: 'throttle', maxRowsPerSec: c.maxRowsPerSec, maxBytesPerSec: c.maxBytesPerSec, jobs: c.jobs });
     if (c.paused !== paused) {
       paused = c.paused;
-      events.info(paused ? 'data copy paused: units running finish, no new unit starts'
-        : 'data copy resumed');
+      events.info(paused ? 'data copy paused: units running finish, no new unit starts' : 'data copy resumed');
     }
     wake();
   });
@@ -134,8 +151,9 @@ async function copySequences(i: CopyInput): Promise<number> {
   const { st, snapshot } = i;
   if (i.st.o.sequences.length === 0) return 0;
   const renew = () => snapshot.renew(snapshot.id);
-  const values = await withRetry({ ...st.retryBase, what: 'read sequences', onRetry: renew },
-    () => readSequences(snapshot, st.o.sequences));
+  const values = await withRetry({ ...st.retryBase, what: 'read sequences', onRetry: renew }, () =>
+    readSequences(snapshot, st.o.sequences),
+  );
   await i.ctl.run('set sequences', (c) => setSequences(c, values));
   return values.length;
 }
@@ -145,8 +163,14 @@ function result(i: CopyInput, d: Wired, sequences: number, snapshotFresh: boolea
     tables: i.st.o.tables.map((t) => {
       const r = d.runs.get(t.key)!;
       return {
-        key: t.key, rows: r.rows, bytes: r.bytes, durationMs: r.durationMs, units: r.units.length,
-        skippedUnits: r.skipped, format: r.format, recopied: r.recopied,
+        key: t.key,
+        rows: r.rows,
+        bytes: r.bytes,
+        durationMs: r.durationMs,
+        units: r.units.length,
+        skippedUnits: r.skipped,
+        format: r.format,
+        recopied: r.recopied,
       };
     }),
     snapshotFresh,

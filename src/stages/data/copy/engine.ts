@@ -82,16 +82,23 @@ async function prepare(st: Stage, ctl: ControlSession, snapshot: SnapshotSource)
       targetVersion: await serverVersionNum(c),
     };
   });
-  const opened = await withRetry({ ...st.retryBase, what: 'export source snapshot' },
-    () => snapshot.open(boot.previousSnapshot));
+  const opened = await withRetry({ ...st.retryBase, what: 'export source snapshot' }, () =>
+    snapshot.open(boot.previousSnapshot),
+  );
   await ctl.run('record snapshot', (c) => recordSnapshot(c, o.taskId, { id: snapshot.id, lineage: snapshot.lineage }));
   const sourceVersion = await serverVersionNum(snapshot.session!);
   const format = runFormat(o.copy.format, sourceVersion, boot.targetVersion);
   const textOnly = await textOnlyTables(snapshot.session!, o.tables, boot.targetVersion);
   const early = groupEarly(o.early, o.tables, boot.doneObj);
   const plan = planRuns({
-    tables: o.tables, ...await planUnits(st, ctl, snapshot, sourceVersion), done: boot.done, format, textOnly,
-    targetCount: countTargets(o.tables), earlyByTable: early.byTable, noFreeze: o.noFreeze ?? false,
+    tables: o.tables,
+    ...(await planUnits(st, ctl, snapshot, sourceVersion)),
+    done: boot.done,
+    format,
+    textOnly,
+    targetCount: countTargets(o.tables),
+    earlyByTable: early.byTable,
+    noFreeze: o.noFreeze ?? false,
   });
   // A new snapshot matters only if rows are still to be copied from it.
   const resumedFresh = opened === 'new' && boot.done.size > 0 && plan.pending.length > 0;
@@ -107,8 +114,12 @@ export function runFormat(asked: CopyOptions['copy']['format'], sourceVersion: n
 }
 
 /** Unit boundaries per table: sizes read inside the snapshot, plans stored once and reused on resume. */
-async function planUnits(st: Stage, ctl: ControlSession, snapshot: SnapshotSource, sourceVersion: number):
-  Promise<Pick<Parameters<typeof planRuns>[0], 'sizes' | 'boundaries'>> {
+async function planUnits(
+  st: Stage,
+  ctl: ControlSession,
+  snapshot: SnapshotSource,
+  sourceVersion: number,
+): Promise<Pick<Parameters<typeof planRuns>[0], 'sizes' | 'boundaries'>> {
   const { o } = st;
   const sizes = await tableSizes(snapshot.session!, o.tables);
   const proposed = new Map<string, number[]>();

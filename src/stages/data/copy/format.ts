@@ -27,8 +27,17 @@ export interface TextReason {
 }
 
 const REG_TYPES = [
-  'regclass', 'regtype', 'regproc', 'regprocedure', 'regoper', 'regoperator', 'regconfig',
-  'regdictionary', 'regnamespace', 'regrole', 'regcollation',
+  'regclass',
+  'regtype',
+  'regproc',
+  'regprocedure',
+  'regoper',
+  'regoperator',
+  'regconfig',
+  'regdictionary',
+  'regnamespace',
+  'regrole',
+  'regcollation',
 ];
 
 // Every type reachable from a column: domains → base type, arrays → element (its OID is
@@ -82,7 +91,9 @@ export function checksEmbeddedOids(targetVersion: number): boolean {
  * on the source, inside the caller's transaction). Tables not in the map can go either way.
  */
 export async function textOnlyTables(
-  c: pg.Client, tables: CopyTable[], targetVersion: number,
+  c: pg.Client,
+  tables: CopyTable[],
+  targetVersion: number,
 ): Promise<Map<string, TextReason>> {
   const rels: string[] = [];
   const cols: string[] = [];
@@ -115,7 +126,8 @@ export async function textOnlyTables(
  */
 export async function qualifyRegNames(c: pg.Client): Promise<string> {
   const r = await c.query<{ path: string }>(
-    `SELECT current_setting('search_path') AS path, set_config('search_path', 'pg_catalog', true)`);
+    `SELECT current_setting('search_path') AS path, set_config('search_path', 'pg_catalog', true)`,
+  );
   return r.rows[0].path;
 }
 
@@ -127,12 +139,12 @@ export async function restoreSearchPath(c: pg.Client, path: string): Promise<voi
 export function describeTextReason(r: TextReason): string {
   const what =
     r.why === 'oid-type'
-      ? 'binary COPY would send raw OIDs that name nothing (or something else) on the target; '
-        + 'as text they travel as names'
+      ? 'binary COPY would send raw OIDs that name nothing (or something else) on the target; ' +
+        'as text they travel as names'
       : r.why === 'no-binary-io'
         ? 'the type has no binary send/receive functions'
-        : 'its binary form embeds the OID of a type that is not built in, which differs on the target '
-          + 'and is rejected there';
+        : 'its binary form embeds the OID of a type that is not built in, which differs on the target ' +
+          'and is rejected there';
   return `column ${quoteIdent(r.column)} (type ${r.type}): ${what}`;
 }
 

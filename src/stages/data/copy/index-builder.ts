@@ -20,7 +20,10 @@ const INDEX_SESSION = [...TARGET_SESSION, `SET maintenance_work_mem = '512MB'`];
 /** One index session: connected on first use, dropped for a retry. */
 class IndexSession {
   private c?: pg.Client;
-  constructor(private st: Stage, private n: number) {}
+  constructor(
+    private st: Stage,
+    private n: number,
+  ) {}
 
   async client(): Promise<pg.Client> {
     this.c ??= await openSession(this.st.o.target, 'target', `index-${this.n}`, INDEX_SESSION);
@@ -43,7 +46,11 @@ export class IndexBuilder {
   private copyFinished = false;
   private sessions: Promise<void>[] = [];
 
-  constructor(private st: Stage, private earlyByTable: Map<string, Statement[]>, private doneObj: Set<string>) {
+  constructor(
+    private st: Stage,
+    private earlyByTable: Map<string, Statement[]>,
+    private doneObj: Set<string>,
+  ) {
     st.failure.onFail(() => this.wake());
   }
 

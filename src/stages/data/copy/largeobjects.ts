@@ -58,7 +58,9 @@ export function largeObjectDdl(lo: LoRow, o: DdlOptions): string[] {
   return out;
 }
 
-export async function copyLargeObjects(o: LargeObjectOptions): Promise<{ objects: number; bytes: number; skipped: number }> {
+export async function copyLargeObjects(
+  o: LargeObjectOptions,
+): Promise<{ objects: number; bytes: number; skipped: number }> {
   const src = await connect(o.source, { label: 'source', role: 'lo' });
   const tgt = await connect(o.target, { label: 'target', role: 'lo' });
   try {
@@ -76,13 +78,23 @@ export async function copyLargeObjects(o: LargeObjectOptions): Promise<{ objects
     const who = await prepare(src, tgt, todo, o.events);
     const skipped = r.rows.length - todo.length;
     const t0 = Date.now();
-    o.events.emit({ type: 'table-start', table: LARGE_OBJECTS_KEY, units: todo.length, estRows: todo.length, estBytes: todo.reduce((a, lo) => a + Number(lo.size), 0) });
+    o.events.emit({
+      type: 'table-start',
+      table: LARGE_OBJECTS_KEY,
+      units: todo.length,
+      estRows: todo.length,
+      estBytes: todo.reduce((a, lo) => a + Number(lo.size), 0),
+    });
     await tgt.query('SET synchronous_commit = off');
     let bytes = 0;
     for (let i = 0; i < todo.length; ) {
       const batch: LoRow[] = [];
       let batchBytes = 0;
-      while (i < todo.length && batch.length < BATCH_OBJECTS && (batch.length === 0 || batchBytes + Number(todo[i].size) <= BATCH_BYTES)) {
+      while (
+        i < todo.length &&
+        batch.length < BATCH_OBJECTS &&
+        (batch.length === 0 || batchBytes + Number(todo[i].size) <= BATCH_BYTES)
+      ) {
         batchBytes += Number(todo[i].size);
         batch.push(todo[i++]);
       }
@@ -90,16 +102,37 @@ export async function copyLargeObjects(o: LargeObjectOptions): Promise<{ objects
       try {
         for (const lo of batch) {
           bytes += await copyOne(src, tgt, lo, { ...o, sourceUser: who.sourceName, who });
-          await markUnitDone(tgt, { taskId: o.taskId, unitId: largeObjectKey(lo.oid), table: LARGE_OBJECTS_KEY, rows: 1, bytes: Number(lo.size), snapshot: null });
+          await markUnitDone(tgt, {
+            taskId: o.taskId,
+            unitId: largeObjectKey(lo.oid),
+            table: LARGE_OBJECTS_KEY,
+            rows: 1,
+            bytes: Number(lo.size),
+            snapshot: null,
+          });
         }
         await tgt.query('COMMIT');
       } catch (e) {
         await tgt.query('ROLLBACK').catch(() => {});
         throw e;
       }
-      o.events.emit({ type: 'unit-done', table: LARGE_OBJECTS_KEY, unit: largeObjectRangeKey(batch[0].oid, batch[batch.length - 1].oid), rows: batch.length, bytes: batchBytes, durationMs: Date.now() - t0 });
+      o.events.emit({
+        type: 'unit-done',
+        table: LARGE_OBJECTS_KEY,
+        unit: largeObjectRangeKey(batch[0].oid, batch[batch.length - 1].oid),
+        rows: batch.length,
+        bytes: batchBytes,
+        durationMs: Date.now() - t0,
+      });
     }
-    o.events.emit({ type: 'table-done', table: LARGE_OBJECTS_KEY, rows: todo.length, bytes, durationMs: Date.now() - t0, skippedUnits: skipped });
+    o.events.emit({
+      type: 'table-done',
+      table: LARGE_OBJECTS_KEY,
+      rows: todo.length,
+      bytes,
+      durationMs: Date.now() - t0,
+      skippedUnits: skipped,
+    });
     await src.query('COMMIT');
     return { objects: todo.length, bytes, skipped };
   } finally {
@@ -108,7 +141,11 @@ export async function copyLargeObjects(o: LargeObjectOptions): Promise<{ objects
   }
 }
 
-interface Accounts { source: string; sourceName: string; target: string }
+interface Accounts {
+  source: string;
+  sourceName: string;
+  target: string;
+}
 
 /** The two migration accounts, quoted for fix hints (sourceName unquoted, to compare with grantees). */
 async function accounts(src: pg.Client, tgt: pg.Client): Promise<Accounts> {
@@ -135,9 +172,14 @@ async function prepare(src: pg.Client, tgt: pg.Client, todo: LoRow[], events: Ev
   for (const lo of todo) lo.size = await sizeOf(src, lo.oid, who.source);
   const leftOut = todo.filter((lo) => lo.acl?.some((a) => a.grantee === who.sourceName && a.grantee !== lo.owner));
   if (leftOut.length) {
-    const oids = `${leftOut.slice(0, 5).map((lo) => lo.oid).join(', ')}${leftOut.length > 5 ? ', …' : ''}`;
-    events.warn(`grants to the source migration account ${who.source} on ${leftOut.length} large object(s) (${oids}) ` +
-      'are left out: they exist only for the migration');
+    const oids = `${leftOut
+      .slice(0, 5)
+      .map((lo) => lo.oid)
+      .join(', ')}${leftOut.length > 5 ? ', …' : ''}`;
+    events.warn(
+      `grants to the source migration account ${who.source} on ${leftOut.length} large object(s) (${oids}) ` +
+        'are left out: they exist only for the migration',
+    );
   }
   return who;
 }
@@ -159,13 +201,15 @@ async function copyOne(src: pg.Client, tgt: pg.Client, lo: LoRow, o: CopyOneOpti
   let offset = 0;
   for (;;) {
     const get = 'SELECT lo_get($1::oid, $2::int8, $3::int4) AS d';
-    const piece = await src.query<{ d: Buffer }>(get, [lo.oid, offset, PIECE])
-      .catch((e) => { throw statementError('data', get, e, `large object ${lo.oid} (source)`, o.who.source); });
+    const piece = await src.query<{ d: Buffer }>(get, [lo.oid, offset, PIECE]).catch((e) => {
+      throw statementError('data', get, e, `large object ${lo.oid} (source)`, o.who.source);
+    });
     const data = piece.rows[0].d;
     if (data.length === 0) break;
     const put = 'SELECT lo_put($1::oid, $2::int8, $3::bytea)';
-    await tgt.query(put, [lo.oid, offset, data])
-      .catch((e) => { throw statementError('data', put, e, `large object ${lo.oid}`, o.who.target); });
+    await tgt.query(put, [lo.oid, offset, data]).catch((e) => {
+      throw statementError('data', put, e, `large object ${lo.oid}`, o.who.target);
+    });
     offset += data.length;
     if (data.length < PIECE) break;
   }

@@ -78,9 +78,11 @@ export class Lineages {
     if (this.used.has(lineage)) return;
     this.latest = lineage;
     if (this.used.size > 0) {
-      this.d.events.warn('source snapshot changed: units copied earlier came from a snapshot that is gone; the '
-        + `remaining units are copied from snapshot ${this.d.snapshot.id}, and tables with units from the earlier `
-        + 'one are recopied whole');
+      this.d.events.warn(
+        'source snapshot changed: units copied earlier came from a snapshot that is gone; the ' +
+          `remaining units are copied from snapshot ${this.d.snapshot.id}, and tables with units from the earlier ` +
+          'one are recopied whole',
+      );
     }
     this.used.add(lineage);
   }
@@ -91,19 +93,26 @@ export class Lineages {
     const t = run.table;
     const name = qualify(t.target.schema, t.target.name);
     if (this.d.targetCount.get(name) !== 1) {
-      throw new PgferryError('data', `table ${t.key}: its copied units come from a snapshot that is gone, and its `
-        + `target ${name} also receives rows of other tables, so it cannot be emptied and recopied`, {
-        hint: `empty the target table, delete its rows from ${stateTable(this.d.taskId, 'unit')} on the target, `
-          + 'and rerun',
-      });
+      throw new PgferryError(
+        'data',
+        `table ${t.key}: its copied units come from a snapshot that is gone, and its ` +
+          `target ${name} also receives rows of other tables, so it cannot be emptied and recopied`,
+        {
+          hint:
+            `empty the target table, delete its rows from ${stateTable(this.d.taskId, 'unit')} on the target, ` +
+            'and rerun',
+        },
+      );
     }
     this.note(lineage);
     const how = await resetTableTarget(await this.d.pairs.targetOf(p), this.d.taskId, t);
     const redo = run.units.filter((u) => run.doneIds.has(u.id));
     const units = run.units.length;
     this.d.events.emit({ type: 'table-recopy', table: t.key, units, discardedUnits: redo.length, rows: run.rows });
-    this.d.events.warn(`table ${t.key} is recopied whole (${how === 'truncate' ? 'truncated' : 'emptied'}): `
-      + `${redo.length} of its ${units} units came from an earlier snapshot, and ctid ranges do not carry over`);
+    this.d.events.warn(
+      `table ${t.key} is recopied whole (${how === 'truncate' ? 'truncated' : 'emptied'}): ` +
+        `${redo.length} of its ${units} units came from an earlier snapshot, and ctid ranges do not carry over`,
+    );
     this.d.progress.add(-run.rows, -run.bytes);
     run.rows = run.bytes = run.skipped = 0;
     run.doneIds.clear();
@@ -124,11 +133,13 @@ export function reportSnapshots(events: EventBus, runs: TableRun[], latest: stri
   if (kept.size <= 1) return false;
   const earlier = runs.filter((r) => r.lineage !== undefined && r.lineage !== latest).map((r) => r.table.key);
   const list = `${earlier.slice(0, 20).join(', ')}${earlier.length > 20 ? `, … (${earlier.length - 20} more)` : ''}`;
-  events.warn(latest
-    ? `${earlier.length} table(s) finished from an earlier snapshot and reflect that earlier point in time: ${list}. `
-      + 'Writes made on the source in between are not in them; stop writes on the source and run '
-      + '`pgferry verify --mode hash` to prove the target equals it'
-    : `the copied tables come from ${kept.size} different snapshots (an earlier run lost its snapshot); stop writes `
-      + 'on the source and run `pgferry verify --mode hash` to prove the target equals it');
+  events.warn(
+    latest
+      ? `${earlier.length} table(s) finished from an earlier snapshot and reflect that earlier point in time: ${list}. ` +
+          'Writes made on the source in between are not in them; stop writes on the source and run ' +
+          '`pgferry verify --mode hash` to prove the target equals it'
+      : `the copied tables come from ${kept.size} different snapshots (an earlier run lost its snapshot); stop writes ` +
+          'on the source and run `pgferry verify --mode hash` to prove the target equals it',
+  );
   return true;
 }

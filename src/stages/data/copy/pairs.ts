@@ -18,7 +18,11 @@ export class PairPool {
   private idle: Pair[] = [];
   private busy = new Set<Pair>();
 
-  constructor(private source: ConnSpec, private target: ConnSpec, private snapshot: SnapshotSource) {}
+  constructor(
+    private source: ConnSpec,
+    private target: ConnSpec,
+    private snapshot: SnapshotSource,
+  ) {}
 
   take(): Pair {
     const p = this.idle.pop() ?? {};
@@ -87,6 +91,10 @@ export function drop(p: Pair): void {
 function close(p: Pair): void {
   const { src, tgt } = p;
   p.src = p.tgt = undefined;
-  if (src) src.query('COMMIT').catch(() => {}).finally(() => src.end().catch(() => {}));
+  if (src)
+    src
+      .query('COMMIT')
+      .catch(() => {})
+      .finally(() => src.end().catch(() => {}));
   if (tgt) tgt.end().catch(() => {});
 }

@@ -95,8 +95,22 @@ function newRun(i: RunPlanInput, t: CopyTable): TableRun {
   const sole = i.targetCount.get(qualify(t.target.schema, t.target.name)) === 1;
   const text = i.textOnly.get(t.key);
   return {
-    table: t, size, units, left: 0, skipped: 0, rows: 0, bytes: 0, liveRows: 0, liveBytes: 0, durationMs: 0,
-    freezeOk: !i.noFreeze && units.length === 1 && sole, copiedThisRun: false, format: tableFormat(i.format, text),
-    inflight: 0, doneIds: new Set(), recopied: false, qualifyNames: (text?.regNames ?? false) && !t.where,
+    table: t,
+    size,
+    units,
+    left: 0,
+    skipped: 0,
+    rows: 0,
+    bytes: 0,
+    liveRows: 0,
+    liveBytes: 0,
+    durationMs: 0,
+    freezeOk: !i.noFreeze && units.length === 1 && sole,
+    copiedThisRun: false,
+    format: tableFormat(i.format, text),
+    inflight: 0,
+    doneIds: new Set(),
+    recopied: false,
+    qualifyNames: (text?.regNames ?? false) && !t.where,
   };
 }

@@ -10,8 +10,11 @@ import { STATE_XACT_LOCK, stateTable } from '../../../state/checkpoint.js';
  * Store plans for tables that have none yet and return the effective plan of every table
  * (stored ones win). Needs the checkpoint schema (ensureCheckpoints), whose migrations create unit_plan.
  */
-export async function storeUnitPlans(c: pg.Client, taskId: string,
-  plans: Map<string, number[]>): Promise<Map<string, number[]>> {
+export async function storeUnitPlans(
+  c: pg.Client,
+  taskId: string,
+  plans: Map<string, number[]>,
+): Promise<Map<string, number[]>> {
   await c.query('BEGIN');
   try {
     const table = stateTable(taskId, 'unit_plan');

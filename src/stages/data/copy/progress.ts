@@ -47,7 +47,11 @@ export class Progress {
   readonly active = new Set<ProgressTable>();
   private samples: Sample[] = [];
 
-  constructor(readonly estRows: number, readonly estBytes: number, private windowMs = 5000) {}
+  constructor(
+    readonly estRows: number,
+    readonly estBytes: number,
+    private windowMs = 5000,
+  ) {}
 
   add(rows: number, bytes: number): void {
     this.rows += rows;
@@ -78,8 +82,11 @@ export class Progress {
       estBytes: this.estBytes,
       ...rates(this.samples[0], cur, this.estRows),
       active: [...this.active].map((r) => ({
-        table: r.table.key, bytes: r.bytes + r.liveBytes, estBytes: r.size?.bytes ?? 0,
-        rows: r.rows + r.liveRows, estRows: r.size?.estRows ?? 0,
+        table: r.table.key,
+        bytes: r.bytes + r.liveBytes,
+        estBytes: r.size?.bytes ?? 0,
+        rows: r.rows + r.liveRows,
+        estRows: r.size?.estRows ?? 0,
       })),
     };
   }

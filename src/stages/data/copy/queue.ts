@@ -16,8 +16,9 @@ export function tableWeight(heapBytes: number, earlyLeft: number): number {
 }
 
 export function orderUnits(units: CopyUnit[], weight: (u: CopyUnit) => number): CopyUnit[] {
-  return [...units].sort((a, b) =>
-    weight(b) - weight(a) || a.table.key.localeCompare(b.table.key) || a.start - b.start);
+  return [...units].sort(
+    (a, b) => weight(b) - weight(a) || a.table.key.localeCompare(b.table.key) || a.start - b.start,
+  );
 }
 
 export class UnitQueue {

@@ -63,7 +63,10 @@ export class RawCopyOut extends Readable {
   private bodyLeft = 0; // payload bytes left in the current message
   private code = 0; // type byte of the current message
 
-  constructor(readonly text: string, private hooks?: RawCopyHooks) {
+  constructor(
+    readonly text: string,
+    private hooks?: RawCopyHooks,
+  ) {
     super({ highWaterMark: 1 << 16 });
   }
 
@@ -119,8 +122,13 @@ export class RawCopyOut extends Readable {
         this.code = code;
         if (code !== CODE_COPY_DATA) {
           flushSpan(i);
-          if (code !== CODE_COPY_OUT && code !== CODE_NOTICE && code !== CODE_PARAM && code !== CODE_NOTIFY
-            && code !== CODE_COPY_DONE) {
+          if (
+            code !== CODE_COPY_OUT &&
+            code !== CODE_NOTICE &&
+            code !== CODE_PARAM &&
+            code !== CODE_NOTIFY &&
+            code !== CODE_COPY_DONE
+          ) {
             // ErrorResponse or anything unexpected: pg takes over from this byte.
             this.emitOut(out, msgs);
             this.detach(chunk.subarray(i));
@@ -166,10 +174,13 @@ export class RawCopyOut extends Readable {
     if (buf.length) this.drained = this.push(buf);
     if (wait > 5) {
       this.paused = true;
-      setTimeout(() => {
-        this.paused = false;
-        this.forward();
-      }, Math.min(wait, 5000));
+      setTimeout(
+        () => {
+          this.paused = false;
+          this.forward();
+        },
+        Math.min(wait, 5000),
+      );
     }
   }
 

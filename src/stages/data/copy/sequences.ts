@@ -11,8 +11,10 @@ export interface SequenceValue {
 }
 
 /** Read the sequences in the snapshot (a lost snapshot session is renewed first). */
-export async function readSequences(snapshot: SnapshotSource,
-  seqs: { source: QualifiedName; target: QualifiedName }[]): Promise<SequenceValue[]> {
+export async function readSequences(
+  snapshot: SnapshotSource,
+  seqs: { source: QualifiedName; target: QualifiedName }[],
+): Promise<SequenceValue[]> {
   if (!snapshot.session) await snapshot.renew(snapshot.id);
   const out: SequenceValue[] = [];
   for (const s of seqs) {

@@ -35,8 +35,12 @@ export async function session(c: pg.Client, stmts: string[]): Promise<void> {
 }
 
 /** Connect and run the session settings; the session is dropped when a setting fails. */
-export async function openSession(spec: ConnSpec, label: 'source' | 'target', role: string,
-  stmts: string[]): Promise<pg.Client> {
+export async function openSession(
+  spec: ConnSpec,
+  label: 'source' | 'target',
+  role: string,
+  stmts: string[],
+): Promise<pg.Client> {
   const c = await connect(spec, { label, role });
   try {
     await session(c, stmts);

@@ -43,7 +43,10 @@ export class ExportedSnapshot implements SnapshotSource {
   private renewing?: Promise<void>;
   private lineages = new Map<string, string>();
 
-  constructor(private spec: ConnSpec, private onNew: OnNewSnapshot) {}
+  constructor(
+    private spec: ConnSpec,
+    private onNew: OnNewSnapshot,
+  ) {}
 
   lineageOf(id: string): string {
     return this.lineages.get(id) ?? id;
@@ -59,7 +62,7 @@ export class ExportedSnapshot implements SnapshotSource {
   async open(previous: SnapshotRecord | null): Promise<'imported' | 'new'> {
     const c = await openSession(this.spec, 'source', 'snapshot', SOURCE_SESSION);
     try {
-      if (previous?.id && await this.reimport(c, previous.id, previous.lineage)) return 'imported';
+      if (previous?.id && (await this.reimport(c, previous.id, previous.lineage))) return 'imported';
       await c.query(BEGIN);
       const r = await c.query<{ s: string }>('SELECT pg_export_snapshot() AS s');
       this.hold(c, r.rows[0].s, r.rows[0].s);
@@ -104,7 +107,10 @@ export class ExportedSnapshot implements SnapshotSource {
   close(): void {
     const c = this.session;
     this.session = undefined;
-    if (c) c.query('COMMIT').catch(() => {}).finally(() => c.end().catch(() => {}));
+    if (c)
+      c.query('COMMIT')
+        .catch(() => {})
+        .finally(() => c.end().catch(() => {}));
   }
 
   async importInto(client: pg.Client): Promise<string> {

@@ -7,7 +7,10 @@
 export class TokenBucket {
   private tokens = 0;
   private last = Date.now();
-  constructor(private rate: number | null, private burstSec = 0.25) {
+  constructor(
+    private rate: number | null,
+    private burstSec = 0.25,
+  ) {
     this.tokens = rate ? rate * burstSec : 0;
   }
 

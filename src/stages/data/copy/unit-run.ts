@@ -32,8 +32,11 @@ export async function runUnit(d: UnitRunDeps, u: CopyUnit): Promise<void> {
     run.started = Date.now();
     d.progress.active.add(run);
     events.emit({
-      type: 'table-start', table: run.table.key, units: run.units.length,
-      estRows: run.size?.estRows ?? 0, estBytes: run.size?.bytes ?? 0,
+      type: 'table-start',
+      table: run.table.key,
+      units: run.units.length,
+      estRows: run.size?.estRows ?? 0,
+      estBytes: run.size?.bytes ?? 0,
     });
   }
   const p = d.pairs.take();
@@ -75,8 +78,12 @@ function unitDone(d: UnitRunDeps, u: CopyUnit, run: TableRun, res: Copied, durat
   run.durationMs = Date.now() - run.started!;
   d.progress.active.delete(run);
   events.emit({
-    type: 'table-done', table: run.table.key, rows: run.rows, bytes: run.bytes,
-    durationMs: run.durationMs, skippedUnits: run.skipped,
+    type: 'table-done',
+    table: run.table.key,
+    rows: run.rows,
+    bytes: run.bytes,
+    durationMs: run.durationMs,
+    skippedUnits: run.skipped,
   });
   d.indexes.enqueue(run);
 }

@@ -54,8 +54,13 @@ async function tryFreeze(tgt: pg.Client, u: CopyUnit): Promise<boolean> {
 }
 
 /** Copy unit `u` of `run` from `src` (in the snapshot) into `tgt` and commit it with its checkpoint. */
-export async function copyUnitRows(w: WorkerContext, src: pg.Client, tgt: pg.Client, u: CopyUnit,
-  run: TableRun): Promise<Copied> {
+export async function copyUnitRows(
+  w: WorkerContext,
+  src: pg.Client,
+  tgt: pg.Client,
+  u: CopyUnit,
+  run: TableRun,
+): Promise<Copied> {
   await tgt.query('BEGIN');
   const freeze = run.freezeOk ? await tryFreeze(tgt, u) : false;
   const live = { rows: 0, bytes: 0 };
@@ -94,8 +99,13 @@ type CopyIn = ReturnType<typeof rawCopyIn>;
  * target's COPY (and its transaction) rolls back, and neither side waits for a protocol
  * exchange that may never come. A session lost mid-COPY errors its client; the pipeline hears of it.
  */
-async function relay(src: pg.Client, tgt: pg.Client, copyOut: RawCopyOut, copyIn: CopyIn,
-  signal?: AbortSignal): Promise<void> {
+async function relay(
+  src: pg.Client,
+  tgt: pg.Client,
+  copyOut: RawCopyOut,
+  copyIn: CopyIn,
+  signal?: AbortSignal,
+): Promise<void> {
   const hardStop = () => {
     destroySocket(src);
     destroySocket(tgt);

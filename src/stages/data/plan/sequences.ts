@@ -21,11 +21,24 @@ WHERE c.relkind = 'S'
   AND ${notExt('pg_class', 'c.oid')}
 ORDER BY 1, 2`;
 
-export async function listSequences(source: pg.Client, sel: Selection): Promise<{ source: QualifiedName; target: QualifiedName }[]> {
-  const r = await source.query<{ schema: string; name: string; table_schema: string | null; table_name: string | null }>(SEQUENCES_SQL);
-  return r.rows
-    .filter((s) => sel.sequenceSelected(s.schema, s.name))
-    // a sequence owned by a table that is not selected stays behind with its table
-    .filter((s) => s.table_schema === null || sel.tableSelected(s.table_schema, s.table_name!))
-    .map((s) => ({ source: { schema: s.schema, name: s.name }, target: { schema: sel.targetSchema(s.schema), name: s.name } }));
+export async function listSequences(
+  source: pg.Client,
+  sel: Selection,
+): Promise<{ source: QualifiedName; target: QualifiedName }[]> {
+  const r = await source.query<{
+    schema: string;
+    name: string;
+    table_schema: string | null;
+    table_name: string | null;
+  }>(SEQUENCES_SQL);
+  return (
+    r.rows
+      .filter((s) => sel.sequenceSelected(s.schema, s.name))
+      // a sequence owned by a table that is not selected stays behind with its table
+      .filter((s) => s.table_schema === null || sel.tableSelected(s.table_schema, s.table_name!))
+      .map((s) => ({
+        source: { schema: s.schema, name: s.name },
+        target: { schema: sel.targetSchema(s.schema), name: s.name },
+      }))
+  );
 }

@@ -47,7 +47,10 @@ export async function listCopyTables(source: pg.Client, sel: Selection): Promise
     // A partition is selected with its root table (selecting the parent selects its leaves).
     const selected =
       sel.tableSelected(row.schema, row.name) ||
-      (row.is_partition === true && row.root_schema !== null && sel.tableSelected(row.root_schema, row.root_name!) && sel.schemaSelected(row.schema));
+      (row.is_partition === true &&
+        row.root_schema !== null &&
+        sel.tableSelected(row.root_schema, row.root_name!) &&
+        sel.schemaSelected(row.schema));
     if (!selected) continue;
     if (row.is_partition === true && row.root_schema !== null) {
       sel.bindPartition(row.schema, row.name, row.root_schema, row.root_name!);
@@ -56,9 +59,13 @@ export async function listCopyTables(source: pg.Client, sel: Selection): Promise
     if (subset) {
       const missing = subset.filter((c) => !row.columns.some((col) => col.name === c));
       if (missing.length) {
-        throw new PgferryError('usage', `table ${tableKey(row.schema, row.name)}: column subset names unknown column(s) ${missing.join(', ')}`, {
-          hint: 'list columns as they are named on the source (case-sensitive)',
-        });
+        throw new PgferryError(
+          'usage',
+          `table ${tableKey(row.schema, row.name)}: column subset names unknown column(s) ${missing.join(', ')}`,
+          {
+            hint: 'list columns as they are named on the source (case-sensitive)',
+          },
+        );
       }
     }
     const cols = row.columns.filter((c) => !subset || subset.includes(c.name));
@@ -66,7 +73,11 @@ export async function listCopyTables(source: pg.Client, sel: Selection): Promise
       key: tableKey(row.schema, row.name),
       source: { schema: row.schema, name: row.name },
       target: sel.targetTable(row.schema, row.name),
-      columns: cols.map((c) => ({ source: c.name, target: sel.targetColumn(row.schema, row.name, c.name), type: c.type })),
+      columns: cols.map((c) => ({
+        source: c.name,
+        target: sel.targetColumn(row.schema, row.name, c.name),
+        type: c.type,
+      })),
       where: sel.rowFilter(row.schema, row.name),
       hasPrimaryKey: row.has_key,
     });

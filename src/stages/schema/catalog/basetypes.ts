@@ -11,13 +11,28 @@ type Row = Record<string, any>;
 
 export function baseTypeOf(r: Row, acl: Acl[] | null): TypeObj {
   const base: BaseTypeInfo = {
-    funcs: r.funcs, length: r.length, byValue: r.by_value, align: r.align, storage: r.storage, category: r.category,
-    preferred: r.preferred, default: r.default_value, element: r.element, delimiter: r.delimiter,
+    funcs: r.funcs,
+    length: r.length,
+    byValue: r.by_value,
+    align: r.align,
+    storage: r.storage,
+    category: r.category,
+    preferred: r.preferred,
+    default: r.default_value,
+    element: r.element,
+    delimiter: r.delimiter,
     collatable: r.collatable,
   };
   return {
-    id: `type:${r.oid}`, oid: r.oid, schema: r.schema, name: r.name, owner: r.owner, comment: r.comment, acl,
-    kind: 'base', base,
+    id: `type:${r.oid}`,
+    oid: r.oid,
+    schema: r.schema,
+    name: r.name,
+    owner: r.owner,
+    comment: r.comment,
+    acl,
+    kind: 'base',
+    base,
   };
 }
 
@@ -25,7 +40,11 @@ export const shellId = (t: { oid: string }) => `shell:${t.oid}`;
 
 /** The graph ids of a base type's support functions. */
 export function supportFuncIds(t: TypeObj): string[] {
-  return t.base ? Object.values(t.base.funcs).map((f) => f.id).filter((x): x is string => x !== null) : [];
+  return t.base
+    ? Object.values(t.base.funcs)
+        .map((f) => f.id)
+        .filter((x): x is string => x !== null)
+    : [];
 }
 
 /** Dependencies with each support function's edge to its own base type redirected to the type's shell. */

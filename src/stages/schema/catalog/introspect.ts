@@ -5,12 +5,41 @@
  */
 import type pg from 'pg';
 import type {
-  CastObj, CollationObj, ConversionObj, DefaultAclObj, EventTriggerObj, FdwObj, ForeignTableObj, OpClassObj, OperatorObj, OpFamilyObj,
-  PublicationObj, ServerObj, StatisticsObj, TsConfigObj, TsDictObj, UserMappingObj,
+  CastObj,
+  CollationObj,
+  ConversionObj,
+  DefaultAclObj,
+  EventTriggerObj,
+  FdwObj,
+  ForeignTableObj,
+  OpClassObj,
+  OperatorObj,
+  OpFamilyObj,
+  PublicationObj,
+  ServerObj,
+  StatisticsObj,
+  TsConfigObj,
+  TsDictObj,
+  UserMappingObj,
 } from './model.js';
 import type {
-  Acl, CatalogModel, ColumnObj, Dependency, ExtensionObj, ForeignKeyObj, FunctionObj, IndexObj, NotMigrated, PolicyObj,
-  RuleObj, SchemaObj, SequenceObj, TableObj, TriggerObj, TypeObj, ViewObj,
+  Acl,
+  CatalogModel,
+  ColumnObj,
+  Dependency,
+  ExtensionObj,
+  ForeignKeyObj,
+  FunctionObj,
+  IndexObj,
+  NotMigrated,
+  PolicyObj,
+  RuleObj,
+  SchemaObj,
+  SequenceObj,
+  TableObj,
+  TriggerObj,
+  TypeObj,
+  ViewObj,
 } from './model.js';
 import { deepFreeze } from './model.js';
 import { safeReader } from './safe-read.js';
@@ -26,8 +55,22 @@ import { TRIGGERS_SQL, RULES_SQL, POLICIES_SQL } from './sql/triggers.js';
 import { DEPEND_SQL, CONSTRAINT_OWNERS_SQL, TYPE_ALIASES_SQL, EXTENSION_MEMBERS_SQL } from './sql/depend.js';
 import { UNSUPPORTED_SQL } from './sql/others.js';
 import {
-  CASTS_SQL, COLLATIONS_SQL, CONVERSIONS_SQL, DEFAULT_ACLS_SQL, EVENT_TRIGGERS_SQL, FDWS_SQL, FOREIGN_TABLES_SQL, OPCLASSES_SQL, OPERATORS_SQL,
-  OPFAMILIES_SQL, SERVERS_SQL, STATISTICS_SQL, TS_CONFIGS_SQL, TS_DICTS_SQL, USER_MAPPINGS_SQL, publicationsSql,
+  CASTS_SQL,
+  COLLATIONS_SQL,
+  CONVERSIONS_SQL,
+  DEFAULT_ACLS_SQL,
+  EVENT_TRIGGERS_SQL,
+  FDWS_SQL,
+  FOREIGN_TABLES_SQL,
+  OPCLASSES_SQL,
+  OPERATORS_SQL,
+  OPFAMILIES_SQL,
+  SERVERS_SQL,
+  STATISTICS_SQL,
+  TS_CONFIGS_SQL,
+  TS_DICTS_SQL,
+  USER_MAPPINGS_SQL,
+  publicationsSql,
 } from './sql/extras.js';
 
 type Row = Record<string, any>;
@@ -53,31 +96,59 @@ export async function introspect(c: pg.Client): Promise<CatalogModel> {
 }
 
 async function read(c: pg.Client): Promise<CatalogModel> {
-  const version = Number((await c.query<{ v: string }>(`SELECT pg_catalog.current_setting('server_version_num') AS v`)).rows[0].v);
-  const who = (await c.query<{ u: string; b: string }>(`SELECT current_user AS u, pg_catalog.pg_get_userbyid(10) AS b`)).rows[0];
+  const version = Number(
+    (await c.query<{ v: string }>(`SELECT pg_catalog.current_setting('server_version_num') AS v`)).rows[0].v,
+  );
+  const who = (await c.query<{ u: string; b: string }>(`SELECT current_user AS u, pg_catalog.pg_get_userbyid(10) AS b`))
+    .rows[0];
   const notMigrated: NotMigrated[] = [];
   const safe = await safeReader(c);
 
   const schemas: SchemaObj[] = (await rows(c, SCHEMAS_SQL)).map((r) => ({
-    id: `schema:${r.oid}`, oid: r.oid, name: r.name, owner: r.owner, comment: r.comment, acl: acl(r.acl),
+    id: `schema:${r.oid}`,
+    oid: r.oid,
+    name: r.name,
+    owner: r.owner,
+    comment: r.comment,
+    acl: acl(r.acl),
   }));
   const extensions: ExtensionObj[] = (await rows(c, EXTENSIONS_SQL)).map((r) => ({
-    id: `ext:${r.oid}`, oid: r.oid, name: r.name, schema: r.schema, version: r.version, comment: r.comment,
+    id: `ext:${r.oid}`,
+    oid: r.oid,
+    name: r.name,
+    schema: r.schema,
+    version: r.version,
+    comment: r.comment,
   }));
 
   const types: TypeObj[] = [];
   for (const r of await safe.rows(TYPES_SQL, 'pg_type', 'type')) {
     const kind = ({ e: 'enum', c: 'composite', r: 'range', d: 'domain' } as const)[r.typtype as 'e' | 'c' | 'r' | 'd'];
     const t: TypeObj = {
-      id: `type:${r.oid}`, oid: r.oid, schema: r.schema, name: r.name, owner: r.owner, comment: r.comment, acl: acl(r.acl), kind,
+      id: `type:${r.oid}`,
+      oid: r.oid,
+      schema: r.schema,
+      name: r.name,
+      owner: r.owner,
+      comment: r.comment,
+      acl: acl(r.acl),
+      kind,
     };
     if (kind === 'enum') t.labels = r.labels ?? [];
-    if (kind === 'composite') { t.attrs = r.attrs ?? []; t.relid = r.relid; }
+    if (kind === 'composite') {
+      t.attrs = r.attrs ?? [];
+      t.relid = r.relid;
+    }
     if (kind === 'range') {
       const g = r.range;
       const def = r.name.includes('range') ? r.name.replace(/range/, 'multirange') : r.name + '_multirange';
       t.range = { ...g, defaultMultirange: g.multirange == null || g.multirange === def };
-      if (g.canonical) notMigrated.push({ kind: 'range type', name: `${r.schema}.${r.name}`, reason: 'range types with a canonical function need a shell type; not supported' });
+      if (g.canonical)
+        notMigrated.push({
+          kind: 'range type',
+          name: `${r.schema}.${r.name}`,
+          reason: 'range types with a canonical function need a shell type; not supported',
+        });
     }
     if (kind === 'domain') t.domain = r.domain;
     types.push(t);
@@ -85,36 +156,94 @@ async function read(c: pg.Client): Promise<CatalogModel> {
   for (const r of await rows(c, BASE_TYPES_SQL)) types.push(baseTypeOf(r, acl(r.acl)));
 
   const sequences: SequenceObj[] = (await rows(c, SEQUENCES_SQL)).map((r) => ({
-    id: `rel:${r.oid}`, oid: r.oid, schema: r.schema, name: r.name, owner: r.owner, comment: r.comment, acl: acl(r.acl),
-    type: r.type, start: r.start, increment: r.increment, min: r.min, max: r.max, cache: r.cache, cycle: r.cycle, unlogged: r.unlogged,
+    id: `rel:${r.oid}`,
+    oid: r.oid,
+    schema: r.schema,
+    name: r.name,
+    owner: r.owner,
+    comment: r.comment,
+    acl: acl(r.acl),
+    type: r.type,
+    start: r.start,
+    increment: r.increment,
+    min: r.min,
+    max: r.max,
+    cache: r.cache,
+    cycle: r.cycle,
+    unlogged: r.unlogged,
     ownedBy: r.owned && r.owned.deptype === 'a' ? { tableId: `rel:${r.owned.table}`, column: r.owned.column } : null,
     identityOf: r.owned && r.owned.deptype === 'i' ? { tableId: `rel:${r.owned.table}`, column: r.owned.column } : null,
   }));
 
   const tables: TableObj[] = (await safe.rows(TABLES_SQL, 'pg_class', 'rel')).map((r) => ({
-    id: `rel:${r.oid}`, oid: r.oid, schema: r.schema, name: r.name, owner: r.owner, comment: r.comment, acl: acl(r.acl),
-    relkind: r.relkind, unlogged: r.unlogged, options: r.options, partKey: r.part_key, partBound: r.part_bound, isPartition: r.is_partition,
+    id: `rel:${r.oid}`,
+    oid: r.oid,
+    schema: r.schema,
+    name: r.name,
+    owner: r.owner,
+    comment: r.comment,
+    acl: acl(r.acl),
+    relkind: r.relkind,
+    unlogged: r.unlogged,
+    options: r.options,
+    partKey: r.part_key,
+    partBound: r.part_bound,
+    isPartition: r.is_partition,
     parents: (r.parents as Row[]).map((p) => ({ id: `rel:${p.oid}`, schema: p.schema, name: p.name })),
     columns: (r.columns as ColumnObj[]).map((col) => ({ ...col, acl: acl(col.acl) })),
-    checks: r.checks, rls: r.rls, forceRls: r.force_rls,
+    checks: r.checks,
+    rls: r.rls,
+    forceRls: r.force_rls,
     accessMethod: r.access_method && r.access_method !== 'heap' ? r.access_method : null,
   }));
   for (const t of tables) {
-    if (t.accessMethod) notMigrated.push({ kind: 'table access method', name: `${t.schema}.${t.name}`, reason: `table uses access method ${t.accessMethod}; created with the target's default` });
+    if (t.accessMethod)
+      notMigrated.push({
+        kind: 'table access method',
+        name: `${t.schema}.${t.name}`,
+        reason: `table uses access method ${t.accessMethod}; created with the target's default`,
+      });
   }
 
   const indexes: IndexObj[] = (await safe.rows(INDEXES_SQL, 'pg_class', 'rel')).map((r) => ({
-    id: `rel:${r.oid}`, oid: r.oid, schema: r.schema, name: r.name, tableId: `rel:${r.table_oid}`, def: r.def,
-    constraint: r.constraint, parentIndex: r.parent_index, columns: r.columns, clustered: r.clustered, comment: r.comment, isValid: r.valid,
+    id: `rel:${r.oid}`,
+    oid: r.oid,
+    schema: r.schema,
+    name: r.name,
+    tableId: `rel:${r.table_oid}`,
+    def: r.def,
+    constraint: r.constraint,
+    parentIndex: r.parent_index,
+    columns: r.columns,
+    clustered: r.clustered,
+    comment: r.comment,
+    isValid: r.valid,
   }));
   const foreignKeys: ForeignKeyObj[] = (await safe.rows(FOREIGN_KEYS_SQL, 'pg_constraint', 'con')).map((r) => ({
-    id: `con:${r.oid}`, name: r.name, tableId: `rel:${r.table_oid}`, refTableId: `rel:${r.ref_oid}`, def: r.def, validated: r.validated,
-    columns: r.columns ?? [], comment: r.comment,
+    id: `con:${r.oid}`,
+    name: r.name,
+    tableId: `rel:${r.table_oid}`,
+    refTableId: `rel:${r.ref_oid}`,
+    def: r.def,
+    validated: r.validated,
+    columns: r.columns ?? [],
+    comment: r.comment,
   }));
   const views: ViewObj[] = (await safe.rows(VIEWS_SQL, 'pg_class', 'rel')).map((r) => ({
-    id: `rel:${r.oid}`, oid: r.oid, schema: r.schema, name: r.name, owner: r.owner, comment: r.comment, acl: acl(r.acl),
-    relkind: r.relkind, def: r.def, options: r.options, populated: r.populated, columnComments: r.column_comments,
-    columns: r.columns, selfRef: r.self_ref,
+    id: `rel:${r.oid}`,
+    oid: r.oid,
+    schema: r.schema,
+    name: r.name,
+    owner: r.owner,
+    comment: r.comment,
+    acl: acl(r.acl),
+    relkind: r.relkind,
+    def: r.def,
+    options: r.options,
+    populated: r.populated,
+    columnComments: r.column_comments,
+    columns: r.columns,
+    selfRef: r.self_ref,
   }));
 
   const functions: FunctionObj[] = [];
@@ -122,83 +251,222 @@ async function read(c: pg.Client): Promise<CatalogModel> {
   for (const r of await safe.rows(FUNCTIONS_SQL, 'pg_proc', 'func')) {
     const name = `${r.schema}.${r.name}(${r.identity_args})`;
     if (r.kind !== 'a' && r.language === 'c') {
-      notMigrated.push({ kind: r.kind === 'p' ? 'procedure' : 'function', name, reason: `language ${r.language}: needs a shared library on the target; install it there (e.g. as an extension)` });
+      notMigrated.push({
+        kind: r.kind === 'p' ? 'procedure' : 'function',
+        name,
+        reason: `language ${r.language}: needs a shared library on the target; install it there (e.g. as an extension)`,
+      });
       skipped.push({ id: `func:${r.oid}`, name });
       continue;
     }
     functions.push({
-      id: `func:${r.oid}`, oid: r.oid, schema: r.schema, name: r.name, owner: r.owner, comment: r.comment, acl: acl(r.acl),
-      kind: r.kind, language: r.language, identityArgs: r.identity_args, args: r.args, def: r.def, aggregate: r.aggregate,
+      id: `func:${r.oid}`,
+      oid: r.oid,
+      schema: r.schema,
+      name: r.name,
+      owner: r.owner,
+      comment: r.comment,
+      acl: acl(r.acl),
+      kind: r.kind,
+      language: r.language,
+      identityArgs: r.identity_args,
+      args: r.args,
+      def: r.def,
+      aggregate: r.aggregate,
     });
   }
 
   const triggers: TriggerObj[] = (await safe.rows(TRIGGERS_SQL, 'pg_trigger', 'trigger')).map((r) => ({
-    id: `trigger:${r.oid}`, name: r.name, tableId: `rel:${r.table_oid}`, def: r.def, enabled: r.enabled, comment: r.comment,
+    id: `trigger:${r.oid}`,
+    name: r.name,
+    tableId: `rel:${r.table_oid}`,
+    def: r.def,
+    enabled: r.enabled,
+    comment: r.comment,
   }));
   const rules: RuleObj[] = (await safe.rows(RULES_SQL, 'pg_rewrite', 'rule')).map((r) => ({
-    id: `rule:${r.oid}`, name: r.name, tableId: `rel:${r.table_oid}`, def: r.def, comment: r.comment,
+    id: `rule:${r.oid}`,
+    name: r.name,
+    tableId: `rel:${r.table_oid}`,
+    def: r.def,
+    comment: r.comment,
   }));
   const policies: PolicyObj[] = (await safe.rows(POLICIES_SQL, 'pg_policy', 'policy')).map((r) => ({
-    id: `policy:${r.oid}`, name: r.name, tableId: `rel:${r.table_oid}`, cmd: r.cmd, permissive: r.permissive, roles: r.roles,
-    qual: r.qual, withCheck: r.with_check, comment: r.comment,
+    id: `policy:${r.oid}`,
+    name: r.name,
+    tableId: `rel:${r.table_oid}`,
+    cmd: r.cmd,
+    permissive: r.permissive,
+    roles: r.roles,
+    qual: r.qual,
+    withCheck: r.with_check,
+    comment: r.comment,
   }));
 
   for (const r of await rows(c, UNSUPPORTED_SQL)) notMigrated.push({ kind: r.kind, name: r.name, reason: r.reason });
 
   const base = (prefix: string, r: Row) => ({
-    id: `${prefix}:${r.oid}`, oid: r.oid as string, schema: r.schema as string, name: r.name as string, owner: r.owner as string,
-    comment: r.comment as string | null, acl: null,
+    id: `${prefix}:${r.oid}`,
+    oid: r.oid as string,
+    schema: r.schema as string,
+    name: r.name as string,
+    owner: r.owner as string,
+    comment: r.comment as string | null,
+    acl: null,
   });
   const collations: CollationObj[] = (await rows(c, COLLATIONS_SQL)).map((r) => ({
-    ...base('coll', r), provider: r.provider, lcCollate: r.lc_collate, lcCtype: r.lc_ctype, locale: r.locale, rules: r.rules, deterministic: r.deterministic,
+    ...base('coll', r),
+    provider: r.provider,
+    lcCollate: r.lc_collate,
+    lcCtype: r.lc_ctype,
+    locale: r.locale,
+    rules: r.rules,
+    deterministic: r.deterministic,
   }));
   const statistics: StatisticsObj[] = (await safe.rows(STATISTICS_SQL, 'pg_statistic_ext', 'stat')).map((r) => ({
-    ...base('stat', r), tableId: `rel:${r.table_oid}`, def: r.def, statTarget: r.stat_target,
+    ...base('stat', r),
+    tableId: `rel:${r.table_oid}`,
+    def: r.def,
+    statTarget: r.stat_target,
   }));
   const operators: OperatorObj[] = (await rows(c, OPERATORS_SQL)).map((r) => ({
-    ...base('op', r), left: r.left, right: r.right, proc: r.proc, commutator: r.commutator, negator: r.negator, restrict: r.restrict, join: r.join,
-    hashes: r.hashes, merges: r.merges,
+    ...base('op', r),
+    left: r.left,
+    right: r.right,
+    proc: r.proc,
+    commutator: r.commutator,
+    negator: r.negator,
+    restrict: r.restrict,
+    join: r.join,
+    hashes: r.hashes,
+    merges: r.merges,
   }));
-  const opFamilies: OpFamilyObj[] = (await rows(c, OPFAMILIES_SQL)).map((r) => ({ ...base('opf', r), am: r.am, ops: r.ops, procs: r.procs }));
+  const opFamilies: OpFamilyObj[] = (await rows(c, OPFAMILIES_SQL)).map((r) => ({
+    ...base('opf', r),
+    am: r.am,
+    ops: r.ops,
+    procs: r.procs,
+  }));
   const opClasses: OpClassObj[] = (await rows(c, OPCLASSES_SQL)).map((r) => ({
-    ...base('opc', r), am: r.am, isDefault: r.is_default, type: r.type, storage: r.storage, family: r.family, ops: r.ops, procs: r.procs,
+    ...base('opc', r),
+    am: r.am,
+    isDefault: r.is_default,
+    type: r.type,
+    storage: r.storage,
+    family: r.family,
+    ops: r.ops,
+    procs: r.procs,
   }));
   const casts: CastObj[] = (await rows(c, CASTS_SQL)).map((r) => ({
-    id: `cast:${r.oid}`, oid: r.oid, source: r.source, target: r.target, method: r.method, context: r.context, func: r.func,
-    funcId: r.func_oid ? `func:${r.func_oid}` : null, schemas: r.schemas, comment: r.comment,
+    id: `cast:${r.oid}`,
+    oid: r.oid,
+    source: r.source,
+    target: r.target,
+    method: r.method,
+    context: r.context,
+    func: r.func,
+    funcId: r.func_oid ? `func:${r.func_oid}` : null,
+    schemas: r.schemas,
+    comment: r.comment,
   }));
   const tsDicts: TsDictObj[] = (await rows(c, TS_DICTS_SQL)).map((r) => ({
-    ...base('tsdict', r), template: r.template, templateMigratable: r.template_ok, options: r.options,
+    ...base('tsdict', r),
+    template: r.template,
+    templateMigratable: r.template_ok,
+    options: r.options,
   }));
   const tsConfigs: TsConfigObj[] = (await rows(c, TS_CONFIGS_SQL)).map((r) => ({
-    ...base('tscfg', r), parser: r.parser, parserMigratable: r.parser_ok, maps: r.maps,
+    ...base('tscfg', r),
+    parser: r.parser,
+    parserMigratable: r.parser_ok,
+    maps: r.maps,
   }));
   const fdws: FdwObj[] = (await rows(c, FDWS_SQL)).map((r) => ({
-    id: `fdw:${r.oid}`, oid: r.oid, name: r.name, owner: r.owner, comment: r.comment, acl: acl(r.acl), handler: r.handler, validator: r.validator, options: r.options,
+    id: `fdw:${r.oid}`,
+    oid: r.oid,
+    name: r.name,
+    owner: r.owner,
+    comment: r.comment,
+    acl: acl(r.acl),
+    handler: r.handler,
+    validator: r.validator,
+    options: r.options,
   }));
   const servers: ServerObj[] = (await rows(c, SERVERS_SQL)).map((r) => ({
-    id: `srv:${r.oid}`, oid: r.oid, name: r.name, owner: r.owner, comment: r.comment, acl: acl(r.acl), fdw: r.fdw, type: r.type, version: r.version, options: r.options,
+    id: `srv:${r.oid}`,
+    oid: r.oid,
+    name: r.name,
+    owner: r.owner,
+    comment: r.comment,
+    acl: acl(r.acl),
+    fdw: r.fdw,
+    type: r.type,
+    version: r.version,
+    options: r.options,
   }));
   const userMappings: UserMappingObj[] = (await rows(c, USER_MAPPINGS_SQL)).map((r) => ({
-    id: `um:${r.oid}`, oid: r.oid, server: r.server, serverId: `srv:${r.server_oid}`, user: r.user, options: r.options, hidden: r.hidden,
+    id: `um:${r.oid}`,
+    oid: r.oid,
+    server: r.server,
+    serverId: `srv:${r.server_oid}`,
+    user: r.user,
+    options: r.options,
+    hidden: r.hidden,
   }));
   const foreignTables: ForeignTableObj[] = (await rows(c, FOREIGN_TABLES_SQL)).map((r) => ({
-    ...base('rel', r), acl: acl(r.acl), server: r.server, serverId: `srv:${r.server_oid}`, options: r.options, columns: r.columns, unsupported: r.unsupported,
+    ...base('rel', r),
+    acl: acl(r.acl),
+    server: r.server,
+    serverId: `srv:${r.server_oid}`,
+    options: r.options,
+    columns: r.columns,
+    unsupported: r.unsupported,
   }));
   const eventTriggers: EventTriggerObj[] = (await rows(c, EVENT_TRIGGERS_SQL)).map((r) => ({
-    id: `evt:${r.oid}`, oid: r.oid, name: r.name, owner: r.owner, comment: r.comment, event: r.event, func: r.func, funcId: `func:${r.func_oid}`,
-    enabled: r.enabled, tags: r.tags,
+    id: `evt:${r.oid}`,
+    oid: r.oid,
+    name: r.name,
+    owner: r.owner,
+    comment: r.comment,
+    event: r.event,
+    func: r.func,
+    funcId: `func:${r.func_oid}`,
+    enabled: r.enabled,
+    tags: r.tags,
   }));
   const publications: PublicationObj[] = (await rows(c, publicationsSql(version))).map((r) => ({
-    id: `pub:${r.oid}`, oid: r.oid, name: r.name, owner: r.owner, comment: r.comment, allTables: r.all_tables, publish: r.publish, viaRoot: r.via_root,
-    tables: (r.tables as Row[]).map((t) => ({ id: `rel:${t.oid}`, schema: t.schema, name: t.name, columns: t.columns, where: t.where })),
+    id: `pub:${r.oid}`,
+    oid: r.oid,
+    name: r.name,
+    owner: r.owner,
+    comment: r.comment,
+    allTables: r.all_tables,
+    publish: r.publish,
+    viaRoot: r.via_root,
+    tables: (r.tables as Row[]).map((t) => ({
+      id: `rel:${t.oid}`,
+      schema: t.schema,
+      name: t.name,
+      columns: t.columns,
+      where: t.where,
+    })),
     schemas: r.schemas,
   }));
   const defaultAcls: DefaultAclObj[] = (await rows(c, DEFAULT_ACLS_SQL)).map((r) => ({
-    id: `defacl:${r.oid}`, oid: r.oid, role: r.role, schema: r.schema, objType: r.obj_type, acl: r.acl, base: r.base,
+    id: `defacl:${r.oid}`,
+    oid: r.oid,
+    role: r.role,
+    schema: r.schema,
+    objType: r.obj_type,
+    acl: r.acl,
+    base: r.base,
   }));
   const conversions: ConversionObj[] = (await rows(c, CONVERSIONS_SQL)).map((r) => ({
-    ...base('conv', r), forEncoding: r.for_encoding, toEncoding: r.to_encoding, proc: r.proc, isDefault: r.is_default,
+    ...base('conv', r),
+    forEncoding: r.for_encoding,
+    toEncoding: r.to_encoding,
+    proc: r.proc,
+    isDefault: r.is_default,
   }));
 
   const dependencies = await readDependencies(c, { types, sequences, tables, views, functions });
@@ -209,7 +477,9 @@ async function read(c: pg.Client): Promise<CatalogModel> {
   for (const u of safe.unreadable) skipped.push({ id: u.id, name: u.name });
   // Edges pg_depend does not record (or records on a catalog we do not map).
   const famId = new Map(opFamilies.map((f) => [`${f.schema}\u0000${f.name}\u0000${f.am}`, f.id]));
-  const extra = (from: string, to: string | undefined | null) => { if (to && from !== to) dependencies.push({ from, to }); };
+  const extra = (from: string, to: string | undefined | null) => {
+    if (to && from !== to) dependencies.push({ from, to });
+  };
   for (const k of opClasses) extra(k.id, famId.get(`${k.family[0]}\u0000${k.family[1]}\u0000${k.am}`));
   for (const u of userMappings) extra(u.id, u.serverId);
   for (const e of eventTriggers) extra(e.id, e.funcId);
@@ -218,10 +488,41 @@ async function read(c: pg.Client): Promise<CatalogModel> {
   for (const x of servers) extra(x.id, fdwByName.get(x.fdw));
   for (const f of foreignTables) extra(f.id, srvByName.get(f.server));
   return deepFreeze({
-    serverVersionNum: version, sourceUser: who.u, bootstrapUser: who.b, schemas, extensions, types, sequences, tables, indexes, foreignKeys, views, functions, triggers, rules, policies,
-    collations, statistics, operators, opFamilies, opClasses, casts, tsDicts, tsConfigs, fdws, servers, userMappings, foreignTables, eventTriggers,
-    publications, defaultAcls, conversions,
-    dependencies, notMigrated, skipped, unreadable,
+    serverVersionNum: version,
+    sourceUser: who.u,
+    bootstrapUser: who.b,
+    schemas,
+    extensions,
+    types,
+    sequences,
+    tables,
+    indexes,
+    foreignKeys,
+    views,
+    functions,
+    triggers,
+    rules,
+    policies,
+    collations,
+    statistics,
+    operators,
+    opFamilies,
+    opClasses,
+    casts,
+    tsDicts,
+    tsConfigs,
+    fdws,
+    servers,
+    userMappings,
+    foreignTables,
+    eventTriggers,
+    publications,
+    defaultAcls,
+    conversions,
+    dependencies,
+    notMigrated,
+    skipped,
+    unreadable,
   });
 }
 
@@ -244,7 +545,9 @@ async function readDependencies(
   for (const s of m.sequences) if (s.identityOf) identitySeq.set(s.id, s.identityOf.tableId);
   const seqIds = new Set(m.sequences.map((s) => s.id));
   const deferredDefaults = new Set<string>();
-  for (const t of m.tables) for (const col of t.columns) if (col.default != null && col.defaultHasFuncDeps) deferredDefaults.add(`default:${t.oid}:${col.num}`);
+  for (const t of m.tables)
+    for (const col of t.columns)
+      if (col.default != null && col.defaultHasFuncDeps) deferredDefaults.add(`default:${t.oid}:${col.num}`);
 
   const extMember = new Map<string, string>();
   for (const r of await rows(c, EXTENSION_MEMBERS_SQL)) if (r.member) extMember.set(r.member, r.ext);

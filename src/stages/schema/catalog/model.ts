@@ -22,20 +22,54 @@ export interface ObjBase {
   acl: Acl[] | null;
 }
 
-export interface SchemaObj { id: string; oid: string; name: string; owner: string; comment: string | null; acl: Acl[] | null }
+export interface SchemaObj {
+  id: string;
+  oid: string;
+  name: string;
+  owner: string;
+  comment: string | null;
+  acl: Acl[] | null;
+}
 
-export interface ExtensionObj { id: string; oid: string; name: string; schema: string; version: string; comment: string | null }
+export interface ExtensionObj {
+  id: string;
+  oid: string;
+  name: string;
+  schema: string;
+  version: string;
+  comment: string | null;
+}
 
-export interface CompositeAttr { name: string; type: string; collation: string[] | null }
-export interface DomainCheck { name: string; def: string; validated: boolean; comment: string | null }
+export interface CompositeAttr {
+  name: string;
+  type: string;
+  collation: string[] | null;
+}
+export interface DomainCheck {
+  name: string;
+  def: string;
+  validated: boolean;
+  comment: string | null;
+}
 
 /** A support function of a base type: regproc text and graph node id. */
-export interface TypeFunc { name: string | null; id: string | null }
+export interface TypeFunc {
+  name: string | null;
+  id: string | null;
+}
 
 /** CREATE TYPE t (INPUT = …): made in steps (shell type, I/O functions, full type). */
 export interface BaseTypeInfo {
-  funcs: { input: TypeFunc; output: TypeFunc; receive: TypeFunc; send: TypeFunc; typmodIn: TypeFunc; typmodOut: TypeFunc;
-    analyze: TypeFunc; subscript: TypeFunc };
+  funcs: {
+    input: TypeFunc;
+    output: TypeFunc;
+    receive: TypeFunc;
+    send: TypeFunc;
+    typmodIn: TypeFunc;
+    typmodOut: TypeFunc;
+    analyze: TypeFunc;
+    subscript: TypeFunc;
+  };
   length: number;
   byValue: boolean;
   align: string;
@@ -53,8 +87,22 @@ export interface TypeObj extends ObjBase {
   base?: BaseTypeInfo;
   labels?: string[];
   attrs?: CompositeAttr[];
-  range?: { subtype: string; opclass: string | null; collation: string[] | null; canonical: string | null; subdiff: string | null; multirange: string | null; defaultMultirange: boolean };
-  domain?: { base: string; notNull: boolean; default: string | null; collation: string[] | null; checks: DomainCheck[] };
+  range?: {
+    subtype: string;
+    opclass: string | null;
+    collation: string[] | null;
+    canonical: string | null;
+    subdiff: string | null;
+    multirange: string | null;
+    defaultMultirange: boolean;
+  };
+  domain?: {
+    base: string;
+    notNull: boolean;
+    default: string | null;
+    collation: string[] | null;
+    checks: DomainCheck[];
+  };
   /** pg_type row of a composite type's pg_class entry. */
   relid?: string;
 }
@@ -93,7 +141,14 @@ export interface ColumnObj {
   statTarget: number | null;
 }
 
-export interface CheckObj { name: string; def: string; validated: boolean; isLocal: boolean; noInherit: boolean; comment: string | null }
+export interface CheckObj {
+  name: string;
+  def: string;
+  validated: boolean;
+  isLocal: boolean;
+  noInherit: boolean;
+  comment: string | null;
+}
 
 export interface TableObj extends ObjBase {
   relkind: 'r' | 'p';
@@ -138,7 +193,11 @@ export interface ForeignKeyObj {
   comment: string | null;
 }
 
-export interface ViewColumn { name: string; type: string; collation: string[] | null }
+export interface ViewColumn {
+  name: string;
+  type: string;
+  collation: string[] | null;
+}
 
 export interface ViewObj extends ObjBase {
   relkind: 'v' | 'm';
@@ -182,8 +241,21 @@ export interface AggregateInfo {
   parallel: string;
 }
 
-export interface TriggerObj { id: string; name: string; tableId: string; def: string; enabled: string; comment: string | null }
-export interface RuleObj { id: string; name: string; tableId: string; def: string; comment: string | null }
+export interface TriggerObj {
+  id: string;
+  name: string;
+  tableId: string;
+  def: string;
+  enabled: string;
+  comment: string | null;
+}
+export interface RuleObj {
+  id: string;
+  name: string;
+  tableId: string;
+  def: string;
+  comment: string | null;
+}
 export interface PolicyObj {
   id: string;
   name: string;
@@ -196,7 +268,11 @@ export interface PolicyObj {
   comment: string | null;
 }
 
-export interface NotMigrated { kind: string; name: string; reason: string }
+export interface NotMigrated {
+  kind: string;
+  name: string;
+  reason: string;
+}
 
 /** Collation (pg_collation). provider: c = libc, i = icu, b = builtin (17+). */
 export interface CollationObj extends ObjBase {
@@ -210,7 +286,11 @@ export interface CollationObj extends ObjBase {
 }
 
 /** Extended statistics object (CREATE STATISTICS). */
-export interface StatisticsObj extends ObjBase { tableId: string; def: string; statTarget: number | null }
+export interface StatisticsObj extends ObjBase {
+  tableId: string;
+  def: string;
+  statTarget: number | null;
+}
 
 /** [schema, name, left type | null, right type | null] of an operator. */
 export type OpRef = [string, string, string | null, string | null];
@@ -227,10 +307,24 @@ export interface OperatorObj extends ObjBase {
   merges: boolean;
 }
 
-export interface OpFamilyMember { strategy: number; op: OpRef; purpose: string; sortFamily: [string, string] | null }
-export interface OpFamilyProc { num: number; left: string; right: string; proc: string }
+export interface OpFamilyMember {
+  strategy: number;
+  op: OpRef;
+  purpose: string;
+  sortFamily: [string, string] | null;
+}
+export interface OpFamilyProc {
+  num: number;
+  left: string;
+  right: string;
+  proc: string;
+}
 
-export interface OpFamilyObj extends ObjBase { am: string; ops: OpFamilyMember[]; procs: OpFamilyProc[] }
+export interface OpFamilyObj extends ObjBase {
+  am: string;
+  ops: OpFamilyMember[];
+  procs: OpFamilyProc[];
+}
 
 export interface OpClassObj extends ObjBase {
   am: string;
@@ -258,7 +352,11 @@ export interface CastObj {
   comment: string | null;
 }
 
-export interface TsDictObj extends ObjBase { template: [string, string]; templateMigratable: boolean; options: string | null }
+export interface TsDictObj extends ObjBase {
+  template: [string, string];
+  templateMigratable: boolean;
+  options: string | null;
+}
 export interface TsConfigObj extends ObjBase {
   parser: [string, string];
   parserMigratable: boolean;
@@ -267,19 +365,48 @@ export interface TsConfigObj extends ObjBase {
 
 export type Options = [string, string][];
 
-export interface FdwObj { id: string; oid: string; name: string; owner: string; comment: string | null; acl: Acl[] | null; handler: string | null; validator: string | null; options: Options | null }
+export interface FdwObj {
+  id: string;
+  oid: string;
+  name: string;
+  owner: string;
+  comment: string | null;
+  acl: Acl[] | null;
+  handler: string | null;
+  validator: string | null;
+  options: Options | null;
+}
 export interface ServerObj {
-  id: string; oid: string; name: string; owner: string; comment: string | null; acl: Acl[] | null;
-  fdw: string; type: string | null; version: string | null; options: Options | null;
+  id: string;
+  oid: string;
+  name: string;
+  owner: string;
+  comment: string | null;
+  acl: Acl[] | null;
+  fdw: string;
+  type: string | null;
+  version: string | null;
+  options: Options | null;
 }
 export interface UserMappingObj {
-  id: string; oid: string; server: string; serverId: string; user: string; options: Options | null;
+  id: string;
+  oid: string;
+  server: string;
+  serverId: string;
+  user: string;
+  options: Options | null;
   /** The options may exist but are not visible to the introspecting role (pg_user_mappings hides them). */
   hidden: boolean;
 }
 
 export interface ForeignColumn {
-  name: string; type: string; notNull: boolean; default: string | null; collation: string[] | null; options: Options | null; comment: string | null;
+  name: string;
+  type: string;
+  notNull: boolean;
+  default: string | null;
+  collation: string[] | null;
+  options: Options | null;
+  comment: string | null;
 }
 export interface ForeignTableObj extends ObjBase {
   server: string;
@@ -291,12 +418,24 @@ export interface ForeignTableObj extends ObjBase {
 }
 
 export interface EventTriggerObj {
-  id: string; oid: string; name: string; owner: string; comment: string | null;
-  event: string; func: string; funcId: string; enabled: string; tags: string[] | null;
+  id: string;
+  oid: string;
+  name: string;
+  owner: string;
+  comment: string | null;
+  event: string;
+  func: string;
+  funcId: string;
+  enabled: string;
+  tags: string[] | null;
 }
 
 export interface PublicationObj {
-  id: string; oid: string; name: string; owner: string; comment: string | null;
+  id: string;
+  oid: string;
+  name: string;
+  owner: string;
+  comment: string | null;
   allTables: boolean;
   publish: string[];
   viaRoot: boolean | null;
@@ -305,11 +444,27 @@ export interface PublicationObj {
 }
 
 /** ALTER DEFAULT PRIVILEGES: acl is the stored list, base the built-in default it replaces (global entries only; [] in a schema). */
-export interface DefaultAclObj { id: string; oid: string; role: string; schema: string | null; objType: string; acl: Acl[]; base: Acl[] }
+export interface DefaultAclObj {
+  id: string;
+  oid: string;
+  role: string;
+  schema: string | null;
+  objType: string;
+  acl: Acl[];
+  base: Acl[];
+}
 
-export interface ConversionObj extends ObjBase { forEncoding: string; toEncoding: string; proc: string; isDefault: boolean }
+export interface ConversionObj extends ObjBase {
+  forEncoding: string;
+  toEncoding: string;
+  proc: string;
+  isDefault: boolean;
+}
 
-export interface Dependency { from: string; to: string }
+export interface Dependency {
+  from: string;
+  to: string;
+}
 
 export interface CatalogModel {
   serverVersionNum: number;

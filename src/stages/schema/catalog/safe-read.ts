@@ -12,7 +12,10 @@ import type { NotMigrated } from './model.js';
 
 type Row = Record<string, any>;
 
-export interface Unreadable extends NotMigrated { id: string; schema: string | null }
+export interface Unreadable extends NotMigrated {
+  id: string;
+  schema: string | null;
+}
 
 export interface SafeReader {
   /** Rows of `sql` (every row has an `oid` column of catalog `catalog`); `prefix` makes graph ids. */
@@ -46,7 +49,10 @@ export async function safeReader(c: pg.Client): Promise<SafeReader> {
       const out: Row[] = [];
       for (const { oid } of oids) {
         const one = await attempt(`SELECT * FROM (${body}) x WHERE x.oid = $1`, [oid]);
-        if (!(one instanceof Error)) { out.push(...one); continue; }
+        if (!(one instanceof Error)) {
+          out.push(...one);
+          continue;
+        }
         type Described = { kind: string; name: string; schema: string | null };
         const d = await c.query<Described>(DESCRIBE_SQL, [catalog, oid, String(oid)]);
         const { kind, name, schema } = d.rows[0] ?? { kind: catalog, name: oid, schema: null };
@@ -67,8 +73,10 @@ function e2msg(e: Error): string {
 }
 
 function unreadableReason(message: string): string {
-  return `the source server fails printing its definition: ${message}; create it on the target yourself ` +
-    '(what depends on it is not migrated either)';
+  return (
+    `the source server fails printing its definition: ${message}; create it on the target yourself ` +
+    '(what depends on it is not migrated either)'
+  );
 }
 
 /** Is the session inside a transaction block? (SAVEPOINT fails outside one with 25P01.) */

@@ -12,7 +12,9 @@ const STORAGE: Record<string, string> = { p: 'plain', e: 'external', m: 'main', 
 export function baseTypeSql(name: string, b: BaseTypeInfo, rw: (s: string) => string): string {
   const f = b.funcs;
   const p = [`INTERNALLENGTH = ${b.length === -1 ? 'variable' : b.length === -2 ? '-2' : String(b.length)}`];
-  const fn = (kw: string, x: { name: string | null }) => { if (x.name) p.push(`${kw} = ${rw(x.name)}`); };
+  const fn = (kw: string, x: { name: string | null }) => {
+    if (x.name) p.push(`${kw} = ${rw(x.name)}`);
+  };
   fn('INPUT', f.input);
   fn('OUTPUT', f.output);
   fn('RECEIVE', f.receive);

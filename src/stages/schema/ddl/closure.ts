@@ -64,11 +64,16 @@ function detachPartitions(m: CatalogModel, selected: Set<string>, warnings: stri
     if (!parent || !selected.has(t.id) || selected.has(parent.id)) return t;
     detached.set(t.id, parent.id);
     const parentName = qualify(parent.schema, parent.name);
-    warnings.push(`table ${qualify(t.schema, t.name)} is a partition of ${parentName}, which is not selected: ` +
-      `it is created as a plain table of its own (not attached; the parent's triggers do not apply to it). ` +
-      `Select ${parentName} to migrate the partitioned table`);
+    warnings.push(
+      `table ${qualify(t.schema, t.name)} is a partition of ${parentName}, which is not selected: ` +
+        `it is created as a plain table of its own (not attached; the parent's triggers do not apply to it). ` +
+        `Select ${parentName} to migrate the partitioned table`,
+    );
     return {
-      ...t, isPartition: false, parents: [], partBound: null,
+      ...t,
+      isPartition: false,
+      parents: [],
+      partBound: null,
       columns: t.columns.map((c) => ({ ...c, isLocal: true, inhCount: 0 })),
       checks: t.checks.map((k) => ({ ...k, isLocal: true })),
     };
@@ -79,7 +84,9 @@ function detachPartitions(m: CatalogModel, selected: Set<string>, warnings: stri
 }
 
 function excludedTrigger(m: CatalogModel, sel: Selection, tg: TriggerObj): boolean {
-  const t = m.tables.find((x) => x.id === tg.tableId) ?? m.views.find((x) => x.id === tg.tableId) ??
+  const t =
+    m.tables.find((x) => x.id === tg.tableId) ??
+    m.views.find((x) => x.id === tg.tableId) ??
     m.foreignTables.find((x) => x.id === tg.tableId);
   return t !== undefined && sel.triggerExcluded(t.schema, t.name, tg.name);
 }
@@ -120,9 +127,16 @@ export function keptObjects(source: CatalogModel, sel: Selection): ObjectFilter 
   add('functions', m.functions);
   add('types', m.types);
   add('sequences', m.sequences);
-  add('views', m.views.filter((v) => v.relkind === 'v'));
-  add('matviews', m.views.filter((v) => v.relkind === 'm'));
-  return (kind, schema, name) => !['functions', 'types', 'sequences', 'views', 'matviews'].includes(kind) ||
+  add(
+    'views',
+    m.views.filter((v) => v.relkind === 'v'),
+  );
+  add(
+    'matviews',
+    m.views.filter((v) => v.relkind === 'm'),
+  );
+  return (kind, schema, name) =>
+    !['functions', 'types', 'sequences', 'views', 'matviews'].includes(kind) ||
     names.has(`${kind}\u0000${schema}\u0000${kind === 'functions' ? name.replace(/\(.*$/s, '') : name}`);
 }
 
@@ -173,8 +187,11 @@ function withCallees(m: CatalogModel, start: string[]): Set<string> {
   const byId = new Map(m.functions.map((f) => [f.id, f]));
   for (let round = 0; round < 16; round++) {
     const bodies = [...keep].map((id) => byId.get(id)).filter((f): f is FunctionObj => !!f?.def);
-    const found = m.functions.filter((g) => !keep.has(g.id) &&
-      bodies.some((f) => f.def!.includes(g.name) && callPattern(g, g.schema === f.schema).test(bodyText(f.def!))));
+    const found = m.functions.filter(
+      (g) =>
+        !keep.has(g.id) &&
+        bodies.some((f) => f.def!.includes(g.name) && callPattern(g, g.schema === f.schema).test(bodyText(f.def!))),
+    );
     if (!found.length) break;
     keep = closure(m, [...keep, ...found.map((g) => g.id)]);
   }
@@ -199,9 +216,17 @@ function narrow(m: CatalogModel, sel: Selection, selected: Set<string>): Catalog
   const keep = withCallees(m, seeds(m, sel, selected));
   const has = <T extends { id: string }>(list: readonly T[]) => list.filter((x) => keep.has(x.id));
   const kept = {
-    types: has(m.types), functions: has(m.functions), views: has(m.views), collations: has(m.collations),
-    conversions: has(m.conversions), operators: has(m.operators), opFamilies: has(m.opFamilies),
-    opClasses: has(m.opClasses), tsDicts: has(m.tsDicts), tsConfigs: has(m.tsConfigs), statistics: has(m.statistics),
+    types: has(m.types),
+    functions: has(m.functions),
+    views: has(m.views),
+    collations: has(m.collations),
+    conversions: has(m.conversions),
+    operators: has(m.operators),
+    opFamilies: has(m.opFamilies),
+    opClasses: has(m.opClasses),
+    tsDicts: has(m.tsDicts),
+    tsConfigs: has(m.tsConfigs),
+    statistics: has(m.statistics),
     foreignTables: has(m.foreignTables),
     sequences: m.sequences.filter((s) => keep.has(s.id) || s.identityOf !== null),
   };
@@ -214,11 +239,17 @@ function narrow(m: CatalogModel, sel: Selection, selected: Set<string>): Catalog
   // Functions pgferry cannot create (C, internal) that the tables do not need are no concern of this selection.
   const unneeded = new Set(m.skipped.filter((x) => !keep.has(x.id)).map((x) => x.name));
   return {
-    ...m, ...kept, servers,
+    ...m,
+    ...kept,
+    servers,
     notMigrated: m.notMigrated.filter((n) => !unneeded.has(n.name)),
     schemas: m.schemas.filter((s) => keep.has(s.id) || schemaNames.has(s.name)),
-    extensions: has(m.extensions), casts: has(m.casts), fdws: has(m.fdws),
+    extensions: has(m.extensions),
+    casts: has(m.casts),
+    fdws: has(m.fdws),
     userMappings: m.userMappings.filter((u) => serverIds.has(u.serverId)),
-    eventTriggers: [], publications: [], defaultAcls: [],
+    eventTriggers: [],
+    publications: [],
+    defaultAcls: [],
   };
 }

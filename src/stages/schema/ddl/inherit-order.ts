@@ -12,7 +12,12 @@ import type { TableObj } from '../catalog/model.js';
 export function inheritsOrder(t: TableObj, parents: TableObj[]): string[] {
   const out: string[] = [];
   const seen = new Set<string>();
-  const put = (name: string) => { if (!seen.has(name)) { seen.add(name); out.push(name); } };
+  const put = (name: string) => {
+    if (!seen.has(name)) {
+      seen.add(name);
+      out.push(name);
+    }
+  };
   for (const p of parents) for (const c of p.columns) put(c.name);
   for (const c of t.columns) if (c.isLocal) put(c.name);
   return out;

@@ -76,8 +76,11 @@ function cycles(deps: Deps, present: Set<string>): string[][] {
     if (index.has(root)) continue;
     const work: { id: string; it: Iterator<string> }[] = [];
     const open = (id: string) => {
-      index.set(id, next); low.set(id, next); next++;
-      stack.push(id); onStack.add(id);
+      index.set(id, next);
+      low.set(id, next);
+      next++;
+      stack.push(id);
+      onStack.add(id);
       work.push({ id, it: edges(id)[Symbol.iterator]() });
     };
     open(root);
@@ -96,7 +99,11 @@ function cycles(deps: Deps, present: Set<string>): string[][] {
       if (low.get(top.id) === index.get(top.id)) {
         const scc: string[] = [];
         let x: string;
-        do { x = stack.pop()!; onStack.delete(x); scc.push(x); } while (x !== top.id);
+        do {
+          x = stack.pop()!;
+          onStack.delete(x);
+          scc.push(x);
+        } while (x !== top.id);
         if (scc.length > 1) out.push(scc);
       }
     }
@@ -106,7 +113,10 @@ function cycles(deps: Deps, present: Set<string>): string[][] {
 
 /** CREATE VIEW name AS SELECT NULL::type AS col, … (collations as the real view's columns). */
 export function placeholderSql(
-  name: string, v: ViewObj, type: (t: string) => string, coll: (c: [string, string]) => string,
+  name: string,
+  v: ViewObj,
+  type: (t: string) => string,
+  coll: (c: [string, string]) => string,
 ): string {
   const collate = (c: string[] | null) => (c ? ` COLLATE ${coll(c as [string, string])}` : '');
   const cols = v.columns.map((c) => `    NULL::${type(c.type)}${collate(c.collation)} AS ${quoteIdent(c.name)}`);
@@ -120,7 +130,9 @@ export function placeholderSql(
  * (dependency) order; tables never move (their rows need them), nor views that have a placeholder.
  */
 export function lateClosure(
-  ordered: { id: string; stmt: { kind: string } }[], deps: Deps, placeholders: Set<string>,
+  ordered: { id: string; stmt: { kind: string } }[],
+  deps: Deps,
+  placeholders: Set<string>,
 ): Set<string> {
   const moved = new Set<string>();
   for (const p of ordered) {

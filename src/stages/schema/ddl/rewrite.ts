@@ -36,7 +36,11 @@ export interface RewriteResult {
   unsafe: boolean;
 }
 
-interface Tok { kind: 'ident' | 'qident' | 'dot' | 'str' | 'other' | 'ws'; text: string; value?: string }
+interface Tok {
+  kind: 'ident' | 'qident' | 'dot' | 'str' | 'other' | 'ws';
+  text: string;
+  value?: string;
+}
 
 function lex(sql: string): Tok[] {
   const out: Tok[] = [];
@@ -54,17 +58,31 @@ function lex(sql: string): Tok[] {
     } else if (ch === '/' && sql[i + 1] === '*') {
       let depth = 0;
       do {
-        if (sql[i] === '/' && sql[i + 1] === '*') { depth++; i += 2; }
-        else if (sql[i] === '*' && sql[i + 1] === '/') { depth--; i += 2; }
-        else i++;
+        if (sql[i] === '/' && sql[i + 1] === '*') {
+          depth++;
+          i += 2;
+        } else if (sql[i] === '*' && sql[i + 1] === '/') {
+          depth--;
+          i += 2;
+        } else i++;
       } while (i < n && depth > 0);
       out.push({ kind: 'ws', text: sql.slice(start, i) });
     } else if (ch === "'" || ((ch === 'E' || ch === 'e') && sql[i + 1] === "'")) {
       const esc = ch !== "'";
       i += esc ? 2 : 1;
       while (i < n) {
-        if (esc && sql[i] === '\\') { i += 2; continue; }
-        if (sql[i] === "'") { if (sql[i + 1] === "'") { i += 2; continue; } i++; break; }
+        if (esc && sql[i] === '\\') {
+          i += 2;
+          continue;
+        }
+        if (sql[i] === "'") {
+          if (sql[i + 1] === "'") {
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
         i++;
       }
       out.push({ kind: 'str', text: sql.slice(start, i) });
@@ -77,7 +95,15 @@ function lex(sql: string): Tok[] {
       i++;
       let v = '';
       while (i < n) {
-        if (sql[i] === '"') { if (sql[i + 1] === '"') { v += '"'; i += 2; continue; } i++; break; }
+        if (sql[i] === '"') {
+          if (sql[i + 1] === '"') {
+            v += '"';
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
         v += sql[i++];
       }
       out.push({ kind: 'qident', text: sql.slice(start, i), value: v });
@@ -106,17 +132,30 @@ const isName = (t: Tok | undefined) => t !== undefined && (t.kind === 'ident' ||
  * (used for index, constraint and default expressions of that table).
  */
 export function rewriteNames(sql: string, map: NameMap, columns?: Map<string, string>): RewriteResult {
-  if (map.schemas.size === 0 && map.tables.size === 0 && (!columns || columns.size === 0)) return { sql, unsafe: false };
+  if (map.schemas.size === 0 && map.tables.size === 0 && (!columns || columns.size === 0))
+    return { sql, unsafe: false };
   const toks = lex(sql);
   let unsafe = false;
-  const watch = [...map.schemas.keys(), ...[...map.tables.keys()].map((k) => k.split('\u0000')[1]), ...(columns ? columns.keys() : [])];
+  const watch = [
+    ...map.schemas.keys(),
+    ...[...map.tables.keys()].map((k) => k.split('\u0000')[1]),
+    ...(columns ? columns.keys() : []),
+  ];
   for (let i = 0; i < toks.length; i++) {
     const t = toks[i];
     if (t.kind === 'str') {
       // 'schema.name'::regclass (nextval defaults and the like) names an object: rewrite it.
-      if (toks[i + 1]?.text === ':' && toks[i + 2]?.text === ':' && toks[i + 3]?.value === 'regclass' && /^'[^\\]*'$/.test(t.text)) {
+      if (
+        toks[i + 1]?.text === ':' &&
+        toks[i + 2]?.text === ':' &&
+        toks[i + 3]?.value === 'regclass' &&
+        /^'[^\\]*'$/.test(t.text)
+      ) {
         const re = rewriteRegclass(t.text.slice(1, -1).replace(/''/g, "'"), map);
-        if (re !== null) { t.text = quoteLiteral(re); continue; }
+        if (re !== null) {
+          t.text = quoteLiteral(re);
+          continue;
+        }
       }
       if (watch.some((w) => t.text.includes(w))) unsafe = true;
       continue;
@@ -125,7 +164,8 @@ export function rewriteNames(sql: string, map: NameMap, columns?: Map<string, st
     // Only the start of a dotted chain.
     if (toks[i - 1]?.kind === 'dot') continue;
     const chain = [i];
-    while (toks[chain[chain.length - 1] + 1]?.kind === 'dot' && isName(toks[chain[chain.length - 1] + 2])) chain.push(chain[chain.length - 1] + 2);
+    while (toks[chain[chain.length - 1] + 1]?.kind === 'dot' && isName(toks[chain[chain.length - 1] + 2]))
+      chain.push(chain[chain.length - 1] + 2);
     const names = chain.map((k) => toks[k].value!);
     if (chain.length >= 2 && map.schemas.size + map.tables.size > 0) {
       const [s, tb] = names;

@@ -8,7 +8,11 @@ export interface SortNode {
   stmt: { name: string };
 }
 
-export function topoSort<T extends SortNode>(nodes: T[], deps: Map<string, Set<string>>, onCycle: (names: string[]) => void): T[] {
+export function topoSort<T extends SortNode>(
+  nodes: T[],
+  deps: Map<string, Set<string>>,
+  onCycle: (names: string[]) => void,
+): T[] {
   const byId = new Map(nodes.map((n) => [n.id, n]));
   const waiting = new Map<string, number>();
   const dependents = new Map<string, string[]>();

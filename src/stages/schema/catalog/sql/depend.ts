@@ -4,11 +4,14 @@
  * coll:, stat:, op:, opf:, opc:, cast:, tsdict:, tscfg:, fdw:, srv:, um:, evt:, conv:, defacl: <oid>; operator family
  * members (pg_amop/pg_amproc) → their opc:/opf:.
  */
-const member = (cat: string, oid: string) => `(SELECT CASE WHEN dm.refclassid = 'pg_opclass'::pg_catalog.regclass THEN 'opc:' ELSE 'opf:' END || dm.refobjid::int8
+const member = (
+  cat: string,
+  oid: string,
+) => `(SELECT CASE WHEN dm.refclassid = 'pg_opclass'::pg_catalog.regclass THEN 'opc:' ELSE 'opf:' END || dm.refobjid::int8
       FROM pg_catalog.pg_depend dm WHERE dm.classid = '${cat}'::pg_catalog.regclass AND dm.objid = ${oid} AND dm.deptype IN ('i', 'a')
        AND dm.refclassid IN ('pg_opclass'::pg_catalog.regclass, 'pg_opfamily'::pg_catalog.regclass)
      ORDER BY dm.refclassid = 'pg_opclass'::pg_catalog.regclass DESC LIMIT 1)`;
-const node = (cls: string, oid: string, sub: string) => `CASE ${cls}
+const node = (cls: string, oid: string, _sub: string) => `CASE ${cls}
     WHEN 'pg_class'::pg_catalog.regclass THEN 'rel:' || ${oid}::int8
     WHEN 'pg_type'::pg_catalog.regclass THEN 'type:' || ${oid}::int8
     WHEN 'pg_proc'::pg_catalog.regclass THEN 'func:' || ${oid}::int8

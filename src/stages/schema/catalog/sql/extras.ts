@@ -55,7 +55,10 @@ ORDER BY 2, 3, 6, 7`;
 
 /** Members (pg_amop/pg_amproc) of family `fam`, either those of class `cls` or the loose ones (cls = null). */
 function members(fam: string, cls: string | null): string {
-  const owned = (cat: string, oid: string) => `EXISTS (SELECT 1 FROM pg_catalog.pg_depend dm WHERE dm.classid = '${cat}'::pg_catalog.regclass AND dm.objid = ${oid}
+  const owned = (
+    cat: string,
+    oid: string,
+  ) => `EXISTS (SELECT 1 FROM pg_catalog.pg_depend dm WHERE dm.classid = '${cat}'::pg_catalog.regclass AND dm.objid = ${oid}
       AND dm.refclassid = 'pg_opclass'::pg_catalog.regclass AND dm.deptype = 'i'${cls ? ` AND dm.refobjid = ${cls}` : ''})`;
   return `(SELECT coalesce(json_agg(json_build_object('strategy', a.amopstrategy, 'op', ${opRef('a.amopopr')}, 'purpose', a.amoppurpose,
             'sortFamily', (SELECT json_build_array(sn.nspname, sf.opfname) FROM pg_catalog.pg_opfamily sf JOIN pg_catalog.pg_namespace sn ON sn.oid = sf.opfnamespace
@@ -193,8 +196,12 @@ export function publicationsSql(version: number): string {
   return `
 SELECT ${PUB_COMMON},
        (SELECT coalesce(json_agg(json_build_object('oid', pr.prrelid::int8::text, 'schema', rn.nspname, 'name', rc.relname,
-                 'columns', ${v15 ? `(SELECT json_agg(a.attname ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
-                                      WHERE a.attrelid = pr.prrelid AND a.attnum = ANY (pr.prattrs::int2[]))` : 'NULL'},
+                 'columns', ${
+                   v15
+                     ? `(SELECT json_agg(a.attname ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
+                                      WHERE a.attrelid = pr.prrelid AND a.attnum = ANY (pr.prattrs::int2[]))`
+                     : 'NULL'
+                 },
                  'where', ${v15 ? 'pg_catalog.pg_get_expr(pr.prqual, pr.prrelid)' : 'NULL'}) ORDER BY rn.nspname, rc.relname), '[]')
           FROM pg_catalog.pg_publication_rel pr JOIN pg_catalog.pg_class rc ON rc.oid = pr.prrelid JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace
          WHERE pr.prpubid = p.oid) AS tables,
