@@ -6,22 +6,10 @@
  * numbers and point at nothing, or at something else, on the target.
  */
 import { quoteIdent } from '../../core/ident.js';
+import { REG_TYPES } from '../../pg/oid-types.js';
 import { passed, plural, warning, type CheckDef } from './types.js';
 
-const OID_TYPES = [
-  'oid',
-  'regclass',
-  'regtype',
-  'regproc',
-  'regprocedure',
-  'regoper',
-  'regoperator',
-  'regconfig',
-  'regdictionary',
-  'regnamespace',
-  'regrole',
-  'regcollation',
-];
+const OID_TYPES = ['oid', ...REG_TYPES];
 
 // Columns of the given tables whose type is, or contains, an OID type (PostgreSQL 10..17).
 const OID_COLUMNS_SQL = `

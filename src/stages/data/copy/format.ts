@@ -14,6 +14,7 @@
 import type pg from 'pg';
 import { qualify, quoteIdent } from '../../../core/ident.js';
 import type { CopyTable } from '../plan/types.js';
+import { REG_TYPES } from '../../../pg/oid-types.js';
 
 export type Format = 'text' | 'binary';
 
@@ -25,20 +26,6 @@ export interface TextReason {
   /** Some column holds reg* values: copied with schema-qualified names (see qualifyRegNames). */
   regNames: boolean;
 }
-
-const REG_TYPES = [
-  'regclass',
-  'regtype',
-  'regproc',
-  'regprocedure',
-  'regoper',
-  'regoperator',
-  'regconfig',
-  'regdictionary',
-  'regnamespace',
-  'regrole',
-  'regcollation',
-];
 
 // Every type reachable from a column: domains → base type, arrays → element (its OID is
 // embedded), ranges/multiranges → subtype, composites → field types (their OIDs embedded).
