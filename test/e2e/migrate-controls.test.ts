@@ -2,7 +2,7 @@
 // with fewer jobs, it completes and the target equals the source.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,12 +28,13 @@ after(async () => {
   rmSync(stateRoot, { recursive: true, force: true });
 });
 
-test('control.json pauses a migrate before its first unit; resumed with jobs 1, it completes equal', async () => {
+test('control.json pauses a migrate before its first unit; `throttle --resume --jobs 1` resumes it, and it completes equal', async () => {
   const state = new StateDir(stateRoot, 'ctl');
   state.ensure();
   state.writeJson('control.json', { paused: true });
   const seen: TimedEvent[] = [];
   let resumedAt = 0;
+  let throttleOut = '';
   const child = spawn(
     process.execPath,
     [
@@ -64,7 +65,24 @@ test('control.json pauses a migrate before its first unit; resumed with jobs 1, 
       if (e.type === 'log' && /data copy paused/.test(e.message)) {
         setTimeout(() => {
           resumedAt = seen.length;
-          state.writeJson('control.json', { paused: false, jobs: 1 });
+          // the command a DBA runs: pgferry throttle <task> --resume --jobs 1
+          const r = spawnSync(
+            process.execPath,
+            [
+              '--import',
+              'tsx',
+              'test/helpers/cli.ts',
+              'throttle',
+              'ctl',
+              '--resume',
+              '--jobs',
+              '1',
+              '--state-dir',
+              stateRoot,
+            ],
+            { encoding: 'utf8' },
+          );
+          throttleOut = r.stdout + r.stderr;
         }, 2000);
       }
     } catch {
@@ -74,6 +92,8 @@ test('control.json pauses a migrate before its first unit; resumed with jobs 1, 
   const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
   assert.equal(code, 0, stderr);
   assert.ok(resumedAt > 0, 'the run said it was paused');
+  assert.match(throttleOut, /ctl: rows\/s unlimited, bytes\/s unlimited, jobs 1 \(applied to pid \d+/);
+  assert.equal(state.readJson<{ paused?: boolean }>('control.json')?.paused, false);
   const before = seen.slice(0, resumedAt);
   assert.deepEqual(before.filter((e) => e.type === 'table-start' || e.type === 'unit-done').length, 0);
   assert.ok(seen.slice(resumedAt).some((e) => e.type === 'throttle' && e.jobs === 1));

@@ -11,6 +11,8 @@ interface ThrottleFlags {
   rows?: number;
   bytes?: number;
   jobs?: number;
+  pause?: boolean;
+  resume?: boolean;
   stateDir?: string;
   json?: boolean;
 }
@@ -19,7 +21,7 @@ interface ThrottleFlags {
 export function describeLimits(c: Controls): string {
   const rows = c.maxRowsPerSec ? c.maxRowsPerSec.toLocaleString('en-US') : 'unlimited';
   const bytes = c.maxBytesPerSec ? fmtBytes(c.maxBytesPerSec) : 'unlimited';
-  return `rows/s ${rows}, bytes/s ${bytes}${c.jobs ? `, jobs ${c.jobs}` : ''}`;
+  return `rows/s ${rows}, bytes/s ${bytes}${c.jobs ? `, jobs ${c.jobs}` : ''}${c.paused ? ', paused' : ''}`;
 }
 
 /** The task's state dir; an unknown task is an error (a typo must not create a new one). */
@@ -51,12 +53,19 @@ export function throttleCommand(): Command {
         'PGFERRY_STATE_DIR',
       ),
     )
+    .option('--pause', 'start no new copy unit (units under way finish and commit); --resume to go on')
+    .option('--resume', 'start copy units again after --pause')
     .option('--json', 'print the limits in effect as one JSON document')
     .action((task: string, o: ThrottleFlags) => {
+      if (o.pause && o.resume)
+        throw new PgferryError('usage', 'throttle: --pause and --resume together', {
+          hint: 'give one of them',
+        });
       const state = existingTask(task, o.stateDir);
       const cur: Controls = readControls(state) ?? {};
       const running = state.runningPid();
-      if (o.rows === undefined && o.bytes === undefined && o.jobs === undefined) {
+      const changes = o.rows !== undefined || o.bytes !== undefined || o.jobs !== undefined || o.pause || o.resume;
+      if (!changes) {
         if (o.json) return out(JSON.stringify({ task, ...cur, running: running !== undefined }));
         out(`${task}: ${describeLimits(cur)}${running ? ` (running, pid ${running})` : ' (not running)'}`);
         return;
@@ -65,6 +74,7 @@ export function throttleCommand(): Command {
       if (o.rows !== undefined) next.maxRowsPerSec = o.rows || null;
       if (o.bytes !== undefined) next.maxBytesPerSec = o.bytes || null;
       if (o.jobs !== undefined) next.jobs = o.jobs;
+      if (o.pause || o.resume) next.paused = o.pause === true;
       state.writeJson('control.json', next);
       const when = running
         ? ` (applied to pid ${running} within a second)`
