@@ -23,7 +23,6 @@ import {
 import { dirname, join, resolve } from 'node:path';
 import { PgferryError } from '../core/errors.js';
 import { defaultRedactor, type Redactor } from '../core/redact.js';
-import type { TimedEvent } from '../core/events.js';
 
 export const STATE_VERSION = 1;
 
@@ -111,10 +110,6 @@ export class StateDir {
   writeText(name: string, text: string): void {
     this.ensure();
     writePrivate(this.path(name), this.redactor.redact(text));
-  }
-
-  appendEvent(e: TimedEvent): void {
-    writePrivate(this.path('events.jsonl'), this.redactor.redact(JSON.stringify(e)) + '\n', 'a');
   }
 
   /** Take the run lock; refuses when another live process holds it. */

@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { EventBus } from '../../src/core/events.js';
+import { openEventLog } from '../../src/state/eventlog.js';
 import { StateDir } from '../../src/state/state-dir.js';
 import { throttleCommand } from '../../src/cli/commands/throttle.js';
 
@@ -28,8 +30,12 @@ function modes(dir: string): Record<string, number> {
 
 async function useAllFiles(state: StateDir): Promise<void> {
   state.writeJson('task.json', { status: 'running', config: { source: 'postgresql://u@h/db' } });
-  state.appendEvent({ type: 'warning', message: 'row (1, secret) failed', at: new Date().toISOString() } as never);
-  state.appendEvent({ type: 'warning', message: 'second', at: new Date().toISOString() } as never);
+  // events.jsonl as the runner writes it: through the task's event log
+  const bus = new EventBus();
+  const log = openEventLog(state, bus, state.task);
+  bus.warn('row (1, secret) failed');
+  bus.warn('second');
+  await log.close();
   const unlock = state.lock();
   assert.equal(mode(state.path('pid')), 0o600);
   state.writeJson('report.json', { ok: true });

@@ -9,6 +9,7 @@ import { finishTask } from '../../src/cli/commands/finish.js';
 import { PgferryError } from '../../src/core/errors.js';
 import { ensureCheckpoints, markUnitDone } from '../../src/state/checkpoint.js';
 import { EventBus } from '../../src/core/events.js';
+import { openEventLog } from '../../src/state/eventlog.js';
 import { StateDir } from '../../src/state/state-dir.js';
 import { readStatus, renderStatus } from '../../src/stages/report/status.js';
 import { buildReport, collectEvents, renderSummary, writeReport } from '../../src/stages/report/index.js';
@@ -172,7 +173,7 @@ describe('status', () => {
       status: 'running',
     });
     const bus = new EventBus();
-    bus.on((e) => state.appendEvent(e));
+    const log = openEventLog(state, bus, 't4');
     bus.emit({ type: 'task-start', task: 't4', source: 's', target: 't', resumed: false });
     bus.emit({ type: 'phase-start', phase: 'data' });
     bus.emit({ type: 'table-start', table: 'public.a', units: 1, estRows: 5, estBytes: 50 });
@@ -180,6 +181,7 @@ describe('status', () => {
     bus.emit({ type: 'unit-done', table: 'public.a', unit: 'a:0', rows: 5, bytes: 50, durationMs: 3 });
     bus.emit({ type: 'table-done', table: 'public.a', rows: 5, bytes: 50, durationMs: 3, skippedUnits: 0 });
     bus.emit({ type: 'unit-done', table: 'public.b', unit: 'b:0', rows: 7, bytes: 70, durationMs: 3 });
+    await log.close();
     runningTask('t4');
     const s = await readStatus(state);
     assert.equal(s.running, true);
