@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { main } from '../../src/cli/main.js';
+import { cliInProcess, type CliRun } from '../cli/run.js';
 import type { Cluster } from '../../src/dev/embedded/cluster.js';
 
 export const RO = 'sel_reader';
@@ -56,38 +56,10 @@ export async function pair(cl: Cluster, setup: string): Promise<Pair> {
   return { src: cl.url(sdb, RO), tgt: cl.url(tdb, OWNER), srcSuper: cl.url(sdb), tgtSuper: cl.url(tdb) };
 }
 
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type CliResult = CliRun;
 
 /** Run `pgferry <argv>` in this process, capturing its output and exit code. */
-export async function cli(argv: string[]): Promise<CliResult> {
-  let stdout = '';
-  let stderr = '';
-  const w1 = process.stdout.write.bind(process.stdout);
-  const w2 = process.stderr.write.bind(process.stderr);
-  (process.stdout as { write: unknown }).write = (c: string | Uint8Array) => {
-    stdout += c.toString();
-    return true;
-  };
-  (process.stderr as { write: unknown }).write = (c: string | Uint8Array) => {
-    stderr += c.toString();
-    return true;
-  };
-  const prev = process.exitCode;
-  process.exitCode = 0;
-  try {
-    await main(['node', 'pgferry', ...argv]);
-  } finally {
-    (process.stdout as { write: unknown }).write = w1;
-    (process.stderr as { write: unknown }).write = w2;
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = prev;
-  return { code, stdout, stderr };
-}
+export const cli = (argv: string[]): Promise<CliResult> => cliInProcess(argv);
 
 const stateRoot = mkdtempSync(join(tmpdir(), 'pgferry-selection-'));
 
