@@ -11,7 +11,9 @@ export class TokenBucket {
     private rate: number | null,
     private burstSec = 0.25,
   ) {
-    this.tokens = rate ? rate * burstSec : 0;
+    // Starts empty, not with a full burst: the limit holds from the first row. A full bucket let a
+    // copy of a few seconds run a quarter second's worth of rows over its limit.
+    this.tokens = 0;
   }
 
   setRate(rate: number | null): void {
