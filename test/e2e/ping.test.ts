@@ -1,8 +1,7 @@
 // `pgferry ping`: every failure has its own cause, checked against real servers.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import pg from 'pg';
 import { freePort, startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
 import { resolveConnSpec } from '../../src/pg/connstring.js';
 import { ping } from '../../src/pg/ping.js';
+import { selfSigned, tlsCluster } from '../helpers/certs.js';
 
 let plain: Cluster; // ssl off, password auth for user "alice"
 let tls: Cluster; // ssl on with a self-signed certificate, TLS-only for user "bob"
@@ -29,62 +29,12 @@ before(async () => {
   await c.end();
 
   certDir = mkdtempSync(join(tmpdir(), 'pgferry-cert-'));
-  chmodSync(certDir, 0o755);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      join(certDir, 'server.key'),
-      '-out',
-      join(certDir, 'server.crt'),
-    ],
-    { stdio: 'ignore' },
-  );
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=other-ca',
-      '-keyout',
-      join(certDir, 'other.key'),
-      '-out',
-      join(certDir, 'other.crt'),
-    ],
-    { stdio: 'ignore' },
-  );
-  chmodSync(join(certDir, 'server.key'), 0o600);
-  if (process.getuid?.() === 0) {
-    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString());
-    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString());
-    chownSync(join(certDir, 'server.key'), uid, gid);
-  }
-  tls = await startCluster({
-    version: 15,
-    settings: {
-      ssl: 'on',
-      ssl_cert_file: `'${join(certDir, 'server.crt')}'`,
-      ssl_key_file: `'${join(certDir, 'server.key')}'`,
-    },
-    hba: ['hostnossl all bob 127.0.0.1/32 reject', 'hostssl all bob 127.0.0.1/32 trust'],
-  });
+  selfSigned(certDir, 'server', { cn: '127.0.0.1', san: 'IP:127.0.0.1' });
+  selfSigned(certDir, 'other', { cn: 'other-ca' });
+  tls = await tlsCluster(certDir, 'server', [
+    'hostnossl all bob 127.0.0.1/32 reject',
+    'hostssl all bob 127.0.0.1/32 trust',
+  ]);
   const t = new pg.Client({ connectionString: tls.url() });
   await t.connect();
   await t.query('CREATE ROLE bob LOGIN');

@@ -3,110 +3,33 @@
 // require encrypts without verifying. Real certificates, a real TLS server, HOME overridden.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
+import type { Cluster } from '../../src/dev/embedded/cluster.js';
 import { resolveConnSpec } from '../../src/pg/connstring.js';
 import { ping, type PingResult } from '../../src/pg/ping.js';
+import { selfSigned, signedBy, tlsCluster } from '../helpers/certs.js';
 
 let tls: Cluster;
 let dir: string;
 const oldHome = process.env.HOME;
 
-function openssl(args: string[]): void {
-  execFileSync('openssl', args, { stdio: 'ignore' });
-}
-
 /** A CA, a server certificate it signed for a name that is not the host we connect to, and an unrelated CA. */
 function makeCertificates(): void {
-  const f = (n: string) => join(dir, n);
-  const ca = ['-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'];
-  openssl([
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=pgferry test CA',
-    ...ca,
-    '-keyout',
-    f('ca.key'),
-    '-out',
-    f('ca.crt'),
-  ]);
-  openssl([
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=other CA',
-    ...ca,
-    '-keyout',
-    f('other.key'),
-    '-out',
-    f('other.crt'),
-  ]);
-  openssl([
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-subj',
-    '/CN=db.example',
-    '-keyout',
-    f('server.key'),
-    '-out',
-    f('server.csr'),
-  ]);
-  writeFileSync(f('ext.cnf'), 'subjectAltName=DNS:db.example\n');
-  openssl([
-    'x509',
-    '-req',
-    '-in',
-    f('server.csr'),
-    '-CA',
-    f('ca.crt'),
-    '-CAkey',
-    f('ca.key'),
-    '-CAcreateserial',
-    '-days',
-    '2',
-    '-extfile',
-    f('ext.cnf'),
-    '-out',
-    f('server.crt'),
-  ]);
-  chmodSync(f('server.key'), 0o600);
-  if (process.getuid?.() === 0) {
-    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString());
-    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString());
-    chownSync(f('server.key'), uid, gid);
-  }
+  selfSigned(dir, 'ca', { cn: 'pgferry test CA', ca: true });
+  selfSigned(dir, 'other', { cn: 'other CA', ca: true });
+  signedBy(dir, 'server', 'ca', 'db.example');
 }
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'pgferry-tls-'));
-  chmodSync(dir, 0o755);
   makeCertificates();
-  tls = await startCluster({
-    version: 15,
-    settings: {
-      ssl: 'on',
-      ssl_cert_file: `'${join(dir, 'server.crt')}'`,
-      ssl_key_file: `'${join(dir, 'server.key')}'`,
-    },
-    hba: ['hostnossl all tlsonly 127.0.0.1/32 reject', 'hostssl all tlsonly 127.0.0.1/32 trust'],
-  });
+  tls = await tlsCluster(dir, 'server', [
+    'hostnossl all tlsonly 127.0.0.1/32 reject',
+    'hostssl all tlsonly 127.0.0.1/32 trust',
+  ]);
   const c = new pg.Client({ connectionString: tls.url() });
   await c.connect();
   await c.query('CREATE ROLE tlsonly LOGIN; CREATE ROLE anyway LOGIN');
