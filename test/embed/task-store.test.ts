@@ -2,10 +2,14 @@
 // PostgreSQL store (as an account that owns its database, no superuser; source and target accounts
 // limited too). Its record follows the phases and carries the progress and no password; a second
 // run of the task is refused while the first runs, naming the holder; live controls are per run:
-// one paused task does not hold back another task of the same process.
+// one paused task does not hold back another task of the same process. A run killed with SIGKILL
+// keeps its task until its lease expires; then a rerun (from another state dir) takes it over.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
@@ -29,6 +33,7 @@ import { RecordingStore } from './recording-store.js';
 let srv: Cluster;
 let source: string;
 const stateRoot = mkdtempSync(join(tmpdir(), 'pgferry-taskstore-'));
+const childRoot = mkdtempSync(join(tmpdir(), 'pgferry-taskstore-child-'));
 const PW = { src: 'ts-src-pw-3141', tgt: 'ts-tgt-pw-2718', store: 'ts-store-pw-1618' };
 
 before(async () => {
@@ -44,6 +49,7 @@ before(async () => {
 after(async () => {
   await srv?.stop();
   rmSync(stateRoot, { recursive: true, force: true });
+  rmSync(childRoot, { recursive: true, force: true });
 });
 
 const storeUrl = () => srv.url('tasks', 'keeper', PW.store);
@@ -189,4 +195,63 @@ test('live controls are per run: pausing one task does not pause another task of
   assert.equal((await a.done).verify?.ok, true);
   assert.deepEqual(await tableHashes(tgtA), await tableHashes(source));
   assert.deepEqual(await tableHashes(tgtB), await tableHashes(source));
+});
+
+test('a run killed with SIGKILL holds its task until its lease expires; then a rerun takes it over', async () => {
+  const name = 'killed';
+  const target = await targetDb('tgt_killed');
+  const ttl = 6_000;
+  const raw = { name, source, target, noOwner: true, noAcl: true, jobs: 2 };
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'test/embed/lease-child.ts',
+      storeUrl(),
+      JSON.stringify({ ...raw, stateDir: childRoot }),
+      `${ttl}`,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  const exited = once(child, 'exit');
+  const paused = new Promise<void>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (l) => {
+      if (l.startsWith('{') && pausedCopy(JSON.parse(l) as TimedEvent)) resolve();
+    });
+    void exited.then(() => reject(new Error(`the child ended early: ${stderr}`)));
+  });
+  await paused;
+  const store = new PgTaskStore(storeUrl());
+  const task = taskOf(name, target);
+  const rerun = () => migrate(task, { events: new EventBus(), store, leaseTtlMs: ttl });
+  await assert.rejects(rerun(), (e: unknown) => {
+    assert.ok(e instanceof PgferryError && e.kind === 'state', String(e));
+    assert.ok(e.message.startsWith(`task "${name}" is already running (pgferry pid ${child.pid} on `), e.message);
+    return true;
+  });
+
+  child.kill('SIGKILL');
+  await exited;
+  const held = await store.currentLease(name);
+  assert.ok(held, 'the killed run still holds its lease');
+  const expires = Date.parse(held.expiresAt);
+  let took: { at: number; result: MigrateResult } | undefined;
+  while (!took) {
+    const at = Date.now();
+    try {
+      took = { at, result: await rerun() };
+    } catch (e) {
+      if (!(e instanceof PgferryError && /is already running/.test(e.message))) throw e;
+      assert.ok(at < expires + 1_000, `still refused ${at - expires} ms after the lease expired`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+  assert.ok(took.at >= expires - 50, `taken over ${expires - took.at} ms before the lease expired`);
+  assert.equal(took.result.verify?.ok, true);
+  assert.deepEqual(await tableHashes(target), await tableHashes(source));
+  assert.equal((await store.get(name))?.status, 'done');
+  await store.close();
 });
