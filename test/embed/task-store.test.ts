@@ -255,3 +255,31 @@ test('a run killed with SIGKILL holds its task until its lease expires; then a r
   assert.equal((await store.get(name))?.status, 'done');
   await store.close();
 });
+
+test('a run whose lease is taken by another claimant stops at once', async () => {
+  const name = 'lease-stolen';
+  const target = await targetDb('tgt_stolen');
+  const task = taskOf(name, target);
+  const store = new PgTaskStore(storeUrl());
+  const controls = controlsFrom({ copy: task.copy, jobs: task.jobs });
+  controls.set({ paused: true });
+  const bus = new EventBus();
+  const paused = new Promise<void>((resolve) => bus.on((e) => pausedCopy(e) && resolve()));
+  const run = migrate(task, { events: bus, store, controls, leaseTtlMs: 3_000 });
+  run.catch(() => {});
+  await paused;
+  // the lease runs out (a store that could not be reached, a paused process) and another host claims it
+  await withClient(storeUrl(), (c) =>
+    c.query(`UPDATE pgferry_store.lease SET expires_at = clock_timestamp() WHERE task_id = $1`, [name]),
+  );
+  const thief = new PgTaskStore(storeUrl());
+  assert.ok(await thief.lease(name, 'pgferry pid 1 on elsewhere', 60_000));
+  await assert.rejects(run, (e: unknown) => {
+    assert.ok(e instanceof PgferryError && e.kind === 'state', String(e));
+    assert.match(e.message, /the lease of "pgferry pid \d+ on [^"]+" on task "lease-stolen" was lost/);
+    return true;
+  });
+  assert.equal((await thief.get(name))?.status, 'running', 'the stopped run wrote nothing over the new holder');
+  assert.equal((await thief.currentLease(name))?.holder, 'pgferry pid 1 on elsewhere');
+  await Promise.all([store.close(), thief.close()]);
+});
