@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type pg from 'pg';
 import { ConnectError } from '../pg/connect.js';
-import { describeConn, resolveConnSpec, toSafeUri, type ConnSpec } from '../pg/connstring.js';
+import { describeConn, resolveConnSpec, type ConnSpec } from '../pg/connstring.js';
 import { controlsFrom, copyData, type CopyResult } from '../stages/data/copy/engine.js';
 import { copyLargeObjects } from '../stages/data/copy/largeobjects.js';
 import { withRetry } from '../pg/retry.js';
@@ -42,15 +42,13 @@ import type { TaskConfig } from '../core/config.js';
 import type { EventBus, Phase } from '../core/events.js';
 import { MainSession } from './mainsession.js';
 import { copiesLargeObjects, Selection } from '../core/selection.js';
-import { openEventLog } from '../state/eventlog.js';
 import type { Controls } from '../stages/data/copy/controls.js';
-import { StateDir } from '../state/state-dir.js';
-import { FileTaskStore } from '../state/file-store.js';
+import type { StateDir } from '../state/state-dir.js';
 import type { TaskStore } from '../state/store.js';
+import { openState } from './run-state.js';
 import { takeTaskLock } from './tasklock.js';
 import { truncateOnce } from './truncate.js';
 import { keepExistingEarly } from './existing-early.js';
-import { DEFAULT_LEASE_TTL_MS, openTaskRecord } from './task-record.js';
 
 export interface MigrateOptions {
   events: EventBus;
@@ -300,50 +298,6 @@ function mainSessions(
     onLost,
   });
   return { src, tgt };
-}
-
-interface Endpoints {
-  task: TaskConfig;
-  taskId: string;
-  source: ConnSpec;
-  target: ConnSpec;
-}
-
-/**
- * The task's record and lease in the store, its state dir and event log; all released by `close`.
- * Two guards keep a task to one run: the store's lease (this store's runs, wherever they are) and the
- * target's advisory lock (tasklock.ts: runs that use other stores, e.g. another state dir or host).
- */
-async function openState({ task, taskId, source, target }: Endpoints, o: MigrateOptions, redactor: Redactor) {
-  const root = StateDir.rootFor(task.stateDir);
-  const store = o.store ?? new FileTaskStore(root);
-  const info = { source: toSafeUri(source), target: toSafeUri(target), startedAt: new Date().toISOString() };
-  const config = { ...task, source: info.source, target: info.target };
-  const init = { store, taskId, events: o.events, redactor, config, info };
-  const record = await openTaskRecord({ ...init, ttlMs: o.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS }).catch(async (e) => {
-    if (!o.store) await store.close();
-    throw e;
-  });
-  const state = new StateDir(root, taskId, redactor);
-  const close = async () => {
-    await record.close();
-    if (!o.store) await store.close();
-  };
-  try {
-    const eventLog = openEventLog(state, o.events, taskId);
-    return {
-      state,
-      resumed: record.resumed,
-      safeSource: info.source,
-      writeTask: record.write,
-      close,
-      eventLog,
-      lost: record.lost,
-    };
-  } catch (e) {
-    await close();
-    throw e;
-  }
 }
 
 /** Counts created objects and collects warnings into the result; returns the function that stops it. */
