@@ -197,7 +197,7 @@ test('live controls are per run: pausing one task does not pause another task of
   assert.deepEqual(await tableHashes(tgtB), await tableHashes(source));
 });
 
-test('a run killed with SIGKILL holds its task until its lease expires; then a rerun takes it over', async () => {
+test('a run killed with SIGKILL holds its task until its lease expires; then a rerun takes it over', async (t) => {
   const name = 'killed';
   const target = await targetDb('tgt_killed');
   const ttl = 6_000;
@@ -217,6 +217,9 @@ test('a run killed with SIGKILL holds its task until its lease expires; then a r
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   const exited = once(child, 'exit');
+  t.after(() => {
+    child.kill('SIGKILL'); // a failed assertion must not leave it running
+  });
   const paused = new Promise<void>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (l) => {
       if (l.startsWith('{') && pausedCopy(JSON.parse(l) as TimedEvent)) resolve();
@@ -265,15 +268,22 @@ test('a run whose lease is taken by another claimant stops at once', async () =>
   controls.set({ paused: true });
   const bus = new EventBus();
   const paused = new Promise<void>((resolve) => bus.on((e) => pausedCopy(e) && resolve()));
-  const run = migrate(task, { events: bus, store, controls, leaseTtlMs: 3_000 });
+  const stop = new AbortController(); // whatever happens, the run ends with the test
+  const run = migrate(task, { events: bus, store, controls, leaseTtlMs: 3_000, signal: stop.signal });
   run.catch(() => {});
   await paused;
-  // the lease runs out (a store that could not be reached, a paused process) and another host claims it
-  await withClient(storeUrl(), (c) =>
-    c.query(`UPDATE pgferry_store.lease SET expires_at = clock_timestamp() WHERE task_id = $1`, [name]),
+  // the lease ran out (a store that could not be reached, a stopped process) and another host claimed it:
+  // one statement, so that no renewal falls in between
+  const stolen = await withClient(storeUrl(), (c) =>
+    c.query(
+      `UPDATE pgferry_store.lease SET holder = 'pgferry pid 1 on elsewhere', token = 'stolen',
+              expires_at = clock_timestamp() + interval '60 s' WHERE task_id = $1`,
+      [name],
+    ),
   );
+  setTimeout(() => stop.abort(new Error('the run did not stop on its lost lease')), 60_000).unref();
+  assert.equal(stolen.rowCount, 1);
   const thief = new PgTaskStore(storeUrl());
-  assert.ok(await thief.lease(name, 'pgferry pid 1 on elsewhere', 60_000));
   await assert.rejects(run, (e: unknown) => {
     assert.ok(e instanceof PgferryError && e.kind === 'state', String(e));
     assert.match(e.message, /the lease of "pgferry pid \d+ on [^"]+" on task "lease-stolen" was lost/);
