@@ -11,6 +11,7 @@ import type { IndexObj, TableObj, ViewObj } from '../../catalog/model.js';
 import type { Statement } from '../../../../core/statement.js';
 import type { DdlContext } from '../context.js';
 import { usesColumn } from '../util.js';
+import { indexPartKey } from '../../../../state/keys.js';
 
 export interface IndexStatements {
   /** Indexes of partitioned tables (pre section), parents first. */
@@ -29,7 +30,7 @@ export function indexes(ctx: DdlContext, keptIds: Set<string>): IndexStatements 
     const v = ctx.viewsById.get(ix.tableId);
     if (!(t && keptIds.has(t.id)) && !(v && keptIds.has(v.id))) continue;
     if (!usable(ctx, ix, t)) continue;
-    const stmt = indexStatement(
+    const parts = indexParts(
       ctx,
       ix,
       t,
@@ -39,12 +40,12 @@ export function indexes(ctx: DdlContext, keptIds: Set<string>): IndexStatements 
     );
     if (v) {
       const list = mviewIdx.get(v.id) ?? [];
-      list.push({ ...stmt, section: 'late' });
+      list.push({ ...whole(parts), section: 'late' });
       mviewIdx.set(v.id, list);
     } else if (t!.relkind === 'p') {
-      parted.push({ depth: depthOf(ctx, t!), stmt: { ...stmt, section: 'pre' } });
+      parted.push({ depth: depthOf(ctx, t!), stmt: { ...whole(parts), section: 'pre' } });
     } else {
-      ctx.early.push({ ...stmt, section: 'early', table: tableKey(t!.schema, t!.name) });
+      ctx.early.push(...steps(parts, tableKey(t!.schema, t!.name)));
     }
   }
   // Parents' indexes before the leaves' (they ATTACH to them); PK/UNIQUE before other indexes of the table.
@@ -84,49 +85,92 @@ function usable(ctx: DdlContext, ix: IndexObj, t: TableObj | undefined): boolean
   return true;
 }
 
+/** An index's statement in parts: the build (CREATE INDEX, absent for ADD CONSTRAINT … EXCLUDE and the
+ * like) and what follows it (ADD CONSTRAINT … USING INDEX, comments, ATTACH PARTITION, CLUSTER ON). */
+interface IndexParts {
+  key: string;
+  kind: string;
+  name: string;
+  drop: string;
+  build: string | null;
+  rest: string;
+  /** `rest` adds a constraint or attaches the index (ACCESS EXCLUSIVE), not only comments and CLUSTER ON. */
+  attaches: boolean;
+}
+
+/** One statement (pre and late sections: applied as a block). */
+function whole(p: IndexParts): StatementBody {
+  const sql = p.build === null ? p.rest : p.rest ? `${p.build}\n${p.rest}` : p.build;
+  return { key: p.key, kind: p.kind, name: p.name, sql, drop: p.drop };
+}
+
+/**
+ * Early steps: the build, which runs side by side with the table's other builds, then what attaches
+ * it, alone. Keys as checkpoints have always recorded them: the build alone keeps the object's key;
+ * split, the build is `indexPartKey(key)` and the attachment the object's key.
+ */
+function steps(p: IndexParts, table: string): Statement[] {
+  const base = { kind: p.kind, name: p.name, section: 'early' as const, table };
+  const restLock = p.attaches ? 'access-exclusive' : 'share-update-exclusive';
+  if (p.build === null) return [{ key: p.key, ...base, sql: p.rest, drop: p.drop, lock: 'access-exclusive' }];
+  if (!p.rest) return [{ key: p.key, ...base, sql: p.build, drop: p.drop, lock: 'share' }];
+  return [
+    { key: indexPartKey(p.key), ...base, sql: p.build, drop: p.drop, lock: 'share', buildOf: p.key },
+    { key: p.key, ...base, sql: p.rest, lock: restLock },
+  ];
+}
+
 type StatementBody = Omit<Statement, 'section'>;
 
-function indexStatement(
+function indexParts(
   ctx: DdlContext,
   ix: IndexObj,
   t: TableObj | undefined,
   v: ViewObj | undefined,
   parentKept: (pix: IndexObj) => boolean,
   indexByName: Map<string, IndexObj>,
-): StatementBody {
+): IndexParts {
   const n = t ? ctx.tq(t) : ctx.q(v!.schema, v!.name);
   const what = `index ${ix.name} on ${n}`;
   const cm = ctx.colMaps.get(ix.tableId);
-  const partitioned = t?.relkind === 'p';
   const iq = ctx.q(ix.schema, ix.name);
-  const idxDef = ctx.rw(ix.def, what, cm);
-  let sql: string;
-  let kind = 'index';
   const c = ix.constraint;
+  let build: string | null = `${ctx.rw(ix.def, what, cm)};`;
+  let rest = '';
   if (c) {
-    kind = 'constraint';
     const usingIndex =
-      !partitioned && c.type !== 'x' && !c.deferrable && !/ INCLUDE \(/.test(ix.def) && t !== undefined;
+      t?.relkind !== 'p' && c.type !== 'x' && !c.deferrable && !/ INCLUDE \(/.test(ix.def) && t !== undefined;
     if (usingIndex) {
-      sql = `${idxDef};\nALTER TABLE ONLY ${n} ADD CONSTRAINT ${quoteIdent(c.name)} ${c.type === 'p' ? 'PRIMARY KEY' : 'UNIQUE'} USING INDEX ${quoteIdent(ix.name)};`;
+      rest = `ALTER TABLE ONLY ${n} ADD CONSTRAINT ${quoteIdent(c.name)} ${c.type === 'p' ? 'PRIMARY KEY' : 'UNIQUE'} USING INDEX ${quoteIdent(ix.name)};`;
     } else {
-      sql = `ALTER TABLE ONLY ${n} ADD CONSTRAINT ${quoteIdent(c.name)} ${ctx.rw(c.def, what, cm)};`;
+      build = null;
+      rest = `ALTER TABLE ONLY ${n} ADD CONSTRAINT ${quoteIdent(c.name)} ${ctx.rw(c.def, what, cm)};`;
     }
-    sql += ctx.comment(`CONSTRAINT ${quoteIdent(c.name)} ON ${n}`, c.comment);
-  } else {
-    sql = `${idxDef};`;
+    rest += ctx.comment(`CONSTRAINT ${quoteIdent(c.name)} ON ${n}`, c.comment);
   }
-  sql += ctx.comment(`INDEX ${iq}`, ix.comment);
+  rest += ctx.comment(`INDEX ${iq}`, ix.comment);
+  let attaches = Boolean(c);
   if (ix.parentIndex && t) {
     const pix = indexByName.get(`${ix.parentIndex.schema}\u0000${ix.parentIndex.name}`);
-    if (pix && parentKept(pix))
-      sql += `\nALTER INDEX ${ctx.q(ix.parentIndex.schema, ix.parentIndex.name)} ATTACH PARTITION ${iq};`;
+    if (pix && parentKept(pix)) {
+      rest += `\nALTER INDEX ${ctx.q(ix.parentIndex.schema, ix.parentIndex.name)} ATTACH PARTITION ${iq};`;
+      attaches = true;
+    }
   }
-  if (ix.clustered) sql += `\nALTER TABLE ${n} CLUSTER ON ${quoteIdent(ix.name)};`;
+  if (ix.clustered) rest += `\nALTER TABLE ${n} CLUSTER ON ${quoteIdent(ix.name)};`;
+  const kind = c ? 'constraint' : 'index';
   const drop = c
     ? `ALTER TABLE IF EXISTS ${n} DROP CONSTRAINT IF EXISTS ${quoteIdent(c.name)} CASCADE;`
     : `DROP INDEX IF EXISTS ${iq} CASCADE;`;
-  return { key: `${kind} ${qualify(ix.schema, ix.name)}`, kind, name: iq, sql, drop };
+  return {
+    key: `${kind} ${qualify(ix.schema, ix.name)}`,
+    kind,
+    name: iq,
+    drop,
+    build,
+    rest: rest.replace(/^\n/, ''),
+    attaches,
+  };
 }
 
 function depthOf(ctx: DdlContext, t: TableObj): number {
