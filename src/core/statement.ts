@@ -28,3 +28,24 @@ export interface Statement {
 export interface Statement {
   drop?: string;
 }
+
+/**
+ * The strongest lock a statement takes on its table. CREATE INDEX takes SHARE, which does not conflict
+ * with itself: a table's index builds run side by side. COMMENT ON and ALTER TABLE … CLUSTER ON take
+ * SHARE UPDATE EXCLUSIVE, ADD CONSTRAINT … USING INDEX and ALTER INDEX … ATTACH PARTITION (which locks
+ * the parent index) ACCESS EXCLUSIVE: such a statement runs alone.
+ * https://www.postgresql.org/docs/current/explicit-locking.html
+ */
+export type LockLevel = 'share' | 'share-update-exclusive' | 'access-exclusive';
+
+/**
+ * Additive, for early statements (the data stage schedules them from these fields only, never from
+ * their SQL): an index built and then attached (PK/UNIQUE `… USING INDEX`, `ALTER INDEX … ATTACH
+ * PARTITION`, or a comment) is two statements, the build (key `indexPartKey(key)`, `buildOf` = the
+ * attachment's key) and the attachment (the object's key).
+ */
+export interface Statement {
+  lock?: LockLevel;
+  /** For an index build step: the key of the step that attaches it; done when that one is. */
+  buildOf?: string;
+}

@@ -1,16 +1,19 @@
-// Index build scheduling per table: CREATE INDEX side by side, anything else alone, ANALYZE last.
+// Index build scheduling per table, from the statements' lock level only: builds (SHARE) side by side,
+// anything else alone, ANALYZE last.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Statement } from '../../src/core/statement.js';
+import type { LockLevel, Statement } from '../../src/core/statement.js';
 import { buildOrder, IndexSchedule, type IndexJob } from '../../src/stages/data/copy/index-schedule.js';
 
-const st = (key: string, sql: string): Statement => ({
+const st = (key: string, sql: string, lock?: LockLevel, buildOf?: string): Statement => ({
   key,
   kind: 'index',
   name: key,
   section: 'early',
   sql,
   table: 't',
+  ...(lock ? { lock } : {}),
+  ...(buildOf ? { buildOf } : {}),
 });
 const label = (j: IndexJob<string> | undefined) => (j ? `${j.t.key}:${j.stmt?.key ?? 'ANALYZE'}` : '-');
 
@@ -22,15 +25,12 @@ function startAll(s: IndexSchedule<string>): IndexJob<string>[] {
 }
 
 test('builds run side by side, the attachment waits for them and runs alone, then ANALYZE', () => {
-  const pk = st(
-    'pk',
-    'CREATE UNIQUE INDEX t_pkey ON s.t (id);\n' +
-      'ALTER TABLE ONLY s.t ADD CONSTRAINT t_pkey PRIMARY KEY USING INDEX t_pkey;',
-  );
-  const ix = st('ix', 'CREATE INDEX t_x ON s.t (x);');
-  const ex = st('ex', 'ALTER TABLE ONLY s.t ADD CONSTRAINT t_excl EXCLUDE USING gist (r WITH &&);');
+  const pkBuild = st('pk#index', 'CREATE UNIQUE INDEX t_pkey ON s.t (id);', 'share', 'pk');
+  const pk = st('pk', 'ALTER TABLE ONLY s.t ADD CONSTRAINT t_pkey PRIMARY KEY USING INDEX t_pkey;', 'access-exclusive');
+  const ix = st('ix', 'CREATE INDEX t_x ON s.t (x);', 'share');
+  const ex = st('ex', 'ALTER TABLE ONLY s.t ADD CONSTRAINT t_excl EXCLUDE USING gist (r WITH &&);', 'access-exclusive');
   const s = new IndexSchedule<string>();
-  s.add('t', 't', buildOrder([pk, ex, ix], new Set()), true);
+  s.add('t', 't', buildOrder([pkBuild, pk, ex, ix], new Set()), true);
   const trace: string[][] = [];
   let running = startAll(s);
   while (running.length) {
@@ -44,9 +44,14 @@ test('builds run side by side, the attachment waits for them and runs alone, the
 
 test('a barrier of one table does not hold back the next table', () => {
   const s = new IndexSchedule<string>();
-  const a1 = st('a1', 'ALTER TABLE a ADD CONSTRAINT c EXCLUDE USING gist (r WITH &&);');
-  s.add('a', 'a', [a1, st('a2', 'CREATE INDEX a2 ON a (x);')], false);
-  s.add('b', 'b', [st('b1', 'CREATE INDEX b1 ON b (x);'), st('b2', 'CREATE INDEX b2 ON b (y);')], true);
+  const a1 = st('a1', 'ALTER TABLE a ADD CONSTRAINT c EXCLUDE USING gist (r WITH &&);', 'access-exclusive');
+  s.add('a', 'a', [a1, st('a2', 'CREATE INDEX a2 ON a (x);', 'share')], false);
+  s.add(
+    'b',
+    'b',
+    [st('b1', 'CREATE INDEX b1 ON b (x);', 'share'), st('b2', 'CREATE INDEX b2 ON b (y);', 'share')],
+    true,
+  );
   const first = startAll(s);
   assert.deepEqual(first.map(label), ['a:a1', 'b:b1', 'b:b2']);
   s.done(first[1]);
@@ -57,10 +62,21 @@ test('a barrier of one table does not hold back the next table', () => {
   assert.equal(label(s.next()), 'b:ANALYZE');
 });
 
-test('CREATE INDEX CONCURRENTLY is not run side by side', () => {
+test('the schedule reads the lock level, not the SQL: a statement without one runs alone', () => {
   const s = new IndexSchedule<string>();
-  s.add('t', 't', [st('c1', 'CREATE INDEX CONCURRENTLY c1 ON t (x);'), st('c2', 'CREATE INDEX c2 ON t (y);')], false);
+  // SQL that a text match would take for an index build, without a lock level: alone
+  s.add('t', 't', [st('c1', 'CREATE INDEX c1 ON t (x);'), st('c2', 'CREATE INDEX c2 ON t (y);', 'share')], false);
   assert.deepEqual(startAll(s).map(label), ['t:c1']);
+  // a comment (SHARE UPDATE EXCLUSIVE) conflicts with builds: alone too
+  const u = new IndexSchedule<string>();
+  const c = st('c', "COMMENT ON INDEX t_x IS 'x';", 'share-update-exclusive');
+  u.add(
+    't',
+    't',
+    [st('b', 'CREATE INDEX t_y ON t (y);', 'share'), c, st('d', 'CREATE INDEX t_z ON t (z);', 'share')],
+    false,
+  );
+  assert.deepEqual(startAll(u).map(label), ['t:b']);
 });
 
 test('a table with nothing left but ANALYZE gets ANALYZE alone', () => {

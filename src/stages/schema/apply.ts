@@ -71,6 +71,8 @@ export async function applyStatements(
           isPgError(e) &&
           (DUPLICATE.has(e.code!) ||
             (e.code === '42P16' && /multiple primary keys/.test(e.message)) ||
+            // an index build skipped as existing: its key (ADD CONSTRAINT … USING INDEX) exists too
+            (e.code === '55000' && /is already associated with a constraint/.test(e.message)) ||
             (e.code === '23505' && /^pg_\w+_index$/.test((e as { constraint?: string }).constraint ?? '')));
         if (o.ifExists === 'skip' && dup) {
           await target.query('ROLLBACK TO SAVEPOINT pgferry_stmt');

@@ -71,7 +71,8 @@ export class IndexBuilder {
 
   /** All data is in: run `orphans` (statements of tables not copied), and end when all is done. */
   async finish(orphans: Statement[]): Promise<void> {
-    if (orphans.length) this.schedule.add('', undefined, orphans, false);
+    const todo = buildOrder(orphans, this.doneObj);
+    if (todo.length) this.schedule.add('', undefined, todo, false);
     this.copyFinished = true;
     this.wake();
     await Promise.all(this.sessions);

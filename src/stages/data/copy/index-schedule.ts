@@ -1,41 +1,28 @@
 /**
- * Which early statement (index, PK/UNIQUE, attachment) or ANALYZE runs next, per table.
- * A table's early statements run in their given order, except that consecutive CREATE INDEX
- * statements run side by side; anything else (ADD CONSTRAINT … USING INDEX, ALTER INDEX …
- * ATTACH PARTITION, EXCLUDE constraints) waits for the statements before it and holds back
- * those after it. ANALYZE follows the table's last statement.
+ * Which early statement (index build, PK/UNIQUE attachment, EXCLUDE constraint) or ANALYZE runs next,
+ * per table, from the statements' structured fields only (Statement.lock, Statement.buildOf: see
+ * src/core/statement.ts): a table's statements run in their given order, except that consecutive
+ * statements taking a SHARE lock (index builds) run side by side; any other statement waits for the
+ * statements before it and holds back those after it. ANALYZE follows the table's last statement.
  */
 import type { Statement } from '../../../core/statement.js';
-import { indexPartKey } from '../../../state/keys.js';
 
-const CREATE_INDEX = /^\s*CREATE\s+(UNIQUE\s+)?INDEX\b/i;
-
+/** Index builds (SHARE lock) of one table do not conflict with each other. */
 export function parallelSafe(st: Statement): boolean {
-  return CREATE_INDEX.test(st.sql) && !/\bCONCURRENTLY\b/i.test(st.sql);
+  return st.lock === 'share';
 }
 
 /**
- * A table's early statements in build order. A statement that builds an index and then attaches
- * it (PK/UNIQUE `… USING INDEX`, `ALTER INDEX … ATTACH PARTITION`) is split in two: the index
- * build, which runs side by side with the table's other index builds, and the attachment, which
- * takes an ACCESS EXCLUSIVE lock and so runs alone after them (two attachments running together
- * deadlock, each holding the SHARE lock of its own build). Each half commits with its own
- * checkpoint, so a resume redoes exactly the half that did not commit.
+ * A table's early statements still to do, in build order: the index builds first, side by side, then
+ * the rest in order — an attachment (`… USING INDEX`, `ATTACH PARTITION`) takes an ACCESS EXCLUSIVE
+ * lock and so runs alone after the builds (two attachments running together deadlock, each holding the
+ * SHARE lock of its own build). Each step commits with its own checkpoint, so a resume redoes exactly
+ * the steps that did not commit; a build whose attachment is done (recorded whole, as one statement,
+ * by an earlier pgferry) is done too.
  */
 export function buildOrder(stmts: Statement[], done: Set<string>): Statement[] {
-  const builds: Statement[] = [];
-  const rest: Statement[] = [];
-  for (const st of stmts) {
-    const m = /^(\s*CREATE\s+(?:UNIQUE\s+)?INDEX\b[\s\S]*?;)\s*\n(\s*ALTER\s+(?:TABLE|INDEX)\b[\s\S]*)$/i.exec(st.sql);
-    if (!m || /\bCONCURRENTLY\b/i.test(m[1])) {
-      (CREATE_INDEX.test(st.sql) && !/;\s*\S/.test(st.sql.trim().replace(/;$/, '')) ? builds : rest).push(st);
-      continue;
-    }
-    const build = { ...st, key: indexPartKey(st.key), sql: m[1] };
-    if (!done.has(build.key)) builds.push(build);
-    rest.push({ ...st, sql: m[2] });
-  }
-  return [...builds, ...rest];
+  const todo = stmts.filter((st) => !done.has(st.key) && !(st.buildOf !== undefined && done.has(st.buildOf)));
+  return [...todo.filter(parallelSafe), ...todo.filter((st) => !parallelSafe(st))];
 }
 
 export interface IndexTable<R> {
