@@ -96,6 +96,7 @@ test('progress replaces progress.json, never events.jsonl; writes are batched', 
 test('progress.json is replaced at most once per interval while the task runs', async () => {
   const state = new StateDir(root, 'rate');
   const seen = new Set<number>();
+  const t0 = Date.now();
   const log = await run(
     state,
     'rate',
@@ -109,7 +110,10 @@ test('progress.json is replaced at most once per interval while the task runs', 
     },
     200,
   );
-  assert.ok(log.writes.progress >= 2 && log.writes.progress <= 6, `progress writes: ${log.writes.progress}`);
+  // at most one write per 200 ms interval of the run (a loaded machine stretches the run), plus the final one
+  const most = Math.ceil((Date.now() - t0) / 200) + 1;
+  const n = log.writes.progress;
+  assert.ok(n >= 2 && n <= most && n < 60, `progress writes: ${n} in ${Date.now() - t0} ms (at most ${most})`);
   assert.ok(seen.size >= 1 && seen.size <= log.writes.progress, `snapshots seen: ${seen.size}`);
 });
 
