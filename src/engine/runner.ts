@@ -19,7 +19,7 @@ import { withRetry } from '../pg/retry.js';
 import { errorMessage } from '../core/errors.js';
 import type { GeneratedSchema } from '../stages/schema/ddl/generate.js';
 import type { Statement } from '../core/statement.js';
-import type { CopyTable } from '../stages/data/plan/types.js';
+import type { CopyTable, QualifiedName } from '../stages/data/plan/types.js';
 import { typedPrivilegeError } from '../core/privilege-fix.js';
 import { listCopyTables } from '../stages/data/plan/tables.js';
 import { listSequences } from '../stages/data/plan/sequences.js';
@@ -48,6 +48,8 @@ import { takeTaskLock } from './tasklock.js';
 import { truncateOnce } from './truncate.js';
 import { keepExistingEarly } from './existing-early.js';
 import { holdInProcess } from './inprocess.js';
+import type { SnapshotSource } from '../stages/data/snapshot-source.js';
+import { openRunSnapshot, readInSnapshot } from './run-snapshot.js';
 
 export interface MigrateOptions {
   events: EventBus;
@@ -99,6 +101,8 @@ interface Run {
   setStatus: (phase: Phase, status?: string) => void;
   writeTask: (fields: Record<string, unknown>) => void;
   redactor: Redactor;
+  /** The source snapshot of the schema and data phases, opened before the schema phase. */
+  snapshot?: SnapshotSource;
 }
 
 /** The phase, recorded in the local state dir and in the target's checkpoints. */
@@ -131,10 +135,23 @@ async function precheckPhase(r: Run): Promise<PrecheckReport> {
 /** How already existing objects are treated by the DDL stage: truncate keeps them as skip does. */
 const applyMode = (task: TaskConfig) => (task.ifExists === 'truncate' ? 'skip' : task.ifExists);
 
-async function schemaPhase(r: Run): Promise<GeneratedSchema> {
+/** What the schema phase read in the snapshot: the DDL, and the tables and sequences whose data moves. */
+interface SourceRead {
+  schema: GeneratedSchema;
+  tables: CopyTable[];
+  sequences: { source: QualifiedName; target: QualifiedName }[];
+}
+
+async function schemaPhase(r: Run, snapshot: SnapshotSource): Promise<SourceRead> {
   const { events } = r.o;
   return events.phase('schema', async () => {
-    const generated = await r.src.run('read the source schema', (c) => readSourceSchema(c, r.sel));
+    // The catalog, the copy list and the sequences are read in the snapshot the rows are copied in.
+    const read = await readInSnapshot(r.src, snapshot, 'read the source schema', async (c) => {
+      const schema = await readSourceSchema(c, r.sel);
+      const tables = await listCopyTables(c, r.sel);
+      return { schema, tables, sequences: await listSequences(c, r.sel) };
+    });
+    const generated = read.schema;
     const { resumed } = await r.tgt.run('create checkpoints', (c) => ensureCheckpoints(c, r.taskId, r.safeSource));
     if (resumed) events.info(`resuming task ${r.taskId}: objects and units done by the earlier run are skipped`);
     await enterPhase(r, 'schema');
@@ -143,7 +160,7 @@ async function schemaPhase(r: Run): Promise<GeneratedSchema> {
     const pre = generated.statements.filter((s) => s.section === 'pre');
     const opts = { taskId: r.taskId, events, ifExists: applyMode(r.task) };
     await r.tgt.run('create the schema', (c) => applyStatements(c, pre, opts));
-    return generated;
+    return read;
   });
 }
 
@@ -191,11 +208,10 @@ async function largeObjects(r: Run): Promise<number> {
   return lo.objects + lo.skipped;
 }
 
-async function dataPhase(r: Run, schema: GeneratedSchema): Promise<CopyResult> {
+async function dataPhase(r: Run, read: SourceRead, snapshot: SnapshotSource): Promise<CopyResult> {
   const { task, o } = r;
-  const listed = await r.src.run('list tables', (c) => listCopyTables(c, r.sel));
-  const tables = listed.filter((t) => !schema.tablesNotCreated.includes(t.key));
-  const sequences = await r.src.run('list sequences', (c) => listSequences(c, r.sel));
+  const { schema, sequences } = read;
+  const tables = read.tables.filter((t) => !schema.tablesNotCreated.includes(t.key));
   return o.events.phase('data', async () => {
     await enterPhase(r, 'data');
     const early = schema.statements.filter((s) => s.section === 'early');
@@ -212,6 +228,7 @@ async function dataPhase(r: Run, schema: GeneratedSchema): Promise<CopyResult> {
         tables,
         sequences,
         early,
+        snapshot,
         jobs: task.jobs,
         indexJobs: task.indexJobs ?? Math.max(1, Math.ceil(task.jobs / 2)),
         copy: task.copy,
@@ -252,9 +269,22 @@ async function runPhases(r: Run): Promise<void> {
   await lockEarly(r);
   if (!o.skipPrecheck) result.precheck = await precheckPhase(r);
   await r.tgt.client();
-  const schema = await schemaPhase(r);
-  result.copy = await dataPhase(r, schema);
+  // The precheck runs before the snapshot is opened: it is the gate that explains an unreachable
+  // or unsupported source at once, and a blocked start then holds nothing open on the source.
+  // Everything after it (catalog, copy list, units, sequences, rows) is read in the snapshot.
+  const snapshot = await openRunSnapshot(r.source, r.tgt, r.taskId, retrying(r, 'open the source snapshot'));
+  r.snapshot = snapshot;
+  let read: SourceRead;
+  try {
+    read = await schemaPhase(r, snapshot);
+    result.copy = await dataPhase(r, read, snapshot);
+  } finally {
+    // Held no longer than the copy: an open snapshot keeps the source's vacuum from removing old rows.
+    snapshot.close();
+    r.snapshot = undefined;
+  }
   if (o.signal?.aborted) throw o.signal.reason;
+  const schema = read.schema;
   await postDataPhase(r, schema);
   if (task.verify !== 'none') result.verify = await verifyPhase(r);
   const status = result.verify && !result.verify.ok ? 'mismatch' : 'done';
