@@ -28,7 +28,7 @@ export interface SnapshotSource {
   open(previous: SnapshotRecord | null): Promise<'imported' | 'new'>;
   /** The snapshot `lostId` is gone: take a new one (once, however many callers noticed). */
   renew(lostId: string): Promise<void>;
-  /** The session inside the snapshot, renewing the snapshot first when its session was lost. */
+  /** The session inside the snapshot, renewing the snapshot first when its session is known lost. */
   held(): Promise<pg.Client>;
   /** Call `fn` whenever a new snapshot replaces a lost one; returns the function that stops it. */
   onRenewed(fn: OnNewSnapshot): () => void;
@@ -67,10 +67,6 @@ export class ExportedSnapshot implements SnapshotSource {
     this.id = id;
     this.lineage = lineage;
     this.lineages.set(id, lineage);
-    // A session lost while idle (a restarted server) is noticed here; the next use renews.
-    c.on('end', () => {
-      if (this.session === c) this.session = undefined;
-    });
   }
 
   async open(previous: SnapshotRecord | null): Promise<'imported' | 'new'> {
@@ -133,7 +129,6 @@ export class ExportedSnapshot implements SnapshotSource {
   }
 
   async importInto(client: pg.Client): Promise<string> {
-    if (!this.session) await this.renew(this.id);
     const id = this.id;
     await client.query(BEGIN);
     try {

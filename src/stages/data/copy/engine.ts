@@ -89,9 +89,19 @@ async function prepare(st: Stage, ctl: ControlSession, snapshot: SnapshotSource,
       targetVersion: await serverVersionNum(c),
     };
   });
+  // The caller's snapshot may have lost its session since it was opened (a restarted source): renew it then.
+  let lost = false;
   const session = await withRetry({ ...st.retryBase, what: 'export source snapshot' }, async () => {
-    if (owned) await snapshot.open(boot.previousSnapshot);
-    return snapshot.held();
+    if (owned && !snapshot.session) await snapshot.open(boot.previousSnapshot);
+    else if (lost) await snapshot.renew(snapshot.id);
+    const s = await snapshot.held();
+    try {
+      await s.query('SELECT 1');
+    } catch (e) {
+      lost = true;
+      throw e;
+    }
+    return s;
   });
   await ctl.run('record snapshot', (c) => recordSnapshot(c, o.taskId, { id: snapshot.id, lineage: snapshot.lineage }));
   const sourceVersion = await serverVersionNum(session);
