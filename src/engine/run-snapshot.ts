@@ -1,7 +1,7 @@
 /**
- * The run's source snapshot: opened once the precheck has passed and before the schema phase,
- * so the catalog read, the copy list, the unit plan, the sequences and every copy worker see
- * the source at one point in time. A rerun re-imports the earlier run's snapshot when it still
+ * The run's source snapshot: opened before the precheck and the schema phase, so the catalog
+ * read (which the precheck judges and the schema phase builds from), the copy list, the unit
+ * plan, the sequences and every copy worker see the source at one point in time. A rerun re-imports the earlier run's snapshot when it still
  * exists (its lineage goes on), else takes a new one; the schema phase then reads the catalog
  * in it, like every other part of the run.
  */
@@ -16,7 +16,7 @@ import { isLostSnapshot } from '../stages/data/copy/sessions.js';
 import type { MainSession } from './mainsession.js';
 
 /** The snapshot an earlier run of the task recorded on the target, when there is one (read only). */
-async function earlierSnapshot(c: pg.Client, taskId: string): Promise<SnapshotRecord | null> {
+export async function earlierSnapshot(c: pg.Client, taskId: string): Promise<SnapshotRecord | null> {
   if (!(await checkpointSchemaExists(c, stateSchemaFor(taskId)))) return null;
   try {
     return await readSnapshotRecord(c, taskId);
@@ -27,16 +27,24 @@ async function earlierSnapshot(c: pg.Client, taskId: string): Promise<SnapshotRe
   }
 }
 
+/** Open the run's snapshot, re-importing `previous` when it still exists. */
 export async function openRunSnapshot(
   source: ConnSpec,
-  tgt: MainSession,
-  taskId: string,
+  previous: SnapshotRecord | null,
   retry: Omit<RetryOptions, 'what'>,
 ): Promise<SnapshotSource> {
-  const previous = await tgt.run('read the earlier snapshot', (c) => earlierSnapshot(c, taskId));
   const snapshot = new ExportedSnapshot(source);
   await withRetry({ ...retry, what: 'export source snapshot' }, () => snapshot.open(previous));
   return snapshot;
+}
+
+/** The earlier run's snapshot, read through the runner's target session (none when the target is not reachable now). */
+export async function earlierSnapshotOf(tgt: MainSession, taskId: string): Promise<SnapshotRecord | null> {
+  try {
+    return await earlierSnapshot(await tgt.client(), taskId);
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -18,11 +18,12 @@ import { copyLargeObjects } from '../stages/data/copy/largeobjects.js';
 import { withRetry } from '../pg/retry.js';
 import { errorMessage } from '../core/errors.js';
 import type { GeneratedSchema } from '../stages/schema/ddl/generate.js';
+import type { SourceCatalog } from '../stages/schema/catalog/model.js';
 import type { Statement } from '../core/statement.js';
 import type { CopyTable, QualifiedName } from '../stages/data/plan/types.js';
 import { typedPrivilegeError } from '../core/privilege-fix.js';
-import { listCopyTables } from '../stages/data/plan/tables.js';
-import { listSequences } from '../stages/data/plan/sequences.js';
+import { copyTablesOf } from '../stages/data/plan/tables.js';
+import { copySequencesOf } from '../stages/data/plan/sequences.js';
 import { runPrecheck, type PrecheckReport } from '../stages/precheck/index.js';
 import { applyStatements, readSourceSchema } from '../stages/schema/apply.js';
 import { verify, type VerifyReport } from '../stages/verify/index.js';
@@ -49,7 +50,7 @@ import { truncateOnce } from './truncate.js';
 import { keepExistingEarly } from './existing-early.js';
 import { holdInProcess } from './inprocess.js';
 import type { SnapshotSource } from '../stages/data/snapshot-source.js';
-import { openRunSnapshot, readInSnapshot } from './run-snapshot.js';
+import { earlierSnapshotOf, openRunSnapshot, readInSnapshot } from './run-snapshot.js';
 
 export interface MigrateOptions {
   events: EventBus;
@@ -120,10 +121,10 @@ async function lockEarly(r: Run): Promise<void> {
   }
 }
 
-async function precheckPhase(r: Run): Promise<PrecheckReport> {
+async function precheckPhase(r: Run, catalog?: SourceCatalog): Promise<PrecheckReport> {
   const { task, o, taskId } = r;
   return o.events.phase('precheck', async () => {
-    const report = await runPrecheck(task, { taskId, skip: task.skipChecks, redactor: r.redactor });
+    const report = await runPrecheck(task, { taskId, skip: task.skipChecks, redactor: r.redactor, catalog });
     for (const item of report.items) {
       if (item.result === 'warning') o.events.warn(`precheck ${item.id}: ${item.message}`);
     }
@@ -135,23 +136,27 @@ async function precheckPhase(r: Run): Promise<PrecheckReport> {
 /** How already existing objects are treated by the DDL stage: truncate keeps them as skip does. */
 const applyMode = (task: TaskConfig) => (task.ifExists === 'truncate' ? 'skip' : task.ifExists);
 
+/** The one catalog read of the run (model with its facts) and the DDL generated from it. */
+type SourceSchema = GeneratedSchema & { model: SourceCatalog };
+
 /** What the schema phase read in the snapshot: the DDL, and the tables and sequences whose data moves. */
 interface SourceRead {
-  schema: GeneratedSchema;
+  schema: SourceSchema;
   tables: CopyTable[];
   sequences: { source: QualifiedName; target: QualifiedName }[];
 }
 
-async function schemaPhase(r: Run, snapshot: SnapshotSource): Promise<SourceRead> {
+/** The catalog, read once in the snapshot the rows are copied in, and the DDL generated from it. */
+const readSchema = (r: Run, snapshot: SnapshotSource) =>
+  readInSnapshot(r.src, snapshot, 'read the source schema', (c) => readSourceSchema(c, r.sel));
+
+async function schemaPhase(r: Run, snapshot: SnapshotSource, first?: SourceSchema): Promise<SourceRead> {
   const { events } = r.o;
   return events.phase('schema', async () => {
-    // The catalog, the copy list and the sequences are read in the snapshot the rows are copied in.
-    const read = await readInSnapshot(r.src, snapshot, 'read the source schema', async (c) => {
-      const schema = await readSourceSchema(c, r.sel);
-      const tables = await listCopyTables(c, r.sel);
-      return { schema, tables, sequences: await listSequences(c, r.sel) };
-    });
-    const generated = read.schema;
+    const generated = first ?? (await readSchema(r, snapshot));
+    // The copy list and the sequences derive from the same read.
+    const facts = generated.model.facts;
+    const read = { schema: generated, tables: copyTablesOf(facts, r.sel), sequences: copySequencesOf(facts, r.sel) };
     const { resumed } = await r.tgt.run('create checkpoints', (c) => ensureCheckpoints(c, r.taskId, r.safeSource));
     if (resumed) events.info(`resuming task ${r.taskId}: objects and units done by the earlier run are skipped`);
     await enterPhase(r, 'schema');
@@ -264,23 +269,46 @@ async function verifyPhase(r: Run): Promise<VerifyReport> {
   });
 }
 
+/**
+ * The snapshot and the catalog read in it, before the precheck: one try, no retries. When the
+ * source cannot be read at once the precheck reads for itself and explains why (and a run it
+ * lets through opens the snapshot afterwards).
+ */
+async function readFirst(r: Run): Promise<SourceSchema | undefined> {
+  try {
+    const previous = await earlierSnapshotOf(r.tgt, r.taskId);
+    r.snapshot = await openRunSnapshot(r.source, previous, {
+      ...retrying(r, 'open the source snapshot'),
+      retryTimeSec: 0,
+    });
+    return await readSchema(r, r.snapshot);
+  } catch {
+    return undefined;
+  }
+}
+
 async function runPhases(r: Run): Promise<void> {
   const { o, task, result } = r;
   await lockEarly(r);
-  if (!o.skipPrecheck) result.precheck = await precheckPhase(r);
-  await r.tgt.client();
-  // The precheck runs before the snapshot is opened: it is the gate that explains an unreachable
-  // or unsupported source at once, and a blocked start then holds nothing open on the source.
-  // Everything after it (catalog, copy list, units, sequences, rows) is read in the snapshot.
-  const snapshot = await openRunSnapshot(r.source, r.tgt, r.taskId, retrying(r, 'open the source snapshot'));
-  r.snapshot = snapshot;
   let read: SourceRead;
   try {
-    read = await schemaPhase(r, snapshot);
+    // The precheck judges the catalog the run migrates: the snapshot is opened and the catalog read
+    // in it first, and the precheck, the schema and the copy list all use that one read. Opening a
+    // snapshot writes nothing; a blocked start closes it.
+    const first = o.skipPrecheck ? undefined : await readFirst(r);
+    if (!o.skipPrecheck) result.precheck = await precheckPhase(r, first?.model);
+    await r.tgt.client();
+    r.snapshot ??= await openRunSnapshot(
+      r.source,
+      await earlierSnapshotOf(r.tgt, r.taskId),
+      retrying(r, 'open the source snapshot'),
+    );
+    const snapshot = r.snapshot;
+    read = await schemaPhase(r, snapshot, first);
     result.copy = await dataPhase(r, read, snapshot);
   } finally {
     // Held no longer than the copy: an open snapshot keeps the source's vacuum from removing old rows.
-    snapshot.close();
+    r.snapshot?.close();
     r.snapshot = undefined;
   }
   if (o.signal?.aborted) throw o.signal.reason;

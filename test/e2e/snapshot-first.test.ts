@@ -6,6 +6,7 @@
 // Run as a superuser source and as a source account with CONNECT/USAGE/SELECT only (target: the
 // owner of the target database, no superuser).
 import { after, before, test } from 'node:test';
+import pg from 'pg';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -107,3 +108,37 @@ for (const account of ['superuser', 'least-privilege'] as const) {
     assert.notDeepEqual(await tableHashes(src.url(db)), asOfSnapshot, 'the source did change meanwhile');
   });
 }
+
+/** Statements sent to the source on `port` while `fn` runs (every session of the process). */
+async function sourceStatements(port: number, fn: () => Promise<unknown>): Promise<string[]> {
+  const proto = pg.Client.prototype as unknown as { query: (...a: unknown[]) => unknown };
+  const original = proto.query;
+  const seen: string[] = [];
+  proto.query = function (this: pg.Client, ...args: unknown[]) {
+    const q = args[0];
+    const text = typeof q === 'string' ? q : (q as { text?: string } | undefined)?.text;
+    if (this.port === port && typeof text === 'string') seen.push(text);
+    return original.apply(this, args);
+  };
+  try {
+    await fn();
+  } finally {
+    proto.query = original;
+  }
+  return seen;
+}
+
+test('the catalog is read once per run: the precheck, the schema and the copy list share the read', async () => {
+  const db = 'snap_count';
+  await withClient(src.url(), (c) => c.query(`CREATE DATABASE ${db}`));
+  await withClient(src.url(db), (c) => c.query(SOURCE_SQL));
+  await withClient(tgt.url(), (c) => c.query(`CREATE DATABASE ${db}`));
+  const task = validateTask({ name: db, source: src.url(db), target: tgt.url(db), stateDir, jobs: 2, verify: 'none' });
+  const statements = await sourceStatements(src.port, () => migrate(task, { events: new EventBus() }));
+  // A whole catalog read runs the catalog's table query (src/stages/schema/catalog/sql/tables.ts) once.
+  const catalogReads = statements.filter((s) => s.includes('AS force_rls')).length;
+  // Statements listing the source's tables: the catalog's, the facts', and any other list of them.
+  const tableLists = statements.filter((s) => /WHERE c\.relkind (IN \('r', 'p'\)|= 'r')/.test(s)).length;
+  console.log(`source statements: ${statements.length}, catalog reads: ${catalogReads}, table lists: ${tableLists}`);
+  assert.equal(catalogReads, 1, 'one catalog read per run');
+});
