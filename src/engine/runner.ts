@@ -102,7 +102,7 @@ interface Run {
   setStatus: (phase: Phase, status?: string) => void;
   writeTask: (fields: Record<string, unknown>) => void;
   redactor: Redactor;
-  /** The source snapshot of the schema and data phases, opened before the schema phase. */
+  /** The source snapshot of the run (catalog read, precheck, schema and data phases), opened before the precheck. */
   snapshot?: SnapshotSource;
 }
 

@@ -1,7 +1,8 @@
 /**
- * The source snapshot a run reads everything in: the catalog (schema, copy list, sequences),
- * the unit plan and every copy worker's rows. The runner opens it before the schema phase, so
- * an object created, changed or dropped on the source afterwards is seen by no part of the run.
+ * The source snapshot a run reads everything in: the catalog (precheck, schema, copy list,
+ * sequences), the unit plan and every copy worker's rows. The runner opens it before the
+ * precheck, so a table created or rows written on the source afterwards are part of no step of
+ * the run (names are still resolved in the current catalog: a column dropped meanwhile fails).
  * `SnapshotSource` is what the stages need of it; `ExportedSnapshot` implements it with a session
  * that holds `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT pg_export_snapshot()` open
  * for the whole run (a replication slot's exported snapshot can be another implementation).

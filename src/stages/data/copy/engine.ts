@@ -3,7 +3,7 @@
  * by `jobs` parallel workers, with exact resume. This file wires the parts together:
  *
  *  - ../snapshot-source.ts: the snapshot every worker imports, opened by the runner before the
- *    schema phase (the catalog, copy list and sequences are read in it too) and handed in as
+ *    precheck (the catalog, copy list and sequences are read in it too) and handed in as
  *    `snapshot`; without one the engine opens its own. Renewed when lost. Units record its
  *    lineage (planstore.ts); lineage.ts empties and recopies (recopy.ts) a table whose done
  *    units came from a snapshot that is gone, one table at a time.
