@@ -19,11 +19,12 @@ import { copyLargeObjects } from '../stages/data/copy/largeobjects.js';
 import { withRetry } from '../pg/retry.js';
 import { errorMessage } from '../core/errors.js';
 import type { GeneratedSchema } from '../stages/schema/ddl/generate.js';
+import type { SourceCatalog } from '../stages/schema/catalog/model.js';
 import type { Statement } from '../core/statement.js';
-import type { CopyTable } from '../stages/data/plan/types.js';
+import type { CopyTable, QualifiedName } from '../stages/data/plan/types.js';
 import { typedPrivilegeError } from '../core/privilege-fix.js';
-import { listCopyTables } from '../stages/data/plan/tables.js';
-import { listSequences } from '../stages/data/plan/sequences.js';
+import { copyTablesOf } from '../stages/data/plan/tables.js';
+import { copySequencesOf } from '../stages/data/plan/sequences.js';
 import { runPrecheck, type PrecheckReport } from '../stages/precheck/index.js';
 import { applyStatements, readSourceSchema } from '../stages/schema/apply.js';
 import { verify, type VerifyReport } from '../stages/verify/index.js';
@@ -49,6 +50,8 @@ import { openState } from './run-state.js';
 import { takeTaskLock } from './tasklock.js';
 import { truncateOnce } from './truncate.js';
 import { keepExistingEarly } from './existing-early.js';
+import type { SnapshotSource } from '../stages/data/snapshot-source.js';
+import { earlierSnapshotOf, openRunSnapshot, readInSnapshot } from './run-snapshot.js';
 
 export interface MigrateOptions {
   events: EventBus;
@@ -115,6 +118,8 @@ interface Run {
   writeTask: (fields: { status?: string; phase?: string; error?: string }) => Promise<void>;
   redactor: Redactor;
   controls: Controls;
+  /** The source snapshot of the run (catalog read, precheck, schema and data phases), opened before the precheck. */
+  snapshot?: SnapshotSource;
 }
 
 /** The phase, recorded in the local state dir and in the target's checkpoints. */
@@ -132,10 +137,10 @@ async function lockEarly(r: Run): Promise<void> {
   }
 }
 
-async function precheckPhase(r: Run): Promise<PrecheckReport> {
+async function precheckPhase(r: Run, catalog?: SourceCatalog): Promise<PrecheckReport> {
   const { task, o, taskId } = r;
   return o.events.phase('precheck', async () => {
-    const report = await runPrecheck(task, { taskId, skip: task.skipChecks, redactor: r.redactor });
+    const report = await runPrecheck(task, { taskId, skip: task.skipChecks, redactor: r.redactor, catalog });
     for (const item of report.items) {
       if (item.result === 'warning') o.events.warn(`precheck ${item.id}: ${item.message}`);
     }
@@ -147,10 +152,27 @@ async function precheckPhase(r: Run): Promise<PrecheckReport> {
 /** How already existing objects are treated by the DDL stage: truncate keeps them as skip does. */
 const applyMode = (task: TaskConfig) => (task.ifExists === 'truncate' ? 'skip' : task.ifExists);
 
-async function schemaPhase(r: Run): Promise<GeneratedSchema> {
+/** The one catalog read of the run (model with its facts) and the DDL generated from it. */
+type SourceSchema = GeneratedSchema & { model: SourceCatalog };
+
+/** What the schema phase read in the snapshot: the DDL, and the tables and sequences whose data moves. */
+interface SourceRead {
+  schema: SourceSchema;
+  tables: CopyTable[];
+  sequences: { source: QualifiedName; target: QualifiedName }[];
+}
+
+/** The catalog, read once in the snapshot the rows are copied in, and the DDL generated from it. */
+const readSchema = (r: Run, snapshot: SnapshotSource) =>
+  readInSnapshot(r.src, snapshot, 'read the source schema', (c) => readSourceSchema(c, r.sel));
+
+async function schemaPhase(r: Run, snapshot: SnapshotSource, first?: SourceSchema): Promise<SourceRead> {
   const { events } = r.o;
   return events.phase('schema', async () => {
-    const generated = await r.src.run('read the source schema', (c) => readSourceSchema(c, r.sel));
+    const generated = first ?? (await readSchema(r, snapshot));
+    // The copy list and the sequences derive from the same read.
+    const facts = generated.model.facts;
+    const read = { schema: generated, tables: copyTablesOf(facts, r.sel), sequences: copySequencesOf(facts, r.sel) };
     const { resumed } = await r.tgt.run('create checkpoints', (c) => ensureCheckpoints(c, r.taskId, r.safeSource));
     if (resumed) events.info(`resuming task ${r.taskId}: objects and units done by the earlier run are skipped`);
     await enterPhase(r, 'schema');
@@ -159,7 +181,7 @@ async function schemaPhase(r: Run): Promise<GeneratedSchema> {
     const pre = generated.statements.filter((s) => s.section === 'pre');
     const opts = { taskId: r.taskId, events, ifExists: applyMode(r.task) };
     await r.tgt.run('create the schema', (c) => applyStatements(c, pre, opts));
-    return generated;
+    return read;
   });
 }
 
@@ -207,11 +229,10 @@ async function largeObjects(r: Run): Promise<number> {
   return lo.objects + lo.skipped;
 }
 
-async function dataPhase(r: Run, schema: GeneratedSchema): Promise<CopyResult> {
+async function dataPhase(r: Run, read: SourceRead, snapshot: SnapshotSource): Promise<CopyResult> {
   const { task, o } = r;
-  const listed = await r.src.run('list tables', (c) => listCopyTables(c, r.sel));
-  const tables = listed.filter((t) => !schema.tablesNotCreated.includes(t.key));
-  const sequences = await r.src.run('list sequences', (c) => listSequences(c, r.sel));
+  const { schema, sequences } = read;
+  const tables = read.tables.filter((t) => !schema.tablesNotCreated.includes(t.key));
   return o.events.phase('data', async () => {
     await enterPhase(r, 'data');
     const early = schema.statements.filter((s) => s.section === 'early');
@@ -227,6 +248,7 @@ async function dataPhase(r: Run, schema: GeneratedSchema): Promise<CopyResult> {
         tables,
         sequences,
         early,
+        snapshot,
         jobs: task.jobs,
         indexJobs: task.indexJobs ?? Math.max(1, Math.ceil(task.jobs / 2)),
         copy: task.copy,
@@ -262,14 +284,50 @@ async function verifyPhase(r: Run): Promise<VerifyReport> {
   });
 }
 
+/**
+ * The snapshot and the catalog read in it, before the precheck: one try, no retries. When the
+ * source cannot be read at once the precheck reads for itself and explains why (and a run it
+ * lets through opens the snapshot afterwards).
+ */
+async function readFirst(r: Run): Promise<SourceSchema | undefined> {
+  try {
+    const previous = await earlierSnapshotOf(r.tgt, r.taskId);
+    r.snapshot = await openRunSnapshot(r.source, previous, {
+      ...retrying(r, 'open the source snapshot'),
+      retryTimeSec: 0,
+    });
+    return await readSchema(r, r.snapshot);
+  } catch {
+    return undefined;
+  }
+}
+
 async function runPhases(r: Run): Promise<void> {
   const { o, task, result } = r;
   await lockEarly(r);
-  if (!o.skipPrecheck) result.precheck = await precheckPhase(r);
-  await r.tgt.client();
-  const schema = await schemaPhase(r);
-  result.copy = await dataPhase(r, schema);
+  let read: SourceRead;
+  try {
+    // The precheck judges the catalog the run migrates: the snapshot is opened and the catalog read
+    // in it first, and the precheck, the schema and the copy list all use that one read. Opening a
+    // snapshot writes nothing; a blocked start closes it.
+    const first = o.skipPrecheck ? undefined : await readFirst(r);
+    if (!o.skipPrecheck) result.precheck = await precheckPhase(r, first?.model);
+    await r.tgt.client();
+    r.snapshot ??= await openRunSnapshot(
+      r.source,
+      await earlierSnapshotOf(r.tgt, r.taskId),
+      retrying(r, 'open the source snapshot'),
+    );
+    const snapshot = r.snapshot;
+    read = await schemaPhase(r, snapshot, first);
+    result.copy = await dataPhase(r, read, snapshot);
+  } finally {
+    // Held no longer than the copy: an open snapshot keeps the source's vacuum from removing old rows.
+    r.snapshot?.close();
+    r.snapshot = undefined;
+  }
   if (o.signal?.aborted) throw o.signal.reason;
+  const schema = read.schema;
   await postDataPhase(r, schema);
   if (task.verify !== 'none') result.verify = await verifyPhase(r);
   const status = result.verify && !result.verify.ok ? 'mismatch' : 'done';

@@ -5,7 +5,7 @@
  * that touch schemas or extensions which may already exist on the target.
  */
 import type pg from 'pg';
-import { introspect } from '../schema/catalog/introspect.js';
+import { introspect, type CatalogModel } from '../schema/catalog/introspect.js';
 import { generateDdl } from '../schema/ddl/generate.js';
 import { splitStatements, type Part } from '../schema/split.js';
 import type { Selection } from '../../core/selection.js';
@@ -100,8 +100,10 @@ function touched(part: Part, block: Part[]): ExistingTouch | undefined {
   return undefined;
 }
 
-export async function ddlPlan(source: pg.Client, sel: Selection): Promise<DdlPlan> {
-  const gen = generateDdl(await introspect(source), sel);
+/** The plan of the DDL generated from `source`: a catalog already read, or a session to read it in. */
+export async function ddlPlan(source: pg.Client | CatalogModel, sel: Selection): Promise<DdlPlan> {
+  const model = 'serverVersionNum' in source ? source : await introspect(source);
+  const gen = generateDdl(model, sel);
   const plan: DdlPlan = { owners: [], schemas: new Map(), touches: [], grantees: new Set() };
   for (const st of gen.statements) {
     const block = await splitStatements(st.sql);

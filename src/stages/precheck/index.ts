@@ -32,7 +32,8 @@ import { tablesNoKey } from './keys.js';
 import { mappingNames } from './mapping.js';
 import { columnsOidTypes } from './oid-columns.js';
 import { mappingObjects } from './object-collisions.js';
-import { loadSourceModel } from './model.js';
+import { loadSourceModel, sourceModelOf } from './model.js';
+import { introspect, type SourceCatalog } from '../schema/catalog/introspect.js';
 import { privilegesSource, privilegesTarget } from './privileges.js';
 import { roles } from './roles.js';
 import { selectionMatches } from './selection.js';
@@ -116,6 +117,19 @@ async function readOnlySession(spec: ReturnType<typeof resolveConnSpec>, label: 
   }
 }
 
+/**
+ * The catalog the checks share: the caller's, else read once here. A catalog the source cannot
+ * be read into leaves the model to the facts alone (the DDL checks then read and report it).
+ */
+async function loadCatalog(c: pg.Client, given: SourceCatalog | undefined): Promise<SourceCatalog | undefined> {
+  if (given) return given;
+  try {
+    return await introspect(c);
+  } catch {
+    return undefined;
+  }
+}
+
 export function toItem(def: CheckDef, o: Outcome): CheckItem {
   const objects = o.objects ?? [];
   const severity: Severity = o.severity ?? (o.result === 'warning' ? 'warning' : def.level);
@@ -172,7 +186,8 @@ export async function runPrecheck(task: TaskConfig, o: PrecheckOptions = {}): Pr
       });
     if (ctx.source && ctx.sourceVersion >= 100000) {
       try {
-        ctx.model = await loadSourceModel(ctx.source, sel);
+        ctx.catalog = await loadCatalog(ctx.source, o.catalog);
+        ctx.model = ctx.catalog ? sourceModelOf(ctx.catalog.facts, sel) : await loadSourceModel(ctx.source, sel);
       } catch (e) {
         modelDown = `cannot read the source catalogs: ${errorMessage(e)}`;
       }

@@ -45,7 +45,7 @@ export const mappingObjects: CheckDef = {
   needs: ['source', 'model'],
   async run(ctx) {
     if (!Object.keys(ctx.task.mapSchemas).length) return passed('no schema mapping');
-    const gen = generateDdl(await introspect(ctx.source!), ctx.sel);
+    const gen = generateDdl(ctx.catalog ?? (await introspect(ctx.source!)), ctx.sel);
     const clashes = objectCollisions(gen.objects);
     if (!clashes.length) return passed(`${plural(gen.objects.length, 'object')} keep distinct target names`);
     const what = plural(clashes.length, 'name clash', 'name clashes');

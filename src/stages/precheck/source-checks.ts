@@ -7,7 +7,8 @@ import { errorMessage } from '../../core/errors.js';
 import type { PingResult } from '../../pg/ping.js';
 import type { Selection } from '../../core/selection.js';
 import { CHECKS, toItem } from './index.js';
-import { loadSourceModel } from './model.js';
+import { sourceModelOf } from './model.js';
+import { introspect } from '../schema/catalog/introspect.js';
 import { DEFAULT_THRESHOLDS, type CheckItem, type Ctx } from './types.js';
 
 /** Items skipped here: they describe the run rather than the selection. */
@@ -24,6 +25,7 @@ export async function runSourceChecks(source: pg.Client, sel: Selection): Promis
     message: 'not used by plan',
     hint: '',
   } as unknown as PingResult;
+  const catalog = await introspect(source);
   const ctx: Ctx = {
     task: sel.task,
     sel,
@@ -33,7 +35,8 @@ export async function runSourceChecks(source: pg.Client, sel: Selection): Promis
     source,
     sourceVersion: version,
     targetVersion: 0,
-    model: await loadSourceModel(source, sel),
+    catalog,
+    model: sourceModelOf(catalog.facts, sel),
   };
   const items: CheckItem[] = [];
   for (const def of CHECKS) {

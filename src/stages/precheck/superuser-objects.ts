@@ -33,7 +33,9 @@ export const objectsSuperuser: CheckDef = {
     if (su.rows[0]?.su) return passed('the target account is a superuser');
     const r = await ctx.source!.query<{ kind: string; schema: string; name: string; args: string | null }>(OBJECTS_SQL);
     // with --include-table only what the tables need is created (ddl/closure.ts)
-    const keep = ctx.sel.task.includeTables.length ? keptObjects(await introspect(ctx.source!), ctx.sel) : undefined;
+    const keep = ctx.sel.task.includeTables.length
+      ? keptObjects(ctx.catalog ?? (await introspect(ctx.source!)), ctx.sel)
+      : undefined;
     const kept = (x: { kind: string; schema: string; name: string }) =>
       !keep || keep(x.kind === 'base type' ? 'types' : 'functions', x.schema, x.name);
     const found = r.rows.filter((x) => ctx.sel.schemaSelected(x.schema) && kept(x));

@@ -7,6 +7,7 @@ import type { PingResult } from '../../pg/ping.js';
 import type { TaskConfig } from '../../core/config.js';
 import type { Selection } from '../../core/selection.js';
 import type { SourceModel } from './model.js';
+import type { SourceCatalog } from '../schema/catalog/introspect.js';
 import type { Redactor } from '../../core/redact.js';
 
 export type Severity = 'error' | 'warning' | 'info';
@@ -51,6 +52,8 @@ export interface PrecheckOptions {
   thresholds?: Partial<Thresholds>;
   /** Learns the task's passwords (default: the command line's redactor). */
   redactor?: Redactor;
+  /** The source catalog the caller read (a run: in its snapshot); read here when absent. */
+  catalog?: SourceCatalog;
 }
 
 /** What a check function returns (the runner adds id, title and severity bookkeeping). */
@@ -77,6 +80,8 @@ export interface Ctx {
   targetVersion: number;
   /** Catalog facts about the selected objects, read once from the source. */
   model?: SourceModel;
+  /** The one catalog read the model is a view of; the checks that plan the DDL use it. */
+  catalog?: SourceCatalog;
 }
 
 export interface CheckDef {

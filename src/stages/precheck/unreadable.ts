@@ -12,7 +12,7 @@ export const objectsUnreadable: CheckDef = {
   level: 'warning',
   needs: ['source'],
   async run(ctx) {
-    const m = await introspect(ctx.source!);
+    const m = ctx.catalog ?? (await introspect(ctx.source!));
     const found = m.unreadable.filter((u) => u.schema === null || ctx.sel.schemaSelected(u.schema));
     if (!found.length) return passed('the source prints the definition of every selected object');
     return warning(

@@ -5,7 +5,7 @@
  */
 import type pg from 'pg';
 import { introspect } from './catalog/introspect.js';
-import type { CatalogModel } from './catalog/model.js';
+import type { SourceCatalog } from './catalog/model.js';
 import { generateDdl, type GeneratedSchema } from './ddl/generate.js';
 import type { Statement } from '../../core/statement.js';
 import { isPgError } from '../../core/errors.js';
@@ -25,10 +25,11 @@ export const SESSION_SETUP = `SET check_function_bodies = false; SET client_min_
 
 const LOCAL_SETUP = `SET LOCAL check_function_bodies = false; SELECT pg_catalog.set_config('search_path', '', true);`;
 
+/** The one catalog read of a run (DDL model and facts), and the DDL generated from it. */
 export async function readSourceSchema(
   source: pg.Client,
   sel: Selection,
-): Promise<GeneratedSchema & { model: CatalogModel }> {
+): Promise<GeneratedSchema & { model: SourceCatalog }> {
   const model = await introspect(source);
   return { ...generateDdl(model, sel), model };
 }

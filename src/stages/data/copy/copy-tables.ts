@@ -17,7 +17,7 @@ import { Progress } from './progress.js';
 import { UnitPump, UnitQueue } from './queue.js';
 import { abortError, withRetry } from '../../../pg/retry.js';
 import { readSequences, setSequences } from './sequences.js';
-import type { SnapshotSource } from './snapshot.js';
+import type { SnapshotSource } from '../snapshot-source.js';
 import type { Stage } from './stage.js';
 import { Throttle } from './throttle.js';
 import type { CopyResult } from './types.js';

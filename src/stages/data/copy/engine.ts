@@ -2,8 +2,10 @@
  * The data engine: every selected table's rows, copied from one consistent source snapshot
  * by `jobs` parallel workers, with exact resume. This file wires the parts together:
  *
- *  - snapshot.ts: the exported snapshot every worker imports; renewed when lost. Units record
- *    its lineage (planstore.ts); lineage.ts empties and recopies (recopy.ts) a table whose done
+ *  - ../snapshot-source.ts: the snapshot every worker imports, opened by the runner before the
+ *    precheck (the catalog, copy list and sequences are read in it too) and handed in as
+ *    `snapshot`; without one the engine opens its own. Renewed when lost. Units record its
+ *    lineage (planstore.ts); lineage.ts empties and recopies (recopy.ts) a table whose done
  *    units came from a snapshot that is gone, one table at a time.
  *  - plan-runs.ts, queue.ts: tables split into ctid block-range units (src/stages/data/plan/units.ts),
  *    queued heaviest first; the pump starts at most `jobs` at a time.
@@ -16,6 +18,7 @@
  *    limits, jobs and pause; src/stages/data/copy/control-file.ts feeds them from control.json).
  *  - Transient failures are retried (retry.ts).
  */
+import type pg from 'pg';
 import { serverVersionNum } from '../../../pg/connect.js';
 import { toSafeUri } from '../../../pg/connstring.js';
 import { planBoundaries, tableSizes } from '../plan/units.js';
@@ -27,7 +30,7 @@ import { textOnlyTables, type Format } from './format.js';
 import { readSnapshotRecord, recordSnapshot, storeUnitPlans } from './planstore.js';
 import { countTargets, groupEarly, planRuns } from './plan-runs.js';
 import { abortError, withRetry } from '../../../pg/retry.js';
-import { ExportedSnapshot, type SnapshotSource } from './snapshot.js';
+import { ExportedSnapshot, type SnapshotSource } from '../snapshot-source.js';
 import { newStage, type Stage } from './stage.js';
 import { emitTextTables } from './text-tables.js';
 import { copyTables, type Prepared } from './copy-tables.js';
@@ -56,22 +59,26 @@ async function runDataStage(o: CopyOptions, controls: Controls): Promise<CopyRes
   if (o.signal?.aborted) throw abortError(o.signal);
   const st = newStage(o);
   const ctl = new ControlSession(st);
+  // The runner's snapshot stays open after the stage (it owns it); without one the stage opens its own.
+  const owned = o.snapshot === undefined;
+  const snapshot: SnapshotSource = o.snapshot ?? new ExportedSnapshot(o.source);
   // A lost snapshot is only reported when a unit is copied from its replacement (Lineages.note):
   // a side session (the sequence read) renewing it changes nothing already copied.
-  const snapshot: SnapshotSource = new ExportedSnapshot(o.source, async (id) => {
+  const stopRecording = snapshot.onRenewed(async (id) => {
     o.events.emit({ type: 'snapshot', snapshot: id, fresh: false });
     await ctl.run('record snapshot', (c) => recordSnapshot(c, o.taskId, { id, lineage: snapshot.lineage }));
   });
   try {
-    const prepared = await prepare(st, ctl, snapshot);
+    const prepared = await prepare(st, ctl, snapshot, owned);
     return await copyTables({ st, ctl, snapshot, controls, ...prepared });
   } finally {
-    snapshot.close();
+    stopRecording();
+    if (owned) snapshot.close();
     await ctl.end();
   }
 }
 
-async function prepare(st: Stage, ctl: ControlSession, snapshot: SnapshotSource): Promise<Prepared> {
+async function prepare(st: Stage, ctl: ControlSession, snapshot: SnapshotSource, owned: boolean): Promise<Prepared> {
   const { o } = st;
   const boot = await ctl.run('read checkpoints', async (c) => {
     await ensureCheckpoints(c, o.taskId, toSafeUri(o.source));
@@ -82,17 +89,28 @@ async function prepare(st: Stage, ctl: ControlSession, snapshot: SnapshotSource)
       targetVersion: await serverVersionNum(c),
     };
   });
-  const opened = await withRetry({ ...st.retryBase, what: 'export source snapshot' }, () =>
-    snapshot.open(boot.previousSnapshot),
-  );
+  // The caller's snapshot may have lost its session since it was opened (a restarted source): renew it then.
+  let lost = false;
+  const session = await withRetry({ ...st.retryBase, what: 'export source snapshot' }, async () => {
+    if (owned && !snapshot.session) await snapshot.open(boot.previousSnapshot);
+    else if (lost) await snapshot.renew(snapshot.id);
+    const s = await snapshot.held();
+    try {
+      await s.query('SELECT 1');
+    } catch (e) {
+      lost = true;
+      throw e;
+    }
+    return s;
+  });
   await ctl.run('record snapshot', (c) => recordSnapshot(c, o.taskId, { id: snapshot.id, lineage: snapshot.lineage }));
-  const sourceVersion = await serverVersionNum(snapshot.session!);
+  const sourceVersion = await serverVersionNum(session);
   const format = runFormat(o.copy.format, sourceVersion, boot.targetVersion);
-  const textOnly = await textOnlyTables(snapshot.session!, o.tables, boot.targetVersion);
+  const textOnly = await textOnlyTables(session, o.tables, boot.targetVersion);
   const early = groupEarly(o.early, o.tables, boot.doneObj);
   const plan = planRuns({
     tables: o.tables,
-    ...(await planUnits(st, ctl, snapshot, sourceVersion)),
+    ...(await planUnits(st, ctl, session, sourceVersion)),
     done: boot.done,
     format,
     textOnly,
@@ -100,8 +118,9 @@ async function prepare(st: Stage, ctl: ControlSession, snapshot: SnapshotSource)
     earlyByTable: early.byTable,
     noFreeze: o.noFreeze ?? false,
   });
-  // A new snapshot matters only if rows are still to be copied from it.
-  const resumedFresh = opened === 'new' && boot.done.size > 0 && plan.pending.length > 0;
+  // A snapshot of another point in time than the earlier run's matters only if rows are still to be copied from it.
+  const newLineage = snapshot.lineage !== boot.previousSnapshot.lineage;
+  const resumedFresh = newLineage && boot.done.size > 0 && plan.pending.length > 0;
   o.events.emit({ type: 'snapshot', snapshot: snapshot.id, fresh: resumedFresh });
   emitTextTables(o.events, o.tables, textOnly, format, o.copy.format);
   return { plan, format, early, doneObj: boot.doneObj, targetCount: countTargets(o.tables) };
@@ -117,11 +136,11 @@ export function runFormat(asked: CopyOptions['copy']['format'], sourceVersion: n
 async function planUnits(
   st: Stage,
   ctl: ControlSession,
-  snapshot: SnapshotSource,
+  session: pg.Client,
   sourceVersion: number,
 ): Promise<Pick<Parameters<typeof planRuns>[0], 'sizes' | 'boundaries'>> {
   const { o } = st;
-  const sizes = await tableSizes(snapshot.session!, o.tables);
+  const sizes = await tableSizes(session, o.tables);
   const proposed = new Map<string, number[]>();
   const heapBytes = [...sizes.values()].reduce((a, s) => a + s.bytes, 0);
   for (const t of o.tables) {

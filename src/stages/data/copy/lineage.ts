@@ -12,7 +12,7 @@ import type { Pair, PairPool } from './pairs.js';
 import type { Progress } from './progress.js';
 import type { UnitQueue } from './queue.js';
 import { resetTableTarget } from './recopy.js';
-import type { SnapshotSource } from './snapshot.js';
+import type { SnapshotSource } from '../snapshot-source.js';
 import type { TableRun } from './types.js';
 
 export interface LineageDeps {

@@ -4,7 +4,7 @@
  */
 import type pg from 'pg';
 import type { ConnSpec } from '../../../pg/connstring.js';
-import type { SnapshotSource } from './snapshot.js';
+import type { SnapshotSource } from '../snapshot-source.js';
 import { kill, openSession, SOURCE_SESSION, TARGET_SESSION } from './sessions.js';
 
 export interface Pair {

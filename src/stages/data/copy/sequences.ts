@@ -2,7 +2,7 @@
 import type pg from 'pg';
 import type { QualifiedName } from '../plan/types.js';
 import { qualify } from '../../../core/ident.js';
-import type { SnapshotSource } from './snapshot.js';
+import type { SnapshotSource } from '../snapshot-source.js';
 
 export interface SequenceValue {
   target: QualifiedName;
@@ -15,10 +15,10 @@ export async function readSequences(
   snapshot: SnapshotSource,
   seqs: { source: QualifiedName; target: QualifiedName }[],
 ): Promise<SequenceValue[]> {
-  if (!snapshot.session) await snapshot.renew(snapshot.id);
+  const session = await snapshot.held();
   const out: SequenceValue[] = [];
   for (const s of seqs) {
-    const r = await snapshot.session!.query<{ last_value: string; is_called: boolean }>(
+    const r = await session.query<{ last_value: string; is_called: boolean }>(
       `SELECT last_value::text AS last_value, is_called FROM ${qualify(s.source.schema, s.source.name)}`,
     );
     out.push({ target: s.target, last: r.rows[0].last_value, called: r.rows[0].is_called });

@@ -8,6 +8,7 @@ import type { EventBus } from '../../../core/events.js';
 import type { StateDir } from '../../../state/state-dir.js';
 import type { Controls } from './controls.js';
 import type { Format } from './format.js';
+import type { SnapshotSource } from '../snapshot-source.js';
 
 export interface CopyOptions {
   source: ConnSpec;
@@ -27,6 +28,11 @@ export interface CopyOptions {
   controls?: Controls;
   /** Without `controls`: control.json of this state dir is polled ~1/s into the run's controls. */
   state?: StateDir;
+  /**
+   * The snapshot to copy in, opened by the caller (who closes it) before it read the catalog;
+   * without one the stage opens its own, re-importing the earlier run's when it still exists.
+   */
+  snapshot?: SnapshotSource;
   /** Never COPY FREEZE (which empties an empty table in the unit's transaction first). */
   noFreeze?: boolean;
   signal?: AbortSignal;

@@ -6,39 +6,29 @@
 import type pg from 'pg';
 import type { Selection } from '../../../core/selection.js';
 import type { QualifiedName } from './types.js';
-import { notExt } from '../../schema/catalog/sql/common.js';
+import { readFacts, type CatalogFacts } from '../../schema/catalog/facts.js';
 
-const SEQUENCES_SQL = `
-SELECT n.nspname AS schema, c.relname AS name,
-       owner_ns.nspname AS table_schema, owner_t.relname AS table_name
-FROM pg_class c
-JOIN pg_namespace n ON n.oid = c.relnamespace
-LEFT JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid
-     AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
-LEFT JOIN pg_class owner_t ON owner_t.oid = d.refobjid
-LEFT JOIN pg_namespace owner_ns ON owner_ns.oid = owner_t.relnamespace
-WHERE c.relkind = 'S'
-  AND ${notExt('pg_class', 'c.oid')}
-ORDER BY 1, 2`;
-
-export async function listSequences(
-  source: pg.Client,
+/** The sequences whose values move, from the catalog facts. */
+export function copySequencesOf(
+  facts: CatalogFacts,
   sel: Selection,
-): Promise<{ source: QualifiedName; target: QualifiedName }[]> {
-  const r = await source.query<{
-    schema: string;
-    name: string;
-    table_schema: string | null;
-    table_name: string | null;
-  }>(SEQUENCES_SQL);
+): { source: QualifiedName; target: QualifiedName }[] {
   return (
-    r.rows
+    facts.sequences
       .filter((s) => sel.sequenceSelected(s.schema, s.name))
       // a sequence owned by a table that is not selected stays behind with its table
-      .filter((s) => s.table_schema === null || sel.tableSelected(s.table_schema, s.table_name!))
+      .filter((s) => s.ownedBy === null || sel.tableSelected(s.ownedBy.schema, s.ownedBy.name))
       .map((s) => ({
         source: { schema: s.schema, name: s.name },
         target: { schema: sel.targetSchema(s.schema), name: s.name },
       }))
   );
+}
+
+/** Read the catalog facts and list the sequences (for a caller without a catalog read of its own). */
+export async function listSequences(
+  source: pg.Client,
+  sel: Selection,
+): Promise<{ source: QualifiedName; target: QualifiedName }[]> {
+  return copySequencesOf(await readFacts(source), sel);
 }

@@ -1,7 +1,8 @@
 /**
  * Read a source database's catalog (PostgreSQL 12–17) into the frozen CatalogModel.
  * Raw rows (shaped by the queries in ./sql) are mapped to model types here; nothing else in
- * pgferry reads the source catalog for DDL.
+ * pgferry reads the source catalog for DDL. The model's `facts` (./facts.ts) are what the
+ * precheck and the copy list derive from: one read serves them all.
  */
 import type pg from 'pg';
 import type {
@@ -24,7 +25,6 @@ import type {
 } from './model.js';
 import type {
   Acl,
-  CatalogModel,
   ColumnObj,
   Dependency,
   ExtensionObj,
@@ -41,8 +41,13 @@ import type {
   TypeObj,
   ViewObj,
 } from './model.js';
-import { deepFreeze } from './model.js';
+import { deepFreeze, type SourceCatalog } from './model.js';
+
+export type { CatalogModel, SourceCatalog } from './model.js';
+export { readFacts, type CatalogFacts } from './facts.js';
 import { safeReader } from './safe-read.js';
+import { readFacts } from './facts.js';
+import type { CatalogFacts } from './facts-model.js';
 import { BASE_TYPES_SQL } from './sql/basetypes.js';
 import { baseTypeOf, shellEdges } from './basetypes.js';
 import { SCHEMAS_SQL, EXTENSIONS_SQL } from './sql/schemas.js';
@@ -85,17 +90,19 @@ const acl = (v: unknown): Acl[] | null => (v == null ? null : (v as Acl[]));
  * Introspect. Runs with search_path = '' for the duration (restored afterwards), so every name
  * in deparsed definitions is schema-qualified.
  */
-export async function introspect(c: pg.Client): Promise<CatalogModel> {
+export async function introspect(c: pg.Client): Promise<SourceCatalog> {
+  // The facts first, with the session's search_path: their type names print as the user sees them.
+  const facts = await readFacts(c);
   const prev = (await c.query<{ p: string }>(`SELECT pg_catalog.current_setting('search_path') AS p`)).rows[0].p;
   await c.query(`SELECT pg_catalog.set_config('search_path', '', false)`);
   try {
-    return await read(c);
+    return await read(c, facts);
   } finally {
     await c.query(`SELECT pg_catalog.set_config('search_path', $1, false)`, [prev]);
   }
 }
 
-async function read(c: pg.Client): Promise<CatalogModel> {
+async function read(c: pg.Client, facts: CatalogFacts): Promise<SourceCatalog> {
   const version = Number(
     (await c.query<{ v: string }>(`SELECT pg_catalog.current_setting('server_version_num') AS v`)).rows[0].v,
   );
@@ -491,6 +498,7 @@ async function read(c: pg.Client): Promise<CatalogModel> {
     serverVersionNum: version,
     sourceUser: who.u,
     bootstrapUser: who.b,
+    facts,
     schemas,
     extensions,
     types,

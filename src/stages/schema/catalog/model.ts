@@ -4,6 +4,7 @@
  * server (pg_get_indexdef, pg_get_constraintdef, …) are kept as text, taken with
  * search_path = '' so that every name in them is schema-qualified.
  */
+import type { CatalogFacts } from './facts-model.js';
 export interface Acl {
   grantee: string; // '' = PUBLIC
   privilege: string;
@@ -472,6 +473,11 @@ export interface CatalogModel {
   sourceUser?: string;
   /** The source's bootstrap superuser (owner of schema public before PostgreSQL 15). */
   bootstrapUser?: string;
+  /**
+   * Schemas, relations and sequences as the precheck and the copy list see them (./facts-model.ts).
+   * Always read by introspect (see SourceCatalog); the DDL generator does not use them.
+   */
+  facts?: CatalogFacts;
   schemas: SchemaObj[];
   extensions: ExtensionObj[];
   types: TypeObj[];
@@ -516,3 +522,6 @@ export function deepFreeze<T>(o: T): T {
   }
   return o;
 }
+
+/** The catalog as introspect reads it: the model with its facts. */
+export type SourceCatalog = CatalogModel & { facts: CatalogFacts };

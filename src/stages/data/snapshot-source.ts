@@ -1,18 +1,22 @@
 /**
- * The source snapshot every copy worker reads. `SnapshotSource` is what the data stage needs of
- * it; `ExportedSnapshot` implements it with a session that holds
- * `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT pg_export_snapshot()` open for the
- * whole copy (a replication slot's exported snapshot can be another implementation).
+ * The source snapshot a run reads everything in: the catalog (precheck, schema, copy list,
+ * sequences), the unit plan and every copy worker's rows. The runner opens it before the
+ * precheck, so a table created or rows written on the source afterwards are part of no step of
+ * the run (names are still resolved in the current catalog: a column dropped meanwhile fails).
+ * `SnapshotSource` is what the stages need of it; `ExportedSnapshot` implements it with a session
+ * that holds `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT pg_export_snapshot()` open
+ * for the whole run (a replication slot's exported snapshot can be another implementation).
+ * https://www.postgresql.org/docs/current/functions-admin.html#FUNCTIONS-SNAPSHOT-SYNCHRONIZATION
  */
 import type pg from 'pg';
-import type { ConnSpec } from '../../../pg/connstring.js';
-import { isPgError } from '../../../core/errors.js';
-import { quoteLiteral } from '../../../core/ident.js';
-import type { SnapshotRecord } from './planstore.js';
-import { isLostSnapshot, kill, openSession, SOURCE_SESSION } from './sessions.js';
+import type { ConnSpec } from '../../pg/connstring.js';
+import { isPgError } from '../../core/errors.js';
+import { quoteLiteral } from '../../core/ident.js';
+import type { SnapshotRecord } from './copy/planstore.js';
+import { isLostSnapshot, kill, openSession, SOURCE_SESSION } from './copy/sessions.js';
 
 export interface SnapshotSource {
-  /** The snapshot id workers import now. */
+  /** The snapshot id sessions import now. */
   readonly id: string;
   /** The point in time of `id`: units copied in it record this (see SnapshotRecord). */
   readonly lineage: string;
@@ -25,6 +29,10 @@ export interface SnapshotSource {
   open(previous: SnapshotRecord | null): Promise<'imported' | 'new'>;
   /** The snapshot `lostId` is gone: take a new one (once, however many callers noticed). */
   renew(lostId: string): Promise<void>;
+  /** The session inside the snapshot, renewing the snapshot first when its session is known lost. */
+  held(): Promise<pg.Client>;
+  /** Call `fn` whenever a new snapshot replaces a lost one; returns the function that stops it. */
+  onRenewed(fn: OnNewSnapshot): () => void;
   close(): void;
   /** Begin a REPEATABLE READ READ ONLY transaction on `client` in the snapshot; returns its id. */
   importInto(client: pg.Client): Promise<string>;
@@ -42,14 +50,17 @@ export class ExportedSnapshot implements SnapshotSource {
   replaced = false;
   private renewing?: Promise<void>;
   private lineages = new Map<string, string>();
+  private listeners = new Set<OnNewSnapshot>();
 
-  constructor(
-    private spec: ConnSpec,
-    private onNew: OnNewSnapshot,
-  ) {}
+  constructor(private spec: ConnSpec) {}
 
   lineageOf(id: string): string {
     return this.lineages.get(id) ?? id;
+  }
+
+  onRenewed(fn: OnNewSnapshot): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
   }
 
   private hold(c: pg.Client, id: string, lineage: string): void {
@@ -96,12 +107,17 @@ export class ExportedSnapshot implements SnapshotSource {
         this.session = undefined;
         await this.open(null);
         this.replaced = true;
-        await this.onNew(this.id, 'renewed');
+        for (const fn of [...this.listeners]) await fn(this.id, 'renewed');
       })().finally(() => {
         this.renewing = undefined;
       });
     }
     await this.renewing;
+  }
+
+  async held(): Promise<pg.Client> {
+    if (!this.session) await this.renew(this.id);
+    return this.session!;
   }
 
   close(): void {
