@@ -202,6 +202,21 @@ export async function markObjectDone(
   );
 }
 
+/** Inside the caller's transaction, together with the objects' DDL: one row per object, one query. */
+export async function markObjectsDone(
+  c: pg.Client,
+  taskId: string,
+  objects: { key: string; kind: string; section: string }[],
+): Promise<void> {
+  if (!objects.length) return;
+  await c.query(
+    `INSERT INTO ${stateTable(taskId, 'object')} (task_id, object_key, kind, section)
+     SELECT $1, k, o, s FROM unnest($2::text[], $3::text[], $4::text[]) AS x(k, o, s)
+     ON CONFLICT DO NOTHING`,
+    [taskId, objects.map((x) => x.key), objects.map((x) => x.kind), objects.map((x) => x.section)],
+  );
+}
+
 export async function doneObjects(c: pg.Client, taskId: string): Promise<Set<string>> {
   if (!(await hasStateTable(c, taskId, 'object'))) return new Set();
   const r = await c.query<{ object_key: string }>(
