@@ -61,9 +61,50 @@ export async function copyUnitRows(
   u: CopyUnit,
   run: TableRun,
 ): Promise<Copied> {
-  await tgt.query('BEGIN');
+  return (await copyUnitsRows(w, src, tgt, [[u, run]]))[0];
+}
+
+/**
+ * Copy units (of different tables) one after another in one target transaction, each with its
+ * checkpoint row, and commit them together: all of them are there and marked, or none.
+ */
+export async function copyUnitsRows(
+  w: WorkerContext,
+  src: pg.Client,
+  tgt: pg.Client,
+  units: [CopyUnit, TableRun][],
+): Promise<Copied[]> {
+  const live: Copied[] = [];
+  try {
+    await tgt.query('BEGIN');
+    const out: Copied[] = [];
+    for (const [u, run] of units) {
+      const counted = { rows: 0, bytes: 0 };
+      live.push(counted);
+      out.push(await copyInto(w, src, tgt, u, run, counted));
+    }
+    await tgt.query('COMMIT');
+    for (const [u, run] of units) run.doneIds.add(u.id);
+    return out;
+  } finally {
+    // the rows in flight leave the live counts; committed ones are counted by the caller
+    live.forEach((l, i) => {
+      units[i][1].liveRows -= l.rows;
+      units[i][1].liveBytes -= l.bytes;
+    });
+  }
+}
+
+/** One unit's rows and checkpoint row, inside the caller's transaction; `live` counts what has arrived. */
+async function copyInto(
+  w: WorkerContext,
+  src: pg.Client,
+  tgt: pg.Client,
+  u: CopyUnit,
+  run: TableRun,
+  live: Copied,
+): Promise<Copied> {
   const freeze = run.freezeOk ? await tryFreeze(tgt, u) : false;
-  const live = { rows: 0, bytes: 0 };
   const searchPath = run.qualifyNames ? await qualifyRegNames(src) : undefined;
   const copyOut = new RawCopyOut(sourceCopySql(u, run.format), {
     onData(rows, bytes) {
@@ -76,20 +117,13 @@ export async function copyUnitRows(
   });
   const copyIn = tgt.query(rawCopyIn(targetCopySql(u, run.format, freeze)));
   submitRawCopyOut(src, copyOut);
-  try {
-    await relay(src, tgt, copyOut, copyIn, w.signal);
-    const rows = copyIn.rowCount;
-    const bytes = copyOut.bytes;
-    if (searchPath !== undefined) await restoreSearchPath(src, searchPath);
-    const snapshot = run.lineage ?? null;
-    await markUnitDone(tgt, { taskId: w.taskId, unitId: u.id, table: u.table.key, rows, bytes, snapshot });
-    await tgt.query('COMMIT');
-    run.doneIds.add(u.id);
-    return { rows, bytes };
-  } finally {
-    run.liveRows -= live.rows;
-    run.liveBytes -= live.bytes;
-  }
+  await relay(src, tgt, copyOut, copyIn, w.signal);
+  const rows = copyIn.rowCount;
+  const bytes = copyOut.bytes;
+  if (searchPath !== undefined) await restoreSearchPath(src, searchPath);
+  const snapshot = run.lineage ?? null;
+  await markUnitDone(tgt, { taskId: w.taskId, unitId: u.id, table: u.table.key, rows, bytes, snapshot });
+  return { rows, bytes };
 }
 
 type CopyIn = ReturnType<typeof rawCopyIn>;
