@@ -169,6 +169,27 @@ export async function markUnitDone(
   );
 }
 
+/** Inside the caller's open transaction, together with the units' rows: one row per unit, one query. */
+export async function markUnitsDone(
+  c: pg.Client,
+  taskId: string,
+  units: { unitId: string; table: string; rows: number; bytes: number; snapshot: string | null }[],
+): Promise<void> {
+  if (units.length === 1) return markUnitDone(c, { taskId, ...units[0] });
+  await c.query(
+    `INSERT INTO ${stateTable(taskId, 'unit')} (task_id, unit_id, table_name, rows, bytes, snapshot)
+     SELECT $1, * FROM unnest($2::text[], $3::text[], $4::int8[], $5::int8[], $6::text[])`,
+    [
+      taskId,
+      units.map((u) => u.unitId),
+      units.map((u) => u.table),
+      units.map((u) => u.rows),
+      units.map((u) => u.bytes),
+      units.map((u) => u.snapshot),
+    ],
+  );
+}
+
 export interface DoneUnit {
   unit_id: string;
   table_name: string;

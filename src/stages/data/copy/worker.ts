@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { isPgError } from '../../../core/errors.js';
 import { sourceCopySql, targetCopySql, type CopyUnit } from '../plan/units.js';
-import { markUnitDone } from '../../../state/checkpoint.js';
+import { markUnitsDone } from '../../../state/checkpoint.js';
 import { qualify } from '../../../core/ident.js';
 import { qualifyRegNames, restoreSearchPath } from './format.js';
 import { RawCopyOut, rawCopyIn, submitRawCopyOut } from './rawcopy.js';
@@ -41,10 +41,9 @@ async function tryFreeze(tgt: pg.Client, u: CopyUnit): Promise<boolean> {
     [tname],
   );
   if (!r.rows[0]?.ok) return false;
-  await tgt.query('SAVEPOINT pgferry_freeze');
   try {
-    await tgt.query(`TRUNCATE ONLY ${tname}`);
-    await tgt.query('RELEASE SAVEPOINT pgferry_freeze');
+    // one round trip; should TRUNCATE fail, the savepoint is already there to roll back to
+    await tgt.query(`SAVEPOINT pgferry_freeze; TRUNCATE ONLY ${tname}; RELEASE SAVEPOINT pgferry_freeze`);
     return true;
   } catch (e) {
     if (!isPgError(e) || isTransient(e)) throw e;
@@ -83,6 +82,14 @@ export async function copyUnitsRows(
       live.push(counted);
       out.push(await copyInto(w, src, tgt, u, run, counted));
     }
+    const done = units.map(([u, run], i) => ({
+      unitId: u.id,
+      table: u.table.key,
+      rows: out[i].rows,
+      bytes: out[i].bytes,
+      snapshot: run.lineage ?? null,
+    }));
+    await markUnitsDone(tgt, w.taskId, done);
     await tgt.query('COMMIT');
     for (const [u, run] of units) run.doneIds.add(u.id);
     return out;
@@ -95,7 +102,7 @@ export async function copyUnitsRows(
   }
 }
 
-/** One unit's rows and checkpoint row, inside the caller's transaction; `live` counts what has arrived. */
+/** One unit's rows, inside the caller's transaction; `live` counts what has arrived. */
 async function copyInto(
   w: WorkerContext,
   src: pg.Client,
@@ -121,8 +128,6 @@ async function copyInto(
   const rows = copyIn.rowCount;
   const bytes = copyOut.bytes;
   if (searchPath !== undefined) await restoreSearchPath(src, searchPath);
-  const snapshot = run.lineage ?? null;
-  await markUnitDone(tgt, { taskId: w.taskId, unitId: u.id, table: u.table.key, rows, bytes, snapshot });
   return { rows, bytes };
 }
 
