@@ -20,7 +20,7 @@ import { ensureCheckpoints } from '../../src/state/checkpoint.js';
 import { passwordHba, sourceAccount, targetAccount } from '../embed/accounts.js';
 import { schemaFingerprint, tableHashes, withClient } from '../helpers/compare.js';
 
-const TABLES = 250;
+const TABLES = 160;
 let pg15: Cluster;
 let source: string;
 const stateDir = mkdtempSync(join(tmpdir(), 'pgferry-many-state-'));
