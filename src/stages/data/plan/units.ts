@@ -45,8 +45,11 @@ export interface CopyUnit {
   batch?: CopyUnit[];
 }
 
-/** Limits of a batch of small tables: a table this small or less joins one, up to so many tables and bytes. */
-export const SMALL_BATCH = { tableBytes: 1024 * 1024, tables: 50, bytes: 8 * 1024 * 1024 };
+/**
+ * Limits of a batch of small tables: a table this small or less joins one, up to so many tables and
+ * bytes. 256 kB copy in a few milliseconds, about what a unit of its own costs in round trips.
+ */
+export const SMALL_BATCH = { tableBytes: 256 * 1024, tables: 50, bytes: 4 * 1024 * 1024 };
 
 /**
  * Consecutive one-unit tables of at most SMALL_BATCH.tableBytes, grouped into batches of up to
