@@ -169,6 +169,27 @@ export async function markUnitDone(
   );
 }
 
+/** Inside the caller's open transaction, together with the units' rows: one row per unit, one query. */
+export async function markUnitsDone(
+  c: pg.Client,
+  taskId: string,
+  units: { unitId: string; table: string; rows: number; bytes: number; snapshot: string | null }[],
+): Promise<void> {
+  if (units.length === 1) return markUnitDone(c, { taskId, ...units[0] });
+  await c.query(
+    `INSERT INTO ${stateTable(taskId, 'unit')} (task_id, unit_id, table_name, rows, bytes, snapshot)
+     SELECT $1, * FROM unnest($2::text[], $3::text[], $4::int8[], $5::int8[], $6::text[])`,
+    [
+      taskId,
+      units.map((u) => u.unitId),
+      units.map((u) => u.table),
+      units.map((u) => u.rows),
+      units.map((u) => u.bytes),
+      units.map((u) => u.snapshot),
+    ],
+  );
+}
+
 export interface DoneUnit {
   unit_id: string;
   table_name: string;
@@ -199,6 +220,21 @@ export async function markObjectDone(
     `INSERT INTO ${stateTable(taskId, 'object')} (task_id, object_key, kind, section) VALUES ($1, $2, $3, $4)
      ON CONFLICT DO NOTHING`,
     [taskId, key, kind, section],
+  );
+}
+
+/** Inside the caller's transaction, together with the objects' DDL: one row per object, one query. */
+export async function markObjectsDone(
+  c: pg.Client,
+  taskId: string,
+  objects: { key: string; kind: string; section: string }[],
+): Promise<void> {
+  if (!objects.length) return;
+  await c.query(
+    `INSERT INTO ${stateTable(taskId, 'object')} (task_id, object_key, kind, section)
+     SELECT $1, k, o, s FROM unnest($2::text[], $3::text[], $4::text[]) AS x(k, o, s)
+     ON CONFLICT DO NOTHING`,
+    [taskId, objects.map((x) => x.key), objects.map((x) => x.kind), objects.map((x) => x.section)],
   );
 }
 

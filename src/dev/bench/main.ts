@@ -8,16 +8,13 @@
  * pg_dump -Fc | pg_restore, and pgcopydb clone
  * (--table-jobs 2 --index-jobs 2) when installed. Prints wall times, ratios and pgferry's peak RSS.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+import { join, resolve } from 'node:path';
 import { startCluster, type Cluster } from '../embedded/cluster.js';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '..', '..', '..');
+import { runManyTables } from './many-tables.js';
+import { arg, bundleRunner, median, q, root, sh } from './tools.js';
 
 const BUILTIN_MIXED = `
 \\set customers (:scale * 100000)
@@ -39,57 +36,6 @@ create index on orders(customer_id);
 create index on orders(placed_at);
 create index on customers using gin(profile);
 `;
-
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : def;
-}
-
-async function q(url: string, text: string): Promise<pg.QueryResult> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await c.query(text);
-  } finally {
-    await c.end();
-  }
-}
-
-function sh(cmd: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; ms: number }> {
-  const t0 = Date.now();
-  return new Promise((res) => {
-    const p = spawn('bash', ['-o', 'pipefail', '-c', cmd], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (out += d));
-    p.on('close', (code) => res({ code: code ?? 1, out, ms: Date.now() - t0 }));
-  });
-}
-
-async function bundleRunner(): Promise<string> {
-  const entry = join(root, 'src', 'dev', 'bench', 'run-pgferry.ts');
-  try {
-    const esbuild = await import('esbuild');
-    const outfile = join(root, 'node_modules', '.cache', 'pgferry-bench', 'run-pgferry.mjs');
-    await esbuild.build({
-      entryPoints: [entry],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      packages: 'external',
-      outfile,
-      logLevel: 'error',
-    });
-    return `'${outfile}'`;
-  } catch (e) {
-    process.stderr.write(`(esbuild unavailable, running pgferry through tsx: ${(e as Error).message})\n`);
-    return `--import tsx '${entry}'`;
-  }
-}
 
 async function main() {
   const scale = Number(arg('scale', '1'));
@@ -182,11 +128,7 @@ async function main() {
         await q(cluster.url(), `DROP DATABASE IF EXISTS ${db}`);
       }
     }
-    const med = (a: number[]) => {
-      const s = [...a].sort((x, y) => x - y);
-      const m = Math.floor(s.length / 2);
-      return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-    };
+    const med = median;
     process.stdout.write(`\nscale ${scale} (${size}), median of ${runs} run(s):\n`);
     for (const t of tools) process.stdout.write(`  ${t.padEnd(13)} ${(med(times[t]) / 1000).toFixed(2)} s\n`);
     const f = med(times.pgferry ?? [NaN]);
@@ -212,7 +154,7 @@ async function main() {
   }
 }
 
-main().catch((e) => {
+(process.argv.includes('--many-tables') ? runManyTables() : main()).catch((e) => {
   process.stderr.write(`bench failed: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exitCode = 1;
 });

@@ -2,7 +2,8 @@
  * Bench child: one full `pgferry migrate` of SOURCE into the (empty, existing) TARGET database —
  * precheck, schema from the catalogs, parallel copy with per-table index builds, foreign keys,
  * sequences — then removal of the checkpoint schema; with PGFERRY_BENCH_VERIFY=hash, a separate
- * timed `verify --mode hash` afterwards. Prints one JSON line with timings and peak RSS.
+ * timed `verify --mode hash` afterwards; with PGFERRY_BENCH_TASK_VERIFY=count, the task's own count
+ * verification is part of the migration. Counts the queries sent and the checkpoint rows written. Prints one JSON line with timings and peak RSS.
  * Usage: run-pgferry.ts SOURCE_URL TARGET_URL [format] [jobs] [indexJobs]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -23,13 +24,21 @@ const task = validateTask({
   stateDir,
   jobs: Number(jobsArg),
   indexJobs: Number(indexJobsArg),
-  verify: 'none',
+  // the many-tables benchmark times the default count verification too
+  verify: process.env.PGFERRY_BENCH_TASK_VERIFY === 'count' ? 'count' : 'none',
   copy: {
     format,
     ...(process.env.PGFERRY_BENCH_SPLIT_MB ? { splitThresholdMB: Number(process.env.PGFERRY_BENCH_SPLIT_MB) } : {}),
     ...(process.env.PGFERRY_BENCH_UNIT_MB ? { unitMB: Number(process.env.PGFERRY_BENCH_UNIT_MB) } : {}),
   },
 });
+// round trips: every query pgferry's sessions send (COPY included), counted in this child only
+let queries = 0;
+const sendQuery = pg.Client.prototype.query;
+pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
+  queries++;
+  return (sendQuery as (...x: unknown[]) => unknown).apply(this, a);
+} as typeof sendQuery;
 const events = new EventBus();
 const phases: Partial<Record<Phase, number>> = {};
 events.on((e) => {
@@ -40,6 +49,11 @@ const t0 = Date.now();
 const r = await migrate(task, { events });
 const tc = new pg.Client({ connectionString: target });
 await tc.connect();
+const checkpointRows = (
+  await tc.query<{ n: string }>(
+    `SELECT ((SELECT count(*) FROM pgferry.object) + (SELECT count(*) FROM pgferry.unit))::text AS n`,
+  )
+).rows[0].n;
 await tc.query('DROP SCHEMA pgferry CASCADE');
 await tc.end();
 const totalMs = Date.now() - t0;
@@ -62,6 +76,8 @@ process.stdout.write(
     rows: r.copy?.tables.reduce((a, t) => a + t.rows, 0),
     units: r.copy?.tables.reduce((a, t) => a + t.units, 0),
     verifyHashMs,
+    queries,
+    checkpointRows: Number(checkpointRows),
     cpuSec: Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1e4) / 100,
   }) + '\n',
 );

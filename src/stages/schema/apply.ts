@@ -1,6 +1,8 @@
 /**
- * Applying generated DDL to the target, one statement per transaction together with its
- * checkpoint row (so a rerun skips what is done), and the source-side convenience
+ * Applying generated DDL to the target: statements in batches of BATCH_STATEMENTS per transaction,
+ * committed together with their checkpoint rows (so a rerun skips exactly what is done); a batch
+ * that fails is redone one statement per transaction, which names the statement that fails.
+ * And the source-side convenience
  * readSourceSchema = introspect + generate.
  */
 import type pg from 'pg';
@@ -10,13 +12,14 @@ import { generateDdl, type GeneratedSchema } from './ddl/generate.js';
 import type { Statement } from '../../core/statement.js';
 import { isPgError } from '../../core/errors.js';
 import { statementError } from '../../core/privilege-fix.js';
-import { doneObjects, markObjectDone } from '../../state/checkpoint.js';
+import { doneObjects, markObjectDone, markObjectsDone } from '../../state/checkpoint.js';
+import { isTransient } from '../../pg/retry.js';
 import type { EventBus } from '../../core/events.js';
 import type { Selection } from '../../core/selection.js';
 import { quoteIdent } from '../../core/ident.js';
 import { schemaAclNoop } from './acl-noop.js';
 import { alreadyEqual } from './skip.js';
-import { splitStatements } from './split.js';
+import { splitStatements, type Part } from './split.js';
 
 export type { GeneratedSchema } from './ddl/generate.js';
 
@@ -38,10 +41,15 @@ export interface ApplyOptions {
   taskId: string;
   events: EventBus;
   ifExists: 'error' | 'skip' | 'drop';
+  /** Statements per transaction (default BATCH_STATEMENTS); 1 applies them one by one. */
+  batchStatements?: number;
 }
 
 // duplicate_table, duplicate_object, duplicate_schema, duplicate_function, duplicate_alias?, duplicate_database
 const DUPLICATE = new Set(['42P07', '42710', '42P06', '42723', '42712']);
+
+/** Statements per transaction: each batch commits its DDL and its checkpoint rows together. */
+export const BATCH_STATEMENTS = 100;
 
 export async function applyStatements(
   target: pg.Client,
@@ -50,49 +58,141 @@ export async function applyStatements(
 ): Promise<{ created: number; skipped: number }> {
   const done = await doneObjects(target, o.taskId);
   const who = quoteIdent((await target.query<{ u: string }>('SELECT current_user AS u')).rows[0].u);
-  let created = 0;
   let skipped = 0;
+  const todo: Statement[] = [];
   for (const s of stmts) {
     if (done.has(s.key)) {
       skipped++;
       o.events.emit({ type: 'object', action: 'skipped', kind: s.kind, name: s.name, section: s.section });
-      continue;
-    }
-    await target.query('BEGIN');
-    try {
-      await target.query(LOCAL_SETUP);
-      if (o.ifExists === 'drop' && s.drop) await target.query(s.drop);
-      if (o.ifExists === 'skip') await target.query('SAVEPOINT pgferry_stmt');
-      try {
-        await runParts(target, s);
-      } catch (failure) {
-        const e = failure instanceof FailedPart ? failure.cause : failure;
-        // Some CREATEs (text search dictionaries, …) do not check first and hit the catalog's unique index instead.
-        const dup =
-          isPgError(e) &&
-          (DUPLICATE.has(e.code!) ||
-            (e.code === '42P16' && /multiple primary keys/.test(e.message)) ||
-            // an index build skipped as existing: its key (ADD CONSTRAINT … USING INDEX) exists too
-            (e.code === '55000' && /is already associated with a constraint/.test(e.message)) ||
-            (e.code === '23505' && /^pg_\w+_index$/.test((e as { constraint?: string }).constraint ?? '')));
-        if (o.ifExists === 'skip' && dup) {
-          await target.query('ROLLBACK TO SAVEPOINT pgferry_stmt');
-          o.events.warn(`${s.kind} ${s.name} already exists on the target; skipped (ifExists: skip)`);
-        } else throw failure;
-      }
-      await markObjectDone(target, o.taskId, s.key, s.kind, s.section);
-      await target.query('COMMIT');
-      created++;
-      done.add(s.key);
-      o.events.emit({ type: 'object', action: 'created', kind: s.kind, name: s.name, section: s.section });
-    } catch (e) {
-      await target.query('ROLLBACK').catch(() => {});
-      o.events.emit({ type: 'object', action: 'failed', kind: s.kind, name: s.name, section: s.section });
-      const [sql, cause] = e instanceof FailedPart ? [e.sql, e.cause] : [s.sql, e];
-      throw statementError('schema', sql, cause, `${s.kind} ${s.name}`, who);
-    }
+    } else todo.push(s);
   }
-  return { created, skipped };
+  const batchSize = o.batchStatements ?? BATCH_STATEMENTS;
+  for (let i = 0; i < todo.length; i += batchSize) {
+    const batch = todo.slice(i, i + batchSize);
+    if (batch.length > 1 && (await applyBatch(target, batch, o))) continue;
+    // one by one: the statement that fails is named, and ifExists: skip keeps what exists
+    for (const s of batch) await applyOne(target, s, o, who);
+  }
+  return { created: todo.length, skipped };
+}
+
+/**
+ * Many statements in one transaction with their checkpoint rows, sent as few multi-statement
+ * queries. False (rolled back, nothing written) when any statement fails: the caller redoes the
+ * batch one by one. Transient failures (a lost session) are thrown for the caller's retry.
+ */
+async function applyBatch(target: pg.Client, batch: Statement[], o: ApplyOptions): Promise<boolean> {
+  const sql = new SqlBuffer(target);
+  try {
+    await target.query(`BEGIN; ${LOCAL_SETUP}`);
+    for (const s of batch) {
+      if (o.ifExists === 'drop' && s.drop) await sql.add(s.drop);
+      await addParts(target, sql, s);
+    }
+    await sql.flush();
+    await markObjectsDone(target, o.taskId, batch);
+    await target.query('COMMIT');
+  } catch (e) {
+    await target.query('ROLLBACK').catch(() => {});
+    if (isTransient(e)) throw e;
+    return false;
+  }
+  for (const s of batch) {
+    o.events.emit({ type: 'object', action: 'created', kind: s.kind, name: s.name, section: s.section });
+  }
+  return true;
+}
+
+/**
+ * The parts of a block that must run, added to `sql`. A part ./skip.ts or ./acl-noop.ts compares
+ * with the target's catalogs is checked after what comes before it has run.
+ */
+async function addParts(target: pg.Client, sql: SqlBuffer, s: Statement): Promise<void> {
+  const parts = await splitStatements(s.sql);
+  if (!parts.some(checked)) {
+    for (const part of parts) await sql.add(part.sql);
+    return;
+  }
+  await sql.flush();
+  const unchanged = await schemaAclNoop(target, parts);
+  for (const part of parts) {
+    if (unchanged.has(part) || (await alreadyEqual(target, part.ast))) continue;
+    await target.query(part.sql);
+  }
+}
+
+/** Statements ./skip.ts and ./acl-noop.ts may find already equal on the target (schemas, extensions). */
+function checked(part: Part): boolean {
+  const ast = part.ast;
+  if (!ast) return false;
+  const on = (n: { objtype?: string; objectType?: string } | undefined, ...kinds: string[]) =>
+    n !== undefined && kinds.includes(n.objtype ?? n.objectType ?? '');
+  return (
+    ast.CreateSchemaStmt !== undefined ||
+    on(ast.CommentStmt, 'OBJECT_SCHEMA', 'OBJECT_EXTENSION') ||
+    on(ast.AlterOwnerStmt, 'OBJECT_SCHEMA') ||
+    on(ast.GrantStmt, 'OBJECT_SCHEMA')
+  );
+}
+
+/** SQL statements sent together as one simple query once about 256 kB have gathered. */
+class SqlBuffer {
+  private parts: string[] = [];
+  private size = 0;
+  constructor(private c: pg.Client) {}
+
+  async add(sql: string): Promise<void> {
+    this.parts.push(sql.trimEnd().endsWith(';') ? sql : `${sql};`);
+    this.size += sql.length;
+    if (this.size > 256 * 1024) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (!this.parts.length) return;
+    const text = this.parts.join('\n');
+    this.parts = [];
+    this.size = 0;
+    await this.c.query(text);
+  }
+}
+
+/** One statement in its own transaction with its checkpoint row. */
+async function applyOne(target: pg.Client, s: Statement, o: ApplyOptions, who: string): Promise<void> {
+  await target.query('BEGIN');
+  try {
+    await target.query(LOCAL_SETUP);
+    if (o.ifExists === 'drop' && s.drop) await target.query(s.drop);
+    if (o.ifExists === 'skip') await target.query('SAVEPOINT pgferry_stmt');
+    try {
+      await runParts(target, s);
+    } catch (failure) {
+      const e = failure instanceof FailedPart ? failure.cause : failure;
+      if (o.ifExists === 'skip' && isDuplicate(e)) {
+        await target.query('ROLLBACK TO SAVEPOINT pgferry_stmt');
+        o.events.warn(`${s.kind} ${s.name} already exists on the target; skipped (ifExists: skip)`);
+      } else throw failure;
+    }
+    await markObjectDone(target, o.taskId, s.key, s.kind, s.section);
+    await target.query('COMMIT');
+    o.events.emit({ type: 'object', action: 'created', kind: s.kind, name: s.name, section: s.section });
+  } catch (e) {
+    await target.query('ROLLBACK').catch(() => {});
+    o.events.emit({ type: 'object', action: 'failed', kind: s.kind, name: s.name, section: s.section });
+    const [sql, cause] = e instanceof FailedPart ? [e.sql, e.cause] : [s.sql, e];
+    throw statementError('schema', sql, cause, `${s.kind} ${s.name}`, who);
+  }
+}
+
+/** Some CREATEs (text search dictionaries, …) do not check first and hit the catalog's unique index instead. */
+function isDuplicate(e: unknown): boolean {
+  return (
+    isPgError(e) &&
+    (DUPLICATE.has(e.code!) ||
+      (e.code === '42P16' && /multiple primary keys/.test(e.message)) ||
+      // an index build skipped as existing: its key (ADD CONSTRAINT … USING INDEX) exists too
+      (e.code === '55000' && /is already associated with a constraint/.test(e.message)) ||
+      (e.code === '23505' && /^pg_\w+_index$/.test((e as { constraint?: string }).constraint ?? '')))
+  );
 }
 
 /** One statement of a block that failed: the block is reported by that statement alone. */

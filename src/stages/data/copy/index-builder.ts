@@ -2,13 +2,15 @@
  * The index sessions: when a table's last unit lands, its early statements (indexes, PK/UNIQUE)
  * run on a pool of indexJobs target sessions, each in a transaction with its checkpoint
  * (markObjectDone), then ANALYZE; the order comes from src/stages/data/copy/index-schedule.ts.
+ * Small tables are taken whole, many at a time, in one transaction (index-batch.ts).
  */
 import type pg from 'pg';
 import type { Statement } from '../../../core/statement.js';
 import { statementError } from '../../../core/privilege-fix.js';
 import { markObjectDone } from '../../../state/checkpoint.js';
 import { qualify, quoteIdent } from '../../../core/ident.js';
-import { buildOrder, IndexSchedule, type IndexJob } from './index-schedule.js';
+import { buildOrder, IndexSchedule, type IndexJob, type WholeTable } from './index-schedule.js';
+import { buildTogether, INDEX_BATCH_TABLES, smallWhole } from './index-batch.js';
 import { analyzeKey, isIndexPartKey } from '../../../state/keys.js';
 import { isTransient, withRetry } from '../../../pg/retry.js';
 import { kill, openSession, TARGET_SESSION } from './sessions.js';
@@ -94,6 +96,16 @@ export class IndexBuilder {
     try {
       for (;;) {
         if (this.st.failure.failed || this.st.o.signal?.aborted) return;
+        const group = this.schedule.takeWhole(smallWhole, INDEX_BATCH_TABLES);
+        if (group.length > 0) {
+          try {
+            await this.runGroup(s, group);
+          } finally {
+            for (const w of group) this.schedule.doneWhole(w);
+            this.wake();
+          }
+          continue;
+        }
         const job = this.schedule.next();
         if (!job) {
           if (this.copyFinished && this.schedule.empty) return;
@@ -117,6 +129,34 @@ export class IndexBuilder {
   private async runJob(s: IndexSession, job: IndexJob<TableRun>): Promise<void> {
     if (job.stmt) await this.runStatement(s, job.t.key, job.stmt);
     else if (job.t.run) await this.analyze(s, job.t.run);
+  }
+
+  /** Small tables' statements and ANALYZE in one transaction; after a failure, one by one (naming it). */
+  private async runGroup(s: IndexSession, group: WholeTable<TableRun>[]): Promise<void> {
+    const { events, taskId } = this.st.o;
+    const t0 = Date.now();
+    for (const w of group)
+      for (const st of w.stmts) events.emit({ type: 'index-start', table: w.t.key, name: st.name });
+    const what = `index builds of ${group.length} small tables`;
+    try {
+      await withRetry({ ...this.st.retryBase, what, onRetry: () => s.drop() }, async () =>
+        buildTogether(await s.client(), taskId, group),
+      );
+    } catch (e) {
+      if (this.st.o.signal?.aborted) throw e;
+      for (const w of group) {
+        for (const st of w.stmts) await this.runStatement(s, w.t.key, st);
+        if (w.analyze) await this.analyze(s, w.t.run!);
+      }
+      return;
+    }
+    for (const w of group) {
+      for (const st of w.stmts) {
+        events.emit({ type: 'index-done', table: w.t.key, name: st.name, durationMs: Date.now() - t0 });
+        if (isIndexPartKey(st.key)) continue;
+        events.emit({ type: 'object', action: 'created', kind: st.kind, name: st.name, section: st.section });
+      }
+    }
   }
 
   private async runStatement(s: IndexSession, table: string, st: Statement): Promise<void> {

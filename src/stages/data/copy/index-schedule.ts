@@ -41,6 +41,13 @@ export interface IndexJob<R> {
   stmt?: Statement;
 }
 
+/** A table taken whole: its statements still to do, and whether ANALYZE follows. */
+export interface WholeTable<R> {
+  t: IndexTable<R>;
+  stmts: Statement[];
+  analyze: boolean;
+}
+
 export class IndexSchedule<R> {
   readonly tables: IndexTable<R>[] = [];
 
@@ -73,6 +80,27 @@ export class IndexSchedule<R> {
       }
     }
     return undefined;
+  }
+
+  /**
+   * Up to `max` tables not started whose statements `whole` accepts, taken whole — their statements
+   * and ANALYZE — for one session to run together; each is handed back with doneWhole().
+   */
+  takeWhole(whole: (t: IndexTable<R>) => boolean, max: number): WholeTable<R>[] {
+    const out: WholeTable<R>[] = [];
+    for (const t of this.tables) {
+      if (out.length >= max) break;
+      if (t.running > 0 || t.barrier || !whole(t)) continue;
+      out.push({ t, stmts: t.pending.splice(0), analyze: t.analyze });
+      t.analyze = false;
+      t.running++;
+      t.barrier = true;
+    }
+    return out;
+  }
+
+  doneWhole(w: WholeTable<R>): void {
+    this.done({ t: w.t });
   }
 
   done(j: IndexJob<R>): void {

@@ -3,7 +3,7 @@
  * rest queued in planning order; early statements grouped by table.
  */
 import type { Statement } from '../../../core/statement.js';
-import { unitsFromBoundaries, type CopyUnit, type TableSize } from '../plan/units.js';
+import { batchSmallUnits, unitsFromBoundaries, type CopyUnit, type TableSize } from '../plan/units.js';
 import type { CopyTable } from '../plan/types.js';
 import { qualify } from '../../../core/ident.js';
 import { tableFormat, type Format, type TextReason } from './format.js';
@@ -86,7 +86,7 @@ export function planRuns(i: RunPlanInput): RunPlan {
   }
   const weight = (u: CopyUnit) =>
     tableWeight(runs.get(u.table.key)?.size?.bytes ?? 0, i.earlyByTable.get(u.table.key)?.length ?? 0);
-  return { runs, pending: orderUnits(pending, weight), usedLineages };
+  return { runs, pending: batchSmallUnits(orderUnits(pending, weight)), usedLineages };
 }
 
 function newRun(i: RunPlanInput, t: CopyTable): TableRun {

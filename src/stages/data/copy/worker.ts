@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { isPgError } from '../../../core/errors.js';
 import { sourceCopySql, targetCopySql, type CopyUnit } from '../plan/units.js';
-import { markUnitDone } from '../../../state/checkpoint.js';
+import { markUnitsDone } from '../../../state/checkpoint.js';
 import { qualify } from '../../../core/ident.js';
 import { qualifyRegNames, restoreSearchPath } from './format.js';
 import { RawCopyOut, rawCopyIn, submitRawCopyOut } from './rawcopy.js';
@@ -41,10 +41,9 @@ async function tryFreeze(tgt: pg.Client, u: CopyUnit): Promise<boolean> {
     [tname],
   );
   if (!r.rows[0]?.ok) return false;
-  await tgt.query('SAVEPOINT pgferry_freeze');
   try {
-    await tgt.query(`TRUNCATE ONLY ${tname}`);
-    await tgt.query('RELEASE SAVEPOINT pgferry_freeze');
+    // one round trip; should TRUNCATE fail, the savepoint is already there to roll back to
+    await tgt.query(`SAVEPOINT pgferry_freeze; TRUNCATE ONLY ${tname}; RELEASE SAVEPOINT pgferry_freeze`);
     return true;
   } catch (e) {
     if (!isPgError(e) || isTransient(e)) throw e;
@@ -61,9 +60,61 @@ export async function copyUnitRows(
   u: CopyUnit,
   run: TableRun,
 ): Promise<Copied> {
-  await tgt.query('BEGIN');
-  const freeze = run.freezeOk ? await tryFreeze(tgt, u) : false;
-  const live = { rows: 0, bytes: 0 };
+  return (await copyUnitsRows(w, src, tgt, [[u, run]]))[0];
+}
+
+/**
+ * Copy units (of different tables) one after another in one target transaction, each with its
+ * checkpoint row, and commit them together: all of them are there and marked, or none. A batch
+ * of small tables goes without COPY FREEZE.
+ */
+export async function copyUnitsRows(
+  w: WorkerContext,
+  src: pg.Client,
+  tgt: pg.Client,
+  units: [CopyUnit, TableRun][],
+): Promise<Copied[]> {
+  const live: Copied[] = [];
+  try {
+    await tgt.query('BEGIN');
+    const out: Copied[] = [];
+    for (const [u, run] of units) {
+      const counted = { rows: 0, bytes: 0 };
+      live.push(counted);
+      // FREEZE costs two round trips per table and saves nothing measurable on tables this small
+      out.push(await copyInto(w, src, tgt, u, run, counted, units.length === 1 && run.freezeOk));
+    }
+    const done = units.map(([u, run], i) => ({
+      unitId: u.id,
+      table: u.table.key,
+      rows: out[i].rows,
+      bytes: out[i].bytes,
+      snapshot: run.lineage ?? null,
+    }));
+    await markUnitsDone(tgt, w.taskId, done);
+    await tgt.query('COMMIT');
+    for (const [u, run] of units) run.doneIds.add(u.id);
+    return out;
+  } finally {
+    // the rows in flight leave the live counts; committed ones are counted by the caller
+    live.forEach((l, i) => {
+      units[i][1].liveRows -= l.rows;
+      units[i][1].liveBytes -= l.bytes;
+    });
+  }
+}
+
+/** One unit's rows, inside the caller's transaction; `live` counts what has arrived. */
+async function copyInto(
+  w: WorkerContext,
+  src: pg.Client,
+  tgt: pg.Client,
+  u: CopyUnit,
+  run: TableRun,
+  live: Copied,
+  freezeOk: boolean,
+): Promise<Copied> {
+  const freeze = freezeOk ? await tryFreeze(tgt, u) : false;
   const searchPath = run.qualifyNames ? await qualifyRegNames(src) : undefined;
   const copyOut = new RawCopyOut(sourceCopySql(u, run.format), {
     onData(rows, bytes) {
@@ -76,20 +127,11 @@ export async function copyUnitRows(
   });
   const copyIn = tgt.query(rawCopyIn(targetCopySql(u, run.format, freeze)));
   submitRawCopyOut(src, copyOut);
-  try {
-    await relay(src, tgt, copyOut, copyIn, w.signal);
-    const rows = copyIn.rowCount;
-    const bytes = copyOut.bytes;
-    if (searchPath !== undefined) await restoreSearchPath(src, searchPath);
-    const snapshot = run.lineage ?? null;
-    await markUnitDone(tgt, { taskId: w.taskId, unitId: u.id, table: u.table.key, rows, bytes, snapshot });
-    await tgt.query('COMMIT');
-    run.doneIds.add(u.id);
-    return { rows, bytes };
-  } finally {
-    run.liveRows -= live.rows;
-    run.liveBytes -= live.bytes;
-  }
+  await relay(src, tgt, copyOut, copyIn, w.signal);
+  const rows = copyIn.rowCount;
+  const bytes = copyOut.bytes;
+  if (searchPath !== undefined) await restoreSearchPath(src, searchPath);
+  return { rows, bytes };
 }
 
 type CopyIn = ReturnType<typeof rawCopyIn>;

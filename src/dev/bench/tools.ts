@@ -1,0 +1,74 @@
+/** What both benchmarks share: flags, one-shot queries, timed shell commands, the bundled pgferry runner. */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const root = resolve(here, '..', '..', '..');
+
+export function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : def;
+}
+
+export async function q(url: string, text: string, params: unknown[] = []): Promise<pg.QueryResult> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await c.query(text, params);
+  } finally {
+    await c.end();
+  }
+}
+
+export interface ShResult {
+  code: number;
+  out: string;
+  ms: number;
+}
+
+export function sh(cmd: string, env: NodeJS.ProcessEnv = {}): Promise<ShResult> {
+  const t0 = Date.now();
+  return new Promise((res) => {
+    const p = spawn('bash', ['-o', 'pipefail', '-c', cmd], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (out += d));
+    p.on('close', (code) => res({ code: code ?? 1, out, ms: Date.now() - t0 }));
+  });
+}
+
+export async function bundleRunner(): Promise<string> {
+  const entry = join(root, 'src', 'dev', 'bench', 'run-pgferry.ts');
+  try {
+    const esbuild = await import('esbuild');
+    // one bundle per checkout: two checkouts sharing node_modules never run each other's pgferry
+    const tag = createHash('sha1').update(root).digest('hex').slice(0, 8);
+    const outfile = join(root, 'node_modules', '.cache', 'pgferry-bench', `run-pgferry-${tag}.mjs`);
+    await esbuild.build({
+      entryPoints: [entry],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      packages: 'external',
+      outfile,
+      logLevel: 'error',
+    });
+    return `'${outfile}'`;
+  } catch (e) {
+    process.stderr.write(`(esbuild unavailable, running pgferry through tsx: ${(e as Error).message})\n`);
+    return `--import tsx '${entry}'`;
+  }
+}
+
+export function median(a: number[]): number {
+  const s = [...a].sort((x, y) => x - y);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
