@@ -17,7 +17,7 @@ export const INDEX_BATCH_TABLES = 50;
 /** A small copied table whose statements may all run in one transaction. */
 export function smallWhole(t: IndexTable<TableRun>): boolean {
   if (!t.run || (t.run.size?.bytes ?? 0) > SMALL_BATCH.tableBytes) return false;
-  return t.pending.every((st) => st.transactional !== false && !/\bCONCURRENTLY\b/i.test(st.sql));
+  return t.pending.every((st) => st.transactional !== false);
 }
 
 /** Checkpoint rows of a group: each statement, and each table's ANALYZE. */
