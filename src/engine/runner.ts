@@ -48,6 +48,7 @@ import { takeTaskLock } from './tasklock.js';
 import { truncateOnce } from './truncate.js';
 import { keepExistingEarly } from './existing-early.js';
 import { holdInProcess } from './inprocess.js';
+import { captureSnapshot, cdcPhase } from './cdc-phase.js';
 
 export interface MigrateOptions {
   events: EventBus;
@@ -200,6 +201,7 @@ async function dataPhase(r: Run, schema: GeneratedSchema): Promise<CopyResult> {
     await enterPhase(r, 'data');
     const early = schema.statements.filter((s) => s.section === 'early');
     await keepTargetTables(r, tables, early);
+    const snapshotSource = await captureSnapshot(r, tables);
     // Live limits: control.json (`pgferry throttle`) is polled into the controls the engine follows.
     const controls = controlsFrom({ copy: task.copy, jobs: task.jobs });
     const detachControls = attachControlFile(r.state, controls);
@@ -219,6 +221,7 @@ async function dataPhase(r: Run, schema: GeneratedSchema): Promise<CopyResult> {
         controls,
         signal: o.signal,
         noFreeze: Boolean(process.env.PGFERRY_NO_FREEZE),
+        snapshotSource,
       }),
     ).finally(detachControls);
     const lo = await largeObjects(r);
@@ -256,6 +259,7 @@ async function runPhases(r: Run): Promise<void> {
   result.copy = await dataPhase(r, schema);
   if (o.signal?.aborted) throw o.signal.reason;
   await postDataPhase(r, schema);
+  if (task.incremental) await cdcPhase(r, schema.tablesNotCreated);
   if (task.verify !== 'none') result.verify = await verifyPhase(r);
   const status = result.verify && !result.verify.ok ? 'mismatch' : 'done';
   await r.tgt.run('record the end', (c) => setTaskPhase(c, r.taskId, 'done', status));

@@ -58,10 +58,12 @@ async function runDataStage(o: CopyOptions, controls: Controls): Promise<CopyRes
   const ctl = new ControlSession(st);
   // A lost snapshot is only reported when a unit is copied from its replacement (Lineages.note):
   // a side session (the sequence read) renewing it changes nothing already copied.
-  const snapshot: SnapshotSource = new ExportedSnapshot(o.source, async (id) => {
-    o.events.emit({ type: 'snapshot', snapshot: id, fresh: false });
-    await ctl.run('record snapshot', (c) => recordSnapshot(c, o.taskId, { id, lineage: snapshot.lineage }));
-  });
+  const snapshot: SnapshotSource =
+    o.snapshotSource ??
+    new ExportedSnapshot(o.source, async (id) => {
+      o.events.emit({ type: 'snapshot', snapshot: id, fresh: false });
+      await ctl.run('record snapshot', (c) => recordSnapshot(c, o.taskId, { id, lineage: snapshot.lineage }));
+    });
   try {
     const prepared = await prepare(st, ctl, snapshot);
     return await copyTables({ st, ctl, snapshot, controls, ...prepared });

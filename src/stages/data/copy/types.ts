@@ -8,6 +8,7 @@ import type { EventBus } from '../../../core/events.js';
 import type { StateDir } from '../../../state/state-dir.js';
 import type { Controls } from './controls.js';
 import type { Format } from './format.js';
+import type { SnapshotSource } from './snapshot.js';
 
 export interface CopyOptions {
   source: ConnSpec;
@@ -27,6 +28,8 @@ export interface CopyOptions {
   controls?: Controls;
   /** Without `controls`: control.json of this state dir is polled ~1/s into the run's controls. */
   state?: StateDir;
+  /** The snapshot to copy in (an incremental task's slot snapshot); an exported one when absent. */
+  snapshotSource?: SnapshotSource;
   /** Never COPY FREEZE (which empties an empty table in the unit's transaction first). */
   noFreeze?: boolean;
   signal?: AbortSignal;
