@@ -10,7 +10,7 @@ import type { EventBus } from '../../core/events.js';
 import { abortError } from '../../pg/retry.js';
 import { deleteSql, insertSql, type Sql, truncateSql, updateSql } from './apply-sql.js';
 import { readStopLsn, recordApplied } from './lsn-checkpoint.js';
-import type { Lsn } from './lsn.js';
+import { laterLsn, type Lsn } from './lsn.js';
 import type { PgoutputMessage } from './pgoutput/messages.js';
 import { type KnownTable, planRelation, type RelationPlan } from './relations.js';
 import type { StreamItem } from './stream.js';
@@ -154,8 +154,7 @@ class Applier {
   /** Finished: `finish` asked to stop at a position everything up to which is applied. */
   private reachedStop(): boolean {
     if (this.stopLsn === null || this.inTxn || this.batchOpen) return false;
-    const at = this.idleEnd > this.progress.applied ? this.idleEnd : this.progress.applied;
-    return at >= this.stopLsn;
+    return laterLsn(this.idleEnd, this.progress.applied) >= this.stopLsn;
   }
 
   async run(): Promise<ApplyProgress> {

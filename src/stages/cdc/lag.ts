@@ -4,7 +4,7 @@
  * changes are pending, WAL the slot keeps on the source, and the apply rate.
  */
 import type pg from 'pg';
-import { formatLsn, type Lsn, parseLsn } from './lsn.js';
+import { formatLsn, laterLsn, type Lsn, parseLsn } from './lsn.js';
 import type { ApplyProgress } from './apply.js';
 
 export interface CaptureLag {
@@ -42,7 +42,7 @@ export class LagMeter {
     const current = parseLsn(row.current);
     // The slot's confirmed position also moves on when the stream is idle (nothing to apply).
     const confirmed = row.confirmed ? parseLsn(row.confirmed) : 0n;
-    const held: Lsn = confirmed > p.applied ? confirmed : p.applied;
+    const held: Lsn = laterLsn(confirmed, p.applied);
     const lagBytes = current > held ? Number(current - held) : 0;
     const now = Date.now();
     const lagSec = lagBytes > 0 && p.commitTime ? Math.max(0, (now - p.commitTime.getTime()) / 1000) : 0;

@@ -13,3 +13,8 @@ export function parseLsn(text: string): Lsn {
 export function formatLsn(lsn: Lsn): string {
   return `${(lsn >> 32n).toString(16).toUpperCase()}/${(lsn & 0xffffffffn).toString(16).toUpperCase()}`;
 }
+
+/** The later of two positions (Math.max takes no bigint). */
+export function laterLsn(a: Lsn, b: Lsn): Lsn {
+  return a >= b ? a : b;
+}
