@@ -3,6 +3,9 @@
 // value, a table without a key (REPLICA IDENTITY FULL), and a row committed between slot and copy.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createInterface } from 'node:readline';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,4 +106,110 @@ test('incremental: copy in the slot snapshot, then every change applied exactly 
     seen.some((e) => e.type === 'cdc-lag'),
     'lag events are emitted',
   );
+});
+
+/** `pgferry migrate --incremental --json` in a child process; `onEvent` may SIGKILL it. */
+function runChild(
+  args: string[],
+  onEvent: (e: TimedEvent, kill: () => void) => void,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const argv = ['--import', 'tsx', 'test/helpers/cli.ts', 'migrate', '--incremental', '--json', ...args];
+    const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const kill = () => child.kill('SIGKILL');
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      try {
+        onEvent(JSON.parse(line) as TimedEvent, kill);
+      } catch {
+        /* not an event */
+      }
+    });
+    child.on('close', (code, signal) => resolve({ code, signal, stderr }));
+  });
+}
+
+/** Source transactions, one after the other, until stopped: inserts, updates, deletes on a keyed and a keyless table. */
+function writer(url: string): { stop: () => Promise<number> } {
+  let running = true;
+  let n = 0;
+  const done = withClient(url, async (c) => {
+    while (running) {
+      n++;
+      await c.query(`BEGIN;
+        INSERT INTO acct (bal) VALUES (${n});
+        UPDATE acct SET bal = bal + 1 WHERE id = ${1 + (n % 50)};
+        INSERT INTO log VALUES (${n % 7}, repeat('x', ${n % 5}));
+        ${n % 10 === 0 ? `DELETE FROM log WHERE v = ${n % 7};` : ''}
+        ${n % 13 === 0 ? `DELETE FROM acct WHERE id = ${n - 5};` : ''}
+        COMMIT`);
+      await sleep(10);
+    }
+  });
+  return {
+    stop: async () => {
+      running = false;
+      await done;
+      return n;
+    },
+  };
+}
+
+async function killAndResume(args: string[], w: { stop: () => Promise<number> }, source: string, target: string) {
+  const kills: string[] = [];
+  // 1: during the copy (the slot and its snapshot exist); 2, 3: at a random moment of the apply
+  for (const when of ['copy', 'apply', 'apply']) {
+    const r = await runChild([...args, '--verify', 'none'], (e, kill) => {
+      if (when === 'copy' && e.type === 'snapshot') kill();
+      if (when === 'apply' && e.type === 'phase-start' && e.phase === 'cdc')
+        setTimeout(kill, 300 + Math.random() * 1500);
+    });
+    assert.equal(r.signal, 'SIGKILL', `run killed during the ${when}: ${r.stderr}`);
+    kills.push(when);
+  }
+  const last = runChild([...args, '--verify', 'hash'], (e) => {
+    if (e.type === 'phase-start' && e.phase === 'cdc') {
+      setTimeout(async () => {
+        await w.stop();
+        await stopAt(source, target, 'kill');
+      }, 1000);
+    }
+  });
+  const r = await last;
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(kills, ['copy', 'apply', 'apply']);
+}
+
+test('incremental: kill -9 of the run during the copy and at random moments of the apply; each rerun resumes, target equals source', async () => {
+  await withClient(pg15.url(), async (c) => {
+    await c.query('CREATE DATABASE ksrc OWNER ferry_src');
+    await c.query('CREATE DATABASE ktgt OWNER ferry_tgt');
+  });
+  const source = pg15.url('ksrc', 'ferry_src');
+  const target = pg15.url('ktgt', 'ferry_tgt');
+  await withClient(source, (c) =>
+    c.query(`CREATE TABLE acct (id serial PRIMARY KEY, bal int);
+      INSERT INTO acct (bal) SELECT g FROM generate_series(1, 2000) g;
+      CREATE TABLE log (v int, pad text);
+      ALTER TABLE log REPLICA IDENTITY FULL;
+      INSERT INTO log SELECT g % 7, 'p' FROM generate_series(1, 2000) g;`),
+  );
+  const args = ['--name', 'kill', '--state-dir', stateDir, '-s', source, '-t', target, '--no-owner', '--no-acl'];
+  const w = writer(source);
+  try {
+    await killAndResume(args, w, source, target);
+  } finally {
+    await w.stop();
+  }
+  assert.deepEqual(await tableHashes(target), await tableHashes(source));
+  const seq = await withClient(
+    target,
+    async (c) => (await c.query(`SELECT last_value::int AS v FROM acct_id_seq`)).rows[0].v,
+  );
+  const srcSeq = await withClient(
+    source,
+    async (c) => (await c.query(`SELECT last_value::int AS v FROM acct_id_seq`)).rows[0].v,
+  );
+  assert.equal(seq, srcSeq, 'sequences set from the source when the apply stops');
 });

@@ -5,7 +5,8 @@
  */
 import type pg from 'pg';
 import { PgferryError } from '../../core/errors.js';
-import { qualify, quoteIdent } from '../../core/ident.js';
+import { qualify, quoteIdent, quoteLiteral } from '../../core/ident.js';
+import { CAPTURE_PUBLICATION_COMMENT } from './types.js';
 import type { CopyTable } from '../data/plan/types.js';
 
 export function publicationSql(name: string, tables: CopyTable[], sourceVersion: number): string {
@@ -32,7 +33,15 @@ export async function createPublication(
 ): Promise<void> {
   const r = await c.query('SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = $1', [name]);
   if (r.rowCount) return;
-  await c.query(publicationSql(name, tables, sourceVersion));
+  await c.query('BEGIN');
+  try {
+    await c.query(publicationSql(name, tables, sourceVersion));
+    await c.query(`COMMENT ON PUBLICATION ${quoteIdent(name)} IS ${quoteLiteral(CAPTURE_PUBLICATION_COMMENT)}`);
+    await c.query('COMMIT');
+  } catch (e) {
+    await c.query('ROLLBACK').catch(() => {});
+    throw e;
+  }
 }
 
 export async function dropPublication(c: pg.Client, name: string): Promise<void> {
