@@ -15,6 +15,9 @@ import { EventBus, type TimedEvent } from '../../src/core/events.js';
 import { migrate } from '../../src/engine/runner.js';
 import { tableHashes, withClient } from '../helpers/compare.js';
 import { logicalCluster, stopAt } from './helpers.js';
+import { finishTask } from '../../src/cli/commands/finish.js';
+import { readStatus, renderStatus } from '../../src/stages/report/status.js';
+import { StateDir } from '../../src/state/state-dir.js';
 
 let pg15: Cluster;
 const stateDir = mkdtempSync(join(tmpdir(), 'pgferry-cdc-state-'));
@@ -168,16 +171,33 @@ async function killAndResume(args: string[], w: { stop: () => Promise<number> },
     assert.equal(r.signal, 'SIGKILL', `run killed during the ${when}: ${r.stderr}`);
     kills.push(when);
   }
+  // Not running now: status names the slot left on the source and the command that drops it.
+  const status = renderStatus(await readStatus(new StateDir(stateDir, 'kill'), { target }));
+  assert.match(status, /incremental: stream, slot pgferry_kill_\w+/);
+  assert.match(status, /stay on the source while no run streams from them .*pgferry finish kill -s SOURCE -t TARGET/);
+  let finished: Promise<unknown> | undefined;
+  const logged: string[] = [];
+  const io = { log: (t: string) => logged.push(t), confirm: async () => false };
+  const verdicts: unknown[] = [];
   const last = runChild([...args, '--verify', 'hash'], (e) => {
-    if (e.type === 'phase-start' && e.phase === 'cdc') {
-      setTimeout(async () => {
+    if (e.type === 'verify-result' && !e.ok) verdicts.push(e);
+    if (e.type === 'cdc-lag' && !finished) {
+      // The cutover: writes stop on the source, then finish stops the apply, waits, drops slot and publication.
+      finished = (async () => {
         await w.stop();
-        await stopAt(source, target, 'kill');
-      }, 1000);
+        await finishTask({ task: 'kill', stateDir, target, source }, io);
+      })();
     }
   });
   const r = await last;
-  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.code, 0, `${r.stderr} ${JSON.stringify(verdicts)}`);
+  await finished;
+  assert.match(logged.join('\n'), /task kill: dropped slot pgferry_kill_\w+, publication pgferry_kill_\w+ dropped/);
+  const left = await withClient(source, async (c) => ({
+    slots: (await c.query('SELECT slot_name FROM pg_replication_slots WHERE database = current_database()')).rowCount,
+    publications: (await c.query('SELECT pubname FROM pg_publication')).rowCount,
+  }));
+  assert.deepEqual(left, { slots: 0, publications: 0 });
   assert.deepEqual(kills, ['copy', 'apply', 'apply']);
 }
 
