@@ -16,7 +16,7 @@ export function logicalCluster(): Promise<Cluster> {
 export async function stopAt(sourceUrl: string, targetUrl: string, taskId: string): Promise<void> {
   const lsn = await withClient(
     sourceUrl,
-    async (c) => (await c.query('SELECT pg_current_wal_lsn()::text AS l')).rows[0].l,
+    async (c) => (await c.query('SELECT pg_current_wal_insert_lsn()::text AS l')).rows[0].l,
   );
   useStateSchema(taskId, undefined);
   await withClient(targetUrl, (c) => requestStop(c, taskId, parseLsn(lsn)));

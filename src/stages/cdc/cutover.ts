@@ -10,9 +10,13 @@ import { type Lsn, parseLsn } from './lsn.js';
 import { dropPublication } from './publication.js';
 import { dropSlot } from './slot.js';
 
-/** The source's current WAL position: once writes have stopped, everything to replicate lies before it. */
+/**
+ * The source's current WAL insert position: once writes have stopped, everything to replicate lies
+ * before it. (Not pg_current_wal_lsn, the write position: with synchronous_commit = off a commit
+ * already acknowledged to its client may still lie beyond it.)
+ */
 export async function currentLsn(src: pg.Client): Promise<Lsn> {
-  const r = await src.query<{ l: string }>('SELECT pg_current_wal_lsn()::text AS l');
+  const r = await src.query<{ l: string }>('SELECT pg_current_wal_insert_lsn()::text AS l');
   return parseLsn(r.rows[0].l);
 }
 
