@@ -90,7 +90,8 @@ export async function recordApplied(
   txns: number,
 ): Promise<Lsn | null> {
   const r = await c.query<{ stop: string | null }>(
-    `UPDATE ${stateTable(taskId, 'cdc')} SET applied_lsn = $2::pg_lsn, applied_commit = $3, applied_at = clock_timestamp(),
+    `UPDATE ${stateTable(taskId, 'cdc')} SET applied_lsn = $2::pg_lsn, applied_commit = $3,
+       applied_at = clock_timestamp(),
        applied_txns = applied_txns + $4 WHERE task_id = $1 RETURNING stop_lsn::text AS stop`,
     [taskId, formatLsn(lsn), commitTime, txns],
   );

@@ -14,7 +14,8 @@ export function publicationSql(name: string, tables: CopyTable[], sourceVersion:
   if (filtered.length && sourceVersion < 150000) {
     throw new PgferryError(
       'usage',
-      `row filters (${filtered.map((t) => t.key).join(', ')}) need PostgreSQL 15 or newer on the source with incremental`,
+      `row filters (${filtered.map((t) => t.key).join(', ')}) need PostgreSQL 15 or newer on the source ` +
+        'with incremental',
       {
         hint: 'leave the `where` filters out of the task, or migrate without --incremental',
       },

@@ -73,7 +73,8 @@ export async function dropSlot(c: pg.Client, slot: string, waitSec = 30): Promis
   for (;;) {
     try {
       const r = await c.query(
-        'SELECT pg_catalog.pg_drop_replication_slot(slot_name) FROM pg_catalog.pg_replication_slots WHERE slot_name = $1',
+        `SELECT pg_catalog.pg_drop_replication_slot(slot_name)
+           FROM pg_catalog.pg_replication_slots WHERE slot_name = $1`,
         [slot],
       );
       return (r.rowCount ?? 0) > 0;
@@ -87,7 +88,9 @@ export async function dropSlot(c: pg.Client, slot: string, waitSec = 30): Promis
 function slotInUse(e: unknown, slot: string): unknown {
   if (!isPgError(e) || e.code !== '55006') return e;
   return new PgferryError('state', `replication slot ${slot} is in use by another session`, {
-    hint: `stop the pgferry run that streams from it, or end its session: SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = '${slot}'`,
+    hint:
+      'stop the pgferry run that streams from it, or end its session: SELECT pg_terminate_backend(active_pid) ' +
+      `FROM pg_replication_slots WHERE slot_name = '${slot}'`,
     cause: e,
   });
 }

@@ -50,7 +50,7 @@ export class ChangeStream {
     this.timer = setInterval(() => this.status(false), STATUS_EVERY_MS);
   }
 
-  /** Start streaming the slot's changes of `publication` from `from` (the server starts at its confirmed point if later). */
+  /** Stream the slot's changes of `publication` from `from` (the server starts at its confirmed point if later). */
   static async start(spec: ConnSpec, slot: string, publication: string, from: Lsn): Promise<ChangeStream> {
     const client = await openReplicationSession(spec, 'stream');
     const options = `proto_version '1', publication_names ${quoteLiteral(quoteIdent(publication))}`;

@@ -11,9 +11,11 @@ export const incrementalDdl: CheckDef = {
     const skip = notIncremental(ctx);
     if (skip) return skip;
     return warning(
-      'DDL is not replicated: a column added, dropped or retyped on a selected source table stops the apply, naming the table',
+      'DDL is not replicated: a column added, dropped or retyped on a selected source table stops the apply, ' +
+        'naming the table',
       [],
-      'freeze schema changes on the source until `pgferry finish`, or make each change on the target too before the source',
+      'freeze schema changes on the source until `pgferry finish`, or make each change on the target too ' +
+        'before the source',
     );
   },
 };

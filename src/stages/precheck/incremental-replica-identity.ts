@@ -30,7 +30,8 @@ export const incrementalReplicaIdentity: CheckDef = {
     if (!bad.length) return passed('every selected table has a primary key or a replica identity');
     const fix = bad.map((t) => `ALTER TABLE ${quoteIdent(t.schema)}.${quoteIdent(t.name)} REPLICA IDENTITY FULL;`);
     return failed(
-      `${bad.length} selected table(s) have no primary key and no replica identity: their updates and deletes cannot be replicated`,
+      `${bad.length} selected table(s) have no primary key and no replica identity: ` +
+        'their updates and deletes cannot be replicated',
       bad.map((t) => t.key),
       `on the source (or add a primary key): ${fix.join(' ')}`,
     );

@@ -19,7 +19,8 @@ export const incrementalReplicationRole: CheckDef = {
     const r = await ctx.source!.query<{ user: string; ok: boolean; via: string | null }>(
       `SELECT current_user AS user, (r.rolreplication OR r.rolsuper) AS ok,
               (SELECT m.rolname FROM pg_catalog.pg_roles m
-                WHERE m.rolname = ANY ($1::text[]) AND pg_catalog.pg_has_role(current_user, m.oid, 'MEMBER') LIMIT 1) AS via
+                WHERE m.rolname = ANY ($1::text[])
+                  AND pg_catalog.pg_has_role(current_user, m.oid, 'MEMBER') LIMIT 1) AS via
          FROM pg_catalog.pg_roles r WHERE r.rolname = current_user`,
       [MANAGED_ROLES],
     );

@@ -17,7 +17,8 @@ export const incrementalRowFilters: CheckDef = {
     if (ctx.sourceVersion >= 150000)
       return passed(`${filtered.length} row filter(s) go into the publication`, filtered);
     return failed(
-      `row filters need PostgreSQL 15 or newer on the source with incremental (the source is ${Math.floor(ctx.sourceVersion / 10000)})`,
+      `row filters need PostgreSQL 15 or newer on the source with incremental ` +
+        `(the source is ${Math.floor(ctx.sourceVersion / 10000)})`,
       filtered,
       'leave the `where` filters out of the task, or migrate these tables without --incremental',
     );

@@ -27,5 +27,6 @@ export const incrementalWalRetention: CheckDef = {
 };
 
 const watch =
-  'watch the source disk while the task runs (`pgferry status` shows the WAL the slot keeps) and run `pgferry finish` ' +
+  'watch the source disk while the task runs (`pgferry status` shows the WAL the slot keeps) ' +
+  'and run `pgferry finish` ' +
   'when done: it drops the slot';

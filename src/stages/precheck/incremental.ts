@@ -1,4 +1,4 @@
-/** The items of an incremental task (change capture), in report order; other tasks skip them. */
+/** The items of an incremental task (change capture), in report order; other tasks pass them with nothing to check. */
 import { incrementalApplyRole } from './incremental-apply-role.js';
 import { incrementalCapacity } from './incremental-capacity.js';
 import { incrementalDdl } from './incremental-ddl.js';

@@ -43,7 +43,8 @@ export async function readCaptureStatus(
   const exists = await c.query<{ rel: string | null }>('SELECT to_regclass($1)::text AS rel', [t]);
   if (exists.rows[0].rel === null) return undefined;
   const r = await c.query<RawCaptureStatusRow>(
-    `SELECT slot, publication, state, applied_lsn::text, applied_commit, applied_txns::text, lag FROM ${t} WHERE task_id = $1`,
+    `SELECT slot, publication, state, applied_lsn::text, applied_commit, applied_txns::text, lag
+       FROM ${t} WHERE task_id = $1`,
     [task],
   );
   const row = r.rows[0];
@@ -79,7 +80,8 @@ export function captureLines(c: CaptureStatus, task: string, running: boolean): 
   if (!running) {
     L.push(
       `  slot ${c.slot} and publication ${c.publication} stay on the source while no run streams from them (the slot ` +
-        `keeps WAL): continue with the same migrate command, or drop them with: pgferry finish ${task} -s SOURCE -t TARGET`,
+        'keeps WAL): continue with the same migrate command, or drop them with: ' +
+        `pgferry finish ${task} -s SOURCE -t TARGET`,
     );
   }
   return L;
