@@ -8,6 +8,7 @@ import type { EventBus } from '../core/events.js';
 import { copiesLargeObjects, type Selection } from '../core/selection.js';
 import type { TaskConfig } from '../core/config.js';
 import type { ConnSpec } from '../pg/connstring.js';
+import { withRetry } from '../pg/retry.js';
 import { type CaptureContext, prepareCapture, streamChanges } from '../stages/cdc/capture.js';
 import type { SlotSnapshot } from '../stages/cdc/slot-snapshot.js';
 import type { CopyTable } from '../stages/data/plan/types.js';
@@ -60,5 +61,12 @@ export async function cdcPhase(r: CdcRun, notCreated: string[]): Promise<void> {
   const listed = await r.src.run('list tables', (c) => listCopyTables(c, r.sel));
   const tables = listed.filter((t) => !notCreated.includes(t.key));
   const sequences = await r.src.run('list sequences', (c) => listSequences(c, r.sel));
-  await r.o.events.phase('cdc', () => streamChanges(context(r, tables), sequences));
+  // A lost session is retried like the copy's: each attempt continues after the last committed source transaction.
+  const retry = {
+    what: 'apply changes',
+    retryTimeSec: r.task.copy.retryTimeSec,
+    events: r.o.events,
+    signal: r.o.signal,
+  };
+  await r.o.events.phase('cdc', () => withRetry(retry, () => streamChanges(context(r, tables), sequences)));
 }

@@ -78,6 +78,15 @@ test('incremental precheck on PostgreSQL 15: replication attribute, publication 
   assert.deepEqual(item(plain, 'incremental.publication').objects, ['public.keyed (owner owner_src)']);
   assert.match(item(plain, 'incremental.publication').hint ?? '', /GRANT CREATE ON DATABASE pc TO plain_src/);
 
+  const filtered = await run(pg15.url('pc', 'owner_src'), {
+    includeTables: ['public.keyed', 'public.full_ok'],
+    tables: { 'public.keyed': { where: "v <> 'x'" }, 'public.full_ok': { where: "v <> 'x'" } },
+  });
+  const rf = item(filtered, 'incremental.row-filters');
+  assert.equal(rf.result, 'failed', 'a filter over a table without REPLICA IDENTITY FULL would break its UPDATEs');
+  assert.deepEqual(rf.objects, ['public.keyed']);
+  assert.match(rf.hint ?? '', /ALTER TABLE public\.keyed REPLICA IDENTITY FULL;/);
+
   const whole = await run(pg15.url('pc', 'owner_src'));
   assert.equal(item(whole, 'incremental.wal-level').result, 'passed');
   assert.equal(item(whole, 'incremental.capacity').result, 'passed');
