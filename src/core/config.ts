@@ -92,6 +92,8 @@ export const taskSchema = z
     /** Keep foreign keys whose parent table is not selected out of the target. */
     dropOrphanForeignKeys: z.boolean().default(false),
     allowDowngrade: z.boolean().default(false),
+    /** After the copy, stream the source's changes from the copy's own slot snapshot until `finish`. */
+    incremental: z.boolean().default(false),
     skipChecks: z.array(z.string()).default([]),
     copy: z
       .object({

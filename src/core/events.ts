@@ -2,7 +2,7 @@
  * Progress as a typed event stream. The CLI's live bars, `--json` output (one event per line),
  * the state dir's events.jsonl, the report and (later) the console all consume the same events.
  */
-export type Phase = 'connect' | 'precheck' | 'schema' | 'data' | 'post-data' | 'verify' | 'report' | 'finish';
+export type Phase = 'connect' | 'precheck' | 'schema' | 'data' | 'post-data' | 'cdc' | 'verify' | 'report' | 'finish';
 
 export type FerryEvent =
   /** resumed: the task's state dir holds an earlier run (objects and units it finished are skipped). */
@@ -44,7 +44,17 @@ export type FerryEvent =
   | { type: 'retry'; what: string; attempt: number; delayMs: number; error: string; sqlstate?: string }
   | { type: 'throttle'; maxRowsPerSec: number | null; maxBytesPerSec: number | null; jobs: number }
   | { type: 'verify-result'; table: string; ok: boolean; detail: string }
-  | { type: 'task-end'; ok: boolean; durationMs: number; error?: string };
+  | { type: 'task-end'; ok: boolean; durationMs: number; error?: string }
+  /** Incremental apply: how far the target is behind the source (src/stages/cdc/lag.ts). */
+  | {
+      type: 'cdc-lag';
+      appliedLsn: string;
+      lagBytes: number;
+      lagSec: number;
+      retainedBytes: number | null;
+      txnsPerSec: number;
+      changesPerSec: number;
+    };
 
 /**
  * An event as consumers see it: `task` names the task (null until the bus is bound to one) and

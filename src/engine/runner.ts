@@ -52,6 +52,7 @@ import { truncateOnce } from './truncate.js';
 import { keepExistingEarly } from './existing-early.js';
 import type { SnapshotSource } from '../stages/data/snapshot-source.js';
 import { earlierSnapshotOf, openRunSnapshot, readInSnapshot } from './run-snapshot.js';
+import { captureSnapshot, cdcPhase } from './cdc-phase.js';
 
 export interface MigrateOptions {
   events: EventBus;
@@ -237,6 +238,10 @@ async function dataPhase(r: Run, read: SourceRead, snapshot: SnapshotSource): Pr
     await enterPhase(r, 'data');
     const early = schema.statements.filter((s) => s.section === 'early');
     await keepTargetTables(r, tables, early);
+    // An incremental task copies in its replication slot's snapshot (taken now, after the catalog read in
+    // the run's snapshot: DDL on the source in between is not seen, as DDL is not replicated either).
+    const slot = await captureSnapshot(r, tables);
+    if (slot) await slot.open(null);
     // Live limits: the run's controls (MigrateOptions.controls; the command line feeds them from control.json).
     const controls = r.controls;
     // The engine retries its own sessions; a failure outside them re-enters it, and it resumes from its checkpoints.
@@ -248,7 +253,7 @@ async function dataPhase(r: Run, read: SourceRead, snapshot: SnapshotSource): Pr
         tables,
         sequences,
         early,
-        snapshot,
+        snapshot: slot ?? snapshot,
         jobs: task.jobs,
         indexJobs: task.indexJobs ?? Math.max(1, Math.ceil(task.jobs / 2)),
         copy: task.copy,
@@ -257,7 +262,7 @@ async function dataPhase(r: Run, read: SourceRead, snapshot: SnapshotSource): Pr
         signal: o.signal,
         noFreeze: Boolean(process.env.PGFERRY_NO_FREEZE),
       }),
-    );
+    ).finally(() => slot?.close());
     const lo = await largeObjects(r);
     if (lo > 0) copied.largeObjects = lo;
     return copied;
@@ -329,6 +334,7 @@ async function runPhases(r: Run): Promise<void> {
   if (o.signal?.aborted) throw o.signal.reason;
   const schema = read.schema;
   await postDataPhase(r, schema);
+  if (task.incremental) await cdcPhase(r, schema.tablesNotCreated);
   if (task.verify !== 'none') result.verify = await verifyPhase(r);
   const status = result.verify && !result.verify.ok ? 'mismatch' : 'done';
   await r.tgt.run('record the end', (c) => setTaskPhase(c, r.taskId, 'done', status));

@@ -32,6 +32,8 @@ export interface ConnectOptions {
   label: string;
   /** Extra suffix for application_name, e.g. "copy-3", so backends can be told apart. */
   role?: string;
+  /** A logical replication session (walsender in database mode), for change capture. */
+  replication?: 'database';
 }
 
 type SslSetting = false | ConnectionOptions;
@@ -105,6 +107,7 @@ function clientConfig(spec: ConnSpec, ssl: SslSetting, opts: ConnectOptions): pg
     keepAliveInitialDelayMillis: spec.keepalivesIdleSec * 1000,
     options: spec.options,
     types: pgferryTypes,
+    ...(opts.replication ? { replication: opts.replication } : {}),
   };
 }
 

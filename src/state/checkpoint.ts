@@ -21,7 +21,7 @@ export const STATE_FORMAT = latestVersion(CHECKPOINT_SET);
 const MARKER = 'pgferry checkpoint schema marker';
 const LEGACY_COMMENT = 'pgferry migration checkpoints; remove with: pgferry finish';
 /** The tables pgferry creates in the state schema (finish drops exactly these). */
-export const STATE_TABLES = ['task', 'unit', 'object', 'unit_plan', 'format'] as const;
+export const STATE_TABLES = ['task', 'unit', 'object', 'unit_plan', 'format', 'cdc'] as const;
 
 const taskSchemas = new Map<string, string>();
 

@@ -48,9 +48,26 @@ CREATE TABLE IF NOT EXISTS ${s}.unit_plan (
 );
 CREATE INDEX IF NOT EXISTS unit_task_table ON ${s}.unit (task_id, table_name);`;
 
+// Incremental tasks: the slot and publication they own, where the apply stands (LSN committed with the changes).
+const changeCapture = (s: string) => `
+CREATE TABLE IF NOT EXISTS ${s}.cdc (
+  task_id          text PRIMARY KEY,
+  slot             text NOT NULL,
+  publication      text NOT NULL,
+  state            text NOT NULL DEFAULT 'copy',
+  start_lsn        pg_lsn,
+  applied_lsn      pg_lsn,
+  applied_commit   timestamptz,
+  applied_at       timestamptz,
+  applied_txns     bigint NOT NULL DEFAULT 0,
+  stop_lsn         pg_lsn,
+  lag              jsonb NOT NULL DEFAULT '{}'
+);`;
+
 export const CHECKPOINT_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: initial },
   { version: 2, name: 'unit plans with the other tables; units by table', sql: unitPlan },
+  { version: 3, name: 'change capture position of incremental tasks', sql: changeCapture },
 ];
 
 export const CHECKPOINT_SET: MigrationSet = {

@@ -18,6 +18,7 @@ import { describeHolder, taskLockHolder, tryTaskLock } from '../../engine/tasklo
 import { quoteIdent } from '../../core/ident.js';
 import { EXIT } from '../exit.js';
 import { out } from '../output.js';
+import { cutover } from './finish-cutover.js';
 
 export interface FinishOptions {
   task?: string;
@@ -183,6 +184,8 @@ export async function finishTask(o: FinishOptions, io: FinishIo): Promise<Finish
   const result: FinishResult = { droppedSchema: false, removedTasks: [], tasksLeft: [], accounts: [], executed: [] };
   const names = taskNames(o);
   const schema = stateSchemaOf(o, names);
+  const cutoverLog = (text: string) => io.log(text);
+  await cutover({ names, schema, stateDir: o.stateDir, target: targetSpec, source: sourceSpec, log: cutoverLog });
 
   await withClient(targetSpec, { label: 'target', role: 'finish' }, async (c) => {
     await assertNotRunning(o, names, c);

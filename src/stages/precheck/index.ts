@@ -56,6 +56,7 @@ import { objectsUnsupported } from './unsupported.js';
 import { objectsUnreadable } from './unreadable.js';
 import { objectsSuperuser } from './superuser-objects.js';
 import { versionCompat } from './version.js';
+import { INCREMENTAL_CHECKS } from './incremental.js';
 
 export type { CheckItem, PrecheckReport, PrecheckOptions, Severity, ItemResult, Thresholds } from './types.js';
 
@@ -93,6 +94,7 @@ export const CHECKS: readonly CheckDef[] = [
   sourceLongTransactions,
   sourceLoad,
   consistencyWrites,
+  ...INCREMENTAL_CHECKS,
 ];
 
 export const CHECK_IDS: readonly string[] = CHECKS.map((c) => c.id);

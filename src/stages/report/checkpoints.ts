@@ -7,6 +7,7 @@
 import type pg from 'pg';
 import { checkpointSchemaExists, DEFAULT_STATE_SCHEMA } from '../../state/checkpoint.js';
 import { qualify } from '../../core/ident.js';
+import { type CaptureStatus, readCaptureStatus } from './capture-status.js';
 
 /** The key under which large objects are checkpointed (src/stages/data/copy/largeobjects.ts). */
 const LARGE_OBJECTS = 'pg_largeobject';
@@ -36,6 +37,8 @@ export interface CheckpointTotals {
   /** Done schema objects by kind (index builds split in two halves and ANALYZE not counted). */
   objects: Record<string, number>;
   tables: CheckpointTable[];
+  /** Incremental tasks: the change capture (src/stages/report/capture-status.ts). */
+  capture?: CaptureStatus;
 }
 
 const doneSql = (schema: string) => `
@@ -91,6 +94,7 @@ export async function readCheckpoints(
   const tables = all.filter((t) => t.table !== LARGE_OBJECTS);
   const sum = (f: (t: CheckpointTable) => number) => tables.reduce((a, t) => a + f(t), 0);
   const byKind = Object.fromEntries(objects.rows.map((o) => [o.kind, o.n]));
+  const capture = await readCaptureStatus(c, task, schema);
   return {
     status: head.rows[0].status,
     phase: head.rows[0].phase,
@@ -105,5 +109,6 @@ export async function readCheckpoints(
     objectsDone: objects.rows.reduce((a, o) => a + o.n, 0),
     objects: byKind,
     tables,
+    ...(capture ? { capture } : {}),
   };
 }

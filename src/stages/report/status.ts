@@ -10,6 +10,7 @@ import { readControls, type StateDir } from '../../state/state-dir.js';
 import { plural } from '../../core/plural.js';
 import { fmtBytes } from '../../core/size.js';
 import { readTaskCheckpoints } from './checkpoint-access.js';
+import { captureLines } from './capture-status.js';
 import type { CheckpointTotals } from './checkpoints.js';
 import { readEventsFile } from './index.js';
 import { readProgressFile, withProgress } from '../../state/progress-file.js';
@@ -361,6 +362,7 @@ export function renderStatus(s: TaskStatus): string {
   if (s.lastPhase) L.push(`  last phase: ${s.lastPhase.phase} (${s.lastPhase.state})`);
   if (s.limits) L.push(limitsLine(s.limits));
   if (s.tables.length || s.checkpoint || (s.running && s.progress)) L.push(...progressLines(s));
+  if (s.checkpoint?.capture) L.push(...captureLines(s.checkpoint.capture, s.task, s.running));
   if (s.recopied.length) L.push(`  recopied whole (earlier units came from a lost snapshot): ${s.recopied.join(', ')}`);
   if (s.warnings) L.push(`  ${plural(s.warnings, 'warning')}`);
   if (s.retries) L.push(`  ${plural(s.retries, 'retry', 'retries')}`);

@@ -6,6 +6,8 @@
  * to_jsonb(row) ->> 'col' so one text runs on 12..17 (publications differ enough on 15+ to
  * have two texts).
  */
+import { quoteLiteral } from '../../../../core/ident.js';
+import { CAPTURE_PUBLICATION_COMMENT } from '../../../cdc/types.js';
 import { USER_NS, aclJson, collJson, notExt } from './common.js';
 
 const owner = (col: string) => `pg_catalog.pg_get_userbyid(${col})`;
@@ -207,6 +209,7 @@ SELECT ${PUB_COMMON},
          WHERE pr.prpubid = p.oid) AS tables,
        ${v15 ? `(SELECT coalesce(json_agg(${nsName('pn.pnnspid')} ORDER BY 1), '[]') FROM pg_catalog.pg_publication_namespace pn WHERE pn.pnpubid = p.oid)` : `'[]'::json`} AS schemas
 FROM pg_catalog.pg_publication p
+WHERE pg_catalog.obj_description(p.oid, 'pg_publication') IS DISTINCT FROM ${quoteLiteral(CAPTURE_PUBLICATION_COMMENT)}
 ORDER BY 2`;
 }
 

@@ -1,0 +1,184 @@
+/**
+ * Applies the stream to the target, one source transaction after the other in commit order.
+ * Several small source transactions share one target transaction (a batch); the end LSN of the
+ * last one is recorded in the same target transaction (lsn-checkpoint.ts), and only after COMMIT
+ * is that position reported to the source as flushed. A rerun starts from the recorded position
+ * and skips the transactions it already holds, so each lands exactly once.
+ */
+import type pg from 'pg';
+import type { EventBus } from '../../core/events.js';
+import { abortError } from '../../pg/retry.js';
+import { deleteSql, insertSql, type Sql, truncateSql, updateSql } from './apply-sql.js';
+import { readStopLsn, recordApplied } from './lsn-checkpoint.js';
+import { laterLsn, type Lsn } from './lsn.js';
+import type { PgoutputMessage } from './pgoutput/messages.js';
+import { type KnownTable, planRelation, type RelationPlan } from './relations.js';
+import type { StreamItem } from './stream.js';
+
+/** What the apply needs of the stream (ChangeStream). */
+export interface ChangeSource {
+  next(waitMs: number): Promise<StreamItem | undefined>;
+  readonly pending: number;
+  ack(lsn: Lsn): void;
+  poke(): void;
+}
+
+export interface ApplyOptions {
+  stream: ChangeSource;
+  /** The apply session on the target (session_replication_role already set when allowed). */
+  target: pg.Client;
+  taskId: string;
+  known: KnownTable[];
+  /** End LSN of the last source transaction the target holds. */
+  applied: Lsn;
+  events: EventBus;
+  signal?: AbortSignal;
+  /** After each committed batch. */
+  onCommit?(p: ApplyProgress): void;
+}
+
+export interface ApplyProgress {
+  applied: Lsn;
+  commitTime: Date | null;
+  txns: number;
+  changes: number;
+}
+
+const BATCH_TXNS = 500;
+const BATCH_CHANGES = 20_000;
+const TICK_MS = 500;
+
+class Applier {
+  private relations = new Map<number, RelationPlan | undefined>();
+  private inTxn = false;
+  private skipping = false;
+  private batchOpen = false;
+  private batchTxns = 0;
+  private batchChanges = 0;
+  private batchEnd: Lsn = 0n;
+  private batchCommit: Date | null = null;
+  private idleEnd: Lsn = 0n;
+  private stopLsn: Lsn | null = null;
+  readonly progress: ApplyProgress;
+
+  constructor(private o: ApplyOptions) {
+    this.progress = { applied: o.applied, commitTime: null, txns: 0, changes: 0 };
+  }
+
+  private async exec(sql: Sql | undefined): Promise<void> {
+    if (!sql) return;
+    await this.o.target.query(sql.text, sql.values);
+    this.batchChanges++;
+  }
+
+  private plan(oid: number): RelationPlan | undefined {
+    return this.relations.get(oid);
+  }
+
+  private async change(m: PgoutputMessage): Promise<void> {
+    if (m.tag === 'relation') this.relations.set(m.oid, planRelation(m, this.o.known));
+    if (this.skipping) return;
+    if (m.tag === 'insert') {
+      const p = this.plan(m.relation);
+      if (p) await this.exec(insertSql(p, m.row));
+    } else if (m.tag === 'update') {
+      const p = this.plan(m.relation);
+      if (p) await this.exec(updateSql(p, m));
+    } else if (m.tag === 'delete') {
+      const p = this.plan(m.relation);
+      if (p) await this.exec(deleteSql(p, m));
+    } else if (m.tag === 'truncate') {
+      const targets = m.relations.flatMap((oid) => this.plan(oid)?.target ?? []);
+      await this.exec(truncateSql([...new Set(targets)]));
+    }
+    // type, origin and logical decoding messages change nothing on the target
+  }
+
+  private async begin(finalLsn: Lsn): Promise<void> {
+    this.inTxn = true;
+    // Already applied by an earlier run: its commit lies before the recorded end position.
+    this.skipping = finalLsn < this.progress.applied;
+    if (!this.skipping && !this.batchOpen) {
+      await this.o.target.query('BEGIN');
+      this.batchOpen = true;
+    }
+  }
+
+  private async commit(m: { endLsn: Lsn; commitTime: Date }): Promise<void> {
+    this.inTxn = false;
+    if (this.skipping) return;
+    this.batchEnd = m.endLsn;
+    this.batchCommit = m.commitTime;
+    this.batchTxns++;
+    const full = this.batchTxns >= BATCH_TXNS || this.batchChanges >= BATCH_CHANGES;
+    if (full || this.o.stream.pending === 0) await this.flush();
+  }
+
+  /** Commit the batch with its position, then tell the source. */
+  private async flush(): Promise<void> {
+    if (!this.batchOpen || this.inTxn) return;
+    const c = this.o.target;
+    if (this.batchTxns > 0) {
+      this.stopLsn = await recordApplied(c, this.o.taskId, this.batchEnd, this.batchCommit!, this.batchTxns);
+    }
+    await c.query('COMMIT');
+    this.batchOpen = false;
+    if (this.batchTxns > 0) {
+      const p = this.progress;
+      p.applied = this.batchEnd;
+      p.commitTime = this.batchCommit;
+      p.txns += this.batchTxns;
+      p.changes += this.batchChanges;
+      this.o.stream.ack(this.batchEnd);
+      this.o.onCommit?.(p);
+    }
+    this.batchTxns = 0;
+    this.batchChanges = 0;
+  }
+
+  private async item(it: StreamItem): Promise<void> {
+    if (it.kind === 'keepalive') {
+      if (this.inTxn) return;
+      await this.flush();
+      // Nothing open: everything the source sent up to here is applied.
+      if (it.end > this.idleEnd) this.idleEnd = it.end;
+      if (it.end > this.progress.applied) this.o.stream.ack(it.end);
+      return;
+    }
+    const m = it.message;
+    if (m.tag === 'begin') await this.begin(m.finalLsn);
+    else if (m.tag === 'commit') await this.commit(m);
+    else await this.change(m);
+  }
+
+  /** Finished: `finish` asked to stop at a position everything up to which is applied. */
+  private reachedStop(): boolean {
+    if (this.stopLsn === null || this.inTxn || this.batchOpen) return false;
+    return laterLsn(this.idleEnd, this.progress.applied) >= this.stopLsn;
+  }
+
+  async run(): Promise<ApplyProgress> {
+    const { stream, signal } = this.o;
+    try {
+      for (;;) {
+        if (signal?.aborted) throw abortError(signal);
+        const it = await stream.next(TICK_MS);
+        if (it) await this.item(it);
+        else if (!this.inTxn) {
+          await this.flush();
+          this.stopLsn = await readStopLsn(this.o.target, this.o.taskId);
+          stream.poke();
+        }
+        if (this.reachedStop()) return this.progress;
+      }
+    } catch (e) {
+      if (this.batchOpen) await this.o.target.query('ROLLBACK').catch(() => {});
+      throw e;
+    }
+  }
+}
+
+/** Apply until `finish` asks to stop (returns) or the run is aborted or fails (throws). */
+export function applyChanges(o: ApplyOptions): Promise<ApplyProgress> {
+  return new Applier(o).run();
+}

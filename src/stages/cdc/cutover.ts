@@ -1,0 +1,33 @@
+/**
+ * Cutover of an incremental task (`pgferry finish`): ask the running apply to stop once it holds
+ * everything the source has written so far (it then sets the sequences and ends), and afterwards
+ * drop the task's slot and publication on the source.
+ */
+import type pg from 'pg';
+import { useStateSchema } from '../../state/checkpoint.js';
+import { requestStop } from './lsn-checkpoint.js';
+import { type Lsn, parseLsn } from './lsn.js';
+import { dropPublication } from './publication.js';
+import { dropSlot } from './slot.js';
+
+/**
+ * The source's current WAL insert position: once writes have stopped, everything to replicate lies
+ * before it. (Not pg_current_wal_lsn, the write position: with synchronous_commit = off a commit
+ * already acknowledged to its client may still lie beyond it.)
+ */
+export async function currentLsn(src: pg.Client): Promise<Lsn> {
+  const r = await src.query<{ l: string }>('SELECT pg_current_wal_insert_lsn()::text AS l');
+  return parseLsn(r.rows[0].l);
+}
+
+export async function askApplyToStop(tgt: pg.Client, taskId: string, schema: string, at: Lsn): Promise<boolean> {
+  useStateSchema(taskId, schema);
+  return requestStop(tgt, taskId, at);
+}
+
+/** Drop the slot (waiting for a walsender that is ending to let go of it) and the publication. */
+export async function dropCapture(src: pg.Client, slot: string, publication: string): Promise<{ slot: boolean }> {
+  const dropped = await dropSlot(src, slot);
+  await dropPublication(src, publication);
+  return { slot: dropped };
+}

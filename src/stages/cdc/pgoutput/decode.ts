@@ -1,0 +1,132 @@
+/**
+ * Decodes one pgoutput message (the payload of an XLogData frame) into a PgoutputMessage.
+ * Protocol version 1, text values: https://www.postgresql.org/docs/current/protocol-logicalrep-message-formats.html
+ * Messages pgferry does not act on (Type, Origin, logical decoding Message) are decoded in full,
+ * so that a malformed one is still noticed, and then skipped by the apply.
+ */
+import { PgferryError } from '../../../core/errors.js';
+import {
+  type ColumnValue,
+  MessageCode,
+  OldTupleCode,
+  type PgoutputMessage,
+  type RelationColumn,
+  TupleCode,
+  UNCHANGED,
+} from './messages.js';
+import { MessageReader } from './reader.js';
+
+type Decoder = (r: MessageReader) => PgoutputMessage;
+
+function tuple(r: MessageReader): ColumnValue[] {
+  const n = r.i16('tuple column count');
+  const values: ColumnValue[] = [];
+  for (let i = 0; i < n; i++) {
+    const kind = r.u8('tuple column kind');
+    if (kind === TupleCode.Null) values.push(null);
+    else if (kind === TupleCode.UnchangedToast) values.push(UNCHANGED);
+    else if (kind === TupleCode.Text) values.push(r.bytes(r.i32('value length'), 'value').toString('utf8'));
+    else throw malformed(`tuple column ${i + 1} of kind 0x${kind.toString(16)}`);
+  }
+  return values;
+}
+
+function relationColumns(r: MessageReader): RelationColumn[] {
+  const n = r.i16('relation column count');
+  const columns: RelationColumn[] = [];
+  for (let i = 0; i < n; i++) {
+    const flags = r.u8('column flags');
+    const name = r.cstring('column name');
+    columns.push({ key: (flags & 1) === 1, name, typeOid: r.u32('column type'), typmod: r.i32('column typmod') });
+  }
+  return columns;
+}
+
+/** UPDATE and DELETE: an optional K (key) or O (old row) tuple; for UPDATE then N (new row). */
+function oldTuple(r: MessageReader, code: number): { key?: ColumnValue[]; old?: ColumnValue[] } {
+  if (code === OldTupleCode.Key) return { key: tuple(r) };
+  if (code === OldTupleCode.Old) return { old: tuple(r) };
+  throw malformed(`old tuple marker 0x${code.toString(16)}`);
+}
+
+const decoders: Record<number, Decoder> = {
+  [MessageCode.Begin]: (r) => ({
+    tag: 'begin',
+    finalLsn: r.u64('final LSN'),
+    commitTime: r.time('commit time'),
+    xid: r.u32('xid'),
+  }),
+  [MessageCode.Commit]: (r) => ({
+    tag: 'commit',
+    flags: r.u8('commit flags'),
+    commitLsn: r.u64('commit LSN'),
+    endLsn: r.u64('end LSN'),
+    commitTime: r.time('commit time'),
+  }),
+  [MessageCode.Origin]: (r) => ({ tag: 'origin', commitLsn: r.u64('origin LSN'), name: r.cstring('origin name') }),
+  [MessageCode.Relation]: (r) => ({
+    tag: 'relation',
+    oid: r.u32('relation oid'),
+    schema: r.cstring('relation schema'),
+    name: r.cstring('relation name'),
+    replicaIdentity: String.fromCharCode(r.u8('replica identity')),
+    columns: relationColumns(r),
+  }),
+  [MessageCode.Type]: (r) => ({
+    tag: 'type',
+    oid: r.u32('type oid'),
+    schema: r.cstring('type schema'),
+    name: r.cstring('type name'),
+  }),
+  [MessageCode.Insert]: (r) => {
+    const relation = r.u32('relation oid');
+    const code = r.u8('new tuple marker');
+    if (code !== OldTupleCode.New) throw malformed(`insert tuple marker 0x${code.toString(16)}`);
+    return { tag: 'insert', relation, row: tuple(r) };
+  },
+  [MessageCode.Update]: (r) => {
+    const relation = r.u32('relation oid');
+    let code = r.u8('update tuple marker');
+    let old = {};
+    if (code !== OldTupleCode.New) {
+      old = oldTuple(r, code);
+      code = r.u8('new tuple marker');
+      if (code !== OldTupleCode.New) throw malformed(`update new tuple marker 0x${code.toString(16)}`);
+    }
+    return { tag: 'update', relation, ...old, row: tuple(r) };
+  },
+  [MessageCode.Delete]: (r) => {
+    const relation = r.u32('relation oid');
+    return { tag: 'delete', relation, ...oldTuple(r, r.u8('delete tuple marker')) };
+  },
+  [MessageCode.Truncate]: (r) => {
+    const n = r.i32('truncated relation count');
+    const options = r.u8('truncate options');
+    const relations: number[] = [];
+    for (let i = 0; i < n; i++) relations.push(r.u32('truncated relation oid'));
+    return { tag: 'truncate', cascade: (options & 1) === 1, restartIdentity: (options & 2) === 2, relations };
+  },
+  [MessageCode.Message]: (r) => {
+    const transactional = (r.u8('message flags') & 1) === 1;
+    const lsn = r.u64('message LSN');
+    const prefix = r.cstring('message prefix');
+    return { tag: 'message', transactional, lsn, prefix, content: r.bytes(r.i32('message length'), 'message') };
+  },
+};
+
+function malformed(what: string): PgferryError {
+  return new PgferryError('data', `unexpected replication message content: ${what}`, {
+    hint: 'pgferry reads pgoutput protocol version 1 with text values; rerun to resume',
+  });
+}
+
+/** Decode one whole pgoutput message; throws on a truncated, overlong or unknown message. */
+export function decodePgoutput(buf: Buffer): PgoutputMessage {
+  const r = new MessageReader(buf);
+  const code = r.u8('message code');
+  const decode = decoders[code];
+  if (!decode) throw malformed(`message code 0x${code.toString(16)} (${JSON.stringify(String.fromCharCode(code))})`);
+  const m = decode(r);
+  if (!r.done) throw malformed(`${buf.length - r.rest().length} of ${buf.length} bytes of a ${m.tag} message read`);
+  return m;
+}

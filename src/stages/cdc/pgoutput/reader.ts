@@ -1,0 +1,77 @@
+/**
+ * Reads the fields of one protocol message. Every read checks the length first: a truncated or
+ * malformed message is an error naming what was being read, never a value made of stray bytes.
+ */
+import { PgferryError } from '../../../core/errors.js';
+
+/** Microseconds between the Unix epoch and PostgreSQL's (2000-01-01). */
+const PG_EPOCH_US = 946_684_800_000_000n;
+
+export class MessageReader {
+  private at = 0;
+  constructor(private buf: Buffer) {}
+
+  get done(): boolean {
+    return this.at >= this.buf.length;
+  }
+
+  private need(n: number, what: string): number {
+    if (this.at + n > this.buf.length) {
+      throw new PgferryError(
+        'data',
+        `replication message truncated: ${what} needs ${n} byte(s) at offset ${this.at} of ${this.buf.length}`,
+        { hint: 'the replication stream is corrupt or not pgoutput protocol version 1; rerun to resume' },
+      );
+    }
+    const at = this.at;
+    this.at += n;
+    return at;
+  }
+
+  u8(what: string): number {
+    return this.buf.readUInt8(this.need(1, what));
+  }
+
+  i16(what: string): number {
+    return this.buf.readInt16BE(this.need(2, what));
+  }
+
+  i32(what: string): number {
+    return this.buf.readInt32BE(this.need(4, what));
+  }
+
+  u32(what: string): number {
+    return this.buf.readUInt32BE(this.need(4, what));
+  }
+
+  u64(what: string): bigint {
+    return this.buf.readBigUInt64BE(this.need(8, what));
+  }
+
+  /** A timestamp sent as microseconds since 2000-01-01. */
+  time(what: string): Date {
+    const us = this.buf.readBigInt64BE(this.need(8, what));
+    return new Date(Number((us + PG_EPOCH_US) / 1000n));
+  }
+
+  /** A NUL-terminated string. */
+  cstring(what: string): string {
+    const end = this.buf.indexOf(0, this.at);
+    if (end < 0) this.need(this.buf.length - this.at + 1, what);
+    const s = this.buf.toString('utf8', this.at, end);
+    this.at = end + 1;
+    return s;
+  }
+
+  bytes(n: number, what: string): Buffer {
+    if (n < 0) this.need(Number.MAX_SAFE_INTEGER, what);
+    const at = this.need(n, what);
+    return this.buf.subarray(at, at + n);
+  }
+
+  rest(): Buffer {
+    const b = this.buf.subarray(this.at);
+    this.at = this.buf.length;
+    return b;
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * The change stream of the task's slot: START_REPLICATION over COPY BOTH on a replication
+ * session, XLogData decoded into pgoutput messages and queued for the apply, keepalives
+ * answered, and the flushed position reported only when the caller says the target committed.
+ * https://www.postgresql.org/docs/current/protocol-replication.html (START_REPLICATION)
+ */
+import type pg from 'pg';
+import copyStreams from 'pg-copy-streams';
+import type { Duplex } from 'node:stream';
+import { quoteIdent, quoteLiteral } from '../../core/ident.js';
+import type { ConnSpec } from '../../pg/connstring.js';
+import { formatLsn, type Lsn } from './lsn.js';
+import { decodePgoutput } from './pgoutput/decode.js';
+import { decodeFrame, statusUpdate } from './pgoutput/frames.js';
+import type { PgoutputMessage } from './pgoutput/messages.js';
+import { openReplicationSession } from './slot.js';
+
+/** What the apply reads: a decoded message, or a keepalive saying how far the source has sent. */
+export type StreamItem = { kind: 'message'; message: PgoutputMessage } | { kind: 'keepalive'; end: Lsn };
+
+/** pg-copy-streams 7 exports COPY BOTH (`both`); its type declarations do not list it yet. */
+type CopyBoth = (sql: string, o: { alignOnCopyDataFrame: boolean }) => Duplex & pg.Submittable;
+const both = (copyStreams as unknown as { both: CopyBoth }).both;
+
+const HIGH_WATER = 20_000;
+const LOW_WATER = 2_000;
+/** Status updates at least this often, well inside wal_sender_timeout (60 s by default). */
+const STATUS_EVERY_MS = 10_000;
+
+export class ChangeStream {
+  private queue: StreamItem[] = [];
+  private waiter?: () => void;
+  private failure?: unknown;
+  private ended = false;
+  private received: Lsn;
+  private flushed: Lsn;
+  private timer: NodeJS.Timeout;
+
+  private constructor(
+    private client: pg.Client,
+    private copy: Duplex,
+    from: Lsn,
+  ) {
+    this.received = from;
+    this.flushed = from;
+    copy.on('data', (chunk: Buffer) => this.onFrame(chunk));
+    copy.on('error', (e) => this.fail(e));
+    copy.on('end', () => this.fail(new Error('the source ended the replication stream')));
+    client.on('error', (e) => this.fail(e));
+    this.timer = setInterval(() => this.status(false), STATUS_EVERY_MS);
+  }
+
+  /** Stream the slot's changes of `publication` from `from` (the server starts at its confirmed point if later). */
+  static async start(spec: ConnSpec, slot: string, publication: string, from: Lsn): Promise<ChangeStream> {
+    const client = await openReplicationSession(spec, 'stream');
+    const options = `proto_version '1', publication_names ${quoteLiteral(quoteIdent(publication))}`;
+    const sql = `START_REPLICATION SLOT ${quoteIdent(slot)} LOGICAL ${formatLsn(from)} (${options})`;
+    const copy = client.query(both(sql, { alignOnCopyDataFrame: true }));
+    return new ChangeStream(client, copy, from);
+  }
+
+  private onFrame(chunk: Buffer): void {
+    try {
+      const frame = decodeFrame(chunk);
+      if (frame.tag === 'xlog') {
+        if (frame.end > this.received) this.received = frame.end;
+        this.push({ kind: 'message', message: decodePgoutput(frame.data) });
+      } else {
+        if (frame.end > this.received) this.received = frame.end;
+        this.push({ kind: 'keepalive', end: frame.end });
+        if (frame.replyNow) this.status(false);
+      }
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  private push(item: StreamItem): void {
+    this.queue.push(item);
+    if (this.queue.length >= HIGH_WATER) this.copy.pause();
+    this.wake();
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.();
+  }
+
+  private fail(e: unknown): void {
+    if (this.ended) return;
+    this.failure ??= e;
+    this.wake();
+  }
+
+  /** Items already received and not yet taken. */
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  /** The next item, or undefined when none came within `waitMs`. Throws once the stream failed. */
+  async next(waitMs: number): Promise<StreamItem | undefined> {
+    if (!this.queue.length && this.failure === undefined) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          this.waiter = undefined;
+          resolve();
+        }, waitMs);
+        this.waiter = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+    }
+    const item = this.queue.shift();
+    if (item) {
+      if (this.queue.length === LOW_WATER) this.copy.resume();
+      return item;
+    }
+    if (this.failure !== undefined) throw this.failure;
+    return undefined;
+  }
+
+  /** The target committed everything up to `lsn`: the source may forget it. */
+  ack(lsn: Lsn): void {
+    if (lsn > this.flushed) this.flushed = lsn;
+    this.status(false);
+  }
+
+  /** Ask the source for a keepalive (how far it has sent), e.g. to learn that nothing is pending. */
+  poke(): void {
+    this.status(true);
+  }
+
+  private status(replyNow: boolean): void {
+    if (this.ended || this.failure !== undefined) return;
+    try {
+      this.copy.write(statusUpdate(this.received, this.flushed, replyNow));
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  close(): void {
+    this.ended = true;
+    clearInterval(this.timer);
+    this.copy.destroy();
+    // The walsender ends with the session; the slot stays for the next run.
+    const stream = (this.client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream;
+    stream?.destroy();
+    this.client.end().catch(() => {});
+  }
+}
