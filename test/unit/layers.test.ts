@@ -47,6 +47,11 @@ const EXCEPTIONS: { from: string; to: string; why: string }[] = [
     to: 'src/stages/data/plan/tables.ts',
     why: 'verify compares the tables the data stage copies',
   },
+  {
+    from: 'stages/cdc',
+    to: 'src/stages/data/snapshot-source.ts',
+    why: "an incremental task's slot snapshot is a snapshot source the copy reads",
+  },
 ];
 
 function walk(dir: string): string[] {
