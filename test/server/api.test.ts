@@ -132,6 +132,21 @@ test('a task through the API as least-privilege accounts: precheck, start, event
   assert.deepEqual(await tableHashes(pg.url('shop_t1')), await tableHashes(pg.url('shop_src')));
   const list = await api.call('GET', '/api/tasks');
   assert.equal(list.body.tasks.find((t: any) => t.id === 'api-one')?.status, 'done');
+
+  // verify again on demand, then finish: checkpoints gone from the target, account clean-up SQL returned
+  await withClient(pg.url('shop_t1'), (c) =>
+    c.query('DELETE FROM shop.order_items WHERE ctid IN (SELECT ctid FROM shop.order_items LIMIT 1)'),
+  );
+  assert.equal((await api.call('POST', '/api/tasks/api-one/verify')).status, 202);
+  await waitForTask(api, 'api-one', (t) => t.status === 'mismatch' && t.runner === 'none');
+  const finished = await api.call('POST', '/api/tasks/api-one/finish');
+  assert.equal(finished.status, 202, finished.text);
+  assert.match(finished.body.cleanupSql, /DROP ROLE srv_t1;/);
+  assert.match(finished.body.cleanupSql, /DROP ROLE srv_src;/);
+  const left = await withClient(pg.url('shop_t1'), (c) =>
+    c.query("SELECT 1 FROM pg_namespace WHERE nspname = 'pgferry'"),
+  );
+  assert.equal(left.rowCount, 0, 'the checkpoint schema is gone');
 });
 
 test('a permanent failure (wrong password) is not retried', async () => {
@@ -210,6 +225,10 @@ test('a task run by pgferry migrate with the same state dir shows in the API', a
   const detail = (await api.call('GET', '/api/tasks/cli-task')).body;
   assert.ok(detail.tables.length >= 4);
   assert.equal((await api.call('GET', '/api/tasks/cli-task/report')).body.status, 'done');
+  // and the reverse: a task the server ran, read by pgferry status
+  const status = await cliInProcess(['status', 'api-stop', '--state-dir', dataDir]);
+  assert.equal(status.code, 0, status.stderr);
+  assert.match(status.stdout, /api-stop/);
 });
 
 test('bad requests: 400, 404 and 409 with cause and fix', async () => {
