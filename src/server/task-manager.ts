@@ -88,7 +88,8 @@ export class TaskManager {
 
   async create(body: unknown): Promise<TaskDetail> {
     const input = readTaskBody(body, this.o.dataDir);
-    if (await this.o.store.get(input.id)) {
+    const existing = await this.o.store.get(input.id);
+    if (existing && existing.status !== 'deleted') {
       throw conflict(
         `task "${input.id}" already exists`,
         'pick another name, or change the task with PUT /api/tasks/:id',
@@ -96,7 +97,10 @@ export class TaskManager {
     }
     await this.o.box.save(input.id, input.secrets);
     const info = { source: input.config.source, target: input.config.target };
-    await this.o.store.create(input.id, { status: 'created', config: input.config, info });
+    const init = { status: 'created', phase: null, config: input.config, info };
+    // a store without deletion (PostgreSQL) keeps deleted records: the name is free again
+    if (existing) await this.o.store.update(input.id, init);
+    else await this.o.store.create(input.id, init);
     return this.detail(input.id);
   }
 
@@ -122,6 +126,9 @@ export class TaskManager {
 
   async start(id: string): Promise<TaskDetail> {
     await this.assertIdle(id, 'start it again');
+    // a start by hand goes on copying: a pause left from the last run ends here
+    const controls = readControls(this.state(id));
+    if (controls?.paused) this.writeControls(id, { ...controls, paused: false });
     await this.o.supervisor.start(id);
     return this.detail(id);
   }
