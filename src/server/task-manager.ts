@@ -74,7 +74,14 @@ export class TaskManager {
 
   async detail(id: string): Promise<TaskDetail> {
     const rec = await this.record(id);
-    return detail(this.facts(rec), maskedConfig(rec.config, this.o.box.load(id)));
+    // secrets that cannot be opened do not hide the task: its stored config holds no password anyway
+    let secrets: ReturnType<SecretBox['load']>;
+    try {
+      secrets = this.o.box.load(id);
+    } catch {
+      secrets = undefined;
+    }
+    return detail(this.facts(rec), maskedConfig(rec.config, secrets));
   }
 
   /** Refused while the task runs here, waits for its next attempt, or runs in another process. */

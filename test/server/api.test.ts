@@ -5,7 +5,7 @@
 // shows in the API; bad requests get 400/404/409 with cause and fix; no password anywhere.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
@@ -277,6 +277,12 @@ test('bad requests: 400, 404 and 409 with cause and fix', async () => {
   const cat = await api.call('POST', '/api/catalog', { connection: srcUrl });
   const shop = cat.body.schemas.find((s: any) => s.name === 'shop');
   assert.ok(shop.tables.some((t: any) => t.name === 'orders' && t.columns.length > 2));
+  // a task whose stored connections cannot be read: refused with cause and fix, the server goes on
+  writeFileSync(join(dataDir, 'api-idle', 'secrets.enc'), 'v1.garbage.garbage.garbage');
+  const unreadable = await expect('POST', '/api/tasks/api-idle/start', undefined, 409);
+  assert.match(unreadable.cause, /cannot be decrypted/);
+  assert.equal((await api.call('GET', '/api/health')).body.ok, true);
+  assert.equal((await api.call('GET', '/api/tasks/api-idle')).body.config.target, pg.url('shop_nowhere', 'srv_t1'));
   assert.equal((await api.call('DELETE', '/api/tasks/api-idle')).status, 200);
   await expect('GET', '/api/tasks/api-idle', undefined, 404);
   const doc = await api.call('GET', '/api/openapi.json');
