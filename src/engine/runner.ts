@@ -7,12 +7,13 @@
  * Nothing is written to the target before the precheck passes.
  * The runner's own sessions (one per side) reconnect after a lost connection and every phase
  * retries transient failures; the target session holds the task's advisory lock throughout.
+ * The task's record and lease live in a task store (task-record.ts; default: the state dir).
  */
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type pg from 'pg';
 import { ConnectError } from '../pg/connect.js';
-import { describeConn, resolveConnSpec, toSafeUri, type ConnSpec } from '../pg/connstring.js';
+import { describeConn, resolveConnSpec, type ConnSpec } from '../pg/connstring.js';
 import { controlsFrom, copyData, type CopyResult } from '../stages/data/copy/engine.js';
 import { copyLargeObjects } from '../stages/data/copy/largeobjects.js';
 import { withRetry } from '../pg/retry.js';
@@ -41,13 +42,13 @@ import type { TaskConfig } from '../core/config.js';
 import type { EventBus, Phase } from '../core/events.js';
 import { MainSession } from './mainsession.js';
 import { copiesLargeObjects, Selection } from '../core/selection.js';
-import { openEventLog } from '../state/eventlog.js';
-import { attachControlFile } from '../stages/data/copy/control-file.js';
-import { StateDir } from '../state/state-dir.js';
+import type { Controls } from '../stages/data/copy/controls.js';
+import type { StateDir } from '../state/state-dir.js';
+import type { TaskStore } from '../state/store.js';
+import { openState } from './run-state.js';
 import { takeTaskLock } from './tasklock.js';
 import { truncateOnce } from './truncate.js';
 import { keepExistingEarly } from './existing-early.js';
-import { holdInProcess } from './inprocess.js';
 
 export interface MigrateOptions {
   events: EventBus;
@@ -56,6 +57,15 @@ export interface MigrateOptions {
   signal?: AbortSignal;
   /** Learns this task's passwords and scrubs them from its state dir, report and errors (default: a new one). */
   redactor?: Redactor;
+  /** Where the task's record and lease live (default: the state dir, a FileTaskStore over its root). */
+  store?: TaskStore;
+  /** The lease's time to live: a run that dies gives the task up this long after (default 30 s). */
+  leaseTtlMs?: number;
+  /**
+   * Live limits the copy follows (rows/s, bytes/s, jobs, pause), changed while the task runs
+   * (default: new ones from the task). The command line feeds them from control.json.
+   */
+  controls?: Controls;
 }
 
 export interface MigrateResult {
@@ -84,6 +94,11 @@ export function taskIdFor(task: TaskConfig, source: ConnSpec, target: ConnSpec):
   return `${clean(source.database)}-to-${clean(target.database)}-${h}`;
 }
 
+/** The id `migrate` gives the task, for adapters that set up around a run (control.json). */
+export function resolveTaskId(task: TaskConfig, redactor: Redactor = new Redactor()): string {
+  return taskIdFor(task, resolveConnSpec(task.source, { redactor }), resolveConnSpec(task.target, { redactor }));
+}
+
 interface Run {
   task: TaskConfig;
   o: MigrateOptions;
@@ -96,15 +111,16 @@ interface Run {
   tgt: MainSession;
   result: MigrateResult;
   safeSource: string;
-  setStatus: (phase: Phase, status?: string) => void;
-  writeTask: (fields: Record<string, unknown>) => void;
+  setStatus: (phase: Phase, status?: string) => Promise<void>;
+  writeTask: (fields: { status?: string; phase?: string; error?: string }) => Promise<void>;
   redactor: Redactor;
+  controls: Controls;
 }
 
 /** The phase, recorded in the local state dir and in the target's checkpoints. */
 async function enterPhase(r: Run, phase: Phase): Promise<void> {
   await r.tgt.run(`record phase ${phase}`, (c) => setTaskPhase(c, r.taskId, phase));
-  r.setStatus(phase);
+  await r.setStatus(phase);
 }
 
 /** Take the task lock before anything else; an unreachable target is left to the precheck to explain. */
@@ -200,9 +216,8 @@ async function dataPhase(r: Run, schema: GeneratedSchema): Promise<CopyResult> {
     await enterPhase(r, 'data');
     const early = schema.statements.filter((s) => s.section === 'early');
     await keepTargetTables(r, tables, early);
-    // Live limits: control.json (`pgferry throttle`) is polled into the controls the engine follows.
-    const controls = controlsFrom({ copy: task.copy, jobs: task.jobs });
-    const detachControls = attachControlFile(r.state, controls);
+    // Live limits: the run's controls (MigrateOptions.controls; the command line feeds them from control.json).
+    const controls = r.controls;
     // The engine retries its own sessions; a failure outside them re-enters it, and it resumes from its checkpoints.
     const copied = await withRetry(retrying(r, 'copy data'), () =>
       copyData({
@@ -220,7 +235,7 @@ async function dataPhase(r: Run, schema: GeneratedSchema): Promise<CopyResult> {
         signal: o.signal,
         noFreeze: Boolean(process.env.PGFERRY_NO_FREEZE),
       }),
-    ).finally(detachControls);
+    );
     const lo = await largeObjects(r);
     if (lo > 0) copied.largeObjects = lo;
     return copied;
@@ -285,40 +300,6 @@ function mainSessions(
   return { src, tgt };
 }
 
-interface Endpoints {
-  task: TaskConfig;
-  taskId: string;
-  source: ConnSpec;
-  target: ConnSpec;
-}
-
-/** The task's state dir, its pid lock, task.json and the event log; all released by `close`. */
-function openState({ task, taskId, source, target }: Endpoints, events: EventBus, redactor: Redactor) {
-  const state = new StateDir(StateDir.rootFor(task.stateDir), taskId, redactor);
-  const held: (() => void)[] = [holdInProcess(state.dir, taskId)];
-  const close = () => {
-    for (const release of held.splice(0).reverse()) release();
-  };
-  try {
-    held.push(state.lock());
-    // An earlier run of this task left its state here: this run continues it.
-    const earlier = state.readJson<{ status?: string }>('task.json');
-    const eventLog = openEventLog(state, events, taskId);
-    const info = {
-      name: taskId,
-      source: toSafeUri(source),
-      target: toSafeUri(target),
-      startedAt: new Date().toISOString(),
-    };
-    const config = { ...task, source: info.source, target: info.target };
-    const writeTask = (fields: Record<string, unknown>) => state.writeJson('task.json', { ...info, ...fields, config });
-    return { state, resumed: earlier !== undefined, safeSource: info.source, writeTask, close, eventLog };
-  } catch (e) {
-    close();
-    throw e;
-  }
-}
-
 /** Counts created objects and collects warnings into the result; returns the function that stops it. */
 function tally(events: EventBus, result: MigrateResult): () => void {
   return events.on((e) => {
@@ -343,7 +324,7 @@ export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<Migr
   const taskId = taskIdFor(task, source, target);
   useStateSchema(taskId, task.stateSchema);
   const sel = new Selection(task);
-  const st = openState({ task, taskId, source, target }, events, redactor);
+  const st = await openState({ task, taskId, source, target }, o, redactor);
   const report = finishReport(events, {
     stateDir: task.stateDir,
     target: task.target,
@@ -351,6 +332,7 @@ export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<Migr
     redactor,
   });
   const setStatus = (phase: Phase, status = 'running') => st.writeTask({ status, phase });
+  const controls = o.controls ?? controlsFrom({ copy: task.copy, jobs: task.jobs });
   const result: MigrateResult = {
     taskId,
     state: st.state,
@@ -360,9 +342,10 @@ export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<Migr
     durationMs: 0,
   };
   const stopTally = tally(events, result);
-  // The run stops at once when its target session is lost and cannot be reopened with the task lock.
+  // The run stops at once when its target session is lost and cannot be reopened with the task lock,
+  // or when it loses its lease in the task store.
   const lost = new AbortController();
-  const signal = o.signal ? AbortSignal.any([o.signal, lost.signal]) : lost.signal;
+  const signal = AbortSignal.any([...(o.signal ? [o.signal] : []), lost.signal, st.lost]);
   const { src, tgt } = mainSessions(task, { ...o, signal }, source, target, taskId, (e) => lost.abort(e));
   const r: Run = {
     task,
@@ -379,14 +362,15 @@ export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<Migr
     setStatus,
     writeTask: st.writeTask,
     redactor,
+    controls,
   };
   let ended = false;
   try {
-    setStatus('precheck');
+    await setStatus('precheck');
     const ends = { source: describeConn(source), target: describeConn(target) };
     events.emit({ type: 'task-start', task: taskId, ...ends, resumed: st.resumed });
     await runPhases(r);
-    setStatus('report', 'done');
+    await setStatus('report', 'done');
     result.durationMs = Date.now() - t0;
     ended = true;
     events.emit({ type: 'task-end', ok: !result.verify || result.verify.ok, durationMs: result.durationMs });
@@ -403,9 +387,9 @@ export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<Migr
     await st.eventLog.close().catch(() => {
       /* the run's outcome stands; events are best effort */
     });
-    st.close();
     await src.end();
     await tgt.end();
+    await st.close();
   }
 }
 
@@ -414,7 +398,7 @@ async function failRun(r: Run, e: unknown, ended: boolean, report: FinishReport)
   const message = errorMessage(e, r.redactor);
   if (!ended) r.o.events.emit({ type: 'task-end', ok: false, durationMs: r.result.durationMs, error: message });
   try {
-    r.writeTask({ status: 'failed', error: message });
+    await r.writeTask({ status: 'failed', error: message });
   } catch {
     /* keep the original error */
   }

@@ -2,6 +2,8 @@
  * One task, one runner: a session-level advisory lock on the target, keyed by the task id and
  * held by the runner's main target session for its whole life. A second run of the task — from
  * another directory or host — is refused at once, and `finish` refuses while the lock is held.
+ * The run's lease in its task store (task-record.ts) keeps out runs that share that store; this lock
+ * guards the target itself, against runs of the task that use another store (state dir, host).
  */
 import type pg from 'pg';
 import { PgferryError } from '../core/errors.js';

@@ -1,7 +1,7 @@
 /**
  * The task store of one host: the state directory (`./.pgferry/<task>/`). A task's record is its
  * task.json (the file `status` reads, with the fields of today at the top level), its lease is
- * lease.json. Changes are read-modify-write under a short mutex (a directory made with mkdir, which
+ * lease.json (lease-file.ts: a lease whose process died on this host is void at once). Changes are read-modify-write under a short mutex (a directory made with mkdir, which
  * is atomic) and written aside then renamed, so readers never see half a file.
  */
 import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { PgferryError } from '../core/errors.js';
 import { StateDir, STATE_VERSION } from './state-dir.js';
 import { replacePrivate } from './private-file.js';
+import { LEASE_FILE, leaseDocument, leaseLive, readLeaseFile, type LeaseDocument } from './lease-file.js';
 import { scrubbedJson } from './scrub.js';
 import {
   checkTaskId,
@@ -18,6 +19,7 @@ import {
   noSuchTask,
   taskExists,
   type Lease,
+  type LeaseHolder,
   type TaskInit,
   type TaskPatch,
   type TaskRecord,
@@ -139,10 +141,9 @@ export class FileTaskStore implements TaskStore {
     const state = this.dir(id);
     if (!existsSync(state.path('task.json'))) throw noSuchTask(id);
     return this.locked(state, async () => {
-      const cur = await readLease(state);
-      if (cur && Date.parse(cur.expiresAt) > Date.now()) return undefined;
+      if (leaseLive(readLease(state))) return undefined;
       const lease = { taskId: id, holder, token: newToken(), expiresAt: new Date(Date.now() + ttlMs).toISOString() };
-      await replacePrivate(state.path('lease.json'), scrubbedJson(lease) + '\n');
+      await writeLease(state, lease);
       return lease;
     });
   }
@@ -150,10 +151,10 @@ export class FileTaskStore implements TaskStore {
   async renew(lease: Lease, ttlMs: number): Promise<Lease> {
     const state = this.dir(lease.taskId);
     return this.locked(state, async () => {
-      const cur = await readLease(state);
+      const cur = readLease(state);
       if (!cur || cur.token !== lease.token) throw leaseLost(lease);
       const next = { ...lease, expiresAt: new Date(Date.now() + ttlMs).toISOString() };
-      await replacePrivate(state.path('lease.json'), scrubbedJson(next) + '\n');
+      await writeLease(state, next);
       return next;
     });
   }
@@ -162,16 +163,22 @@ export class FileTaskStore implements TaskStore {
     const state = this.dir(lease.taskId);
     if (!state.exists()) return;
     await this.locked(state, async () => {
-      const cur = await readLease(state);
-      if (cur?.token === lease.token) await rm(state.path('lease.json'), { force: true });
+      const cur = readLease(state);
+      if (cur?.token === lease.token) await rm(state.path(LEASE_FILE), { force: true });
     });
+  }
+
+  async currentLease(id: string): Promise<LeaseHolder | undefined> {
+    const cur = readLease(this.dir(id));
+    if (!leaseLive(cur)) return undefined;
+    return { taskId: id, holder: cur.holder, expiresAt: cur.expiresAt };
   }
 
   async close(): Promise<void> {}
 
   /** Is `lease` the task's lease, unexpired at `now`? (Under the mutex.) */
   private async holds(state: StateDir, lease: Lease, now: number): Promise<boolean> {
-    const cur = await readLease(state);
+    const cur = readLease(state);
     return cur?.token === lease.token && Date.parse(cur.expiresAt) > now;
   }
 
@@ -203,14 +210,10 @@ export class FileTaskStore implements TaskStore {
   }
 }
 
-async function readLease(state: StateDir): Promise<Lease | undefined> {
-  try {
-    return JSON.parse(await readFile(state.path('lease.json'), 'utf8')) as Lease;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || e instanceof SyntaxError) return undefined;
-    throw e;
-  }
-}
+const readLease = (state: StateDir): LeaseDocument | undefined => readLeaseFile(state.path(LEASE_FILE));
+
+const writeLease = (state: StateDir, lease: Lease): Promise<void> =>
+  replacePrivate(state.path(LEASE_FILE), scrubbedJson(leaseDocument(lease)) + '\n');
 
 function mutexTimeout(p: string): PgferryError {
   return new PgferryError('state', `the task store lock ${p} has been held for over ${MUTEX_WAIT_MS / 1000} s`, {

@@ -21,6 +21,7 @@ import {
   noSuchTask,
   taskExists,
   type Lease,
+  type LeaseHolder,
   type TaskInit,
   type TaskPatch,
   type TaskRecord,
@@ -78,12 +79,16 @@ export class PgTaskStore implements TaskStore {
     return next;
   }
 
-  /** The session, opened on first use; a failed open is retried by the next operation. */
+  /**
+   * The session, opened on first use; a failed open is retried by the next operation, and a session
+   * that ends (a restarted server, a terminated backend) is opened again by the next one.
+   */
   private open(): Promise<pg.Client> {
     const p = this.connectReady();
-    p.catch(() => {
+    const forget = () => {
       if (this.client === p) this.client = undefined;
-    });
+    };
+    p.then((c) => c.once('end', forget), forget);
     return p;
   }
 
@@ -224,6 +229,20 @@ export class PgTaskStore implements TaskStore {
   release(lease: Lease): Promise<void> {
     return this.run(async (c) => {
       await c.query(`DELETE FROM ${this.t('lease')} WHERE task_id = $1 AND token = $2`, [lease.taskId, lease.token]);
+    });
+  }
+
+  async currentLease(id: string): Promise<LeaseHolder | undefined> {
+    checkTaskId(id);
+    return this.run(async (c) => {
+      const r = await c.query<{ holder: string; token: string; expires_at: Date }>(
+        `SELECT holder, '' AS token, expires_at FROM ${this.t('lease')}
+          WHERE task_id = $1 AND expires_at > clock_timestamp()`,
+        [id],
+      );
+      if (!r.rows.length) return undefined;
+      const { token: _, ...held } = leaseOf(id, r.rows[0]);
+      return held;
     });
   }
 

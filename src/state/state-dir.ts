@@ -1,7 +1,7 @@
 /**
  * The task's local state directory (default ./.pgferry/<task>/): the task as run (no
- * passwords), events.jsonl, the report, a pid lock, and control.json — the hook through
- * which throttling and job counts change while the task runs.
+ * passwords), events.jsonl, the report, the lease of the state-dir task store (lease.json), and
+ * control.json — the hook through which throttling and job counts change while the task runs.
  *
  * Everything here is private whatever the umask: directories pgferry creates are 0700 and
  * files 0600 (also files and the task dir left by an earlier run): events carry server
@@ -16,13 +16,13 @@ import {
   openSync,
   readFileSync,
   renameSync,
-  rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { PgferryError } from '../core/errors.js';
 import { defaultRedactor, type Redactor } from '../core/redact.js';
+import { LEASE_FILE, leaseLive, readLeaseFile } from './lease-file.js';
 
 export const STATE_VERSION = 1;
 
@@ -112,22 +112,13 @@ export class StateDir {
     writePrivate(this.path(name), this.redactor.redact(text));
   }
 
-  /** Take the run lock; refuses when another live process holds it. */
-  lock(): () => void {
-    this.ensure();
-    const p = this.path('pid');
-    const holder = this.runningPid();
-    if (holder !== undefined && holder !== process.pid) {
-      throw new PgferryError('state', `task "${this.task}" is already running (pid ${holder})`, {
-        hint: 'wait for it, or stop it (kill <pid>) before starting it again',
-      });
-    }
-    writePrivate(p, String(process.pid));
-    return () => rmSync(p, { force: true });
-  }
-
-  /** pid of the live process running this task, if any. */
+  /**
+   * pid of the live process running this task, if any: the holder of its lease (lease.json of the
+   * state-dir task store), or of the pid lock an earlier pgferry took.
+   */
   runningPid(): number | undefined {
+    const lease = readLeaseFile(this.path(LEASE_FILE));
+    if (leaseLive(lease) && lease.pid !== undefined) return lease.pid;
     const p = this.path('pid');
     if (!existsSync(p)) return undefined;
     const pid = Number(readFileSync(p, 'utf8').trim());

@@ -43,6 +43,8 @@ export interface Lease {
   expiresAt: string;
 }
 
+export type LeaseHolder = Omit<Lease, 'token'>;
+
 export interface TaskStore {
   list(): Promise<TaskRecord[]>;
   get(id: string): Promise<TaskRecord | undefined>;
@@ -56,6 +58,8 @@ export interface TaskStore {
   renew(lease: Lease, ttlMs: number): Promise<Lease>;
   /** Give the lease up (nothing happens when it was lost already). */
   release(lease: Lease): Promise<void>;
+  /** Who holds the task's lease now (undefined when nobody does); the token is not given out. */
+  currentLease(id: string): Promise<LeaseHolder | undefined>;
   close(): Promise<void>;
 }
 

@@ -14,6 +14,7 @@ import { sampleDatabaseSql } from '../../src/dev/demo/sample.js';
 import { finishTask } from '../../src/cli/commands/finish.js';
 import { PgferryError } from '../../src/core/errors.js';
 import { taskLockHolder } from '../../src/engine/tasklock.js';
+import { StateDir } from '../../src/state/state-dir.js';
 import type { TimedEvent } from '../../src/core/events.js';
 import { tableHashes, withClient } from '../helpers/compare.js';
 import pg from 'pg';
@@ -92,7 +93,13 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_
   }
 }
 
+/** The run's copy holds back its units (control.json) until `resume`: it runs as long as the test needs. */
+const pauseCopy = (dir: string, task: string) => new StateDir(dir, task).writeJson('control.json', { paused: true });
+const resumeCopy = (dir: string, task: string) => new StateDir(dir, task).writeJson('control.json', { paused: false });
+const copyPaused = (e: TimedEvent) => e.type === 'log' && /data copy paused/.test(e.message);
+
 test('a second run of a running task is refused at once, finish too; a lost main session re-takes the lock', async () => {
+  pauseCopy(dirA, 'locked');
   const base = ['migrate', '--json', '--name', 'locked', '-s', sourceUrl(), '--jobs', '1', '--no-owner'];
   const first = cli([
     ...base,
@@ -103,7 +110,7 @@ test('a second run of a running task is refused at once, finish too; a lost main
     '--max-rows-per-sec',
     '1500',
   ]);
-  await first.waitFor((e) => e.type === 'phase-start' && e.phase === 'data');
+  await first.waitFor(copyPaused);
 
   const second = await cli([...base, '--state-dir', dirB, '-t', targetUrl()]).done;
   assert.equal(second.code, 7, second.stderr);
@@ -132,6 +139,7 @@ test('a second run of a running task is refused at once, finish too; a lost main
     !first.events.some((e) => e.type === 'phase-end' && e.phase === 'data'),
     'the lock was re-taken while the copy still ran',
   );
+  resumeCopy(dirA, 'locked');
 
   const r = await first.done;
   assert.equal(r.code, 0, r.stderr);
@@ -146,6 +154,7 @@ test('a second run of a running task is refused at once, finish too; a lost main
 
 test('a run whose lock is taken by another session while it reconnects stops at once (exit 7)', async () => {
   const target = srv.url('lock_tgt2', 'mover');
+  pauseCopy(dirA, 'taken');
   const run = cli([
     'migrate',
     '--json',
@@ -163,7 +172,7 @@ test('a run whose lock is taken by another session while it reconnects stops at 
     '--max-rows-per-sec',
     '1500',
   ]);
-  await run.waitFor((e) => e.type === 'phase-start' && e.phase === 'data');
+  await run.waitFor(copyPaused);
   const h = await until('the lock holder', () =>
     withClient(target, (c) => taskLockHolder(c as unknown as pg.Client, 'taken')),
   );

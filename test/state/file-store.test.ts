@@ -2,7 +2,9 @@
 // `status` and the runner read it.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileTaskStore } from '../../src/state/file-store.js';
@@ -39,4 +41,29 @@ test('task.json keeps the fields of today at the top level, private; one written
   assert.equal(r?.status, 'done');
   assert.deepEqual(r?.config, { jobs: 4 });
   assert.equal(r?.info.error, 'e');
+});
+
+test('a lease whose process died on this host is void at once; one of a live process holds until it expires', async () => {
+  const s = new FileTaskStore(root);
+  await s.create('orphan', {});
+  const dead = spawnSync(process.execPath, ['-e', '']).pid;
+  const state = new StateDir(root, 'orphan');
+  const until = new Date(Date.now() + 60_000).toISOString();
+  const lease = (pid: number) => ({
+    taskId: 'orphan',
+    holder: `pgferry pid ${pid}`,
+    token: 't',
+    expiresAt: until,
+    pid,
+  });
+  writeFileSync(state.path('lease.json'), JSON.stringify({ ...lease(process.pid), host: hostname() }));
+  assert.equal(await s.lease('orphan', 'next', 1000), undefined, 'a live holder keeps it');
+  assert.equal(state.runningPid(), process.pid);
+  writeFileSync(state.path('lease.json'), JSON.stringify({ ...lease(dead), host: 'another-host' }));
+  assert.equal(await s.lease('orphan', 'next', 1000), undefined, "another host's process is not looked up");
+  writeFileSync(state.path('lease.json'), JSON.stringify({ ...lease(dead), host: hostname() }));
+  assert.equal(state.runningPid(), undefined, 'status does not call it running');
+  assert.equal(await s.currentLease('orphan'), undefined);
+  const next = await s.lease('orphan', 'next', 1000);
+  assert.equal(next?.holder, 'next');
 });

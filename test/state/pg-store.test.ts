@@ -64,3 +64,14 @@ test('an operation after a failed open (database not there yet) opens the store 
   assert.deepEqual(await s.list(), []);
   await s.close();
 });
+
+test('a store whose session ends (terminated backend, restarted server) opens a new one for the next operation', async () => {
+  const s = new PgTaskStore(srv.url('tasks', 'keeper'), 'reopened');
+  await s.create('r1', {});
+  await withClient(srv.url('tasks'), (c) =>
+    c.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE '%task-store%'`),
+  );
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal((await s.get('r1'))?.status, 'created');
+  await s.close();
+});

@@ -112,10 +112,11 @@ function leases(store: () => Promise<TaskStore>): void {
   test('an expired lease goes to the next claimant; its old holder can neither renew nor update', async () => {
     const [a, b] = [await store(), await store()];
     await a.create('expire', {});
-    const first = await a.lease('expire', 'host-a', 300);
+    // times generous enough for a loaded machine: the claim right after must fall inside the lease
+    const first = await a.lease('expire', 'host-a', 1500);
     assert.ok(first);
     assert.equal(await b.lease('expire', 'host-b', 300), undefined);
-    await sleep(450);
+    await sleep(1700);
     const second = await b.lease('expire', 'host-b', 10_000);
     assert.ok(second && second.token !== first.token);
     await assert.rejects(a.renew(first, 10_000), stateError(/lease of "host-a" on task "expire" was lost/));
@@ -127,11 +128,12 @@ function leases(store: () => Promise<TaskStore>): void {
   test('a kept lease is renewed while the task runs and released at the end', async () => {
     const [a, b] = [await store(), await store()];
     await a.create('kept', {});
-    const lease = await a.lease('kept', 'host-a', 300);
+    // kept for twice its time to live (renewed every third of it, with room for a loaded machine)
+    const lease = await a.lease('kept', 'host-a', 1500);
     assert.ok(lease);
-    const keeper = keepLease(a, lease, 300);
+    const keeper = keepLease(a, lease, 1500);
     for (let i = 0; i < 10; i++) {
-      await sleep(90);
+      await sleep(300);
       assert.equal(await b.lease('kept', 'host-b', 300), undefined, `claim ${i} while kept`);
     }
     assert.equal(keeper.lost.aborted, false);

@@ -1,5 +1,6 @@
-// A run that stops while opening its state dir (an unreadable task.json) releases what it took:
-// the next run of the task in the same process is not refused as already running.
+// A run that stops while opening its task record (an unreadable task.json) takes no lease, and a run
+// that fails gives its lease up: the next run of the task in the same process is not refused as
+// already running.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { PgferryError } from '../../src/core/errors.js';
 const root = mkdtempSync(join(tmpdir(), 'pgferry-inprocess-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-test('a run refused by its state dir leaves neither the pid lock nor the in-process claim behind', async () => {
+test('a run refused by its task record, or failed, leaves no lease behind', async () => {
   // nothing listens on port 1: the later run fails at the precheck, which is what this test wants
   const url = 'postgresql://u@127.0.0.1:1/db?connect_timeout=2';
   const task = validateTask({ name: 'bad-state', source: url, target: url + '&application_name=t', stateDir: root });
@@ -24,7 +25,7 @@ test('a run refused by its state dir leaves neither the pid lock nor the in-proc
     migrate(task, { events: new EventBus() }),
     (e) => e instanceof PgferryError && e.kind === 'state' && /task\.json is unreadable/.test(e.message),
   );
-  assert.equal(existsSync(join(dir, 'pid')), false, 'the pid lock is released');
+  assert.equal(existsSync(join(dir, 'lease.json')), false, 'no lease taken');
 
   rmSync(join(dir, 'task.json'));
   // (a side that cannot be reached stops the precheck as a connection failure)
@@ -33,4 +34,10 @@ test('a run refused by its state dir leaves neither the pid lock nor the in-proc
     (e) => e instanceof PgferryError && e.kind === 'connect',
   );
   assert.ok(existsSync(join(dir, 'report.json')), 'the failed run wrote its report');
+  assert.equal(existsSync(join(dir, 'lease.json')), false, 'the lease is released');
+  await assert.rejects(
+    migrate(task, { events: new EventBus() }),
+    (e) => e instanceof PgferryError && e.kind === 'connect',
+    'the third run is not refused as already running',
+  );
 });

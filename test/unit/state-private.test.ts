@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { EventBus } from '../../src/core/events.js';
 import { openEventLog } from '../../src/state/eventlog.js';
 import { StateDir } from '../../src/state/state-dir.js';
+import { FileTaskStore } from '../../src/state/file-store.js';
 import { throttleCommand } from '../../src/cli/commands/throttle.js';
 
 let base: string;
@@ -36,8 +37,11 @@ async function useAllFiles(state: StateDir): Promise<void> {
   bus.warn('row (1, secret) failed');
   bus.warn('second');
   await log.close();
-  const unlock = state.lock();
-  assert.equal(mode(state.path('pid')), 0o600);
+  // the lease of the state-dir task store, as a run takes it
+  const store = new FileTaskStore(join(state.dir, '..'));
+  const lease = await store.lease(state.task, 'pgferry test', 10_000);
+  assert.ok(lease);
+  assert.equal(mode(state.path('lease.json')), 0o600);
   state.writeJson('report.json', { ok: true });
   state.writeText('report.md', '# report\n');
   const write = process.stdout.write.bind(process.stdout);
@@ -49,7 +53,7 @@ async function useAllFiles(state: StateDir): Promise<void> {
   } finally {
     process.stdout.write = write;
   }
-  unlock();
+  await store.release(lease);
 }
 
 test('a new state dir (and the directories above it that pgferry creates) is 0700, every file 0600, with umask 000', async () => {
@@ -71,8 +75,16 @@ test('files and the task dir left readable by an earlier run are made private be
   const root = join(base, 'old');
   const dir = join(root, 'task2');
   mkdirSync(dir, { recursive: true, mode: 0o755 });
-  for (const f of ['task.json', 'events.jsonl', 'pid', 'report.json', 'report.md', 'control.json', '.task.json.tmp']) {
-    writeFileSync(join(dir, f), f === 'pid' ? '' : '{"version":1}', { mode: 0o644 });
+  for (const f of [
+    'task.json',
+    'events.jsonl',
+    'lease.json',
+    'report.json',
+    'report.md',
+    'control.json',
+    '.task.json.tmp',
+  ]) {
+    writeFileSync(join(dir, f), '{"version":1}', { mode: 0o644 });
   }
   await useAllFiles(new StateDir(root, 'task2'));
   for (const [name, m] of Object.entries(modes(dir))) assert.equal(m, 0o600, name);

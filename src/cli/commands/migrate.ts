@@ -1,7 +1,10 @@
 import { Command, Option } from 'commander';
 import { EventBus } from '../../core/events.js';
 import { PgferryError } from '../../core/errors.js';
-import { migrate } from '../../engine/runner.js';
+import { migrate, resolveTaskId } from '../../engine/runner.js';
+import { controlsFrom } from '../../stages/data/copy/engine.js';
+import { attachControlFile } from '../../stages/data/copy/control-file.js';
+import { StateDir } from '../../state/state-dir.js';
 import { defaultRedactor } from '../../core/redact.js';
 import { EXIT } from '../exit.js';
 import { addConnectionOptions, addTaskOptions, taskFromOptions } from '../options.js';
@@ -90,6 +93,7 @@ export function migrateCommand(): Command {
       allowDowngrade: o.allowDowngrade,
       dropOrphanForeignKeys: o.dropOrphanForeignKeys,
     });
+    const state = new StateDir(StateDir.rootFor(task.stateDir), resolveTaskId(task, defaultRedactor));
     const events = new EventBus();
     const done = attachProgress(events, progressMode(o.json));
     // First SIGINT/SIGTERM: stop cleanly (open COPYs roll back, done units stay done); second: exit now.
@@ -103,9 +107,12 @@ export function migrateCommand(): Command {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    // Live limits: control.json in the task's state dir (`pgferry throttle`, or by hand), polled into the run's controls.
+    const controls = controlsFrom({ copy: task.copy, jobs: task.jobs });
+    const detachControls = attachControlFile(state, controls);
     try {
       // the command line's redactor: what it prints is scrubbed of the task's passwords too
-      const result = await migrate(task, { events, signal: ac.signal, redactor: defaultRedactor });
+      const result = await migrate(task, { events, signal: ac.signal, redactor: defaultRedactor, controls });
       done();
       if (!o.json && result.summary !== undefined) out(result.summary);
       process.exitCode = result.verify && !result.verify.ok ? EXIT.verify : EXIT.ok;
@@ -113,6 +120,7 @@ export function migrateCommand(): Command {
       done();
       throw e;
     } finally {
+      detachControls();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }
