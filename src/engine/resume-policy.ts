@@ -27,7 +27,7 @@ export const isTransientCause = (c: ConnectCause): boolean => TRANSIENT_CAUSES.h
 /**
  * The verdict on a run's error. `probe`: the causes found by connecting to both sides after a
  * connection failure whose cause the error does not say (a precheck that could not connect);
- * a side that answered is not in it.
+ * a side that answered is not in it, and an empty probe means both answer now.
  */
 export function resumeVerdict(e: unknown, probe?: ConnectCause[]): Verdict {
   if (e instanceof PgferryError) {
@@ -38,6 +38,8 @@ export function resumeVerdict(e: unknown, probe?: ConnectCause[]): Verdict {
         return { resume: false, reason: 'interrupted' };
       case 'connect': {
         const cc = (e as { connCause?: ConnectCause }).connCause;
+        // both sides answer again: what failed has passed by itself
+        if (!cc && probe?.length === 0) return { resume: true, reason: 'servers reachable again' };
         const causes = cc ? [cc] : (probe ?? []);
         if (causes.length && causes.every(isTransientCause)) {
           return { resume: true, reason: `server unreachable (${causes.join(', ')})` };

@@ -12,6 +12,9 @@ import { PgferryError } from '../core/errors.js';
 import { Redactor } from '../core/redact.js';
 import type { TaskConfig } from '../core/config.js';
 import { migrate } from '../engine/runner.js';
+import { attachControlFile } from '../stages/data/copy/control-file.js';
+import type { Controls } from '../stages/data/copy/controls.js';
+import { controlsFrom } from '../stages/data/copy/engine.js';
 import { backoffDelay, resumeVerdict, type Backoff } from '../engine/resume-policy.js';
 import type { ConnectCause } from '../pg/classify.js';
 import { resolveConnSpec } from '../pg/connstring.js';
@@ -39,6 +42,8 @@ interface LiveRun {
   kind: 'migrate' | 'verify';
   ac: AbortController;
   done: Promise<void>;
+  /** The live limits a migrate run's copy follows. */
+  controls?: Controls;
 }
 
 const stoppedByUser = () =>
@@ -58,6 +63,11 @@ export class Supervisor {
   /** A run is under way in this process. */
   running(id: string): boolean {
     return this.live.has(id);
+  }
+
+  /** The live limits of the task's run here, if one copies. */
+  controls(id: string): Controls | undefined {
+    return this.live.get(id)?.controls;
   }
 
   /** Running, or waiting for its next attempt. */
@@ -100,19 +110,24 @@ export class Supervisor {
     const redactor = new Redactor();
     const detach = this.o.hub.attach(id, bus);
     const ac = new AbortController();
+    // live limits: set through the API, kept in control.json (also `pgferry throttle`'s), which is followed
+    const controls = controlsFrom({ copy: task.copy, jobs: task.jobs });
+    const detachControls = attachControlFile(new StateDir(this.o.dataDir, id), controls);
+    const store = this.o.store;
     const done = (async () => {
       try {
-        const result = await migrate(task, { events: bus, redactor, signal: ac.signal });
+        const result = await migrate(task, { events: bus, redactor, signal: ac.signal, store, controls });
         const outcome = result.verify && !result.verify.ok ? 'mismatch' : 'done';
         await this.patch(id, { desired: 'idle', outcome });
       } catch (e) {
         await this.failed(id, task, e, attempt, redactor);
       } finally {
         detach();
+        detachControls();
         this.live.delete(id);
       }
     })().catch((e) => this.o.log(`task ${id}: ${redactor.redact(String(e))}`));
-    this.live.set(id, { kind: 'migrate', ac, done });
+    this.live.set(id, { kind: 'migrate', ac, done, controls });
   }
 
   /** After a failed run: stopped, resumed later, or failed for good. */

@@ -20,6 +20,7 @@ import type { Supervisor } from './supervisor.js';
 import { maskedConfig, readTaskBody, runnableTask } from './task-input.js';
 import { detail, limitsOf, summarize, type TaskFacts } from './task-view.js';
 import { toApiPrecheck } from './precheck-view.js';
+import { leaseHolderName } from '../engine/task-record.js';
 import { finishTask } from './finish.js';
 
 export interface ManagerOptions {
@@ -48,15 +49,20 @@ export class TaskManager {
     return rec;
   }
 
-  private facts(rec: TaskRecord): TaskFacts {
+  /** Who else runs the task: the holder of its lease in the store, when not this server. */
+  private async otherRunner(id: string): Promise<string | undefined> {
+    const lease = await this.o.store.currentLease(id).catch(() => undefined);
+    return lease && lease.holder !== leaseHolderName() ? lease.holder : undefined;
+  }
+
+  private async facts(rec: TaskRecord): Promise<TaskFacts> {
     const state = this.state(rec.id);
     const live = this.o.supervisor.running(rec.id);
-    const pid = live ? undefined : state.runningPid();
     return {
       record: rec,
       service: this.o.supervisor.service(rec.id),
       live,
-      otherPid: pid !== undefined && pid !== process.pid ? pid : undefined,
+      other: live ? undefined : await this.otherRunner(rec.id),
       prechecking: this.prechecking.has(rec.id),
       state,
       lastProgress: live ? this.o.hub.lastProgress(rec.id) : undefined,
@@ -65,11 +71,11 @@ export class TaskManager {
 
   async list(): Promise<TaskSummary[]> {
     const recs = (await this.o.store.list()).filter((r) => r.status !== 'deleted');
-    return recs.map((r) => summarize(this.facts(r)));
+    return Promise.all(recs.map(async (r) => summarize(await this.facts(r))));
   }
 
   async summary(id: string): Promise<TaskSummary> {
-    return summarize(this.facts(await this.record(id)));
+    return summarize(await this.facts(await this.record(id)));
   }
 
   async detail(id: string): Promise<TaskDetail> {
@@ -81,14 +87,14 @@ export class TaskManager {
     } catch {
       secrets = undefined;
     }
-    return detail(this.facts(rec), maskedConfig(rec.config, secrets));
+    return detail(await this.facts(rec), maskedConfig(rec.config, secrets));
   }
 
   /** Refused while the task runs here, waits for its next attempt, or runs in another process. */
   private async assertIdle(id: string, what: string): Promise<void> {
-    const f = this.facts(await this.record(id));
-    if (this.o.supervisor.busy(id) || f.otherPid !== undefined || this.prechecking.has(id)) {
-      const who = f.otherPid !== undefined ? ` in process ${f.otherPid}` : '';
+    const f = await this.facts(await this.record(id));
+    if (this.o.supervisor.busy(id) || f.other !== undefined || this.prechecking.has(id)) {
+      const who = f.other !== undefined ? ` (${f.other})` : '';
       throw conflict(`task "${id}" is running${who}: cannot ${what}`, 'stop it first (POST /api/tasks/:id/stop)');
     }
   }
@@ -141,9 +147,9 @@ export class TaskManager {
   }
 
   async stop(id: string): Promise<TaskDetail> {
-    await this.record(id);
-    if (this.facts(await this.record(id)).otherPid !== undefined) {
-      throw conflict(`task "${id}" runs in another process`, 'stop that process (Ctrl-C or kill <pid>)');
+    const other = (await this.facts(await this.record(id))).other;
+    if (other !== undefined) {
+      throw conflict(`task "${id}" runs in another process (${other})`, 'stop that process (Ctrl-C or kill <pid>)');
     }
     await this.o.supervisor.stop(id);
     return this.detail(id);
@@ -169,17 +175,19 @@ export class TaskManager {
   /** Pause or resume the copy: control.json, which the run follows within a second. */
   async setPaused(id: string, paused: boolean): Promise<TaskDetail> {
     const rec = await this.record(id);
-    const f = this.facts(rec);
-    if (!f.live && f.otherPid === undefined) {
+    const f = await this.facts(rec);
+    if (!f.live && f.other === undefined) {
       throw conflict(`task "${id}" is not running`, paused ? 'start it first' : 'start it (POST …/start)');
     }
     this.writeControls(id, { ...(readControls(this.state(id)) ?? {}), paused });
+    this.o.supervisor.controls(id)?.set({ paused });
     return this.detail(id);
   }
 
   async setLimits(id: string, change: Controls): Promise<Limits> {
     const rec = await this.record(id);
     this.writeControls(id, { ...(readControls(this.state(id)) ?? {}), ...change });
+    this.o.supervisor.controls(id)?.set(change);
     return limitsOf(rec, this.state(id));
   }
 

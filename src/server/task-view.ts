@@ -24,8 +24,8 @@ export interface TaskFacts {
   service?: ServiceState;
   /** A run of this task is under way in this server (migrate or verify). */
   live: boolean;
-  /** Another process (e.g. `pgferry migrate`) holds the task's pid lock. */
-  otherPid?: number;
+  /** Another process (e.g. `pgferry migrate`) holds the task's lease: who. */
+  other?: string;
   prechecking: boolean;
   state: StateDir;
   lastProgress?: Extract<TimedEvent, { type: 'progress' }>;
@@ -36,7 +36,7 @@ type Status = TaskSummary['status'];
 function statusOf(f: TaskFacts): Status {
   const s = f.service;
   if (f.prechecking) return 'prechecking';
-  if (f.live || f.otherPid !== undefined) {
+  if (f.live || f.other !== undefined) {
     if (f.record.phase === 'precheck') return 'prechecking';
     return readControls(f.state)?.paused ? 'paused' : 'running';
   }
@@ -54,8 +54,18 @@ function statusOf(f: TaskFacts): Status {
   }
 }
 
+/** The progress summary a run keeps in its task record (read when the state dir has none: another host). */
+type RecordProgress = {
+  rows: number;
+  bytes: number;
+  estRows: number;
+  estBytes: number;
+  rowsPerSec: number;
+  etaSec: number | null;
+};
+
 function progressOf(f: TaskFacts): TaskSummary['progress'] {
-  const p = f.lastProgress ?? readProgressFile(f.state);
+  const p = f.lastProgress ?? readProgressFile(f.state) ?? (f.record.info.progress as RecordProgress | undefined);
   if (!p) return undefined;
   return {
     rowsDone: p.rows,
@@ -83,7 +93,7 @@ export function summarize(f: TaskFacts): TaskSummary {
     attempts: f.service?.attempts ?? 0,
     createdAt: f.record.createdAt,
     updatedAt: f.record.updatedAt,
-    runner: f.live ? 'server' : f.otherPid !== undefined ? 'other' : 'none',
+    runner: f.live ? 'server' : f.other !== undefined ? 'other' : 'none',
   };
   const progress = progressOf(f);
   if (progress) s.progress = progress;

@@ -25,6 +25,8 @@ test('transient causes are resumed: retries outlasted, lost connections, shutdow
   assert.equal(resumeVerdict(unreachable, ['connection_refused']).resume, true);
   assert.equal(resumeVerdict(unreachable, ['auth_failed']).resume, false);
   assert.equal(resumeVerdict(unreachable, ['connection_refused', 'auth_failed']).resume, false);
+  assert.equal(resumeVerdict(unreachable, []).resume, true, 'both sides answer again');
+  assert.equal(resumeVerdict(unreachable).resume, false, 'not probed: nothing says it passed');
 });
 
 test('permanent causes stop the task: auth, privileges, precheck, bad task, interruption, failing statements', () => {
