@@ -24,7 +24,7 @@ export function ThroughputChart({ samples }: { samples: Sample[] }) {
   const peak = Math.max(...samples.map((s) => s.rowsPerSec));
   return (
     <figure class="chart">
-      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-labelledby="chart-title" preserveAspectRatio="none">
+      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-labelledby="chart-title">
         <title id="chart-title">
           Rows per second over {Math.round(span / 1000)} s: now {formatCount(last.rowsPerSec)}, peak {formatCount(peak)}
         </title>
