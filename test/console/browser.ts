@@ -53,11 +53,11 @@ export async function openBrowser(viewport = { width: 1280, height: 800 }): Prom
 export async function tabTo(page: Page, selector: string, max = 60): Promise<string[]> {
   const passed: string[] = [];
   const target = page.locator(selector).first();
-  for (let i = 0; i < max; i++) {
-    await page.keyboard.press('Tab');
-    const hit = await target.evaluate((el) => el === document.activeElement, null, { timeout: 5_000 });
+  for (let i = 0; i <= max; i++) {
+    const hit = await target.evaluate((el) => el === document.activeElement, null, { timeout: 10_000 });
     if (hit) return passed;
-    passed.push(await page.evaluate(() => describeFocus()));
+    if (i > 0) passed.push(await page.evaluate(() => describeFocus()));
+    await page.keyboard.press('Tab');
   }
   throw new Error(`${selector} not reached by ${max} presses of Tab; passed: ${passed.join(' | ')}`);
 }

@@ -22,6 +22,15 @@ function Choice<T extends string>(p: { id: string; label: string; value: T; opti
   );
 }
 
+function Toggle(p: { id: string; label: string; checked: boolean; onChange: (v: boolean) => void }) {
+  return (
+    <div class="check">
+      <input id={p.id} type="checkbox" checked={p.checked} onChange={(e) => p.onChange(e.currentTarget.checked)} />
+      <label for={p.id}>{p.label}</label>
+    </div>
+  );
+}
+
 export function OptionsStep({ state, update }: Props) {
   return (
     <div class="grid">
@@ -53,6 +62,18 @@ export function OptionsStep({ state, update }: Props) {
         value={state.verify}
         options={['none', 'count', 'hash']}
         onChange={(v) => update({ verify: v })}
+      />
+      <Toggle
+        id="task-no-owner"
+        label="Objects belong to the target account (do not set owners)"
+        checked={state.noOwner}
+        onChange={(v) => update({ noOwner: v })}
+      />
+      <Toggle
+        id="task-no-acl"
+        label="Do not copy grants"
+        checked={state.noAcl}
+        onChange={(v) => update({ noAcl: v })}
       />
     </div>
   );

@@ -20,6 +20,10 @@ export interface WizardState {
   jobs: string;
   verify: 'none' | 'count' | 'hash';
   ifExists: 'error' | 'skip' | 'truncate' | 'drop';
+  /** objects belong to the target account (no ALTER … OWNER TO) */
+  noOwner: boolean;
+  /** grants are not copied */
+  noAcl: boolean;
   acknowledged: string[];
 }
 
@@ -33,6 +37,8 @@ export const initialWizard = (): WizardState => ({
   jobs: '2',
   verify: 'count',
   ifExists: 'error',
+  noOwner: false,
+  noAcl: false,
   acknowledged: [],
 });
 
@@ -75,6 +81,8 @@ export function buildTask(s: WizardState): Record<string, unknown> {
     jobs: Number(s.jobs) || 1,
     verify: s.verify,
     ifExists: s.ifExists,
+    noOwner: s.noOwner,
+    noAcl: s.noAcl,
     ...includes(s.picks),
     tables: tableEntries(s),
     mapSchemas,

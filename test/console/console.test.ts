@@ -1,0 +1,262 @@
+// The web console in Chromium against a real `pgferry serve` and two PostgreSQL 15 servers, as
+// least-privilege accounts: the wizard filled by keyboard alone (connectivity tested with a good and
+// a wrong password, objects picked with a row filter, a column subset and a schema mapping, precheck,
+// start), the task followed to done, its per-table progress and report read, the target compared
+// with the source; then every control's accessible name, no sideways scrolling at 400 px, and
+// screenshots at 1280×800 and 400×800.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { type Cluster, startCluster } from '../../src/dev/embedded/cluster.js';
+import { passwordHba, sourceAccount, targetAccount } from '../embed/accounts.js';
+import { withClient } from '../helpers/compare.js';
+import { horizontalOverflow, countControls, unnamedControls } from './a11y.js';
+import { type Browser, DESCRIBE_FOCUS, openBrowser, pressButton, tabTo, typeInto } from './browser.js';
+import { type Served, startServe } from './serve.js';
+
+const SRC_PW = 'Src-console-pw-5813';
+const TGT_PW = 'Tgt-console-pw-7349';
+const WRONG_PW = 'Wrong-console-pw-0001';
+const PASSWORDS = [SRC_PW, TGT_PW, WRONG_PW];
+const ROLES = ['console_src', 'console_tgt'];
+
+const SOURCE_SQL = `
+CREATE SCHEMA app;
+CREATE TABLE app.customers (id int PRIMARY KEY, name text NOT NULL);
+CREATE TABLE app.orders (id bigserial PRIMARY KEY, customer_id int NOT NULL REFERENCES app.customers,
+  total numeric(12,2) NOT NULL, note text);
+CREATE TABLE app.audit (id int PRIMARY KEY, what text);
+CREATE TABLE public.settings (k text PRIMARY KEY, v text);
+INSERT INTO app.customers SELECT g, 'customer ' || g FROM generate_series(1, 200) g;
+INSERT INTO app.orders (customer_id, total, note)
+  SELECT 1 + g % 200, (g % 500) * 1.25, 'note ' || g FROM generate_series(1, 6000) g;
+INSERT INTO app.audit SELECT g, 'x' FROM generate_series(1, 10) g;
+INSERT INTO public.settings VALUES ('mode', 'live');
+`;
+/** The row filter typed into the wizard for app.orders, and the same rows read on the source. */
+const ORDERS_FILTER = 'total >= 300';
+
+let source: Cluster;
+let target: Cluster;
+let serve: Served;
+let browser: Browser;
+let page: Page;
+const tmp = mkdtempSync(join(tmpdir(), 'pgferry-console-'));
+// screenshots go to $PGFERRY_CONSOLE_SHOTS when set (kept), else to the temp dir (removed after)
+const shots = process.env.PGFERRY_CONSOLE_SHOTS ?? join(tmp, 'shots');
+const seenText: string[] = [];
+let taskId = '';
+
+before(async () => {
+  const built = spawnSync(process.execPath, ['scripts/build-console.mjs'], { encoding: 'utf8' });
+  assert.equal(built.status, 0, `console build failed:\n${built.stdout}${built.stderr}`);
+  mkdirSync(shots, { recursive: true });
+  [source, target] = await Promise.all([
+    startCluster({ version: 15, name: 'pgferry-console', hba: passwordHba(ROLES) }),
+    startCluster({ version: 15, name: 'pgferry-console', hba: passwordHba(ROLES) }),
+  ]);
+  await withClient(source.url(), (c) => c.query('CREATE DATABASE shop'));
+  await withClient(source.url('shop'), (c) => c.query(SOURCE_SQL));
+  await sourceAccount(source, 'shop', 'console_src', SRC_PW, ['app', 'public']);
+  await targetAccount(target, 'shop_copy', 'console_tgt', TGT_PW);
+  [serve, browser] = await Promise.all([startServe(join(tmp, 'data')), openBrowser()]);
+  page = browser.page;
+  await page.addInitScript(DESCRIBE_FOCUS);
+  page.setDefaultTimeout(20_000);
+});
+
+after(async () => {
+  await browser?.close();
+  await serve?.stop();
+  await Promise.all([source?.stop(), target?.stop()]);
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+/** The page's visible text, kept to check later that no password ever showed. */
+async function remember(): Promise<void> {
+  seenText.push(await page.evaluate(() => document.body.innerText));
+}
+
+async function connectionForm(side: 'source' | 'target', c: Cluster, db: string, user: string, pw: string) {
+  await typeInto(page, `#${side}-host`, c.host);
+  await typeInto(page, `#${side}-port`, String(c.port));
+  await typeInto(page, `#${side}-database`, db);
+  await typeInto(page, `#${side}-user`, user);
+  await typeInto(page, `#${side}-password`, pw);
+}
+
+async function testConnectivity(side: 'source' | 'target'): Promise<string> {
+  await pressButton(page, `fieldset.conn button:has-text("Test connectivity")`);
+  const result = page.locator(`.test-${side} .note`);
+  await result.waitFor();
+  await remember();
+  return (await result.innerText()).trim();
+}
+
+/** Rows of a query as JSON text, for comparing source and target. */
+async function rows(url: string, sql: string): Promise<string> {
+  return withClient(url, async (c) => JSON.stringify((await c.query(sql)).rows));
+}
+
+/** Every control named, no sideways scrolling at 400 px; screenshots at both sizes. */
+async function checkLayout(name: string): Promise<void> {
+  for (const [w, h] of [
+    [1280, 800],
+    [400, 800],
+  ]) {
+    await page.setViewportSize({ width: w, height: h });
+    await page.screenshot({ path: join(shots, `${name}-${w}x${h}.png`), fullPage: true });
+    const o = await horizontalOverflow(page);
+    assert.ok(o.scrollWidth <= o.width && o.over.length === 0, `${name} at ${w} px overflows: ${JSON.stringify(o)}`);
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
+  assert.ok((await countControls(page)) > 0);
+  assert.deepEqual(await unnamedControls(page), [], `${name}: controls without an accessible name`);
+}
+
+test('the wizard, by keyboard alone, runs a least-privilege migration to done with the target equal to the source', async () => {
+  const t0 = Date.now();
+  await page.goto(`${serve.url}/#/new`);
+  await page.locator('#source-host').waitFor();
+
+  // source: the right password → version and latency
+  const srcPassed = await tabTo(page, '#source-host');
+  assert.ok(srcPassed.length <= 4, `the first field comes after the skip link and the navigation: ${srcPassed}`);
+  await connectionForm('source', source, 'shop', 'console_src', SRC_PW);
+  const okText = await testConnectivity('source');
+  assert.match(okText, /Connected: PostgreSQL 15\.\d+/);
+  assert.match(okText, /latency [\d.]+ ms/);
+  await pressButton(page, 'button:has-text("Next: Target")');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'step-h', 'focus moves to the step heading');
+
+  // target: a wrong password → cause and fix; then the right one
+  await connectionForm('target', target, 'shop_copy', 'console_tgt', WRONG_PW);
+  const bad = await testConnectivity('target');
+  assert.match(bad, /Cause:.*password/is, bad);
+  assert.match(bad, /Fix:\s*\S+/, bad);
+  await typeInto(page, '#target-password', TGT_PW);
+  assert.match(await testConnectivity('target'), /Connected: PostgreSQL 15\./);
+  await pressButton(page, 'button:has-text("Next: Objects")');
+
+  // objects: search finds orders by name; customers picked from the expanded schema
+  await page.locator('#object-search').waitFor();
+  await typeInto(page, '#object-search', 'ord');
+  await tabTo(page, '#av--app--orders');
+  await page.keyboard.press('Space');
+  await typeInto(page, '#object-search', '');
+  await pressButton(page, 'button[aria-label="Show tables of schema app"]');
+  await tabTo(page, '#av--app--customers');
+  await page.keyboard.press('Space');
+  await pressButton(page, 'button:has-text("Add to selection")');
+  await pressButton(page, 'button[aria-label="Options of app.orders"]');
+  await typeInto(page, '[id$="-where"]', ORDERS_FILTER);
+  await tabTo(page, '[id$="--col--note"]');
+  await page.keyboard.press('Space');
+  await typeInto(page, '[id="map--app"]', 'shop_app');
+  await remember();
+  await checkLayout('wizard-objects');
+  await pressButton(page, 'button:has-text("Next: Options")');
+
+  // options: objects owned by the target account, grants left behind (a least-privilege target)
+  await tabTo(page, '#task-no-owner');
+  await page.keyboard.press('Space');
+  await tabTo(page, '#task-no-acl');
+  await page.keyboard.press('Space');
+  taskId = await page.inputValue('#task-name');
+  assert.equal(taskId, 'shop-to-shop_copy');
+  await pressButton(page, 'button:has-text("Next: Precheck and start")');
+
+  // precheck: every item with its result; warnings acknowledged; start
+  const items = page.locator('table.precheck tbody tr');
+  await items.first().waitFor({ timeout: 30_000 });
+  assert.ok((await items.count()) >= 5, 'the precheck lists its items');
+  assert.equal(await page.locator('table.precheck .badge-fail').count(), 0, await page.innerText('table.precheck'));
+  for (const box of await page.locator('table.precheck input[type=checkbox]').all()) {
+    const id = await box.getAttribute('id');
+    await tabTo(page, `#${id}`);
+    await page.keyboard.press('Space');
+  }
+  await remember();
+  await checkLayout('wizard-precheck');
+  await pressButton(page, 'button:has-text("Start migration")');
+  await page.waitForURL(/#\/tasks\//);
+
+  // the task page follows the run to done
+  await page.locator('.section-head .badge-done').waitFor({ timeout: 60_000 });
+  await page.locator('.markdown').waitFor();
+  await remember();
+  const status = await page.innerText('.section-head .badge');
+  assert.equal(status, 'done', await page.innerText('main'));
+
+  // per-table progress: every row of the source (after the filter) is counted done
+  const [customers, orders] = await withClient(source.url('shop'), async (c) => {
+    const r = await c.query(`SELECT (SELECT count(*) FROM app.customers)::int AS a,
+      (SELECT count(*) FROM app.orders WHERE ${ORDERS_FILTER})::int AS b`);
+    return [r.rows[0].a as number, r.rows[0].b as number];
+  });
+  const rowsDone = async (table: string) =>
+    Number(
+      (await page.locator(`table.tables tr:has(th:has-text("${table}")) .rows-done`).innerText()).replace(/,/g, ''),
+    );
+  assert.equal(await rowsDone('customers'), customers);
+  assert.equal(await rowsDone('orders'), orders);
+  assert.ok(orders > 0 && orders < 6000, 'the filter keeps some orders and leaves others');
+
+  // the report, rendered
+  const report = await page.innerText('.markdown');
+  assert.match(report, /customers/);
+  assert.match(report, /orders/);
+
+  // the target holds the selected rows, columns and schema, nothing else
+  const tgt = target.url('shop_copy');
+  assert.equal(
+    await rows(tgt, 'SELECT id, name FROM shop_app.customers ORDER BY id'),
+    await rows(source.url('shop'), 'SELECT id, name FROM app.customers ORDER BY id'),
+  );
+  assert.equal(
+    await rows(tgt, 'SELECT id, customer_id, total FROM shop_app.orders ORDER BY id'),
+    await rows(source.url('shop'), `SELECT id, customer_id, total FROM app.orders WHERE ${ORDERS_FILTER} ORDER BY id`),
+  );
+  const leftOut = await rows(
+    tgt,
+    `SELECT table_schema, table_name, column_name FROM information_schema.columns
+     WHERE table_schema NOT IN ('pg_catalog', 'information_schema', 'pgferry')
+       AND (table_name IN ('audit', 'settings') OR column_name = 'note')`,
+  );
+  assert.equal(leftOut, '[]', 'tables and columns not selected stay behind');
+
+  for (const text of seenText) for (const pw of PASSWORDS) assert.ok(!text.includes(pw), 'a password was shown');
+  const html = await page.content();
+  for (const pw of PASSWORDS) assert.ok(!html.includes(pw), 'the task page holds a password');
+  console.log(`console flow: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+});
+
+test('every control has an accessible name and no page scrolls sideways at 400 px', async () => {
+  assert.ok(taskId, 'the wizard test created a task');
+  await page.goto(`${serve.url}/#/tasks/${encodeURIComponent(taskId)}`);
+  await page.locator('.section-head .badge-done').waitFor();
+  await page.locator('.markdown').waitFor();
+  await checkLayout('task');
+  await page.goto(`${serve.url}/#/`);
+  await page.locator('table.tasks tbody tr').first().waitFor();
+  assert.match(await page.innerText('table.tasks'), new RegExp(`${taskId}\\s+done`));
+  await checkLayout('tasks');
+  await page.goto(`${serve.url}/#/new`);
+  await page.locator('#source-host').waitFor();
+  await checkLayout('wizard-source');
+  // the landmarks a screen reader jumps between
+  for (const sel of ['header', 'main', 'nav[aria-label="Main"]', '[aria-live="polite"]', '[aria-live="assertive"]']) {
+    assert.equal(await page.locator(sel).count(), 1, sel);
+  }
+  // every input's label is tied to it
+  const unlabelled = await page.evaluate(
+    () =>
+      [...document.querySelectorAll('input, select, textarea')].filter((e) => !(e as HTMLInputElement).labels?.length)
+        .length,
+  );
+  assert.equal(unlabelled, 0);
+});
