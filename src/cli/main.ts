@@ -16,6 +16,7 @@ import { planCommand } from './commands/plan.js';
 import { migrateCommand } from './commands/migrate.js';
 import { demoCommand } from './commands/demo.js';
 import { throttleCommand } from './commands/throttle.js';
+import { serveCommand } from './commands/serve.js';
 import { configureUsage } from './usage.js';
 
 export function buildProgram(): Command {
@@ -39,6 +40,7 @@ Exit codes: 0 ok, 1 failed, 2 usage, 3 connection failed, 4 precheck failed,
   program.addCommand(finishCommand());
   program.addCommand(planCommand());
   program.addCommand(throttleCommand());
+  program.addCommand(serveCommand());
   configureUsage(program);
   return program;
 }

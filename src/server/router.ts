@@ -1,0 +1,112 @@
+/**
+ * A small router over node:http: routes are a method and a path pattern (`/api/tasks/:id/start`),
+ * handlers get the request, the response, the path parameters and the query; what they return is
+ * sent as JSON (status 200 unless the handler says otherwise); what they throw becomes an API error.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HttpError, toApiError } from './http-error.js';
+
+export interface Ctx {
+  req: IncomingMessage;
+  res: ServerResponse;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  /** The request body parsed as JSON ({} when empty); a body that is not JSON is a 400. */
+  body(): Promise<unknown>;
+}
+
+/** A handler's answer: a value sent as JSON with `status`, or `undefined` when it wrote the response itself. */
+export type Reply = { status: number; json: unknown } | { status: number; text: string; type: string } | undefined;
+export type Handler = (ctx: Ctx) => Promise<Reply> | Reply;
+
+interface Route {
+  method: string;
+  parts: string[];
+  handler: Handler;
+}
+
+const MAX_BODY = 1024 * 1024;
+
+export const json = (value: unknown, status = 200): Reply => ({ status, json: value });
+
+function readBody(req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(new HttpError(413, 'too_large', 'the request body is over 1 MB', 'send a smaller task'));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('error', reject);
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8').trim();
+      if (!text) return resolve({});
+      try {
+        resolve(JSON.parse(text));
+      } catch (e) {
+        reject(new HttpError(400, 'bad_json', `the body is not JSON: ${(e as Error).message}`, 'send a JSON object'));
+      }
+    });
+  });
+}
+
+export function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const text = JSON.stringify(value);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+export class Router {
+  private routes: Route[] = [];
+
+  add(method: string, pattern: string, handler: Handler): this {
+    this.routes.push({ method, parts: pattern.split('/').filter(Boolean), handler });
+    return this;
+  }
+
+  private match(method: string, path: string): { route?: Route; params: Record<string, string>; allowed: boolean } {
+    const segs = path.split('/').filter(Boolean);
+    let allowed = false;
+    for (const route of this.routes) {
+      if (route.parts.length !== segs.length) continue;
+      const params: Record<string, string> = {};
+      const ok = route.parts.every((p, i) => {
+        if (p.startsWith(':')) {
+          params[p.slice(1)] = decodeURIComponent(segs[i]);
+          return true;
+        }
+        return p === segs[i];
+      });
+      if (!ok) continue;
+      if (route.method === method) return { route, params, allowed: true };
+      allowed = true;
+    }
+    return { params: {}, allowed };
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    try {
+      const { route, params, allowed } = this.match(req.method ?? 'GET', url.pathname);
+      if (!route) {
+        if (allowed)
+          throw new HttpError(405, 'method_not_allowed', `${req.method} is not allowed here`, 'see /api/openapi.json');
+        throw new HttpError(404, 'not_found', `no such endpoint: ${url.pathname}`, 'see /api/openapi.json for the API');
+      }
+      const reply = await route.handler({ req, res, params, query: url.searchParams, body: () => readBody(req) });
+      if (!reply) return;
+      if ('json' in reply) sendJson(res, reply.status, reply.json);
+      else {
+        res.writeHead(reply.status, { 'content-type': reply.type, 'cache-control': 'no-store' });
+        res.end(reply.text);
+      }
+    } catch (e) {
+      const { status, body } = toApiError(e);
+      if (res.headersSent) res.destroy();
+      else sendJson(res, status, body);
+    }
+  }
+}

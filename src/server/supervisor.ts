@@ -1,0 +1,246 @@
+/**
+ * Runs tasks in this process and keeps them going: each run of `migrate()` has its own event bus,
+ * redactor and AbortController, and whatever it throws is caught here (a failing task never takes
+ * the server down). A run that fails for a transient cause is run again after a backoff
+ * (engine/resume-policy.ts), with the attempt and the next attempt's time in service.json and as a
+ * `retry` event; a permanent failure stops the task with its cause and fix. A stopped task stays
+ * stopped: `desired: "stop"` is written before the run is interrupted and is never overridden
+ * except by an explicit start. Tasks that were running when the server stopped start again with it.
+ */
+import { EventBus, type FerryEvent } from '../core/events.js';
+import { PgferryError } from '../core/errors.js';
+import { Redactor } from '../core/redact.js';
+import type { TaskConfig } from '../core/config.js';
+import { migrate } from '../engine/runner.js';
+import { backoffDelay, resumeVerdict, type Backoff } from '../engine/resume-policy.js';
+import type { ConnectCause } from '../pg/classify.js';
+import { resolveConnSpec } from '../pg/connstring.js';
+import { ping } from '../pg/ping.js';
+import { verify } from '../stages/verify/index.js';
+import { openEventLog } from '../state/eventlog.js';
+import { StateDir } from '../state/state-dir.js';
+import type { TaskStore } from '../state/store.js';
+import type { EventHub } from './event-hub.js';
+import { toApiError } from './http-error.js';
+import type { SecretBox } from './secrets.js';
+import { initialService, readService, writeService, type ServiceState } from './service-state.js';
+import { runnableTask } from './task-input.js';
+
+export interface SupervisorOptions {
+  dataDir: string;
+  store: TaskStore;
+  box: SecretBox;
+  hub: EventHub;
+  backoff: Backoff;
+  log: (line: string) => void;
+}
+
+interface LiveRun {
+  kind: 'migrate' | 'verify';
+  ac: AbortController;
+  done: Promise<void>;
+}
+
+const stoppedByUser = () =>
+  new PgferryError('interrupted', 'stopped through the API', { hint: 'start the task again to resume it' });
+const serverStopping = () =>
+  new PgferryError('interrupted', 'the server is shutting down', {
+    hint: 'the task resumes when the server starts again',
+  });
+
+export class Supervisor {
+  private live = new Map<string, LiveRun>();
+  private timers = new Map<string, NodeJS.Timeout>();
+  private closing = false;
+
+  constructor(private readonly o: SupervisorOptions) {}
+
+  /** A run is under way in this process. */
+  running(id: string): boolean {
+    return this.live.has(id);
+  }
+
+  /** Running, or waiting for its next attempt. */
+  busy(id: string): boolean {
+    return this.live.has(id) || this.timers.has(id);
+  }
+
+  service(id: string): ServiceState {
+    return readService(this.o.dataDir, id) ?? initialService();
+  }
+
+  async patch(id: string, change: Partial<ServiceState>): Promise<ServiceState> {
+    const next = { ...this.service(id), ...change };
+    for (const k of Object.keys(change) as (keyof ServiceState)[]) if (change[k] === undefined) delete next[k];
+    await writeService(this.o.dataDir, id, next);
+    return next;
+  }
+
+  private async task(id: string): Promise<TaskConfig> {
+    const rec = await this.o.store.get(id);
+    if (!rec) throw new PgferryError('state', `task "${id}" is gone from the task store`, { hint: 'create it again' });
+    return runnableTask(id, rec.config, this.o.dataDir, this.o.box.load(id));
+  }
+
+  /** Start the task (a user's start: attempts count from 1 again). */
+  async start(id: string): Promise<void> {
+    await this.launch(id, 1);
+  }
+
+  private async launch(id: string, attempt: number): Promise<void> {
+    const task = await this.task(id);
+    await this.patch(id, {
+      desired: 'run',
+      attempts: attempt,
+      nextAttemptAt: undefined,
+      outcome: undefined,
+      error: undefined,
+    });
+    const bus = new EventBus();
+    const redactor = new Redactor();
+    const detach = this.o.hub.attach(id, bus);
+    const ac = new AbortController();
+    const done = (async () => {
+      try {
+        const result = await migrate(task, { events: bus, redactor, signal: ac.signal });
+        const outcome = result.verify && !result.verify.ok ? 'mismatch' : 'done';
+        await this.patch(id, { desired: 'idle', outcome });
+      } catch (e) {
+        await this.failed(id, task, e, attempt, redactor);
+      } finally {
+        detach();
+        this.live.delete(id);
+      }
+    })().catch((e) => this.o.log(`task ${id}: ${redactor.redact(String(e))}`));
+    this.live.set(id, { kind: 'migrate', ac, done });
+  }
+
+  /** After a failed run: stopped, resumed later, or failed for good. */
+  private async failed(id: string, task: TaskConfig, e: unknown, attempt: number, redactor: Redactor): Promise<void> {
+    const error = toApiError(e, redactor).body.error;
+    if (this.service(id).desired === 'stop') {
+      await this.patch(id, { outcome: 'stopped', nextAttemptAt: undefined });
+      return;
+    }
+    if (this.closing) return; // desired stays "run": the task resumes when the server starts again
+    const probe = needsProbe(e) ? await probeCauses(task, redactor) : undefined;
+    const verdict = resumeVerdict(e, probe);
+    const delay = verdict.resume ? backoffDelay(attempt + 1, this.o.backoff) : undefined;
+    if (delay === undefined) {
+      await this.patch(id, { desired: 'idle', outcome: 'failed', error, nextAttemptAt: undefined });
+      return;
+    }
+    const nextAttemptAt = new Date(Date.now() + delay).toISOString();
+    await this.patch(id, { error, nextAttemptAt });
+    const what = `task ${id} (${verdict.reason}): attempt ${attempt + 1} at ${nextAttemptAt}`;
+    await this.record(id, { type: 'retry', what, attempt, delayMs: delay, error: error.cause }, redactor);
+    const timer = setTimeout(() => {
+      this.timers.delete(id);
+      this.launch(id, attempt + 1).catch((err) => this.afterLaunchFailure(id, err));
+    }, delay);
+    this.timers.set(id, timer);
+  }
+
+  private async afterLaunchFailure(id: string, e: unknown): Promise<void> {
+    const { error } = toApiError(e).body;
+    this.o.log(`task ${id}: cannot start: ${error.cause}`);
+    await this.patch(id, { desired: 'idle', outcome: 'failed', error, nextAttemptAt: undefined }).catch(() => {});
+  }
+
+  /** An event of the service about the task, numbered after the task's events and appended to its log. */
+  private async record(id: string, e: FerryEvent, redactor: Redactor): Promise<void> {
+    const bus = new EventBus();
+    const detach = this.o.hub.attach(id, bus);
+    const log = openEventLog(new StateDir(this.o.dataDir, id, redactor), bus, id);
+    try {
+      bus.emit(e);
+    } finally {
+      detach();
+      await log.close().catch(() => {});
+    }
+  }
+
+  /** Stop: recorded first (so nothing resumes it), then the run is interrupted or the next attempt cancelled. */
+  async stop(id: string): Promise<void> {
+    await this.patch(id, { desired: 'stop', nextAttemptAt: undefined });
+    const t = this.timers.get(id);
+    if (t) clearTimeout(t);
+    this.timers.delete(id);
+    if (!this.live.has(id)) await this.patch(id, { outcome: 'stopped' });
+    this.live.get(id)?.ac.abort(stoppedByUser());
+  }
+
+  /** Verify the task's target against its source, as a run of its own. */
+  async verify(id: string): Promise<void> {
+    const task = await this.task(id);
+    const mode = task.verify === 'hash' ? 'hash' : 'count';
+    const bus = new EventBus();
+    const redactor = new Redactor();
+    const detach = this.o.hub.attach(id, bus);
+    const log = openEventLog(new StateDir(this.o.dataDir, id, redactor), bus, id);
+    const ac = new AbortController();
+    const done = (async () => {
+      try {
+        const report = await bus.phase('verify', () =>
+          verify(task, { mode, events: bus, redactor, signal: ac.signal }),
+        );
+        await this.patch(id, { outcome: report.ok ? 'done' : 'mismatch', error: undefined });
+      } catch (e) {
+        await this.patch(id, { outcome: 'failed', error: toApiError(e, redactor).body.error });
+      } finally {
+        detach();
+        await log.close().catch(() => {});
+        this.live.delete(id);
+      }
+    })().catch((e) => this.o.log(`task ${id}: ${redactor.redact(String(e))}`));
+    this.live.set(id, { kind: 'verify', ac, done });
+  }
+
+  /** At start-up: tasks the server was running when it stopped run again. */
+  async resumeAll(): Promise<string[]> {
+    const resumed: string[] = [];
+    for (const rec of await this.o.store.list()) {
+      const s = readService(this.o.dataDir, rec.id);
+      if (s?.desired !== 'run' || this.busy(rec.id)) continue;
+      try {
+        await this.launch(rec.id, s.attempts + 1);
+        resumed.push(rec.id);
+      } catch (e) {
+        await this.afterLaunchFailure(rec.id, e);
+      }
+    }
+    return resumed;
+  }
+
+  /** Interrupt every run (they resume at the next start) and wait for them to end. */
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    const runs = [...this.live.values()];
+    for (const r of runs) r.ac.abort(serverStopping());
+    await Promise.all(runs.map((r) => r.done));
+  }
+}
+
+/** A connection failure whose cause the error does not carry (a precheck that could not connect). */
+function needsProbe(e: unknown): boolean {
+  return e instanceof PgferryError && e.kind === 'connect' && (e as { connCause?: unknown }).connCause === undefined;
+}
+
+/** Why each side fails to connect now (sides that answer are left out). */
+async function probeCauses(task: TaskConfig, redactor: Redactor): Promise<ConnectCause[]> {
+  const causes: ConnectCause[] = [];
+  for (const [side, text] of [
+    ['source', task.source],
+    ['target', task.target],
+  ] as const) {
+    try {
+      const r = await ping(resolveConnSpec(text, { redactor }), side);
+      if (!r.ok) causes.push(r.cause);
+    } catch {
+      causes.push('unknown');
+    }
+  }
+  return causes;
+}

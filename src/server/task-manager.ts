@@ -1,0 +1,193 @@
+/**
+ * The tasks of the service: kept in the TaskStore (the state directory by default, so tasks run by
+ * `pgferry migrate` with the same state dir show up here and the reverse), with their connection
+ * strings encrypted aside (secrets.ts) and the service's own state in service.json. Runs go through
+ * the Supervisor; this class answers the API's questions and checks what may happen in which state.
+ */
+import { rmSync } from 'node:fs';
+import { PgferryError } from '../core/errors.js';
+import { Redactor } from '../core/redact.js';
+import { runPrecheck } from '../stages/precheck/index.js';
+import { FileTaskStore } from '../state/file-store.js';
+import { readControls, StateDir, type Controls } from '../state/state-dir.js';
+import type { TaskRecord, TaskStore } from '../state/store.js';
+import type { Limits, TaskDetail, TaskSummary } from './api-schemas.js';
+import type { EventHub } from './event-hub.js';
+import { conflict, HttpError, notFound } from './http-error.js';
+import type { SecretBox } from './secrets.js';
+import type { ApiPrecheck } from './service-state.js';
+import type { Supervisor } from './supervisor.js';
+import { maskedConfig, readTaskBody, runnableTask } from './task-input.js';
+import { detail, limitsOf, summarize, type TaskFacts } from './task-view.js';
+import { toApiPrecheck } from './precheck-view.js';
+
+export interface ManagerOptions {
+  dataDir: string;
+  store: TaskStore;
+  box: SecretBox;
+  hub: EventHub;
+  supervisor: Supervisor;
+}
+
+export class TaskManager {
+  private prechecking = new Set<string>();
+
+  constructor(private readonly o: ManagerOptions) {}
+
+  state(id: string, redactor?: Redactor): StateDir {
+    return new StateDir(this.o.dataDir, id, redactor);
+  }
+
+  async record(id: string): Promise<TaskRecord> {
+    const rec = await this.o.store.get(id).catch((e) => {
+      if (e instanceof PgferryError && e.kind === 'usage') return undefined; // not a valid task id
+      throw e;
+    });
+    if (!rec || rec.status === 'deleted') throw notFound(id);
+    return rec;
+  }
+
+  private facts(rec: TaskRecord): TaskFacts {
+    const state = this.state(rec.id);
+    const live = this.o.supervisor.running(rec.id);
+    const pid = live ? undefined : state.runningPid();
+    return {
+      record: rec,
+      service: this.o.supervisor.service(rec.id),
+      live,
+      otherPid: pid !== undefined && pid !== process.pid ? pid : undefined,
+      prechecking: this.prechecking.has(rec.id),
+      state,
+      lastProgress: live ? this.o.hub.lastProgress(rec.id) : undefined,
+    };
+  }
+
+  async list(): Promise<TaskSummary[]> {
+    const recs = (await this.o.store.list()).filter((r) => r.status !== 'deleted');
+    return recs.map((r) => summarize(this.facts(r)));
+  }
+
+  async summary(id: string): Promise<TaskSummary> {
+    return summarize(this.facts(await this.record(id)));
+  }
+
+  async detail(id: string): Promise<TaskDetail> {
+    const rec = await this.record(id);
+    return detail(this.facts(rec), maskedConfig(rec.config, this.o.box.load(id)));
+  }
+
+  /** Refused while the task runs here, waits for its next attempt, or runs in another process. */
+  private async assertIdle(id: string, what: string): Promise<void> {
+    const f = this.facts(await this.record(id));
+    if (this.o.supervisor.busy(id) || f.otherPid !== undefined || this.prechecking.has(id)) {
+      const who = f.otherPid !== undefined ? ` in process ${f.otherPid}` : '';
+      throw conflict(`task "${id}" is running${who}: cannot ${what}`, 'stop it first (POST /api/tasks/:id/stop)');
+    }
+  }
+
+  async create(body: unknown): Promise<TaskDetail> {
+    const input = readTaskBody(body, this.o.dataDir);
+    if (await this.o.store.get(input.id)) {
+      throw conflict(
+        `task "${input.id}" already exists`,
+        'pick another name, or change the task with PUT /api/tasks/:id',
+      );
+    }
+    await this.o.box.save(input.id, input.secrets);
+    const info = { source: input.config.source, target: input.config.target };
+    await this.o.store.create(input.id, { status: 'created', config: input.config, info });
+    return this.detail(input.id);
+  }
+
+  async replace(id: string, body: unknown): Promise<TaskDetail> {
+    await this.assertIdle(id, 'change it');
+    const input = readTaskBody(body, this.o.dataDir, id);
+    await this.o.box.save(id, input.secrets);
+    const info = { source: input.config.source, target: input.config.target };
+    await this.o.store.update(id, { config: input.config, info });
+    return this.detail(id);
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.assertIdle(id, 'delete it');
+    if (this.o.store instanceof FileTaskStore) {
+      rmSync(this.state(id).dir, { recursive: true, force: true });
+    } else {
+      await this.o.store.update(id, { status: 'deleted' });
+      rmSync(this.state(id).dir, { recursive: true, force: true });
+    }
+    this.o.hub.forget(id);
+  }
+
+  async start(id: string): Promise<TaskDetail> {
+    await this.assertIdle(id, 'start it again');
+    await this.o.supervisor.start(id);
+    return this.detail(id);
+  }
+
+  async stop(id: string): Promise<TaskDetail> {
+    await this.record(id);
+    if (this.facts(await this.record(id)).otherPid !== undefined) {
+      throw conflict(`task "${id}" runs in another process`, 'stop that process (Ctrl-C or kill <pid>)');
+    }
+    await this.o.supervisor.stop(id);
+    return this.detail(id);
+  }
+
+  async verify(id: string): Promise<TaskDetail> {
+    await this.assertIdle(id, 'verify it now');
+    await this.o.supervisor.verify(id);
+    return this.detail(id);
+  }
+
+  /** Pause or resume the copy: control.json, which the run follows within a second. */
+  async setPaused(id: string, paused: boolean): Promise<TaskDetail> {
+    const rec = await this.record(id);
+    const f = this.facts(rec);
+    if (!f.live && f.otherPid === undefined) {
+      throw conflict(`task "${id}" is not running`, paused ? 'start it first' : 'start it (POST …/start)');
+    }
+    this.writeControls(id, { ...(readControls(this.state(id)) ?? {}), paused });
+    return this.detail(id);
+  }
+
+  async setLimits(id: string, change: Controls): Promise<Limits> {
+    const rec = await this.record(id);
+    this.writeControls(id, { ...(readControls(this.state(id)) ?? {}), ...change });
+    return limitsOf(rec, this.state(id));
+  }
+
+  private writeControls(id: string, c: Controls): void {
+    this.state(id).writeJson('control.json', c);
+  }
+
+  async precheck(id: string): Promise<ApiPrecheck> {
+    await this.assertIdle(id, 'precheck it');
+    const rec = await this.record(id);
+    const redactor = new Redactor();
+    const task = runnableTask(id, rec.config, this.o.dataDir, this.o.box.load(id));
+    this.prechecking.add(id);
+    try {
+      const report = await runPrecheck(task, { taskId: id, skip: task.skipChecks, redactor });
+      const result = toApiPrecheck(report, redactor);
+      await this.o.supervisor.patch(id, { precheck: result });
+      return result;
+    } finally {
+      this.prechecking.delete(id);
+    }
+  }
+
+  async lastPrecheck(id: string): Promise<ApiPrecheck> {
+    await this.record(id);
+    const p = this.o.supervisor.service(id).precheck;
+    if (!p) {
+      throw new HttpError(
+        404,
+        'not_found',
+        `task "${id}" has not been prechecked yet`,
+        'run POST /api/tasks/:id/precheck',
+      );
+    }
+    return p;
+  }
+}
