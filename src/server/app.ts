@@ -18,6 +18,7 @@ import { eventRoutes } from './routes/events.js';
 import { metaRoutes } from './routes/meta.js';
 import { taskRoutes } from './routes/tasks.js';
 import { loadSecretKey, SecretBox } from './secrets.js';
+import { serveStatic } from './static.js';
 import { Supervisor } from './supervisor.js';
 import { TaskManager } from './task-manager.js';
 
@@ -79,6 +80,8 @@ export async function startServer(o: ServerOptions = {}): Promise<RunningServer>
   taskRoutes(router, tasks);
   eventRoutes(router, tasks, hub);
   const server = createServer((req, res) => {
+    // the web console's files; every /api path goes to the router
+    if (serveStatic(req, res)) return;
     router.handle(req, res).catch((e) => {
       log(`request ${req.method} ${req.url}: ${String(e)}`);
       res.destroy();
