@@ -50,14 +50,19 @@ export async function openBrowser(viewport = { width: 1280, height: 800 }): Prom
  * Press Tab until the element `selector` (a Playwright selector) has the focus, and return the accessible labels of the
  * elements passed on the way — the page is used by keyboard alone, in its tab order.
  */
-export async function tabTo(page: Page, selector: string, max = 60): Promise<string[]> {
+export async function tabTo(page: Page, selector: string, max = 80): Promise<string[]> {
   const passed: string[] = [];
-  const target = page.locator(selector).first();
-  for (let i = 0; i <= max; i++) {
-    const hit = await target.evaluate((el) => el === document.activeElement, null, { timeout: 10_000 });
-    if (hit) return passed;
-    if (i > 0) passed.push(await page.evaluate(() => describeFocus()));
-    await page.keyboard.press('Tab');
+  const target = await page.locator(selector).first().elementHandle({ timeout: 20_000 });
+  try {
+    for (let i = 0; i <= max; i++) {
+      // '' when the target has the focus, else what has it
+      const focus = await target.evaluate((el) => (el === document.activeElement ? '' : describeFocus()));
+      if (focus === '') return passed;
+      if (i > 0) passed.push(focus);
+      await page.keyboard.press('Tab');
+    }
+  } finally {
+    await target.dispose();
   }
   throw new Error(`${selector} not reached by ${max} presses of Tab; passed: ${passed.join(' | ')}`);
 }

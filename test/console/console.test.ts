@@ -6,10 +6,11 @@
 // screenshots at 1280×800 and 400×800.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { type Cluster, startCluster } from '../../src/dev/embedded/cluster.js';
 import { passwordHba, sourceAccount, targetAccount } from '../embed/accounts.js';
@@ -40,8 +41,8 @@ INSERT INTO public.settings VALUES ('mode', 'live');
 /** The row filter typed into the wizard for app.orders, and the same rows read on the source. */
 const ORDERS_FILTER = 'total >= 300';
 
-let source: Cluster;
-let target: Cluster;
+// one PostgreSQL 15 server holds the source database and the target database (accounts apart)
+let pg: Cluster;
 let serve: Served;
 let browser: Browser;
 let page: Page;
@@ -50,29 +51,31 @@ const tmp = mkdtempSync(join(tmpdir(), 'pgferry-console-'));
 const shots = process.env.PGFERRY_CONSOLE_SHOTS ?? join(tmp, 'shots');
 const seenText: string[] = [];
 let taskId = '';
+const run = promisify(execFile);
 
 before(async () => {
-  const built = spawnSync(process.execPath, ['scripts/build-console.mjs'], { encoding: 'utf8' });
-  assert.equal(built.status, 0, `console build failed:\n${built.stdout}${built.stderr}`);
+  const t0 = Date.now();
+  // the server, the browser and the console build start while the database is being filled
+  const database = (async () => {
+    pg = await startCluster({ version: 15, name: 'pgferry-console', hba: passwordHba(ROLES) });
+    await withClient(pg.url(), (c) => c.query('CREATE DATABASE shop'));
+    await withClient(pg.url('shop'), (c) => c.query(SOURCE_SQL));
+    await sourceAccount(pg, 'shop', 'console_src', SRC_PW, ['app', 'public']);
+    await targetAccount(pg, 'shop_copy', 'console_tgt', TGT_PW);
+  })();
+  const build = run(process.execPath, ['scripts/build-console.mjs']);
   mkdirSync(shots, { recursive: true });
-  [source, target] = await Promise.all([
-    startCluster({ version: 15, name: 'pgferry-console', hba: passwordHba(ROLES) }),
-    startCluster({ version: 15, name: 'pgferry-console', hba: passwordHba(ROLES) }),
-  ]);
-  await withClient(source.url(), (c) => c.query('CREATE DATABASE shop'));
-  await withClient(source.url('shop'), (c) => c.query(SOURCE_SQL));
-  await sourceAccount(source, 'shop', 'console_src', SRC_PW, ['app', 'public']);
-  await targetAccount(target, 'shop_copy', 'console_tgt', TGT_PW);
-  [serve, browser] = await Promise.all([startServe(join(tmp, 'data')), openBrowser()]);
+  [serve, browser] = await Promise.all([startServe(join(tmp, 'data')), openBrowser(), database, build]);
   page = browser.page;
   await page.addInitScript(DESCRIBE_FOCUS);
   page.setDefaultTimeout(20_000);
+  console.log(`console test set-up: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 });
 
 after(async () => {
   await browser?.close();
   await serve?.stop();
-  await Promise.all([source?.stop(), target?.stop()]);
+  await pg?.stop();
   rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -120,13 +123,15 @@ async function checkLayout(name: string): Promise<void> {
 
 test('the wizard, by keyboard alone, runs a least-privilege migration to done with the target equal to the source', async () => {
   const t0 = Date.now();
+  const laps: string[] = [];
+  const lap = (what: string) => laps.push(`${what} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   await page.goto(`${serve.url}/#/new`);
   await page.locator('#source-host').waitFor();
 
   // source: the right password → version and latency
   const srcPassed = await tabTo(page, '#source-host');
   assert.ok(srcPassed.length <= 4, `the first field comes after the skip link and the navigation: ${srcPassed}`);
-  await connectionForm('source', source, 'shop', 'console_src', SRC_PW);
+  await connectionForm('source', pg, 'shop', 'console_src', SRC_PW);
   const okText = await testConnectivity('source');
   assert.match(okText, /Connected: PostgreSQL 15\.\d+/);
   assert.match(okText, /latency [\d.]+ ms/);
@@ -134,13 +139,14 @@ test('the wizard, by keyboard alone, runs a least-privilege migration to done wi
   assert.equal(await page.evaluate(() => document.activeElement?.id), 'step-h', 'focus moves to the step heading');
 
   // target: a wrong password → cause and fix; then the right one
-  await connectionForm('target', target, 'shop_copy', 'console_tgt', WRONG_PW);
+  await connectionForm('target', pg, 'shop_copy', 'console_tgt', WRONG_PW);
   const bad = await testConnectivity('target');
   assert.match(bad, /Cause:.*password/is, bad);
   assert.match(bad, /Fix:\s*\S+/, bad);
   await typeInto(page, '#target-password', TGT_PW);
   assert.match(await testConnectivity('target'), /Connected: PostgreSQL 15\./);
   await pressButton(page, 'button:has-text("Next: Objects")');
+  lap('connections');
 
   // objects: search finds orders by name; customers picked from the expanded schema
   await page.locator('#object-search').waitFor();
@@ -159,6 +165,7 @@ test('the wizard, by keyboard alone, runs a least-privilege migration to done wi
   await typeInto(page, '[id="map--app"]', 'shop_app');
   await remember();
   await checkLayout('wizard-objects');
+  lap('objects');
   await pressButton(page, 'button:has-text("Next: Options")');
 
   // options: objects owned by the target account, grants left behind (a least-privilege target)
@@ -182,6 +189,7 @@ test('the wizard, by keyboard alone, runs a least-privilege migration to done wi
   }
   await remember();
   await checkLayout('wizard-precheck');
+  lap('precheck');
   await pressButton(page, 'button:has-text("Start migration")');
   await page.waitForURL(/#\/tasks\//);
 
@@ -189,11 +197,12 @@ test('the wizard, by keyboard alone, runs a least-privilege migration to done wi
   await page.locator('.section-head .badge-done').waitFor({ timeout: 60_000 });
   await page.locator('.markdown').waitFor();
   await remember();
+  lap('done');
   const status = await page.innerText('.section-head .badge');
   assert.equal(status, 'done', await page.innerText('main'));
 
   // per-table progress: every row of the source (after the filter) is counted done
-  const [customers, orders] = await withClient(source.url('shop'), async (c) => {
+  const [customers, orders] = await withClient(pg.url('shop'), async (c) => {
     const r = await c.query(`SELECT (SELECT count(*) FROM app.customers)::int AS a,
       (SELECT count(*) FROM app.orders WHERE ${ORDERS_FILTER})::int AS b`);
     return [r.rows[0].a as number, r.rows[0].b as number];
@@ -212,14 +221,14 @@ test('the wizard, by keyboard alone, runs a least-privilege migration to done wi
   assert.match(report, /orders/);
 
   // the target holds the selected rows, columns and schema, nothing else
-  const tgt = target.url('shop_copy');
+  const tgt = pg.url('shop_copy');
   assert.equal(
     await rows(tgt, 'SELECT id, name FROM shop_app.customers ORDER BY id'),
-    await rows(source.url('shop'), 'SELECT id, name FROM app.customers ORDER BY id'),
+    await rows(pg.url('shop'), 'SELECT id, name FROM app.customers ORDER BY id'),
   );
   assert.equal(
     await rows(tgt, 'SELECT id, customer_id, total FROM shop_app.orders ORDER BY id'),
-    await rows(source.url('shop'), `SELECT id, customer_id, total FROM app.orders WHERE ${ORDERS_FILTER} ORDER BY id`),
+    await rows(pg.url('shop'), `SELECT id, customer_id, total FROM app.orders WHERE ${ORDERS_FILTER} ORDER BY id`),
   );
   const leftOut = await rows(
     tgt,
@@ -232,7 +241,8 @@ test('the wizard, by keyboard alone, runs a least-privilege migration to done wi
   for (const text of seenText) for (const pw of PASSWORDS) assert.ok(!text.includes(pw), 'a password was shown');
   const html = await page.content();
   for (const pw of PASSWORDS) assert.ok(!html.includes(pw), 'the task page holds a password');
-  console.log(`console flow: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  lap('checked');
+  console.log(`console flow: ${laps.join(', ')}`);
 });
 
 test('every control has an accessible name and no page scrolls sideways at 400 px', async () => {

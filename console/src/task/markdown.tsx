@@ -1,6 +1,6 @@
 /**
  * The report's markdown as elements (never as HTML text, so nothing in a report can inject markup):
- * headings, paragraphs, lists, tables, code blocks, `code` and **bold** — what report.md uses.
+ * headings, paragraphs, lists (bulleted and numbered), tables, code blocks, `code` and **bold** — what report.md uses.
  */
 import type { ComponentChildren, VNode } from 'preact';
 
@@ -79,6 +79,16 @@ export function Markdown({ text }: { text: string }) {
       const t = run(lines, i, (l) => l.trim().startsWith('|'));
       blocks.push(table(t, i));
       i += t.length;
+    } else if (/^\s*\d+\.\s+/.test(line)) {
+      const items = run(lines, i, (l) => /^\s*\d+\.\s+/.test(l));
+      blocks.push(
+        <ol key={i}>
+          {items.map((l, j) => (
+            <li key={j}>{inline(l.replace(/^\s*\d+\.\s+/, ''))}</li>
+          ))}
+        </ol>,
+      );
+      i += items.length;
     } else if (/^\s*[-*]\s+/.test(line)) {
       const items = run(lines, i, (l) => /^\s*[-*]\s+/.test(l));
       blocks.push(
@@ -92,7 +102,7 @@ export function Markdown({ text }: { text: string }) {
     } else if (line.trim() === '') {
       i++;
     } else {
-      const para = run(lines, i, (l) => l.trim() !== '' && !/^(#|```|\||\s*[-*]\s)/.test(l));
+      const para = run(lines, i, (l) => l.trim() !== '' && !/^(#|```|\||\s*[-*]\s|\s*\d+\.\s)/.test(l));
       blocks.push(<p key={i}>{inline(para.join(' '))}</p>);
       i += Math.max(1, para.length);
     }
