@@ -1,9 +1,9 @@
-// The web console in Chromium against a real `pgferry serve` and two PostgreSQL 15 servers, as
-// least-privilege accounts: the wizard filled by keyboard alone (connectivity tested with a good and
-// a wrong password, objects picked with a row filter, a column subset and a schema mapping, precheck,
-// start), the task followed to done, its per-table progress and report read, the target compared
-// with the source; then every control's accessible name, no sideways scrolling at 400 px, and
-// screenshots at 1280×800 and 400×800.
+// The web console in Chromium against a real `pgferry serve` and PostgreSQL 15 (a source and a target
+// database) with least-privilege accounts: the wizard filled by keyboard alone (connectivity tested
+// with a good and a wrong password, objects picked with a row filter, a column subset and a schema
+// mapping, precheck with a warning acknowledged, start), the task followed to done, its per-table
+// progress and report read, the target compared with the source; then every control's accessible
+// name, no sideways scrolling at 400 px, and screenshots at 1280×800 and 400×800.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -28,7 +28,8 @@ const ROLES = ['console_src', 'console_tgt'];
 const SOURCE_SQL = `
 CREATE SCHEMA app;
 CREATE TABLE app.customers (id int PRIMARY KEY, name text NOT NULL);
-CREATE TABLE app.orders (id bigserial PRIMARY KEY, customer_id int NOT NULL REFERENCES app.customers,
+-- no key: precheck warns (tables.no-key), and the wizard asks to acknowledge it
+CREATE TABLE app.orders (id bigserial, customer_id int NOT NULL REFERENCES app.customers,
   total numeric(12,2) NOT NULL, note text);
 CREATE TABLE app.audit (id int PRIMARY KEY, what text);
 CREATE TABLE public.settings (k text PRIMARY KEY, v text);
@@ -81,7 +82,7 @@ after(async () => {
 
 /** The page's visible text, kept to check later that no password ever showed. */
 async function remember(): Promise<void> {
-  seenText.push(await page.evaluate(() => document.body.innerText));
+  seenText.push(await page.evaluate(() => document.body.textContent ?? ''));
 }
 
 async function connectionForm(side: 'source' | 'target', c: Cluster, db: string, user: string, pw: string) {
@@ -97,7 +98,7 @@ async function testConnectivity(side: 'source' | 'target'): Promise<string> {
   const result = page.locator(`.test-${side} .note`);
   await result.waitFor();
   await remember();
-  return (await result.innerText()).trim();
+  return ((await result.textContent()) ?? '').trim();
 }
 
 /** Rows of a query as JSON text, for comparing source and target. */
@@ -181,15 +182,28 @@ test('the wizard, by keyboard alone, runs a least-privilege migration to done wi
   const items = page.locator('table.precheck tbody tr');
   await items.first().waitFor({ timeout: 30_000 });
   assert.ok((await items.count()) >= 5, 'the precheck lists its items');
-  assert.equal(await page.locator('table.precheck .badge-fail').count(), 0, await page.innerText('table.precheck'));
+  assert.equal(
+    await page.locator('table.precheck .badge-fail').count(),
+    0,
+    (await page.textContent('table.precheck')) ?? '',
+  );
+  const warned = page.locator('table.precheck tr.result-warning', { hasText: 'tables.no-key' });
+  assert.match(
+    (await warned.textContent()) ?? '',
+    /app\.orders.*primary key/s,
+    'the warning names the table and the fix',
+  );
+  const startButton = page.locator('button:has-text("Start migration")');
+  assert.ok(await startButton.isDisabled(), 'start waits for the warnings to be acknowledged');
   for (const box of await page.locator('table.precheck input[type=checkbox]').all()) {
     const id = await box.getAttribute('id');
-    await tabTo(page, `#${id}`);
+    await tabTo(page, `[id="${id}"]`);
     await page.keyboard.press('Space');
   }
   await remember();
   await checkLayout('wizard-precheck');
   lap('precheck');
+  assert.ok(await startButton.isEnabled());
   await pressButton(page, 'button:has-text("Start migration")');
   await page.waitForURL(/#\/tasks\//);
 
@@ -198,8 +212,8 @@ test('the wizard, by keyboard alone, runs a least-privilege migration to done wi
   await page.locator('.markdown').waitFor();
   await remember();
   lap('done');
-  const status = await page.innerText('.section-head .badge');
-  assert.equal(status, 'done', await page.innerText('main'));
+  const status = (await page.textContent('.section-head .badge')) ?? '';
+  assert.equal(status, 'done', (await page.textContent('main')) ?? '');
 
   // per-table progress: every row of the source (after the filter) is counted done
   const [customers, orders] = await withClient(pg.url('shop'), async (c) => {
@@ -209,14 +223,14 @@ test('the wizard, by keyboard alone, runs a least-privilege migration to done wi
   });
   const rowsDone = async (table: string) =>
     Number(
-      (await page.locator(`table.tables tr:has(th:has-text("${table}")) .rows-done`).innerText()).replace(/,/g, ''),
+      (await page.locator(`table.tables tr:has(th:has-text("${table}")) .rows-done`).textContent())!.replace(/,/g, ''),
     );
   assert.equal(await rowsDone('customers'), customers);
   assert.equal(await rowsDone('orders'), orders);
   assert.ok(orders > 0 && orders < 6000, 'the filter keeps some orders and leaves others');
 
   // the report, rendered
-  const report = await page.innerText('.markdown');
+  const report = (await page.textContent('.markdown')) ?? '';
   assert.match(report, /customers/);
   assert.match(report, /orders/);
 
@@ -253,7 +267,7 @@ test('every control has an accessible name and no page scrolls sideways at 400 p
   await checkLayout('task');
   await page.goto(`${serve.url}/#/`);
   await page.locator('table.tasks tbody tr').first().waitFor();
-  assert.match(await page.innerText('table.tasks'), new RegExp(`${taskId}\\s+done`));
+  assert.match((await page.textContent('table.tasks')) ?? '', new RegExp(`${taskId}\\s*done`));
   await checkLayout('tasks');
   await page.goto(`${serve.url}/#/new`);
   await page.locator('#source-host').waitFor();

@@ -5,7 +5,7 @@ import { announce, announceError } from '../announce';
 import { navigate, taskHref } from '../router';
 import type { CauseFix, PrecheckItem, PrecheckReply } from '../types';
 import { CauseFixNote } from '../ui/cause-fix';
-import { buildTask, type WizardState } from './state';
+import { buildTask, domId, type WizardState } from './state';
 
 interface Props {
   state: WizardState;
@@ -123,11 +123,11 @@ export function PrecheckTable({ items, acknowledged, onAck }: TableProps) {
                   <span class="check">
                     <input
                       type="checkbox"
-                      id={`ack-${i.id}`}
+                      id={domId('ack', i.id)}
                       checked={acknowledged.includes(i.id)}
                       onChange={(e) => onAck(i.id, e.currentTarget.checked)}
                     />
-                    <label for={`ack-${i.id}`}>Acknowledge {i.id}</label>
+                    <label for={domId('ack', i.id)}>Acknowledge {i.id}</label>
                   </span>
                 )}
               </td>
