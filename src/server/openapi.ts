@@ -94,6 +94,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
       '/api/tasks/{id}/pause': action('start no new copy unit'),
       '/api/tasks/{id}/resume': action('start copy units again'),
       '/api/tasks/{id}/verify': action('compare target and source'),
+      '/api/tasks/{id}/finish': action('remove the checkpoints from the target; cleanupSql removes the accounts'),
       '/api/tasks/{id}/limits': {
         patch: {
           summary: 'change rate limits and jobs live',

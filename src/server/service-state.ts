@@ -38,6 +38,8 @@ export interface ServiceState {
   outcome?: 'done' | 'mismatch' | 'failed' | 'stopped';
   error?: { cause: string; fix: string; code: string };
   precheck?: ApiPrecheck;
+  /** When the task's checkpoints were removed from the target (finish). */
+  finished?: string;
 }
 
 export const initialService = (): ServiceState => ({ desired: 'idle', attempts: 0 });

@@ -20,6 +20,7 @@ import type { Supervisor } from './supervisor.js';
 import { maskedConfig, readTaskBody, runnableTask } from './task-input.js';
 import { detail, limitsOf, summarize, type TaskFacts } from './task-view.js';
 import { toApiPrecheck } from './precheck-view.js';
+import { finishTask } from './finish.js';
 
 export interface ManagerOptions {
   dataDir: string;
@@ -138,6 +139,17 @@ export class TaskManager {
     await this.assertIdle(id, 'verify it now');
     await this.o.supervisor.verify(id);
     return this.detail(id);
+  }
+
+  /** Remove the task's checkpoints from the target; the account clean-up SQL comes back with the task. */
+  async finish(id: string): Promise<TaskDetail & { cleanupSql: string }> {
+    await this.assertIdle(id, 'finish it');
+    const rec = await this.record(id);
+    const redactor = new Redactor();
+    const task = runnableTask(id, rec.config, this.o.dataDir, this.o.box.load(id));
+    const { cleanupSql } = await finishTask(id, task, redactor);
+    await this.o.supervisor.patch(id, { finished: new Date().toISOString() });
+    return { ...(await this.detail(id)), cleanupSql: redactor.redact(cleanupSql) };
   }
 
   /** Pause or resume the copy: control.json, which the run follows within a second. */

@@ -47,6 +47,7 @@ export function taskRoutes(router: Router, tasks: TaskManager): void {
     .add('POST', '/api/tasks/:id/stop', async (c) => json(await tasks.stop(c.params.id), 202))
     .add('POST', '/api/tasks/:id/pause', async (c) => json(await tasks.setPaused(c.params.id, true), 202))
     .add('POST', '/api/tasks/:id/resume', async (c) => json(await tasks.setPaused(c.params.id, false), 202))
+    .add('POST', '/api/tasks/:id/finish', async (c) => json(await tasks.finish(c.params.id), 202))
     .add('POST', '/api/tasks/:id/verify', async (c) => json(await tasks.verify(c.params.id), 202))
     .add('PATCH', '/api/tasks/:id/limits', async (c) =>
       json(await tasks.setLimits(c.params.id, readLimits(await c.body()))),
