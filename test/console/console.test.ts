@@ -259,7 +259,7 @@ test('the wizard, by keyboard alone, runs a least-privilege migration to done wi
   console.log(`console flow: ${laps.join(', ')}`);
 });
 
-test('every control has an accessible name and no page scrolls sideways at 400 px', async () => {
+test('every control has an accessible name, no page scrolls sideways at 400 px, finish shows the clean-up SQL', async () => {
   assert.ok(taskId, 'the wizard test created a task');
   await page.goto(`${serve.url}/#/tasks/${encodeURIComponent(taskId)}`);
   await page.locator('.section-head .badge-done').waitFor();
@@ -272,6 +272,16 @@ test('every control has an accessible name and no page scrolls sideways at 400 p
   await page.goto(`${serve.url}/#/new`);
   await page.locator('#source-host').waitFor();
   await checkLayout('wizard-source');
+
+  // finish, from the task page by keyboard: the account clean-up SQL shown for copying
+  await page.goto(`${serve.url}/#/tasks/${encodeURIComponent(taskId)}`);
+  await page.locator('.section-head .badge-done').waitFor();
+  await pressButton(page, 'button:has-text("Finish task")');
+  const sql = await page.locator('#cleanup-sql').inputValue();
+  assert.match(sql, /DROP ROLE "?console_tgt"?;[\s\S]*DROP ROLE "?console_src"?;/, sql);
+  assert.ok(await page.locator('button:has-text("Copy SQL")').isVisible());
+  const finished = await page.content();
+  for (const pw of PASSWORDS) assert.ok(!finished.includes(pw) && !sql.includes(pw), 'finish shows a password');
   // the landmarks a screen reader jumps between
   for (const sel of ['header', 'main', 'nav[aria-label="Main"]', '[aria-live="polite"]', '[aria-live="assertive"]']) {
     assert.equal(await page.locator(sel).count(), 1, sel);
