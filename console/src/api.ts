@@ -54,7 +54,7 @@ export const api = {
   lastPrecheck: (id: string) => call<PrecheckReply>('GET', `/tasks/${encodeURIComponent(id)}/precheck`),
   action: (id: string, verb: 'start' | 'pause' | 'resume' | 'stop' | 'verify' | 'finish') =>
     call<TaskDetail>('POST', `/tasks/${encodeURIComponent(id)}/${verb}`),
-  setLimits: (id: string, limits: { rowsPerSec?: number | null; bytesPerSec?: number | null; jobs?: number }) =>
+  setLimits: (id: string, limits: { rowsPerSec?: string; bytesPerSec?: string; jobs?: number }) =>
     call<unknown>('PATCH', `/tasks/${encodeURIComponent(id)}/limits`, limits),
   report: (id: string) => call<Record<string, unknown>>('GET', `/tasks/${encodeURIComponent(id)}/report`),
   reportMarkdown: async (id: string): Promise<string | null> => {

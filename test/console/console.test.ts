@@ -174,6 +174,8 @@ test('the wizard, by keyboard alone, runs a least-privilege migration to done wi
   await page.keyboard.press('Space');
   await tabTo(page, '#task-no-acl');
   await page.keyboard.press('Space');
+  // throttled, so the copy lasts long enough to change the limit while it runs (3,320 rows at 300 rows/s)
+  await typeInto(page, '#task-max-rows', '300');
   taskId = await page.inputValue('#task-name');
   assert.equal(taskId, 'shop-to-shop_copy');
   await pressButton(page, 'button:has-text("Next: Precheck and start")');
@@ -207,6 +209,13 @@ test('the wizard, by keyboard alone, runs a least-privilege migration to done wi
   await pressButton(page, 'button:has-text("Start migration")');
   await page.waitForURL(/#\/tasks\//);
 
+  // while it runs, the limit is raised from the controls; the chart draws the progress events
+  await page.locator('.section-head .badge-running').waitFor({ timeout: 30_000 });
+  assert.equal((await page.textContent('.limit-rows')) ?? '', '300 rows/s');
+  await typeInto(page, '#limit-rows', '2k');
+  await pressButton(page, 'button:has-text("Apply limits")');
+  await page.locator('.limit-rows', { hasText: '2,000 rows/s' }).waitFor();
+
   // the task page follows the run to done
   await page.locator('.section-head .badge-done').waitFor({ timeout: 60_000 });
   await page.locator('.markdown').waitFor();
@@ -228,6 +237,10 @@ test('the wizard, by keyboard alone, runs a least-privilege migration to done wi
   assert.equal(await rowsDone('customers'), customers);
   assert.equal(await rowsDone('orders'), orders);
   assert.ok(orders > 0 && orders < 6000, 'the filter keeps some orders and leaves others');
+
+  // the throughput chart: a line of the rows/s the progress events carried
+  assert.ok((await page.locator('.chart polyline').getAttribute('points'))?.includes(','), 'the chart has a line');
+  assert.match((await page.textContent('.chart figcaption')) ?? '', /Rows\/s now [\d,]+, peak [\d,]+/);
 
   // the report, rendered
   const report = (await page.textContent('.markdown')) ?? '';

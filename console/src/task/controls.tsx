@@ -2,6 +2,7 @@
 import { useState } from 'preact/hooks';
 import { api, causeOf } from '../api';
 import { announce, announceError } from '../announce';
+import { formatBytes, formatCount } from '../format';
 import type { CauseFix, TaskDetail } from '../types';
 import { CauseFixNote } from '../ui/cause-fix';
 import { Field } from '../ui/field';
@@ -17,12 +18,8 @@ function allowed(status: string): Verb[] {
   return ['start'];
 }
 
-const num = (s: string): number | null | undefined => {
-  const t = s.trim();
-  if (t === '') return undefined;
-  if (t === 'off' || t === '0') return null;
-  return Number(t);
-};
+/** A limit as typed: empty → unchanged; "20k", "50MB", "off" are read by the service. */
+const rate = (s: string): string | undefined => s.trim() || undefined;
 
 export function Controls({ task, onChange }: { task: TaskDetail; onChange: () => void }) {
   const [error, setError] = useState<CauseFix | null>(null);
@@ -46,12 +43,9 @@ export function Controls({ task, onChange }: { task: TaskDetail; onChange: () =>
   };
   const limits = async (e: Event) => {
     e.preventDefault();
-    const body = { rowsPerSec: num(rows), bytesPerSec: num(bytes), jobs: jobs.trim() ? Number(jobs) : undefined };
-    if ([body.rowsPerSec, body.bytesPerSec, body.jobs].some((v) => typeof v === 'number' && !(v > 0))) {
-      setError({
-        cause: 'a limit is not a positive number',
-        fix: 'enter a number, "off" for no limit, or leave it empty',
-      });
+    const body = { rowsPerSec: rate(rows), bytesPerSec: rate(bytes), jobs: jobs.trim() ? Number(jobs) : undefined };
+    if (body.jobs !== undefined && !(Number.isInteger(body.jobs) && body.jobs >= 1)) {
+      setError({ cause: 'jobs is not a whole number from 1 to 64', fix: 'enter e.g. 4, or leave it empty' });
       return;
     }
     try {
@@ -77,12 +71,18 @@ export function Controls({ task, onChange }: { task: TaskDetail; onChange: () =>
       <form class="limits" onSubmit={limits} aria-labelledby="limits-h">
         <h3 id="limits-h">Limits</h3>
         <p class="muted">
-          Now: {l.rowsPerSec ? `${l.rowsPerSec} rows/s` : 'no row limit'},{' '}
-          {l.bytesPerSec ? `${l.bytesPerSec} bytes/s` : 'no byte limit'}, {l.jobs} jobs.
+          Now: <span class="limit-rows">{l.rowsPerSec ? `${formatCount(l.rowsPerSec)} rows/s` : 'no row limit'}</span>,{' '}
+          {l.bytesPerSec ? `${formatBytes(l.bytesPerSec)}/s` : 'no byte limit'}, {l.jobs} jobs.
         </p>
         <div class="grid">
-          <Field id="limit-rows" label="Rows per second" value={rows} onInput={setRows} hint='a number, or "off"' />
-          <Field id="limit-bytes" label="Bytes per second" value={bytes} onInput={setBytes} hint='a number, or "off"' />
+          <Field id="limit-rows" label="Rows per second" value={rows} onInput={setRows} hint='e.g. 20k, or "off"' />
+          <Field
+            id="limit-bytes"
+            label="Bytes per second"
+            value={bytes}
+            onInput={setBytes}
+            hint='e.g. 50MB, or "off"'
+          />
           <Field id="limit-jobs" label="Jobs" value={jobs} onInput={setJobs} inputMode="numeric" />
         </div>
         <button type="submit">Apply limits</button>

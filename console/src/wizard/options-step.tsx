@@ -49,6 +49,13 @@ export function OptionsStep({ state, update }: Props) {
         inputMode="numeric"
         onInput={(v) => update({ jobs: v })}
       />
+      <Field
+        id="task-max-rows"
+        label="Rows per second, at most"
+        value={state.maxRowsPerSec}
+        onInput={(v) => update({ maxRowsPerSec: v })}
+        hint="All workers together: e.g. 20000 or 20k; empty for no limit. Can be changed while running."
+      />
       <Choice
         id="task-if-exists"
         label="Tables already on the target"

@@ -24,6 +24,8 @@ export interface WizardState {
   noOwner: boolean;
   /** grants are not copied */
   noAcl: boolean;
+  /** rows per second over all workers; '' for no limit */
+  maxRowsPerSec: string;
   acknowledged: string[];
 }
 
@@ -39,6 +41,7 @@ export const initialWizard = (): WizardState => ({
   ifExists: 'error',
   noOwner: false,
   noAcl: false,
+  maxRowsPerSec: '',
   acknowledged: [],
 });
 
@@ -83,6 +86,7 @@ export function buildTask(s: WizardState): Record<string, unknown> {
     ifExists: s.ifExists,
     noOwner: s.noOwner,
     noAcl: s.noAcl,
+    ...(s.maxRowsPerSec.trim() ? { copy: { maxRowsPerSec: s.maxRowsPerSec.trim() } } : {}),
     ...includes(s.picks),
     tables: tableEntries(s),
     mapSchemas,

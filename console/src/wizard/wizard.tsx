@@ -26,6 +26,8 @@ function blocker(i: number, s: WizardState): { cause: string; fix: string } | nu
     return { cause: 'the task name is empty or has other characters', fix: 'use letters, digits, "_", "." and "-"' };
   if (i === 3 && !(Number(s.jobs) >= 1 && Number(s.jobs) <= 64))
     return { cause: 'parallel jobs must be a number from 1 to 64', fix: 'enter e.g. 2' };
+  if (i === 3 && s.maxRowsPerSec.trim() && !/^\d+(\.\d+)?k?$/i.test(s.maxRowsPerSec.trim()))
+    return { cause: 'rows per second is not a number', fix: 'enter e.g. 20000 or 20k, or leave it empty' };
   return null;
 }
 
