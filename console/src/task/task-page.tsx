@@ -78,7 +78,8 @@ export function TaskPage({ id }: { id: string }) {
         {p && (
           <>
             {' '}
-            · <ProgressBar done={p.rowsDone} total={p.rowsTotal} label="task progress" /> {formatCount(p.rowsDone)}
+            · {p.rowsTotal > 0 && <ProgressBar done={p.rowsDone} total={p.rowsTotal} label="task progress" />}{' '}
+            {formatCount(p.rowsDone)}
             {p.rowsTotal > 0 ? ` of ${formatCount(p.rowsTotal)}` : ''} rows, {formatCount(p.rowsPerSec)} rows/s, ETA{' '}
             {formatEta(p.etaSec)}
           </>

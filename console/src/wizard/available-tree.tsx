@@ -128,7 +128,8 @@ function TableNode({ schema, t, open, onToggle, checked, disabled, onCheck }: No
         <label for={id}>
           {t.name}{' '}
           <span class="muted">
-            {t.kind}, ~{formatCount(t.rowEstimate)} rows, {formatBytes(t.bytes)}
+            {t.kind}, {t.rowEstimate > 0 ? `~${formatCount(t.rowEstimate)} rows, ` : ''}
+            {formatBytes(t.bytes)}
           </span>
         </label>
       </div>
