@@ -61,6 +61,13 @@ export function sendJson(res: ServerResponse, status: number, value: unknown): v
 
 export class Router {
   private routes: Route[] = [];
+  private other: Handler | undefined;
+
+  /** The handler of GET requests outside /api/ that no route takes (e.g. static files). */
+  fallback(handler: Handler): this {
+    this.other = handler;
+    return this;
+  }
 
   add(method: string, pattern: string, handler: Handler): this {
     this.routes.push({ method, parts: pattern.split('/').filter(Boolean), handler });
@@ -87,22 +94,28 @@ export class Router {
     return { params: {}, allowed };
   }
 
+  private send(res: ServerResponse, reply: NonNullable<Reply>): void {
+    if ('json' in reply) return sendJson(res, reply.status, reply.json);
+    res.writeHead(reply.status, { 'content-type': reply.type, 'cache-control': 'no-store' });
+    res.end(reply.text);
+  }
+
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
       const { route, params, allowed } = this.match(req.method ?? 'GET', url.pathname);
+      if (!route && this.other && req.method === 'GET' && !url.pathname.startsWith('/api/')) {
+        const reply = await this.other({ req, res, params: {}, query: url.searchParams, body: () => readBody(req) });
+        if (reply) this.send(res, reply);
+        return;
+      }
       if (!route) {
         if (allowed)
           throw new HttpError(405, 'method_not_allowed', `${req.method} is not allowed here`, 'see /api/openapi.json');
         throw new HttpError(404, 'not_found', `no such endpoint: ${url.pathname}`, 'see /api/openapi.json for the API');
       }
       const reply = await route.handler({ req, res, params, query: url.searchParams, body: () => readBody(req) });
-      if (!reply) return;
-      if ('json' in reply) sendJson(res, reply.status, reply.json);
-      else {
-        res.writeHead(reply.status, { 'content-type': reply.type, 'cache-control': 'no-store' });
-        res.end(reply.text);
-      }
+      if (reply) this.send(res, reply);
     } catch (e) {
       const { status, body } = toApiError(e);
       if (res.headersSent) res.destroy();

@@ -134,8 +134,11 @@ export class Supervisor {
     await this.patch(id, { error, nextAttemptAt });
     const what = `task ${id} (${verdict.reason}): attempt ${attempt + 1} at ${nextAttemptAt}`;
     await this.record(id, { type: 'retry', what, attempt, delayMs: delay, error: error.cause }, redactor);
+    if (this.service(id).desired !== 'run') return; // stopped while this run was ending
     const timer = setTimeout(() => {
       this.timers.delete(id);
+      // checked again when it is due: a stop recorded in between wins
+      if (this.closing || this.service(id).desired !== 'run') return;
       this.launch(id, attempt + 1).catch((err) => this.afterLaunchFailure(id, err));
     }, delay);
     this.timers.set(id, timer);

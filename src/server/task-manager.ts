@@ -74,7 +74,14 @@ export class TaskManager {
 
   async detail(id: string): Promise<TaskDetail> {
     const rec = await this.record(id);
-    return detail(this.facts(rec), maskedConfig(rec.config, this.o.box.load(id)));
+    // secrets that cannot be opened do not hide the task: its stored config holds no password anyway
+    let secrets: ReturnType<SecretBox['load']>;
+    try {
+      secrets = this.o.box.load(id);
+    } catch {
+      secrets = undefined;
+    }
+    return detail(this.facts(rec), maskedConfig(rec.config, secrets));
   }
 
   /** Refused while the task runs here, waits for its next attempt, or runs in another process. */
@@ -88,7 +95,8 @@ export class TaskManager {
 
   async create(body: unknown): Promise<TaskDetail> {
     const input = readTaskBody(body, this.o.dataDir);
-    if (await this.o.store.get(input.id)) {
+    const existing = await this.o.store.get(input.id);
+    if (existing && existing.status !== 'deleted') {
       throw conflict(
         `task "${input.id}" already exists`,
         'pick another name, or change the task with PUT /api/tasks/:id',
@@ -96,7 +104,10 @@ export class TaskManager {
     }
     await this.o.box.save(input.id, input.secrets);
     const info = { source: input.config.source, target: input.config.target };
-    await this.o.store.create(input.id, { status: 'created', config: input.config, info });
+    const init = { status: 'created', phase: null, config: input.config, info };
+    // a store without deletion (PostgreSQL) keeps deleted records: the name is free again
+    if (existing) await this.o.store.update(input.id, init);
+    else await this.o.store.create(input.id, init);
     return this.detail(input.id);
   }
 
@@ -122,6 +133,9 @@ export class TaskManager {
 
   async start(id: string): Promise<TaskDetail> {
     await this.assertIdle(id, 'start it again');
+    // a start by hand goes on copying: a pause left from the last run ends here
+    const controls = readControls(this.state(id));
+    if (controls?.paused) this.writeControls(id, { ...controls, paused: false });
     await this.o.supervisor.start(id);
     return this.detail(id);
   }

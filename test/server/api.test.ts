@@ -5,12 +5,13 @@
 // shows in the API; bad requests get 400/404/409 with cause and fix; no password anywhere.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
 import { sampleDatabaseSql } from '../../src/dev/demo/sample.js';
 import { startServer, type RunningServer } from '../../src/server/app.js';
+import { PgTaskStore } from '../../src/state/pg-store.js';
 import { tableHashes, withClient } from '../helpers/compare.js';
 import { cliInProcess } from '../cli/run.js';
 import { passwordHba, sourceAccount, targetAccount } from '../embed/accounts.js';
@@ -276,11 +277,45 @@ test('bad requests: 400, 404 and 409 with cause and fix', async () => {
   const cat = await api.call('POST', '/api/catalog', { connection: srcUrl });
   const shop = cat.body.schemas.find((s: any) => s.name === 'shop');
   assert.ok(shop.tables.some((t: any) => t.name === 'orders' && t.columns.length > 2));
+  // a task whose stored connections cannot be read: refused with cause and fix, the server goes on
+  writeFileSync(join(dataDir, 'api-idle', 'secrets.enc'), 'v1.garbage.garbage.garbage');
+  const unreadable = await expect('POST', '/api/tasks/api-idle/start', undefined, 409);
+  assert.match(unreadable.cause, /cannot be decrypted/);
+  assert.equal((await api.call('GET', '/api/health')).body.ok, true);
+  assert.equal((await api.call('GET', '/api/tasks/api-idle')).body.config.target, pg.url('shop_nowhere', 'srv_t1'));
   assert.equal((await api.call('DELETE', '/api/tasks/api-idle')).status, 200);
   await expect('GET', '/api/tasks/api-idle', undefined, 404);
   const doc = await api.call('GET', '/api/openapi.json');
   assert.equal(doc.body.openapi, '3.1.0');
   assert.ok(doc.body.components.schemas.Task.properties.source);
+});
+
+test('with a PostgreSQL task store, task records live in the database, without passwords', async () => {
+  await withClient(pg.url(), (c) => c.query('CREATE DATABASE task_store'));
+  const storeDir = mkdtempSync(join(tmpdir(), 'pgferry-serve-store-'));
+  const store = new PgTaskStore(pg.url('task_store'));
+  const other = await startServer({ port: 0, dataDir: storeDir, store, log: () => {} });
+  try {
+    const a = apiClient(other.url, responses);
+    const target = pg.url('shop_t1', 'srv_t1', PW.tgt1);
+    assert.equal((await a.call('POST', '/api/tasks', { name: 'in-pg', source: srcUrl, target })).status, 201);
+    const rows = await withClient(pg.url('task_store'), (c) => c.query('SELECT * FROM pgferry_store.task'));
+    assert.deepEqual(
+      rows.rows.map((r) => r.id ?? r.task_id),
+      ['in-pg'],
+    );
+    assertNoPassword('the task store', JSON.stringify(rows.rows));
+    assert.deepEqual(
+      (await a.call('GET', '/api/tasks')).body.tasks.map((t: any) => t.id),
+      ['in-pg'],
+    );
+    assert.equal((await a.call('DELETE', '/api/tasks/in-pg')).status, 200);
+    assert.equal((await a.call('GET', '/api/tasks/in-pg')).status, 404);
+    assert.deepEqual((await a.call('GET', '/api/tasks')).body.tasks, []);
+  } finally {
+    await other.close();
+    rmSync(storeDir, { recursive: true, force: true });
+  }
 });
 
 test('no password in any response, event stream or file under the data dir', () => {
