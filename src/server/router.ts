@@ -95,7 +95,10 @@ export class Router {
   }
 
   private send(res: ServerResponse, reply: NonNullable<Reply>): void {
-    if ('json' in reply) return sendJson(res, reply.status, reply.json);
+    if ('json' in reply) {
+      sendJson(res, reply.status, reply.json);
+      return;
+    }
     res.writeHead(reply.status, { 'content-type': reply.type, 'cache-control': 'no-store' });
     res.end(reply.text);
   }
