@@ -56,6 +56,9 @@ const OVERFLOW_SCRIPT = `(() => {
       return r.width > 0 && r.right > width + 1 && !inScroller(el);
     })
     .slice(0, 10)
-    .map((el) => el.tagName.toLowerCase() + '.' + el.className + ' (right ' + Math.round(el.getBoundingClientRect().right) + ')');
+    .map((el) => {
+      const right = Math.round(el.getBoundingClientRect().right);
+      return el.tagName.toLowerCase() + '.' + el.className + ' (right ' + right + ')';
+    });
   return { scrollWidth: document.documentElement.scrollWidth, width, over };
 })()`;

@@ -89,6 +89,7 @@ declare global {
 export const DESCRIBE_FOCUS = `window.describeFocus = () => {
   const el = document.activeElement;
   if (!el) return '(none)';
-  const name = el.getAttribute('aria-label') || (el.labels && el.labels[0] && el.labels[0].textContent) || el.textContent;
+  const label = el.labels && el.labels[0] && el.labels[0].textContent;
+  const name = el.getAttribute('aria-label') || label || el.textContent;
   return el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + ' ' + (name || '').trim().slice(0, 40);
 };`;

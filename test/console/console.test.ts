@@ -122,7 +122,7 @@ async function checkLayout(name: string): Promise<void> {
   assert.deepEqual(await unnamedControls(page), [], `${name}: controls without an accessible name`);
 }
 
-test('the wizard, by keyboard alone, runs a least-privilege migration to done with the target equal to the source', async () => {
+test('the wizard, by keyboard alone, runs a least-privilege migration to done: target equal to source', async () => {
   const t0 = Date.now();
   const laps: string[] = [];
   const lap = (what: string) => laps.push(`${what} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -272,7 +272,7 @@ test('the wizard, by keyboard alone, runs a least-privilege migration to done wi
   console.log(`console flow: ${laps.join(', ')}`);
 });
 
-test('every control has an accessible name, no page scrolls sideways at 400 px, finish shows the clean-up SQL', async () => {
+test('every control named, no sideways scrolling at 400 px, finish shows the clean-up SQL', async () => {
   assert.ok(taskId, 'the wizard test created a task');
   await page.goto(`${serve.url}/#/tasks/${encodeURIComponent(taskId)}`);
   await page.locator('.section-head .badge-done').waitFor();

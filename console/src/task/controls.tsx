@@ -59,6 +59,8 @@ export function Controls({ task, onChange }: { task: TaskDetail; onChange: () =>
     }
   };
   const l = task.limits;
+  const rowsNow = l.rowsPerSec ? `${formatCount(l.rowsPerSec)} rows/s` : 'no row limit';
+  const bytesNow = l.bytesPerSec ? `${formatBytes(l.bytesPerSec)}/s` : 'no byte limit';
   return (
     <div>
       <div class="actions">
@@ -71,8 +73,7 @@ export function Controls({ task, onChange }: { task: TaskDetail; onChange: () =>
       <form class="limits" onSubmit={limits} aria-labelledby="limits-h">
         <h3 id="limits-h">Limits</h3>
         <p class="muted">
-          Now: <span class="limit-rows">{l.rowsPerSec ? `${formatCount(l.rowsPerSec)} rows/s` : 'no row limit'}</span>,{' '}
-          {l.bytesPerSec ? `${formatBytes(l.bytesPerSec)}/s` : 'no byte limit'}, {l.jobs} jobs.
+          Now: <span class="limit-rows">{rowsNow}</span>, {bytesNow}, {l.jobs} jobs.
         </p>
         <div class="grid">
           <Field id="limit-rows" label="Rows per second" value={rows} onInput={setRows} hint='e.g. 20k, or "off"' />

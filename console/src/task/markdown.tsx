@@ -1,6 +1,7 @@
 /**
  * The report's markdown as elements (never as HTML text, so nothing in a report can inject markup):
- * headings, paragraphs, lists (bulleted and numbered), tables, code blocks, `code` and **bold** — what report.md uses.
+ * headings, paragraphs, lists (bulleted and numbered), tables, code blocks, `code` and **bold** —
+ * what report.md uses.
  */
 import type { ComponentChildren, VNode } from 'preact';
 

@@ -65,6 +65,7 @@ export function TaskPage({ id }: { id: string }) {
   }, [task?.status]);
   if (!task) return error ? <CauseFixNote error={error} /> : <p role="status">Loading task {id}…</p>;
   const p = task.progress;
+  const rowsText = p && `${formatCount(p.rowsDone)}${p.rowsTotal > 0 ? ` of ${formatCount(p.rowsTotal)}` : ''} rows`;
   return (
     <div class="task-page">
       <div class="section-head">
@@ -79,9 +80,7 @@ export function TaskPage({ id }: { id: string }) {
           <>
             {' '}
             · {p.rowsTotal > 0 && <ProgressBar done={p.rowsDone} total={p.rowsTotal} label="task progress" />}{' '}
-            {formatCount(p.rowsDone)}
-            {p.rowsTotal > 0 ? ` of ${formatCount(p.rowsTotal)}` : ''} rows, {formatCount(p.rowsPerSec)} rows/s, ETA{' '}
-            {formatEta(p.etaSec)}
+            {rowsText}, {formatCount(p.rowsPerSec)} rows/s, ETA {formatEta(p.etaSec)}
           </>
         )}
       </p>

@@ -44,59 +44,83 @@ export function AvailableTree({ schemas, picked, onAdd }: Props) {
         <input id="object-search" type="search" value={query} onInput={(e) => setQuery(e.currentTarget.value)} />
       </div>
       <ul class="tree">
-        {visible.map(({ s, tables }) => {
-          const sp: Pick = { kind: 'schema', schema: s.name };
-          const expanded = open.has(s.name) || q !== '';
-          return (
-            <li key={s.name}>
-              <div class="tree-row">
-                <button
-                  type="button"
-                  class="disclosure"
-                  aria-expanded={expanded}
-                  aria-label={`${expanded ? 'Hide' : 'Show'} tables of schema ${s.name}`}
-                  onClick={() => toggleOpen(s.name)}
-                >
-                  {expanded ? '▾' : '▸'}
-                </button>
-                <input
-                  type="checkbox"
-                  id={domId('av', s.name)}
-                  checked={isChecked(sp)}
-                  disabled={picked.has(pickKey(sp))}
-                  onChange={() => toggleCheck(sp)}
-                />
-                <label for={domId('av', s.name)}>
-                  <strong>{s.name}</strong> <span class="muted">schema, {s.tables.length} tables</span>
-                </label>
-              </div>
-              {expanded && (
-                <ul>
-                  {tables.map((t) => (
-                    <TableNode
-                      key={t.name}
-                      schema={s.name}
-                      t={t}
-                      open={open.has(`${s.name}.${t.name}`)}
-                      onToggle={() => toggleOpen(`${s.name}.${t.name}`)}
-                      checked={isChecked({ kind: 'table', schema: s.name, table: t.name })}
-                      disabled={
-                        picked.has(pickKey(sp)) || picked.has(pickKey({ kind: 'table', schema: s.name, table: t.name }))
-                      }
-                      onCheck={() => toggleCheck({ kind: 'table', schema: s.name, table: t.name })}
-                    />
-                  ))}
-                </ul>
-              )}
-            </li>
-          );
-        })}
+        {visible.map(({ s, tables }) => (
+          <SchemaNode
+            key={s.name}
+            schema={s}
+            tables={tables}
+            expanded={open.has(s.name) || q !== ''}
+            isOpen={(k) => open.has(k)}
+            onToggle={toggleOpen}
+            isChecked={isChecked}
+            isPicked={(p) => picked.has(pickKey(p))}
+            onCheck={toggleCheck}
+          />
+        ))}
       </ul>
       {visible.length === 0 && <p class="muted">Nothing matches “{query}”.</p>}
       <button type="button" onClick={add} disabled={checked.length === 0}>
         Add to selection →
       </button>
     </section>
+  );
+}
+
+interface SchemaProps {
+  schema: CatalogSchema;
+  /** the tables the search leaves */
+  tables: CatalogTable[];
+  expanded: boolean;
+  isOpen: (key: string) => boolean;
+  onToggle: (key: string) => void;
+  isChecked: (p: Pick) => boolean;
+  isPicked: (p: Pick) => boolean;
+  onCheck: (p: Pick) => void;
+}
+
+function SchemaNode({ schema: s, tables, expanded, isOpen, onToggle, isChecked, isPicked, onCheck }: SchemaProps) {
+  const sp: Pick = { kind: 'schema', schema: s.name };
+  const tp = (t: CatalogTable): Pick => ({ kind: 'table', schema: s.name, table: t.name });
+  return (
+    <li>
+      <div class="tree-row">
+        <button
+          type="button"
+          class="disclosure"
+          aria-expanded={expanded}
+          aria-label={`${expanded ? 'Hide' : 'Show'} tables of schema ${s.name}`}
+          onClick={() => onToggle(s.name)}
+        >
+          {expanded ? '▾' : '▸'}
+        </button>
+        <input
+          type="checkbox"
+          id={domId('av', s.name)}
+          checked={isChecked(sp)}
+          disabled={isPicked(sp)}
+          onChange={() => onCheck(sp)}
+        />
+        <label for={domId('av', s.name)}>
+          <strong>{s.name}</strong> <span class="muted">schema, {s.tables.length} tables</span>
+        </label>
+      </div>
+      {expanded && (
+        <ul>
+          {tables.map((t) => (
+            <TableNode
+              key={t.name}
+              schema={s.name}
+              t={t}
+              open={isOpen(`${s.name}.${t.name}`)}
+              onToggle={() => onToggle(`${s.name}.${t.name}`)}
+              checked={isChecked(tp(t))}
+              disabled={isPicked(sp) || isPicked(tp(t))}
+              onCheck={() => onCheck(tp(t))}
+            />
+          ))}
+        </ul>
+      )}
+    </li>
   );
 }
 
