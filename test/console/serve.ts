@@ -10,7 +10,7 @@ export interface Served {
 
 const CLI = new URL('../helpers/cli.ts', import.meta.url).pathname;
 
-export async function startServe(dataDir: string, timeoutMs = 30_000): Promise<Served> {
+export async function startServe(dataDir: string, timeoutMs = 120_000): Promise<Served> {
   const port = await freePort();
   const child: ChildProcess = spawn(
     process.execPath,
