@@ -66,7 +66,9 @@ before(async () => {
   })();
   const build = run(process.execPath, ['scripts/build-console.mjs']);
   mkdirSync(shots, { recursive: true });
-  [serve, browser] = await Promise.all([startServe(join(tmp, 'data')), openBrowser(), database, build]);
+  // each is kept as soon as it is up, so after() closes it even when another one failed
+  const up = [startServe(join(tmp, 'data')).then((x) => (serve = x)), openBrowser().then((x) => (browser = x))];
+  await Promise.all([...up, database, build]);
   page = browser.page;
   await page.addInitScript(DESCRIBE_FOCUS);
   page.setDefaultTimeout(20_000);
