@@ -68,7 +68,7 @@ before(async () => {
   mkdirSync(shots, { recursive: true });
   // each is kept as soon as it is up, so after() closes it even when another one failed
   const up = [startServe(join(tmp, 'data')).then((x) => (serve = x)), openBrowser().then((x) => (browser = x))];
-  await Promise.all([...up, database, build]);
+  for (const r of await Promise.allSettled([...up, database, build])) if (r.status === 'rejected') throw r.reason;
   page = browser.page;
   await page.addInitScript(DESCRIBE_FOCUS);
   page.setDefaultTimeout(20_000);
