@@ -12,12 +12,13 @@ import { DEFAULT_BACKOFF, type Backoff } from '../engine/resume-policy.js';
 import { FileTaskStore } from '../state/file-store.js';
 import type { TaskStore } from '../state/store.js';
 import { EventHub } from './event-hub.js';
-import { Router } from './router.js';
+import { json, Router } from './router.js';
 import { connectionRoutes } from './routes/connections.js';
 import { eventRoutes } from './routes/events.js';
 import { metaRoutes } from './routes/meta.js';
 import { taskRoutes } from './routes/tasks.js';
 import { loadSecretKey, SecretBox } from './secrets.js';
+import { serveStatic } from './static.js';
 import { Supervisor } from './supervisor.js';
 import { TaskManager } from './task-manager.js';
 
@@ -78,6 +79,14 @@ export async function startServer(o: ServerOptions = {}): Promise<RunningServer>
   connectionRoutes(router);
   taskRoutes(router, tasks);
   eventRoutes(router, tasks, hub);
+  // the web console's files (GET outside /api/); a path that names none is a 404 like any other
+  router.fallback(({ req, res }) => {
+    if (serveStatic(req, res)) return undefined;
+    return json(
+      { error: { cause: `no such page: ${req.url}`, fix: 'open / for the console', code: 'not_found' } },
+      404,
+    );
+  });
   const server = createServer((req, res) => {
     router.handle(req, res).catch((e) => {
       log(`request ${req.method} ${req.url}: ${String(e)}`);

@@ -1,6 +1,6 @@
 // `npm install` must not rewrite package-lock.json: the lock's root entry matches package.json,
 // every direct dependency is locked at a version its range accepts, and the install-time
-// "prepare" script only compiles. PGFERRY_TEST_NPM_INSTALL=1 also runs a real `npm install` in a
+// "prepare" script only compiles (tsc, then esbuild for the web console). PGFERRY_TEST_NPM_INSTALL=1 also runs a real `npm install` in a
 // copy of the repository and compares the lock byte for byte (needs the registry or its cache).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -52,8 +52,8 @@ test('package-lock.json agrees with package.json', () => {
   }
 });
 
-test('the install-time scripts only compile', () => {
-  assert.equal(pkg.scripts.prepare, 'tsc -p tsconfig.json');
+test('the install-time scripts only compile (and bundle the web console, locally)', () => {
+  assert.equal(pkg.scripts.prepare, 'tsc -p tsconfig.json && node scripts/build-console.mjs');
   for (const s of ['preinstall', 'install', 'postinstall']) assert.equal(pkg.scripts[s], undefined, s);
 });
 
