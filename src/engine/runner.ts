@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import type pg from 'pg';
 import { ConnectError } from '../pg/connect.js';
 import { describeConn, resolveConnSpec, type ConnSpec } from '../pg/connstring.js';
@@ -44,7 +45,7 @@ import type { EventBus, Phase } from '../core/events.js';
 import { MainSession } from './mainsession.js';
 import { copiesLargeObjects, Selection } from '../core/selection.js';
 import type { Controls } from '../stages/data/copy/controls.js';
-import type { StateDir } from '../state/state-dir.js';
+import { StateDir } from '../state/state-dir.js';
 import type { TaskStore } from '../state/store.js';
 import { openState } from './run-state.js';
 import { takeTaskLock } from './tasklock.js';
@@ -53,6 +54,7 @@ import { keepExistingEarly } from './existing-early.js';
 import type { SnapshotSource } from '../stages/data/snapshot-source.js';
 import { earlierSnapshotOf, openRunSnapshot, readInSnapshot } from './run-snapshot.js';
 import { captureSnapshot, cdcPhase } from './cdc-phase.js';
+import { claimInProcess } from './inprocess-claim.js';
 
 export interface MigrateOptions {
   events: EventBus;
@@ -388,7 +390,11 @@ export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<Migr
   const taskId = taskIdFor(task, source, target);
   useStateSchema(taskId, task.stateSchema);
   const sel = new Selection(task);
-  const st = await openState({ task, taskId, source, target }, o, redactor);
+  const release = claimInProcess(o.store ?? resolve(StateDir.rootFor(task.stateDir)), taskId);
+  const st = await openState({ task, taskId, source, target }, o, redactor).catch((e: unknown) => {
+    release();
+    throw e;
+  });
   const report = finishReport(events, {
     stateDir: task.stateDir,
     target: task.target,
@@ -453,7 +459,7 @@ export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<Migr
     });
     await src.end();
     await tgt.end();
-    await st.close();
+    await st.close().finally(release);
   }
 }
 
