@@ -191,8 +191,9 @@ test('legitimate filters work through plan, precheck, migrate and verify as non-
   }
   // verify's filtered source queries go through the extended protocol (one statement per message).
   const log = readFileSync(pgc.logFile, 'utf8').slice(logBefore);
-  assert.match(log, /execute <unnamed>: SELECT count\(\*\) AS n FROM public\.f_mod WHERE \(id % 2 = 0\)/);
-  assert.doesNotMatch(log, /statement: SELECT count\(\*\) AS n FROM public\.f_mod/);
+  // Small tables are counted in batches: `SELECT (SELECT count(*) … WHERE (filter)) AS c0, …`.
+  assert.match(log, /execute <unnamed>: SELECT .*count\(\*\) AS n FROM public\.f_mod WHERE \(id % 2 = 0\)/);
+  assert.doesNotMatch(log, /statement: SELECT .*count\(\*\) AS n FROM public\.f_mod/);
 });
 
 test('a filter that got past task loading is refused again where it enters a query', async () => {

@@ -31,10 +31,32 @@ export interface EventCollector {
   stop(): void;
 }
 
-/** Accumulate every event of `bus` (from now on) for the report. */
+/** The event types buildReport reads; the others (progress, units, indexes…: several per table) are not kept. */
+const REPORTED = new Set<TimedEvent['type']>([
+  'task-start',
+  'phase-start',
+  'phase-end',
+  'table-done',
+  'object',
+  'log',
+  'retry',
+  'task-end',
+  'table-recopy',
+  'copy-format',
+]);
+
+/**
+ * Accumulate the events of `bus` (from now on) that the report reads, and the first and the
+ * latest event whatever their type (the run's start and end times when it has no task-start/-end).
+ */
 export function collectEvents(bus: EventBus): EventCollector {
   const events: TimedEvent[] = [];
-  const off = bus.on((e) => events.push(e));
+  let tailKept = true;
+  const off = bus.on((e) => {
+    if (!tailKept && events.length > 1) events.pop();
+    events.push(e);
+    tailKept = REPORTED.has(e.type);
+  });
   return { events, stop: off };
 }
 

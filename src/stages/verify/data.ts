@@ -10,6 +10,7 @@ import { qualify, quoteIdent } from '../../core/ident.js';
 import type { ChunkMismatch, RowExample, TableVerify, VerifyMode } from './types.js';
 import { serverVersionNum } from '../../pg/connect.js';
 import { checkRowFilter } from '../../core/filter.js';
+import { countResult, missingResult, newResult } from './results.js';
 
 /** Session settings that make text output of values identical across servers and versions. */
 export const NORMALISE_SQL = `SET extra_float_digits = 3; SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET bytea_output = 'hex'`;
@@ -98,9 +99,14 @@ function whereOf(side: Side, range: string): string {
   return conds.length ? ` WHERE ${conds.join(' AND ')}` : '';
 }
 
+/** `count(*)` of a relation, after its row filter (validated again here) when it has one. */
+export function countSql(rel: string, where?: string): string {
+  return `SELECT count(*) AS n FROM ${rel}${where ? ` WHERE (${checkRowFilter(where, rel)})` : ''}`;
+}
+
 async function countRows(side: Side): Promise<number> {
   // Extended protocol: one statement per message, whatever the filter holds.
-  const text = `SELECT count(*) AS n FROM ${side.rel}${whereOf(side, '')}`;
+  const text = countSql(side.rel, side.where);
   const r = await side.client.query<{ n: string }>({ text, queryMode: 'extended' } as pg.QueryConfig);
   return toNum(r.rows[0].n);
 }
@@ -200,34 +206,19 @@ export async function prepareTable(
   source: pg.Client,
   target: pg.Client,
   job: TableJob,
+  /** Whether the target table exists, when already looked up for many tables at once. */
+  exists?: boolean,
 ): Promise<TableVerify | PreparedTable> {
   const t = job.table;
-  const out: TableVerify = {
-    key: t.key,
-    target: qualify(t.target.schema, t.target.name),
-    sourceRows: null,
-    targetRows: null,
-    ok: false,
-    mismatches: [],
-  };
-  const exists = await target.query<{ r: string | null }>(`SELECT to_regclass($1)::text AS r`, [out.target]);
-  if (exists.rows[0].r === null) {
-    out.sourceRows = await countRows({
+  const out = newResult(t);
+  if (!(exists ?? (await existsOnTarget(target, out.target)))) {
+    const n = await countRows({
       client: source,
       rel: qualify(t.source.schema, t.source.name),
       cols: [],
       where: t.where,
     });
-    out.error = `table ${out.target} does not exist on the target`;
-    out.mismatches.push({
-      range: 'whole table',
-      lower: null,
-      upper: null,
-      sourceCount: out.sourceRows,
-      targetCount: 0,
-      examples: [],
-    });
-    return out;
+    return missingResult(out, n);
   }
   const src: Side = {
     client: source,
@@ -239,19 +230,7 @@ export async function prepareTable(
 
   if (job.mode === 'count') {
     const [a, b] = await Promise.all([countRows(src), countRows(tgt)]);
-    out.sourceRows = a;
-    out.targetRows = b;
-    out.ok = a === b;
-    if (!out.ok)
-      out.mismatches.push({
-        range: 'whole table',
-        lower: null,
-        upper: null,
-        sourceCount: a,
-        targetCount: b,
-        examples: [],
-      });
-    return out;
+    return countResult(out, a, b);
   }
 
   const srcKeys = await findKey(source, t);
@@ -321,6 +300,11 @@ export async function checkChunk(
     if (ra && rb) m.examples = diffExamples(ra, rb, job.examples);
   }
   return { sourceRows: a.n, targetRows: b.n, mismatch: m };
+}
+
+async function existsOnTarget(target: pg.Client, rel: string): Promise<boolean> {
+  const r = await target.query<{ r: string | null }>(`SELECT to_regclass($1)::text AS r`, [rel]);
+  return r.rows[0].r !== null;
 }
 
 export function isPrepared(x: TableVerify | PreparedTable): x is PreparedTable {

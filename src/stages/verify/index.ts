@@ -21,6 +21,7 @@ import { checkChunk, isPrepared, NORMALISE_SQL, prepareTable, type ChunkResult, 
 import { compareInventories, compareSequences, sourceInventory, targetInventory } from './objects.js';
 import type { TableVerify, VerifyMode, VerifyReport } from './types.js';
 import { compareLargeObjects } from './largeobjects.js';
+import { countBatch, tableFacts } from './count-batch.js';
 import type { Redactor } from '../../core/redact.js';
 import { copiesLargeObjects } from '../../core/selection.js';
 
@@ -99,8 +100,15 @@ export async function verify(task: TaskConfig, o: VerifyOptions): Promise<Verify
 
     // One queue of work for all workers: a table's first step (count, or key ranges), then its
     // ranges, pushed to the front so that a big table's ranges spread over every worker.
-    type Item = { kind: 'table'; t: CopyTable } | { kind: 'chunk'; p: PreparedTable; i: number; t: CopyTable };
-    const queue: Item[] = tables.map((t) => ({ kind: 'table' as const, t }));
+    type Item =
+      | { kind: 'table'; t: CopyTable }
+      | { kind: 'batch'; ts: CopyTable[] }
+      | { kind: 'chunk'; p: PreparedTable; i: number; t: CopyTable };
+    const facts = await retry('verify: look up tables', main, (s, t) => tableFacts(s, t, tables, o.mode === 'count'));
+    const queue: Item[] = [
+      ...facts.batches.map((ts) => ({ kind: 'batch' as const, ts })),
+      ...facts.single.map((t) => ({ kind: 'table' as const, t })),
+    ];
     const results = new Map<string, TableVerify>();
     const pending = new Map<PreparedTable, { left: number; chunks: ChunkResult[] }>();
     const job = { mode: o.mode, examples, chunkRows, exampleFetchLimit: 1_000_000 };
@@ -136,11 +144,27 @@ export async function verify(task: TaskConfig, o: VerifyOptions): Promise<Verify
           await woken;
           continue;
         }
+        if (item.kind === 'batch') {
+          preparing++;
+          try {
+            const rs = await retry(`verify ${item.ts.length} tables`, pair, (ws, wt) =>
+              countBatch(ws, wt, item.ts, facts.missing),
+            );
+            rs.forEach((r, i) => finishTable(item.ts[i], r));
+          } catch {
+            // One table of the batch fails it (e.g. dropped meanwhile): verify them one by one.
+            queue.unshift(...item.ts.map((t) => ({ kind: 'table' as const, t })));
+          } finally {
+            preparing--;
+            notify();
+          }
+          continue;
+        }
         if (item.kind === 'table') {
           preparing++;
           try {
             const r = await retry(`verify ${item.t.key}`, pair, (ws, wt) =>
-              prepareTable(ws, wt, { table: item.t, ...job }),
+              prepareTable(ws, wt, { table: item.t, ...job }, !facts.missing.has(item.t.key)),
             );
             if (!isPrepared(r)) finishTable(item.t, r);
             else {

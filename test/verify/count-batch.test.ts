@@ -1,0 +1,113 @@
+/**
+ * Count verification of many small tables: existence looked up once, counts batched per query,
+ * and still exact per table (missing, mismatching, filtered, unreadable), as limited accounts.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import pg from 'pg';
+import { startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
+import { validateTask } from '../../src/core/config.js';
+import { verify } from '../../src/stages/verify/index.js';
+import type { VerifyReport } from '../../src/stages/verify/types.js';
+import { passwordHba, sourceAccount, targetAccount } from '../embed/accounts.js';
+import { withClient } from '../helpers/compare.js';
+
+const TABLES = 120;
+const name = (i: number) => `t${String(i).padStart(3, '0')}`;
+let cl: Cluster;
+let source: string;
+let target: string;
+
+/** The tables, each with i % 7 + 1 rows; the filtered one (t021) holds only even ids on the target. */
+function tablesSql(filtered: boolean): string {
+  const out: string[] = [];
+  for (let i = 0; i < TABLES; i++) {
+    const even = filtered && i === 21 ? ' WHERE g % 2 = 0' : '';
+    out.push(`CREATE TABLE ${name(i)} (id int PRIMARY KEY, v text);
+      INSERT INTO ${name(i)} SELECT g, 'v' || g FROM generate_series(1, ${(i % 7) + 1}) g${even};`);
+  }
+  return out.join('\n');
+}
+
+before(async () => {
+  cl = await startCluster({ version: 17, name: 'pgferry-vbatch', hba: passwordHba(['vb_src', 'vb_tgt']) });
+  await withClient(cl.url(), (c) => c.query('CREATE DATABASE vb_source'));
+  await withClient(cl.url('vb_source'), (c) => c.query(tablesSql(false)));
+  source = await sourceAccount(cl, 'vb_source', 'vb_src', 'src-pw', ['public']);
+  target = await targetAccount(cl, 'vb_target', 'vb_tgt', 'tgt-pw');
+  // The target account creates and owns the target tables, as after a migration.
+  await withClient(target, (c) =>
+    c.query(`${tablesSql(true)}
+      DROP TABLE ${name(7)};
+      INSERT INTO ${name(13)} VALUES (100, 'extra');`),
+  );
+});
+after(async () => {
+  await cl?.stop();
+});
+
+const run = () =>
+  verify(validateTask({ source, target, jobs: 2, tables: { [`public.${name(21)}`]: { where: 'id % 2 = 0' } } }), {
+    mode: 'count',
+  });
+
+const byKey = (r: VerifyReport, i: number) => {
+  const t = r.tables.find((x) => x.key === `public.${name(i)}`);
+  assert.ok(t, `${name(i)} in the report`);
+  return t;
+};
+
+/** Count the row-count and existence queries every pg.Client sends while `fn` runs. */
+async function countingQueries<T>(fn: () => Promise<T>): Promise<{ result: T; queries: number }> {
+  const original = pg.Client.prototype.query;
+  let queries = 0;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    const text = typeof args[0] === 'string' ? args[0] : ((args[0] as { text?: string })?.text ?? '');
+    if (/count\(\*\)|to_regclass/.test(text)) queries++;
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof original;
+  try {
+    return { result: await fn(), queries };
+  } finally {
+    pg.Client.prototype.query = original;
+  }
+}
+
+test('count verify batches small tables and still reports each table exactly', async () => {
+  const { result: r, queries } = await countingQueries(run);
+  assert.equal(r.tables.length, TABLES);
+  // Per table: 1 existence lookup and 2 counts before batching; now a few queries for all.
+  assert.ok(queries <= 10, `count/existence queries for ${TABLES} tables: ${queries}`);
+  const missing = byKey(r, 7);
+  assert.equal(missing.ok, false);
+  assert.equal(missing.error, 'table public.t007 does not exist on the target');
+  assert.deepEqual([missing.sourceRows, missing.targetRows], [1, null]);
+  assert.deepEqual(
+    missing.mismatches.map((m) => [m.range, m.sourceCount, m.targetCount]),
+    [['whole table', 1, 0]],
+  );
+  const diff = byKey(r, 13);
+  assert.deepEqual([diff.ok, diff.sourceRows, diff.targetRows, diff.error], [false, 7, 8, undefined]);
+  assert.deepEqual(
+    diff.mismatches.map((m) => [m.range, m.sourceCount, m.targetCount]),
+    [['whole table', 7, 8]],
+  );
+  const filtered = byKey(r, 21);
+  assert.deepEqual([filtered.ok, filtered.sourceRows, filtered.targetRows], [true, 0, 0]);
+  const bad = r.tables.filter((t) => !t.ok).map((t) => t.key);
+  assert.deepEqual(bad, ['public.t007', 'public.t013']);
+  for (const t of r.tables.filter((x) => x.ok)) assert.equal(t.sourceRows, t.targetRows);
+  assert.equal(byKey(r, 6).sourceRows, 7);
+});
+
+test('a table that fails its batch fails alone; the rest of the batch is still counted', async () => {
+  // The target account loses its read access to one table: its count fails, the others do not.
+  await withClient(cl.url('vb_target'), (c) => c.query(`ALTER TABLE ${name(30)} OWNER TO CURRENT_USER`));
+  const r = await run();
+  const t30 = byKey(r, 30);
+  assert.equal(t30.ok, false);
+  assert.match(t30.error ?? '', /permission denied/);
+  const bad = r.tables.filter((t) => !t.ok).map((t) => t.key);
+  assert.deepEqual(bad, ['public.t007', 'public.t013', 'public.t030']);
+  assert.equal(byKey(r, 31).targetRows, 4);
+});
