@@ -13,6 +13,8 @@ import { join } from 'node:path';
 import { startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
 import { cli } from '../cli/run.js';
 import { Selection } from '../../src/core/selection.js';
+import { validateTask } from '../../src/core/config.js';
+import { runPrecheck } from '../../src/stages/precheck/index.js';
 import { readSourceSchema } from '../../src/stages/schema/apply.js';
 import { client, createDb, runSql, task } from './helpers.js';
 
@@ -38,7 +40,10 @@ CREATE LANGUAGE su_lang HANDLER plpgsql_call_handler;`;
 before(async () => {
   pgc = await startCluster({ version: 15, name: 'pgferry-su-owned', settings: { wal_level: 'logical' } });
   dir = mkdtempSync(join(tmpdir(), 'pgferry-su-owned-'));
-  await runSql(pgc.url(), 'CREATE ROLE app_owner NOLOGIN NOSUPERUSER; CREATE ROLE src_admin NOLOGIN SUPERUSER');
+  await runSql(
+    pgc.url(),
+    'CREATE ROLE app_owner NOLOGIN NOSUPERUSER; CREATE ROLE src_admin NOLOGIN SUPERUSER; CREATE ROLE su_plain LOGIN',
+  );
   srcUrl = await createDb(pgc, 'su_src');
   await runSql(srcUrl, SOURCE);
 });
@@ -139,4 +144,23 @@ test('--no-owner: every object belongs to the target account, and no ownership w
   assert.deepEqual(new Set(Object.values(o)), new Set(['postgres']), JSON.stringify(o));
   assert.equal(Object.keys(o).length, 7, JSON.stringify(o));
   assert.ok(!warnings.some((w) => /kept owned/.test(w)), warnings.join('\n'));
+});
+
+test('precheck objects.superuser names the wrapper and the event trigger when the target account is no superuser', async () => {
+  await createDb(pgc, 'su_tgt_plain');
+  await runSql(pgc.url(), 'ALTER DATABASE su_tgt_plain OWNER TO su_plain');
+  const base = {
+    stateDir: join(dir, 'pre'),
+    source: srcUrl,
+    target: pgc.url('su_tgt_plain', 'su_plain'),
+    noOwner: true,
+  };
+  const item = async (over: Record<string, unknown>) =>
+    (await runPrecheck(validateTask({ ...base, ...over }))).items.find((i) => i.id === 'objects.superuser')!;
+  const all = await item({});
+  assert.equal(all.result, 'failed');
+  assert.deepEqual(all.objects, ['event trigger su_evt', 'foreign-data wrapper su_fdw']);
+  assert.match(all.hint!, /superuser.*--include-schema/);
+  // with a schema filter the global objects stay behind
+  assert.equal((await item({ includeSchemas: ['app'] })).result, 'passed');
 });
