@@ -156,6 +156,22 @@ export class DdlContext {
   readonly owner = (kw: string, name: string, role: string): string =>
     this.task.noOwner ? '' : `\nALTER ${kw} ${name} OWNER TO ${quoteIdent(this.task.ownerTo ?? role)};`;
 
+  /**
+   * OWNER TO for an object only a superuser may own (foreign-data wrappers, event triggers): PostgreSQL
+   * refuses to give it to a role that is none, even when a superuser asks, so --owner-to is not applied to
+   * it; it stays with the account that creates it (a superuser: only one may create it), and a warning
+   * says so. (A publication FOR ALL TABLES is held to that only when a non-superuser changes its owner.)
+   */
+  readonly superuserOwner = (kw: string, name: string, role: string, what: string): string => {
+    const to = this.task.ownerTo;
+    if (this.task.noOwner || to === undefined) return this.owner(kw, name, role);
+    this.warnings.push(
+      `${what}: kept owned by the target account that creates it, not --owner-to ${quoteIdent(to)}: ` +
+        `PostgreSQL allows only a superuser to own it; if ${quoteIdent(to)} is one, run ALTER ${kw} ${name} OWNER TO ${quoteIdent(to)} on the target`,
+    );
+    return '';
+  };
+
   readonly grants = (kw: string, name: string, acl: Acl[] | null, role: string, cols = ''): string => {
     const { task } = this;
     if (task.noAcl || acl === null) return '';

@@ -19,7 +19,9 @@ export function eventTriggers(ctx: DdlContext, keptIds: Set<string>): void {
     let sql = `CREATE EVENT TRIGGER ${n} ON ${quoteIdent(e.event)}${tags}\n    EXECUTE FUNCTION ${ctx.rw(e.func, `event trigger ${n}`)}();`;
     const en = ENABLED[e.enabled];
     if (en) sql += `\nALTER EVENT TRIGGER ${n} ${en};`;
-    sql += ctx.owner('EVENT TRIGGER', n, e.owner) + ctx.comment(`EVENT TRIGGER ${n}`, e.comment);
+    sql +=
+      ctx.superuserOwner('EVENT TRIGGER', n, e.owner, `event trigger ${n}`) +
+      ctx.comment(`EVENT TRIGGER ${n}`, e.comment);
     ctx.late.push({
       key: `event trigger ${n}`,
       kind: 'event trigger',

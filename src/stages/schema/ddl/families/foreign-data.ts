@@ -47,7 +47,7 @@ export function foreignDataWrappers(ctx: DdlContext): void {
       `foreign-data wrapper ${n}`,
       n,
       `CREATE FOREIGN DATA WRAPPER ${n}${w.handler ? ` HANDLER ${ctx.rw(w.handler, n)}` : ''}${w.validator ? ` VALIDATOR ${ctx.rw(w.validator, n)}` : ''}${opts(publicOptions(ctx, w.options, 'foreign-data wrapper', n))};` +
-        ctx.owner('FOREIGN DATA WRAPPER', n, w.owner) +
+        ctx.superuserOwner('FOREIGN DATA WRAPPER', n, w.owner, `foreign-data wrapper ${n}`) +
         ctx.comment(`FOREIGN DATA WRAPPER ${n}`, w.comment) +
         ctx.grants('FOREIGN DATA WRAPPER', n, w.acl, w.owner),
       `DROP FOREIGN DATA WRAPPER IF EXISTS ${n} CASCADE;`,
