@@ -9,20 +9,10 @@ import type { Selection } from '../../core/selection.js';
 import { tableKey } from '../../core/selection.js';
 import type { QualifiedName } from '../../core/qualified-name.js';
 import { readFacts, type CatalogFacts } from '../schema/catalog/introspect.js';
+import type { FactColumn } from '../schema/catalog/introspect.js';
 
-export interface SrcColumn {
-  name: string;
-  num: number;
-  type: string;
-  typeSchema: string;
-  typeName: string;
-  notNull: boolean;
-  hasDefault: boolean;
-  identity: boolean;
-  generated: boolean;
-  collSchema: string | null;
-  collName: string | null;
-}
+/** A column of a selected table, as the catalog facts have it. */
+export type SrcColumn = FactColumn;
 
 export interface SrcTable {
   oid: string;

@@ -45,6 +45,7 @@ import { deepFreeze, type SourceCatalog } from './model.js';
 
 export type { CatalogModel, SourceCatalog } from './model.js';
 export { readFacts, type CatalogFacts } from './facts.js';
+export type { FactColumn } from './facts-model.js';
 import { safeReader } from './safe-read.js';
 import { readFacts } from './facts.js';
 import type { CatalogFacts } from './facts-model.js';
