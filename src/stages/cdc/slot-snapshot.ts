@@ -10,14 +10,11 @@
  */
 import type pg from 'pg';
 import { isPgError, PgferryError } from '../../core/errors.js';
-import { quoteLiteral } from '../../core/ident.js';
 import { connect, serverVersionNum } from '../../pg/connect.js';
 import type { ConnSpec } from '../../pg/connstring.js';
 import type { Lsn } from './lsn.js';
 import { createSlot, openReplicationSession } from './slot.js';
-import type { OnNewSnapshot, SnapshotSource } from '../data/snapshot-source.js';
-
-const BEGIN = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
+import { beginInSnapshot, type OnNewSnapshot, type SnapshotSource } from '../data/snapshot-source.js';
 
 export interface SlotSnapshotOptions {
   source: ConnSpec;
@@ -101,11 +98,9 @@ export class SlotSnapshot implements SnapshotSource {
 
   async importInto(client: pg.Client): Promise<string> {
     if (this.broken) throw lost();
-    await client.query(BEGIN);
     try {
-      await client.query(`SET TRANSACTION SNAPSHOT ${quoteLiteral(this.id)}`);
+      await beginInSnapshot(client, this.id);
     } catch (e) {
-      await client.query('ROLLBACK').catch(() => {});
       throw isPgError(e) && e.code === '22023' ? lost(e) : e;
     }
     return this.id;

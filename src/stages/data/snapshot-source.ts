@@ -42,6 +42,17 @@ export type OnNewSnapshot = (id: string, reason: 'renewed') => Promise<void>;
 
 const BEGIN = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
 
+/** Begin a REPEATABLE READ READ ONLY transaction on `c` in snapshot `id`; rolled back when the import fails. */
+export async function beginInSnapshot(c: pg.Client, id: string): Promise<void> {
+  await c.query(BEGIN);
+  try {
+    await c.query(`SET TRANSACTION SNAPSHOT ${quoteLiteral(id)}`);
+  } catch (e) {
+    await c.query('ROLLBACK').catch(() => {});
+    throw e;
+  }
+}
+
 /** A snapshot exported by a source session that holds it open. */
 export class ExportedSnapshot implements SnapshotSource {
   session: pg.Client | undefined;
@@ -131,11 +142,9 @@ export class ExportedSnapshot implements SnapshotSource {
 
   async importInto(client: pg.Client): Promise<string> {
     const id = this.id;
-    await client.query(BEGIN);
     try {
-      await client.query(`SET TRANSACTION SNAPSHOT ${quoteLiteral(id)}`);
+      await beginInSnapshot(client, id);
     } catch (e) {
-      await client.query('ROLLBACK').catch(() => {});
       if (isLostSnapshot(e)) await this.renew(id);
       throw e;
     }
