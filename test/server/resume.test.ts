@@ -1,6 +1,7 @@
 // Automatic resume: the target server of a task run by pgferry serve goes down mid-copy for longer
 // than the run's own retries last; the service runs the task again after a backoff (attempts and
 // the next attempt shown in the summary and as a `retry` event) and it ends equal to its source.
+// Then the same with the source server restarted mid-copy (the run's snapshot goes with it).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,19 +14,21 @@ import { tableHashes, withClient } from '../helpers/compare.js';
 import { passwordHba, sourceAccount, targetAccount } from '../embed/accounts.js';
 import { apiClient, bounce, followEvents, waitForTask } from './helpers.js';
 
-const PW = { src: 'Rsrc-pw-2231-z', tgt: 'Rtgt-pw-6617-x' };
+const PW = { src: 'Rsrc-pw-2231-z', tgt: 'Rtgt-pw-6617-x', tgt2: 'Rtgt2-pw-4471-q' };
 let src: Cluster;
 let tgt: Cluster;
 let server: RunningServer;
+let source: string;
 const dataDir = mkdtempSync(join(tmpdir(), 'pgferry-serve-resume-'));
 
 before(async () => {
   [src, tgt] = await Promise.all([
     startCluster({ version: 15, name: 'pgferry-serve-src', hba: passwordHba(['rs_src']) }),
-    startCluster({ version: 17, name: 'pgferry-serve-tgt', hba: passwordHba(['rs_tgt']) }),
+    startCluster({ version: 17, name: 'pgferry-serve-tgt', hba: passwordHba(['rs_tgt', 'rs_tgt2']) }),
   ]);
   await withClient(src.url(), (c) => c.query('CREATE DATABASE shop'));
   await withClient(src.url('shop'), (c) => c.query(sampleDatabaseSql(0.1)));
+  source = await sourceAccount(src, 'shop', 'rs_src', PW.src, ['shop', 'public']);
   server = await startServer({
     port: 0,
     dataDir,
@@ -41,7 +44,6 @@ after(async () => {
 });
 
 test('a task whose target is restarted mid-copy is resumed by the service and ends identical', async () => {
-  const source = await sourceAccount(src, 'shop', 'rs_src', PW.src, ['shop', 'public']);
   const target = await targetAccount(tgt, 'shop', 'rs_tgt', PW.tgt);
   const api = apiClient(server.url);
   const task = {
@@ -73,5 +75,36 @@ test('a task whose target is restarted mid-copy is resumed by the service and en
   assert.deepEqual(await tableHashes(tgt.url('shop')), await tableHashes(src.url('shop')));
   const report = await api.call('GET', '/api/tasks/resume-me/report');
   assert.equal(report.body.verification.ok, true);
+  for (const pw of Object.values(PW)) assert.ok(!all.raw.includes(pw));
+});
+
+test('a task whose source is restarted mid-copy is resumed by the service and ends identical', async () => {
+  const target = await targetAccount(tgt, 'shop_b', 'rs_tgt2', PW.tgt2);
+  const api = apiClient(server.url);
+  const task = {
+    name: 'source-bounce',
+    source,
+    target,
+    noOwner: true,
+    noAcl: true,
+    jobs: 2,
+    verify: 'hash',
+    copy: { maxRowsPerSec: 1500, retryTimeSec: 1 },
+  };
+  assert.equal((await api.call('POST', '/api/tasks', task)).status, 201);
+  assert.equal((await api.call('POST', '/api/tasks/source-bounce/start')).status, 202);
+  await followEvents(server.url, 'source-bounce', { until: (e) => e.event === 'unit-done' });
+  await bounce(src, 4000);
+  const retrying = await waitForTask(api, 'source-bounce', (t) => t.attempts >= 2 || t.status === 'retrying', 120_000);
+  assert.notEqual(retrying.status, 'failed', JSON.stringify(retrying.error));
+  const done = await waitForTask(api, 'source-bounce', (t) => t.status === 'done' || t.status === 'failed');
+  assert.equal(done.status, 'done', JSON.stringify(done.error));
+  assert.ok(done.attempts >= 2, `attempts ${done.attempts}`);
+  assert.deepEqual(await tableHashes(tgt.url('shop_b')), await tableHashes(src.url('shop')));
+  const report = await api.call('GET', '/api/tasks/source-bounce/report');
+  assert.equal(report.body.verification.ok, true);
+  const all = await followEvents(server.url, 'source-bounce', {
+    until: (e) => e.event === 'task-end' && e.data.ok === true,
+  });
   for (const pw of Object.values(PW)) assert.ok(!all.raw.includes(pw));
 });
