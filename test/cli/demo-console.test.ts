@@ -1,0 +1,72 @@
+// `pgferry demo --console` as a child process: it starts the embedded servers, loads the sample
+// database, serves the console with the task "demo" created and prechecked, and prints the URL;
+// the API answers for that task; Ctrl-C (SIGINT) stops the process, both PostgreSQL servers (their
+// ports refuse connections, their directories are gone) and removes the console's data dir.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
+import { apiClient } from '../server/helpers.js';
+
+const CLI = new URL('../helpers/cli.ts', import.meta.url).pathname;
+
+/** Whether something accepts TCP connections on the port. */
+const listening = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = connect({ host: '127.0.0.1', port });
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+
+test('demo --console: the console with a prechecked task, stopped cleanly by Ctrl-C', async () => {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', CLI, 'demo', '--console', '--listen', '127.0.0.1:0', '--scale', '0.02'],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } },
+  );
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  try {
+    const deadline = Date.now() + 150_000;
+    let url: string | undefined;
+    while (!url && Date.now() < deadline && child.exitCode === null) {
+      url = /console at (http:\/\/\S+?)\/#\/tasks\/demo/.exec(out)?.[1];
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(url, `no console URL printed:\n${out}`);
+    const servers = [...out.matchAll(/(source|target): PostgreSQL (\d+) at 127\.0\.0\.1:(\d+) \(data in (\S+)\)/g)];
+    assert.equal(servers.length, 2, out);
+    assert.match(out, /task "demo" created and prechecked: \d+ checks passed, \d+ warnings?, 0 failures; not started/);
+
+    const api = apiClient(url);
+    const task = await api.call('GET', '/api/tasks/demo');
+    assert.equal(task.status, 200, task.text);
+    assert.equal(task.body.status, 'created');
+    const pre = await api.call('GET', '/api/tasks/demo/precheck');
+    assert.equal(pre.status, 200, pre.text);
+    assert.equal(pre.body.ok, true);
+    const page = await api.call('GET', '/');
+    assert.match(page.text, /<html/i, 'the console is served');
+    for (const [, , , port] of servers) assert.ok(await listening(Number(port)), `PostgreSQL on ${port}`);
+
+    child.kill('SIGINT');
+    const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), 30_000))]);
+    assert.notEqual(code, 'timeout', `demo --console did not stop on SIGINT:\n${out}`);
+    assert.match(out, /stopping the console and both servers/);
+    for (const [, side, , port, dataDir] of servers) {
+      assert.equal(await listening(Number(port)), false, `the ${side} server still listens on ${port}`);
+      assert.equal(existsSync(dataDir), false, `the ${side} server's directory ${dataDir} is left`);
+    }
+    assert.equal(await listening(Number(new URL(url).port)), false, 'the console still listens');
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGINT'); // its servers stop with it
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(timer);
+    }
+  }
+});
