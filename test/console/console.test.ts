@@ -53,6 +53,8 @@ INSERT INTO bulk.t1 SELECT g, repeat(md5(g::text), 4) FROM generate_series(1, 25
 INSERT INTO bulk.t2 SELECT * FROM bulk.t1;
 INSERT INTO bulk.t3 SELECT * FROM bulk.t1;
 INSERT INTO bulk.t4 SELECT * FROM bulk.t1;
+-- row estimates, as a database in use has them: the page shows "n of m rows" and an ETA
+ANALYZE;
 `;
 /** The row filter typed into the wizard for app.orders, and the same rows read on the source. */
 const ORDERS_FILTER = 'total >= 300';
@@ -276,6 +278,11 @@ test('the wizard, by keyboard alone, runs a least-privilege migration to done: t
   const second = await rowsOnPage();
   assert.ok(second > first && first > 0, `progress on the page: ${first} then ${second}`);
   await shot('task-running');
+  if (process.env.PGFERRY_README_SHOT) {
+    // the README's picture: the running task, without a focus ring
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await page.screenshot({ path: process.env.PGFERRY_README_SHOT });
+  }
   lap('progress seen');
 
   // pause from the task page: the page says paused, and the target's row count stops growing
@@ -314,9 +321,6 @@ test('the wizard, by keyboard alone, runs a least-privilege migration to done: t
   assert.equal(await page.locator('section[aria-labelledby="verify-h"] td .badge-pass').count(), 6);
   await page.evaluate(() => window.scrollTo(0, 0));
   await shot('task-done');
-  if (process.env.PGFERRY_README_SHOT) {
-    await page.screenshot({ path: process.env.PGFERRY_README_SHOT });
-  }
   const status = (await page.textContent('.section-head .badge')) ?? '';
   assert.equal(status, 'done', (await page.textContent('main')) ?? '');
 
