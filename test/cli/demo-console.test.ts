@@ -1,13 +1,13 @@
 // `pgferry demo --console` as a child process: it starts the embedded servers, loads the sample
 // database, serves the console with the task "demo" created and prechecked, and prints the URL;
-// the API answers for that task; Ctrl-C (SIGINT) stops the process, both PostgreSQL servers (their
+// the API answers for that task, which starts and runs to done and verified; Ctrl-C (SIGINT) stops the process, both PostgreSQL servers (their
 // ports refuse connections, their directories are gone) and removes the console's data dir.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
-import { apiClient } from '../server/helpers.js';
+import { apiClient, waitForTask } from '../server/helpers.js';
 
 const CLI = new URL('../helpers/cli.ts', import.meta.url).pathname;
 
@@ -48,6 +48,13 @@ test('demo --console: the console with a prechecked task, stopped cleanly by Ctr
     const pre = await api.call('GET', '/api/tasks/demo/precheck');
     assert.equal(pre.status, 200, pre.text);
     assert.equal(pre.body.ok, true);
+    // ready: started as the task page's Start does, it runs to done and verified
+    const warned = pre.body.items.filter((i: { result: string }) => i.result === 'warning');
+    assert.equal((await api.call('POST', '/api/tasks/demo/start')).status, 202);
+    const done = await waitForTask(api, 'demo', (t) => ['done', 'failed', 'mismatch'].includes(t.status), 120_000);
+    assert.equal(done.status, 'done', `${JSON.stringify(done.error)}; precheck warnings: ${JSON.stringify(warned)}`);
+    const report = await api.call('GET', '/api/tasks/demo/report');
+    assert.equal(report.body.verification.ok, true);
     const page = await api.call('GET', '/');
     assert.match(page.text, /<html/i, 'the console is served');
     for (const [, , , port] of servers) assert.ok(await listening(Number(port)), `PostgreSQL on ${port}`);

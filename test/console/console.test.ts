@@ -173,7 +173,7 @@ test('the wizard, by keyboard alone, runs a least-privilege migration to done: t
   const t0 = Date.now();
   const laps: string[] = [];
   const lap = (what: string) => laps.push(`${what} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  await page.goto(`${serve.url}/#/new`);
+  await page.goto(serve.consoleUrl('#/new'));
   await page.locator('#source-host').waitFor();
 
   // source: the right password → version and latency
@@ -378,20 +378,20 @@ test('the wizard, by keyboard alone, runs a least-privilege migration to done: t
 
 test('every control named, no sideways scrolling at 400 px, finish shows the clean-up SQL', async () => {
   assert.ok(taskId, 'the wizard test created a task');
-  await page.goto(`${serve.url}/#/tasks/${encodeURIComponent(taskId)}`);
+  await page.goto(serve.consoleUrl(`#/tasks/${encodeURIComponent(taskId)}`));
   await page.locator('.section-head .badge-done').waitFor();
   await page.locator('.markdown').waitFor();
   await checkLayout('task');
-  await page.goto(`${serve.url}/#/`);
+  await page.goto(serve.consoleUrl('#/'));
   await page.locator('table.tasks tbody tr').first().waitFor();
   assert.match((await page.textContent('table.tasks')) ?? '', new RegExp(`${taskId}\\s*done`));
   await checkLayout('tasks');
-  await page.goto(`${serve.url}/#/new`);
+  await page.goto(serve.consoleUrl('#/new'));
   await page.locator('#source-host').waitFor();
   await checkLayout('wizard-source');
 
   // finish, from the task page by keyboard: the account clean-up SQL shown for copying
-  await page.goto(`${serve.url}/#/tasks/${encodeURIComponent(taskId)}`);
+  await page.goto(serve.consoleUrl(`#/tasks/${encodeURIComponent(taskId)}`));
   await page.locator('.section-head .badge-done').waitFor();
   await pressButton(page, 'button:has-text("Finish task")');
   const sql = await page.locator('#cleanup-sql').inputValue();

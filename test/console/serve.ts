@@ -7,6 +7,8 @@ export interface Served {
   url: string;
   /** Calls to its API (every HTTP request of the tests goes through apiClient). */
   api: Api;
+  /** The console's address for the browser, at a route (`#/new`): the one place its credentials go. */
+  consoleUrl(route?: string): string;
   pid: number;
   output(): string;
   stop(): Promise<void>;
@@ -40,7 +42,8 @@ export async function startServe(dataDir: string, timeoutMs = 120_000, args: str
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await exited;
   };
-  const served = { url, api, pid: child.pid ?? 0, output: () => out, stop, kill };
+  const consoleUrl = (route = '') => `${url}/${route}`;
+  const served = { url, api, consoleUrl, pid: child.pid ?? 0, output: () => out, stop, kill };
   for (const t0 = Date.now(); Date.now() - t0 < timeoutMs; ) {
     if (child.exitCode !== null) throw new Error(`pgferry serve exited with ${child.exitCode}:\n${out}`);
     try {

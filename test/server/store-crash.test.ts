@@ -72,6 +72,13 @@ test('a server killed mid-copy: the next one waits for the dead run’s lease, t
   assert.equal(done.status, 'done', `${JSON.stringify(done.error)} (statuses seen: ${[...seen].join(', ')})`);
   assert.ok(!seen.has('failed'), [...seen].join(', '));
   assert.ok(done.attempts >= 2, `attempts ${done.attempts}`);
+  // the wait was announced: a retry event naming the dead holder and its lease
+  const events = await followEvents(second.url, 'crash-me', {
+    until: (e) => e.event === 'task-end' && e.data.ok === true,
+  });
+  const waited = events.events.find((e) => e.event === 'retry' && /held by pgferry pid/.test(e.data.what));
+  assert.ok(waited, 'a retry event tells whose lease the task waits for');
+  assert.match(waited.data.what, new RegExp(`held by pgferry pid ${first.pid} `));
   const report = await second.api.call('GET', '/api/tasks/crash-me/report');
   assert.equal(report.body.verification.ok, true, report.text);
   assert.deepEqual(await tableHashes(pg.url('shop_copy')), await tableHashes(pg.url('shop')));
