@@ -186,7 +186,8 @@ export class Supervisor {
   private async waitForLease(id: string, attempt: number, held: LeaseHolder, redactor: Redactor): Promise<void> {
     const delay = Math.max(0, Date.parse(held.expiresAt) - Date.now()) + LEASE_MARGIN_MS;
     const nextAttemptAt = new Date(Date.now() + delay).toISOString();
-    await this.patch(id, { desired: 'run', attempts: attempt - 1, nextAttemptAt });
+    // desired is left as it is ("run"): a stop recorded meanwhile must win
+    await this.patch(id, { attempts: attempt - 1, nextAttemptAt });
     const what = `task ${id} (held by ${held.holder} until ${held.expiresAt}): attempt ${attempt} at ${nextAttemptAt}`;
     const cause = `the task's lease is held by ${held.holder}`;
     await this.record(id, { type: 'retry', what, attempt: attempt - 1, delayMs: delay, error: cause }, redactor);
