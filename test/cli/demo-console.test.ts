@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { apiClient, waitForTask } from '../server/helpers.js';
+import { cli } from './run.js';
 
 const CLI = new URL('../helpers/cli.ts', import.meta.url).pathname;
 
@@ -58,6 +59,21 @@ test('demo --console: the console with a prechecked task, stopped cleanly by Ctr
     const page = await api.call('GET', '/');
     assert.match(page.text, /<html/i, 'the console is served');
     for (const [, , , port] of servers) assert.ok(await listening(Number(port)), `PostgreSQL on ${port}`);
+
+    // a second demo on the same address: the cause and the fix, and its servers stopped
+    const port = new URL(url).port;
+    const second = await cli(['demo', '--console', '--listen', `127.0.0.1:${port}`, '--scale', '0.01']);
+    assert.notEqual(second.code, 0);
+    assert.match(second.stderr, new RegExp(`127\\.0\\.0\\.1:${port} is already in use`), second.stderr);
+    assert.match(second.stderr, /--listen 127\.0\.0\.1:<another port>/);
+    const left = [
+      ...second.stdout.matchAll(/(source|target): PostgreSQL \d+ at 127\.0\.0\.1:(\d+) \(data in (\S+)\)/g),
+    ];
+    assert.equal(left.length, 2, second.stdout);
+    for (const [, side, p, dir] of left) {
+      assert.equal(await listening(Number(p)), false, `the failed demo left its ${side} server on ${p}`);
+      assert.equal(existsSync(dir), false, `the failed demo left ${dir}`);
+    }
 
     child.kill('SIGINT');
     const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), 30_000))]);

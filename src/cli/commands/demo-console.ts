@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer } from '../../server/app.js';
+import { PgferryError } from '../../core/errors.js';
 import { plural } from '../../core/plural.js';
 import type { Cluster } from '../../dev/embedded/cluster.js';
 import { out } from '../output.js';
@@ -33,7 +34,12 @@ export async function demoConsole(o: DemoConsoleOptions): Promise<never> {
   process.prependOnceListener('SIGTERM', onSignal);
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
   try {
-    server = await startServer({ ...o.listen, dataDir, log: () => {} });
+    server = await startServer({ ...o.listen, dataDir, log: () => {} }).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EADDRINUSE') throw e;
+      throw new PgferryError('usage', `${o.listen.host}:${o.listen.port} is already in use`, {
+        hint: `pass --listen ${o.listen.host}:<another port> (0 picks a free one), or stop what listens there`,
+      });
+    });
     await server.tasks.create({
       name: 'demo',
       source: o.src.url('shop'),
@@ -54,8 +60,6 @@ export async function demoConsole(o: DemoConsoleOptions): Promise<never> {
     cleanup();
     throw e;
   }
-  out(`source: PostgreSQL ${o.src.version} at ${o.src.host}:${o.src.port} (data in ${o.src.dataDir})`);
-  out(`target: PostgreSQL ${o.tgt.version} at ${o.tgt.host}:${o.tgt.port} (data in ${o.tgt.dataDir})`);
   out(`pgferry demo: console at ${server.url}/#/tasks/demo`);
   out('open it and press Start on the task page; Ctrl-C stops the console and both servers');
   // the HTTP server keeps the process alive until the signal

@@ -30,7 +30,7 @@ const scaleArg = (v: string) => {
 export function demoCommand(): Command {
   return new Command('demo')
     .description(
-      'start an embedded PostgreSQL 12 source and 17 target, generate a sample shop database, migrate it with live progress, verify, print a summary, and shut both down',
+      'start an embedded PostgreSQL 12 source and 17 target, generate a sample shop database, migrate it with live progress, verify, print a summary, and shut both down; with --console, serve the web console with the task ready to start instead',
     )
     .option('--source-version <major>', 'source major version (default 12)', intArg(10, 18), 12)
     .option('--target-version <major>', 'target major version (default 17)', intArg(10, 18), 17)
@@ -123,6 +123,12 @@ async function consoleDemo(o: {
   try {
     for (const r of started) if (r.status === 'rejected') throw r.reason;
     const [src, tgt] = clusters;
+    for (const [side, c] of [
+      ['source', src],
+      ['target', tgt],
+    ] as const) {
+      out(`${side}: PostgreSQL ${c.version} at ${c.host}:${c.port} (data in ${c.dataDir})`);
+    }
     out(`generating the sample database "shop" on the source (scale ${o.scale}) …`);
     await withDb(src.url(), (c) => c.query('CREATE DATABASE shop'));
     await withDb(tgt.url(), (c) => c.query('CREATE DATABASE shop'));
