@@ -223,9 +223,10 @@ test('the wizard, by keyboard alone, runs a least-privilege migration to done: t
   await page.keyboard.press('Space');
   await tabTo(page, '#task-no-acl');
   await page.keyboard.press('Space');
-  // one job, throttled: the copy lasts long enough to watch, pause and resume (13,3xx rows at 800 rows/s)
+  // one job, throttled: the copy lasts long enough to watch, pause and resume (13,320 rows at
+  // 500 rows/s; the pause must come before the last unit starts)
   await typeInto(page, '#task-jobs', '1');
-  await typeInto(page, '#task-max-rows', '800');
+  await typeInto(page, '#task-max-rows', '500');
   taskId = await page.inputValue('#task-name');
   assert.equal(taskId, 'shop-to-shop_copy');
   await pressButton(page, 'button:has-text("Next: Precheck and start")');
@@ -262,7 +263,7 @@ test('the wizard, by keyboard alone, runs a least-privilege migration to done: t
   // live: the rows copied move on the page between two reads, with no reload (the marker stays)
   await page.locator('.section-head .badge-running').waitFor({ timeout: 30_000 });
   await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
-  assert.equal((await page.textContent('.limit-rows')) ?? '', '800 rows/s');
+  assert.equal((await page.textContent('.limit-rows')) ?? '', '500 rows/s');
   await page.waitForFunction(() =>
     /[1-9][\d,]*(?: of [\d,]+)? rows,/.test(document.querySelector('p.summary')?.textContent ?? ''),
   );
