@@ -2,7 +2,8 @@
  * Automatic resume: whether a failed run of a task is worth running again by itself, and when.
  * Transient: the run lost a server (connection lost or refused, server restarting or shutting
  * down, an administrator's termination, too many connections, a lost snapshot) — the runner's own
- * retries (copy.retryTimeSec) ran out, and a later run resumes from the checkpoints. Permanent:
+ * retries (copy.retryTimeSec) ran out, and a later run resumes from the checkpoints — or another
+ * session holds the task's lock on the target (it may be a dead run's, until the target drops it). Permanent:
  * what only a person can fix — a wrong password, a missing privilege, a blocking precheck item,
  * a bad filter or task, a failing statement — and an interruption asked for.
  * SQLSTATE classes and connection causes come from src/pg/retry.ts and src/pg/classify.ts.
@@ -10,6 +11,7 @@
 import type { ConnectCause } from '../pg/classify.js';
 import { isTransient } from '../pg/retry.js';
 import { PgferryError } from '../core/errors.js';
+import { TaskLockHeld } from './tasklock.js';
 
 export type Verdict = { resume: true; reason: string } | { resume: false; reason: string };
 
@@ -30,6 +32,8 @@ export const isTransientCause = (c: ConnectCause): boolean => TRANSIENT_CAUSES.h
  * a side that answered is not in it, and an empty probe means both answer now.
  */
 export function resumeVerdict(e: unknown, probe?: ConnectCause[]): Verdict {
+  // the lock's session may belong to a run that is gone (a crashed host's, until the target drops it)
+  if (e instanceof TaskLockHeld) return { resume: true, reason: "another session holds the task's lock on the target" };
   if (e instanceof PgferryError) {
     switch (e.kind) {
       case 'transient':

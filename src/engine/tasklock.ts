@@ -54,16 +54,25 @@ export function describeHolder(h: LockHolder): string {
   return parts.join(', ');
 }
 
+/** A run refused because another session holds the task's lock on the target. */
+export class TaskLockHeld extends PgferryError {
+  constructor(
+    taskId: string,
+    readonly holder: LockHolder | undefined,
+  ) {
+    super(
+      'state',
+      `task "${taskId}" is already running against this target` +
+        (holder ? ` (${describeHolder(holder)})` : ' (the session holding its lock is not visible to this user)'),
+      {
+        hint: 'wait for that run to end, or stop it (it resumes later); one task is run by one pgferry process at a time',
+      },
+    );
+  }
+}
+
 /** Take the lock or refuse (exit 7) naming the holder. */
 export async function takeTaskLock(c: pg.Client, taskId: string): Promise<void> {
   if (await tryTaskLock(c, taskId)) return;
-  const h = await taskLockHolder(c, taskId);
-  throw new PgferryError(
-    'state',
-    `task "${taskId}" is already running against this target` +
-      (h ? ` (${describeHolder(h)})` : ' (the session holding its lock is not visible to this user)'),
-    {
-      hint: 'wait for that run to end, or stop it (it resumes later); one task is run by one pgferry process at a time',
-    },
-  );
+  throw new TaskLockHeld(taskId, await taskLockHolder(c, taskId));
 }

@@ -42,6 +42,8 @@ export interface RunningServer {
   dataDir: string;
   /** Tasks resumed at start-up. */
   resumed: string[];
+  /** The tasks, as the API sees them (for an adapter that prepares one, e.g. `pgferry demo --console`). */
+  tasks: TaskManager;
   close(): Promise<void>;
 }
 
@@ -103,6 +105,7 @@ export async function startServer(o: ServerOptions = {}): Promise<RunningServer>
     host: addr.address,
     dataDir,
     resumed,
+    tasks,
     close: async () => {
       await supervisor.close();
       server.closeAllConnections();

@@ -2,14 +2,14 @@
  * POST /api/tasks/:id/finish: after the switch-over, the task's checkpoints leave the target (the
  * checkpoint schema goes with its last task), refused while a run of the task holds its lock on the
  * target; the answer carries the SQL that removes the migration accounts, for a DBA to run (the
- * service never drops roles itself). `pgferry finish` does the same from the command line.
+ * service never drops roles itself) — the same text `pgferry finish` prints (stages/finish/accounts.ts).
  */
 import type { TaskConfig } from '../core/config.js';
-import { quoteIdent } from '../core/ident.js';
 import type { Redactor } from '../core/redact.js';
 import { describeHolder, taskLockHolder, tryTaskLock } from '../engine/tasklock.js';
 import { withClient } from '../pg/connect.js';
-import { describeConn, resolveConnSpec, type ConnSpec } from '../pg/connstring.js';
+import { describeConn, resolveConnSpec } from '../pg/connstring.js';
+import { accountCleanupLines, accountStatements, type AccountPlan, roleInfo } from '../stages/finish/accounts.js';
 import { removeTaskCheckpoints, type RemoveResult } from '../state/checkpoint-remove.js';
 import { conflict } from './http-error.js';
 
@@ -18,31 +18,22 @@ export interface Finished {
   cleanupSql: string;
 }
 
-function accountSql(side: 'source' | 'target', spec: ConnSpec): string[] {
-  const role = quoteIdent(spec.user);
-  const lines = [`-- on the ${side} (${describeConn(spec)}), as a role with CREATEROLE or a superuser:`];
-  // on the target the migration account may own the migrated objects: they go to the application's owner first
-  if (side === 'target') lines.push(`REASSIGN OWNED BY ${role} TO <app_owner>;`);
-  lines.push(`DROP OWNED BY ${role};`, `DROP ROLE ${role};`);
-  return lines;
-}
-
 export async function finishTask(id: string, task: TaskConfig, redactor: Redactor): Promise<Finished> {
   const target = resolveConnSpec(task.target, { redactor });
   const source = resolveConnSpec(task.source, { redactor });
+  const plans: AccountPlan[] = [];
   const checkpoints = await withClient(target, { label: 'target', role: 'finish' }, async (c) => {
     if (!(await tryTaskLock(c, id))) {
       const holder = await taskLockHolder(c, id);
       const who = holder ? describeHolder(holder) : 'a session this user cannot see';
       throw conflict(`task "${id}" is still running against the target (${who})`, 'stop that run before finishing');
     }
-    return removeTaskCheckpoints(c, task.stateSchema, [id]);
+    const removed = await removeTaskCheckpoints(c, task.stateSchema, [id]);
+    plans.push(accountStatements('target', target.user, await roleInfo(c, target.user), undefined));
+    return removed;
   });
-  const sql = [
-    ...accountSql('target', target),
-    '',
-    ...accountSql('source', source),
-    '-- REASSIGN/DROP OWNED act on the current database only: repeat them in every database where the role owns objects',
-  ];
-  return { checkpoints, cleanupSql: sql.join('\n') + '\n' };
+  const info = await withClient(source, { label: 'source', role: 'finish' }, (c) => roleInfo(c, source.user));
+  plans.push(accountStatements('source', source.user, info, undefined));
+  const lines = accountCleanupLines(plans, { source: describeConn(source), target: describeConn(target) });
+  return { checkpoints, cleanupSql: `${lines.join('\n')}\n` };
 }

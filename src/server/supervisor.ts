@@ -6,6 +6,8 @@
  * `retry` event; a permanent failure stops the task with its cause and fix. A stopped task stays
  * stopped: `desired: "stop"` is written before the run is interrupted and is never overridden
  * except by an explicit start. Tasks that were running when the server stopped start again with it.
+ * A task whose lease another process holds in the store (a server killed mid-run keeps it until it
+ * expires) is not failed: its attempt waits for the lease's end, then runs.
  */
 import { EventBus, type FerryEvent } from '../core/events.js';
 import { PgferryError } from '../core/errors.js';
@@ -22,7 +24,8 @@ import { ping } from '../pg/ping.js';
 import { verify } from '../stages/verify/index.js';
 import { openEventLog } from '../state/eventlog.js';
 import { StateDir } from '../state/state-dir.js';
-import type { TaskStore } from '../state/store.js';
+import type { LeaseHolder, TaskStore } from '../state/store.js';
+import { leaseHolderName } from '../engine/task-record.js';
 import type { EventHub } from './event-hub.js';
 import { toApiError } from './http-error.js';
 import type { SecretBox } from './secrets.js';
@@ -52,6 +55,9 @@ const serverStopping = () =>
   new PgferryError('interrupted', 'the server is shutting down', {
     hint: 'the task resumes when the server starts again',
   });
+
+/** Time after a lease's expiry before the attempt that waited for it (clocks of two hosts may differ). */
+const LEASE_MARGIN_MS = 1_000;
 
 export class Supervisor {
   private live = new Map<string, LiveRun>();
@@ -138,6 +144,9 @@ export class Supervisor {
       return;
     }
     if (this.closing) return; // desired stays "run": the task resumes when the server starts again
+    // refused because another process holds the task: not a failure, the attempt waits for its lease
+    const held = e instanceof PgferryError && e.kind === 'state' ? await this.leaseElsewhere(id) : undefined;
+    if (held) return this.waitForLease(id, attempt, held, redactor);
     const probe = needsProbe(e) ? await probeCauses(task, redactor) : undefined;
     const verdict = resumeVerdict(e, probe);
     const delay = verdict.resume ? backoffDelay(attempt + 1, this.o.backoff) : undefined;
@@ -149,14 +158,40 @@ export class Supervisor {
     await this.patch(id, { error, nextAttemptAt });
     const what = `task ${id} (${verdict.reason}): attempt ${attempt + 1} at ${nextAttemptAt}`;
     await this.record(id, { type: 'retry', what, attempt, delayMs: delay, error: error.cause }, redactor);
-    if (this.service(id).desired !== 'run') return; // stopped while this run was ending
+    this.schedule(id, attempt + 1, delay);
+  }
+
+  /** Run attempt `attempt` after `delay` ms, unless a stop comes first. */
+  private schedule(id: string, attempt: number, delay: number): void {
+    if (this.service(id).desired !== 'run') return; // stopped while the last run was ending
     const timer = setTimeout(() => {
       this.timers.delete(id);
       // checked again when it is due: a stop recorded in between wins
       if (this.closing || this.service(id).desired !== 'run') return;
-      this.launch(id, attempt + 1).catch((err) => this.afterLaunchFailure(id, err));
+      this.launch(id, attempt).catch((err) => this.afterLaunchFailure(id, err));
     }, delay);
     this.timers.set(id, timer);
+  }
+
+  /** The lease of another process on the task, if one holds it now. */
+  private async leaseElsewhere(id: string): Promise<LeaseHolder | undefined> {
+    const held = await this.o.store.currentLease(id).catch(() => undefined);
+    return held && held.holder !== leaseHolderName() ? held : undefined;
+  }
+
+  /**
+   * Attempt `attempt` waits until the lease `held` has expired (or its holder gave it up and took
+   * another; then it waits again): a run of the task elsewhere, or one that died and holds it still.
+   */
+  private async waitForLease(id: string, attempt: number, held: LeaseHolder, redactor: Redactor): Promise<void> {
+    const delay = Math.max(0, Date.parse(held.expiresAt) - Date.now()) + LEASE_MARGIN_MS;
+    const nextAttemptAt = new Date(Date.now() + delay).toISOString();
+    // desired is left as it is ("run"): a stop recorded meanwhile must win
+    await this.patch(id, { attempts: attempt - 1, nextAttemptAt });
+    const what = `task ${id} (held by ${held.holder} until ${held.expiresAt}): attempt ${attempt} at ${nextAttemptAt}`;
+    const cause = `the task's lease is held by ${held.holder}`;
+    await this.record(id, { type: 'retry', what, attempt: attempt - 1, delayMs: delay, error: cause }, redactor);
+    this.schedule(id, attempt, delay);
   }
 
   private async afterLaunchFailure(id: string, e: unknown): Promise<void> {
@@ -221,7 +256,9 @@ export class Supervisor {
       const s = readService(this.o.dataDir, rec.id);
       if (s?.desired !== 'run' || this.busy(rec.id)) continue;
       try {
-        await this.launch(rec.id, s.attempts + 1);
+        const held = await this.leaseElsewhere(rec.id);
+        if (held) await this.waitForLease(rec.id, s.attempts + 1, held, new Redactor());
+        else await this.launch(rec.id, s.attempts + 1);
         resumed.push(rec.id);
       } catch (e) {
         await this.afterLaunchFailure(rec.id, e);

@@ -4,6 +4,11 @@
 // mapping, precheck with a warning acknowledged, start), the task followed to done, its per-table
 // progress and report read, the target compared with the source; then every control's accessible
 // name, no sideways scrolling at 400 px, and screenshots at 1280×800 and 400×800.
+// While the task runs (throttled, one job), the page shows its progress moving without a reload; it
+// is paused from the task page (the target's row count stops growing, read with SQL), resumed, and
+// ends done with verification OK, the report rendered and finish's clean-up SQL shown. Screenshots
+// of the task page at 1280×800 go to test-output/console ($PGFERRY_CONSOLE_SHOTS), and to
+// $PGFERRY_README_SHOT when set (scripts/screenshot.mjs makes the README's picture that way).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -38,9 +43,25 @@ INSERT INTO app.orders (customer_id, total, note)
   SELECT 1 + g % 200, (g % 500) * 1.25, 'note ' || g FROM generate_series(1, 6000) g;
 INSERT INTO app.audit SELECT g, 'x' FROM generate_series(1, 10) g;
 INSERT INTO public.settings VALUES ('mode', 'live');
+-- four tables over the small-table batch size (256 kB): each is a unit of its own, committed apart
+CREATE SCHEMA bulk;
+CREATE TABLE bulk.t1 (id int PRIMARY KEY, pad text NOT NULL);
+CREATE TABLE bulk.t2 (LIKE bulk.t1 INCLUDING ALL);
+CREATE TABLE bulk.t3 (LIKE bulk.t1 INCLUDING ALL);
+CREATE TABLE bulk.t4 (LIKE bulk.t1 INCLUDING ALL);
+INSERT INTO bulk.t1 SELECT g, repeat(md5(g::text), 4) FROM generate_series(1, 2500) g;
+INSERT INTO bulk.t2 SELECT * FROM bulk.t1;
+INSERT INTO bulk.t3 SELECT * FROM bulk.t1;
+INSERT INTO bulk.t4 SELECT * FROM bulk.t1;
+-- row estimates, as a database in use has them: the page shows "n of m rows" and an ETA
+ANALYZE;
 `;
 /** The row filter typed into the wizard for app.orders, and the same rows read on the source. */
 const ORDERS_FILTER = 'total >= 300';
+const BULK = ['t1', 't2', 't3', 't4'];
+/** Rows on the target so far (committed), over every table the task copies. */
+const TARGET_ROWS = `SELECT ((SELECT count(*) FROM shop_app.customers) + (SELECT count(*) FROM shop_app.orders)
+  ${BULK.map((t) => `+ (SELECT count(*) FROM bulk.${t})`).join(' ')})::int AS n`;
 
 // one PostgreSQL 15 server holds the source database and the target database (accounts apart)
 let pg: Cluster;
@@ -48,8 +69,8 @@ let serve: Served;
 let browser: Browser;
 let page: Page;
 const tmp = mkdtempSync(join(tmpdir(), 'pgferry-console-'));
-// screenshots go to $PGFERRY_CONSOLE_SHOTS when set (kept), else to the temp dir (removed after)
-const shots = process.env.PGFERRY_CONSOLE_SHOTS ?? join(tmp, 'shots');
+// screenshots go to $PGFERRY_CONSOLE_SHOTS when set, else to test-output/console (kept, not committed)
+const shots = process.env.PGFERRY_CONSOLE_SHOTS ?? join('test-output', 'console');
 const seenText: string[] = [];
 let taskId = '';
 const run = promisify(execFile);
@@ -61,7 +82,7 @@ before(async () => {
     pg = await startCluster({ version: 15, name: 'pgferry-console', hba: passwordHba(ROLES) });
     await withClient(pg.url(), (c) => c.query('CREATE DATABASE shop'));
     await withClient(pg.url('shop'), (c) => c.query(SOURCE_SQL));
-    await sourceAccount(pg, 'shop', 'console_src', SRC_PW, ['app', 'public']);
+    await sourceAccount(pg, 'shop', 'console_src', SRC_PW, ['app', 'public', 'bulk']);
     await targetAccount(pg, 'shop_copy', 'console_tgt', TGT_PW);
   })();
   const build = run(process.execPath, ['scripts/build-console.mjs']);
@@ -108,6 +129,30 @@ async function rows(url: string, sql: string): Promise<string> {
   return withClient(url, async (c) => JSON.stringify((await c.query(sql)).rows));
 }
 
+/** A screenshot of what the window shows at 1280×800. */
+async function shot(name: string): Promise<void> {
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.screenshot({ path: join(shots, `${name}.png`) });
+}
+
+/** The rows the task page's summary says are copied ("1,234 of 13,320 rows, …" or "1,234 rows, …"). */
+async function rowsOnPage(): Promise<number> {
+  const m = /([\d,]+)(?: of [\d,]+)? rows,/.exec((await page.textContent('p.summary')) ?? '');
+  return m ? Number(m[1].replace(/,/g, '')) : -1;
+}
+
+/** The target's row count once it holds still over `gapMs` (a unit under way may commit first). */
+async function steadyTargetRows(gapMs: number): Promise<{ n: number; reads: number[] }> {
+  const count = () => withClient(pg.url('shop_copy'), async (c) => (await c.query(TARGET_ROWS)).rows[0].n as number);
+  const reads = [await count()];
+  for (let i = 0; i < 6; i++) {
+    await new Promise((r) => setTimeout(r, gapMs));
+    reads.push(await count());
+    if (reads.at(-1) === reads.at(-2)) return { n: reads.at(-1)!, reads };
+  }
+  throw new Error(`the target's row count kept growing while paused: ${reads.join(', ')}`);
+}
+
 /** Every control named, no sideways scrolling at 400 px; screenshots at both sizes. */
 async function checkLayout(name: string): Promise<void> {
   for (const [w, h] of [
@@ -128,7 +173,7 @@ test('the wizard, by keyboard alone, runs a least-privilege migration to done: t
   const t0 = Date.now();
   const laps: string[] = [];
   const lap = (what: string) => laps.push(`${what} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  await page.goto(`${serve.url}/#/new`);
+  await page.goto(serve.consoleUrl('#/new'));
   await page.locator('#source-host').waitFor();
 
   // source: the right password → version and latency
@@ -160,6 +205,8 @@ test('the wizard, by keyboard alone, runs a least-privilege migration to done: t
   await pressButton(page, 'button[aria-label="Show tables of schema app"]');
   await tabTo(page, '#av--app--customers');
   await page.keyboard.press('Space');
+  await tabTo(page, '#av--bulk');
+  await page.keyboard.press('Space');
   await pressButton(page, 'button:has-text("Add to selection")');
   await pressButton(page, 'button[aria-label="Options of app.orders"]');
   await typeInto(page, '[id$="-where"]', ORDERS_FILTER);
@@ -176,8 +223,10 @@ test('the wizard, by keyboard alone, runs a least-privilege migration to done: t
   await page.keyboard.press('Space');
   await tabTo(page, '#task-no-acl');
   await page.keyboard.press('Space');
-  // throttled, so the copy lasts long enough to change the limit while it runs (3,320 rows at 300 rows/s)
-  await typeInto(page, '#task-max-rows', '300');
+  // one job, throttled: the copy lasts long enough to watch, pause and resume (13,320 rows at
+  // 500 rows/s; the pause must come before the last unit starts)
+  await typeInto(page, '#task-jobs', '1');
+  await typeInto(page, '#task-max-rows', '500');
   taskId = await page.inputValue('#task-name');
   assert.equal(taskId, 'shop-to-shop_copy');
   await pressButton(page, 'button:has-text("Next: Precheck and start")');
@@ -211,18 +260,68 @@ test('the wizard, by keyboard alone, runs a least-privilege migration to done: t
   await pressButton(page, 'button:has-text("Start migration")');
   await page.waitForURL(/#\/tasks\//);
 
-  // while it runs, the limit is raised from the controls; the chart draws the progress events
+  // live: the rows copied move on the page between two reads, with no reload (the marker stays)
   await page.locator('.section-head .badge-running').waitFor({ timeout: 30_000 });
-  assert.equal((await page.textContent('.limit-rows')) ?? '', '300 rows/s');
-  await typeInto(page, '#limit-rows', '2k');
+  await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
+  assert.equal((await page.textContent('.limit-rows')) ?? '', '500 rows/s');
+  await page.waitForFunction(() =>
+    /[1-9][\d,]*(?: of [\d,]+)? rows,/.test(document.querySelector('p.summary')?.textContent ?? ''),
+  );
+  const first = await rowsOnPage();
+  await page.waitForFunction(
+    (n) => {
+      const m = /([\d,]+)(?: of [\d,]+)? rows,/.exec(document.querySelector('p.summary')?.textContent ?? '');
+      return m !== null && Number(m[1].replace(/,/g, '')) > n;
+    },
+    first,
+    { timeout: 30_000 },
+  );
+  const second = await rowsOnPage();
+  assert.ok(second > first && first > 0, `progress on the page: ${first} then ${second}`);
+  await shot('task-running');
+  if (process.env.PGFERRY_README_SHOT) {
+    // the README's picture: the running task, without a focus ring
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await page.screenshot({ path: process.env.PGFERRY_README_SHOT });
+  }
+  lap('progress seen');
+
+  // pause from the task page: the page says paused, and the target's row count stops growing
+  await pressButton(page, '.actions button:has-text("Pause")');
+  await page.locator('.section-head .badge-paused').waitFor({ timeout: 30_000 });
+  const held = await steadyTargetRows(2_500);
+  const total = await withClient(pg.url('shop'), async (c) => {
+    const r =
+      await c.query(`SELECT ((SELECT count(*) FROM app.customers) + (SELECT count(*) FROM app.orders WHERE ${ORDERS_FILTER})
+      ${BULK.map((t) => `+ (SELECT count(*) FROM bulk.${t})`).join(' ')})::int AS n`);
+    return r.rows[0].n as number;
+  });
+  assert.ok(held.n < total, `paused with ${held.n} of ${total} rows on the target (reads ${held.reads.join(', ')})`);
+  assert.equal((await page.textContent('.section-head .badge')) ?? '', 'paused');
+  assert.ok((await page.locator('.actions button:has-text("Resume")').count()) === 1, 'resume is offered');
+  await shot('task-paused');
+  lap(`paused (target rows ${held.reads.join(' → ')} of ${total})`);
+
+  // resume, and lift the limit from the controls: the copy goes on to the end
+  await pressButton(page, '.actions button:has-text("Resume")');
+  await page.locator('.section-head .badge-running').waitFor({ timeout: 30_000 });
+  await typeInto(page, '#limit-rows', '20k');
   await pressButton(page, 'button:has-text("Apply limits")');
-  await page.locator('.limit-rows', { hasText: '2,000 rows/s' }).waitFor();
+  await page.locator('.limit-rows', { hasText: '20,000 rows/s' }).waitFor();
+  lap('resumed');
 
   // the task page follows the run to done
   await page.locator('.section-head .badge-done').waitFor({ timeout: 60_000 });
   await page.locator('.markdown').waitFor();
+  await page.locator('.verify-summary').waitFor();
   await remember();
   lap('done');
+  assert.equal(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument), true);
+  // verification OK on the page: every copied table counted equal
+  assert.match((await page.textContent('.verify-summary')) ?? '', /Verification OK\s*all 6 tables equal/);
+  assert.equal(await page.locator('section[aria-labelledby="verify-h"] td .badge-pass').count(), 6);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shot('task-done');
   const status = (await page.textContent('.section-head .badge')) ?? '';
   assert.equal(status, 'done', (await page.textContent('main')) ?? '');
 
@@ -259,6 +358,10 @@ test('the wizard, by keyboard alone, runs a least-privilege migration to done: t
     await rows(tgt, 'SELECT id, customer_id, total FROM shop_app.orders ORDER BY id'),
     await rows(pg.url('shop'), `SELECT id, customer_id, total FROM app.orders WHERE ${ORDERS_FILTER} ORDER BY id`),
   );
+  for (const t of BULK) {
+    const sql = `SELECT * FROM bulk.${t} ORDER BY id`;
+    assert.equal(await rows(tgt, sql), await rows(pg.url('shop'), sql), `bulk.${t}`);
+  }
   const leftOut = await rows(
     tgt,
     `SELECT table_schema, table_name, column_name FROM information_schema.columns
@@ -276,20 +379,20 @@ test('the wizard, by keyboard alone, runs a least-privilege migration to done: t
 
 test('every control named, no sideways scrolling at 400 px, finish shows the clean-up SQL', async () => {
   assert.ok(taskId, 'the wizard test created a task');
-  await page.goto(`${serve.url}/#/tasks/${encodeURIComponent(taskId)}`);
+  await page.goto(serve.consoleUrl(`#/tasks/${encodeURIComponent(taskId)}`));
   await page.locator('.section-head .badge-done').waitFor();
   await page.locator('.markdown').waitFor();
   await checkLayout('task');
-  await page.goto(`${serve.url}/#/`);
+  await page.goto(serve.consoleUrl('#/'));
   await page.locator('table.tasks tbody tr').first().waitFor();
   assert.match((await page.textContent('table.tasks')) ?? '', new RegExp(`${taskId}\\s*done`));
   await checkLayout('tasks');
-  await page.goto(`${serve.url}/#/new`);
+  await page.goto(serve.consoleUrl('#/new'));
   await page.locator('#source-host').waitFor();
   await checkLayout('wizard-source');
 
   // finish, from the task page by keyboard: the account clean-up SQL shown for copying
-  await page.goto(`${serve.url}/#/tasks/${encodeURIComponent(taskId)}`);
+  await page.goto(serve.consoleUrl(`#/tasks/${encodeURIComponent(taskId)}`));
   await page.locator('.section-head .badge-done').waitFor();
   await pressButton(page, 'button:has-text("Finish task")');
   const sql = await page.locator('#cleanup-sql').inputValue();

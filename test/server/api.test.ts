@@ -13,7 +13,7 @@ import { sampleDatabaseSql } from '../../src/dev/demo/sample.js';
 import { startServer, type RunningServer } from '../../src/server/app.js';
 import { PgTaskStore } from '../../src/state/pg-store.js';
 import { tableHashes, withClient } from '../helpers/compare.js';
-import { cliInProcess } from '../cli/run.js';
+import { cli, cliInProcess } from '../cli/run.js';
 import { passwordHba, sourceAccount, targetAccount } from '../embed/accounts.js';
 import { apiClient, followEvents, waitForTask, type Api, type SseEvent } from './helpers.js';
 
@@ -148,6 +148,13 @@ test('a task through the API as least-privilege accounts: precheck, start, event
     c.query("SELECT 1 FROM pg_namespace WHERE nspname = 'pgferry'"),
   );
   assert.equal(left.rowCount, 0, 'the checkpoint schema is gone');
+  // `pgferry finish` of the same task prints the same clean-up SQL (the checkpoints are gone already)
+  const byCli = await cli(['finish', 'api-one', '--state-dir', dataDir, '--target', tgtUrl, '--source', srcUrl]);
+  assert.equal(byCli.code, 0, byCli.stderr);
+  const cliSql = byCli.stdout.slice(byCli.stdout.indexOf('Remove the migration accounts'));
+  assert.equal(finished.body.cleanupSql, cliSql);
+  assert.match(cliSql, /REASSIGN OWNED BY srv_t1 TO <app_owner>;\nDROP OWNED BY srv_t1;\nDROP ROLE srv_t1;/);
+  assertNoPassword('pgferry finish output', byCli.stdout + byCli.stderr);
 });
 
 test('a permanent failure (wrong password) is not retried', async () => {

@@ -7,6 +7,14 @@ import { request } from 'node:http';
 import { spawnSync } from 'node:child_process';
 import type { Cluster } from '../../src/dev/embedded/cluster.js';
 
+/**
+ * The headers of every request the tests make to the API (JSON calls, event streams, health
+ * checks): the one place where a request's credentials go.
+ */
+export function apiHeaders(extra: Record<string, string> = {}): Record<string, string> {
+  return { ...extra };
+}
+
 export interface Api {
   base: string;
   /** Every response body so far. */
@@ -21,7 +29,10 @@ export function apiClient(base: string, seen: string[] = []): Api {
     call: (method, path, body) =>
       new Promise((resolve, reject) => {
         const data = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-        const req = request(`${base}${path}`, { method, headers: data ? { 'content-type': 'application/json' } : {} });
+        const req = request(`${base}${path}`, {
+          method,
+          headers: apiHeaders(data ? { 'content-type': 'application/json' } : {}),
+        });
         req.on('error', reject);
         req.on('response', (res) => {
           let text = '';
@@ -59,7 +70,7 @@ export function followEvents(
   o: { lastEventId?: number; until: (e: SseEvent, all: SseEvent[]) => boolean; timeoutMs?: number },
 ): Promise<{ events: SseEvent[]; raw: string }> {
   return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { accept: 'text/event-stream' };
+    const headers = apiHeaders({ accept: 'text/event-stream' });
     if (o.lastEventId !== undefined) headers['last-event-id'] = String(o.lastEventId);
     const events: SseEvent[] = [];
     let raw = '';

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { backoffDelay, resumeVerdict } from '../../src/engine/resume-policy.js';
 import { PgferryError } from '../../src/core/errors.js';
 import { ConnectError } from '../../src/pg/connect.js';
+import { TaskLockHeld } from '../../src/engine/tasklock.js';
 
 /** An ErrorResponse as node-postgres gives it. */
 const pgError = (code: string, message: string) => Object.assign(new Error(message), { code, severity: 'FATAL' });
@@ -18,6 +19,8 @@ test('transient causes are resumed: retries outlasted, lost connections, shutdow
     new Error('Connection terminated unexpectedly'),
     new ConnectError('target', 'connection_refused', 'refused', 'start it', undefined, undefined),
     new ConnectError('target', 'server_not_ready', 'starting up', 'wait', '57P03', undefined),
+    // the task's lock on the target held by another session, perhaps a dead run's
+    new TaskLockHeld('t', undefined),
   ];
   for (const e of transient) assert.equal(resumeVerdict(e).resume, true, (e as Error).message);
   // a precheck that could not connect: the causes found by connecting again decide

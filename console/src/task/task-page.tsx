@@ -26,8 +26,21 @@ function Section({ id, title, children }: { id: string; title: string; children:
 
 function VerifyTable({ rows }: { rows: VerifyRow[] }) {
   if (rows.length === 0) return <p class="muted">No verification yet.</p>;
+  const differ = rows.filter((r) => !r.ok).length;
   return (
     <div class="table-scroll">
+      <p class="verify-summary">
+        {differ === 0 ? (
+          <>
+            <span class="badge badge-pass">Verification OK</span> all {formatCount(rows.length)} tables equal
+          </>
+        ) : (
+          <>
+            <span class="badge badge-fail">Differences found</span> {formatCount(differ)} of {formatCount(rows.length)}{' '}
+            tables differ
+          </>
+        )}
+      </p>
       <table>
         <thead>
           <tr>

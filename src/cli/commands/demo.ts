@@ -17,6 +17,8 @@ import { fmtBytes } from '../../stages/report/index.js';
 import { out } from '../output.js';
 import { plural } from '../../core/plural.js';
 import { intArg } from '../args.js';
+import { demoConsole } from './demo-console.js';
+import { listenArg } from './serve.js';
 
 const scaleArg = (v: string) => {
   const n = Number(v);
@@ -28,15 +30,29 @@ const scaleArg = (v: string) => {
 export function demoCommand(): Command {
   return new Command('demo')
     .description(
-      'start an embedded PostgreSQL 12 source and 17 target, generate a sample shop database, migrate it with live progress, verify, print a summary, and shut both down',
+      'start an embedded PostgreSQL 12 source and 17 target, generate a sample shop database, migrate it with live progress, verify, print a summary, and shut both down; with --console, serve the web console with the task ready to start instead',
     )
     .option('--source-version <major>', 'source major version (default 12)', intArg(10, 18), 12)
     .option('--target-version <major>', 'target major version (default 17)', intArg(10, 18), 17)
     .option('--scale <n>', 'sample size (1 ≈ 70k rows)', scaleArg, 1)
     .option('-j, --jobs <n>', 'parallel COPY workers, 1..64', intArg(1, 64), 4)
     .option('--json', 'print JSON events instead of progress bars')
+    .option(
+      '--console',
+      'instead of migrating: serve the web console with the task created and prechecked, until Ctrl-C',
+    )
+    .option('--listen <host:port>', 'with --console: address of the console (default 127.0.0.1:7300)', listenArg)
     .action(
-      async (o: { sourceVersion: number; targetVersion: number; scale: number; jobs: number; json?: boolean }) => {
+      async (o: {
+        sourceVersion: number;
+        targetVersion: number;
+        scale: number;
+        jobs: number;
+        json?: boolean;
+        console?: boolean;
+        listen?: { host: string; port: number };
+      }) => {
+        if (o.console) return consoleDemo(o);
         const t0 = Date.now();
         const clusters: Cluster[] = [];
         const stateDir = mkdtempSync(join(tmpdir(), 'pgferry-demo-state-'));
@@ -88,6 +104,40 @@ export function demoCommand(): Command {
         }
       },
     );
+}
+
+/** The demo's servers and sample database, then the console over them until Ctrl-C. */
+async function consoleDemo(o: {
+  sourceVersion: number;
+  targetVersion: number;
+  scale: number;
+  jobs: number;
+  listen?: { host: string; port: number };
+}): Promise<void> {
+  out(`starting PostgreSQL ${o.sourceVersion} (source) and ${o.targetVersion} (target) …`);
+  const started = await Promise.allSettled([
+    startCluster({ version: o.sourceVersion, name: 'pgferry-demo' }),
+    startCluster({ version: o.targetVersion, name: 'pgferry-demo' }),
+  ]);
+  const clusters = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  try {
+    for (const r of started) if (r.status === 'rejected') throw r.reason;
+    const [src, tgt] = clusters;
+    for (const [side, c] of [
+      ['source', src],
+      ['target', tgt],
+    ] as const) {
+      out(`${side}: PostgreSQL ${c.version} at ${c.host}:${c.port} (data in ${c.dataDir})`);
+    }
+    out(`generating the sample database "shop" on the source (scale ${o.scale}) …`);
+    await withDb(src.url(), (c) => c.query('CREATE DATABASE shop'));
+    await withDb(tgt.url(), (c) => c.query('CREATE DATABASE shop'));
+    await withDb(src.url('shop'), (c) => c.query(sampleDatabaseSql(o.scale)));
+    await demoConsole({ src, tgt, jobs: o.jobs, listen: o.listen ?? { host: '127.0.0.1', port: 7300 } });
+  } catch (e) {
+    for (const c of clusters) await c.stop();
+    throw e;
+  }
 }
 
 function withDb<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {

@@ -16,6 +16,13 @@ import { removeTaskCheckpoints } from '../../state/checkpoint-remove.js';
 import { StateDir } from '../../state/state-dir.js';
 import { describeHolder, taskLockHolder, tryTaskLock } from '../../engine/tasklock.js';
 import { quoteIdent } from '../../core/ident.js';
+import {
+  accountCleanupLines,
+  accountStatements,
+  APP_OWNER_PLACEHOLDER,
+  type AccountPlan,
+  roleInfo,
+} from '../../stages/finish/accounts.js';
 import { EXIT } from '../exit.js';
 import { out } from '../output.js';
 import { cutover } from './finish-cutover.js';
@@ -35,15 +42,6 @@ export interface FinishOptions {
   yes?: boolean;
 }
 
-export interface AccountPlan {
-  side: 'source' | 'target';
-  role: string;
-  statements: string[];
-  /** Why the statements cannot run (or must not be printed as runnable). */
-  blocked?: string;
-  notes: string[];
-}
-
 export interface FinishResult {
   droppedSchema: boolean;
   /** Tasks whose checkpoints were removed, and tasks whose checkpoints stay in the schema. */
@@ -57,8 +55,6 @@ export interface FinishIo {
   log(text: string): void;
   confirm(question: string): Promise<boolean>;
 }
-
-const APP_OWNER_PLACEHOLDER = '<app_owner>';
 
 /** The tasks to finish: the one named, else every task in the state dir. */
 function taskNames(o: FinishOptions): string[] {
@@ -111,73 +107,6 @@ async function assertNotRunning(o: FinishOptions, names: string[], target: pg.Cl
   }
 }
 
-interface RoleInfo {
-  oid: number;
-  rolsuper: boolean;
-  owned: number;
-}
-
-async function roleInfo(c: pg.Client, role: string): Promise<RoleInfo | undefined> {
-  const r = await c.query<{ oid: number; rolsuper: boolean; owned: string }>(
-    `SELECT r.oid::int AS oid, r.rolsuper,
-            ((SELECT count(*) FROM pg_class WHERE relowner = r.oid) + (SELECT count(*) FROM pg_proc WHERE proowner = r.oid)
-             + (SELECT count(*) FROM pg_namespace WHERE nspowner = r.oid) + (SELECT count(*) FROM pg_type t WHERE typowner = r.oid AND typrelid = 0 AND typelem = 0)
-             + (SELECT count(*) FROM pg_database WHERE datdba = r.oid AND datname = current_database()))::text AS owned
-       FROM pg_roles r WHERE r.rolname = $1`,
-    [role],
-  );
-  if (!r.rows.length) return undefined;
-  return { oid: r.rows[0].oid, rolsuper: r.rows[0].rolsuper, owned: Number(r.rows[0].owned) };
-}
-
-/** The statements removing one side's migration account. */
-export function accountStatements(
-  side: 'source' | 'target',
-  role: string,
-  info: RoleInfo | undefined,
-  appOwner: string | undefined,
-): AccountPlan {
-  const q = quoteIdent(role);
-  const notes: string[] = [];
-  const statements: string[] = [];
-  if (!info) return { side, role, statements, notes: [`role ${role} does not exist any more on the ${side}`] };
-  if (info.oid === 10) {
-    return {
-      side,
-      role,
-      statements,
-      blocked: `${role} is the bootstrap superuser of the ${side} cluster and cannot be dropped`,
-      notes: ['nothing to remove: the migration ran as the cluster superuser'],
-    };
-  }
-  if (appOwner !== undefined && appOwner === role) {
-    return {
-      side,
-      role,
-      statements,
-      blocked: `--app-owner ${role} is the migration account itself: it owns the application's objects, so it must stay`,
-      notes: [
-        'nothing to remove: the migration ran as the application owner (revoke only what you granted it for the migration)',
-      ],
-    };
-  }
-  const owner = appOwner ? quoteIdent(appOwner) : APP_OWNER_PLACEHOLDER;
-  if (side === 'target' || info.owned > 0) {
-    statements.push(`REASSIGN OWNED BY ${q} TO ${owner};`);
-    notes.push(
-      side === 'target'
-        ? `on the target, ${role} may own the migrated objects: REASSIGN OWNED hands them to the application owner first`
-        : `${role} owns ${info.owned} object(s) in the source database: REASSIGN OWNED keeps them, DROP OWNED would drop them`,
-    );
-  }
-  statements.push(`DROP OWNED BY ${q};`, `DROP ROLE ${q};`);
-  if (info.rolsuper) notes.push(`${role} is a superuser: make sure no application uses it before dropping it`);
-  notes.push(
-    'REASSIGN/DROP OWNED act on the current database only: run them in every database of the cluster where the role owns objects or holds privileges, then DROP ROLE',
-  );
-  return { side, role, statements, notes };
-}
-
 export async function finishTask(o: FinishOptions, io: FinishIo): Promise<FinishResult> {
   const targetSpec = resolveConnSpec(o.target);
   const sourceSpec = o.source ? resolveConnSpec(o.source) : undefined;
@@ -202,15 +131,8 @@ export async function finishTask(o: FinishOptions, io: FinishIo): Promise<Finish
   const specs: Record<'source' | 'target', ConnSpec | undefined> = { source: sourceSpec, target: targetSpec };
   const admins: Record<'source' | 'target', string | undefined> = { source: o.adminSource, target: o.adminTarget };
   io.log('');
-  io.log('Remove the migration accounts (run as another role with CREATEROLE, or a superuser):');
-  for (const a of result.accounts) {
-    io.log('');
-    io.log(`-- on the ${a.side} (${describeConn(specs[a.side]!)}), migration account ${a.role}:`);
-    for (const n of a.notes) io.log(`--   ${n}`);
-    if (a.blocked) io.log(`--   ${a.blocked}`);
-    for (const s of a.statements) io.log(s);
-  }
-  if (!sourceSpec) io.log('\n-- (give --source URL to include the source account)');
+  const where = { source: sourceSpec && describeConn(sourceSpec), target: describeConn(targetSpec) };
+  for (const line of accountCleanupLines(result.accounts, where)) io.log(line);
 
   if (!o.dropAccounts) return result;
 

@@ -1,0 +1,88 @@
+// pgferry serve with its tasks in a PostgreSQL task store, killed (SIGKILL) while a task copies: the
+// dead process's lease on the task stays in the store until it expires. A new server started on the
+// same store and data dir does not call the task failed: it waits for that lease to expire, then
+// resumes the task, which ends done, verified and equal to its source. Real processes throughout.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Cluster, startCluster } from '../../src/dev/embedded/cluster.js';
+import { sampleDatabaseSql } from '../../src/dev/demo/sample.js';
+import { tableHashes, withClient } from '../helpers/compare.js';
+import { passwordHba, sourceAccount, targetAccount } from '../embed/accounts.js';
+import { type Served, startServe } from '../console/serve.js';
+import { followEvents, waitForTask } from './helpers.js';
+
+const PW = { src: 'Crash-src-pw-1187', tgt: 'Crash-tgt-pw-9920' };
+let pg: Cluster;
+const servers: Served[] = [];
+const dataDir = mkdtempSync(join(tmpdir(), 'pgferry-store-crash-'));
+
+before(async () => {
+  pg = await startCluster({ version: 15, name: 'pgferry-store-crash', hba: passwordHba(['sc_src', 'sc_tgt']) });
+  await withClient(pg.url(), (c) => c.query('CREATE DATABASE shop'));
+  await withClient(pg.url(), (c) => c.query('CREATE DATABASE ferry_store'));
+  await withClient(pg.url('shop'), (c) => c.query(sampleDatabaseSql(0.1)));
+});
+
+after(async () => {
+  for (const s of servers) await s.kill();
+  await pg?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const serve = async () => {
+  const s = await startServe(dataDir, 120_000, ['--store', pg.url('ferry_store'), '--retry-base', '1']);
+  servers.push(s);
+  return s;
+};
+
+test('a server killed mid-copy: the next one waits for the dead run’s lease, then resumes the task to done', async () => {
+  const source = await sourceAccount(pg, 'shop', 'sc_src', PW.src, ['shop', 'public']);
+  const target = await targetAccount(pg, 'shop_copy', 'sc_tgt', PW.tgt);
+  const first = await serve();
+  const task = { name: 'crash-me', source, target, noOwner: true, noAcl: true, jobs: 2, verify: 'hash' };
+  // throttled so that it is still copying when the server dies (about 7,000 rows at 1,000 rows/s)
+  const created = await first.api.call('POST', '/api/tasks', { ...task, copy: { maxRowsPerSec: 1000 } });
+  assert.equal(created.status, 201, created.text);
+  assert.equal((await first.api.call('POST', '/api/tasks/crash-me/start')).status, 202);
+  await followEvents(first.url, 'crash-me', { until: (e) => e.event === 'unit-done' });
+  await first.kill();
+  const lease = await withClient(pg.url('ferry_store'), (c) =>
+    c.query(`SELECT holder, expires_at > clock_timestamp() AS live FROM pgferry_store.lease WHERE task_id = $1`, [
+      'crash-me',
+    ]),
+  );
+  assert.equal(lease.rows[0]?.live, true, 'the dead run still holds its lease');
+  assert.match(lease.rows[0].holder, new RegExp(`pid ${first.pid} `));
+
+  const second = await serve();
+  // until the lease expires the task shows as run elsewhere or waiting, never failed
+  const seen = new Set<string>();
+  const done = await waitForTask(
+    second.api,
+    'crash-me',
+    (t) => {
+      seen.add(t.status);
+      return t.status === 'done' || t.status === 'failed' || t.status === 'mismatch';
+    },
+    180_000,
+  );
+  assert.equal(done.status, 'done', `${JSON.stringify(done.error)} (statuses seen: ${[...seen].join(', ')})`);
+  assert.ok(!seen.has('failed'), [...seen].join(', '));
+  assert.ok(done.attempts >= 2, `attempts ${done.attempts}`);
+  // the wait was announced: a retry event naming the dead holder and its lease
+  const events = await followEvents(second.url, 'crash-me', {
+    until: (e) => e.event === 'task-end' && e.data.ok === true,
+  });
+  const waited = events.events.find((e) => e.event === 'retry' && /held by pgferry pid/.test(e.data.what));
+  assert.ok(waited, 'a retry event tells whose lease the task waits for');
+  assert.match(waited.data.what, new RegExp(`held by pgferry pid ${first.pid} `));
+  const report = await second.api.call('GET', '/api/tasks/crash-me/report');
+  assert.equal(report.body.verification.ok, true, report.text);
+  assert.deepEqual(await tableHashes(pg.url('shop_copy')), await tableHashes(pg.url('shop')));
+  for (const pw of Object.values(PW)) {
+    assert.ok(!second.output().includes(pw) && !first.output().includes(pw), 'a password in the server output');
+  }
+});
