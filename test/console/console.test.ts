@@ -3,7 +3,9 @@
 // with a good and a wrong password, objects picked with a row filter, a column subset and a schema
 // mapping, precheck with a warning acknowledged, start), the task followed to done, its per-table
 // progress and report read, the target compared with the source; then every control's accessible
-// name, no sideways scrolling at 400 px, and screenshots at 1280×800 and 400×800.
+// name, no sideways scrolling at 400 px, and screenshots at 1280×800 and 400×800. The console is
+// opened once with /?token=… (the token then leaves the address bar); a tab without it gets the
+// token form, refuses a wrong token and opens with the right one.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -52,6 +54,8 @@ const tmp = mkdtempSync(join(tmpdir(), 'pgferry-console-'));
 const shots = process.env.PGFERRY_CONSOLE_SHOTS ?? join(tmp, 'shots');
 const seenText: string[] = [];
 let taskId = '';
+/** Every API request the page made. */
+const apiUrls: string[] = [];
 const run = promisify(execFile);
 
 before(async () => {
@@ -70,6 +74,9 @@ before(async () => {
   const up = [startServe(join(tmp, 'data')).then((x) => (serve = x)), openBrowser().then((x) => (browser = x))];
   for (const r of await Promise.allSettled([...up, database, build])) if (r.status === 'rejected') throw r.reason;
   page = browser.page;
+  page.on('request', (r) => {
+    if (r.url().includes('/api/')) apiUrls.push(r.url());
+  });
   await page.addInitScript(DESCRIBE_FOCUS);
   page.setDefaultTimeout(20_000);
   console.log(`console test set-up: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -128,8 +135,10 @@ test('the wizard, by keyboard alone, runs a least-privilege migration to done: t
   const t0 = Date.now();
   const laps: string[] = [];
   const lap = (what: string) => laps.push(`${what} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  await page.goto(`${serve.url}/#/new`);
+  // opened as pgferry serve prints it: the token in the URL once, gone from the address bar after
+  await page.goto(`${serve.url}/?token=${serve.token}#/new`);
   await page.locator('#source-host').waitFor();
+  assert.equal(page.url(), `${serve.url}/#/new`, 'the token is removed from the address bar');
 
   // source: the right password → version and latency
   const srcPassed = await tabTo(page, '#source-host');
@@ -308,4 +317,35 @@ test('every control named, no sideways scrolling at 400 px, finish shows the cle
         .length,
   );
   assert.equal(unlabelled, 0);
+  // the token was never sent in a URL: not by the event stream, not by any API call
+  assert.ok(!apiUrls.some((u) => u.includes(serve.token)), apiUrls.join('\n'));
+  assert.ok(
+    apiUrls.some((u) => u.includes('/events')),
+    'the task page followed the event stream',
+  );
+});
+
+test('a tab without the token shows the token form: a wrong token is refused, the right one opens the console', async () => {
+  // a new tab has its own sessionStorage: no token
+  const tab = await browser.context.newPage();
+  try {
+    await tab.addInitScript(DESCRIBE_FOCUS);
+    tab.setDefaultTimeout(20_000);
+    await tab.goto(`${serve.url}/#/`);
+    await tab.locator('#token-input').waitFor();
+    assert.match((await tab.textContent('main')) ?? '', /Enter the API token[\s\S]*no API token/);
+    assert.equal(await tab.locator('table.tasks').count(), 0, 'no task list without the token');
+    assert.deepEqual(await unnamedControls(tab), []);
+    assert.equal(await tab.evaluate(() => (document.activeElement as HTMLElement | null)?.id), 'token-h');
+    await typeInto(tab, '#token-input', 'not-the-token-0000000000');
+    await pressButton(tab, 'button:has-text("Open the console")');
+    await tab.locator('.note-error', { hasText: 'refused' }).waitFor();
+    await typeInto(tab, '#token-input', serve.token);
+    await pressButton(tab, 'button:has-text("Open the console")');
+    await tab.locator('table.tasks tbody tr').first().waitFor();
+    assert.match((await tab.textContent('table.tasks')) ?? '', new RegExp(taskId || 'shop'));
+    assert.ok(!(await tab.content()).includes(serve.token), 'the token is not in the page');
+  } finally {
+    await tab.close();
+  }
 });

@@ -1,11 +1,23 @@
 /**
  * The server's tests talk to it over real HTTP: JSON requests that keep every response text (to
  * look for passwords in it), a Server-Sent Events client that reconnects with Last-Event-ID, and
- * waiting for a task's status.
+ * waiting for a task's status. Each takes the server (its url and API token: every request carries
+ * `Authorization: Bearer <token>`), or a bare URL for a router without authentication.
  */
 import { request } from 'node:http';
 import { spawnSync } from 'node:child_process';
 import type { Cluster } from '../../src/dev/embedded/cluster.js';
+
+/** A running server as the helpers need it: where it is and the token its API wants. */
+export type ServerRef = string | { url: string; token?: string };
+
+const refOf = (s: ServerRef) => (typeof s === 'string' ? { url: s, token: undefined } : s);
+
+/** The Authorization header of the server's token (none for a bare URL). */
+export function authHeader(s: ServerRef): Record<string, string> {
+  const { token } = refOf(s);
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
 
 export interface Api {
   base: string;
@@ -14,14 +26,17 @@ export interface Api {
   call<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T; text: string }>;
 }
 
-export function apiClient(base: string, seen: string[] = []): Api {
+export function apiClient(server: ServerRef, seen: string[] = []): Api {
+  const base = refOf(server).url;
+  const auth = authHeader(server);
   return {
     base,
     seen,
     call: (method, path, body) =>
       new Promise((resolve, reject) => {
         const data = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-        const req = request(`${base}${path}`, { method, headers: data ? { 'content-type': 'application/json' } : {} });
+        const headers = { ...auth, ...(data ? { 'content-type': 'application/json' } : {}) };
+        const req = request(`${base}${path}`, { method, headers });
         req.on('error', reject);
         req.on('response', (res) => {
           let text = '';
@@ -54,12 +69,13 @@ export interface SseEvent {
  * text. `lastEventId` goes in the Last-Event-ID header, as a reconnecting EventSource sends it.
  */
 export function followEvents(
-  base: string,
+  server: ServerRef,
   task: string,
   o: { lastEventId?: number; until: (e: SseEvent, all: SseEvent[]) => boolean; timeoutMs?: number },
 ): Promise<{ events: SseEvent[]; raw: string }> {
   return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { accept: 'text/event-stream' };
+    const base = refOf(server).url;
+    const headers: Record<string, string> = { accept: 'text/event-stream', ...authHeader(server) };
     if (o.lastEventId !== undefined) headers['last-event-id'] = String(o.lastEventId);
     const events: SseEvent[] = [];
     let raw = '';

@@ -43,7 +43,7 @@ after(async () => {
 test('a task whose target is restarted mid-copy is resumed by the service and ends identical', async () => {
   const source = await sourceAccount(src, 'shop', 'rs_src', PW.src, ['shop', 'public']);
   const target = await targetAccount(tgt, 'shop', 'rs_tgt', PW.tgt);
-  const api = apiClient(server.url);
+  const api = apiClient(server);
   const task = {
     name: 'resume-me',
     source,
@@ -57,14 +57,14 @@ test('a task whose target is restarted mid-copy is resumed by the service and en
   };
   assert.equal((await api.call('POST', '/api/tasks', task)).status, 201);
   assert.equal((await api.call('POST', '/api/tasks/resume-me/start')).status, 202);
-  await followEvents(server.url, 'resume-me', { until: (e) => e.event === 'unit-done' });
+  await followEvents(server, 'resume-me', { until: (e) => e.event === 'unit-done' });
   await bounce(tgt, 4000);
   const retrying = await waitForTask(api, 'resume-me', (t) => t.attempts >= 2 || t.status === 'retrying', 120_000);
   assert.notEqual(retrying.status, 'failed', JSON.stringify(retrying.error));
   const done = await waitForTask(api, 'resume-me', (t) => t.status === 'done' || t.status === 'failed');
   assert.equal(done.status, 'done', JSON.stringify(done.error));
   assert.ok(done.attempts >= 2, `attempts ${done.attempts}`);
-  const all = await followEvents(server.url, 'resume-me', {
+  const all = await followEvents(server, 'resume-me', {
     until: (e, seen) => e.event === 'task-end' && e.data.ok === true && seen.some((x) => x.event === 'retry'),
   });
   const retries = all.events.filter((e) => e.event === 'retry' && /^task resume-me/.test(e.data.what));
