@@ -196,7 +196,7 @@ function parseMetrics(text: string): Sample[] {
   return out;
 }
 
-const valueOf = (samples: Sample[], name: string, labels: Record<string, string> = {}) =>
+const metric = (samples: Sample[], name: string, labels: Record<string, string> = {}) =>
   samples
     .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
     .reduce((a, s) => a + s.value, 0);
@@ -204,9 +204,9 @@ const valueOf = (samples: Sample[], name: string, labels: Record<string, string>
 test('/metrics needs the token, parses, and its counters move with a real migration: rows copied = source rows', async () => {
   assert.equal((await raw('GET', '/metrics')).status, 401);
   const before = parseMetrics((await api.call('GET', '/metrics')).text);
-  assert.equal(valueOf(before, 'pgferry_rows_copied_total'), 0);
+  assert.equal(metric(before, 'pgferry_rows_copied_total'), 0);
   const started = { method: 'POST', route: '/api/tasks/:id/start', status: '202' };
-  const startsBefore = valueOf(before, 'pgferry_http_requests_total', started);
+  const startsBefore = metric(before, 'pgferry_http_requests_total', started);
 
   const target = await targetAccount(pg, 'shop_copy', 'auth_tgt', PW.tgt);
   const task = { name: 'm1', source: srcUrl, target, noOwner: true, noAcl: true, jobs: 2 };
@@ -229,14 +229,14 @@ test('/metrics needs the token, parses, and its counters move with a real migrat
     return n;
   });
   assert.ok(sourceRows > 1000, `${sourceRows} source rows`);
-  assert.equal(valueOf(m, 'pgferry_rows_copied_total', { task: 'm1' }), sourceRows);
-  assert.ok(valueOf(m, 'pgferry_bytes_copied_total', { task: 'm1' }) > sourceRows, 'bytes copied');
-  assert.equal(valueOf(m, 'pgferry_tasks', { state: 'done' }), 1);
-  assert.equal(valueOf(m, 'pgferry_tasks', { state: 'running' }), 0);
-  assert.equal(valueOf(m, 'pgferry_copy_rows_per_second', { task: 'm1' }), 0, 'no copy runs any more');
-  assert.equal(valueOf(m, 'pgferry_http_requests_total', started) - startsBefore, 1);
-  assert.ok(valueOf(m, 'pgferry_http_requests_total', { status: '401' }) >= 1, 'refused requests counted');
-  assert.ok(valueOf(m, 'pgferry_http_request_duration_seconds_count', { route: '/api/tasks/:id' }) >= 1);
+  assert.equal(metric(m, 'pgferry_rows_copied_total', { task: 'm1' }), sourceRows);
+  assert.ok(metric(m, 'pgferry_bytes_copied_total', { task: 'm1' }) > sourceRows, 'bytes copied');
+  assert.equal(metric(m, 'pgferry_tasks', { state: 'done' }), 1);
+  assert.equal(metric(m, 'pgferry_tasks', { state: 'running' }), 0);
+  assert.equal(metric(m, 'pgferry_copy_rows_per_second', { task: 'm1' }), 0, 'no copy runs any more');
+  assert.equal(metric(m, 'pgferry_http_requests_total', started) - startsBefore, 1);
+  assert.ok(metric(m, 'pgferry_http_requests_total', { status: '401' }) >= 1, 'refused requests counted');
+  assert.ok(metric(m, 'pgferry_http_request_duration_seconds_count', { route: '/api/tasks/:id' }) >= 1);
   assert.ok(
     m.some((s) => s.name === 'process_cpu_seconds_total'),
     'the process metrics',
@@ -248,7 +248,7 @@ test('/metrics needs the token, parses, and its counters move with a real migrat
   assert.equal((await api.call('POST', '/api/tasks/m-bad/start')).status, 202);
   await waitForTask(api, 'm-bad', (t) => t.status === 'failed');
   const after = parseMetrics((await api.call('GET', '/metrics')).text);
-  assert.equal(valueOf(after, 'pgferry_tasks', { state: 'failed' }), 1);
+  assert.equal(metric(after, 'pgferry_tasks', { state: 'failed' }), 1);
 
   // --metrics-public: /metrics without the token, the API still closed
   const dir = mkdtempSync(join(tmpdir(), 'pgferry-auth-public-'));
