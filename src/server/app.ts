@@ -5,8 +5,10 @@
  * the next start) and stops listening. Every API request passes the guard (auth.ts) first; every
  * request is logged (logger.ts) and counted (metrics.ts) when it ends.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
+import { PgferryError } from '../core/errors.js';
 import { hostname } from 'node:os';
 import { type AddressInfo, isIP } from 'node:net';
 import { resolve } from 'node:path';
@@ -47,6 +49,8 @@ export interface ServerOptions {
   allowHosts?: string[];
   /** /metrics answered without the token. */
   metricsPublic?: boolean;
+  /** HTTPS with this certificate chain and key (PEM files) instead of plain HTTP. */
+  tls?: { cert: string; key: string };
 }
 
 export interface RunningServer {
@@ -98,6 +102,31 @@ export function packageVersion(): string {
     return pkg.version ?? '0.0.0';
   } catch {
     return '0.0.0';
+  }
+}
+
+/** Read a PEM file of --tls-cert/--tls-key, with a clear error when it cannot be. */
+function pemFile(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new PgferryError('usage', `cannot read the TLS ${what} ${path}: ${(e as Error).message}`, {
+      hint: `give --tls-${what === 'certificate' ? 'cert' : 'key'} a PEM file this user can read`,
+    });
+  }
+}
+
+/** node:http, or node:https with the certificate and key given. */
+function makeServer(tls: ServerOptions['tls'], handler: RequestListener): Server {
+  if (!tls) return createServer(handler);
+  const cert = pemFile(tls.cert, 'certificate');
+  const key = pemFile(tls.key, 'key');
+  try {
+    return createTlsServer({ cert, key }, handler) as unknown as Server;
+  } catch (e) {
+    throw new PgferryError('usage', `the TLS certificate or key cannot be used: ${(e as Error).message}`, {
+      hint: 'give --tls-cert the PEM certificate (chain) and --tls-key its unencrypted PEM private key',
+    });
   }
 }
 
@@ -177,25 +206,25 @@ export async function startServer(o: ServerOptions = {}): Promise<RunningServer>
       404,
     );
   });
-  const server = createServer((req, res) => {
+  const server = makeServer(o.tls, (req, res) => {
     router.handle(req, res).catch((e) => {
       logger.error('request failed', { method: req.method, path: pathOf(req), error: String(e) });
       res.destroy();
     });
   });
   const addr = await listen(server, o.port ?? 7300, host);
-  if (!isLoopback(addr.address)) {
+  if (!isLoopback(addr.address) && !o.tls) {
     logger.warn(
       `listening on ${addr.address}, a non-loopback address, over plain HTTP: the API token and the ` +
         'connection passwords sent to the API cross the network unencrypted',
       {
-        fix: 'listen on 127.0.0.1 (the default) and put pgferry serve behind a reverse proxy that terminates TLS, or reach it through an SSH tunnel',
+        fix: 'give --tls-cert and --tls-key, or listen on 127.0.0.1 (the default) and put pgferry serve behind a reverse proxy that terminates TLS, or reach it through an SSH tunnel',
       },
     );
   }
   const resumed = await supervisor.resumeAll();
   const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  const url = `http://${shown}:${addr.port}`;
+  const url = `${o.tls ? 'https' : 'http'}://${shown}:${addr.port}`;
   return {
     url,
     port: addr.port,

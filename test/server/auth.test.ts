@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:http';
+import { request as tlsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
@@ -17,6 +18,7 @@ import { startServer, type RunningServer } from '../../src/server/app.js';
 import { TOKEN_FILE } from '../../src/server/auth.js';
 import { PgTaskStore } from '../../src/state/pg-store.js';
 import { withClient } from '../helpers/compare.js';
+import { selfSigned } from '../helpers/certs.js';
 import { passwordHba, sourceAccount, targetAccount } from '../embed/accounts.js';
 import { startServe } from '../console/serve.js';
 import { apiClient, pgCtl, waitForTask, type Api } from './helpers.js';
@@ -171,7 +173,11 @@ test('the token file is 0600 and reused across restarts; a token given instead r
 
 type Sample = { name: string; labels: Record<string, string>; value: number };
 
-/** The Prometheus text format, strictly: HELP and TYPE comments, then `name{labels} value` lines. */
+/**
+ * The Prometheus text format, strictly: HELP and TYPE comments, then `name{labels} value` lines
+ * (NaN in any case, as Prometheus's float parser takes it: the event loop metrics say "Nan" before
+ * their first sample).
+ */
 function parseMetrics(text: string): Sample[] {
   const out: Sample[] = [];
   const types = new Map<string, string>();
@@ -185,7 +191,7 @@ function parseMetrics(text: string): Sample[] {
       }
       continue;
     }
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (-?[0-9.e+-]+|NaN|[+-]Inf)$/.exec(line);
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (-?[0-9.e+-]+|[Nn]a[Nn]|[+-]Inf)$/.exec(line);
     assert.ok(m, `not a sample line: ${line}`);
     const labels: Record<string, string> = {};
     for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]] = l[2];
@@ -310,7 +316,7 @@ test('pgferry serve on a non-loopback address warns; its log on stdout is JSON l
   assert.ok(warning, served.log());
   assert.match(String(warning.msg), /unencrypted/);
   assert.match(String(warning.fix), /reverse proxy that terminates TLS/);
-  assert.ok(entries.some((e) => e.msg === 'listening' && e.token === '$PGFERRY_TOKEN'));
+  assert.ok(entries.some((e) => e.msg === 'listening' && e.tokenFrom === '$PGFERRY_TOKEN'));
   assert.ok(entries.some((e) => e.msg === 'request' && e.path === '/api/tasks' && e.status === 401));
   assert.ok(!served.output().includes(served.token), 'a token given is never printed');
   assert.match(
@@ -354,4 +360,54 @@ test('/healthz answers 503 while the PostgreSQL task store is down, 200 again wh
     await s.close();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('with --tls-cert/--tls-key the service speaks HTTPS only, and listening beyond loopback is then no warning', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pgferry-auth-tls-'));
+  const lines: string[] = [];
+  selfSigned(dir, 'serve', { cn: '127.0.0.1', san: 'IP:127.0.0.1' });
+  const tls = { cert: join(dir, 'serve.crt'), key: join(dir, 'serve.key') };
+  const s = await startServer({
+    host: '0.0.0.0',
+    port: 0,
+    dataDir: join(dir, 'data'),
+    log: (l) => lines.push(l),
+    logFormat: 'json',
+    env: {},
+    tls,
+  });
+  try {
+    assert.match(s.url, /^https:\/\//);
+    assert.match(s.consoleUrl, /^https:\/\/.*\/\?token=/);
+    const port = new URL(s.url).port;
+    const get = (headers: Record<string, string>) =>
+      new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const req = tlsRequest(`https://127.0.0.1:${port}/api/tasks`, { headers, ca: readFileSync(tls.cert) });
+        req.on('error', reject);
+        req.on('response', (res) => {
+          let text = '';
+          res.on('data', (d) => (text += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        });
+        req.end();
+      });
+    assert.equal((await get(bearer(s.token))).status, 200, 'the certificate verifies and the token is taken');
+    assert.equal((await get({})).status, 401);
+    await assert.rejects(fetch(`http://127.0.0.1:${port}/api/tasks`), 'plain HTTP gets no answer');
+    assert.ok(!lines.some((l) => JSON.parse(l).level === 'warn'), lines.join('\n'));
+  } finally {
+    await s.close();
+  }
+  // a key that cannot be read: a clear error naming the file and the option
+  await assert.rejects(
+    startServer({
+      port: 0,
+      dataDir: join(dir, 'data'),
+      log: () => {},
+      env: {},
+      tls: { ...tls, key: join(dir, 'nope.key') },
+    }),
+    /cannot read the TLS key .*nope\.key[\s\S]*|tls-key/,
+  );
+  rmSync(dir, { recursive: true, force: true });
 });

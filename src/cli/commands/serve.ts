@@ -5,6 +5,7 @@
  * once, at start, and only when the token is the data dir's (a token given is not repeated).
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { PgferryError } from '../../core/errors.js';
 import { startServer } from '../../server/app.js';
 import { PgTaskStore } from '../../state/pg-store.js';
 import { intArg } from '../args.js';
@@ -43,6 +44,8 @@ export function serveCommand(): Command {
     .addOption(
       new Option('--log-format <format>', 'log lines on stdout: text or json (default text)').choices(['text', 'json']),
     )
+    .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (chain); needs --tls-key')
+    .option('--tls-key <file>', 'the PEM private key of --tls-cert')
     .option('--metrics-public', 'answer /metrics without the API token (e.g. for a Prometheus on the same host)')
     .option(
       '--allow-host <name>',
@@ -56,6 +59,16 @@ export function serveCommand(): Command {
     )
     .action(async (o: Record<string, any>) => {
       const listen = o.listen ?? { host: '127.0.0.1', port: 7300 };
+      if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) {
+        throw new PgferryError(
+          'usage',
+          `--${o.tlsCert ? 'tls-cert' : 'tls-key'} was given without --${o.tlsCert ? 'tls-key' : 'tls-cert'}`,
+          {
+            hint: 'give both: the PEM certificate with --tls-cert and its private key with --tls-key',
+          },
+        );
+      }
+      const tls = o.tlsCert ? { cert: o.tlsCert as string, key: o.tlsKey as string } : undefined;
       const backoff = {
         ...(o.retryBase !== undefined ? { baseMs: o.retryBase * 1000 } : {}),
         ...(o.retryMax !== undefined ? { maxMs: o.retryMax * 1000 } : {}),
@@ -79,9 +92,10 @@ export function serveCommand(): Command {
         token: o.token,
         metricsPublic: Boolean(o.metricsPublic),
         allowHosts: o.allowHost,
+        tls,
       });
       logger = server.logger;
-      server.logger.info('listening', { url: server.url, dataDir: server.dataDir, token: server.tokenFrom });
+      server.logger.info('listening', { url: server.url, dataDir: server.dataDir, tokenFrom: server.tokenFrom });
       if (server.resumed.length) server.logger.info('resumed tasks', { tasks: server.resumed.join(',') });
       // the one place the token is printed: for the person who started the server, not in the log
       if (server.tokenGiven) err(`pgferry console: ${server.url}/ (API token: the one given by ${server.tokenFrom})`);
