@@ -5,17 +5,16 @@
  * the next start) and stops listening. Every API request passes the guard (auth.ts) first; every
  * request is logged (logger.ts) and counted (metrics.ts) when it ends.
  */
-import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
-import { createServer as createTlsServer } from 'node:https';
+import type { IncomingMessage, Server } from 'node:http';
 import { readFileSync } from 'node:fs';
-import { PgferryError } from '../core/errors.js';
 import { hostname } from 'node:os';
-import { type AddressInfo, isIP } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { authenticated, badHost, hostAllowed, loadToken, unauthorized } from './auth.js';
 import { createLogger, type LogFormat, type Logger } from './logger.js';
 import { ServiceMetrics } from './metrics.js';
 import { opsRoutes } from './routes/ops.js';
+import { isLoopback, makeServer, type TlsFiles } from './transport.js';
 import { DEFAULT_BACKOFF, type Backoff } from '../engine/resume-policy.js';
 import { FileTaskStore } from '../state/file-store.js';
 import type { TaskStore } from '../state/store.js';
@@ -50,7 +49,7 @@ export interface ServerOptions {
   /** /metrics answered without the token. */
   metricsPublic?: boolean;
   /** HTTPS with this certificate chain and key (PEM files) instead of plain HTTP. */
-  tls?: { cert: string; key: string };
+  tls?: TlsFiles;
 }
 
 export interface RunningServer {
@@ -72,12 +71,6 @@ export interface RunningServer {
   routes: RouteInfo[];
   logger: Logger;
   close(): Promise<void>;
-}
-
-/** 127.0.0.0/8, ::1, localhost. */
-export function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || h === '::ffff:127.0.0.1' || (isIP(h) === 4 && h.startsWith('127.'));
 }
 
 /** The path of a request without its query (a console URL's ?token=… never reaches the log). */
@@ -102,31 +95,6 @@ export function packageVersion(): string {
     return pkg.version ?? '0.0.0';
   } catch {
     return '0.0.0';
-  }
-}
-
-/** Read a PEM file of --tls-cert/--tls-key, with a clear error when it cannot be. */
-function pemFile(path: string, what: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    throw new PgferryError('usage', `cannot read the TLS ${what} ${path}: ${(e as Error).message}`, {
-      hint: `give --tls-${what === 'certificate' ? 'cert' : 'key'} a PEM file this user can read`,
-    });
-  }
-}
-
-/** node:http, or node:https with the certificate and key given. */
-function makeServer(tls: ServerOptions['tls'], handler: RequestListener): Server {
-  if (!tls) return createServer(handler);
-  const cert = pemFile(tls.cert, 'certificate');
-  const key = pemFile(tls.key, 'key');
-  try {
-    return createTlsServer({ cert, key }, handler) as unknown as Server;
-  } catch (e) {
-    throw new PgferryError('usage', `the TLS certificate or key cannot be used: ${(e as Error).message}`, {
-      hint: 'give --tls-cert the PEM certificate (chain) and --tls-key its unencrypted PEM private key',
-    });
   }
 }
 

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { authenticated, hostAllowed, loadToken, sameToken, TOKEN_FILE, unauthorized } from '../../src/server/auth.js';
 import { createLogger, formatEntry } from '../../src/server/logger.js';
+import { isLoopback } from '../../src/server/transport.js';
 import { parseBlocks, type StreamMessage } from '../../console/src/sse-parse.js';
 
 const req = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage;
@@ -78,6 +79,9 @@ test('Host: localhost, IP addresses, the listen host and allowed names pass; oth
   }
   assert.equal(hostAllowed('ferry.internal:7300', '127.0.0.1', ['ferry.internal']), true);
   assert.equal(hostAllowed('box:7300', 'box'), true, 'the name it listens on');
+  // the addresses that stay on this machine (no warning when listening there)
+  for (const h of ['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost']) assert.equal(isLoopback(h), true, h);
+  for (const h of ['0.0.0.0', '::', '10.0.0.5', 'example.com', '128.0.0.1']) assert.equal(isLoopback(h), false, h);
 });
 
 test('log lines: one JSON object (time, level, msg, fields) or text; the token never written', () => {
