@@ -21,7 +21,7 @@ import { withClient } from '../helpers/compare.js';
 import { selfSigned } from '../helpers/certs.js';
 import { passwordHba, sourceAccount, targetAccount } from '../embed/accounts.js';
 import { startServe } from '../console/serve.js';
-import { apiClient, pgCtl, waitForTask, type Api } from './helpers.js';
+import { apiClient, metric, parseMetrics, pgCtl, waitForTask, type Api } from './helpers.js';
 
 const PW = { src: 'Auth-src-pw-6612', tgt: 'Auth-tgt-pw-2290', bad: 'Auth-bad-pw-0417' };
 let pg: Cluster;
@@ -170,42 +170,6 @@ test('the token file is 0600 and reused across restarts; a token given instead r
     rmSync(dir, { recursive: true, force: true });
   }
 });
-
-type Sample = { name: string; labels: Record<string, string>; value: number };
-
-/**
- * The Prometheus text format, strictly: HELP and TYPE comments, then `name{labels} value` lines
- * (NaN in any case, as Prometheus's float parser takes it: the event loop metrics say "Nan" before
- * their first sample).
- */
-function parseMetrics(text: string): Sample[] {
-  const out: Sample[] = [];
-  const types = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    if (line === '') continue;
-    const meta = /^# (HELP|TYPE) ([a-zA-Z_:][a-zA-Z0-9_:]*) (.*)$/.exec(line);
-    if (meta) {
-      if (meta[1] === 'TYPE') {
-        assert.match(meta[3], /^(counter|gauge|histogram|summary|untyped)$/, line);
-        types.set(meta[2], meta[3]);
-      }
-      continue;
-    }
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (-?[0-9.e+-]+|[Nn]a[Nn]|[+-]Inf)$/.exec(line);
-    assert.ok(m, `not a sample line: ${line}`);
-    const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]] = l[2];
-    const family = m[1].replace(/_(bucket|sum|count)$/, '');
-    assert.ok(types.has(m[1]) || types.has(family), `no TYPE for ${m[1]}`);
-    out.push({ name: m[1], labels, value: Number(m[3]) });
-  }
-  return out;
-}
-
-const metric = (samples: Sample[], name: string, labels: Record<string, string> = {}) =>
-  samples
-    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
-    .reduce((a, s) => a + s.value, 0);
 
 test('/metrics needs the token, parses, and its counters move with a real migration: rows copied = source rows', async () => {
   assert.equal((await raw('GET', '/metrics')).status, 401);

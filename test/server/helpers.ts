@@ -119,6 +119,42 @@ export function followEvents(
   });
 }
 
+export type Sample = { name: string; labels: Record<string, string>; value: number };
+
+/**
+ * The Prometheus text format, strictly: HELP and TYPE comments, then `name{labels} value` lines
+ * (NaN in any case, as Prometheus's float parser takes it: the event loop metrics say "Nan" before
+ * their first sample).
+ */
+export function parseMetrics(text: string): Sample[] {
+  const out: Sample[] = [];
+  const types = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const meta = /^# (HELP|TYPE) ([a-zA-Z_:][a-zA-Z0-9_:]*) (.*)$/.exec(line);
+    if (meta) {
+      if (meta[1] === 'TYPE') {
+        if (!/^(counter|gauge|histogram|summary|untyped)$/.test(meta[3])) throw new Error(`bad TYPE: ${line}`);
+        types.set(meta[2], meta[3]);
+      }
+      continue;
+    }
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (-?[0-9.e+-]+|[Nn]a[Nn]|[+-]Inf)$/.exec(line);
+    if (!m) throw new Error(`not a sample line: ${line}`);
+    const labels: Record<string, string> = {};
+    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]] = l[2];
+    const family = m[1].replace(/_(bucket|sum|count)$/, '');
+    if (!types.has(m[1]) && !types.has(family)) throw new Error(`no TYPE for ${m[1]}`);
+    out.push({ name: m[1], labels, value: Number(m[3]) });
+  }
+  return out;
+}
+
+export const metric = (samples: Sample[], name: string, labels: Record<string, string> = {}) =>
+  samples
+    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+    .reduce((a, s) => a + s.value, 0);
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Poll the task until `ok` holds for its summary. */

@@ -11,7 +11,7 @@ import { sampleDatabaseSql } from '../../src/dev/demo/sample.js';
 import { startServer, type RunningServer } from '../../src/server/app.js';
 import { tableHashes, withClient } from '../helpers/compare.js';
 import { passwordHba, sourceAccount, targetAccount } from '../embed/accounts.js';
-import { apiClient, bounce, followEvents, waitForTask } from './helpers.js';
+import { apiClient, bounce, followEvents, metric, parseMetrics, waitForTask } from './helpers.js';
 
 const PW = { src: 'Rsrc-pw-2231-z', tgt: 'Rtgt-pw-6617-x' };
 let src: Cluster;
@@ -74,4 +74,9 @@ test('a task whose target is restarted mid-copy is resumed by the service and en
   const report = await api.call('GET', '/api/tasks/resume-me/report');
   assert.equal(report.body.verification.ok, true);
   for (const pw of Object.values(PW)) assert.ok(!all.raw.includes(pw));
+  // the metrics count the service's own resumes apart from the run's retries
+  const m = parseMetrics((await api.call('GET', '/metrics')).text);
+  assert.ok(metric(m, 'pgferry_resume_attempts_total', { task: 'resume-me', reason: 'retry' }) >= 1);
+  assert.equal(metric(m, 'pgferry_resume_attempts_total', { task: 'resume-me', reason: 'restart' }), 0);
+  assert.equal(metric(m, 'pgferry_tasks', { state: 'done' }), 1);
 });
