@@ -20,19 +20,33 @@ export class ServiceMetrics {
   private lagSec: Gauge<'task'>;
   private requests: Counter<'method' | 'route' | 'status'>;
   private latency: Histogram<'method' | 'route'>;
+  /** The task list's states, read once per scrape. */
+  private scrape: Promise<string[] | undefined> | undefined;
 
   /** `taskStates`: the status of every task, read at each scrape. */
   constructor(taskStates: () => Promise<string[]>) {
     const registers = [this.registry];
+    // one read of the task list per scrape, shared by the two gauges that need it (collected concurrently)
+    const states = () => (this.scrape ??= taskStates().catch(() => undefined));
+    new Gauge({
+      name: 'pgferry_task_store_up',
+      help: 'Whether the task store answered the scrape (1) or not (0: pgferry_tasks is then left out)',
+      registers,
+      async collect() {
+        this.set((await states()) ? 1 : 0);
+      },
+    });
     new Gauge({
       name: 'pgferry_tasks',
       help: 'Tasks by state',
       labelNames: ['state'],
       registers,
       async collect() {
-        const counts = new Map<string, number>(TASK_STATUSES.map((s) => [s, 0]));
-        for (const s of await taskStates()) counts.set(s, (counts.get(s) ?? 0) + 1);
         this.reset();
+        const now = await states();
+        if (!now) return; // the other metrics still answer while the store is down
+        const counts = new Map<string, number>(TASK_STATUSES.map((s) => [s, 0]));
+        for (const s of now) counts.set(s, (counts.get(s) ?? 0) + 1);
         for (const [state, n] of counts) this.set({ state }, n);
       },
     });
@@ -136,6 +150,7 @@ export class ServiceMetrics {
   }
 
   text(): Promise<string> {
+    this.scrape = undefined;
     return this.registry.metrics();
   }
 

@@ -311,6 +311,12 @@ test('/healthz answers 503 while the PostgreSQL task store is down, 200 again wh
       const authed = await fetch(`${s.url}/healthz`, { headers: bearer(s.token) });
       assert.equal(authed.status, 503);
       assert.ok((await authed.json()).checks.store.error.length > 0, 'the cause, for whoever has the token');
+      // /metrics still answers, saying the store is down
+      const scrape = await fetch(`${s.url}/metrics`, { headers: bearer(s.token) });
+      assert.equal(scrape.status, 200);
+      const m = parseMetrics(await scrape.text());
+      assert.ok(m.some((x) => x.name === 'pgferry_task_store_up' && x.value === 0));
+      assert.ok(!m.some((x) => x.name === 'pgferry_tasks'), 'no task counts while they cannot be read');
     } finally {
       pgCtl(pg, ['start', '-D', pg.dataDir, '-w', '-s', '-l', pg.logFile, '-o', `-p ${pg.port}`]);
     }
@@ -320,6 +326,8 @@ test('/healthz answers 503 while the PostgreSQL task store is down, 200 again wh
       if (status !== 200) await new Promise((r) => setTimeout(r, 200));
     }
     assert.equal(status, 200, 'ready again once the store is back');
+    const back = parseMetrics(await (await fetch(`${s.url}/metrics`, { headers: bearer(s.token) })).text());
+    assert.equal(metric(back, 'pgferry_task_store_up'), 1);
   } finally {
     await s.close();
     rmSync(dir, { recursive: true, force: true });
