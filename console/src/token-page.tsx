@@ -59,7 +59,8 @@ export function TokenPage({ state }: { state: TokenState }) {
             onInput={(e) => setValue((e.currentTarget as HTMLInputElement).value)}
           />
           <small id="token-hint" class="hint">
-            {refused.fix}.
+            Printed by pgferry serve at start (after ?token= in the console address), or the one it was given with
+            --token or $PGFERRY_TOKEN; also kept in the .api-token file of its data dir.
           </small>
         </div>
         <button type="submit" class="primary" disabled={busy}>

@@ -340,6 +340,7 @@ test('a tab without the token shows the token form: a wrong token is refused, th
     await typeInto(tab, '#token-input', 'not-the-token-0000000000');
     await pressButton(tab, 'button:has-text("Open the console")');
     await tab.locator('.note-error', { hasText: 'refused' }).waitFor();
+    await tab.screenshot({ path: join(shots, 'token-1280x800.png'), fullPage: true });
     await typeInto(tab, '#token-input', serve.token);
     await pressButton(tab, 'button:has-text("Open the console")');
     await tab.locator('table.tasks tbody tr').first().waitFor();
