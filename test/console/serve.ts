@@ -9,6 +9,7 @@ import { freePort } from '../../src/dev/embedded/cluster.js';
 
 export interface Served {
   url: string;
+  port: number;
   /** The API token the server wants. */
   token: string;
   /** fetch() on the server with `Authorization: Bearer <token>`. */
@@ -25,10 +26,10 @@ const CLI = new URL('../helpers/cli.ts', import.meta.url).pathname;
 export async function startServe(
   dataDir: string,
   timeoutMs = 120_000,
-  o: { args?: string[]; env?: NodeJS.ProcessEnv; host?: string } = {},
+  o: { args?: string[]; env?: NodeJS.ProcessEnv; host?: string; port?: number; token?: string } = {},
 ): Promise<Served> {
-  const port = await freePort();
-  const token = randomBytes(24).toString('hex');
+  const port = o.port ?? (await freePort());
+  const token = o.token ?? randomBytes(24).toString('hex');
   const child: ChildProcess = spawn(
     process.execPath,
     [
@@ -71,7 +72,7 @@ export async function startServe(
     if (child.exitCode !== null) throw new Error(`pgferry serve exited with ${child.exitCode}:\n${out}`);
     try {
       const r = await authed('/api/health');
-      if (r.ok) return { url, token, fetch: authed, output: () => out, log: () => log, stop };
+      if (r.ok) return { url, port, token, fetch: authed, output: () => out, log: () => log, stop };
     } catch {
       // not listening yet
     }
