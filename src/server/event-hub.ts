@@ -34,6 +34,13 @@ class TaskEvents {
 
 export class EventHub {
   private tasks = new Map<string, TaskEvents>();
+  private taps = new Set<(task: string, e: TimedEvent) => void>();
+
+  /** Every event of every task from now on (for the metrics); returns the function that stops it. */
+  tap(fn: (task: string, e: TimedEvent) => void): () => void {
+    this.taps.add(fn);
+    return () => this.taps.delete(fn);
+  }
 
   private of(task: string): TaskEvents {
     let t = this.tasks.get(task);
@@ -44,7 +51,16 @@ export class EventHub {
   /** Follow a run's bus; returns the function that stops following it. */
   attach(task: string, bus: EventBus): () => void {
     const t = this.of(task);
-    return bus.on((e) => t.push(e));
+    return bus.on((e) => {
+      t.push(e);
+      for (const fn of this.taps) {
+        try {
+          fn(task, e);
+        } catch {
+          /* a broken observer must not break the run */
+        }
+      }
+    });
   }
 
   /** The task's recent events and, from now on, every new one (synchronously, so nothing falls between). */

@@ -17,6 +17,7 @@ const ok = (name: string, description = 'OK') => ({
 });
 const errors = {
   '400': ok('Error', 'bad input'),
+  '401': ok('Error', 'no API token, or a wrong one'),
   '404': ok('Error', 'unknown task'),
   '409': ok('Error', 'state conflict (e.g. the task is running)'),
   '502': ok('Error', 'a database is unreachable'),
@@ -33,9 +34,25 @@ export function openApiDocument(version: string): Record<string, unknown> {
     info: {
       title: 'pgferry',
       version,
-      description: 'PostgreSQL → PostgreSQL migration tasks: create, check, run, follow, verify.',
+      description:
+        'PostgreSQL → PostgreSQL migration tasks: create, check, run, follow, verify. Every request carries ' +
+        '`Authorization: Bearer <token>` (the token pgferry serve prints at start); a request without it gets 401.',
     },
+    security: [{ bearer: [] }],
     paths: {
+      '/healthz': {
+        get: {
+          summary: 'liveness and readiness (the task store answers); open without the token',
+          security: [],
+          responses: { '200': { description: 'ready' }, '503': { description: 'the task store does not answer' } },
+        },
+      },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics (text format); open without the token with --metrics-public',
+          responses: { '200': { description: 'text/plain; version=0.0.4' } },
+        },
+      },
       '/api/health': { get: { summary: 'liveness and version', responses: { '200': { description: 'OK' } } } },
       '/api/connections/test': {
         post: {
@@ -127,6 +144,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
       },
     },
     components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
       schemas: {
         Task: schema(taskSchema, 'input'),
         TaskSummary: schema(s.taskSummary),

@@ -2,6 +2,8 @@
  * A small router over node:http: routes are a method and a path pattern (`/api/tasks/:id/start`),
  * handlers get the request, the response, the path parameters and the query; what they return is
  * sent as JSON (status 200 unless the handler says otherwise); what they throw becomes an API error.
+ * The guard (authentication) sees every request first, matched or not, with the route it matched:
+ * what it throws is the answer, so no route is reached without passing it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError, toApiError } from './http-error.js';
@@ -19,11 +21,22 @@ export interface Ctx {
 export type Reply = { status: number; json: unknown } | { status: number; text: string; type: string } | undefined;
 export type Handler = (ctx: Ctx) => Promise<Reply> | Reply;
 
-interface Route {
+/** A route as the table lists it: `open` routes are answered without the API token. */
+export interface RouteInfo {
   method: string;
+  pattern: string;
+  open: boolean;
+}
+
+interface Route extends RouteInfo {
   parts: string[];
   handler: Handler;
 }
+
+/** Throws (an HttpError) to refuse the request; `route` is undefined when no route matched. */
+export type Guard = (req: IncomingMessage, path: string, route: RouteInfo | undefined) => void;
+/** Told of each request once it is matched: the route pattern, "static" (fallback) or "unmatched". */
+export type Observer = (req: IncomingMessage, res: ServerResponse, route: string) => void;
 
 const MAX_BODY = 1024 * 1024;
 
@@ -62,6 +75,24 @@ export function sendJson(res: ServerResponse, status: number, value: unknown): v
 export class Router {
   private routes: Route[] = [];
   private other: Handler | undefined;
+  private guardFn: Guard | undefined;
+  private observer: Observer | undefined;
+
+  /** Checked before any route or the fallback answers. */
+  guard(fn: Guard): this {
+    this.guardFn = fn;
+    return this;
+  }
+
+  observe(fn: Observer): this {
+    this.observer = fn;
+    return this;
+  }
+
+  /** Every route: method, pattern, and whether it is open without the token. */
+  table(): RouteInfo[] {
+    return this.routes.map(({ method, pattern, open }) => ({ method, pattern, open }));
+  }
 
   /** The handler of GET requests outside /api/ that no route takes (e.g. static files). */
   fallback(handler: Handler): this {
@@ -69,8 +100,8 @@ export class Router {
     return this;
   }
 
-  add(method: string, pattern: string, handler: Handler): this {
-    this.routes.push({ method, parts: pattern.split('/').filter(Boolean), handler });
+  add(method: string, pattern: string, handler: Handler, o: { open?: boolean } = {}): this {
+    this.routes.push({ method, pattern, open: o.open ?? false, parts: pattern.split('/').filter(Boolean), handler });
     return this;
   }
 
@@ -82,7 +113,11 @@ export class Router {
       const params: Record<string, string> = {};
       const ok = route.parts.every((p, i) => {
         if (p.startsWith(':')) {
-          params[p.slice(1)] = decodeURIComponent(segs[i]);
+          try {
+            params[p.slice(1)] = decodeURIComponent(segs[i]);
+          } catch {
+            return false; // not a valid percent-encoding: no route matches it
+          }
           return true;
         }
         return p === segs[i];
@@ -107,7 +142,10 @@ export class Router {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
       const { route, params, allowed } = this.match(req.method ?? 'GET', url.pathname);
-      if (!route && this.other && req.method === 'GET' && !url.pathname.startsWith('/api/')) {
+      const fallback = !route && this.other && req.method === 'GET' && !url.pathname.startsWith('/api/');
+      this.observer?.(req, res, route ? route.pattern : fallback ? 'static' : 'unmatched');
+      this.guardFn?.(req, url.pathname, route);
+      if (fallback && this.other) {
         const reply = await this.other({ req, res, params: {}, query: url.searchParams, body: () => readBody(req) });
         if (reply) this.send(res, reply);
         return;
@@ -122,7 +160,10 @@ export class Router {
     } catch (e) {
       const { status, body } = toApiError(e);
       if (res.headersSent) res.destroy();
-      else sendJson(res, status, body);
+      else {
+        if (status === 401) res.setHeader('www-authenticate', 'Bearer realm="pgferry"');
+        sendJson(res, status, body);
+      }
     }
   }
 }

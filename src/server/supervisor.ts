@@ -28,6 +28,7 @@ import type { LeaseHolder, TaskStore } from '../state/store.js';
 import { leaseHolderName } from '../engine/task-record.js';
 import type { EventHub } from './event-hub.js';
 import { toApiError } from './http-error.js';
+import type { Logger } from './logger.js';
 import type { SecretBox } from './secrets.js';
 import { initialService, readService, writeService, type ServiceState } from './service-state.js';
 import { runnableTask } from './task-input.js';
@@ -38,7 +39,9 @@ export interface SupervisorOptions {
   box: SecretBox;
   hub: EventHub;
   backoff: Backoff;
-  log: (line: string) => void;
+  logger: Logger;
+  /** A run the service starts by itself: after a transient failure, or at server start. */
+  onResume?: (id: string, reason: 'retry' | 'restart') => void;
 }
 
 interface LiveRun {
@@ -120,11 +123,13 @@ export class Supervisor {
     const controls = controlsFrom({ copy: task.copy, jobs: task.jobs });
     const detachControls = attachControlFile(new StateDir(this.o.dataDir, id), controls);
     const store = this.o.store;
+    this.o.logger.info('task run started', { task: id, attempt });
     const done = (async () => {
       try {
         const result = await migrate(task, { events: bus, redactor, signal: ac.signal, store, controls });
         const outcome = result.verify && !result.verify.ok ? 'mismatch' : 'done';
         await this.patch(id, { desired: 'idle', outcome });
+        this.o.logger.info('task run ended', { task: id, outcome });
       } catch (e) {
         await this.failed(id, task, e, attempt, redactor);
       } finally {
@@ -132,7 +137,7 @@ export class Supervisor {
         detachControls();
         this.live.delete(id);
       }
-    })().catch((e) => this.o.log(`task ${id}: ${redactor.redact(String(e))}`));
+    })().catch((e) => this.o.logger.error('task run crashed', { task: id, error: redactor.redact(String(e)) }));
     this.live.set(id, { kind: 'migrate', ac, done, controls });
   }
 
@@ -141,9 +146,14 @@ export class Supervisor {
     const error = toApiError(e, redactor).body.error;
     if (this.service(id).desired === 'stop') {
       await this.patch(id, { outcome: 'stopped', nextAttemptAt: undefined });
+      this.o.logger.info('task stopped', { task: id });
       return;
     }
-    if (this.closing) return; // desired stays "run": the task resumes when the server starts again
+    if (this.closing) {
+      // desired stays "run": the task resumes when the server starts again
+      this.o.logger.info('task interrupted by the server stopping', { task: id });
+      return;
+    }
     // refused because another process holds the task: not a failure, the attempt waits for its lease
     const held = e instanceof PgferryError && e.kind === 'state' ? await this.leaseElsewhere(id) : undefined;
     if (held) return this.waitForLease(id, attempt, held, redactor);
@@ -152,10 +162,17 @@ export class Supervisor {
     const delay = verdict.resume ? backoffDelay(attempt + 1, this.o.backoff) : undefined;
     if (delay === undefined) {
       await this.patch(id, { desired: 'idle', outcome: 'failed', error, nextAttemptAt: undefined });
+      this.o.logger.warn('task failed', { task: id, attempt, cause: error.cause, fix: error.fix });
       return;
     }
     const nextAttemptAt = new Date(Date.now() + delay).toISOString();
     await this.patch(id, { error, nextAttemptAt });
+    this.o.logger.warn('task will be resumed', {
+      task: id,
+      attempt: attempt + 1,
+      at: nextAttemptAt,
+      cause: error.cause,
+    });
     const what = `task ${id} (${verdict.reason}): attempt ${attempt + 1} at ${nextAttemptAt}`;
     await this.record(id, { type: 'retry', what, attempt, delayMs: delay, error: error.cause }, redactor);
     this.schedule(id, attempt + 1, delay);
@@ -168,6 +185,7 @@ export class Supervisor {
       this.timers.delete(id);
       // checked again when it is due: a stop recorded in between wins
       if (this.closing || this.service(id).desired !== 'run') return;
+      this.o.onResume?.(id, 'retry');
       this.launch(id, attempt).catch((err) => this.afterLaunchFailure(id, err));
     }, delay);
     this.timers.set(id, timer);
@@ -196,7 +214,7 @@ export class Supervisor {
 
   private async afterLaunchFailure(id: string, e: unknown): Promise<void> {
     const { error } = toApiError(e).body;
-    this.o.log(`task ${id}: cannot start: ${error.cause}`);
+    this.o.logger.error('task cannot start', { task: id, cause: error.cause, fix: error.fix });
     await this.patch(id, { desired: 'idle', outcome: 'failed', error, nextAttemptAt: undefined }).catch(() => {});
   }
 
@@ -245,7 +263,7 @@ export class Supervisor {
         await log.close().catch(() => {});
         this.live.delete(id);
       }
-    })().catch((e) => this.o.log(`task ${id}: ${redactor.redact(String(e))}`));
+    })().catch((e) => this.o.logger.error('verify run crashed', { task: id, error: redactor.redact(String(e)) }));
     this.live.set(id, { kind: 'verify', ac, done });
   }
 
@@ -258,7 +276,10 @@ export class Supervisor {
       try {
         const held = await this.leaseElsewhere(rec.id);
         if (held) await this.waitForLease(rec.id, s.attempts + 1, held, new Redactor());
-        else await this.launch(rec.id, s.attempts + 1);
+        else {
+          this.o.onResume?.(rec.id, 'restart');
+          await this.launch(rec.id, s.attempts + 1);
+        }
         resumed.push(rec.id);
       } catch (e) {
         await this.afterLaunchFailure(rec.id, e);

@@ -33,8 +33,10 @@ test('demo --console: the console with a prechecked task, stopped cleanly by Ctr
   try {
     const deadline = Date.now() + 150_000;
     let url: string | undefined;
+    let token: string | undefined;
     while (!url && Date.now() < deadline && child.exitCode === null) {
-      url = /console at (http:\/\/\S+?)\/#\/tasks\/demo/.exec(out)?.[1];
+      const m = /console at (http:\/\/\S+?)\/\?token=([0-9A-Za-z_%-]+)#\/tasks\/demo/.exec(out);
+      [url, token] = [m?.[1], m?.[2] && decodeURIComponent(m[2])];
       await new Promise((r) => setTimeout(r, 200));
     }
     assert.ok(url, `no console URL printed:\n${out}`);
@@ -42,7 +44,7 @@ test('demo --console: the console with a prechecked task, stopped cleanly by Ctr
     assert.equal(servers.length, 2, out);
     assert.match(out, /task "demo" created and prechecked: \d+ checks passed, \d+ warnings?, 0 failures; not started/);
 
-    const api = apiClient(url);
+    const api = apiClient({ url, token });
     const task = await api.call('GET', '/api/tasks/demo');
     assert.equal(task.status, 200, task.text);
     assert.equal(task.body.status, 'created');

@@ -9,6 +9,8 @@
 // ends done with verification OK, the report rendered and finish's clean-up SQL shown. Screenshots
 // of the task page at 1280×800 go to test-output/console ($PGFERRY_CONSOLE_SHOTS), and to
 // $PGFERRY_README_SHOT when set (scripts/screenshot.mjs makes the README's picture that way).
+// The console is opened once with /?token=… (the token then leaves the address bar); a tab without it
+// gets the token form, refuses a wrong token and opens with the right one.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -16,7 +18,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Page } from 'playwright-core';
+import type { Page, Request } from 'playwright-core';
 import { type Cluster, startCluster } from '../../src/dev/embedded/cluster.js';
 import { passwordHba, sourceAccount, targetAccount } from '../embed/accounts.js';
 import { withClient } from '../helpers/compare.js';
@@ -73,6 +75,8 @@ const tmp = mkdtempSync(join(tmpdir(), 'pgferry-console-'));
 const shots = process.env.PGFERRY_CONSOLE_SHOTS ?? join('test-output', 'console');
 const seenText: string[] = [];
 let taskId = '';
+/** Every API request the page made. */
+const apiUrls: string[] = [];
 const run = promisify(execFile);
 
 before(async () => {
@@ -91,6 +95,9 @@ before(async () => {
   const up = [startServe(join(tmp, 'data')).then((x) => (serve = x)), openBrowser().then((x) => (browser = x))];
   for (const r of await Promise.allSettled([...up, database, build])) if (r.status === 'rejected') throw r.reason;
   page = browser.page;
+  page.on('request', (r) => {
+    if (r.url().includes('/api/')) apiUrls.push(r.url());
+  });
   await page.addInitScript(DESCRIBE_FOCUS);
   page.setDefaultTimeout(20_000);
   console.log(`console test set-up: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -173,8 +180,10 @@ test('the wizard, by keyboard alone, runs a least-privilege migration to done: t
   const t0 = Date.now();
   const laps: string[] = [];
   const lap = (what: string) => laps.push(`${what} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  await page.goto(serve.consoleUrl('#/new'));
+  // opened as pgferry serve prints it: the token in the URL once, gone from the address bar after
+  await page.goto(`${serve.url}/?token=${serve.token}#/new`);
   await page.locator('#source-host').waitFor();
+  assert.equal(page.url(), `${serve.url}/#/new`, 'the token is removed from the address bar');
 
   // source: the right password → version and latency
   const srcPassed = await tabTo(page, '#source-host');
@@ -184,6 +193,10 @@ test('the wizard, by keyboard alone, runs a least-privilege migration to done: t
   assert.match(okText, /Connected: PostgreSQL 15\.\d+/);
   assert.match(okText, /latency [\d.]+ ms/);
   await pressButton(page, 'button:has-text("Next: Target")');
+  // the focus moves in an effect after the render: waited for, not sampled once (the machine is loaded)
+  await page
+    .waitForFunction(() => document.activeElement?.id === 'step-h', undefined, { timeout: 5000 })
+    .catch(() => {});
   assert.equal(await page.evaluate(() => document.activeElement?.id), 'step-h', 'focus moves to the step heading');
 
   // target: a wrong password → cause and fix; then the right one
@@ -411,4 +424,73 @@ test('every control named, no sideways scrolling at 400 px, finish shows the cle
         .length,
   );
   assert.equal(unlabelled, 0);
+  // the token was never sent in a URL: not by the event stream, not by any API call
+  assert.ok(!apiUrls.some((u) => u.includes(serve.token)), apiUrls.join('\n'));
+  assert.ok(
+    apiUrls.some((u) => u.includes('/events')),
+    'the task page followed the event stream',
+  );
+});
+
+test('the task page event stream, read with fetch, reconnects after a server restart with Last-Event-ID', async () => {
+  assert.ok(taskId, 'the wizard test created a task');
+  const streams: { lastEventId?: string; auth: boolean; url: string }[] = [];
+  const onRequest = (r: Request) => {
+    if (!r.url().includes('/events')) return;
+    const h = r.headers();
+    streams.push({ lastEventId: h['last-event-id'], auth: h.authorization === `Bearer ${serve.token}`, url: r.url() });
+  };
+  // from the task list, so the task page mounts (and opens its stream) while requests are recorded
+  await page.goto(`${serve.url}/#/`);
+  await page.locator('table.tasks tbody tr').first().waitFor();
+  page.on('request', onRequest);
+  try {
+    await page.goto(`${serve.url}/#/tasks/${encodeURIComponent(taskId)}`);
+    await page.locator('.markdown').waitFor();
+    // a verification row comes from the stream's replayed verify-result events: the stream delivered
+    await page.locator('tbody tr .badge-pass', { hasText: 'equal' }).first().waitFor();
+    assert.equal(streams.length, 1);
+    assert.equal(streams[0].lastEventId, undefined, 'the first request replays from the start');
+    // the same server again on the same port, same data dir and token: the page reconnects by itself
+    const { port, token } = serve;
+    await serve.stop();
+    serve = await startServe(join(tmp, 'data'), 120_000, { port, token });
+    for (let i = 0; i < 150 && streams.length < 2; i++) await new Promise((r) => setTimeout(r, 200));
+    const again = streams.at(-1)!;
+    assert.ok(streams.length >= 2, 'the stream was opened again');
+    assert.ok(Number(again.lastEventId) > 0, `Last-Event-ID sent: ${JSON.stringify(streams)}`);
+    assert.ok(
+      streams.every((s) => s.auth && !s.url.includes(token)),
+      'the token in the header, never in the URL',
+    );
+    assert.equal(await page.locator('#token-input').count(), 0, 'still signed in');
+  } finally {
+    page.off('request', onRequest);
+  }
+});
+
+test('a tab without the token shows the token form: a wrong token is refused, the right one opens the console', async () => {
+  // a new tab has its own sessionStorage: no token
+  const tab = await browser.context.newPage();
+  try {
+    await tab.addInitScript(DESCRIBE_FOCUS);
+    tab.setDefaultTimeout(20_000);
+    await tab.goto(`${serve.url}/#/`);
+    await tab.locator('#token-input').waitFor();
+    assert.match((await tab.textContent('main')) ?? '', /Enter the API token[\s\S]*no API token/);
+    assert.equal(await tab.locator('table.tasks').count(), 0, 'no task list without the token');
+    assert.deepEqual(await unnamedControls(tab), []);
+    assert.equal(await tab.evaluate(() => (document.activeElement as HTMLElement | null)?.id), 'token-h');
+    await typeInto(tab, '#token-input', 'not-the-token-0000000000');
+    await pressButton(tab, 'button:has-text("Open the console")');
+    await tab.locator('.note-error', { hasText: 'refused' }).waitFor();
+    await tab.screenshot({ path: join(shots, 'token-1280x800.png'), fullPage: true });
+    await typeInto(tab, '#token-input', serve.token);
+    await pressButton(tab, 'button:has-text("Open the console")');
+    await tab.locator('table.tasks tbody tr').first().waitFor();
+    assert.match((await tab.textContent('table.tasks')) ?? '', new RegExp(taskId || 'shop'));
+    assert.ok(!(await tab.content()).includes(serve.token), 'the token is not in the page');
+  } finally {
+    await tab.close();
+  }
 });

@@ -36,7 +36,7 @@ const backoff = { baseMs: 300, maxMs: 1000, maxAttempts: 5 };
 
 async function boot(): Promise<RunningServer> {
   server = await startServer({ port: 0, dataDir, backoff, log: () => {} });
-  api = apiClient(server.url, responses);
+  api = apiClient(server, responses);
   return server;
 }
 
@@ -97,13 +97,13 @@ test('a task through the API as least-privilege accounts: precheck, start, event
   const started = await api.call('POST', '/api/tasks/api-one/start');
   assert.equal(started.status, 202, started.text);
   // a first client reads a few events and drops; a second one reconnects with the last id it got
-  const first = await followEvents(server.url, 'api-one', { until: (_e, all) => all.length >= 6 });
+  const first = await followEvents(server, 'api-one', { until: (_e, all) => all.length >= 6 });
   const lastId = first.events.at(-1)!.id;
-  const second = await followEvents(server.url, 'api-one', {
+  const second = await followEvents(server, 'api-one', {
     lastEventId: lastId,
     until: (e) => e.event === 'task-end',
   });
-  const whole = await followEvents(server.url, 'api-one', { until: (e) => e.event === 'task-end' });
+  const whole = await followEvents(server, 'api-one', { until: (e) => e.event === 'task-end' });
   raws.push(first.raw, second.raw, whole.raw);
   const got = [...first.events, ...second.events].map((e) => e.id);
   assert.deepEqual(
@@ -178,7 +178,7 @@ test('stop is never resumed, also across server restarts; a task running when th
   const task = { name: 'api-stop', source: srcUrl, target: tgtUrl, ...common, copy: { maxRowsPerSec: 800 } };
   assert.equal((await api.call('POST', '/api/tasks', task)).status, 201);
   assert.equal((await api.call('POST', '/api/tasks/api-stop/start')).status, 202);
-  await followEvents(server.url, 'api-stop', { until: (e) => e.event === 'unit-done' });
+  await followEvents(server, 'api-stop', { until: (e) => e.event === 'unit-done' });
   // while it runs: no second start, no change, no delete
   for (const [method, path, body] of [
     ['POST', '/api/tasks/api-stop/start', undefined],
@@ -303,7 +303,7 @@ test('with a PostgreSQL task store, task records live in the database, without p
   const store = new PgTaskStore(pg.url('task_store'));
   const other = await startServer({ port: 0, dataDir: storeDir, store, log: () => {} });
   try {
-    const a = apiClient(other.url, responses);
+    const a = apiClient(other, responses);
     const target = pg.url('shop_t1', 'srv_t1', PW.tgt1);
     assert.equal((await a.call('POST', '/api/tasks', { name: 'in-pg', source: srcUrl, target })).status, 201);
     const rows = await withClient(pg.url('task_store'), (c) => c.query('SELECT * FROM pgferry_store.task'));

@@ -1,18 +1,22 @@
 /**
  * The server's tests talk to it over real HTTP: JSON requests that keep every response text (to
  * look for passwords in it), a Server-Sent Events client that reconnects with Last-Event-ID, and
- * waiting for a task's status.
+ * waiting for a task's status. Each takes the server (its url and API token: every request carries
+ * `Authorization: Bearer <token>`), or a bare URL for a router without authentication.
  */
 import { request } from 'node:http';
 import { spawnSync } from 'node:child_process';
 import type { Cluster } from '../../src/dev/embedded/cluster.js';
 
-/**
- * The headers of every request the tests make to the API (JSON calls, event streams, health
- * checks): the one place where a request's credentials go.
- */
-export function apiHeaders(extra: Record<string, string> = {}): Record<string, string> {
-  return { ...extra };
+/** A running server as the helpers need it: where it is and the token its API wants. */
+export type ServerRef = string | { url: string; token?: string };
+
+const refOf = (s: ServerRef) => (typeof s === 'string' ? { url: s, token: undefined } : s);
+
+/** The Authorization header of the server's token (none for a bare URL). */
+export function authHeader(s: ServerRef): Record<string, string> {
+  const { token } = refOf(s);
+  return token ? { authorization: `Bearer ${token}` } : {};
 }
 
 export interface Api {
@@ -22,17 +26,17 @@ export interface Api {
   call<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T; text: string }>;
 }
 
-export function apiClient(base: string, seen: string[] = []): Api {
+export function apiClient(server: ServerRef, seen: string[] = []): Api {
+  const base = refOf(server).url;
+  const auth = authHeader(server);
   return {
     base,
     seen,
     call: (method, path, body) =>
       new Promise((resolve, reject) => {
         const data = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-        const req = request(`${base}${path}`, {
-          method,
-          headers: apiHeaders(data ? { 'content-type': 'application/json' } : {}),
-        });
+        const headers = { ...auth, ...(data ? { 'content-type': 'application/json' } : {}) };
+        const req = request(`${base}${path}`, { method, headers });
         req.on('error', reject);
         req.on('response', (res) => {
           let text = '';
@@ -65,12 +69,13 @@ export interface SseEvent {
  * text. `lastEventId` goes in the Last-Event-ID header, as a reconnecting EventSource sends it.
  */
 export function followEvents(
-  base: string,
+  server: ServerRef,
   task: string,
   o: { lastEventId?: number; until: (e: SseEvent, all: SseEvent[]) => boolean; timeoutMs?: number },
 ): Promise<{ events: SseEvent[]; raw: string }> {
   return new Promise((resolve, reject) => {
-    const headers = apiHeaders({ accept: 'text/event-stream' });
+    const base = refOf(server).url;
+    const headers: Record<string, string> = { accept: 'text/event-stream', ...authHeader(server) };
     if (o.lastEventId !== undefined) headers['last-event-id'] = String(o.lastEventId);
     const events: SseEvent[] = [];
     let raw = '';
@@ -113,6 +118,42 @@ export function followEvents(
     req.end();
   });
 }
+
+export type Sample = { name: string; labels: Record<string, string>; value: number };
+
+/**
+ * The Prometheus text format, strictly: HELP and TYPE comments, then `name{labels} value` lines
+ * (NaN in any case, as Prometheus's float parser takes it: the event loop metrics say "Nan" before
+ * their first sample).
+ */
+export function parseMetrics(text: string): Sample[] {
+  const out: Sample[] = [];
+  const types = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const meta = /^# (HELP|TYPE) ([a-zA-Z_:][a-zA-Z0-9_:]*) (.*)$/.exec(line);
+    if (meta) {
+      if (meta[1] === 'TYPE') {
+        if (!/^(counter|gauge|histogram|summary|untyped)$/.test(meta[3])) throw new Error(`bad TYPE: ${line}`);
+        types.set(meta[2], meta[3]);
+      }
+      continue;
+    }
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (-?[0-9.e+-]+|[Nn]a[Nn]|[+-]Inf)$/.exec(line);
+    if (!m) throw new Error(`not a sample line: ${line}`);
+    const labels: Record<string, string> = {};
+    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]] = l[2];
+    const family = m[1].replace(/_(bucket|sum|count)$/, '');
+    if (!types.has(m[1]) && !types.has(family)) throw new Error(`no TYPE for ${m[1]}`);
+    out.push({ name: m[1], labels, value: Number(m[3]) });
+  }
+  return out;
+}
+
+export const metric = (samples: Sample[], name: string, labels: Record<string, string> = {}) =>
+  samples
+    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+    .reduce((a, s) => a + s.value, 0);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

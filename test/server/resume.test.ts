@@ -15,7 +15,7 @@ import { sampleDatabaseSql } from '../../src/dev/demo/sample.js';
 import { startServer, type RunningServer } from '../../src/server/app.js';
 import { tableHashes, withClient } from '../helpers/compare.js';
 import { passwordHba, sourceAccount, targetAccount } from '../embed/accounts.js';
-import { apiClient, bounce, followEvents, waitForTask } from './helpers.js';
+import { apiClient, bounce, followEvents, metric, parseMetrics, waitForTask } from './helpers.js';
 
 const PW = { src: 'Rsrc-pw-2231-z', tgt: 'Rtgt-pw-6617-x', tgt2: 'Rtgt2-pw-4471-q', tgt3: 'Rtgt3-pw-8805-k' };
 let src: Cluster;
@@ -48,7 +48,7 @@ after(async () => {
 
 test('a task whose target is restarted mid-copy is resumed by the service and ends identical', async () => {
   const target = await targetAccount(tgt, 'shop', 'rs_tgt', PW.tgt);
-  const api = apiClient(server.url);
+  const api = apiClient(server);
   const task = {
     name: 'resume-me',
     source,
@@ -62,14 +62,14 @@ test('a task whose target is restarted mid-copy is resumed by the service and en
   };
   assert.equal((await api.call('POST', '/api/tasks', task)).status, 201);
   assert.equal((await api.call('POST', '/api/tasks/resume-me/start')).status, 202);
-  await followEvents(server.url, 'resume-me', { until: (e) => e.event === 'unit-done' });
+  await followEvents(server, 'resume-me', { until: (e) => e.event === 'unit-done' });
   await bounce(tgt, 4000);
   const retrying = await waitForTask(api, 'resume-me', (t) => t.attempts >= 2 || t.status === 'retrying', 120_000);
   assert.notEqual(retrying.status, 'failed', JSON.stringify(retrying.error));
   const done = await waitForTask(api, 'resume-me', (t) => t.status === 'done' || t.status === 'failed');
   assert.equal(done.status, 'done', JSON.stringify(done.error));
   assert.ok(done.attempts >= 2, `attempts ${done.attempts}`);
-  const all = await followEvents(server.url, 'resume-me', {
+  const all = await followEvents(server, 'resume-me', {
     until: (e, seen) => e.event === 'task-end' && e.data.ok === true && seen.some((x) => x.event === 'retry'),
   });
   const retries = all.events.filter((e) => e.event === 'retry' && /^task resume-me/.test(e.data.what));
@@ -79,11 +79,16 @@ test('a task whose target is restarted mid-copy is resumed by the service and en
   const report = await api.call('GET', '/api/tasks/resume-me/report');
   assert.equal(report.body.verification.ok, true);
   for (const pw of Object.values(PW)) assert.ok(!all.raw.includes(pw));
+  // the metrics count the service's own resumes apart from the run's retries
+  const m = parseMetrics((await api.call('GET', '/metrics')).text);
+  assert.ok(metric(m, 'pgferry_resume_attempts_total', { task: 'resume-me', reason: 'retry' }) >= 1);
+  assert.equal(metric(m, 'pgferry_resume_attempts_total', { task: 'resume-me', reason: 'restart' }), 0);
+  assert.equal(metric(m, 'pgferry_tasks', { state: 'done' }), 1);
 });
 
 test('a task whose source is restarted mid-copy is resumed by the service and ends identical', async () => {
   const target = await targetAccount(tgt, 'shop_b', 'rs_tgt2', PW.tgt2);
-  const api = apiClient(server.url);
+  const api = apiClient(server);
   const task = {
     name: 'source-bounce',
     source,
@@ -96,7 +101,7 @@ test('a task whose source is restarted mid-copy is resumed by the service and en
   };
   assert.equal((await api.call('POST', '/api/tasks', task)).status, 201);
   assert.equal((await api.call('POST', '/api/tasks/source-bounce/start')).status, 202);
-  await followEvents(server.url, 'source-bounce', { until: (e) => e.event === 'unit-done' });
+  await followEvents(server, 'source-bounce', { until: (e) => e.event === 'unit-done' });
   await bounce(src, 4000);
   const retrying = await waitForTask(api, 'source-bounce', (t) => t.attempts >= 2 || t.status === 'retrying', 120_000);
   assert.notEqual(retrying.status, 'failed', JSON.stringify(retrying.error));
@@ -106,7 +111,7 @@ test('a task whose source is restarted mid-copy is resumed by the service and en
   assert.deepEqual(await tableHashes(tgt.url('shop_b')), await tableHashes(src.url('shop')));
   const report = await api.call('GET', '/api/tasks/source-bounce/report');
   assert.equal(report.body.verification.ok, true);
-  const all = await followEvents(server.url, 'source-bounce', {
+  const all = await followEvents(server, 'source-bounce', {
     until: (e) => e.event === 'task-end' && e.data.ok === true,
   });
   for (const pw of Object.values(PW)) assert.ok(!all.raw.includes(pw));
@@ -114,7 +119,7 @@ test('a task whose source is restarted mid-copy is resumed by the service and en
 
 test('a task whose lock on the target is held by a leftover session is retried until the lock is free', async () => {
   const target = await targetAccount(tgt, 'shop_c', 'rs_tgt3', PW.tgt3);
-  const api = apiClient(server.url);
+  const api = apiClient(server);
   const task = { name: 'lock-held', source, target, noOwner: true, noAcl: true, jobs: 2, verify: 'count' };
   assert.equal((await api.call('POST', '/api/tasks', task)).status, 201);
   // a session of a run that is gone holds the task's advisory lock on the target

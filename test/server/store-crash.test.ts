@@ -33,7 +33,7 @@ after(async () => {
 });
 
 const serve = async () => {
-  const s = await startServe(dataDir, 120_000, ['--store', pg.url('ferry_store'), '--retry-base', '1']);
+  const s = await startServe(dataDir, 120_000, { args: ['--store', pg.url('ferry_store'), '--retry-base', '1'] });
   servers.push(s);
   return s;
 };

@@ -42,6 +42,10 @@ test('routes, parameters, errors as JSON with cause and fix, and the fallback ou
     assert.equal(internal.status, 500);
     assert.equal(internal.body.error.cause, 'boom');
     assert.equal((await api.call('DELETE', '/api/things/1')).status, 405);
+    // a malformed percent-encoding matches no route: 404 with cause and fix, not a 500
+    const malformed = await api.call('GET', '/api/things/%zz');
+    assert.equal(malformed.status, 404, malformed.text);
+    assert.ok(malformed.body.error.fix);
     const unknown = await api.call('GET', '/api/nothing');
     assert.equal(unknown.status, 404);
     assert.ok(unknown.body.error.fix);

@@ -1,8 +1,10 @@
 /**
- * The task's Server-Sent Events: replayed from the start, then live. EventSource reconnects by itself
- * and sends Last-Event-ID, so the service resumes after the last event seen (no gap, no duplicate).
+ * The task's Server-Sent Events: replayed from the start, then live. The stream (event-stream.ts,
+ * fetch with the API token) reconnects by itself and sends Last-Event-ID, so the service resumes
+ * after the last event seen (no gap, no duplicate).
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { followStream, type StreamMessage } from '../event-stream';
 import type { ServerEvent } from '../types';
 
 export interface Sample {
@@ -34,23 +36,24 @@ export function useTaskEvents(id: string): EventView {
   useEffect(() => {
     lastSeq.current = 0;
     setView({ samples: [], verify: [], changes: 0, connected: false });
-    const es = new EventSource(`/api/tasks/${encodeURIComponent(id)}/events`);
-    const on = (msg: MessageEvent) => {
+    const on = (msg: StreamMessage) => {
+      if (!TYPES.includes(msg.event)) return;
       let e: ServerEvent;
       try {
         e = JSON.parse(msg.data);
       } catch {
         return;
       }
-      const seq = Number(msg.lastEventId || e.seq || 0);
+      const seq = Number(msg.id || e.seq || 0);
       if (seq && seq <= lastSeq.current) return;
       if (seq) lastSeq.current = seq;
-      setView((v) => apply(v, msg.type, e));
+      setView((v) => apply(v, msg.event, e));
     };
-    for (const t of TYPES) es.addEventListener(t, on as EventListener);
-    es.onopen = () => setView((v) => ({ ...v, connected: true }));
-    es.onerror = () => setView((v) => ({ ...v, connected: false }));
-    return () => es.close();
+    return followStream(`/api/tasks/${encodeURIComponent(id)}/events`, {
+      onMessage: on,
+      onOpen: () => setView((v) => ({ ...v, connected: true })),
+      onError: () => setView((v) => ({ ...v, connected: false })),
+    });
   }, [id]);
   return view;
 }

@@ -60,7 +60,7 @@ export async function demoConsole(o: DemoConsoleOptions): Promise<never> {
     cleanup();
     throw e;
   }
-  out(`pgferry demo: console at ${server.url}/#/tasks/demo`);
+  out(`pgferry demo: console at ${server.consoleUrl}#/tasks/demo`);
   out('open it and press Start on the task page; Ctrl-C stops the console and both servers');
   // the HTTP server keeps the process alive until the signal
   return new Promise<never>(() => {});
