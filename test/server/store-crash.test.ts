@@ -47,7 +47,7 @@ test('a server killed mid-copy: the next one waits for the dead run’s lease, t
   const created = await first.api.call('POST', '/api/tasks', { ...task, copy: { maxRowsPerSec: 1000 } });
   assert.equal(created.status, 201, created.text);
   assert.equal((await first.api.call('POST', '/api/tasks/crash-me/start')).status, 202);
-  await followEvents(first.url, 'crash-me', { until: (e) => e.event === 'unit-done' });
+  await followEvents(first, 'crash-me', { until: (e) => e.event === 'unit-done' });
   await first.kill();
   const lease = await withClient(pg.url('ferry_store'), (c) =>
     c.query(`SELECT holder, expires_at > clock_timestamp() AS live FROM pgferry_store.lease WHERE task_id = $1`, [
@@ -73,7 +73,7 @@ test('a server killed mid-copy: the next one waits for the dead run’s lease, t
   assert.ok(!seen.has('failed'), [...seen].join(', '));
   assert.ok(done.attempts >= 2, `attempts ${done.attempts}`);
   // the wait was announced: a retry event naming the dead holder and its lease
-  const events = await followEvents(second.url, 'crash-me', {
+  const events = await followEvents(second, 'crash-me', {
     until: (e) => e.event === 'task-end' && e.data.ok === true,
   });
   const waited = events.events.find((e) => e.event === 'retry' && /held by pgferry pid/.test(e.data.what));
