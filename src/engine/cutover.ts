@@ -90,7 +90,8 @@ const DEFAULT_TIMEOUT_SEC = 600;
 const POLL_MS = 500;
 const PROGRESS_EVERY_MS = 2_000;
 
-export const fmtMs = (ms: number): string => (ms < 10_000 ? `${(ms / 1000).toFixed(2)} s` : `${(ms / 1000).toFixed(1)} s`);
+export const fmtMs = (ms: number): string =>
+  ms < 10_000 ? `${(ms / 1000).toFixed(2)} s` : `${(ms / 1000).toFixed(1)} s`;
 
 interface Cut {
   task: TaskConfig;
@@ -223,11 +224,15 @@ function mismatch(x: Cut, report: VerifyReport, row: CaptureRow): PgferryError {
   ]
     .filter(Boolean)
     .join(' and ');
-  return new PgferryError('verify', `cutover of task "${x.taskId}" stopped: the target differs from the source in ${what}`, {
-    hint:
-      `slot ${row.slot} and publication ${row.publication} stay on the source. See the differing rows with ` +
-      '`pgferry verify --mode hash`, correct the target (or stop what writes to it), then run the same cutover command again',
-  });
+  return new PgferryError(
+    'verify',
+    `cutover of task "${x.taskId}" stopped: the target differs from the source in ${what}`,
+    {
+      hint:
+        `slot ${row.slot} and publication ${row.publication} stay on the source. See the differing rows with ` +
+        '`pgferry verify --mode hash`, correct the target (or stop what writes to it), then run the same cutover command again',
+    },
+  );
 }
 
 function writesArrived(x: Cut, stop: Lsn, tables: string[], txns: number, row: CaptureRow): PgferryError {
@@ -260,7 +265,8 @@ async function run(x: Cut, earlier: CutoverRecord | undefined, row: CaptureRow):
       o.events.info('cutover: writes to the source must have stopped; pgferry checks that none arrives meanwhile');
     }
     // A cutover interrupted earlier keeps the moment writes first stopped.
-    const at = earlier?.state === 'running' && earlier.writesStoppedAt ? earlier.writesStoppedAt : new Date().toISOString();
+    const at =
+      earlier?.state === 'running' && earlier.writesStoppedAt ? earlier.writesStoppedAt : new Date().toISOString();
     const lsn = await currentLsn(src);
     await requestStop(tgt, x.taskId, lsn);
     await record(x, { state: 'running', writesStoppedAt: at, stopLsn: formatLsn(lsn) });
@@ -296,7 +302,11 @@ async function run(x: Cut, earlier: CutoverRecord | undefined, row: CaptureRow):
     undoSql: readOnly.length ? await undoSql(src, x.taskId) : [],
     undoCommand: undoCommand(x.taskId),
   };
-  await record(x, { state: 'done', writesStoppedAt, stopLsn: result.stopLsn, result }, { finished: result.targetReadyAt });
+  await record(
+    x,
+    { state: 'done', writesStoppedAt, stopLsn: result.stopLsn, result },
+    { finished: result.targetReadyAt },
+  );
   return result;
 }
 
@@ -314,7 +324,18 @@ export async function cutover(task: TaskConfig, o: CutoverOptions): Promise<Cuto
     await src.end();
     throw e;
   });
-  const x: Cut = { task, taskId, source, target, sel: new Selection(task), src, tgt, store, o: { ...o, redactor }, steps: [] };
+  const x: Cut = {
+    task,
+    taskId,
+    source,
+    target,
+    sel: new Selection(task),
+    src,
+    tgt,
+    store,
+    o: { ...o, redactor },
+    steps: [],
+  };
   try {
     const earlier = (await store.get(taskId).catch(() => undefined))?.info.cutover as CutoverRecord | undefined;
     if (earlier?.state === 'done' && earlier.result) {
@@ -357,14 +378,19 @@ async function failed(x: Cut, e: unknown): Promise<void> {
     const lifted = await undoReadOnly(x.src, x.taskId);
     if (lifted.length) x.o.events.warn(`cutover failed: the source accepts writes to ${lifted.length} table(s) again`);
   } catch (u) {
-    x.o.events.warn(`cutover failed and the read-only could not be lifted: ${errorMessage(u, x.o.redactor)}; run ${undoCommand(x.taskId)}`);
+    x.o.events.warn(
+      `cutover failed and the read-only could not be lifted: ${errorMessage(u, x.o.redactor)}; run ${undoCommand(x.taskId)}`,
+    );
   }
   await record(x, { state: 'failed', error: message });
   x.o.events.emit({ type: 'cutover-end', ok: false, downtimeMs: null, error: message });
 }
 
 /** `--undo-read-only`: the source accepts writes to the task's tables again. */
-export async function liftReadOnly(task: TaskConfig, o: { redactor?: Redactor }): Promise<{ taskId: string; tables: string[] }> {
+export async function liftReadOnly(
+  task: TaskConfig,
+  o: { redactor?: Redactor },
+): Promise<{ taskId: string; tables: string[] }> {
   const redactor = o.redactor ?? new Redactor();
   const source = resolveConnSpec(task.source, { redactor });
   const target = resolveConnSpec(task.target, { redactor });

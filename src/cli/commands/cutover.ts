@@ -51,7 +51,9 @@ export function renderCutover(r: CutoverResult): string {
   else L.push(`task ${r.taskId} cut over: the target holds the source up to ${r.stopLsn}`);
   for (const s of r.steps) L.push(`  ${s.step.padEnd(28)} ${fmtMs(s.durationMs)}`);
   L.push(`  ${r.sequences} sequence(s) set from the source; slot and publication dropped`);
-  L.push(`write downtime: ${fmtMs(r.downtimeMs)} (writes stopped ${r.writesStoppedAt}, target ready ${r.targetReadyAt})`);
+  L.push(
+    `write downtime: ${fmtMs(r.downtimeMs)} (writes stopped ${r.writesStoppedAt}, target ready ${r.targetReadyAt})`,
+  );
   if (r.readOnly.length) {
     L.push(`the source still refuses writes to ${r.readOnly.length} table(s) (the applications now use the target).`);
     L.push(`undo: ${r.undoCommand}`);
@@ -64,10 +66,12 @@ export function renderCutover(r: CutoverResult): string {
 export function cutoverCommand(): Command {
   return new Command('cutover')
     .description(
-      'switch an incremental task to its target: writes stop on the source (--read-only: pgferry stops them), the target applies everything up to the source\'s current position, sequences are set, the tables compared by hash, slot and publication dropped; prints the write downtime. Run it again after an interruption',
+      "switch an incremental task to its target: writes stop on the source (--read-only: pgferry stops them), the target applies everything up to the source's current position, sequences are set, the tables compared by hash, slot and publication dropped; prints the write downtime. Run it again after an interruption",
     )
     .argument('<task>', 'task name (as the migrate command named it)')
-    .addOption(new Option('-s, --source <conninfo>', 'source database (an account with REPLICATION)').env('PGFERRY_SOURCE'))
+    .addOption(
+      new Option('-s, --source <conninfo>', 'source database (an account with REPLICATION)').env('PGFERRY_SOURCE'),
+    )
     .addOption(new Option('-t, --target <conninfo>', 'target database').env('PGFERRY_TARGET'))
     .addOption(
       new Option('--state-dir <dir>', 'root of task state directories (default ./.pgferry)').env('PGFERRY_STATE_DIR'),

@@ -29,8 +29,7 @@ export function readOnlyName(taskId: string): string {
 }
 
 /** The command that lifts it, as printed to the user. */
-export const undoCommand = (taskId: string): string =>
-  `pgferry cutover ${taskId} --undo-read-only -s SOURCE -t TARGET`;
+export const undoCommand = (taskId: string): string => `pgferry cutover ${taskId} --undo-read-only -s SOURCE -t TARGET`;
 
 interface RawRelation {
   schema: string;
@@ -78,7 +77,12 @@ function refused(e: unknown, what: string): unknown {
 }
 
 /** Make the tables read-only (idempotent); returns the guarded relations, schema.name quoted. */
-export async function setReadOnly(c: pg.Client, taskId: string, tables: CopyTable[], lockTimeoutSec = 60): Promise<string[]> {
+export async function setReadOnly(
+  c: pg.Client,
+  taskId: string,
+  tables: CopyTable[],
+  lockTimeoutSec = 60,
+): Promise<string[]> {
   const name = readOnlyName(taskId);
   const rels = await relationsToGuard(c, tables, name);
   await c.query('BEGIN');
