@@ -248,6 +248,12 @@ function writesArrived(x: Cut, stop: Lsn, tables: string[], txns: number, row: C
   );
 }
 
+/** Step 5: nothing committed on the source's selected tables after the stop position. */
+async function noLateWrites(x: Cut, stop: Lsn, row: CaptureRow): Promise<void> {
+  const late = await pendingWrites(x.src, row.slot, row.publication, stop);
+  if (late && late.changes > 0) throw writesArrived(x, stop, late.tables, late.txns, row);
+}
+
 function selectedOk(report: VerifyReport): boolean {
   return report.tables.every((t) => t.ok) && report.sequences.every((s) => s.ok);
 }
@@ -278,14 +284,18 @@ async function run(x: Cut, earlier: CutoverRecord | undefined, row: CaptureRow):
   );
   await step(x, 'verify (hash)', async () => {
     const report = await verify(x.task, { mode: 'hash', events: o.events, signal: o.signal, redactor: o.redactor });
-    if (!selectedOk(report)) throw mismatch(x, report, row);
+    if (!selectedOk(report)) {
+      // Writes still arriving on the source explain a difference better than the difference does.
+      await noLateWrites(x, stop, row);
+      throw mismatch(x, report, row);
+    }
     const objects = report.objects.filter((k) => !k.ok).map((k) => k.kind);
-    if (objects.length) o.events.warn(`cutover: object counts differ for ${objects.join(', ')} (see pgferry verify)`);
+    const ours = (await readOnlyTables(src, x.taskId)).length
+      ? " (pgferry's read-only triggers count on the source)"
+      : '';
+    if (objects.length) o.events.warn(`cutover: object counts differ for ${objects.join(', ')}${ours}`);
   });
-  await step(x, 'check no write arrived', async () => {
-    const late = await pendingWrites(src, row.slot, row.publication, stop);
-    if (late && late.changes > 0) throw writesArrived(x, stop, late.tables, late.txns, row);
-  });
+  await step(x, 'check no write arrived', () => noLateWrites(x, stop, row));
   await step(x, 'drop slot and publication', () => dropCapture(src, row.slot, row.publication));
   const ready = new Date();
   const readOnly = await readOnlyTables(src, x.taskId);

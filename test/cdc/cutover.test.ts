@@ -268,3 +268,26 @@ test('a diverged target row stops the cutover naming the table; slot kept, write
   assert.deepEqual(await tableHashes(target), await tableHashes(source));
   assert.deepEqual(await captureLeft(source), { slots: 0, publications: 0 });
 });
+
+test('without --read-only, writes that go on during the cutover stop it naming the tables; the slot stays', async () => {
+  const { source, target, app } = await databases('late');
+  const m = migrateRun('late', source, target);
+  await m.streams;
+  const w = workload(app);
+  let r: ChildResult;
+  try {
+    await sleep(300);
+    r = await pgferry(cutoverArgs('late', source, target));
+  } finally {
+    await w.stop();
+  }
+  assert.equal(r.code, 7, r.stderr);
+  assert.match(r.stderr, /transaction\(s\) wrote to public\.acct, public\.log on the source after writes were to stop/);
+  assert.match(r.stderr, /Stop the applications writing to the source \(or pass --read-only\)/);
+  assert.deepEqual(await captureLeft(source), { slots: 1, publications: 1 });
+  assert.equal((await m.run).code, 0);
+  // writes stopped now: the rerun applies what came late and completes
+  const retry = await pgferry(cutoverArgs('late', source, target));
+  assert.equal(retry.code, 0, retry.stderr);
+  assert.deepEqual(await tableHashes(target), await tableHashes(source));
+});
