@@ -22,6 +22,9 @@ import { detail, limitsOf, summarize, type TaskFacts } from './task-view.js';
 import { toApiPrecheck } from './precheck-view.js';
 import { leaseHolderName } from '../engine/task-record.js';
 import { finishTask } from './finish.js';
+import { EventBus } from '../core/events.js';
+import { cutover, liftReadOnly, type CutoverResult } from '../engine/cutover.js';
+import type { CutoverBody } from './cutover.js';
 
 export interface ManagerOptions {
   dataDir: string;
@@ -33,6 +36,7 @@ export interface ManagerOptions {
 
 export class TaskManager {
   private prechecking = new Set<string>();
+  private cuttingOver = new Set<string>();
 
   constructor(private readonly o: ManagerOptions) {}
 
@@ -170,6 +174,33 @@ export class TaskManager {
     const { cleanupSql } = await finishTask(id, task, redactor);
     await this.o.supervisor.patch(id, { finished: new Date().toISOString() });
     return { ...(await this.detail(id)), cleanupSql: redactor.redact(cleanupSql) };
+  }
+
+  /** Cut an incremental task over to its target (the running apply, if any, stops at the source's position). */
+  async cutover(id: string, body: CutoverBody): Promise<CutoverResult | { taskId: string; readOnlyLifted: string[] }> {
+    const rec = await this.record(id);
+    if (rec.config.incremental !== true) {
+      throw conflict(`task "${id}" is not incremental: it needs no cutover`, 'finish it (POST …/finish)');
+    }
+    if (this.cuttingOver.has(id)) throw conflict(`task "${id}" is being cut over already`, 'wait for that cutover');
+    const redactor = new Redactor();
+    const task = runnableTask(id, rec.config, this.o.dataDir, this.o.box.load(id));
+    this.cuttingOver.add(id);
+    const bus = new EventBus();
+    const detach = this.o.hub.attach(id, bus);
+    try {
+      if (body.undoReadOnly) {
+        const r = await liftReadOnly(task, { redactor });
+        return { taskId: r.taskId, readOnlyLifted: r.tables };
+      }
+      const opts = { readOnly: body.readOnly, timeoutSec: body.timeoutSec, events: bus, store: this.o.store, redactor };
+      const result = await cutover(task, opts);
+      await this.o.supervisor.patch(id, { finished: result.targetReadyAt });
+      return result;
+    } finally {
+      detach();
+      this.cuttingOver.delete(id);
+    }
   }
 
   /** Pause or resume the copy: control.json, which the run follows within a second. */

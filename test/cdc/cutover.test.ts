@@ -16,6 +16,8 @@ import type { Cluster } from '../../src/dev/embedded/cluster.js';
 import type { TimedEvent } from '../../src/core/events.js';
 import { tableHashes, withClient } from '../helpers/compare.js';
 import { logicalCluster } from './helpers.js';
+import { startServer } from '../../src/server/app.js';
+import { apiClient, waitForTask } from '../server/helpers.js';
 
 let pg15: Cluster;
 const stateDir = mkdtempSync(join(tmpdir(), 'pgferry-cutover-state-'));
@@ -290,4 +292,59 @@ test('without --read-only, writes that go on during the cutover stop it naming t
   const retry = await pgferry(cutoverArgs('late', source, target));
   assert.equal(retry.code, 0, retry.stderr);
   assert.deepEqual(await tableHashes(target), await tableHashes(source));
+});
+
+test('POST /api/tasks/{id}/cutover: bad options get cause and fix; an incremental task started by the service is cut over, steps and downtime answered', async () => {
+  const { target, app } = await databases('api');
+  const source = pg15.url('api_src', 'ferry_src', 'src-secret-pw');
+  await withClient(pg15.url(), (c) => c.query(`ALTER ROLE ferry_src PASSWORD 'src-secret-pw'`));
+  const dataDir = mkdtempSync(join(tmpdir(), 'pgferry-cutover-api-'));
+  const server = await startServer({ port: 0, dataDir, log: () => {} });
+  const api = apiClient(server.url);
+  try {
+    const body = { name: 'api-cut', source, target, incremental: true, noOwner: true, noAcl: true, verify: 'none' };
+    assert.equal((await api.call('POST', '/api/tasks', body)).status, 201);
+    const bad = await api.call('POST', '/api/tasks/api-cut/cutover', { readOnly: 'yes' });
+    assert.equal(bad.status, 400, bad.text);
+    assert.match(bad.body.error.cause, /cutover: readOnly: /);
+    assert.match(bad.body.error.fix, /readOnly\?: boolean/);
+    assert.equal((await api.call('POST', '/api/tasks/api-cut/start')).status, 202);
+    await waitForTask(api, 'api-cut', () => true);
+    // streaming: the capture row on the target says so
+    for (let i = 0; i < 600; i++) {
+      const state = await withClient(target, async (c) =>
+        c
+          .query(`SELECT state FROM pgferry.cdc WHERE task_id = 'api-cut'`)
+          .then((r) => r.rows[0]?.state as string | undefined)
+          .catch(() => undefined),
+      );
+      if (state === 'stream') break;
+      await sleep(200);
+    }
+    await withClient(app, (c) => c.query(`INSERT INTO acct (bal) VALUES (-1)`));
+    const cut = await api.call('POST', '/api/tasks/api-cut/cutover', { readOnly: true });
+    assert.equal(cut.status, 200, cut.text);
+    assert.ok(cut.body.downtimeMs > 0);
+    assert.deepEqual(
+      cut.body.steps.map((s: { step: string }) => s.step),
+      [
+        'stop writes',
+        'catch up',
+        'sync sequences',
+        'verify (hash)',
+        'check no write arrived',
+        'drop slot and publication',
+      ],
+    );
+    assert.deepEqual(cut.body.readOnly, ['public.acct', 'public.log']);
+    assert.doesNotMatch(cut.text + bad.text, /src-secret-pw/);
+    assert.deepEqual(await tableHashes(target), await tableHashes(source));
+    assert.deepEqual(await captureLeft(source), { slots: 0, publications: 0 });
+    const undo = await api.call('POST', '/api/tasks/api-cut/cutover', { undoReadOnly: true });
+    assert.deepEqual(undo.body.readOnlyLifted, ['public.acct', 'public.log']);
+    assert.equal(await appWrite(app), undefined);
+  } finally {
+    await server.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 });
