@@ -348,3 +348,33 @@ test('POST /api/tasks/{id}/cutover: bad options get cause and fix; an incrementa
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test('--read-only waits for a transaction in progress and outlives a deadlock with it (the application writes log, then acct)', async () => {
+  const { source, target, app } = await databases('dl');
+  const m = migrateRun('dl', source, target);
+  await m.streams;
+  await withClient(app, async (a) => {
+    await a.query('BEGIN');
+    await a.query(`INSERT INTO log VALUES (1, 'in progress')`);
+    const cut = pgferry([...cutoverArgs('dl', source, target), '--read-only']);
+    // the cutover has the lock on acct and waits for this transaction's on log
+    for (let i = 0; i < 300; i++) {
+      const waiting = await withClient(source, async (c) =>
+        c.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'CREATE TRIGGER%'`),
+      );
+      if (waiting.rowCount) break;
+      await sleep(100);
+    }
+    // now the application wants acct too: a deadlock, which PostgreSQL breaks by failing one side
+    const second = await a.query(`INSERT INTO acct (bal) VALUES (-7)`).then(
+      () => 'committed',
+      (e: { code?: string }) => e.code,
+    );
+    await a.query(second === 'committed' ? 'COMMIT' : 'ROLLBACK');
+    const r = await cut;
+    assert.equal(r.code, 0, `${second}: ${r.stderr}`);
+  });
+  assert.equal((await m.run).code, 0);
+  assert.deepEqual(await tableHashes(target), await tableHashes(source));
+  assert.equal(await appWrite(app), '25006');
+});

@@ -18,6 +18,7 @@
  * A session with session_replication_role = replica (a replication apply) is not stopped.
  */
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { isPgError, PgferryError } from '../../core/errors.js';
 import { qualify, quoteIdent, quoteLiteral } from '../../core/ident.js';
@@ -76,18 +77,12 @@ function refused(e: unknown, what: string): unknown {
   });
 }
 
-/** Make the tables read-only (idempotent); returns the guarded relations, schema.name quoted. */
-export async function setReadOnly(
-  c: pg.Client,
-  taskId: string,
-  tables: CopyTable[],
-  lockTimeoutSec = 60,
-): Promise<string[]> {
+/** One attempt: the functions and triggers in one transaction, each lock waited for at most `lockWaitSec`. */
+async function createTriggers(c: pg.Client, taskId: string, rels: RawRelation[], lockWaitSec: number): Promise<void> {
   const name = readOnlyName(taskId);
-  const rels = await relationsToGuard(c, tables, name);
   await c.query('BEGIN');
   try {
-    await c.query(`SET LOCAL lock_timeout = '${Math.max(1, Math.round(lockTimeoutSec))}s'`);
+    await c.query(`SET LOCAL lock_timeout = '${lockWaitSec}s'`);
     for (const schema of new Set(rels.map((r) => r.schema))) {
       const exists = await c.query(
         `SELECT 1 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
@@ -106,9 +101,34 @@ export async function setReadOnly(
     await c.query('COMMIT');
   } catch (e) {
     await c.query('ROLLBACK').catch(() => {});
-    throw refused(e, 'creating the triggers');
+    throw e;
   }
-  return rels.map((r) => qualify(r.schema, r.name));
+}
+
+/**
+ * Make the tables read-only (idempotent); returns the guarded relations, schema.name quoted. The
+ * triggers' locks meet the application's transactions, which take the same tables in any order: a
+ * deadlock or a lock wait over a few seconds gives way to the application and tries again, for up
+ * to `lockTimeoutSec` in all.
+ */
+export async function setReadOnly(
+  c: pg.Client,
+  taskId: string,
+  tables: CopyTable[],
+  lockTimeoutSec = 60,
+): Promise<string[]> {
+  const deadline = Date.now() + lockTimeoutSec * 1000;
+  for (let attempt = 1; ; attempt++) {
+    const rels = await relationsToGuard(c, tables, readOnlyName(taskId));
+    try {
+      await createTriggers(c, taskId, rels, 5);
+      return rels.map((r) => qualify(r.schema, r.name));
+    } catch (e) {
+      const busy = isPgError(e) && (e.code === '40P01' || e.code === '55P03');
+      if (!busy || Date.now() > deadline) throw refused(e, `creating the triggers, attempt ${attempt}`);
+      await sleep(Math.min(2_000, 50 * 2 ** attempt));
+    }
+  }
 }
 
 /** The relations the task's read-only triggers guard now (wherever they are). */
