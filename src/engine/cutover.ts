@@ -87,7 +87,7 @@ interface CutoverRecord {
 }
 
 const DEFAULT_TIMEOUT_SEC = 600;
-const POLL_MS = 500;
+const POLL_MS = 100;
 const PROGRESS_EVERY_MS = 2_000;
 
 export const fmtMs = (ms: number): string =>
@@ -169,7 +169,11 @@ async function catchUp(x: Cut, stop: Lsn): Promise<void> {
     if (Date.now() - lastLine < PROGRESS_EVERY_MS) return;
     lastLine = Date.now();
     const left = applied === null || applied >= stop ? 0 : Number(stop - applied);
-    x.o.events.info(`cutover: catching up, ${fmtBytes(left)} of WAL left before ${formatLsn(stop)}`);
+    x.o.events.info(
+      left > 0
+        ? `cutover: catching up, ${fmtBytes(left)} of WAL left before ${formatLsn(stop)}`
+        : `cutover: the target holds the source up to ${formatLsn(stop)}; waiting for the apply to stop there`,
+    );
   };
   for (;;) {
     if (x.o.signal?.aborted) throw x.o.signal.reason;

@@ -98,17 +98,24 @@ export async function runCutoverBench(): Promise<void> {
     events.on((e) => {
       if (e.type === 'cdc-lag') streaming();
     });
-    const run = migrate(task, { events });
-    await Promise.race([streams, run]);
-    await sleep(3_000); // the application writes on while the changes stream
+    const ac = new AbortController();
+    const run = migrate(task, { events, signal: ac.signal });
+    let result: Awaited<ReturnType<typeof cutover>>;
+    let writes: Awaited<ReturnType<typeof app.stop>>;
     const load = loadavg()[0].toFixed(1);
-    const steps = new EventBus();
-    steps.on((e) => {
-      if (e.type === 'log') process.stderr.write(`  ${e.message}\n`);
-    });
-    const result = await cutover(task, { readOnly: true, events: steps });
-    const writes = await app.stop();
-    await run;
+    try {
+      await Promise.race([streams, run]);
+      await sleep(3_000); // the application writes on while the changes stream
+      const steps = new EventBus();
+      steps.on((e) => {
+        if (e.type === 'log') process.stderr.write(`  ${e.message}\n`);
+      });
+      result = await cutover(task, { readOnly: true, events: steps });
+    } finally {
+      writes = await app.stop();
+      ac.abort(new Error('bench over'));
+      await run.catch(() => {});
+    }
 
     process.stdout.write(
       `cutover bench: demo sample scale ${scale}, PostgreSQL ${from} → ${to}, load average ${load} at the cutover\n` +

@@ -77,12 +77,12 @@ function refused(e: unknown, what: string): unknown {
   });
 }
 
-/** One attempt: the functions and triggers in one transaction, each lock waited for at most `lockWaitSec`. */
-async function createTriggers(c: pg.Client, taskId: string, rels: RawRelation[], lockWaitSec: number): Promise<void> {
+/** One attempt: the functions and triggers in one transaction, each lock waited for at most `lockWaitMs`. */
+async function createTriggers(c: pg.Client, taskId: string, rels: RawRelation[], lockWaitMs: number): Promise<void> {
   const name = readOnlyName(taskId);
   await c.query('BEGIN');
   try {
-    await c.query(`SET LOCAL lock_timeout = '${lockWaitSec}s'`);
+    await c.query(`SET LOCAL lock_timeout = '${lockWaitMs}ms'`);
     for (const schema of new Set(rels.map((r) => r.schema))) {
       const exists = await c.query(
         `SELECT 1 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
@@ -107,9 +107,10 @@ async function createTriggers(c: pg.Client, taskId: string, rels: RawRelation[],
 
 /**
  * Make the tables read-only (idempotent); returns the guarded relations, schema.name quoted. The
- * triggers' locks meet the application's transactions, which take the same tables in any order: a
- * deadlock or a lock wait over a few seconds gives way to the application and tries again, for up
- * to `lockTimeoutSec` in all.
+ * triggers' locks meet the application's transactions, which take the same tables in any order. So
+ * each lock is waited for less than half the server's deadlock_timeout: pgferry gives way before a
+ * deadlock check could run in any session (the application never sees a deadlock error from it),
+ * and tries again, for up to `lockTimeoutSec` in all.
  */
 export async function setReadOnly(
   c: pg.Client,
@@ -118,15 +119,19 @@ export async function setReadOnly(
   lockTimeoutSec = 60,
 ): Promise<string[]> {
   const deadline = Date.now() + lockTimeoutSec * 1000;
+  const dl = await c.query<{ ms: string }>(
+    `SELECT setting AS ms FROM pg_catalog.pg_settings WHERE name = 'deadlock_timeout'`,
+  );
+  const lockWaitMs = Math.max(10, Math.min(500, Math.floor(Number(dl.rows[0]?.ms ?? 1000) / 2)));
   for (let attempt = 1; ; attempt++) {
     const rels = await relationsToGuard(c, tables, readOnlyName(taskId));
     try {
-      await createTriggers(c, taskId, rels, 5);
+      await createTriggers(c, taskId, rels, lockWaitMs);
       return rels.map((r) => qualify(r.schema, r.name));
     } catch (e) {
       const busy = isPgError(e) && (e.code === '40P01' || e.code === '55P03');
       if (!busy || Date.now() > deadline) throw refused(e, `creating the triggers, attempt ${attempt}`);
-      await sleep(Math.min(2_000, 50 * 2 ** attempt));
+      await sleep(Math.min(1_000, 20 * 2 ** attempt));
     }
   }
 }
