@@ -203,6 +203,11 @@ test('cutover --read-only under a write workload: target equals source, sequence
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stdout, /task ro was cut over already/);
 
+  // finish after a cutover: the checkpoints go; the capture is gone already, so no source is needed
+  const fin = await pgferry(['finish', 'ro', '--state-dir', stateDir, '-t', target]);
+  assert.equal(fin.code, 0, fin.stderr);
+  assert.match(fin.stdout, /removed the checkpoints of ro/);
+
   const undo = await pgferry([...cutoverArgs('ro', source, target), '--undo-read-only']);
   assert.equal(undo.code, 0, undo.stderr);
   assert.match(undo.stdout, /accepts writes to public\.acct, public\.log again/);
