@@ -25,6 +25,7 @@ import { finishTask } from './finish.js';
 import { EventBus } from '../core/events.js';
 import { cutover, liftReadOnly, type CutoverResult } from '../engine/cutover.js';
 import type { CutoverBody } from './cutover.js';
+import { openEventLog } from '../state/eventlog.js';
 
 export interface ManagerOptions {
   dataDir: string;
@@ -187,7 +188,11 @@ export class TaskManager {
     const task = runnableTask(id, rec.config, this.o.dataDir, this.o.box.load(id));
     this.cuttingOver.add(id);
     const bus = new EventBus();
-    const detach = this.o.hub.attach(id, bus);
+    // The task's event stream (numbered in its event log) carries the cutover's events unless a run of
+    // the task writes to it meanwhile; the answer carries the steps either way.
+    const live = this.o.supervisor.running(id);
+    const log = live ? undefined : openEventLog(this.state(id, redactor), bus, id);
+    const detach = live ? () => {} : this.o.hub.attach(id, bus);
     try {
       if (body.undoReadOnly) {
         const r = await liftReadOnly(task, { redactor });
@@ -199,6 +204,7 @@ export class TaskManager {
       return result;
     } finally {
       detach();
+      await log?.close().catch(() => {});
       this.cuttingOver.delete(id);
     }
   }

@@ -12,7 +12,7 @@ import { createInterface } from 'node:readline';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Cluster } from '../../src/dev/embedded/cluster.js';
+import { startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
 import type { TimedEvent } from '../../src/core/events.js';
 import { tableHashes, withClient } from '../helpers/compare.js';
 import { logicalCluster } from './helpers.js';
@@ -383,4 +383,50 @@ test('--read-only gives way to a transaction in progress that would deadlock wit
   assert.equal((await m.run).code, 0);
   assert.deepEqual(await tableHashes(target), await tableHashes(source));
   assert.equal(await appWrite(app), '25006');
+});
+
+test('PostgreSQL 12 → 17: cutover --read-only of a streaming task under writes; target equals source, capture gone', async () => {
+  const logical = { wal_level: 'logical', max_replication_slots: 4, max_wal_senders: 4 };
+  const [pg12, pg17] = await Promise.all([
+    startCluster({ version: 12, settings: logical }),
+    startCluster({ version: 17 }),
+  ]);
+  try {
+    await withClient(pg12.url(), async (c) => {
+      await c.query('CREATE ROLE ferry_src LOGIN REPLICATION; CREATE ROLE app_rw LOGIN');
+      await c.query('CREATE DATABASE shop OWNER ferry_src');
+    });
+    await withClient(pg17.url(), async (c) => {
+      await c.query('CREATE ROLE ferry_tgt LOGIN');
+      await c.query('CREATE DATABASE shop OWNER ferry_tgt');
+    });
+    const source = pg12.url('shop', 'ferry_src');
+    const target = pg17.url('shop', 'ferry_tgt');
+    await withClient(source, (c) =>
+      c.query(`CREATE TABLE acct (id serial PRIMARY KEY, bal int, note text);
+        INSERT INTO acct (bal, note) SELECT g, 'n' FROM generate_series(1, 500) g;
+        CREATE TABLE log (v int, pad text);
+        ALTER TABLE log REPLICA IDENTITY FULL;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON acct, log TO app_rw; GRANT USAGE ON SEQUENCE acct_id_seq TO app_rw;`),
+    );
+    const w = workload(pg12.url('shop', 'app_rw'));
+    const m = migrateRun('v12', source, target);
+    let stats = { n: 0, refused: 0 };
+    try {
+      await m.streams;
+      const r = await pgferry([...cutoverArgs('v12', source, target), '--read-only']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /write downtime: /);
+      await sleep(200);
+    } finally {
+      stats = await w.stop();
+    }
+    assert.equal((await m.run).code, 0);
+    assert.ok(stats.refused > 0);
+    assert.deepEqual(await tableHashes(target), await tableHashes(source));
+    assert.equal(await seq(target), await seq(source));
+    assert.deepEqual(await captureLeft(source), { slots: 0, publications: 0 });
+  } finally {
+    await Promise.all([pg12.stop(), pg17.stop()]);
+  }
 });
