@@ -26,7 +26,7 @@ import { Selection } from '../core/selection.js';
 import { connect } from '../pg/connect.js';
 import { type ConnSpec, resolveConnSpec } from '../pg/connstring.js';
 import { streamChanges } from '../stages/cdc/capture.js';
-import { currentLsn, dropCapture } from '../stages/cdc/cutover.js';
+import { cancelStop, currentLsn, dropCapture } from '../stages/cdc/cutover.js';
 import { formatLsn, type Lsn } from '../stages/cdc/lsn.js';
 import { type CaptureRow, readCapture, requestStop } from '../stages/cdc/lsn-checkpoint.js';
 import { pendingWrites } from '../stages/cdc/pending-writes.js';
@@ -41,7 +41,7 @@ import { FileTaskStore } from '../state/file-store.js';
 import { StateDir } from '../state/state-dir.js';
 import type { TaskStore } from '../state/store.js';
 import { taskIdFor } from './runner.js';
-import { tryTaskLock } from './tasklock.js';
+import { describeHolder, tryTaskLock } from './tasklock.js';
 
 export interface CutoverOptions {
   /** pgferry makes the selected source tables refuse writes for the cutover. */
@@ -324,6 +324,32 @@ async function run(x: Cut, earlier: CutoverRecord | undefined, row: CaptureRow):
   return result;
 }
 
+/**
+ * One cutover of a task at a time: a session-level advisory lock on the target for its duration
+ * (a second one would lift the first one's read-only when it fails).
+ */
+async function takeCutoverLock(tgt: pg.Client, taskId: string): Promise<void> {
+  const keys = `hashtext('pgferry cutover'), hashtext($1)`;
+  const r = await tgt.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(${keys}) AS ok`, [taskId]);
+  if (r.rows[0].ok) return;
+  const h = await tgt.query<{ pid: number; app: string | null; usename: string | null }>(
+    `SELECT l.pid, a.application_name AS app, a.usename::text AS usename
+       FROM pg_catalog.pg_locks l LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+      WHERE l.locktype = 'advisory' AND l.granted AND l.pid <> pg_backend_pid()
+        AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+        AND (l.classid, l.objid, l.objsubid) = (hashtext('pgferry cutover')::oid, hashtext($1)::oid, 2)
+      LIMIT 1`,
+    [taskId],
+  );
+  const row = h.rows[0];
+  const who = row
+    ? describeHolder({ pid: row.pid, applicationName: row.app, client: null, user: row.usename, since: null })
+    : 'a session this user cannot see';
+  throw new PgferryError('state', `a cutover of task "${taskId}" runs already (${who})`, {
+    hint: 'wait for it to end (or end that session), then run the cutover again if it did not complete',
+  });
+}
+
 /** The task as `cutover` needs it: its id, endpoints and sessions. */
 export async function cutover(task: TaskConfig, o: CutoverOptions): Promise<CutoverResult> {
   const redactor = o.redactor ?? new Redactor();
@@ -351,6 +377,7 @@ export async function cutover(task: TaskConfig, o: CutoverOptions): Promise<Cuto
     steps: [],
   };
   try {
+    await takeCutoverLock(tgt, taskId);
     const earlier = (await store.get(taskId).catch(() => undefined))?.info.cutover as CutoverRecord | undefined;
     if (earlier?.state === 'done' && earlier.result) {
       o.events.info(`cutover: task ${taskId} was cut over already (target ready at ${earlier.result.targetReadyAt})`);
@@ -396,6 +423,7 @@ async function failed(x: Cut, e: unknown): Promise<void> {
       `cutover failed and the read-only could not be lifted: ${errorMessage(u, x.o.redactor)}; run ${undoCommand(x.taskId)}`,
     );
   }
+  await cancelStop(x.tgt, x.taskId).catch(() => {});
   await record(x, { state: 'failed', error: message });
   x.o.events.emit({ type: 'cutover-end', ok: false, downtimeMs: null, error: message });
 }

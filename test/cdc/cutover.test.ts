@@ -260,6 +260,13 @@ test('a diverged target row stops the cutover naming the table; slot kept, write
   await m.streams;
   await withClient(app, (c) => c.query(`UPDATE acct SET bal = -5 WHERE id = 7`));
   await withClient(target, (c) => c.query(`UPDATE log SET pad = 'diverged' WHERE ctid = (SELECT min(ctid) FROM log)`));
+  // one cutover of a task at a time: a second one is refused before it touches anything
+  const busy = await withClient(target, async (c) => {
+    await c.query(`SELECT pg_advisory_lock(hashtext('pgferry cutover'), hashtext('div'))`);
+    return pgferry([...cutoverArgs('div', source, target), '--read-only']);
+  });
+  assert.equal(busy.code, 7, busy.stderr);
+  assert.match(busy.stderr, /a cutover of task "div" runs already \(target backend pid \d+/);
   const r = await pgferry([...cutoverArgs('div', source, target), '--read-only']);
   assert.equal(r.code, 5, r.stderr);
   assert.match(r.stderr, /target differs from the source in table\(s\) public\.log\b/);
@@ -429,4 +436,30 @@ test('PostgreSQL 12 → 17: cutover --read-only of a streaming task under writes
   } finally {
     await Promise.all([pg12.stop(), pg17.stop()]);
   }
+});
+
+test('a cutover that times out waiting for the target lifts the read-only and leaves the apply streaming; the next one completes', async () => {
+  const { source, target, app } = await databases('slow');
+  const m = migrateRun('slow', source, target);
+  await m.streams;
+  let finished = false;
+  void m.run.then(() => (finished = true));
+  const r = await withClient(target, async (blocker) => {
+    // the apply cannot write acct while this transaction holds it
+    await blocker.query('BEGIN');
+    await blocker.query('LOCK TABLE acct IN ACCESS EXCLUSIVE MODE');
+    await withClient(app, (c) => c.query(`UPDATE acct SET bal = 0 WHERE id = 3`));
+    const out = await pgferry([...cutoverArgs('slow', source, target), '--read-only', '--timeout', '2']);
+    await blocker.query('ROLLBACK');
+    return out;
+  });
+  assert.equal(r.code, 7, r.stderr);
+  assert.match(r.stderr, /the target did not catch up with the source's position [0-9A-F]+\/[0-9A-F]+ within 2 s/);
+  assert.equal(await appWrite(app), undefined, 'writes allowed again');
+  await sleep(3_000);
+  assert.equal(finished, false, 'the migrate run goes on streaming');
+  const again = await pgferry([...cutoverArgs('slow', source, target), '--read-only']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal((await m.run).code, 0);
+  assert.deepEqual(await tableHashes(target), await tableHashes(source));
 });
