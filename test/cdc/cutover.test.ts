@@ -203,6 +203,12 @@ test('cutover --read-only under a write workload: target equals source, sequence
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stdout, /task ro was cut over already/);
 
+  const status = await pgferry(['status', 'ro', '--state-dir', stateDir, '-t', target]);
+  assert.match(
+    status.stdout,
+    /cut over to the target at \S+, writes stopped for \d+\.\d+ s; slot and publication dropped/,
+  );
+  assert.doesNotMatch(status.stdout, /stay on the source/);
   // finish after a cutover: the checkpoints go; the capture is gone already, so no source is needed
   const fin = await pgferry(['finish', 'ro', '--state-dir', stateDir, '-t', target]);
   assert.equal(fin.code, 0, fin.stderr);
