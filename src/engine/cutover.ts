@@ -24,7 +24,9 @@ import { fmtBytes } from '../core/size.js';
 import { Redactor } from '../core/redact.js';
 import { Selection } from '../core/selection.js';
 import { connect } from '../pg/connect.js';
-import { type ConnSpec, resolveConnSpec } from '../pg/connstring.js';
+import { type ConnSpec, resolveConnSpec, toSafeUri } from '../pg/connstring.js';
+import { validateTask } from '../core/config.js';
+import { reverseTaskId, setupReverse } from '../stages/cdc/reverse.js';
 import { streamChanges } from '../stages/cdc/capture.js';
 import { cancelStop, currentLsn, dropCapture } from '../stages/cdc/cutover.js';
 import { formatLsn, type Lsn } from '../stages/cdc/lsn.js';
@@ -46,6 +48,8 @@ import { describeHolder, tryTaskLock } from './tasklock.js';
 export interface CutoverOptions {
   /** pgferry makes the selected source tables refuse writes for the cutover. */
   readOnly?: boolean;
+  /** Set up change capture from the target back to the source (the rollback path, task `<task>-reverse`). */
+  reverse?: boolean;
   /** Longest wait for the target to catch up (default 600 s). */
   timeoutSec?: number;
   events: EventBus;
@@ -75,6 +79,8 @@ export interface CutoverResult {
   readOnly: string[];
   undoSql: string[];
   undoCommand: string;
+  /** With `reverse`: the task that streams the target's changes back to the source, and how to roll back. */
+  reverse?: { taskId: string; rollback: string };
 }
 
 /** What the task store keeps of a cutover (info.cutover), so that a rerun continues it. */
@@ -104,6 +110,8 @@ interface Cut {
   store: TaskStore;
   o: CutoverOptions;
   steps: CutoverStep[];
+  /** This task is the reverse of that one (its target is that task's source). */
+  reverseOf?: string;
 }
 
 async function step<T>(x: Cut, name: string, fn: () => Promise<T>): Promise<T> {
@@ -265,6 +273,12 @@ function selectedOk(report: VerifyReport): boolean {
 async function run(x: Cut, earlier: CutoverRecord | undefined, row: CaptureRow): Promise<CutoverResult> {
   const { src, tgt, o } = x;
   const { stop, writesStoppedAt } = await step(x, 'stop writes', async () => {
+    if (x.reverseOf) {
+      // Rolling back: the old source (this task's target) takes the writes again, the apply's first.
+      const lifted = await undoReadOnly(tgt, x.reverseOf);
+      if (lifted.length)
+        o.events.info(`cutover: rolling back: ${lifted.length} table(s) of the source accept writes again`);
+    }
     if (o.readOnly) {
       const tables = await listCopyTables(src, x.sel);
       const guarded = await setReadOnly(src, x.taskId, tables);
@@ -300,6 +314,7 @@ async function run(x: Cut, earlier: CutoverRecord | undefined, row: CaptureRow):
     if (objects.length) o.events.warn(`cutover: object counts differ for ${objects.join(', ')}${ours}`);
   });
   await step(x, 'check no write arrived', () => noLateWrites(x, stop, row));
+  const reverse = o.reverse ? await step(x, 'set up reverse capture', () => reverseCapture(x)) : undefined;
   await step(x, 'drop slot and publication', () => dropCapture(src, row.slot, row.publication));
   const ready = new Date();
   const readOnly = await readOnlyTables(src, x.taskId);
@@ -315,6 +330,7 @@ async function run(x: Cut, earlier: CutoverRecord | undefined, row: CaptureRow):
     readOnly,
     undoSql: readOnly.length ? await undoSql(src, x.taskId) : [],
     undoCommand: undoCommand(x.taskId),
+    ...(reverse ? { reverse } : {}),
   };
   await record(
     x,
@@ -322,6 +338,50 @@ async function run(x: Cut, earlier: CutoverRecord | undefined, row: CaptureRow):
     { finished: result.targetReadyAt },
   );
   return result;
+}
+
+/** The task the other way round: the old target is its source; the checkpoint schema stays out. */
+function reversedTask(x: Cut): TaskConfig {
+  const t = x.task;
+  return validateTask({
+    ...t,
+    name: reverseTaskId(x.taskId),
+    source: t.target,
+    target: t.source,
+    excludeSchemas: [...t.excludeSchemas, t.stateSchema ?? 'pgferry'],
+  });
+}
+
+/** --reverse works on tasks that keep names and columns as they are. */
+function assertReversible(task: TaskConfig): void {
+  const mapped = Object.keys(task.mapSchemas).length > 0;
+  const changed = Object.entries(task.tables).filter(([, o]) => Object.keys(o).some((k) => k !== 'where'));
+  if (!mapped && !changed.length) return;
+  const what = mapped ? 'maps schemas' : `renames or subsets table(s) ${changed.map(([k]) => k).join(', ')}`;
+  throw new PgferryError('usage', `--reverse cannot stream back a task that ${what}`, {
+    hint: 'cut over without --reverse (a rollback then means a new migration from the target)',
+  });
+}
+
+/** The 'set up reverse capture' step: publication and slot on the target, the reverse task's row on the source. */
+async function reverseCapture(x: Cut): Promise<{ taskId: string; rollback: string }> {
+  const rev = reversedTask(x);
+  const id = reverseTaskId(x.taskId);
+  useStateSchema(id, rev.stateSchema);
+  const tables = await listCopyTables(x.tgt, new Selection(rev));
+  const { identityFull } = await setupReverse(x.tgt, x.target, x.src, x.taskId, tables, toSafeUri(x.target));
+  if (identityFull.length) {
+    x.o.events.info(
+      `cutover: ${identityFull.join(', ')} on the target got REPLICA IDENTITY FULL (no key), as on the source`,
+    );
+  }
+  const config = { ...rev, source: toSafeUri(x.target), target: toSafeUri(x.source) };
+  const info = { reverseOf: x.taskId, source: config.source, target: config.target };
+  if (await x.store.get(id)) await x.store.update(id, { config, info });
+  else await x.store.create(id, { status: 'created', config, info });
+  const rollback = `pgferry cutover ${id} -s TARGET -t SOURCE`;
+  x.o.events.info(`cutover: the target's changes are captured for the source from now on; roll back with: ${rollback}`);
+  return { taskId: id, rollback };
 }
 
 /**
@@ -378,7 +438,10 @@ export async function cutover(task: TaskConfig, o: CutoverOptions): Promise<Cuto
   };
   try {
     await takeCutoverLock(tgt, taskId);
-    const earlier = (await store.get(taskId).catch(() => undefined))?.info.cutover as CutoverRecord | undefined;
+    const rec = await store.get(taskId).catch(() => undefined);
+    const earlier = rec?.info.cutover as CutoverRecord | undefined;
+    if (typeof rec?.info.reverseOf === 'string') x.reverseOf = rec.info.reverseOf;
+    if (o.reverse) assertReversible(task);
     if (earlier?.state === 'done' && earlier.result) {
       o.events.info(`cutover: task ${taskId} was cut over already (target ready at ${earlier.result.targetReadyAt})`);
       o.events.emit({ type: 'cutover-end', ok: true, downtimeMs: earlier.result.downtimeMs });

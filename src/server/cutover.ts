@@ -9,6 +9,7 @@ import { badRequest } from './http-error.js';
 export const cutoverBody = z
   .object({
     readOnly: z.boolean().optional(),
+    reverse: z.boolean().optional(),
     timeoutSec: z.number().int().min(1).max(86_400).optional(),
     undoReadOnly: z.boolean().optional(),
   })
@@ -23,7 +24,7 @@ export function readCutoverBody(raw: unknown): CutoverBody {
   const field = i.code === 'unrecognized_keys' ? i.keys[0] : i.path.join('.');
   throw badRequest(
     `cutover: ${field || 'body'}: ${i.message}`,
-    'send { readOnly?: boolean, timeoutSec?: 1..86400 } or { undoReadOnly: true }',
+    'send { readOnly?: boolean, reverse?: boolean, timeoutSec?: 1..86400 } or { undoReadOnly: true }',
     field,
   );
 }

@@ -198,7 +198,14 @@ export class TaskManager {
         const r = await liftReadOnly(task, { redactor });
         return { taskId: r.taskId, readOnlyLifted: r.tables };
       }
-      const opts = { readOnly: body.readOnly, timeoutSec: body.timeoutSec, events: bus, store: this.o.store, redactor };
+      const opts = {
+        readOnly: body.readOnly,
+        reverse: body.reverse,
+        timeoutSec: body.timeoutSec,
+        events: bus,
+        store: this.o.store,
+        redactor,
+      };
       const result = await cutover(task, opts);
       await this.o.supervisor.patch(id, { finished: result.targetReadyAt });
       return result;

@@ -469,3 +469,36 @@ test('a cutover that times out waiting for the target lifts the read-only and le
   assert.equal((await m.run).code, 0);
   assert.deepEqual(await tableHashes(target), await tableHashes(source));
 });
+
+test('--reverse: at the cutover, change capture from the target back to the source; the rollback applies what the target received', async () => {
+  const { source, target, app } = await databases('rev');
+  await withClient(pg15.url(), (c) => c.query('ALTER ROLE ferry_tgt REPLICATION'));
+  const m = migrateRun('rev', source, target);
+  await m.streams;
+  const cut = await pgferry([...cutoverArgs('rev', source, target), '--read-only', '--reverse']);
+  assert.equal(cut.code, 0, cut.stderr);
+  assert.match(cut.stdout, / {2}set up reverse capture +\d+\.\d+ s/);
+  assert.match(cut.stdout, /to roll back:\n {2}pgferry cutover rev-reverse -s TARGET -t SOURCE/);
+  assert.equal((await m.run).code, 0);
+  // the applications now write to the target: every kind of change
+  await withClient(target, (c) =>
+    c.query(`INSERT INTO acct (bal, note) VALUES (-1, 'on the new primary');
+      UPDATE acct SET bal = bal * 2 WHERE id < 20;
+      UPDATE acct SET id = -id WHERE id = 30;
+      DELETE FROM acct WHERE id BETWEEN 40 AND 45;
+      DELETE FROM log WHERE v = 3;
+      INSERT INTO log VALUES (42, 'new');`),
+  );
+  assert.equal(await appWrite(app), '25006', 'the old source refuses writes meanwhile');
+  // roll back: the old source gets the target's changes and takes writes again
+  const back = await pgferry(['cutover', 'rev-reverse', '--state-dir', stateDir, '-s', target, '-t', source]);
+  assert.equal(back.code, 0, back.stderr);
+  assert.deepEqual(await tableHashes(source), await tableHashes(target));
+  assert.equal(await seq(source), await seq(target));
+  assert.equal(await appWrite(app), undefined, 'the old source takes writes again');
+  const reverseLeft = await withClient(target, async (c) => ({
+    slots: (await c.query('SELECT 1 FROM pg_replication_slots WHERE database = current_database()')).rowCount,
+    publications: (await c.query('SELECT 1 FROM pg_publication')).rowCount,
+  }));
+  assert.deepEqual(reverseLeft, { slots: 0, publications: 0 });
+});

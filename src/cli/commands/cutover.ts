@@ -23,6 +23,7 @@ interface CutoverFlags {
   stateDir?: string;
   readOnly?: boolean;
   undoReadOnly?: boolean;
+  reverse?: boolean;
   timeout?: number;
   json?: boolean;
 }
@@ -60,6 +61,10 @@ export function renderCutover(r: CutoverResult): string {
     L.push('  or by hand on the source:');
     for (const s of r.undoSql) L.push(`  ${s}`);
   }
+  if (r.reverse) {
+    L.push(`the target's changes are captured for the source (task ${r.reverse.taskId}); to roll back:`);
+    L.push(`  ${r.reverse.rollback}`);
+  }
   return L.join('\n');
 }
 
@@ -78,6 +83,10 @@ export function cutoverCommand(): Command {
     )
     .option('--read-only', 'make the selected source tables refuse writes for the cutover (statement triggers)')
     .option('--undo-read-only', 'let the source tables accept writes again (after --read-only), and do nothing else')
+    .option(
+      '--reverse',
+      "then capture the target's changes for the source (task <task>-reverse: the rollback path; the target needs wal_level=logical, its account REPLICATION)",
+    )
     .option('--timeout <sec>', 'longest wait for the target to catch up (default 600)', intArg(1))
     .option('--json', 'print one JSON event per line, then the result, on stdout')
     .action(async (name: string, o: CutoverFlags) => {
@@ -99,6 +108,7 @@ export function cutoverCommand(): Command {
       try {
         const r = await cutover(task, {
           readOnly: o.readOnly,
+          reverse: o.reverse,
           timeoutSec: o.timeout,
           events,
           redactor: defaultRedactor,
