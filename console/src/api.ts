@@ -48,6 +48,7 @@ export interface CutoverReply {
   downtimeMs: number;
   readOnly: string[];
   readOnlyLifted?: string[];
+  reverse?: { taskId: string; rollback: string };
 }
 
 export const api = {
@@ -65,7 +66,7 @@ export const api = {
     call<TaskDetail>('POST', `/tasks/${encodeURIComponent(id)}/${verb}`),
   setLimits: (id: string, limits: { rowsPerSec?: string; bytesPerSec?: string; jobs?: number }) =>
     call<unknown>('PATCH', `/tasks/${encodeURIComponent(id)}/limits`, limits),
-  cutover: (id: string, body: { readOnly?: boolean; timeoutSec?: number; undoReadOnly?: boolean }) =>
+  cutover: (id: string, body: { readOnly?: boolean; reverse?: boolean; timeoutSec?: number; undoReadOnly?: boolean }) =>
     call<CutoverReply>('POST', `/tasks/${encodeURIComponent(id)}/cutover`, body),
   report: (id: string) => call<Record<string, unknown>>('GET', `/tasks/${encodeURIComponent(id)}/report`),
   reportMarkdown: async (id: string): Promise<string | null> => {

@@ -9,6 +9,7 @@ const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 export function CutoverPanel({ id }: { id: string }) {
   const [readOnly, setReadOnly] = useState(true);
+  const [reverse, setReverse] = useState(false);
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<CutoverReply | null>(null);
   const [lifted, setLifted] = useState<string[] | null>(null);
@@ -17,7 +18,7 @@ export function CutoverPanel({ id }: { id: string }) {
     setError(null);
     setBusy(true);
     try {
-      const r = await api.cutover(id, { readOnly });
+      const r = await api.cutover(id, { readOnly, reverse });
       setResult(r);
       announce(`Cut over: writes were stopped for ${secs(r.downtimeMs)}`);
     } catch (e) {
@@ -48,6 +49,10 @@ export function CutoverPanel({ id }: { id: string }) {
           <label>
             <input type="checkbox" checked={readOnly} onChange={(e) => setReadOnly(e.currentTarget.checked)} /> Make the
             source tables read-only for the cutover (otherwise stop the applications' writes first)
+          </label>
+          <label>
+            <input type="checkbox" checked={reverse} onChange={(e) => setReverse(e.currentTarget.checked)} /> Keep a
+            rollback path: capture the target's changes for the source (needs wal_level=logical on the target)
           </label>
           <p>
             <button type="button" onClick={run} disabled={busy}>
@@ -84,6 +89,11 @@ export function CutoverPanel({ id }: { id: string }) {
               <button type="button" onClick={undo}>
                 Let the source accept writes again
               </button>
+            </p>
+          )}
+          {result.reverse && (
+            <p>
+              Rollback path: task {result.reverse.taskId}; roll back with <code>{result.reverse.rollback}</code>
             </p>
           )}
           {lifted !== null && <p role="status">The source accepts writes to {lifted.length} table(s) again.</p>}
