@@ -152,7 +152,7 @@ async function tablesOnTarget(x: Cut, tables: CopyTable[]): Promise<CopyTable[]>
 }
 
 function timedOut(x: Cut, stop: Lsn, applied: Lsn | null): PgferryError {
-  const left = applied === null ? 'unknown' : fmtBytes(Number(stop - applied));
+  const left = applied === null ? 'unknown' : fmtBytes(applied >= stop ? 0 : Number(stop - applied));
   return new PgferryError(
     'state',
     `task "${x.taskId}": the target did not catch up with the source's position ${formatLsn(stop)} within ` +
