@@ -113,6 +113,16 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   return json as T;
 }
 
+/** POST …/cutover's answer (src/engine/cutover.ts CutoverResult), or the tables an undo let write again. */
+export interface CutoverReply {
+  already: boolean;
+  steps: { step: string; durationMs: number }[];
+  downtimeMs: number;
+  readOnly: string[];
+  readOnlyLifted?: string[];
+  reverse?: { taskId: string; rollback: string };
+}
+
 export const api = {
   health: () => call<{ ok: boolean; version: string }>('GET', '/health'),
   testConnection: (connection: string) => call<PingReply>('POST', '/connections/test', { connection }),
@@ -128,6 +138,8 @@ export const api = {
     call<TaskDetail>('POST', `/tasks/${encodeURIComponent(id)}/${verb}`),
   setLimits: (id: string, limits: { rowsPerSec?: string; bytesPerSec?: string; jobs?: number }) =>
     call<unknown>('PATCH', `/tasks/${encodeURIComponent(id)}/limits`, limits),
+  cutover: (id: string, body: { readOnly?: boolean; reverse?: boolean; timeoutSec?: number; undoReadOnly?: boolean }) =>
+    call<CutoverReply>('POST', `/tasks/${encodeURIComponent(id)}/cutover`, body),
   report: (id: string) => call<Record<string, unknown>>('GET', `/tasks/${encodeURIComponent(id)}/report`),
   reportMarkdown: async (id: string): Promise<string | null> => {
     const res = await authFetch(`/api/tasks/${encodeURIComponent(id)}/report.md`);

@@ -12,6 +12,7 @@ import { precheckCommand } from './commands/precheck.js';
 import { verifyCommand } from './commands/verify.js';
 import { statusCommand } from './commands/status.js';
 import { finishCommand } from './commands/finish.js';
+import { cutoverCommand } from './commands/cutover.js';
 import { planCommand } from './commands/plan.js';
 import { migrateCommand } from './commands/migrate.js';
 import { demoCommand } from './commands/demo.js';
@@ -37,6 +38,7 @@ Exit codes: 0 ok, 1 failed, 2 usage, 3 connection failed, 4 precheck failed,
   program.addCommand(precheckCommand());
   program.addCommand(verifyCommand());
   program.addCommand(statusCommand());
+  program.addCommand(cutoverCommand());
   program.addCommand(finishCommand());
   program.addCommand(planCommand());
   program.addCommand(throttleCommand());

@@ -54,7 +54,10 @@ export type FerryEvent =
       retainedBytes: number | null;
       txnsPerSec: number;
       changesPerSec: number;
-    };
+    }
+  /** Cutover (src/engine/cutover.ts): one step done, and the end with the write downtime. */
+  | { type: 'cutover-step'; step: string; durationMs: number }
+  | { type: 'cutover-end'; ok: boolean; downtimeMs: number | null; error?: string };
 
 /**
  * An event as consumers see it: `task` names the task (null until the bus is bound to one) and

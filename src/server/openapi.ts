@@ -111,6 +111,17 @@ export function openApiDocument(version: string): Record<string, unknown> {
       '/api/tasks/{id}/pause': action('start no new copy unit'),
       '/api/tasks/{id}/resume': action('start copy units again'),
       '/api/tasks/{id}/verify': action('compare target and source'),
+      '/api/tasks/{id}/cutover': {
+        post: {
+          summary:
+            'incremental tasks: stop writes (readOnly: pgferry does), wait for the target, set sequences, compare by hash, drop slot and publication; body { readOnly?, timeoutSec? } or { undoReadOnly: true }',
+          parameters: idParam,
+          responses: {
+            '200': { description: 'cut over: steps, writesStoppedAt, targetReadyAt, downtimeMs' },
+            ...errors,
+          },
+        },
+      },
       '/api/tasks/{id}/finish': action('remove the checkpoints from the target; cleanupSql removes the accounts'),
       '/api/tasks/{id}/limits': {
         patch: {

@@ -22,6 +22,10 @@ import { detail, limitsOf, summarize, type TaskFacts } from './task-view.js';
 import { toApiPrecheck } from './precheck-view.js';
 import { leaseHolderName } from '../engine/task-record.js';
 import { finishTask } from './finish.js';
+import { EventBus } from '../core/events.js';
+import { cutover, liftReadOnly, type CutoverResult } from '../engine/cutover.js';
+import type { CutoverBody } from './cutover.js';
+import { openEventLog } from '../state/eventlog.js';
 
 export interface ManagerOptions {
   dataDir: string;
@@ -33,6 +37,7 @@ export interface ManagerOptions {
 
 export class TaskManager {
   private prechecking = new Set<string>();
+  private cuttingOver = new Set<string>();
 
   constructor(private readonly o: ManagerOptions) {}
 
@@ -170,6 +175,45 @@ export class TaskManager {
     const { cleanupSql } = await finishTask(id, task, redactor);
     await this.o.supervisor.patch(id, { finished: new Date().toISOString() });
     return { ...(await this.detail(id)), cleanupSql: redactor.redact(cleanupSql) };
+  }
+
+  /** Cut an incremental task over to its target (the running apply, if any, stops at the source's position). */
+  async cutover(id: string, body: CutoverBody): Promise<CutoverResult | { taskId: string; readOnlyLifted: string[] }> {
+    const rec = await this.record(id);
+    if (rec.config.incremental !== true) {
+      throw conflict(`task "${id}" is not incremental: it needs no cutover`, 'finish it (POST …/finish)');
+    }
+    if (this.cuttingOver.has(id)) throw conflict(`task "${id}" is being cut over already`, 'wait for that cutover');
+    const redactor = new Redactor();
+    const task = runnableTask(id, rec.config, this.o.dataDir, this.o.box.load(id));
+    this.cuttingOver.add(id);
+    const bus = new EventBus();
+    // The task's event stream (numbered in its event log) carries the cutover's events unless a run of
+    // the task writes to it meanwhile; the answer carries the steps either way.
+    const live = this.o.supervisor.running(id);
+    const log = live ? undefined : openEventLog(this.state(id, redactor), bus, id);
+    const detach = live ? () => {} : this.o.hub.attach(id, bus);
+    try {
+      if (body.undoReadOnly) {
+        const r = await liftReadOnly(task, { redactor });
+        return { taskId: r.taskId, readOnlyLifted: r.tables };
+      }
+      const opts = {
+        readOnly: body.readOnly,
+        reverse: body.reverse,
+        timeoutSec: body.timeoutSec,
+        events: bus,
+        store: this.o.store,
+        redactor,
+      };
+      const result = await cutover(task, opts);
+      await this.o.supervisor.patch(id, { finished: result.targetReadyAt });
+      return result;
+    } finally {
+      detach();
+      await log?.close().catch(() => {});
+      this.cuttingOver.delete(id);
+    }
   }
 
   /** Pause or resume the copy: control.json, which the run follows within a second. */

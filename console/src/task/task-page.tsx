@@ -8,6 +8,7 @@ import { CauseFixNote } from '../ui/cause-fix';
 import { ProgressBar } from '../ui/progress-bar';
 import { Controls } from './controls';
 import { FinishPanel } from './finish-panel';
+import { CutoverPanel } from './cutover-panel';
 import { ReportView } from './report-view';
 import { Stages } from './stages';
 import { TablesTable } from './tables-table';
@@ -117,6 +118,11 @@ export function TaskPage({ id }: { id: string }) {
       <Section id="report-h" title="Report">
         <ReportView id={id} version={`${task.status}-${task.updatedAt}`} />
       </Section>
+      {task.config.incremental === true && (
+        <Section id="cutover-h" title="Cutover">
+          <CutoverPanel id={id} />
+        </Section>
+      )}
       <Section id="finish-h" title="Finish">
         <FinishPanel id={id} enabled={task.status === 'done' || task.status === 'mismatch'} />
       </Section>

@@ -11,6 +11,7 @@ import type { ConnSpec } from '../../pg/connstring.js';
 import { askApplyToStop, currentLsn, dropCapture } from '../../stages/cdc/cutover.js';
 import { formatLsn } from '../../stages/cdc/lsn.js';
 import { readCaptureStatus, type CaptureStatus } from '../../stages/report/capture-status.js';
+import { FileTaskStore } from '../../state/file-store.js';
 import { StateDir } from '../../state/state-dir.js';
 import { tryTaskLock } from '../../engine/tasklock.js';
 
@@ -48,11 +49,27 @@ async function stopApply(o: CutoverOptions, name: string, src: pg.Client): Promi
   return row;
 }
 
+/** When `pgferry cutover` completed for the task: its slot and publication are gone already. */
+async function cutOverAt(o: CutoverOptions, name: string): Promise<string | undefined> {
+  const store = new FileTaskStore(StateDir.rootFor(o.stateDir));
+  const rec = await store
+    .get(name)
+    .catch(() => undefined)
+    .finally(() => store.close());
+  const c = rec?.info.cutover as { state?: string; result?: { targetReadyAt?: string } } | undefined;
+  return c?.state === 'done' ? (c.result?.targetReadyAt ?? '?') : undefined;
+}
+
 /** Stop and clean up the change capture of every incremental task among `names`. */
 export async function cutover(o: CutoverOptions): Promise<void> {
   for (const name of o.names) {
     let row = await readRow(o, name);
     if (!row) continue;
+    const at = await cutOverAt(o, name);
+    if (at !== undefined) {
+      o.log(`task ${name}: cut over at ${at}; its slot and publication were dropped then`);
+      continue;
+    }
     if (!o.source) {
       throw new PgferryError(
         'usage',

@@ -81,7 +81,7 @@ export function migrateCommand(): Command {
     )
     .option('--skip <item>', 'acknowledge a precheck warning item by id (repeatable)', collect)
     .option('--allow-downgrade', 'allow a target major version older than the source')
-    .option('--incremental', "after the copy, apply the source's changes (logical replication) until `pgferry finish`")
+    .option('--incremental', "after the copy, apply the source's changes (logical replication) until `pgferry cutover`")
     .option('--drop-orphan-foreign-keys', 'migrate without foreign keys whose parent table is not selected')
     .option('--json', 'print one JSON event per line on stdout instead of progress bars');
   cmd.action(async (o: Record<string, any>) => {

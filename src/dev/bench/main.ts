@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startCluster, type Cluster } from '../embedded/cluster.js';
 import { runManyTables } from './many-tables.js';
+import { runCutoverBench } from './cutover.js';
 import { arg, bundleRunner, median, q, root, sh } from './tools.js';
 
 const BUILTIN_MIXED = `
@@ -154,7 +155,12 @@ async function main() {
   }
 }
 
-(process.argv.includes('--many-tables') ? runManyTables() : main()).catch((e) => {
+const chosen = process.argv.includes('--cutover')
+  ? runCutoverBench
+  : process.argv.includes('--many-tables')
+    ? runManyTables
+    : main;
+chosen().catch((e) => {
   process.stderr.write(`bench failed: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exitCode = 1;
 });

@@ -2,6 +2,7 @@
 import { parseRate } from '../../core/size.js';
 import { limitsBody } from '../api-schemas.js';
 import { badRequest } from '../http-error.js';
+import { readCutoverBody } from '../cutover.js';
 import { json, type Router } from '../router.js';
 import type { TaskManager } from '../task-manager.js';
 import type { Controls } from '../../state/state-dir.js';
@@ -48,6 +49,9 @@ export function taskRoutes(router: Router, tasks: TaskManager): void {
     .add('POST', '/api/tasks/:id/pause', async (c) => json(await tasks.setPaused(c.params.id, true), 202))
     .add('POST', '/api/tasks/:id/resume', async (c) => json(await tasks.setPaused(c.params.id, false), 202))
     .add('POST', '/api/tasks/:id/finish', async (c) => json(await tasks.finish(c.params.id), 202))
+    .add('POST', '/api/tasks/:id/cutover', async (c) =>
+      json(await tasks.cutover(c.params.id, readCutoverBody(await c.body()))),
+    )
     .add('POST', '/api/tasks/:id/verify', async (c) => json(await tasks.verify(c.params.id), 202))
     .add('PATCH', '/api/tasks/:id/limits', async (c) =>
       json(await tasks.setLimits(c.params.id, readLimits(await c.body()))),

@@ -4,7 +4,7 @@
  * drop the task's slot and publication on the source.
  */
 import type pg from 'pg';
-import { useStateSchema } from '../../state/checkpoint.js';
+import { stateTable, useStateSchema } from '../../state/checkpoint.js';
 import { requestStop } from './lsn-checkpoint.js';
 import { type Lsn, parseLsn } from './lsn.js';
 import { dropPublication } from './publication.js';
@@ -30,4 +30,9 @@ export async function dropCapture(src: pg.Client, slot: string, publication: str
   const dropped = await dropSlot(src, slot);
   await dropPublication(src, publication);
   return { slot: dropped };
+}
+
+/** A cutover that failed: the apply goes on streaming instead of stopping at the position it was given. */
+export async function cancelStop(tgt: pg.Client, taskId: string): Promise<void> {
+  await tgt.query(`UPDATE ${stateTable(taskId, 'cdc')} SET stop_lsn = NULL WHERE task_id = $1`, [taskId]);
 }

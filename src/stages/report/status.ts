@@ -23,6 +23,8 @@ export interface TaskJson {
   phase?: string;
   status?: string;
   error?: string;
+  /** Written by `pgferry cutover` (src/engine/cutover.ts). */
+  cutover?: { state?: string; result?: { targetReadyAt?: string; downtimeMs?: number } };
   config?: {
     stateSchema?: string;
     jobs?: number;
@@ -98,6 +100,8 @@ export interface TaskStatus {
   limits: Limits | null;
   /** Committed copy work: from the checkpoints, else from unit-done events (sent after each commit). */
   copied: Copied;
+  /** An incremental task's completed cutover: when the target was ready and how long writes stopped. */
+  cutOver?: { at: string; downtimeMs: number | null };
 }
 
 /** Task names with a state dir under root. */
@@ -308,6 +312,10 @@ export async function readStatus(
     copied: copiedOf(tables, checkpoint),
   };
   if (out.status === 'running' && !out.running) out.status = 'interrupted';
+  const cut = info?.cutover;
+  if (cut?.state === 'done') {
+    out.cutOver = { at: cut.result?.targetReadyAt ?? '?', downtimeMs: cut.result?.downtimeMs ?? null };
+  }
   return out;
 }
 
@@ -362,7 +370,11 @@ export function renderStatus(s: TaskStatus): string {
   if (s.lastPhase) L.push(`  last phase: ${s.lastPhase.phase} (${s.lastPhase.state})`);
   if (s.limits) L.push(limitsLine(s.limits));
   if (s.tables.length || s.checkpoint || (s.running && s.progress)) L.push(...progressLines(s));
-  if (s.checkpoint?.capture) L.push(...captureLines(s.checkpoint.capture, s.task, s.running));
+  if (s.cutOver) {
+    const down =
+      s.cutOver.downtimeMs === null ? '' : `, writes stopped for ${(s.cutOver.downtimeMs / 1000).toFixed(2)} s`;
+    L.push(`  cut over to the target at ${s.cutOver.at}${down}; slot and publication dropped`);
+  } else if (s.checkpoint?.capture) L.push(...captureLines(s.checkpoint.capture, s.task, s.running));
   if (s.recopied.length) L.push(`  recopied whole (earlier units came from a lost snapshot): ${s.recopied.join(', ')}`);
   if (s.warnings) L.push(`  ${plural(s.warnings, 'warning')}`);
   if (s.retries) L.push(`  ${plural(s.retries, 'retry', 'retries')}`);
