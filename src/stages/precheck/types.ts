@@ -74,6 +74,8 @@ export interface Ctx {
   taskId?: string;
   /** See PrecheckOptions.heldSlot. */
   heldSlot?: string;
+  /** `source` is inside its caller's READ ONLY transaction (plan): a check nests a savepoint, not a transaction. */
+  inTransaction?: boolean;
   thresholds: Thresholds;
   sourcePing: PingResult;
   targetPing: PingResult;
