@@ -3,8 +3,8 @@
  * created the task's slot before its precheck (PrecheckOptions.heldSlot) counts neither its slot
  * nor the WAL sender holding it as taken.
  */
-import { notIncremental } from './incremental-skip.js';
-import { failed, passed, type CheckDef } from './types.js';
+import { incrementalCheck } from './incremental-skip.js';
+import { failed, passed } from './types.js';
 
 interface RawCapacityRow {
   max_slots: string;
@@ -13,14 +13,12 @@ interface RawCapacityRow {
   senders: string;
 }
 
-export const incrementalCapacity: CheckDef = {
+export const incrementalCapacity = incrementalCheck({
   id: 'incremental.capacity',
   title: 'Free replication slots and WAL senders',
   level: 'error',
   needs: ['source'],
   async run(ctx) {
-    const skip = notIncremental(ctx);
-    if (skip) return skip;
     const held = ctx.heldSlot ?? '';
     const r = await ctx.source!.query<RawCapacityRow>(
       `SELECT current_setting('max_replication_slots') AS max_slots,
@@ -44,4 +42,4 @@ export const incrementalCapacity: CheckDef = {
         'SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE NOT active AND slot_name = …',
     );
   },
-};
+});

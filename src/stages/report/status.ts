@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Phase, TimedEvent } from '../../core/events.js';
+import type { FerryEvent, Phase, TimedEvent } from '../../core/events.js';
 import { readControls, type StateDir } from '../../state/state-dir.js';
 import { plural } from '../../core/plural.js';
 import { fmtBytes } from '../../core/size.js';
@@ -62,6 +62,9 @@ export interface TableProgress {
 /** The task's totals on the target over every run (committed units and objects). */
 export type CheckpointStatus = CheckpointTotals;
 
+/** The copy's totals as the `progress` event carries them. */
+export type CopyProgress = Omit<Extract<FerryEvent, { type: 'progress' }>, 'type' | 'active'>;
+
 export interface TaskStatus {
   task: string;
   dir: string;
@@ -76,15 +79,8 @@ export interface TaskStatus {
   /** The last phase seen in the events and whether it is still open. */
   lastPhase: { phase: Phase; state: 'running' | 'done' | 'failed' } | null;
   tables: TableProgress[];
-  progress: {
-    rows: number;
-    bytes: number;
-    estRows: number;
-    estBytes: number;
-    rowsPerSec: number;
-    bytesPerSec: number;
-    etaSec: number | null;
-  } | null;
+  /** The last `progress` event, without its per-table part. */
+  progress: CopyProgress | null;
   warnings: number;
   retries: number;
   error: string | null;
@@ -164,17 +160,12 @@ export function summariseEvents(
         t.done = true;
         break;
       }
-      case 'progress':
-        progress = {
-          rows: e.rows,
-          bytes: e.bytes,
-          estRows: e.estRows,
-          estBytes: e.estBytes,
-          rowsPerSec: e.rowsPerSec,
-          bytesPerSec: e.bytesPerSec,
-          etaSec: e.etaSec,
-        };
+      case 'progress': {
+        // The event's totals: everything but its envelope and its per-table part.
+        const { type: _type, active: _active, at: _at, task: _task, seq: _seq, ...totals } = e;
+        progress = totals;
         break;
+      }
       case 'log':
         if (e.level === 'warn') warnings++;
         if (e.level === 'error') error = e.message;
