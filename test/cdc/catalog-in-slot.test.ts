@@ -162,3 +162,44 @@ test('incremental: a run the precheck stops leaves no slot and no publication on
   assert.match(failed, /taken/);
   assert.deepEqual(await leftOnSource(source), { slots: 0, publications: 0 });
 });
+
+test('incremental: the precheck does not count the run’s own slot and WAL sender as taken', async () => {
+  await withClient(pg15.url(), async (c) => {
+    await c.query('CREATE DATABASE slotcap_s OWNER slotcat_src');
+    await c.query('CREATE DATABASE slotcap_t OWNER slotcat_tgt');
+  });
+  const source = pg15.url('slotcap_s', 'slotcat_src');
+  const target = pg15.url('slotcap_t', 'slotcat_tgt');
+  await withClient(source, (c) => c.query('CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1), (2);'));
+  // max_replication_slots = 10: nine taken by others leave exactly the one the task needs.
+  const others = await withClient(pg15.url(), async (c) => {
+    const used = (await c.query('SELECT count(*)::int AS n FROM pg_replication_slots')).rows[0].n as number;
+    const names = Array.from({ length: 9 - used }, (_, i) => `other_${i}`);
+    for (const n of names) await c.query('SELECT pg_create_physical_replication_slot($1)', [n]);
+    return names;
+  });
+  try {
+    const events = new EventBus();
+    events.on((e) => {
+      if (e.type === 'phase-start' && e.phase === 'cdc') void stopAt(source, target, 'slotcap');
+    });
+    const task = validateTask({
+      name: 'slotcap',
+      source,
+      target,
+      stateDir,
+      incremental: true,
+      noOwner: true,
+      noAcl: true,
+      verify: 'count',
+    });
+    const r = await migrate(task, { events });
+    const capacity = r.precheck?.items.find((i) => i.id === 'incremental.capacity');
+    assert.equal(capacity?.result, 'passed', capacity?.message);
+    assert.ok(r.verify?.ok);
+  } finally {
+    await withClient(pg15.url(), async (c) => {
+      for (const n of others) await c.query('SELECT pg_drop_replication_slot($1)', [n]);
+    });
+  }
+});
