@@ -252,7 +252,8 @@ async function dataPhase(r: Run, read: SourceRead, snapshot: SnapshotSource): Pr
     await keepTargetTables(r, tables, early);
     // An incremental copy reads the slot's snapshot, the run's one (see capture-first.ts): recorded now.
     if (r.capture) await recordCaptureStart(r, tables, r.capture);
-    // Live limits: the run's controls (MigrateOptions.controls; the command line feeds them from control.json).
+    // Live limits: the run's controls (MigrateOptions.controls; the command line feeds them from control.json
+    // or the task store).
     const controls = r.controls;
     // The engine retries its own sessions; a failure outside them re-enters it, and it resumes from its checkpoints.
     const copied = await withRetry(retrying(r, 'copy data'), () =>
@@ -346,7 +347,8 @@ async function runPhases(r: Run): Promise<void> {
   try {
     // The precheck judges the catalog the run migrates: the snapshot is opened and the catalog read
     // in it first, and the precheck, the schema and the copy list all use that one read. Opening a
-    // snapshot writes nothing; a blocked start closes it.
+    // snapshot writes nothing to the target; an incremental copy's publication and slot, created on
+    // the source first (capture-first.ts), are dropped when the precheck blocks the start.
     let first = o.skipPrecheck ? undefined : await readFirst(r);
     if (!o.skipPrecheck) {
       result.precheck = await precheckPhase(r, first?.model).catch(async (e: unknown) => {
