@@ -26,7 +26,7 @@ import { compareLargeObjects } from './largeobjects.js';
 import { countBatch, tableFacts } from './count-batch.js';
 import type { Redactor } from '../../core/redact.js';
 import { copiesLargeObjects } from '../../core/selection.js';
-import { ExportedSnapshot } from '../data/snapshot-source.js';
+import { ExportedSnapshot, isLostSnapshot } from '../data/snapshot-source.js';
 
 export type * from './types.js';
 
@@ -69,10 +69,24 @@ export async function verify(task: TaskConfig, o: VerifyOptions): Promise<Verify
   const chunkRows = Math.max(1, Math.floor(o.chunkRows ?? 100_000));
   const opened: pg.Client[] = [];
   const snapshot = new ExportedSnapshot(resolveConnSpec(task.source, { redactor: o.redactor }));
+  // A snapshot lost with its session (a restarted source) is replaced by a new one: later reads see that one.
+  const importSnapshot = async (c: pg.Client) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await snapshot.importInto(c);
+        return;
+      } catch (e) {
+        if (!isLostSnapshot(e) || attempt >= 3) {
+          await c.end().catch(() => {});
+          throw e;
+        }
+      }
+    }
+  };
   const open = async (side: 'source' | 'target', role: string) => {
     const c = await session(side === 'source' ? task.source : task.target, side, role, o.redactor);
     opened.push(c);
-    if (side === 'source') await snapshot.importInto(c);
+    if (side === 'source') await importSnapshot(c);
     return c;
   };
   try {
