@@ -1,16 +1,13 @@
 /**
  * The runner's calls into change capture (src/stages/cdc) for an incremental task: the slot
- * snapshot the copy reads, and the apply phase after post-data.
+ * recorded before the copy (capture-first.ts created it), and the apply phase after post-data.
  */
-import type pg from 'pg';
-import { PgferryError } from '../core/errors.js';
 import type { EventBus } from '../core/events.js';
-import { copiesLargeObjects, type Selection } from '../core/selection.js';
+import type { Selection } from '../core/selection.js';
 import type { TaskConfig } from '../core/config.js';
 import type { ConnSpec } from '../pg/connstring.js';
 import { withRetry } from '../pg/retry.js';
-import { type CaptureContext, prepareCapture, streamChanges } from '../stages/cdc/capture.js';
-import type { SlotSnapshot } from '../stages/cdc/slot-snapshot.js';
+import { type CaptureContext, type OpenedCapture, recordCapture, streamChanges } from '../stages/cdc/capture.js';
 import type { CopyTable } from '../stages/data/plan/types.js';
 import { listCopyTables } from '../stages/data/plan/tables.js';
 import { listSequences } from '../stages/data/plan/sequences.js';
@@ -36,24 +33,9 @@ const context = (r: CdcRun, tables: CopyTable[]): CaptureContext => ({
   signal: r.o.signal,
 });
 
-async function refuseLargeObjects(r: CdcRun, c: pg.Client): Promise<void> {
-  if (!copiesLargeObjects(r.task)) return;
-  const any = await c.query('SELECT 1 FROM pg_catalog.pg_largeobject_metadata LIMIT 1');
-  if (!any.rowCount) return;
-  throw new PgferryError(
-    'usage',
-    'large objects cannot be migrated incrementally: logical replication does not carry them',
-    {
-      hint: 'migrate without --incremental, or select schemas or tables (large objects then stay behind)',
-    },
-  );
-}
-
-/** Before the copy of an incremental task: the slot snapshot to copy in (undefined: copy already done). */
-export async function captureSnapshot(r: CdcRun, tables: CopyTable[]): Promise<SlotSnapshot | undefined> {
-  if (!r.task.incremental) return undefined;
-  await r.src.run('look for large objects', (c) => refuseLargeObjects(r, c));
-  return r.tgt.run('prepare change capture', (c) => prepareCapture(c, context(r, tables)));
+/** Before the copy of an incremental task: its slot (created first, see capture-first.ts) recorded on the target. */
+export async function recordCaptureStart(r: CdcRun, tables: CopyTable[], opened: OpenedCapture): Promise<void> {
+  await r.tgt.run('record change capture', (c) => recordCapture(c, context(r, tables), opened));
 }
 
 /** After post-data: apply the source's changes until `finish` asks to stop. */

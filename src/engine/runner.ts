@@ -53,7 +53,9 @@ import { truncateOnce } from './truncate.js';
 import { keepExistingEarly } from './existing-early.js';
 import type { SnapshotSource } from '../stages/data/snapshot-source.js';
 import { earlierSnapshotOf, openRunSnapshot, readInSnapshot } from './run-snapshot.js';
-import { captureSnapshot, cdcPhase } from './cdc-phase.js';
+import { cdcPhase, recordCaptureStart } from './cdc-phase.js';
+import { openCaptureFirst } from './capture-first.js';
+import { discardCapture, type OpenedCapture } from '../stages/cdc/capture.js';
 import { claimInProcess } from './inprocess-claim.js';
 
 export interface MigrateOptions {
@@ -123,6 +125,8 @@ interface Run {
   controls: Controls;
   /** The source snapshot of the run (catalog read, precheck, schema and data phases), opened before the precheck. */
   snapshot?: SnapshotSource;
+  /** An incremental copy still to do: the publication and slot whose snapshot is `snapshot`. */
+  capture?: OpenedCapture;
 }
 
 /** The phase, recorded in the local state dir and in the target's checkpoints. */
@@ -143,7 +147,13 @@ async function lockEarly(r: Run): Promise<void> {
 async function precheckPhase(r: Run, catalog?: SourceCatalog): Promise<PrecheckReport> {
   const { task, o, taskId } = r;
   return o.events.phase('precheck', async () => {
-    const report = await runPrecheck(task, { taskId, skip: task.skipChecks, redactor: r.redactor, catalog });
+    const report = await runPrecheck(task, {
+      taskId,
+      skip: task.skipChecks,
+      redactor: r.redactor,
+      catalog,
+      heldSlot: r.capture?.names.slot,
+    });
     for (const item of report.items) {
       if (item.result === 'warning') o.events.warn(`precheck ${item.id}: ${item.message}`);
     }
@@ -240,11 +250,10 @@ async function dataPhase(r: Run, read: SourceRead, snapshot: SnapshotSource): Pr
     await enterPhase(r, 'data');
     const early = schema.statements.filter((s) => s.section === 'early');
     await keepTargetTables(r, tables, early);
-    // An incremental task copies in its replication slot's snapshot (taken now, after the catalog read in
-    // the run's snapshot: DDL on the source in between is not seen, as DDL is not replicated either).
-    const slot = await captureSnapshot(r, tables);
-    if (slot) await slot.open(null);
-    // Live limits: the run's controls (MigrateOptions.controls; the command line feeds them from control.json).
+    // An incremental copy reads the slot's snapshot, the run's one (see capture-first.ts): recorded now.
+    if (r.capture) await recordCaptureStart(r, tables, r.capture);
+    // Live limits: the run's controls (MigrateOptions.controls; the command line feeds them from control.json
+    // or the task store).
     const controls = r.controls;
     // The engine retries its own sessions; a failure outside them re-enters it, and it resumes from its checkpoints.
     const copied = await withRetry(retrying(r, 'copy data'), () =>
@@ -255,7 +264,7 @@ async function dataPhase(r: Run, read: SourceRead, snapshot: SnapshotSource): Pr
         tables,
         sequences,
         early,
-        snapshot: slot ?? snapshot,
+        snapshot,
         jobs: task.jobs,
         indexJobs: task.indexJobs ?? Math.max(1, Math.ceil(task.jobs / 2)),
         copy: task.copy,
@@ -264,7 +273,7 @@ async function dataPhase(r: Run, read: SourceRead, snapshot: SnapshotSource): Pr
         signal: o.signal,
         noFreeze: Boolean(process.env.PGFERRY_NO_FREEZE),
       }),
-    ).finally(() => slot?.close());
+    );
     const lo = await largeObjects(r);
     if (lo > 0) copied.largeObjects = lo;
     return copied;
@@ -292,21 +301,43 @@ async function verifyPhase(r: Run): Promise<VerifyReport> {
 }
 
 /**
+ * Open the run's snapshot and read the catalog in it: an incremental copy still to do reads its
+ * replication slot's snapshot (created now, after its publication), any other run an exported
+ * one (the earlier run's when it still exists).
+ */
+async function openAndRead(r: Run, beforePrecheck = false): Promise<SourceSchema> {
+  // One try before the precheck (which explains a failure); retried after it.
+  const retry = { ...retrying(r, 'open the source snapshot'), ...(beforePrecheck ? { retryTimeSec: 0 } : {}) };
+  const capture = await withRetry({ ...retry, what: 'create the replication slot' }, () =>
+    openCaptureFirst(r, beforePrecheck),
+  );
+  if (capture) {
+    r.capture = capture.opened;
+    r.snapshot = capture.opened.snapshot;
+    return capture.schema;
+  }
+  r.snapshot = await openRunSnapshot(r.source, await earlierSnapshotOf(r.tgt, r.taskId), retry);
+  return readSchema(r, r.snapshot);
+}
+
+/**
  * The snapshot and the catalog read in it, before the precheck: one try, no retries. When the
  * source cannot be read at once the precheck reads for itself and explains why (and a run it
  * lets through opens the snapshot afterwards).
  */
 async function readFirst(r: Run): Promise<SourceSchema | undefined> {
   try {
-    const previous = await earlierSnapshotOf(r.tgt, r.taskId);
-    r.snapshot = await openRunSnapshot(r.source, previous, {
-      ...retrying(r, 'open the source snapshot'),
-      retryTimeSec: 0,
-    });
-    return await readSchema(r, r.snapshot);
+    return await openAndRead(r, true);
   } catch {
     return undefined;
   }
+}
+
+/** A run the precheck stops leaves no replication slot (nor a publication it created) behind. */
+async function dropCapture(r: Run): Promise<void> {
+  const opened = r.capture;
+  r.capture = undefined;
+  if (opened) await discardCapture(r.source, opened).catch(() => {});
 }
 
 async function runPhases(r: Run): Promise<void> {
@@ -316,16 +347,18 @@ async function runPhases(r: Run): Promise<void> {
   try {
     // The precheck judges the catalog the run migrates: the snapshot is opened and the catalog read
     // in it first, and the precheck, the schema and the copy list all use that one read. Opening a
-    // snapshot writes nothing; a blocked start closes it.
-    const first = o.skipPrecheck ? undefined : await readFirst(r);
-    if (!o.skipPrecheck) result.precheck = await precheckPhase(r, first?.model);
+    // snapshot writes nothing to the target; an incremental copy's publication and slot, created on
+    // the source first (capture-first.ts), are dropped when the precheck blocks the start.
+    let first = o.skipPrecheck ? undefined : await readFirst(r);
+    if (!o.skipPrecheck) {
+      result.precheck = await precheckPhase(r, first?.model).catch(async (e: unknown) => {
+        await dropCapture(r);
+        throw e;
+      });
+    }
     await r.tgt.client();
-    r.snapshot ??= await openRunSnapshot(
-      r.source,
-      await earlierSnapshotOf(r.tgt, r.taskId),
-      retrying(r, 'open the source snapshot'),
-    );
-    const snapshot = r.snapshot;
+    if (!r.snapshot) first = await openAndRead(r);
+    const snapshot = r.snapshot!;
     read = await schemaPhase(r, snapshot, first);
     result.copy = await dataPhase(r, read, snapshot);
   } finally {

@@ -13,6 +13,7 @@ import { LEASE_FILE, leaseDocument, leaseLive, readLeaseFile, type LeaseDocument
 import { scrubbedJson } from './scrub.js';
 import {
   checkTaskId,
+  initialFields,
   leaseLost,
   mergeInfo,
   newToken,
@@ -101,16 +102,7 @@ export class FileTaskStore implements TaskStore {
     return this.locked(state, async () => {
       if (existsSync(state.path('task.json'))) throw taskExists(id);
       const now = new Date().toISOString();
-      const r: TaskRecord = {
-        id,
-        status: init.status ?? 'created',
-        phase: init.phase ?? null,
-        config: init.config ?? {},
-        info: mergeInfo({}, init.info),
-        createdAt: now,
-        updatedAt: now,
-        rev: 1,
-      };
+      const r: TaskRecord = { id, ...initialFields(init), createdAt: now, updatedAt: now, rev: 1 };
       await replacePrivate(state.path('task.json'), toDocument(r));
       return (await this.get(id))!;
     });

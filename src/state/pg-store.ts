@@ -15,10 +15,12 @@ import { applyMigrations } from './migrate.js';
 import { STORE_MARKER, STORE_SET, storeFormatDdl } from './pg-store-schema.js';
 import {
   checkTaskId,
+  initialFields,
   leaseLost,
   mergeInfo,
   newToken,
   noSuchTask,
+  removedInfoKeys,
   taskExists,
   type Lease,
   type LeaseHolder,
@@ -153,11 +155,12 @@ export class PgTaskStore implements TaskStore {
 
   async create(id: string, init: TaskInit): Promise<TaskRecord> {
     checkTaskId(id);
+    const f = initialFields(init);
     return this.run(async (c) => {
       const r = await c.query<Row>(
         `INSERT INTO ${this.t('task')} (task_id, status, phase, config, info)
          SELECT $1, $2, $3, $4::jsonb, $5::jsonb ON CONFLICT (task_id) DO NOTHING RETURNING *`,
-        [id, init.status ?? 'created', init.phase ?? null, json(init.config), json(mergeInfo({}, init.info))],
+        [id, f.status, f.phase, json(f.config), json(f.info)],
       );
       if (!r.rows.length) throw taskExists(id);
       return toRecord(r.rows[0]);
@@ -182,9 +185,7 @@ export class PgTaskStore implements TaskStore {
           patch.config ? json(patch.config) : null,
           json(mergeInfo({}, patch.info)),
           lease?.token ?? null,
-          Object.entries(patch.info ?? {})
-            .filter(([, v]) => v === null)
-            .map(([k]) => k),
+          removedInfoKeys(patch),
         ],
       );
       if (r.rows.length) return toRecord(r.rows[0]);

@@ -94,6 +94,23 @@ export function leaseLost(lease: Lease): PgferryError {
   });
 }
 
+/** A new task's fields from its init, with the defaults every store applies. */
+export function initialFields(init: TaskInit): Pick<TaskRecord, 'status' | 'phase' | 'config' | 'info'> {
+  return {
+    status: init.status ?? 'created',
+    phase: init.phase ?? null,
+    config: init.config ?? {},
+    info: mergeInfo({}, init.info),
+  };
+}
+
+/** The info keys a patch removes (set to null). */
+export function removedInfoKeys(patch: TaskPatch): string[] {
+  return Object.entries(patch.info ?? {})
+    .filter(([, v]) => v === null)
+    .map(([k]) => k);
+}
+
 /** Merge an info patch: keys set to null are removed. */
 export function mergeInfo(info: Record<string, unknown>, patch?: Record<string, unknown>): Record<string, unknown> {
   const out = { ...info };

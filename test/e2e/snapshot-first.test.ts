@@ -18,6 +18,10 @@ import { EventBus, type TimedEvent } from '../../src/core/events.js';
 import { migrate } from '../../src/engine/runner.js';
 import { tableHashes, withClient } from '../helpers/compare.js';
 import { passwordHba, sourceAccount, targetAccount } from '../embed/accounts.js';
+import { writesBetweenReads } from '../helpers/between-reads.js';
+import { readPlan } from '../../src/cli/commands/plan.js';
+import { resolveConnSpec } from '../../src/pg/connstring.js';
+import { Selection } from '../../src/core/selection.js';
 
 let src: Cluster;
 let tgt: Cluster;
@@ -141,4 +145,30 @@ test('the catalog is read once per run: the precheck, the schema and the copy li
   const tableLists = statements.filter((s) => /WHERE c\.relkind (IN \('r', 'p'\)|= 'r')/.test(s)).length;
   console.log(`source statements: ${statements.length}, catalog reads: ${catalogReads}, table lists: ${tableLists}`);
   assert.equal(catalogReads, 1, 'one catalog read per run');
+});
+
+test('plan reads the source in one transaction: DDL committed between its reads is in none of them', async () => {
+  const db = 'snap_plan';
+  await withClient(src.url(), (c) => c.query(`CREATE DATABASE ${db}`));
+  await withClient(src.url(db), (c) => c.query(SOURCE_SQL));
+  const sel = new Selection(validateTask({ source: src.url(db), target: src.url(db), verify: 'none' }));
+  const { result: plan, wrote } = await writesBetweenReads(
+    {
+      port: src.port,
+      match: /AS force_rls/,
+      url: src.url(db),
+      sql: `SET lock_timeout = '10s'; CREATE TABLE app.late (id int PRIMARY KEY); ALTER TABLE app.items ADD COLUMN extra int;`,
+    },
+    () => readPlan(resolveConnSpec(src.url(db)), sel),
+  );
+  assert.ok(wrote, 'the other session wrote during the plan');
+  assert.deepEqual(plan.tables.map((t) => t.key).sort(), ['app.events', 'app.items'], 'copy list');
+  assert.deepEqual(
+    plan.tables.find((t) => t.key === 'app.items')?.columns.map((c) => c.source),
+    ['id', 'note'],
+    'columns of the copy list',
+  );
+  const tableObjects = plan.gen.objects.filter((o) => o.kind === 'table').map((o) => o.source);
+  assert.deepEqual(tableObjects.sort(), ['app.events', 'app.items'], 'objects');
+  assert.ok(!plan.gen.statements.some((s) => /\bextra\b/.test(s.sql)), 'no DDL for the later column');
 });

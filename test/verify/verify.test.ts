@@ -7,6 +7,7 @@ import { verify } from '../../src/stages/verify/index.js';
 import type { VerifyReport } from '../../src/stages/verify/types.js';
 import { verifyCommand } from '../../src/cli/commands/verify.js';
 import { FIXTURE_SQL, FILTER_SOURCE_SQL, FILTER_TARGET_SQL } from './fixture.js';
+import { writesBetweenReads } from '../helpers/between-reads.js';
 
 let src: Cluster;
 let tgt: Cluster;
@@ -74,6 +75,27 @@ after(async () => {
 });
 
 describe('verify', () => {
+  test('everything is read from the source in one snapshot: rows and a table committed between its reads are in none', async () => {
+    // (explicit ids: a sequence's state is not transactional, no snapshot holds it back)
+    const change = `INSERT INTO items (id, name, price) SELECT 100 + g, 'late ' || g, 1 FROM generate_series(1, 7) g;
+      DELETE FROM nokey WHERE x = 1; CREATE TABLE late (id int PRIMARY KEY); CREATE INDEX late_idx ON "Order Lines" (qty);`;
+    for (const mode of ['count', 'hash'] as const) {
+      const p = await pair();
+      const { result: r, wrote } = await writesBetweenReads(
+        // after the table list, before the objects, sequences and rows are read
+        { port: src.port, match: /c\.relkind IN \('r', 'p'\)/, url: p.source, sql: change },
+        () => verify(task(p), { mode }),
+      );
+      assert.ok(wrote);
+      const bad = { t: badTables(r), s: r.sequences.filter((x) => !x.ok), o: r.objects.filter((o) => !o.ok) };
+      assert.equal(r.ok, true, JSON.stringify(bad, null, 1));
+      assert.equal(table(r, 'public.items').sourceRows, 20);
+      // The source did change: read now, it differs from the target.
+      const now = await verify(task(p), { mode: 'count' });
+      assert.deepEqual(badTables(now), ['public.items', 'public.late', 'public.nokey']);
+    }
+  });
+
   test('a clean pair verifies in count and hash mode (PostgreSQL 15 → 17)', async () => {
     const p = await pair();
     for (const mode of ['count', 'hash'] as const) {

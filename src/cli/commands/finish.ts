@@ -26,6 +26,8 @@ import {
 import { EXIT } from '../exit.js';
 import { out } from '../output.js';
 import { cutover } from './finish-cutover.js';
+import type { TaskStore } from '../../state/store.js';
+import { storeOption, withStore } from '../store-option.js';
 
 export interface FinishOptions {
   task?: string;
@@ -40,6 +42,8 @@ export interface FinishOptions {
   appOwner?: string;
   dropAccounts?: boolean;
   yes?: boolean;
+  /** The task store holding the tasks' records (`--store`; default: the state dir). */
+  store?: TaskStore;
 }
 
 export interface FinishResult {
@@ -56,8 +60,18 @@ export interface FinishIo {
   confirm(question: string): Promise<boolean>;
 }
 
-/** The tasks to finish: the one named, else every task in the state dir. */
-function taskNames(o: FinishOptions): string[] {
+/** The tasks to finish: the one named, else every task in the task store or the state dir. */
+async function taskNames(o: FinishOptions): Promise<string[]> {
+  if (o.store) {
+    if (o.task) return [o.task];
+    const names = (await o.store.list()).map((r) => r.id);
+    if (!names.length) {
+      throw new PgferryError('usage', 'no task named and no task in the task store', {
+        hint: 'name the task: pgferry finish <task> --store URL --target URL',
+      });
+    }
+    return names;
+  }
   const names = o.task ? [o.task] : listTasks(StateDir.rootFor(o.stateDir));
   if (!names.length) {
     throw new PgferryError('usage', `no task named and no task in the state dir ${StateDir.rootFor(o.stateDir)}`, {
@@ -68,8 +82,15 @@ function taskNames(o: FinishOptions): string[] {
 }
 
 /** The checkpoint schema: given, else recorded by the task's run in its state dir, else the default. */
-function stateSchemaOf(o: FinishOptions, names: string[]): string {
+async function stateSchemaOf(o: FinishOptions, names: string[]): Promise<string> {
   if (o.stateSchema) return o.stateSchema;
+  if (o.store) {
+    for (const n of names) {
+      const schema = (await o.store.get(n))?.config.stateSchema;
+      if (typeof schema === 'string') return schema;
+    }
+    return DEFAULT_STATE_SCHEMA;
+  }
   const root = StateDir.rootFor(o.stateDir);
   for (const n of names) {
     try {
@@ -89,7 +110,13 @@ function stateSchemaOf(o: FinishOptions, names: string[]): string {
 async function assertNotRunning(o: FinishOptions, names: string[], target: pg.Client): Promise<void> {
   const root = StateDir.rootFor(o.stateDir);
   for (const n of names) {
-    const pid = new StateDir(root, n).runningPid();
+    const held = await o.store?.currentLease(n);
+    if (held) {
+      throw new PgferryError('state', `task "${n}" is still running (${held.holder}, lease until ${held.expiresAt})`, {
+        hint: 'stop that run first (it resumes later if needed) — finish removes the checkpoints a running task writes to',
+      });
+    }
+    const pid = o.store ? undefined : new StateDir(root, n).runningPid();
     if (pid !== undefined) {
       throw new PgferryError('state', `task "${n}" is still running (pid ${pid})`, {
         hint: `stop it first (kill ${pid}, it resumes later if needed) — finish removes the checkpoints a running task writes to`,
@@ -111,8 +138,8 @@ export async function finishTask(o: FinishOptions, io: FinishIo): Promise<Finish
   const targetSpec = resolveConnSpec(o.target);
   const sourceSpec = o.source ? resolveConnSpec(o.source) : undefined;
   const result: FinishResult = { droppedSchema: false, removedTasks: [], tasksLeft: [], accounts: [], executed: [] };
-  const names = taskNames(o);
-  const schema = stateSchemaOf(o, names);
+  const names = await taskNames(o);
+  const schema = await stateSchemaOf(o, names);
   const cutoverLog = (text: string) => io.log(text);
   await cutover({ names, schema, stateDir: o.stateDir, target: targetSpec, source: sourceSpec, log: cutoverLog });
 
@@ -120,6 +147,7 @@ export async function finishTask(o: FinishOptions, io: FinishIo): Promise<Finish
     await assertNotRunning(o, names, c);
     const r = await removeTaskCheckpoints(c, schema, names);
     Object.assign(result, { droppedSchema: r.droppedSchema, removedTasks: r.removed, tasksLeft: r.left });
+    for (const n of r.removed) await o.store?.update(n, { status: 'finished', phase: 'finish' });
     io.log(`target ${describeConn(targetSpec)}: ${finishSummary(schema, r)}`);
     result.accounts.push(accountStatements('target', targetSpec.user, await roleInfo(c, targetSpec.user), o.appOwner));
   });
@@ -243,16 +271,20 @@ export function finishCommand(): Command {
       'role that takes over the objects owned by the migration account (REASSIGN OWNED … TO)',
     )
     .option('-y, --yes', 'do not ask for confirmation')
-    .action(async (task: string | undefined, o: Omit<FinishOptions, 'task'> & { target?: string }) => {
+    .addOption(storeOption('read the tasks and record them finished'))
+    .action(async (task: string | undefined, flags: Omit<FinishOptions, 'task' | 'store'> & { store?: string }) => {
+      const { store, ...o } = flags;
       const target = o.target ?? process.env.PGFERRY_TARGET;
       if (!target)
         throw new PgferryError('usage', 'no target given', {
           hint: 'pass --target URL (the database the task migrated into)',
         });
-      await finishTask(
-        { ...o, task, target, source: o.source ?? process.env.PGFERRY_SOURCE },
-        { log: out, confirm: ttyConfirm },
-      );
+      const run = (s?: TaskStore) =>
+        finishTask(
+          { ...o, task, target, source: o.source ?? process.env.PGFERRY_SOURCE, store: s },
+          { log: out, confirm: ttyConfirm },
+        );
+      await (store ? withStore(store, run) : run());
       process.exitCode = EXIT.ok;
     });
 }

@@ -4,6 +4,9 @@ import { PgferryError } from '../../core/errors.js';
 import { migrate, resolveTaskId } from '../../engine/runner.js';
 import { controlsFrom } from '../../stages/data/copy/engine.js';
 import { attachControlFile } from '../../stages/data/copy/control-file.js';
+import { attachControlStore } from '../../stages/data/copy/control-store.js';
+import { PgTaskStore } from '../../state/pg-store.js';
+import { storeOption } from '../store-option.js';
 import { StateDir } from '../../state/state-dir.js';
 import { defaultRedactor } from '../../core/redact.js';
 import { EXIT } from '../exit.js';
@@ -83,7 +86,8 @@ export function migrateCommand(): Command {
     .option('--allow-downgrade', 'allow a target major version older than the source')
     .option('--incremental', "after the copy, apply the source's changes (logical replication) until `pgferry cutover`")
     .option('--drop-orphan-foreign-keys', 'migrate without foreign keys whose parent table is not selected')
-    .option('--json', 'print one JSON event per line on stdout instead of progress bars');
+    .option('--json', 'print one JSON event per line on stdout instead of progress bars')
+    .addOption(storeOption("keep the task's record, lease and live limits"));
   cmd.action(async (o: Record<string, any>) => {
     const task = taskFromOptions(o, {
       jobs: o.jobs,
@@ -109,12 +113,14 @@ export function migrateCommand(): Command {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    // Live limits: control.json in the task's state dir (`pgferry throttle`, or by hand), polled into the run's controls.
+    // Live limits: control.json in the task's state dir, or the task store's record (`pgferry throttle`),
+    // polled into the run's controls.
     const controls = controlsFrom({ copy: task.copy, jobs: task.jobs });
-    const detachControls = attachControlFile(state, controls);
+    const store = o.store ? new PgTaskStore(o.store) : undefined;
+    const detachControls = store ? attachControlStore(store, state.task, controls) : attachControlFile(state, controls);
     try {
       // the command line's redactor: what it prints is scrubbed of the task's passwords too
-      const result = await migrate(task, { events, signal: ac.signal, redactor: defaultRedactor, controls });
+      const result = await migrate(task, { events, signal: ac.signal, redactor: defaultRedactor, controls, store });
       done();
       if (!o.json && result.summary !== undefined) out(result.summary);
       process.exitCode = result.verify && !result.verify.ok ? EXIT.verify : EXIT.ok;
@@ -123,6 +129,7 @@ export function migrateCommand(): Command {
       throw e;
     } finally {
       detachControls();
+      await store?.close();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }

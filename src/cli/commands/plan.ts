@@ -1,7 +1,7 @@
 import { Command } from 'commander';
-import { resolveConnSpec } from '../../pg/connstring.js';
+import { type ConnSpec, resolveConnSpec } from '../../pg/connstring.js';
 import { withClient } from '../../pg/connect.js';
-import { listCopyTables } from '../../stages/data/plan/tables.js';
+import { copyTablesOf } from '../../stages/data/plan/tables.js';
 import { readSourceSchema, toScript } from '../../stages/schema/apply.js';
 import { Selection } from '../../core/selection.js';
 import { addConnectionOptions, addTaskOptions, taskFromOptions } from '../options.js';
@@ -27,14 +27,7 @@ export function planCommand(): Command {
   hideOptions(cmd, ['--target']);
   cmd.action(async (o: Record<string, any>) => {
     const task = taskFromOptions({ ...o, requireTarget: false });
-    const sel = new Selection(task);
-    const spec = resolveConnSpec(task.source);
-    const { gen, tables, checks } = await withClient(spec, { label: 'source', role: 'plan' }, async (c) => {
-      const gen = await readSourceSchema(c, sel);
-      const tables = await listCopyTables(c, sel);
-      const checks = (await runSourceChecks(c, sel)).filter((i) => i.result === 'failed' || i.result === 'warning');
-      return { gen, tables, checks };
-    });
+    const { gen, tables, checks } = await readPlan(resolveConnSpec(task.source), new Selection(task));
     const blocking = checks.some((i) => i.result === 'failed' && i.severity === 'error');
     if (blocking) process.exitCode = EXIT.precheck;
     if (o.json) {
@@ -92,6 +85,26 @@ export function planCommand(): Command {
     } else out(lines.join('\n'));
   });
   return cmd;
+}
+
+/**
+ * What `plan` shows, read from the source in one REPEATABLE READ READ ONLY transaction: the one
+ * catalog read gives the DDL, the copy list and what the source-side precheck items judge, and the
+ * items' own queries see the same point in time.
+ */
+export async function readPlan(spec: ConnSpec, sel: Selection) {
+  return withClient(spec, { label: 'source', role: 'plan' }, async (c) => {
+    await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    try {
+      const gen = await readSourceSchema(c, sel);
+      const tables = copyTablesOf(gen.model.facts, sel);
+      const items = await runSourceChecks(c, sel, { catalog: gen.model, inTransaction: true });
+      const checks = items.filter((i) => i.result === 'failed' || i.result === 'warning');
+      return { gen, tables, checks };
+    } finally {
+      await c.query('COMMIT').catch(() => {});
+    }
+  });
 }
 
 /** Precheck items (source side) that failed or warned, as precheck prints them. */

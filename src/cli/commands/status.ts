@@ -4,6 +4,8 @@ import { listTasks, readStatus, renderStatus, type TaskStatus } from '../../stag
 import { StateDir } from '../../state/state-dir.js';
 import { EXIT } from '../exit.js';
 import { out } from '../output.js';
+import { readStoreStatus } from '../../stages/report/store-status.js';
+import { storeOption, withStore } from '../store-option.js';
 
 /**
  * 0 for a running or finished task; 1 for one that failed or stopped before finishing; 5 when
@@ -19,6 +21,7 @@ export function statusExitCode(s: TaskStatus, targetGiven: boolean): number {
 
 interface StatusFlags {
   stateDir?: string;
+  store?: string;
   target?: string;
   checkpoints?: boolean;
   json?: boolean;
@@ -41,27 +44,51 @@ export function statusCommand(): Command {
     )
     .option('--no-checkpoints', 'do not connect to the target')
     .option('--json', 'print one JSON document')
+    .addOption(storeOption("read the task's record, lease and live limits"))
     .action(async (name: string | undefined, o: StatusFlags) => {
-      const root = StateDir.rootFor(o.stateDir);
-      const names = name ? [name] : listTasks(root);
-      if (names.length === 0) {
-        throw new PgferryError('state', `no tasks in ${root}`, {
-          hint: 'give the task name and --state-dir used by `pgferry migrate`',
-        });
-      }
-      const statuses = [];
-      for (const t of names) {
-        const state = new StateDir(root, t);
-        if (!state.exists()) {
-          throw new PgferryError('state', `no state for task "${t}" in ${root}`, {
-            hint: `known tasks: ${listTasks(root).join(', ') || 'none'}`,
-          });
-        }
-        statuses.push(await readStatus(state, { target: o.target, checkpoints: o.checkpoints }));
-      }
+      const statuses = o.store ? await storeStatuses(o.store, name, o) : await dirStatuses(name, o);
       if (o.json) out(JSON.stringify(name ? statuses[0] : statuses, null, 2));
       else out(statuses.map(renderStatus).join('\n\n'));
       const codes = statuses.map((s) => statusExitCode(s, o.target !== undefined));
       process.exitCode = codes.find((c) => c !== EXIT.ok) ?? EXIT.ok;
     });
+}
+
+/** The statuses of the task named (else every task) in a shared task store. */
+function storeStatuses(url: string, name: string | undefined, o: StatusFlags): Promise<TaskStatus[]> {
+  return withStore(url, async (store, where) => {
+    const names = name ? [name] : (await store.list()).map((r) => r.id);
+    if (names.length === 0) {
+      throw new PgferryError('state', `no tasks in the ${where}`, {
+        hint: 'give the --store used by `pgferry migrate --store` or `pgferry serve --store`',
+      });
+    }
+    const statuses: TaskStatus[] = [];
+    for (const t of names) {
+      statuses.push(await readStoreStatus(store, t, { target: o.target, checkpoints: o.checkpoints, where }));
+    }
+    return statuses;
+  });
+}
+
+/** The statuses of the task named (else every task) in the state dir. */
+async function dirStatuses(name: string | undefined, o: StatusFlags): Promise<TaskStatus[]> {
+  const root = StateDir.rootFor(o.stateDir);
+  const names = name ? [name] : listTasks(root);
+  if (names.length === 0) {
+    throw new PgferryError('state', `no tasks in ${root}`, {
+      hint: 'give the task name and --state-dir used by `pgferry migrate`',
+    });
+  }
+  const statuses = [];
+  for (const t of names) {
+    const state = new StateDir(root, t);
+    if (!state.exists()) {
+      throw new PgferryError('state', `no state for task "${t}" in ${root}`, {
+        hint: `known tasks: ${listTasks(root).join(', ') || 'none'}`,
+      });
+    }
+    statuses.push(await readStatus(state, { target: o.target, checkpoints: o.checkpoints }));
+  }
+  return statuses;
 }

@@ -5,6 +5,8 @@ import { readControls, StateDir, type Controls } from '../../state/state-dir.js'
 import { fmtBytes } from '../../core/size.js';
 import { intArg, rateArg } from '../args.js';
 import { out } from '../output.js';
+import { controlsOfRecord, writeStoreControls } from '../../state/store-controls.js';
+import { storeOption, withStore } from '../store-option.js';
 
 interface ThrottleFlags {
   /** 0: no limit */
@@ -14,6 +16,7 @@ interface ThrottleFlags {
   pause?: boolean;
   resume?: boolean;
   stateDir?: string;
+  store?: string;
   json?: boolean;
 }
 
@@ -56,29 +59,66 @@ export function throttleCommand(): Command {
     .option('--pause', 'start no new copy unit (units under way finish and commit); --resume to go on')
     .option('--resume', 'start copy units again after --pause')
     .option('--json', 'print the limits in effect as one JSON document')
-    .action((task: string, o: ThrottleFlags) => {
+    .addOption(storeOption("read and write the task's live limits"))
+    .action(async (task: string, o: ThrottleFlags) => {
       if (o.pause && o.resume)
         throw new PgferryError('usage', 'throttle: --pause and --resume together', {
           hint: 'give one of them',
         });
+      if (o.store) return throttleInStore(o.store, task, o);
       const state = existingTask(task, o.stateDir);
       const cur: Controls = readControls(state) ?? {};
       const running = state.runningPid();
-      const changes = o.rows !== undefined || o.bytes !== undefined || o.jobs !== undefined || o.pause || o.resume;
-      if (!changes) {
+      const next = changed(cur, o);
+      if (!next) {
         if (o.json) return out(JSON.stringify({ task, ...cur, running: running !== undefined }));
         out(`${task}: ${describeLimits(cur)}${running ? ` (running, pid ${running})` : ' (not running)'}`);
         return;
       }
-      const next: Controls = { ...cur };
-      if (o.rows !== undefined) next.maxRowsPerSec = o.rows || null;
-      if (o.bytes !== undefined) next.maxBytesPerSec = o.bytes || null;
-      if (o.jobs !== undefined) next.jobs = o.jobs;
-      if (o.pause || o.resume) next.paused = o.pause === true;
       state.writeJson('control.json', next);
       const when = running
         ? ` (applied to pid ${running} within a second)`
         : ' (task not running: applies when it next copies data)';
       out(`${task}: ${describeLimits(next)}${when}`);
     });
+}
+
+/** The controls after the flags' changes; undefined when no flag changes anything. */
+function changed(cur: Controls, o: ThrottleFlags): Controls | undefined {
+  const changes = o.rows !== undefined || o.bytes !== undefined || o.jobs !== undefined || o.pause || o.resume;
+  if (!changes) return undefined;
+  const next: Controls = { ...cur };
+  if (o.rows !== undefined) next.maxRowsPerSec = o.rows || null;
+  if (o.bytes !== undefined) next.maxBytesPerSec = o.bytes || null;
+  if (o.jobs !== undefined) next.jobs = o.jobs;
+  if (o.pause || o.resume) next.paused = o.pause === true;
+  return next;
+}
+
+/** throttle --store: the controls live in the task's record; the run holding its lease polls them. */
+function throttleInStore(url: string, task: string, o: ThrottleFlags): Promise<void> {
+  return withStore(url, async (store, where) => {
+    const rec = await store.get(task);
+    if (!rec) {
+      const known = (await store.list()).map((r) => r.id);
+      throw new PgferryError('state', `no task "${task}" in the ${where}`, {
+        hint: known.length
+          ? `known tasks: ${known.join(', ')}`
+          : 'give the name of a task started with `pgferry migrate --store` or through `pgferry serve --store`',
+      });
+    }
+    const cur: Controls = controlsOfRecord(rec) ?? {};
+    const held = await store.currentLease(task);
+    const next = changed(cur, o);
+    if (!next) {
+      if (o.json) return out(JSON.stringify({ task, ...cur, running: held !== undefined }));
+      out(`${task}: ${describeLimits(cur)}${held ? ` (running: ${held.holder})` : ' (not running)'}`);
+      return;
+    }
+    await writeStoreControls(store, task, next);
+    const when = held
+      ? ` (applied by ${held.holder} within a second)`
+      : ' (task not running: applies when it next copies data)';
+    out(`${task}: ${describeLimits(next)}${when}`);
+  });
 }

@@ -1,21 +1,28 @@
 /**
  * Change capture for an incremental task, as the runner calls it:
- *  - before the copy, `prepareCapture` creates the publication and returns the slot-backed
- *    snapshot the copy reads (or nothing when an earlier run finished the copy);
+ *  - before everything else of a run whose copy is still to do, `openCapture` creates the
+ *    publication and the slot, whose exported snapshot is the run's one snapshot (catalog read,
+ *    precheck, copy list, sequences, copy); `recordCapture` records it on the target;
  *  - after post-data, `streamChanges` applies the slot's changes until `finish` asks to stop,
  *    then sets the sequences from the source and leaves the slot for `finish` to drop.
  */
 import type pg from 'pg';
-import { isPgError } from '../../core/errors.js';
+import { isPgError, PgferryError } from '../../core/errors.js';
 import type { EventBus } from '../../core/events.js';
 import { connect, serverVersionNum, withClient } from '../../pg/connect.js';
 import type { ConnSpec } from '../../pg/connstring.js';
 import type { CopyTable } from '../data/plan/types.js';
 import { type ApplyProgress, applyChanges } from './apply.js';
 import { LagMeter } from './lag.js';
-import { readCapture, recordLag, recordStartLsn, setCaptureState, startCapture } from './lsn-checkpoint.js';
-import { captureNames } from './names.js';
-import { createPublication } from './publication.js';
+import {
+  type CaptureRow,
+  readCapture,
+  recordLag,
+  recordStartLsn,
+  setCaptureState,
+  startCapture,
+} from './lsn-checkpoint.js';
+import { createPublication, dropPublication, withoutReplicaIdentity } from './publication.js';
 import { knownTables } from './relations.js';
 import { resetCopy } from './reset.js';
 import { type SequencePair, syncSequences } from './sequences.js';
@@ -34,26 +41,75 @@ export interface CaptureContext {
 
 const LAG_EVERY_MS = 2_000;
 
-/** Before the copy: the slot snapshot to copy in, or undefined when the copy is already done. */
-export async function prepareCapture(tgt: pg.Client, x: CaptureContext): Promise<SlotSnapshot | undefined> {
-  const row = await readCapture(tgt, x.taskId);
-  if (row && row.state !== 'copy') return undefined;
-  const { slot, publication } = row ?? captureNames(x.taskId);
-  await withClient(x.source, { label: 'source', role: 'capture' }, async (src) => {
-    if (row) {
-      const emptied = await resetCopy(tgt, x.taskId, x.tables);
-      if (emptied)
-        x.events.warn(`incremental copy cut off earlier: ${emptied} unit(s) discarded, copying again in a new slot`);
-      await dropSlot(src, slot);
+/** The capture row of an earlier run, when the copy is still to do ('copy' or none); null when it is done. */
+export async function captureToDo(tgt: pg.Client, taskId: string): Promise<{ row?: CaptureRow } | null> {
+  const row = await readCapture(tgt, taskId);
+  if (row && row.state !== 'copy') return null;
+  return { row };
+}
+
+export interface OpenedCapture {
+  names: { slot: string; publication: string };
+  snapshot: SlotSnapshot;
+  /** The publication did not exist before this run. */
+  createdPublication: boolean;
+}
+
+/**
+ * Before anything else of an incremental run whose copy is still to do: the publication (the
+ * listed tables; recreated when `renew`), then the slot, whose exported snapshot the run reads
+ * everything in. A slot of the same name left by an earlier run is dropped first: rows copied in
+ * its snapshot are emptied before the new copy (recordCapture). Before the precheck, a table
+ * whose updates the publication would make the source refuse (no replica identity) stops it.
+ */
+export async function openCapture(
+  source: ConnSpec,
+  names: { slot: string; publication: string },
+  tables: CopyTable[],
+  o: { renew: boolean; beforePrecheck: boolean },
+): Promise<OpenedCapture> {
+  const createdPublication = await withClient(source, { label: 'source', role: 'capture' }, async (src) => {
+    // Before the precheck, the source's updates and deletes are not put at risk: the precheck explains.
+    const unpublishable = o.beforePrecheck ? await withoutReplicaIdentity(src, tables) : [];
+    if (unpublishable.length) {
+      throw new PgferryError(
+        'precheck',
+        `${unpublishable.length} selected table(s) have no primary key and no replica identity: ${unpublishable.join(', ')}`,
+        { hint: 'give each a primary key or REPLICA IDENTITY FULL on the source (see incremental.replica-identity)' },
+      );
     }
-    await createPublication(src, publication, x.tables, await serverVersionNum(src));
+    await dropSlot(src, names.slot);
+    if (o.renew) await dropPublication(src, names.publication);
+    return createPublication(src, names.publication, tables, await serverVersionNum(src));
   });
-  await startCapture(tgt, x.taskId, slot, publication);
-  return new SlotSnapshot({
-    source: x.source,
-    slot,
-    onCreated: (lsn) => recordStartLsn(tgt, x.taskId, lsn),
+  const snapshot = new SlotSnapshot({ source, slot: names.slot });
+  await snapshot.open(null);
+  return { names, snapshot, createdPublication };
+}
+
+/** Drop what openCapture created (a run that stops before its copy): the slot, and the publication when it was new. */
+export async function discardCapture(source: ConnSpec, opened: OpenedCapture): Promise<void> {
+  opened.snapshot.close();
+  await withClient(source, { label: 'source', role: 'capture' }, async (src) => {
+    await dropSlot(src, opened.names.slot);
+    if (opened.createdPublication) await dropPublication(src, opened.names.publication);
   });
+}
+
+/**
+ * On the target, once the precheck passed and the checkpoints exist: the capture row in state
+ * `copy` with the slot's consistent point. Rows an earlier run copied in its own (dropped) slot's
+ * snapshot are emptied first: they cannot be joined to the new slot's stream.
+ */
+export async function recordCapture(tgt: pg.Client, x: CaptureContext, opened: OpenedCapture): Promise<void> {
+  const row = await readCapture(tgt, x.taskId);
+  if (row) {
+    const emptied = await resetCopy(tgt, x.taskId, x.tables);
+    if (emptied)
+      x.events.warn(`incremental copy cut off earlier: ${emptied} unit(s) discarded, copying again in a new slot`);
+  }
+  await startCapture(tgt, x.taskId, opened.names.slot, opened.names.publication);
+  await recordStartLsn(tgt, x.taskId, opened.snapshot.consistentPoint!);
 }
 
 /** Triggers and foreign keys fired on the source already: keep them quiet here when allowed. */

@@ -25,15 +25,15 @@ export function publicationSql(name: string, tables: CopyTable[], sourceVersion:
   return `CREATE PUBLICATION ${quoteIdent(name)} FOR TABLE ${list.join(', ')}`;
 }
 
-/** Create the publication unless it exists (a rerun of the task). */
+/** Create the publication unless it exists (a rerun of the task); true when created. */
 export async function createPublication(
   c: pg.Client,
   name: string,
   tables: CopyTable[],
   sourceVersion: number,
-): Promise<void> {
+): Promise<boolean> {
   const r = await c.query('SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = $1', [name]);
-  if (r.rowCount) return;
+  if (r.rowCount) return false;
   await c.query('BEGIN');
   try {
     await c.query(publicationSql(name, tables, sourceVersion));
@@ -43,8 +43,46 @@ export async function createPublication(
     await c.query('ROLLBACK').catch(() => {});
     throw e;
   }
+  return true;
+}
+
+/**
+ * The tables of `tables` the publication does not hold, as `c`'s snapshot sees it (run in the
+ * slot's snapshot: a table created between the publication and the slot is missing).
+ */
+export async function publicationMisses(c: pg.Client, name: string, tables: CopyTable[]): Promise<CopyTable[]> {
+  const r = await c.query<{ schema: string; name: string }>(
+    `SELECT n.nspname AS schema, c.relname AS name
+       FROM pg_catalog.pg_publication_rel pr
+       JOIN pg_catalog.pg_publication p ON p.oid = pr.prpubid
+       JOIN pg_catalog.pg_class c ON c.oid = pr.prrelid
+       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE p.pubname = $1`,
+    [name],
+  );
+  const held = new Set(r.rows.map((x) => `${x.schema}\u0000${x.name}`));
+  return tables.filter((t) => !held.has(`${t.source.schema}\u0000${t.source.name}`));
 }
 
 export async function dropPublication(c: pg.Client, name: string): Promise<void> {
   await c.query(`DROP PUBLICATION IF EXISTS ${quoteIdent(name)}`);
+}
+
+/**
+ * The tables of `tables` without a primary key and without a replica identity: once published,
+ * the source refuses their updates and deletes, so no publication is made for them (the
+ * precheck's incremental.replica-identity explains the fix).
+ */
+export async function withoutReplicaIdentity(c: pg.Client, tables: CopyTable[]): Promise<string[]> {
+  const r = await c.query<{ key: string }>(
+    `SELECT n.nspname || '.' || c.relname AS key
+       FROM unnest($1::text[], $2::text[]) AS t(schema, name)
+       JOIN pg_catalog.pg_namespace n ON n.nspname = t.schema
+       JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = t.name
+      WHERE c.relreplident = 'n'
+         OR (c.relreplident = 'd' AND NOT EXISTS
+              (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary))`,
+    [tables.map((t) => t.source.schema), tables.map((t) => t.source.name)],
+  );
+  return r.rows.map((x) => x.key);
 }

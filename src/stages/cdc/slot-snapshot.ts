@@ -20,7 +20,7 @@ export interface SlotSnapshotOptions {
   source: ConnSpec;
   slot: string;
   /** Called once the slot exists, before any row is read: records its consistent point. */
-  onCreated(consistentPoint: Lsn): Promise<void>;
+  onCreated?(consistentPoint: Lsn): Promise<void>;
 }
 
 function lost(cause?: unknown): PgferryError {
@@ -35,6 +35,8 @@ export class SlotSnapshot implements SnapshotSource {
   lineage = '';
   readonly replaced = false;
   session: pg.Client | undefined;
+  /** The slot's consistent point, once created: the stream starts there. */
+  consistentPoint: Lsn | undefined;
   private repl: pg.Client | undefined;
   private broken = false;
 
@@ -61,7 +63,8 @@ export class SlotSnapshot implements SnapshotSource {
       this.repl = repl;
       this.id = slot.snapshot;
       this.lineage = slot.snapshot;
-      await this.o.onCreated(slot.consistentPoint);
+      this.consistentPoint = slot.consistentPoint;
+      await this.o.onCreated?.(slot.consistentPoint);
       const c = await connect(this.o.source, { label: 'source', role: 'snapshot' });
       await this.importInto(c);
       this.session = c;

@@ -15,6 +15,8 @@ import { quoteLiteral } from '../../core/ident.js';
 import type { SnapshotRecord } from './copy/planstore.js';
 import { isLostSnapshot, kill, openSession, SOURCE_SESSION } from './copy/sessions.js';
 
+export { isLostSnapshot };
+
 export interface SnapshotSource {
   /** The snapshot id sessions import now. */
   readonly id: string;

@@ -15,6 +15,9 @@ export const filtersWhere: CheckDef = {
   needs: ['source', 'model'],
   async run(ctx) {
     const c = ctx.source!;
+    const [begin, end] = ctx.inTransaction
+      ? ['SAVEPOINT row_filter', 'ROLLBACK TO SAVEPOINT row_filter']
+      : ['BEGIN TRANSACTION READ ONLY', 'ROLLBACK'];
     const bad: string[] = [];
     let n = 0;
     for (const t of ctx.model!.tables) {
@@ -27,7 +30,7 @@ export const filtersWhere: CheckDef = {
         bad.push(errorMessage(e));
         continue;
       }
-      await c.query('BEGIN TRANSACTION READ ONLY');
+      await c.query(begin);
       try {
         await c.query(`SET LOCAL statement_timeout = '30s'`);
         await c.query({
@@ -40,7 +43,7 @@ export const filtersWhere: CheckDef = {
           `${t.key}: WHERE ${where} — ${errorMessage(e)}${pg?.code ? ` (SQLSTATE ${pg.code})` : ''}${pg?.hint ? `; HINT: ${pg.hint}` : ''}`,
         );
       } finally {
-        await c.query('ROLLBACK').catch(() => {});
+        await c.query(end).catch(() => {});
       }
     }
     if (!bad.length)

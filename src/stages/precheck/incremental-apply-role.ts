@@ -2,17 +2,15 @@
  * incremental.apply-role: the apply sets session_replication_role = replica so that triggers and
  * foreign keys, which fired on the source already, do not fire again on the target.
  */
-import { notIncremental } from './incremental-skip.js';
-import { passed, warning, type CheckDef } from './types.js';
+import { incrementalCheck } from './incremental-skip.js';
+import { passed, warning } from './types.js';
 
-export const incrementalApplyRole: CheckDef = {
+export const incrementalApplyRole = incrementalCheck({
   id: 'incremental.apply-role',
   title: 'Target account may silence triggers during the apply',
   level: 'warning',
   needs: ['target'],
   async run(ctx) {
-    const skip = notIncremental(ctx);
-    if (skip) return skip;
     const v15 = ctx.targetVersion >= 150000;
     const r = await ctx.target!.query<{ user: string; ok: boolean }>(
       `SELECT current_user AS user, (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user)
@@ -28,4 +26,4 @@ export const incrementalApplyRole: CheckDef = {
         : 'apply as a superuser, or accept that target triggers fire (disable them on the target meanwhile)',
     );
   },
-};
+});

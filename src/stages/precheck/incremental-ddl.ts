@@ -1,15 +1,13 @@
 /** incremental.ddl: schema changes on the source are not replicated. */
-import { notIncremental } from './incremental-skip.js';
-import { warning, type CheckDef } from './types.js';
+import { incrementalCheck } from './incremental-skip.js';
+import { warning } from './types.js';
 
-export const incrementalDdl: CheckDef = {
+export const incrementalDdl = incrementalCheck({
   id: 'incremental.ddl',
   title: 'DDL during change capture',
   level: 'warning',
   needs: [],
-  async run(ctx) {
-    const skip = notIncremental(ctx);
-    if (skip) return skip;
+  async run() {
     return warning(
       'DDL is not replicated: a column added, dropped or retyped on a selected source table stops the apply, ' +
         'naming the table',
@@ -18,4 +16,4 @@ export const incrementalDdl: CheckDef = {
         'before the source',
     );
   },
-};
+});

@@ -1,16 +1,14 @@
 /** incremental.large-objects: logical replication does not carry large objects. */
 import { copiesLargeObjects } from '../../core/selection.js';
-import { notIncremental } from './incremental-skip.js';
-import { failed, passed, type CheckDef } from './types.js';
+import { incrementalCheck } from './incremental-skip.js';
+import { failed, passed } from './types.js';
 
-export const incrementalLargeObjects: CheckDef = {
+export const incrementalLargeObjects = incrementalCheck({
   id: 'incremental.large-objects',
   title: 'Large objects with change capture',
   level: 'error',
   needs: ['source'],
   async run(ctx) {
-    const skip = notIncremental(ctx);
-    if (skip) return skip;
     if (!copiesLargeObjects(ctx.task)) return passed('large objects are not selected');
     const r = await ctx.source!.query('SELECT 1 FROM pg_catalog.pg_largeobject_metadata LIMIT 1');
     if (!r.rowCount) return passed('the source has no large objects');
@@ -20,4 +18,4 @@ export const incrementalLargeObjects: CheckDef = {
       'migrate without --incremental, or select schemas or tables (large objects then stay behind)',
     );
   },
-};
+});

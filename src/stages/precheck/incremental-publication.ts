@@ -2,17 +2,15 @@
  * incremental.publication: CREATE PUBLICATION … FOR TABLE needs CREATE on the source database and
  * ownership (membership in the owner) of every selected table.
  */
-import { notIncremental } from './incremental-skip.js';
-import { failed, passed, type CheckDef } from './types.js';
+import { incrementalCheck } from './incremental-skip.js';
+import { failed, passed } from './types.js';
 
-export const incrementalPublication: CheckDef = {
+export const incrementalPublication = incrementalCheck({
   id: 'incremental.publication',
   title: 'Privileges to create the publication',
   level: 'error',
   needs: ['source', 'model'],
   async run(ctx) {
-    const skip = notIncremental(ctx);
-    if (skip) return skip;
     const c = ctx.source!;
     const db = await c.query<{ ok: boolean; db: string; user: string }>(
       `SELECT has_database_privilege(current_database(), 'CREATE') AS ok, current_database() AS db,
@@ -38,4 +36,4 @@ export const incrementalPublication: CheckDef = {
       `on the source: ${fixes.join(' ')}`,
     );
   },
-};
+});

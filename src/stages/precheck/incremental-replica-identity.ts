@@ -4,17 +4,15 @@
  * INDEX) would make the source itself refuse them once the table is published.
  */
 import { quoteIdent } from '../../core/ident.js';
-import { notIncremental } from './incremental-skip.js';
-import { failed, passed, type CheckDef } from './types.js';
+import { incrementalCheck } from './incremental-skip.js';
+import { failed, passed } from './types.js';
 
-export const incrementalReplicaIdentity: CheckDef = {
+export const incrementalReplicaIdentity = incrementalCheck({
   id: 'incremental.replica-identity',
   title: 'Replica identity of the selected tables',
   level: 'error',
   needs: ['source', 'model'],
   async run(ctx) {
-    const skip = notIncremental(ctx);
-    if (skip) return skip;
     const tables = ctx.model!.tables.filter((t) => t.kind === 'r');
     const r = await ctx.source!.query<{ oid: string; ident: string; pk: boolean }>(
       `SELECT c.oid::int8::text AS oid, c.relreplident::text AS ident,
@@ -36,4 +34,4 @@ export const incrementalReplicaIdentity: CheckDef = {
       `on the source (or add a primary key): ${fix.join(' ')}`,
     );
   },
-};
+});

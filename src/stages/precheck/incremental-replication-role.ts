@@ -2,20 +2,18 @@
  * incremental.replication-role: the source account may open a replication session and create a
  * slot — the REPLICATION attribute, a superuser, or a managed service's replication role.
  */
-import { notIncremental } from './incremental-skip.js';
-import { failed, passed, type CheckDef } from './types.js';
+import { incrementalCheck } from './incremental-skip.js';
+import { failed, passed } from './types.js';
 
 /** Roles managed services grant instead of REPLICATION. */
 const MANAGED_ROLES = ['rds_replication', 'cloudsqlsuperuser', 'azure_pg_admin', 'alloydbsuperuser'];
 
-export const incrementalReplicationRole: CheckDef = {
+export const incrementalReplicationRole = incrementalCheck({
   id: 'incremental.replication-role',
   title: 'Replication privilege of the source account',
   level: 'error',
   needs: ['source'],
   async run(ctx) {
-    const skip = notIncremental(ctx);
-    if (skip) return skip;
     const r = await ctx.source!.query<{ user: string; ok: boolean; via: string | null }>(
       `SELECT current_user AS user, (r.rolreplication OR r.rolsuper) AS ok,
               (SELECT m.rolname FROM pg_catalog.pg_roles m
@@ -34,4 +32,4 @@ export const incrementalReplicationRole: CheckDef = {
         `TO ${row.user}, or the provider's replication role)`,
     );
   },
-};
+});

@@ -5,18 +5,16 @@
  * over its key columns only: acknowledge with --skip incremental.row-filters).
  */
 import { quoteIdent } from '../../core/ident.js';
-import { notIncremental } from './incremental-skip.js';
-import { failed, passed, type CheckDef } from './types.js';
+import { incrementalCheck } from './incremental-skip.js';
+import { failed, passed } from './types.js';
 
-export const incrementalRowFilters: CheckDef = {
+export const incrementalRowFilters = incrementalCheck({
   id: 'incremental.row-filters',
   title: 'Row filters with change capture',
   level: 'error',
   skippable: true,
   needs: ['source', 'model'],
   async run(ctx) {
-    const skip = notIncremental(ctx);
-    if (skip) return skip;
     const filtered = ctx.model!.tables.filter((t) => t.kind === 'r' && ctx.sel.rowFilter(t.schema, t.name));
     if (!filtered.length) return passed('no row filters');
     const keys = filtered.map((t) => t.key);
@@ -44,4 +42,4 @@ export const incrementalRowFilters: CheckDef = {
       `on the source: ${fix.join(' ')} (or, when each filter names only key columns, --skip incremental.row-filters)`,
     );
   },
-};
+});

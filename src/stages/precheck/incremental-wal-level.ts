@@ -1,15 +1,13 @@
 /** incremental.wal-level: logical decoding needs wal_level = logical on the source. */
-import { notIncremental } from './incremental-skip.js';
-import { failed, passed, type CheckDef } from './types.js';
+import { incrementalCheck } from './incremental-skip.js';
+import { failed, passed } from './types.js';
 
-export const incrementalWalLevel: CheckDef = {
+export const incrementalWalLevel = incrementalCheck({
   id: 'incremental.wal-level',
   title: 'Source WAL level for change capture',
   level: 'error',
   needs: ['source'],
   async run(ctx) {
-    const skip = notIncremental(ctx);
-    if (skip) return skip;
     const r = await ctx.source!.query<{ v: string }>("SELECT current_setting('wal_level') AS v");
     const level = r.rows[0].v;
     if (level === 'logical') return passed('wal_level is logical');
@@ -20,4 +18,4 @@ export const incrementalWalLevel: CheckDef = {
         'logical replication parameter, e.g. rds.logical_replication = 1)',
     );
   },
-};
+});

@@ -2,17 +2,15 @@
  * incremental.wal-retention: the slot keeps WAL on the source until the target has applied it —
  * without bound when max_slot_wal_keep_size is -1; a bound may instead invalidate the slot.
  */
-import { notIncremental } from './incremental-skip.js';
-import { passed, warning, type CheckDef } from './types.js';
+import { incrementalCheck } from './incremental-skip.js';
+import { passed, warning } from './types.js';
 
-export const incrementalWalRetention: CheckDef = {
+export const incrementalWalRetention = incrementalCheck({
   id: 'incremental.wal-retention',
   title: 'WAL kept by the replication slot',
   level: 'warning',
   needs: ['source'],
   async run(ctx) {
-    const skip = notIncremental(ctx);
-    if (skip) return skip;
     if (ctx.sourceVersion < 130000) {
       return warning('the slot keeps WAL on the source without bound until the target has applied it', [], watch);
     }
@@ -24,7 +22,7 @@ export const incrementalWalRetention: CheckDef = {
       `max_slot_wal_keep_size = ${v}: a target further behind than that loses its slot and must start again`,
     );
   },
-};
+});
 
 const watch =
   'watch the source disk while the task runs (`pgferry status` shows the WAL the slot keeps) ' +

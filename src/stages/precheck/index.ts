@@ -165,6 +165,7 @@ export async function runPrecheck(task: TaskConfig, o: PrecheckOptions = {}): Pr
     task,
     sel,
     taskId: o.taskId ?? task.name,
+    heldSlot: o.heldSlot,
     thresholds: { ...DEFAULT_THRESHOLDS, ...(o.thresholds ?? {}) },
     sourcePing,
     targetPing,

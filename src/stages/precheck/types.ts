@@ -54,6 +54,8 @@ export interface PrecheckOptions {
   redactor?: Redactor;
   /** The source catalog the caller read (a run: in its snapshot); read here when absent. */
   catalog?: SourceCatalog;
+  /** The task's replication slot, created by the run already (its snapshot is the run's): no further one is needed. */
+  heldSlot?: string;
 }
 
 /** What a check function returns (the runner adds id, title and severity bookkeeping). */
@@ -70,6 +72,10 @@ export interface Ctx {
   task: TaskConfig;
   sel: Selection;
   taskId?: string;
+  /** See PrecheckOptions.heldSlot. */
+  heldSlot?: string;
+  /** `source` is inside its caller's READ ONLY transaction (plan): a check nests a savepoint, not a transaction. */
+  inTransaction?: boolean;
   thresholds: Thresholds;
   sourcePing: PingResult;
   targetPing: PingResult;

@@ -5,8 +5,8 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Phase, TimedEvent } from '../../core/events.js';
-import { readControls, type StateDir } from '../../state/state-dir.js';
+import type { FerryEvent, Phase, TimedEvent } from '../../core/events.js';
+import { type Controls, readControls, type StateDir } from '../../state/state-dir.js';
 import { plural } from '../../core/plural.js';
 import { fmtBytes } from '../../core/size.js';
 import { readTaskCheckpoints } from './checkpoint-access.js';
@@ -46,8 +46,8 @@ export interface Limits {
   jobs: number | null;
   maxRowsPerSec: number | null;
   maxBytesPerSec: number | null;
-  /** control.json: changed by `pgferry throttle` (or by hand); task: as the task was started. */
-  from: 'control.json' | 'task';
+  /** control.json / task store: changed by `pgferry throttle` (or by hand); task: as the task was started. */
+  from: 'control.json' | 'task store' | 'task';
 }
 
 export interface TableProgress {
@@ -64,11 +64,16 @@ export interface TableProgress {
 /** The task's totals on the target over every run (committed units and objects). */
 export type CheckpointStatus = CheckpointTotals;
 
+/** The copy's totals as the `progress` event carries them. */
+export type CopyProgress = Omit<Extract<FerryEvent, { type: 'progress' }>, 'type' | 'active'>;
+
 export interface TaskStatus {
   task: string;
   dir: string;
   running: boolean;
   pid: number | null;
+  /** Who runs the task, as its lease in a shared task store names it (`status --store`). */
+  holder?: string;
   status: string | null;
   phase: string | null;
   source: string | null;
@@ -78,15 +83,8 @@ export interface TaskStatus {
   /** The last phase seen in the events and whether it is still open. */
   lastPhase: { phase: Phase; state: 'running' | 'done' | 'failed' } | null;
   tables: TableProgress[];
-  progress: {
-    rows: number;
-    bytes: number;
-    estRows: number;
-    estBytes: number;
-    rowsPerSec: number;
-    bytesPerSec: number;
-    etaSec: number | null;
-  } | null;
+  /** The last `progress` event, without its per-table part. */
+  progress: CopyProgress | null;
   warnings: number;
   retries: number;
   error: string | null;
@@ -168,17 +166,12 @@ export function summariseEvents(
         t.done = true;
         break;
       }
-      case 'progress':
-        progress = {
-          rows: e.rows,
-          bytes: e.bytes,
-          estRows: e.estRows,
-          estBytes: e.estBytes,
-          rowsPerSec: e.rowsPerSec,
-          bytesPerSec: e.bytesPerSec,
-          etaSec: e.etaSec,
-        };
+      case 'progress': {
+        // The event's totals: everything but its envelope and its per-table part.
+        const { type: _type, active: _active, at: _at, task: _task, seq: _seq, ...totals } = e;
+        progress = totals;
         break;
+      }
       case 'log':
         if (e.level === 'warn') warnings++;
         if (e.level === 'error') error = e.message;
@@ -218,7 +211,11 @@ export function summariseEvents(
 
 /** Limits in effect: control.json wins over the task's settings (as the running copy applies them). */
 export function limitsOf(state: StateDir, info: TaskJson | undefined): Limits | null {
-  const ctl = readControls(state);
+  return limitsFrom(readControls(state), info, 'control.json');
+}
+
+/** Limits in effect: live controls (`from`) win over the task's settings. */
+export function limitsFrom(ctl: Controls | undefined, info: TaskJson | undefined, from: Limits['from']): Limits | null {
   const copy = info?.config?.copy;
   if (!ctl && !info?.config) return null;
   const pick = (k: 'maxRowsPerSec' | 'maxBytesPerSec') =>
@@ -227,12 +224,12 @@ export function limitsOf(state: StateDir, info: TaskJson | undefined): Limits | 
     jobs: ctl?.jobs ?? info?.config?.jobs ?? null,
     maxRowsPerSec: pick('maxRowsPerSec'),
     maxBytesPerSec: pick('maxBytesPerSec'),
-    from: ctl ? 'control.json' : 'task',
+    from: ctl ? from : 'task',
   };
 }
 
 /** Per-table progress from the events, corrected by the committed checkpoints. */
-function mergeTables(tables: TableProgress[], cp: CheckpointTotals | null): TableProgress[] {
+export function mergeTables(tables: TableProgress[], cp: CheckpointTotals | null): TableProgress[] {
   if (!cp) return tables;
   const byName = new Map(tables.map((t) => [t.table, { ...t }]));
   for (const c of cp.tables) {
@@ -256,7 +253,7 @@ function mergeTables(tables: TableProgress[], cp: CheckpointTotals | null): Tabl
   return [...byName.values()].sort((a, b) => a.table.localeCompare(b.table));
 }
 
-function copiedOf(tables: TableProgress[], cp: CheckpointTotals | null): TaskStatus['copied'] {
+export function copiedOf(tables: TableProgress[], cp: CheckpointTotals | null): TaskStatus['copied'] {
   if (cp) {
     return {
       tablesSelected: cp.tablesSelected,
@@ -363,7 +360,7 @@ function checkpointLine(s: TaskStatus): string | undefined {
 export function renderStatus(s: TaskStatus): string {
   const L: string[] = [];
   L.push(
-    `task ${s.task}: ${s.running ? `RUNNING (pid ${s.pid})` : (s.status ?? 'unknown').toUpperCase()}${s.phase ? `, phase ${s.phase}` : ''}`,
+    `task ${s.task}: ${s.running ? `RUNNING (${s.holder ?? `pid ${s.pid}`})` : (s.status ?? 'unknown').toUpperCase()}${s.phase ? `, phase ${s.phase}` : ''}`,
   );
   if (s.source || s.target) L.push(`  ${s.source ?? '?'} → ${s.target ?? '?'}`);
   if (s.startedAt) L.push(`  started ${s.startedAt}${s.lastEventAt ? `, last event ${s.lastEventAt}` : ''}`);

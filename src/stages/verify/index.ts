@@ -2,7 +2,9 @@
  * Verification of a migrated pair: rows per table (counts, or content hashes per key range
  * with example rows), sequence states and object counts per kind. Honours the task's
  * selection, schema/table/column mapping, column subsets and row filters: the source side
- * applies the row filter, the target side takes the whole table.
+ * applies the row filter, the target side takes the whole table. Everything read from the source
+ * (table list, objects, sequences, every worker's rows) is read in one exported snapshot, so a
+ * change committed on the source while verify runs is seen by none of its reads.
  */
 import type pg from 'pg';
 import { connect } from '../../pg/connect.js';
@@ -24,6 +26,7 @@ import { compareLargeObjects } from './largeobjects.js';
 import { countBatch, tableFacts } from './count-batch.js';
 import type { Redactor } from '../../core/redact.js';
 import { copiesLargeObjects } from '../../core/selection.js';
+import { ExportedSnapshot, isLostSnapshot } from '../data/snapshot-source.js';
 
 export type * from './types.js';
 
@@ -65,17 +68,39 @@ export async function verify(task: TaskConfig, o: VerifyOptions): Promise<Verify
   const examples = o.examples ?? 5;
   const chunkRows = Math.max(1, Math.floor(o.chunkRows ?? 100_000));
   const opened: pg.Client[] = [];
+  const snapshot = new ExportedSnapshot(resolveConnSpec(task.source, { redactor: o.redactor }));
+  // A snapshot lost with its session (a restarted source) is replaced by a new one: later reads see that one.
+  const importSnapshot = async (c: pg.Client) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await snapshot.importInto(c);
+        return;
+      } catch (e) {
+        if (!isLostSnapshot(e) || attempt >= 3) {
+          await c.end().catch(() => {});
+          throw e;
+        }
+      }
+    }
+  };
   const open = async (side: 'source' | 'target', role: string) => {
     const c = await session(side === 'source' ? task.source : task.target, side, role, o.redactor);
     opened.push(c);
+    if (side === 'source') await importSnapshot(c);
     return c;
   };
   try {
+    // A failed statement ends the source session's snapshot transaction: the pair is opened again.
     const retry = <T>(what: string, pair: SessionPair, fn: (s: pg.Client, t: pg.Client) => Promise<T>): Promise<T> =>
       withRetry(
         { what, retryTimeSec: task.copy.retryTimeSec, events: o.events, signal: o.signal, onRetry: () => pair.reset() },
-        async () => fn(...(await pair.get())),
+        async () =>
+          fn(...(await pair.get())).catch((e: unknown) => {
+            pair.reset();
+            throw e;
+          }),
       );
+    await snapshot.open(null); // an unreachable source is reported at once, not retried
     const main = new SessionPair(() => Promise.all([open('source', 'verify'), open('target', 'verify')]));
     await main.get(); // a side that cannot be reached at the start is reported at once, not retried
     const tables = await retry('verify: list tables', main, (src) => listCopyTables(src, sel));
@@ -225,6 +250,7 @@ export async function verify(task: TaskConfig, o: VerifyOptions): Promise<Verify
     const ok = tableResults.every((t) => t.ok) && sequences.every((s) => s.ok) && objects.every((x) => x.ok);
     return { ok, mode: o.mode, tables: tableResults, sequences, objects, durationMs: Date.now() - t0 };
   } finally {
+    snapshot.close();
     await Promise.all(opened.map((c) => c.end().catch(() => {})));
   }
 }
