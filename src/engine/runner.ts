@@ -159,8 +159,9 @@ const applyMode = (task: TaskConfig) => (task.ifExists === 'truncate' ? 'skip' :
 type SourceSchema = GeneratedSchema & { model: SourceCatalog };
 
 /** What the schema phase read in the snapshot: the DDL, and the tables and sequences whose data moves. */
+/** What the phases after the schema need of the read: not the catalog model (the largest part, ~5 kB a table). */
 interface SourceRead {
-  schema: SourceSchema;
+  schema: GeneratedSchema;
   tables: CopyTable[];
   sequences: { source: QualifiedName; target: QualifiedName }[];
 }
@@ -172,9 +173,9 @@ const readSchema = (r: Run, snapshot: SnapshotSource) =>
 async function schemaPhase(r: Run, snapshot: SnapshotSource, first?: SourceSchema): Promise<SourceRead> {
   const { events } = r.o;
   return events.phase('schema', async () => {
-    const generated = first ?? (await readSchema(r, snapshot));
+    const { model, ...generated } = first ?? (await readSchema(r, snapshot));
     // The copy list and the sequences derive from the same read.
-    const facts = generated.model.facts;
+    const facts = model.facts;
     const read = { schema: generated, tables: copyTablesOf(facts, r.sel), sequences: copySequencesOf(facts, r.sel) };
     const { resumed } = await r.tgt.run('create checkpoints', (c) => ensureCheckpoints(c, r.taskId, r.safeSource));
     if (resumed) events.info(`resuming task ${r.taskId}: objects and units done by the earlier run are skipped`);
@@ -317,7 +318,7 @@ async function runPhases(r: Run): Promise<void> {
     // The precheck judges the catalog the run migrates: the snapshot is opened and the catalog read
     // in it first, and the precheck, the schema and the copy list all use that one read. Opening a
     // snapshot writes nothing; a blocked start closes it.
-    const first = o.skipPrecheck ? undefined : await readFirst(r);
+    let first = o.skipPrecheck ? undefined : await readFirst(r);
     if (!o.skipPrecheck) result.precheck = await precheckPhase(r, first?.model);
     await r.tgt.client();
     r.snapshot ??= await openRunSnapshot(
@@ -327,6 +328,7 @@ async function runPhases(r: Run): Promise<void> {
     );
     const snapshot = r.snapshot;
     read = await schemaPhase(r, snapshot, first);
+    first = undefined; // the catalog model is not needed any more: let it go before the copy
     result.copy = await dataPhase(r, read, snapshot);
   } finally {
     // Held no longer than the copy: an open snapshot keeps the source's vacuum from removing old rows.
