@@ -170,13 +170,19 @@ interface SourceRead {
 const readSchema = (r: Run, snapshot: SnapshotSource) =>
   readInSnapshot(r.src, snapshot, 'read the source schema', (c) => readSourceSchema(c, r.sel));
 
-async function schemaPhase(r: Run, snapshot: SnapshotSource, first?: SourceSchema): Promise<SourceRead> {
+/** The copy list and the sequences derived from the read, and its DDL; the catalog model is dropped here. */
+function derive(s: SourceSchema, sel: Selection): SourceRead {
+  const { model, ...schema } = s;
+  return { schema, tables: copyTablesOf(model.facts, sel), sequences: copySequencesOf(model.facts, sel) };
+}
+
+/** `held.first`: the read made before the precheck, handed over (and let go) so that its model is freed early. */
+async function schemaPhase(r: Run, snapshot: SnapshotSource, held: { first?: SourceSchema }): Promise<SourceRead> {
   const { events } = r.o;
   return events.phase('schema', async () => {
-    const { model, ...generated } = first ?? (await readSchema(r, snapshot));
-    // The copy list and the sequences derive from the same read.
-    const facts = model.facts;
-    const read = { schema: generated, tables: copyTablesOf(facts, r.sel), sequences: copySequencesOf(facts, r.sel) };
+    const read = derive(held.first ?? (await readSchema(r, snapshot)), r.sel);
+    held.first = undefined;
+    const generated = read.schema;
     const { resumed } = await r.tgt.run('create checkpoints', (c) => ensureCheckpoints(c, r.taskId, r.safeSource));
     if (resumed) events.info(`resuming task ${r.taskId}: objects and units done by the earlier run are skipped`);
     await enterPhase(r, 'schema');
@@ -318,8 +324,8 @@ async function runPhases(r: Run): Promise<void> {
     // The precheck judges the catalog the run migrates: the snapshot is opened and the catalog read
     // in it first, and the precheck, the schema and the copy list all use that one read. Opening a
     // snapshot writes nothing; a blocked start closes it.
-    let first = o.skipPrecheck ? undefined : await readFirst(r);
-    if (!o.skipPrecheck) result.precheck = await precheckPhase(r, first?.model);
+    const held = { first: o.skipPrecheck ? undefined : await readFirst(r) };
+    if (!o.skipPrecheck) result.precheck = await precheckPhase(r, held.first?.model);
     await r.tgt.client();
     r.snapshot ??= await openRunSnapshot(
       r.source,
@@ -327,8 +333,7 @@ async function runPhases(r: Run): Promise<void> {
       retrying(r, 'open the source snapshot'),
     );
     const snapshot = r.snapshot;
-    read = await schemaPhase(r, snapshot, first);
-    first = undefined; // the catalog model is not needed any more: let it go before the copy
+    read = await schemaPhase(r, snapshot, held); // takes held.first: the catalog model goes before the DDL is applied
     result.copy = await dataPhase(r, read, snapshot);
   } finally {
     // Held no longer than the copy: an open snapshot keeps the source's vacuum from removing old rows.
