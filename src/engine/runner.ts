@@ -158,8 +158,10 @@ const applyMode = (task: TaskConfig) => (task.ifExists === 'truncate' ? 'skip' :
 /** The one catalog read of the run (model with its facts) and the DDL generated from it. */
 type SourceSchema = GeneratedSchema & { model: SourceCatalog };
 
-/** What the schema phase read in the snapshot: the DDL, and the tables and sequences whose data moves. */
-/** What the phases after the schema need of the read: not the catalog model (the largest part, ~5 kB a table). */
+/**
+ * What the schema phase read in the snapshot: the DDL, and the tables and sequences whose data moves —
+ * not the catalog model (the largest part of a read, ~5 kB a table), which the later phases never need.
+ */
 interface SourceRead {
   schema: GeneratedSchema;
   tables: CopyTable[];
