@@ -19,6 +19,7 @@ import { demoCommand } from './commands/demo.js';
 import { throttleCommand } from './commands/throttle.js';
 import { serveCommand } from './commands/serve.js';
 import { configureUsage } from './usage.js';
+import { keepHeapSmall } from '../core/heap.js';
 
 export function buildProgram(): Command {
   const program = new Command('pgferry')
@@ -48,6 +49,7 @@ Exit codes: 0 ok, 1 failed, 2 usage, 3 connection failed, 4 precheck failed,
 }
 
 export async function main(argv: string[]): Promise<void> {
+  keepHeapSmall();
   const program = buildProgram();
   if (argv.length <= 2) {
     const commands = program.commands.map((c) => c.name()).join(', ');

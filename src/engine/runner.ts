@@ -168,9 +168,12 @@ const applyMode = (task: TaskConfig) => (task.ifExists === 'truncate' ? 'skip' :
 /** The one catalog read of the run (model with its facts) and the DDL generated from it. */
 type SourceSchema = GeneratedSchema & { model: SourceCatalog };
 
-/** What the schema phase read in the snapshot: the DDL, and the tables and sequences whose data moves. */
+/**
+ * What the schema phase read in the snapshot: the DDL, and the tables and sequences whose data moves —
+ * not the catalog model (the largest part of a read, ~5 kB a table), which the later phases never need.
+ */
 interface SourceRead {
-  schema: SourceSchema;
+  schema: GeneratedSchema;
   tables: CopyTable[];
   sequences: { source: QualifiedName; target: QualifiedName }[];
 }
@@ -179,13 +182,19 @@ interface SourceRead {
 const readSchema = (r: Run, snapshot: SnapshotSource) =>
   readInSnapshot(r.src, snapshot, 'read the source schema', (c) => readSourceSchema(c, r.sel));
 
-async function schemaPhase(r: Run, snapshot: SnapshotSource, first?: SourceSchema): Promise<SourceRead> {
+/** The copy list and the sequences derived from the read, and its DDL; the catalog model is dropped here. */
+function derive(s: SourceSchema, sel: Selection): SourceRead {
+  const { model, ...schema } = s;
+  return { schema, tables: copyTablesOf(model.facts, sel), sequences: copySequencesOf(model.facts, sel) };
+}
+
+/** `held.first`: the read made before the precheck, handed over (and let go) so that its model is freed early. */
+async function schemaPhase(r: Run, snapshot: SnapshotSource, held: { first?: SourceSchema }): Promise<SourceRead> {
   const { events } = r.o;
   return events.phase('schema', async () => {
-    const generated = first ?? (await readSchema(r, snapshot));
-    // The copy list and the sequences derive from the same read.
-    const facts = generated.model.facts;
-    const read = { schema: generated, tables: copyTablesOf(facts, r.sel), sequences: copySequencesOf(facts, r.sel) };
+    const read = derive(held.first ?? (await readSchema(r, snapshot)), r.sel);
+    held.first = undefined;
+    const generated = read.schema;
     const { resumed } = await r.tgt.run('create checkpoints', (c) => ensureCheckpoints(c, r.taskId, r.safeSource));
     if (resumed) events.info(`resuming task ${r.taskId}: objects and units done by the earlier run are skipped`);
     await enterPhase(r, 'schema');
@@ -349,17 +358,17 @@ async function runPhases(r: Run): Promise<void> {
     // in it first, and the precheck, the schema and the copy list all use that one read. Opening a
     // snapshot writes nothing to the target; an incremental copy's publication and slot, created on
     // the source first (capture-first.ts), are dropped when the precheck blocks the start.
-    let first = o.skipPrecheck ? undefined : await readFirst(r);
+    const held = { first: o.skipPrecheck ? undefined : await readFirst(r) };
     if (!o.skipPrecheck) {
-      result.precheck = await precheckPhase(r, first?.model).catch(async (e: unknown) => {
+      result.precheck = await precheckPhase(r, held.first?.model).catch(async (e: unknown) => {
         await dropCapture(r);
         throw e;
       });
     }
     await r.tgt.client();
-    if (!r.snapshot) first = await openAndRead(r);
+    if (!r.snapshot) held.first = await openAndRead(r);
     const snapshot = r.snapshot!;
-    read = await schemaPhase(r, snapshot, first);
+    read = await schemaPhase(r, snapshot, held); // takes held.first: the catalog model goes before the DDL is applied
     result.copy = await dataPhase(r, read, snapshot);
   } finally {
     // Held no longer than the copy: an open snapshot keeps the source's vacuum from removing old rows.

@@ -14,6 +14,10 @@ import { EventBus, type Phase } from '../../core/events.js';
 import { validateTask } from '../../core/config.js';
 import { migrate } from '../../engine/runner.js';
 import { verify } from '../../stages/verify/index.js';
+import { keepHeapSmall } from '../../core/heap.js';
+
+// as the command line does (PGFERRY_BENCH_DEFAULT_HEAP=1 measures without it)
+if (!process.env.PGFERRY_BENCH_DEFAULT_HEAP) keepHeapSmall();
 
 const [source, target, format = 'auto', jobsArg = '2', indexJobsArg = '2'] = process.argv.slice(2);
 const stateDir = mkdtempSync(join(tmpdir(), 'pgferry-bench-state-'));

@@ -1,6 +1,7 @@
 /** What both benchmarks share: flags, one-shot queries, timed shell commands, the bundled pgferry runner. */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -27,19 +28,38 @@ export interface ShResult {
   code: number;
   out: string;
   ms: number;
+  /** Peak RSS of the largest process the command ran (MB), when `rssFile` was given and GNU time exists. */
+  maxRssMB?: number;
 }
 
-export function sh(cmd: string, env: NodeJS.ProcessEnv = {}): Promise<ShResult> {
+const GNU_TIME = '/usr/bin/time';
+
+/**
+ * Runs `cmd` through bash (pipefail). With `rssFile`, under GNU time, which records the peak RSS of
+ * the largest process of the command's tree (pg_dump's and pgcopydb's workers included).
+ */
+export function sh(cmd: string, env: NodeJS.ProcessEnv = {}, rssFile?: string): Promise<ShResult> {
   const t0 = Date.now();
+  const bash = ['bash', '-o', 'pipefail', '-c', cmd];
+  const timed = rssFile !== undefined && existsSync(GNU_TIME);
+  const [exe, ...args] = timed ? [GNU_TIME, '-f', '%M', '-o', rssFile, ...bash] : bash;
   return new Promise((res) => {
-    const p = spawn('bash', ['-o', 'pipefail', '-c', cmd], {
+    const p = spawn(exe, args, {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
     p.stdout.on('data', (d) => (out += d));
     p.stderr.on('data', (d) => (out += d));
-    p.on('close', (code) => res({ code: code ?? 1, out, ms: Date.now() - t0 }));
+    p.on('close', (code) => {
+      const r: ShResult = { code: code ?? 1, out, ms: Date.now() - t0 };
+      if (timed && existsSync(rssFile)) {
+        const kb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
+        if (Number.isFinite(kb)) r.maxRssMB = Math.round(kb / 1024);
+        rmSync(rssFile, { force: true });
+      }
+      res(r);
+    });
   });
 }
 

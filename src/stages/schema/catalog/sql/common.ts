@@ -34,4 +34,4 @@ export const PARTITION_ROOT_JOIN = `LEFT JOIN LATERAL (
   SELECT pn.nspname, pc.relname FROM up JOIN pg_class pc ON pc.oid = up.relid JOIN pg_namespace pn ON pn.oid = pc.relnamespace
   WHERE NOT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = up.relid)
   LIMIT 1
-) root(nspname, relname) ON (to_jsonb(c) ->> 'relispartition')::bool`;
+) root(nspname, relname) ON c.relispartition`;

@@ -159,7 +159,7 @@ export const FOREIGN_TABLES_SQL = `
 SELECT c.oid::int8::text AS oid, n.nspname AS schema, c.relname AS name, ${owner('c.relowner')} AS owner,
        pg_catalog.obj_description(c.oid, 'pg_class') AS comment, ${aclJson('c.relacl')} AS acl,
        s.srvname AS server, s.oid::int8::text AS server_oid, ${optionsJson('ft.ftoptions')} AS options,
-       CASE WHEN coalesce((to_jsonb(c) ->> 'relispartition')::bool, false) THEN 'foreign table partitions are not supported'
+       CASE WHEN c.relispartition THEN 'foreign table partitions are not supported'
             WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid) THEN 'foreign tables inheriting from tables are not supported'
             WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conrelid = c.oid) THEN 'CHECK constraints on foreign tables are not supported'
             WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND a.attacl IS NOT NULL)

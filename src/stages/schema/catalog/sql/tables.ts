@@ -1,15 +1,17 @@
 import { USER_NS, aclJson, collJson, notExt } from './common.js';
 
-// attidentity (10+), attgenerated (12+) and relispartition (10+) through to_jsonb so the text runs on 12..17.
+// attgenerated (12+) through to_jsonb so the text runs on 10..17; relispartition, attidentity (10+),
+// relam and attstattarget (every version) directly: to_jsonb of whole catalog rows cost seconds at
+// thousands of tables.
 export const TABLES_SQL = `
 SELECT c.oid::int8::text AS oid, n.nspname AS schema, c.relname AS name, c.relkind::text AS relkind,
        c.relpersistence = 'u' AS unlogged, c.reloptions AS options,
        pg_catalog.pg_get_userbyid(c.relowner) AS owner, pg_catalog.obj_description(c.oid, 'pg_class') AS comment,
        ${aclJson('c.relacl')} AS acl, c.relrowsecurity AS rls, c.relforcerowsecurity AS force_rls,
        CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END AS part_key,
-       CASE WHEN (to_jsonb(c) ->> 'relispartition')::bool THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END AS part_bound,
-       coalesce((to_jsonb(c) ->> 'relispartition')::bool, false) AS is_partition,
-       (SELECT am.amname FROM pg_catalog.pg_am am WHERE am.oid = (to_jsonb(c) ->> 'relam')::oid) AS access_method,
+       CASE WHEN c.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END AS part_bound,
+       c.relispartition AS is_partition,
+       (SELECT am.amname FROM pg_catalog.pg_am am WHERE am.oid = c.relam) AS access_method,
        (SELECT coalesce(json_agg(json_build_object('oid', i.inhparent::int8::text, 'schema', pn.nspname, 'name', pc.relname) ORDER BY i.inhseqno), '[]')
           FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace
          WHERE i.inhrelid = c.oid) AS parents,
@@ -18,12 +20,12 @@ SELECT c.oid::int8::text AS oid, n.nspname AS schema, c.relname AS name, c.relki
                  'default', pg_catalog.pg_get_expr(ad.adbin, ad.adrelid),
                  'defaultHasFuncDeps', EXISTS (SELECT 1 FROM pg_catalog.pg_depend dd WHERE dd.classid = 'pg_attrdef'::pg_catalog.regclass
                      AND dd.objid = ad.oid AND dd.refclassid = 'pg_proc'::pg_catalog.regclass AND dd.refobjid >= 16384),
-                 'identity', coalesce(to_jsonb(a) ->> 'attidentity', ''), 'generated', coalesce(to_jsonb(a) ->> 'attgenerated', ''),
+                 'identity', a.attidentity::text, 'generated', coalesce(to_jsonb(a) ->> 'attgenerated', ''),
                  'collation', ${collJson('a.attcollation', 't.typcollation')},
                  'isLocal', a.attislocal, 'inhCount', a.attinhcount,
                  'comment', pg_catalog.col_description(c.oid, a.attnum), 'acl', ${aclJson('a.attacl')},
                  'storage', CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END,
-                 'statTarget', CASE WHEN (to_jsonb(a) ->> 'attstattarget')::int >= 0 THEN (to_jsonb(a) ->> 'attstattarget')::int END
+                 'statTarget', CASE WHEN a.attstattarget >= 0 THEN a.attstattarget::int END
                ) ORDER BY a.attnum), '[]')
           FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
           LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
