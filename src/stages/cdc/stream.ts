@@ -22,6 +22,18 @@ export type StreamItem = { kind: 'message'; message: PgoutputMessage } | { kind:
 type CopyBoth = (sql: string, o: { alignOnCopyDataFrame: boolean }) => Duplex & pg.Submittable;
 const both = (copyStreams as unknown as { both: CopyBoth }).both;
 
+/**
+ * The source closed the replication session without an error (a restart or shutdown of the source,
+ * a walsender ended by the server): a lost connection, retried like one on a new session.
+ */
+export class StreamEnded extends Error {
+  readonly code = 'ECONNRESET';
+  constructor() {
+    super('the source ended the replication stream (connection lost)');
+    this.name = 'StreamEnded';
+  }
+}
+
 const HIGH_WATER = 20_000;
 const LOW_WATER = 2_000;
 /** Status updates at least this often, well inside wal_sender_timeout (60 s by default). */
@@ -45,7 +57,7 @@ export class ChangeStream {
     this.flushed = from;
     copy.on('data', (chunk: Buffer) => this.onFrame(chunk));
     copy.on('error', (e) => this.fail(e));
-    copy.on('end', () => this.fail(new Error('the source ended the replication stream')));
+    copy.on('end', () => this.fail(new StreamEnded()));
     client.on('error', (e) => this.fail(e));
     this.timer = setInterval(() => this.status(false), STATUS_EVERY_MS);
   }
