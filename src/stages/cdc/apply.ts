@@ -11,8 +11,8 @@ import { abortError } from '../../pg/retry.js';
 import { deleteSql, insertSql, type Sql, truncateSql, updateSql } from './apply-sql.js';
 import { readStopLsn, recordApplied } from './lsn-checkpoint.js';
 import { laterLsn, type Lsn } from './lsn.js';
-import type { PgoutputMessage } from './pgoutput/messages.js';
-import { type KnownTable, planRelation, type RelationPlan } from './relations.js';
+import type { PgoutputMessage, RelationMessage } from './pgoutput/messages.js';
+import { type KnownTable, missingFromMessage, planRelation, type RelationPlan } from './relations.js';
 import type { StreamItem } from './stream.js';
 
 /** What the apply needs of the stream (ChangeStream). */
@@ -32,6 +32,8 @@ export interface ApplyOptions {
   /** End LSN of the last source transaction the target holds. */
   applied: Lsn;
   events: EventBus;
+  /** The source table's columns now: tells a column added after a Relation message from a dropped one. */
+  sourceColumns?(schema: string, name: string): Promise<Set<string>>;
   signal?: AbortSignal;
   /** After each committed batch. */
   onCommit?(p: ApplyProgress): void;
@@ -75,8 +77,16 @@ class Applier {
     return this.relations.get(oid);
   }
 
+  /** A message older than the catalog the task read lacks the columns added since: not a drop. */
+  private async planOf(m: RelationMessage): Promise<RelationPlan | undefined> {
+    const missing = missingFromMessage(m, this.o.known);
+    if (!missing.length || !this.o.sourceColumns) return planRelation(m, this.o.known);
+    const now = await this.o.sourceColumns(m.schema, m.name);
+    return planRelation(m, this.o.known, new Set(missing.filter((c) => now.has(c))));
+  }
+
   private async change(m: PgoutputMessage): Promise<void> {
-    if (m.tag === 'relation') this.relations.set(m.oid, planRelation(m, this.o.known));
+    if (m.tag === 'relation') this.relations.set(m.oid, await this.planOf(m));
     if (this.skipping) return;
     if (m.tag === 'insert') {
       const p = this.plan(m.relation);

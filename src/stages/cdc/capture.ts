@@ -16,7 +16,7 @@ import { LagMeter } from './lag.js';
 import { readCapture, recordLag, recordStartLsn, setCaptureState, startCapture } from './lsn-checkpoint.js';
 import { captureNames } from './names.js';
 import { createPublication } from './publication.js';
-import { knownTables } from './relations.js';
+import { currentColumns, knownTables } from './relations.js';
 import { resetCopy } from './reset.js';
 import { type SequencePair, syncSequences } from './sequences.js';
 import { dropSlot } from './slot.js';
@@ -113,6 +113,7 @@ export async function streamChanges(x: CaptureContext, sequences: SequencePair[]
       known,
       applied,
       events: x.events,
+      sourceColumns: (schema, name) => currentColumns(src, schema, name),
       signal: x.signal,
       onCommit,
     });
