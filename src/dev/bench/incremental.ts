@@ -173,6 +173,7 @@ async function startPgferry(src: Cluster, dst: Cluster, db: string, work: string
       '--no-acl',
       '--verify',
       'none',
+      '--json',
     ],
     join(work, 'pgferry.log'),
   );
@@ -411,6 +412,8 @@ export async function runIncremental(): Promise<void> {
   } finally {
     await src.stop();
     await dst.stop();
-    rmSync(work, { recursive: true, force: true });
+    // PGFERRY_BENCH_KEEP=1: keep the tools' logs (pgferry's --json events) to look into
+    if (process.env.PGFERRY_BENCH_KEEP) log(`logs kept in ${work}`);
+    else rmSync(work, { recursive: true, force: true });
   }
 }

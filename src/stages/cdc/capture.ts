@@ -16,7 +16,7 @@ import { LagMeter } from './lag.js';
 import { readCapture, recordLag, recordStartLsn, setCaptureState, startCapture } from './lsn-checkpoint.js';
 import { captureNames } from './names.js';
 import { createPublication } from './publication.js';
-import { currentColumns, knownTables } from './relations.js';
+import { currentColumns, knownTables, uniqueBeyondKey } from './relations.js';
 import { resetCopy } from './reset.js';
 import { type SequencePair, syncSequences } from './sequences.js';
 import { dropSlot } from './slot.js';
@@ -56,10 +56,11 @@ export async function prepareCapture(tgt: pg.Client, x: CaptureContext): Promise
   });
 }
 
-/** Triggers and foreign keys fired on the source already: keep them quiet here when allowed. */
-async function replicaRole(c: pg.Client, events: EventBus): Promise<void> {
+/** Triggers and foreign keys fired on the source already: keep them quiet here when allowed (true). */
+async function replicaRole(c: pg.Client, events: EventBus): Promise<boolean> {
   try {
     await c.query('SET session_replication_role = replica');
+    return true;
   } catch (e) {
     if (!isPgError(e) || e.code !== '42501') throw e;
     events.warn(
@@ -67,6 +68,7 @@ async function replicaRole(c: pg.Client, events: EventBus): Promise<void> {
         'changes (grant it with GRANT SET ON PARAMETER session_replication_role TO <account> on PostgreSQL 15+, or ' +
         'apply as a superuser)',
     );
+    return false;
   }
 }
 
@@ -82,8 +84,9 @@ export async function streamChanges(x: CaptureContext, sequences: SequencePair[]
   try {
     await setCaptureState(tgt, x.taskId, 'stream');
     const row = (await readCapture(tgt, x.taskId))!;
-    await replicaRole(tgt, x.events);
+    const quiet = await replicaRole(tgt, x.events);
     const known = await knownTables(src, tgt, x.tables);
+    const unique = await uniqueBeyondKey(tgt, x.tables);
     const applied = row.appliedLsn ?? row.startLsn ?? 0n;
     stream = await ChangeStream.start(x.source, row.slot, row.publication, applied);
     const meter = new LagMeter(row.slot);
@@ -114,6 +117,8 @@ export async function streamChanges(x: CaptureContext, sequences: SequencePair[]
       applied,
       events: x.events,
       sourceColumns: (schema, name) => currentColumns(src, schema, name),
+      compact: quiet,
+      uniqueBeyondKey: unique,
       signal: x.signal,
       onCommit,
     });

@@ -171,3 +171,15 @@ export function planRelation(
     noIdentity,
   };
 }
+
+/** Keys of the tables whose target table has a unique index besides its primary key. */
+export async function uniqueBeyondKey(tgt: pg.Client, tables: CopyTable[]): Promise<Set<string>> {
+  const names = tables.map((t) => qualify(t.target.schema, t.target.name));
+  const r = await tgt.query<{ i: number }>(
+    `SELECT x.i::int AS i FROM unnest($1::text[]) WITH ORDINALITY x(n, i)
+      WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_index ix
+                     WHERE ix.indrelid = to_regclass(x.n) AND ix.indisunique AND NOT ix.indisprimary)`,
+    [names],
+  );
+  return new Set(r.rows.map((row) => tables[row.i - 1].key));
+}
