@@ -69,8 +69,14 @@ class Heartbeat {
   async start(): Promise<void> {
     this.c = new pg.Client({ connectionString: this.url });
     await this.c.connect();
+    let busy = false;
     this.timer = setInterval(() => {
-      this.c?.query('UPDATE bench_hb SET n = n + 1, ts = clock_timestamp() WHERE id = 1').catch(() => {});
+      if (busy) return;
+      busy = true;
+      this.c
+        ?.query('UPDATE bench_hb SET n = n + 1, ts = clock_timestamp() WHERE id = 1')
+        .catch(() => {})
+        .finally(() => (busy = false));
     }, 100);
   }
   /** Bump once more and return the counter the target must reach. */
@@ -110,8 +116,16 @@ async function hbOnTarget(c: pg.Client): Promise<{ n: number; lagSec: number }> 
 }
 
 function child(cmd: string, args: string[], logFile: string): ChildProcess {
-  const p = spawn('bash', ['-c', `exec "$0" "$@" >>'${logFile}' 2>&1`, cmd, ...args], { stdio: 'ignore' });
-  return p;
+  // its own process group: a tool's worker processes are stopped with it
+  return spawn('bash', ['-c', `exec "$0" "$@" >>'${logFile}' 2>&1`, cmd, ...args], { stdio: 'ignore', detached: true });
+}
+
+function killGroup(p: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-p.pid!, signal);
+  } catch {
+    /* already gone */
+  }
 }
 
 async function dropSlots(src: string): Promise<void> {
@@ -191,7 +205,7 @@ async function startPgferry(src: Cluster, dst: Cluster, db: string, work: string
   );
   return {
     stop: async () => {
-      p.kill('SIGKILL');
+      killGroup(p, 'SIGKILL');
       await dropSlots(src.url('bench_src'));
       rmSync(stateDir, { recursive: true, force: true });
     },
@@ -224,9 +238,9 @@ async function startPgcopydb(src: Cluster, dst: Cluster, db: string, work: strin
   p.on('exit', (code) => (exited = code));
   return {
     stop: async () => {
-      p.kill('SIGTERM');
+      killGroup(p, 'SIGTERM');
       await sleep(1000);
-      if (exited === undefined) p.kill('SIGKILL');
+      killGroup(p, 'SIGKILL');
       await dropSlots(src.url('bench_src'));
       rmSync(dir, { recursive: true, force: true });
     },
@@ -273,7 +287,7 @@ async function measure(
         if (gone) throw new Gone(gone);
         return (await hbOnTarget(tc)).n >= first;
       },
-      900,
+      Number(arg('ready-sec', '300')),
       200,
     );
     const pgbench = pgbenchBin(src);
