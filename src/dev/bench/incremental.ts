@@ -172,6 +172,8 @@ async function startPgferry(src: Cluster, dst: Cluster, db: string, work: string
   const p = child(
     process.execPath,
     [
+      // PGFERRY_BENCH_PROF=<dir>: a CPU profile of pgferry's run (written when it stops on SIGINT)
+      ...(process.env.PGFERRY_BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.PGFERRY_BENCH_PROF] : []),
       join(root, 'bin', 'pgferry.js'),
       'migrate',
       '--incremental',
@@ -205,6 +207,10 @@ async function startPgferry(src: Cluster, dst: Cluster, db: string, work: string
   );
   return {
     stop: async () => {
+      if (process.env.PGFERRY_BENCH_PROF) {
+        killGroup(p, 'SIGINT');
+        await sleep(5000);
+      }
       killGroup(p, 'SIGKILL');
       await dropSlots(src.url('bench_src'));
       rmSync(stateDir, { recursive: true, force: true });
