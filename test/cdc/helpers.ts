@@ -1,14 +1,23 @@
-/** A PostgreSQL 15 cluster with wal_level=logical, and the steps every change-capture test takes. */
+/** A PostgreSQL cluster with wal_level=logical, and the steps every change-capture test takes. */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
+import type { TimedEvent } from '../../src/core/events.js';
 import { withClient } from '../helpers/compare.js';
 import { requestStop } from '../../src/stages/cdc/lsn-checkpoint.js';
 import { parseLsn } from '../../src/stages/cdc/lsn.js';
 import { useStateSchema } from '../../src/state/checkpoint.js';
 
-export function logicalCluster(): Promise<Cluster> {
+export function logicalCluster(version = 15): Promise<Cluster> {
   return startCluster({
-    version: 15,
-    settings: { wal_level: 'logical', max_replication_slots: 10, max_wal_senders: 10 },
+    version,
+    // scram everywhere: PostgreSQL 12 still stores md5 by default
+    settings: {
+      wal_level: 'logical',
+      max_replication_slots: 10,
+      max_wal_senders: 10,
+      password_encryption: "'scram-sha-256'",
+    },
   });
 }
 
@@ -20,4 +29,47 @@ export async function stopAt(sourceUrl: string, targetUrl: string, taskId: strin
   );
   useStateSchema(taskId, undefined);
   await withClient(targetUrl, (c) => requestStop(c, taskId, parseLsn(lsn)));
+}
+
+export interface ChildRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+  /** Every line the run printed on stdout (its --json events). */
+  stdout: string[];
+}
+
+/** `pgferry migrate --incremental --json` in a child process; `onEvent` may SIGKILL it. */
+export function runChild(args: string[], onEvent: (e: TimedEvent, kill: () => void) => void): Promise<ChildRun> {
+  return new Promise((resolve) => {
+    const argv = ['--import', 'tsx', 'test/helpers/cli.ts', 'migrate', '--incremental', '--json', ...args];
+    const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    const stdout: string[] = [];
+    child.stderr.on('data', (d) => (stderr += d));
+    const kill = () => child.kill('SIGKILL');
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      stdout.push(line);
+      try {
+        onEvent(JSON.parse(line) as TimedEvent, kill);
+      } catch {
+        /* not an event */
+      }
+    });
+    child.on('close', (code, signal) => resolve({ code, signal, stderr, stdout }));
+  });
+}
+
+/** Replication slots and publications left on the source database. */
+export async function leftOnSource(url: string): Promise<{ slots: string[]; publications: string[] }> {
+  return withClient(url, async (c) => ({
+    slots: (
+      await c.query<{ s: string }>(
+        'SELECT slot_name AS s FROM pg_replication_slots WHERE database = current_database() ORDER BY 1',
+      )
+    ).rows.map((r) => r.s),
+    publications: (await c.query<{ p: string }>('SELECT pubname AS p FROM pg_publication ORDER BY 1')).rows.map(
+      (r) => r.p,
+    ),
+  }));
 }

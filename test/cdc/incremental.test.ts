@@ -3,9 +3,7 @@
 // value, a table without a key (REPLICA IDENTITY FULL), and a row committed between slot and copy.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createInterface } from 'node:readline';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +12,7 @@ import { validateTask } from '../../src/core/config.js';
 import { EventBus, type TimedEvent } from '../../src/core/events.js';
 import { migrate } from '../../src/engine/runner.js';
 import { tableHashes, withClient } from '../helpers/compare.js';
-import { logicalCluster, stopAt } from './helpers.js';
+import { logicalCluster, runChild, stopAt } from './helpers.js';
 import { finishTask } from '../../src/cli/commands/finish.js';
 import { readStatus, renderStatus } from '../../src/stages/report/status.js';
 import { StateDir } from '../../src/state/state-dir.js';
@@ -110,28 +108,6 @@ test('incremental: copy in the slot snapshot, then every change applied exactly 
     'lag events are emitted',
   );
 });
-
-/** `pgferry migrate --incremental --json` in a child process; `onEvent` may SIGKILL it. */
-function runChild(
-  args: string[],
-  onEvent: (e: TimedEvent, kill: () => void) => void,
-): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const argv = ['--import', 'tsx', 'test/helpers/cli.ts', 'migrate', '--incremental', '--json', ...args];
-    const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const kill = () => child.kill('SIGKILL');
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      try {
-        onEvent(JSON.parse(line) as TimedEvent, kill);
-      } catch {
-        /* not an event */
-      }
-    });
-    child.on('close', (code, signal) => resolve({ code, signal, stderr }));
-  });
-}
 
 /** Source transactions, one after the other, until stopped: inserts, updates, deletes on a keyed and a keyless table. */
 function writer(url: string): { stop: () => Promise<number> } {

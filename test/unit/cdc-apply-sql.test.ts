@@ -3,7 +3,7 @@
 // values out, find rows by key or (FULL) by every column, and map renamed tables and columns.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planRelation, type KnownTable } from '../../src/stages/cdc/relations.js';
+import { missingFromMessage, planRelation, type KnownTable } from '../../src/stages/cdc/relations.js';
 import { deleteSql, insertSql, updateSql } from '../../src/stages/cdc/apply-sql.js';
 import { UNCHANGED, type RelationMessage } from '../../src/stages/cdc/pgoutput/messages.js';
 import { PgferryError } from '../../src/core/errors.js';
@@ -61,6 +61,10 @@ test('a Relation message that differs from the known columns stops the apply, na
   assert.throws(() => planRelation(retyped, [known]), /column doc changed type \(oid 3802 → 25\)/);
   const dropped = relation({ columns: relation().columns.filter((c) => c.name !== 'secret') });
   assert.throws(() => planRelation(dropped, [known]), /column secret dropped or renamed/);
+  assert.deepEqual(missingFromMessage(dropped, [known]), ['secret']);
+  // still on the source now: the message predates its ADD COLUMN, and it is planned without it
+  assert.equal(planRelation(dropped, [known], new Set(['secret']))?.columns.length, dropped.columns.length);
+  assert.throws(() => planRelation(dropped, [known], new Set(['other'])), /column secret dropped or renamed/);
 });
 
 test('statements: renamed table and columns, unselected column left out, unchanged TOAST never overwritten', () => {

@@ -1,5 +1,6 @@
 /**
  * `npm run bench [-- --scale N] [--runs R] [--tools pgferry,pgferry_text,pgdump,pgcopydb]`
+ * (`--many-tables`: many-tables.ts; `--incremental`: change capture, incremental.ts)
  *
  * Starts a throwaway PostgreSQL 15 cluster (durable settings: fsync on), builds the "mixed"
  * database (/work/shared/bench/mixed.sql when present, else the built-in copy), then times
@@ -13,6 +14,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startCluster, type Cluster } from '../embedded/cluster.js';
+import { runIncremental } from './incremental.js';
 import { runManyTables } from './many-tables.js';
 import { runCutoverBench } from './cutover.js';
 import { arg, bundleRunner, median, q, root, sh } from './tools.js';
@@ -159,7 +161,9 @@ const chosen = process.argv.includes('--cutover')
   ? runCutoverBench
   : process.argv.includes('--many-tables')
     ? runManyTables
-    : main;
+    : process.argv.includes('--incremental')
+      ? runIncremental
+      : main;
 chosen().catch((e) => {
   process.stderr.write(`bench failed: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exitCode = 1;

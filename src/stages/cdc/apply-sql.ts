@@ -10,7 +10,8 @@ import type { RelationPlan, TargetColumn } from './relations.js';
 
 export interface Sql {
   text: string;
-  values: (string | null)[];
+  /** Text values, or arrays of them (set-based statements of apply-compact.ts). */
+  values: (string | null | (string | null)[])[];
 }
 
 const isUnchanged = (v: ColumnValue): v is { unchanged: true } => v !== null && typeof v === 'object';

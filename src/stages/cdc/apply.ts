@@ -8,11 +8,12 @@
 import type pg from 'pg';
 import type { EventBus } from '../../core/events.js';
 import { abortError } from '../../pg/retry.js';
+import { compactable, NetEffect } from './apply-compact.js';
 import { deleteSql, insertSql, type Sql, truncateSql, updateSql } from './apply-sql.js';
 import { readStopLsn, recordApplied } from './lsn-checkpoint.js';
 import { laterLsn, type Lsn } from './lsn.js';
-import type { PgoutputMessage } from './pgoutput/messages.js';
-import { type KnownTable, planRelation, type RelationPlan } from './relations.js';
+import type { PgoutputMessage, RelationMessage } from './pgoutput/messages.js';
+import { type KnownTable, missingFromMessage, planRelation, type RelationPlan } from './relations.js';
 import type { StreamItem } from './stream.js';
 
 /** What the apply needs of the stream (ChangeStream). */
@@ -32,6 +33,17 @@ export interface ApplyOptions {
   /** End LSN of the last source transaction the target holds. */
   applied: Lsn;
   events: EventBus;
+  /**
+   * Apply a batch's changes on keyed tables as their net effect, a few set-based statements per
+   * table (apply-compact.ts): only when triggers and foreign keys are quiet on the target
+   * (session_replication_role = replica), and not on `uniqueBeyondKey` tables (a unique index
+   * besides the key: changing rows one by one in another order could collide on it).
+   */
+  compact?: boolean;
+  /** Task table keys whose target table has a unique index besides its key. */
+  uniqueBeyondKey?: ReadonlySet<string>;
+  /** The source table's columns now: tells a column added after a Relation message from a dropped one. */
+  sourceColumns?(schema: string, name: string): Promise<Set<string>>;
   signal?: AbortSignal;
   /** After each committed batch. */
   onCommit?(p: ApplyProgress): void;
@@ -50,6 +62,7 @@ const TICK_MS = 500;
 
 class Applier {
   private relations = new Map<number, RelationPlan | undefined>();
+  private net = new NetEffect();
   private inTxn = false;
   private skipping = false;
   private batchOpen = false;
@@ -75,19 +88,60 @@ class Applier {
     return this.relations.get(oid);
   }
 
+  /** A message older than the catalog the task read lacks the columns added since: not a drop. */
+  private async planOf(m: RelationMessage): Promise<RelationPlan | undefined> {
+    const missing = missingFromMessage(m, this.o.known);
+    if (!missing.length || !this.o.sourceColumns) return planRelation(m, this.o.known);
+    const now = await this.o.sourceColumns(m.schema, m.name);
+    return planRelation(m, this.o.known, new Set(missing.filter((c) => now.has(c))));
+  }
+
+  /** This change may join the batch's net effect. */
+  private netted(p: RelationPlan): boolean {
+    return this.o.compact === true && compactable(p) && !this.o.uniqueBeyondKey?.has(p.key);
+  }
+
+  /** Apply the net effect gathered so far (before a change that must follow it, and before COMMIT). */
+  private async settle(): Promise<void> {
+    if (!this.net.size) return;
+    for (const sql of this.net.take()) await this.o.target.query(sql.text, sql.values);
+  }
+
   private async change(m: PgoutputMessage): Promise<void> {
-    if (m.tag === 'relation') this.relations.set(m.oid, planRelation(m, this.o.known));
+    if (m.tag === 'relation') {
+      await this.settle();
+      this.relations.set(m.oid, await this.planOf(m));
+    }
     if (this.skipping) return;
     if (m.tag === 'insert') {
       const p = this.plan(m.relation);
-      if (p) await this.exec(insertSql(p, m.row));
+      if (!p) return;
+      if (this.netted(p) && this.net.insert(p, m.row)) this.batchChanges++;
+      else if (this.o.compact && !compactable(p)) {
+        this.net.append(p, m.row);
+        this.batchChanges++;
+      } else {
+        await this.settle();
+        await this.exec(insertSql(p, m.row));
+      }
     } else if (m.tag === 'update') {
       const p = this.plan(m.relation);
-      if (p) await this.exec(updateSql(p, m));
+      if (!p) return;
+      if (this.netted(p) && this.net.update(p, m)) this.batchChanges++;
+      else {
+        await this.settle();
+        await this.exec(updateSql(p, m));
+      }
     } else if (m.tag === 'delete') {
       const p = this.plan(m.relation);
-      if (p) await this.exec(deleteSql(p, m));
+      if (!p) return;
+      if (this.netted(p) && this.net.delete(p, m)) this.batchChanges++;
+      else {
+        await this.settle();
+        await this.exec(deleteSql(p, m));
+      }
     } else if (m.tag === 'truncate') {
+      await this.settle();
       const targets = m.relations.flatMap((oid) => this.plan(oid)?.target ?? []);
       await this.exec(truncateSql([...new Set(targets)]));
     }
@@ -118,6 +172,7 @@ class Applier {
   private async flush(): Promise<void> {
     if (!this.batchOpen || this.inTxn) return;
     const c = this.o.target;
+    await this.settle();
     if (this.batchTxns > 0) {
       this.stopLsn = await recordApplied(c, this.o.taskId, this.batchEnd, this.batchCommit!, this.batchTxns);
     }
@@ -138,7 +193,9 @@ class Applier {
 
   private async item(it: StreamItem): Promise<void> {
     if (it.kind === 'keepalive') {
-      if (this.inTxn) return;
+      // The source sends keepalives between transactions of a backlog too: committing the batch
+      // at each of them made every source transaction its own target transaction.
+      if (this.inTxn || this.o.stream.pending > 0) return;
       await this.flush();
       // Nothing open: everything the source sent up to here is applied.
       if (it.end > this.idleEnd) this.idleEnd = it.end;

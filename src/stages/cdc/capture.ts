@@ -23,7 +23,7 @@ import {
   startCapture,
 } from './lsn-checkpoint.js';
 import { createPublication, dropPublication, withoutReplicaIdentity } from './publication.js';
-import { knownTables } from './relations.js';
+import { currentColumns, knownTables, uniqueBeyondKey } from './relations.js';
 import { resetCopy } from './reset.js';
 import { type SequencePair, syncSequences } from './sequences.js';
 import { dropSlot } from './slot.js';
@@ -112,10 +112,11 @@ export async function recordCapture(tgt: pg.Client, x: CaptureContext, opened: O
   await recordStartLsn(tgt, x.taskId, opened.snapshot.consistentPoint!);
 }
 
-/** Triggers and foreign keys fired on the source already: keep them quiet here when allowed. */
-async function replicaRole(c: pg.Client, events: EventBus): Promise<void> {
+/** Triggers and foreign keys fired on the source already: keep them quiet here when allowed (true). */
+async function replicaRole(c: pg.Client, events: EventBus): Promise<boolean> {
   try {
     await c.query('SET session_replication_role = replica');
+    return true;
   } catch (e) {
     if (!isPgError(e) || e.code !== '42501') throw e;
     events.warn(
@@ -123,6 +124,7 @@ async function replicaRole(c: pg.Client, events: EventBus): Promise<void> {
         'changes (grant it with GRANT SET ON PARAMETER session_replication_role TO <account> on PostgreSQL 15+, or ' +
         'apply as a superuser)',
     );
+    return false;
   }
 }
 
@@ -138,8 +140,9 @@ export async function streamChanges(x: CaptureContext, sequences: SequencePair[]
   try {
     await setCaptureState(tgt, x.taskId, 'stream');
     const row = (await readCapture(tgt, x.taskId))!;
-    await replicaRole(tgt, x.events);
+    const quiet = await replicaRole(tgt, x.events);
     const known = await knownTables(src, tgt, x.tables);
+    const unique = await uniqueBeyondKey(tgt, x.tables);
     const applied = row.appliedLsn ?? row.startLsn ?? 0n;
     stream = await ChangeStream.start(x.source, row.slot, row.publication, applied);
     const meter = new LagMeter(row.slot);
@@ -169,6 +172,9 @@ export async function streamChanges(x: CaptureContext, sequences: SequencePair[]
       known,
       applied,
       events: x.events,
+      sourceColumns: (schema, name) => currentColumns(src, schema, name),
+      compact: quiet,
+      uniqueBeyondKey: unique,
       signal: x.signal,
       onCommit,
     });

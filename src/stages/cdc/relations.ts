@@ -92,7 +92,7 @@ function changed(table: string, what: string[]): PgferryError {
 }
 
 /** The differences between a Relation message and the columns the task knows. */
-function differences(msg: RelationMessage, known: KnownTable): string[] {
+function differences(msg: RelationMessage, known: KnownTable, addedLater: ReadonlySet<string>): string[] {
   const out: string[] = [];
   const sent = new Set(msg.columns.map((c) => c.name));
   for (const c of msg.columns) {
@@ -101,15 +101,46 @@ function differences(msg: RelationMessage, known: KnownTable): string[] {
     else if (was !== c.typeOid) out.push(`column ${quoteIdent(c.name)} changed type (oid ${was} → ${c.typeOid})`);
   }
   for (const name of known.sourceTypes.keys())
-    if (!sent.has(name)) out.push(`column ${quoteIdent(name)} dropped or renamed`);
+    if (!sent.has(name) && !addedLater.has(name)) out.push(`column ${quoteIdent(name)} dropped or renamed`);
   return out;
 }
 
-/** Map a Relation message onto the target; undefined for a table the task does not copy. */
-export function planRelation(msg: RelationMessage, known: KnownTable[]): RelationPlan | undefined {
-  const k = known.find((t) => t.table.source.schema === msg.schema && t.table.source.name === msg.name);
+const knownOf = (msg: RelationMessage, known: KnownTable[]) =>
+  known.find((t) => t.table.source.schema === msg.schema && t.table.source.name === msg.name);
+
+/** Columns the task read on the source that a Relation message lacks: dropped since, or added after it was written. */
+export function missingFromMessage(msg: RelationMessage, known: KnownTable[]): string[] {
+  const k = knownOf(msg, known);
+  if (!k) return [];
+  const sent = new Set(msg.columns.map((c) => c.name));
+  return [...k.sourceTypes.keys()].filter((name) => !sent.has(name));
+}
+
+/** The source table's columns now (to tell a column added after a message from a dropped one). */
+export async function currentColumns(src: pg.Client, schema: string, name: string): Promise<Set<string>> {
+  const r = await src.query<{ attname: string }>(
+    `SELECT a.attname FROM pg_catalog.pg_attribute a
+       JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped`,
+    [schema, name],
+  );
+  return new Set(r.rows.map((row) => row.attname));
+}
+
+/**
+ * Map a Relation message onto the target; undefined for a table the task does not copy.
+ * `addedLater`: columns the message lacks because they were added on the source after it was
+ * written (the stream is older than the catalog the task read): their target default applies,
+ * as the source's ADD COLUMN gave its rows.
+ */
+export function planRelation(
+  msg: RelationMessage,
+  known: KnownTable[],
+  addedLater: ReadonlySet<string> = new Set(),
+): RelationPlan | undefined {
+  const k = knownOf(msg, known);
   if (!k) return undefined;
-  const diff = differences(msg, k);
+  const diff = differences(msg, k, addedLater);
   if (diff.length) throw changed(k.table.key, diff);
   const columns = msg.columns.map((c) => {
     const col = k.table.columns.find((x) => x.source === c.name);
@@ -139,4 +170,16 @@ export function planRelation(msg: RelationMessage, known: KnownTable[]): Relatio
     full,
     noIdentity,
   };
+}
+
+/** Keys of the tables whose target table has a unique index besides its primary key. */
+export async function uniqueBeyondKey(tgt: pg.Client, tables: CopyTable[]): Promise<Set<string>> {
+  const names = tables.map((t) => qualify(t.target.schema, t.target.name));
+  const r = await tgt.query<{ i: number }>(
+    `SELECT x.i::int AS i FROM unnest($1::text[]) WITH ORDINALITY x(n, i)
+      WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_index ix
+                     WHERE ix.indrelid = to_regclass(x.n) AND ix.indisunique AND NOT ix.indisprimary)`,
+    [names],
+  );
+  return new Set(r.rows.map((row) => tables[row.i - 1].key));
 }

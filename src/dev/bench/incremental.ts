@@ -1,0 +1,439 @@
+/**
+ * `npm run bench -- --incremental [--scale S] [--backlog N] [--rate R] [--seconds T] [--tools pgferry,native,pgcopydb]`
+ *
+ * Change capture, side by side under the same pgbench (TPC-B) write load: pgferry's incremental
+ * apply, native logical replication (CREATE SUBSCRIPTION) and `pgcopydb clone --follow` (when
+ * installed). A PostgreSQL 15 source (wal_level=logical) and a PostgreSQL 15 target, durable
+ * settings; each tool gets a fresh target database, copies the pgbench tables, then streams.
+ *
+ *  - apply throughput: the target tables are locked while pgbench writes a backlog of N
+ *    transactions on the source (the tool receives but cannot apply); the lock is released and the
+ *    time until the last change is on the target gives transactions and rows applied per second.
+ *    Each pgbench transaction changes 4 rows (3 updates, 1 insert).
+ *  - steady-state lag: pgbench at a fixed rate (R tx/s, default: 80 % of native's apply rate in
+ *    this run) for T seconds; every 500 ms, the bytes of source WAL the tool's slot has not
+ *    confirmed, and the seconds by which a heartbeat row (updated on the source every 100 ms with
+ *    the source clock) is behind on the target. Both servers share a clock.
+ *
+ * Prints each tool's numbers and pgferry's ratios to the others, with the machine's load average.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { startCluster, type Cluster } from '../embedded/cluster.js';
+import { arg, median, q, root, sh } from './tools.js';
+
+const ROWS_PER_TX = 4;
+const PGBENCH_TABLES = ['pgbench_accounts', 'pgbench_branches', 'pgbench_tellers', 'pgbench_history', 'bench_hb'];
+
+interface Streaming {
+  /** Stop the tool and remove what it left on the source. */
+  stop(): Promise<void>;
+  /** Why the tool is no longer running, when it stopped by itself. */
+  gone?(): string | undefined;
+}
+
+interface ToolResult {
+  tool: string;
+  drainSec: number;
+  txPerSec: number;
+  rowsPerSec: number;
+  rate: number;
+  achievedRate: number;
+  lagSecP50: number;
+  lagSecMax: number;
+  lagBytesP50: number;
+  lagBytesMax: number;
+  catchUpSec: number;
+}
+
+const log = (s: string) => process.stderr.write(`${s}\n`);
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ');
+
+function pgbenchBin(c: Cluster): string {
+  const b = c.bin('pgbench');
+  return spawnSync('test', ['-x', b]).status === 0 ? b : '/usr/lib/postgresql/15/bin/pgbench';
+}
+
+/** The heartbeat: bench_hb's one row, its counter and the source's clock, updated every 100 ms. */
+class Heartbeat {
+  private c?: pg.Client;
+  private timer?: NodeJS.Timeout;
+  constructor(private url: string) {}
+  async start(): Promise<void> {
+    this.c = new pg.Client({ connectionString: this.url });
+    await this.c.connect();
+    let busy = false;
+    this.timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      this.c
+        ?.query('UPDATE bench_hb SET n = n + 1, ts = clock_timestamp() WHERE id = 1')
+        .catch(() => {})
+        .finally(() => (busy = false));
+    }, 100);
+  }
+  /** Bump once more and return the counter the target must reach. */
+  async mark(): Promise<number> {
+    const r = await this.c!.query<{ n: string }>(
+      'UPDATE bench_hb SET n = n + 1, ts = clock_timestamp() WHERE id = 1 RETURNING n::text AS n',
+    );
+    return Number(r.rows[0].n);
+  }
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.c?.end().catch(() => {});
+  }
+}
+
+/** A tool stopped by itself: waiting longer is pointless. */
+class Gone extends Error {}
+
+async function waitFor(what: string, fn: () => Promise<boolean>, sec: number, everyMs = 20): Promise<void> {
+  const end = Date.now() + sec * 1000;
+  for (;;) {
+    const ok = await fn().catch((e) => {
+      if (e instanceof Gone) throw e;
+      return false;
+    });
+    if (ok) return;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+async function hbOnTarget(c: pg.Client): Promise<{ n: number; lagSec: number }> {
+  const r = await c.query<{ n: string; lag: number }>(
+    'SELECT n::text AS n, extract(epoch FROM clock_timestamp() - ts)::float8 AS lag FROM bench_hb WHERE id = 1',
+  );
+  return { n: Number(r.rows[0].n), lagSec: r.rows[0].lag };
+}
+
+function child(cmd: string, args: string[], logFile: string): ChildProcess {
+  // its own process group: a tool's worker processes are stopped with it
+  return spawn('bash', ['-c', `exec "$0" "$@" >>'${logFile}' 2>&1`, cmd, ...args], { stdio: 'ignore', detached: true });
+}
+
+function killGroup(p: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-p.pid!, signal);
+  } catch {
+    /* already gone */
+  }
+}
+
+async function dropSlots(src: string): Promise<void> {
+  await q(
+    src,
+    `SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = current_database() AND active_pid IS NOT NULL`,
+  );
+  await sleep(300);
+  await q(
+    src,
+    `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = current_database()`,
+  ).catch(() => {});
+  for (const r of (await q(src, 'SELECT pubname FROM pg_publication')).rows)
+    await q(src, `DROP PUBLICATION "${r.pubname}"`);
+  await q(src, 'DROP SCHEMA IF EXISTS pgcopydb CASCADE');
+}
+
+async function startNative(src: Cluster, dst: Cluster, db: string): Promise<Streaming> {
+  const s = await sh(`pg_dump -s '${src.url('bench_src')}' | psql -X -q -v ON_ERROR_STOP=1 -d '${dst.url(db)}'`);
+  if (s.code !== 0) throw new Error(`schema for native: ${s.out}`);
+  await q(src.url('bench_src'), `CREATE PUBLICATION bench_native FOR TABLE ${PGBENCH_TABLES.join(', ')}`);
+  const conn = src.url('bench_src').replace('?sslmode=disable', '');
+  await q(dst.url(db), `CREATE SUBSCRIPTION bench_native CONNECTION '${conn}' PUBLICATION bench_native`);
+  await waitFor(
+    'native initial sync',
+    async () =>
+      (await q(dst.url(db), `SELECT count(*)::int AS n FROM pg_subscription_rel WHERE srsubstate <> 'r'`)).rows[0].n ===
+      0,
+    600,
+    200,
+  );
+  return {
+    stop: async () => {
+      await q(dst.url(db), 'ALTER SUBSCRIPTION bench_native DISABLE');
+      await q(dst.url(db), 'ALTER SUBSCRIPTION bench_native SET (slot_name = NONE)');
+      await q(dst.url(db), 'DROP SUBSCRIPTION bench_native');
+      await dropSlots(src.url('bench_src'));
+    },
+  };
+}
+
+async function startPgferry(src: Cluster, dst: Cluster, db: string, work: string): Promise<Streaming> {
+  const stateDir = join(work, 'pgferry-state');
+  const p = child(
+    process.execPath,
+    [
+      // PGFERRY_BENCH_PROF=<dir>: a CPU profile of pgferry's run (written when it stops on SIGINT)
+      ...(process.env.PGFERRY_BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.PGFERRY_BENCH_PROF] : []),
+      join(root, 'bin', 'pgferry.js'),
+      'migrate',
+      '--incremental',
+      '--name',
+      'bench_cdc',
+      '--state-dir',
+      stateDir,
+      '-s',
+      src.url('bench_src'),
+      '-t',
+      dst.url(db),
+      '--no-owner',
+      '--no-acl',
+      '--verify',
+      'none',
+      '--json',
+    ],
+    join(work, 'pgferry.log'),
+  );
+  let exited: number | null | undefined;
+  p.on('exit', (code) => (exited = code));
+  await waitFor(
+    'pgferry streaming',
+    async () => {
+      if (exited !== undefined) throw new Gone(`pgferry exited (${exited}), see ${work}/pgferry.log`);
+      const r = await q(dst.url(db), `SELECT count(*)::int AS n FROM pgferry.cdc WHERE state = 'stream'`);
+      return r.rows[0].n === 1;
+    },
+    600,
+    200,
+  );
+  return {
+    stop: async () => {
+      if (process.env.PGFERRY_BENCH_PROF) {
+        killGroup(p, 'SIGINT');
+        await sleep(5000);
+      }
+      killGroup(p, 'SIGKILL');
+      await dropSlots(src.url('bench_src'));
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function startPgcopydb(src: Cluster, dst: Cluster, db: string, work: string): Promise<Streaming> {
+  const dir = join(work, 'pgcopydb');
+  const p = child(
+    'pgcopydb',
+    [
+      'clone',
+      '--follow',
+      '--source',
+      src.url('bench_src'),
+      '--target',
+      dst.url(db),
+      '--dir',
+      dir,
+      '--table-jobs',
+      '2',
+      '--index-jobs',
+      '2',
+      '--no-owner',
+      '--no-acl',
+    ],
+    join(work, 'pgcopydb.log'),
+  );
+  let exited: number | null | undefined;
+  p.on('exit', (code) => (exited = code));
+  return {
+    stop: async () => {
+      killGroup(p, 'SIGTERM');
+      await sleep(1000);
+      killGroup(p, 'SIGKILL');
+      await dropSlots(src.url('bench_src'));
+      rmSync(dir, { recursive: true, force: true });
+    },
+    gone: () =>
+      exited === undefined
+        ? undefined
+        : `pgcopydb exited (${exited}): ${readFileSync(join(work, 'pgcopydb.log'), 'utf8')
+            .split('\n')
+            .filter((l) => /ERROR/.test(l))
+            .slice(0, 2)
+            .join(' | ')}`,
+  };
+}
+
+async function measure(
+  tool: string,
+  src: Cluster,
+  dst: Cluster,
+  work: string,
+  o: { backlog: number; rate: number; seconds: number },
+): Promise<ToolResult> {
+  const db = `bench_${tool}`;
+  await q(dst.url(), `DROP DATABASE IF EXISTS ${db}`);
+  await q(dst.url(), `CREATE DATABASE ${db}`);
+  const srcUrl = src.url('bench_src');
+  const hb = new Heartbeat(srcUrl);
+  await hb.start();
+  log(`${tool}: copying and starting to stream (load ${load()})`);
+  const streaming =
+    tool === 'native'
+      ? await startNative(src, dst, db)
+      : tool === 'pgferry'
+        ? await startPgferry(src, dst, db, work)
+        : await startPgcopydb(src, dst, db, work);
+  const tc = new pg.Client({ connectionString: dst.url(db) });
+  try {
+    await tc.connect();
+    // streaming: a heartbeat written now reaches the target
+    const first = await hb.mark();
+    await waitFor(
+      `${tool} streaming`,
+      async () => {
+        const gone = streaming.gone?.();
+        if (gone) throw new Gone(gone);
+        return (await hbOnTarget(tc)).n >= first;
+      },
+      Number(arg('ready-sec', '300')),
+      200,
+    );
+    const pgbench = pgbenchBin(src);
+
+    // 1. apply throughput from a backlog: the target tables are locked while pgbench writes
+    const locker = new pg.Client({ connectionString: dst.url(db) });
+    await locker.connect();
+    await locker.query(`BEGIN; LOCK TABLE ${PGBENCH_TABLES.join(', ')} IN ACCESS EXCLUSIVE MODE`);
+    const clients = 4;
+    const b = await sh(`${pgbench} -n -c ${clients} -j 2 -t ${Math.ceil(o.backlog / clients)} '${srcUrl}'`);
+    if (b.code !== 0) throw new Error(`pgbench: ${b.out}`);
+    const target = await hb.mark();
+    const t0 = Date.now();
+    await locker.query('COMMIT');
+    await locker.end();
+    await waitFor(`${tool} draining the backlog`, async () => (await hbOnTarget(tc)).n >= target, 900);
+    const drainSec = (Date.now() - t0) / 1000;
+    const txns = Math.ceil(o.backlog / clients) * clients;
+    const txPerSec = txns / drainSec;
+    log(
+      `${tool}: backlog of ${txns} tx applied in ${drainSec.toFixed(2)} s = ${txPerSec.toFixed(0)} tx/s (load ${load()})`,
+    );
+
+    // 2. steady-state lag at a fixed rate
+    const rate = o.rate > 0 ? o.rate : Math.max(50, Math.round(txPerSec * 0.8));
+    const lagSec: number[] = [];
+    const lagBytes: number[] = [];
+    const t1 = Date.now();
+    const bench = sh(`${pgbench} -n -c 2 -j 2 -R ${rate} -T ${o.seconds} '${srcUrl}'`);
+    let done = false;
+    void bench.then(() => (done = true));
+    while (!done) {
+      await sleep(500);
+      if (Date.now() - t1 < 2000) continue; // settle
+      lagSec.push((await hbOnTarget(tc)).lagSec);
+      const r = await q(
+        srcUrl,
+        `SELECT coalesce(max(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)), 0)::float8 AS b
+           FROM pg_replication_slots WHERE database = current_database()`,
+      );
+      lagBytes.push(Math.max(0, r.rows[0].b));
+    }
+    const br = await bench;
+    const m = /tps = ([\d.]+)/.exec(br.out);
+    const end = await hb.mark();
+    const t2 = Date.now();
+    await waitFor(`${tool} catching up`, async () => (await hbOnTarget(tc)).n >= end, 900);
+    const catchUpSec = (Date.now() - t2) / 1000;
+    const res: ToolResult = {
+      tool,
+      drainSec,
+      txPerSec,
+      rowsPerSec: txPerSec * ROWS_PER_TX,
+      rate,
+      achievedRate: m ? Number(m[1]) : NaN,
+      lagSecP50: median(lagSec),
+      lagSecMax: Math.max(...lagSec),
+      lagBytesP50: median(lagBytes),
+      lagBytesMax: Math.max(...lagBytes),
+      catchUpSec,
+    };
+    log(
+      `${tool}: at ${rate} tx/s (pgbench did ${res.achievedRate.toFixed(0)}): lag p50 ${res.lagSecP50.toFixed(2)} s / ${(res.lagBytesP50 / 1024).toFixed(0)} kB, max ${res.lagSecMax.toFixed(2)} s / ${(res.lagBytesMax / 1024).toFixed(0)} kB (load ${load()})`,
+    );
+    return res;
+  } finally {
+    await tc.end().catch(() => {});
+    await hb.stop();
+    await streaming.stop();
+    await q(dst.url(), `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).catch(() => {});
+  }
+}
+
+export async function runIncremental(): Promise<void> {
+  const scale = Number(arg('scale', '1'));
+  const backlog = Number(arg('backlog', '20000'));
+  const rateArg = Number(arg('rate', '0'));
+  const seconds = Number(arg('seconds', '20'));
+  const hasPgcopydb = spawnSync('bash', ['-c', 'command -v pgcopydb']).status === 0;
+  const tools = arg('tools', `native,pgferry${hasPgcopydb ? ',pgcopydb' : ''}`).split(',');
+  const settings = { max_connections: 100, max_replication_slots: 10, max_wal_senders: 10, max_worker_processes: 16 };
+  const [src, dst] = await Promise.all([
+    startCluster({
+      version: 15,
+      fast: false,
+      name: 'pgferry-bench-src',
+      settings: { ...settings, wal_level: 'logical' },
+    }),
+    startCluster({ version: 15, fast: false, name: 'pgferry-bench-dst', settings }),
+  ]);
+  const work = mkdtempSync(join(tmpdir(), 'pgferry-bench-cdc-'));
+  try {
+    await q(src.url(), 'CREATE DATABASE bench_src');
+    const srcUrl = src.url('bench_src');
+    const r = await sh(`${pgbenchBin(src)} -i -s ${scale} -q '${srcUrl}'`);
+    if (r.code !== 0) throw new Error(`pgbench -i: ${r.out}`);
+    await q(
+      srcUrl,
+      `ALTER TABLE pgbench_history REPLICA IDENTITY FULL;
+       CREATE TABLE bench_hb (id int PRIMARY KEY, n bigint NOT NULL, ts timestamptz NOT NULL);
+       INSERT INTO bench_hb VALUES (1, 0, clock_timestamp());`,
+    );
+    log(
+      `pgbench scale ${scale} on PostgreSQL 15 → 15; backlog ${backlog} tx; lag for ${seconds} s; tools ${tools.join(', ')}`,
+    );
+    const results: ToolResult[] = [];
+    let rate = rateArg;
+    for (const tool of tools) {
+      try {
+        const res = await measure(tool, src, dst, work, { backlog, rate, seconds });
+        results.push(res);
+        // every tool's lag is measured at the same rate: the first tool's (native's) 80 %
+        if (rate <= 0) rate = res.rate;
+      } catch (e) {
+        log(`${tool} failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      await q(srcUrl, 'TRUNCATE pgbench_history'); // the same starting point for the next tool
+    }
+    process.stdout.write(`\nincremental apply, pgbench scale ${scale}, load average ${load()}:\n`);
+    process.stdout.write(
+      '  tool       backlog tx/s   rows/s  | lag at rate: p50 s  max s   p50 kB  max kB  catch-up s\n',
+    );
+    for (const x of results) {
+      process.stdout.write(
+        `  ${x.tool.padEnd(10)} ${x.txPerSec.toFixed(0).padStart(12)} ${x.rowsPerSec.toFixed(0).padStart(8)}  | ${String(x.rate).padStart(4)} tx/s ${x.lagSecP50.toFixed(2).padStart(6)} ${x.lagSecMax.toFixed(2).padStart(6)} ${(x.lagBytesP50 / 1024).toFixed(0).padStart(8)} ${(x.lagBytesMax / 1024).toFixed(0).padStart(7)} ${x.catchUpSec.toFixed(2).padStart(10)}\n`,
+      );
+    }
+    const f = results.find((x) => x.tool === 'pgferry');
+    for (const other of results.filter((x) => x.tool !== 'pgferry')) {
+      if (!f) break;
+      process.stdout.write(
+        `  pgferry/${other.tool}: apply throughput ${(f.txPerSec / other.txPerSec).toFixed(2)} (goal ≥ 1 vs native), lag p50 ${(f.lagSecP50 / other.lagSecP50).toFixed(2)}\n`,
+      );
+    }
+    if (f) process.stdout.write(`  pgferry lag p50 ${f.lagSecP50.toFixed(2)} s at ${f.rate} tx/s (goal < 1 s)\n`);
+  } finally {
+    await src.stop();
+    await dst.stop();
+    // PGFERRY_BENCH_KEEP=1: keep the tools' logs (pgferry's --json events) to look into
+    if (process.env.PGFERRY_BENCH_KEEP) log(`logs kept in ${work}`);
+    else rmSync(work, { recursive: true, force: true });
+  }
+}
