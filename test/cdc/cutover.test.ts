@@ -318,7 +318,7 @@ test('POST /api/tasks/{id}/cutover: bad options get cause and fix; an incrementa
   await withClient(pg15.url(), (c) => c.query(`ALTER ROLE ferry_src PASSWORD 'src-secret-pw'`));
   const dataDir = mkdtempSync(join(tmpdir(), 'pgferry-cutover-api-'));
   const server = await startServer({ port: 0, dataDir, log: () => {} });
-  const api = apiClient(server.url);
+  const api = apiClient(server);
   try {
     const body = { name: 'api-cut', source, target, incremental: true, noOwner: true, noAcl: true, verify: 'none' };
     assert.equal((await api.call('POST', '/api/tasks', body)).status, 201);

@@ -51,7 +51,7 @@ after(async () => {
 });
 
 async function post(path: string, body?: unknown): Promise<Response> {
-  return fetch(`${serve.url}/api${path}`, {
+  return serve.fetch(`/api${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body ?? {}),
@@ -78,7 +78,7 @@ test('console: "Cut over" on an incremental task shows the steps and the write d
   await withClient(app, (c) => c.query(`INSERT INTO note VALUES (1, 'while streaming'); UPDATE item SET label = 'x'`));
 
   const page = browser.page;
-  await page.goto(`${serve.url}/#/tasks/console-cut`);
+  await page.goto(serve.consoleUrl('#/tasks/console-cut'));
   await page.getByRole('heading', { name: 'Cutover' }).waitFor();
   assert.equal(await page.getByRole('checkbox', { name: /read-only for the cutover/ }).isChecked(), true);
   await pressButton(page, 'button:has-text("Cut over")');
