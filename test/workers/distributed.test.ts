@@ -136,16 +136,20 @@ function runCoordinator(
   });
 }
 
-function throttle(task: string, flag: string): Promise<void> {
+/** Run a pgferry command to its end; its stdout. */
+function cli(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'test/helpers/cli.ts', 'throttle', task, flag, '--state-dir', join(dir, 'state')],
-      { stdio: 'ignore', env: env() },
-    );
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`throttle ${flag}: exit ${code}`))));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/cli.ts', ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: env(),
+    });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`pgferry ${args[0]}: exit ${code}`))));
   });
 }
+
+const throttle = (task: string, flag: string) => cli(['throttle', task, flag, '--state-dir', join(dir, 'state')]);
 
 /** Is the task paused for the workers (the control database's task row)? */
 async function controlPaused(task: string, paused: boolean): Promise<boolean> {
@@ -196,6 +200,10 @@ test('three workers (one started late, while the task is paused) copy a task; th
   const seen = lastWorkers(run.events);
   assert.equal(seen.length, 3, JSON.stringify(seen));
   for (const w of seen) assert.ok(w.unitsDone > 0, `worker ${w.worker} copied units: ${JSON.stringify(seen)}`);
+  // `pgferry status` shows each worker: host, pid, units, rate, heartbeat
+  const status = await cli(['status', 'three', '--state-dir', join(dir, 'state'), '--no-checkpoints']);
+  for (const w of workers)
+    assert.match(status, new RegExp(`pid ${w.child.pid}: \\d+ units?, .* rows/s, CPU .* heartbeat`));
   const units = run.events.filter((e) => e.type === 'unit-done').length;
   assert.equal(
     seen.reduce((a, w) => a + w.unitsDone, 0),

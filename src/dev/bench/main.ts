@@ -1,5 +1,6 @@
 /**
  * `npm run bench [-- --scale N] [--runs R] [--tools pgferry,pgferry_text,pgdump,pgcopydb]`
+ * (`-- --many-tables`: src/dev/bench/many-tables.ts; `-- --workers`: src/dev/bench/workers.ts)
  *
  * Starts a throwaway PostgreSQL 15 cluster (durable settings: fsync on), builds the "mixed"
  * database (/work/shared/bench/mixed.sql when present, else the built-in copy), then times
@@ -14,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startCluster, type Cluster } from '../embedded/cluster.js';
 import { runManyTables } from './many-tables.js';
+import { runWorkersBench } from './workers.js';
 import { arg, bundleRunner, median, q, root, sh } from './tools.js';
 
 const BUILTIN_MIXED = `
@@ -154,7 +156,12 @@ async function main() {
   }
 }
 
-(process.argv.includes('--many-tables') ? runManyTables() : main()).catch((e) => {
+(process.argv.includes('--many-tables')
+  ? runManyTables()
+  : process.argv.includes('--workers')
+    ? runWorkersBench()
+    : main()
+).catch((e) => {
   process.stderr.write(`bench failed: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exitCode = 1;
 });

@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Phase, TimedEvent } from '../../core/events.js';
+import type { Phase, TimedEvent, WorkerView } from '../../core/events.js';
 import { readControls, type StateDir } from '../../state/state-dir.js';
 import { plural } from '../../core/plural.js';
 import { fmtBytes } from '../../core/size.js';
@@ -98,6 +98,8 @@ export interface TaskStatus {
   limits: Limits | null;
   /** Committed copy work: from the checkpoints, else from unit-done events (sent after each commit). */
   copied: Copied;
+  /** Workers of a distributed copy, as the coordinator last saw them (and when). */
+  workers?: { at: string; workers: WorkerView[] } | null;
 }
 
 /** Task names with a state dir under root. */
@@ -112,8 +114,18 @@ export function summariseEvents(
   events: TimedEvent[],
 ): Pick<
   TaskStatus,
-  'lastPhase' | 'tables' | 'progress' | 'warnings' | 'retries' | 'error' | 'ended' | 'lastEventAt' | 'recopied'
+  | 'lastPhase'
+  | 'tables'
+  | 'progress'
+  | 'warnings'
+  | 'retries'
+  | 'error'
+  | 'ended'
+  | 'lastEventAt'
+  | 'recopied'
+  | 'workers'
 > {
+  let workers: TaskStatus['workers'] = null;
   const recopied = new Set<string>();
   const tables = new Map<string, TableProgress>();
   const get = (t: string) => {
@@ -182,6 +194,9 @@ export function summariseEvents(
       case 'retry':
         retries++;
         break;
+      case 'workers':
+        workers = { at: e.at, workers: e.workers };
+        break;
       case 'task-end':
         ended = { ok: e.ok, durationMs: e.durationMs, at: e.at };
         if (e.error) error = e.error;
@@ -209,6 +224,7 @@ export function summariseEvents(
     ended,
     lastEventAt: events.length ? events[events.length - 1].at : null,
     recopied: [...recopied].sort(),
+    workers,
   };
 }
 
@@ -331,6 +347,14 @@ function progressLines(s: TaskStatus): string[] {
   if (s.running && s.progress) {
     const eta = s.progress.etaSec !== null ? `, ETA ${Math.round(s.progress.etaSec)} s` : '';
     L.push(`  rate: ${n(s.progress.rowsPerSec)} rows/s, ${fmtBytes(s.progress.bytesPerSec)}/s${eta}`);
+  }
+  if (s.workers) {
+    L.push(`  workers (as of ${s.workers.at}):`);
+    for (const w of s.workers.workers) {
+      L.push(
+        `    ${w.host} pid ${w.pid}: ${plural(w.unitsDone, 'unit')}, ${plural(w.rows, 'row')}, ${n(w.rowsPerSec)} rows/s, CPU ${w.cpuSec.toFixed(1)} s, heartbeat ${w.heartbeatAgeSec} s before`,
+      );
+    }
   }
   for (const t of s.tables.filter((x) => !x.done)) {
     L.push(

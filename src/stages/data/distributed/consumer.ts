@@ -67,6 +67,19 @@ export interface ConsumerOptions {
 
 const HEARTBEAT_MS = 2000;
 
+/** The sessions one loop of the consumer keeps between units of the same task. */
+interface Slot {
+  task?: string;
+  src?: pg.Client;
+  tgt?: pg.Client;
+}
+
+function dropSessions(slot: Slot): void {
+  kill(slot.src);
+  kill(slot.tgt);
+  slot.src = slot.tgt = undefined;
+}
+
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((res) => {
     const t = setTimeout(done, ms);
@@ -163,6 +176,15 @@ export class UnitConsumer {
 
   private async loop(): Promise<void> {
     const signal = this.ac.signal;
+    const slot: Slot = {};
+    try {
+      await this.loopOn(slot, signal);
+    } finally {
+      for (const c of [slot.src, slot.tgt]) await c?.end().catch(() => {});
+    }
+  }
+
+  private async loopOn(slot: Slot, signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       let ran = false;
       try {
@@ -170,7 +192,7 @@ export class UnitConsumer {
           if (t.paused || signal.aborted) continue;
           const jobs = (await this.o.boss.fetch<UnitJob>(t.queue, { batchSize: 1 })) ?? [];
           if (jobs.length === 0) continue;
-          await this.runJob(t, jobs[0]);
+          await this.runJob(t, jobs[0], slot);
           ran = true;
           break;
         }
@@ -190,7 +212,7 @@ export class UnitConsumer {
     return th;
   }
 
-  private async runJob(t: TaskRow, job: PgBoss.Job<UnitJob>): Promise<void> {
+  private async runJob(t: TaskRow, job: PgBoss.Job<UnitJob>, slot: Slot): Promise<void> {
     const { db, boss, timing } = this.o;
     await this.register(t.task_id);
     const keep = setInterval(
@@ -199,14 +221,16 @@ export class UnitConsumer {
     );
     const t0 = Date.now();
     try {
-      const copied = await this.copy(t, job.data);
+      const copied = await this.copy(t, job.data, slot);
       const rows = copied.reduce((a, c) => a + c.rows, 0);
       const bytes = copied.reduce((a, c) => a + c.bytes, 0);
       await boss.complete(t.queue, job.id, { rows, bytes, worker: this.workerId });
+      const cpu = process.cpuUsage(this.cpu0);
       await db.query(
         `UPDATE ${CONTROL_SCHEMA}.worker SET units_done = units_done + $3, rows = rows + $4, bytes = bytes + $5,
-                busy_ms = busy_ms + $6, heartbeat_at = now() WHERE worker_id = $1 AND task_id = $2`,
-        [this.workerId, t.task_id, job.data.members.length, rows, bytes, Date.now() - t0],
+                busy_ms = busy_ms + $6, heartbeat_at = now(), cpu_user_us = $7, cpu_system_us = $8
+          WHERE worker_id = $1 AND task_id = $2`,
+        [this.workerId, t.task_id, job.data.members.length, rows, bytes, Date.now() - t0, cpu.user, cpu.system],
       );
     } catch (e) {
       if (isPgError(e) && e.code === '23505' && /unit/.test(e.constraint ?? e.table ?? '')) {
@@ -221,24 +245,23 @@ export class UnitConsumer {
     }
   }
 
-  private async copy(t: TaskRow, job: UnitJob): Promise<Copied[]> {
+  private async copy(t: TaskRow, job: UnitJob, slot: Slot): Promise<Copied[]> {
     const { source, target } = this.o.specsFor(t);
-    let src: pg.Client | undefined;
-    let tgt: pg.Client | undefined;
+    if (slot.task !== t.task_id) dropSessions(slot);
+    slot.task = t.task_id;
     try {
-      src = await openSession(source, 'source', 'worker', SOURCE_SESSION);
-      await beginInSnapshot(src, t.snapshot);
-      tgt = await openSession(target, 'target', 'worker', TARGET_SESSION);
+      slot.src ??= await openSession(source, 'source', 'worker', SOURCE_SESSION);
+      await beginInSnapshot(slot.src, t.snapshot);
+      slot.tgt ??= await openSession(target, 'target', 'worker', TARGET_SESSION);
       useStateSchema(t.task_id, t.state_schema);
       const members = job.members.map((m): [CopyUnit, TableRun] => [m.unit, runOf(m, t.lineage)]);
-      const w = { taskId: t.task_id, throttle: this.throttleOf(t), signal: this.ac.signal };
-      const out = await copyUnitsRows(w, src, tgt, members);
-      await src.query('COMMIT');
-      await Promise.all([src.end(), tgt.end()]);
+      // no signal: a stopping worker finishes its units (a second SIGINT/SIGTERM exits at once)
+      const w = { taskId: t.task_id, throttle: this.throttleOf(t) };
+      const out = await copyUnitsRows(w, slot.src, slot.tgt, members);
+      await slot.src.query('COMMIT');
       return out;
     } catch (e) {
-      kill(src);
-      kill(tgt);
+      dropSessions(slot);
       throw e;
     }
   }

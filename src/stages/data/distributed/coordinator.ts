@@ -51,7 +51,7 @@ export interface DistributedInput {
 }
 
 const POLL_MS = 1000;
-const WORKERS_EVERY_MS = 2000;
+const WORKERS_EVERY_MS = 5000;
 
 /** Run `units` through the job system; resolves when every one has landed. */
 export async function runDistributed(d: DistributedCopy, i: DistributedInput): Promise<void> {
