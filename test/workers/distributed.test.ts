@@ -260,3 +260,43 @@ test('a worker killed mid-unit (SIGKILL) is taken over by another; the unit land
   const taker = seen.find((w) => w.pid === bw.child.pid);
   assert.ok(taker && taker.unitsDone > 0, `the late worker took over: ${JSON.stringify(seen)}`);
 });
+
+test('a stalled worker (SIGSTOP) whose unit was taken over finishes it later: the copy rolls back, the rows land once', async () => {
+  await newTarget('stalled');
+  const a = await startWorker();
+  let stoppedAt = 0;
+  let b: Promise<Worker> | undefined;
+  let woke: Promise<boolean> | undefined;
+  const watch = setInterval(async () => {
+    if (stoppedAt) return;
+    const busy = await withClient(tgt.url('stalled'), (c) =>
+      c.query(
+        `SELECT 1 FROM pg_stat_activity WHERE datname = 'stalled' AND state = 'active' AND query LIKE 'COPY %FROM STDIN%'`,
+      ),
+    ).catch(() => ({ rowCount: 0 }));
+    if (!busy.rowCount || stoppedAt) return;
+    stoppedAt = Date.now();
+    a.child.kill('SIGSTOP');
+    b = startWorker();
+    // once another worker has committed the unit A holds, A wakes up and ends its copy of it
+    // (until then A's open transaction holds back the table's index build)
+    woke = (async () => {
+      const taken = await until(async () => {
+        const r = await withClient(tgt.url('ctl'), (c) =>
+          c.query(`SELECT 1 FROM pgferry_jobs.job WHERE retry_count > 0 AND state = 'completed'`),
+        );
+        return (r.rowCount ?? 0) > 0;
+      });
+      a.child.kill('SIGCONT');
+      return taken && (await until(async () => a.out.some((l) => /copied meanwhile by another worker/.test(l))));
+    })();
+  }, 200);
+  const run = await runCoordinator('stalled', ['--max-rows-per-sec', '15000'], () => {});
+  clearInterval(watch);
+  a.child.kill('SIGCONT');
+  assert.equal(run.code, 0, run.stderr);
+  assert.ok(stoppedAt > 0, 'the worker was stopped inside a unit');
+  assert.ok(await woke, `the stalled worker found its unit done: ${a.out.join('\n')}`);
+  await Promise.all([stopWorker(a), stopWorker(await b!)]);
+  assert.deepEqual(await tableHashes(tgt.url('stalled')), await tableHashes(src.url('shop')));
+});

@@ -57,6 +57,12 @@ class BackendCpu {
   }
 }
 
+/** Machine-wide CPU ticks from /proc/stat: busy (user, nice, system, irq, softirq), iowait, steal. */
+function machineTicks(): { busy: number; iowait: number; steal: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  return { busy: f[0] + f[1] + f[2] + f[5] + f[6], iowait: f[4], steal: f[7] ?? 0 };
+}
+
 function run(args: string[], onLine?: (line: string) => void): Promise<{ code: number; out: string }> {
   return new Promise((res) => {
     const p = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
@@ -77,6 +83,8 @@ interface Result {
   workers: WorkerView[];
   backendCpuSec: number;
   wallSec: number;
+  /** Cores busy, in iowait and stolen on the whole machine during the run (other work included). */
+  machine: { busy: number; iowait: number; steal: number };
 }
 
 async function migrateOnce(cluster: Cluster, label: string, extra: string[], state: string): Promise<Result> {
@@ -88,6 +96,7 @@ async function migrateOnce(cluster: Cluster, label: string, extra: string[], sta
   const pm = Number(readFileSync(join(cluster.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
   const cpu = new BackendCpu(pm);
   cpu.start();
+  const m0 = machineTicks();
   const t0 = Date.now();
   const r = await run(
     [
@@ -115,12 +124,23 @@ async function migrateOnce(cluster: Cluster, label: string, extra: string[], sta
   );
   const wallSec = (Date.now() - t0) / 1000;
   const backendCpuSec = cpu.stop();
+  const m1 = machineTicks();
+  const cores = (k: 'busy' | 'iowait' | 'steal') => (m1[k] - m0[k]) / HZ / wallSec;
+  const machine = { busy: cores('busy'), iowait: cores('iowait'), steal: cores('steal') };
   if (r.code !== 0) throw new Error(`${label} failed (${r.code}):\n${r.out.slice(-3000)}`);
   const data = events.find((e) => e.type === 'phase-end' && e.phase === 'data') as { durationMs: number } | undefined;
   const rows = events.filter((e) => e.type === 'unit-done').reduce((a, e) => a + (e as { rows: number }).rows, 0);
   const w = events.filter((e) => e.type === 'workers').at(-1) as { workers: WorkerView[] } | undefined;
   await q(cluster.url(), `DROP DATABASE IF EXISTS ${db}`);
-  return { label, rows, dataSec: (data?.durationMs ?? 0) / 1000, workers: w?.workers ?? [], backendCpuSec, wallSec };
+  return {
+    label,
+    rows,
+    dataSec: (data?.durationMs ?? 0) / 1000,
+    workers: w?.workers ?? [],
+    backendCpuSec,
+    wallSec,
+    machine,
+  };
 }
 
 export async function runWorkersBench(): Promise<void> {
@@ -190,7 +210,7 @@ export async function runWorkersBench(): Promise<void> {
         )
         .join('; ');
       process.stdout.write(
-        `${x.label.padEnd(13)} ${Math.round(rate).toString().padStart(8)}  ${x.dataSec.toFixed(1).padStart(7)}  ${x.backendCpuSec.toFixed(1).padStart(8)} (${(x.backendCpuSec / x.wallSec).toFixed(2)})            ${wk}\n`,
+        `${x.label.padEnd(13)} ${Math.round(rate).toString().padStart(8)}  ${x.dataSec.toFixed(1).padStart(7)}  ${x.backendCpuSec.toFixed(1).padStart(8)} (${(x.backendCpuSec / x.wallSec).toFixed(2)})       ${x.machine.busy.toFixed(2)}/${x.machine.iowait.toFixed(2)}/${x.machine.steal.toFixed(2)}                ${wk}\n`,
       );
     }
     if (base) {

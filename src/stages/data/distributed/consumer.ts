@@ -74,6 +74,11 @@ interface Slot {
   tgt?: pg.Client;
 }
 
+function endSessions(slot: Slot): void {
+  for (const c of [slot.src, slot.tgt]) c?.end().catch(() => {});
+  slot.src = slot.tgt = undefined;
+}
+
 function dropSessions(slot: Slot): void {
   kill(slot.src);
   kill(slot.tgt);
@@ -180,7 +185,7 @@ export class UnitConsumer {
     try {
       await this.loopOn(slot, signal);
     } finally {
-      for (const c of [slot.src, slot.tgt]) await c?.end().catch(() => {});
+      endSessions(slot);
     }
   }
 
@@ -199,7 +204,11 @@ export class UnitConsumer {
       } catch (e) {
         this.o.log('warn', `worker ${this.workerId}: ${errorMessage(e)}`);
       }
-      if (!ran) await sleep(this.o.pollMs ?? 500, signal);
+      if (!ran) {
+        // nothing to do: the sessions go (a finished task's databases are left alone)
+        if (slot.src || slot.tgt) endSessions(slot);
+        await sleep(this.o.pollMs ?? 500, signal);
+      }
     }
   }
 
@@ -235,6 +244,10 @@ export class UnitConsumer {
     } catch (e) {
       if (isPgError(e) && e.code === '23505' && /unit/.test(e.constraint ?? e.table ?? '')) {
         // the unit's checkpoint is there: an earlier claim of it committed; this copy rolled back
+        this.o.log(
+          'info',
+          `unit ${job.data.members[0]?.unit.id} was copied meanwhile by another worker: this copy rolled back`,
+        );
         await boss.complete(t.queue, job.id, { already: true, worker: this.workerId });
         return;
       }

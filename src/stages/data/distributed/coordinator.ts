@@ -207,6 +207,7 @@ async function waitForUnits(
     if (Date.now() - lastWorkers >= WORKERS_EVERY_MS) {
       lastWorkers = Date.now();
       await emitWorkers(db, i).catch(() => {});
+      await snapshotAlive(i.snapshot);
     }
     if (outstanding.size === 0) break;
     const open = await boss.getQueueSize(queue, { before: 'completed' });
@@ -229,6 +230,28 @@ async function waitForUnits(
       continue; // completed just now; their checkpoints are read on the next round
     }
     await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+/**
+ * The workers import the snapshot this process holds; should its session be gone, no unit can
+ * be copied in it any more (a new snapshot would be another point in time than the units done).
+ */
+async function snapshotAlive(snapshot: SnapshotSource): Promise<void> {
+  const lost = () =>
+    new PgferryError(
+      'data',
+      `the source snapshot ${snapshot.id} was lost (its session ended) while workers copied in it`,
+      {
+        hint: 'rerun the same command without --distributed once: it recopies the tables copied in part, in a new snapshot',
+      },
+    );
+  const s = snapshot.session;
+  if (!s) throw lost();
+  try {
+    await s.query('SELECT 1');
+  } catch (e) {
+    throw Object.assign(lost(), { cause: e });
   }
 }
 
