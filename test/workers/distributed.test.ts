@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
 import type { TimedEvent, WorkerView } from '../../src/core/events.js';
+import { queueOf } from '../../src/stages/data/distributed/control.js';
 import { passwordHba, sourceAccount } from '../embed/accounts.js';
 import { tableHashes, withClient } from '../helpers/compare.js';
 
@@ -241,15 +242,17 @@ test('a worker killed mid-unit (SIGKILL) is taken over by another; the unit land
   }, 200);
   const run = await runCoordinator('killed', ['--max-rows-per-sec', '15000'], () => {});
   clearInterval(watch);
+  const bw = b ? await b : undefined;
+  if (bw) await stopWorker(bw);
   assert.equal(run.code, 0, run.stderr);
-  assert.ok(killedAt > 0, 'the worker was killed inside a unit');
+  assert.ok(killedAt > 0 && bw, 'the worker was killed inside a unit');
   assert.equal(await a.exited, null);
-  const bw = await b!;
-  await stopWorker(bw);
   assert.deepEqual(await tableHashes(tgt.url('killed')), await tableHashes(src.url('shop')));
   // the killed worker's unit was retried by the job system and landed once
   const retried = await withClient(tgt.url('ctl'), (c) =>
-    c.query(`SELECT state, retry_count, output FROM pgferry_jobs.job WHERE retry_count > 0`),
+    c.query(`SELECT state, retry_count, output FROM pgferry_jobs.job WHERE name = $1 AND retry_count > 0`, [
+      queueOf('killed'),
+    ]),
   );
   assert.ok(retried.rowCount! >= 1, `a job was retried after its worker died: ${JSON.stringify(retried.rows)}`);
   const dup = await withClient(tgt.url('killed'), (c) =>
@@ -257,7 +260,7 @@ test('a worker killed mid-unit (SIGKILL) is taken over by another; the unit land
   );
   assert.equal(dup.rowCount, 0);
   const seen = lastWorkers(run.events);
-  const taker = seen.find((w) => w.pid === bw.child.pid);
+  const taker = seen.find((w) => w.pid === bw!.child.pid);
   assert.ok(taker && taker.unitsDone > 0, `the late worker took over: ${JSON.stringify(seen)}`);
 });
 
@@ -283,7 +286,9 @@ test('a stalled worker (SIGSTOP) whose unit was taken over finishes it later: th
     woke = (async () => {
       const taken = await until(async () => {
         const r = await withClient(tgt.url('ctl'), (c) =>
-          c.query(`SELECT 1 FROM pgferry_jobs.job WHERE retry_count > 0 AND state = 'completed'`),
+          c.query(`SELECT 1 FROM pgferry_jobs.job WHERE name = $1 AND retry_count > 0 AND state = 'completed'`, [
+            queueOf('stalled'),
+          ]),
         );
         return (r.rowCount ?? 0) > 0;
       });
@@ -294,9 +299,21 @@ test('a stalled worker (SIGSTOP) whose unit was taken over finishes it later: th
   const run = await runCoordinator('stalled', ['--max-rows-per-sec', '15000'], () => {});
   clearInterval(watch);
   a.child.kill('SIGCONT');
+  const wokeUp = await woke;
+  await Promise.all([stopWorker(a), ...(b ? [b.then(stopWorker)] : [])]);
   assert.equal(run.code, 0, run.stderr);
   assert.ok(stoppedAt > 0, 'the worker was stopped inside a unit');
-  assert.ok(await woke, `the stalled worker found its unit done: ${a.out.join('\n')}`);
-  await Promise.all([stopWorker(a), stopWorker(await b!)]);
+  assert.ok(wokeUp, `the stalled worker found its unit done: ${a.out.join('\n')}`);
   assert.deepEqual(await tableHashes(tgt.url('stalled')), await tableHashes(src.url('shop')));
+});
+
+test('with --jobs 2 and no worker running, the coordinator copies with its own local workers', async () => {
+  await newTarget('local');
+  const run = await runCoordinator('local', ['--jobs', '2'], () => {});
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(await tableHashes(tgt.url('local')), await tableHashes(src.url('shop')));
+  const seen = lastWorkers(run.events);
+  assert.equal(seen.length, 1, JSON.stringify(seen));
+  assert.match(seen[0].worker, /:coordinator$/);
+  assert.equal(seen[0].unitsDone, run.events.filter((e) => e.type === 'unit-done').length);
 });

@@ -198,7 +198,7 @@ export async function runWorkersBench(): Promise<void> {
       }
     }
     process.stdout.write(
-      '\nrun            rows/s    data s  backends CPU s (cores busy)  per worker: relay CPU s, µs/row, % of a core\n',
+      '\nrun            rows/s    data s  backends CPU s (cores)  machine cores busy/iowait/steal  per worker: relay CPU s, µs/row, % of a core\n',
     );
     const base = results.find((x) => x.label === 'workers_1');
     for (const x of results) {
