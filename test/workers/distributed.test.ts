@@ -317,3 +317,21 @@ test('with --jobs 2 and no worker running, the coordinator copies with its own l
   assert.match(seen[0].worker, /:coordinator$/);
   assert.equal(seen[0].unitsDone, run.events.filter((e) => e.type === 'unit-done').length);
 });
+
+test('a rate limit holds for all workers together, not for each', async () => {
+  await newTarget('limited');
+  const ws = await Promise.all([startWorker(), startWorker()]);
+  const limit = 6_000;
+  const run = await runCoordinator('limited', ['--max-rows-per-sec', String(limit)], () => {});
+  await Promise.all(ws.map(stopWorker));
+  assert.equal(run.code, 0, run.stderr);
+  const seen = lastWorkers(run.events);
+  assert.equal(seen.filter((w) => w.unitsDone > 0).length, 2, JSON.stringify(seen));
+  // rows from the start of the data phase to the last unit landed: a limit applied per worker
+  // would let the two copy at twice the rate (load on the machine only slows them down)
+  const units = run.events.filter((e) => e.type === 'unit-done') as (TimedEvent & { rows: number })[];
+  const rows = units.reduce((a, e) => a + e.rows, 0);
+  const start = run.events.find((e) => e.type === 'phase-start' && e.phase === 'data')!;
+  const rate = rows / ((Date.parse(units.at(-1)!.at) - Date.parse(start.at)) / 1000);
+  assert.ok(rate <= limit * 1.25, `${Math.round(rate)} rows/s with a limit of ${limit}`);
+});

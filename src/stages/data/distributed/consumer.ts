@@ -195,6 +195,8 @@ export class UnitConsumer {
       try {
         for (const t of await this.tasks()) {
           if (t.paused || signal.aborted) continue;
+          // counted among the task's workers before the first unit: rate limits are shared from the start
+          if (!this.touched.has(t.task_id)) await this.register(t.task_id);
           const jobs = (await this.o.boss.fetch<UnitJob>(t.queue, { batchSize: 1 })) ?? [];
           if (jobs.length === 0) continue;
           await this.runJob(t, jobs[0], slot);
@@ -281,12 +283,12 @@ export class UnitConsumer {
 
   /** (Re)enter this worker in the task's list: a new coordinator run starts the list afresh. */
   private async register(taskId: string): Promise<void> {
+    this.touched.add(taskId);
     await this.o.db.query(
       `INSERT INTO ${CONTROL_SCHEMA}.worker (worker_id, task_id, host, pid) VALUES ($1, $2, $3, $4)
        ON CONFLICT (worker_id, task_id) DO UPDATE SET heartbeat_at = now()`,
       [this.workerId, taskId, hostname(), process.pid],
     );
-    this.touched.add(taskId);
   }
 
   /** Heartbeat and CPU time (this process's, since the consumer started) of every task worked on. */
