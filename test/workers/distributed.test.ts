@@ -250,11 +250,14 @@ test('a worker killed mid-unit (SIGKILL) is taken over by another; the unit land
   assert.deepEqual(await tableHashes(tgt.url('killed')), await tableHashes(src.url('shop')));
   // the killed worker's unit was retried by the job system and landed once
   const retried = await withClient(tgt.url('ctl'), (c) =>
-    c.query(`SELECT state, retry_count, output FROM pgferry_jobs.job WHERE name = $1 AND retry_count > 0`, [
+    c.query(`SELECT state, retry_count, output, started_on FROM pgferry_jobs.job WHERE name = $1 AND retry_count > 0`, [
       queueOf('killed'),
     ]),
   );
   assert.ok(retried.rowCount! >= 1, `a job was retried after its worker died: ${JSON.stringify(retried.rows)}`);
+  // taken over after the job's expiry (4 s here), well within a minute even on a loaded machine
+  const takenAfterSec = (Math.min(...retried.rows.map((r) => Date.parse(r.started_on))) - killedAt) / 1000;
+  assert.ok(takenAfterSec < 30, `taken over ${takenAfterSec} s after the kill`);
   const dup = await withClient(tgt.url('killed'), (c) =>
     c.query(`SELECT unit_id FROM pgferry.unit GROUP BY unit_id HAVING count(*) > 1`),
   );
