@@ -128,6 +128,13 @@ export function migrateCommand(): Command {
       incremental: o.incremental,
       dropOrphanForeignKeys: o.dropOrphanForeignKeys,
     });
+    if (distributed && task.incremental) {
+      // the slot's exported snapshot lives on a replication connection that must run nothing else meanwhile
+      throw usage(
+        '--distributed does not combine with --incremental yet',
+        'run an incremental task without --distributed (its copy uses --jobs local workers)',
+      );
+    }
     const state = new StateDir(StateDir.rootFor(task.stateDir), resolveTaskId(task, defaultRedactor));
     const events = new EventBus();
     const done = attachProgress(events, progressMode(o.json));
