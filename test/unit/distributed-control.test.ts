@@ -33,6 +33,12 @@ test('job timing: defaults take a dead worker over within a minute; PGFERRY_JOB_
     maintenanceSec: 1,
     retryDelaySec: 1,
   });
+  assert.deepEqual(timingFromEnv({ PGFERRY_JOB_TIMING: '4,1,1,2' }), {
+    expireSec: 4,
+    maintenanceSec: 1,
+    retryDelaySec: 1,
+    retryLimit: 2,
+  });
   assert.deepEqual(timingFromEnv({ PGFERRY_JOB_TIMING: '4,0,1' }), d);
   assert.deepEqual(timingFromEnv({ PGFERRY_JOB_TIMING: 'soon' }), d);
 });

@@ -73,11 +73,11 @@ interface Worker {
   exited: Promise<number | null>;
 }
 
-function startWorker(): Promise<Worker> {
+function startWorker(extraEnv: NodeJS.ProcessEnv = {}): Promise<Worker> {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', 'test/helpers/cli.ts', 'worker', '--json', '--jobs', '1', '--control', controlUrl()],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: env() },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...env(), ...extraEnv } },
   );
   children.add(child);
   const out: string[] = [];
@@ -104,6 +104,7 @@ function runCoordinator(
   db: string,
   extra: string[],
   onEvent: (e: TimedEvent) => void,
+  extraEnv: NodeJS.ProcessEnv = {},
 ): Promise<{ code: number | null; events: TimedEvent[]; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(
@@ -115,7 +116,7 @@ function runCoordinator(
         ...['--split-threshold-mb', '1', '--unit-mb', '0.5', '--no-owner', '--no-acl'],
         ...extra,
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: env() },
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...env(), ...extraEnv } },
     );
     children.add(child);
     const events: TimedEvent[] = [];
@@ -337,4 +338,21 @@ test('a rate limit holds for all workers together, not for each', async () => {
   const start = run.events.find((e) => e.type === 'phase-start' && e.phase === 'data')!;
   const rate = rows / ((Date.parse(units.at(-1)!.at) - Date.parse(start.at)) / 1000);
   assert.ok(rate <= limit * 1.25, `${Math.round(rate)} rows/s with a limit of ${limit}`);
+});
+
+test('a unit that fails on every worker stops the coordinator with the worker’s error, no password in it', async () => {
+  await newTarget('failing');
+  // this worker's host has the target's password but not the source's
+  const partial = join(dir, 'pgpass-partial');
+  writeFileSync(partial, `127.0.0.1:${tgt.port}:*:${TGT_ROLE}:${TGT_PW}\n`);
+  chmodSync(partial, 0o600);
+  const w = await startWorker({ PGPASSFILE: partial, PGFERRY_JOB_TIMING: '4,1,1,1' });
+  const run = await runCoordinator('failing', [], () => {}, { PGFERRY_JOB_TIMING: '4,1,1,1' });
+  await stopWorker(w);
+  assert.notEqual(run.code, 0);
+  assert.match(run.stderr, /unit .* failed on the workers after its retries: .*(password|authentication)/);
+  assert.match(run.stderr, /rerun the same command/);
+  for (const text of [run.stderr, JSON.stringify(run.events), ...w.out]) {
+    assert.ok(!text.includes(SRC_PW) && !text.includes(TGT_PW), 'a password leaked');
+  }
 });

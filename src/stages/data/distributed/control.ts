@@ -32,11 +32,15 @@ export interface JobTiming {
 
 export const DEFAULT_TIMING: JobTiming = { expireSec: 30, maintenanceSec: 10, retryDelaySec: 5, retryLimit: 8 };
 
-/** Timing from PGFERRY_JOB_TIMING="expire,maintenance,retryDelay" (tests shorten it), else the defaults. */
+/**
+ * Timing from PGFERRY_JOB_TIMING="expire,maintenance,retryDelay[,retryLimit]" in seconds (tests
+ * shorten it), else the defaults. The coordinator's sets the queue's jobs; a worker's, its maintenance.
+ */
 export function timingFromEnv(env: NodeJS.ProcessEnv = process.env): JobTiming {
   const parts = (env.PGFERRY_JOB_TIMING ?? '').split(',').map(Number);
-  if (parts.length !== 3 || parts.some((n) => !Number.isInteger(n) || n < 1)) return DEFAULT_TIMING;
-  return { ...DEFAULT_TIMING, expireSec: parts[0], maintenanceSec: parts[1], retryDelaySec: parts[2] };
+  if (parts.length < 3 || parts.length > 4 || parts.some((n) => !Number.isInteger(n) || n < 1)) return DEFAULT_TIMING;
+  const [expireSec, maintenanceSec, retryDelaySec, retryLimit = DEFAULT_TIMING.retryLimit] = parts;
+  return { expireSec, maintenanceSec, retryDelaySec, retryLimit };
 }
 
 /** The queue of one task's copy units (pg-boss names: letters, digits, underscores). */

@@ -61,6 +61,7 @@ export async function runDistributed(d: DistributedCopy, i: DistributedInput): P
   let jobError: Error | undefined;
   const boss = await startJobs(db, timing, (e) => {
     jobError = e;
+    o.events.warn(`job system: ${errorMessage(e)}`);
   });
   const queue = queueOf(o.taskId);
   let local: UnitConsumer | undefined;
@@ -188,6 +189,7 @@ async function waitForUnits(
   const outstanding = new Map<string, CopyUnit>();
   for (const u of i.units) for (const m of unitsOf(u)) outstanding.set(m.id, m);
   let lastWorkers = 0;
+  let endedMissing = 0;
   while (outstanding.size > 0) {
     if (o.signal?.aborted) throw o.signal.reason;
     if (i.st.failure.failed) throw i.st.failure.error;
@@ -218,16 +220,20 @@ async function waitForUnits(
         data: { members: { unit: { id: string } }[] };
       }>(`SELECT output, data FROM ${JOBS_SCHEMA}.job WHERE name = $1 AND state = 'failed' LIMIT 1`, [queue]);
       const f = failed.rows[0];
-      if (f || jobError()) {
+      // no job open nor failed, yet units missing: completed just now (read next round) — or, for
+      // longer, lost (e.g. the queue deleted by hand)
+      endedMissing = f ? endedMissing : endedMissing + 1;
+      if (f || endedMissing > 10) {
         throw new PgferryError(
           'data',
           f
             ? `unit ${f.data.members[0]?.unit.id} failed on the workers after its retries: ${f.output?.message ?? 'no message'}`
-            : `the job system failed: ${errorMessage(jobError())}`,
+            : `every job of the queue ended but ${outstanding.size} units did not land${jobError() ? ` (job system: ${errorMessage(jobError())})` : ''}`,
           { hint: 'see the workers’ output, fix the cause, and rerun the same command: units done stay done' },
         );
       }
-      continue; // completed just now; their checkpoints are read on the next round
+    } else {
+      endedMissing = 0;
     }
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
