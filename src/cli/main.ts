@@ -18,6 +18,7 @@ import { migrateCommand } from './commands/migrate.js';
 import { demoCommand } from './commands/demo.js';
 import { throttleCommand } from './commands/throttle.js';
 import { serveCommand } from './commands/serve.js';
+import { workerCommand } from './commands/worker.js';
 import { configureUsage } from './usage.js';
 import { keepHeapSmall } from '../core/heap.js';
 
@@ -44,6 +45,7 @@ Exit codes: 0 ok, 1 failed, 2 usage, 3 connection failed, 4 precheck failed,
   program.addCommand(planCommand());
   program.addCommand(throttleCommand());
   program.addCommand(serveCommand());
+  program.addCommand(workerCommand());
   configureUsage(program);
   return program;
 }

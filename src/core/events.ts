@@ -4,6 +4,20 @@
  */
 export type Phase = 'connect' | 'precheck' | 'schema' | 'data' | 'post-data' | 'cdc' | 'verify' | 'report' | 'finish';
 
+/** A worker of a distributed copy, as the coordinator last read it from the control database. */
+export interface WorkerView {
+  worker: string;
+  host: string;
+  pid: number;
+  unitsDone: number;
+  rows: number;
+  bytes: number;
+  rowsPerSec: number;
+  /** CPU time of the worker process (user + system) while it worked on the task. */
+  cpuSec: number;
+  heartbeatAgeSec: number;
+}
+
 export type FerryEvent =
   /** resumed: the task's state dir holds an earlier run (objects and units it finished are skipped). */
   | { type: 'task-start'; task: string; source: string; target: string; resumed: boolean }
@@ -42,6 +56,8 @@ export type FerryEvent =
       active: { table: string; bytes: number; estBytes: number; rows: number; estRows: number }[];
     }
   | { type: 'retry'; what: string; attempt: number; delayMs: number; error: string; sqlstate?: string }
+  /** Distributed copy: every worker of the task (src/stages/data/distributed/coordinator.ts). */
+  | { type: 'workers'; workers: WorkerView[] }
   | { type: 'throttle'; maxRowsPerSec: number | null; maxBytesPerSec: number | null; jobs: number }
   | { type: 'verify-result'; table: string; ok: boolean; detail: string }
   | { type: 'task-end'; ok: boolean; durationMs: number; error?: string }

@@ -45,6 +45,7 @@ import type { EventBus, Phase } from '../core/events.js';
 import { MainSession } from './mainsession.js';
 import { copiesLargeObjects, Selection } from '../core/selection.js';
 import type { Controls } from '../stages/data/copy/controls.js';
+import type { DistributedCopy } from '../stages/data/distributed/coordinator.js';
 import { StateDir } from '../state/state-dir.js';
 import type { TaskStore } from '../state/store.js';
 import { openState } from './run-state.js';
@@ -74,6 +75,8 @@ export interface MigrateOptions {
    * (default: new ones from the task). The command line feeds them from control.json.
    */
   controls?: Controls;
+  /** Copy units through a control database, by `pgferry worker`s on any host (and `localWorkers` of this process). */
+  distributed?: DistributedCopy;
 }
 
 export interface MigrateResult {
@@ -281,6 +284,7 @@ async function dataPhase(r: Run, read: SourceRead, snapshot: SnapshotSource): Pr
         controls,
         signal: o.signal,
         noFreeze: Boolean(process.env.PGFERRY_NO_FREEZE),
+        distributed: o.distributed,
       }),
     );
     const lo = await largeObjects(r);

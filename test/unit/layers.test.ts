@@ -1,4 +1,4 @@
-// The source tree is layered: cli → engine → stages → state → core/pg (dev may import anything).
+// The source tree is layered: cli/server/worker → engine → stages → state → core/pg (dev may import anything).
 // Every relative import in src/ is checked against that direction; exceptions are listed with a reason.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +12,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BELOW: Record<string, string[]> = {
   cli: ['engine', 'stages', 'state', 'core', 'pg'],
   server: ['engine', 'stages', 'state', 'core', 'pg'],
+  worker: ['engine', 'stages', 'state', 'core', 'pg'],
   engine: ['stages', 'state', 'core', 'pg'],
   stages: ['stages', 'state', 'core', 'pg'], // another stage: its types.ts only (see violation)
   state: ['core', 'pg'],
@@ -24,6 +25,7 @@ const EXCEPTIONS: { from: string; to: string; why: string }[] = [
   { from: 'cli', to: 'src/dev/demo/sample.ts', why: '`pgferry demo` generates the sample database' },
   { from: 'cli', to: 'src/dev/embedded/cluster.ts', why: '`pgferry demo` starts throwaway clusters' },
   { from: 'cli', to: 'src/server/app.ts', why: '`pgferry serve` starts the HTTP API, the other adapter' },
+  { from: 'cli', to: 'src/worker/worker.ts', why: '`pgferry worker` runs the worker adapter' },
   ...['precheck', 'verify'].map((s) => ({
     from: `stages/${s}`,
     to: 'src/stages/schema/catalog/sql/common.ts',
@@ -98,7 +100,7 @@ export function violation(from: string, to: string): string | undefined {
 }
 
 test('every file under src/ sits in a known layer', () => {
-  const known = new Set(['cli', 'server', 'engine', 'stages', 'state', 'core', 'pg', 'dev']);
+  const known = new Set(['cli', 'server', 'worker', 'engine', 'stages', 'state', 'core', 'pg', 'dev']);
   const stray = walk('src').filter((f) => f.split('/').length < 3 || !known.has(f.split('/')[1]));
   assert.deepEqual(stray, []);
 });

@@ -9,6 +9,7 @@ import { PgTaskStore } from '../../state/pg-store.js';
 import { storeOption } from '../store-option.js';
 import { StateDir } from '../../state/state-dir.js';
 import { defaultRedactor } from '../../core/redact.js';
+import { resolveConnSpec, type ConnSpec } from '../../pg/connstring.js';
 import { EXIT } from '../exit.js';
 import { addConnectionOptions, addTaskOptions, taskFromOptions } from '../options.js';
 import { attachProgress, progressMode } from '../progress.js';
@@ -20,7 +21,11 @@ const MB = 1024 * 1024;
 
 export function addCopyOptions(cmd: Command): Command {
   return cmd
-    .option('-j, --jobs <n>', 'parallel COPY workers, 1..64 (default 4)', intArg(1, 64))
+    .option(
+      '-j, --jobs <n>',
+      'parallel COPY workers, 1..64 (default 4; 0 with --distributed: workers only)',
+      intArg(0, 64),
+    )
     .option('--index-jobs <n>', 'parallel index builds, 1..64 (default jobs/2)', intArg(1, 64))
     .option(
       '--split-threshold-mb <size>',
@@ -68,6 +73,25 @@ export function copySettings(o: Record<string, any>): Record<string, unknown> | 
   return Object.keys(c).length ? c : undefined;
 }
 
+/** --distributed with --control: the control database; --jobs 0 only then (no local workers). */
+function distributedFrom(o: Record<string, any>): { control: ConnSpec; localWorkers: number } | undefined {
+  if (!o.distributed) {
+    if (o.control) throw usage('--control is for a distributed copy', 'add --distributed, or leave --control out');
+    if (o.jobs === 0)
+      throw usage('--jobs 0 copies nothing without workers', 'give --jobs 1..64, or add --distributed --control URL');
+    return undefined;
+  }
+  if (!o.control) {
+    throw usage(
+      '--distributed needs the control database',
+      'give --control postgresql://user@host/db (a database the workers reach too; the target may serve)',
+    );
+  }
+  return { control: resolveConnSpec(o.control, { redactor: defaultRedactor }), localWorkers: 0 };
+}
+
+const usage = (message: string, hint: string) => new PgferryError('usage', message, { hint });
+
 export function migrateCommand(): Command {
   const cmd = new Command('migrate').description(
     'full migration in the DTS order: precheck → pre-data schema → data (indexes per table as it lands) → foreign keys and triggers → verify → report. Rerun the same command to resume after any failure',
@@ -85,12 +109,21 @@ export function migrateCommand(): Command {
     .option('--skip <item>', 'acknowledge a precheck warning item by id (repeatable)', collect)
     .option('--allow-downgrade', 'allow a target major version older than the source')
     .option('--incremental', "after the copy, apply the source's changes (logical replication) until `pgferry cutover`")
+    .option(
+      '--distributed',
+      'copy the units through the --control database: `pgferry worker` on any host copies them; this process keeps the snapshot, runs the other phases and copies with --jobs local workers (0: none)',
+    )
+    .option(
+      '--control <conninfo>',
+      'control database of a distributed copy (job queue and worker list; the target may serve); password from PGPASSWORD or ~/.pgpass',
+    )
     .option('--drop-orphan-foreign-keys', 'migrate without foreign keys whose parent table is not selected')
     .option('--json', 'print one JSON event per line on stdout instead of progress bars')
     .addOption(storeOption("keep the task's record, lease and live limits"));
   cmd.action(async (o: Record<string, any>) => {
+    const distributed = distributedFrom(o);
     const task = taskFromOptions(o, {
-      jobs: o.jobs,
+      jobs: o.jobs === 0 ? undefined : o.jobs,
       indexJobs: o.indexJobs,
       copy: copySettings(o),
       verify: o.verify,
@@ -99,6 +132,13 @@ export function migrateCommand(): Command {
       incremental: o.incremental,
       dropOrphanForeignKeys: o.dropOrphanForeignKeys,
     });
+    if (distributed && task.incremental) {
+      // the slot's exported snapshot lives on a replication connection that must run nothing else meanwhile
+      throw usage(
+        '--distributed does not combine with --incremental yet',
+        'run an incremental task without --distributed (its copy uses --jobs local workers)',
+      );
+    }
     const state = new StateDir(StateDir.rootFor(task.stateDir), resolveTaskId(task, defaultRedactor));
     const events = new EventBus();
     const done = attachProgress(events, progressMode(o.json));
@@ -120,7 +160,14 @@ export function migrateCommand(): Command {
     const detachControls = store ? attachControlStore(store, state.task, controls) : attachControlFile(state, controls);
     try {
       // the command line's redactor: what it prints is scrubbed of the task's passwords too
-      const result = await migrate(task, { events, signal: ac.signal, redactor: defaultRedactor, controls, store });
+      const result = await migrate(task, {
+        events,
+        signal: ac.signal,
+        redactor: defaultRedactor,
+        controls,
+        store,
+        distributed: distributed && { ...distributed, localWorkers: o.jobs ?? task.jobs },
+      });
       done();
       if (!o.json && result.summary !== undefined) out(result.summary);
       process.exitCode = result.verify && !result.verify.ok ? EXIT.verify : EXIT.ok;

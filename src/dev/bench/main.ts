@@ -1,6 +1,7 @@
 /**
  * `npm run bench [-- --scale N] [--runs R] [--tools pgferry,pgferry_text,pgdump,pgcopydb]`
- * (`--many-tables`: many-tables.ts; `--incremental`: change capture, incremental.ts)
+ * (`--many-tables`: many-tables.ts; `--incremental`: change capture, incremental.ts; `--workers`:
+ * workers.ts; `--cutover`: cutover.ts)
  *
  * Starts a throwaway PostgreSQL 15 cluster (durable settings: fsync on), builds the "mixed"
  * database (/work/shared/bench/mixed.sql when present, else the built-in copy), then times
@@ -17,6 +18,7 @@ import { startCluster, type Cluster } from '../embedded/cluster.js';
 import { runIncremental } from './incremental.js';
 import { runManyTables } from './many-tables.js';
 import { runCutoverBench } from './cutover.js';
+import { runWorkersBench } from './workers.js';
 import { arg, bundleRunner, median, q, root, sh } from './tools.js';
 
 const BUILTIN_MIXED = `
@@ -163,7 +165,9 @@ const chosen = process.argv.includes('--cutover')
     ? runManyTables
     : process.argv.includes('--incremental')
       ? runIncremental
-      : main;
+      : process.argv.includes('--workers')
+        ? runWorkersBench
+        : main;
 chosen().catch((e) => {
   process.stderr.write(`bench failed: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exitCode = 1;

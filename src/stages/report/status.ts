@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FerryEvent, Phase, TimedEvent } from '../../core/events.js';
+import type { FerryEvent, Phase, TimedEvent, WorkerView } from '../../core/events.js';
 import { type Controls, readControls, type StateDir } from '../../state/state-dir.js';
 import { plural } from '../../core/plural.js';
 import { fmtBytes } from '../../core/size.js';
@@ -100,6 +100,8 @@ export interface TaskStatus {
   copied: Copied;
   /** An incremental task's completed cutover: when the target was ready and how long writes stopped. */
   cutOver?: { at: string; downtimeMs: number | null };
+  /** Workers of a distributed copy, as the coordinator last saw them (and when). */
+  workers?: { at: string; workers: WorkerView[] } | null;
 }
 
 /** Task names with a state dir under root. */
@@ -114,8 +116,18 @@ export function summariseEvents(
   events: TimedEvent[],
 ): Pick<
   TaskStatus,
-  'lastPhase' | 'tables' | 'progress' | 'warnings' | 'retries' | 'error' | 'ended' | 'lastEventAt' | 'recopied'
+  | 'lastPhase'
+  | 'tables'
+  | 'progress'
+  | 'warnings'
+  | 'retries'
+  | 'error'
+  | 'ended'
+  | 'lastEventAt'
+  | 'recopied'
+  | 'workers'
 > {
+  let workers: TaskStatus['workers'] = null;
   const recopied = new Set<string>();
   const tables = new Map<string, TableProgress>();
   const get = (t: string) => {
@@ -179,6 +191,9 @@ export function summariseEvents(
       case 'retry':
         retries++;
         break;
+      case 'workers':
+        workers = { at: e.at, workers: e.workers };
+        break;
       case 'task-end':
         ended = { ok: e.ok, durationMs: e.durationMs, at: e.at };
         if (e.error) error = e.error;
@@ -206,6 +221,7 @@ export function summariseEvents(
     ended,
     lastEventAt: events.length ? events[events.length - 1].at : null,
     recopied: [...recopied].sort(),
+    workers,
   };
 }
 
@@ -336,6 +352,14 @@ function progressLines(s: TaskStatus): string[] {
   if (s.running && s.progress) {
     const eta = s.progress.etaSec !== null ? `, ETA ${Math.round(s.progress.etaSec)} s` : '';
     L.push(`  rate: ${n(s.progress.rowsPerSec)} rows/s, ${fmtBytes(s.progress.bytesPerSec)}/s${eta}`);
+  }
+  if (s.workers) {
+    L.push(`  workers (as of ${s.workers.at}):`);
+    for (const w of s.workers.workers) {
+      L.push(
+        `    ${w.host} pid ${w.pid}: ${plural(w.unitsDone, 'unit')}, ${plural(w.rows, 'row')}, ${n(w.rowsPerSec)} rows/s, CPU ${w.cpuSec.toFixed(1)} s, heartbeat ${w.heartbeatAgeSec} s before`,
+      );
+    }
   }
   for (const t of s.tables.filter((x) => !x.done)) {
     L.push(

@@ -22,6 +22,8 @@ import type { Stage } from './stage.js';
 import { Throttle } from './throttle.js';
 import type { CopyResult } from './types.js';
 import { runUnit, type UnitRunDeps } from './unit-run.js';
+import { localUnits } from './unit-runner.js';
+import { distributedUnits } from '../distributed/runner.js';
 
 export interface Prepared {
   plan: RunPlan;
@@ -125,7 +127,8 @@ export async function copyTables(i: CopyInput): Promise<CopyResult> {
   }
   d.indexes.start(o.indexJobs);
   try {
-    await d.pump.run();
+    const units = o.distributed ? distributedUnits(o.distributed, i, d) : localUnits(d.pump);
+    await units.run();
     d.pairs.closeIdle();
     // Statements whose table is not among the copied tables run once all data is in.
     await d.indexes.finish(i.early.orphans);

@@ -9,6 +9,7 @@ import type { StateDir } from '../../../state/state-dir.js';
 import type { Controls } from './controls.js';
 import type { Format } from './format.js';
 import type { SnapshotSource } from '../snapshot-source.js';
+import type { DistributedCopy } from '../distributed/coordinator.js';
 
 export interface CopyOptions {
   source: ConnSpec;
@@ -33,6 +34,8 @@ export interface CopyOptions {
    * without one the stage opens its own, re-importing the earlier run's when it still exists.
    */
   snapshot?: SnapshotSource;
+  /** Units run by workers through a control database (src/stages/data/distributed/), not by this process's pump. */
+  distributed?: DistributedCopy;
   /** Never COPY FREEZE (which empties an empty table in the unit's transaction first). */
   noFreeze?: boolean;
   signal?: AbortSignal;

@@ -47,7 +47,7 @@ export async function runUnit(d: UnitRunDeps, u: CopyUnit): Promise<void> {
   members.forEach(([m, run], i) => unitDone(d, m, run, res[i], Date.now() - t0));
 }
 
-function tableStart(d: UnitRunDeps, run: TableRun): void {
+export function tableStart(d: UnitRunDeps, run: TableRun): void {
   if (run.started !== undefined) return;
   run.started = Date.now();
   d.progress.active.add(run);
@@ -99,7 +99,7 @@ async function claimAll(d: UnitRunDeps, p: Pair, members: Member[]) {
   }
 }
 
-function unitDone(d: UnitRunDeps, u: CopyUnit, run: TableRun, res: Copied, durationMs: number): void {
+export function unitDone(d: UnitRunDeps, u: CopyUnit, run: TableRun, res: Copied, durationMs: number): void {
   const { events } = d.st.o;
   run.rows += res.rows;
   run.bytes += res.bytes;

@@ -1,0 +1,176 @@
+/**
+ * The control database of distributed copies: the job system's tables (pg-boss, schema
+ * pgferry_jobs) and pgferry's own two tables (schema pgferry_control): the running tasks (what
+ * a worker needs to copy their units, and their live controls) and the workers (host, pid,
+ * heartbeat, work done). Connection URIs are stored without passwords: every worker takes its
+ * own from its host's ~/.pgpass or PG* environment.
+ *
+ * Why pg-boss (10.3.3, the last release that runs on Node 20): a job held by a worker that died
+ * is failed by its expiry (expire_in, checked by the maintenance every few seconds) and retried
+ * with the queue's delay and backoff, so another worker takes it over within about a minute.
+ * graphile-worker releases a crashed worker's jobs only after four hours (a fixed interval in
+ * its get_job). pg-boss has no heartbeat of its own: a worker keeps a long unit alive by moving
+ * its job's start time forward (keepJobAlive), so the expiry can stay short.
+ */
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import PgBoss from 'pg-boss';
+import { connect } from '../../../pg/connect.js';
+import type { ConnSpec } from '../../../pg/connstring.js';
+import { kill } from '../copy/sessions.js';
+
+export const CONTROL_SCHEMA = 'pgferry_control';
+export const JOBS_SCHEMA = 'pgferry_jobs';
+
+/** Timing of the job system: a dead worker's unit is retried within expireSec + maintenanceSec + retryDelaySec. */
+export interface JobTiming {
+  expireSec: number;
+  maintenanceSec: number;
+  retryDelaySec: number;
+  retryLimit: number;
+}
+
+export const DEFAULT_TIMING: JobTiming = { expireSec: 30, maintenanceSec: 10, retryDelaySec: 5, retryLimit: 8 };
+
+/**
+ * Timing from PGFERRY_JOB_TIMING="expire,maintenance,retryDelay[,retryLimit]" in seconds (tests
+ * shorten it), else the defaults. The coordinator's sets the queue's jobs; a worker's, its maintenance.
+ */
+export function timingFromEnv(env: NodeJS.ProcessEnv = process.env): JobTiming {
+  const parts = (env.PGFERRY_JOB_TIMING ?? '').split(',').map(Number);
+  if (parts.length < 3 || parts.length > 4 || parts.some((n) => !Number.isInteger(n) || n < 1)) return DEFAULT_TIMING;
+  const [expireSec, maintenanceSec, retryDelaySec, retryLimit = DEFAULT_TIMING.retryLimit] = parts;
+  return { expireSec, maintenanceSec, retryDelaySec, retryLimit };
+}
+
+/** The queue of one task's copy units (pg-boss names: letters, digits, underscores). */
+export function queueOf(taskId: string): string {
+  return `pgferry_copy_${createHash('sha256').update(taskId).digest('hex').slice(0, 16)}`;
+}
+
+/** A unit's job id: a UUID derived from the task, the coordinator run and the unit. */
+export function jobIdOf(taskId: string, runId: string, unitId: string): string {
+  const h = createHash('sha256').update(`${taskId}\u0000${runId}\u0000${unitId}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+const DDL = `
+CREATE SCHEMA IF NOT EXISTS ${CONTROL_SCHEMA};
+CREATE TABLE IF NOT EXISTS ${CONTROL_SCHEMA}.task (
+  task_id text PRIMARY KEY,
+  queue text NOT NULL,
+  run_id text NOT NULL,
+  source_uri text NOT NULL,
+  target_uri text NOT NULL,
+  snapshot text NOT NULL,
+  lineage text NOT NULL,
+  state_schema text NOT NULL,
+  running boolean NOT NULL,
+  paused boolean NOT NULL DEFAULT false,
+  max_rows_per_sec float8,
+  max_bytes_per_sec float8,
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS ${CONTROL_SCHEMA}.worker (
+  worker_id text NOT NULL,
+  task_id text NOT NULL,
+  host text NOT NULL,
+  pid int NOT NULL,
+  started_at timestamptz NOT NULL DEFAULT now(),
+  heartbeat_at timestamptz NOT NULL DEFAULT now(),
+  units_done int8 NOT NULL DEFAULT 0,
+  rows int8 NOT NULL DEFAULT 0,
+  bytes int8 NOT NULL DEFAULT 0,
+  busy_ms int8 NOT NULL DEFAULT 0,
+  cpu_user_us int8 NOT NULL DEFAULT 0,
+  cpu_system_us int8 NOT NULL DEFAULT 0,
+  PRIMARY KEY (worker_id, task_id)
+)`;
+
+/** One session on the control database, reopened when lost; pg-boss runs its SQL on it too. */
+export class ControlDb implements PgBoss.Db {
+  private client?: Promise<pg.Client>;
+
+  constructor(
+    readonly spec: ConnSpec,
+    private role: string,
+  ) {}
+
+  private async session(): Promise<pg.Client> {
+    this.client ??= connect(this.spec, { label: 'control', role: this.role }).then(
+      (c) => {
+        c.on('error', () => {
+          this.drop(c);
+        });
+        return c;
+      },
+      (e) => {
+        this.client = undefined;
+        throw e;
+      },
+    );
+    return this.client;
+  }
+
+  private drop(c: pg.Client): void {
+    kill(c);
+    this.client = undefined;
+  }
+
+  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values: unknown[] = []) {
+    const c = await this.session();
+    try {
+      return await c.query<R>(text, values);
+    } catch (e) {
+      if (!(e as { code?: string }).code) this.drop(c);
+      throw e;
+    }
+  }
+
+  executeSql(text: string, values: unknown[]): Promise<{ rows: any[] }> {
+    return this.query(text, values);
+  }
+
+  /** pgferry's tables and the job system's, made or migrated by one process at a time (all may start together). */
+  async ensureSchema(start: () => Promise<unknown>): Promise<void> {
+    await this.query(`SELECT pg_advisory_lock(hashtext('pgferry_control'))`);
+    try {
+      await this.query(DDL);
+      await start();
+    } finally {
+      await this.query(`SELECT pg_advisory_unlock(hashtext('pgferry_control'))`).catch(() => {});
+    }
+  }
+
+  async close(): Promise<void> {
+    const p = this.client;
+    this.client = undefined;
+    if (p) await p.then((c) => c.end()).catch(() => {});
+  }
+}
+
+/** The job system on the control database; `supervise`: this process takes its turn expiring dead workers' jobs. */
+export async function startJobs(db: ControlDb, timing: JobTiming, onError: (e: Error) => void): Promise<PgBoss> {
+  const boss = new PgBoss({
+    db,
+    schema: JOBS_SCHEMA,
+    supervise: true,
+    schedule: false,
+    maintenanceIntervalSeconds: timing.maintenanceSec,
+  });
+  boss.on('error', onError);
+  await db.ensureSchema(() => boss.start());
+  return boss;
+}
+
+/**
+ * Move an active job's start forward so its expiry does not fail it while the unit is still
+ * copying. A worker that dies stops doing this; the maintenance then fails and retries the job.
+ */
+export async function keepJobAlive(db: ControlDb, queue: string, jobId: string): Promise<boolean> {
+  const r = await db.query(
+    `UPDATE ${JOBS_SCHEMA}.job SET started_on = now() WHERE name = $1 AND id = $2 AND state = 'active'`,
+    [queue, jobId],
+  );
+  return (r.rowCount ?? 0) > 0;
+}

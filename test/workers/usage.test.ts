@@ -1,0 +1,31 @@
+// The distributed flags explain a wrong combination before connecting anywhere: --control without
+// --distributed, --distributed without --control, --jobs 0 without workers to copy; and
+// `pgferry worker` needs --control.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cli } from '../cli/run.js';
+
+const base = ['migrate', '-s', 'postgresql://u@127.0.0.1:1/a', '-t', 'postgresql://u@127.0.0.1:1/b'];
+
+test('migrate: a wrong combination of --distributed, --control and --jobs 0 names the cause and the fix', async () => {
+  const [noDist, noControl, zero, incremental] = await Promise.all([
+    cli([...base, '--control', 'postgresql://u@127.0.0.1:1/c']),
+    cli([...base, '--distributed']),
+    cli([...base, '--jobs', '0']),
+    cli([...base, '--distributed', '--control', 'postgresql://u@127.0.0.1:1/c', '--incremental']),
+  ]);
+  assert.equal(noDist.code, 2, noDist.stderr);
+  assert.match(noDist.stderr, /--control is for a distributed copy[\s\S]*add --distributed/);
+  assert.equal(noControl.code, 2, noControl.stderr);
+  assert.match(noControl.stderr, /--distributed needs the control database[\s\S]*--control postgresql:/);
+  assert.equal(zero.code, 2, zero.stderr);
+  assert.match(zero.stderr, /--jobs 0 copies nothing without workers[\s\S]*--distributed --control/);
+  assert.equal(incremental.code, 2, incremental.stderr);
+  assert.match(incremental.stderr, /--distributed does not combine with --incremental[\s\S]*without --distributed/);
+});
+
+test('worker: --control is required', async () => {
+  const r = await cli(['worker']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /--control/);
+});
