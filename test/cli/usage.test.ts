@@ -27,9 +27,10 @@ test('usage errors: unknown flag, bad number, missing and extra argument exit 2 
   await assertUsage(['migrate', '--jbos', '2'], /unknown option '--jbos'/);
   await assertUsage(
     ['migrate', '-s', S, '-t', T, '--jobs', 'abc'],
-    /--jobs <n>' argument 'abc' is invalid\. expected a whole number 1\.\.64/,
+    /--jobs <n>' argument 'abc' is invalid\. expected a whole number 0\.\.64/,
   );
-  await assertUsage(['migrate', '-s', S, '-t', T, '--jobs', '0'], /expected a whole number 1\.\.64/);
+  // 0 (no local workers) is only for a distributed copy
+  await assertUsage(['migrate', '-s', S, '-t', T, '--jobs', '0'], /--jobs 0 copies nothing without workers/);
   await assertUsage(['migrate', '-s', S, '-t', T, '--max-bytes-per-sec', '5 parsecs'], /expected bytes per second/);
   await assertUsage(['verify', '-s', S, '-t', T, '--examples', '-1'], /--examples/);
   await assertUsage(['demo', '--scale', 'big'], /--scale <n>' argument 'big' is invalid/);

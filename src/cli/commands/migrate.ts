@@ -121,7 +121,14 @@ export function migrateCommand(): Command {
     .option('--json', 'print one JSON event per line on stdout instead of progress bars')
     .addOption(storeOption("keep the task's record, lease and live limits"));
   cmd.action(async (o: Record<string, any>) => {
-    const distributed = distributedFrom(o);
+    let distributed: ReturnType<typeof distributedFrom>;
+    try {
+      distributed = distributedFrom(o);
+    } catch (e) {
+      // a wrong combination of flags is a usage error like a bad value: one line, exit 2
+      if (e instanceof PgferryError && e.kind === 'usage') cmd.error(`${e.message}: ${e.hint}`, { exitCode: 2 });
+      throw e;
+    }
     const task = taskFromOptions(o, {
       jobs: o.jobs === 0 ? undefined : o.jobs,
       indexJobs: o.indexJobs,
