@@ -33,6 +33,8 @@ export interface ManagerOptions {
   box: SecretBox;
   hub: EventHub;
   supervisor: Supervisor;
+  /** Told when a task is deleted (its metrics go). */
+  onDelete?: (id: string) => void;
 }
 
 export class TaskManager {
@@ -140,6 +142,7 @@ export class TaskManager {
       rmSync(this.state(id).dir, { recursive: true, force: true });
     }
     this.o.hub.forget(id);
+    this.o.onDelete?.(id);
   }
 
   async start(id: string): Promise<TaskDetail> {
