@@ -79,6 +79,11 @@ export class Supervisor {
     return this.live.get(id)?.controls;
   }
 
+  /** Waiting for its next attempt (after a failure, or for a lease another process holds). */
+  waiting(id: string): boolean {
+    return this.timers.has(id) && !this.live.has(id);
+  }
+
   /** Running, or waiting for its next attempt. */
   busy(id: string): boolean {
     return this.live.has(id) || this.timers.has(id);

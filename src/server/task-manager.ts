@@ -154,9 +154,14 @@ export class TaskManager {
     return this.detail(id);
   }
 
+  /**
+   * Stop, at once. A task another process runs is refused (stop that process), unless this server
+   * waits to resume it: the holder is then a run that died (a crashed server's lease runs until it
+   * expires), and the stop is recorded and the waiting attempt cancelled.
+   */
   async stop(id: string): Promise<TaskDetail> {
     const other = (await this.facts(await this.record(id))).other;
-    if (other !== undefined) {
+    if (other !== undefined && !this.o.supervisor.waiting(id)) {
       throw conflict(`task "${id}" runs in another process (${other})`, 'stop that process (Ctrl-C or kill <pid>)');
     }
     await this.o.supervisor.stop(id);
