@@ -24,7 +24,11 @@ const dataDir = mkdtempSync(join(tmpdir(), 'pgferry-store-crash-'));
 const stopDir = mkdtempSync(join(tmpdir(), 'pgferry-store-crash-stop-'));
 
 before(async () => {
-  pg = await startCluster({ version: 15, name: 'pgferry-store-crash', hba: passwordHba(['sc_src', 'sc_tgt']) });
+  pg = await startCluster({
+    version: 15,
+    name: 'pgferry-store-crash',
+    hba: passwordHba(['sc_src', 'sc_tgt', 'ss_src', 'ss_tgt']),
+  });
   await withClient(pg.url(), (c) => c.query('CREATE DATABASE shop'));
   await withClient(pg.url(), (c) => c.query('CREATE DATABASE ferry_store'));
   await withClient(pg.url(), (c) => c.query('CREATE DATABASE ferry_store_stop'));
@@ -94,8 +98,8 @@ test('a server killed mid-copy: the next one waits for the dead run’s lease, t
 });
 
 test('a stop while the next server waits for a dead run’s lease is taken at once, and the task is never resumed', async () => {
-  const source = await sourceAccount(pg, 'shop', 'sc_src', PW.src, ['shop', 'public']);
-  const target = await targetAccount(pg, 'shop_stop', 'sc_tgt', PW.tgt);
+  const source = await sourceAccount(pg, 'shop', 'ss_src', PW.src, ['shop', 'public']);
+  const target = await targetAccount(pg, 'shop_stop', 'ss_tgt', PW.tgt);
   const first = await serve(stopDir, 'ferry_store_stop');
   const task = { name: 'stop-me', source, target, noOwner: true, noAcl: true, jobs: 2 };
   const created = await first.api.call('POST', '/api/tasks', { ...task, copy: { maxRowsPerSec: 500 } });
