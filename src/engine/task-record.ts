@@ -69,8 +69,8 @@ async function claim(o: RecordInit): Promise<{ earlier: TaskRecord | undefined; 
 }
 
 type ProgressEvent = Extract<TimedEvent, { type: 'progress' }>;
-/** The record's progress: the progress event's figures and time, without the per-table list. */
-type ProgressSummary = Omit<ProgressEvent, 'type' | 'active' | 'task' | 'seq'>;
+/** The record's progress (`info.progress`): the progress event's figures and time, without the per-table list. */
+export type ProgressSummary = Omit<ProgressEvent, 'type' | 'active' | 'task' | 'seq'>;
 
 const progressSummary = ({
   type: _type,
