@@ -79,11 +79,6 @@ export class Supervisor {
     return this.live.get(id)?.controls;
   }
 
-  /** Waiting for its next attempt (after a failure, or for a lease another process holds). */
-  waiting(id: string): boolean {
-    return this.timers.has(id) && !this.live.has(id);
-  }
-
   /** Running, or waiting for its next attempt. */
   busy(id: string): boolean {
     return this.live.has(id) || this.timers.has(id);
@@ -119,6 +114,7 @@ export class Supervisor {
       nextAttemptAt: undefined,
       outcome: undefined,
       error: undefined,
+      waitingFor: undefined,
     });
     const bus = new EventBus();
     const redactor = new Redactor();
@@ -210,7 +206,7 @@ export class Supervisor {
     const delay = Math.max(0, Date.parse(held.expiresAt) - Date.now()) + LEASE_MARGIN_MS;
     const nextAttemptAt = new Date(Date.now() + delay).toISOString();
     // desired is left as it is ("run"): a stop recorded meanwhile must win
-    await this.patch(id, { attempts: attempt - 1, nextAttemptAt });
+    await this.patch(id, { attempts: attempt - 1, nextAttemptAt, waitingFor: held.holder });
     const what = `task ${id} (held by ${held.holder} until ${held.expiresAt}): attempt ${attempt} at ${nextAttemptAt}`;
     const cause = `the task's lease is held by ${held.holder}`;
     await this.record(id, { type: 'retry', what, attempt: attempt - 1, delayMs: delay, error: cause }, redactor);

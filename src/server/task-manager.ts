@@ -155,13 +155,16 @@ export class TaskManager {
   }
 
   /**
-   * Stop, at once. A task another process runs is refused (stop that process), unless this server
-   * waits to resume it: the holder is then a run that died (a crashed server's lease runs until it
-   * expires), and the stop is recorded and the waiting attempt cancelled.
+   * Stop, at once. A task another process runs is refused (stop that process), unless this service
+   * means to resume it (desired "run": the holder is then, as a rule, a run that died — a crashed
+   * server's lease runs until it expires): the stop is recorded and the waiting attempt cancelled. A
+   * stop given again while that holder's lease runs changes nothing and is taken too.
    */
   async stop(id: string): Promise<TaskDetail> {
-    const other = (await this.facts(await this.record(id))).other;
-    if (other !== undefined && !this.o.supervisor.waiting(id)) {
+    const f = await this.facts(await this.record(id));
+    const other = f.other;
+    const ours = f.service?.desired === 'run' || (f.service?.desired === 'stop' && f.service.waitingFor === other);
+    if (other !== undefined && !ours) {
       throw conflict(`task "${id}" runs in another process (${other})`, 'stop that process (Ctrl-C or kill <pid>)');
     }
     await this.o.supervisor.stop(id);

@@ -122,6 +122,9 @@ test('a stop while the next server waits for a dead run’s lease is taken at on
   const stop = await second.api.call('POST', '/api/tasks/stop-me/stop');
   assert.equal(stop.status, 202, stop.text);
   const recordAtStop = await second.api.call('GET', '/api/tasks/stop-me');
+  // pressed again while the dead lease still runs: taken too, not refused as a run elsewhere
+  const again = await second.api.call('POST', '/api/tasks/stop-me/stop');
+  assert.equal(again.status, 202, again.text);
 
   // past the lease's expiry and the time the cancelled attempt was due: nobody took the task up
   await new Promise((r) => setTimeout(r, Math.max(0, dead.expires_at.getTime() - Date.now()) + 4_000));
