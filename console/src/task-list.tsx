@@ -37,6 +37,8 @@ export function StatusBadge({ status }: { status: string }) {
 
 function TaskRow({ t }: { t: TaskSummary }) {
   const p = t.progress;
+  // a paused copy has no rate and no end in sight: its last figures would mislead
+  const paused = t.status === 'paused';
   return (
     <tr>
       <th scope="row">
@@ -47,8 +49,8 @@ function TaskRow({ t }: { t: TaskSummary }) {
       </td>
       <td>{t.phase || '–'}</td>
       <td>{p ? <ProgressBar done={p.rowsDone} total={p.rowsTotal} label={`progress of ${t.id}`} /> : '–'}</td>
-      <td class="num">{p ? formatCount(p.rowsPerSec) : '–'}</td>
-      <td class="num">{p ? formatEta(p.etaSec) : '–'}</td>
+      <td class="num">{p && !paused ? formatCount(p.rowsPerSec) : '–'}</td>
+      <td class="num">{p && !paused ? formatEta(p.etaSec) : '–'}</td>
       <td class="num">{t.attempts}</td>
       <td class="wrap">
         {t.error ? (

@@ -68,16 +68,17 @@ async function claim(o: RecordInit): Promise<{ earlier: TaskRecord | undefined; 
   return { earlier, keeper: keepLease(o.store, lease, o.ttlMs) };
 }
 
-const progressSummary = (e: Extract<TimedEvent, { type: 'progress' }>) => ({
-  rows: e.rows,
-  bytes: e.bytes,
-  estRows: e.estRows,
-  estBytes: e.estBytes,
-  rowsPerSec: e.rowsPerSec,
-  bytesPerSec: e.bytesPerSec,
-  etaSec: e.etaSec,
-  at: e.at,
-});
+type ProgressEvent = Extract<TimedEvent, { type: 'progress' }>;
+/** The record's progress (`info.progress`): the progress event's figures and time, without the per-table list. */
+export type ProgressSummary = Omit<ProgressEvent, 'type' | 'active' | 'task' | 'seq'>;
+
+const progressSummary = ({
+  type: _type,
+  active: _active,
+  task: _task,
+  seq: _seq,
+  ...summary
+}: ProgressEvent): ProgressSummary => summary;
 
 /** Claim the task and start its record for this run. */
 export async function openTaskRecord(o: RecordInit): Promise<TaskRecordWriter> {
@@ -89,7 +90,7 @@ export async function openTaskRecord(o: RecordInit): Promise<TaskRecordWriter> {
     chain = next.catch(() => {});
     return next.then(() => {});
   };
-  let progress: ReturnType<typeof progressSummary> | undefined;
+  let progress: ProgressSummary | undefined;
   let progressAt = 0;
   const stopProgress = o.events.on((e) => {
     if (e.type !== 'progress') return;

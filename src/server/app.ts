@@ -136,7 +136,7 @@ export async function startServer(o: ServerOptions = {}): Promise<RunningServer>
     logger,
     onResume: (id, reason) => metrics.resumed(id, reason),
   });
-  tasks = new TaskManager({ dataDir, store, box, hub, supervisor });
+  tasks = new TaskManager({ dataDir, store, box, hub, supervisor, onDelete: (id) => metrics.forget(id) });
   const isAuthed = (req: IncomingMessage) => authenticated(req, token.value);
   const router = new Router();
   // the one gate: the Host names this server, and every API route (and /metrics unless opened) has the token

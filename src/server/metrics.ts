@@ -3,6 +3,7 @@
  * by state (read from the task list at each scrape), rows and bytes copied and retries (counted
  * from the runs' events), copy rates and change-capture lag (the latest event), automatic resume
  * attempts (told by the supervisor), HTTP requests and their latency, and the process's own metrics.
+ * A deleted task's series go with it (forget).
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { TimedEvent } from '../core/events.js';
@@ -138,6 +139,14 @@ export class ServiceMetrics {
         this.bytesRate.set({ task }, 0);
         break;
     }
+  }
+
+  /** A deleted task: its label sets leave every per-task metric. */
+  forget(task: string): void {
+    for (const m of [this.rows, this.bytes, this.rowsRate, this.bytesRate, this.retries, this.lagBytes, this.lagSec]) {
+      m.remove({ task });
+    }
+    for (const reason of ['retry', 'restart'] as const) this.resumes.remove({ task, reason });
   }
 
   resumed(task: string, reason: 'retry' | 'restart'): void {

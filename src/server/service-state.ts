@@ -38,6 +38,8 @@ export interface ServiceState {
   outcome?: 'done' | 'mismatch' | 'failed' | 'stopped';
   error?: { cause: string; fix: string; code: string };
   precheck?: ApiPrecheck;
+  /** The holder of the lease the last attempt waited for (a run elsewhere, or a dead one's). */
+  waitingFor?: string;
   /** When the task's checkpoints were removed from the target (finish). */
   finished?: string;
 }

@@ -114,6 +114,7 @@ export class Supervisor {
       nextAttemptAt: undefined,
       outcome: undefined,
       error: undefined,
+      waitingFor: undefined,
     });
     const bus = new EventBus();
     const redactor = new Redactor();
@@ -205,7 +206,7 @@ export class Supervisor {
     const delay = Math.max(0, Date.parse(held.expiresAt) - Date.now()) + LEASE_MARGIN_MS;
     const nextAttemptAt = new Date(Date.now() + delay).toISOString();
     // desired is left as it is ("run"): a stop recorded meanwhile must win
-    await this.patch(id, { attempts: attempt - 1, nextAttemptAt });
+    await this.patch(id, { attempts: attempt - 1, nextAttemptAt, waitingFor: held.holder });
     const what = `task ${id} (held by ${held.holder} until ${held.expiresAt}): attempt ${attempt} at ${nextAttemptAt}`;
     const cause = `the task's lease is held by ${held.holder}`;
     await this.record(id, { type: 'retry', what, attempt: attempt - 1, delayMs: delay, error: cause }, redactor);

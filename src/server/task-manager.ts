@@ -33,6 +33,8 @@ export interface ManagerOptions {
   box: SecretBox;
   hub: EventHub;
   supervisor: Supervisor;
+  /** Told when a task is deleted (its metrics go). */
+  onDelete?: (id: string) => void;
 }
 
 export class TaskManager {
@@ -140,6 +142,7 @@ export class TaskManager {
       rmSync(this.state(id).dir, { recursive: true, force: true });
     }
     this.o.hub.forget(id);
+    this.o.onDelete?.(id);
   }
 
   async start(id: string): Promise<TaskDetail> {
@@ -151,9 +154,17 @@ export class TaskManager {
     return this.detail(id);
   }
 
+  /**
+   * Stop, at once. A task another process runs is refused (stop that process), unless this service
+   * means to resume it (desired "run": the holder is then, as a rule, a run that died — a crashed
+   * server's lease runs until it expires): the stop is recorded and the waiting attempt cancelled. A
+   * stop given again while that holder's lease runs changes nothing and is taken too.
+   */
   async stop(id: string): Promise<TaskDetail> {
-    const other = (await this.facts(await this.record(id))).other;
-    if (other !== undefined) {
+    const f = await this.facts(await this.record(id));
+    const other = f.other;
+    const ours = f.service?.desired === 'run' || (f.service?.desired === 'stop' && f.service.waitingFor === other);
+    if (other !== undefined && !ours) {
       throw conflict(`task "${id}" runs in another process (${other})`, 'stop that process (Ctrl-C or kill <pid>)');
     }
     await this.o.supervisor.stop(id);

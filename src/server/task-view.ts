@@ -4,6 +4,7 @@
  * service's own state, the run in this process if any, and the state dir's events and progress.
  */
 import type { TimedEvent } from '../core/events.js';
+import type { ProgressSummary } from '../engine/task-record.js';
 import { readEventsFile } from '../stages/report/index.js';
 import { readProgressFile } from '../state/progress-file.js';
 import { readControls, type StateDir } from '../state/state-dir.js';
@@ -54,18 +55,9 @@ function statusOf(f: TaskFacts): Status {
   }
 }
 
-/** The progress summary a run keeps in its task record (read when the state dir has none: another host). */
-type RecordProgress = {
-  rows: number;
-  bytes: number;
-  estRows: number;
-  estBytes: number;
-  rowsPerSec: number;
-  etaSec: number | null;
-};
-
+/** This server's latest progress event, else the state dir's, else the task record's (a run on another host). */
 function progressOf(f: TaskFacts): TaskSummary['progress'] {
-  const p = f.lastProgress ?? readProgressFile(f.state) ?? (f.record.info.progress as RecordProgress | undefined);
+  const p = f.lastProgress ?? readProgressFile(f.state) ?? (f.record.info.progress as ProgressSummary | undefined);
   if (!p) return undefined;
   return {
     rowsDone: p.rows,

@@ -311,6 +311,10 @@ test('the wizard, by keyboard alone, runs a least-privilege migration to done: t
   });
   assert.ok(held.n < total, `paused with ${held.n} of ${total} rows on the target (reads ${held.reads.join(', ')})`);
   assert.equal((await page.textContent('.section-head .badge')) ?? '', 'paused');
+  // no rows/s figure or ETA left from before the pause
+  const summary = (await page.textContent('.summary')) ?? '';
+  assert.match(summary, /paused, no rate/, summary);
+  assert.doesNotMatch(summary, /rows\/s|ETA/, summary);
   assert.ok((await page.locator('.actions button:has-text("Resume")').count()) === 1, 'resume is offered');
   await shot('task-paused');
   lap(`paused (target rows ${held.reads.join(' → ')} of ${total})`);

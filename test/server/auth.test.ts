@@ -220,6 +220,20 @@ test('/metrics needs the token, parses, and its counters move with a real migrat
   const after = parseMetrics((await api.call('GET', '/metrics')).text);
   assert.equal(metric(after, 'pgferry_tasks', { state: 'failed' }), 1);
 
+  // a deleted task's series leave /metrics at once, the other tasks' stay
+  assert.equal((await api.call('DELETE', '/api/tasks/m1')).status, 200);
+  const gone = parseMetrics((await api.call('GET', '/metrics')).text);
+  assert.deepEqual(
+    gone.filter((s) => s.labels.task === 'm1').map((s) => s.name),
+    [],
+    'no series of the deleted task',
+  );
+  assert.equal(metric(gone, 'pgferry_tasks', { state: 'done' }), 0);
+  assert.ok(
+    gone.some((s) => s.labels.task === 'm-bad'),
+    'the other task keeps its series',
+  );
+
   // --metrics-public: /metrics without the token, the API still closed
   const dir = mkdtempSync(join(tmpdir(), 'pgferry-auth-public-'));
   const pub = await startServer({ port: 0, dataDir: dir, log: () => {}, env: {}, metricsPublic: true });

@@ -1,7 +1,10 @@
 // pgferry serve with its tasks in a PostgreSQL task store, killed (SIGKILL) while a task copies: the
 // dead process's lease on the task stays in the store until it expires. A new server started on the
 // same store and data dir does not call the task failed: it waits for that lease to expire, then
-// resumes the task, which ends done, verified and equal to its source. Real processes throughout.
+// resumes the task, which ends done, verified and equal to its source. A stop given to the new server
+// while it waits for such a lease is taken at once (202): the waiting attempt is cancelled, and the
+// task shows stopped once the lease has expired, never resumed, not even by a later server. Real
+// processes throughout.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,11 +21,17 @@ const PW = { src: 'Crash-src-pw-1187', tgt: 'Crash-tgt-pw-9920' };
 let pg: Cluster;
 const servers: Served[] = [];
 const dataDir = mkdtempSync(join(tmpdir(), 'pgferry-store-crash-'));
+const stopDir = mkdtempSync(join(tmpdir(), 'pgferry-store-crash-stop-'));
 
 before(async () => {
-  pg = await startCluster({ version: 15, name: 'pgferry-store-crash', hba: passwordHba(['sc_src', 'sc_tgt']) });
+  pg = await startCluster({
+    version: 15,
+    name: 'pgferry-store-crash',
+    hba: passwordHba(['sc_src', 'sc_tgt', 'ss_src', 'ss_tgt']),
+  });
   await withClient(pg.url(), (c) => c.query('CREATE DATABASE shop'));
   await withClient(pg.url(), (c) => c.query('CREATE DATABASE ferry_store'));
+  await withClient(pg.url(), (c) => c.query('CREATE DATABASE ferry_store_stop'));
   await withClient(pg.url('shop'), (c) => c.query(sampleDatabaseSql(0.1)));
 });
 
@@ -30,10 +39,11 @@ after(async () => {
   for (const s of servers) await s.kill();
   await pg?.stop();
   rmSync(dataDir, { recursive: true, force: true });
+  rmSync(stopDir, { recursive: true, force: true });
 });
 
-const serve = async () => {
-  const s = await startServe(dataDir, 120_000, { args: ['--store', pg.url('ferry_store'), '--retry-base', '1'] });
+const serve = async (dir = dataDir, storeDb = 'ferry_store') => {
+  const s = await startServe(dir, 120_000, { args: ['--store', pg.url(storeDb), '--retry-base', '1'] });
   servers.push(s);
   return s;
 };
@@ -85,4 +95,52 @@ test('a server killed mid-copy: the next one waits for the dead run’s lease, t
   for (const pw of Object.values(PW)) {
     assert.ok(!second.output().includes(pw) && !first.output().includes(pw), 'a password in the server output');
   }
+});
+
+test('a stop while the next server waits for a dead run’s lease is taken at once, and the task is never resumed', async () => {
+  const source = await sourceAccount(pg, 'shop', 'ss_src', PW.src, ['shop', 'public']);
+  const target = await targetAccount(pg, 'shop_stop', 'ss_tgt', PW.tgt);
+  const first = await serve(stopDir, 'ferry_store_stop');
+  const task = { name: 'stop-me', source, target, noOwner: true, noAcl: true, jobs: 2 };
+  const created = await first.api.call('POST', '/api/tasks', { ...task, copy: { maxRowsPerSec: 500 } });
+  assert.equal(created.status, 201, created.text);
+  assert.equal((await first.api.call('POST', '/api/tasks/stop-me/start')).status, 202);
+  await followEvents(first, 'stop-me', { until: (e) => e.event === 'unit-done' });
+  await first.kill();
+  const leaseOf = async () =>
+    (
+      await withClient(pg.url('ferry_store_stop'), (c) =>
+        c.query(`SELECT holder, expires_at FROM pgferry_store.lease WHERE task_id = $1`, ['stop-me']),
+      )
+    ).rows[0] as { holder: string; expires_at: Date };
+  const dead = await leaseOf();
+  assert.match(dead.holder, new RegExp(`pid ${first.pid} `));
+
+  const second = await serve(stopDir, 'ferry_store_stop');
+  const waiting = await waitForTask(second.api, 'stop-me', (t) => t.runner === 'other');
+  assert.ok(Date.now() < dead.expires_at.getTime(), 'the stop is tried while the dead run’s lease still runs');
+  const stop = await second.api.call('POST', '/api/tasks/stop-me/stop');
+  assert.equal(stop.status, 202, stop.text);
+  const recordAtStop = await second.api.call('GET', '/api/tasks/stop-me');
+  // pressed again while the dead lease still runs: taken too, not refused as a run elsewhere
+  const again = await second.api.call('POST', '/api/tasks/stop-me/stop');
+  assert.equal(again.status, 202, again.text);
+
+  // past the lease's expiry and the time the cancelled attempt was due: nobody took the task up
+  await new Promise((r) => setTimeout(r, Math.max(0, dead.expires_at.getTime() - Date.now()) + 4_000));
+  const after = await waitForTask(second.api, 'stop-me', (t) => t.runner === 'none', 10_000);
+  assert.equal(after.status, 'stopped', JSON.stringify(after));
+  assert.equal(after.attempts, waiting.attempts, 'no attempt was made after the stop');
+  assert.equal(after.updatedAt, recordAtStop.body.updatedAt, 'the task record was not touched by a new run');
+  assert.equal((await leaseOf()).holder, dead.holder, 'no server took the lease');
+
+  // a later server does not resume it either
+  await second.stop();
+  const third = await serve(stopDir, 'ferry_store_stop');
+  await new Promise((r) => setTimeout(r, 1_500));
+  const later = await waitForTask(third.api, 'stop-me', () => true);
+  assert.equal(later.status, 'stopped', JSON.stringify(later));
+  assert.equal(later.runner, 'none');
+  assert.equal((await leaseOf()).holder, dead.holder, 'no server took the lease');
+  await third.stop();
 });

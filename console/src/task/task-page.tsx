@@ -94,7 +94,12 @@ export function TaskPage({ id }: { id: string }) {
           <>
             {' '}
             · {p.rowsTotal > 0 && <ProgressBar done={p.rowsDone} total={p.rowsTotal} label="task progress" />}{' '}
-            {rowsText}, {formatCount(p.rowsPerSec)} rows/s, ETA {formatEta(p.etaSec)}
+            {rowsText},{' '}
+            <span class="rate">
+              {task.status === 'paused'
+                ? 'paused, no rate'
+                : `${formatCount(p.rowsPerSec)} rows/s, ETA ${formatEta(p.etaSec)}`}
+            </span>
           </>
         )}
       </p>

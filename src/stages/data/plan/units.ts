@@ -22,7 +22,11 @@ export interface TableSize {
   /** Heap blocks measured now. */
   blocks: number;
   blockSize: number;
-  /** pg_class.reltuples (≥ 0; 0 when never analyzed). */
+  /**
+   * Rows the copy is expected to move (the progress total): pg_class.reltuples; for a table never
+   * analyzed, a guess from its size as the planner makes one (estimateFromSize); for a filtered
+   * table, the planner's estimate of the rows that pass the filter.
+   */
   estRows: number;
 }
 
@@ -83,13 +87,41 @@ export function batchSmallUnits(units: CopyUnit[], limits = SMALL_BATCH): CopyUn
 /** The units a queued unit stands for: itself and the tables batched with it. */
 export const unitsOf = (u: CopyUnit): CopyUnit[] => [u, ...(u.batch ?? [])];
 
-/** Sizes of the source tables, read inside the caller's (snapshot) transaction. */
+/** PostgreSQL's page header and line pointer, and a heap tuple's header, MAXALIGNed (bytes). */
+const PAGE_HEADER = 24;
+const ITEM_ID = 4;
+const TUPLE_HEADER = 24;
+
+/**
+ * Rows of a table PostgreSQL has no statistics for, from its heap size, as the planner guesses them
+ * (estimate_rel_size): pages × tuples per page, a tuple being its columns' widths (32 bytes for a
+ * variable-length one) plus its header and line pointer.
+ */
+export function estimateFromSize(bytes: number, blockSize: number, dataWidth: number): number {
+  const perPage = Math.max(1, Math.floor((blockSize - PAGE_HEADER) / (dataWidth + TUPLE_HEADER + ITEM_ID)));
+  return Math.ceil(bytes / blockSize) * perPage;
+}
+
+/** The planner's row estimate of a query (EXPLAIN, nothing run). */
+async function plannedRows(c: pg.Client, sql: string): Promise<number> {
+  const r = await c.query<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }>(`EXPLAIN (FORMAT JSON) ${sql}`);
+  return Math.round(r.rows[0]['QUERY PLAN'][0].Plan['Plan Rows']);
+}
+
+/**
+ * Sizes of the source tables, read inside the caller's (snapshot) transaction. A filtered table's
+ * estimate is the planner's for its filter (one EXPLAIN each, the filter through checkRowFilter).
+ */
 export async function tableSizes(c: pg.Client, tables: CopyTable[]): Promise<Map<string, TableSize>> {
   const out = new Map<string, TableSize>();
   if (tables.length === 0) return out;
-  const r = await c.query<{ i: number; bytes: string; reltuples: string; bs: string }>(
+  // no statistics: reltuples < 0 (14+: never analyzed), or none yet for a heap that has pages now
+  const r = await c.query<{ i: number; bytes: string; reltuples: string; bs: string; stats: boolean; width: number }>(
     `SELECT t.i, pg_relation_size(c.oid)::int8::text AS bytes, greatest(c.reltuples, 0)::int8::text AS reltuples,
-            current_setting('block_size') AS bs
+            current_setting('block_size') AS bs,
+            NOT (c.reltuples < 0 OR (c.relpages = 0 AND pg_relation_size(c.oid) > 0)) AS stats,
+            (SELECT coalesce(sum(CASE WHEN a.attlen > 0 THEN a.attlen ELSE 32 END), 0)::int
+               FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS width
        FROM unnest($1::text[]) WITH ORDINALITY AS t(name, i)
        JOIN pg_class c ON c.oid = t.name::regclass`,
     [tables.map((t) => qualify(t.source.schema, t.source.name))],
@@ -98,7 +130,14 @@ export async function tableSizes(c: pg.Client, tables: CopyTable[]): Promise<Map
     const t = tables[Number(row.i) - 1];
     const bs = Number(row.bs);
     const bytes = Number(row.bytes);
-    out.set(t.key, { key: t.key, bytes, blocks: Math.ceil(bytes / bs), blockSize: bs, estRows: Number(row.reltuples) });
+    let estRows = row.stats ? Number(row.reltuples) : estimateFromSize(bytes, bs, row.width);
+    if (t.where) {
+      estRows = await plannedRows(
+        c,
+        `SELECT FROM ONLY ${qualify(t.source.schema, t.source.name)} WHERE (${checkRowFilter(t.where, t.key)})`,
+      );
+    }
+    out.set(t.key, { key: t.key, bytes, blocks: Math.ceil(bytes / bs), blockSize: bs, estRows });
   }
   return out;
 }
