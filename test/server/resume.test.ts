@@ -128,9 +128,17 @@ test('a task whose lock on the target is held by a leftover session is retried u
   try {
     await leftover.query(`SELECT pg_advisory_lock(hashtext('pgferry task'), hashtext($1))`, ['lock-held']);
     assert.equal((await api.call('POST', '/api/tasks/lock-held/start')).status, 202);
-    const waiting = await waitForTask(api, 'lock-held', (t) => t.attempts >= 2 || t.status === 'failed', 60_000);
-    assert.notEqual(waiting.status, 'failed', JSON.stringify(waiting.error));
-    assert.match(waiting.error?.cause ?? '', /already running against this target/);
+    // the service's retry event names the cause (read from the event log: the task's summary shows
+    // the error only between attempts, which a poll may miss)
+    const seen = await followEvents(server, 'lock-held', {
+      until: (e) => e.event === 'retry', // recorded after the failed attempt's task-end
+      timeoutMs: 60_000,
+    });
+    const retry = seen.events.find((e) => e.event === 'retry');
+    assert.ok(retry, seen.raw);
+    assert.match(retry.data.error, /already running against this target/);
+    const waiting = await api.call('GET', '/api/tasks/lock-held');
+    assert.notEqual(waiting.body.status, 'failed', JSON.stringify(waiting.body.error));
   } finally {
     await leftover.end();
   }
