@@ -95,7 +95,8 @@ export class ChangeStream {
     this.wake();
   }
 
-  private wake(): void {
+  /** End a `next` that is waiting now (it returns undefined, as after its timeout). */
+  wake(): void {
     const w = this.waiter;
     this.waiter = undefined;
     w?.();
