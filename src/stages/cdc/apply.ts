@@ -35,6 +35,8 @@ export interface ChangeSource {
   poke(): void;
   /** End a `next` that is waiting (a stop was asked for). */
   wake(): void;
+  /** The next item already received, without waiting; undefined when none. */
+  poll(): StreamItem | undefined;
 }
 
 export interface ApplyOptions {
@@ -134,7 +136,35 @@ class Applier {
     for (const sql of this.net.take()) await this.o.target.query(sql.text, sql.values);
   }
 
-  private async change(m: PgoutputMessage): Promise<void> {
+  /**
+   * A change the batch's net effect takes is handled synchronously (no promise per message: most
+   * messages of a backlog are such changes); undefined then. Anything else goes to `changeAsync`.
+   */
+  private change(m: PgoutputMessage): Promise<void> | undefined {
+    if (m.tag !== 'insert' && m.tag !== 'update' && m.tag !== 'delete') return this.changeAsync(m);
+    if (this.skipping) return undefined;
+    const p = this.plan(m.relation);
+    if (!p) return undefined;
+    if (this.netted(p)) {
+      const taken =
+        m.tag === 'insert'
+          ? this.net.insert(p, m.row)
+          : m.tag === 'update'
+            ? this.net.update(p, m)
+            : this.net.delete(p, m);
+      if (taken) {
+        this.batchChanges++;
+        return undefined;
+      }
+    } else if (m.tag === 'insert' && this.o.compact && !compactable(p)) {
+      this.net.append(p, m.row);
+      this.batchChanges++;
+      return undefined;
+    }
+    return this.changeAsync(m);
+  }
+
+  private async changeAsync(m: PgoutputMessage): Promise<void> {
     if (m.tag === 'relation') {
       await this.settle();
       this.relations.set(m.oid, await this.planOf(m));
@@ -175,24 +205,25 @@ class Applier {
     // type, origin and logical decoding messages change nothing on the target
   }
 
-  private async begin(finalLsn: Lsn): Promise<void> {
+  private begin(finalLsn: Lsn): Promise<void> | undefined {
     this.inTxn = true;
     // Already applied by an earlier run: its commit lies before the recorded end position.
     this.skipping = finalLsn < this.progress.applied;
-    if (!this.skipping && !this.batchOpen) {
-      await this.o.target.query('BEGIN');
+    if (this.skipping || this.batchOpen) return undefined;
+    return this.o.target.query('BEGIN').then(() => {
       this.batchOpen = true;
-    }
+    });
   }
 
-  private async commit(m: { endLsn: Lsn; commitTime: Date }): Promise<void> {
+  private commit(m: { endLsn: Lsn; commitTime: Date }): Promise<void> | undefined {
     this.inTxn = false;
-    if (this.skipping) return;
+    if (this.skipping) return undefined;
     this.batchEnd = m.endLsn;
     this.batchCommit = m.commitTime;
     this.batchTxns++;
     const full = this.batchTxns >= BATCH_TXNS || this.batchChanges >= BATCH_CHANGES;
-    if (full || this.o.stream.pending === 0) await this.flush();
+    if (full || this.o.stream.pending === 0) return this.flush();
+    return undefined;
   }
 
   /** Commit the batch with its position, then tell the source. */
@@ -232,22 +263,23 @@ class Applier {
     return this.durable.settled;
   }
 
-  private async item(it: StreamItem): Promise<void> {
-    if (it.kind === 'keepalive') {
-      // The source sends keepalives between transactions of a backlog too: committing the batch
-      // at each of them made every source transaction its own target transaction.
-      if (this.inTxn || this.o.stream.pending > 0) return;
-      await this.flush();
-      // Nothing open: everything the source sent up to here is applied.
-      if (it.end > this.idleEnd) this.idleEnd = it.end;
-      // ... and once it is on the target's disk too, the source may forget it.
-      if ((await this.settleAcks()) && it.end > this.progress.applied) this.o.stream.ack(it.end);
-      return;
-    }
+  private item(it: StreamItem): Promise<void> | undefined {
+    if (it.kind === 'keepalive') return this.keepalive(it.end);
     const m = it.message;
-    if (m.tag === 'begin') await this.begin(m.finalLsn);
-    else if (m.tag === 'commit') await this.commit(m);
-    else await this.change(m);
+    if (m.tag === 'begin') return this.begin(m.finalLsn);
+    if (m.tag === 'commit') return this.commit(m);
+    return this.change(m);
+  }
+
+  private async keepalive(end: Lsn): Promise<void> {
+    // The source sends keepalives between transactions of a backlog too: committing the batch
+    // at each of them made every source transaction its own target transaction.
+    if (this.inTxn || this.o.stream.pending > 0) return;
+    await this.flush();
+    // Nothing open: everything the source sent up to here is applied.
+    if (end > this.idleEnd) this.idleEnd = end;
+    // ... and once it is on the target's disk too, the source may forget it.
+    if ((await this.settleAcks()) && end > this.progress.applied) this.o.stream.ack(end);
   }
 
   /** Finished: `finish` asked to stop at a position everything up to which is applied. */
@@ -269,9 +301,12 @@ class Applier {
       await target.query(`LISTEN ${STOP_CHANNEL}`);
       for (;;) {
         if (signal?.aborted) throw abortError(signal);
-        const it = this.stopAsked && !this.inTxn ? undefined : await stream.next(TICK_MS);
-        if (it) await this.item(it);
-        else if (!this.inTxn) {
+        // what already arrived is taken without a promise; only an empty queue is waited on
+        const it = stream.poll() ?? (this.stopAsked && !this.inTxn ? undefined : await stream.next(TICK_MS));
+        if (it) {
+          const pending = this.item(it);
+          if (pending) await pending;
+        } else if (!this.inTxn) {
           this.stopAsked = false;
           await this.flush();
           await this.settleAcks();

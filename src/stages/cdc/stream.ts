@@ -139,6 +139,13 @@ export class ChangeStream {
     return item;
   }
 
+  /** The next item already received, or undefined (then `next` waits, or throws once the stream failed). */
+  poll(): StreamItem | undefined {
+    const item = this.take();
+    if (item && this.pending === LOW_WATER) this.copy.resume();
+    return item;
+  }
+
   /** The next item, or undefined when none came within `waitMs`. Throws once the stream failed. */
   async next(waitMs: number): Promise<StreamItem | undefined> {
     if (!this.pending && this.failure === undefined) {
