@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --incremental [--scale S] [--backlog N] [--rate R] [--seconds T] [--tools pgferry,native,pgcopydb]`
+ * `npm run bench -- --incremental [--scale S] [--backlog N] [--rate R] [--seconds T] [--runs K] [--tools pgferry,native,pgcopydb]`
  *
  * Change capture, side by side under the same pgbench (TPC-B) write load: pgferry's incremental
  * apply, native logical replication (CREATE SUBSCRIPTION) and `pgcopydb clone --follow` (when
@@ -15,10 +15,16 @@
  *    confirmed, and the seconds by which a heartbeat row (updated on the source every 100 ms with
  *    the source clock) is behind on the target. Both servers share a clock.
  *
- * Prints each tool's numbers and pgferry's ratios to the others, with the machine's load average.
+ * PGFERRY_BENCH_STATEMENTS=1: the target logs every statement of the tool's database with its
+ * duration (log_min_duration_statement = 0), and the drain prints the server-side time per kind of
+ * statement (parse, bind and execute summed): what the target spent on the apply's statements.
+ *
+ * The tools take turns, K rounds (default 2): native, pgferry, …, native, pgferry, … Prints each
+ * run's numbers, then each tool's medians and pgferry's ratios to the others (of the medians), with
+ * the machine's load average.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -106,6 +112,33 @@ async function waitFor(what: string, fn: () => Promise<boolean>, sec: number, ev
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(everyMs);
   }
+}
+
+/** Server-side time per kind of statement in the target's log written since `from` (bytes). */
+function statementTimes(logFile: string, from: number): string {
+  const text = readFileSync(logFile).subarray(from).toString('utf8');
+  const by = new Map<string, { ms: number; n: number }>();
+  const found = [...text.matchAll(/duration: ([\d.]+) ms {2}(parse|bind|execute|statement)[^:]*: (.*)/g)];
+  // the statement that waited for the bench's lock: reported apart
+  const longest = found.reduce((a, m) => Math.max(a, Number(m[1])), 0);
+  for (const m of found) {
+    if (Number(m[1]) === longest) continue;
+    const sql = m[3]!;
+    const kind = /ON CONFLICT/.test(sql)
+      ? 'INSERT ON CONFLICT'
+      : (/^\s*(\w+(?:\s+\w+)?)/.exec(sql)?.[1] ?? '?').toUpperCase();
+    const k = by.get(kind) ?? { ms: 0, n: 0 };
+    k.ms += Number(m[1]);
+    if (m[2] === 'execute' || m[2] === 'statement') k.n++;
+    by.set(kind, k);
+  }
+  const total = [...by.values()].reduce((a, b) => a + b.ms, 0);
+  return [...by]
+    .sort((a, b) => b[1].ms - a[1].ms)
+    .slice(0, 8)
+    .map(([k, v]) => `${k} ${v.ms.toFixed(0)} ms/${v.n}`)
+    .concat(`total ${total.toFixed(0)} ms (and ${longest.toFixed(0)} ms in the statement that waited for the lock)`)
+    .join(', ');
 }
 
 async function hbOnTarget(c: pg.Client): Promise<{ n: number; lagSec: number }> {
@@ -271,6 +304,8 @@ async function measure(
   const db = `bench_${tool}`;
   await q(dst.url(), `DROP DATABASE IF EXISTS ${db}`);
   await q(dst.url(), `CREATE DATABASE ${db}`);
+  const statements = process.env.PGFERRY_BENCH_STATEMENTS === '1';
+  if (statements) await q(dst.url(), `ALTER DATABASE ${db} SET log_min_duration_statement = 0`);
   const srcUrl = src.url('bench_src');
   const hb = new Heartbeat(srcUrl);
   await hb.start();
@@ -306,11 +341,13 @@ async function measure(
     const b = await sh(`${pgbench} -n -c ${clients} -j 2 -t ${Math.ceil(o.backlog / clients)} '${srcUrl}'`);
     if (b.code !== 0) throw new Error(`pgbench: ${b.out}`);
     const target = await hb.mark();
+    const logFrom = statements ? statSync(dst.logFile).size : 0;
     const t0 = Date.now();
     await locker.query('COMMIT');
     await locker.end();
     await waitFor(`${tool} draining the backlog`, async () => (await hbOnTarget(tc)).n >= target, 900);
     const drainSec = (Date.now() - t0) / 1000;
+    if (statements) log(`${tool}: target statements while draining: ${statementTimes(dst.logFile, logFrom)}`);
     const txns = Math.ceil(o.backlog / clients) * clients;
     const txPerSec = txns / drainSec;
     log(
@@ -374,6 +411,7 @@ export async function runIncremental(): Promise<void> {
   const seconds = Number(arg('seconds', '20'));
   const hasPgcopydb = spawnSync('bash', ['-c', 'command -v pgcopydb']).status === 0;
   const tools = arg('tools', `native,pgferry${hasPgcopydb ? ',pgcopydb' : ''}`).split(',');
+  const runs = Math.max(1, Number(arg('runs', '2')));
   const settings = { max_connections: 100, max_replication_slots: 10, max_wal_senders: 10, max_worker_processes: 16 };
   const [src, dst] = await Promise.all([
     startCluster({
@@ -397,11 +435,11 @@ export async function runIncremental(): Promise<void> {
        INSERT INTO bench_hb VALUES (1, 0, clock_timestamp());`,
     );
     log(
-      `pgbench scale ${scale} on PostgreSQL 15 → 15; backlog ${backlog} tx; lag for ${seconds} s; tools ${tools.join(', ')}`,
+      `pgbench scale ${scale} on PostgreSQL 15 → 15; backlog ${backlog} tx; lag for ${seconds} s; tools ${tools.join(', ')}; ${runs} round(s)`,
     );
     const results: ToolResult[] = [];
     let rate = rateArg;
-    for (const tool of tools) {
+    for (const tool of Array.from({ length: runs }, () => tools).flat()) {
       try {
         const res = await measure(tool, src, dst, work, { backlog, rate, seconds });
         results.push(res);
@@ -421,11 +459,33 @@ export async function runIncremental(): Promise<void> {
         `  ${x.tool.padEnd(10)} ${x.txPerSec.toFixed(0).padStart(12)} ${x.rowsPerSec.toFixed(0).padStart(8)}  | ${String(x.rate).padStart(4)} tx/s ${x.lagSecP50.toFixed(2).padStart(6)} ${x.lagSecMax.toFixed(2).padStart(6)} ${(x.lagBytesP50 / 1024).toFixed(0).padStart(8)} ${(x.lagBytesMax / 1024).toFixed(0).padStart(7)} ${x.catchUpSec.toFixed(2).padStart(10)}\n`,
       );
     }
-    const f = results.find((x) => x.tool === 'pgferry');
-    for (const other of results.filter((x) => x.tool !== 'pgferry')) {
-      if (!f) break;
+    // medians of each tool's runs
+    const med = (tool: string): ToolResult | undefined => {
+      const rs = results.filter((x) => x.tool === tool);
+      if (!rs.length) return undefined;
+      return {
+        ...rs[0]!,
+        txPerSec: median(rs.map((x) => x.txPerSec)),
+        rowsPerSec: median(rs.map((x) => x.rowsPerSec)),
+        lagSecP50: median(rs.map((x) => x.lagSecP50)),
+      };
+    };
+    const f = med('pgferry');
+    if (runs > 1) {
+      process.stdout.write(`  medians of ${runs} runs:\n`);
+      for (const t of tools) {
+        const m = med(t);
+        if (m)
+          process.stdout.write(
+            `  ${t.padEnd(10)} ${m.txPerSec.toFixed(0).padStart(12)} ${m.rowsPerSec.toFixed(0).padStart(8)}  | lag p50 ${m.lagSecP50.toFixed(2)} s\n`,
+          );
+      }
+    }
+    for (const t of tools.filter((x) => x !== 'pgferry')) {
+      const other = med(t);
+      if (!f || !other) continue;
       process.stdout.write(
-        `  pgferry/${other.tool}: apply throughput ${(f.txPerSec / other.txPerSec).toFixed(2)} (goal ≥ 1 vs native), lag p50 ${(f.lagSecP50 / other.lagSecP50).toFixed(2)}\n`,
+        `  pgferry/${t}: apply throughput ${(f.txPerSec / other.txPerSec).toFixed(2)} (goal ≥ 1 vs native), lag p50 ${(f.lagSecP50 / other.lagSecP50).toFixed(2)}\n`,
       );
     }
     if (f) process.stdout.write(`  pgferry lag p50 ${f.lagSecP50.toFixed(2)} s at ${f.rate} tx/s (goal < 1 s)\n`);

@@ -6,6 +6,11 @@
  *   INSERT … SELECT … FROM unnest(…)      the whole images,
  *   UPDATE … FROM unnest(…)               rows only updated in the batch whose image lacks an
  *                                         unchanged TOAST value (those columns are left alone).
+ * When the target's primary key is the replica identity (and immediate), the whole images go as
+ *   INSERT … SELECT … FROM unnest(…) ON CONFLICT (key) DO UPDATE   one statement instead of a DELETE
+ *                                         and an INSERT, and an update of a row in place (HOT when
+ *                                         no indexed column changed) instead of a new row version;
+ * only the keys deleted in the batch (and the old keys of key changes) are then DELETEd, first.
  * Values go as text arrays cast to each target column's type, as the one-by-one statements do.
  * The caller keeps a change out (`add` returns false) when the net effect cannot stand for it:
  * a key value not sent, an update of a row this batch deleted. Inserts into a table without a key
@@ -39,6 +44,9 @@ export function compactable(p: RelationPlan): boolean {
 export class NetEffect {
   private tables = new Map<string, TableChanges>();
   private count = 0;
+
+  /** `upsert(plan)`: the target table's primary key is the plan's identity (see upsertKeys). */
+  constructor(private upsert: (p: RelationPlan) => boolean = () => false) {}
 
   get size(): number {
     return this.count;
@@ -117,10 +125,11 @@ export class NetEffect {
       const gone: ColumnValue[][] = [];
       const whole: ColumnValue[][] = [];
       const partial = new Map<string, ColumnValue[][]>();
+      const upsert = this.upsert(plan);
       for (const e of rows.values()) {
         if (e.kind === 'delete') gone.push(e.key);
         else if (e.kind === 'whole') {
-          gone.push(e.row);
+          if (!upsert) gone.push(e.row);
           whole.push(e.row);
         } else {
           const shape = e.row.map((v) => (isUnchanged(v) ? '0' : '1')).join('');
@@ -128,7 +137,7 @@ export class NetEffect {
         }
       }
       if (gone.length) out.push(deleteKeys(plan, gone));
-      if (whole.length) out.push(insertRows(plan, whole));
+      if (whole.length) out.push(upsert ? upsertRows(plan, whole) : insertRows(plan, whole));
       for (const group of partial.values()) out.push(updateRows(plan, group));
     }
     this.tables.clear();
@@ -168,6 +177,16 @@ function insertRows(plan: RelationPlan, rows: ColumnValue[][]): Sql {
     text: `INSERT INTO ${plan.target} (${names.join(', ')}) SELECT ${c.read.join(', ')} FROM ${c.from}`,
     values: c.values,
   };
+}
+
+/** Whole images over the rows of their keys, or new rows (no key repeats: one entry per key). */
+function upsertRows(plan: RelationPlan, rows: ColumnValue[][]): Sql {
+  const ins = insertRows(plan, rows);
+  const keys = new Set(plan.identity);
+  const key = plan.identity.map((i) => plan.columns[i]!.name);
+  const sets = plan.columns.flatMap((col, i) => (col && !keys.has(i) ? [`${col.name} = EXCLUDED.${col.name}`] : []));
+  const action = sets.length ? `DO UPDATE SET ${sets.join(', ')}` : 'DO NOTHING';
+  return { text: `${ins.text} ON CONFLICT (${key.join(', ')}) ${action}`, values: ins.values };
 }
 
 function updateRows(plan: RelationPlan, rows: ColumnValue[][]): Sql {

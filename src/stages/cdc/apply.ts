@@ -1,16 +1,27 @@
 /**
  * Applies the stream to the target, one source transaction after the other in commit order.
  * Several small source transactions share one target transaction (a batch); the end LSN of the
- * last one is recorded in the same target transaction (lsn-checkpoint.ts), and only after COMMIT
- * is that position reported to the source as flushed. A rerun starts from the recorded position
- * and skips the transactions it already holds, so each lands exactly once.
+ * last one is recorded in the same target transaction (lsn-checkpoint.ts), and only once that
+ * COMMIT is on the target's disk is the position reported to the source as flushed. A rerun starts
+ * from the recorded position and skips the transactions it already holds, so each lands exactly once.
+ *
+ * Commits are asynchronous (synchronous_commit = off, as native subscriptions do): a batch is
+ * visible at once, and the apply does not wait for the target's WAL flush, which made every small
+ * batch cost a disk sync whenever the source sent slower than the target applied. A batch's commit
+ * is durable once the target's flushed WAL position passes the WAL insert position read after it;
+ * the source hears of a batch only then (Durable below). A target crash loses at most commits the
+ * source still holds: the rerun resumes from the position the target kept.
+ *
+ * `finish` wakes the apply with a NOTIFY (lsn-checkpoint.ts requestStop); each batch's checkpoint
+ * update reads the stop position too, and an idle apply rereads it every TICK_MS anyway.
  */
 import type pg from 'pg';
 import type { EventBus } from '../../core/events.js';
 import { abortError } from '../../pg/retry.js';
 import { compactable, NetEffect } from './apply-compact.js';
+import { DurableAcks } from './durable-acks.js';
 import { deleteSql, insertSql, type Sql, truncateSql, updateSql } from './apply-sql.js';
-import { readStopLsn, recordApplied } from './lsn-checkpoint.js';
+import { readStopLsn, recordApplied, STOP_CHANNEL, targetWal } from './lsn-checkpoint.js';
 import { laterLsn, type Lsn } from './lsn.js';
 import type { PgoutputMessage, RelationMessage } from './pgoutput/messages.js';
 import { type KnownTable, missingFromMessage, planRelation, type RelationPlan } from './relations.js';
@@ -22,6 +33,10 @@ export interface ChangeSource {
   readonly pending: number;
   ack(lsn: Lsn): void;
   poke(): void;
+  /** End a `next` that is waiting (a stop was asked for). */
+  wake(): void;
+  /** The next item already received, without waiting; undefined when none. */
+  poll(): StreamItem | undefined;
 }
 
 export interface ApplyOptions {
@@ -42,6 +57,8 @@ export interface ApplyOptions {
   compact?: boolean;
   /** Task table keys whose target table has a unique index besides its key. */
   uniqueBeyondKey?: ReadonlySet<string>;
+  /** Task table key → the target primary key's quoted columns, sorted (relations.ts upsertKeys). */
+  upsertKeys?: ReadonlyMap<string, string[]>;
   /** The source table's columns now: tells a column added after a Relation message from a dropped one. */
   sourceColumns?(schema: string, name: string): Promise<Set<string>>;
   signal?: AbortSignal;
@@ -62,7 +79,10 @@ const TICK_MS = 500;
 
 class Applier {
   private relations = new Map<number, RelationPlan | undefined>();
-  private net = new NetEffect();
+  private net: NetEffect;
+  private durable = new DurableAcks();
+  /** A NOTIFY from `finish` came: read the stop position when no batch is open. */
+  private stopAsked = false;
   private inTxn = false;
   private skipping = false;
   private batchOpen = false;
@@ -76,6 +96,15 @@ class Applier {
 
   constructor(private o: ApplyOptions) {
     this.progress = { applied: o.applied, commitTime: null, txns: 0, changes: 0 };
+    this.net = new NetEffect((p) => this.upsertable(p));
+  }
+
+  /** The target's primary key is exactly the plan's identity: whole images may go as upserts. */
+  private upsertable(p: RelationPlan): boolean {
+    const pk = this.o.upsertKeys?.get(p.key);
+    if (!pk) return false;
+    const id = p.identity.map((i) => p.columns[i]?.name ?? '').sort();
+    return id.length === pk.length && id.every((c, i) => c === pk[i]);
   }
 
   private async exec(sql: Sql | undefined): Promise<void> {
@@ -107,7 +136,35 @@ class Applier {
     for (const sql of this.net.take()) await this.o.target.query(sql.text, sql.values);
   }
 
-  private async change(m: PgoutputMessage): Promise<void> {
+  /**
+   * A change the batch's net effect takes is handled synchronously (no promise per message: most
+   * messages of a backlog are such changes); undefined then. Anything else goes to `changeAsync`.
+   */
+  private change(m: PgoutputMessage): Promise<void> | undefined {
+    if (m.tag !== 'insert' && m.tag !== 'update' && m.tag !== 'delete') return this.changeAsync(m);
+    if (this.skipping) return undefined;
+    const p = this.plan(m.relation);
+    if (!p) return undefined;
+    if (this.netted(p)) {
+      const taken =
+        m.tag === 'insert'
+          ? this.net.insert(p, m.row)
+          : m.tag === 'update'
+            ? this.net.update(p, m)
+            : this.net.delete(p, m);
+      if (taken) {
+        this.batchChanges++;
+        return undefined;
+      }
+    } else if (m.tag === 'insert' && this.o.compact && !compactable(p)) {
+      this.net.append(p, m.row);
+      this.batchChanges++;
+      return undefined;
+    }
+    return this.changeAsync(m);
+  }
+
+  private async changeAsync(m: PgoutputMessage): Promise<void> {
     if (m.tag === 'relation') {
       await this.settle();
       this.relations.set(m.oid, await this.planOf(m));
@@ -148,24 +205,25 @@ class Applier {
     // type, origin and logical decoding messages change nothing on the target
   }
 
-  private async begin(finalLsn: Lsn): Promise<void> {
+  private begin(finalLsn: Lsn): Promise<void> | undefined {
     this.inTxn = true;
     // Already applied by an earlier run: its commit lies before the recorded end position.
     this.skipping = finalLsn < this.progress.applied;
-    if (!this.skipping && !this.batchOpen) {
-      await this.o.target.query('BEGIN');
+    if (this.skipping || this.batchOpen) return undefined;
+    return this.o.target.query('BEGIN').then(() => {
       this.batchOpen = true;
-    }
+    });
   }
 
-  private async commit(m: { endLsn: Lsn; commitTime: Date }): Promise<void> {
+  private commit(m: { endLsn: Lsn; commitTime: Date }): Promise<void> | undefined {
     this.inTxn = false;
-    if (this.skipping) return;
+    if (this.skipping) return undefined;
     this.batchEnd = m.endLsn;
     this.batchCommit = m.commitTime;
     this.batchTxns++;
     const full = this.batchTxns >= BATCH_TXNS || this.batchChanges >= BATCH_CHANGES;
-    if (full || this.o.stream.pending === 0) await this.flush();
+    if (full || this.o.stream.pending === 0) return this.flush();
+    return undefined;
   }
 
   /** Commit the batch with its position, then tell the source. */
@@ -174,7 +232,9 @@ class Applier {
     const c = this.o.target;
     await this.settle();
     if (this.batchTxns > 0) {
-      this.stopLsn = await recordApplied(c, this.o.taskId, this.batchEnd, this.batchCommit!, this.batchTxns);
+      const r = await recordApplied(c, this.o.taskId, this.batchEnd, this.batchCommit!, this.batchTxns);
+      this.stopLsn = r.stop;
+      this.ackDurable(r);
     }
     await c.query('COMMIT');
     this.batchOpen = false;
@@ -184,28 +244,42 @@ class Applier {
       p.commitTime = this.batchCommit;
       p.txns += this.batchTxns;
       p.changes += this.batchChanges;
-      this.o.stream.ack(this.batchEnd);
+      this.durable.committed(this.batchEnd);
       this.o.onCommit?.(p);
     }
     this.batchTxns = 0;
     this.batchChanges = 0;
   }
 
-  private async item(it: StreamItem): Promise<void> {
-    if (it.kind === 'keepalive') {
-      // The source sends keepalives between transactions of a backlog too: committing the batch
-      // at each of them made every source transaction its own target transaction.
-      if (this.inTxn || this.o.stream.pending > 0) return;
-      await this.flush();
-      // Nothing open: everything the source sent up to here is applied.
-      if (it.end > this.idleEnd) this.idleEnd = it.end;
-      if (it.end > this.progress.applied) this.o.stream.ack(it.end);
-      return;
-    }
+  private ackDurable(wal: { walInsert: Lsn; walFlush: Lsn }): void {
+    const lsn = this.durable.observe(wal);
+    if (lsn !== null) this.o.stream.ack(lsn);
+  }
+
+  /** Outside a batch: report what is on the target's disk now. True when every commit is. */
+  private async settleAcks(): Promise<boolean> {
+    if (this.durable.settled) return true;
+    this.ackDurable(await targetWal(this.o.target));
+    return this.durable.settled;
+  }
+
+  private item(it: StreamItem): Promise<void> | undefined {
+    if (it.kind === 'keepalive') return this.keepalive(it.end);
     const m = it.message;
-    if (m.tag === 'begin') await this.begin(m.finalLsn);
-    else if (m.tag === 'commit') await this.commit(m);
-    else await this.change(m);
+    if (m.tag === 'begin') return this.begin(m.finalLsn);
+    if (m.tag === 'commit') return this.commit(m);
+    return this.change(m);
+  }
+
+  private async keepalive(end: Lsn): Promise<void> {
+    // The source sends keepalives between transactions of a backlog too: committing the batch
+    // at each of them made every source transaction its own target transaction.
+    if (this.inTxn || this.o.stream.pending > 0) return;
+    await this.flush();
+    // Nothing open: everything the source sent up to here is applied.
+    if (end > this.idleEnd) this.idleEnd = end;
+    // ... and once it is on the target's disk too, the source may forget it.
+    if ((await this.settleAcks()) && end > this.progress.applied) this.o.stream.ack(end);
   }
 
   /** Finished: `finish` asked to stop at a position everything up to which is applied. */
@@ -215,22 +289,42 @@ class Applier {
   }
 
   async run(): Promise<ApplyProgress> {
-    const { stream, signal } = this.o;
+    const { stream, signal, target, taskId } = this.o;
+    const onNotify = (n: { channel: string; payload?: string }) => {
+      if (n.channel !== STOP_CHANNEL || n.payload !== taskId) return;
+      this.stopAsked = true;
+      stream.wake();
+    };
+    target.on('notification', onNotify);
     try {
+      await target.query('SET synchronous_commit = off');
+      await target.query(`LISTEN ${STOP_CHANNEL}`);
       for (;;) {
         if (signal?.aborted) throw abortError(signal);
-        const it = await stream.next(TICK_MS);
-        if (it) await this.item(it);
-        else if (!this.inTxn) {
+        // what already arrived is taken without a promise; only an empty queue is waited on
+        const it = stream.poll() ?? (this.stopAsked && !this.inTxn ? undefined : await stream.next(TICK_MS));
+        if (it) {
+          const pending = this.item(it);
+          if (pending) await pending;
+        } else if (!this.inTxn) {
+          this.stopAsked = false;
           await this.flush();
-          this.stopLsn = await readStopLsn(this.o.target, this.o.taskId);
+          await this.settleAcks();
+          this.stopLsn = await readStopLsn(target, taskId);
           stream.poke();
         }
-        if (this.reachedStop()) return this.progress;
+        if (this.reachedStop()) {
+          // The caller's next commit on this session (the capture state) flushes every batch before it.
+          await target.query('SET synchronous_commit = on');
+          return this.progress;
+        }
       }
     } catch (e) {
-      if (this.batchOpen) await this.o.target.query('ROLLBACK').catch(() => {});
+      if (this.batchOpen) await target.query('ROLLBACK').catch(() => {});
       throw e;
+    } finally {
+      target.off('notification', onNotify);
+      await target.query(`UNLISTEN ${STOP_CHANNEL}`).catch(() => {});
     }
   }
 }

@@ -23,7 +23,7 @@ import {
   startCapture,
 } from './lsn-checkpoint.js';
 import { createPublication, dropPublication, withoutReplicaIdentity } from './publication.js';
-import { currentColumns, knownTables, uniqueBeyondKey } from './relations.js';
+import { currentColumns, knownTables, uniqueBeyondKey, upsertKeys } from './relations.js';
 import { resetCopy } from './reset.js';
 import { type SequencePair, syncSequences } from './sequences.js';
 import { dropSlot } from './slot.js';
@@ -143,6 +143,7 @@ export async function streamChanges(x: CaptureContext, sequences: SequencePair[]
     const quiet = await replicaRole(tgt, x.events);
     const known = await knownTables(src, tgt, x.tables);
     const unique = await uniqueBeyondKey(tgt, x.tables);
+    const upserts = await upsertKeys(tgt, x.tables);
     const applied = row.appliedLsn ?? row.startLsn ?? 0n;
     stream = await ChangeStream.start(x.source, row.slot, row.publication, applied);
     const meter = new LagMeter(row.slot);
@@ -175,6 +176,7 @@ export async function streamChanges(x: CaptureContext, sequences: SequencePair[]
       sourceColumns: (schema, name) => currentColumns(src, schema, name),
       compact: quiet,
       uniqueBeyondKey: unique,
+      upsertKeys: upserts,
       signal: x.signal,
       onCommit,
     });

@@ -81,6 +81,16 @@ export async function setCaptureState(c: pg.Client, taskId: string, state: Captu
   await c.query(`UPDATE ${stateTable(taskId, 'cdc')} SET state = $2 WHERE task_id = $1`, [taskId, state]);
 }
 
+/** What recordApplied learns in the same round trip. */
+export interface Recorded {
+  /** The stop position `finish` asked for, if any. */
+  stop: Lsn | null;
+  /** The target's WAL insert position now: past the commit record of every earlier batch. */
+  walInsert: Lsn;
+  /** The target's WAL flushed to disk: batches whose commit lies before it are durable. */
+  walFlush: Lsn;
+}
+
 /** Inside the apply's target transaction: the source transactions up to `lsn` are applied. */
 export async function recordApplied(
   c: pg.Client,
@@ -88,15 +98,32 @@ export async function recordApplied(
   lsn: Lsn,
   commitTime: Date,
   txns: number,
-): Promise<Lsn | null> {
-  const r = await c.query<{ stop: string | null }>(
+): Promise<Recorded> {
+  const r = await c.query<{ stop: string | null; ins: string; fl: string }>(
     `UPDATE ${stateTable(taskId, 'cdc')} SET applied_lsn = $2::pg_lsn, applied_commit = $3,
        applied_at = clock_timestamp(),
-       applied_txns = applied_txns + $4 WHERE task_id = $1 RETURNING stop_lsn::text AS stop`,
+       applied_txns = applied_txns + $4 WHERE task_id = $1
+     RETURNING stop_lsn::text AS stop, pg_current_wal_insert_lsn()::text AS ins, pg_current_wal_flush_lsn()::text AS fl`,
     [taskId, formatLsn(lsn), commitTime, txns],
   );
-  return lsnOrNull(r.rows[0]?.stop ?? null);
+  const row = r.rows[0];
+  return {
+    stop: lsnOrNull(row?.stop ?? null),
+    walInsert: row ? parseLsn(row.ins) : 0n,
+    walFlush: row ? parseLsn(row.fl) : 0n,
+  };
 }
+
+/** The target's WAL positions outside a batch (see Recorded). */
+export async function targetWal(c: pg.Client): Promise<{ walInsert: Lsn; walFlush: Lsn }> {
+  const r = await c.query<{ ins: string; fl: string }>(
+    'SELECT pg_current_wal_insert_lsn()::text AS ins, pg_current_wal_flush_lsn()::text AS fl',
+  );
+  return { walInsert: parseLsn(r.rows[0].ins), walFlush: parseLsn(r.rows[0].fl) };
+}
+
+/** The channel on which `finish` wakes the running apply (payload: the task id). */
+export const STOP_CHANNEL = 'pgferry_cdc_stop';
 
 /** Asked by `finish`: apply up to `lsn` (the source's WAL position when writes stopped), then end. */
 export async function requestStop(c: pg.Client, taskId: string, lsn: Lsn): Promise<boolean> {
@@ -104,6 +131,8 @@ export async function requestStop(c: pg.Client, taskId: string, lsn: Lsn): Promi
     taskId,
     formatLsn(lsn),
   ]);
+  // The apply LISTENs between batches: it reads the stop position at once instead of at its next tick.
+  await c.query('SELECT pg_notify($1, $2)', [STOP_CHANNEL, taskId]);
   return (r.rowCount ?? 0) > 0;
 }
 

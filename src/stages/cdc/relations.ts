@@ -183,3 +183,21 @@ export async function uniqueBeyondKey(tgt: pg.Client, tables: CopyTable[]): Prom
   );
   return new Set(r.rows.map((row) => tables[row.i - 1].key));
 }
+
+/**
+ * Per task table key: the target table's primary key columns (quoted), when it can arbitrate an
+ * upsert (immediate, not deferrable). A batch's whole row images then go as one
+ * INSERT … ON CONFLICT DO UPDATE instead of a DELETE and an INSERT (apply-compact.ts).
+ */
+export async function upsertKeys(tgt: pg.Client, tables: CopyTable[]): Promise<Map<string, string[]>> {
+  const names = tables.map((t) => qualify(t.target.schema, t.target.name));
+  const r = await tgt.query<{ i: number; cols: string[] }>(
+    `SELECT x.i::int AS i, array_agg(a.attname::text ORDER BY a.attname) AS cols
+       FROM unnest($1::text[]) WITH ORDINALITY x(n, i)
+       JOIN pg_catalog.pg_index ix ON ix.indrelid = to_regclass(x.n) AND ix.indisprimary AND ix.indimmediate
+       JOIN pg_catalog.pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = ANY (ix.indkey)
+      GROUP BY x.i`,
+    [names],
+  );
+  return new Map(r.rows.map((row) => [tables[row.i - 1].key, row.cols.map((c) => quoteIdent(c)).sort()]));
+}

@@ -25,7 +25,7 @@ function tuple(r: MessageReader): ColumnValue[] {
     const kind = r.u8('tuple column kind');
     if (kind === TupleCode.Null) values.push(null);
     else if (kind === TupleCode.UnchangedToast) values.push(UNCHANGED);
-    else if (kind === TupleCode.Text) values.push(r.bytes(r.i32('value length'), 'value').toString('utf8'));
+    else if (kind === TupleCode.Text) values.push(r.text(r.i32('value length'), 'value'));
     else throw malformed(`tuple column ${i + 1} of kind 0x${kind.toString(16)}`);
   }
   return values;
@@ -120,13 +120,17 @@ function malformed(what: string): PgferryError {
   });
 }
 
-/** Decode one whole pgoutput message; throws on a truncated, overlong or unknown message. */
-export function decodePgoutput(buf: Buffer): PgoutputMessage {
-  const r = new MessageReader(buf);
+/**
+ * Decode one whole pgoutput message (from `at` to the end of `buf`: the XLogData frame's payload
+ * read in place); throws on a truncated, overlong or unknown message.
+ */
+export function decodePgoutput(buf: Buffer, at = 0): PgoutputMessage {
+  const r = new MessageReader(buf, at);
   const code = r.u8('message code');
   const decode = decoders[code];
   if (!decode) throw malformed(`message code 0x${code.toString(16)} (${JSON.stringify(String.fromCharCode(code))})`);
   const m = decode(r);
-  if (!r.done) throw malformed(`${buf.length - r.rest().length} of ${buf.length} bytes of a ${m.tag} message read`);
+  if (!r.done)
+    throw malformed(`${buf.length - at - r.rest().length} of ${buf.length - at} bytes of a ${m.tag} message read`);
   return m;
 }

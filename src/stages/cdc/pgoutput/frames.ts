@@ -23,12 +23,12 @@ export function decodeFrame(buf: Buffer): ServerFrame {
   if (code === FrameCode.XLogData) {
     const start = r.u64('WAL start');
     const end = r.u64('WAL end');
-    r.u64('send time');
+    r.skip(8, 'send time');
     return { tag: 'xlog', start, end, data: r.rest() };
   }
   if (code === FrameCode.Keepalive) {
     const end = r.u64('WAL end');
-    r.u64('send time');
+    r.skip(8, 'send time');
     const replyNow = r.u8('reply flag') === 1;
     if (!r.done) throw new PgferryError('data', 'replication keepalive longer than its 18 bytes');
     return { tag: 'keepalive', end, replyNow };
@@ -36,6 +36,15 @@ export function decodeFrame(buf: Buffer): ServerFrame {
   throw new PgferryError('data', `unexpected replication frame 0x${code.toString(16)}`, {
     hint: 'the source sent something other than XLogData or a keepalive; rerun to resume',
   });
+}
+
+/** Where an XLogData frame's pgoutput message starts: after its code, two LSNs and the send time. */
+export const XLOG_HEADER = 25;
+
+/** An XLogData frame's WAL end, read without decoding the rest of its header; undefined for other frames. */
+export function xlogEnd(buf: Buffer): Lsn | undefined {
+  if (buf.length < XLOG_HEADER || buf[0] !== FrameCode.XLogData) return undefined;
+  return buf.readBigUInt64BE(9);
 }
 
 /** Microseconds since 2000-01-01, for the status update's clock. */

@@ -8,8 +8,11 @@ import { PgferryError } from '../../../core/errors.js';
 const PG_EPOCH_US = 946_684_800_000_000n;
 
 export class MessageReader {
-  private at = 0;
-  constructor(private buf: Buffer) {}
+  /** `at`: where the message starts in `buf` (after a frame header: no copy of the payload). */
+  constructor(
+    private buf: Buffer,
+    private at = 0,
+  ) {}
 
   get done(): boolean {
     return this.at >= this.buf.length;
@@ -67,6 +70,18 @@ export class MessageReader {
     if (n < 0) this.need(Number.MAX_SAFE_INTEGER, what);
     const at = this.need(n, what);
     return this.buf.subarray(at, at + n);
+  }
+
+  /** A UTF-8 text value of `n` bytes, read in place (no intermediate Buffer per value). */
+  text(n: number, what: string): string {
+    if (n < 0) this.need(Number.MAX_SAFE_INTEGER, what);
+    const at = this.need(n, what);
+    return this.buf.toString('utf8', at, at + n);
+  }
+
+  /** Skip `n` bytes (a field nobody reads). */
+  skip(n: number, what: string): void {
+    this.need(n, what);
   }
 
   rest(): Buffer {
