@@ -48,4 +48,9 @@ export interface Statement {
   lock?: LockLevel;
   /** For an index build step: the key of the step that attaches it; done when that one is. */
   buildOf?: string;
+  /**
+   * For an index build step: the index has expression columns. ANALYZE gathers statistics on an
+   * index's expressions only once the index exists, so the table's ANALYZE follows this build.
+   */
+  expressions?: boolean;
 }

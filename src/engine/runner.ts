@@ -147,14 +147,15 @@ async function lockEarly(r: Run): Promise<void> {
   }
 }
 
-async function precheckPhase(r: Run, catalog?: SourceCatalog): Promise<PrecheckReport> {
+async function precheckPhase(r: Run, read?: SourceSchema): Promise<PrecheckReport> {
   const { task, o, taskId } = r;
   return o.events.phase('precheck', async () => {
     const report = await runPrecheck(task, {
       taskId,
       skip: task.skipChecks,
       redactor: r.redactor,
-      catalog,
+      catalog: read?.model,
+      ddl: read?.statements,
       heldSlot: r.capture?.names.slot,
     });
     for (const item of report.items) {
@@ -364,7 +365,7 @@ async function runPhases(r: Run): Promise<void> {
     // the source first (capture-first.ts), are dropped when the precheck blocks the start.
     const held = { first: o.skipPrecheck ? undefined : await readFirst(r) };
     if (!o.skipPrecheck) {
-      result.precheck = await precheckPhase(r, held.first?.model).catch(async (e: unknown) => {
+      result.precheck = await precheckPhase(r, held.first).catch(async (e: unknown) => {
         await dropCapture(r);
         throw e;
       });

@@ -476,7 +476,7 @@ test('capacity.connections: more jobs than free slots (skippable)', async () => 
     'capacity.connections',
     'failed',
     'error',
-    /^target: needs 81 \(jobs 40 \+ index jobs 40 \+ checkpoints\)/,
+    /^target: needs 82 \(jobs 40 \+ index jobs 40 \+ ANALYZE \+ checkpoints\)/,
   );
   const r2 = await check(p, { jobs: 40, skipChecks: ['capacity.connections'] });
   assert.equal(item(r2, 'capacity.connections').result, 'skipped');

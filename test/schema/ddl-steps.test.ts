@@ -185,3 +185,27 @@ test('resume over checkpoints of an earlier pgferry: build half done, or the sta
     await c.end();
   }
 });
+
+test('an expression index build is marked, so that the table is analyzed after it', async () => {
+  const url = await createDb(cl, 'steps_expr');
+  await runSql(
+    url,
+    `CREATE TABLE w (id int PRIMARY KEY, x text); CREATE INDEX w_lower ON w (lower(x)); CREATE INDEX w_x ON w (x);`,
+  );
+  const c = await client(url);
+  try {
+    const gen = await readSourceSchema(c, new Selection(task()));
+    const marks = gen.statements
+      .filter((s) => s.section === 'early')
+      .map((s) => [s.key, s.expressions === true])
+      .sort();
+    assert.deepEqual(marks, [
+      ['constraint public.w_pkey#index', false],
+      ['constraint public.w_pkey', false],
+      ['index public.w_lower', true],
+      ['index public.w_x', false],
+    ]);
+  } finally {
+    await c.end();
+  }
+});

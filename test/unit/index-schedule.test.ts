@@ -87,3 +87,39 @@ test('a table with nothing left but ANALYZE gets ANALYZE alone', () => {
   s.done(jobs[0]);
   assert.equal(s.empty, true);
 });
+
+test('nextAnalyze: a big table ANALYZEd ahead of its builds only while they wait, never ahead of an expression index', () => {
+  const big = () => true;
+  const s = new IndexSchedule<string>();
+  s.add('a', 'a', [st('a1', 'CREATE INDEX a1 ON s.a (x);', 'share')], true);
+  // an index session is free: the builds go first, ANALYZE stays last
+  assert.equal(s.nextAnalyze(big, false), undefined);
+  // every index session busy: ANALYZE now, and the table's builds wait for it (they lock each other out)
+  const an = s.nextAnalyze(big, true);
+  assert.equal(label(an), 'a:ANALYZE');
+  assert.equal(s.next(), undefined);
+  s.done(an!);
+  const b = s.next();
+  assert.equal(label(b), 'a:a1');
+  s.done(b!);
+  assert.equal(s.next(), undefined, 'no second ANALYZE');
+  assert.equal(s.empty, true);
+
+  const e = new IndexSchedule<string>();
+  e.add('e', 'e', [{ ...st('e1', 'CREATE INDEX e1 ON s.e (lower(x));', 'share'), expressions: true }], true);
+  assert.equal(e.nextAnalyze(big, true), undefined, 'expression index: ANALYZE after it');
+  assert.equal(
+    e.nextAnalyze(() => false, true),
+    undefined,
+  );
+  assert.deepEqual(startAll(e).map(label), ['e:e1']);
+
+  // nothing left to build: ANALYZE may go on the side session at once, small tables excepted
+  const n = new IndexSchedule<string>();
+  n.add('n', 'n', [], true);
+  assert.equal(
+    n.nextAnalyze(() => false, false),
+    undefined,
+  );
+  assert.equal(label(n.nextAnalyze(big, false)), 'n:ANALYZE');
+});

@@ -45,7 +45,7 @@ export const capacityConnections: CheckDef = {
     const jobs = ctx.task.jobs;
     const indexJobs = ctx.task.indexJobs ?? jobs;
     const needS = jobs + 1;
-    const needT = jobs + indexJobs + 1;
+    const needT = jobs + indexJobs + 2;
     const s = await free(ctx.source!);
     const t = await free(ctx.target!);
     const short: string[] = [];
@@ -53,7 +53,7 @@ export const capacityConnections: CheckDef = {
       short.push(`source: needs ${needS} (jobs ${jobs} + coordinator), ${Math.max(0, s.free)} free (${s.why})`);
     if (t.free < needT)
       short.push(
-        `target: needs ${needT} (jobs ${jobs} + index jobs ${indexJobs} + checkpoints), ${Math.max(0, t.free)} free (${t.why})`,
+        `target: needs ${needT} (jobs ${jobs} + index jobs ${indexJobs} + ANALYZE + checkpoints), ${Math.max(0, t.free)} free (${t.why})`,
       );
     if (short.length) {
       return failed(

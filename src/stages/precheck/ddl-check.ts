@@ -18,7 +18,7 @@ export const privilegesDdl: CheckDef = {
       `SELECT rolsuper AS su FROM pg_roles WHERE rolname = current_user`,
     );
     if (su.rows[0].su) return passed('the target account is a superuser');
-    const plan = await ddlPlan(ctx.catalog ?? ctx.source!, ctx.sel);
+    const plan = await ddlPlan(ctx.ddl ?? ctx.catalog ?? ctx.source!, ctx.sel);
     const needs = await ddlNeeds(ctx.target!, plan);
     const owners = new Set(plan.owners.map((o) => o.role)).size;
     if (!needs.length) {

@@ -190,6 +190,7 @@ export async function runPrecheck(task: TaskConfig, o: PrecheckOptions = {}): Pr
     if (ctx.source && ctx.sourceVersion >= 100000) {
       try {
         ctx.catalog = await loadCatalog(ctx.source, o.catalog);
+        if (o.catalog && o.ddl) ctx.ddl = o.ddl;
         ctx.model = ctx.catalog ? sourceModelOf(ctx.catalog.facts, sel) : await loadSourceModel(ctx.source, sel);
       } catch (e) {
         modelDown = `cannot read the source catalogs: ${errorMessage(e)}`;

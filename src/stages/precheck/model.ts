@@ -89,12 +89,13 @@ export function sourceModelOf(facts: CatalogFacts, sel: Selection): SourceModel 
     key: tableKey(r.schema, r.name),
     target: sel.targetTable(r.schema, r.name),
     owner: r.owner,
-    acl: r.acl && [...r.acl],
+    // the facts are frozen: their arrays are shared, not copied (20,000 tables' columns held twice otherwise)
+    acl: r.acl,
     hasKey: r.hasKey,
-    pkColumns: [...r.pkColumns],
+    pkColumns: r.pkColumns,
     bytes: r.bytes,
     tablespace: r.tablespace,
-    columns: r.columns.map((c) => ({ ...c })),
+    columns: r.columns,
   }));
   const selectedKeys = new Set(tables.map((t) => t.key));
   const sequences = facts.sequences

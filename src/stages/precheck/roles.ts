@@ -16,8 +16,12 @@ export const roles: CheckDef = {
     const task = ctx.task;
     const owners = new Map<string, string[]>();
     const grantees = new Map<string, string[]>();
+    // appended in place: one role owns or is granted thousands of tables (a copy per add was quadratic)
     const add = (map: Map<string, string[]>, role: string, what: string) => {
-      if (role) map.set(role, [...(map.get(role) ?? []), what]);
+      if (!role) return;
+      const list = map.get(role);
+      if (list) list.push(what);
+      else map.set(role, [what]);
     };
     // Grants held by the source account itself exist for the migration only: they are not carried.
     const addAcl = (acl: string[] | null, what: string) => {

@@ -9,6 +9,7 @@ import type { Selection } from '../../core/selection.js';
 import type { SourceModel } from './model.js';
 import type { SourceCatalog } from '../schema/catalog/introspect.js';
 import type { Redactor } from '../../core/redact.js';
+import type { Statement } from '../../core/statement.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 export type ItemResult = 'passed' | 'failed' | 'warning' | 'skipped';
@@ -54,6 +55,8 @@ export interface PrecheckOptions {
   redactor?: Redactor;
   /** The source catalog the caller read (a run: in its snapshot); read here when absent. */
   catalog?: SourceCatalog;
+  /** The DDL the caller generated from `catalog` (a run applies exactly this): planned here, not generated again. */
+  ddl?: Statement[];
   /** The task's replication slot, created by the run already (its snapshot is the run's): no further one is needed. */
   heldSlot?: string;
 }
@@ -88,6 +91,8 @@ export interface Ctx {
   model?: SourceModel;
   /** The one catalog read the model is a view of; the checks that plan the DDL use it. */
   catalog?: SourceCatalog;
+  /** See PrecheckOptions.ddl. */
+  ddl?: Statement[];
 }
 
 export interface CheckDef {

@@ -2,7 +2,9 @@
  * The index sessions: when a table's last unit lands, its early statements (indexes, PK/UNIQUE)
  * run on a pool of indexJobs target sessions, each in a transaction with its checkpoint
  * (markObjectDone), then ANALYZE; the order comes from src/stages/data/copy/index-schedule.ts.
- * Small tables are taken whole, many at a time, in one transaction (index-batch.ts).
+ * Small tables are taken whole, many at a time, in one transaction (index-batch.ts). One more
+ * session runs big tables' ANALYZE ahead of their builds while every index session is busy (as a
+ * table lands behind others' builds), so that ANALYZE is off the end of the run.
  */
 import type pg from 'pg';
 import type { Statement } from '../../../core/statement.js';
@@ -11,6 +13,7 @@ import { markObjectDone } from '../../../state/checkpoint.js';
 import { qualify, quoteIdent } from '../../../core/ident.js';
 import { buildOrder, IndexSchedule, type IndexJob, type WholeTable } from './index-schedule.js';
 import { buildTogether, INDEX_BATCH_TABLES, smallWhole } from './index-batch.js';
+import { SMALL_BATCH } from '../plan/units.js';
 import { analyzeKey, isIndexPartKey } from '../../../state/keys.js';
 import { isTransient, withRetry } from '../../../pg/retry.js';
 import { kill, openSession, TARGET_SESSION } from './sessions.js';
@@ -45,8 +48,12 @@ class IndexSession {
 export class IndexBuilder {
   readonly schedule = new IndexSchedule<TableRun>();
   private waiters = new Set<() => void>();
+  /** The ANALYZE session, waiting: woken after the index sessions woken with it have taken their jobs. */
+  private analyzeWaiter?: () => void;
   private copyFinished = false;
   private sessions: Promise<void>[] = [];
+  /** Index sessions waiting for work. */
+  private idle = 0;
 
   constructor(
     private st: Stage,
@@ -59,6 +66,7 @@ export class IndexBuilder {
   start(indexJobs: number): void {
     const n = Math.max(1, indexJobs);
     this.sessions = Array.from({ length: n }, (_, i) => this.loop(new IndexSession(this.st, i + 1)));
+    this.sessions.push(this.analyzeLoop(new IndexSession(this.st, n + 1)));
   }
 
   /** Queue a table whose data is complete: its statements still to do, then ANALYZE. */
@@ -90,6 +98,11 @@ export class IndexBuilder {
   private wake(): void {
     for (const w of [...this.waiters]) w();
     this.waiters.clear();
+    const a = this.analyzeWaiter;
+    this.analyzeWaiter = undefined;
+    // a macrotask later: the index sessions resumed above have taken what they take (synchronously, on
+    // resuming), so a free index session is never beaten to a table by its ANALYZE
+    if (a) setImmediate(a);
   }
 
   private async loop(s: IndexSession): Promise<void> {
@@ -109,11 +122,39 @@ export class IndexBuilder {
         const job = this.schedule.next();
         if (!job) {
           if (this.copyFinished && this.schedule.empty) return;
+          this.idle++;
           await new Promise<void>((res) => this.waiters.add(res));
+          this.idle--;
           continue;
         }
         try {
           await this.runJob(s, job);
+        } finally {
+          this.schedule.done(job);
+          this.wake();
+        }
+      }
+    } catch (e) {
+      this.st.failure.set(e);
+    } finally {
+      await s.end();
+    }
+  }
+
+  /** The side session: ANALYZE of big tables whose builds wait for a busy index session (IndexSchedule.nextAnalyze). */
+  private async analyzeLoop(s: IndexSession): Promise<void> {
+    const big = (t: { run?: TableRun }) => (t.run?.size?.bytes ?? 0) > SMALL_BATCH.tableBytes;
+    try {
+      for (;;) {
+        if (this.st.failure.failed || this.st.o.signal?.aborted) return;
+        const job = this.schedule.nextAnalyze(big, this.idle === 0);
+        if (!job) {
+          if (this.copyFinished && this.schedule.empty) return;
+          await new Promise<void>((res) => (this.analyzeWaiter = res));
+          continue;
+        }
+        try {
+          await this.analyze(s, job.t.run!);
         } finally {
           this.schedule.done(job);
           this.wake();

@@ -83,6 +83,25 @@ export class IndexSchedule<R> {
   }
 
   /**
+   * A table's ANALYZE for the side session, taken ahead of the table's statements when that delays
+   * none of them: the table is `big` (small ones go whole, see takeWhole), none of its statements
+   * runs, and either none is left or the index sessions are all busy (`buildsWait`) and none is an
+   * expression index (whose statistics ANALYZE gathers only once it exists). ANALYZE and CREATE INDEX
+   * lock each other out on one table, so the table is held (barrier) until done().
+   */
+  nextAnalyze(big: (t: IndexTable<R>) => boolean, buildsWait: boolean): IndexJob<R> | undefined {
+    for (const t of this.tables) {
+      if (!t.analyze || t.barrier || t.running > 0 || !big(t)) continue;
+      if (t.pending.length > 0 && (!buildsWait || t.pending.some((st) => st.expressions === true))) continue;
+      t.analyze = false;
+      t.running++;
+      t.barrier = true;
+      return { t };
+    }
+    return undefined;
+  }
+
+  /**
    * Up to `max` tables not started whose statements `whole` accepts, taken whole — their statements
    * and ANALYZE — for one session to run together; each is handed back with doneWhole().
    */

@@ -96,6 +96,8 @@ interface IndexParts {
   rest: string;
   /** `rest` adds a constraint or attaches the index (ACCESS EXCLUSIVE), not only comments and CLUSTER ON. */
   attaches: boolean;
+  /** The index has expression columns (see Statement.expressions). */
+  expressions: boolean;
 }
 
 /** One statement (pre and late sections: applied as a block). */
@@ -112,10 +114,11 @@ function whole(p: IndexParts): StatementBody {
 function steps(p: IndexParts, table: string): Statement[] {
   const base = { kind: p.kind, name: p.name, section: 'early' as const, table };
   const restLock = p.attaches ? 'access-exclusive' : 'share-update-exclusive';
-  if (p.build === null) return [{ key: p.key, ...base, sql: p.rest, drop: p.drop, lock: 'access-exclusive' }];
-  if (!p.rest) return [{ key: p.key, ...base, sql: p.build, drop: p.drop, lock: 'share' }];
+  const expr = p.expressions ? { expressions: true } : {};
+  if (p.build === null) return [{ key: p.key, ...base, sql: p.rest, drop: p.drop, lock: 'access-exclusive', ...expr }];
+  if (!p.rest) return [{ key: p.key, ...base, sql: p.build, drop: p.drop, lock: 'share', ...expr }];
   return [
-    { key: indexPartKey(p.key), ...base, sql: p.build, drop: p.drop, lock: 'share', buildOf: p.key },
+    { key: indexPartKey(p.key), ...base, sql: p.build, drop: p.drop, lock: 'share', buildOf: p.key, ...expr },
     { key: p.key, ...base, sql: p.rest, lock: restLock },
   ];
 }
@@ -170,6 +173,7 @@ function indexParts(
     build,
     rest: rest.replace(/^\n/, ''),
     attaches,
+    expressions: ix.columns.includes(0),
   };
 }
 
