@@ -176,8 +176,20 @@ test('index builds, attachments and ANALYZE run on the workers, one at a time wi
   await newTarget('built');
   const ws = await Promise.all([startWorker(), startWorker()]);
   const run = await runCoordinator('built', ['--index-jobs', '1'], () => {});
-  await Promise.all(ws.map(stopWorker));
   assert.equal(run.code, 0, run.stderr);
+  // idle workers leave a finished task's target alone: no session of theirs stays on it
+  const left = () =>
+    withClient(tgt.url(), async (c) => {
+      const r = await c.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = 'built'`);
+      return r.rows[0].n as number;
+    });
+  let sessions = await left();
+  for (let k = 0; k < 50 && sessions > 0; k++) {
+    await new Promise((r) => setTimeout(r, 200));
+    sessions = await left();
+  }
+  assert.equal(sessions, 0, 'the workers closed their sessions on the finished task’s target');
+  await Promise.all(ws.map(stopWorker));
   await sameTarget('built');
   const jobs = await indexJobs('built');
   const pids = ws.map((w) => String(w.child.pid));
@@ -235,8 +247,12 @@ test('a worker killed (SIGKILL) in the middle of an index build is taken over; t
   assert.ok(killedAt > 0 && bw, 'the worker was killed inside the build');
   assert.equal(await a.exited, null);
   const slow = (await indexJobs('killed')).find((j) => j.key === 'index app.big_slow');
-  assert.ok(slow && slow.retry_count > 0, `the build was retried: ${JSON.stringify(slow)}`);
-  assert.equal(slow.output?.worker?.split(':')[1], String(bw!.child.pid));
+  assert.ok(
+    slow && slow.retry_count > 0 && slow.output?.worker?.split(':')[1] !== String(a.child.pid),
+    `the build was retried: ${JSON.stringify(slow)}`,
+  );
+  // not finished by the killed worker: the one started after the kill built it
+  assert.equal(slow.output?.worker?.split(':')[1], String(bw!.child.pid), JSON.stringify({ a: a.child.pid, slow }));
   await sameTarget('killed');
   const once = await withClient(tgt.url('killed'), (c) =>
     c.query<{ indexes: number; pk: number; checkpoints: number }>(

@@ -249,7 +249,7 @@ export class UnitConsumer {
       }
       if (!ran) {
         // nothing to do: the sessions go (a finished task's databases are left alone)
-        if (slot.src || slot.tgt) endSessions(slot);
+        if (slot.src || slot.tgt || slot.idx) endSessions(slot);
         await this.sleep(this.o.pollMs ?? 500, signal);
       }
     }
