@@ -45,7 +45,7 @@ before(async () => {
       CREATE TABLE app.big (id int PRIMARY KEY, payload text NOT NULL, code text NOT NULL UNIQUE);
       INSERT INTO app.big SELECT g, repeat(md5(g::text), 2), 'c' || g FROM generate_series(1, 20000) g;
       CREATE INDEX big_payload ON app.big (payload);
-      CREATE INDEX big_slow ON app.big (app.slow(id)) WHERE id <= 1500;
+      CREATE INDEX big_slow ON app.big (app.slow(id)) WHERE id <= 2500;
       CREATE TABLE app.small (k text PRIMARY KEY, v int);
       INSERT INTO app.small SELECT 'k' || g, g FROM generate_series(1, 100) g;
       CREATE INDEX small_v ON app.small (v);
