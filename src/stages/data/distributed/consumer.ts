@@ -18,7 +18,21 @@ import type { TableRun } from '../copy/types.js';
 import { copyUnitsRows, type Copied } from '../copy/worker.js';
 import { useStateSchema } from '../../../state/checkpoint.js';
 import { beginInSnapshot } from '../snapshot-source.js';
-import { CONTROL_SCHEMA, keepJobAlive, type ControlDb, type JobTiming } from './control.js';
+import {
+  CONTROL_SCHEMA,
+  freeIndexSlot,
+  indexQueueOf,
+  keepIndexSlot,
+  keepJobAlive,
+  DONE_CHANNEL,
+  listen,
+  notify,
+  QUEUED_CHANNEL,
+  takeIndexSlot,
+  type ControlDb,
+  type JobTiming,
+} from './control.js';
+import { runIndexJob, type IndexJobData, type IndexJobOutput } from './index-build.js';
 
 /** One member of a job: a unit (a batch's lead and each small table travel as members) and how to copy it. */
 export interface JobMember {
@@ -69,32 +83,28 @@ const HEARTBEAT_MS = 2000;
 
 /** The sessions one loop of the consumer keeps between units of the same task. */
 interface Slot {
+  /** This loop's name as a holder of index slots. */
+  name: string;
   task?: string;
   src?: pg.Client;
   tgt?: pg.Client;
+  /** The index session (maintenance_work_mem raised as the local index sessions have it). */
+  idx?: pg.Client;
 }
 
+const INDEX_SESSION = [...TARGET_SESSION, `SET maintenance_work_mem = '512MB'`];
+
 function endSessions(slot: Slot): void {
-  for (const c of [slot.src, slot.tgt]) c?.end().catch(() => {});
-  slot.src = slot.tgt = undefined;
+  for (const c of [slot.src, slot.tgt, slot.idx]) c?.end().catch(() => {});
+  slot.src = slot.tgt = slot.idx = undefined;
 }
 
 function dropSessions(slot: Slot): void {
   kill(slot.src);
   kill(slot.tgt);
-  slot.src = slot.tgt = undefined;
+  kill(slot.idx);
+  slot.src = slot.tgt = slot.idx = undefined;
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((res) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      res();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 
 /** Members' TableRun: what the unit copy reads and counts of a table. */
 function runOf(m: JobMember, lineage: string): TableRun {
@@ -140,6 +150,8 @@ export class UnitConsumer {
   private throttles = new Map<string, Throttle>();
   private touched = new Set<string>();
   private cpu0 = process.cpuUsage();
+  private wakers = new Set<() => void>();
+  private listener?: { close(): Promise<void> };
 
   constructor(private o: ConsumerOptions) {
     this.workerId = o.workerId ?? `${hostname()}:${process.pid}`;
@@ -148,7 +160,30 @@ export class UnitConsumer {
   start(): void {
     this.heartbeat = setInterval(() => void this.beat(), HEARTBEAT_MS);
     this.heartbeat.unref();
-    for (let i = 0; i < Math.max(1, this.o.concurrency); i++) this.loops.push(this.loop());
+    // a coordinator that queues work wakes the idle loops at once
+    this.listener = listen(this.o.db.spec, 'worker', QUEUED_CHANNEL, () => this.wake());
+    for (let i = 0; i < Math.max(1, this.o.concurrency); i++) this.loops.push(this.loop(i + 1));
+  }
+
+  private wake(): void {
+    this.tasksCache = undefined;
+    for (const w of [...this.wakers]) w();
+  }
+
+  /** Idle: wait for a notification of queued work, `ms` at most. */
+  private sleep(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((res) => {
+      const t = setTimeout(done, ms);
+      const wakers = this.wakers;
+      function done() {
+        clearTimeout(t);
+        signal.removeEventListener('abort', done);
+        wakers.delete(done);
+        res();
+      }
+      signal.addEventListener('abort', done, { once: true });
+      wakers.add(done);
+    });
   }
 
   /** Stop claiming; resolves when the units running have ended. */
@@ -156,6 +191,7 @@ export class UnitConsumer {
     this.ac.abort();
     clearInterval(this.heartbeat);
     await Promise.all(this.loops);
+    await this.listener?.close();
     await this.beat();
   }
 
@@ -179,9 +215,9 @@ export class UnitConsumer {
     return this.tasksCache.rows;
   }
 
-  private async loop(): Promise<void> {
+  private async loop(n: number): Promise<void> {
     const signal = this.ac.signal;
-    const slot: Slot = {};
+    const slot: Slot = { name: `${this.workerId}/${n}` };
     try {
       await this.loopOn(slot, signal);
     } finally {
@@ -197,6 +233,11 @@ export class UnitConsumer {
           if (t.paused || signal.aborted) continue;
           // counted among the task's workers before the first unit: rate limits are shared from the start
           if (!this.touched.has(t.task_id)) await this.register(t.task_id);
+          // a landed table's index steps first: they let the coordinator's phases go on
+          if (await this.indexStep(t, slot)) {
+            ran = true;
+            break;
+          }
           const jobs = (await this.o.boss.fetch<UnitJob>(t.queue, { batchSize: 1 })) ?? [];
           if (jobs.length === 0) continue;
           await this.runJob(t, jobs[0], slot);
@@ -208,9 +249,67 @@ export class UnitConsumer {
       }
       if (!ran) {
         // nothing to do: the sessions go (a finished task's databases are left alone)
-        if (slot.src || slot.tgt) endSessions(slot);
-        await sleep(this.o.pollMs ?? 500, signal);
+        if (slot.src || slot.tgt || slot.idx) endSessions(slot);
+        await this.sleep(this.o.pollMs ?? 500, signal);
       }
+    }
+  }
+
+  /** Within one of the task's index slots, run one index job if there is one; true if it ran. */
+  private async indexStep(t: TaskRow, slot: Slot): Promise<boolean> {
+    const { db, boss, timing } = this.o;
+    const n = await takeIndexSlot(db, t.task_id, slot.name, timing.expireSec);
+    if (n === undefined) return false;
+    const queue = indexQueueOf(t.task_id);
+    let job: PgBoss.Job<IndexJobData> | undefined;
+    try {
+      job = ((await boss.fetch<IndexJobData>(queue, { batchSize: 1 })) ?? [])[0];
+      if (!job) return false;
+      await this.runIndex(t, queue, job, n, slot);
+      return true;
+    } finally {
+      await freeIndexSlot(db, t.task_id, n, slot.name).catch(() => {});
+    }
+  }
+
+  private async runIndex(t: TaskRow, queue: string, job: PgBoss.Job<IndexJobData>, n: number, slot: Slot) {
+    const { db, boss, timing } = this.o;
+    const keep = setInterval(
+      () => {
+        void keepJobAlive(db, queue, job.id).catch(() => {});
+        void keepIndexSlot(db, t.task_id, n, slot.name).catch(() => {});
+      },
+      Math.max(500, (timing.expireSec * 1000) / 3),
+    );
+    const t0 = Date.now();
+    const what = job.data.stmt ? `${job.data.stmt.kind} ${job.data.stmt.name}` : `ANALYZE of ${job.data.table}`;
+    try {
+      const { target } = this.o.specsFor(t);
+      if (slot.task !== t.task_id) dropSessions(slot);
+      slot.task = t.task_id;
+      useStateSchema(t.task_id, t.state_schema);
+      let ran: boolean;
+      try {
+        slot.idx ??= await openSession(target, 'target', 'worker-index', INDEX_SESSION);
+        ran = await runIndexJob(slot.idx, job.data, target.user);
+      } catch (e) {
+        kill(slot.idx);
+        slot.idx = undefined;
+        throw e;
+      }
+      const out: IndexJobOutput = { worker: this.workerId, ran, durationMs: Date.now() - t0 };
+      await boss.complete(queue, job.id, out);
+      await db.query(
+        `UPDATE ${CONTROL_SCHEMA}.worker SET index_done = index_done + 1, busy_ms = busy_ms + $3, heartbeat_at = now()
+          WHERE worker_id = $1 AND task_id = $2`,
+        [this.workerId, t.task_id, Date.now() - t0],
+      );
+      await notify(db, DONE_CHANNEL, queue).catch(() => {});
+    } catch (e) {
+      this.o.log('warn', `worker ${this.workerId}: ${what}: ${errorMessage(e)}`);
+      await boss.fail(queue, job.id, { message: errorMessage(e) }).catch(() => {});
+    } finally {
+      clearInterval(keep);
     }
   }
 
@@ -243,6 +342,7 @@ export class UnitConsumer {
           WHERE worker_id = $1 AND task_id = $2`,
         [this.workerId, t.task_id, job.data.members.length, rows, bytes, Date.now() - t0, cpu.user, cpu.system],
       );
+      await notify(db, DONE_CHANNEL, t.queue).catch(() => {});
     } catch (e) {
       if (isPgError(e) && e.code === '23505' && /unit/.test(e.constraint ?? e.table ?? '')) {
         // the unit's checkpoint is there: an earlier claim of it committed; this copy rolled back

@@ -48,6 +48,96 @@ export function queueOf(taskId: string): string {
   return `pgferry_copy_${createHash('sha256').update(taskId).digest('hex').slice(0, 16)}`;
 }
 
+/** The queue of one task's index builds, attachments and ANALYZEs (run once the table's data has landed). */
+export function indexQueueOf(taskId: string): string {
+  return `pgferry_index_${createHash('sha256').update(taskId).digest('hex').slice(0, 16)}`;
+}
+
+/**
+ * Notification channels on the control database: a coordinator wakes its workers when it queues
+ * work, a worker wakes the coordinator when a job of its task completes (both also poll, slower,
+ * should a notification be missed while a session reconnects).
+ */
+export const QUEUED_CHANNEL = 'pgferry_queued';
+export const DONE_CHANNEL = 'pgferry_done';
+
+/** Tell listeners of `channel` (the payload: a queue name). */
+export async function notify(db: ControlDb, channel: string, queue: string): Promise<void> {
+  await db.query('SELECT pg_notify($1, $2)', [channel, queue]);
+}
+
+/**
+ * A session of its own that LISTENs on `channel` and calls `on` for each notification; reconnects
+ * after a lost session. close() ends it.
+ */
+export function listen(spec: ConnSpec, role: string, channel: string, on: (payload: string) => void) {
+  let closed = false;
+  let client: pg.Client | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  const open = async () => {
+    try {
+      const c = await connect(spec, { label: 'control', role });
+      if (closed) return void c.end().catch(() => {});
+      client = c;
+      c.on('notification', (n) => on(n.payload ?? ''));
+      c.on('error', () => {
+        kill(c);
+        if (client === c) client = undefined;
+        if (!closed) retry = setTimeout(() => void open(), 1000);
+      });
+      await c.query(`LISTEN ${channel}`);
+      on('');
+    } catch {
+      if (!closed) retry = setTimeout(() => void open(), 1000);
+    }
+  };
+  void open();
+  return {
+    close: async () => {
+      closed = true;
+      clearTimeout(retry);
+      await client?.end().catch(() => {});
+    },
+  };
+}
+
+/**
+ * One of the task's index slots (--index-jobs of them, shared by every worker), or undefined when
+ * all are taken. A slot whose holder stopped refreshing it (a dead worker) is free after `staleSec`.
+ */
+export async function takeIndexSlot(
+  db: ControlDb,
+  taskId: string,
+  holder: string,
+  staleSec: number,
+): Promise<number | undefined> {
+  const r = await db.query<{ slot: number }>(
+    `UPDATE ${CONTROL_SCHEMA}.index_slot s SET holder = $2, held_at = now()
+      WHERE (s.task_id, s.slot) = (
+        SELECT task_id, slot FROM ${CONTROL_SCHEMA}.index_slot
+         WHERE task_id = $1 AND (holder IS NULL OR held_at < now() - make_interval(secs => $3))
+         ORDER BY slot LIMIT 1 FOR UPDATE SKIP LOCKED)
+      RETURNING s.slot`,
+    [taskId, holder, staleSec],
+  );
+  return r.rows[0]?.slot;
+}
+
+export async function keepIndexSlot(db: ControlDb, taskId: string, slot: number, holder: string): Promise<void> {
+  await db.query(
+    `UPDATE ${CONTROL_SCHEMA}.index_slot SET held_at = now() WHERE task_id = $1 AND slot = $2 AND holder = $3`,
+    [taskId, slot, holder],
+  );
+}
+
+export async function freeIndexSlot(db: ControlDb, taskId: string, slot: number, holder: string): Promise<void> {
+  await db.query(
+    `UPDATE ${CONTROL_SCHEMA}.index_slot SET holder = NULL, held_at = NULL
+      WHERE task_id = $1 AND slot = $2 AND holder = $3`,
+    [taskId, slot, holder],
+  );
+}
+
 /** A unit's job id: a UUID derived from the task, the coordinator run and the unit. */
 export function jobIdOf(taskId: string, runId: string, unitId: string): string {
   const h = createHash('sha256').update(`${taskId}\u0000${runId}\u0000${unitId}`).digest('hex');
@@ -85,6 +175,14 @@ CREATE TABLE IF NOT EXISTS ${CONTROL_SCHEMA}.worker (
   cpu_user_us int8 NOT NULL DEFAULT 0,
   cpu_system_us int8 NOT NULL DEFAULT 0,
   PRIMARY KEY (worker_id, task_id)
+);
+ALTER TABLE ${CONTROL_SCHEMA}.worker ADD COLUMN IF NOT EXISTS index_done int8 NOT NULL DEFAULT 0;
+CREATE TABLE IF NOT EXISTS ${CONTROL_SCHEMA}.index_slot (
+  task_id text NOT NULL,
+  slot int NOT NULL,
+  holder text,
+  held_at timestamptz,
+  PRIMARY KEY (task_id, slot)
 )`;
 
 /** One session on the control database, reopened when lost; pg-boss runs its SQL on it too. */

@@ -19,17 +19,24 @@ import type { Stage } from '../copy/stage.js';
 import type { TableRun } from '../copy/types.js';
 import type { Copied } from '../copy/worker.js';
 import type { SnapshotSource } from '../snapshot-source.js';
+import type { Statement } from '../../../core/statement.js';
 import {
   CONTROL_SCHEMA,
   ControlDb,
+  DONE_CHANNEL,
+  indexQueueOf,
   JOBS_SCHEMA,
   jobIdOf,
+  listen,
+  notify,
+  QUEUED_CHANNEL,
   queueOf,
   startJobs,
   timingFromEnv,
   type JobTiming,
 } from './control.js';
 import { jobOf, UnitConsumer } from './consumer.js';
+import { IndexDispatch } from './index-dispatch.js';
 
 export interface DistributedCopy {
   /** The control database (job system and worker list); its password from this host's ~/.pgpass or PG*. */
@@ -46,10 +53,14 @@ export interface DistributedInput {
   controls: Controls;
   units: CopyUnit[];
   runs: Map<string, TableRun>;
-  /** A unit (each member of a batch) committed on the target. */
-  landed(u: CopyUnit, c: Copied): void;
+  /** Each copied table's early statements, and the checkpoints done (to know what is left). */
+  early: Map<string, Statement[]>;
+  doneObj: Set<string>;
+  /** A unit (each member of a batch) committed on the target; a table's last one goes to `indexes`. */
+  landed(u: CopyUnit, c: Copied, indexes: IndexDispatch): void;
 }
 
+/** Fallback polling of the jobs' ends, should a notification be missed (a worker's ending job wakes us at once). */
 const POLL_MS = 1000;
 const WORKERS_EVERY_MS = 5000;
 
@@ -64,7 +75,12 @@ export async function runDistributed(d: DistributedCopy, i: DistributedInput): P
     o.events.warn(`job system: ${errorMessage(e)}`);
   });
   const queue = queueOf(o.taskId);
+  const indexQueue = indexQueueOf(o.taskId);
   let local: UnitConsumer | undefined;
+  let wake = () => {};
+  const listener = listen(d.control, 'coordinator', DONE_CHANNEL, (q) => {
+    if (q === '' || q === queue || q === indexQueue) wake();
+  });
   try {
     for (const u of i.units) {
       for (const m of unitsOf(u)) {
@@ -79,17 +95,30 @@ export async function runDistributed(d: DistributedCopy, i: DistributedInput): P
       }
     }
     // A new run enqueues afresh: jobs of an earlier coordinator of this task go with their queue.
-    if (await boss.getQueue(queue)) await boss.deleteQueue(queue);
-    await boss.createQueue(queue, {
-      name: queue,
-      policy: 'standard',
-      retryLimit: timing.retryLimit,
-      retryDelay: timing.retryDelaySec,
-      retryBackoff: true,
-      expireInSeconds: timing.expireSec,
-    });
+    for (const q of [queue, indexQueue]) {
+      if (await boss.getQueue(q)) await boss.deleteQueue(q);
+      await boss.createQueue(q, {
+        name: q,
+        policy: 'standard',
+        retryLimit: timing.retryLimit,
+        retryDelay: timing.retryDelaySec,
+        retryBackoff: true,
+        expireInSeconds: timing.expireSec,
+      });
+    }
     const runId = randomUUID();
     await publishTask(db, i, queue, runId);
+    const indexes = new IndexDispatch({
+      taskId: o.taskId,
+      runId,
+      queue: indexQueue,
+      boss,
+      timing,
+      events: o.events,
+      earlyByTable: i.early,
+      doneObj: i.doneObj,
+      queued: () => void notify(db, QUEUED_CHANNEL, indexQueue).catch(() => {}),
+    });
     const jobs: PgBoss.JobInsert[] = i.units.map((u) => ({
       id: jobIdOf(o.taskId, runId, u.id),
       name: queue,
@@ -101,6 +130,7 @@ export async function runDistributed(d: DistributedCopy, i: DistributedInput): P
       expireInSeconds: timing.expireSec,
     }));
     for (let k = 0; k < jobs.length; k += 500) await boss.insert(jobs.slice(k, k + 500));
+    await notify(db, QUEUED_CHANNEL, queue);
     o.events.info(
       `data copy distributed: ${jobs.length} units queued in ${JOBS_SCHEMA} (queue ${queue}) of ${describeControl(d.control)}; ` +
         (d.localWorkers > 0 ? `${d.localWorkers} local workers and ` : '') +
@@ -121,11 +151,20 @@ export async function runDistributed(d: DistributedCopy, i: DistributedInput): P
     }
     const unfollow = i.controls.onChange(() => void syncControls(db, i).catch(() => {}));
     try {
-      await waitForUnits(db, boss, i, queue, () => jobError);
+      await waitForUnits(
+        db,
+        boss,
+        i,
+        queue,
+        indexes,
+        (w) => (wake = w),
+        () => jobError,
+      );
     } finally {
       unfollow();
     }
   } finally {
+    await listener.close();
     await local?.stop().catch(() => {});
     await db
       .query(`UPDATE ${CONTROL_SCHEMA}.task SET running = false, updated_at = now() WHERE task_id = $1`, [o.taskId])
@@ -166,6 +205,12 @@ async function publishTask(db: ControlDb, i: DistributedInput, queue: string, ru
   );
   // the worker list shows this run's workers only
   await db.query(`DELETE FROM ${CONTROL_SCHEMA}.worker WHERE task_id = $1`, [o.taskId]);
+  // --index-jobs slots shared by every worker: at most that many index steps run at once
+  await db.query(`DELETE FROM ${CONTROL_SCHEMA}.index_slot WHERE task_id = $1`, [o.taskId]);
+  await db.query(
+    `INSERT INTO ${CONTROL_SCHEMA}.index_slot (task_id, slot) SELECT $1, g FROM generate_series(1, $2::int) g`,
+    [o.taskId, Math.max(1, o.indexJobs)],
+  );
 }
 
 /** Pause and rate limits, for every worker of the task. */
@@ -183,16 +228,25 @@ async function waitForUnits(
   boss: PgBoss,
   i: DistributedInput,
   queue: string,
+  indexes: IndexDispatch,
+  onWake: (wake: () => void) => void,
   jobError: () => Error | undefined,
 ): Promise<void> {
+  let woken = false;
+  let wakeSleep = () => {};
+  onWake(() => {
+    woken = true;
+    wakeSleep();
+  });
   const { o } = i.st;
   const outstanding = new Map<string, CopyUnit>();
   for (const u of i.units) for (const m of unitsOf(u)) outstanding.set(m.id, m);
   let lastWorkers = 0;
   let endedMissing = 0;
-  while (outstanding.size > 0) {
+  while (outstanding.size > 0 || !indexes.idle) {
     if (o.signal?.aborted) throw o.signal.reason;
     if (i.st.failure.failed) throw i.st.failure.error;
+    woken = false;
     const landed = await i.ctl.run('read unit checkpoints', (c) =>
       c.query<{ unit_id: string; rows: string; bytes: string }>(
         `SELECT unit_id, rows::text, bytes::text FROM ${stateTable(o.taskId, 'unit')}
@@ -204,14 +258,19 @@ async function waitForUnits(
       const u = outstanding.get(r.unit_id);
       if (!u) continue;
       outstanding.delete(r.unit_id);
-      i.landed(u, { rows: Number(r.rows), bytes: Number(r.bytes) });
+      i.landed(u, { rows: Number(r.rows), bytes: Number(r.bytes) }, indexes);
     }
+    await indexes.poll(db);
     if (Date.now() - lastWorkers >= WORKERS_EVERY_MS) {
       lastWorkers = Date.now();
       await emitWorkers(db, i).catch(() => {});
       await snapshotAlive(i.snapshot);
     }
-    if (outstanding.size === 0) break;
+    if (outstanding.size === 0) {
+      if (indexes.idle) break;
+      await sleepUnlessWoken();
+      continue;
+    }
     const open = await boss.getQueueSize(queue, { before: 'completed' });
     if (open === 0) {
       // every job ended, some without their unit landing: failed after all retries
@@ -235,7 +294,20 @@ async function waitForUnits(
     } else {
       endedMissing = 0;
     }
-    await new Promise((r) => setTimeout(r, POLL_MS));
+    await sleepUnlessWoken();
+  }
+
+  function sleepUnlessWoken(): Promise<void> {
+    if (woken) return Promise.resolve();
+    return new Promise<void>((res) => {
+      const t = setTimeout(done, POLL_MS);
+      wakeSleep = done;
+      function done() {
+        clearTimeout(t);
+        wakeSleep = () => {};
+        res();
+      }
+    });
   }
 }
 

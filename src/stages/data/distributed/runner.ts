@@ -1,5 +1,9 @@
-/** The distributed UnitRunner: the run's pending units go to workers; what lands counts as the pump's units would. */
+/**
+ * The distributed UnitRunner: the run's pending units go to workers; what lands counts as the pump's
+ * units would, and a table's index builds go to the workers too (index-dispatch.ts).
+ */
 import type { CopyInput } from '../copy/copy-tables.js';
+import type { IndexBuilder } from '../copy/index-builder.js';
 import type { UnitRunner } from '../copy/unit-runner.js';
 import { tableStart, unitDone, type UnitRunDeps } from '../copy/unit-run.js';
 import { runDistributed, type DistributedCopy } from './coordinator.js';
@@ -15,11 +19,14 @@ export function distributedUnits(dc: DistributedCopy, i: CopyInput, d: UnitRunDe
         controls: i.controls,
         units: i.plan.pending,
         runs: d.runs,
-        landed(u, c) {
+        early: i.early.byTable,
+        doneObj: i.doneObj,
+        landed(u, c, indexes) {
           const run = d.runs.get(u.table.key)!;
           run.lineage ??= i.snapshot.lineage;
           tableStart(d, run);
-          unitDone(d, u, run, c, Date.now() - t0);
+          // the table's index builds become jobs for the workers, not the local index sessions
+          unitDone({ ...d, indexes: indexes as unknown as IndexBuilder }, u, run, c, Date.now() - t0);
         },
       }),
   };

@@ -1,0 +1,145 @@
+/**
+ * The coordinator's side of distributed index builds: when a table's last unit lands, its early
+ * statements still to do and its ANALYZE go into the data stage's own schedule
+ * (src/stages/data/copy/index-schedule.ts: builds side by side, each attachment alone after them,
+ * ANALYZE last); every step the schedule lets start becomes a job of the task's index queue, which
+ * any worker runs (index-build.ts) within the task's --index-jobs slots. A completed job lets the
+ * schedule's next steps of its table go.
+ */
+import type PgBoss from 'pg-boss';
+import { PgferryError } from '../../../core/errors.js';
+import type { EventBus } from '../../../core/events.js';
+import type { Statement } from '../../../core/statement.js';
+import { analyzeKey, isIndexPartKey } from '../../../state/keys.js';
+import { buildOrder, IndexSchedule, type IndexJob } from '../copy/index-schedule.js';
+import type { TableRun } from '../copy/types.js';
+import { JOBS_SCHEMA, jobIdOf, type ControlDb, type JobTiming } from './control.js';
+import { indexJobKey, type IndexJobData, type IndexJobOutput } from './index-build.js';
+
+export interface IndexDispatchOptions {
+  taskId: string;
+  runId: string;
+  queue: string;
+  boss: PgBoss;
+  timing: JobTiming;
+  events: EventBus;
+  earlyByTable: Map<string, Statement[]>;
+  doneObj: Set<string>;
+  /** Called after jobs were queued (workers are told). */
+  queued(): void;
+}
+
+interface Inflight {
+  job: IndexJob<TableRun>;
+  data: IndexJobData;
+}
+
+export class IndexDispatch {
+  private schedule = new IndexSchedule<TableRun>();
+  private inflight = new Map<string, Inflight>();
+  private chain: Promise<void> = Promise.resolve();
+  private error?: unknown;
+
+  constructor(private o: IndexDispatchOptions) {}
+
+  /** Nothing queued nor running. */
+  get idle(): boolean {
+    return this.schedule.empty && this.inflight.size === 0;
+  }
+
+  /** A table whose data is complete: its statements still to do, then ANALYZE (as the local builder decides). */
+  enqueue(run: TableRun): void {
+    const key = run.table.key;
+    const stmts = buildOrder(this.o.earlyByTable.get(key) ?? [], this.o.doneObj);
+    const analyze = !this.o.doneObj.has(analyzeKey(key)) && (stmts.length > 0 || run.copiedThisRun);
+    if (stmts.length === 0 && !analyze) return;
+    this.schedule.add(key, run, stmts, analyze);
+    this.kick();
+  }
+
+  /** Queue every step the schedule lets start now (one insert at a time, in order). */
+  private kick(): void {
+    this.chain = this.chain.then(async () => {
+      if (this.error) return;
+      const jobs: PgBoss.JobInsert[] = [];
+      for (let j = this.schedule.next(); j; j = this.schedule.next()) {
+        const run = j.t.run!;
+        const data: IndexJobData = {
+          taskId: this.o.taskId,
+          table: j.t.key,
+          stmt: j.stmt,
+          target: { schema: run.table.target.schema, name: run.table.target.name },
+        };
+        const key = indexJobKey(data);
+        const id = jobIdOf(this.o.taskId, this.o.runId, `index\u0000${key}`);
+        this.inflight.set(id, { job: j, data });
+        if (j.stmt) this.o.events.emit({ type: 'index-start', table: j.t.key, name: j.stmt.name });
+        const t = this.o.timing;
+        jobs.push({
+          id,
+          name: this.o.queue,
+          data,
+          singletonKey: key,
+          retryLimit: t.retryLimit,
+          retryDelay: t.retryDelaySec,
+          retryBackoff: true,
+          expireInSeconds: t.expireSec,
+        });
+      }
+      if (jobs.length === 0) return;
+      try {
+        await this.o.boss.insert(jobs);
+        this.o.queued();
+      } catch (e) {
+        this.error = e;
+      }
+    });
+  }
+
+  /** Read the jobs that ended: completed ones free their table's next steps; one failed after its retries fails the run. */
+  async poll(db: ControlDb): Promise<void> {
+    await this.chain;
+    if (this.error) throw this.error;
+    if (this.inflight.size === 0) return;
+    const r = await db.query<{ id: string; state: string; output: (IndexJobOutput & { message?: string }) | null }>(
+      `SELECT id, state, output FROM ${JOBS_SCHEMA}.job
+        WHERE name = $1 AND id = ANY($2::uuid[]) AND state IN ('completed', 'failed')`,
+      [this.o.queue, [...this.inflight.keys()]],
+    );
+    let freed = false;
+    for (const row of r.rows) {
+      const f = this.inflight.get(row.id);
+      if (!f) continue;
+      const what = f.data.stmt ? `${f.data.stmt.kind} ${f.data.stmt.name}` : `ANALYZE of ${f.data.table}`;
+      if (row.state === 'failed') {
+        throw new PgferryError(
+          'data',
+          `${what} failed on the workers after its retries: ${row.output?.message ?? 'no message'}`,
+          { hint: 'see the workers’ output, fix the cause, and rerun the same command: steps done stay done' },
+        );
+      }
+      this.inflight.delete(row.id);
+      this.schedule.done(f.job);
+      freed = true;
+      const out = row.output;
+      const st = f.data.stmt;
+      if (st) {
+        this.o.events.emit({
+          type: 'index-done',
+          table: f.data.table,
+          name: st.name,
+          durationMs: out?.durationMs ?? 0,
+        });
+        if (!isIndexPartKey(st.key)) {
+          this.o.events.emit({ type: 'object', action: 'created', kind: st.kind, name: st.name, section: st.section });
+        }
+      }
+      this.o.events.info(
+        `${what} ${out?.ran === false ? 'was done already' : 'done'} on worker ${out?.worker ?? 'unknown'}`,
+      );
+    }
+    if (freed) this.kick();
+    await this.chain;
+    if (this.error) throw this.error;
+  }
+}
