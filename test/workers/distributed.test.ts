@@ -3,140 +3,46 @@
 // take from their own ~/.pgpass (the control database holds URIs without passwords).
 // Three workers (one started late) copy a task; a worker killed with SIGKILL in the middle of a
 // unit is taken over by another after the job's expiry; the target equals the source (hashes).
+// a dead worker's unit: expired after 4 s, found by the maintenance within 1 s, retried after 1 s
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
 import type { TimedEvent, WorkerView } from '../../src/core/events.js';
 import { queueOf } from '../../src/stages/data/distributed/control.js';
-import { passwordHba, sourceAccount } from '../embed/accounts.js';
 import { tableHashes, withClient } from '../helpers/compare.js';
+import type { Cluster } from '../../src/dev/embedded/cluster.js';
+import { SRC_PW, TGT_PW, type Worker, WorkersFixture } from './fixture.js';
 
 const SRC_ROLE = 'dist_src';
 const TGT_ROLE = 'dist_tgt';
-const SRC_PW = 'src-Secret-4711';
-const TGT_PW = 'tgt-Secret-0815';
-// a dead worker's unit: expired after 4 s, found by the maintenance within 1 s, retried after 1 s
-const TIMING = '4,1,1';
-
-let src: Cluster;
-let tgt: Cluster;
-let srcUrl: string;
-const dir = mkdtempSync(join(tmpdir(), 'pgferry-workers-'));
-const pgpass = join(dir, 'pgpass');
-const children = new Set<ChildProcess>();
-
-const noPw = (url: string) => url.replace(/:[^:@/]*@/, '@');
-
-before(async () => {
-  const hba = passwordHba([SRC_ROLE, TGT_ROLE]);
-  [src, tgt] = await Promise.all([startCluster({ version: 15, hba }), startCluster({ version: 15, hba })]);
-  await withClient(src.url(), (c) => c.query('CREATE DATABASE shop'));
-  await withClient(src.url('shop'), (c) =>
-    c.query(`
+const fx = new WorkersFixture({
+  srcRole: SRC_ROLE,
+  tgtRole: TGT_ROLE,
+  tmpPrefix: 'pgferry-workers-',
+  sourceSql: `
       CREATE SCHEMA app;
       CREATE TABLE app.big (id int PRIMARY KEY, payload text NOT NULL);
       INSERT INTO app.big SELECT g, repeat(md5(g::text), 4) FROM generate_series(1, 60000) g;
       CREATE TABLE app.small (k text PRIMARY KEY, v int);
       INSERT INTO app.small SELECT 'k' || g, g FROM generate_series(1, 100) g;
-      ANALYZE;`),
-  );
-  srcUrl = await sourceAccount(src, 'shop', SRC_ROLE, SRC_PW, ['app']);
-  await withClient(tgt.url(), async (c) => {
-    await c.query(`CREATE ROLE ${TGT_ROLE} LOGIN PASSWORD '${TGT_PW}'`);
-    await c.query(`CREATE DATABASE ctl OWNER ${TGT_ROLE}`);
-  });
-  // the workers' host: passwords in its own ~/.pgpass, none in the control database
-  writeFileSync(
-    pgpass,
-    [`127.0.0.1:${src.port}:*:${SRC_ROLE}:${SRC_PW}`, `127.0.0.1:${tgt.port}:*:${TGT_ROLE}:${TGT_PW}`, ''].join('\n'),
-  );
-  chmodSync(pgpass, 0o600);
+      ANALYZE;`,
 });
+const { dir } = fx;
+let src: Cluster;
+let tgt: Cluster;
 
-after(async () => {
-  for (const c of children) c.kill('SIGKILL');
-  await Promise.all([src?.stop(), tgt?.stop()]);
-  rmSync(dir, { recursive: true, force: true });
+before(async () => {
+  await fx.start();
+  ({ src, tgt } = fx);
 });
+after(() => fx.stop());
 
-const env = () => ({ ...process.env, PGPASSFILE: pgpass, PGFERRY_JOB_TIMING: TIMING, PGPASSWORD: '' });
-const controlUrl = () => noPw(tgt.url('ctl', TGT_ROLE, 'x'));
-
-interface Worker {
-  child: ChildProcess;
-  out: string[];
-  exited: Promise<number | null>;
-}
-
-function startWorker(extraEnv: NodeJS.ProcessEnv = {}): Promise<Worker> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'test/helpers/cli.ts', 'worker', '--json', '--jobs', '1', '--control', controlUrl()],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...env(), ...extraEnv } },
-  );
-  children.add(child);
-  const out: string[] = [];
-  const exited = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
-  exited.then(() => children.delete(child));
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      out.push(line);
-      if (/copying units of running tasks/.test(line)) resolve({ child, out, exited });
-    });
-    exited.then((code) => reject(new Error(`worker exited ${code}: ${stderr}`)));
-  });
-}
-
-async function stopWorker(w: Worker): Promise<void> {
-  w.child.kill('SIGTERM');
-  await w.exited;
-}
-
-/** `pgferry migrate --distributed --jobs 0`; `onEvent` sees every event. */
-function runCoordinator(
-  db: string,
-  extra: string[],
-  onEvent: (e: TimedEvent) => void,
-  extraEnv: NodeJS.ProcessEnv = {},
-): Promise<{ code: number | null; events: TimedEvent[]; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      [
-        ...['--import', 'tsx', 'test/helpers/cli.ts', 'migrate', '--json', '--name', db],
-        ...['--state-dir', join(dir, 'state'), '-s', srcUrl, '-t', tgt.url(db, TGT_ROLE, TGT_PW)],
-        ...['--distributed', '--control', controlUrl(), '--jobs', '0', '--verify', 'hash'],
-        ...['--split-threshold-mb', '1', '--unit-mb', '0.5', '--no-owner', '--no-acl'],
-        ...extra,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...env(), ...extraEnv } },
-    );
-    children.add(child);
-    const events: TimedEvent[] = [];
-    let stderr = '';
-    child.stderr!.on('data', (d) => (stderr += d));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      try {
-        const e = JSON.parse(line) as TimedEvent;
-        events.push(e);
-        onEvent(e);
-      } catch {
-        /* not an event */
-      }
-    });
-    child.on('close', (code) => {
-      children.delete(child);
-      resolve({ code, events, stderr });
-    });
-  });
-}
+const env = () => fx.env();
+const startWorker = (extraEnv?: NodeJS.ProcessEnv) => fx.startWorker(extraEnv);
+const stopWorker = (w: Worker) => fx.stopWorker(w);
+const runCoordinator: WorkersFixture['runCoordinator'] = (...a) => fx.runCoordinator(...a);
 
 /** Run a pgferry command to its end; its stdout. */
 function cli(args: string[]): Promise<string> {
