@@ -4,7 +4,7 @@
  * workers.ts; `--cutover`: cutover.ts)
  *
  * Starts a throwaway PostgreSQL 15 cluster (durable settings: fsync on), builds the "mixed"
- * database (/work/shared/bench/mixed.sql when present, else the built-in copy), then times
+ * database (../shared/bench/mixed.sql beside the checkout, when present, else the built-in copy), then times
  * full migrations into fresh databases, tools alternating: pgferry (`migrate`: precheck, schema
  * from the catalogs, parallel copy with per-table index builds, foreign keys, sequences),
  * pg_dump -Fc | pg_restore, and pgcopydb clone
