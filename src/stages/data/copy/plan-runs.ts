@@ -94,23 +94,32 @@ function newRun(i: RunPlanInput, t: CopyTable): TableRun {
   const units = unitsFromBoundaries(t, i.boundaries.get(t.key)!, size);
   const sole = i.targetCount.get(qualify(t.target.schema, t.target.name)) === 1;
   const text = i.textOnly.get(t.key);
-  return {
+  return tableRun({
     table: t,
     size,
     units,
     left: 0,
+    freezeOk: !i.noFreeze && units.length === 1 && sole,
+    format: tableFormat(i.format, text),
+    qualifyNames: (text?.regNames ?? false) && !t.where,
+  });
+}
+
+/** A table's run with nothing copied or counted yet: the given fields, every counter at zero. */
+export function tableRun(
+  o: Pick<TableRun, 'table' | 'units' | 'left' | 'freezeOk' | 'format' | 'qualifyNames'> & Partial<TableRun>,
+): TableRun {
+  return {
     skipped: 0,
     rows: 0,
     bytes: 0,
     liveRows: 0,
     liveBytes: 0,
     durationMs: 0,
-    freezeOk: !i.noFreeze && units.length === 1 && sole,
     copiedThisRun: false,
-    format: tableFormat(i.format, text),
     inflight: 0,
     doneIds: new Set(),
     recopied: false,
-    qualifyNames: (text?.regNames ?? false) && !t.where,
+    ...o,
   };
 }

@@ -14,6 +14,7 @@ import { unitsOf, type CopyUnit } from '../plan/units.js';
 import type { Format } from '../copy/format.js';
 import { kill, openSession, SOURCE_SESSION, TARGET_SESSION } from '../copy/sessions.js';
 import { Throttle } from '../copy/throttle.js';
+import { tableRun } from '../copy/plan-runs.js';
 import type { TableRun } from '../copy/types.js';
 import { copyUnitsRows, type Copied } from '../copy/worker.js';
 import { useStateSchema } from '../../../state/checkpoint.js';
@@ -108,25 +109,15 @@ function dropSessions(slot: Slot): void {
 
 /** Members' TableRun: what the unit copy reads and counts of a table. */
 function runOf(m: JobMember, lineage: string): TableRun {
-  return {
+  return tableRun({
     table: m.unit.table,
     units: [m.unit],
     left: 1,
-    skipped: 0,
-    rows: 0,
-    bytes: 0,
-    liveRows: 0,
-    liveBytes: 0,
-    durationMs: 0,
     freezeOk: m.freezeOk,
-    copiedThisRun: false,
     format: m.format,
     lineage,
-    inflight: 0,
-    doneIds: new Set(),
-    recopied: false,
     qualifyNames: m.qualifyNames,
-  };
+  });
 }
 
 /** The job of a queued unit: the unit and its batch's members, each with its table's copy settings. */
