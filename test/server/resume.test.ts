@@ -46,38 +46,48 @@ after(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-test('a task whose target is restarted mid-copy is resumed by the service and ends identical', async () => {
-  const target = await targetAccount(tgt, 'shop', 'rs_tgt', PW.tgt);
+/**
+ * Task `name` copying into database `db` (account `role`) while `restarted` goes down for 4 s after
+ * the first unit: the service resumes it (attempts ≥ 2) to done, target equal to source by hash and
+ * verified.
+ */
+async function restartedMidCopy(name: string, db: string, role: string, pw: string, restarted: Cluster) {
+  const target = await targetAccount(tgt, db, role, pw);
   const api = apiClient(server);
   const task = {
-    name: 'resume-me',
+    name,
     source,
     target,
     noOwner: true,
     noAcl: true,
     jobs: 2,
     verify: 'hash',
-    // the run's own retries give up after a second: the target stays down longer than that
+    // the run's own retries give up after a second: the server stays down longer than that
     copy: { maxRowsPerSec: 1500, retryTimeSec: 1 },
   };
   assert.equal((await api.call('POST', '/api/tasks', task)).status, 201);
-  assert.equal((await api.call('POST', '/api/tasks/resume-me/start')).status, 202);
-  await followEvents(server, 'resume-me', { until: (e) => e.event === 'unit-done' });
-  await bounce(tgt, 4000);
-  const retrying = await waitForTask(api, 'resume-me', (t) => t.attempts >= 2 || t.status === 'retrying', 120_000);
+  assert.equal((await api.call('POST', `/api/tasks/${name}/start`)).status, 202);
+  await followEvents(server, name, { until: (e) => e.event === 'unit-done' });
+  await bounce(restarted, 4000);
+  const retrying = await waitForTask(api, name, (t) => t.attempts >= 2 || t.status === 'retrying', 120_000);
   assert.notEqual(retrying.status, 'failed', JSON.stringify(retrying.error));
-  const done = await waitForTask(api, 'resume-me', (t) => t.status === 'done' || t.status === 'failed');
+  const done = await waitForTask(api, name, (t) => t.status === 'done' || t.status === 'failed');
   assert.equal(done.status, 'done', JSON.stringify(done.error));
   assert.ok(done.attempts >= 2, `attempts ${done.attempts}`);
+  assert.deepEqual(await tableHashes(tgt.url(db)), await tableHashes(src.url('shop')));
+  const report = await api.call('GET', `/api/tasks/${name}/report`);
+  assert.equal(report.body.verification.ok, true);
+  return api;
+}
+
+test('a task whose target is restarted mid-copy is resumed by the service and ends identical', async () => {
+  const api = await restartedMidCopy('resume-me', 'shop', 'rs_tgt', PW.tgt, tgt);
   const all = await followEvents(server, 'resume-me', {
     until: (e, seen) => e.event === 'task-end' && e.data.ok === true && seen.some((x) => x.event === 'retry'),
   });
   const retries = all.events.filter((e) => e.event === 'retry' && /^task resume-me/.test(e.data.what));
   assert.ok(retries.length >= 1, 'the service announced its retry');
   assert.ok(retries[0].data.delayMs >= 500);
-  assert.deepEqual(await tableHashes(tgt.url('shop')), await tableHashes(src.url('shop')));
-  const report = await api.call('GET', '/api/tasks/resume-me/report');
-  assert.equal(report.body.verification.ok, true);
   for (const pw of Object.values(PW)) assert.ok(!all.raw.includes(pw));
   // the metrics count the service's own resumes apart from the run's retries
   const m = parseMetrics((await api.call('GET', '/metrics')).text);
@@ -87,30 +97,7 @@ test('a task whose target is restarted mid-copy is resumed by the service and en
 });
 
 test('a task whose source is restarted mid-copy is resumed by the service and ends identical', async () => {
-  const target = await targetAccount(tgt, 'shop_b', 'rs_tgt2', PW.tgt2);
-  const api = apiClient(server);
-  const task = {
-    name: 'source-bounce',
-    source,
-    target,
-    noOwner: true,
-    noAcl: true,
-    jobs: 2,
-    verify: 'hash',
-    copy: { maxRowsPerSec: 1500, retryTimeSec: 1 },
-  };
-  assert.equal((await api.call('POST', '/api/tasks', task)).status, 201);
-  assert.equal((await api.call('POST', '/api/tasks/source-bounce/start')).status, 202);
-  await followEvents(server, 'source-bounce', { until: (e) => e.event === 'unit-done' });
-  await bounce(src, 4000);
-  const retrying = await waitForTask(api, 'source-bounce', (t) => t.attempts >= 2 || t.status === 'retrying', 120_000);
-  assert.notEqual(retrying.status, 'failed', JSON.stringify(retrying.error));
-  const done = await waitForTask(api, 'source-bounce', (t) => t.status === 'done' || t.status === 'failed');
-  assert.equal(done.status, 'done', JSON.stringify(done.error));
-  assert.ok(done.attempts >= 2, `attempts ${done.attempts}`);
-  assert.deepEqual(await tableHashes(tgt.url('shop_b')), await tableHashes(src.url('shop')));
-  const report = await api.call('GET', '/api/tasks/source-bounce/report');
-  assert.equal(report.body.verification.ok, true);
+  await restartedMidCopy('source-bounce', 'shop_b', 'rs_tgt2', PW.tgt2, src);
   const all = await followEvents(server, 'source-bounce', {
     until: (e) => e.event === 'task-end' && e.data.ok === true,
   });
