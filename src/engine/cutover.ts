@@ -96,9 +96,6 @@ const DEFAULT_TIMEOUT_SEC = 600;
 const POLL_MS = 100;
 const PROGRESS_EVERY_MS = 2_000;
 
-export const fmtMs = (ms: number): string =>
-  ms < 10_000 ? `${(ms / 1000).toFixed(2)} s` : `${(ms / 1000).toFixed(1)} s`;
-
 interface Cut {
   task: TaskConfig;
   taskId: string;

@@ -9,7 +9,7 @@ import { type TaskConfig, validateTask } from '../../core/config.js';
 import { PgferryError } from '../../core/errors.js';
 import { EventBus } from '../../core/events.js';
 import { defaultRedactor } from '../../core/redact.js';
-import { cutover, type CutoverResult, fmtMs, liftReadOnly } from '../../engine/cutover.js';
+import { cutover, type CutoverResult, liftReadOnly } from '../../engine/cutover.js';
 import { FileTaskStore } from '../../state/file-store.js';
 import { StateDir } from '../../state/state-dir.js';
 import { intArg } from '../args.js';
@@ -45,6 +45,9 @@ async function recordedTask(name: string, o: CutoverFlags): Promise<TaskConfig> 
   }
   return validateTask({ ...rec.config, name, source: o.source, target: o.target, stateDir: root });
 }
+
+/** A step's or the downtime's length: hundredths under 10 s (a cutover's steps are short). */
+const fmtMs = (ms: number): string => (ms < 10_000 ? `${(ms / 1000).toFixed(2)} s` : `${(ms / 1000).toFixed(1)} s`);
 
 export function renderCutover(r: CutoverResult): string {
   const L: string[] = [];
