@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer } from '../../server/app.js';
+import type { RunningServer } from '../../server/app.js';
 import { PgferryError } from '../../core/errors.js';
 import { plural } from '../../core/plural.js';
 import type { Cluster } from '../../dev/embedded/cluster.js';
@@ -32,8 +32,9 @@ export async function demoConsole(o: DemoConsoleOptions): Promise<never> {
   };
   process.prependOnceListener('SIGINT', onSignal);
   process.prependOnceListener('SIGTERM', onSignal);
-  let server: Awaited<ReturnType<typeof startServer>> | undefined;
+  let server: RunningServer | undefined;
   try {
+    const { startServer } = await import('../../server/app.js');
     server = await startServer({ ...o.listen, dataDir, log: () => {} }).catch((e: NodeJS.ErrnoException) => {
       if (e.code !== 'EADDRINUSE') throw e;
       throw new PgferryError('usage', `${o.listen.host}:${o.listen.port} is already in use`, {

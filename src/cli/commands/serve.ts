@@ -6,7 +6,6 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { PgferryError } from '../../core/errors.js';
-import { startServer } from '../../server/app.js';
 import { PgTaskStore } from '../../state/pg-store.js';
 import { intArg } from '../args.js';
 import { err, out } from '../output.js';
@@ -82,6 +81,8 @@ export function serveCommand(): Command {
           : err(`pgferry serve: unhandled rejection: ${String(e)}`);
       process.on('unhandledRejection', onRejection);
       const store = o.store ? new PgTaskStore(o.store) : undefined;
+      // the server (HTTP, metrics, console files) is loaded by this command only, not at every start-up
+      const { startServer } = await import('../../server/app.js');
       const server = await startServer({
         ...listen,
         dataDir: o.dataDir,

@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import PgBoss from 'pg-boss';
+import type PgBoss from 'pg-boss';
 import { connect } from '../../../pg/connect.js';
 import type { ConnSpec } from '../../../pg/connstring.js';
 import { kill } from '../copy/sessions.js';
@@ -249,7 +249,9 @@ export class ControlDb implements PgBoss.Db {
 
 /** The job system on the control database; `supervise`: this process takes its turn expiring dead workers' jobs. */
 export async function startJobs(db: ControlDb, timing: JobTiming, onError: (e: Error) => void): Promise<PgBoss> {
-  const boss = new PgBoss({
+  // loaded here, not at start-up: only a distributed copy or a worker needs the job system
+  const { default: Boss } = await import('pg-boss');
+  const boss = new Boss({
     db,
     schema: JOBS_SCHEMA,
     supervise: true,
