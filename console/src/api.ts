@@ -124,7 +124,7 @@ export interface CutoverReply {
 }
 
 export const api = {
-  health: () => call<{ ok: boolean; version: string }>('GET', '/health'),
+  health: () => call<{ ok: boolean; version: string; distributed?: boolean }>('GET', '/health'),
   testConnection: (connection: string) => call<PingReply>('POST', '/connections/test', { connection }),
   catalog: (connection: string) => call<{ schemas: CatalogSchema[] }>('POST', '/catalog', { connection }),
   tasks: () => call<{ tasks: TaskSummary[] }>('GET', '/tasks'),

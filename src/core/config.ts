@@ -94,6 +94,11 @@ export const taskSchema = z
     allowDowngrade: z.boolean().default(false),
     /** After the copy, stream the source's changes from the copy's own slot snapshot until `finish`. */
     incremental: z.boolean().default(false),
+    /**
+     * Copy the units through a control database, by `pgferry worker`s on any host: the one `pgferry serve
+     * --control` was given, or `migrate --distributed --control`.
+     */
+    distributed: z.boolean().optional(),
     skipChecks: z.array(z.string()).default([]),
     copy: z
       .object({

@@ -50,6 +50,8 @@ export interface ServerOptions {
   metricsPublic?: boolean;
   /** HTTPS with this certificate chain and key (PEM files) instead of plain HTTP. */
   tls?: TlsFiles;
+  /** Control database of distributed tasks (their units are copied by `pgferry worker`s); password from PG* or ~/.pgpass. */
+  control?: string;
 }
 
 export interface RunningServer {
@@ -134,9 +136,18 @@ export async function startServer(o: ServerOptions = {}): Promise<RunningServer>
     hub,
     backoff: { ...DEFAULT_BACKOFF, ...o.backoff },
     logger,
+    control: o.control,
     onResume: (id, reason) => metrics.resumed(id, reason),
   });
-  tasks = new TaskManager({ dataDir, store, box, hub, supervisor, onDelete: (id) => metrics.forget(id) });
+  tasks = new TaskManager({
+    dataDir,
+    store,
+    box,
+    hub,
+    supervisor,
+    control: o.control,
+    onDelete: (id) => metrics.forget(id),
+  });
   const isAuthed = (req: IncomingMessage) => authenticated(req, token.value);
   const router = new Router();
   // the one gate: the Host names this server, and every API route (and /metrics unless opened) has the token
@@ -163,7 +174,7 @@ export async function startServer(o: ServerOptions = {}): Promise<RunningServer>
       else logger.info('request', entry);
     });
   });
-  metaRoutes(router, version);
+  metaRoutes(router, version, { distributed: o.control !== undefined });
   opsRoutes(router, { version, store, metrics, metricsOpen: o.metricsPublic ?? false, authenticated: isAuthed });
   connectionRoutes(router);
   taskRoutes(router, tasks);

@@ -32,6 +32,7 @@ import type { Logger } from './logger.js';
 import type { SecretBox } from './secrets.js';
 import { initialService, readService, writeService, type ServiceState } from './service-state.js';
 import { runnableTask } from './task-input.js';
+import { distributedCopy } from './distributed-task.js';
 
 export interface SupervisorOptions {
   dataDir: string;
@@ -40,6 +41,8 @@ export interface SupervisorOptions {
   hub: EventHub;
   backoff: Backoff;
   logger: Logger;
+  /** The control database of distributed tasks (`pgferry serve --control`), as given. */
+  control?: string;
   /** A run the service starts by itself: after a transient failure, or at server start. */
   onResume?: (id: string, reason: 'retry' | 'restart') => void;
 }
@@ -108,6 +111,9 @@ export class Supervisor {
 
   private async launch(id: string, attempt: number): Promise<void> {
     const task = await this.task(id);
+    const redactor = new Redactor();
+    // a distributed task on a server without a control database is refused before anything changes
+    const distributed = distributedCopy(task, this.o.control, redactor);
     await this.patch(id, {
       desired: 'run',
       attempts: attempt,
@@ -117,17 +123,16 @@ export class Supervisor {
       waitingFor: undefined,
     });
     const bus = new EventBus();
-    const redactor = new Redactor();
     const detach = this.o.hub.attach(id, bus);
     const ac = new AbortController();
     // live limits: set through the API, kept in control.json (also `pgferry throttle`'s), which is followed
     const controls = controlsFrom({ copy: task.copy, jobs: task.jobs });
     const detachControls = attachControlFile(new StateDir(this.o.dataDir, id), controls);
     const store = this.o.store;
-    this.o.logger.info('task run started', { task: id, attempt });
+    this.o.logger.info('task run started', { task: id, attempt, ...(distributed ? { distributed: 'yes' } : {}) });
     const done = (async () => {
       try {
-        const result = await migrate(task, { events: bus, redactor, signal: ac.signal, store, controls });
+        const result = await migrate(task, { events: bus, redactor, signal: ac.signal, store, controls, distributed });
         const outcome = result.verify && !result.verify.ok ? 'mismatch' : 'done';
         await this.patch(id, { desired: 'idle', outcome });
         this.o.logger.info('task run ended', { task: id, outcome });

@@ -13,7 +13,7 @@ import { readControls, StateDir, type Controls } from '../state/state-dir.js';
 import type { TaskRecord, TaskStore } from '../state/store.js';
 import type { Limits, TaskDetail, TaskSummary } from './api-schemas.js';
 import type { EventHub } from './event-hub.js';
-import { conflict, HttpError, notFound } from './http-error.js';
+import { badRequest, conflict, HttpError, notFound } from './http-error.js';
 import type { SecretBox } from './secrets.js';
 import type { ApiPrecheck } from './service-state.js';
 import type { Supervisor } from './supervisor.js';
@@ -26,6 +26,7 @@ import { EventBus } from '../core/events.js';
 import { cutover, liftReadOnly, type CutoverResult } from '../engine/cutover.js';
 import type { CutoverBody } from './cutover.js';
 import { openEventLog } from '../state/eventlog.js';
+import { distributedRefusal } from './distributed-task.js';
 
 export interface ManagerOptions {
   dataDir: string;
@@ -33,6 +34,8 @@ export interface ManagerOptions {
   box: SecretBox;
   hub: EventHub;
   supervisor: Supervisor;
+  /** The control database of distributed tasks (`pgferry serve --control`). */
+  control?: string;
   /** Told when a task is deleted (its metrics go). */
   onDelete?: (id: string) => void;
 }
@@ -106,8 +109,16 @@ export class TaskManager {
     }
   }
 
+  /** The task as read from a request body, refused when this server cannot run it. */
+  private input(body: unknown, id?: string): ReturnType<typeof readTaskBody> {
+    const input = readTaskBody(body, this.o.dataDir, id);
+    const refusal = distributedRefusal(input.task, this.o.control);
+    if (refusal) throw badRequest(refusal.message, refusal.hint ?? '', 'distributed');
+    return input;
+  }
+
   async create(body: unknown): Promise<TaskDetail> {
-    const input = readTaskBody(body, this.o.dataDir);
+    const input = this.input(body);
     const existing = await this.o.store.get(input.id);
     if (existing && existing.status !== 'deleted') {
       throw conflict(
@@ -126,7 +137,7 @@ export class TaskManager {
 
   async replace(id: string, body: unknown): Promise<TaskDetail> {
     await this.assertIdle(id, 'change it');
-    const input = readTaskBody(body, this.o.dataDir, id);
+    const input = this.input(body, id);
     await this.o.box.save(id, input.secrets);
     const info = { source: input.config.source, target: input.config.target };
     await this.o.store.update(id, { config: input.config, info });

@@ -1,4 +1,6 @@
-/** Task name and run options: parallel jobs, what to do with existing tables, verification. */
+/** Task name and run options: parallel jobs, what to do with existing tables, verification, workers. */
+import { useEffect, useState } from 'preact/hooks';
+import { api } from '../api';
 import { Field } from '../ui/field';
 import type { WizardState } from './state';
 
@@ -32,6 +34,14 @@ function Toggle(p: { id: string; label: string; checked: boolean; onChange: (v: 
 }
 
 export function OptionsStep({ state, update }: Props) {
+  // the workers' option is offered when the server has a control database (pgferry serve --control)
+  const [workers, setWorkers] = useState(false);
+  useEffect(() => {
+    api.health().then(
+      (h) => setWorkers(h.distributed === true),
+      () => setWorkers(false),
+    );
+  }, []);
   return (
     <div class="grid">
       <Field
@@ -82,6 +92,14 @@ export function OptionsStep({ state, update }: Props) {
         checked={state.noAcl}
         onChange={(v) => update({ noAcl: v })}
       />
+      {workers && (
+        <Toggle
+          id="task-distributed"
+          label="Copy on workers (pgferry worker processes on the server's control database)"
+          checked={state.distributed}
+          onChange={(v) => update({ distributed: v })}
+        />
+      )}
     </div>
   );
 }

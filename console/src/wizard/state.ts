@@ -26,6 +26,8 @@ export interface WizardState {
   noAcl: boolean;
   /** rows per second over all workers; '' for no limit */
   maxRowsPerSec: string;
+  /** copy through the server's control database, by `pgferry worker`s */
+  distributed: boolean;
   acknowledged: string[];
 }
 
@@ -42,6 +44,7 @@ export const initialWizard = (): WizardState => ({
   noOwner: false,
   noAcl: false,
   maxRowsPerSec: '',
+  distributed: false,
   acknowledged: [],
 });
 
@@ -87,6 +90,7 @@ export function buildTask(s: WizardState): Record<string, unknown> {
     noOwner: s.noOwner,
     noAcl: s.noAcl,
     ...(s.maxRowsPerSec.trim() ? { copy: { maxRowsPerSec: s.maxRowsPerSec.trim() } } : {}),
+    ...(s.distributed ? { distributed: true } : {}),
     ...includes(s.picks),
     tables: tableEntries(s),
     mapSchemas,

@@ -139,6 +139,9 @@ export function migrateCommand(): Command {
       incremental: o.incremental,
       dropOrphanForeignKeys: o.dropOrphanForeignKeys,
     });
+    if (task.distributed === true && !distributed) {
+      throw usage('the task is distributed: it needs the control database', 'add --distributed --control URL');
+    }
     if (distributed && task.incremental) {
       // the slot's exported snapshot lives on a replication connection that must run nothing else meanwhile
       throw usage(

@@ -52,6 +52,10 @@ export function serveCommand(): Command {
       (v: string, prev: string[] = []) => [...prev, v],
     )
     .option(
+      '--control <conninfo>',
+      'control database for distributed tasks: their units are copied by `pgferry worker`s on that database (the target may serve); password from PGPASSWORD or ~/.pgpass',
+    )
+    .option(
       '--max-attempts <n>',
       'runs of a task per start, automatic resumes included; 0: no limit (default 10)',
       intArg(0),
@@ -94,6 +98,7 @@ export function serveCommand(): Command {
         metricsPublic: Boolean(o.metricsPublic),
         allowHosts: o.allowHost,
         tls,
+        control: o.control,
       });
       logger = server.logger;
       server.logger.info('listening', { url: server.url, dataDir: server.dataDir, tokenFrom: server.tokenFrom });

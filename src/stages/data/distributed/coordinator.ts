@@ -96,7 +96,12 @@ export async function runDistributed(d: DistributedCopy, i: DistributedInput): P
     }
     // A new run enqueues afresh: jobs of an earlier coordinator of this task go with their queue.
     for (const q of [queue, indexQueue]) {
-      if (await boss.getQueue(q)) await boss.deleteQueue(q);
+      // jobs left by a coordinator that stopped mid-copy go first: the queue's partition refers to it
+      // (pg-boss's delete_queue removes the queue before the partition, which fails while jobs remain)
+      if (await boss.getQueue(q)) {
+        await db.query(`DELETE FROM ${JOBS_SCHEMA}.job WHERE name = $1`, [q]);
+        await boss.deleteQueue(q);
+      }
       await boss.createQueue(q, {
         name: q,
         policy: 'standard',

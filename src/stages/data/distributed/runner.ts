@@ -7,17 +7,27 @@ import type { IndexBuilder } from '../copy/index-builder.js';
 import type { UnitRunner } from '../copy/unit-runner.js';
 import { tableStart, unitDone, type UnitRunDeps } from '../copy/unit-run.js';
 import { runDistributed, type DistributedCopy } from './coordinator.js';
+import { recopyStale } from './recopy.js';
 
 export function distributedUnits(dc: DistributedCopy, i: CopyInput, d: UnitRunDeps): UnitRunner {
   const t0 = Date.now();
   return {
-    run: () =>
+    run: async () =>
       runDistributed(dc, {
         st: i.st,
         ctl: i.ctl,
         snapshot: i.snapshot,
         controls: i.controls,
-        units: i.plan.pending,
+        // tables half-copied in a snapshot that is gone start over, as in a local copy
+        units: await recopyStale({
+          st: i.st,
+          ctl: i.ctl,
+          lineage: i.snapshot.lineage,
+          units: i.plan.pending,
+          runs: d.runs,
+          progress: d.progress,
+          targetCount: i.targetCount,
+        }),
         runs: d.runs,
         early: i.early.byTable,
         doneObj: i.doneObj,

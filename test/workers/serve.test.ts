@@ -1,0 +1,143 @@
+// Distributed tasks of the service: `pgferry serve --control` runs a task created through the API
+// with `distributed: true` as the coordinator (snapshot, schema, post-data, verify) while two
+// `pgferry worker` processes copy its units; pause, resume, stop and start again work as for a task
+// copied in the server, and the report and the target (hash-compared) come out as for one.
+// Non-superuser accounts throughout; the server and the workers read the control database's password
+// from their own ~/.pgpass, and no password reaches the control database, the API or the log.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Cluster } from '../../src/dev/embedded/cluster.js';
+import { startServer } from '../../src/server/app.js';
+import { tableHashes, withClient } from '../helpers/compare.js';
+import { type Served, startServe } from '../console/serve.js';
+import { apiClient, followEvents, waitForTask } from '../server/helpers.js';
+import { SRC_PW, TGT_PW, type Worker, WorkersFixture } from './fixture.js';
+
+const SRC_ROLE = 'sd_src';
+const TGT_ROLE = 'sd_tgt';
+const fx = new WorkersFixture({
+  srcRole: SRC_ROLE,
+  tgtRole: TGT_ROLE,
+  tmpPrefix: 'pgferry-serve-dist-',
+  sourceSql: `
+      CREATE SCHEMA app;
+      CREATE TABLE app.big (id int PRIMARY KEY, payload text NOT NULL);
+      INSERT INTO app.big SELECT g, repeat(md5(g::text), 4) FROM generate_series(1, 40000) g;
+      CREATE TABLE app.small (k text PRIMARY KEY, v int);
+      CREATE INDEX small_v ON app.small (v);
+      INSERT INTO app.small SELECT 'k' || g, g FROM generate_series(1, 100) g;
+      ANALYZE;`,
+});
+let src: Cluster;
+let tgt: Cluster;
+let served: Served | undefined;
+const dataDir = mkdtempSync(join(tmpdir(), 'pgferry-serve-dist-data-'));
+
+before(async () => {
+  await fx.start();
+  ({ src, tgt } = fx);
+});
+after(async () => {
+  await served?.stop();
+  await fx.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function until(fn: () => Promise<boolean>, ms = 60_000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await fn()) return true;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return false;
+}
+
+const controlTask = async (task: string) =>
+  (
+    await withClient(tgt.url('ctl'), (c) =>
+      c.query('SELECT paused, running FROM pgferry_control.task WHERE task_id = $1', [task]),
+    )
+  ).rows[0] as { paused: boolean; running: boolean } | undefined;
+
+test('a task created through the API runs on two pgferry workers: pause, resume, stop, start, hash-verified', async () => {
+  await withClient(tgt.url(), (c) => c.query(`CREATE DATABASE shop OWNER ${TGT_ROLE}`));
+  served = await startServe(dataDir, 120_000, { args: ['--control', fx.controlUrl()], env: fx.env() });
+  const { api } = served;
+  const workers: Worker[] = await Promise.all([fx.startWorker(), fx.startWorker()]);
+  const task = {
+    name: 'on-workers',
+    source: fx.srcUrl,
+    target: tgt.url('shop', TGT_ROLE, TGT_PW),
+    distributed: true,
+    noOwner: true,
+    noAcl: true,
+    verify: 'hash',
+    copy: { splitThresholdMB: 1, unitMB: 0.5, maxRowsPerSec: 4000 },
+  };
+  const created = await api.call('POST', '/api/tasks', task);
+  assert.equal(created.status, 201, created.text);
+  assert.equal(created.body.config.distributed, true);
+  assert.equal((await api.call('POST', '/api/tasks/on-workers/start')).status, 202);
+  await followEvents(served, 'on-workers', { until: (e) => e.event === 'unit-done', timeoutMs: 120_000 });
+
+  // pause: the workers learn it from the control database; the task reads paused
+  assert.equal((await api.call('POST', '/api/tasks/on-workers/pause')).status, 202);
+  assert.ok(await until(async () => (await controlTask('on-workers'))?.paused === true), 'paused for the workers');
+  assert.equal((await waitForTask(api, 'on-workers', (t) => t.status === 'paused', 30_000)).runner, 'server');
+  assert.equal((await api.call('POST', '/api/tasks/on-workers/resume')).status, 202);
+  assert.ok(await until(async () => (await controlTask('on-workers'))?.paused === false), 'resumed for the workers');
+
+  // stop: the coordinator ends, the task is no longer running for the workers; a start resumes it
+  assert.equal((await api.call('POST', '/api/tasks/on-workers/stop')).status, 202);
+  const stopped = await waitForTask(api, 'on-workers', (t) => t.status === 'stopped' && t.runner === 'none', 60_000);
+  assert.equal(stopped.status, 'stopped');
+  assert.equal((await controlTask('on-workers'))?.running, false);
+  assert.equal((await api.call('POST', '/api/tasks/on-workers/start')).status, 202);
+  const done = await waitForTask(api, 'on-workers', (t) => ['done', 'failed', 'mismatch'].includes(t.status));
+  assert.equal(done.status, 'done', JSON.stringify(done.error));
+
+  assert.deepEqual(await tableHashes(tgt.url('shop')), await tableHashes(src.url('shop')));
+  const report = await api.call('GET', '/api/tasks/on-workers/report');
+  assert.equal(report.status, 200, report.text);
+  assert.equal(report.body.verification.ok, true, report.text);
+  // the units were copied by the two workers, none by the server
+  const all = await followEvents(served, 'on-workers', { until: (e) => e.event === 'task-end' && e.data.ok });
+  const seen = all.events.filter((e) => e.event === 'workers').at(-1)?.data.workers as
+    | { worker: string; pid: number; unitsDone: number }[]
+    | undefined;
+  const pids = new Set(workers.map((w) => w.child.pid));
+  assert.ok(seen && seen.length === 2, JSON.stringify(seen));
+  for (const w of seen) assert.ok(pids.has(w.pid) && w.unitsDone > 0, JSON.stringify(seen));
+  await Promise.all(workers.map((w) => fx.stopWorker(w)));
+
+  const dumped = await withClient(tgt.url('ctl'), async (c) =>
+    JSON.stringify(
+      (await c.query(`SELECT t::text FROM pgferry_control.task t UNION ALL SELECT j::text FROM pgferry_jobs.job j`))
+        .rows,
+    ),
+  );
+  for (const text of [dumped, served.output(), all.raw, ...api.seen, ...workers.flatMap((w) => w.out)]) {
+    assert.ok(!text.includes(SRC_PW) && !text.includes(TGT_PW), 'a password leaked');
+  }
+});
+
+test('a server without a control database refuses a distributed task, naming --control', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pgferry-serve-nodist-'));
+  const server = await startServer({ port: 0, dataDir: dir, log: () => {} });
+  try {
+    const api = apiClient(server);
+    const task = { name: 'nowhere', source: fx.srcUrl, target: tgt.url('shop', TGT_ROLE, TGT_PW), distributed: true };
+    const r = await api.call('POST', '/api/tasks', task);
+    assert.equal(r.status, 400, r.text);
+    assert.equal(r.body.error.field, 'distributed');
+    assert.match(r.body.error.cause, /no control database/);
+    assert.match(r.body.error.fix, /--control/);
+    assert.equal((await api.call('GET', '/api/health')).body.distributed, false);
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
