@@ -46,6 +46,7 @@ function TaskRow({ t }: { t: TaskSummary }) {
       </th>
       <td>
         <StatusBadge status={t.status} />
+        {t.runnerNote && <span class="runner-note"> {t.runnerNote}</span>}
       </td>
       <td>{t.phase || '–'}</td>
       <td>{p ? <ProgressBar done={p.rowsDone} total={p.rowsTotal} label={`progress of ${t.id}`} /> : '–'}</td>

@@ -37,6 +37,9 @@ export interface TaskSummary {
   error?: CauseFix;
   createdAt: string;
   updatedAt: string;
+  runner?: 'server' | 'other' | 'none';
+  /** Another runner that has stopped renewing its lease: "owner unreachable, lease expires in N s". */
+  runnerNote?: string;
 }
 
 export type StageName = 'precheck' | 'schema' | 'data' | 'post-data' | 'verify';

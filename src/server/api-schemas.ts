@@ -103,6 +103,8 @@ export const taskSummary = z.object({
   updatedAt: z.string(),
   /** Additive: who runs the task (this server, or another process such as `pgferry migrate`). */
   runner: z.enum(['server', 'other', 'none']).optional(),
+  /** Additive: about another runner that has stopped renewing its lease ("owner unreachable, lease expires in N s"). */
+  runnerNote: z.string().optional(),
 });
 export type TaskSummary = z.infer<typeof taskSummary>;
 

@@ -10,7 +10,7 @@ import { Redactor } from '../core/redact.js';
 import { runPrecheck } from '../stages/precheck/index.js';
 import { FileTaskStore } from '../state/file-store.js';
 import { readControls, StateDir, type Controls } from '../state/state-dir.js';
-import type { TaskRecord, TaskStore } from '../state/store.js';
+import { unreachableNote, type LeaseHolder, type TaskRecord, type TaskStore } from '../state/store.js';
 import type { Limits, TaskDetail, TaskSummary } from './api-schemas.js';
 import type { EventHub } from './event-hub.js';
 import { badRequest, conflict, HttpError, notFound } from './http-error.js';
@@ -59,20 +59,25 @@ export class TaskManager {
     return rec;
   }
 
-  /** Who else runs the task: the holder of its lease in the store, when not this server. */
-  private async otherRunner(id: string): Promise<string | undefined> {
+  /**
+   * Who else runs the task: the holder of its live lease in the store, when not this server (a holder
+   * known gone holds no live lease: the store tells).
+   */
+  private async otherRunner(id: string): Promise<LeaseHolder | undefined> {
     const lease = await this.o.store.currentLease(id).catch(() => undefined);
-    return lease && lease.holder !== leaseHolderName() ? lease.holder : undefined;
+    return lease && lease.holder !== leaseHolderName() ? lease : undefined;
   }
 
   private async facts(rec: TaskRecord): Promise<TaskFacts> {
     const state = this.state(rec.id);
     const live = this.o.supervisor.running(rec.id);
+    const other = live ? undefined : await this.otherRunner(rec.id);
     return {
       record: rec,
       service: this.o.supervisor.service(rec.id),
       live,
-      other: live ? undefined : await this.otherRunner(rec.id),
+      other: other?.holder,
+      otherNote: other && unreachableNote(other),
       prechecking: this.prechecking.has(rec.id),
       state,
       lastProgress: live ? this.o.hub.lastProgress(rec.id) : undefined,

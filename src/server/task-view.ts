@@ -27,6 +27,8 @@ export interface TaskFacts {
   live: boolean;
   /** Another process (e.g. `pgferry migrate`) holds the task's lease: who. */
   other?: string;
+  /** That process has stopped renewing the lease yet is not known gone: "owner unreachable, lease expires in N s". */
+  otherNote?: string;
   prechecking: boolean;
   state: StateDir;
   lastProgress?: Extract<TimedEvent, { type: 'progress' }>;
@@ -87,6 +89,7 @@ export function summarize(f: TaskFacts): TaskSummary {
     updatedAt: f.record.updatedAt,
     runner: f.live ? 'server' : f.other !== undefined ? 'other' : 'none',
   };
+  if (f.otherNote !== undefined) s.runnerNote = f.otherNote;
   const progress = progressOf(f);
   if (progress) s.progress = progress;
   if (s.status === 'retrying' && f.service?.nextAttemptAt) s.nextAttemptAt = f.service.nextAttemptAt;

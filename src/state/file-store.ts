@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { PgferryError } from '../core/errors.js';
 import { StateDir, STATE_VERSION } from './state-dir.js';
 import { replacePrivate } from './private-file.js';
-import { LEASE_FILE, leaseDocument, leaseLive, readLeaseFile, type LeaseDocument } from './lease-file.js';
+import { LEASE_FILE, leaseDocument, leaseLive, leaseSilent, readLeaseFile, type LeaseDocument } from './lease-file.js';
 import { scrubbedJson } from './scrub.js';
 import {
   checkTaskId,
@@ -163,7 +163,8 @@ export class FileTaskStore implements TaskStore {
   async currentLease(id: string): Promise<LeaseHolder | undefined> {
     const cur = readLease(this.dir(id));
     if (!leaseLive(cur)) return undefined;
-    return { taskId: id, holder: cur.holder, expiresAt: cur.expiresAt };
+    const held = { taskId: id, holder: cur.holder, expiresAt: cur.expiresAt };
+    return leaseSilent(cur) ? { ...held, unreachable: true } : held;
   }
 
   async close(): Promise<void> {}

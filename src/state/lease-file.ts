@@ -13,12 +13,26 @@ export const LEASE_FILE = 'lease.json';
 export interface LeaseDocument extends Lease {
   pid?: number;
   host?: string;
+  /** When it was claimed or last renewed. */
+  renewedAt?: string;
 }
 
-export const leaseDocument = (lease: Lease): LeaseDocument => ({ ...lease, pid: process.pid, host: hostname() });
+export const leaseDocument = (lease: Lease): LeaseDocument => ({
+  ...lease,
+  pid: process.pid,
+  host: hostname(),
+  renewedAt: new Date().toISOString(),
+});
+
+/** Has the holder gone two thirds of the lease's time without renewing it (a stopped process)? */
+export function leaseSilent(doc: LeaseDocument, now = Date.now()): boolean {
+  if (!doc.renewedAt) return false;
+  const from = Date.parse(doc.renewedAt);
+  return now > from + ((Date.parse(doc.expiresAt) - from) * 2) / 3;
+}
 
 /** Is the process that holds the lease alive? Unknown (another host, another user's process) counts as alive. */
-export function holderAlive(doc: LeaseDocument): boolean {
+export function holderAlive(doc: Pick<LeaseDocument, 'pid' | 'host'>): boolean {
   if (doc.host !== hostname() || !Number.isInteger(doc.pid) || (doc.pid ?? 0) <= 0) return true;
   try {
     process.kill(doc.pid as number, 0);

@@ -24,10 +24,23 @@ CREATE TABLE IF NOT EXISTS ${s}.lease (
   expires_at  timestamptz NOT NULL
 );`;
 
+/**
+ * Who holds a lease, to tell a dead holder at once: the holder's session on the store (its backend pid,
+ * gone from pg_stat_activity when the process dies), its process and host, and the last renewal.
+ */
+const holderSession = (s: string) => `
+ALTER TABLE ${s}.lease ADD COLUMN IF NOT EXISTS session_pid int;
+ALTER TABLE ${s}.lease ADD COLUMN IF NOT EXISTS holder_pid int;
+ALTER TABLE ${s}.lease ADD COLUMN IF NOT EXISTS holder_host text;
+ALTER TABLE ${s}.lease ADD COLUMN IF NOT EXISTS renewed_at timestamptz;`;
+
 export const STORE_SET: MigrationSet = {
   what: 'task store schema',
   versionTable: 'store_format',
-  migrations: [{ version: 1, name: 'tasks and leases', sql: initial }],
+  migrations: [
+    { version: 1, name: 'tasks and leases', sql: initial },
+    { version: 2, name: "leases name their holder's session", sql: holderSession },
+  ],
 };
 
 /** The version table itself, marked as pgferry's (created before the first step). */

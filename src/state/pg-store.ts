@@ -4,6 +4,7 @@
  * Leases use the database's clock, so hosts with skewed clocks still agree on expiry; a claim is
  * one INSERT … ON CONFLICT DO UPDATE … WHERE expired, which PostgreSQL runs under the row lock.
  */
+import { hostname } from 'node:os';
 import type pg from 'pg';
 import { connect } from '../pg/connect.js';
 import { resolveConnSpec } from '../pg/connstring.js';
@@ -11,6 +12,7 @@ import { isPgError, PgferryError } from '../core/errors.js';
 import { qualify, quoteIdent, quoteLiteral } from '../core/ident.js';
 import { redact } from '../core/redact.js';
 import { scrubbedJson } from './scrub.js';
+import { holderAlive } from './lease-file.js';
 import { applyMigrations } from './migrate.js';
 import { STORE_MARKER, STORE_SET, storeFormatDdl } from './pg-store-schema.js';
 import {
@@ -61,9 +63,27 @@ const leaseOf = (taskId: string, r: { holder: string; token: string; expires_at:
   expiresAt: r.expires_at.toISOString(),
 });
 
+/**
+ * Is the lease's holder still connected to the store? Its session (the backend pid recorded at the
+ * last claim or renewal) ends when its process dies, at once on a crash of a process whose host
+ * lives on; pg_stat_activity shows every session's pid to every role. A lease of an older store
+ * format (no pid) counts as connected.
+ */
+const connected = (l: string) =>
+  `(${l}.session_pid IS NULL OR EXISTS (SELECT 1 FROM pg_stat_activity a
+      WHERE a.pid = ${l}.session_pid AND a.datname = current_database()))`;
+
+interface LeaseRow {
+  holder: string;
+  token: string;
+  expires_at: Date;
+}
+
 export class PgTaskStore implements TaskStore {
   private client: Promise<pg.Client> | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Tokens of the leases this store holds: a new session records itself as their holder's. */
+  private held = new Set<string>();
 
   constructor(
     readonly conninfo: string,
@@ -98,6 +118,12 @@ export class PgTaskStore implements TaskStore {
     const c = await connect(resolveConnSpec(this.conninfo), { label: 'task store', role: 'task-store' });
     try {
       await this.ensureSchema(c);
+      // a session that replaces a lost one (a restarted store server) speaks for this store's leases
+      if (this.held.size) {
+        await c.query(`UPDATE ${this.t('lease')} SET session_pid = pg_backend_pid() WHERE token = ANY($1::text[])`, [
+          [...this.held],
+        ]);
+      }
       return c;
     } catch (e) {
       await c.end().catch(() => {});
@@ -194,20 +220,35 @@ export class PgTaskStore implements TaskStore {
     });
   }
 
+  /**
+   * Claim the task: when nobody holds it, its lease expired, or its holder is gone — its session on
+   * the store ended, or its process on this host is dead.
+   */
   async lease(id: string, holder: string, ttlMs: number): Promise<Lease | undefined> {
     checkTaskId(id);
     return this.run(async (c) => {
+      const prev = await c.query<{ token: string; holder_pid: number | null; holder_host: string | null }>(
+        `SELECT token, holder_pid, holder_host FROM ${this.t('lease')} WHERE task_id = $1`,
+        [id],
+      );
+      const p = prev.rows[0];
+      const dead = p && p.holder_pid !== null && !holderAlive({ pid: p.holder_pid, host: p.holder_host ?? undefined });
       try {
-        const r = await c.query<{ holder: string; token: string; expires_at: Date }>(
-          `INSERT INTO ${this.t('lease')} AS l (task_id, holder, token, expires_at)
-           VALUES ($1, $2, $3, clock_timestamp() + $4 * interval '1 millisecond')
+        const r = await c.query<LeaseRow>(
+          `INSERT INTO ${this.t('lease')} AS l (task_id, holder, token, expires_at, session_pid, holder_pid, holder_host,
+                  renewed_at)
+           VALUES ($1, $2, $3, clock_timestamp() + $4 * interval '1 millisecond', pg_backend_pid(), $5, $6,
+                  clock_timestamp())
            ON CONFLICT (task_id) DO UPDATE SET holder = EXCLUDED.holder, token = EXCLUDED.token,
-                  expires_at = EXCLUDED.expires_at
-            WHERE l.expires_at <= clock_timestamp()
+                  expires_at = EXCLUDED.expires_at, session_pid = EXCLUDED.session_pid,
+                  holder_pid = EXCLUDED.holder_pid, holder_host = EXCLUDED.holder_host, renewed_at = EXCLUDED.renewed_at
+            WHERE l.expires_at <= clock_timestamp() OR NOT ${connected('l')} OR l.token = $7
            RETURNING holder, token, expires_at`,
-          [id, redact(holder), newToken(), ttlMs],
+          [id, redact(holder), newToken(), ttlMs, process.pid, hostname(), dead ? p.token : null],
         );
-        return r.rows[0] && leaseOf(id, r.rows[0]);
+        const got = r.rows[0] && leaseOf(id, r.rows[0]);
+        if (got) this.held.add(got.token);
+        return got;
       } catch (e) {
         if (isPgError(e) && e.code === '23503') throw noSuchTask(id);
         throw e;
@@ -217,12 +258,16 @@ export class PgTaskStore implements TaskStore {
 
   renew(lease: Lease, ttlMs: number): Promise<Lease> {
     return this.run(async (c) => {
-      const r = await c.query<{ holder: string; token: string; expires_at: Date }>(
-        `UPDATE ${this.t('lease')} SET expires_at = clock_timestamp() + $3 * interval '1 millisecond'
+      const r = await c.query<LeaseRow>(
+        `UPDATE ${this.t('lease')} SET expires_at = clock_timestamp() + $3 * interval '1 millisecond',
+                session_pid = pg_backend_pid(), renewed_at = clock_timestamp()
           WHERE task_id = $1 AND token = $2 RETURNING holder, token, expires_at`,
         [lease.taskId, lease.token, ttlMs],
       );
-      if (!r.rows.length) throw leaseLost(lease);
+      if (!r.rows.length) {
+        this.held.delete(lease.token);
+        throw leaseLost(lease);
+      }
       return leaseOf(lease.taskId, r.rows[0]);
     });
   }
@@ -230,20 +275,33 @@ export class PgTaskStore implements TaskStore {
   release(lease: Lease): Promise<void> {
     return this.run(async (c) => {
       await c.query(`DELETE FROM ${this.t('lease')} WHERE task_id = $1 AND token = $2`, [lease.taskId, lease.token]);
+      this.held.delete(lease.token);
     });
   }
 
+  /**
+   * The live lease's holder: none when the lease expired or its holder is gone (as `lease` sees it);
+   * `unreachable` when the holder, not known gone, has missed two thirds of its time without a renewal.
+   */
   async currentLease(id: string): Promise<LeaseHolder | undefined> {
     checkTaskId(id);
     return this.run(async (c) => {
-      const r = await c.query<{ holder: string; token: string; expires_at: Date }>(
-        `SELECT holder, '' AS token, expires_at FROM ${this.t('lease')}
+      const r = await c.query<
+        LeaseRow & { holder_pid: number | null; holder_host: string | null; connected: boolean; silent: boolean }
+      >(
+        `SELECT holder, '' AS token, expires_at, holder_pid, holder_host, ${connected('l')} AS connected,
+                coalesce(clock_timestamp() > renewed_at + (expires_at - renewed_at) * 2 / 3, false) AS silent
+           FROM ${this.t('lease')} l
           WHERE task_id = $1 AND expires_at > clock_timestamp()`,
         [id],
       );
-      if (!r.rows.length) return undefined;
-      const { token: _, ...held } = leaseOf(id, r.rows[0]);
-      return held;
+      const row = r.rows[0];
+      if (!row?.connected) return undefined;
+      if (row.holder_pid !== null && !holderAlive({ pid: row.holder_pid, host: row.holder_host ?? undefined })) {
+        return undefined;
+      }
+      const { token: _, ...held } = leaseOf(id, row);
+      return row.silent ? { ...held, unreachable: true } : held;
     });
   }
 

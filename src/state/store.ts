@@ -43,7 +43,19 @@ export interface Lease {
   expiresAt: string;
 }
 
-export type LeaseHolder = Omit<Lease, 'token'>;
+export type LeaseHolder = Omit<Lease, 'token'> & {
+  /**
+   * The holder has missed its renewals (two thirds of the lease's time without one) yet cannot be
+   * told dead: a host or network that stopped answering, a stopped process. Its lease runs out by itself.
+   */
+  unreachable?: boolean;
+};
+
+/** "owner unreachable, lease expires in N s", for a lease whose holder is silent. */
+export function unreachableNote(held: LeaseHolder, now = Date.now()): string | undefined {
+  if (!held.unreachable) return undefined;
+  return `owner unreachable, lease expires in ${Math.max(0, Math.ceil((Date.parse(held.expiresAt) - now) / 1000))} s`;
+}
 
 export interface TaskStore {
   list(): Promise<TaskRecord[]>;

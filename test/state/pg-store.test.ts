@@ -31,7 +31,7 @@ test('the store schema is versioned and marked; two stores creating it at once a
   const v = await withClient(srv.url('tasks', 'keeper'), (c) =>
     c.query(`SELECT version FROM fresh_store.store_format`),
   );
-  assert.deepEqual(v.rows, [{ version: 1 }]);
+  assert.deepEqual(v.rows, [{ version: 1 }, { version: 2 }]);
 });
 
 test('a schema that is not a task store is refused, untouched', async () => {
@@ -74,4 +74,56 @@ test('a store whose session ends (terminated backend, restarted server) opens a 
   await new Promise((r) => setTimeout(r, 200));
   assert.equal((await s.get('r1'))?.status, 'created');
   await s.close();
+});
+
+test('a lease whose holder is gone (its session on the store ended, as with a killed process) is void at once', async () => {
+  const [a, b] = [1, 2].map(() => new PgTaskStore(srv.url('tasks', 'keeper'), 'gone_holder'));
+  try {
+    await a.create('g1', {});
+    const held = await a.lease('g1', 'host-a', 60_000);
+    assert.ok(held);
+    assert.equal((await b.currentLease('g1'))?.holder, 'host-a', 'held while its holder is connected');
+    assert.equal(await b.lease('g1', 'host-b', 60_000), undefined);
+    // the holder's session ends without a release (a kill -9 of its process, a crash)
+    await withClient(srv.url('tasks'), (c) =>
+      c.query('SELECT pg_terminate_backend(session_pid) FROM gone_holder.lease WHERE task_id = $1', ['g1']),
+    );
+    let gone = false;
+    for (let i = 0; i < 50 && !gone; i++) {
+      gone = (await b.currentLease('g1')) === undefined;
+      if (!gone) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(gone, 'nobody holds the lease once its holder is gone, 60 s before it expires');
+    const taken = await b.lease('g1', 'host-b', 60_000);
+    assert.ok(taken && taken.holder === 'host-b', 'the next claimant gets it at once');
+    // the old holder's renewal (from a new session) finds its lease lost
+    await assert.rejects(
+      a.renew(held, 60_000),
+      (e: unknown) => e instanceof PgferryError && /was lost/.test(e.message),
+    );
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test('a holder connected but silent for two thirds of its lease is called unreachable until the lease expires', async () => {
+  const [a, b] = [1, 2].map(() => new PgTaskStore(srv.url('tasks', 'keeper'), 'silent_holder'));
+  try {
+    await a.create('s1', {});
+    const held = await a.lease('s1', 'host-a', 3_000);
+    assert.ok(held);
+    assert.equal((await b.currentLease('s1'))?.unreachable, undefined, 'renewed just now');
+    await new Promise((r) => setTimeout(r, 2_200));
+    const silent = await b.currentLease('s1');
+    assert.equal(silent?.holder, 'host-a', 'still held: its holder may yet renew');
+    assert.equal(silent?.unreachable, true);
+    assert.equal(await b.lease('s1', 'host-b', 3_000), undefined, 'not claimable before it expires');
+    // a renewal makes it reachable again
+    await a.renew(held, 3_000);
+    assert.equal((await b.currentLease('s1'))?.unreachable, undefined);
+  } finally {
+    await a.close();
+    await b.close();
+  }
 });

@@ -87,6 +87,7 @@ export function TaskPage({ id }: { id: string }) {
           Task <span class="task-id">{task.id}</span>
         </h1>
         <StatusBadge status={task.status} />
+        {task.runnerNote && <span class="runner-note">{task.runnerNote}</span>}
       </div>
       <p class="summary">
         Stage <strong>{task.phase || '–'}</strong>, attempts {task.attempts}
