@@ -4,13 +4,13 @@
  * returns them, then grouped into the API's shape.
  */
 import type pg from 'pg';
+import { estimatedRows, SIZE_COLUMNS, type SizeRow } from '../stages/data/plan/row-estimate.js';
 
 /** One row per column (a table without columns gets one row with a null column). */
-interface CatalogRow {
+interface CatalogRow extends SizeRow {
   schema: string;
   table: string;
   relkind: string;
-  row_estimate: string;
   bytes: string;
   column: string | null;
   type: string | null;
@@ -37,20 +37,22 @@ const KINDS: Record<string, string> = {
   m: 'materialized view',
 };
 
-// reltuples is -1 for a table never vacuumed or analyzed (PostgreSQL 14+): shown as 0.
+// Row estimates as the copy's progress totals make them (row-estimate.ts): reltuples, or for a table
+// never analyzed (reltuples -1 on PostgreSQL 14+, 0 before) a guess from its size.
 const SQL = `
-SELECT n.nspname AS schema, c.relname AS table, c.relkind::text AS relkind,
-       greatest(c.reltuples, 0)::bigint::text AS row_estimate,
-       pg_total_relation_size(c.oid)::text AS bytes,
-       a.attname AS column, format_type(a.atttypid, a.atttypmod) AS type, NOT a.attnotnull AS nullable
-  FROM pg_class c
-  JOIN pg_namespace n ON n.oid = c.relnamespace
-  LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
- WHERE c.relkind = ANY ($1::"char"[])
-   AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
-   AND NOT EXISTS (SELECT 1 FROM pg_depend d
-                    WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
- ORDER BY n.nspname, c.relname, a.attnum`;
+WITH t AS (
+  SELECT c.oid, n.nspname AS schema, c.relname AS table, c.relkind::text AS relkind,
+         pg_total_relation_size(c.oid)::text AS bytes, ${SIZE_COLUMNS('c')}
+    FROM pg_class c
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+   WHERE c.relkind = ANY ($1::"char"[])
+     AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+     AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                      WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'))
+SELECT t.*, a.attname AS column, format_type(a.atttypid, a.atttypmod) AS type, NOT a.attnotnull AS nullable
+  FROM t
+  LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped
+ ORDER BY t.schema, t.table, a.attnum`;
 
 export async function readCatalog(c: pg.Client): Promise<CatalogSchema[]> {
   const { rows } = await c.query<CatalogRow>(SQL, [Object.keys(KINDS)]);
@@ -63,7 +65,7 @@ export async function readCatalog(c: pg.Client): Promise<CatalogSchema[]> {
       t = {
         name: r.table,
         kind: KINDS[r.relkind],
-        rowEstimate: Number(r.row_estimate),
+        rowEstimate: estimatedRows(r),
         bytes: Number(r.bytes),
         columns: [],
       };

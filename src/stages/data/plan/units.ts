@@ -14,6 +14,7 @@ import { qualify, quoteIdent } from '../../../core/ident.js';
 import { checkRowFilter } from '../../../core/filter.js';
 import type { CopyTable } from './types.js';
 import { unitKey } from '../../../state/keys.js';
+import { estimatedRows, SIZE_COLUMNS, type SizeRow } from './row-estimate.js';
 
 export interface TableSize {
   key: string;
@@ -24,7 +25,7 @@ export interface TableSize {
   blockSize: number;
   /**
    * Rows the copy is expected to move (the progress total): pg_class.reltuples; for a table never
-   * analyzed, a guess from its size as the planner makes one (estimateFromSize); for a filtered
+   * analyzed, a guess from its size as the planner makes one (row-estimate.ts); for a filtered
    * table, the planner's estimate of the rows that pass the filter.
    */
   estRows: number;
@@ -87,21 +88,6 @@ export function batchSmallUnits(units: CopyUnit[], limits = SMALL_BATCH): CopyUn
 /** The units a queued unit stands for: itself and the tables batched with it. */
 export const unitsOf = (u: CopyUnit): CopyUnit[] => [u, ...(u.batch ?? [])];
 
-/** PostgreSQL's page header and line pointer, and a heap tuple's header, MAXALIGNed (bytes). */
-const PAGE_HEADER = 24;
-const ITEM_ID = 4;
-const TUPLE_HEADER = 24;
-
-/**
- * Rows of a table PostgreSQL has no statistics for, from its heap size, as the planner guesses them
- * (estimate_rel_size): pages × tuples per page, a tuple being its columns' widths (32 bytes for a
- * variable-length one) plus its header and line pointer.
- */
-export function estimateFromSize(bytes: number, blockSize: number, dataWidth: number): number {
-  const perPage = Math.max(1, Math.floor((blockSize - PAGE_HEADER) / (dataWidth + TUPLE_HEADER + ITEM_ID)));
-  return Math.ceil(bytes / blockSize) * perPage;
-}
-
 /** The planner's row estimate of a query (EXPLAIN, nothing run). */
 async function plannedRows(c: pg.Client, sql: string): Promise<number> {
   const r = await c.query<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }>(`EXPLAIN (FORMAT JSON) ${sql}`);
@@ -115,22 +101,17 @@ async function plannedRows(c: pg.Client, sql: string): Promise<number> {
 export async function tableSizes(c: pg.Client, tables: CopyTable[]): Promise<Map<string, TableSize>> {
   const out = new Map<string, TableSize>();
   if (tables.length === 0) return out;
-  // no statistics: reltuples < 0 (14+: never analyzed), or none yet for a heap that has pages now
-  const r = await c.query<{ i: number; bytes: string; reltuples: string; bs: string; stats: boolean; width: number }>(
-    `SELECT t.i, pg_relation_size(c.oid)::int8::text AS bytes, greatest(c.reltuples, 0)::int8::text AS reltuples,
-            current_setting('block_size') AS bs,
-            NOT (c.reltuples < 0 OR (c.relpages = 0 AND pg_relation_size(c.oid) > 0)) AS stats,
-            (SELECT coalesce(sum(CASE WHEN a.attlen > 0 THEN a.attlen ELSE 32 END), 0)::int
-               FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS width
+  const r = await c.query<SizeRow & { i: number }>(
+    `SELECT t.i, ${SIZE_COLUMNS('c')}
        FROM unnest($1::text[]) WITH ORDINALITY AS t(name, i)
        JOIN pg_class c ON c.oid = t.name::regclass`,
     [tables.map((t) => qualify(t.source.schema, t.source.name))],
   );
   for (const row of r.rows) {
     const t = tables[Number(row.i) - 1];
-    const bs = Number(row.bs);
-    const bytes = Number(row.bytes);
-    let estRows = row.stats ? Number(row.reltuples) : estimateFromSize(bytes, bs, row.width);
+    const bs = Number(row.block_size);
+    const bytes = Number(row.heap_bytes);
+    let estRows = estimatedRows(row);
     if (t.where) {
       estRows = await plannedRows(
         c,
