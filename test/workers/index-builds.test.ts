@@ -9,7 +9,9 @@ import assert from 'node:assert/strict';
 import { indexQueueOf } from '../../src/stages/data/distributed/control.js';
 import { schemaFingerprint, tableHashes, withClient } from '../helpers/compare.js';
 import type { Cluster } from '../../src/dev/embedded/cluster.js';
-import { type Worker, WorkersFixture } from './fixture.js';
+import { runIndexJob, type IndexJobData } from '../../src/stages/data/distributed/index-build.js';
+import { ensureCheckpoints, markObjectDone } from '../../src/state/checkpoint.js';
+import { TGT_PW, type Worker, WorkersFixture } from './fixture.js';
 
 const SRC_ROLE = 'idx_src';
 const TGT_ROLE = 'idx_tgt';
@@ -48,23 +50,34 @@ async function newTarget(db: string): Promise<void> {
   await withClient(tgt.url(), (c) => c.query(`CREATE DATABASE ${db} OWNER ${TGT_ROLE}`));
 }
 
-/** The index queue's jobs: what ran, on which worker, when. */
+/**
+ * The index queue's jobs: what ran, on which worker, when. `key` is the step's checkpoint key, or
+ * "group" for small tables taken whole, whose steps' keys are in `keys`.
+ */
 async function indexJobs(task: string) {
   const r = await withClient(tgt.url('ctl'), (c) =>
     c.query<{
       state: string;
       retry_count: number;
-      key: string;
+      data: {
+        table: string;
+        stmt?: { key: string };
+        group?: { table: string; stmts: { key: string }[]; analyze: boolean }[];
+      };
       output: { worker?: string; ran?: boolean; durationMs?: number } | null;
       done_ms: string;
     }>(
-      `SELECT state, retry_count, coalesce(data->'stmt'->>'key', 'analyze ' || (data->>'table')) AS key, output,
-              (extract(epoch FROM completed_on) * 1000)::bigint::text AS done_ms
+      `SELECT state, retry_count, data, output, (extract(epoch FROM completed_on) * 1000)::bigint::text AS done_ms
          FROM pgferry_jobs.job WHERE name = $1`,
       [indexQueueOf(task)],
     ),
   );
-  return r.rows;
+  return r.rows.map(({ data, ...j }) => {
+    const keys = data.group
+      ? data.group.flatMap((m) => [...m.stmts.map((st) => st.key), ...(m.analyze ? [`analyze ${m.table}`] : [])])
+      : [data.stmt?.key ?? `analyze ${data.table}`];
+    return { ...j, key: data.group ? 'group' : keys[0], keys };
+  });
 }
 
 const sameTarget = async (db: string) => {
@@ -101,9 +114,13 @@ test('index builds, attachments and ANALYZE run on the workers, one at a time wi
   }
   for (const k of ['constraint app.big_pkey', 'index app.big_slow', 'index app.small_v', 'analyze app.big'])
     assert.ok(
-      jobs.some((j) => j.key.startsWith(k)),
-      `${k} among ${jobs.map((j) => j.key)}`,
+      jobs.some((j) => j.keys.some((x) => x.startsWith(k))),
+      `${k} among ${jobs.map((j) => j.keys)}`,
     );
+  // the small table's steps went whole, as one job
+  const small = jobs.filter((j) => j.keys.some((x) => x.includes('app.small')));
+  assert.equal(small.length, 1, JSON.stringify(small));
+  assert.equal(small[0].key, 'group');
   // the coordinator names the worker of each step in its events, and counts them in the worker list
   const infos = run.events.filter((e) => e.type === 'log').map((e) => JSON.stringify(e));
   assert.ok(
@@ -162,4 +179,90 @@ test('a worker killed (SIGKILL) in the middle of an index build is taken over; t
     ),
   );
   assert.deepEqual(once.rows[0], { indexes: 1, pk: 1, checkpoints: 1 });
+});
+
+test('small tables’ index steps go whole, many tables to a job, each step’s checkpoint committed once', async (t) => {
+  // 60 small tables, each with a primary key, an index and its ANALYZE
+  const N = 60;
+  const ddl = Array.from(
+    { length: N },
+    (_, i) => `CREATE TABLE many.t${i} (id int PRIMARY KEY, v int);
+      CREATE INDEX t${i}_v ON many.t${i} (v);
+      INSERT INTO many.t${i} SELECT g, g * ${i} FROM generate_series(1, 20) g;`,
+  ).join('\n');
+  await withClient(src.url('shop'), (c) =>
+    c.query(`CREATE SCHEMA many; ${ddl}
+      GRANT USAGE ON SCHEMA many TO ${SRC_ROLE}; GRANT SELECT ON ALL TABLES IN SCHEMA many TO ${SRC_ROLE};`),
+  );
+  await newTarget('many');
+  const ws = await Promise.all([startWorker(), startWorker()]);
+  const run = await runCoordinator('many', ['--include-schema', 'many'], () => {});
+  await Promise.all(ws.map(stopWorker));
+  assert.equal(run.code, 0, run.stderr);
+  const hashes = async (url: string) => Object.entries(await tableHashes(url)).filter(([k]) => k.startsWith('many.'));
+  assert.deepEqual(await hashes(tgt.url('many')), await hashes(src.url('shop')));
+  const jobs = await indexJobs('many');
+  // per table: the primary key's index build and its attachment, the index, ANALYZE: 240 steps, one job
+  // each before; whole groups of up to 50 tables make a few
+  assert.ok(jobs.length <= 10, `${jobs.length} index jobs: ${JSON.stringify(jobs.map((j) => j.keys.length))}`);
+  for (const j of jobs) assert.equal(j.state, 'completed', JSON.stringify(j));
+  const steps = jobs.flatMap((j) => j.keys);
+  assert.equal(steps.length, 4 * N, JSON.stringify(steps.slice(0, 8)));
+  assert.equal(new Set(steps).size, 4 * N, 'each step in one job only');
+  t.diagnostic(`${steps.length} index steps of ${N} small tables in ${jobs.length} jobs`);
+  const target = await withClient(tgt.url('many'), (c) =>
+    c.query<{ indexes: number; checkpoints: number; analyzed: number }>(
+      `SELECT (SELECT count(*)::int FROM pg_indexes WHERE schemaname = 'many') AS indexes,
+              (SELECT count(*)::int FROM pgferry.object WHERE object_key = ANY($1)) AS checkpoints,
+              (SELECT count(*)::int FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = 'many' AND c.relkind = 'r' AND c.reltuples = 20) AS analyzed`,
+      [steps],
+    ),
+  );
+  assert.deepEqual(target.rows[0], { indexes: 2 * N, checkpoints: 4 * N, analyzed: N });
+  // the coordinator reports every statement of the groups done (the key's build, its attachment, the index)
+  const built = run.events.filter((e) => e.type === 'index-done' && e.table.startsWith('many.'));
+  assert.equal(built.length, 3 * N);
+});
+
+test('a group run again (its first worker given up for dead) does only the steps not done, each checkpoint once', async () => {
+  // the group's first run committed nothing for t1 but a step of t0 was committed by a run of its own
+  await withClient(tgt.url(), (c) => c.query(`CREATE DATABASE regroup OWNER ${TGT_ROLE}`));
+  const url = tgt.url('regroup', TGT_ROLE, TGT_PW);
+  await withClient(url, (c) =>
+    c.query(`CREATE SCHEMA app; CREATE TABLE app.t0 (id int, v int); CREATE TABLE app.t1 (id int, v int);
+      INSERT INTO app.t0 SELECT g, g FROM generate_series(1, 10) g; INSERT INTO app.t1 SELECT g, g FROM generate_series(1, 10) g;`),
+  );
+  const stmt = (t: string) => ({
+    key: `index app.${t}_v`,
+    kind: 'index',
+    name: `app.${t}_v`,
+    section: 'early',
+    sql: `CREATE INDEX ${t}_v ON app.${t} (v)`,
+    lock: 'share',
+  });
+  const data = {
+    taskId: 'regroup',
+    table: '',
+    group: ['t0', 't1'].map((t) => ({
+      table: `app.${t}`,
+      stmts: [stmt(t)],
+      analyze: true,
+      target: { schema: 'app', name: t },
+    })),
+  } as unknown as IndexJobData;
+  await withClient(url, async (c) => {
+    await ensureCheckpoints(c, 'regroup', 'postgresql://src/x');
+    await c.query(stmt('t0').sql);
+    await markObjectDone(c, 'regroup', 'index app.t0_v', 'index', 'early');
+    assert.equal(await runIndexJob(c, data, TGT_ROLE), true, 'the steps not done ran');
+    assert.equal(await runIndexJob(c, data, TGT_ROLE), false, 'a third run finds them all done');
+    const r = await c.query(`SELECT object_key FROM pgferry.object WHERE task_id = 'regroup' ORDER BY 1`);
+    assert.deepEqual(
+      r.rows.map((x) => x.object_key),
+      ['analyze app.t0', 'analyze app.t1', 'index app.t0_v', 'index app.t1_v'],
+    );
+    const idx = await c.query(`SELECT count(*)::int AS n FROM pg_indexes WHERE schemaname = 'app'`);
+    assert.equal(idx.rows[0].n, 2);
+  });
 });

@@ -33,7 +33,7 @@ import {
   type ControlDb,
   type JobTiming,
 } from './control.js';
-import { runIndexJob, type IndexJobData, type IndexJobOutput } from './index-build.js';
+import { describeIndexJob, runIndexJob, type IndexJobData, type IndexJobOutput } from './index-build.js';
 
 /** One member of a job: a unit (a batch's lead and each small table travel as members) and how to copy it. */
 export interface JobMember {
@@ -273,7 +273,7 @@ export class UnitConsumer {
       Math.max(500, (timing.expireSec * 1000) / 3),
     );
     const t0 = Date.now();
-    const what = job.data.stmt ? `${job.data.stmt.kind} ${job.data.stmt.name}` : `ANALYZE of ${job.data.table}`;
+    const what = describeIndexJob(job.data);
     try {
       const { target } = this.o.specsFor(t);
       if (slot.task !== t.task_id) dropSessions(slot);

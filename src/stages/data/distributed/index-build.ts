@@ -5,22 +5,38 @@
  * reads its checkpoint: a job run twice (its first worker given up for dead while its build
  * still ran) waits for the first run's transaction to end, and finds it done instead of failing
  * on the existing index.
+ *
+ * Small tables go whole, many to a job (a group, as the local builder batches them: copy/index-batch.ts):
+ * every step of the group in one transaction, with each step's lock taken and its checkpoint read
+ * first (steps done already are left out) and each step's checkpoint row committed with it. Should
+ * the group fail, its steps run again one by one, each as a job of its own would, naming the one
+ * that fails.
  */
 import type pg from 'pg';
 import type { Statement } from '../../../core/statement.js';
 import { statementError } from '../../../core/privilege-fix.js';
 import { qualify, quoteIdent } from '../../../core/ident.js';
-import { markObjectDone, stateTable } from '../../../state/checkpoint.js';
+import { markObjectDone, markObjectsDone, stateTable } from '../../../state/checkpoint.js';
 import { analyzeKey } from '../../../state/keys.js';
 
 export interface IndexJobData {
   taskId: string;
-  /** The CopyTable key ('' for statements of tables not copied). */
+  /** The CopyTable key ('' for statements of tables not copied, and for a group). */
   table: string;
-  /** The statement; absent: the table's ANALYZE. */
+  /** The statement; absent: the table's ANALYZE (or a group). */
   stmt?: Statement;
   /** The target table (for ANALYZE). */
   target?: { schema: string; name: string };
+  /** Small tables taken whole: their statements, then their ANALYZE, in one transaction. */
+  group?: IndexGroupMember[];
+}
+
+/** A small table of a group: its statements still to do, and whether its ANALYZE follows. */
+export interface IndexGroupMember {
+  table: string;
+  stmts: Statement[];
+  analyze: boolean;
+  target: { schema: string; name: string };
 }
 
 export interface IndexJobOutput {
@@ -30,17 +46,88 @@ export interface IndexJobOutput {
   durationMs: number;
 }
 
-/** The checkpoint key the job commits. */
+/** The checkpoint key the job commits (a group: its tables'). */
 export function indexJobKey(d: IndexJobData): string {
+  if (d.group) return `group ${d.group.map((m) => m.table).join(' ')}`;
   return d.stmt ? d.stmt.key : analyzeKey(d.table);
+}
+
+/** What the job does, for messages. */
+export function describeIndexJob(d: IndexJobData): string {
+  if (d.group) return `index builds of ${d.group.length} small tables`;
+  return d.stmt ? `${d.stmt.kind} ${d.stmt.name}` : `ANALYZE of ${d.table}`;
+}
+
+/** A group's steps, each as the job of its own it stands for. */
+export function groupSteps(d: IndexJobData): IndexJobData[] {
+  return (d.group ?? []).flatMap((m) => [
+    ...m.stmts.map((stmt) => ({ taskId: d.taskId, table: m.table, stmt })),
+    ...(m.analyze ? [{ taskId: d.taskId, table: m.table, target: m.target }] : []),
+  ]);
+}
+
+const lockOf = (taskId: string, key: string) => `pgferry index ${taskId} ${key}`;
+const sqlOf = (d: IndexJobData) => (d.stmt ? d.stmt.sql : `ANALYZE ${qualify(d.target!.schema, d.target!.name)}`);
+/** The checkpoints that tell the step done: its own, or its build's attachment recorded whole. */
+const doneKeysOf = (d: IndexJobData) =>
+  d.stmt?.buildOf !== undefined ? [indexJobKey(d), d.stmt.buildOf] : [indexJobKey(d)];
+
+/**
+ * A group in one transaction: every step's lock (in key order), the steps not done yet, their
+ * checkpoint rows, commit. False when every step was done already.
+ */
+async function runGroup(c: pg.Client, d: IndexJobData): Promise<boolean> {
+  const steps = groupSteps(d);
+  await c.query('BEGIN');
+  try {
+    await c.query('SELECT pg_advisory_xact_lock(hashtext(l)) FROM unnest($1::text[]) AS l ORDER BY l', [
+      steps.map((x) => lockOf(d.taskId, indexJobKey(x))),
+    ]);
+    const r = await c.query<{ k: string }>(
+      `SELECT object_key AS k FROM ${stateTable(d.taskId, 'object')} WHERE task_id = $1 AND object_key = ANY($2)`,
+      [d.taskId, steps.flatMap(doneKeysOf)],
+    );
+    const done = new Set(r.rows.map((x) => x.k));
+    const todo = steps.filter((x) => !doneKeysOf(x).some((k) => done.has(k)));
+    if (todo.length === 0) {
+      await c.query('ROLLBACK');
+      return false;
+    }
+    const end = (sql: string) => (sql.trimEnd().endsWith(';') ? sql : `${sql};`);
+    await c.query(todo.map((x) => end(sqlOf(x))).join('\n'));
+    await markObjectsDone(
+      c,
+      d.taskId,
+      todo.map((x) => ({
+        key: indexJobKey(x),
+        kind: x.stmt ? x.stmt.kind : 'analyze',
+        section: x.stmt ? x.stmt.section : 'early',
+      })),
+    );
+    await c.query('COMMIT');
+    return true;
+  } catch (e) {
+    await c.query('ROLLBACK').catch(() => {});
+    throw e;
+  }
 }
 
 /** Run the job on `c` (a target session of the task's target role); false when it was done already. */
 export async function runIndexJob(c: pg.Client, d: IndexJobData, targetRole: string): Promise<boolean> {
+  if (d.group) {
+    try {
+      return await runGroup(c, d);
+    } catch {
+      // one by one, as separate jobs would run them: the failing step is named (or it was passing)
+      let ran = false;
+      for (const step of groupSteps(d)) if (await runIndexJob(c, step, targetRole)) ran = true;
+      return ran;
+    }
+  }
   const key = indexJobKey(d);
   const st = d.stmt;
-  const sql = st ? st.sql : `ANALYZE ${qualify(d.target!.schema, d.target!.name)}`;
-  const doneKeys = st?.buildOf !== undefined ? [key, st.buildOf] : [key];
+  const sql = sqlOf(d);
+  const doneKeys = doneKeysOf(d);
   const tx = st?.transactional !== false;
   const isDone = async () =>
     ((
@@ -49,7 +136,7 @@ export async function runIndexJob(c: pg.Client, d: IndexJobData, targetRole: str
         doneKeys,
       ])
     ).rowCount ?? 0) > 0;
-  const lock = `pgferry index ${d.taskId} ${key}`;
+  const lock = lockOf(d.taskId, key);
   try {
     if (tx) {
       await c.query('BEGIN');

@@ -4,17 +4,20 @@
  * (src/stages/data/copy/index-schedule.ts: builds side by side, each attachment alone after them,
  * ANALYZE last); every step the schedule lets start becomes a job of the task's index queue, which
  * any worker runs (index-build.ts) within the task's --index-jobs slots. A completed job lets the
- * schedule's next steps of its table go.
+ * schedule's next steps of its table go. Small tables go whole, up to INDEX_BATCH_TABLES to a job
+ * (as the local builder batches them, copy/index-batch.ts): one job, one transaction, each step's
+ * checkpoint committed with it.
  */
 import type PgBoss from 'pg-boss';
 import { PgferryError } from '../../../core/errors.js';
 import type { EventBus } from '../../../core/events.js';
 import type { Statement } from '../../../core/statement.js';
 import { analyzeKey, isIndexPartKey } from '../../../state/keys.js';
-import { buildOrder, IndexSchedule, type IndexJob } from '../copy/index-schedule.js';
+import { buildOrder, IndexSchedule, type IndexJob, type WholeTable } from '../copy/index-schedule.js';
+import { INDEX_BATCH_TABLES, smallWhole } from '../copy/index-batch.js';
 import type { TableRun } from '../copy/types.js';
 import { JOBS_SCHEMA, jobIdOf, type ControlDb, type JobTiming } from './control.js';
-import { indexJobKey, type IndexJobData, type IndexJobOutput } from './index-build.js';
+import { describeIndexJob, groupSteps, indexJobKey, type IndexJobData, type IndexJobOutput } from './index-build.js';
 
 export interface IndexDispatchOptions {
   taskId: string;
@@ -29,10 +32,10 @@ export interface IndexDispatchOptions {
   queued(): void;
 }
 
-interface Inflight {
-  job: IndexJob<TableRun>;
-  data: IndexJobData;
-}
+/** A queued job: one step of a table, or small tables taken whole (a group). */
+type Inflight = { data: IndexJobData } & ({ job: IndexJob<TableRun> } | { group: WholeTable<TableRun>[] });
+
+const targetOf = (run: TableRun) => ({ schema: run.table.target.schema, name: run.table.target.name });
 
 export class IndexDispatch {
   private schedule = new IndexSchedule<TableRun>();
@@ -62,29 +65,38 @@ export class IndexDispatch {
     this.chain = this.chain.then(async () => {
       if (this.error) return;
       const jobs: PgBoss.JobInsert[] = [];
-      for (let j = this.schedule.next(); j; j = this.schedule.next()) {
-        const run = j.t.run!;
-        const data: IndexJobData = {
-          taskId: this.o.taskId,
-          table: j.t.key,
-          stmt: j.stmt,
-          target: { schema: run.table.target.schema, name: run.table.target.name },
-        };
-        const key = indexJobKey(data);
+      const push = (f: Inflight) => {
+        const key = indexJobKey(f.data);
         const id = jobIdOf(this.o.taskId, this.o.runId, `index\u0000${key}`);
-        this.inflight.set(id, { job: j, data });
-        if (j.stmt) this.o.events.emit({ type: 'index-start', table: j.t.key, name: j.stmt.name });
+        this.inflight.set(id, f);
         const t = this.o.timing;
         jobs.push({
           id,
           name: this.o.queue,
-          data,
+          data: f.data,
           singletonKey: key,
           retryLimit: t.retryLimit,
           retryDelay: t.retryDelaySec,
           retryBackoff: true,
           expireInSeconds: t.expireSec,
         });
+      };
+      // small tables whole, up to INDEX_BATCH_TABLES a job, as the local builder takes them
+      for (let g = this.takeGroup(); g.length > 0; g = this.takeGroup()) {
+        const group = g.map((w) => ({
+          table: w.t.key,
+          stmts: w.stmts,
+          analyze: w.analyze,
+          target: targetOf(w.t.run!),
+        }));
+        for (const w of g)
+          for (const st of w.stmts) this.o.events.emit({ type: 'index-start', table: w.t.key, name: st.name });
+        push({ group: g, data: { taskId: this.o.taskId, table: '', group } });
+      }
+      for (let j = this.schedule.next(); j; j = this.schedule.next()) {
+        const data: IndexJobData = { taskId: this.o.taskId, table: j.t.key, stmt: j.stmt, target: targetOf(j.t.run!) };
+        if (j.stmt) this.o.events.emit({ type: 'index-start', table: j.t.key, name: j.stmt.name });
+        push({ job: j, data });
       }
       if (jobs.length === 0) return;
       try {
@@ -94,6 +106,10 @@ export class IndexDispatch {
         this.error = e;
       }
     });
+  }
+
+  private takeGroup(): WholeTable<TableRun>[] {
+    return this.schedule.takeWhole(smallWhole, INDEX_BATCH_TABLES);
   }
 
   /** Read the jobs that ended: completed ones free their table's next steps; one failed after its retries fails the run. */
@@ -110,7 +126,7 @@ export class IndexDispatch {
     for (const row of r.rows) {
       const f = this.inflight.get(row.id);
       if (!f) continue;
-      const what = f.data.stmt ? `${f.data.stmt.kind} ${f.data.stmt.name}` : `ANALYZE of ${f.data.table}`;
+      const what = describeIndexJob(f.data);
       if (row.state === 'failed') {
         throw new PgferryError(
           'data',
@@ -119,17 +135,14 @@ export class IndexDispatch {
         );
       }
       this.inflight.delete(row.id);
-      this.schedule.done(f.job);
+      if ('group' in f) for (const w of f.group) this.schedule.doneWhole(w);
+      else this.schedule.done(f.job);
       freed = true;
       const out = row.output;
-      const st = f.data.stmt;
-      if (st) {
-        this.o.events.emit({
-          type: 'index-done',
-          table: f.data.table,
-          name: st.name,
-          durationMs: out?.durationMs ?? 0,
-        });
+      const steps = f.data.group ? groupSteps(f.data) : [f.data];
+      for (const { stmt: st, table } of steps) {
+        if (!st) continue;
+        this.o.events.emit({ type: 'index-done', table, name: st.name, durationMs: out?.durationMs ?? 0 });
         if (!isIndexPartKey(st.key)) {
           this.o.events.emit({ type: 'object', action: 'created', kind: st.kind, name: st.name, section: st.section });
         }
