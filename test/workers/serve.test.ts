@@ -2,7 +2,8 @@
 // with `distributed: true` as the coordinator (snapshot, schema, post-data, verify) while two
 // `pgferry worker` processes copy its units; pause, resume, stop and start again work as for a task
 // copied in the server, and the report and the target (hash-compared) come out as for one.
-// Non-superuser accounts throughout; the server and the workers read the control database's password
+// The console's wizard offers the option (only on a server with a control database) and a task made
+// with it runs on the workers too. Non-superuser accounts throughout; the server and the workers read the control database's password
 // from their own ~/.pgpass, and no password reaches the control database, the API or the log.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +15,7 @@ import { startServer } from '../../src/server/app.js';
 import { tableHashes, withClient } from '../helpers/compare.js';
 import { type Served, startServe } from '../console/serve.js';
 import { apiClient, followEvents, waitForTask } from '../server/helpers.js';
+import { openBrowser } from '../console/browser.js';
 import { SRC_PW, TGT_PW, type Worker, WorkersFixture } from './fixture.js';
 
 const SRC_ROLE = 'sd_src';
@@ -140,4 +142,56 @@ test('a server without a control database refuses a distributed task, naming --c
     await server.close();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the console wizard’s “Copy on workers” option makes a distributed task that the workers copy', async () => {
+  assert.ok(served, 'the server of the first test runs');
+  const s = served!;
+  await withClient(tgt.url(), (c) => c.query(`CREATE DATABASE shop_ui OWNER ${TGT_ROLE}`));
+  const workers: Worker[] = await Promise.all([fx.startWorker(), fx.startWorker()]);
+  const browser = await openBrowser();
+  try {
+    const page = browser.page;
+    page.setDefaultTimeout(30_000);
+    await page.goto(s.consoleUrl('#/new'));
+    const conn = async (side: string, port: number, db: string, user: string, pw: string) => {
+      await page.fill(`#${side}-host`, '127.0.0.1');
+      await page.fill(`#${side}-port`, String(port));
+      await page.fill(`#${side}-database`, db);
+      await page.fill(`#${side}-user`, user);
+      await page.fill(`#${side}-password`, pw);
+    };
+    await conn('source', src.port, 'shop', SRC_ROLE, SRC_PW);
+    await page.click('button:has-text("Next: Target")');
+    await conn('target', tgt.port, 'shop_ui', TGT_ROLE, TGT_PW);
+    await page.click('button:has-text("Next: Objects")');
+    await page.click('button:has-text("Next: Options")');
+    await page.fill('#task-name', 'from-wizard');
+    await page.check('#task-no-owner');
+    await page.check('#task-no-acl');
+    await page.check('#task-distributed');
+    await page.click('button:has-text("Next: Precheck and start")');
+    await page.locator('table.precheck tbody tr').first().waitFor();
+    for (const box of await page.locator('table.precheck input[type=checkbox]').all()) await box.check();
+    await page.click('button:has-text("Start migration")');
+    await page.waitForURL(/#\/tasks\//);
+  } finally {
+    await browser.close();
+  }
+  const { api } = s;
+  assert.equal((await api.call('GET', '/api/tasks/from-wizard')).body.config.distributed, true);
+  const done = await waitForTask(api, 'from-wizard', (t) => ['done', 'failed', 'mismatch'].includes(t.status));
+  assert.equal(done.status, 'done', JSON.stringify(done.error));
+  assert.deepEqual(await tableHashes(tgt.url('shop_ui')), await tableHashes(src.url('shop')));
+  const all = await followEvents(s, 'from-wizard', { until: (e) => e.event === 'task-end' });
+  // the units were copied by the workers (the server copies none of a distributed task's)
+  const seen = all.events.filter((e) => e.event === 'workers').at(-1)?.data.workers as { unitsDone: number }[];
+  const units = all.events.filter((e) => e.event === 'unit-done').length;
+  assert.ok(units > 0 && seen?.length <= 2, JSON.stringify(seen));
+  assert.equal(
+    seen.reduce((a, w) => a + w.unitsDone, 0),
+    units,
+    JSON.stringify(seen),
+  );
+  await Promise.all(workers.map((w) => fx.stopWorker(w)));
 });
