@@ -142,6 +142,19 @@ function leases(store: () => Promise<TaskStore>): void {
     assert.ok(await b.lease('kept', 'host-b', 300), 'released: the next claimant gets it at once');
   });
 
+  test('a holder silent for two thirds of its lease is reported unreachable, and keeps the lease until it expires', async () => {
+    const [a, b] = [await store(), await store()];
+    await a.create('silent', {});
+    const lease = await a.lease('silent', 'host-a', 3_000);
+    assert.ok(lease);
+    assert.equal((await b.currentLease('silent'))?.unreachable, undefined);
+    await sleep(2_200);
+    const held = await b.currentLease('silent');
+    assert.equal(held?.holder, 'host-a');
+    assert.equal(held?.unreachable, true);
+    assert.equal(await b.lease('silent', 'host-b', 3_000), undefined);
+  });
+
   test('a keeper whose lease was taken reports it lost', async () => {
     const [a, b] = [await store(), await store()];
     await a.create('taken', {});
