@@ -19,7 +19,7 @@ import { passwordHba, sourceAccount, targetAccount } from '../embed/accounts.js'
 import { type Served, startServe } from '../console/serve.js';
 import { followEvents, waitForTask } from './helpers.js';
 
-const PW = { src: 'Crash-src-pw-1187', tgt: 'Crash-tgt-pw-9920' };
+const PW = { src: 'Crash-src-pw-1187', tgt: 'Crash-tgt-pw-9920', store: 'Crash-store-pw-3321' };
 let pg: Cluster;
 const servers: Served[] = [];
 const dataDir = mkdtempSync(join(tmpdir(), 'pgferry-store-crash-'));
@@ -29,11 +29,13 @@ before(async () => {
   pg = await startCluster({
     version: 15,
     name: 'pgferry-store-crash',
-    hba: passwordHba(['sc_src', 'sc_tgt', 'ss_src', 'ss_tgt']),
+    hba: passwordHba(['sc_src', 'sc_tgt', 'ss_src', 'ss_tgt', 'sc_store']),
   });
   await withClient(pg.url(), (c) => c.query('CREATE DATABASE shop'));
-  await withClient(pg.url(), (c) => c.query('CREATE DATABASE ferry_store'));
-  await withClient(pg.url(), (c) => c.query('CREATE DATABASE ferry_store_stop'));
+  // the task store's account owns its databases and is no superuser
+  await withClient(pg.url(), (c) => c.query(`CREATE ROLE sc_store LOGIN PASSWORD '${PW.store}'`));
+  await withClient(pg.url(), (c) => c.query('CREATE DATABASE ferry_store OWNER sc_store'));
+  await withClient(pg.url(), (c) => c.query('CREATE DATABASE ferry_store_stop OWNER sc_store'));
   await withClient(pg.url('shop'), (c) => c.query(sampleDatabaseSql(0.1)));
 });
 
@@ -45,7 +47,9 @@ after(async () => {
 });
 
 const serve = async (dir = dataDir, storeDb = 'ferry_store') => {
-  const s = await startServe(dir, 120_000, { args: ['--store', pg.url(storeDb), '--retry-base', '1'] });
+  const s = await startServe(dir, 120_000, {
+    args: ['--store', pg.url(storeDb, 'sc_store', PW.store), '--retry-base', '1'],
+  });
   servers.push(s);
   return s;
 };
