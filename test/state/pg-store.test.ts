@@ -7,6 +7,8 @@ import { PgferryError } from '../../src/core/errors.js';
 import { PgTaskStore } from '../../src/state/pg-store.js';
 import { withClient } from '../helpers/compare.js';
 import { taskStoreSuite } from './store-suite.js';
+import { readStoreStatus } from '../../src/stages/report/store-status.js';
+import { renderStatus } from '../../src/stages/report/status.js';
 
 let srv: Cluster;
 before(async () => {
@@ -119,6 +121,10 @@ test('a holder connected but silent for two thirds of its lease is called unreac
     assert.equal(silent?.holder, 'host-a', 'still held: its holder may yet renew');
     assert.equal(silent?.unreachable, true);
     assert.equal(await b.lease('s1', 'host-b', 3_000), undefined, 'not claimable before it expires');
+    // `pgferry status --store` says so too
+    const status = await readStoreStatus(b, 's1', { checkpoints: false, where: 'the store' });
+    assert.match(status.holderNote ?? '', /^owner unreachable, lease expires in \d s$/);
+    assert.match(renderStatus(status), /RUNNING \(host-a; owner unreachable, lease expires in \d s\)/);
     // a renewal makes it reachable again
     await a.renew(held, 3_000);
     assert.equal((await b.currentLease('s1'))?.unreachable, undefined);

@@ -74,6 +74,8 @@ export interface TaskStatus {
   pid: number | null;
   /** Who runs the task, as its lease in a shared task store names it (`status --store`). */
   holder?: string;
+  /** That holder has stopped renewing its lease: "owner unreachable, lease expires in N s". */
+  holderNote?: string;
   status: string | null;
   phase: string | null;
   source: string | null;
@@ -384,7 +386,7 @@ function checkpointLine(s: TaskStatus): string | undefined {
 export function renderStatus(s: TaskStatus): string {
   const L: string[] = [];
   L.push(
-    `task ${s.task}: ${s.running ? `RUNNING (${s.holder ?? `pid ${s.pid}`})` : (s.status ?? 'unknown').toUpperCase()}${s.phase ? `, phase ${s.phase}` : ''}`,
+    `task ${s.task}: ${s.running ? `RUNNING (${s.holder ?? `pid ${s.pid}`}${s.holderNote ? `; ${s.holderNote}` : ''})` : (s.status ?? 'unknown').toUpperCase()}${s.phase ? `, phase ${s.phase}` : ''}`,
   );
   if (s.source || s.target) L.push(`  ${s.source ?? '?'} → ${s.target ?? '?'}`);
   if (s.startedAt) L.push(`  started ${s.startedAt}${s.lastEventAt ? `, last event ${s.lastEventAt}` : ''}`);

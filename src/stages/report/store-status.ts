@@ -6,7 +6,7 @@
  */
 import { controlsOfRecord } from '../../state/store-controls.js';
 import type { TaskStore } from '../../state/store.js';
-import { noSuchTask } from '../../state/store.js';
+import { noSuchTask, unreachableNote } from '../../state/store.js';
 import { readTaskCheckpoints } from './checkpoint-access.js';
 import { type CopyProgress, copiedOf, limitsFrom, mergeTables, type TaskJson, type TaskStatus } from './status.js';
 
@@ -35,6 +35,7 @@ export async function readStoreStatus(
     running: held !== undefined,
     pid: null,
     ...(held ? { holder: held.holder } : {}),
+    ...(held?.unreachable ? { holderNote: unreachableNote(held) } : {}),
     status: rec.status,
     phase: rec.phase,
     source: str(rec.info.source),
