@@ -3,6 +3,9 @@
 // `pgferry worker` needs --control.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { cli } from '../cli/run.js';
 
 const base = ['migrate', '-s', 'postgresql://u@127.0.0.1:1/a', '-t', 'postgresql://u@127.0.0.1:1/b'];
@@ -28,4 +31,20 @@ test('worker: --control is required', async () => {
   const r = await cli(['worker']);
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /--control/);
+});
+
+test('migrate: a task file with distributed: true needs --distributed --control', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pgferry-usage-'));
+  try {
+    const file = join(dir, 'task.yaml');
+    writeFileSync(
+      file,
+      'source: postgresql://u@127.0.0.1:1/a\ntarget: postgresql://u@127.0.0.1:1/b\ndistributed: true\n',
+    );
+    const r = await cli(['migrate', '--task', file, '--state-dir', join(dir, 'state')]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /the task is distributed: it needs the control database[\s\S]*--distributed --control/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
