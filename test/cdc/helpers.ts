@@ -21,6 +21,44 @@ export function logicalCluster(version = 15): Promise<Cluster> {
   });
 }
 
+export const SRC_PASSWORD = 'src-Secret-7f3a';
+export const TGT_PASSWORD = 'tgt-Secret-91c2';
+
+/**
+ * Least-privilege accounts for database `db`, filled with `schema` by its owner role app_owner: the
+ * source account may log in, replicate, read and publish (as a member of the tables' owner, which
+ * PostgreSQL requires of a publication); the target account owns its database, no superuser.
+ */
+export async function captureAccounts(
+  src: Cluster,
+  tgt: Cluster,
+  db: string,
+  schema: string,
+): Promise<{ source: string; target: string }> {
+  await withClient(src.url(), async (c) => {
+    await c.query(`CREATE ROLE app_owner`);
+    await c.query(`CREATE ROLE ferry_src LOGIN REPLICATION PASSWORD '${SRC_PASSWORD}'`);
+    await c.query(`CREATE DATABASE ${db} OWNER app_owner`);
+    await c.query(`REVOKE CONNECT ON DATABASE ${db} FROM PUBLIC; GRANT CONNECT, CREATE ON DATABASE ${db} TO ferry_src`);
+    // PostgreSQL lets only a table's owner publish it: membership in the owner (what the precheck asks for)
+    await c.query('GRANT app_owner TO ferry_src');
+  });
+  await withClient(src.url(db), async (c) => {
+    await c.query('SET ROLE app_owner');
+    await c.query(schema);
+  });
+  await withClient(tgt.url(), async (c) => {
+    await c.query(`CREATE ROLE ferry_tgt LOGIN PASSWORD '${TGT_PASSWORD}'`);
+    await c.query(`CREATE DATABASE ${db} OWNER ferry_tgt`);
+    if (tgt.version >= 15) await c.query('GRANT SET ON PARAMETER session_replication_role TO ferry_tgt');
+  });
+  // PostgreSQL 14 and older own public by the bootstrap superuser: let the target account create in it
+  if (tgt.version < 15) await withClient(tgt.url(db), (c) => c.query('ALTER SCHEMA public OWNER TO ferry_tgt'));
+  src.setHba(['host all ferry_src 127.0.0.1/32 scram-sha-256']);
+  tgt.setHba(['host all ferry_tgt 127.0.0.1/32 scram-sha-256']);
+  return { source: src.url(db, 'ferry_src', SRC_PASSWORD), target: tgt.url(db, 'ferry_tgt', TGT_PASSWORD) };
+}
+
 /** What `finish` does first: ask the apply to stop once it holds everything the source wrote so far. */
 export async function stopAt(sourceUrl: string, targetUrl: string, taskId: string): Promise<void> {
   const lsn = await withClient(
