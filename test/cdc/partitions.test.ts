@@ -3,31 +3,18 @@
 // partitions one by one), least-privilege accounts. Never a silent loss: the run stops naming the
 // partition and the statement that creates it on the target; once it is there, the rerun continues
 // and the target equals the source by content hash, nothing lost or doubled.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Cluster } from '../../src/dev/embedded/cluster.js';
-import { validateTask } from '../../src/core/config.js';
+import type { TaskConfig } from '../../src/core/config.js';
 import { PgferryError } from '../../src/core/errors.js';
 import { EventBus, type TimedEvent } from '../../src/core/events.js';
 import { migrate } from '../../src/engine/runner.js';
 import { finishTask } from '../../src/cli/commands/finish.js';
 import { tableHashes, withClient } from '../helpers/compare.js';
-import { captureAccounts, leftOnSource, logicalCluster, stopAt } from './helpers.js';
+import { captureAccounts, cdcFixture, leftOnSource, stopAt } from './helpers.js';
 
-const stateDir = mkdtempSync(join(tmpdir(), 'pgferry-cdc-parts-'));
-const clusters: Cluster[] = [];
-
-before(async () => {
-  clusters.push(...(await Promise.all([15, 15, 12, 17].map((v) => logicalCluster(v)))));
-});
-
-after(async () => {
-  for (const c of clusters) await c.stop();
-  rmSync(stateDir, { recursive: true, force: true });
-});
+const fx = cdcFixture({ prefix: 'cdc-parts', versions: [15, 15, 12, 17], roles: false });
 
 const SCHEMA = `
   CREATE TABLE ev (id int, at date, v text, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
@@ -51,7 +38,7 @@ const applyStarts = (e: TimedEvent) => e.type === 'phase-start' && e.phase === '
  * starts). With `stopAfterMs`, a run that goes on regardless is asked to stop after that long.
  */
 async function runUntilEnd(
-  task: ReturnType<typeof validateTask>,
+  task: TaskConfig,
   onCdc: () => Promise<void>,
   o: { when?: (e: TimedEvent) => boolean; stopAfterMs?: number } = {},
 ): Promise<{ error?: unknown; events: TimedEvent[] }> {
@@ -86,8 +73,7 @@ async function scenario(src: Cluster, tgt: Cluster, name: string): Promise<void>
       await c.query('SET ROLE app_owner');
       await c.query(sql);
     });
-  const task = (verify: 'none' | 'hash') =>
-    validateTask({ name, source, target, stateDir, incremental: true, noOwner: true, noAcl: true, verify });
+  const task = (verify: 'none' | 'hash') => fx.task(name, source, target, { verify });
 
   // 1: the partition is created on the source after the copy (and, from 13 on, written at once)
   const rootPublished = src.version >= 13;
@@ -130,14 +116,17 @@ async function scenario(src: Cluster, tgt: Cluster, name: string): Promise<void>
   assert.equal(await count(target), rootPublished ? 90 : 45, 'the new partition holds the rows written to it');
   assert.equal(await count(src.url(db)), await count(target));
 
-  await finishTask({ task: name, stateDir, target, source }, { log: () => {}, confirm: async () => false });
+  await finishTask(
+    { task: name, stateDir: fx.stateDir, target, source },
+    { log: () => {}, confirm: async () => false },
+  );
   assert.deepEqual(await leftOnSource(src.url(db)), { slots: [], publications: [] });
 }
 
 test('incremental 15→15: a partition created and written on the source after the copy started reaches the target once it exists there', async () => {
-  await scenario(clusters[0], clusters[1], 'parts15');
+  await scenario(fx.clusters[0], fx.clusters[1], 'parts15');
 });
 
 test('incremental 12→17: a partition created on the source after the copy started stops the run until the target has it, then is published', async () => {
-  await scenario(clusters[2], clusters[3], 'parts12');
+  await scenario(fx.clusters[2], fx.clusters[3], 'parts12');
 });

@@ -6,11 +6,8 @@
 // target server restarts under it: the run reconnects by itself each time (retry events, then more
 // applied transactions). Writes stop, `pgferry finish` cuts over, and the target equals the source by
 // content hash, with the slot and publication gone.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { Cluster } from '../../src/dev/embedded/cluster.js';
@@ -19,26 +16,16 @@ import { finishTask } from '../../src/cli/commands/finish.js';
 import { tableHashes } from '../helpers/compare.js';
 import {
   captureAccounts,
+  cdcFixture,
   leftOnSource,
-  logicalCluster,
   runChild,
   SRC_PASSWORD,
   TGT_PASSWORD,
   type ChildRun,
 } from './helpers.js';
 
-const stateDir = mkdtempSync(join(tmpdir(), 'pgferry-cdc-workload-'));
-const clusters: Cluster[] = [];
-
-before(async () => {
-  // one pair at a time keeps the machine usable; both pairs' servers start here and are shared
-  clusters.push(...(await Promise.all([15, 15, 12, 17].map((v) => logicalCluster(v)))));
-});
-
-after(async () => {
-  for (const c of clusters) await c.stop();
-  rmSync(stateDir, { recursive: true, force: true });
-});
+// one pair at a time keeps the machine usable; both pairs' servers start first and are shared
+const { clusters, stateDir } = cdcFixture({ prefix: 'cdc-workload', versions: [15, 15, 12, 17], roles: false });
 
 const SCHEMA = `
   CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
