@@ -1,6 +1,7 @@
 /** A PostgreSQL cluster with wal_level=logical, and the steps every change-capture test takes. */
 import { after, before } from 'node:test';
 import { spawn } from 'node:child_process';
+import type pg from 'pg';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,7 +101,8 @@ export const TGT_PASSWORD = 'tgt-Secret-91c2';
 /**
  * Least-privilege accounts for database `db`, filled with `schema` by its owner role app_owner: the
  * source account may log in, replicate, read and publish (as a member of the tables' owner, which
- * PostgreSQL requires of a publication); the target account owns its database, no superuser.
+ * PostgreSQL requires of a publication); the target account owns its database, no superuser. The
+ * roles are made with the first database of a cluster, and serve the next ones.
  */
 export async function captureAccounts(
   src: Cluster,
@@ -108,9 +110,15 @@ export async function captureAccounts(
   db: string,
   schema: string,
 ): Promise<{ source: string; target: string }> {
-  await withClient(src.url(), async (c) => {
+  const made = async (c: pg.Client, role: string) =>
+    Boolean((await c.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role])).rowCount);
+  const first = await withClient(src.url(), async (c) => {
+    if (await made(c, 'app_owner')) return false;
     await c.query(`CREATE ROLE app_owner`);
     await c.query(`CREATE ROLE ferry_src LOGIN REPLICATION PASSWORD '${SRC_PASSWORD}'`);
+    return true;
+  });
+  await withClient(src.url(), async (c) => {
     await c.query(`CREATE DATABASE ${db} OWNER app_owner`);
     await c.query(`REVOKE CONNECT ON DATABASE ${db} FROM PUBLIC; GRANT CONNECT, CREATE ON DATABASE ${db} TO ferry_src`);
     // PostgreSQL lets only a table's owner publish it: membership in the owner (what the precheck asks for)
@@ -121,14 +129,16 @@ export async function captureAccounts(
     await c.query(schema);
   });
   await withClient(tgt.url(), async (c) => {
-    await c.query(`CREATE ROLE ferry_tgt LOGIN PASSWORD '${TGT_PASSWORD}'`);
+    if (!(await made(c, 'ferry_tgt'))) await c.query(`CREATE ROLE ferry_tgt LOGIN PASSWORD '${TGT_PASSWORD}'`);
     await c.query(`CREATE DATABASE ${db} OWNER ferry_tgt`);
     if (tgt.version >= 15) await c.query('GRANT SET ON PARAMETER session_replication_role TO ferry_tgt');
   });
   // PostgreSQL 14 and older own public by the bootstrap superuser: let the target account create in it
   if (tgt.version < 15) await withClient(tgt.url(db), (c) => c.query('ALTER SCHEMA public OWNER TO ferry_tgt'));
-  src.setHba(['host all ferry_src 127.0.0.1/32 scram-sha-256']);
-  tgt.setHba(['host all ferry_tgt 127.0.0.1/32 scram-sha-256']);
+  if (first) {
+    src.setHba(['host all ferry_src 127.0.0.1/32 scram-sha-256']);
+    tgt.setHba(['host all ferry_tgt 127.0.0.1/32 scram-sha-256']);
+  }
   return { source: src.url(db, 'ferry_src', SRC_PASSWORD), target: tgt.url(db, 'ferry_tgt', TGT_PASSWORD) };
 }
 

@@ -130,3 +130,63 @@ test('incremental 15→15: a partition created and written on the source after t
 test('incremental 12→17: a partition created on the source after the copy started stops the run until the target has it, then is published', async () => {
   await scenario(fx.clusters[2], fx.clusters[3], 'parts12');
 });
+
+test('incremental 12→17: a partition written before it could be published stops the run until its rows are on the target and it is published', async () => {
+  const [src, tgt] = [fx.clusters[2], fx.clusters[3]];
+  const name = 'rows12';
+  const db = `p_${name}`;
+  const { source, target } = await captureAccounts(src, tgt, db, SCHEMA);
+  const owner = (sql: string) =>
+    withClient(src.url(db), async (c) => {
+      await c.query('SET ROLE app_owner');
+      await c.query(sql);
+    });
+  const task = (verify: 'none' | 'hash') => fx.task(name, source, target, { verify });
+  // created and written in one transaction: rows the publication could not carry
+  const first = await runUntilEnd(
+    task('none'),
+    () =>
+      owner(
+        `BEGIN; ${NEW_PARTITION}; INSERT INTO ev SELECT g, date '2025-03-01', 'early' FROM generate_series(5000, 5009) g; COMMIT`,
+      ),
+    { stopAfterMs: 60_000 },
+  );
+  assert.ok(first.error instanceof PgferryError, String(first.error));
+  assert.match(first.error.message, /and the target has no table public\.ev_2025/);
+  await withClient(target, (c) => c.query(TARGET_FIX));
+
+  const second = await runUntilEnd(task('none'), async () => {}, { stopAfterMs: 60_000 });
+  assert.ok(second.error instanceof PgferryError, String(second.error));
+  assert.match(
+    second.error.message,
+    /partition public\.ev_2025 of public\.ev was created or attached on the source after the task started and already holds rows/,
+  );
+  const add = /ALTER PUBLICATION \S+ ADD TABLE public\.ev_2025;/.exec(second.error.hint ?? '');
+  assert.ok(add, second.error.hint);
+
+  // the fix the hint gives: with writes to it stopped, its rows onto the target, then it is published
+  const rows = await withClient(source, (c) =>
+    c.query<{ id: number; at: string; v: string }>('SELECT id, at::text, v FROM ev_2025'),
+  );
+  await withClient(target, (c) =>
+    c.query('INSERT INTO ev_2025 SELECT * FROM unnest($1::int[], $2::date[], $3::text[])', [
+      rows.rows.map((r) => r.id),
+      rows.rows.map((r) => r.at),
+      rows.rows.map((r) => r.v),
+    ]),
+  );
+  await withClient(source, (c) => c.query(add[0]));
+  const third = await runUntilEnd(task('hash'), async () => {
+    await owner(WRITES(2000));
+    await stopAt(source, target, name);
+  });
+  assert.equal(third.error, undefined, String(third.error));
+  const verdict = third.events.find((e) => e.type === 'verify-result');
+  assert.ok(verdict?.type === 'verify-result' && verdict.ok, JSON.stringify(verdict));
+  assert.deepEqual(await tableHashes(target), await tableHashes(src.url(db)));
+  await finishTask(
+    { task: name, stateDir: fx.stateDir, target, source },
+    { log: () => {}, confirm: async () => false },
+  );
+  assert.deepEqual(await leftOnSource(src.url(db)), { slots: [], publications: [] });
+});
