@@ -28,6 +28,7 @@ import { type ConnSpec, resolveConnSpec, toSafeUri } from '../pg/connstring.js';
 import { validateTask } from '../core/config.js';
 import { reverseTaskId, setupReverse } from '../stages/cdc/reverse.js';
 import { streamChanges } from '../stages/cdc/capture.js';
+import { NewPartitionsSeen } from '../stages/cdc/new-partitions.js';
 import { cancelStop, currentLsn, dropCapture } from '../stages/cdc/cutover.js';
 import { formatLsn, type Lsn } from '../stages/cdc/lsn.js';
 import { type CaptureRow, readCapture, requestStop } from '../stages/cdc/lsn-checkpoint.js';
@@ -215,7 +216,9 @@ async function catchUp(x: Cut, stop: Lsn): Promise<void> {
       } catch (e) {
         if (x.o.signal?.aborted) throw e;
         if (Date.now() >= deadline) throw timedOut(x, stop, applied);
-        throw e;
+        // A partition created on the source meanwhile: apply again with the tables as they are now.
+        if (!(e instanceof NewPartitionsSeen)) throw e;
+        x.o.events.info(`cutover: ${e.message}`);
       } finally {
         clearInterval(ticker);
       }

@@ -40,11 +40,11 @@ const applyStarts = (e: TimedEvent) => e.type === 'phase-start' && e.phase === '
 async function runUntilEnd(
   task: TaskConfig,
   onCdc: () => Promise<void>,
-  o: { when?: (e: TimedEvent) => boolean; stopAfterMs?: number } = {},
+  o: { when?: (e: TimedEvent) => boolean; stopAfterMs?: number; seen?: TimedEvent[] } = {},
 ): Promise<{ error?: unknown; events: TimedEvent[] }> {
   const { when = applyStarts, stopAfterMs } = o;
   const events = new EventBus();
-  const seen: TimedEvent[] = [];
+  const seen: TimedEvent[] = o.seen ?? [];
   let started: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
   events.on((e) => {
@@ -189,4 +189,43 @@ test('incremental 12→17: a partition written before it could be published stop
     { log: () => {}, confirm: async () => false },
   );
   assert.deepEqual(await leftOnSource(src.url(db)), { slots: [], publications: [] });
+});
+
+test('incremental 12→17: a partition made on the target first, then on the source while the run streams, is published without a stop', async () => {
+  const [src, tgt] = [fx.clusters[2], fx.clusters[3]];
+  const name = 'ahead12';
+  const db = `p_${name}`;
+  const { source, target } = await captureAccounts(src, tgt, db, SCHEMA);
+  const owner = (sql: string) =>
+    withClient(src.url(db), async (c) => {
+      await c.query('SET ROLE app_owner');
+      await c.query(sql);
+    });
+  const added = (e: TimedEvent) => e.type === 'log' && /added to the publication: public\.ev_2025/.test(e.message);
+  const seen: TimedEvent[] = [];
+  const run = runUntilEnd(
+    fx.task(name, source, target, { verify: 'hash' }),
+    async () => {
+      await withClient(target, (c) => c.query(TARGET_FIX));
+      await owner(NEW_PARTITION);
+    },
+    // the stream runs (its first lag sample) when the partition appears
+    { seen, when: (e) => e.type === 'cdc-lag' },
+  );
+  // once the streaming run has published it, rows go to it
+  const writes = (async () => {
+    const until = Date.now() + 60_000;
+    while (!seen.some(added) && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await owner(WRITES(3000));
+    await stopAt(source, target, name);
+  })();
+  const r = await run;
+  await writes;
+  assert.equal(r.error, undefined, String(r.error));
+  assert.ok(r.events.some(added), 'the run published the partition itself');
+  const verdict = r.events.find((e) => e.type === 'verify-result');
+  assert.ok(verdict?.type === 'verify-result' && verdict.ok, JSON.stringify(verdict));
+  assert.deepEqual(await tableHashes(target), await tableHashes(src.url(db)));
 });

@@ -158,6 +158,11 @@ export async function streamChanges(x: CaptureContext, sequences: SequencePair[]
       if (added.length) {
         const names = added.map((p) => `${p.table.schema}.${p.table.name}`).join(', ');
         x.events.info(`partition(s) created on the source after the start added to the publication: ${names}`);
+        // Created after the caller listed the tables: their changes would find no plan. List again.
+        const unknown = added.filter(
+          (p) => !x.tables.some((t) => t.source.schema === p.table.schema && t.source.name === p.table.name),
+        );
+        if (unknown.length) throw new NewPartitionsSeen(unknown);
       }
       // A partition created while the stream runs stops it: the next attempt publishes it or says why not.
       let looking = false;

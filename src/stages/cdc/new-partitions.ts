@@ -37,13 +37,17 @@ interface RawPartitionRow {
   bound: string;
 }
 
-/** A new partition was seen while the stream ran: the next attempt publishes it (or says why not). */
+/**
+ * New partitions the running apply does not know: seen while the stream ran (not in the publication
+ * yet), or published as the stream started under a table list read before they existed. The apply
+ * starts again with the tables as they are now, publishing them (or saying why not).
+ */
 export class NewPartitionsSeen extends PgferryError {
   constructor(readonly partitions: NewPartition[]) {
     super(
       'state',
       `partition(s) ${partitions.map((p) => qualify(p.table.schema, p.table.name)).join(', ')} created or attached ` +
-        'on the source after the task started are not in its publication',
+        'on the source after the task started: the apply starts again to take them in',
       { hint: 'run the same command again: the apply adds them to the publication, or says what they need' },
     );
     this.name = 'NewPartitionsSeen';
