@@ -88,10 +88,24 @@ export async function openCaptureFirst(r: CaptureFirstRun, beforePrecheck: boole
     try {
       const read = await readInSnapshot(r.src, opened.snapshot, 'read the source schema', async (c) => {
         const schema = await readSourceSchema(c, r.sel);
-        const listed = (await readPublishedTables(c, r.sel, schema.model.facts)).tables;
-        return { schema, listed, missing: await publicationMisses(c, names.publication, listed) };
+        const published = await readPublishedTables(c, r.sel, schema.model.facts);
+        const listed = published.tables;
+        return {
+          schema,
+          listed,
+          viaRoot: published.viaRoot,
+          missing: await publicationMisses(c, names.publication, listed),
+        };
       });
-      if (!read.missing.length) return { opened, schema: read.schema };
+      if (!read.missing.length) {
+        if (read.viaRoot.length) {
+          r.o.events.warn(
+            `published through their root: ${read.viaRoot.join(', ')} — a TRUNCATE of one of their partitions ` +
+              'alone is not streamed (truncate the partitioned table), nor the rows of a table attached with rows',
+          );
+        }
+        return { opened, schema: read.schema };
+      }
       if (attempt >= ATTEMPTS) {
         throw new PgferryError(
           'state',

@@ -26,6 +26,8 @@ export interface PublishedTables {
   tables: CopyTable[];
   /** What the apply watches: roots whose partitions are listed one by one (a later one is missing). */
   watch: PartitionWatch;
+  /** Keys of the partitioned tables published through their root. */
+  viaRoot: string[];
 }
 
 /** PostgreSQL 13 publishes a partitioned table (`publish_via_partition_root`). */
@@ -80,6 +82,7 @@ export function publishedTablesOf(
     .map((r) => copyTableOf(r, sel));
   return {
     tables: [...copied.filter((t) => !isViaRoot(t)), ...roots],
+    viaRoot: roots.map((t) => t.key),
     watch: {
       roots: watched,
       selected: (schema, name, root) => partitionSelected(sel, schema, name, root),

@@ -84,6 +84,13 @@ async function scenario(src: Cluster, tgt: Cluster, name: string): Promise<void>
     { stopAfterMs: 60_000 },
   );
   assert.ok(first.error instanceof PgferryError, `the run stops with a clear error, not ${String(first.error)}`);
+  assert.equal(
+    first.events.some(
+      (e) => e.type === 'log' && e.level === 'warn' && /published through their root: public\.ev\b/.test(e.message),
+    ),
+    rootPublished,
+    'the run says which tables are published through their root, and what that does not carry',
+  );
   assert.match(
     first.error.message,
     rootPublished

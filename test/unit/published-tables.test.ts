@@ -66,6 +66,7 @@ test('PostgreSQL 13+: a wholly selected root is published itself, renamed and co
     ['id', 'val'],
   );
   assert.deepEqual(p.watch.roots, []);
+  assert.deepEqual(p.viaRoot, ['public.ev']);
 });
 
 test('PostgreSQL 12, some partitions only, a partition with options of its own, or no usable identity: partitions one by one, root watched', () => {
