@@ -94,6 +94,8 @@ export class Selection {
   private excludedTriggers = new Set<string>();
   /** With includeTables: the sequences the selected tables need (set when the DDL is generated). */
   private neededSequences: Set<string> | undefined;
+  /** Tables this run leaves to the change stream (see leaveOut). */
+  private leftOut = new Set<string>();
 
   constructor(readonly task: TaskConfig) {
     this.includeSchemas = task.includeSchemas.map(globToRegExp);
@@ -173,8 +175,27 @@ export class Selection {
     return true;
   }
 
+  /**
+   * Leave these tables (by key) out of this run's precheck, schema and copy: partitions created on
+   * the source after an incremental task's copy, whose rows only the change stream brings.
+   */
+  leaveOut(keys: Iterable<string>): void {
+    for (const k of keys) this.leftOut.add(k);
+  }
+
+  /** The keys given to leaveOut. */
+  leftOutKeys(): string[] {
+    return [...this.leftOut];
+  }
+
+  /** Left out of this run by leaveOut (a partition is not taken with its root then either). */
+  leftOutTable(schema: string, table: string): boolean {
+    return this.leftOut.size > 0 && this.leftOut.has(tableKey(schema, table));
+  }
+
   tableSelected(schema: string, table: string): boolean {
     if (!this.schemaSelected(schema)) return false;
+    if (this.leftOutTable(schema, table)) return false;
     const hit = (p: TablePattern) => (!p.schema || p.schema.test(schema)) && p.table.test(table);
     if (this.includeTables.length && !this.includeTables.some(hit)) return false;
     if (this.excludeTables.some(hit)) return false;

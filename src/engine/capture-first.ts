@@ -20,10 +20,10 @@ import { checkpointSchemaExists, stateSchemaFor } from '../state/checkpoint.js';
 import { captureToDo, discardCapture, openCapture, type OpenedCapture } from '../stages/cdc/capture.js';
 import { captureNames } from '../stages/cdc/names.js';
 import { publicationMisses } from '../stages/cdc/publication.js';
-import { copyTablesOf, listCopyTables } from '../stages/data/plan/tables.js';
 import type { CopyTable } from '../stages/data/plan/types.js';
 import { readSourceSchema } from '../stages/schema/apply.js';
 import type { MainSession } from './mainsession.js';
+import { readPublishedTables } from './published-tables.js';
 import { readInSnapshot } from './run-snapshot.js';
 
 export interface CaptureFirstRun {
@@ -82,16 +82,30 @@ export async function openCaptureFirst(r: CaptureFirstRun, beforePrecheck: boole
   const names = await copyToDo(r);
   if (!names) return undefined;
   if (copiesLargeObjects(r.task)) await r.src.run('look for large objects', refuseLargeObjects);
-  let tables: CopyTable[] = await r.src.run('list tables', (c) => listCopyTables(c, r.sel));
+  let tables: CopyTable[] = await r.src.run('list tables', async (c) => (await readPublishedTables(c, r.sel)).tables);
   for (let attempt = 1; ; attempt++) {
     const opened = await openCapture(r.source, names, tables, { renew: attempt > 1, beforePrecheck });
     try {
       const read = await readInSnapshot(r.src, opened.snapshot, 'read the source schema', async (c) => {
         const schema = await readSourceSchema(c, r.sel);
-        const listed = copyTablesOf(schema.model.facts, r.sel);
-        return { schema, listed, missing: await publicationMisses(c, names.publication, listed) };
+        const published = await readPublishedTables(c, r.sel, schema.model.facts);
+        const listed = published.tables;
+        return {
+          schema,
+          listed,
+          viaRoot: published.viaRoot,
+          missing: await publicationMisses(c, names.publication, listed),
+        };
       });
-      if (!read.missing.length) return { opened, schema: read.schema };
+      if (!read.missing.length) {
+        if (read.viaRoot.length) {
+          r.o.events.warn(
+            `published through their root: ${read.viaRoot.join(', ')} — a TRUNCATE of one of their partitions ` +
+              'alone is not streamed (truncate the partitioned table), nor the rows of a table attached with rows',
+          );
+        }
+        return { opened, schema: read.schema };
+      }
       if (attempt >= ATTEMPTS) {
         throw new PgferryError(
           'state',

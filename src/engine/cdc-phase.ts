@@ -3,15 +3,17 @@
  * recorded before the copy (capture-first.ts created it), and the apply phase after post-data.
  */
 import type { EventBus } from '../core/events.js';
-import type { Selection } from '../core/selection.js';
+import { Selection } from '../core/selection.js';
 import type { TaskConfig } from '../core/config.js';
 import type { ConnSpec } from '../pg/connstring.js';
 import { withRetry } from '../pg/retry.js';
 import { type CaptureContext, type OpenedCapture, recordCapture, streamChanges } from '../stages/cdc/capture.js';
+import { NewPartitionsSeen } from '../stages/cdc/new-partitions.js';
 import type { CopyTable } from '../stages/data/plan/types.js';
-import { listCopyTables } from '../stages/data/plan/tables.js';
 import { listSequences } from '../stages/data/plan/sequences.js';
+import type { SequencePair } from '../stages/cdc/sequences.js';
 import type { MainSession } from './mainsession.js';
+import { readPublishedTables } from './published-tables.js';
 
 export interface CdcRun {
   task: TaskConfig;
@@ -38,10 +40,16 @@ export async function recordCaptureStart(r: CdcRun, tables: CopyTable[], opened:
   await r.tgt.run('record change capture', (c) => recordCapture(c, context(r, tables), opened));
 }
 
+/** One apply: the published tables as the source has them now (a partition added since included). */
+async function applyOnce(r: CdcRun, notCreated: string[], sequences: SequencePair[]): Promise<void> {
+  // The whole selection: partitions this run left out of its copy (late-partitions.ts) are streamed.
+  const published = await r.src.run('list tables', (c) => readPublishedTables(c, new Selection(r.task)));
+  const tables = published.tables.filter((t) => !notCreated.includes(t.key));
+  await streamChanges({ ...context(r, tables), partitions: published.watch }, sequences);
+}
+
 /** After post-data: apply the source's changes until `finish` asks to stop. */
 export async function cdcPhase(r: CdcRun, notCreated: string[]): Promise<void> {
-  const listed = await r.src.run('list tables', (c) => listCopyTables(c, r.sel));
-  const tables = listed.filter((t) => !notCreated.includes(t.key));
   const sequences = await r.src.run('list sequences', (c) => listSequences(c, r.sel));
   // A lost session is retried like the copy's: each attempt continues after the last committed source transaction.
   const retry = {
@@ -50,5 +58,15 @@ export async function cdcPhase(r: CdcRun, notCreated: string[]): Promise<void> {
     events: r.o.events,
     signal: r.o.signal,
   };
-  await r.o.events.phase('cdc', () => withRetry(retry, () => streamChanges(context(r, tables), sequences)));
+  await r.o.events.phase('cdc', async () => {
+    for (;;) {
+      try {
+        return await withRetry(retry, () => applyOnce(r, notCreated, sequences));
+      } catch (e) {
+        // A partition created on the source while streaming: the next apply publishes it, or stops saying why not.
+        if (!(e instanceof NewPartitionsSeen)) throw e;
+        r.o.events.info(e.message);
+      }
+    }
+  });
 }

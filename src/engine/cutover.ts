@@ -28,6 +28,7 @@ import { type ConnSpec, resolveConnSpec, toSafeUri } from '../pg/connstring.js';
 import { validateTask } from '../core/config.js';
 import { reverseTaskId, setupReverse } from '../stages/cdc/reverse.js';
 import { streamChanges } from '../stages/cdc/capture.js';
+import { NewPartitionsSeen } from '../stages/cdc/new-partitions.js';
 import { cancelStop, currentLsn, dropCapture } from '../stages/cdc/cutover.js';
 import { formatLsn, type Lsn } from '../stages/cdc/lsn.js';
 import { type CaptureRow, readCapture, requestStop } from '../stages/cdc/lsn-checkpoint.js';
@@ -36,6 +37,7 @@ import { readOnlyTables, setReadOnly, undoCommand, undoReadOnly, undoSql } from 
 import { syncSequences } from '../stages/cdc/sequences.js';
 import type { CopyTable } from '../stages/data/plan/types.js';
 import { listCopyTables } from '../stages/data/plan/tables.js';
+import { readPublishedTables } from './published-tables.js';
 import { listSequences } from '../stages/data/plan/sequences.js';
 import { verify, type VerifyReport } from '../stages/verify/index.js';
 import { useStateSchema } from '../state/checkpoint.js';
@@ -193,8 +195,8 @@ async function catchUp(x: Cut, stop: Lsn): Promise<void> {
     if (await tryTaskLock(x.tgt, x.taskId)) {
       // No run streams the task: apply the rest here (this session holds the task lock meanwhile).
       x.o.events.info('cutover: no pgferry run streams this task: applying the changes left here');
-      const listed = await listCopyTables(x.src, x.sel);
-      const tables = await tablesOnTarget(x, listed);
+      const published = await readPublishedTables(x.src, x.sel);
+      const tables = await tablesOnTarget(x, published.tables);
       const remaining = Math.max(1, deadline - Date.now());
       const signals = [AbortSignal.timeout(remaining), ...(x.o.signal ? [x.o.signal] : [])];
       const ticker = setInterval(() => void progress().catch(() => {}), PROGRESS_EVERY_MS);
@@ -207,13 +209,16 @@ async function catchUp(x: Cut, stop: Lsn): Promise<void> {
             tables,
             events: x.o.events,
             signal: AbortSignal.any(signals),
+            partitions: published.watch,
           },
           [],
         );
       } catch (e) {
         if (x.o.signal?.aborted) throw e;
         if (Date.now() >= deadline) throw timedOut(x, stop, applied);
-        throw e;
+        // A partition created on the source meanwhile: apply again with the tables as they are now.
+        if (!(e instanceof NewPartitionsSeen)) throw e;
+        x.o.events.info(`cutover: ${e.message}`);
       } finally {
         clearInterval(ticker);
       }

@@ -55,6 +55,7 @@ import { keepExistingEarly } from './existing-early.js';
 import type { SnapshotSource } from '../stages/data/snapshot-source.js';
 import { earlierSnapshotOf, openRunSnapshot, readInSnapshot } from './run-snapshot.js';
 import { cdcPhase, recordCaptureStart } from './cdc-phase.js';
+import { leaveOutLatePartitions } from './late-partitions.js';
 import { openCaptureFirst } from './capture-first.js';
 import { discardCapture, type OpenedCapture } from '../stages/cdc/capture.js';
 import { claimInProcess } from './inprocess-claim.js';
@@ -157,6 +158,7 @@ async function precheckPhase(r: Run, read?: SourceSchema): Promise<PrecheckRepor
       catalog: read?.model,
       ddl: read?.statements,
       heldSlot: r.capture?.names.slot,
+      leaveOut: r.sel.leftOutKeys(),
     });
     for (const item of report.items) {
       if (item.result === 'warning') o.events.warn(`precheck ${item.id}: ${item.message}`);
@@ -357,6 +359,7 @@ async function dropCapture(r: Run): Promise<void> {
 async function runPhases(r: Run): Promise<void> {
   const { o, task, result } = r;
   await lockEarly(r);
+  if (task.incremental) await leaveOutLatePartitions(r);
   let read: SourceRead;
   try {
     // The precheck judges the catalog the run migrates: the snapshot is opened and the catalog read

@@ -6,36 +6,15 @@
 // with its rows: a catalog read before the slot misses those committed in between while the copy
 // (and the registry's rows) has them. Source: a REPLICATION account owning its database; target:
 // the owner of the target database; neither a superuser.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Cluster } from '../../src/dev/embedded/cluster.js';
-import { validateTask } from '../../src/core/config.js';
 import { EventBus } from '../../src/core/events.js';
 import { migrate } from '../../src/engine/runner.js';
 import { tableHashes, withClient } from '../helpers/compare.js';
-import { logicalCluster, stopAt } from './helpers.js';
+import { cdcFixture, stopAt } from './helpers.js';
 
-let pg15: Cluster;
-const stateDir = mkdtempSync(join(tmpdir(), 'pgferry-cdc-slotcat-'));
-
-before(async () => {
-  pg15 = await logicalCluster();
-  await withClient(pg15.url(), async (c) => {
-    await c.query('CREATE ROLE slotcat_src LOGIN REPLICATION');
-    await c.query('CREATE ROLE slotcat_tgt LOGIN');
-    await c.query('CREATE DATABASE slotcat_s OWNER slotcat_src');
-    await c.query('CREATE DATABASE slotcat_t OWNER slotcat_tgt');
-  });
-});
-
-after(async () => {
-  await pg15?.stop();
-  rmSync(stateDir, { recursive: true, force: true });
-});
+const fx = cdcFixture({ prefix: 'cdc-slotcat', roles: { src: 'slotcat_src', tgt: 'slotcat_tgt' } });
 
 /** Writes until it sees a replication slot (or is stopped); returns the number of committed rounds. */
 function ddlWriter(url: string): { stop: () => Promise<number>; rounds: (n: number) => Promise<void> } {
@@ -84,12 +63,11 @@ async function columns(url: string): Promise<string[]> {
 }
 
 test('incremental: DDL and rows committed while the run starts are in its catalog exactly when in its copy', async () => {
-  const source = pg15.url('slotcat_s', 'slotcat_src');
-  const target = pg15.url('slotcat_t', 'slotcat_tgt');
-  await withClient(source, (c) =>
-    c.query(`CREATE TABLE registry (n int PRIMARY KEY);
-      CREATE TABLE base (id int PRIMARY KEY, n int);
-      INSERT INTO base SELECT g, 0 FROM generate_series(1, 100) g;`),
+  const { source, target } = await fx.databases(
+    'slotcat',
+    `CREATE TABLE registry (n int PRIMARY KEY);
+     CREATE TABLE base (id int PRIMARY KEY, n int);
+     INSERT INTO base SELECT g, 0 FROM generate_series(1, 100) g;`,
   );
   const w = ddlWriter(source);
   await w.rounds(2); // the run starts while the writer is well under way
@@ -105,17 +83,7 @@ test('incremental: DDL and rows committed while the run starts are in its catalo
         await stopAt(source, target, 'slotcat');
       })();
   });
-  const task = validateTask({
-    name: 'slotcat',
-    source,
-    target,
-    stateDir,
-    incremental: true,
-    noOwner: true,
-    noAcl: true,
-    verify: 'none',
-    jobs: 2,
-  });
+  const task = fx.task('slotcat', source, target, { verify: 'none', jobs: 2 });
   try {
     await migrate(task, { events });
   } finally {
@@ -141,16 +109,12 @@ async function leftOnSource(url: string): Promise<{ slots: number; publications:
 }
 
 test('incremental: a run the precheck stops leaves no slot and no publication on the source', async () => {
-  await withClient(pg15.url(), async (c) => {
-    await c.query('CREATE DATABASE slotpre_s OWNER slotcat_src');
-    await c.query('CREATE DATABASE slotpre_t OWNER slotcat_tgt');
-  });
-  const source = pg15.url('slotpre_s', 'slotcat_src');
-  const target = pg15.url('slotpre_t', 'slotcat_tgt');
-  await withClient(source, (c) => c.query('CREATE TABLE taken (id int PRIMARY KEY); CREATE TABLE keyless (v int);'));
+  const { source, target } = await fx.databases(
+    'slotpre',
+    'CREATE TABLE taken (id int PRIMARY KEY); CREATE TABLE keyless (v int);',
+  );
   await withClient(target, (c) => c.query('CREATE TABLE taken (id int PRIMARY KEY)'));
-  const task = (name: string) =>
-    validateTask({ name, source, target, stateDir, incremental: true, noOwner: true, noAcl: true, verify: 'none' });
+  const task = (name: string) => fx.task(name, source, target, { verify: 'none' });
   /** The run's error: the precheck's blocking items. */
   const failedItems = async (name: string): Promise<string> => {
     const e = await migrate(task(name), { events: new EventBus() }).then(
@@ -172,15 +136,12 @@ test('incremental: a run the precheck stops leaves no slot and no publication on
 });
 
 test('incremental: the precheck does not count the run’s own slot and WAL sender as taken', async () => {
-  await withClient(pg15.url(), async (c) => {
-    await c.query('CREATE DATABASE slotcap_s OWNER slotcat_src');
-    await c.query('CREATE DATABASE slotcap_t OWNER slotcat_tgt');
-  });
-  const source = pg15.url('slotcap_s', 'slotcat_src');
-  const target = pg15.url('slotcap_t', 'slotcat_tgt');
-  await withClient(source, (c) => c.query('CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1), (2);'));
+  const { source, target } = await fx.databases(
+    'slotcap',
+    'CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1), (2);',
+  );
   // max_replication_slots = 10: nine taken by others leave exactly the one the task needs.
-  const others = await withClient(pg15.url(), async (c) => {
+  const others = await withClient(fx.pg.url(), async (c) => {
     const used = (await c.query('SELECT count(*)::int AS n FROM pg_replication_slots')).rows[0].n as number;
     const names = Array.from({ length: 9 - used }, (_, i) => `other_${i}`);
     for (const n of names) await c.query('SELECT pg_create_physical_replication_slot($1)', [n]);
@@ -191,22 +152,13 @@ test('incremental: the precheck does not count the run’s own slot and WAL send
     events.on((e) => {
       if (e.type === 'phase-start' && e.phase === 'cdc') void stopAt(source, target, 'slotcap');
     });
-    const task = validateTask({
-      name: 'slotcap',
-      source,
-      target,
-      stateDir,
-      incremental: true,
-      noOwner: true,
-      noAcl: true,
-      verify: 'count',
-    });
+    const task = fx.task('slotcap', source, target, { verify: 'count' });
     const r = await migrate(task, { events });
     const capacity = r.precheck?.items.find((i) => i.id === 'incremental.capacity');
     assert.equal(capacity?.result, 'passed', capacity?.message);
     assert.ok(r.verify?.ok);
   } finally {
-    await withClient(pg15.url(), async (c) => {
+    await withClient(fx.pg.url(), async (c) => {
       for (const n of others) await c.query('SELECT pg_drop_replication_slot($1)', [n]);
     });
   }

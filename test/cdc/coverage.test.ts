@@ -5,44 +5,18 @@
 //    filter inserts or deletes it on the target (PostgreSQL 15 publishes it that way);
 //  - the source lost during the incremental copy: the rerun drops the old slot, empties what was
 //    copied and copies again in a new slot's snapshot — nothing lost or doubled, no slot leaked.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import type { Cluster } from '../../src/dev/embedded/cluster.js';
-import { validateTask } from '../../src/core/config.js';
 import { EventBus, type TimedEvent } from '../../src/core/events.js';
 import { migrate } from '../../src/engine/runner.js';
 import { finishTask } from '../../src/cli/commands/finish.js';
 import { tableHashes, withClient } from '../helpers/compare.js';
-import { leftOnSource, logicalCluster, stopAt } from './helpers.js';
+import { cdcFixture, leftOnSource, stopAt } from './helpers.js';
 
-let pg15: Cluster;
-const stateDir = mkdtempSync(join(tmpdir(), 'pgferry-cdc-coverage-'));
-
-before(async () => {
-  pg15 = await logicalCluster();
-  await withClient(pg15.url(), (c) => c.query('CREATE ROLE ferry_src LOGIN REPLICATION; CREATE ROLE ferry_tgt LOGIN'));
-});
-
-after(async () => {
-  await pg15?.stop();
-  rmSync(stateDir, { recursive: true, force: true });
-});
-
-/** Source database (owned by the replicating account) and target database (owned by the target account). */
-async function databases(name: string, schema: string): Promise<{ source: string; target: string }> {
-  await withClient(pg15.url(), async (c) => {
-    await c.query(`CREATE DATABASE ${name}_src OWNER ferry_src`);
-    await c.query(`CREATE DATABASE ${name}_tgt OWNER ferry_tgt`);
-  });
-  const source = pg15.url(`${name}_src`, 'ferry_src');
-  await withClient(source, (c) => c.query(schema));
-  return { source, target: pg15.url(`${name}_tgt`, 'ferry_tgt') };
-}
+const fx = cdcFixture({ prefix: 'cdc-coverage' });
+const { stateDir, databases } = fx;
 
 const q = (url: string, sql: string) => withClient(url, (c) => c.query(sql));
 
@@ -53,7 +27,7 @@ test('a column added on the source stops the apply naming the table; after the s
      INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 100) g;
      CREATE TABLE other (id int PRIMARY KEY);`,
   );
-  const task = validateTask({ name: 'ddl', source, target, stateDir, incremental: true, noOwner: true, noAcl: true });
+  const task = fx.task('ddl', source, target);
   const first = new EventBus();
   let changes: Promise<unknown> | undefined;
   first.on((e) => {
@@ -115,16 +89,7 @@ test('row filter: only matching rows; an UPDATE into the filter inserts the row,
      ALTER TABLE r REPLICA IDENTITY FULL;
      INSERT INTO r SELECT g, CASE WHEN g % 2 = 0 THEN 'eu' ELSE 'us' END, g FROM generate_series(1, 20) g;`,
   );
-  const task = validateTask({
-    name: 'flt',
-    source,
-    target,
-    stateDir,
-    incremental: true,
-    noOwner: true,
-    noAcl: true,
-    tables: { 'public.r': { where: "region = 'eu'" } },
-  });
+  const task = fx.task('flt', source, target, { tables: { 'public.r': { where: "region = 'eu'" } } });
   const events = new EventBus();
   let stop: Promise<unknown> | undefined;
   events.on((e) => {
@@ -191,20 +156,11 @@ test('source lost during the incremental copy: the rerun drops the old slot and 
      CREATE TABLE small (id int PRIMARY KEY);
      INSERT INTO small SELECT generate_series(1, 10);`,
   );
-  const task = validateTask({
-    name: 'lost',
-    source,
-    target,
-    stateDir,
-    incremental: true,
-    noOwner: true,
-    noAcl: true,
-    copy: { maxRowsPerSec: 4000, retryTimeSec: 5 },
-  });
-  const w = writer(pg15.url('lost_src'));
+  const task = fx.task('lost', source, target, { copy: { maxRowsPerSec: 4000, retryTimeSec: 5 } });
+  const w = writer(fx.pg.url('lost_src'));
   try {
     const slotOf = async () =>
-      withClient(pg15.url('lost_src'), async (c) => {
+      withClient(fx.pg.url('lost_src'), async (c) => {
         const r = await c.query<{ s: string; x: string }>(
           `SELECT slot_name AS s, catalog_xmin::text AS x FROM pg_replication_slots WHERE database = 'lost_src'`,
         );
@@ -218,7 +174,7 @@ test('source lost during the incremental copy: the rerun drops the old slot and 
         restarted = true;
         void slotOf().then((s) => {
           slotDuringCopy = s;
-          pg15.restart();
+          fx.pg.restart();
         });
       }
     });

@@ -4,7 +4,7 @@
 // completes; a diverged target row stops it naming the table, with the slot kept for a retry.
 // Accounts: a non-superuser source owner with REPLICATION, an application role that only writes,
 // a non-superuser target owner.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,44 +12,31 @@ import { createInterface } from 'node:readline';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
+import { startCluster } from '../../src/dev/embedded/cluster.js';
 import type { TimedEvent } from '../../src/core/events.js';
 import { tableHashes, withClient } from '../helpers/compare.js';
-import { logicalCluster } from './helpers.js';
+import { cdcFixture } from './helpers.js';
 import { startServer } from '../../src/server/app.js';
 import { apiClient, waitForTask } from '../server/helpers.js';
 
-let pg15: Cluster;
-const stateDir = mkdtempSync(join(tmpdir(), 'pgferry-cutover-state-'));
-
-before(async () => {
-  pg15 = await logicalCluster();
-  await withClient(pg15.url(), (c) =>
-    c.query(`CREATE ROLE ferry_src LOGIN REPLICATION; CREATE ROLE ferry_tgt LOGIN; CREATE ROLE app_rw LOGIN`),
-  );
+const fx = cdcFixture({
+  prefix: 'cutover-state',
+  roles: { src: 'ferry_src', tgt: 'ferry_tgt', more: 'CREATE ROLE app_rw LOGIN' },
 });
-
-after(async () => {
-  await pg15?.stop();
-  rmSync(stateDir, { recursive: true, force: true });
-});
+const { stateDir } = fx;
 
 /** Source and target databases; the source's tables owned by ferry_src, written by app_rw. */
 async function databases(name: string): Promise<{ source: string; target: string; app: string }> {
-  await withClient(pg15.url(), async (c) => {
-    await c.query(`CREATE DATABASE ${name}_src OWNER ferry_src`);
-    await c.query(`CREATE DATABASE ${name}_tgt OWNER ferry_tgt`);
-  });
-  const source = pg15.url(`${name}_src`, 'ferry_src');
-  await withClient(source, (c) =>
-    c.query(`CREATE TABLE acct (id serial PRIMARY KEY, bal int, note text);
-      INSERT INTO acct (bal, note) SELECT g, repeat('n', g % 50) FROM generate_series(1, 1000) g;
-      CREATE TABLE log (v int, pad text);
-      ALTER TABLE log REPLICA IDENTITY FULL;
-      INSERT INTO log SELECT g % 7, 'p' FROM generate_series(1, 300) g;
-      GRANT SELECT, INSERT, UPDATE, DELETE ON acct, log TO app_rw; GRANT USAGE ON SEQUENCE acct_id_seq TO app_rw;`),
+  const dbs = await fx.databases(
+    name,
+    `CREATE TABLE acct (id serial PRIMARY KEY, bal int, note text);
+     INSERT INTO acct (bal, note) SELECT g, repeat('n', g % 50) FROM generate_series(1, 1000) g;
+     CREATE TABLE log (v int, pad text);
+     ALTER TABLE log REPLICA IDENTITY FULL;
+     INSERT INTO log SELECT g % 7, 'p' FROM generate_series(1, 300) g;
+     GRANT SELECT, INSERT, UPDATE, DELETE ON acct, log TO app_rw; GRANT USAGE ON SEQUENCE acct_id_seq TO app_rw;`,
   );
-  return { source, target: pg15.url(`${name}_tgt`, 'ferry_tgt'), app: pg15.url(`${name}_src`, 'app_rw') };
+  return { ...dbs, app: fx.pg.url(`${name}_src`, 'app_rw') };
 }
 
 interface ChildResult {
@@ -314,8 +301,8 @@ test('without --read-only, writes that go on during the cutover stop it naming t
 
 test('POST /api/tasks/{id}/cutover: bad options get cause and fix; an incremental task started by the service is cut over, steps and downtime answered', async () => {
   const { target, app } = await databases('api');
-  const source = pg15.url('api_src', 'ferry_src', 'src-secret-pw');
-  await withClient(pg15.url(), (c) => c.query(`ALTER ROLE ferry_src PASSWORD 'src-secret-pw'`));
+  const source = fx.pg.url('api_src', 'ferry_src', 'src-secret-pw');
+  await withClient(fx.pg.url(), (c) => c.query(`ALTER ROLE ferry_src PASSWORD 'src-secret-pw'`));
   const dataDir = mkdtempSync(join(tmpdir(), 'pgferry-cutover-api-'));
   const server = await startServer({ port: 0, dataDir, log: () => {} });
   const api = apiClient(server);
@@ -472,7 +459,7 @@ test('a cutover that times out waiting for the target lifts the read-only and le
 
 test('--reverse: at the cutover, change capture from the target back to the source; the rollback applies what the target received', async () => {
   const { source, target, app } = await databases('rev');
-  await withClient(pg15.url(), (c) => c.query('ALTER ROLE ferry_tgt REPLICATION'));
+  await withClient(fx.pg.url(), (c) => c.query('ALTER ROLE ferry_tgt REPLICATION'));
   const m = migrateRun('rev', source, target);
   await m.streams;
   const cut = await pgferry([...cutoverArgs('rev', source, target), '--read-only', '--reverse']);

@@ -1,35 +1,21 @@
 // Incremental migration: the copy reads the slot's own snapshot and the stream applies every change
 // after it exactly once — inserts, updates (a key change too), deletes, truncate, an unchanged TOAST
 // value, a table without a key (REPLICA IDENTITY FULL), and a row committed between slot and copy.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Cluster } from '../../src/dev/embedded/cluster.js';
-import { validateTask } from '../../src/core/config.js';
 import { EventBus, type TimedEvent } from '../../src/core/events.js';
 import { migrate } from '../../src/engine/runner.js';
 import { tableHashes, withClient } from '../helpers/compare.js';
-import { logicalCluster, runChild, stopAt } from './helpers.js';
+import { cdcFixture, runChild, stopAt } from './helpers.js';
 import { finishTask } from '../../src/cli/commands/finish.js';
 import { readStatus, renderStatus } from '../../src/stages/report/status.js';
 import { StateDir } from '../../src/state/state-dir.js';
 
-let pg15: Cluster;
-const stateDir = mkdtempSync(join(tmpdir(), 'pgferry-cdc-state-'));
+const fx = cdcFixture({ prefix: 'cdc-state' });
+const { stateDir } = fx;
 
-before(async () => {
-  pg15 = await logicalCluster();
-  await withClient(pg15.url(), async (c) => {
-    await c.query('CREATE ROLE ferry_src LOGIN REPLICATION');
-    await c.query('CREATE ROLE ferry_tgt LOGIN');
-    await c.query('CREATE DATABASE src OWNER ferry_src');
-    await c.query('CREATE DATABASE tgt OWNER ferry_tgt');
-  });
-  await withClient(pg15.url('src', 'ferry_src'), (c) =>
-    c.query(`
+const SCHEMA = `
       CREATE TABLE item (id int PRIMARY KEY, label text, doc text, price numeric(10,2), tags text[], at timestamptz);
       ALTER TABLE item ALTER doc SET STORAGE EXTERNAL;
       INSERT INTO item SELECT g, 'l' || g, CASE WHEN g = 1 THEN repeat(md5('x'), 400) END, g * 1.5, ARRAY['a', 'b'], now()
@@ -38,14 +24,7 @@ before(async () => {
       ALTER TABLE bag REPLICA IDENTITY FULL;
       INSERT INTO bag VALUES ('dup', 1), ('dup', 1), ('one', 2);
       CREATE TABLE scratch (id serial PRIMARY KEY, x jsonb);
-      INSERT INTO scratch (x) SELECT jsonb_build_object('g', g) FROM generate_series(1, 5) g;`),
-  );
-});
-
-after(async () => {
-  await pg15?.stop();
-  rmSync(stateDir, { recursive: true, force: true });
-});
+      INSERT INTO scratch (x) SELECT jsonb_build_object('g', g) FROM generate_series(1, 5) g;`;
 
 async function changesDuringApply(url: string): Promise<void> {
   await withClient(url, (c) =>
@@ -64,18 +43,8 @@ async function changesDuringApply(url: string): Promise<void> {
 }
 
 test('incremental: copy in the slot snapshot, then every change applied exactly once', async () => {
-  const source = pg15.url('src', 'ferry_src');
-  const target = pg15.url('tgt', 'ferry_tgt');
-  const task = validateTask({
-    name: 'inc',
-    source,
-    target,
-    stateDir,
-    incremental: true,
-    noOwner: true,
-    noAcl: true,
-    verify: 'hash',
-  });
+  const { source, target } = await fx.databases('inc', SCHEMA);
+  const task = fx.task('inc', source, target, { verify: 'hash' });
   const events = new EventBus();
   const seen: TimedEvent[] = [];
   let between: Promise<unknown> | undefined;
@@ -168,6 +137,8 @@ async function killAndResume(args: string[], w: { stop: () => Promise<number> },
   const r = await last;
   assert.equal(r.code, 0, `${r.stderr} ${JSON.stringify(verdicts)}`);
   await finished;
+  // finish cut the streaming task over through the one cutover path (its steps, then the run's end)
+  assert.match(logged.join('\n'), /task kill: cutover: verify \(hash\)…/);
   assert.match(logged.join('\n'), /task kill: dropped slot pgferry_kill_\w+, publication pgferry_kill_\w+ dropped/);
   const left = await withClient(source, async (c) => ({
     slots: (await c.query('SELECT slot_name FROM pg_replication_slots WHERE database = current_database()')).rowCount,
@@ -178,18 +149,13 @@ async function killAndResume(args: string[], w: { stop: () => Promise<number> },
 }
 
 test('incremental: kill -9 of the run during the copy and at random moments of the apply; each rerun resumes, target equals source', async () => {
-  await withClient(pg15.url(), async (c) => {
-    await c.query('CREATE DATABASE ksrc OWNER ferry_src');
-    await c.query('CREATE DATABASE ktgt OWNER ferry_tgt');
-  });
-  const source = pg15.url('ksrc', 'ferry_src');
-  const target = pg15.url('ktgt', 'ferry_tgt');
-  await withClient(source, (c) =>
-    c.query(`CREATE TABLE acct (id serial PRIMARY KEY, bal int);
-      INSERT INTO acct (bal) SELECT g FROM generate_series(1, 2000) g;
-      CREATE TABLE log (v int, pad text);
-      ALTER TABLE log REPLICA IDENTITY FULL;
-      INSERT INTO log SELECT g % 7, 'p' FROM generate_series(1, 2000) g;`),
+  const { source, target } = await fx.databases(
+    'kill',
+    `CREATE TABLE acct (id serial PRIMARY KEY, bal int);
+     INSERT INTO acct (bal) SELECT g FROM generate_series(1, 2000) g;
+     CREATE TABLE log (v int, pad text);
+     ALTER TABLE log REPLICA IDENTITY FULL;
+     INSERT INTO log SELECT g % 7, 'p' FROM generate_series(1, 2000) g;`,
   );
   const args = ['--name', 'kill', '--state-dir', stateDir, '-s', source, '-t', target, '--no-owner', '--no-acl'];
   const w = writer(source);

@@ -6,33 +6,26 @@
 // target server restarts under it: the run reconnects by itself each time (retry events, then more
 // applied transactions). Writes stop, `pgferry finish` cuts over, and the target equals the source by
 // content hash, with the slot and publication gone.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { Cluster } from '../../src/dev/embedded/cluster.js';
 import type { TimedEvent } from '../../src/core/events.js';
 import { finishTask } from '../../src/cli/commands/finish.js';
-import { tableHashes, withClient } from '../helpers/compare.js';
-import { leftOnSource, logicalCluster, runChild, type ChildRun } from './helpers.js';
+import { tableHashes } from '../helpers/compare.js';
+import {
+  captureAccounts,
+  cdcFixture,
+  leftOnSource,
+  runChild,
+  SRC_PASSWORD,
+  TGT_PASSWORD,
+  type ChildRun,
+} from './helpers.js';
 
-const stateDir = mkdtempSync(join(tmpdir(), 'pgferry-cdc-workload-'));
-const SRC_PASSWORD = 'src-Secret-7f3a';
-const TGT_PASSWORD = 'tgt-Secret-91c2';
-const clusters: Cluster[] = [];
-
-before(async () => {
-  // one pair at a time keeps the machine usable; both pairs' servers start here and are shared
-  clusters.push(...(await Promise.all([15, 15, 12, 17].map((v) => logicalCluster(v)))));
-});
-
-after(async () => {
-  for (const c of clusters) await c.stop();
-  rmSync(stateDir, { recursive: true, force: true });
-});
+// one pair at a time keeps the machine usable; both pairs' servers start first and are shared
+const { clusters, stateDir } = cdcFixture({ prefix: 'cdc-workload', versions: [15, 15, 12, 17], roles: false });
 
 const SCHEMA = `
   CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
@@ -114,33 +107,6 @@ class Workload {
   }
 }
 
-/** Least-privilege accounts: the source account may log in, replicate and read the tables, the target account owns its database. */
-async function accounts(src: Cluster, tgt: Cluster, name: string): Promise<{ source: string; target: string }> {
-  const db = `w_${name}`;
-  await withClient(src.url(), async (c) => {
-    await c.query(`CREATE ROLE app_owner`);
-    await c.query(`CREATE ROLE ferry_src LOGIN REPLICATION PASSWORD '${SRC_PASSWORD}'`);
-    await c.query(`CREATE DATABASE ${db} OWNER app_owner`);
-    await c.query(`REVOKE CONNECT ON DATABASE ${db} FROM PUBLIC; GRANT CONNECT, CREATE ON DATABASE ${db} TO ferry_src`);
-    // PostgreSQL lets only a table's owner publish it: membership in the owner (what the precheck asks for)
-    await c.query('GRANT app_owner TO ferry_src');
-  });
-  await withClient(src.url(db), async (c) => {
-    await c.query('SET ROLE app_owner');
-    await c.query(SCHEMA);
-  });
-  await withClient(tgt.url(), async (c) => {
-    await c.query(`CREATE ROLE ferry_tgt LOGIN PASSWORD '${TGT_PASSWORD}'`);
-    await c.query(`CREATE DATABASE ${db} OWNER ferry_tgt`);
-    if (tgt.version >= 15) await c.query('GRANT SET ON PARAMETER session_replication_role TO ferry_tgt');
-  });
-  // PostgreSQL 14 and older own public by the bootstrap superuser: let the target account create in it
-  if (tgt.version < 15) await withClient(tgt.url(db), (c) => c.query('ALTER SCHEMA public OWNER TO ferry_tgt'));
-  src.setHba(['host all ferry_src 127.0.0.1/32 scram-sha-256']);
-  tgt.setHba(['host all ferry_tgt 127.0.0.1/32 scram-sha-256']);
-  return { source: src.url(db, 'ferry_src', SRC_PASSWORD), target: tgt.url(db, 'ferry_tgt', TGT_PASSWORD) };
-}
-
 /** Wait for `cond` (checked every 100 ms) while the run lives; fails naming `what`. */
 async function until(what: string, cond: () => boolean, run: { ended?: ChildRun }, sec = 90): Promise<void> {
   const end = Date.now() + sec * 1000;
@@ -165,7 +131,7 @@ function appliedSince(ev: TimedEvent[], from: number): boolean {
 }
 
 async function scenario(src: Cluster, tgt: Cluster, name: string): Promise<void> {
-  const { source, target } = await accounts(src, tgt, name);
+  const { source, target } = await captureAccounts(src, tgt, `w_${name}`, SCHEMA);
   const args = ['--name', name, '--state-dir', stateDir, '-s', source, '-t', target, '--no-owner', '--no-acl'];
   const w = new Workload(src.url(`w_${name}`));
   try {

@@ -14,6 +14,7 @@ import { listTasks } from '../../stages/report/status.js';
 import { DEFAULT_STATE_SCHEMA } from '../../state/checkpoint.js';
 import { removeTaskCheckpoints } from '../../state/checkpoint-remove.js';
 import { StateDir } from '../../state/state-dir.js';
+import { finishCapture } from '../../engine/finish-capture.js';
 import { describeHolder, taskLockHolder, tryTaskLock } from '../../engine/tasklock.js';
 import { quoteIdent } from '../../core/ident.js';
 import {
@@ -25,7 +26,6 @@ import {
 } from '../../stages/finish/accounts.js';
 import { EXIT } from '../exit.js';
 import { out } from '../output.js';
-import { cutover } from './finish-cutover.js';
 import type { TaskStore } from '../../state/store.js';
 import { storeOption, withStore } from '../store-option.js';
 
@@ -140,8 +140,16 @@ export async function finishTask(o: FinishOptions, io: FinishIo): Promise<Finish
   const result: FinishResult = { droppedSchema: false, removedTasks: [], tasksLeft: [], accounts: [], executed: [] };
   const names = await taskNames(o);
   const schema = await stateSchemaOf(o, names);
-  const cutoverLog = (text: string) => io.log(text);
-  await cutover({ names, schema, stateDir: o.stateDir, target: targetSpec, source: sourceSpec, log: cutoverLog });
+  // Incremental tasks: the change capture ends first (cut over through the engine while a run streams).
+  await finishCapture({
+    names,
+    schema,
+    stateDir: o.stateDir,
+    store: o.store,
+    target: o.target,
+    source: o.source,
+    log: (text) => io.log(text),
+  });
 
   await withClient(targetSpec, { label: 'target', role: 'finish' }, async (c) => {
     await assertNotRunning(o, names, c);

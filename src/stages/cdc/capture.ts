@@ -15,6 +15,13 @@ import type { CopyTable } from '../data/plan/types.js';
 import { type ApplyProgress, applyChanges } from './apply.js';
 import { LagMeter } from './lag.js';
 import {
+  NewPartitionsSeen,
+  noTargetPartition,
+  type PartitionWatch,
+  publishNewPartitions,
+  unpublishedPartitions,
+} from './new-partitions.js';
+import {
   type CaptureRow,
   readCapture,
   recordLag,
@@ -37,9 +44,12 @@ export interface CaptureContext {
   tables: CopyTable[];
   events: EventBus;
   signal?: AbortSignal;
+  /** Partitioned roots whose partitions are published one by one: a partition created later is looked for. */
+  partitions?: PartitionWatch;
 }
 
 const LAG_EVERY_MS = 2_000;
+const PARTITIONS_EVERY_MS = 5_000;
 
 /** The capture row of an earlier run, when the copy is still to do ('copy' or none); null when it is done. */
 export async function captureToDo(tgt: pg.Client, taskId: string): Promise<{ row?: CaptureRow } | null> {
@@ -137,9 +147,38 @@ export async function streamChanges(x: CaptureContext, sequences: SequencePair[]
   });
   let stream: ChangeStream | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let watcher: NodeJS.Timeout | undefined;
+  const stop = new AbortController();
   try {
     await setCaptureState(tgt, x.taskId, 'stream');
     const row = (await readCapture(tgt, x.taskId))!;
+    const watch = x.partitions;
+    if (watch) {
+      const added = await publishNewPartitions(src, tgt, row.publication, watch);
+      if (added.length) {
+        const names = added.map((p) => `${p.table.schema}.${p.table.name}`).join(', ');
+        x.events.info(`partition(s) created on the source after the start added to the publication: ${names}`);
+        // Created after the caller listed the tables: their changes would find no plan. List again.
+        const unknown = added.filter(
+          (p) => !x.tables.some((t) => t.source.schema === p.table.schema && t.source.name === p.table.name),
+        );
+        if (unknown.length) throw new NewPartitionsSeen(unknown);
+      }
+      // A partition created while the stream runs stops it: the next attempt publishes it or says why not.
+      let looking = false;
+      watcher = setInterval(async () => {
+        if (looking) return;
+        looking = true;
+        try {
+          const found = await unpublishedPartitions(src, row.publication, watch);
+          if (found.length) stop.abort(new NewPartitionsSeen(found));
+        } catch {
+          /* looked for again at the next tick, or the stream's own failure stops the apply */
+        } finally {
+          looking = false;
+        }
+      }, PARTITIONS_EVERY_MS);
+    }
     const quiet = await replicaRole(tgt, x.events);
     const known = await knownTables(src, tgt, x.tables);
     const unique = await uniqueBeyondKey(tgt, x.tables);
@@ -177,10 +216,13 @@ export async function streamChanges(x: CaptureContext, sequences: SequencePair[]
       compact: quiet,
       uniqueBeyondKey: unique,
       upsertKeys: upserts,
-      signal: x.signal,
+      signal: x.signal ? AbortSignal.any([x.signal, stop.signal]) : stop.signal,
       onCommit,
+    }).catch(async (e) => {
+      throw (await partitionMissing(src, tgt, x, e)) ?? e;
     });
     clearInterval(timer);
+    clearInterval(watcher);
     await sample();
     const n = await syncSequences(src, tgt, sequences);
     await setCaptureState(tgt, x.taskId, 'stopped');
@@ -188,8 +230,26 @@ export async function streamChanges(x: CaptureContext, sequences: SequencePair[]
     return progress;
   } finally {
     clearInterval(timer);
+    clearInterval(watcher);
     stream?.close();
     await src.end().catch(() => {});
     await tgt.end().catch(() => {});
   }
+}
+
+/** A row routed on the target found no partition there: the error naming the table and the fix (undefined for other errors). */
+async function partitionMissing(
+  src: pg.Client,
+  tgt: pg.Client,
+  x: CaptureContext,
+  e: unknown,
+): Promise<PgferryError | undefined> {
+  const m = isPgError(e) && e.code === '23514' ? /no partition of relation "(.*)" found for row/.exec(e.message) : null;
+  if (!m) return undefined;
+  const name = (e as { table?: string }).table ?? m[1];
+  const schema = (e as { schema?: string }).schema;
+  const root = x.tables.find((t) => t.target.name === name && (!schema || t.target.schema === schema));
+  if (!root) return undefined;
+  const target = x.partitions?.target ?? ((schema: string, name: string) => ({ schema, name }));
+  return noTargetPartition(src, tgt, root, target, e as Error & { detail?: string }).catch(() => undefined);
 }

@@ -1,11 +1,9 @@
 /**
- * Cutover of an incremental task (`pgferry finish`): ask the running apply to stop once it holds
- * everything the source has written so far (it then sets the sequences and ends), and afterwards
- * drop the task's slot and publication on the source.
+ * The source side of an incremental task's cutover (src/engine/cutover.ts): the position writes
+ * stopped at, dropping the task's slot and publication, and taking back a stop request.
  */
 import type pg from 'pg';
-import { stateTable, useStateSchema } from '../../state/checkpoint.js';
-import { requestStop } from './lsn-checkpoint.js';
+import { stateTable } from '../../state/checkpoint.js';
 import { type Lsn, parseLsn } from './lsn.js';
 import { dropPublication } from './publication.js';
 import { dropSlot } from './slot.js';
@@ -18,11 +16,6 @@ import { dropSlot } from './slot.js';
 export async function currentLsn(src: pg.Client): Promise<Lsn> {
   const r = await src.query<{ l: string }>('SELECT pg_current_wal_insert_lsn()::text AS l');
   return parseLsn(r.rows[0].l);
-}
-
-export async function askApplyToStop(tgt: pg.Client, taskId: string, schema: string, at: Lsn): Promise<boolean> {
-  useStateSchema(taskId, schema);
-  return requestStop(tgt, taskId, at);
 }
 
 /** Drop the slot (waiting for a walsender that is ending to let go of it) and the publication. */

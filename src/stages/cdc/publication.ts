@@ -1,7 +1,10 @@
 /**
- * The task's publication on the source: exactly the selected tables (partitions as the copy
- * reads them), with each table's row filter (PostgreSQL 15+). Column subsets and renames are
- * applied on the target side, so every column is published.
+ * The task's publication on the source: exactly the selected tables, with each table's row filter
+ * (PostgreSQL 15+). A partitioned table whose partitions are all selected is listed itself from
+ * PostgreSQL 13 on, published through its root (`publish_via_partition_root`): a partition created
+ * or attached later is in the publication too, and its changes arrive under the root's name.
+ * Otherwise (PostgreSQL 12, or only some partitions selected) the partitions are listed one by one.
+ * Column subsets and renames are applied on the target side, so every column is published.
  */
 import type pg from 'pg';
 import { PgferryError } from '../../core/errors.js';
@@ -22,7 +25,9 @@ export function publicationSql(name: string, tables: CopyTable[], sourceVersion:
     );
   }
   const list = tables.map((t) => `${qualify(t.source.schema, t.source.name)}${t.where ? ` WHERE (${t.where})` : ''}`);
-  return `CREATE PUBLICATION ${quoteIdent(name)} FOR TABLE ${list.join(', ')}`;
+  // A listed partition whose root is not listed is published as itself either way.
+  const viaRoot = sourceVersion >= 130000 ? ' WITH (publish_via_partition_root = true)' : '';
+  return `CREATE PUBLICATION ${quoteIdent(name)} FOR TABLE ${list.join(', ')}${viaRoot}`;
 }
 
 /** Create the publication unless it exists (a rerun of the task); true when created. */
@@ -62,6 +67,27 @@ export async function publicationMisses(c: pg.Client, name: string, tables: Copy
   );
   const held = new Set(r.rows.map((x) => `${x.schema}\u0000${x.name}`));
   return tables.filter((t) => !held.has(`${t.source.schema}\u0000${t.source.name}`));
+}
+
+interface RawIdentityRow {
+  schema: string;
+  name: string;
+  ident: string;
+}
+
+/** Replica identity (pg_class.relreplident: d, f, i or n) of each table that exists, by its key (schema.table quoted). */
+export async function replicaIdentities(
+  c: pg.Client,
+  tables: { schema: string; name: string }[],
+): Promise<Map<string, string>> {
+  const r = await c.query<RawIdentityRow>(
+    `SELECT n.nspname AS schema, c.relname AS name, c.relreplident::text AS ident
+       FROM unnest($1::text[], $2::text[]) AS t(schema, name)
+       JOIN pg_catalog.pg_namespace n ON n.nspname = t.schema
+       JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = t.name`,
+    [tables.map((t) => t.schema), tables.map((t) => t.name)],
+  );
+  return new Map(r.rows.map((x) => [qualify(x.schema, x.name), x.ident]));
 }
 
 export async function dropPublication(c: pg.Client, name: string): Promise<void> {

@@ -158,6 +158,7 @@ export async function runPrecheck(task: TaskConfig, o: PrecheckOptions = {}): Pr
     });
   }
   const sel = new Selection(task);
+  if (o.leaveOut) sel.leaveOut(o.leaveOut);
   const sourceSpec = resolveConnSpec(task.source, { redactor: o.redactor });
   const targetSpec = resolveConnSpec(task.target, { redactor: o.redactor });
   const [sourcePing, targetPing] = await Promise.all([ping(sourceSpec, 'source'), ping(targetSpec, 'target')]);

@@ -66,7 +66,8 @@ export function relationSelected(
     (r.is_partition &&
       r.root_schema !== null &&
       sel.tableSelected(r.root_schema, r.root_name!) &&
-      sel.schemaSelected(r.schema))
+      sel.schemaSelected(r.schema) &&
+      !sel.leftOutTable(r.schema, r.name))
   );
 }
 

@@ -59,6 +59,8 @@ export interface PrecheckOptions {
   ddl?: Statement[];
   /** The task's replication slot, created by the run already (its snapshot is the run's): no further one is needed. */
   heldSlot?: string;
+  /** Tables the run leaves out (Selection.leaveOut): partitions an incremental task's stream brings. */
+  leaveOut?: string[];
 }
 
 /** What a check function returns (the runner adds id, title and severity bookkeeping). */

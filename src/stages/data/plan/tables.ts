@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { PgferryError } from '../../../core/errors.js';
 import type { Selection } from '../../../core/selection.js';
 import { tableKey } from '../../../core/selection.js';
-import type { CopyTable } from './types.js';
+import type { CopyTable, QualifiedName } from './types.js';
 import { readFacts, type CatalogFacts, type FactRelation } from '../../schema/catalog/facts.js';
 
 /** The copy list from the catalog facts (read once per run with the catalog, in its snapshot). */
@@ -16,19 +16,27 @@ export function copyTablesOf(facts: CatalogFacts, sel: Selection): CopyTable[] {
   const out: CopyTable[] = [];
   for (const rel of facts.relations) {
     if (rel.kind !== 'r') continue;
-    // A partition is selected with its root table (selecting the parent selects its leaves).
     const root = rel.root;
-    const selected =
-      sel.tableSelected(rel.schema, rel.name) ||
-      (root !== null && sel.tableSelected(root.schema, root.name) && sel.schemaSelected(rel.schema));
-    if (!selected) continue;
+    if (!partitionSelected(sel, rel.schema, rel.name, root)) continue;
     if (root !== null) sel.bindPartition(rel.schema, rel.name, root.schema, root.name);
-    out.push(copyTable(rel, sel));
+    out.push(copyTableOf(rel, sel));
   }
   return out;
 }
 
-function copyTable(rel: FactRelation, sel: Selection): CopyTable {
+/** A table is selected by itself; a partition also with its root table (selecting the parent selects its leaves). */
+export function partitionSelected(sel: Selection, schema: string, name: string, root: QualifiedName | null): boolean {
+  return (
+    sel.tableSelected(schema, name) ||
+    (root !== null &&
+      sel.tableSelected(root.schema, root.name) &&
+      sel.schemaSelected(schema) &&
+      !sel.leftOutTable(schema, name))
+  );
+}
+
+/** One relation's copy entry: target names, the columns after subsets and renames, its row filter. */
+export function copyTableOf(rel: FactRelation, sel: Selection): CopyTable {
   const copied = rel.columns.filter((c) => !c.generated);
   const subset = sel.columnSubset(rel.schema, rel.name);
   if (subset) {

@@ -43,7 +43,13 @@ export function selectedTables(m: CatalogModel, sel: Selection): Set<string> {
   for (const t of m.tables) {
     const root = rootOf(t, byId);
     if (sel.tableSelected(t.schema, t.name)) out.add(t.id);
-    else if (t.isPartition && sel.schemaSelected(t.schema) && sel.tableSelected(root.schema, root.name)) out.add(t.id);
+    else if (
+      t.isPartition &&
+      sel.schemaSelected(t.schema) &&
+      !sel.leftOutTable(t.schema, t.name) &&
+      sel.tableSelected(root.schema, root.name)
+    )
+      out.add(t.id);
     if (t.isPartition && root !== t) sel.bindPartition(t.schema, t.name, root.schema, root.name);
   }
   return out;

@@ -113,7 +113,10 @@ export class DdlContext {
     const { sel } = this;
     return (
       sel.tableSelected(t.schema, t.name) ||
-      (t.isPartition && sel.schemaSelected(t.schema) && sel.tableSelected(this.rootOf(t).schema, this.rootOf(t).name))
+      (t.isPartition &&
+        sel.schemaSelected(t.schema) &&
+        !sel.leftOutTable(t.schema, t.name) &&
+        sel.tableSelected(this.rootOf(t).schema, this.rootOf(t).name))
     );
   }
 
