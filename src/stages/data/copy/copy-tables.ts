@@ -63,7 +63,11 @@ function wire(i: CopyInput): Wired {
     runUnit: (u) => runUnit(d, u),
     failed: () => st.failure.failed,
     fail: (e) => st.failure.set(e),
-    afterRound: () => pairs.trim(controls.jobs),
+    afterRound: () => {
+      pairs.trim(controls.jobs);
+      // no unit left to start: the copy's idle slots build indexes for the rest of the run
+      if (queue.length === 0 && !st.failure.failed) indexes.lend(controls.jobs - pump.running);
+    },
   });
   st.failure.onFail(pump.wake);
   const lineages = new Lineages({

@@ -4,7 +4,9 @@
  * (markObjectDone), then ANALYZE; the order comes from src/stages/data/copy/index-schedule.ts.
  * Small tables are taken whole, many at a time, in one transaction (index-batch.ts). One more
  * session runs big tables' ANALYZE ahead of their builds while every index session is busy (as a
- * table lands behind others' builds), so that ANALYZE is off the end of the run.
+ * table lands behind others' builds), so that ANALYZE is off the end of the run. Once no copy unit
+ * is left to start, the copy's idle slots run index sessions too (lend), so that the builds left at
+ * the end of the copy run on jobs + indexJobs sessions, not indexJobs.
  */
 import type pg from 'pg';
 import type { Statement } from '../../../core/statement.js';
@@ -54,6 +56,10 @@ export class IndexBuilder {
   private sessions: Promise<void>[] = [];
   /** Index sessions waiting for work. */
   private idle = 0;
+  /** Index sessions started in the copy's idle slots (lend). */
+  private lent = 0;
+  /** Numbers the sessions (application_name index-N). */
+  private numbered = 0;
 
   constructor(
     private st: Stage,
@@ -65,8 +71,21 @@ export class IndexBuilder {
 
   start(indexJobs: number): void {
     const n = Math.max(1, indexJobs);
-    this.sessions = Array.from({ length: n }, (_, i) => this.loop(new IndexSession(this.st, i + 1)));
-    this.sessions.push(this.analyzeLoop(new IndexSession(this.st, n + 1)));
+    this.sessions = Array.from({ length: n }, () => this.loop(new IndexSession(this.st, ++this.numbered)));
+    this.sessions.push(this.analyzeLoop(new IndexSession(this.st, ++this.numbered)));
+  }
+
+  /**
+   * The copy has `slots` sessions' worth of idle slots for good (no unit left to start): up to that
+   * many more index sessions, for the rest of the run. Called again as slots free up; never before
+   * start() nor after finish().
+   */
+  lend(slots: number): void {
+    if (this.copyFinished || this.sessions.length === 0) return;
+    while (this.lent < slots) {
+      this.lent++;
+      this.sessions.push(this.loop(new IndexSession(this.st, ++this.numbered)));
+    }
   }
 
   /** Queue a table whose data is complete: its statements still to do, then ANALYZE. */
