@@ -129,6 +129,8 @@ export async function copyTables(i: CopyInput): Promise<CopyResult> {
   for (const r of d.runs.values()) {
     if (r.left === 0 && (i.early.byTable.get(r.table.key)?.length ?? 0) > 0) d.indexes.enqueue(r);
   }
+  // foreign keys between copied tables as soon as both are complete (workers' runs leave them to post-data)
+  if (!o.distributed) d.indexes.runLate(o.foreignKeys ?? [], d.runs, i.targetCount);
   d.indexes.start(o.indexJobs);
   try {
     const units = o.distributed ? distributedUnits(o.distributed, i, d) : localUnits(d.pump);
@@ -181,6 +183,7 @@ function result(i: CopyInput, d: Wired, sequences: number, snapshotFresh: boolea
       };
     }),
     snapshotFresh,
+    lateDone: [...d.indexes.lateDone],
     retries: i.st.retryBase.counter.retries,
     sequences,
     format: i.format,

@@ -1,7 +1,11 @@
 /**
- * Index sessions after the copy: once no unit is left to start, the copy's idle slots build
- * indexes too. With one index session held up on a table (a lock the test holds), another table's
- * index is built beside it by a session in a freed copy slot.
+ * What the index sessions do beside the copy:
+ *  - once no unit is left to start, the copy's idle slots build indexes too: with one index session
+ *    held up on a table (a lock the test holds), another table's index is built beside it by a
+ *    session in a freed copy slot;
+ *  - a foreign key between two copied tables is added as soon as both are complete (after the
+ *    referenced table's primary key), while another table's copy is still held up, and not again on
+ *    a rerun.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -26,9 +30,15 @@ before(async () => {
   await sql(
     cl.url('s'),
     `CREATE TABLE a (id int, pad text); INSERT INTO a SELECT g, md5(g::text) FROM generate_series(1, 20000) g;
-     CREATE TABLE b (id int, pad text); INSERT INTO b SELECT g, 'b' || g FROM generate_series(1, 15000) g;`,
+     CREATE TABLE b (id int, pad text); INSERT INTO b SELECT g, 'b' || g FROM generate_series(1, 15000) g;
+     CREATE TABLE p (id int PRIMARY KEY, pad text); INSERT INTO p SELECT g, 'p' || g FROM generate_series(1, 2000) g;
+     CREATE TABLE c (id int, p_id int REFERENCES p); INSERT INTO c SELECT g, 1 + g % 2000 FROM generate_series(1, 5000) g;`,
   );
-  await sql(cl.url('t'), `CREATE TABLE a (id int, pad text); CREATE TABLE b (id int, pad text);`);
+  await sql(
+    cl.url('t'),
+    `CREATE TABLE a (id int, pad text); CREATE TABLE b (id int, pad text);
+     CREATE TABLE p (id int NOT NULL, pad text); CREATE TABLE c (id int, p_id int);`,
+  );
 });
 
 after(async () => {
@@ -112,4 +122,69 @@ test('a freed copy slot builds an index while the index session waits on another
     `SELECT string_agg(indexname, ',' ORDER BY indexname) AS i FROM pg_indexes WHERE schemaname = 'public'`,
   );
   assert.equal(idx.rows[0].i, 'a_id,b_id');
+});
+
+test('a foreign key between two complete tables is added while another table is still copied', async () => {
+  const a = copyTable('public', 'a', cols, false);
+  const p = copyTable('public', 'p', cols, true);
+  const c = copyTable('public', 'c', [cols[0], { name: 'p_id', type: 'integer' }], false);
+  const fk = {
+    key: 'foreign key public.c.c_p_id_fkey',
+    kind: 'foreign key',
+    name: 'c_p_id_fkey ON public.c',
+    section: 'late' as const,
+    sql: 'ALTER TABLE public.c ADD CONSTRAINT c_p_id_fkey FOREIGN KEY (p_id) REFERENCES public.p(id);',
+    after: [c.key, p.key],
+  };
+  const opts = (events: EventBus) => ({
+    source: resolveConnSpec(cl.url('s')),
+    target: resolveConnSpec(cl.url('t')),
+    taskId: 'late-fk',
+    tables: [a, p, c],
+    early: [{ ...early(p, 'constraint public.p.p_pkey', 'ALTER TABLE public.p ADD PRIMARY KEY (id)', 'constraint') }],
+    foreignKeys: [fk],
+    sequences: [],
+    jobs: 2,
+    indexJobs: 1,
+    copy: copyDefaults,
+    events,
+  });
+  await sql(cl.url('t'), 'TRUNCATE a');
+  const holdA = new pg.Client({ connectionString: cl.url('t') });
+  await holdA.connect();
+  // a's COPY (and its FREEZE truncation) waits for the test; p and c go in as one small-table unit
+  await holdA.query('BEGIN; LOCK TABLE a IN EXCLUSIVE MODE');
+  const events = new EventBus();
+  const seen: TimedEvent[] = [];
+  events.on((e) => seen.push(e));
+  const run = copyData(opts(events));
+  const created = (key: string) =>
+    seen.findIndex((e) => e.type === 'object' && e.action === 'created' && e.name === key);
+  try {
+    await until('the foreign key', async () => created(fk.name) >= 0, 30);
+    assert.ok(created('constraint public.p.p_pkey') >= 0 && created('constraint public.p.p_pkey') < created(fk.name));
+    assert.ok(!seen.some((e) => e.type === 'table-done' && e.table === a.key), "a's copy is still held up");
+    const con = await sql(cl.url('t'), `SELECT convalidated FROM pg_constraint WHERE conname = 'c_p_id_fkey'`);
+    assert.deepEqual(con.rows, [{ convalidated: true }]);
+  } catch (e) {
+    await holdA.query('ROLLBACK').catch(() => {});
+    await run.catch(() => {});
+    throw e;
+  } finally {
+    await holdA.query('ROLLBACK').catch(() => {});
+    await holdA.end();
+  }
+  const r = await run;
+  assert.deepEqual(r.lateDone, [fk.key]);
+  assert.deepEqual(
+    r.tables.map((t) => [t.key, t.rows]),
+    [
+      ['public.a', 20000],
+      ['public.p', 2000],
+      ['public.c', 5000],
+    ],
+  );
+  // a rerun finds it done: not added again (which would fail: it exists)
+  const again = await copyData(opts(new EventBus()));
+  assert.deepEqual(again.lateDone, []);
 });
