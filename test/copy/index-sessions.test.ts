@@ -1,8 +1,7 @@
 /**
  * What the index sessions do beside the copy:
- *  - once no unit is left to start, the copy's idle slots build indexes too: with one index session
- *    held up on a table (a lock the test holds), another table's index is built beside it by a
- *    session in a freed copy slot;
+ *  - once the copy is done, its slots build indexes too: with one index session held up on a table
+ *    (a lock the test holds), another table's index is built beside it by a session in a copy slot;
  *  - a foreign key between two copied tables is added as soon as both are complete (after the
  *    referenced table's primary key), while another table's copy is still held up, and not again on
  *    a rerun.
@@ -62,7 +61,7 @@ const waitingOnLock = async (prefix: string) =>
     )
   ).rows[0].n > 0;
 
-test('a freed copy slot builds an index while the index session waits on another table', async () => {
+test('once the copy is done, a copy slot builds an index while the index session waits on another table', async () => {
   const a = copyTable('public', 'a', cols, false);
   const b = copyTable('public', 'b', cols, false);
   const holdA = new pg.Client({ connectionString: cl.url('t') });

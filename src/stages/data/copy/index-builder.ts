@@ -4,9 +4,9 @@
  * (markObjectDone), then ANALYZE; the order comes from src/stages/data/copy/index-schedule.ts.
  * Small tables are taken whole, many at a time, in one transaction (index-batch.ts). One more
  * session runs big tables' ANALYZE ahead of their builds while every index session is busy (as a
- * table lands behind others' builds), so that ANALYZE is off the end of the run. Once no copy unit
- * is left to start, the copy's idle slots run index sessions too (lend), so that the builds left at
- * the end of the copy run on jobs + indexJobs sessions, not indexJobs. A foreign key between two
+ * table lands behind others' builds), so that ANALYZE is off the end of the run. Once the copy is
+ * done, its slots run index sessions too (lend), so that the builds left at the end of the run go on
+ * jobs + indexJobs sessions, not indexJobs. A foreign key between two
  * copied tables (Statement.after) is added as soon as both tables are complete — rows in, early
  * statements and ANALYZE done — overlapping the rest of the copy; its checkpoint makes post-data skip it.
  */
@@ -131,7 +131,7 @@ export class IndexBuilder {
   }
 
   /**
-   * The copy has `slots` sessions' worth of idle slots for good (no unit left to start): up to that
+   * The copy has `slots` sessions' worth of idle slots for good (its units are all done): up to that
    * many more index sessions, for the rest of the run. Called again as slots free up; never before
    * start() nor after finish().
    */
