@@ -54,3 +54,13 @@ export interface Statement {
    */
   expressions?: boolean;
 }
+
+/**
+ * Additive, for late statements that need no more than some copied tables complete (a foreign key
+ * between two copied tables): those tables' keys (CopyTable.key). The data stage may run such a
+ * statement as soon as their rows are in and their early statements done, overlapping the rest of
+ * the copy (src/stages/data/copy/index-builder.ts); otherwise it runs in post-data.
+ */
+export interface Statement {
+  after?: string[];
+}

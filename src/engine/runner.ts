@@ -279,6 +279,9 @@ async function dataPhase(r: Run, read: SourceRead, snapshot: SnapshotSource): Pr
         tables,
         sequences,
         early,
+        // foreign keys between copied tables, added once both are complete; not when the target may
+        // already have them (ifExists skip/truncate) or when a statement drops first (drop)
+        foreignKeys: task.ifExists === 'error' ? schema.statements.filter((s) => s.section === 'late' && s.after) : [],
         snapshot,
         jobs: task.jobs,
         indexJobs: task.indexJobs ?? Math.max(1, Math.ceil(task.jobs / 2)),
@@ -297,9 +300,11 @@ async function dataPhase(r: Run, read: SourceRead, snapshot: SnapshotSource): Pr
 }
 
 async function postDataPhase(r: Run, schema: GeneratedSchema): Promise<void> {
+  // foreign keys the data stage added are done
+  const added = new Set(r.result.copy?.lateDone ?? []);
   await r.o.events.phase('post-data', async () => {
     await enterPhase(r, 'post-data');
-    const late = schema.statements.filter((s) => s.section === 'late');
+    const late = schema.statements.filter((s) => s.section === 'late' && !added.has(s.key));
     const opts = { taskId: r.taskId, events: r.o.events, ifExists: applyMode(r.task) };
     await r.tgt.run('create foreign keys, triggers and other post-data objects', (c) => applyStatements(c, late, opts));
   });

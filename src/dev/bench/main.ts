@@ -12,7 +12,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startCluster, type Cluster } from '../embedded/cluster.js';
 import { runIncremental } from './incremental.js';
@@ -128,7 +128,7 @@ async function main() {
         }
         (times[tool] ??= []).push(res.ms);
         process.stdout.write(
-          `${tool} run ${run + 1}: ${(res.ms / 1000).toFixed(2)} s${extra[tool] ? ' ' + JSON.stringify(extra[tool].at(-1)) : ''}\n`,
+          `${tool} run ${run + 1}: ${(res.ms / 1000).toFixed(2)} s (load average ${loadavg()[0].toFixed(1)})${extra[tool] ? ' ' + JSON.stringify(extra[tool].at(-1)) : ''}\n`,
         );
         await q(cluster.url(), `DROP DATABASE IF EXISTS ${db}`);
       }

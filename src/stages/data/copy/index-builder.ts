@@ -4,7 +4,11 @@
  * (markObjectDone), then ANALYZE; the order comes from src/stages/data/copy/index-schedule.ts.
  * Small tables are taken whole, many at a time, in one transaction (index-batch.ts). One more
  * session runs big tables' ANALYZE ahead of their builds while every index session is busy (as a
- * table lands behind others' builds), so that ANALYZE is off the end of the run.
+ * table lands behind others' builds), so that ANALYZE is off the end of the run. Once the copy is
+ * done, its slots run index sessions too (lend), so that the builds left at the end of the run go on
+ * jobs + indexJobs sessions, not indexJobs. A foreign key between two
+ * copied tables (Statement.after) is added as soon as both tables are complete — rows in, early
+ * statements and ANALYZE done — overlapping the rest of the copy; its checkpoint makes post-data skip it.
  */
 import type pg from 'pg';
 import type { Statement } from '../../../core/statement.js';
@@ -54,6 +58,21 @@ export class IndexBuilder {
   private sessions: Promise<void>[] = [];
   /** Index sessions waiting for work. */
   private idle = 0;
+  /** Index sessions started in the copy's idle slots (lend). */
+  private lent = 0;
+  /** Numbers the sessions (application_name index-N). */
+  private numbered = 0;
+
+  /** Late statements waiting for their tables (Statement.after), under each of their tables. */
+  private lateByTable = new Map<string, Statement[]>();
+  /** Late statements whose tables are complete, to run. */
+  private lateReady: Statement[] = [];
+  private lateTaken = new Set<Statement>();
+  readonly lateDone: string[] = [];
+  /** Tables a running late statement locks (SHARE ROW EXCLUSIVE): one such statement per table at a time. */
+  private lateBusy = new Set<string>();
+  private runs = new Map<string, TableRun>();
+  private targetCount = new Map<string, number>();
 
   constructor(
     private st: Stage,
@@ -63,10 +82,65 @@ export class IndexBuilder {
     st.failure.onFail(() => this.wake());
   }
 
+  /**
+   * Late statements to run as soon as the tables they name (Statement.after) are complete. Only
+   * tables of `runs` whose target receives no other table's rows count: any other late statement
+   * stays for post-data.
+   */
+  runLate(stmts: Statement[], runs: Map<string, TableRun>, targetCount: Map<string, number>): void {
+    this.runs = runs;
+    this.targetCount = targetCount;
+    for (const s of stmts) {
+      if (s.after === undefined || s.after.length === 0 || this.doneObj.has(s.key)) continue;
+      for (const k of s.after) this.lateByTable.set(k, [...(this.lateByTable.get(k) ?? []), s]);
+    }
+    for (const k of [...this.lateByTable.keys()]) this.completed(k);
+  }
+
+  /** Table `key` may be complete now: its late statements whose tables all are become ready. */
+  private completed(key: string): void {
+    const waiting = this.lateByTable.get(key);
+    if (!waiting || !this.complete(key)) return;
+    for (const s of waiting) {
+      if (this.lateTaken.has(s) || !s.after!.every((k) => this.complete(k))) continue;
+      this.lateTaken.add(s);
+      this.lateReady.push(s);
+    }
+  }
+
+  /** A table's rows are all in and its early statements and ANALYZE done. */
+  private complete(key: string): boolean {
+    const run = this.runs.get(key);
+    if (!run || run.left > 0 || this.schedule.has(key)) return false;
+    return this.targetCount.get(qualify(run.table.target.schema, run.table.target.name)) === 1;
+  }
+
+  /** The next ready late statement whose tables no other one locks. */
+  private nextLate(): Statement | undefined {
+    const i = this.lateReady.findIndex((s) => s.after!.every((k) => !this.lateBusy.has(k)));
+    if (i < 0) return undefined;
+    const [s] = this.lateReady.splice(i, 1);
+    for (const k of s.after!) this.lateBusy.add(k);
+    return s;
+  }
+
   start(indexJobs: number): void {
     const n = Math.max(1, indexJobs);
-    this.sessions = Array.from({ length: n }, (_, i) => this.loop(new IndexSession(this.st, i + 1)));
-    this.sessions.push(this.analyzeLoop(new IndexSession(this.st, n + 1)));
+    this.sessions = Array.from({ length: n }, () => this.loop(new IndexSession(this.st, ++this.numbered)));
+    this.sessions.push(this.analyzeLoop(new IndexSession(this.st, ++this.numbered)));
+  }
+
+  /**
+   * The copy has `slots` sessions' worth of idle slots for good (its units are all done): up to that
+   * many more index sessions, for the rest of the run. Called again as slots free up; never before
+   * start() nor after finish().
+   */
+  lend(slots: number): void {
+    if (this.copyFinished || this.sessions.length === 0) return;
+    while (this.lent < slots) {
+      this.lent++;
+      this.sessions.push(this.loop(new IndexSession(this.st, ++this.numbered)));
+    }
   }
 
   /** Queue a table whose data is complete: its statements still to do, then ANALYZE. */
@@ -74,7 +148,10 @@ export class IndexBuilder {
     const key = run.table.key;
     const stmts = buildOrder(this.earlyByTable.get(key) ?? [], this.doneObj);
     const analyze = !this.doneObj.has(analyzeKey(key)) && (stmts.length > 0 || run.copiedThisRun);
-    if (stmts.length === 0 && !analyze) return;
+    if (stmts.length === 0 && !analyze) {
+      this.completed(key);
+      return;
+    }
     this.schedule.add(key, run, stmts, analyze);
     this.wake();
   }
@@ -114,7 +191,21 @@ export class IndexBuilder {
           try {
             await this.runGroup(s, group);
           } finally {
-            for (const w of group) this.schedule.doneWhole(w);
+            for (const w of group) {
+              this.schedule.doneWhole(w);
+              this.completed(w.t.key);
+            }
+            this.wake();
+          }
+          continue;
+        }
+        const late = this.nextLate();
+        if (late) {
+          try {
+            await this.runStatement(s, late.after![0], late, false);
+            this.lateDone.push(late.key);
+          } finally {
+            for (const k of late.after!) this.lateBusy.delete(k);
             this.wake();
           }
           continue;
@@ -131,6 +222,7 @@ export class IndexBuilder {
           await this.runJob(s, job);
         } finally {
           this.schedule.done(job);
+          this.completed(job.t.key);
           this.wake();
         }
       }
@@ -157,6 +249,7 @@ export class IndexBuilder {
           await this.analyze(s, job.t.run!);
         } finally {
           this.schedule.done(job);
+          this.completed(job.t.key);
           this.wake();
         }
       }
@@ -200,10 +293,11 @@ export class IndexBuilder {
     }
   }
 
-  private async runStatement(s: IndexSession, table: string, st: Statement): Promise<void> {
+  /** One statement in a transaction with its checkpoint; `indexEvents`: index-start/index-done around it. */
+  private async runStatement(s: IndexSession, table: string, st: Statement, indexEvents = true): Promise<void> {
     const { events, taskId } = this.st.o;
     const t0 = Date.now();
-    events.emit({ type: 'index-start', table, name: st.name });
+    if (indexEvents) events.emit({ type: 'index-start', table, name: st.name });
     await withRetry({ ...this.st.retryBase, what: `${st.kind} ${st.name}`, onRetry: () => s.drop() }, async () => {
       const cl = await s.client();
       try {
@@ -218,7 +312,7 @@ export class IndexBuilder {
         throw statementError('schema', st.sql, e, `${st.kind} ${st.name}`, quoteIdent(this.st.o.target.user));
       }
     });
-    events.emit({ type: 'index-done', table, name: st.name, durationMs: Date.now() - t0 });
+    if (indexEvents) events.emit({ type: 'index-done', table, name: st.name, durationMs: Date.now() - t0 });
     if (!isIndexPartKey(st.key)) {
       events.emit({ type: 'object', action: 'created', kind: st.kind, name: st.name, section: st.section });
     }

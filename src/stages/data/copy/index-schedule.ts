@@ -50,13 +50,21 @@ export interface WholeTable<R> {
 
 export class IndexSchedule<R> {
   readonly tables: IndexTable<R>[] = [];
+  /** Keys of `tables`. */
+  private keys = new Set<string>();
 
   add(key: string, run: R | undefined, stmts: Statement[], analyze: boolean): void {
     this.tables.push({ key, run, pending: [...stmts], running: 0, barrier: false, analyze });
+    this.keys.add(key);
   }
 
   get empty(): boolean {
     return this.tables.length === 0;
+  }
+
+  /** The table has statements or ANALYZE still to do or running. */
+  has(key: string): boolean {
+    return this.keys.has(key);
   }
 
   /** The next job that may start now, in table order; undefined when none may. */
@@ -126,6 +134,9 @@ export class IndexSchedule<R> {
     const t = j.t;
     t.running--;
     if (t.barrier) t.barrier = false;
-    if (t.pending.length === 0 && t.running === 0 && !t.analyze) this.tables.splice(this.tables.indexOf(t), 1);
+    if (t.pending.length === 0 && t.running === 0 && !t.analyze) {
+      this.tables.splice(this.tables.indexOf(t), 1);
+      this.keys.delete(t.key);
+    }
   }
 }

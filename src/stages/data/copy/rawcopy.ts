@@ -139,12 +139,17 @@ export class RawCopyOut extends Readable {
       const isData = this.code === CODE_COPY_DATA;
       if (isData && spanStart < 0) spanStart = i;
       if (this.hdrLen < 5) {
-        const take = Math.min(5 - this.hdrLen, n - i);
-        chunk.copy(this.hdr, this.hdrLen, i, i + take);
-        this.hdrLen += take;
-        i += take;
-        if (this.hdrLen < 5) break;
-        this.bodyLeft = this.hdr.readUInt32BE(1) - 4;
+        if (this.hdrLen === 0 && n - i >= 5) {
+          // the whole header in this chunk (nearly always): its length read in place, no Buffer.copy per row
+          this.bodyLeft = chunk.readUInt32BE(i + 1) - 4;
+          this.hdrLen = 5;
+          i += 5;
+        } else {
+          // a header cut between chunks: its bytes collected one by one
+          while (this.hdrLen < 5 && i < n) this.hdr[this.hdrLen++] = chunk[i++];
+          if (this.hdrLen < 5) break;
+          this.bodyLeft = this.hdr.readUInt32BE(1) - 4;
+        }
         if (isData) msgs++;
       } else {
         const k = Math.min(this.bodyLeft, n - i);

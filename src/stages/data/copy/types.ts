@@ -36,6 +36,11 @@ export interface CopyOptions {
   snapshot?: SnapshotSource;
   /** Units run by workers through a control database (src/stages/data/distributed/), not by this process's pump. */
   distributed?: DistributedCopy;
+  /**
+   * Late statements with Statement.after (foreign keys between copied tables) that may run in this
+   * stage once their tables are complete, on the index sessions; those run are in CopyResult.lateDone.
+   */
+  foreignKeys?: Statement[];
   /** Never COPY FREEZE (which empties an empty table in the unit's transaction first). */
   noFreeze?: boolean;
   signal?: AbortSignal;
@@ -65,6 +70,8 @@ export interface CopyResult {
   /** COPY format of the run; tables whose columns rule binary out go as text (CopyTableResult.format). */
   format: 'text' | 'binary';
   snapshot: string;
+  /** Keys of the late statements (CopyOptions.foreignKeys) this stage ran: post-data leaves them out. */
+  lateDone: string[];
   /** Large objects on the target after the run (set by the runner, which copies them after the tables). */
   largeObjects?: number;
 }

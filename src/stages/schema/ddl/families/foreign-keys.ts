@@ -1,5 +1,5 @@
 /**
- * Foreign keys (late: after all data). One referencing a table that is not selected is kept with a
+ * Foreign keys (late: after the data of both tables, see Statement.after). One referencing a table that is not selected is kept with a
  * warning, or reported as not migrated with dropOrphanForeignKeys.
  */
 import { qualify, quoteIdent } from '../../../../core/ident.js';
@@ -24,8 +24,10 @@ export function foreignKeys(ctx: DdlContext, keptIds: Set<string>): void {
       });
       continue;
     }
+    const own = tableKey(t.schema, t.name);
+    const refKey = ref !== undefined && ctx.selTables.has(ref.id) ? tableKey(ref.schema, ref.name) : undefined;
     ctx.late.push({
-      key: `foreign key ${tableKey(t.schema, t.name)}.${quoteIdent(fk.name)}`,
+      key: `foreign key ${own}.${quoteIdent(fk.name)}`,
       kind: 'foreign key',
       name: `${quoteIdent(fk.name)} ON ${n}`,
       section: 'late',
@@ -33,6 +35,8 @@ export function foreignKeys(ctx: DdlContext, keptIds: Set<string>): void {
         `ALTER TABLE ${n} ADD CONSTRAINT ${quoteIdent(fk.name)} ${definition(ctx, fk, t, n, ref)};` +
         ctx.comment(`CONSTRAINT ${quoteIdent(fk.name)} ON ${n}`, fk.comment),
       drop: `ALTER TABLE IF EXISTS ${n} DROP CONSTRAINT IF EXISTS ${quoteIdent(fk.name)};`,
+      // both tables copied: the data stage may add it once both are complete
+      ...(refKey !== undefined ? { after: [...new Set([own, refKey])] } : {}),
     });
   }
 }
