@@ -29,9 +29,12 @@ type Entry =
   /** Existed before the batch, only updated in it; some values unchanged TOAST. */
   | { kind: 'partial'; row: ColumnValue[] };
 
+/** A row's key: its one key column's value, or the JSON text of several (a table's keys are all one kind). */
+type Key = string | null;
+
 interface TableChanges {
   plan: RelationPlan;
-  rows: Map<string, Entry>;
+  rows: Map<Key, Entry>;
   /** Inserts into a table without a key, in order (an UPDATE or DELETE of it settles them first). */
   appended: ColumnValue[][];
 }
@@ -59,9 +62,18 @@ export class NetEffect {
     return t;
   }
 
-  private keyOf(p: RelationPlan, row: ColumnValue[]): string | undefined {
-    const k = p.identity.map((i) => row[i]);
-    if (k.some((v) => isUnchanged(v))) return undefined;
+  /**
+   * The row's key in its table's map: a one-column key is its value as it is (no array and no
+   * JSON text per change); undefined when a key value was not sent.
+   */
+  private keyOf(p: RelationPlan, row: ColumnValue[]): Key | undefined {
+    const id = p.identity;
+    if (id.length === 1) {
+      const v = row[id[0]!];
+      return v === undefined || isUnchanged(v) ? undefined : v;
+    }
+    const k = id.map((i) => row[i]);
+    if (k.some((v) => v === undefined || isUnchanged(v))) return undefined;
     return JSON.stringify(k);
   }
 
@@ -91,17 +103,17 @@ export class NetEffect {
     const was = t.rows.get(oldKey);
     if (was?.kind === 'delete') return false;
     const hasUnchanged = m.row.some((v) => isUnchanged(v));
+    // only an image with unchanged TOAST values takes them from the one before (no copy otherwise)
+    const row = was && hasUnchanged ? merge(was.row, m.row) : m.row;
     if (oldKey !== newKey) {
       // a key change: the row moves to its new key as a whole image, or is applied on its own
       if (hasUnchanged && was?.kind !== 'whole') return false;
-      const row = was ? merge(was.row, m.row) : m.row;
       t.rows.set(oldKey, { kind: 'delete', key: m.key! });
       t.rows.set(newKey, { kind: 'whole', row });
       this.count++;
       return true;
     }
-    const row = was ? merge(was.row, m.row) : m.row;
-    const whole = was?.kind === 'whole' || !row.some((v) => isUnchanged(v));
+    const whole = was?.kind === 'whole' || !hasUnchanged || !row.some((v) => isUnchanged(v));
     t.rows.set(newKey, { kind: whole ? 'whole' : 'partial', row });
     this.count++;
     return true;

@@ -75,6 +75,8 @@ export interface ApplyProgress {
 
 const BATCH_TXNS = 500;
 const BATCH_CHANGES = 20_000;
+/** A batch that keeps finding more in the queue commits after this long all the same (lag). */
+const BATCH_MAX_MS = 250;
 const TICK_MS = 500;
 
 class Applier {
@@ -87,6 +89,8 @@ class Applier {
   private skipping = false;
   private batchOpen = false;
   private batchTxns = 0;
+  /** When the batch's first source transaction ended. */
+  private batchStarted = 0;
   private batchChanges = 0;
   private batchEnd: Lsn = 0n;
   private batchCommit: Date | null = null;
@@ -220,10 +224,24 @@ class Applier {
     if (this.skipping) return undefined;
     this.batchEnd = m.endLsn;
     this.batchCommit = m.commitTime;
-    this.batchTxns++;
+    if (this.batchTxns++ === 0) this.batchStarted = Date.now();
     const full = this.batchTxns >= BATCH_TXNS || this.batchChanges >= BATCH_CHANGES;
-    if (full || this.o.stream.pending === 0) return this.flush();
+    if (full) return this.flush();
+    if (this.o.stream.pending === 0) return this.caughtUp();
     return undefined;
+  }
+
+  /**
+   * The queue ran dry at a transaction's end. The apply takes a queue without giving the socket a
+   * turn: what the source sent meanwhile is still unread. It is read first (one turn of the event
+   * loop); the batch goes on if something came and it is young, and commits otherwise (nothing
+   * more sent: the target is up to date). Committing at every dry queue made a backlog's batches
+   * only as large as what arrived during the last commit.
+   */
+  private async caughtUp(): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (this.o.stream.pending > 0 && Date.now() - this.batchStarted < BATCH_MAX_MS) return;
+    await this.flush();
   }
 
   /** Commit the batch with its position, then tell the source. */
@@ -264,8 +282,8 @@ class Applier {
   }
 
   private item(it: StreamItem): Promise<void> | undefined {
-    if (it.kind === 'keepalive') return this.keepalive(it.end);
-    const m = it.message;
+    if (it.tag === 'keepalive') return this.keepalive(it.end);
+    const m = it;
     if (m.tag === 'begin') return this.begin(m.finalLsn);
     if (m.tag === 'commit') return this.commit(m);
     return this.change(m);

@@ -8,21 +8,30 @@ import { PgferryError } from '../../../core/errors.js';
 const PG_EPOCH_US = 946_684_800_000_000n;
 
 export class MessageReader {
-  /** `at`: where the message starts in `buf` (after a frame header: no copy of the payload). */
+  /**
+   * The message is `buf` from `at` to `end` (inside a frame, or a socket chunk holding several
+   * frames: no copy of the payload).
+   */
   constructor(
     private buf: Buffer,
     private at = 0,
+    private end = buf.length,
   ) {}
 
   get done(): boolean {
-    return this.at >= this.buf.length;
+    return this.at >= this.end;
+  }
+
+  /** Bytes not read yet. */
+  get left(): number {
+    return this.end - this.at;
   }
 
   private need(n: number, what: string): number {
-    if (this.at + n > this.buf.length) {
+    if (this.at + n > this.end) {
       throw new PgferryError(
         'data',
-        `replication message truncated: ${what} needs ${n} byte(s) at offset ${this.at} of ${this.buf.length}`,
+        `replication message truncated: ${what} needs ${n} byte(s) at offset ${this.at} of ${this.end}`,
         { hint: 'the replication stream is corrupt or not pgoutput protocol version 1; rerun to resume' },
       );
     }
@@ -60,7 +69,7 @@ export class MessageReader {
   /** A NUL-terminated string. */
   cstring(what: string): string {
     const end = this.buf.indexOf(0, this.at);
-    if (end < 0) this.need(this.buf.length - this.at + 1, what);
+    if (end < 0 || end >= this.end) this.need(this.end - this.at + 1, what);
     const s = this.buf.toString('utf8', this.at, end);
     this.at = end + 1;
     return s;
@@ -85,8 +94,8 @@ export class MessageReader {
   }
 
   rest(): Buffer {
-    const b = this.buf.subarray(this.at);
-    this.at = this.buf.length;
+    const b = this.buf.subarray(this.at, this.end);
+    this.at = this.end;
     return b;
   }
 }
