@@ -381,7 +381,8 @@ async function measure(
     const locker = new pg.Client({ connectionString: dst.url(db) });
     await locker.connect();
     await locker.query(`BEGIN; LOCK TABLE ${PGBENCH_TABLES.join(', ')} IN ACCESS EXCLUSIVE MODE`);
-    const clients = 4;
+    // 8 clients: more commits share each WAL flush of the source while the backlog is written
+    const clients = 8;
     const b = await sh(`${pgbench} -n -c ${clients} -j 2 -t ${Math.ceil(o.backlog / clients)} '${srcUrl}'`);
     if (b.code !== 0) throw new Error(`pgbench: ${b.out}`);
     const target = await hb.mark();

@@ -162,9 +162,25 @@ function merge(before: ColumnValue[], after: ColumnValue[]): ColumnValue[] {
   return after.map((v, i) => (isUnchanged(v) ? before[i] : v));
 }
 
+const NEEDS_ESCAPE = /["\\]/;
+const ESCAPE = /["\\]/g;
+
+/**
+ * A text[] parameter in array literal form, built in one pass: {"a","b \"q\"",NULL}. Every value
+ * is quoted (so empty strings, spaces, braces and the word NULL stay values).
+ */
+export function textArray(values: (string | null)[]): string {
+  const parts = new Array<string>(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    parts[i] = v === null ? 'NULL' : `"${NEEDS_ESCAPE.test(v) ? v.replace(ESCAPE, '\\$&') : v}"`;
+  }
+  return `{${parts.join(',')}}`;
+}
+
 /** `unnest($1::text[], …) AS u(c1, …)` over the given message positions, and the casts to read them. */
 function columnsOf(plan: RelationPlan, positions: number[], rows: ColumnValue[][]) {
-  const values = positions.map((i) => rows.map((r) => r[i] as string | null));
+  const values = positions.map((i) => textArray(rows.map((r) => r[i] as string | null)));
   const alias = positions.map((_, j) => `c${j + 1}`);
   const from = `unnest(${positions.map((_, j) => `$${j + 1}::text[]`).join(', ')}) AS u(${alias.join(', ')})`;
   const read = positions.map((i, j) => `u.${alias[j]}::${plan.columns[i]!.type}`);

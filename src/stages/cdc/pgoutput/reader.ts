@@ -5,7 +5,7 @@
 import { PgferryError } from '../../../core/errors.js';
 
 /** Microseconds between the Unix epoch and PostgreSQL's (2000-01-01). */
-const PG_EPOCH_US = 946_684_800_000_000n;
+const PG_EPOCH_US = 946_684_800_000_000;
 
 export class MessageReader {
   /**
@@ -60,10 +60,14 @@ export class MessageReader {
     return this.buf.readBigUInt64BE(this.need(8, what));
   }
 
-  /** A timestamp sent as microseconds since 2000-01-01. */
+  /**
+   * A timestamp sent as microseconds since 2000-01-01: read as two 32-bit halves, exact as a
+   * double for ±285 years around 2000 (no BigInt per message); whole milliseconds, truncated.
+   */
   time(what: string): Date {
-    const us = this.buf.readBigInt64BE(this.need(8, what));
-    return new Date(Number((us + PG_EPOCH_US) / 1000n));
+    const at = this.need(8, what);
+    const us = this.buf.readInt32BE(at) * 4_294_967_296 + this.buf.readUInt32BE(at + 4);
+    return new Date(Math.trunc((us + PG_EPOCH_US) / 1000));
   }
 
   /** A NUL-terminated string. */
