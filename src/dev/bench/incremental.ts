@@ -387,6 +387,23 @@ async function measure(
     if (b.code !== 0) throw new Error(`pgbench: ${b.out}`);
     const target = await hb.mark();
     const logFrom = statements ? statSync(dst.logFile).size : 0;
+    // the server processes doing the tool's work: the source's walsenders, the target's sessions of
+    // the tool's database (a native subscription's apply worker, pgferry's apply session)
+    const tcPid = (await tc.query<{ p: number }>('SELECT pg_backend_pid() AS p')).rows[0]!.p;
+    const lockerPid = (await locker.query<{ p: number }>('SELECT pg_backend_pid() AS p')).rows[0]!.p;
+    const walsenders = (await q(srcUrl, `SELECT pid FROM pg_stat_activity WHERE backend_type = 'walsender'`)).rows.map(
+      (r) => r.pid as number,
+    );
+    const targetPids = (
+      await q(
+        dst.url(db),
+        'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+      )
+    ).rows
+      .map((r) => r.pid as number)
+      .filter((p) => p !== tcPid && p !== lockerPid);
+    const sumCpu = (pids: number[]) => pids.reduce((a, p) => a + (cpuSec(p) ?? 0), 0);
+    const server0 = { walsender: sumCpu(walsenders), target: sumCpu(targetPids) };
     const cpu0 = cpuSec(streaming.pid);
     const t0 = Date.now();
     await locker.query('COMMIT');
@@ -394,17 +411,23 @@ async function measure(
     await waitFor(`${tool} draining the backlog`, async () => (await hbOnTarget(tc)).n >= target, 900);
     const drainSec = (Date.now() - t0) / 1000;
     const cpu1 = cpuSec(streaming.pid);
-    if (cpu0 !== undefined && cpu1 !== undefined)
-      log(
-        `${tool}: its process used ${(cpu1 - cpu0).toFixed(2)} s of CPU during the drain (${((100 * (cpu1 - cpu0)) / drainSec).toFixed(0)} % of a core)`,
-      );
+    const txns = Math.ceil(o.backlog / clients) * clients;
+    // CPU per source transaction of each process in the pipeline: what the machine's load does not change
+    const perTx = (sec: number) => `${((sec * 1e6) / txns).toFixed(0)} µs/tx`;
+    const walsenderCpu = sumCpu(walsenders) - server0.walsender;
+    const targetCpu = sumCpu(targetPids) - server0.target;
+    log(
+      `${tool}: CPU during the drain: source walsender ${walsenderCpu.toFixed(2)} s (${perTx(walsenderCpu)}), target session(s) ${targetCpu.toFixed(2)} s (${perTx(targetCpu)})` +
+        (cpu0 !== undefined && cpu1 !== undefined
+          ? `, ${tool} process ${(cpu1 - cpu0).toFixed(2)} s (${perTx(cpu1 - cpu0)}, ${((100 * (cpu1 - cpu0)) / drainSec).toFixed(0)} % of a core)`
+          : ''),
+    );
     const gcLog = streaming.gcLog?.();
     if (gcLog)
       log(
         `${tool}: GC during the drain: ${gcSummary(gcLog.text, t0 - gcLog.startedAt, t0 - gcLog.startedAt + drainSec * 1000)}`,
       );
     if (statements) log(`${tool}: target statements while draining: ${statementTimes(dst.logFile, logFrom)}`);
-    const txns = Math.ceil(o.backlog / clients) * clients;
     const txPerSec = txns / drainSec;
     log(
       `${tool}: backlog of ${txns} tx applied in ${drainSec.toFixed(2)} s = ${txPerSec.toFixed(0)} tx/s (load ${load()})`,
@@ -474,9 +497,17 @@ export async function runIncremental(): Promise<void> {
       version: 15,
       fast: false,
       name: 'pgferry-bench-src',
-      settings: { ...settings, wal_level: 'logical' },
+      // no replication timeouts: while the target tables are locked for the backlog, a native
+      // subscription's apply worker waits on the lock without answering the walsender, which
+      // (60 s by default) then ended its session, and the drain timed the worker's restart too
+      settings: { ...settings, wal_level: 'logical', wal_sender_timeout: 0 },
     }),
-    startCluster({ version: 15, fast: false, name: 'pgferry-bench-dst', settings }),
+    startCluster({
+      version: 15,
+      fast: false,
+      name: 'pgferry-bench-dst',
+      settings: { ...settings, wal_receiver_timeout: 0 },
+    }),
   ]);
   const work = mkdtempSync(join(tmpdir(), 'pgferry-bench-cdc-'));
   try {

@@ -147,7 +147,7 @@ export class CopyBoth {
         const body = this.body;
         this.body = null;
         this.counts.assembled++;
-        if (!this.message(this.code, body, 0, body.length, chunk.subarray(i))) return;
+        if (!this.message(this.code, body, 0, body.length, chunk, i)) return;
         continue;
       }
       let len: number;
@@ -182,7 +182,7 @@ export class CopyBoth {
       if (n - i >= len) {
         const start = i;
         i += len;
-        if (!this.message(this.code, chunk, start, i, chunk.subarray(i))) return;
+        if (!this.message(this.code, chunk, start, i, chunk, i)) return;
       } else {
         this.body = Buffer.allocUnsafe(len);
         this.bodyAt = 0;
@@ -190,8 +190,11 @@ export class CopyBoth {
     }
   }
 
-  /** One whole message; false when the COPY ended with it (the rest went back to pg). */
-  private message(code: number, buf: Buffer, start: number, end: number, rest: Buffer): boolean {
+  /**
+   * One whole message; false when the COPY ended with it (then `chunk` from `restAt` on, the bytes
+   * after it, went back to pg). No view of the chunk is made per frame.
+   */
+  private message(code: number, buf: Buffer, start: number, end: number, chunk: Buffer, restAt: number): boolean {
     if (code === CODE_COPY_DATA) {
       this.counts.frames++;
       this.h.onData(buf, start, end);
@@ -203,8 +206,9 @@ export class CopyBoth {
     }
     if (code === CODE_PARAM || code === CODE_NOTICE || code === CODE_NOTIFY) return true;
     // CopyDone, or the session went on without it (a walsender that shut down): the COPY is over
-    const header = Buffer.alloc(5);
+    let rest = chunk.subarray(restAt);
     if (code !== CODE_COPY_DONE) {
+      const header = Buffer.alloc(5);
       header[0] = code;
       header.writeUInt32BE(end - start + 4, 1);
       rest = Buffer.concat([header, buf.subarray(start, end), rest]);
