@@ -37,15 +37,15 @@ export class StreamEnded extends Error {
 }
 
 /**
- * Read-ahead of the queue, in items (about 6 per small transaction): about two batches' worth of a
- * backlog's changes. Queued items outlive young-generation collections and are copied at each one
+ * Read-ahead of the queue, in items (about 6 per small transaction; about a third of a full batch:
+ * the apply gathers a batch while reading on, see apply.ts). Queued items outlive young-generation collections and are copied at each one
  * (profiled under a backlog: collection was about 40 % of the process's busy time), so the queue is
  * kept short; the socket's own buffer holds what comes next as bytes. Reading resumes as soon as the
  * queue is below LOW_WATER: the socket is read while the apply waits for the target (a queue left to
  * run dry first made the apply wait for the source after each batch).
  */
-const HIGH_WATER = 2_000;
-const LOW_WATER = 1_000;
+const HIGH_WATER = 1_000;
+const LOW_WATER = 500;
 /** Status updates at least this often, well inside wal_sender_timeout (60 s by default). */
 const STATUS_EVERY_MS = 10_000;
 

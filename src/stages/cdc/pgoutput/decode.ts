@@ -121,6 +121,9 @@ const decoders: Record<number, Decoder> = {
   },
 };
 
+/** One reader for every message: decoding is synchronous, a message at a time. */
+const reader = new MessageReader(Buffer.alloc(0));
+
 function malformed(what: string): PgferryError {
   return new PgferryError('data', `unexpected replication message content: ${what}`, {
     hint: 'pgferry reads pgoutput protocol version 1 with text values; rerun to resume',
@@ -132,7 +135,7 @@ function malformed(what: string): PgferryError {
  * in place); throws on a truncated, overlong or unknown message.
  */
 export function decodePgoutput(buf: Buffer, at = 0, end = buf.length): PgoutputMessage {
-  const r = new MessageReader(buf, at, end);
+  const r = reader.reset(buf, at, end);
   const code = r.u8('message code');
   const decode = decoders[code];
   if (!decode) throw malformed(`message code 0x${code.toString(16)} (${JSON.stringify(String.fromCharCode(code))})`);

@@ -18,6 +18,14 @@ export class MessageReader {
     private end = buf.length,
   ) {}
 
+  /** Read another message with the same reader (no reader object per message). */
+  reset(buf: Buffer, at: number, end: number): this {
+    this.buf = buf;
+    this.at = at;
+    this.end = end;
+    return this;
+  }
+
   get done(): boolean {
     return this.at >= this.end;
   }
