@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import type pg from 'pg';
 import type { Cluster } from '../../src/dev/embedded/cluster.js';
 import { startCluster } from '../../src/dev/embedded/cluster.js';
-import { compactable, NetEffect } from '../../src/stages/cdc/apply-compact.js';
+import { compactable, NetEffect, textArray } from '../../src/stages/cdc/apply-compact.js';
 import { deleteSql, insertSql, type Sql, updateSql } from '../../src/stages/cdc/apply-sql.js';
 import { type ColumnValue, UNCHANGED } from '../../src/stages/cdc/pgoutput/messages.js';
 import { type RelationPlan, upsertKeys } from '../../src/stages/cdc/relations.js';
@@ -153,7 +153,10 @@ test('upserted net effect equals one statement per change: key changes, re-inser
     assert.equal(upserts.length, 2, 'whole images went as upserts (before and after the settled update)');
     assert.ok(!del.some((s) => s.text.includes('ON CONFLICT')));
     // with upserts, only keys deleted in the batch are deleted: 2 (moved), 12, 30 (swap), 8
-    const deleted = up.filter((s) => s.text.startsWith('DELETE')).flatMap((s) => s.values[0] as string[]);
+    // (the keys go as a text[] literal: {"2","12"})
+    const deleted = up
+      .filter((s) => s.text.startsWith('DELETE'))
+      .flatMap((s) => (s.values[0] as string).slice(2, -2).split('","'));
     assert.deepEqual(deleted.sort(), ['12', '2', '30', '8']);
 
     const ref = await rowsOf(c, 't_ref');
@@ -181,4 +184,15 @@ test('keyless inserts stay in order with their duplicates (never merged into ups
     assert.deepEqual(await rows('bag'), await rows('bag_ref'));
     assert.equal((await rows('bag')).length, 3);
   });
+});
+
+test('set-based statements pass values as text[] literals the server reads back exactly', async () => {
+  const values = ['', ' ', 'NULL', 'null', '{}', 'a,b', 'a"b', 'back\\slash\\"', '\n\t', 'é€😀', ' x ', null];
+  const got = await withClient(url, (c) =>
+    c.query<{ v: string | null }>('SELECT unnest($1::text[]) AS v', [textArray(values)]),
+  );
+  assert.deepEqual(
+    got.rows.map((r) => r.v),
+    values,
+  );
 });

@@ -19,7 +19,10 @@
  * duration (log_min_duration_statement = 0), and the drain prints the server-side time per kind of
  * statement (parse, bind and execute summed): what the target spent on the apply's statements.
  *
- * The tools take turns, K rounds (default 2): native, pgferry, …, native, pgferry, … Prints each
+ * PGFERRY_BENCH_GC=1: pgferry runs with --trace-gc, and the drain prints its collections' pauses.
+ * The drain also prints pgferry's process CPU time (/proc), busy share of a core.
+ *
+ * The tools take turns, K rounds (default 3): native, pgferry, …, native, pgferry, … Prints each
  * run's numbers, then each tool's medians and pgferry's ratios to the others (of the medians), with
  * the machine's load average.
  */
@@ -38,6 +41,10 @@ const PGBENCH_TABLES = ['pgbench_accounts', 'pgbench_branches', 'pgbench_tellers
 interface Streaming {
   /** Stop the tool and remove what it left on the source. */
   stop(): Promise<void>;
+  /** The tool's own process (pgferry): its CPU and GC can be read during the drain. */
+  pid?: number;
+  /** With PGFERRY_BENCH_GC=1: the tool's --trace-gc lines so far, and when its process started. */
+  gcLog?(): { text: string; startedAt: number };
   /** Why the tool is no longer running, when it stopped by itself. */
   gone?(): string | undefined;
 }
@@ -200,13 +207,48 @@ async function startNative(src: Cluster, dst: Cluster, db: string): Promise<Stre
   };
 }
 
+/** User + system CPU seconds of a process so far (Linux /proc), or undefined. */
+function cpuSec(pid: number | undefined): number | undefined {
+  if (!pid) return undefined;
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100 Hz)
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * GC pauses in a --trace-gc log between `from` and `to` (ms since the process started):
+ * "[pid:0x…]     1234 ms: Scavenge 10.2 (12.3) -> 9.8 (13.3) MB, 1.23 / 0.00 ms  …".
+ */
+function gcSummary(text: string, from: number, to: number): string {
+  const by = new Map<string, { n: number; ms: number }>();
+  for (const m of text.matchAll(/\s(\d+) ms: ([A-Za-z-]+)[^,\n]*, ([\d.]+) \/ [\d.]+ ms/g)) {
+    const at = Number(m[1]);
+    if (at < from || at > to) continue;
+    const k = by.get(m[2]!) ?? { n: 0, ms: 0 };
+    k.n++;
+    k.ms += Number(m[3]);
+    by.set(m[2]!, k);
+  }
+  const total = [...by.values()].reduce((a, b) => a + b.ms, 0);
+  return `${[...by].map(([k, v]) => `${v.n} ${k} ${v.ms.toFixed(0)} ms`).join(', ') || 'none'}; total ${total.toFixed(0)} ms`;
+}
+
 async function startPgferry(src: Cluster, dst: Cluster, db: string, work: string): Promise<Streaming> {
   const stateDir = join(work, 'pgferry-state');
+  const gc = process.env.PGFERRY_BENCH_GC === '1';
+  const logFile = join(work, 'pgferry.log');
+  const startedAt = Date.now();
   const p = child(
     process.execPath,
     [
       // PGFERRY_BENCH_PROF=<dir>: a CPU profile of pgferry's run (written when it stops on SIGINT)
       ...(process.env.PGFERRY_BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.PGFERRY_BENCH_PROF] : []),
+      // PGFERRY_BENCH_GC=1: every collection in pgferry's log, summed over the drain
+      ...(gc ? ['--trace-gc'] : []),
       join(root, 'bin', 'pgferry.js'),
       'migrate',
       '--incremental',
@@ -224,7 +266,7 @@ async function startPgferry(src: Cluster, dst: Cluster, db: string, work: string
       'none',
       '--json',
     ],
-    join(work, 'pgferry.log'),
+    logFile,
   );
   let exited: number | null | undefined;
   p.on('exit', (code) => (exited = code));
@@ -239,6 +281,8 @@ async function startPgferry(src: Cluster, dst: Cluster, db: string, work: string
     200,
   );
   return {
+    pid: p.pid,
+    gcLog: gc ? () => ({ text: readFileSync(logFile, 'utf8'), startedAt }) : undefined,
     stop: async () => {
       if (process.env.PGFERRY_BENCH_PROF) {
         killGroup(p, 'SIGINT');
@@ -337,18 +381,53 @@ async function measure(
     const locker = new pg.Client({ connectionString: dst.url(db) });
     await locker.connect();
     await locker.query(`BEGIN; LOCK TABLE ${PGBENCH_TABLES.join(', ')} IN ACCESS EXCLUSIVE MODE`);
-    const clients = 4;
+    // 8 clients: more commits share each WAL flush of the source while the backlog is written
+    const clients = 8;
     const b = await sh(`${pgbench} -n -c ${clients} -j 2 -t ${Math.ceil(o.backlog / clients)} '${srcUrl}'`);
     if (b.code !== 0) throw new Error(`pgbench: ${b.out}`);
     const target = await hb.mark();
     const logFrom = statements ? statSync(dst.logFile).size : 0;
+    // the server processes doing the tool's work: the source's walsenders, the target's sessions of
+    // the tool's database (a native subscription's apply worker, pgferry's apply session)
+    const tcPid = (await tc.query<{ p: number }>('SELECT pg_backend_pid() AS p')).rows[0]!.p;
+    const lockerPid = (await locker.query<{ p: number }>('SELECT pg_backend_pid() AS p')).rows[0]!.p;
+    const walsenders = (await q(srcUrl, `SELECT pid FROM pg_stat_activity WHERE backend_type = 'walsender'`)).rows.map(
+      (r) => r.pid as number,
+    );
+    const targetPids = (
+      await q(
+        dst.url(db),
+        'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+      )
+    ).rows
+      .map((r) => r.pid as number)
+      .filter((p) => p !== tcPid && p !== lockerPid);
+    const sumCpu = (pids: number[]) => pids.reduce((a, p) => a + (cpuSec(p) ?? 0), 0);
+    const server0 = { walsender: sumCpu(walsenders), target: sumCpu(targetPids) };
+    const cpu0 = cpuSec(streaming.pid);
     const t0 = Date.now();
     await locker.query('COMMIT');
     await locker.end();
     await waitFor(`${tool} draining the backlog`, async () => (await hbOnTarget(tc)).n >= target, 900);
     const drainSec = (Date.now() - t0) / 1000;
-    if (statements) log(`${tool}: target statements while draining: ${statementTimes(dst.logFile, logFrom)}`);
+    const cpu1 = cpuSec(streaming.pid);
     const txns = Math.ceil(o.backlog / clients) * clients;
+    // CPU per source transaction of each process in the pipeline: what the machine's load does not change
+    const perTx = (sec: number) => `${((sec * 1e6) / txns).toFixed(0)} µs/tx`;
+    const walsenderCpu = sumCpu(walsenders) - server0.walsender;
+    const targetCpu = sumCpu(targetPids) - server0.target;
+    log(
+      `${tool}: CPU during the drain: source walsender ${walsenderCpu.toFixed(2)} s (${perTx(walsenderCpu)}), target session(s) ${targetCpu.toFixed(2)} s (${perTx(targetCpu)})` +
+        (cpu0 !== undefined && cpu1 !== undefined
+          ? `, ${tool} process ${(cpu1 - cpu0).toFixed(2)} s (${perTx(cpu1 - cpu0)}, ${((100 * (cpu1 - cpu0)) / drainSec).toFixed(0)} % of a core)`
+          : ''),
+    );
+    const gcLog = streaming.gcLog?.();
+    if (gcLog)
+      log(
+        `${tool}: GC during the drain: ${gcSummary(gcLog.text, t0 - gcLog.startedAt, t0 - gcLog.startedAt + drainSec * 1000)}`,
+      );
+    if (statements) log(`${tool}: target statements while draining: ${statementTimes(dst.logFile, logFrom)}`);
     const txPerSec = txns / drainSec;
     log(
       `${tool}: backlog of ${txns} tx applied in ${drainSec.toFixed(2)} s = ${txPerSec.toFixed(0)} tx/s (load ${load()})`,
@@ -406,21 +485,29 @@ async function measure(
 
 export async function runIncremental(): Promise<void> {
   const scale = Number(arg('scale', '1'));
-  const backlog = Number(arg('backlog', '20000'));
+  const backlog = Number(arg('backlog', '100000'));
   const rateArg = Number(arg('rate', '0'));
   const seconds = Number(arg('seconds', '20'));
   const hasPgcopydb = spawnSync('bash', ['-c', 'command -v pgcopydb']).status === 0;
   const tools = arg('tools', `native,pgferry${hasPgcopydb ? ',pgcopydb' : ''}`).split(',');
-  const runs = Math.max(1, Number(arg('runs', '2')));
+  const runs = Math.max(1, Number(arg('runs', '3')));
   const settings = { max_connections: 100, max_replication_slots: 10, max_wal_senders: 10, max_worker_processes: 16 };
   const [src, dst] = await Promise.all([
     startCluster({
       version: 15,
       fast: false,
       name: 'pgferry-bench-src',
-      settings: { ...settings, wal_level: 'logical' },
+      // no replication timeouts: while the target tables are locked for the backlog, a native
+      // subscription's apply worker waits on the lock without answering the walsender, which
+      // (60 s by default) then ended its session, and the drain timed the worker's restart too
+      settings: { ...settings, wal_level: 'logical', wal_sender_timeout: 0 },
     }),
-    startCluster({ version: 15, fast: false, name: 'pgferry-bench-dst', settings }),
+    startCluster({
+      version: 15,
+      fast: false,
+      name: 'pgferry-bench-dst',
+      settings: { ...settings, wal_receiver_timeout: 0 },
+    }),
   ]);
   const work = mkdtempSync(join(tmpdir(), 'pgferry-bench-cdc-'));
   try {

@@ -29,9 +29,12 @@ type Entry =
   /** Existed before the batch, only updated in it; some values unchanged TOAST. */
   | { kind: 'partial'; row: ColumnValue[] };
 
+/** A row's key: its one key column's value, or the JSON text of several (a table's keys are all one kind). */
+type Key = string | null;
+
 interface TableChanges {
   plan: RelationPlan;
-  rows: Map<string, Entry>;
+  rows: Map<Key, Entry>;
   /** Inserts into a table without a key, in order (an UPDATE or DELETE of it settles them first). */
   appended: ColumnValue[][];
 }
@@ -59,9 +62,18 @@ export class NetEffect {
     return t;
   }
 
-  private keyOf(p: RelationPlan, row: ColumnValue[]): string | undefined {
-    const k = p.identity.map((i) => row[i]);
-    if (k.some((v) => isUnchanged(v))) return undefined;
+  /**
+   * The row's key in its table's map: a one-column key is its value as it is (no array and no
+   * JSON text per change); undefined when a key value was not sent.
+   */
+  private keyOf(p: RelationPlan, row: ColumnValue[]): Key | undefined {
+    const id = p.identity;
+    if (id.length === 1) {
+      const v = row[id[0]!];
+      return v === undefined || isUnchanged(v) ? undefined : v;
+    }
+    const k = id.map((i) => row[i]);
+    if (k.some((v) => v === undefined || isUnchanged(v))) return undefined;
     return JSON.stringify(k);
   }
 
@@ -91,17 +103,17 @@ export class NetEffect {
     const was = t.rows.get(oldKey);
     if (was?.kind === 'delete') return false;
     const hasUnchanged = m.row.some((v) => isUnchanged(v));
+    // only an image with unchanged TOAST values takes them from the one before (no copy otherwise)
+    const row = was && hasUnchanged ? merge(was.row, m.row) : m.row;
     if (oldKey !== newKey) {
       // a key change: the row moves to its new key as a whole image, or is applied on its own
       if (hasUnchanged && was?.kind !== 'whole') return false;
-      const row = was ? merge(was.row, m.row) : m.row;
       t.rows.set(oldKey, { kind: 'delete', key: m.key! });
       t.rows.set(newKey, { kind: 'whole', row });
       this.count++;
       return true;
     }
-    const row = was ? merge(was.row, m.row) : m.row;
-    const whole = was?.kind === 'whole' || !row.some((v) => isUnchanged(v));
+    const whole = was?.kind === 'whole' || !hasUnchanged || !row.some((v) => isUnchanged(v));
     t.rows.set(newKey, { kind: whole ? 'whole' : 'partial', row });
     this.count++;
     return true;
@@ -150,9 +162,25 @@ function merge(before: ColumnValue[], after: ColumnValue[]): ColumnValue[] {
   return after.map((v, i) => (isUnchanged(v) ? before[i] : v));
 }
 
+const NEEDS_ESCAPE = /["\\]/;
+const ESCAPE = /["\\]/g;
+
+/**
+ * A text[] parameter in array literal form, built in one pass: {"a","b \"q\"",NULL}. Every value
+ * is quoted (so empty strings, spaces, braces and the word NULL stay values).
+ */
+export function textArray(values: (string | null)[]): string {
+  const parts = new Array<string>(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    parts[i] = v === null ? 'NULL' : `"${NEEDS_ESCAPE.test(v) ? v.replace(ESCAPE, '\\$&') : v}"`;
+  }
+  return `{${parts.join(',')}}`;
+}
+
 /** `unnest($1::text[], …) AS u(c1, …)` over the given message positions, and the casts to read them. */
 function columnsOf(plan: RelationPlan, positions: number[], rows: ColumnValue[][]) {
-  const values = positions.map((i) => rows.map((r) => r[i] as string | null));
+  const values = positions.map((i) => textArray(rows.map((r) => r[i] as string | null)));
   const alias = positions.map((_, j) => `c${j + 1}`);
   const from = `unnest(${positions.map((_, j) => `$${j + 1}::text[]`).join(', ')}) AS u(${alias.join(', ')})`;
   const read = positions.map((i, j) => `u.${alias[j]}::${plan.columns[i]!.type}`);

@@ -75,7 +75,23 @@ export interface ApplyProgress {
 
 const BATCH_TXNS = 500;
 const BATCH_CHANGES = 20_000;
+/** A batch that keeps finding more in the queue commits after this long all the same (lag). */
+const BATCH_MAX_MS = 250;
 const TICK_MS = 500;
+/**
+ * Items taken in a row before the apply lets the event loop turn: the target's answers to a batch in
+ * flight are read (and the next statement sent) and the socket is read while a backlog is gathered.
+ */
+const TURN_EVERY = 256;
+
+/** One turn of the event loop (I/O callbacks run). */
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** A promise whose failure is surfaced where it is awaited, not as an unhandled rejection. */
+function handled<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {});
+  return p;
+}
 
 class Applier {
   private relations = new Map<number, RelationPlan | undefined>();
@@ -87,6 +103,14 @@ class Applier {
   private skipping = false;
   private batchOpen = false;
   private batchTxns = 0;
+  /** The batch's BEGIN, sent without waiting. */
+  private begun: Promise<unknown> = Promise.resolve();
+  /** The last batch sent: its statements, position and COMMIT, until answered (and awaited). */
+  private committing: Promise<void> | null = null;
+  /** Items taken since the apply last let the event loop turn. */
+  private sinceTurn = 0;
+  /** When the batch's first source transaction ended. */
+  private batchStarted = 0;
   private batchChanges = 0;
   private batchEnd: Lsn = 0n;
   private batchCommit: Date | null = null;
@@ -210,9 +234,10 @@ class Applier {
     // Already applied by an earlier run: its commit lies before the recorded end position.
     this.skipping = finalLsn < this.progress.applied;
     if (this.skipping || this.batchOpen) return undefined;
-    return this.o.target.query('BEGIN').then(() => {
-      this.batchOpen = true;
-    });
+    // sent without waiting for its answer (queued behind the last batch's COMMIT on the session)
+    this.batchOpen = true;
+    this.begun = handled(this.o.target.query('BEGIN'));
+    return undefined;
   }
 
   private commit(m: { endLsn: Lsn; commitTime: Date }): Promise<void> | undefined {
@@ -220,35 +245,87 @@ class Applier {
     if (this.skipping) return undefined;
     this.batchEnd = m.endLsn;
     this.batchCommit = m.commitTime;
-    this.batchTxns++;
+    if (this.batchTxns++ === 0) this.batchStarted = Date.now();
     const full = this.batchTxns >= BATCH_TXNS || this.batchChanges >= BATCH_CHANGES;
-    if (full || this.o.stream.pending === 0) return this.flush();
+    if (full) return this.sendNext();
+    if (this.o.stream.pending === 0) return this.caughtUp();
     return undefined;
   }
 
-  /** Commit the batch with its position, then tell the source. */
+  /**
+   * The queue ran dry at a transaction's end. The apply takes a queue without giving the socket a
+   * turn: what the source sent meanwhile is still unread. It is read first (one turn of the event
+   * loop); the batch goes on if something came and it is young, and commits otherwise (nothing
+   * more sent: the target is up to date). Committing at every dry queue made a backlog's batches
+   * only as large as what arrived during the last commit.
+   */
+  private async caughtUp(): Promise<void> {
+    await turn();
+    if (this.o.stream.pending > 0 && Date.now() - this.batchStarted < BATCH_MAX_MS) return;
+    await this.sendNext();
+  }
+
+  /** Commit the batch and wait until it has committed (outside a backlog: keepalive, idle, stop). */
   private async flush(): Promise<void> {
+    await this.committed();
+    this.send();
+    await this.committed();
+  }
+
+  /** Send the batch once the one before has committed; gather the next one meanwhile. */
+  private async sendNext(): Promise<void> {
+    await this.committed();
+    this.send();
+  }
+
+  /** Wait for the batch sent last (throws its failure). */
+  private async committed(): Promise<void> {
+    const c = this.committing;
+    this.committing = null;
+    if (c) await c;
+  }
+
+  /**
+   * Send the batch's net effect, its position and COMMIT without waiting for the answers: they are
+   * queued on the session in order, and the apply gathers the next batch while the target executes
+   * them (at most one batch in flight). When they are answered, the position is reported to the
+   * source once durable, as before. A failure surfaces at the next wait (`committed`); the batch
+   * then rolled back with its position, and the rerun resumes before it.
+   */
+  private send(): void {
     if (!this.batchOpen || this.inTxn) return;
     const c = this.o.target;
-    await this.settle();
-    if (this.batchTxns > 0) {
-      const r = await recordApplied(c, this.o.taskId, this.batchEnd, this.batchCommit!, this.batchTxns);
-      this.stopLsn = r.stop;
-      this.ackDurable(r);
-    }
-    await c.query('COMMIT');
+    const txns = this.batchTxns;
+    const changes = this.batchChanges;
+    const end = this.batchEnd;
+    const commitTime = this.batchCommit;
+    const sent: Promise<unknown>[] = [this.begun];
+    if (this.net.size) for (const sql of this.net.take()) sent.push(handled(c.query(sql.text, sql.values)));
+    const recorded = txns > 0 ? handled(recordApplied(c, this.o.taskId, end, commitTime!, txns)) : undefined;
+    const commit = handled(c.query('COMMIT'));
     this.batchOpen = false;
-    if (this.batchTxns > 0) {
-      const p = this.progress;
-      p.applied = this.batchEnd;
-      p.commitTime = this.batchCommit;
-      p.txns += this.batchTxns;
-      p.changes += this.batchChanges;
-      this.durable.committed(this.batchEnd);
-      this.o.onCommit?.(p);
-    }
     this.batchTxns = 0;
     this.batchChanges = 0;
+    this.committing = handled(
+      (async () => {
+        for (const p of sent) await p;
+        if (recorded) {
+          const r = await recorded;
+          this.stopLsn = r.stop;
+          this.ackDurable(r);
+        }
+        await commit;
+        if (txns > 0) {
+          const p = this.progress;
+          p.applied = end;
+          p.commitTime = commitTime;
+          p.txns += txns;
+          p.changes += changes;
+          this.durable.committed(end);
+          this.o.onCommit?.(p);
+        }
+      })(),
+    );
   }
 
   private ackDurable(wal: { walInsert: Lsn; walFlush: Lsn }): void {
@@ -264,8 +341,8 @@ class Applier {
   }
 
   private item(it: StreamItem): Promise<void> | undefined {
-    if (it.kind === 'keepalive') return this.keepalive(it.end);
-    const m = it.message;
+    if (it.tag === 'keepalive') return this.keepalive(it.end);
+    const m = it;
     if (m.tag === 'begin') return this.begin(m.finalLsn);
     if (m.tag === 'commit') return this.commit(m);
     return this.change(m);
@@ -284,7 +361,7 @@ class Applier {
 
   /** Finished: `finish` asked to stop at a position everything up to which is applied. */
   private reachedStop(): boolean {
-    if (this.stopLsn === null || this.inTxn || this.batchOpen) return false;
+    if (this.stopLsn === null || this.inTxn || this.batchOpen || this.committing) return false;
     return laterLsn(this.idleEnd, this.progress.applied) >= this.stopLsn;
   }
 
@@ -306,6 +383,10 @@ class Applier {
         if (it) {
           const pending = this.item(it);
           if (pending) await pending;
+          if (++this.sinceTurn >= TURN_EVERY) {
+            this.sinceTurn = 0;
+            await turn();
+          }
         } else if (!this.inTxn) {
           this.stopAsked = false;
           await this.flush();

@@ -1,26 +1,28 @@
 /**
  * The change stream of the task's slot: START_REPLICATION over COPY BOTH on a replication
- * session, XLogData decoded into pgoutput messages and queued for the apply, keepalives
- * answered, and the flushed position reported only when the caller says the target committed.
+ * session, read from the socket directly (copy-both.ts), each XLogData frame decoded in place into
+ * a pgoutput message and queued for the apply, keepalives answered, and the flushed position
+ * reported only when the caller says the target committed.
  * https://www.postgresql.org/docs/current/protocol-replication.html (START_REPLICATION)
  */
 import type pg from 'pg';
-import copyStreams from 'pg-copy-streams';
-import type { Duplex } from 'node:stream';
 import { quoteIdent, quoteLiteral } from '../../core/ident.js';
 import type { ConnSpec } from '../../pg/connstring.js';
+import { CopyBoth, type CopyBothCounts } from './copy-both.js';
 import { formatLsn, type Lsn } from './lsn.js';
 import { decodePgoutput } from './pgoutput/decode.js';
-import { decodeFrame, statusUpdate, XLOG_HEADER, xlogEnd } from './pgoutput/frames.js';
+import { decodeFrame, FrameCode, statusUpdate, XLOG_HEADER } from './pgoutput/frames.js';
 import type { PgoutputMessage } from './pgoutput/messages.js';
 import { openReplicationSession } from './slot.js';
 
-/** What the apply reads: a decoded message, or a keepalive saying how far the source has sent. */
-export type StreamItem = { kind: 'message'; message: PgoutputMessage } | { kind: 'keepalive'; end: Lsn };
+/** A keepalive: how far the source has sent. */
+export interface Keepalive {
+  tag: 'keepalive';
+  end: Lsn;
+}
 
-/** pg-copy-streams 7 exports COPY BOTH (`both`); its type declarations do not list it yet. */
-type CopyBoth = (sql: string, o: { alignOnCopyDataFrame: boolean }) => Duplex & pg.Submittable;
-const both = (copyStreams as unknown as { both: CopyBoth }).both;
+/** What the apply reads: a decoded message (queued as it is: no wrapper per message), or a keepalive. */
+export type StreamItem = PgoutputMessage | Keepalive;
 
 /**
  * The source closed the replication session without an error (a restart or shutdown of the source,
@@ -35,13 +37,15 @@ export class StreamEnded extends Error {
 }
 
 /**
- * Read-ahead of the queue, in items (about 6 per small transaction): a little more than one full
- * batch (apply.ts), so the next batch is decoded while the last one commits. A longer queue cost
- * more than it gave: its items outlive young-generation collections and are copied at each one
- * (profiled under a backlog at about half of the process's busy time, 20,000 items).
+ * Read-ahead of the queue, in items (about 6 per small transaction; about a third of a full batch:
+ * the apply gathers a batch while reading on, see apply.ts). Queued items outlive young-generation collections and are copied at each one
+ * (profiled under a backlog: collection was about 40 % of the process's busy time), so the queue is
+ * kept short; the socket's own buffer holds what comes next as bytes. Reading resumes as soon as the
+ * queue is below LOW_WATER: the socket is read while the apply waits for the target (a queue left to
+ * run dry first made the apply wait for the source after each batch).
  */
-const HIGH_WATER = 6_000;
-const LOW_WATER = 1_500;
+const HIGH_WATER = 1_000;
+const LOW_WATER = 500;
 /** Status updates at least this often, well inside wal_sender_timeout (60 s by default). */
 const STATUS_EVERY_MS = 10_000;
 
@@ -53,20 +57,27 @@ export class ChangeStream {
   private failure?: unknown;
   private ended = false;
   private received: Lsn;
+  /** The last XLogData frame's WAL end, as two 32-bit halves (no BigInt per frame); taken into `received` when reported. */
+  private endHi = 0;
+  private endLo = 0;
   private flushed: Lsn;
   private timer: NodeJS.Timeout;
 
+  private copy: CopyBoth;
+
   private constructor(
     private client: pg.Client,
-    private copy: Duplex,
+    sql: string,
     from: Lsn,
   ) {
     this.received = from;
     this.flushed = from;
-    copy.on('data', (chunk: Buffer) => this.onFrame(chunk));
-    copy.on('error', (e) => this.fail(e));
-    copy.on('end', () => this.fail(new StreamEnded()));
     client.on('error', (e) => this.fail(e));
+    this.copy = CopyBoth.start(client, sql, {
+      onData: (buf, start, end) => this.onFrame(buf, start, end),
+      onEnd: () => this.fail(new StreamEnded()),
+      onError: (e) => this.fail(e),
+    });
     this.timer = setInterval(() => this.status(false), STATUS_EVERY_MS);
   }
 
@@ -75,26 +86,29 @@ export class ChangeStream {
     const client = await openReplicationSession(spec, 'stream');
     const options = `proto_version '1', publication_names ${quoteLiteral(quoteIdent(publication))}`;
     const sql = `START_REPLICATION SLOT ${quoteIdent(slot)} LOGICAL ${formatLsn(from)} (${options})`;
-    const copy = client.query(both(sql, { alignOnCopyDataFrame: true }));
-    return new ChangeStream(client, copy, from);
+    return new ChangeStream(client, sql, from);
   }
 
-  private onFrame(chunk: Buffer): void {
+  /** One CopyData frame, `buf` from `start` to `end`. */
+  private onFrame(buf: Buffer, start: number, end: number): void {
+    if (this.failure !== undefined) return;
     try {
-      // XLogData, nearly every frame: its message decoded in place (fewer short-lived objects to collect)
-      const end = xlogEnd(chunk);
-      if (end !== undefined) {
-        if (end > this.received) this.received = end;
-        this.push({ kind: 'message', message: decodePgoutput(chunk, XLOG_HEADER) });
+      // XLogData, nearly every frame: its message decoded in place
+      if (end - start >= XLOG_HEADER && buf[start] === FrameCode.XLogData) {
+        const hi = buf.readUInt32BE(start + 9);
+        const lo = buf.readUInt32BE(start + 13);
+        if (hi > this.endHi || (hi === this.endHi && lo > this.endLo)) {
+          this.endHi = hi;
+          this.endLo = lo;
+        }
+        this.push(decodePgoutput(buf, start + XLOG_HEADER, end));
         return;
       }
-      const frame = decodeFrame(chunk);
-      if (frame.tag === 'xlog') {
-        if (frame.end > this.received) this.received = frame.end;
-        this.push({ kind: 'message', message: decodePgoutput(frame.data) });
-      } else {
-        if (frame.end > this.received) this.received = frame.end;
-        this.push({ kind: 'keepalive', end: frame.end });
+      const frame = decodeFrame(buf.subarray(start, end));
+      if (frame.end > this.received) this.received = frame.end;
+      if (frame.tag === 'xlog') this.push(decodePgoutput(frame.data));
+      else {
+        this.push({ tag: 'keepalive', end: frame.end });
         if (frame.replyNow) this.status(false);
       }
     } catch (e) {
@@ -121,6 +135,11 @@ export class ChangeStream {
     this.wake();
   }
 
+  /** What the socket delivered so far (reads, frames, frames split across reads). */
+  get counts(): CopyBothCounts {
+    return this.copy.counts;
+  }
+
   /** Items already received and not yet taken. */
   get pending(): number {
     return this.queue.length - this.head;
@@ -142,7 +161,7 @@ export class ChangeStream {
   /** The next item already received, or undefined (then `next` waits, or throws once the stream failed). */
   poll(): StreamItem | undefined {
     const item = this.take();
-    if (item && this.pending === LOW_WATER) this.copy.resume();
+    if (item && this.pending <= LOW_WATER) this.copy.resume();
     return item;
   }
 
@@ -162,7 +181,7 @@ export class ChangeStream {
     }
     const item = this.take();
     if (item) {
-      if (this.pending === LOW_WATER) this.copy.resume();
+      if (this.pending <= LOW_WATER) this.copy.resume();
       return item;
     }
     if (this.failure !== undefined) throw this.failure;
@@ -183,6 +202,9 @@ export class ChangeStream {
   private status(replyNow: boolean): void {
     if (this.ended || this.failure !== undefined) return;
     try {
+      // before the server's CopyBothResponse nothing may be sent: the next update carries the same
+      const frameEnd = (BigInt(this.endHi) << 32n) | BigInt(this.endLo);
+      if (frameEnd > this.received) this.received = frameEnd;
       this.copy.write(statusUpdate(this.received, this.flushed, replyNow));
     } catch (e) {
       this.fail(e);
@@ -192,7 +214,6 @@ export class ChangeStream {
   close(): void {
     this.ended = true;
     clearInterval(this.timer);
-    this.copy.destroy();
     // The walsender ends with the session; the slot stays for the next run.
     const stream = (this.client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream;
     stream?.destroy();

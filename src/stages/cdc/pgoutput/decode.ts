@@ -43,10 +43,9 @@ function relationColumns(r: MessageReader): RelationColumn[] {
 }
 
 /** UPDATE and DELETE: an optional K (key) or O (old row) tuple; for UPDATE then N (new row). */
-function oldTuple(r: MessageReader, code: number): { key?: ColumnValue[]; old?: ColumnValue[] } {
-  if (code === OldTupleCode.Key) return { key: tuple(r) };
-  if (code === OldTupleCode.Old) return { old: tuple(r) };
-  throw malformed(`old tuple marker 0x${code.toString(16)}`);
+function checkOld(code: number): void {
+  if (code !== OldTupleCode.Key && code !== OldTupleCode.Old)
+    throw malformed(`old tuple marker 0x${code.toString(16)}`);
 }
 
 const decoders: Record<number, Decoder> = {
@@ -84,20 +83,28 @@ const decoders: Record<number, Decoder> = {
     if (code !== OldTupleCode.New) throw malformed(`insert tuple marker 0x${code.toString(16)}`);
     return { tag: 'insert', relation, row: tuple(r) };
   },
+  // no object spread per change: each shape is built as it is
   [MessageCode.Update]: (r) => {
     const relation = r.u32('relation oid');
-    let code = r.u8('update tuple marker');
-    let old = {};
-    if (code !== OldTupleCode.New) {
-      old = oldTuple(r, code);
-      code = r.u8('new tuple marker');
-      if (code !== OldTupleCode.New) throw malformed(`update new tuple marker 0x${code.toString(16)}`);
-    }
-    return { tag: 'update', relation, ...old, row: tuple(r) };
+    const code = r.u8('update tuple marker');
+    if (code === OldTupleCode.New) return { tag: 'update', relation, row: tuple(r) };
+    checkOld(code);
+    const before = tuple(r);
+    const next = r.u8('new tuple marker');
+    if (next !== OldTupleCode.New) throw malformed(`update new tuple marker 0x${next.toString(16)}`);
+    const row = tuple(r);
+    return code === OldTupleCode.Key
+      ? { tag: 'update', relation, key: before, row }
+      : { tag: 'update', relation, old: before, row };
   },
   [MessageCode.Delete]: (r) => {
     const relation = r.u32('relation oid');
-    return { tag: 'delete', relation, ...oldTuple(r, r.u8('delete tuple marker')) };
+    const code = r.u8('delete tuple marker');
+    checkOld(code);
+    const before = tuple(r);
+    return code === OldTupleCode.Key
+      ? { tag: 'delete', relation, key: before }
+      : { tag: 'delete', relation, old: before };
   },
   [MessageCode.Truncate]: (r) => {
     const n = r.i32('truncated relation count');
@@ -114,6 +121,9 @@ const decoders: Record<number, Decoder> = {
   },
 };
 
+/** One reader for every message: decoding is synchronous, a message at a time. */
+const reader = new MessageReader(Buffer.alloc(0));
+
 function malformed(what: string): PgferryError {
   return new PgferryError('data', `unexpected replication message content: ${what}`, {
     hint: 'pgferry reads pgoutput protocol version 1 with text values; rerun to resume',
@@ -121,16 +131,15 @@ function malformed(what: string): PgferryError {
 }
 
 /**
- * Decode one whole pgoutput message (from `at` to the end of `buf`: the XLogData frame's payload
- * read in place); throws on a truncated, overlong or unknown message.
+ * Decode one whole pgoutput message (`buf` from `at` to `end`: the XLogData frame's payload read
+ * in place); throws on a truncated, overlong or unknown message.
  */
-export function decodePgoutput(buf: Buffer, at = 0): PgoutputMessage {
-  const r = new MessageReader(buf, at);
+export function decodePgoutput(buf: Buffer, at = 0, end = buf.length): PgoutputMessage {
+  const r = reader.reset(buf, at, end);
   const code = r.u8('message code');
   const decode = decoders[code];
   if (!decode) throw malformed(`message code 0x${code.toString(16)} (${JSON.stringify(String.fromCharCode(code))})`);
   const m = decode(r);
-  if (!r.done)
-    throw malformed(`${buf.length - at - r.rest().length} of ${buf.length - at} bytes of a ${m.tag} message read`);
+  if (!r.done) throw malformed(`${end - at - r.left} of ${end - at} bytes of a ${m.tag} message read`);
   return m;
 }

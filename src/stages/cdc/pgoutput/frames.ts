@@ -41,12 +41,6 @@ export function decodeFrame(buf: Buffer): ServerFrame {
 /** Where an XLogData frame's pgoutput message starts: after its code, two LSNs and the send time. */
 export const XLOG_HEADER = 25;
 
-/** An XLogData frame's WAL end, read without decoding the rest of its header; undefined for other frames. */
-export function xlogEnd(buf: Buffer): Lsn | undefined {
-  if (buf.length < XLOG_HEADER || buf[0] !== FrameCode.XLogData) return undefined;
-  return buf.readBigUInt64BE(9);
-}
-
 /** Microseconds since 2000-01-01, for the status update's clock. */
 const nowPg = (): bigint => BigInt(Date.now()) * 1000n - 946_684_800_000_000n;
 
