@@ -21,6 +21,7 @@ import type { Statement } from '../../../core/statement.js';
 import { selectModel } from './closure.js';
 import { DdlContext } from './context.js';
 import { orderPre, type PreOrder } from './order.js';
+import { compactStatements } from './compact.js';
 import { lateClosure } from './placeholders.js';
 import { schemas } from './families/schemas.js';
 import { extensions } from './families/extensions.js';
@@ -96,7 +97,7 @@ export function generateDdl(source: CatalogModel, sel: Selection): GeneratedSche
   defaultPrivileges(ctx);
   eventTriggers(ctx, keptIds);
   return {
-    statements: assemble(ctx, order, idx.parted),
+    statements: compactStatements(assemble(ctx, order, idx.parted)),
     warnings: [...new Set(ctx.warnings)],
     notMigrated: ctx.notMigrated,
     tablesNotCreated: tablesNotCreated(ctx, keptIds),

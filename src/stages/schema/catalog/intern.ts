@@ -1,0 +1,25 @@
+/**
+ * One copy of each catalog text that recurs across objects. Every row of a catalog query brings its
+ * own copy of texts such as a schema, an owner, a type or a column name; at 20,000 tables those copies
+ * are hundreds of thousands of strings. Mapping them through one Interner while the model is built
+ * keeps a single string per distinct text.
+ */
+export class Interner {
+  private readonly seen = new Map<string, string>();
+
+  /** The kept copy of `s` (null and undefined pass through). */
+  text<T extends string | null | undefined>(s: T): T {
+    if (typeof s !== 'string') return s;
+    const kept = this.seen.get(s);
+    if (kept !== undefined) return kept as T;
+    this.seen.set(s, s);
+    return s;
+  }
+
+  /** A list of texts, each through text(). */
+  texts<T extends string[] | null | undefined>(a: T): T {
+    if (!a) return a;
+    for (let i = 0; i < a.length; i++) a[i] = this.text(a[i]);
+    return a;
+  }
+}
