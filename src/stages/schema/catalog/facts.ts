@@ -1,7 +1,7 @@
 /** Reading the catalog facts: raw rows (shaped by ./sql/facts.ts) mapped to the CatalogFacts model. */
 import type pg from 'pg';
 import type { CatalogFacts, FactColumn, FactRelation } from './facts-model.js';
-import { Interner } from './intern.js';
+import { Interner } from '../../../core/intern.js';
 
 export type { CatalogFacts, FactColumn, FactRelation, FactSchema, FactSequence } from './facts-model.js';
 import { FACT_COLUMNS_SQL, FACT_RELATIONS_SQL, FACT_SCHEMAS_SQL, FACT_SEQUENCES_SQL, WHO_SQL } from './sql/facts.js';

@@ -47,7 +47,7 @@ export type { CatalogModel, SourceCatalog } from './model.js';
 export { readFacts, type CatalogFacts } from './facts.js';
 export type { FactColumn } from './facts-model.js';
 import { safeReader } from './safe-read.js';
-import { Interner } from './intern.js';
+import { Interner } from '../../../core/intern.js';
 import { readFacts } from './facts.js';
 import type { CatalogFacts } from './facts-model.js';
 import { BASE_TYPES_SQL } from './sql/basetypes.js';
@@ -104,7 +104,7 @@ const aclIn =
 const constraintOf = (k: Row, t: Interner): IndexObj['constraint'] => ({
   name: k.name,
   type: t.text(k.type),
-  def: k.def,
+  def: t.text(k.def),
   deferrable: k.deferrable,
   comment: k.comment,
 });
@@ -232,7 +232,7 @@ async function read(c: pg.Client, facts: CatalogFacts, t: Interner): Promise<Sou
   }));
 
   const tables: TableObj[] = (await safe.rows(TABLES_SQL, 'pg_class', 'rel')).map((r) => ({
-    id: `rel:${r.oid}`,
+    id: t.text(`rel:${r.oid}`),
     oid: t.text(r.oid),
     schema: t.text(r.schema),
     name: t.text(r.name),
@@ -262,11 +262,11 @@ async function read(c: pg.Client, facts: CatalogFacts, t: Interner): Promise<Sou
   }
 
   const indexes: IndexObj[] = (await safe.rows(INDEXES_SQL, 'pg_class', 'rel')).map((r) => ({
-    id: `rel:${r.oid}`,
+    id: t.text(`rel:${r.oid}`),
     oid: r.oid,
     schema: t.text(r.schema),
     name: r.name,
-    tableId: `rel:${r.table_oid}`,
+    tableId: t.text(`rel:${r.table_oid}`),
     def: r.def,
     constraint: r.constraint && constraintOf(r.constraint, t),
     parentIndex: r.parent_index && { schema: t.text(r.parent_index.schema), name: r.parent_index.name },
@@ -278,8 +278,8 @@ async function read(c: pg.Client, facts: CatalogFacts, t: Interner): Promise<Sou
   const foreignKeys: ForeignKeyObj[] = (await safe.rows(FOREIGN_KEYS_SQL, 'pg_constraint', 'con')).map((r) => ({
     id: `con:${r.oid}`,
     name: r.name,
-    tableId: `rel:${r.table_oid}`,
-    refTableId: `rel:${r.ref_oid}`,
+    tableId: t.text(`rel:${r.table_oid}`),
+    refTableId: t.text(`rel:${r.ref_oid}`),
     def: r.def,
     validated: r.validated,
     columns: r.columns ?? [],
@@ -525,7 +525,7 @@ async function read(c: pg.Client, facts: CatalogFacts, t: Interner): Promise<Sou
     isDefault: r.is_default,
   }));
 
-  const dependencies = await readDependencies(c, { types, sequences, tables, views, functions });
+  const dependencies = await readDependencies(c, { types, sequences, tables, views, functions }, t);
   dependencies.splice(0, dependencies.length, ...shellEdges(dependencies, types));
   // Objects a catalog function failed on: not migrated (listed first), and what depends on them neither.
   const unreadable = safe.unreadable.map(({ kind, name, reason, schema }) => ({ kind, name, reason, schema }));
@@ -586,6 +586,7 @@ async function read(c: pg.Client, facts: CatalogFacts, t: Interner): Promise<Sou
 async function readDependencies(
   c: pg.Client,
   m: { types: TypeObj[]; sequences: SequenceObj[]; tables: TableObj[]; views: ViewObj[]; functions: FunctionObj[] },
+  t: Interner,
 ): Promise<Dependency[]> {
   const typeAlias = new Map<string, string>();
   for (const r of await rows(c, TYPE_ALIASES_SQL)) typeAlias.set(r.alias, r.target);
@@ -637,7 +638,7 @@ async function readDependencies(
     const k = `${from}>${to}`;
     if (seen.has(k)) continue;
     seen.add(k);
-    out.push({ from, to });
+    out.push({ from: t.text(from), to: t.text(to) });
   }
   return out;
 }

@@ -7,15 +7,7 @@
  * name kept once.
  */
 import type { Statement } from '../../../core/statement.js';
-
-/**
- * A flat copy of `s`: one piece, without the concatenation tree it was built from. (Flattening in
- * place, which V8 does when a text is read whole, still leaves a 32-byte node in front of it.) The
- * JSON round trip gives back exactly the same text, whatever characters it holds.
- */
-export function flat(s: string): string {
-  return JSON.parse(JSON.stringify(s)) as string;
-}
+import { flat } from '../../../core/flat.js';
 
 export function compactStatements(stmts: Statement[]): Statement[] {
   const names = new Map<string, string>();

@@ -1,5 +1,5 @@
 /**
- * One copy of each catalog text that recurs across objects. Every row of a catalog query brings its
+ * One copy of each text that recurs across many objects. Every row of a catalog query brings its
  * own copy of texts such as a schema, an owner, a type or a column name; at 20,000 tables those copies
  * are hundreds of thousands of strings. Mapping them through one Interner while the model is built
  * keeps a single string per distinct text.
