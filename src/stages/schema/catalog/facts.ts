@@ -100,7 +100,8 @@ export async function readFacts(c: pg.Client, t = new Interner()): Promise<Catal
     else columns.set(r.rel, [column(r, t)]);
   }
   const relations = (await c.query<RelationRow>(FACT_RELATIONS_SQL)).rows.map((r) =>
-    relation(r, columns.get(r.oid) ?? [], t),
+    // a copy of its exact length: the list grown by push keeps room for 17 columns
+    relation(r, columns.get(r.oid)?.slice() ?? [], t),
   );
   const sequences = (await c.query<SequenceRow>(FACT_SEQUENCES_SQL)).rows.map((r) => ({
     oid: r.oid,

@@ -270,7 +270,7 @@ async function read(c: pg.Client, facts: CatalogFacts, t: Interner): Promise<Sou
     def: r.def,
     constraint: r.constraint && constraintOf(r.constraint, t),
     parentIndex: r.parent_index && { schema: t.text(r.parent_index.schema), name: r.parent_index.name },
-    columns: r.columns,
+    columns: (r.columns as number[]).slice(), // exact length (the driver's array parser grows it by push)
     clustered: r.clustered,
     comment: r.comment,
     isValid: r.valid,

@@ -9,7 +9,14 @@
 import type { Statement } from '../../../core/statement.js';
 import { flat } from '../../../core/flat.js';
 
-export function compactStatements(stmts: Statement[]): Statement[] {
+/**
+ * `objects` (plan's list of the selected objects) names them with the same texts as the statements:
+ * kept through the same once(), or they would hold the concatenated originals alive.
+ */
+export function compactStatements(
+  stmts: Statement[],
+  objects: { kind: string; source: string; target: string }[] = [],
+): Statement[] {
   const names = new Map<string, string>();
   const once = (s: string): string => {
     const kept = names.get(s);
@@ -26,6 +33,11 @@ export function compactStatements(stmts: Statement[]): Statement[] {
     if (s.drop !== undefined) s.drop = flat(s.drop);
     if (s.table !== undefined) s.table = once(s.table);
     if (s.buildOf !== undefined) s.buildOf = flat(s.buildOf);
+  }
+  for (const o of objects) {
+    o.kind = once(o.kind);
+    o.source = once(o.source);
+    o.target = once(o.target);
   }
   return stmts;
 }

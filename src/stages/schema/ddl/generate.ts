@@ -96,14 +96,15 @@ export function generateDdl(source: CatalogModel, sel: Selection): GeneratedSche
   publications(ctx, keptIds);
   defaultPrivileges(ctx);
   eventTriggers(ctx, keptIds);
+  const objects = ctx.objects
+    .filter((o) => !order.dropped.has(o.id))
+    .map(({ kind, source, target }) => ({ kind, source, target }));
   return {
-    statements: compactStatements(assemble(ctx, order, idx.parted)),
+    statements: compactStatements(assemble(ctx, order, idx.parted), objects),
     warnings: [...new Set(ctx.warnings)],
     notMigrated: ctx.notMigrated,
     tablesNotCreated: tablesNotCreated(ctx, keptIds),
-    objects: ctx.objects
-      .filter((o) => !order.dropped.has(o.id))
-      .map(({ kind, source, target }) => ({ kind, source, target })),
+    objects,
   };
 }
 
