@@ -100,7 +100,7 @@ export function generateDdl(source: CatalogModel, sel: Selection): GeneratedSche
     .filter((o) => !order.dropped.has(o.id))
     .map(({ kind, source, target }) => ({ kind, source, target }));
   return {
-    statements: compactStatements(assemble(ctx, order, idx.parted), objects),
+    statements: compactStatements(assemble(ctx, order, idx.parted), objects, ctx.compact),
     warnings: [...new Set(ctx.warnings)],
     notMigrated: ctx.notMigrated,
     tablesNotCreated: tablesNotCreated(ctx, keptIds),
