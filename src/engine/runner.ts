@@ -365,7 +365,7 @@ async function runPhases(r: Run): Promise<void> {
   const { o, task, result } = r;
   await lockEarly(r);
   if (task.incremental) await leaveOutLatePartitions(r);
-  let read: SourceRead;
+  let read: SourceRead | undefined;
   try {
     // The precheck judges the catalog the run migrates: the snapshot is opened and the catalog read
     // in it first, and the precheck, the schema and the copy list all use that one read. Opening a
@@ -389,9 +389,11 @@ async function runPhases(r: Run): Promise<void> {
     r.snapshot = undefined;
   }
   if (o.signal?.aborted) throw o.signal.reason;
-  const schema = read.schema;
-  await postDataPhase(r, schema);
-  if (task.incremental) await cdcPhase(r, schema.tablesNotCreated);
+  const { tablesNotCreated } = read.schema;
+  await postDataPhase(r, read.schema);
+  // The statements and the copy list are done with (about 2 kB a table): not held through change capture and verify.
+  read = undefined;
+  if (task.incremental) await cdcPhase(r, tablesNotCreated);
   if (task.verify !== 'none') result.verify = await verifyPhase(r);
   const status = result.verify && !result.verify.ok ? 'mismatch' : 'done';
   await r.tgt.run('record the end', (c) => setTaskPhase(c, r.taskId, 'done', status));

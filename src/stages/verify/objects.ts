@@ -8,6 +8,8 @@ import type pg from 'pg';
 import type { Selection } from '../../core/selection.js';
 import { isSystemSchema } from '../../core/selection.js';
 import { qualify, quoteIdent } from '../../core/ident.js';
+import { flat } from '../../core/flat.js';
+import { Interner } from '../../core/intern.js';
 import type { ObjectVerify, SequenceState, SequenceVerify } from './types.js';
 import { PARTITION_ROOT_JOIN } from '../schema/catalog/sql/common.js';
 import { isPgError } from '../../core/errors.js';
@@ -97,7 +99,11 @@ function tableBound(kind: string): boolean {
   return kind.startsWith('constraints:') || kind === 'triggers';
 }
 
-/** Source inventory, named as the objects are named on the target. Also returns the selected tables' target names. */
+/**
+ * Source inventory, named as the objects are named on the target. Ids are kept flat and kinds and
+ * schemas once (see core/flat.ts): at 20,000 tables an inventory holds about 80,000 objects.
+ * Also returns the selected tables' target names.
+ */
 export async function sourceInventory(
   c: pg.Client,
   sel: Selection,
@@ -106,6 +112,7 @@ export async function sourceInventory(
   const r = await c.query<InvRow>(INVENTORY_SQL);
   const items: InventoryItem[] = [];
   const targetTables = new Set<string>();
+  const t = new Interner();
   for (const row of r.rows) {
     if (!sel.schemaSelected(row.schema)) continue;
     if (!sourceTableSelected(sel, row)) continue;
@@ -129,7 +136,7 @@ export async function sourceInventory(
     } else if (row.kind === 'functions' || row.kind.startsWith('constraints:')) {
       id = `${quoteIdent(schema)}.${row.name}`;
     }
-    items.push({ kind: row.kind, id, schema, name });
+    items.push({ kind: t.text(row.kind), id: flat(id), schema: t.text(schema), name });
   }
   return { items, targetTables };
 }
@@ -143,6 +150,7 @@ export async function targetInventory(
 ): Promise<InventoryItem[]> {
   const r = await c.query<InvRow>(INVENTORY_SQL);
   const items: InventoryItem[] = [];
+  const t = new Interner();
   for (const row of r.rows) {
     if (!schemas.has(row.schema) || isSystemSchema(row.schema) || !keep(row.kind, row.schema, row.name)) continue;
     if (tables && row.t_schema !== null && row.t_name !== null && !tables.has(qualify(row.t_schema, row.t_name)))
@@ -155,7 +163,7 @@ export async function targetInventory(
     } else if (row.kind === 'functions' || row.kind.startsWith('constraints:')) {
       id = `${quoteIdent(row.schema)}.${row.name}`;
     }
-    items.push({ kind: row.kind, id, schema: row.schema, name: row.name });
+    items.push({ kind: t.text(row.kind), id: flat(id), schema: t.text(row.schema), name: row.name });
   }
   return items;
 }

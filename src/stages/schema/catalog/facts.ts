@@ -1,6 +1,7 @@
 /** Reading the catalog facts: raw rows (shaped by ./sql/facts.ts) mapped to the CatalogFacts model. */
 import type pg from 'pg';
 import type { CatalogFacts, FactColumn, FactRelation } from './facts-model.js';
+import { Interner } from '../../../core/intern.js';
 
 export type { CatalogFacts, FactColumn, FactRelation, FactSchema, FactSequence } from './facts-model.js';
 import { FACT_COLUMNS_SQL, FACT_RELATIONS_SQL, FACT_SCHEMAS_SQL, FACT_SEQUENCES_SQL, WHO_SQL } from './sql/facts.js';
@@ -58,47 +59,49 @@ interface SequenceRow {
   owned_table: string | null;
 }
 
-const column = (r: ColumnRow): FactColumn => ({
-  name: r.name,
+const column = (r: ColumnRow, t: Interner): FactColumn => ({
+  name: t.text(r.name),
   num: r.num,
-  type: r.type,
-  typeSchema: r.type_schema,
-  typeName: r.type_name,
+  type: t.text(r.type),
+  typeSchema: t.text(r.type_schema),
+  typeName: t.text(r.type_name),
   notNull: r.not_null,
   hasDefault: r.has_default,
   identity: r.identity,
   generated: r.generated,
-  collSchema: r.coll_schema,
-  collName: r.coll_name,
+  collSchema: t.text(r.coll_schema),
+  collName: t.text(r.coll_name),
 });
 
-const relation = (r: RelationRow, columns: FactColumn[]): FactRelation => ({
-  oid: r.oid,
-  schema: r.schema,
-  name: r.name,
+const relation = (r: RelationRow, columns: FactColumn[], t: Interner): FactRelation => ({
+  oid: t.text(r.oid),
+  schema: t.text(r.schema),
+  name: t.text(r.name),
   kind: r.kind,
   isPartition: r.is_partition,
-  root: r.is_partition && r.root_schema !== null ? { schema: r.root_schema, name: r.root_name! } : null,
-  owner: r.owner,
-  acl: r.acl,
+  root: r.is_partition && r.root_schema !== null ? { schema: t.text(r.root_schema), name: t.text(r.root_name!) } : null,
+  owner: t.text(r.owner),
+  acl: t.texts(r.acl),
   hasKey: r.has_key,
-  pkColumns: r.pk_columns,
+  pkColumns: t.texts(r.pk_columns),
   bytes: Number(r.bytes),
-  tablespace: r.tablespace,
+  tablespace: t.text(r.tablespace),
   columns,
 });
 
-export async function readFacts(c: pg.Client): Promise<CatalogFacts> {
+/** `t` keeps one copy of the texts the facts share with the rest of the model (a fresh one by default). */
+export async function readFacts(c: pg.Client, t = new Interner()): Promise<CatalogFacts> {
   const who = (await c.query<WhoRow>(WHO_SQL)).rows[0];
   const schemas = (await c.query<SchemaRow>(FACT_SCHEMAS_SQL)).rows;
   const columns = new Map<string, FactColumn[]>();
   for (const r of (await c.query<ColumnRow>(FACT_COLUMNS_SQL)).rows) {
     const list = columns.get(r.rel);
-    if (list) list.push(column(r));
-    else columns.set(r.rel, [column(r)]);
+    if (list) list.push(column(r, t));
+    else columns.set(r.rel, [column(r, t)]);
   }
   const relations = (await c.query<RelationRow>(FACT_RELATIONS_SQL)).rows.map((r) =>
-    relation(r, columns.get(r.oid) ?? []),
+    // a copy of its exact length: the list grown by push keeps room for 17 columns
+    relation(r, columns.get(r.oid)?.slice() ?? [], t),
   );
   const sequences = (await c.query<SequenceRow>(FACT_SEQUENCES_SQL)).rows.map((r) => ({
     oid: r.oid,

@@ -4,6 +4,7 @@
  * write to (pre-data nodes ordered later by pg_depend, early and late statements, warnings, objects
  * not migrated, the objects list of `plan`).
  */
+import { StatementCompactor } from './compact.js';
 import type { Acl, CatalogModel, NotMigrated, SequenceObj, TableObj, ViewObj } from '../catalog/model.js';
 import type { Selection } from '../../../core/selection.js';
 import type { TaskConfig } from '../../../core/config.js';
@@ -64,6 +65,8 @@ export class DdlContext {
   readonly objects: PlanObject[] = [];
   readonly pre: PreNode[] = [];
   readonly early: Statement[] = [];
+  /** Makes statements compact as they are made (see ./compact.ts). */
+  readonly compact = new StatementCompactor();
   readonly late: Statement[] = [];
   readonly tablesById: Map<string, TableObj>;
   readonly selTables: Map<string, TableObj>;
@@ -209,9 +212,14 @@ export class DdlContext {
     this.pre.push({
       id,
       rank: RANK[kind] ?? 20,
-      stmt: { key, kind, name, section: 'pre', sql, ...(drop ? { drop } : {}) },
+      stmt: this.compact.statement({ key, kind, name, section: 'pre', sql, ...(drop ? { drop } : {}) }),
     });
-    this.objects.push({ id, kind, source: key.slice(kind.length + 1), target: name });
+    this.objects.push({
+      id,
+      kind: this.compact.once(kind),
+      source: this.compact.once(key.slice(kind.length + 1)),
+      target: this.compact.once(name),
+    });
   };
 
   /** An object not created, for `reason`; what depends on it is reported too. */

@@ -21,6 +21,7 @@ import type { Statement } from '../../../core/statement.js';
 import { selectModel } from './closure.js';
 import { DdlContext } from './context.js';
 import { orderPre, type PreOrder } from './order.js';
+import { compactStatements } from './compact.js';
 import { lateClosure } from './placeholders.js';
 import { schemas } from './families/schemas.js';
 import { extensions } from './families/extensions.js';
@@ -95,14 +96,15 @@ export function generateDdl(source: CatalogModel, sel: Selection): GeneratedSche
   publications(ctx, keptIds);
   defaultPrivileges(ctx);
   eventTriggers(ctx, keptIds);
+  const objects = ctx.objects
+    .filter((o) => !order.dropped.has(o.id))
+    .map(({ kind, source, target }) => ({ kind, source, target }));
   return {
-    statements: assemble(ctx, order, idx.parted),
+    statements: compactStatements(assemble(ctx, order, idx.parted), objects, ctx.compact),
     warnings: [...new Set(ctx.warnings)],
     notMigrated: ctx.notMigrated,
     tablesNotCreated: tablesNotCreated(ctx, keptIds),
-    objects: ctx.objects
-      .filter((o) => !order.dropped.has(o.id))
-      .map(({ kind, source, target }) => ({ kind, source, target })),
+    objects,
   };
 }
 

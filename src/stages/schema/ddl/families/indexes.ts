@@ -45,7 +45,7 @@ export function indexes(ctx: DdlContext, keptIds: Set<string>): IndexStatements 
     } else if (t!.relkind === 'p') {
       parted.push({ depth: depthOf(ctx, t!), stmt: { ...whole(parts), section: 'pre' } });
     } else {
-      ctx.early.push(...steps(parts, tableKey(t!.schema, t!.name)));
+      ctx.early.push(...steps(parts, tableKey(t!.schema, t!.name)).map(ctx.compact.statement));
     }
   }
   // Parents' indexes before the leaves' (they ATTACH to them); PK/UNIQUE before other indexes of the table.
