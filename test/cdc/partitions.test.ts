@@ -65,14 +65,19 @@ async function runUntilEnd(
   return { error, events: seen };
 }
 
-async function scenario(src: Cluster, tgt: Cluster, name: string): Promise<void> {
-  const db = `p_${name}`;
-  const { source, target } = await captureAccounts(src, tgt, db, SCHEMA);
-  const owner = async (sql: string) =>
+/** Run SQL on the source database as the tables' owner role (the application's writes and DDL). */
+function asOwner(src: Cluster, db: string): (sql: string) => Promise<void> {
+  return (sql) =>
     withClient(src.url(db), async (c) => {
       await c.query('SET ROLE app_owner');
       await c.query(sql);
     });
+}
+
+async function scenario(src: Cluster, tgt: Cluster, name: string): Promise<void> {
+  const db = `p_${name}`;
+  const { source, target } = await captureAccounts(src, tgt, db, SCHEMA);
+  const owner = asOwner(src, db);
   const task = (verify: 'none' | 'hash') => fx.task(name, source, target, { verify });
 
   // 1: the partition is created on the source after the copy (and, from 13 on, written at once)
@@ -143,11 +148,7 @@ test('incremental 12→17: a partition written before it could be published stop
   const name = 'rows12';
   const db = `p_${name}`;
   const { source, target } = await captureAccounts(src, tgt, db, SCHEMA);
-  const owner = (sql: string) =>
-    withClient(src.url(db), async (c) => {
-      await c.query('SET ROLE app_owner');
-      await c.query(sql);
-    });
+  const owner = asOwner(src, db);
   const task = (verify: 'none' | 'hash') => fx.task(name, source, target, { verify });
   // created and written in one transaction: rows the publication could not carry
   const first = await runUntilEnd(
@@ -203,11 +204,7 @@ test('incremental 12→17: a partition made on the target first, then on the sou
   const name = 'ahead12';
   const db = `p_${name}`;
   const { source, target } = await captureAccounts(src, tgt, db, SCHEMA);
-  const owner = (sql: string) =>
-    withClient(src.url(db), async (c) => {
-      await c.query('SET ROLE app_owner');
-      await c.query(sql);
-    });
+  const owner = asOwner(src, db);
   const added = (e: TimedEvent) => e.type === 'log' && /added to the publication: public\.ev_2025/.test(e.message);
   const seen: TimedEvent[] = [];
   const run = runUntilEnd(

@@ -13,14 +13,7 @@
  * https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-COPY
  */
 import type pg from 'pg';
-
-const CODE_COPY_DATA = 0x64; // d
-const CODE_COPY_DONE = 0x63; // c
-const CODE_COPY_BOTH = 0x57; // W: CopyBothResponse
-const CODE_ERROR = 0x45; // E
-const CODE_NOTICE = 0x4e; // N
-const CODE_PARAM = 0x53; // S
-const CODE_NOTIFY = 0x41; // A
+import { MessageType } from '../../pg/protocol.js';
 
 interface PgSocket {
   read(): Buffer | null;
@@ -111,7 +104,7 @@ export class CopyBoth {
   write(payload: Buffer): boolean {
     if (!this.started || this.detached || !this.connection) return false;
     const frame = Buffer.allocUnsafe(5 + payload.length);
-    frame[0] = CODE_COPY_DATA;
+    frame[0] = MessageType.CopyData;
     frame.writeUInt32BE(4 + payload.length, 1);
     payload.copy(frame, 5);
     this.connection.stream.write(frame);
@@ -153,7 +146,7 @@ export class CopyBoth {
       let len: number;
       if (this.hdrLen === 0 && n - i >= 5) {
         this.code = chunk[i]!;
-        if (this.code === CODE_ERROR) {
+        if (this.code === MessageType.ErrorResponse) {
           this.detach(chunk.subarray(i));
           return;
         }
@@ -161,7 +154,7 @@ export class CopyBoth {
         i += 5;
       } else {
         // a header split across chunks
-        if (this.hdrLen === 0 && chunk[i] === CODE_ERROR) {
+        if (this.hdrLen === 0 && chunk[i] === MessageType.ErrorResponse) {
           this.detach(chunk.subarray(i));
           return;
         }
@@ -195,19 +188,24 @@ export class CopyBoth {
    * after it, went back to pg). No view of the chunk is made per frame.
    */
   private message(code: number, buf: Buffer, start: number, end: number, chunk: Buffer, restAt: number): boolean {
-    if (code === CODE_COPY_DATA) {
+    if (code === MessageType.CopyData) {
       this.counts.frames++;
       this.h.onData(buf, start, end);
       return !this.detached;
     }
-    if (code === CODE_COPY_BOTH) {
+    if (code === MessageType.CopyBothResponse) {
       this.started = true;
       return true;
     }
-    if (code === CODE_PARAM || code === CODE_NOTICE || code === CODE_NOTIFY) return true;
+    if (
+      code === MessageType.ParameterStatus ||
+      code === MessageType.NoticeResponse ||
+      code === MessageType.NotificationResponse
+    )
+      return true;
     // CopyDone, or the session went on without it (a walsender that shut down): the COPY is over
     let rest = chunk.subarray(restAt);
-    if (code !== CODE_COPY_DONE) {
+    if (code !== MessageType.CopyDone) {
       const header = Buffer.alloc(5);
       header[0] = code;
       header.writeUInt32BE(end - start + 4, 1);

@@ -15,13 +15,7 @@
 import { Readable } from 'node:stream';
 import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
-
-const CODE_COPY_DATA = 0x64; // d
-const CODE_COPY_DONE = 0x63; // c
-const CODE_COPY_OUT = 0x48; // H
-const CODE_NOTICE = 0x4e; // N
-const CODE_PARAM = 0x53; // S
-const CODE_NOTIFY = 0x41; // A
+import { MessageType } from '../../../pg/protocol.js';
 
 interface PgSocket {
   read(): Buffer | null;
@@ -120,14 +114,14 @@ export class RawCopyOut extends Readable {
         // first byte of a message
         const code = chunk[i];
         this.code = code;
-        if (code !== CODE_COPY_DATA) {
+        if (code !== MessageType.CopyData) {
           flushSpan(i);
           if (
-            code !== CODE_COPY_OUT &&
-            code !== CODE_NOTICE &&
-            code !== CODE_PARAM &&
-            code !== CODE_NOTIFY &&
-            code !== CODE_COPY_DONE
+            code !== MessageType.CopyOutResponse &&
+            code !== MessageType.NoticeResponse &&
+            code !== MessageType.ParameterStatus &&
+            code !== MessageType.NotificationResponse &&
+            code !== MessageType.CopyDone
           ) {
             // ErrorResponse or anything unexpected: pg takes over from this byte.
             this.emitOut(out, msgs);
@@ -136,7 +130,7 @@ export class RawCopyOut extends Readable {
           }
         }
       }
-      const isData = this.code === CODE_COPY_DATA;
+      const isData = this.code === MessageType.CopyData;
       if (isData && spanStart < 0) spanStart = i;
       if (this.hdrLen < 5) {
         if (this.hdrLen === 0 && n - i >= 5) {
@@ -158,7 +152,7 @@ export class RawCopyOut extends Readable {
       }
       if (this.bodyLeft === 0) {
         this.hdrLen = 0;
-        if (this.code === CODE_COPY_DONE) {
+        if (this.code === MessageType.CopyDone) {
           this.emitOut(out, msgs);
           this.push(null);
           this.detach(chunk.subarray(i));
