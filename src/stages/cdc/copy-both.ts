@@ -1,6 +1,6 @@
 /**
  * The replication session's COPY BOTH, read straight from pg's socket: a pg Submittable that
- * takes over the connection's socket for START_REPLICATION (as rawcopy.ts does for a COPY OUT),
+ * takes over the connection's socket for START_REPLICATION (pg/socket-takeover.ts, as the copy relay does),
  * walks the protocol's message headers itself and hands each CopyData payload to `onData` as a
  * range of the chunk it arrived in: no Buffer, stream chunk or event per frame. Only a frame split
  * across socket chunks is assembled, into one buffer of its exact length.
@@ -14,20 +14,7 @@
  */
 import type pg from 'pg';
 import { MessageType } from '../../pg/protocol.js';
-
-interface PgSocket {
-  read(): Buffer | null;
-  listeners(ev: string): ((b: Buffer) => void)[];
-  on(ev: string, fn: () => void): void;
-  removeListener(ev: string, fn: (...a: never[]) => void): void;
-  write(b: Buffer): boolean;
-  pause(): void;
-  resume(): void;
-}
-interface PgConnection {
-  stream: PgSocket;
-  query(text: string): void;
-}
+import { type PgConnection, SocketTakeover } from '../../pg/socket-takeover.js';
 
 export interface CopyBothHandlers {
   /** One CopyData payload: `buf` from `start` to `end` (valid only during the call). */
@@ -50,8 +37,7 @@ export interface CopyBothCounts {
 
 export class CopyBoth {
   readonly counts: CopyBothCounts = { chunks: 0, frames: 0, assembled: 0 };
-  private connection?: PgConnection;
-  private pgDataHandler?: (b: Buffer) => void;
+  private takeover?: SocketTakeover;
   private readonly onReadable = () => this.read();
   private reading = false;
   private paused = false;
@@ -78,13 +64,7 @@ export class CopyBoth {
   }
 
   submit(connection: PgConnection): void {
-    this.connection = connection;
-    const s = connection.stream;
-    const listeners = s.listeners('data');
-    this.pgDataHandler = listeners[listeners.length - 1];
-    if (this.pgDataHandler) s.removeListener('data', this.pgDataHandler);
-    s.pause();
-    s.on('readable', this.onReadable);
+    this.takeover = new SocketTakeover(connection, this.onReadable);
     connection.query(this.text);
   }
 
@@ -102,20 +82,20 @@ export class CopyBoth {
 
   /** Send one CopyData frame with `payload`; false when the COPY has not started or has ended. */
   write(payload: Buffer): boolean {
-    if (!this.started || this.detached || !this.connection) return false;
+    if (!this.started || this.detached || !this.takeover) return false;
     const frame = Buffer.allocUnsafe(5 + payload.length);
     frame[0] = MessageType.CopyData;
     frame.writeUInt32BE(4 + payload.length, 1);
     payload.copy(frame, 5);
-    this.connection.stream.write(frame);
+    this.takeover.socket.write(frame);
     return true;
   }
 
   private read(): void {
-    if (this.reading || this.detached || !this.connection) return;
+    if (this.reading || this.detached || !this.takeover) return;
     this.reading = true;
     try {
-      const s = this.connection.stream;
+      const s = this.takeover.socket;
       let chunk: Buffer | null;
       while (!this.paused && !this.detached && (chunk = s.read()) !== null) this.parse(chunk);
     } catch (e) {
@@ -221,12 +201,7 @@ export class CopyBoth {
     if (this.detached) return;
     this.detached = true;
     this.started = false;
-    const s = this.connection!.stream;
-    s.removeListener('readable', this.onReadable);
-    if (!this.pgDataHandler) return;
-    s.on('data', this.pgDataHandler as () => void);
-    if (rest.length) this.pgDataHandler(rest);
-    process.nextTick(() => s.resume());
+    this.takeover!.release(rest);
   }
 
   // ---- pg Submittable callbacks (after detach, pg parses the rest of the session)

@@ -16,20 +16,7 @@ import { Readable } from 'node:stream';
 import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { MessageType } from '../../../pg/protocol.js';
-
-interface PgSocket {
-  read(): Buffer | null;
-  pause(): void;
-  resume(): void;
-  listeners(ev: string): ((b: Buffer) => void)[];
-  on(ev: string, fn: (...a: never[]) => void): void;
-  removeListener(ev: string, fn: (...a: never[]) => void): void;
-  write(b: Buffer): boolean;
-}
-interface PgConnection {
-  stream: PgSocket;
-  query(text: string): void;
-}
+import { type PgConnection, SocketTakeover } from '../../../pg/socket-takeover.js';
 
 export interface RawCopyHooks {
   /**
@@ -44,8 +31,7 @@ export class RawCopyOut extends Readable {
   messages = 0;
   bytes = 0;
   rowCount = 0;
-  private connection?: PgConnection;
-  private pgDataHandler?: (b: Buffer) => void;
+  private takeover?: SocketTakeover;
   private onReadableEvent = () => this.forward();
   private drained = false;
   private forwarding = false;
@@ -65,13 +51,7 @@ export class RawCopyOut extends Readable {
   }
 
   submit(connection: PgConnection): void {
-    this.connection = connection;
-    const s = connection.stream;
-    const listeners = s.listeners('data');
-    this.pgDataHandler = listeners[listeners.length - 1];
-    s.removeListener('data', this.pgDataHandler);
-    s.pause();
-    s.on('readable', this.onReadableEvent);
+    this.takeover = new SocketTakeover(connection, this.onReadableEvent);
     connection.query(this.text);
   }
 
@@ -81,22 +61,17 @@ export class RawCopyOut extends Readable {
   }
 
   private forward(): void {
-    if (this.forwarding || !this.drained || this.paused || !this.connection || this.finished) return;
+    if (this.forwarding || !this.drained || this.paused || !this.takeover || this.finished) return;
     this.forwarding = true;
-    const s = this.connection.stream;
+    const s = this.takeover.socket;
     let chunk: Buffer | null;
     while (this.drained && !this.paused && !this.finished && (chunk = s.read()) !== null) this.parse(chunk);
     this.forwarding = false;
   }
 
   private detach(rest: Buffer): void {
-    const c = this.connection!;
-    const s = c.stream;
     this.finished = true;
-    s.removeListener('readable', this.onReadableEvent);
-    s.on('data', this.pgDataHandler!);
-    if (rest.length) this.pgDataHandler!(rest);
-    process.nextTick(() => s.resume());
+    this.takeover!.release(rest);
   }
 
   private parse(chunk: Buffer): void {
