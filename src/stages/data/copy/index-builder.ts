@@ -49,6 +49,12 @@ class IndexSession {
   }
 }
 
+/** One piece of an index session's work: its run, and what marks it ended (after success or failure). */
+interface Work {
+  run(): Promise<void>;
+  ended(): void;
+}
+
 export class IndexBuilder {
   readonly schedule = new IndexSchedule<TableRun>();
   private waiters = new Set<() => void>();
@@ -182,47 +188,25 @@ export class IndexBuilder {
     if (a) setImmediate(a);
   }
 
-  private async loop(s: IndexSession): Promise<void> {
+  /**
+   * A session's work until the copy is finished and nothing is left: `take` gives the next piece of
+   * work (its run, and what to mark once it has ended, failed or not), or undefined, then `wait`
+   * until something changes.
+   */
+  private async serve(s: IndexSession, take: () => Work | undefined, wait: () => Promise<void>): Promise<void> {
     try {
       for (;;) {
         if (this.st.failure.failed || this.st.o.signal?.aborted) return;
-        const group = this.schedule.takeWhole(smallWhole, INDEX_BATCH_TABLES);
-        if (group.length > 0) {
-          try {
-            await this.runGroup(s, group);
-          } finally {
-            for (const w of group) {
-              this.schedule.doneWhole(w);
-              this.completed(w.t.key);
-            }
-            this.wake();
-          }
-          continue;
-        }
-        const late = this.nextLate();
-        if (late) {
-          try {
-            await this.runStatement(s, late.after![0], late, false);
-            this.lateDone.push(late.key);
-          } finally {
-            for (const k of late.after!) this.lateBusy.delete(k);
-            this.wake();
-          }
-          continue;
-        }
-        const job = this.schedule.next();
-        if (!job) {
+        const work = take();
+        if (!work) {
           if (this.copyFinished && this.schedule.empty) return;
-          this.idle++;
-          await new Promise<void>((res) => this.waiters.add(res));
-          this.idle--;
+          await wait();
           continue;
         }
         try {
-          await this.runJob(s, job);
+          await work.run();
         } finally {
-          this.schedule.done(job);
-          this.completed(job.t.key);
+          work.ended();
           this.wake();
         }
       }
@@ -233,31 +217,61 @@ export class IndexBuilder {
     }
   }
 
+  /** An index session: small tables' groups, then foreign keys whose tables are complete, then single steps. */
+  private loop(s: IndexSession): Promise<void> {
+    const take = (): Work | undefined => {
+      const group = this.schedule.takeWhole(smallWhole, INDEX_BATCH_TABLES);
+      if (group.length > 0)
+        return {
+          run: () => this.runGroup(s, group),
+          ended: () => {
+            for (const w of group) {
+              this.schedule.doneWhole(w);
+              this.completed(w.t.key);
+            }
+          },
+        };
+      const late = this.nextLate();
+      if (late)
+        return {
+          run: async () => {
+            await this.runStatement(s, late.after![0], late, false);
+            this.lateDone.push(late.key);
+          },
+          ended: () => {
+            for (const k of late.after!) this.lateBusy.delete(k);
+          },
+        };
+      const job = this.schedule.next();
+      return job && this.jobWork(job, () => this.runJob(s, job));
+    };
+    const wait = async () => {
+      this.idle++;
+      await new Promise<void>((res) => this.waiters.add(res));
+      this.idle--;
+    };
+    return this.serve(s, take, wait);
+  }
+
   /** The side session: ANALYZE of big tables whose builds wait for a busy index session (IndexSchedule.nextAnalyze). */
-  private async analyzeLoop(s: IndexSession): Promise<void> {
+  private analyzeLoop(s: IndexSession): Promise<void> {
     const big = (t: { run?: TableRun }) => (t.run?.size?.bytes ?? 0) > SMALL_BATCH.tableBytes;
-    try {
-      for (;;) {
-        if (this.st.failure.failed || this.st.o.signal?.aborted) return;
-        const job = this.schedule.nextAnalyze(big, this.idle === 0);
-        if (!job) {
-          if (this.copyFinished && this.schedule.empty) return;
-          await new Promise<void>((res) => (this.analyzeWaiter = res));
-          continue;
-        }
-        try {
-          await this.analyze(s, job.t.run!);
-        } finally {
-          this.schedule.done(job);
-          this.completed(job.t.key);
-          this.wake();
-        }
-      }
-    } catch (e) {
-      this.st.failure.set(e);
-    } finally {
-      await s.end();
-    }
+    const take = (): Work | undefined => {
+      const job = this.schedule.nextAnalyze(big, this.idle === 0);
+      return job && this.jobWork(job, () => this.analyze(s, job.t.run!));
+    };
+    return this.serve(s, take, () => new Promise<void>((res) => (this.analyzeWaiter = res)));
+  }
+
+  /** A scheduled job's work: marked done in the schedule once it has ended. */
+  private jobWork(job: IndexJob<TableRun>, run: () => Promise<void>): Work {
+    return {
+      run,
+      ended: () => {
+        this.schedule.done(job);
+        this.completed(job.t.key);
+      },
+    };
   }
 
   private async runJob(s: IndexSession, job: IndexJob<TableRun>): Promise<void> {
