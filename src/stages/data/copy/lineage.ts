@@ -4,14 +4,11 @@
  * and recopied whole (src/stages/data/copy/recopy.ts) once no unit of it runs, and the run says so.
  */
 import type pg from 'pg';
-import { PgferryError } from '../../../core/errors.js';
-import { stateTable } from '../../../state/checkpoint.js';
 import type { EventBus } from '../../../core/events.js';
-import { qualify } from '../../../core/ident.js';
 import type { Pair, PairPool } from './pairs.js';
 import type { Progress } from './progress.js';
 import type { UnitQueue } from './queue.js';
-import { resetTableTarget } from './recopy.js';
+import { recopyWhole, resetTableTarget } from './recopy.js';
 import type { SnapshotSource } from '../snapshot-source.js';
 import type { TableRun } from './types.js';
 
@@ -90,35 +87,11 @@ export class Lineages {
   /** Truncate the table and drop its checkpoints (one transaction), then queue all its units again. */
   private async reset(p: Pair, run: TableRun, lineage: string): Promise<void> {
     await this.idle(run);
-    const t = run.table;
-    const name = qualify(t.target.schema, t.target.name);
-    if (this.d.targetCount.get(name) !== 1) {
-      throw new PgferryError(
-        'data',
-        `table ${t.key}: its copied units come from a snapshot that is gone, and its ` +
-          `target ${name} also receives rows of other tables, so it cannot be emptied and recopied`,
-        {
-          hint:
-            `empty the target table, delete its rows from ${stateTable(this.d.taskId, 'unit')} on the target, ` +
-            'and rerun',
-        },
-      );
-    }
-    this.note(lineage);
-    const how = await resetTableTarget(await this.d.pairs.targetOf(p), this.d.taskId, t);
-    const redo = run.units.filter((u) => run.doneIds.has(u.id));
-    const units = run.units.length;
-    this.d.events.emit({ type: 'table-recopy', table: t.key, units, discardedUnits: redo.length, rows: run.rows });
-    this.d.events.warn(
-      `table ${t.key} is recopied whole (${how === 'truncate' ? 'truncated' : 'emptied'}): ` +
-        `${redo.length} of its ${units} units came from an earlier snapshot, and ctid ranges do not carry over`,
-    );
-    this.d.progress.add(-run.rows, -run.bytes);
-    run.rows = run.bytes = run.skipped = 0;
-    run.doneIds.clear();
-    run.left += redo.length;
+    const redo = await recopyWhole(this.d, run, async () => {
+      this.note(lineage);
+      return resetTableTarget(await this.d.pairs.targetOf(p), this.d.taskId, run.table);
+    });
     run.lineage = lineage;
-    run.recopied = true;
     this.d.queue.requeue(redo);
     this.d.wake();
   }
