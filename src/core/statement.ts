@@ -6,6 +6,11 @@
  */
 export type Section = 'pre' | 'early' | 'late';
 
+/** `sql` ending with a semicolon, to be joined with others into one multi-statement script. */
+export function terminated(sql: string): string {
+  return sql.trimEnd().endsWith(';') ? sql : `${sql};`;
+}
+
 export interface Statement {
   /** Stable identity of the object, used for resume bookkeeping, e.g. "index public.orders_pkey". */
   key: string;

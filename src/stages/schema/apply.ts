@@ -9,7 +9,7 @@ import type pg from 'pg';
 import { introspect } from './catalog/introspect.js';
 import type { SourceCatalog } from './catalog/model.js';
 import { generateDdl, type GeneratedSchema } from './ddl/generate.js';
-import type { Statement } from '../../core/statement.js';
+import { type Statement, terminated } from '../../core/statement.js';
 import { isPgError } from '../../core/errors.js';
 import { statementError } from '../../core/privilege-fix.js';
 import { doneObjects, markObjectDone, markObjectsDone } from '../../state/checkpoint.js';
@@ -153,7 +153,7 @@ class SqlBuffer {
   constructor(private c: pg.Client) {}
 
   async add(sql: string): Promise<void> {
-    this.parts.push(sql.trimEnd().endsWith(';') ? sql : `${sql};`);
+    this.parts.push(terminated(sql));
     this.size += sql.length;
     if (this.size > 256 * 1024) await this.flush();
   }

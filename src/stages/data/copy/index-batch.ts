@@ -5,6 +5,7 @@
  */
 import type pg from 'pg';
 import { qualify } from '../../../core/ident.js';
+import { terminated } from '../../../core/statement.js';
 import { markObjectsDone } from '../../../state/checkpoint.js';
 import { analyzeKey } from '../../../state/keys.js';
 import { SMALL_BATCH } from '../plan/units.js';
@@ -33,9 +34,8 @@ function checkpoints(group: WholeTable<TableRun>[]): { key: string; kind: string
 /** The group's statements and ANALYZEs as one script, in each table's build order. */
 function script(group: WholeTable<TableRun>[]): string {
   const parts: string[] = [];
-  const end = (sql: string) => (sql.trimEnd().endsWith(';') ? sql : `${sql};`);
   for (const w of group) {
-    for (const st of w.stmts) parts.push(end(st.sql));
+    for (const st of w.stmts) parts.push(terminated(st.sql));
     const t = w.t.run!.table;
     if (w.analyze) parts.push(`ANALYZE ${qualify(t.target.schema, t.target.name)};`);
   }

@@ -13,7 +13,7 @@
  * that fails.
  */
 import type pg from 'pg';
-import type { Statement } from '../../../core/statement.js';
+import { type Statement, terminated } from '../../../core/statement.js';
 import { statementError } from '../../../core/privilege-fix.js';
 import { qualify, quoteIdent } from '../../../core/ident.js';
 import { markObjectDone, markObjectsDone, stateTable } from '../../../state/checkpoint.js';
@@ -93,8 +93,7 @@ async function runGroup(c: pg.Client, d: IndexJobData): Promise<boolean> {
       await c.query('ROLLBACK');
       return false;
     }
-    const end = (sql: string) => (sql.trimEnd().endsWith(';') ? sql : `${sql};`);
-    await c.query(todo.map((x) => end(sqlOf(x))).join('\n'));
+    await c.query(todo.map((x) => terminated(sqlOf(x))).join('\n'));
     await markObjectsDone(
       c,
       d.taskId,
