@@ -4,26 +4,21 @@
  * target's root, or published as the apply adds them), so this run neither checks, creates nor
  * copies them: copying them now would apply their streamed changes a second time. The apply's
  * stop said to create them on the target (see src/stages/cdc/new-partitions.ts).
+ *
+ * What the earlier copy did is read from the target before the run's catalog read; the partitions
+ * are taken from that one read (its facts), before its DDL is generated.
  */
 import { isPgError } from '../core/errors.js';
 import type { EventBus } from '../core/events.js';
-import type { Selection } from '../core/selection.js';
+import { type Selection, tableKey } from '../core/selection.js';
 import { checkpointSchemaExists, doneUnits, stateSchemaFor } from '../state/checkpoint.js';
 import { readCapture } from '../stages/cdc/lsn-checkpoint.js';
-import { copyTablesOf } from '../stages/data/plan/tables.js';
-import { readFacts } from '../stages/schema/catalog/facts.js';
+import { partitionSelected } from '../stages/data/plan/tables.js';
+import type { CatalogFacts } from '../stages/schema/catalog/facts.js';
 import type { MainSession } from './mainsession.js';
 
-export interface LateRun {
-  taskId: string;
-  sel: Selection;
-  src: MainSession;
-  tgt: MainSession;
-  o: { events: EventBus };
-}
-
-/** Keys of the selected partitions the earlier copy did not have, when that copy is done. */
-async function latePartitions(r: LateRun): Promise<string[]> {
+/** The tables (keys) an incremental task's earlier copy did, when that copy is done; undefined otherwise. */
+export async function copiedBefore(r: { taskId: string; tgt: MainSession }): Promise<Set<string> | undefined> {
   const done = await r.tgt.run('read the capture state', async (c) => {
     if (!(await checkpointSchemaExists(c, stateSchemaFor(r.taskId)))) return undefined;
     try {
@@ -34,25 +29,31 @@ async function latePartitions(r: LateRun): Promise<string[]> {
       throw e;
     }
   });
-  if (!done) return [];
-  const copied = new Set([...done.values()].map((u) => u.table_name));
-  return r.src.run('list tables', async (c) => {
-    const facts = await readFacts(c);
-    const partitions = new Set(
-      facts.relations.filter((x) => x.kind === 'r' && x.isPartition).map((x) => `${x.schema}\u0000${x.name}`),
-    );
-    return copyTablesOf(facts, r.sel)
-      .filter((t) => partitions.has(`${t.source.schema}\u0000${t.source.name}`) && !copied.has(t.key))
-      .map((t) => t.key);
-  });
+  return done && new Set([...done.values()].map((u) => u.table_name));
 }
 
-/** Before the precheck of an incremental task's rerun: leave the late partitions to the change stream. */
-export async function leaveOutLatePartitions(r: LateRun): Promise<void> {
-  const late = await latePartitions(r);
+/** Keys of the selected partitions in the run's catalog facts that the earlier copy did not have. */
+function latePartitions(facts: CatalogFacts, sel: Selection, copied: Set<string>): string[] {
+  return facts.relations
+    .filter(
+      (x) =>
+        x.kind === 'r' &&
+        x.isPartition &&
+        partitionSelected(sel, x.schema, x.name, x.root) &&
+        !copied.has(tableKey(x.schema, x.name)),
+    )
+    .map((x) => tableKey(x.schema, x.name));
+}
+
+/** In the run's catalog read, before its DDL: leave the late partitions to the change stream. */
+export function leaveOutLatePartitions(
+  facts: CatalogFacts,
+  r: { sel: Selection; copied: Set<string>; events: EventBus },
+): void {
+  const late = latePartitions(facts, r.sel, r.copied);
   if (!late.length) return;
   r.sel.leaveOut(late);
-  r.o.events.info(
+  r.events.info(
     `partition(s) created on the source after the copy: ${late.join(', ')} — not copied; their rows come with ` +
       'the change stream',
   );

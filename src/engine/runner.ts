@@ -27,7 +27,9 @@ import { typedPrivilegeError } from '../core/privilege-fix.js';
 import { copyTablesOf } from '../stages/data/plan/tables.js';
 import { copySequencesOf } from '../stages/data/plan/sequences.js';
 import { runPrecheck, type PrecheckReport } from '../stages/precheck/index.js';
-import { applyStatements, readSourceSchema } from '../stages/schema/apply.js';
+import { applyStatements } from '../stages/schema/apply.js';
+import { introspect, readFacts, type CatalogFacts } from '../stages/schema/catalog/introspect.js';
+import { generateDdl } from '../stages/schema/ddl/generate.js';
 import { verify, type VerifyReport } from '../stages/verify/index.js';
 import type { Report } from '../stages/report/index.js';
 import { finishReport, type FinishReport } from '../stages/report/finish-report.js';
@@ -55,7 +57,7 @@ import { keepExistingEarly } from './existing-early.js';
 import type { SnapshotSource } from '../stages/data/snapshot-source.js';
 import { earlierSnapshotOf, openRunSnapshot, readInSnapshot } from './run-snapshot.js';
 import { cdcPhase, recordCaptureStart } from './cdc-phase.js';
-import { leaveOutLatePartitions } from './late-partitions.js';
+import { copiedBefore, leaveOutLatePartitions } from './late-partitions.js';
 import { openCaptureFirst } from './capture-first.js';
 import { discardCapture, type OpenedCapture } from '../stages/cdc/capture.js';
 import { claimInProcess } from './inprocess-claim.js';
@@ -131,6 +133,8 @@ interface Run {
   snapshot?: SnapshotSource;
   /** An incremental copy still to do: the publication and slot whose snapshot is `snapshot`. */
   capture?: OpenedCapture;
+  /** An incremental task's rerun after its copy: the tables that copy did (late partitions are left out). */
+  copied?: Set<string>;
 }
 
 /** The phase, recorded in the local state dir and in the target's checkpoints. */
@@ -184,9 +188,30 @@ interface SourceRead {
   sequences: { source: QualifiedName; target: QualifiedName }[];
 }
 
-/** The catalog, read once in the snapshot the rows are copied in, and the DDL generated from it. */
+/**
+ * The catalog, read once in the snapshot the rows are copied in, and the DDL generated from it; on
+ * an incremental task's rerun after its copy, the partitions that copy did not have are left out first.
+ */
 const readSchema = (r: Run, snapshot: SnapshotSource) =>
-  readInSnapshot(r.src, snapshot, 'read the source schema', (c) => readSourceSchema(c, r.sel));
+  readInSnapshot(r.src, snapshot, 'read the source schema', async (c): Promise<SourceSchema> => {
+    const model = await introspect(c);
+    leaveOutLate(r, model.facts);
+    return { ...generateDdl(model, r.sel), model };
+  });
+
+function leaveOutLate(r: Run, facts: CatalogFacts): void {
+  if (r.copied) leaveOutLatePartitions(facts, { sel: r.sel, copied: r.copied, events: r.o.events });
+}
+
+/**
+ * The first read failed and the precheck reads the catalog for itself: the late partitions from a
+ * facts read of their own, so that the precheck leaves them out too (a failure is the precheck's to explain).
+ */
+async function leaveOutLateUnread(r: Run): Promise<void> {
+  if (!r.copied) return;
+  const facts = await r.src.run('list tables', (c) => readFacts(c)).catch(() => undefined);
+  if (facts) leaveOutLate(r, facts);
+}
 
 /** The copy list and the sequences derived from the read, and its DDL; the catalog model is dropped here. */
 function derive(s: SourceSchema, sel: Selection): SourceRead {
@@ -364,7 +389,7 @@ async function dropCapture(r: Run): Promise<void> {
 async function runPhases(r: Run): Promise<void> {
   const { o, task, result } = r;
   await lockEarly(r);
-  if (task.incremental) await leaveOutLatePartitions(r);
+  if (task.incremental) r.copied = await copiedBefore(r);
   let read: SourceRead | undefined;
   try {
     // The precheck judges the catalog the run migrates: the snapshot is opened and the catalog read
@@ -373,6 +398,7 @@ async function runPhases(r: Run): Promise<void> {
     // the source first (capture-first.ts), are dropped when the precheck blocks the start.
     const held = { first: o.skipPrecheck ? undefined : await readFirst(r) };
     if (!o.skipPrecheck) {
+      if (!held.first) await leaveOutLateUnread(r);
       result.precheck = await precheckPhase(r, held.first).catch(async (e: unknown) => {
         await dropCapture(r);
         throw e;
