@@ -123,7 +123,23 @@ export const taskSchema = z
       }),
     verify: z.enum(['none', 'count', 'hash']).default('count'),
   })
-  .strict();
+  .strict()
+  .superRefine((t, ctx) => {
+    // An incremental copy reads its replication slot's exported snapshot, which lives on a replication
+    // connection of the process that runs the task and that must run nothing else meanwhile.
+    if (t.distributed === true && t.incremental) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['distributed'],
+        message: 'a distributed task cannot be incremental yet',
+        params: {
+          fix:
+            'leave out distributed (--distributed) or incremental (--incremental): an incremental task ' +
+            'copies in the process that runs it, with its own jobs',
+        },
+      });
+    }
+  });
 
 export type TaskConfig = z.infer<typeof taskSchema>;
 export type TableOptions = z.infer<typeof tableOptions>;
@@ -190,13 +206,18 @@ export function validateTask(raw: unknown, where: (path: (string | number)[]) =>
     }
     return r.data;
   }
-  const lines = r.error.issues.slice(0, 10).flatMap((i) => {
+  const issues = r.error.issues.slice(0, 10);
+  const lines = issues.flatMap((i) => {
     const path = i.path as (string | number)[];
     if (i.code === 'unrecognized_keys') return i.keys.map((k) => unknownKeyLine([...path, k], where));
     return [`${where(path)}: ${path.join('.') || '(top level)'}: ${i.message}`];
   });
+  // a rule between fields says its own fix
+  const fixes = issues.map((i) => (i.code === 'custom' ? (i.params?.fix as string | undefined) : undefined));
   throw new PgferryError('usage', `invalid task:\n  ${lines.join('\n  ')}`, {
-    hint: 'fix the fields named above; every task-file key is listed under "Task file keys" in the README',
+    hint: fixes.every((f) => f !== undefined)
+      ? fixes.join('; ')
+      : 'fix the fields named above; every task-file key is listed under "Task file keys" in the README',
   });
 }
 

@@ -11,20 +11,11 @@ import { resolveConnSpec } from '../pg/connstring.js';
 import type { DistributedCopy } from '../stages/data/distributed/coordinator.js';
 
 /** Why the task cannot run distributed on this server, if it cannot. */
-export function distributedRefusal(task: Pick<TaskConfig, 'distributed' | 'incremental'>, control?: string) {
-  if (task.distributed !== true) return undefined;
-  if (!control) {
-    return new PgferryError('usage', 'this server has no control database: it cannot run a distributed task', {
-      hint: 'start pgferry serve with --control postgresql://user@host/db (a database the workers reach too), or set distributed to false',
-    });
-  }
-  if (task.incremental === true) {
-    // the slot's exported snapshot lives on a replication connection that must run nothing else meanwhile
-    return new PgferryError('usage', 'a distributed task cannot be incremental yet', {
-      hint: 'set distributed or incremental to false (an incremental task copies in the server)',
-    });
-  }
-  return undefined;
+export function distributedRefusal(task: Pick<TaskConfig, 'distributed'>, control?: string) {
+  if (task.distributed !== true || control) return undefined;
+  return new PgferryError('usage', 'this server has no control database: it cannot run a distributed task', {
+    hint: 'start pgferry serve with --control postgresql://user@host/db (a database the workers reach too), or set distributed to false',
+  });
 }
 
 /** The distributed copy of the task's run, or undefined for a task copied in this process. */

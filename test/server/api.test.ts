@@ -255,6 +255,10 @@ test('bad requests: 400, 404 and 409 with cause and fix', async () => {
   await expect('POST', '/api/tasks', { ...idle, name: 'x2', jobs: 0 }, 400, 'jobs');
   await expect('POST', '/api/tasks', { ...idle, name: 'x3', stateDir: '/tmp' }, 400, 'stateDir');
   await expect('POST', '/api/tasks', { ...idle, name: 'x4', source: 'postgresql://a@h:notaport/db' }, 400);
+  const both = { ...idle, name: 'x5', distributed: true, incremental: true };
+  const combined = await expect('POST', '/api/tasks', both, 400, 'distributed');
+  assert.match(combined.cause, /distributed: a distributed task cannot be incremental yet/);
+  assert.match(combined.fix, /leave out distributed \(--distributed\) or incremental \(--incremental\)/);
   await expect('POST', '/api/tasks', idle, 409);
   await expect('PUT', '/api/tasks/api-idle', { ...idle, name: 'other' }, 400, 'name');
   await expect('GET', '/api/tasks/nope', undefined, 404);

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadTaskFile } from '../../src/core/config.js';
 import { Selection } from '../../src/core/selection.js';
+import type { PgferryError } from '../../src/core/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pgferry-taskfile-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -79,4 +80,25 @@ test('globs and quoted names select tables', () => {
   assert.equal(sel.tableSelected('sales', 'order_tmp'), false);
   assert.equal(sel.tableSelected('sales', 'customers'), false);
   assert.equal(sel.tableSelected('My Schema', 'Anything'), true);
+});
+
+test('a distributed task cannot be incremental: one message naming the line, the cause and the fix', () => {
+  const p = file('dist-incr.yaml', 'source: s\ntarget: t\nincremental: true\ndistributed: true\n');
+  assert.throws(
+    () => loadTaskFile(p),
+    (e: PgferryError) => {
+      assert.equal(e.kind, 'usage');
+      assert.match(e.message, new RegExp(`${p}:4: distributed: a distributed task cannot be incremental yet`));
+      assert.match(e.hint ?? '', /^leave out distributed \(--distributed\) or incremental \(--incremental\)/);
+      return true;
+    },
+  );
+  // either alone is a task, and so is distributed: false with incremental
+  assert.equal(loadTaskFile(p, { incremental: false }).distributed, true);
+  assert.equal(loadTaskFile(p, { distributed: false }).incremental, true);
+  // with another wrong field, the general fix
+  assert.throws(
+    () => loadTaskFile(p, { jobs: 0 }),
+    (e: PgferryError) => /fix the fields named above/.test(e.hint ?? ''),
+  );
 });

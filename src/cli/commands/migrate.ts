@@ -137,17 +137,12 @@ export function migrateCommand(): Command {
       skipChecks: o.skip,
       allowDowngrade: o.allowDowngrade,
       incremental: o.incremental,
+      // the task is distributed (and validated as such) when run with --distributed
+      distributed: o.distributed ? true : undefined,
       dropOrphanForeignKeys: o.dropOrphanForeignKeys,
     });
     if (task.distributed === true && !distributed) {
       throw usage('the task is distributed: it needs the control database', 'add --distributed --control URL');
-    }
-    if (distributed && task.incremental) {
-      // the slot's exported snapshot lives on a replication connection that must run nothing else meanwhile
-      throw usage(
-        '--distributed does not combine with --incremental yet',
-        'run an incremental task without --distributed (its copy uses --jobs local workers)',
-      );
     }
     const state = new StateDir(StateDir.rootFor(task.stateDir), resolveTaskId(task, defaultRedactor));
     const events = new EventBus();
