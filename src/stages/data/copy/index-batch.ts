@@ -4,11 +4,8 @@
  * rows — a few round trips for the lot instead of a transaction per index and per ANALYZE.
  */
 import type pg from 'pg';
-import { qualify } from '../../../core/ident.js';
-import { terminated } from '../../../core/statement.js';
-import { markObjectsDone } from '../../../state/checkpoint.js';
-import { analyzeKey } from '../../../state/keys.js';
 import { SMALL_BATCH } from '../plan/units.js';
+import { analyzeStep, buildGroup, type IndexStep, statementStep } from './index-group.js';
 import type { IndexTable, WholeTable } from './index-schedule.js';
 import type { TableRun } from './types.js';
 
@@ -21,38 +18,16 @@ export function smallWhole(t: IndexTable<TableRun>): boolean {
   return t.pending.every((st) => st.transactional !== false);
 }
 
-/** Checkpoint rows of a group: each statement, and each table's ANALYZE. */
-function checkpoints(group: WholeTable<TableRun>[]): { key: string; kind: string; section: string }[] {
-  const out: { key: string; kind: string; section: string }[] = [];
-  for (const w of group) {
-    for (const st of w.stmts) out.push({ key: st.key, kind: st.kind, section: st.section });
-    if (w.analyze) out.push({ key: analyzeKey(w.t.key), kind: 'analyze', section: 'early' });
-  }
-  return out;
-}
-
-/** The group's statements and ANALYZEs as one script, in each table's build order. */
-function script(group: WholeTable<TableRun>[]): string {
-  const parts: string[] = [];
-  for (const w of group) {
-    for (const st of w.stmts) parts.push(terminated(st.sql));
-    const t = w.t.run!.table;
-    if (w.analyze) parts.push(`ANALYZE ${qualify(t.target.schema, t.target.name)};`);
-  }
-  return parts.join('\n');
+/** A table's steps: its statements, then its ANALYZE, in its build order. */
+function stepsOf(w: WholeTable<TableRun>): IndexStep[] {
+  const steps = w.stmts.map(statementStep);
+  return w.analyze ? [...steps, analyzeStep(w.t.key, w.t.run!.table.target)] : steps;
 }
 
 /**
- * Runs the group in one transaction and commits it with its checkpoint rows. On failure the
- * transaction is rolled back (nothing of the group stays) and the error thrown.
+ * Runs the group in one transaction and commits it with its checkpoint rows (index-group.ts). On
+ * failure the transaction is rolled back (nothing of the group stays) and the error thrown.
  */
 export async function buildTogether(c: pg.Client, taskId: string, group: WholeTable<TableRun>[]): Promise<void> {
-  try {
-    await c.query(`BEGIN;\n${script(group)}`);
-    await markObjectsDone(c, taskId, checkpoints(group));
-    await c.query('COMMIT');
-  } catch (e) {
-    await c.query('ROLLBACK').catch(() => {});
-    throw e;
-  }
+  await buildGroup(c, taskId, group.flatMap(stepsOf));
 }

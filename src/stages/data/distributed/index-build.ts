@@ -6,18 +6,19 @@
  * still ran) waits for the first run's transaction to end, and finds it done instead of failing
  * on the existing index.
  *
- * Small tables go whole, many to a job (a group, as the local builder batches them: copy/index-batch.ts):
- * every step of the group in one transaction, with each step's lock taken and its checkpoint read
- * first (steps done already are left out) and each step's checkpoint row committed with it. Should
- * the group fail, its steps run again one by one, each as a job of its own would, naming the one
- * that fails.
+ * Small tables go whole, many to a job (a group, as the local builder batches them; both run it with
+ * copy/index-group.ts): every step of the group in one transaction, with each step's lock taken and
+ * its checkpoint read first (steps done already are left out) and each step's checkpoint row
+ * committed with it. Should the group fail, its steps run again one by one, each as a job of its
+ * own would, naming the one that fails.
  */
 import type pg from 'pg';
-import { type Statement, terminated } from '../../../core/statement.js';
+import type { Statement } from '../../../core/statement.js';
 import { statementError } from '../../../core/privilege-fix.js';
-import { qualify, quoteIdent } from '../../../core/ident.js';
-import { markObjectDone, markObjectsDone, stateTable } from '../../../state/checkpoint.js';
+import { quoteIdent } from '../../../core/ident.js';
+import { markObjectDone } from '../../../state/checkpoint.js';
 import { analyzeKey } from '../../../state/keys.js';
+import { analyzeStep, buildGroup, type IndexStep, notDone, statementStep } from '../copy/index-group.js';
 
 export interface IndexJobData {
   taskId: string;
@@ -67,49 +68,15 @@ export function groupSteps(d: IndexJobData): IndexJobData[] {
 }
 
 const lockOf = (taskId: string, key: string) => `pgferry index ${taskId} ${key}`;
-const sqlOf = (d: IndexJobData) => (d.stmt ? d.stmt.sql : `ANALYZE ${qualify(d.target!.schema, d.target!.name)}`);
-/** The checkpoints that tell the step done: its own, or its build's attachment recorded whole. */
-const doneKeysOf = (d: IndexJobData) =>
-  d.stmt?.buildOf !== undefined ? [indexJobKey(d), d.stmt.buildOf] : [indexJobKey(d)];
+/** The step the job (not a group) runs, and the checkpoint row it commits. */
+const stepOf = (d: IndexJobData): IndexStep => (d.stmt ? statementStep(d.stmt) : analyzeStep(d.table, d.target!));
 
 /**
- * A group in one transaction: every step's lock (in key order), the steps not done yet, their
- * checkpoint rows, commit. False when every step was done already.
+ * A group in one transaction (copy/index-group.ts), guarded: every step's lock, the steps not done
+ * yet, their checkpoint rows, commit. False when every step was done already.
  */
-async function runGroup(c: pg.Client, d: IndexJobData): Promise<boolean> {
-  const steps = groupSteps(d);
-  await c.query('BEGIN');
-  try {
-    await c.query('SELECT pg_advisory_xact_lock(hashtext(l)) FROM unnest($1::text[]) AS l ORDER BY l', [
-      steps.map((x) => lockOf(d.taskId, indexJobKey(x))),
-    ]);
-    const r = await c.query<{ k: string }>(
-      `SELECT object_key AS k FROM ${stateTable(d.taskId, 'object')} WHERE task_id = $1 AND object_key = ANY($2)`,
-      [d.taskId, steps.flatMap(doneKeysOf)],
-    );
-    const done = new Set(r.rows.map((x) => x.k));
-    const todo = steps.filter((x) => !doneKeysOf(x).some((k) => done.has(k)));
-    if (todo.length === 0) {
-      await c.query('ROLLBACK');
-      return false;
-    }
-    await c.query(todo.map((x) => terminated(sqlOf(x))).join('\n'));
-    await markObjectsDone(
-      c,
-      d.taskId,
-      todo.map((x) => ({
-        key: indexJobKey(x),
-        kind: x.stmt ? x.stmt.kind : 'analyze',
-        section: x.stmt ? x.stmt.section : 'early',
-      })),
-    );
-    await c.query('COMMIT');
-    return true;
-  } catch (e) {
-    await c.query('ROLLBACK').catch(() => {});
-    throw e;
-  }
-}
+const runGroup = (c: pg.Client, d: IndexJobData): Promise<boolean> =>
+  buildGroup(c, d.taskId, groupSteps(d).map(stepOf), { lockOf: (key) => lockOf(d.taskId, key) });
 
 /** Run the job on `c` (a target session of the task's target role); false when it was done already. */
 export async function runIndexJob(c: pg.Client, d: IndexJobData, targetRole: string): Promise<boolean> {
@@ -123,18 +90,11 @@ export async function runIndexJob(c: pg.Client, d: IndexJobData, targetRole: str
       return ran;
     }
   }
-  const key = indexJobKey(d);
   const st = d.stmt;
-  const sql = sqlOf(d);
-  const doneKeys = doneKeysOf(d);
+  const step = stepOf(d);
+  const { key, sql } = step;
   const tx = st?.transactional !== false;
-  const isDone = async () =>
-    ((
-      await c.query(`SELECT 1 FROM ${stateTable(d.taskId, 'object')} WHERE task_id = $1 AND object_key = ANY($2)`, [
-        d.taskId,
-        doneKeys,
-      ])
-    ).rowCount ?? 0) > 0;
+  const isDone = async () => (await notDone(c, d.taskId, [step])).length === 0;
   const lock = lockOf(d.taskId, key);
   try {
     if (tx) {
@@ -148,7 +108,7 @@ export async function runIndexJob(c: pg.Client, d: IndexJobData, targetRole: str
       return false;
     }
     await c.query(sql);
-    await markObjectDone(c, d.taskId, key, st ? st.kind : 'analyze', st ? st.section : 'early');
+    await markObjectDone(c, d.taskId, key, step.kind, step.section);
     await c.query(tx ? 'COMMIT' : 'SELECT pg_advisory_unlock(hashtext($1))', tx ? [] : [lock]);
     return true;
   } catch (e) {
