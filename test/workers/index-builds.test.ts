@@ -4,21 +4,16 @@
 // --index-jobs slots; a worker killed with SIGKILL in the middle of a build is taken over and the
 // index lands once; the target's schema and rows equal the source's.
 // a dead worker's unit: expired after 4 s, found by the maintenance within 1 s, retried after 1 s
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { indexQueueOf } from '../../src/stages/data/distributed/control.js';
 import { schemaFingerprint, tableHashes, withClient } from '../helpers/compare.js';
-import type { Cluster } from '../../src/dev/embedded/cluster.js';
 import { runIndexJob, type IndexJobData } from '../../src/stages/data/distributed/index-build.js';
 import { ensureCheckpoints, markObjectDone } from '../../src/state/checkpoint.js';
-import { TGT_PW, type Worker, WorkersFixture } from './fixture.js';
+import { workersFixture } from './fixture.js';
 
-const SRC_ROLE = 'idx_src';
-const TGT_ROLE = 'idx_tgt';
-const fx = new WorkersFixture({
-  srcRole: SRC_ROLE,
-  tgtRole: TGT_ROLE,
-  tmpPrefix: 'pgferry-workers-idx-',
+const fx = workersFixture({
+  name: 'idx',
   sourceSql: `
       CREATE SCHEMA app;
       -- an index build slow enough to kill its worker in the middle of it
@@ -33,29 +28,12 @@ const fx = new WorkersFixture({
       CREATE INDEX small_v ON app.small (v);
       ANALYZE;`,
 });
-let src: Cluster;
-let tgt: Cluster;
-
-before(async () => {
-  await fx.start();
-  ({ src, tgt } = fx);
-});
-after(() => fx.stop());
-
-const startWorker = (extraEnv?: NodeJS.ProcessEnv) => fx.startWorker(extraEnv);
-const stopWorker = (w: Worker) => fx.stopWorker(w);
-const runCoordinator: WorkersFixture['runCoordinator'] = (...a) => fx.runCoordinator(...a);
-
-async function newTarget(db: string): Promise<void> {
-  await withClient(tgt.url(), (c) => c.query(`CREATE DATABASE ${db} OWNER ${TGT_ROLE}`));
-}
-
 /**
  * The index queue's jobs: what ran, on which worker, when. `key` is the step's checkpoint key, or
  * "group" for small tables taken whole, whose steps' keys are in `keys`.
  */
 async function indexJobs(task: string) {
-  const r = await withClient(tgt.url('ctl'), (c) =>
+  const r = await withClient(fx.tgt.url('ctl'), (c) =>
     c.query<{
       state: string;
       retry_count: number;
@@ -81,18 +59,18 @@ async function indexJobs(task: string) {
 }
 
 const sameTarget = async (db: string) => {
-  assert.deepEqual(await schemaFingerprint(tgt.url(db)), await schemaFingerprint(src.url('shop')));
-  assert.deepEqual(await tableHashes(tgt.url(db)), await tableHashes(src.url('shop')));
+  assert.deepEqual(await schemaFingerprint(fx.tgt.url(db)), await schemaFingerprint(fx.src.url('shop')));
+  await fx.assertSameRows(db);
 };
 
 test('index builds, attachments and ANALYZE run on the workers, one at a time with --index-jobs 1', async () => {
-  await newTarget('built');
-  const ws = await Promise.all([startWorker(), startWorker()]);
-  const run = await runCoordinator('built', ['--index-jobs', '1'], () => {});
+  await fx.newTarget('built');
+  const ws = await Promise.all([fx.startWorker(), fx.startWorker()]);
+  const run = await fx.runCoordinator('built', ['--index-jobs', '1'], () => {});
   assert.equal(run.code, 0, run.stderr);
   // idle workers leave a finished task's target alone: no session of theirs stays on it
   const left = () =>
-    withClient(tgt.url(), async (c) => {
+    withClient(fx.tgt.url(), async (c) => {
       const r = await c.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = 'built'`);
       return r.rows[0].n as number;
     });
@@ -102,7 +80,7 @@ test('index builds, attachments and ANALYZE run on the workers, one at a time wi
     sessions = await left();
   }
   assert.equal(sessions, 0, 'the workers closed their sessions on the finished task’s target');
-  await Promise.all(ws.map(stopWorker));
+  await Promise.all(ws.map(fx.stopWorker));
   await sameTarget('built');
   const jobs = await indexJobs('built');
   const pids = ws.map((w) => String(w.child.pid));
@@ -127,7 +105,7 @@ test('index builds, attachments and ANALYZE run on the workers, one at a time wi
     infos.some((m) => /index app\.big_slow done on worker [^ ]+:\d+/.test(m)),
     infos.join('\n'),
   );
-  const counted = await withClient(tgt.url('ctl'), (c) =>
+  const counted = await withClient(fx.tgt.url('ctl'), (c) =>
     c.query<{ n: string }>(`SELECT sum(index_done)::text AS n FROM pgferry_control.worker WHERE task_id = 'built'`),
   );
   assert.equal(Number(counted.rows[0].n), jobs.length);
@@ -140,38 +118,24 @@ test('index builds, attachments and ANALYZE run on the workers, one at a time wi
 });
 
 test('a worker killed (SIGKILL) in the middle of an index build is taken over; the index lands once', async () => {
-  await newTarget('killed');
-  const a = await startWorker();
-  let killedAt = 0;
-  let b: Promise<Worker> | undefined;
-  const watch = setInterval(async () => {
-    if (killedAt) return;
-    const busy = await withClient(tgt.url('killed'), (c) =>
-      c.query(
-        `SELECT 1 FROM pg_stat_activity WHERE datname = 'killed' AND state = 'active' AND query LIKE 'CREATE INDEX big_slow%'`,
-      ),
-    ).catch(() => ({ rowCount: 0 }));
-    if (!busy.rowCount || killedAt) return;
-    killedAt = Date.now();
-    a.child.kill('SIGKILL');
-    b = startWorker();
-  }, 100);
-  const run = await runCoordinator('killed', [], () => {});
-  clearInterval(watch);
-  const bw = b ? await b : undefined;
-  if (bw) await stopWorker(bw);
+  await fx.newTarget('killed');
+  const { run, killedAt, killed, taker } = await fx.killWhileRunning('killed', 'CREATE INDEX big_slow%', [], 100);
   assert.equal(run.code, 0, run.stderr);
-  assert.ok(killedAt > 0 && bw, 'the worker was killed inside the build');
-  assert.equal(await a.exited, null);
+  assert.ok(killedAt > 0 && taker, 'the worker was killed inside the build');
+  assert.equal(await killed.exited, null);
   const slow = (await indexJobs('killed')).find((j) => j.key === 'index app.big_slow');
   assert.ok(
-    slow && slow.retry_count > 0 && slow.output?.worker?.split(':')[1] !== String(a.child.pid),
+    slow && slow.retry_count > 0 && slow.output?.worker?.split(':')[1] !== String(killed.child.pid),
     `the build was retried: ${JSON.stringify(slow)}`,
   );
   // not finished by the killed worker: the one started after the kill built it
-  assert.equal(slow.output?.worker?.split(':')[1], String(bw!.child.pid), JSON.stringify({ a: a.child.pid, slow }));
+  assert.equal(
+    slow.output?.worker?.split(':')[1],
+    String(taker!.child.pid),
+    JSON.stringify({ killed: killed.child.pid, slow }),
+  );
   await sameTarget('killed');
-  const once = await withClient(tgt.url('killed'), (c) =>
+  const once = await withClient(fx.tgt.url('killed'), (c) =>
     c.query<{ indexes: number; pk: number; checkpoints: number }>(
       `SELECT (SELECT count(*)::int FROM pg_indexes WHERE schemaname = 'app' AND indexname = 'big_slow') AS indexes,
               (SELECT count(*)::int FROM pg_constraint WHERE conname = 'big_pkey' AND contype = 'p') AS pk,
@@ -190,17 +154,17 @@ test('small tables’ index steps go whole, many tables to a job, each step’s 
       CREATE INDEX t${i}_v ON many.t${i} (v);
       INSERT INTO many.t${i} SELECT g, g * ${i} FROM generate_series(1, 20) g;`,
   ).join('\n');
-  await withClient(src.url('shop'), (c) =>
+  await withClient(fx.src.url('shop'), (c) =>
     c.query(`CREATE SCHEMA many; ${ddl}
-      GRANT USAGE ON SCHEMA many TO ${SRC_ROLE}; GRANT SELECT ON ALL TABLES IN SCHEMA many TO ${SRC_ROLE};`),
+      GRANT USAGE ON SCHEMA many TO ${fx.srcRole}; GRANT SELECT ON ALL TABLES IN SCHEMA many TO ${fx.srcRole};`),
   );
-  await newTarget('many');
-  const ws = await Promise.all([startWorker(), startWorker()]);
-  const run = await runCoordinator('many', ['--include-schema', 'many'], () => {});
-  await Promise.all(ws.map(stopWorker));
+  await fx.newTarget('many');
+  const ws = await Promise.all([fx.startWorker(), fx.startWorker()]);
+  const run = await fx.runCoordinator('many', ['--include-schema', 'many'], () => {});
+  await Promise.all(ws.map(fx.stopWorker));
   assert.equal(run.code, 0, run.stderr);
   const hashes = async (url: string) => Object.entries(await tableHashes(url)).filter(([k]) => k.startsWith('many.'));
-  assert.deepEqual(await hashes(tgt.url('many')), await hashes(src.url('shop')));
+  assert.deepEqual(await hashes(fx.tgt.url('many')), await hashes(fx.src.url('shop')));
   const jobs = await indexJobs('many');
   // per table: the primary key's index build and its attachment, the index, ANALYZE: 240 steps, one job
   // each before; whole groups of up to 50 tables make a few
@@ -210,7 +174,7 @@ test('small tables’ index steps go whole, many tables to a job, each step’s 
   assert.equal(steps.length, 4 * N, JSON.stringify(steps.slice(0, 8)));
   assert.equal(new Set(steps).size, 4 * N, 'each step in one job only');
   t.diagnostic(`${steps.length} index steps of ${N} small tables in ${jobs.length} jobs`);
-  const target = await withClient(tgt.url('many'), (c) =>
+  const target = await withClient(fx.tgt.url('many'), (c) =>
     c.query<{ indexes: number; checkpoints: number; analyzed: number }>(
       `SELECT (SELECT count(*)::int FROM pg_indexes WHERE schemaname = 'many') AS indexes,
               (SELECT count(*)::int FROM pgferry.object WHERE object_key = ANY($1)) AS checkpoints,
@@ -227,8 +191,8 @@ test('small tables’ index steps go whole, many tables to a job, each step’s 
 
 test('a group run again (its first worker given up for dead) does only the steps not done, each checkpoint once', async () => {
   // the group's first run committed nothing for t1 but a step of t0 was committed by a run of its own
-  await withClient(tgt.url(), (c) => c.query(`CREATE DATABASE regroup OWNER ${TGT_ROLE}`));
-  const url = tgt.url('regroup', TGT_ROLE, TGT_PW);
+  await fx.newTarget('regroup');
+  const url = fx.targetUrl('regroup');
   await withClient(url, (c) =>
     c.query(`CREATE SCHEMA app; CREATE TABLE app.t0 (id int, v int); CREATE TABLE app.t1 (id int, v int);
       INSERT INTO app.t0 SELECT g, g FROM generate_series(1, 10) g; INSERT INTO app.t1 SELECT g, g FROM generate_series(1, 10) g;`),
@@ -255,8 +219,8 @@ test('a group run again (its first worker given up for dead) does only the steps
     await ensureCheckpoints(c, 'regroup', 'postgresql://src/x');
     await c.query(stmt('t0').sql);
     await markObjectDone(c, 'regroup', 'index app.t0_v', 'index', 'early');
-    assert.equal(await runIndexJob(c, data, TGT_ROLE), true, 'the steps not done ran');
-    assert.equal(await runIndexJob(c, data, TGT_ROLE), false, 'a third run finds them all done');
+    assert.equal(await runIndexJob(c, data, fx.tgtRole), true, 'the steps not done ran');
+    assert.equal(await runIndexJob(c, data, fx.tgtRole), false, 'a third run finds them all done');
     const r = await c.query(`SELECT object_key FROM pgferry.object WHERE task_id = 'regroup' ORDER BY 1`);
     assert.deepEqual(
       r.rows.map((x) => x.object_key),

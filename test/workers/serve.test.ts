@@ -5,74 +5,40 @@
 // The console's wizard offers the option (only on a server with a control database) and a task made
 // with it runs on the workers too. Non-superuser accounts throughout; the server and the workers read the control database's password
 // from their own ~/.pgpass, and no password reaches the control database, the API or the log.
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Cluster } from '../../src/dev/embedded/cluster.js';
 import { startServer } from '../../src/server/app.js';
-import { tableHashes, withClient } from '../helpers/compare.js';
 import { type Served, startServe } from '../console/serve.js';
 import { apiClient, followEvents, waitForTask } from '../server/helpers.js';
 import { openBrowser } from '../console/browser.js';
-import { SRC_PW, TGT_PW, type Worker, WorkersFixture } from './fixture.js';
+import { appSchema, assertNoPassword, SRC_PW, TGT_PW, until, type Worker, workersFixture } from './fixture.js';
 
-const SRC_ROLE = 'sd_src';
-const TGT_ROLE = 'sd_tgt';
-const fx = new WorkersFixture({
-  srcRole: SRC_ROLE,
-  tgtRole: TGT_ROLE,
-  tmpPrefix: 'pgferry-serve-dist-',
-  sourceSql: `
-      CREATE SCHEMA app;
-      CREATE TABLE app.big (id int PRIMARY KEY, payload text NOT NULL);
-      INSERT INTO app.big SELECT g, repeat(md5(g::text), 4) FROM generate_series(1, 40000) g;
-      CREATE TABLE app.small (k text PRIMARY KEY, v int);
-      CREATE INDEX small_v ON app.small (v);
-      INSERT INTO app.small SELECT 'k' || g, g FROM generate_series(1, 100) g;
-      ANALYZE;`,
-});
-let src: Cluster;
-let tgt: Cluster;
 let served: Served | undefined;
+// the server stops before the fixture's servers
+const fx = workersFixture(
+  {
+    name: 'sd',
+    sourceSql: appSchema(40000, 'CREATE INDEX small_v ON app.small (v);'),
+  },
+  async () => {
+    await served?.stop();
+  },
+);
 const dataDir = mkdtempSync(join(tmpdir(), 'pgferry-serve-dist-data-'));
-
-before(async () => {
-  await fx.start();
-  ({ src, tgt } = fx);
-});
-after(async () => {
-  await served?.stop();
-  await fx.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
-
-async function until(fn: () => Promise<boolean>, ms = 60_000): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await fn()) return true;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return false;
-}
-
-const controlTask = async (task: string) =>
-  (
-    await withClient(tgt.url('ctl'), (c) =>
-      c.query('SELECT paused, running FROM pgferry_control.task WHERE task_id = $1', [task]),
-    )
-  ).rows[0] as { paused: boolean; running: boolean } | undefined;
+after(() => rmSync(dataDir, { recursive: true, force: true }));
 
 test('a task created through the API runs on two pgferry workers: pause, resume, stop, start, hash-verified', async () => {
-  await withClient(tgt.url(), (c) => c.query(`CREATE DATABASE shop OWNER ${TGT_ROLE}`));
+  await fx.newTarget('shop');
   served = await startServe(dataDir, 120_000, { args: ['--control', fx.controlUrl()], env: fx.env() });
   const { api } = served;
   const workers: Worker[] = await Promise.all([fx.startWorker(), fx.startWorker()]);
   const task = {
     name: 'on-workers',
     source: fx.srcUrl,
-    target: tgt.url('shop', TGT_ROLE, TGT_PW),
+    target: fx.targetUrl('shop'),
     distributed: true,
     noOwner: true,
     noAcl: true,
@@ -87,21 +53,21 @@ test('a task created through the API runs on two pgferry workers: pause, resume,
 
   // pause: the workers learn it from the control database; the task reads paused
   assert.equal((await api.call('POST', '/api/tasks/on-workers/pause')).status, 202);
-  assert.ok(await until(async () => (await controlTask('on-workers'))?.paused === true), 'paused for the workers');
+  assert.ok(await until(async () => (await fx.controlTask('on-workers'))?.paused === true), 'paused for the workers');
   assert.equal((await waitForTask(api, 'on-workers', (t) => t.status === 'paused', 30_000)).runner, 'server');
   assert.equal((await api.call('POST', '/api/tasks/on-workers/resume')).status, 202);
-  assert.ok(await until(async () => (await controlTask('on-workers'))?.paused === false), 'resumed for the workers');
+  assert.ok(await until(async () => (await fx.controlTask('on-workers'))?.paused === false), 'resumed for the workers');
 
   // stop: the coordinator ends, the task is no longer running for the workers; a start resumes it
   assert.equal((await api.call('POST', '/api/tasks/on-workers/stop')).status, 202);
   const stopped = await waitForTask(api, 'on-workers', (t) => t.status === 'stopped' && t.runner === 'none', 60_000);
   assert.equal(stopped.status, 'stopped');
-  assert.equal((await controlTask('on-workers'))?.running, false);
+  assert.equal((await fx.controlTask('on-workers'))?.running, false);
   assert.equal((await api.call('POST', '/api/tasks/on-workers/start')).status, 202);
   const done = await waitForTask(api, 'on-workers', (t) => ['done', 'failed', 'mismatch'].includes(t.status));
   assert.equal(done.status, 'done', JSON.stringify(done.error));
 
-  assert.deepEqual(await tableHashes(tgt.url('shop')), await tableHashes(src.url('shop')));
+  await fx.assertSameRows('shop');
   const report = await api.call('GET', '/api/tasks/on-workers/report');
   assert.equal(report.status, 200, report.text);
   assert.equal(report.body.verification.ok, true, report.text);
@@ -113,17 +79,9 @@ test('a task created through the API runs on two pgferry workers: pause, resume,
   const pids = new Set(workers.map((w) => w.child.pid));
   assert.ok(seen && seen.length === 2, JSON.stringify(seen));
   for (const w of seen) assert.ok(pids.has(w.pid) && w.unitsDone > 0, JSON.stringify(seen));
-  await Promise.all(workers.map((w) => fx.stopWorker(w)));
+  await Promise.all(workers.map(fx.stopWorker));
 
-  const dumped = await withClient(tgt.url('ctl'), async (c) =>
-    JSON.stringify(
-      (await c.query(`SELECT t::text FROM pgferry_control.task t UNION ALL SELECT j::text FROM pgferry_jobs.job j`))
-        .rows,
-    ),
-  );
-  for (const text of [dumped, served.output(), all.raw, ...api.seen, ...workers.flatMap((w) => w.out)]) {
-    assert.ok(!text.includes(SRC_PW) && !text.includes(TGT_PW), 'a password leaked');
-  }
+  assertNoPassword([await fx.controlDump(), served.output(), all.raw, ...api.seen, ...workers.flatMap((w) => w.out)]);
 });
 
 test('a server without a control database refuses a distributed task, naming --control', async () => {
@@ -131,7 +89,7 @@ test('a server without a control database refuses a distributed task, naming --c
   const server = await startServer({ port: 0, dataDir: dir, log: () => {} });
   try {
     const api = apiClient(server);
-    const task = { name: 'nowhere', source: fx.srcUrl, target: tgt.url('shop', TGT_ROLE, TGT_PW), distributed: true };
+    const task = { name: 'nowhere', source: fx.srcUrl, target: fx.targetUrl('shop'), distributed: true };
     const r = await api.call('POST', '/api/tasks', task);
     assert.equal(r.status, 400, r.text);
     assert.equal(r.body.error.field, 'distributed');
@@ -147,7 +105,7 @@ test('a server without a control database refuses a distributed task, naming --c
 test('the console wizard’s “Copy on workers” option makes a distributed task that the workers copy', async () => {
   assert.ok(served, 'the server of the first test runs');
   const s = served!;
-  await withClient(tgt.url(), (c) => c.query(`CREATE DATABASE shop_ui OWNER ${TGT_ROLE}`));
+  await fx.newTarget('shop_ui');
   const workers: Worker[] = await Promise.all([fx.startWorker(), fx.startWorker()]);
   const browser = await openBrowser();
   try {
@@ -161,9 +119,9 @@ test('the console wizard’s “Copy on workers” option makes a distributed ta
       await page.fill(`#${side}-user`, user);
       await page.fill(`#${side}-password`, pw);
     };
-    await conn('source', src.port, 'shop', SRC_ROLE, SRC_PW);
+    await conn('source', fx.src.port, 'shop', fx.srcRole, SRC_PW);
     await page.click('button:has-text("Next: Target")');
-    await conn('target', tgt.port, 'shop_ui', TGT_ROLE, TGT_PW);
+    await conn('target', fx.tgt.port, 'shop_ui', fx.tgtRole, TGT_PW);
     await page.click('button:has-text("Next: Objects")');
     await page.click('button:has-text("Next: Options")');
     await page.fill('#task-name', 'from-wizard');
@@ -182,7 +140,7 @@ test('the console wizard’s “Copy on workers” option makes a distributed ta
   assert.equal((await api.call('GET', '/api/tasks/from-wizard')).body.config.distributed, true);
   const done = await waitForTask(api, 'from-wizard', (t) => ['done', 'failed', 'mismatch'].includes(t.status));
   assert.equal(done.status, 'done', JSON.stringify(done.error));
-  assert.deepEqual(await tableHashes(tgt.url('shop_ui')), await tableHashes(src.url('shop')));
+  await fx.assertSameRows('shop_ui');
   const all = await followEvents(s, 'from-wizard', { until: (e) => e.event === 'task-end' });
   // the units were copied by the workers (the server copies none of a distributed task's)
   const seen = all.events.filter((e) => e.event === 'workers').at(-1)?.data.workers as { unitsDone: number }[];
@@ -193,5 +151,5 @@ test('the console wizard’s “Copy on workers” option makes a distributed ta
     units,
     JSON.stringify(seen),
   );
-  await Promise.all(workers.map((w) => fx.stopWorker(w)));
+  await Promise.all(workers.map(fx.stopWorker));
 });
