@@ -14,7 +14,7 @@ import { type Selection, tableKey } from '../core/selection.js';
 import { checkpointSchemaExists, doneUnits, stateSchemaFor } from '../state/checkpoint.js';
 import { readCapture } from '../stages/cdc/lsn-checkpoint.js';
 import { partitionSelected } from '../stages/data/plan/tables.js';
-import type { CatalogFacts } from '../stages/schema/catalog/facts.js';
+import { readFacts, type CatalogFacts } from '../stages/schema/catalog/facts.js';
 import type { MainSession } from './mainsession.js';
 
 /** The tables (keys) an incremental task's earlier copy did, when that copy is done; undefined otherwise. */
@@ -45,16 +45,33 @@ function latePartitions(facts: CatalogFacts, sel: Selection, copied: Set<string>
     .map((x) => tableKey(x.schema, x.name));
 }
 
+/** The run's state these steps use: its selection, what the earlier copy did, its events. */
+export interface LateRun {
+  sel: Selection;
+  copied: Set<string>;
+  o: { events: EventBus };
+}
+
 /** In the run's catalog read, before its DDL: leave the late partitions to the change stream. */
-export function leaveOutLatePartitions(
-  facts: CatalogFacts,
-  r: { sel: Selection; copied: Set<string>; events: EventBus },
-): void {
+export function leaveOutLatePartitions(facts: CatalogFacts, r: LateRun): void {
   const late = latePartitions(facts, r.sel, r.copied);
   if (!late.length) return;
   r.sel.leaveOut(late);
-  r.events.info(
+  r.o.events.info(
     `partition(s) created on the source after the copy: ${late.join(', ')} — not copied; their rows come with ` +
       'the change stream',
   );
+}
+
+/**
+ * The run's first catalog read failed and the precheck reads the catalog for itself: the late
+ * partitions from a facts read of their own (one try: a failure is the precheck's to explain), so
+ * that the precheck leaves them out too.
+ */
+export async function leaveOutLateUnread(r: LateRun & { src: MainSession }): Promise<void> {
+  const facts = await r.src
+    .client()
+    .then((c) => readFacts(c))
+    .catch(() => undefined);
+  if (facts) leaveOutLatePartitions(facts, r);
 }

@@ -28,7 +28,7 @@ import { copyTablesOf } from '../stages/data/plan/tables.js';
 import { copySequencesOf } from '../stages/data/plan/sequences.js';
 import { runPrecheck, type PrecheckReport } from '../stages/precheck/index.js';
 import { applyStatements } from '../stages/schema/apply.js';
-import { introspect, readFacts, type CatalogFacts } from '../stages/schema/catalog/introspect.js';
+import { introspect } from '../stages/schema/catalog/introspect.js';
 import { generateDdl } from '../stages/schema/ddl/generate.js';
 import { verify, type VerifyReport } from '../stages/verify/index.js';
 import type { Report } from '../stages/report/index.js';
@@ -57,7 +57,7 @@ import { keepExistingEarly } from './existing-early.js';
 import type { SnapshotSource } from '../stages/data/snapshot-source.js';
 import { earlierSnapshotOf, openRunSnapshot, readInSnapshot } from './run-snapshot.js';
 import { cdcPhase, recordCaptureStart } from './cdc-phase.js';
-import { copiedBefore, leaveOutLatePartitions } from './late-partitions.js';
+import { copiedBefore, leaveOutLatePartitions, leaveOutLateUnread } from './late-partitions.js';
 import { openCaptureFirst } from './capture-first.js';
 import { discardCapture, type OpenedCapture } from '../stages/cdc/capture.js';
 import { claimInProcess } from './inprocess-claim.js';
@@ -195,23 +195,9 @@ interface SourceRead {
 const readSchema = (r: Run, snapshot: SnapshotSource) =>
   readInSnapshot(r.src, snapshot, 'read the source schema', async (c): Promise<SourceSchema> => {
     const model = await introspect(c);
-    leaveOutLate(r, model.facts);
+    if (r.copied) leaveOutLatePartitions(model.facts, { ...r, copied: r.copied });
     return { ...generateDdl(model, r.sel), model };
   });
-
-function leaveOutLate(r: Run, facts: CatalogFacts): void {
-  if (r.copied) leaveOutLatePartitions(facts, { sel: r.sel, copied: r.copied, events: r.o.events });
-}
-
-/**
- * The first read failed and the precheck reads the catalog for itself: the late partitions from a
- * facts read of their own, so that the precheck leaves them out too (a failure is the precheck's to explain).
- */
-async function leaveOutLateUnread(r: Run): Promise<void> {
-  if (!r.copied) return;
-  const facts = await r.src.run('list tables', (c) => readFacts(c)).catch(() => undefined);
-  if (facts) leaveOutLate(r, facts);
-}
 
 /** The copy list and the sequences derived from the read, and its DDL; the catalog model is dropped here. */
 function derive(s: SourceSchema, sel: Selection): SourceRead {
@@ -398,7 +384,7 @@ async function runPhases(r: Run): Promise<void> {
     // the source first (capture-first.ts), are dropped when the precheck blocks the start.
     const held = { first: o.skipPrecheck ? undefined : await readFirst(r) };
     if (!o.skipPrecheck) {
-      if (!held.first) await leaveOutLateUnread(r);
+      if (!held.first && r.copied) await leaveOutLateUnread({ ...r, copied: r.copied });
       result.precheck = await precheckPhase(r, held.first).catch(async (e: unknown) => {
         await dropCapture(r);
         throw e;
