@@ -230,6 +230,8 @@ export class IndexBuilder {
       return;
     }
     this.schedule.add(key, run, stmts, analyze);
+    // nothing but ANALYZE left: a foreign key referencing it may be added already
+    if (stmts.length === 0) this.completed(key);
     this.wake();
   }
 
