@@ -58,6 +58,12 @@ export interface Statement {
    * index's expressions only once the index exists, so the table's ANALYZE follows this build.
    */
   expressions?: boolean;
+  /**
+   * For an index build step: its access method when not btree (gin, gist, …). Such builds take the
+   * longest (a GIN build is not parallel): a table's builds start with them, so that they do not
+   * end the table's work alone after its btree builds.
+   */
+  method?: string;
 }
 
 /**
@@ -68,4 +74,15 @@ export interface Statement {
  */
 export interface Statement {
   after?: string[];
+  /**
+   * For a foreign key validated on the source between two different copied tables (after[0] the
+   * referencing table, after[1] the referenced one): the constraint added NOT VALID, with its
+   * comment (`notValid`), and its validation (`validate`), run in that order in two transactions.
+   * Adding it takes SHARE ROW EXCLUSIVE on both tables and is quick; the validation, the long part,
+   * takes SHARE UPDATE EXCLUSIVE on the referencing table and only ROW SHARE on the referenced one,
+   * so it runs beside that table's ANALYZE. The first step is recorded under notValidKey(key), the
+   * validated constraint under `key`; a run stopped between the two validates it on the next run.
+   * https://www.postgresql.org/docs/current/sql-altertable.html
+   */
+  validation?: { notValid: string; validate: string };
 }

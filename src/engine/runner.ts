@@ -17,6 +17,7 @@ import { ConnectError } from '../pg/connect.js';
 import { describeConn, resolveConnSpec, type ConnSpec } from '../pg/connstring.js';
 import { controlsFrom, copyData, type CopyResult } from '../stages/data/copy/engine.js';
 import { copyLargeObjects } from '../stages/data/copy/largeobjects.js';
+import { validateAdded } from '../stages/data/copy/validation.js';
 import { withRetry } from '../pg/retry.js';
 import { errorMessage } from '../core/errors.js';
 import type { GeneratedSchema } from '../stages/schema/ddl/generate.js';
@@ -36,6 +37,7 @@ import { finishReport, type FinishReport } from '../stages/report/finish-report.
 import { Redactor } from '../core/redact.js';
 import {
   checkpointSchemaExists,
+  doneObjects,
   ensureCheckpoints,
   setTaskPhase,
   stateSchemaFor,
@@ -317,7 +319,9 @@ async function postDataPhase(r: Run, schema: GeneratedSchema): Promise<void> {
     await enterPhase(r, 'post-data');
     const late = schema.statements.filter((s) => s.section === 'late' && !added.has(s.key));
     const opts = { taskId: r.taskId, events: r.o.events, ifExists: applyMode(r.task) };
-    await r.tgt.run('create foreign keys, triggers and other post-data objects', (c) => applyStatements(c, late, opts));
+    await r.tgt.run('create foreign keys, triggers and other post-data objects', async (c) =>
+      applyStatements(c, validateAdded(late, await doneObjects(c, r.taskId)), opts),
+    );
   });
 }
 

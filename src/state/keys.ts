@@ -5,7 +5,8 @@
  *
  * - unit (`unit.unit_id`): `<table key>#<start block>` for a table's copy unit, `lo:<oid>` for a large object;
  * - object (`object.object_key`): a schema statement's key, `<key>#index` for the index-build half of a
- *   split statement, `analyze <table key>`, `truncate <quoted target table>`.
+ *   split statement, `<key>#not-valid` for a foreign key added NOT VALID and not yet validated,
+ *   `analyze <table key>`, `truncate <quoted target table>`.
  */
 
 /** `unit.table_name` of large objects. */
@@ -27,6 +28,9 @@ export const INDEX_PART = '#index';
 export const indexPartKey = (statementKey: string): string => statementKey + INDEX_PART;
 
 export const isIndexPartKey = (key: string): boolean => key.endsWith(INDEX_PART);
+
+/** The first step of a foreign key added NOT VALID and validated after (Statement.validation). */
+export const notValidKey = (statementKey: string): string => `${statementKey}#not-valid`;
 
 /** ANALYZE of a table after its rows and indexes. */
 export const analyzeKey = (tableKey: string): string => `analyze ${tableKey}`;

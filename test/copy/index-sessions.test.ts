@@ -4,7 +4,10 @@
  *    (a lock the test holds), another table's index is built beside it by a session in a copy slot;
  *  - a foreign key between two copied tables is added as soon as both are complete (after the
  *    referenced table's primary key), while another table's copy is still held up, and not again on
- *    a rerun.
+ *    a rerun;
+ *  - one validated on the source is added NOT VALID, then validated in a second transaction: a run
+ *    killed between the two leaves it NOT VALID (which the object verification does not accept) and
+ *    the next run validates it.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +16,13 @@ import { startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
 import { copyData } from '../../src/stages/data/copy/engine.js';
 import { resolveConnSpec } from '../../src/pg/connstring.js';
 import { EventBus, type TimedEvent } from '../../src/core/events.js';
-import { copyDefaults, copyTable, early, sql } from './helpers.js';
+import { copyDefaults, copyTable, early, runChild, sql } from './helpers.js';
+import { ensureCheckpoints, stateTable } from '../../src/state/checkpoint.js';
+import { toSafeUri } from '../../src/pg/connstring.js';
+import { notValidKey } from '../../src/state/keys.js';
+import { compareInventories, sourceInventory, targetInventory } from '../../src/stages/verify/objects.js';
+import { Selection } from '../../src/core/selection.js';
+import { validateTask } from '../../src/core/config.js';
 
 let cl: Cluster;
 const cols = [
@@ -186,4 +195,107 @@ test('a foreign key between two complete tables is added while another table is 
   // a rerun finds it done: not added again (which would fail: it exists)
   const again = await copyData(opts(new EventBus()));
   assert.deepEqual(again.lateDone, []);
+});
+
+test('a foreign key added NOT VALID by a run killed before its validation is validated by the next run', async () => {
+  await sql(cl.url(), `CREATE DATABASE t_split`);
+  await sql(cl.url('t_split'), `CREATE TABLE p (id int NOT NULL, pad text); CREATE TABLE c (id int, p_id int);`);
+  const p = copyTable('public', 'p', cols, true);
+  const c = copyTable('public', 'c', [cols[0], { name: 'p_id', type: 'integer' }], false);
+  const fk = {
+    key: 'foreign key public.c.c_p_id_fkey',
+    kind: 'foreign key',
+    name: 'c_p_id_fkey ON public.c',
+    section: 'late' as const,
+    sql: 'ALTER TABLE public.c ADD CONSTRAINT c_p_id_fkey FOREIGN KEY (p_id) REFERENCES public.p(id);',
+    after: [c.key, p.key],
+    validation: {
+      notValid: 'ALTER TABLE public.c ADD CONSTRAINT c_p_id_fkey FOREIGN KEY (p_id) REFERENCES public.p(id) NOT VALID;',
+      validate: 'ALTER TABLE public.c VALIDATE CONSTRAINT c_p_id_fkey;',
+    },
+  };
+  const taskId = 'fk-split';
+  const args = {
+    source: cl.url('s'),
+    target: cl.url('t_split'),
+    taskId,
+    tables: [p, c],
+    early: [{ ...early(p, 'constraint public.p.p_pkey', 'ALTER TABLE public.p ADD PRIMARY KEY (id)', 'constraint') }],
+    foreignKeys: [fk],
+    sequences: [],
+    jobs: 2,
+    indexJobs: 1,
+    copy: copyDefaults,
+  };
+  // The test inserts the validated key's checkpoint row first and holds it uncommitted: the run's
+  // validation, done in its transaction, waits on that row for its checkpoint, and is killed there.
+  const hold = new pg.Client({ connectionString: cl.url('t_split') });
+  await hold.connect();
+  await ensureCheckpoints(hold, taskId, toSafeUri(resolveConnSpec(cl.url('s'))));
+  await hold.query('BEGIN');
+  await hold.query(
+    `INSERT INTO ${stateTable(taskId, 'object')} (task_id, object_key, kind, section) VALUES ($1, $2, 'foreign key', 'late')`,
+    [taskId, fk.key],
+  );
+  let kill: (() => void) | undefined;
+  const validating = async () =>
+    (
+      await sql(
+        cl.url('t_split'),
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO%object%'`,
+      )
+    ).rows[0].n > 0;
+  const first = runChild(args, (_e, k) => (kill ??= k));
+  try {
+    await until('the validation waiting for its checkpoint', validating, 60);
+    kill!();
+    assert.equal((await first).signal, 'SIGKILL');
+  } finally {
+    await hold.query('ROLLBACK');
+    await hold.end();
+  }
+  const state = async () => ({
+    con: (await sql(cl.url('t_split'), `SELECT convalidated FROM pg_constraint WHERE conname = 'c_p_id_fkey'`)).rows,
+    done: (
+      await sql(
+        cl.url('t_split'),
+        `SELECT object_key FROM ${stateTable(taskId, 'object')} WHERE object_key LIKE 'foreign key%' ORDER BY 1`,
+      )
+    ).rows.map((r) => r.object_key),
+  });
+  await until('the killed run rolled back', async () => (await state()).con.length === 1, 30);
+  assert.deepEqual(await state(), { con: [{ convalidated: false }], done: [notValidKey(fk.key)] });
+  // the object verification does not take the NOT VALID key for the source's validated one
+  const task = validateTask({ name: 'v', source: cl.url('s'), target: cl.url('t_split'), stateDir: '/nonexistent' });
+  const [sc, tc] = [
+    new pg.Client({ connectionString: cl.url('s') }),
+    new pg.Client({ connectionString: cl.url('t_split') }),
+  ];
+  await sc.connect();
+  await tc.connect();
+  try {
+    const srcInv = await sourceInventory(sc, new Selection(task));
+    const fkRow = () =>
+      compareInventories(srcInv.items, [])
+        .filter((o) => o.kind.startsWith('constraints:foreign key'))
+        .map((o) => [o.kind, o.sourceCount]);
+    assert.deepEqual(fkRow(), [['constraints:foreign key', 1]], 'validated on the source');
+    const cmp = compareInventories(srcInv.items, await targetInventory(tc, new Set(['public']), srcInv.targetTables));
+    const fks = cmp.filter((o) => o.kind.startsWith('constraints:foreign key')).map((o) => [o.kind, o.ok]);
+    assert.deepEqual(fks, [
+      ['constraints:foreign key', false],
+      ['constraints:foreign key (not valid)', false],
+    ]);
+  } finally {
+    await sc.end();
+    await tc.end();
+  }
+  const again = await copyData({
+    ...args,
+    source: resolveConnSpec(args.source),
+    target: resolveConnSpec(args.target),
+    events: new EventBus(),
+  });
+  assert.deepEqual(again.lateDone, [fk.key]);
+  assert.deepEqual(await state(), { con: [{ convalidated: true }], done: [fk.key, notValidKey(fk.key)] });
 });

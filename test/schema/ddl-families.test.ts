@@ -297,6 +297,10 @@ const EXPECTED: Record<string, { section: string; key: string; sql: string; lock
       section: 'late',
       key: 'foreign key s.c.c_id_fkey',
       sql: 'ALTER TABLE s.c ADD CONSTRAINT c_id_fkey FOREIGN KEY (id) REFERENCES s.t(id);',
+      validation: {
+        notValid: 'ALTER TABLE s.c ADD CONSTRAINT c_id_fkey FOREIGN KEY (id) REFERENCES s.t(id) NOT VALID;',
+        validate: 'ALTER TABLE s.c VALIDATE CONSTRAINT c_id_fkey;',
+      },
     },
   ],
   triggers: [
@@ -331,9 +335,13 @@ const EXPECTED: Record<string, { section: string; key: string; sql: string; lock
 
 for (const [family, expected] of Object.entries(EXPECTED)) {
   test(`${family}: exact keys, sections, lock levels and SQL`, () => {
-    const got = g.statements
-      .filter(KINDS[family])
-      .map((s) => ({ section: s.section, key: s.key, sql: s.sql, ...(s.lock ? { lock: s.lock } : {}) }));
+    const got = g.statements.filter(KINDS[family]).map((s) => ({
+      section: s.section,
+      key: s.key,
+      sql: s.sql,
+      ...(s.lock ? { lock: s.lock } : {}),
+      ...(s.validation ? { validation: s.validation } : {}),
+    }));
     assert.deepEqual(got, expected);
   });
 }

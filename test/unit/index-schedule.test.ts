@@ -123,3 +123,42 @@ test('nextAnalyze: a big table ANALYZEd ahead of its builds only while they wait
   );
   assert.equal(label(n.nextAnalyze(big, false)), 'n:ANALYZE');
 });
+
+test('a table builds its indexes of another access method than btree (GIN, GiST…) first, the rest in order', () => {
+  const pkBuild = st('pk#index', 'CREATE UNIQUE INDEX t_pkey ON s.t (id);', 'share', 'pk');
+  const pk = st('pk', 'ALTER TABLE ONLY s.t ADD CONSTRAINT t_pkey PRIMARY KEY USING INDEX t_pkey;', 'access-exclusive');
+  const ix = st('ix', 'CREATE INDEX t_x ON s.t (x);', 'share');
+  const gin = { ...st('gin', 'CREATE INDEX t_j ON s.t USING gin (j);', 'share'), method: 'gin' };
+  assert.deepEqual(
+    buildOrder([pkBuild, pk, ix, gin], new Set()).map((x) => x.key),
+    ['gin', 'pk#index', 'ix', 'pk'],
+  );
+});
+
+test('a held table starts none of its jobs until released; statementsDone once only its ANALYZE is left or runs', () => {
+  const ix = st('ix', 'CREATE INDEX t_x ON s.t (x);', 'share');
+  const s = new IndexSchedule<string>();
+  s.add('t', 't', [ix], true);
+  assert.equal(s.statementsDone('t'), false);
+  const build = s.next()!;
+  assert.equal(label(build), 't:ix');
+  assert.equal(s.statementsDone('t'), false, 'its build runs');
+  s.done(build);
+  assert.equal(s.statementsDone('t'), true, 'only ANALYZE is left');
+  s.hold('t');
+  assert.equal(s.next(), undefined, 'held');
+  assert.equal(
+    s.nextAnalyze(() => true, true),
+    undefined,
+    'held from the side session too',
+  );
+  s.release('t');
+  const an = s.next()!;
+  assert.equal(label(an), 't:ANALYZE');
+  assert.equal(s.idle('t'), false);
+  assert.equal(s.statementsDone('t'), true, 'its ANALYZE runs');
+  s.done(an);
+  assert.equal(s.has('t'), false);
+  assert.equal(s.idle('t'), true);
+  assert.equal(s.statementsDone('t'), true);
+});

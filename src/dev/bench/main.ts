@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --scale N] [--runs R] [--tools pgferry,pgferry_text,pgdump,pgcopydb]`
+ * `npm run bench [-- --scale N] [--runs R] [--tools pgferry,pgferry_text,pgdump,pgcopydb] [--timeline] [--no-hash]`
  * (`--many-tables`: many-tables.ts; `--incremental`: change capture, incremental.ts; `--workers`:
  * workers.ts; `--cutover`: cutover.ts)
  *
@@ -19,6 +19,7 @@ import { runIncremental } from './incremental.js';
 import { runManyTables } from './many-tables.js';
 import { runCutoverBench } from './cutover.js';
 import { runWorkersBench } from './workers.js';
+import { startTimeline } from './timeline.js';
 import { arg, bundleRunner, median, q, root, sh } from './tools.js';
 
 const BUILTIN_MIXED = `
@@ -45,6 +46,8 @@ create index on customers using gin(profile);
 async function main() {
   const scale = Number(arg('scale', '1'));
   const runs = Number(arg('runs', '1'));
+  // `--no-hash`: skip the separately timed `verify --mode hash` of the first binary run
+  const hashRun = !process.argv.includes('--no-hash');
   const hasPgcopydb = spawnSync('bash', ['-c', 'command -v pgcopydb']).status === 0;
   const tools = arg('tools', `pgferry,pgferry_text,pgdump${hasPgcopydb ? ',pgcopydb' : ''}`).split(',');
   const cluster: Cluster = await startCluster({
@@ -88,13 +91,16 @@ async function main() {
         await q(cluster.url(), `CREATE DATABASE ${db}`);
         await q(cluster.url(), 'CHECKPOINT');
         let res: { code: number; out: string; ms: number };
+        const timeline = process.argv.includes('--timeline') ? startTimeline(cluster.url(), 'mixed', db) : undefined;
         switch (tool) {
           case 'pgferry':
           case 'pgferry_text':
             res = await sh(`node ${runner} '${src}' '${dst}' ${tool === 'pgferry' ? 'auto' : 'text'} 2 2`, {
               NODE_OPTIONS: '',
               // content-hash verification timed once, on the first binary run
-              PGFERRY_BENCH_VERIFY: tool === 'pgferry' && run === 0 ? 'hash' : '',
+              PGFERRY_BENCH_VERIFY: tool === 'pgferry' && run === 0 && hashRun ? 'hash' : '',
+              // the default verification (row counts) is part of pgferry's time
+              PGFERRY_BENCH_TASK_VERIFY: 'count',
             });
             if (res.code === 0) {
               const x = JSON.parse(res.out.trim().split('\n').pop()!) as { verifyHashMs?: number };
@@ -114,6 +120,7 @@ async function main() {
           default:
             throw new Error(`unknown tool ${tool}`);
         }
+        if (timeline) process.stdout.write(`${tool} run ${run + 1} ${await timeline.stop()}\n`);
         if (res.code !== 0) throw new Error(`${tool} failed (${res.code}):\n${res.out.slice(-3000)}`);
         // sanity: same row counts as the source
         if (tool.startsWith('pgferry')) {

@@ -38,7 +38,9 @@ objs AS (
     AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
   UNION ALL
   SELECT 'constraints:' || CASE con.contype WHEN 'p' THEN 'primary key' WHEN 'u' THEN 'unique' WHEN 'f' THEN 'foreign key'
-                                            WHEN 'c' THEN 'check' WHEN 'x' THEN 'exclusion' WHEN 't' THEN 'trigger' ELSE con.contype::text END,
+                                            WHEN 'c' THEN 'check' WHEN 'x' THEN 'exclusion' WHEN 't' THEN 'trigger' ELSE con.contype::text END
+                     -- a constraint not validated is another kind: one NOT VALID does not stand for a validated one
+                     || CASE WHEN con.convalidated THEN '' ELSE ' (not valid)' END,
          n.nspname, coalesce((SELECT t.typname::text || '.' FROM pg_type t WHERE t.oid = con.contypid), '') || con.conname::text,
          nullif(con.conrelid, 0)
   FROM pg_constraint con JOIN pg_namespace n ON n.oid = con.connamespace
@@ -177,7 +179,9 @@ const KIND_ORDER = [
   'constraints:primary key',
   'constraints:unique',
   'constraints:foreign key',
+  'constraints:foreign key (not valid)',
   'constraints:check',
+  'constraints:check (not valid)',
   'constraints:exclusion',
   'constraints:trigger',
   'sequences',

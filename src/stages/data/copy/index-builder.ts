@@ -9,6 +9,8 @@
  * jobs + indexJobs sessions, not indexJobs. A foreign key between two
  * copied tables (Statement.after) is added as soon as both tables are complete — rows in, early
  * statements and ANALYZE done — overlapping the rest of the copy; its checkpoint makes post-data skip it.
+ * One validated on the source (Statement.validation) is added NOT VALID as soon as its table is
+ * complete and the referenced table's statements are done, then validated beside that table's ANALYZE.
  */
 import type pg from 'pg';
 import type { Statement } from '../../../core/statement.js';
@@ -18,7 +20,7 @@ import { qualify, quoteIdent } from '../../../core/ident.js';
 import { buildOrder, IndexSchedule, type IndexJob, type WholeTable } from './index-schedule.js';
 import { buildTogether, INDEX_BATCH_TABLES, smallWhole } from './index-batch.js';
 import { SMALL_BATCH } from '../plan/units.js';
-import { analyzeKey, isIndexPartKey } from '../../../state/keys.js';
+import { analyzeKey, isIndexPartKey, notValidKey } from '../../../state/keys.js';
 import { isTransient, withRetry } from '../../../pg/retry.js';
 import { kill, openSession, TARGET_SESSION } from './sessions.js';
 import type { Stage } from './stage.js';
@@ -77,6 +79,8 @@ export class IndexBuilder {
   readonly lateDone: string[] = [];
   /** Tables a running late statement locks (SHARE ROW EXCLUSIVE): one such statement per table at a time. */
   private lateBusy = new Set<string>();
+  /** Split foreign keys added NOT VALID in this run. */
+  private added = new Set<string>();
   private runs = new Map<string, TableRun>();
   private targetCount = new Map<string, number>();
 
@@ -103,31 +107,98 @@ export class IndexBuilder {
     for (const k of [...this.lateByTable.keys()]) this.completed(k);
   }
 
-  /** Table `key` may be complete now: its late statements whose tables all are become ready. */
+  /** Table `key` may be complete (or its statements done) now: its late statements whose tables are become ready. */
   private completed(key: string): void {
     const waiting = this.lateByTable.get(key);
-    if (!waiting || !this.complete(key)) return;
+    if (!waiting || !this.landed(key)) return;
     for (const s of waiting) {
-      if (this.lateTaken.has(s) || !s.after!.every((k) => this.complete(k))) continue;
+      if (this.lateTaken.has(s) || !this.ready(s)) continue;
       this.lateTaken.add(s);
       this.lateReady.push(s);
+      // the referenced table's ANALYZE waits for the NOT VALID step (their locks conflict), not for the validation
+      if (this.toAdd(s)) this.schedule.hold(s.after![1]);
     }
+  }
+
+  /**
+   * Whether a late statement may run: a foreign key added NOT VALID then validated (Statement.validation)
+   * once its table is complete and the referenced table's statements are done (its key index exists;
+   * its ANALYZE may be left, to run beside the validation); any other once all its tables are complete.
+   */
+  private ready(s: Statement): boolean {
+    if (s.validation) return this.complete(s.after![0]) && this.built(s.after![1]);
+    return s.after!.every((k) => this.complete(k));
+  }
+
+  /** A split foreign key whose NOT VALID step is still to run. */
+  private toAdd(s: Statement): boolean {
+    return s.validation !== undefined && !this.doneObj.has(notValidKey(s.key)) && !this.added.has(s.key);
+  }
+
+  /** A table's rows are all in, and no other table's go to its target. */
+  private landed(key: string): boolean {
+    const run = this.runs.get(key);
+    if (!run || run.left > 0) return false;
+    return this.targetCount.get(qualify(run.table.target.schema, run.table.target.name)) === 1;
   }
 
   /** A table's rows are all in and its early statements and ANALYZE done. */
   private complete(key: string): boolean {
-    const run = this.runs.get(key);
-    if (!run || run.left > 0 || this.schedule.has(key)) return false;
-    return this.targetCount.get(qualify(run.table.target.schema, run.table.target.name)) === 1;
+    return this.landed(key) && !this.schedule.has(key);
   }
 
-  /** The next ready late statement whose tables no other one locks. */
+  /** A table's rows are all in and its early statements done. */
+  private built(key: string): boolean {
+    return this.landed(key) && this.schedule.statementsDone(key);
+  }
+
+  /**
+   * The next ready late statement whose tables no other one locks; a NOT VALID step also waits for
+   * the referenced table's running ANALYZE.
+   */
   private nextLate(): Statement | undefined {
-    const i = this.lateReady.findIndex((s) => s.after!.every((k) => !this.lateBusy.has(k)));
+    const i = this.lateReady.findIndex(
+      (s) => s.after!.every((k) => !this.lateBusy.has(k)) && (!this.toAdd(s) || this.schedule.idle(s.after![1])),
+    );
     if (i < 0) return undefined;
     const [s] = this.lateReady.splice(i, 1);
     for (const k of s.after!) this.lateBusy.add(k);
     return s;
+  }
+
+  /**
+   * A late statement on an index session: a split foreign key added NOT VALID (the referenced table
+   * is let go once that has committed), then validated; any other in one step.
+   */
+  private lateWork(s: IndexSession, late: Statement): Work {
+    const [own, ref] = late.after!;
+    let held = this.toAdd(late);
+    const letGo = () => {
+      if (!held) return;
+      held = false;
+      this.schedule.release(ref);
+      this.lateBusy.delete(ref);
+    };
+    return {
+      run: async () => {
+        const v = late.validation;
+        if (v) {
+          if (held) {
+            const key = notValidKey(late.key);
+            await this.runStatement(s, own, { ...late, key, sql: v.notValid }, false, false);
+            this.added.add(late.key);
+            letGo();
+            this.wake();
+          }
+          await this.runStatement(s, own, { ...late, sql: v.validate }, false);
+        } else await this.runStatement(s, own, late, false);
+        this.lateDone.push(late.key);
+      },
+      ended: () => {
+        letGo();
+        for (const k of late.after!) this.lateBusy.delete(k);
+      },
+    };
   }
 
   start(indexJobs: number): void {
@@ -159,6 +230,8 @@ export class IndexBuilder {
       return;
     }
     this.schedule.add(key, run, stmts, analyze);
+    // nothing but ANALYZE left: a foreign key referencing it may be added already
+    if (stmts.length === 0) this.completed(key);
     this.wake();
   }
 
@@ -232,16 +305,7 @@ export class IndexBuilder {
           },
         };
       const late = this.nextLate();
-      if (late)
-        return {
-          run: async () => {
-            await this.runStatement(s, late.after![0], late, false);
-            this.lateDone.push(late.key);
-          },
-          ended: () => {
-            for (const k of late.after!) this.lateBusy.delete(k);
-          },
-        };
+      if (late) return this.lateWork(s, late);
       const job = this.schedule.next();
       return job && this.jobWork(job, () => this.runJob(s, job));
     };
@@ -307,8 +371,17 @@ export class IndexBuilder {
     }
   }
 
-  /** One statement in a transaction with its checkpoint; `indexEvents`: index-start/index-done around it. */
-  private async runStatement(s: IndexSession, table: string, st: Statement, indexEvents = true): Promise<void> {
+  /**
+   * One statement in a transaction with its checkpoint; `indexEvents`: index-start/index-done around it;
+   * `created`: the object's event after it (not for a first step, such as a foreign key added NOT VALID).
+   */
+  private async runStatement(
+    s: IndexSession,
+    table: string,
+    st: Statement,
+    indexEvents = true,
+    created = true,
+  ): Promise<void> {
     const { events, taskId } = this.st.o;
     const t0 = Date.now();
     if (indexEvents) events.emit({ type: 'index-start', table, name: st.name });
@@ -327,7 +400,7 @@ export class IndexBuilder {
       }
     });
     if (indexEvents) events.emit({ type: 'index-done', table, name: st.name, durationMs: Date.now() - t0 });
-    if (!isIndexPartKey(st.key)) {
+    if (created && !isIndexPartKey(st.key)) {
       events.emit({ type: 'object', action: 'created', kind: st.kind, name: st.name, section: st.section });
     }
   }

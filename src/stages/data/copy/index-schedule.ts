@@ -13,8 +13,8 @@ export function parallelSafe(st: Statement): boolean {
 }
 
 /**
- * A table's early statements still to do, in build order: the index builds first, side by side, then
- * the rest in order — an attachment (`… USING INDEX`, `ATTACH PARTITION`) takes an ACCESS EXCLUSIVE
+ * A table's early statements still to do, in build order: the index builds first, side by side (those
+ * of another access method than btree ahead of the others), then the rest in order — an attachment (`… USING INDEX`, `ATTACH PARTITION`) takes an ACCESS EXCLUSIVE
  * lock and so runs alone after the builds (two attachments running together deadlock, each holding the
  * SHARE lock of its own build). Each step commits with its own checkpoint, so a resume redoes exactly
  * the steps that did not commit; a build whose attachment is done (recorded whole, as one statement,
@@ -22,7 +22,13 @@ export function parallelSafe(st: Statement): boolean {
  */
 export function buildOrder(stmts: Statement[], done: Set<string>): Statement[] {
   const todo = stmts.filter((st) => !done.has(st.key) && !(st.buildOf !== undefined && done.has(st.buildOf)));
-  return [...todo.filter(parallelSafe), ...todo.filter((st) => !parallelSafe(st))];
+  const builds = todo.filter(parallelSafe);
+  // the longest builds first (GIN, GiST…: see Statement.method), the others in their given order
+  return [
+    ...builds.filter((st) => st.method),
+    ...builds.filter((st) => !st.method),
+    ...todo.filter((st) => !parallelSafe(st)),
+  ];
 }
 
 export interface IndexTable<R> {
@@ -33,6 +39,8 @@ export interface IndexTable<R> {
   running: number;
   barrier: boolean;
   analyze: boolean;
+  /** Its ANALYZE runs (alone). */
+  analyzing: boolean;
 }
 
 /** One job for an index session: a statement, or (no stmt) the table's ANALYZE. */
@@ -52,9 +60,41 @@ export class IndexSchedule<R> {
   readonly tables: IndexTable<R>[] = [];
   /** Keys of `tables`. */
   private keys = new Set<string>();
+  /** Tables none of whose jobs may start (a foreign key waits to be added on them), with how many hold each. */
+  private held = new Map<string, number>();
+
+  /** Start none of the table's jobs until release(). */
+  hold(key: string): void {
+    this.held.set(key, (this.held.get(key) ?? 0) + 1);
+  }
+
+  release(key: string): void {
+    const n = (this.held.get(key) ?? 0) - 1;
+    if (n > 0) this.held.set(key, n);
+    else this.held.delete(key);
+  }
+
+  private free(t: IndexTable<R>): boolean {
+    return !t.barrier && !this.held.has(t.key);
+  }
+
+  private find(key: string): IndexTable<R> | undefined {
+    return this.keys.has(key) ? this.tables.find((t) => t.key === key) : undefined;
+  }
+
+  /** No job of the table runs now (or it has none left). */
+  idle(key: string): boolean {
+    return (this.find(key)?.running ?? 0) === 0;
+  }
+
+  /** The table's statements are all done (its indexes exist); its ANALYZE may be left. */
+  statementsDone(key: string): boolean {
+    const t = this.find(key);
+    return !t || (t.pending.length === 0 && (t.running === 0 || t.analyzing));
+  }
 
   add(key: string, run: R | undefined, stmts: Statement[], analyze: boolean): void {
-    this.tables.push({ key, run, pending: [...stmts], running: 0, barrier: false, analyze });
+    this.tables.push({ key, run, pending: [...stmts], running: 0, barrier: false, analyze, analyzing: false });
     this.keys.add(key);
   }
 
@@ -70,7 +110,7 @@ export class IndexSchedule<R> {
   /** The next job that may start now, in table order; undefined when none may. */
   next(): IndexJob<R> | undefined {
     for (const t of this.tables) {
-      if (t.barrier) continue;
+      if (!this.free(t)) continue;
       if (t.pending.length > 0) {
         const st = t.pending[0];
         const par = parallelSafe(st);
@@ -82,6 +122,7 @@ export class IndexSchedule<R> {
       }
       if (t.running === 0 && t.analyze) {
         t.analyze = false;
+        t.analyzing = true;
         t.running++;
         t.barrier = true;
         return { t };
@@ -99,9 +140,10 @@ export class IndexSchedule<R> {
    */
   nextAnalyze(big: (t: IndexTable<R>) => boolean, buildsWait: boolean): IndexJob<R> | undefined {
     for (const t of this.tables) {
-      if (!t.analyze || t.barrier || t.running > 0 || !big(t)) continue;
+      if (!t.analyze || !this.free(t) || t.running > 0 || !big(t)) continue;
       if (t.pending.length > 0 && (!buildsWait || t.pending.some((st) => st.expressions === true))) continue;
       t.analyze = false;
+      t.analyzing = true;
       t.running++;
       t.barrier = true;
       return { t };
@@ -117,7 +159,7 @@ export class IndexSchedule<R> {
     const out: WholeTable<R>[] = [];
     for (const t of this.tables) {
       if (out.length >= max) break;
-      if (t.running > 0 || t.barrier || !whole(t)) continue;
+      if (t.running > 0 || !this.free(t) || !whole(t)) continue;
       out.push({ t, stmts: t.pending.splice(0), analyze: t.analyze });
       t.analyze = false;
       t.running++;
@@ -134,6 +176,7 @@ export class IndexSchedule<R> {
     const t = j.t;
     t.running--;
     if (t.barrier) t.barrier = false;
+    if (!j.stmt) t.analyzing = false;
     if (t.pending.length === 0 && t.running === 0 && !t.analyze) {
       this.tables.splice(this.tables.indexOf(t), 1);
       this.keys.delete(t.key);

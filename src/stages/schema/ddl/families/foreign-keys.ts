@@ -26,17 +26,27 @@ export function foreignKeys(ctx: DdlContext, keptIds: Set<string>): void {
     }
     const own = tableKey(t.schema, t.name);
     const refKey = ref !== undefined && ctx.selTables.has(ref.id) ? tableKey(ref.schema, ref.name) : undefined;
+    const def = definition(ctx, fk, t, n, ref);
+    const comment = ctx.comment(`CONSTRAINT ${quoteIdent(fk.name)} ON ${n}`, fk.comment);
+    // NOT VALID is refused on a partitioned table's foreign key (before PostgreSQL 18)
+    const split = refKey !== undefined && refKey !== own && fk.validated && t.relkind !== 'p';
     ctx.late.push({
       key: `foreign key ${own}.${quoteIdent(fk.name)}`,
       kind: 'foreign key',
       name: `${quoteIdent(fk.name)} ON ${n}`,
       section: 'late',
-      sql:
-        `ALTER TABLE ${n} ADD CONSTRAINT ${quoteIdent(fk.name)} ${definition(ctx, fk, t, n, ref)};` +
-        ctx.comment(`CONSTRAINT ${quoteIdent(fk.name)} ON ${n}`, fk.comment),
+      sql: `ALTER TABLE ${n} ADD CONSTRAINT ${quoteIdent(fk.name)} ${def};` + comment,
       drop: `ALTER TABLE IF EXISTS ${n} DROP CONSTRAINT IF EXISTS ${quoteIdent(fk.name)};`,
       // both tables copied: the data stage may add it once both are complete
       ...(refKey !== undefined ? { after: [...new Set([own, refKey])] } : {}),
+      ...(split
+        ? {
+            validation: {
+              notValid: `ALTER TABLE ${n} ADD CONSTRAINT ${quoteIdent(fk.name)} ${def} NOT VALID;` + comment,
+              validate: `ALTER TABLE ${n} VALIDATE CONSTRAINT ${quoteIdent(fk.name)};`,
+            },
+          }
+        : {}),
     });
   }
 }

@@ -98,6 +98,8 @@ interface IndexParts {
   attaches: boolean;
   /** The index has expression columns (see Statement.expressions). */
   expressions: boolean;
+  /** Its access method when not btree (see Statement.method). */
+  method?: string;
 }
 
 /** One statement (pre and late sections: applied as a block). */
@@ -114,7 +116,7 @@ function whole(p: IndexParts): StatementBody {
 function steps(p: IndexParts, table: string): Statement[] {
   const base = { kind: p.kind, name: p.name, section: 'early' as const, table };
   const restLock = p.attaches ? 'access-exclusive' : 'share-update-exclusive';
-  const expr = p.expressions ? { expressions: true } : {};
+  const expr = { ...(p.expressions ? { expressions: true } : {}), ...(p.method ? { method: p.method } : {}) };
   if (p.build === null) return [{ key: p.key, ...base, sql: p.rest, drop: p.drop, lock: 'access-exclusive', ...expr }];
   if (!p.rest) return [{ key: p.key, ...base, sql: p.build, drop: p.drop, lock: 'share', ...expr }];
   return [
@@ -174,7 +176,14 @@ function indexParts(
     rest: rest.replace(/^\n/, ''),
     attaches,
     expressions: ix.columns.includes(0),
+    ...accessMethod(ix.def),
   };
+}
+
+/** The access method of an index definition (pg_get_indexdef: `… ON table USING method (…)`), when not btree. */
+function accessMethod(def: string): { method?: string } {
+  const m = / USING (\w+) \(/.exec(def);
+  return m && m[1] !== 'btree' ? { method: m[1] } : {};
 }
 
 function depthOf(ctx: DdlContext, t: TableObj): number {
