@@ -67,7 +67,10 @@ const KINDS: Record<string, (s: Statement) => boolean> = {
   'event triggers': (s) => s.kind === 'event trigger',
 };
 
-const EXPECTED: Record<string, { section: string; key: string; sql: string; lock?: string }[]> = {
+const EXPECTED: Record<
+  string,
+  { section: string; key: string; sql: string; lock?: string; validation?: { notValid: string; validate: string } }[]
+> = {
   schemas: [
     {
       section: 'pre',
