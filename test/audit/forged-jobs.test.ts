@@ -28,8 +28,8 @@ const fx = new WorkersFixture({
     CREATE FUNCTION app.tattle(what text) RETURNS int LANGUAGE sql SECURITY DEFINER SET search_path = app
       AS $$ INSERT INTO app.tattle_log VALUES (what); SELECT 1 $$;
     CREATE TABLE app.${WEIRD} ("Col ""1"".x" int, "ключ" text, ${LONG} int, PRIMARY KEY ("Col ""1"".x", "ключ"));
-    INSERT INTO app.${WEIRD} SELECT g, 'k' || g, g FROM generate_series(1, 50) g;
-    INSERT INTO app.${WEIRD} VALUES (51, 'ü "quoted", dot.', NULL);
+    INSERT INTO app.${WEIRD} SELECT g, 'k' || g || repeat(' ü.', 20), g FROM generate_series(1, 20000) g;
+    INSERT INTO app.${WEIRD} VALUES (20001, 'ü "quoted", dot.', NULL);
     CREATE UNIQUE INDEX "${LONG}" ON app.${WEIRD} (${LONG});
     COMMENT ON INDEX app."${LONG}" IS 'it''s long';
     ALTER TABLE app.${WEIRD} CLUSTER ON "${LONG}";
@@ -244,4 +244,23 @@ test('a worker given the control password on its command line shows no password 
     await exited;
   }
   assertNoPassword([out]);
+});
+
+test('a table with such names, split into units, with its worker killed (SIGKILL) in one of them: its rows land once', async () => {
+  await fx.newTarget('oddkill');
+  const units = await withClient(fx.targetUrl(TASK), (c) =>
+    c.query(`SELECT count(*)::int AS n FROM pgferry.unit WHERE table_name = $1`, [`app.${WEIRD}`]),
+  );
+  assert.ok(units.rows[0].n > 1, `the table is split: ${units.rows[0].n} units`);
+  const { run, killedAt, taker } = await fx.killWhileRunning('oddkill', `COPY app.${WEIRD.replaceAll('_', '\\_')}%`, [
+    '--max-rows-per-sec',
+    '6000',
+  ]);
+  assert.equal(run.code, 0, run.stderr);
+  assert.ok(killedAt > 0 && taker, 'the worker was killed inside a unit of the table');
+  await fx.assertSameRows('oddkill');
+  const dup = await withClient(fx.targetUrl('oddkill'), (c) =>
+    c.query(`SELECT unit_id FROM pgferry.unit GROUP BY unit_id HAVING count(*) > 1`),
+  );
+  assert.equal(dup.rowCount, 0);
 });
