@@ -264,3 +264,52 @@ test('a table with such names, split into units, with its worker killed (SIGKILL
   );
   assert.equal(dup.rowCount, 0);
 });
+
+test('index jobs marked completed in the control database without running: the run does not end with the indexes missing', async () => {
+  await fx.newTarget('faked');
+  const index = indexQueueOf('faked');
+  // the attacker (or a broken tool): no worker may take an index job, and every one is marked done at once
+  let faking = true;
+  const faker = (async () => {
+    while (faking) {
+      await withClient(ctl(), async (c) => {
+        await c.query(`DELETE FROM pgferry_control.index_slot WHERE task_id = 'faked'`);
+        await c.query(
+          `UPDATE pgferry_jobs.job SET state = 'completed', completed_on = now(), output = '{"ran": true, "worker": "nobody", "durationMs": 1}'
+            WHERE name = $1 AND state < 'completed'`,
+          [index],
+        );
+      }).catch(() => {});
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  const w = await fx.startWorker();
+  const run = await fx.runCoordinator('faked', ['--index-jobs', '1'], () => {});
+  faking = false;
+  await faker;
+  await fx.stopWorker(w);
+  const faked = await withClient(ctl(), (c) =>
+    c.query(`SELECT count(*)::int AS n FROM pgferry_jobs.job WHERE name = $1 AND output->>'worker' = 'nobody'`, [
+      index,
+    ]),
+  );
+  const idx = await withClient(fx.targetUrl('faked'), (c) =>
+    c.query(`SELECT count(*)::int AS n FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
+              JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'app'`),
+  );
+  assert.ok(faked.rows[0].n > 0, 'index jobs were marked done without running');
+  // the coordinator took the jobs' word for it, but the run's verification finds the indexes missing
+  assert.equal(run.code, 5, run.stderr);
+  assert.ok(idx.rows[0].n < 12, `indexes on the target: ${idx.rows[0].n}`);
+  // the same command again (nobody faking): the steps' checkpoints are not on the target, so they run now
+  const w2 = await fx.startWorker();
+  const again = await fx.runCoordinator('faked', ['--index-jobs', '1'], () => {});
+  await fx.stopWorker(w2);
+  assert.equal(again.code, 0, again.stderr);
+  const after = await withClient(fx.targetUrl('faked'), (c) =>
+    c.query(`SELECT count(*)::int AS n FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
+              JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'app'`),
+  );
+  assert.equal(after.rows[0].n, 12);
+  await fx.assertSameRows('faked');
+});
