@@ -8,7 +8,7 @@ import { fmtBytes } from '../core/size.js';
 import { plural } from '../core/plural.js';
 import { describeLimits } from './commands/throttle.js';
 import { fit, LiveArea, wrapWords } from './live-area.js';
-import { printable } from './output.js';
+import { printable } from '../core/printable.js';
 
 export type ProgressMode = 'tty' | 'json' | 'plain' | 'quiet';
 
