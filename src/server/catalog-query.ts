@@ -15,6 +15,9 @@ interface CatalogRow extends SizeRow {
   column: string | null;
   type: string | null;
   nullable: boolean | null;
+  oid: number;
+  /** A partition's partitioned ancestors (oids as text), nearest first; empty for others. */
+  ancestors: string[];
 }
 
 export interface CatalogTable {
@@ -54,7 +57,8 @@ const CATALOG_BYTES = (c: string) => `${c}.relpages::int8 * current_setting('blo
 
 // Row estimates as the copy's progress totals make them (row-estimate.ts): reltuples, or for a table
 // never analyzed (reltuples -1 on PostgreSQL 14+, 0 before) a guess from its size. A locked table's sizes
-// come from the catalog (no lock taken, see LOCKED).
+// come from the catalog (no lock taken, see LOCKED). A partitioned table holds no rows itself: its
+// estimate and size are its partitions' (each partition names its ancestors, pg_partition_ancestors).
 const SQL = `
 WITH k AS (
   SELECT c.*, ${LOCKED('c')} AS locked
@@ -67,7 +71,10 @@ WITH k AS (
 t AS (
   SELECT c.oid, n.nspname AS schema, c.relname AS table, c.relkind::text AS relkind,
          (CASE WHEN c.locked THEN ${CATALOG_BYTES('c')} ELSE pg_total_relation_size(c.oid) END)::text AS bytes,
-         ${SIZE_COLUMNS('c', `CASE WHEN c.locked THEN ${CATALOG_BYTES('c')} ELSE pg_relation_size(c.oid) END`)}
+         ${SIZE_COLUMNS('c', `CASE WHEN c.locked THEN ${CATALOG_BYTES('c')} ELSE pg_relation_size(c.oid) END`)},
+         CASE WHEN c.relispartition
+              THEN ARRAY(SELECT p.relid::oid::text FROM pg_partition_ancestors(c.oid) p WHERE p.relid <> c.oid)
+              ELSE '{}'::text[] END AS ancestors
     FROM k c
     JOIN pg_namespace n ON n.oid = c.relnamespace)
 SELECT t.*, a.attname AS column, format_type(a.atttypid, a.atttypmod) AS type, NOT a.attnotnull AS nullable
@@ -80,6 +87,8 @@ export async function readCatalog(c: pg.Client): Promise<CatalogSchema[]> {
   await c.query(`SET lock_timeout = '5s'`);
   const { rows } = await c.query<CatalogRow>(SQL, [Object.keys(KINDS)]);
   const schemas = new Map<string, Map<string, CatalogTable>>();
+  const byOid = new Map<string, CatalogTable>();
+  const partitions: { t: CatalogTable; ancestors: string[] }[] = [];
   for (const r of rows) {
     let tables = schemas.get(r.schema);
     if (!tables) schemas.set(r.schema, (tables = new Map()));
@@ -88,13 +97,24 @@ export async function readCatalog(c: pg.Client): Promise<CatalogSchema[]> {
       t = {
         name: r.table,
         kind: KINDS[r.relkind],
-        rowEstimate: estimatedRows(r),
+        // a partitioned table's: its partitions' (added below), not its own statistics (ANALYZE sets them too)
+        rowEstimate: r.relkind === 'p' ? 0 : estimatedRows(r),
         bytes: Number(r.bytes),
         columns: [],
       };
       tables.set(r.table, t);
+      byOid.set(String(r.oid), t);
+      if (r.relkind !== 'p' && r.ancestors.length) partitions.push({ t, ancestors: r.ancestors });
     }
     if (r.column !== null) t.columns.push({ name: r.column, type: r.type ?? '', nullable: r.nullable === true });
+  }
+  for (const { t, ancestors } of partitions) {
+    for (const a of ancestors) {
+      const parent = byOid.get(a);
+      if (!parent || parent.kind !== KINDS.p) continue;
+      parent.rowEstimate += t.rowEstimate;
+      parent.bytes += t.bytes;
+    }
   }
   return [...schemas].map(([name, tables]) => ({ name, tables: [...tables.values()] }));
 }

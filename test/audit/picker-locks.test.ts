@@ -1,7 +1,8 @@
 // The object picker (POST /api/catalog) as a SELECT-only account on a database in use: a table the
 // application holds under ACCESS EXCLUSIVE (a long ALTER TABLE, VACUUM FULL, LOCK TABLE), and one
 // waiting for such a lock, must not hang the picker: it answers, with every table, the locked ones'
-// estimates from the statistics PostgreSQL keeps in its catalog (no lock taken).
+// estimates from the statistics PostgreSQL keeps in its catalog (no lock taken). A partitioned table
+// shows the rows and bytes of its partitions.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -31,6 +32,12 @@ before(async () => {
       INSERT INTO app.queued SELECT generate_series(1, 700);
       CREATE TABLE app.calm (id int);
       INSERT INTO app.calm SELECT generate_series(1, 300);
+      CREATE TABLE app.parted (id int, k int) PARTITION BY LIST (k);
+      CREATE TABLE app.parted_a PARTITION OF app.parted FOR VALUES IN (1);
+      CREATE TABLE app.parted_b PARTITION OF app.parted FOR VALUES IN (2, 3) PARTITION BY LIST (k);
+      CREATE TABLE app.parted_b2 PARTITION OF app.parted_b FOR VALUES IN (2);
+      CREATE TABLE app.parted_b3 PARTITION OF app.parted_b FOR VALUES IN (3);
+      INSERT INTO app.parted SELECT g, 1 + g % 3 FROM generate_series(1, 900) g;
       ANALYZE;`),
   );
   srcUrl = await sourceAccount(cluster, 'shop', 'pick_src', 'Pick-src-pw-2718', ['app']);
@@ -85,5 +92,27 @@ test('a table locked ACCESS EXCLUSIVE (and one with such a lock waiting) does no
       [t.rowEstimate, t.columns.length],
     ]),
   );
-  assert.deepEqual(tables, { busy: [5000, 2], calm: [300, 1], queued: [700, 1] });
+  assert.deepEqual(tables, {
+    busy: [5000, 2],
+    calm: [300, 1],
+    parted: [900, 2],
+    parted_a: [300, 2],
+    parted_b: [600, 2],
+    parted_b2: [300, 2],
+    parted_b3: [300, 2],
+    queued: [700, 1],
+  });
+});
+
+test("a partitioned table shows its partitions' rows and bytes (at every level), not 0", async () => {
+  const cat = await apiClient(server).call('POST', '/api/catalog', { connection: srcUrl });
+  assert.equal(cat.status, 200, cat.text);
+  const app = cat.body.schemas.find((s: { name: string }) => s.name === 'app');
+  const t = (name: string) => app.tables.find((x: { name: string }) => x.name === name);
+  const rows = Object.fromEntries(
+    ['parted', 'parted_a', 'parted_b', 'parted_b2', 'parted_b3'].map((n) => [n, t(n).rowEstimate]),
+  );
+  assert.deepEqual(rows, { parted: 900, parted_a: 300, parted_b: 600, parted_b2: 300, parted_b3: 300 });
+  assert.equal(t('parted').bytes, t('parted_a').bytes + t('parted_b2').bytes + t('parted_b3').bytes);
+  assert.equal(t('parted_b').kind, 'partitioned table');
 });
