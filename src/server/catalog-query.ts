@@ -48,12 +48,12 @@ const KINDS: Record<string, string> = {
  */
 const LOCKED = (c: string) => `EXISTS (SELECT 1 FROM pg_locks l
       WHERE l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock'
-        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+        AND l.database = (SELECT oid FROM pg_database WHERE datname = pg_catalog.current_database())
         AND (l.relation = ${c}.oid OR l.relation = ${c}.reltoastrelid
              OR l.relation IN (SELECT indexrelid FROM pg_index WHERE indrelid = ${c}.oid)))`;
 
 /** Pages as of the last VACUUM/ANALYZE, in bytes: what the catalog knows of a locked table's size. */
-const CATALOG_BYTES = (c: string) => `${c}.relpages::int8 * current_setting('block_size')::int8`;
+const CATALOG_BYTES = (c: string) => `${c}.relpages::int8 * pg_catalog.current_setting('block_size')::int8`;
 
 // Row estimates as the copy's progress totals make them (row-estimate.ts): reltuples, or for a table
 // never analyzed (reltuples -1 on PostgreSQL 14+, 0 before) a guess from its size. A locked table's sizes
@@ -70,14 +70,14 @@ WITH k AS (
                       WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')),
 t AS (
   SELECT c.oid, n.nspname AS schema, c.relname AS table, c.relkind::text AS relkind,
-         (CASE WHEN c.locked THEN ${CATALOG_BYTES('c')} ELSE pg_total_relation_size(c.oid) END)::text AS bytes,
-         ${SIZE_COLUMNS('c', `CASE WHEN c.locked THEN ${CATALOG_BYTES('c')} ELSE pg_relation_size(c.oid) END`)},
+         (CASE WHEN c.locked THEN ${CATALOG_BYTES('c')} ELSE pg_catalog.pg_total_relation_size(c.oid) END)::text AS bytes,
+         ${SIZE_COLUMNS('c', `CASE WHEN c.locked THEN ${CATALOG_BYTES('c')} ELSE pg_catalog.pg_relation_size(c.oid) END`)},
          CASE WHEN c.relispartition
-              THEN ARRAY(SELECT p.relid::oid::text FROM pg_partition_ancestors(c.oid) p WHERE p.relid <> c.oid)
+              THEN ARRAY(SELECT p.relid::oid::text FROM pg_catalog.pg_partition_ancestors(c.oid) p WHERE p.relid <> c.oid)
               ELSE '{}'::text[] END AS ancestors
     FROM k c
     JOIN pg_namespace n ON n.oid = c.relnamespace)
-SELECT t.*, a.attname AS column, format_type(a.atttypid, a.atttypmod) AS type, NOT a.attnotnull AS nullable
+SELECT t.*, a.attname AS column, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type, NOT a.attnotnull AS nullable
   FROM t
   LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped
  ORDER BY t.schema, t.table, a.attnum`;
