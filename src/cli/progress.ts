@@ -8,6 +8,7 @@ import { fmtBytes } from '../core/size.js';
 import { plural } from '../core/plural.js';
 import { describeLimits } from './commands/throttle.js';
 import { fit, LiveArea, wrapWords } from './live-area.js';
+import { printable } from '../core/printable.js';
 
 export type ProgressMode = 'tty' | 'json' | 'plain' | 'quiet';
 
@@ -56,7 +57,7 @@ export function attachProgress(bus: EventBus, mode: ProgressMode, stream: Progre
     lastDraw = Date.now();
     clear();
     const rows = area.lines(width(), stream.rows || 24);
-    if (rows.length) stream.write(rows.join('\n') + '\n');
+    if (rows.length) stream.write(rows.map(printable).join('\n') + '\n');
     drawn = rows.length;
   };
   const schedule = () => {
@@ -67,10 +68,11 @@ export function attachProgress(bus: EventBus, mode: ProgressMode, stream: Progre
   };
   /** A permanent line above the live area: cut to the width, or (messages) broken at spaces. */
   const line = (text: string, wrap = false) => {
-    if (!tty) return void stream.write(redact(text) + '\n');
+    const shown = printable(redact(text));
+    if (!tty) return void stream.write(shown + '\n');
     clear();
     const w = width() - 1;
-    stream.write((wrap ? wrapWords(redact(text), w) : [fit(redact(text), w)]).join('\n') + '\n');
+    stream.write((wrap ? wrapWords(shown, w) : [fit(shown, w)]).join('\n') + '\n');
     draw();
   };
   const off = bus.on((e) => {

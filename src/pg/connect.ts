@@ -111,6 +111,16 @@ function clientConfig(spec: ConnSpec, ssl: SslSetting, opts: ConnectOptions): pg
   };
 }
 
+/**
+ * How every session writes and reads values as text, whatever the server's, the database's or the
+ * role's defaults: rows travel as text (text COPY, change capture's pgoutput, catalog expressions such
+ * as column defaults) from a session on one server to a session on another, which must read them as
+ * the same values. A date written day first ('SQL, DMY': 01/02/2024 is 1 February) and read month first
+ * would land as 2 January. ISO dates and postgres-style intervals read back alike everywhere, and are
+ * what the client's own type parsers expect; floats go in their shortest exact form.
+ */
+export const VALUE_STYLES = `SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET extra_float_digits = 3`;
+
 async function tryConnect(spec: ConnSpec, ssl: SslSetting, opts: ConnectOptions): Promise<pg.Client> {
   const client = new pg.Client(clientConfig(spec, ssl, opts));
   // An idle client whose server goes away emits 'error'; without a listener Node would
@@ -118,6 +128,7 @@ async function tryConnect(spec: ConnSpec, ssl: SslSetting, opts: ConnectOptions)
   client.on('error', () => {});
   try {
     await client.connect();
+    await client.query(VALUE_STYLES);
     return client;
   } catch (e) {
     client.end().catch(() => {});

@@ -1,9 +1,11 @@
 /**
  * The service's log: one line per entry, `json` (one object a line: time, level, msg, then fields
- * such as task, method, path, status, durationMs) or `text` (time, level, message, key=value).
+ * such as task, method, path, status, durationMs) or `text` (time, level, message, key=value; control
+ * characters as U+FFFD, see core/printable.ts).
  * Every line passes a redactor that knows the API token, and scrubs passwords written in
  * connection strings, before it is written.
  */
+import { printable } from '../core/printable.js';
 import { Redactor } from '../core/redact.js';
 
 export type LogFormat = 'text' | 'json';
@@ -34,7 +36,8 @@ export function formatEntry(
   ][];
   if (format === 'json') return JSON.stringify({ time: now.toISOString(), level, msg, ...Object.fromEntries(defined) });
   const tail = defined.map(([k, v]) => `${k}=${textValue(v)}`).join(' ');
-  return `${now.toISOString()} ${level.toUpperCase().padEnd(5)} ${msg}${tail ? ` ${tail}` : ''}`;
+  // a text log is read on a terminal: no control character of a name or a message reaches it
+  return printable(`${now.toISOString()} ${level.toUpperCase().padEnd(5)} ${msg}${tail ? ` ${tail}` : ''}`);
 }
 
 /** A logger writing whole lines to `write`, with `secrets` (the API token) scrubbed from them. */

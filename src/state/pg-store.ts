@@ -153,7 +153,7 @@ export class PgTaskStore implements TaskStore {
     const r = await c.query<{ objects: number; ours: boolean }>(
       `SELECT (SELECT count(*)::int FROM pg_class k WHERE k.relnamespace = n.oid) AS objects,
               EXISTS (SELECT 1 FROM pg_class k WHERE k.relnamespace = n.oid AND k.relname = 'store_format'
-                        AND obj_description(k.oid, 'pg_class') = $2) AS ours
+                        AND pg_catalog.obj_description(k.oid, 'pg_class') = $2) AS ours
          FROM pg_namespace n WHERE n.nspname = $1`,
       [this.schema, STORE_MARKER],
     );

@@ -8,6 +8,7 @@
  */
 import type pg from 'pg';
 import { PgferryError } from '../../core/errors.js';
+import { checkRowFilter } from '../../core/filter.js';
 import { qualify, quoteIdent, quoteLiteral } from '../../core/ident.js';
 import { CAPTURE_PUBLICATION_COMMENT } from './types.js';
 import type { CopyTable } from '../data/plan/types.js';
@@ -24,7 +25,9 @@ export function publicationSql(name: string, tables: CopyTable[], sourceVersion:
       },
     );
   }
-  const list = tables.map((t) => `${qualify(t.source.schema, t.source.name)}${t.where ? ` WHERE (${t.where})` : ''}`);
+  const list = tables.map(
+    (t) => `${qualify(t.source.schema, t.source.name)}${t.where ? ` WHERE (${checkRowFilter(t.where, t.key)})` : ''}`,
+  );
   // A listed partition whose root is not listed is published as itself either way.
   const viaRoot = sourceVersion >= 130000 ? ' WITH (publish_via_partition_root = true)' : '';
   return `CREATE PUBLICATION ${quoteIdent(name)} FOR TABLE ${list.join(', ')}${viaRoot}`;

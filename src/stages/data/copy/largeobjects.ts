@@ -67,7 +67,7 @@ export async function copyLargeObjects(
     await src.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const r = await src.query<LoRow>(`
       SELECT m.oid::text AS oid, pg_get_userbyid(m.lomowner) AS owner, '0' AS size,
-             obj_description(m.oid, 'pg_largeobject') AS comment,
+             pg_catalog.obj_description(m.oid, 'pg_largeobject') AS comment,
              CASE WHEN m.lomacl IS NULL THEN NULL ELSE (SELECT json_agg(json_build_object(
                'grantee', CASE WHEN x.grantee = 0 THEN '' ELSE pg_get_userbyid(x.grantee) END,
                'privilege', x.privilege_type, 'grantable', x.is_grantable)) FROM aclexplode(m.lomacl) x) END AS acl

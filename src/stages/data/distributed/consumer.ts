@@ -34,6 +34,7 @@ import {
   type JobTiming,
 } from './control.js';
 import { describeIndexJob, runIndexJob, type IndexJobData, type IndexJobOutput } from './index-build.js';
+import { checkIndexJob, checkUnitJob } from './job-check.js';
 
 /** One member of a job: a unit (a batch's lead and each small table travel as members) and how to copy it. */
 export interface JobMember {
@@ -273,8 +274,11 @@ export class UnitConsumer {
       Math.max(500, (timing.expireSec * 1000) / 3),
     );
     const t0 = Date.now();
-    const what = describeIndexJob(job.data);
+    let what = 'an index job';
     try {
+      // a job is checked before anything of it runs: whoever writes to the control database is not trusted
+      const data = checkIndexJob(t.task_id, job.data);
+      what = describeIndexJob(data);
       const { target } = this.o.specsFor(t);
       if (slot.task !== t.task_id) dropSessions(slot);
       slot.task = t.task_id;
@@ -282,7 +286,7 @@ export class UnitConsumer {
       let ran: boolean;
       try {
         slot.idx ??= await openSession(target, 'target', 'worker-index', INDEX_SESSION);
-        ran = await runIndexJob(slot.idx, job.data, target.user);
+        ran = await runIndexJob(slot.idx, data, target.user);
       } catch (e) {
         kill(slot.idx);
         slot.idx = undefined;
@@ -322,7 +326,8 @@ export class UnitConsumer {
     );
     const t0 = Date.now();
     try {
-      const copied = await this.copy(t, job.data, slot);
+      // a job is checked before anything of it runs: whoever writes to the control database is not trusted
+      const copied = await this.copy(t, checkUnitJob(t.task_id, job.data), slot);
       const rows = copied.reduce((a, c) => a + c.rows, 0);
       const bytes = copied.reduce((a, c) => a + c.bytes, 0);
       await boss.complete(t.queue, job.id, { rows, bytes, worker: this.workerId });
@@ -344,7 +349,8 @@ export class UnitConsumer {
         await boss.complete(t.queue, job.id, { already: true, worker: this.workerId });
         return;
       }
-      this.o.log('warn', `worker ${this.workerId}: unit ${job.data.members[0]?.unit.id}: ${errorMessage(e)}`);
+      const unit = job.data?.members?.[0]?.unit?.id;
+      this.o.log('warn', `worker ${this.workerId}: ${unit ? `unit ${unit}: ` : ''}${errorMessage(e)}`);
       await boss.fail(t.queue, job.id, { message: errorMessage(e) }).catch(() => {});
     } finally {
       clearInterval(keep);

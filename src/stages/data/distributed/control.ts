@@ -16,7 +16,8 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type PgBoss from 'pg-boss';
 import { connect } from '../../../pg/connect.js';
-import type { ConnSpec } from '../../../pg/connstring.js';
+import { PgferryError } from '../../../core/errors.js';
+import { toSafeUri, type ConnSpec } from '../../../pg/connstring.js';
 import { kill } from '../copy/sessions.js';
 
 export const CONTROL_SCHEMA = 'pgferry_control';
@@ -231,6 +232,7 @@ export class ControlDb implements PgBoss.Db {
 
   /** pgferry's tables and the job system's, made or migrated by one process at a time (all may start together). */
   async ensureSchema(start: () => Promise<unknown>): Promise<void> {
+    await this.refuseWithoutUuids();
     await this.query(`SELECT pg_advisory_lock(hashtext('pgferry_control'))`);
     try {
       await this.query(DDL);
@@ -238,6 +240,27 @@ export class ControlDb implements PgBoss.Db {
     } finally {
       await this.query(`SELECT pg_advisory_unlock(hashtext('pgferry_control'))`).catch(() => {});
     }
+  }
+
+  /**
+   * The job system makes its job ids with gen_random_uuid(), built into PostgreSQL 13 and later; on
+   * PostgreSQL 12 it comes with the pgcrypto extension, which only a superuser can create there.
+   */
+  private async refuseWithoutUuids(): Promise<void> {
+    const r = await this.query<{ ok: boolean; version: string }>(
+      `SELECT to_regproc('gen_random_uuid') IS NOT NULL AS ok, current_setting('server_version') AS version`,
+    );
+    if (r.rows[0].ok) return;
+    throw new PgferryError(
+      'usage',
+      `the control database ${toSafeUri(this.spec)} runs PostgreSQL ${r.rows[0].version}, which has no ` +
+        'gen_random_uuid(): the job system makes its job ids with it',
+      {
+        hint:
+          'use a control database on PostgreSQL 13 or newer, or have a superuser run CREATE EXTENSION pgcrypto in ' +
+          'that database first',
+      },
+    );
   }
 
   async close(): Promise<void> {

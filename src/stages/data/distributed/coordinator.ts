@@ -15,6 +15,7 @@ import { stateSchemaFor, stateTable } from '../../../state/checkpoint.js';
 import { unitsOf, type CopyUnit } from '../plan/units.js';
 import type { Controls } from '../copy/controls.js';
 import type { ControlSession } from '../copy/ctl-session.js';
+import { notDone } from '../copy/index-group.js';
 import type { Stage } from '../copy/stage.js';
 import type { TableRun } from '../copy/types.js';
 import type { Copied } from '../copy/worker.js';
@@ -265,7 +266,7 @@ async function waitForUnits(
       outstanding.delete(r.unit_id);
       i.landed(u, { rows: Number(r.rows), bytes: Number(r.bytes) }, indexes);
     }
-    await indexes.poll(db);
+    await indexes.poll(db, (steps) => i.ctl.run('read index checkpoints', (c) => notDone(c, o.taskId, steps)));
     if (Date.now() - lastWorkers >= WORKERS_EVERY_MS) {
       lastWorkers = Date.now();
       await emitWorkers(db, i).catch(() => {});

@@ -71,6 +71,9 @@ const lockOf = (taskId: string, key: string) => `pgferry index ${taskId} ${key}`
 /** The step the job (not a group) runs, and the checkpoint row it commits. */
 const stepOf = (d: IndexJobData): IndexStep => (d.stmt ? statementStep(d.stmt) : analyzeStep(d.table, d.target!));
 
+/** Every step the job runs (a group's, or the job's one), each with the checkpoint it commits. */
+export const jobSteps = (d: IndexJobData): IndexStep[] => (d.group ? groupSteps(d) : [d]).map(stepOf);
+
 /**
  * A group in one transaction (copy/index-group.ts), guarded: every step's lock, the steps not done
  * yet, their checkpoint rows, commit. False when every step was done already.

@@ -17,7 +17,15 @@ import { buildOrder, IndexSchedule, type IndexJob, type WholeTable } from '../co
 import { INDEX_BATCH_TABLES, smallWhole } from '../copy/index-batch.js';
 import type { TableRun } from '../copy/types.js';
 import { JOBS_SCHEMA, jobIdOf, type ControlDb, type JobTiming } from './control.js';
-import { describeIndexJob, groupSteps, indexJobKey, type IndexJobData, type IndexJobOutput } from './index-build.js';
+import type { IndexStep } from '../copy/index-group.js';
+import {
+  describeIndexJob,
+  groupSteps,
+  indexJobKey,
+  jobSteps,
+  type IndexJobData,
+  type IndexJobOutput,
+} from './index-build.js';
 
 export interface IndexDispatchOptions {
   taskId: string;
@@ -112,8 +120,12 @@ export class IndexDispatch {
     return this.schedule.takeWhole(smallWhole, INDEX_BATCH_TABLES);
   }
 
-  /** Read the jobs that ended: completed ones free their table's next steps; one failed after its retries fails the run. */
-  async poll(db: ControlDb): Promise<void> {
+  /**
+   * Read the jobs that ended: completed ones free their table's next steps; one failed after its retries fails
+   * the run. A job is done when its steps' checkpoints are on the target (`notDone` reads them there: a worker
+   * commits them before it completes the job), not because the control database says so.
+   */
+  async poll(db: ControlDb, notDone: (steps: IndexStep[]) => Promise<IndexStep[]>): Promise<void> {
     await this.chain;
     if (this.error) throw this.error;
     if (this.inflight.size === 0) return;
@@ -132,6 +144,19 @@ export class IndexDispatch {
           'data',
           `${what} failed on the workers after its retries: ${row.output?.message ?? 'no message'}`,
           { hint: 'see the workers’ output, fix the cause, and rerun the same command: steps done stay done' },
+        );
+      }
+      const missing = await notDone(jobSteps(f.data));
+      if (missing.length) {
+        throw new PgferryError(
+          'data',
+          `${what} is marked completed in the control database, but the target has no checkpoint of ` +
+            `${missing.map((s) => s.key).join(', ')}: it did not run there`,
+          {
+            hint:
+              'only pgferry should write to the control database (schemas pgferry_jobs and pgferry_control): revoke ' +
+              'anyone else’s access, then rerun the same command: steps without their checkpoint run again',
+          },
         );
       }
       this.inflight.delete(row.id);

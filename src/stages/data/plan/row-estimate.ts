@@ -4,10 +4,16 @@
  * service's object picker (server/catalog-query.ts) both read it, with SIZE_COLUMNS in their query.
  */
 
-/** The columns estimatedRows reads, over the pg_class row `c` of a table. */
-export const SIZE_COLUMNS = (c: string) => `pg_relation_size(${c}.oid)::int8::text AS heap_bytes,
-       greatest(${c}.reltuples, 0)::int8::text AS reltuples, current_setting('block_size') AS block_size,
-       NOT (${c}.reltuples < 0 OR (${c}.relpages = 0 AND pg_relation_size(${c}.oid) > 0)) AS has_stats,
+/**
+ * The columns estimatedRows reads, over the pg_class row `c` of a table; `heap` is the expression of
+ * its heap's size in bytes (default: pg_relation_size, which takes the table's ACCESS SHARE lock).
+ */
+export const SIZE_COLUMNS = (
+  c: string,
+  heap = `pg_catalog.pg_relation_size(${c}.oid)`,
+) => `(${heap})::int8::text AS heap_bytes,
+       greatest(${c}.reltuples, 0)::int8::text AS reltuples, pg_catalog.current_setting('block_size') AS block_size,
+       NOT (${c}.reltuples < 0 OR (${c}.relpages = 0 AND (${heap}) > 0)) AS has_stats,
        (SELECT coalesce(sum(CASE WHEN a.attlen > 0 THEN a.attlen ELSE 32 END), 0)::int
           FROM pg_attribute a WHERE a.attrelid = ${c}.oid AND a.attnum > 0 AND NOT a.attisdropped) AS data_width`;
 

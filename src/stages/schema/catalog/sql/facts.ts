@@ -23,7 +23,7 @@ SELECT c.oid::int8::text AS oid, n.nspname AS schema, c.relname AS name, c.relki
                AND NOT EXISTS (SELECT 1 FROM pg_attribute a2 WHERE a2.attrelid = c.oid AND a2.attnum = ANY (i.indkey) AND NOT a2.attnotnull)))) AS has_key,
        coalesce((SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_constraint k JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = ANY (k.conkey)
                  WHERE k.conrelid = c.oid AND k.contype = 'p'), '{}'::text[]) AS pk_columns,
-       CASE WHEN c.relkind = 'r' THEN pg_total_relation_size(c.oid) ELSE 0 END::int8::text AS bytes,
+       CASE WHEN c.relkind = 'r' THEN pg_catalog.pg_total_relation_size(c.oid) ELSE 0 END::int8::text AS bytes,
        ts.spcname AS tablespace
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
