@@ -35,3 +35,31 @@ test('keepHeapSmall: the SQL parser keeps its baseline code only (no optimised W
   // the comparison shows what the flag is for (and that this measurement sees it)
   assert.ok(untuned > tuned + 15, `without the flags ${untuned.toFixed(1)} MB, with them ${tuned.toFixed(1)} MB`);
 });
+
+/** The young generation's size (MB) after a burst of short-lived allocations, with or without the flags. */
+function youngGenerationMB(tuned: boolean): number {
+  const script = `
+    import v8 from 'node:v8';
+    import { keepHeapSmall } from ${JSON.stringify(heap)};
+    if (${tuned}) keepHeapSmall();
+    let keep = [];
+    for (let i = 0; i < 2e6; i++) {
+      keep.push({ i, s: 'x' + i });
+      if (keep.length > 50000) keep = [];
+    }
+    const young = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+    console.log(young.space_size / 1048576);`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  return Number(r.stdout.trim().split('\n').pop());
+}
+
+test('keepHeapSmall: the young generation stays at its initial size under a fast allocation rate', () => {
+  const tuned = youngGenerationMB(true);
+  const untuned = youngGenerationMB(false);
+  assert.ok(tuned <= 4, `young generation ${tuned} MB with the memory flags`);
+  assert.ok(untuned > tuned, `without the flags ${untuned} MB, with them ${tuned} MB`);
+});
