@@ -6,6 +6,7 @@
  */
 export class Interner {
   private readonly seen = new Map<string, string>();
+  private readonly kept = new Map<string, unknown>();
 
   /** The kept copy of `s` (null and undefined pass through). */
   text<T extends string | null | undefined>(s: T): T {
@@ -23,5 +24,27 @@ export class Interner {
   texts<T extends string[] | null | undefined>(a: T): T {
     if (!a) return a;
     return a.map((x) => this.text(x)) as T;
+  }
+
+  /**
+   * One frozen copy of each distinct list of texts: lists that recur table after table (a table's
+   * ACL, its key columns, a column's collation) are kept once instead of once a table. The list
+   * must not be changed afterwards (it is frozen).
+   */
+  list<T extends string[] | null | undefined>(a: T): T {
+    if (!a) return a;
+    return this.keep(`l${a.length}\u0000${a.join('\u0000')}`, () => Object.freeze(this.texts(a))) as T;
+  }
+
+  /**
+   * One frozen copy of each distinct value, named by `key` (built by the caller from everything the
+   * value holds); `make` builds it the first time.
+   */
+  keep<T>(key: string, make: () => T): T {
+    const kept = this.kept.get(key);
+    if (kept !== undefined) return kept as T;
+    const v = make();
+    this.kept.set(key, v);
+    return v;
   }
 }

@@ -23,18 +23,33 @@ import { dirname, join, resolve } from 'node:path';
 import { PgferryError } from '../core/errors.js';
 import { defaultRedactor, type Redactor } from '../core/redact.js';
 import { LEASE_FILE, leaseLive, readLeaseFile } from './lease-file.js';
+import { prettyJsonPieces } from './pretty-json.js';
 
 export const STATE_VERSION = 1;
 
-/** Write (or append to) a file readable and writable by its owner only. */
-function writePrivate(path: string, data: string, flag: 'w' | 'a' = 'w'): void {
+/** Write (or append to) a file readable and writable by its owner only; `data` may come in pieces. */
+function writePrivate(path: string, data: string | Iterable<string>, flag: 'w' | 'a' = 'w'): void {
   const fd = openSync(path, flag, 0o600);
   try {
     fchmodSync(fd, 0o600); // before any byte: an existing file may have had wider permissions
-    writeFileSync(fd, data);
+    if (typeof data === 'string') writeFileSync(fd, data);
+    else for (const piece of data) writeFileSync(fd, piece);
   } finally {
     closeSync(fd);
   }
+}
+
+/** Pieces joined into writes of about `size` characters, each passed through `map`. */
+function* batched(pieces: Iterable<string>, map: (s: string) => string, size = 256 * 1024): Generator<string> {
+  let buf = '';
+  for (const p of pieces) {
+    buf += p;
+    if (buf.length >= size) {
+      yield map(buf);
+      buf = '';
+    }
+  }
+  if (buf) yield map(buf);
 }
 
 /** mkdir -p with 0700 for every directory it creates; the task dir itself is made private too. */
@@ -83,8 +98,17 @@ export class StateDir {
   writeJson(name: string, value: unknown): void {
     this.ensure();
     const tmp = this.path(`.${name}.tmp`);
-    const text = JSON.stringify({ version: STATE_VERSION, ...(value as object) }, null, 2);
-    writePrivate(tmp, this.redactor.redact(text) + '\n');
+    // in pieces (a report of 20,000 tables is 8 MB of text); a password never spans two of them, each
+    // being whole entries of the document
+    const doc = { version: STATE_VERSION, ...(value as object) };
+    const pieces = function* () {
+      yield* prettyJsonPieces(doc);
+      yield '\n';
+    };
+    writePrivate(
+      tmp,
+      batched(pieces(), (s) => this.redactor.redact(s)),
+    );
     renameSync(tmp, this.path(name));
   }
 

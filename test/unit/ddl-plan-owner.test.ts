@@ -2,7 +2,7 @@
 // the block can matter; its owner changes must be exactly those the parsed block gives.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ddlPlan, ownerOnly } from '../../src/stages/precheck/ddl-plan.js';
+import { ddlPlan, ownerAndGrants, ownerOnly } from '../../src/stages/precheck/ddl-plan.js';
 import type { Statement } from '../../src/core/statement.js';
 import type { Selection } from '../../src/core/selection.js';
 
@@ -80,4 +80,64 @@ test('ddlPlan: owner changes read from the OWNER TO line equal those of the pars
     ],
   );
   assert.equal(all.owners[0].sql, 'ALTER TABLE public.t1 OWNER TO app_owner');
+});
+
+// Blocks of a table or sequence followed by the grants the generator writes for it.
+const granted: Statement[] = [
+  st(
+    'table',
+    'public.g1',
+    'CREATE TABLE public.g1 (\n  id integer NOT NULL\n);\nALTER TABLE public.g1 OWNER TO app_owner;\nREVOKE ALL ON TABLE public.g1 FROM PUBLIC;\nGRANT SELECT ON TABLE public.g1 TO reader;',
+  ),
+  st(
+    'table',
+    '"S x".g2',
+    'CREATE TABLE "S x".g2 (id integer);\nALTER TABLE "S x".g2 OWNER TO "Own""er";\nREVOKE ALL ON TABLE "S x".g2 FROM PUBLIC;\nREVOKE ALL ON TABLE "S x".g2 FROM "Own""er";\nGRANT SELECT ON TABLE "S x".g2 TO "Read ""Me""";\nGRANT UPDATE ON TABLE "S x".g2 TO PUBLIC;\nGRANT INSERT ON TABLE "S x".g2 TO writer WITH GRANT OPTION;',
+  ),
+  st(
+    'table',
+    'public.g3',
+    'CREATE TABLE public.g3 (id integer, n integer);\nALTER TABLE public.g3 OWNER TO app_owner;\nGRANT SELECT (n) ON TABLE public.g3 TO PUBLIC;\nGRANT UPDATE (id, n) ON TABLE public.g3 TO colw;',
+  ),
+  st(
+    'sequence',
+    'public.s2',
+    'CREATE SEQUENCE public.s2;\nALTER SEQUENCE public.s2 OWNER TO app_owner;\nREVOKE ALL ON SEQUENCE public.s2 FROM PUBLIC;\nGRANT USAGE ON SEQUENCE public.s2 TO reader;',
+  ),
+  // a role specification the parser reads differently, a grant on something else, a comment: parsed
+  st(
+    'table',
+    'public.g4',
+    'CREATE TABLE public.g4 (id integer);\nALTER TABLE public.g4 OWNER TO app_owner;\nGRANT SELECT ON TABLE public.g4 TO current_user;',
+  ),
+  st(
+    'table',
+    'public.g5',
+    'CREATE TABLE public.g5 (id integer);\nALTER TABLE public.g5 OWNER TO app_owner;\nGRANT USAGE ON SCHEMA public TO reader;',
+  ),
+  st(
+    'table',
+    'public.g6',
+    "CREATE TABLE public.g6 (id integer);\nALTER TABLE public.g6 OWNER TO app_owner;\nGRANT SELECT ON TABLE public.g6 TO reader;\nCOMMENT ON TABLE public.g6 IS 'x';",
+  ),
+];
+
+test('ddlPlan: owner changes and grantees read from the lines after OWNER TO equal those of the parsed block', async () => {
+  const sel = {} as Selection;
+  for (const b of granted) {
+    const fast = await ddlPlan([b], sel);
+    const parsed = await ddlPlan([{ ...b, sql: `/* parsed */ ${b.sql}` }], sel);
+    assert.deepEqual(fast.owners, parsed.owners, b.sql);
+    assert.deepEqual([...fast.grantees].sort(), [...parsed.grantees].sort(), b.sql);
+    assert.deepEqual([...fast.schemas], [...parsed.schemas], b.sql);
+    assert.deepEqual(fast.touches.length, parsed.touches.length, b.sql);
+  }
+  assert.deepEqual(
+    granted.map((b) => ownerAndGrants(b) !== undefined),
+    [true, true, true, true, false, false, false],
+  );
+  assert.deepEqual(ownerAndGrants(granted[1])?.grantees, ['Read "Me"', 'writer']);
+  assert.equal(ownerAndGrants(granted[0])?.owner.sql, 'ALTER TABLE public.g1 OWNER TO app_owner');
+  const all = await ddlPlan(granted, sel);
+  assert.deepEqual([...all.grantees].sort(), ['Read "Me"', 'colw', 'reader', 'writer']);
 });

@@ -44,8 +44,11 @@ pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
   return (sendQuery as (...x: unknown[]) => unknown).apply(this, a);
 } as typeof sendQuery;
 const events = new EventBus();
-const phases: Partial<Record<Phase, number>> = {};
+// `read`: from the start to the precheck — the snapshot, the catalog read and the DDL generated from it
+const phases: Partial<Record<Phase | 'read', number>> = {};
+const started = Date.now();
 events.on((e) => {
+  if (e.type === 'phase-start' && e.phase === 'precheck') phases.read = Date.now() - started;
   if (e.type === 'phase-end') phases[e.phase] = e.durationMs;
   if (process.env.PGFERRY_BENCH_VERBOSE && e.type !== 'progress') process.stderr.write(JSON.stringify(e) + '\n');
 });

@@ -1,8 +1,8 @@
-import { USER_NS, aclJson, notExt } from './common.js';
+import { USER_NS, aclJson, notExt, commentOf } from './common.js';
 
 export const SEQUENCES_SQL = `
 SELECT c.oid::int8::text AS oid, n.nspname AS schema, c.relname AS name, pg_catalog.pg_get_userbyid(c.relowner) AS owner,
-       pg_catalog.obj_description(c.oid, 'pg_class') AS comment, ${aclJson('c.relacl')} AS acl,
+       ${commentOf('c.oid', 'pg_class')} AS comment, ${aclJson('c.relacl')} AS acl,
        pg_catalog.format_type(s.seqtypid, NULL) AS type, s.seqstart::text AS start, s.seqincrement::text AS increment,
        s.seqmin::text AS min, s.seqmax::text AS max, s.seqcache::text AS cache, s.seqcycle AS cycle,
        c.relpersistence = 'u' AS unlogged,

@@ -1,4 +1,4 @@
-import { USER_NS, aclJson, collJson, notExt } from './common.js';
+import { USER_NS, aclJson, collJson, notExt, commentOf, columnCommentOf } from './common.js';
 
 // attgenerated (12+) through to_jsonb so the text runs on 10..17; relispartition, attidentity (10+),
 // relam and attstattarget (every version) directly: to_jsonb of whole catalog rows cost seconds at
@@ -6,7 +6,7 @@ import { USER_NS, aclJson, collJson, notExt } from './common.js';
 export const TABLES_SQL = `
 SELECT c.oid::int8::text AS oid, n.nspname AS schema, c.relname AS name, c.relkind::text AS relkind,
        c.relpersistence = 'u' AS unlogged, c.reloptions AS options,
-       pg_catalog.pg_get_userbyid(c.relowner) AS owner, pg_catalog.obj_description(c.oid, 'pg_class') AS comment,
+       pg_catalog.pg_get_userbyid(c.relowner) AS owner, ${commentOf('c.oid', 'pg_class')} AS comment,
        ${aclJson('c.relacl')} AS acl, c.relrowsecurity AS rls, c.relforcerowsecurity AS force_rls,
        CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END AS part_key,
        CASE WHEN c.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END AS part_bound,
@@ -23,7 +23,7 @@ SELECT c.oid::int8::text AS oid, n.nspname AS schema, c.relname AS name, c.relki
                  'identity', a.attidentity::text, 'generated', coalesce(to_jsonb(a) ->> 'attgenerated', ''),
                  'collation', ${collJson('a.attcollation', 't.typcollation')},
                  'isLocal', a.attislocal, 'inhCount', a.attinhcount,
-                 'comment', pg_catalog.col_description(c.oid, a.attnum), 'acl', ${aclJson('a.attacl')},
+                 'comment', ${columnCommentOf('c.oid', 'a.attnum')}, 'acl', ${aclJson('a.attacl')},
                  'storage', CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END,
                  'statTarget', CASE WHEN a.attstattarget >= 0 THEN a.attstattarget::int END
                ) ORDER BY a.attnum), '[]')
@@ -31,7 +31,7 @@ SELECT c.oid::int8::text AS oid, n.nspname AS schema, c.relname AS name, c.relki
           LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
          WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns,
        (SELECT coalesce(json_agg(json_build_object('name', k.conname, 'def', pg_catalog.pg_get_constraintdef(k.oid), 'validated', k.convalidated,
-                 'isLocal', k.conislocal, 'noInherit', k.connoinherit, 'comment', pg_catalog.obj_description(k.oid, 'pg_constraint')) ORDER BY k.conname), '[]')
+                 'isLocal', k.conislocal, 'noInherit', k.connoinherit, 'comment', ${commentOf('k.oid', 'pg_constraint')}) ORDER BY k.conname), '[]')
           FROM pg_catalog.pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'c') AS checks
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p') AND ${USER_NS} AND ${notExt('pg_class', 'c.oid')}
@@ -40,10 +40,10 @@ ORDER BY n.nspname, c.relname`;
 export const INDEXES_SQL = `
 SELECT i.indexrelid::int8::text AS oid, n.nspname AS schema, ic.relname AS name, i.indrelid::int8::text AS table_oid,
        pg_catalog.pg_get_indexdef(i.indexrelid) AS def, i.indisclustered AS clustered, i.indisvalid AS valid,
-       pg_catalog.obj_description(i.indexrelid, 'pg_class') AS comment,
+       ${commentOf('i.indexrelid', 'pg_class')} AS comment,
        i.indkey::int2[]::int[] AS columns,
        CASE WHEN k.oid IS NOT NULL THEN json_build_object('name', k.conname, 'type', k.contype, 'def', pg_catalog.pg_get_constraintdef(k.oid),
-            'deferrable', k.condeferrable, 'comment', pg_catalog.obj_description(k.oid, 'pg_constraint')) END AS constraint,
+            'deferrable', k.condeferrable, 'comment', ${commentOf('k.oid', 'pg_constraint')}) END AS constraint,
        (SELECT json_build_object('schema', pn.nspname, 'name', pc.relname) FROM pg_catalog.pg_inherits h
           JOIN pg_catalog.pg_class pc ON pc.oid = h.inhparent JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace
          WHERE h.inhrelid = i.indexrelid) AS parent_index
@@ -57,7 +57,7 @@ ORDER BY n.nspname, ic.relname`;
 export const FOREIGN_KEYS_SQL = `
 SELECT k.oid::int8::text AS oid, k.conname AS name, k.conrelid::int8::text AS table_oid, k.confrelid::int8::text AS ref_oid,
        pg_catalog.pg_get_constraintdef(k.oid) AS def, k.convalidated AS validated, k.conkey::int[] AS columns,
-       pg_catalog.obj_description(k.oid, 'pg_constraint') AS comment
+       ${commentOf('k.oid', 'pg_constraint')} AS comment
 FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class tc ON tc.oid = k.conrelid JOIN pg_catalog.pg_namespace n ON n.oid = tc.relnamespace
 WHERE k.contype = 'f' AND coalesce((to_jsonb(k) ->> 'conparentid')::oid, 0) = 0 AND ${USER_NS} AND ${notExt('pg_class', 'tc.oid')}
 ORDER BY n.nspname, tc.relname, k.conname`;
