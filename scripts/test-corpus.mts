@@ -89,7 +89,13 @@ function load(corpus: string, c: Cluster, db: string): { errors: number; secs: n
   return { errors: m ? Number(m[1]) : -1, secs: (Date.now() - t0) / 1000, log: join(logDir, `${corpus}-${db}.log`) };
 }
 
-/** pg_dump --schema-only, only the random \restrict lines and the version comments removed. */
+/**
+ * pg_dump --schema-only, only the random \restrict lines, the version comments and the public schema's
+ * stub removed. pg_dump prints that stub ("*not* creating schema, since initdb creates it") only when
+ * public's owner is not the default one (pg_database_owner from 15 on): a database loaded by a
+ * superuser's script that ran ALTER SCHEMA public OWNER has it, its copy, whose public schema belongs to
+ * the target's database owner, does not; --no-owner prints no owner either way.
+ */
 function dump(url: string): string {
   const text = execFileSync(
     'pg_dump',
@@ -100,6 +106,10 @@ function dump(url: string): string {
     },
   );
   return text
+    .replace(
+      /--\n-- Name: public; Type: SCHEMA; Schema: -; Owner: -\n--\n\n-- \*not\* creating schema, since initdb creates it\n\n\n/,
+      '',
+    )
     .split('\n')
     .filter((l) => !/^\\(un)?restrict /.test(l) && !/^-- Dumped (from database version|by pg_dump version)/.test(l))
     .join('\n');
@@ -110,14 +120,21 @@ function dump(url: string): string {
  * on 12, 15 and 17: relation kind/persistence/options, partition bounds and keys, inheritance,
  * sequence parameters, current values and owners, domains and their constraints, composite type
  * attributes, aggregates, rules, policies, statistics objects, extensions, column collations,
- * trigger enable state, clustered indexes, every comment and the ACLs.
+ * trigger enable state, clustered indexes, every comment and the ACLs. A schema's ACL names its
+ * owner OWNER: the public schema is owned by the bootstrap superuser before 15 and by
+ * pg_database_owner from 15 on, and that owner's own rights are the same either way.
  */
 async function deepFingerprint(url: string): Promise<string[]> {
   return withClient(url, async (c) => {
     const r = await c.query<{ line: string }>(`
       WITH ns AS (SELECT oid, nspname FROM pg_namespace WHERE nspname NOT IN ('pg_catalog','information_schema','pgferry') AND nspname NOT LIKE 'pg_toast%' AND nspname NOT LIKE 'pg_temp%'),
       rel AS (SELECT c.*, ns.nspname, format('%I.%I', ns.nspname, c.relname) AS qn FROM pg_class c JOIN ns ON ns.oid = c.relnamespace)
-      SELECT 'schema ' || nspname || coalesce(' acl ' || (SELECT nspacl::text FROM pg_namespace n WHERE n.oid = ns.oid), '') AS line FROM ns
+      SELECT 'schema ' || nspname || coalesce(' acl ' || (
+               SELECT string_agg(item, ',' ORDER BY item) FROM (
+                 SELECT CASE WHEN a.grantee = n.nspowner THEN 'OWNER' WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END
+                        || '=' || a.privilege_type || CASE WHEN a.is_grantable THEN '*' ELSE '' END
+                        || '/' || CASE WHEN a.grantor = n.nspowner THEN 'OWNER' ELSE a.grantor::regrole::text END AS item
+                 FROM pg_namespace n, aclexplode(n.nspacl) a WHERE n.oid = ns.oid) items), '') AS line FROM ns
       UNION ALL
       SELECT 'relation ' || qn || ' kind ' || relkind::text || ' persistence ' || relpersistence::text || ' replident ' || relreplident::text
              || ' rls ' || relrowsecurity || '/' || relforcerowsecurity || coalesce(' options ' || reloptions::text, '')
