@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type pg from 'pg';
-import { ConnectError } from '../pg/connect.js';
+import { connect, ConnectError } from '../pg/connect.js';
 import { describeConn, resolveConnSpec, type ConnSpec } from '../pg/connstring.js';
 import { controlsFrom, copyData, type CopyResult } from '../stages/data/copy/engine.js';
 import { copyLargeObjects } from '../stages/data/copy/largeobjects.js';
@@ -207,7 +207,9 @@ async function schemaPhase(r: Run, snapshot: SnapshotSource, held: { first?: Sou
     for (const w of generated.warnings) events.warn(w);
     r.result.notMigrated = generated.notMigrated;
     const pre = generated.statements.filter((s) => s.section === 'pre');
-    const opts = { taskId: r.taskId, events, ifExists: applyMode(r.task) };
+    // a second target session creates independent tables alongside the runner's own
+    const openSide = () => connect(r.target, { label: 'target', role: 'schema' });
+    const opts = { taskId: r.taskId, events, ifExists: applyMode(r.task), openSide };
     await r.tgt.run('create the schema', (c) => applyStatements(c, pre, opts));
     return read;
   });
