@@ -29,6 +29,7 @@ import { copySequencesOf } from '../stages/data/plan/sequences.js';
 import { runPrecheck, type PrecheckReport } from '../stages/precheck/index.js';
 import { applyStatements, readSourceSchema } from '../stages/schema/apply.js';
 import { verify, type VerifyReport } from '../stages/verify/index.js';
+import { EarlySource } from '../stages/verify/early.js';
 import type { Report } from '../stages/report/index.js';
 import { finishReport, type FinishReport } from '../stages/report/finish-report.js';
 import { Redactor } from '../core/redact.js';
@@ -131,6 +132,8 @@ interface Run {
   snapshot?: SnapshotSource;
   /** An incremental copy still to do: the publication and slot whose snapshot is `snapshot`. */
   capture?: OpenedCapture;
+  /** Count verification's source side, read while the data is copied. */
+  earlyVerify?: EarlySource;
 }
 
 /** The phase, recorded in the local state dir and in the target's checkpoints. */
@@ -316,7 +319,13 @@ async function verifyPhase(r: Run): Promise<VerifyReport> {
   const { task, o } = r;
   return o.events.phase('verify', async () => {
     await enterPhase(r, 'verify');
-    const opts = { mode: task.verify as 'count' | 'hash', events: o.events, signal: o.signal, redactor: r.redactor };
+    const opts = {
+      mode: task.verify as 'count' | 'hash',
+      events: o.events,
+      signal: o.signal,
+      redactor: r.redactor,
+      early: r.earlyVerify,
+    };
     const report = await withRetry(retrying(r, 'verify'), () => verify(task, opts));
     if (!report.ok) o.events.warn('verification found differences between source and target (see the report)');
     return report;
@@ -384,6 +393,8 @@ async function runPhases(r: Run): Promise<void> {
     if (!r.snapshot) held.first = await openAndRead(r);
     const snapshot = r.snapshot!;
     read = await schemaPhase(r, snapshot, held); // takes held.first: the catalog model goes before the DDL is applied
+    // a one-time copy's count verification reads its source side meanwhile (stages/verify/early.ts)
+    if (task.verify === 'count' && !task.incremental) r.earlyVerify = new EarlySource(task, r.redactor);
     result.copy = await dataPhase(r, read, snapshot);
   } finally {
     // Held no longer than the copy: an open snapshot keeps the source's vacuum from removing old rows.
@@ -516,6 +527,7 @@ export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<Migr
     await st.eventLog.close().catch(() => {
       /* the run's outcome stands; events are best effort */
     });
+    r.earlyVerify?.close();
     await src.end();
     await tgt.end();
     await st.close().finally(release);

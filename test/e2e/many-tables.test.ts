@@ -18,6 +18,8 @@ import type { Statement } from '../../src/core/statement.js';
 import { quoteIdent, quoteLiteral } from '../../src/core/ident.js';
 import pgLib from 'pg';
 import { applyStatements } from '../../src/stages/schema/apply.js';
+import { migrate as runMigrate } from '../../src/engine/runner.js';
+import { validateTask } from '../../src/core/config.js';
 import { ensureCheckpoints } from '../../src/state/checkpoint.js';
 import { passwordHba, sourceAccount, targetAccount } from '../embed/accounts.js';
 import { schemaFingerprint, tableHashes, withClient } from '../helpers/compare.js';
@@ -31,7 +33,16 @@ const stateDir = mkdtempSync(join(tmpdir(), 'pgferry-many-state-'));
 before(async () => {
   pg15 = await startCluster({
     version: 15,
-    hba: passwordHba(['many_src', 'many_tgt1', 'many_tgt2', 'many_tgt3', 'many_tgt4', 'many_tgt5', 'many_tgt6']),
+    hba: passwordHba([
+      'many_src',
+      'many_tgt1',
+      'many_tgt2',
+      'many_tgt3',
+      'many_tgt4',
+      'many_tgt5',
+      'many_tgt6',
+      'many_tgt7',
+    ]),
   });
   await withClient(pg15.url(), (c) => c.query('CREATE DATABASE many'));
   await withClient(pg15.url('many'), (c) =>
@@ -191,6 +202,35 @@ test('two sessions: a statement failing on the second session is named; exactly 
     const all = await c.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'`);
     assert.equal(all.rows[0].n, 80);
   });
+});
+
+test('count verification (source side read during the copy) catches a target row lost or added after its copy', async () => {
+  const url = await freshTarget();
+  const events = new EventBus();
+  const tampered: Promise<number>[] = [];
+  let verifyStarted = 0;
+  events.on((e) => {
+    if (e.type === 'phase-start' && e.phase === 'verify') verifyStarted = Date.now();
+    if (e.type !== 'table-done') return;
+    const sql =
+      e.table === 'public.t10'
+        ? 'DELETE FROM public.t10 WHERE id = 1'
+        : e.table === 'public.t20'
+          ? 'INSERT INTO public.t20 SELECT id + 1000, n, v FROM public.t20 WHERE id = 1'
+          : undefined;
+    if (sql) tampered.push(withClient(url, (c) => c.query(sql)).then(() => Date.now()));
+  });
+  const task = validateTask({ name: 'tamper', source, target: url, stateDir, jobs: 2, noOwner: true, noAcl: true });
+  const r = await runMigrate(task, { events });
+  const at = await Promise.all(tampered);
+  assert.equal(at.length, 2);
+  assert.ok(Math.max(...at) < verifyStarted, 'both target changes were made before verify started');
+  assert.equal(r.verify?.ok, false);
+  const bad = r.verify!.tables.filter((t) => !t.ok).map((t) => [t.key, t.sourceRows, t.targetRows]);
+  assert.deepEqual(bad, [
+    ['public.t10', 50, 49],
+    ['public.t20', 50, 51],
+  ]);
 });
 
 /** `pgferry migrate --json` as a child process; `onEvent` may call kill() to SIGKILL it. */
