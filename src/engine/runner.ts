@@ -171,6 +171,9 @@ async function precheckPhase(r: Run, read?: SourceSchema): Promise<PrecheckRepor
   });
 }
 
+/** Target sessions besides the runner's that create independent tables in the schema phase. */
+const SCHEMA_SIDE_SESSIONS = 3;
+
 /** How already existing objects are treated by the DDL stage: truncate keeps them as skip does. */
 const applyMode = (task: TaskConfig) => (task.ifExists === 'truncate' ? 'skip' : task.ifExists);
 
@@ -210,9 +213,15 @@ async function schemaPhase(r: Run, snapshot: SnapshotSource, held: { first?: Sou
     for (const w of generated.warnings) events.warn(w);
     r.result.notMigrated = generated.notMigrated;
     const pre = generated.statements.filter((s) => s.section === 'pre');
-    // a second target session creates independent tables alongside the runner's own
+    // more target sessions create independent tables alongside the runner's own
     const openSide = () => connect(r.target, { label: 'target', role: 'schema' });
-    const opts = { taskId: r.taskId, events, ifExists: applyMode(r.task), openSide };
+    const opts = {
+      taskId: r.taskId,
+      events,
+      ifExists: applyMode(r.task),
+      openSide,
+      sideSessions: SCHEMA_SIDE_SESSIONS,
+    };
     await r.tgt.run('create the schema', (c) => applyStatements(c, pre, opts));
     return read;
   });
@@ -394,7 +403,7 @@ async function runPhases(r: Run): Promise<void> {
     const snapshot = r.snapshot!;
     read = await schemaPhase(r, snapshot, held); // takes held.first: the catalog model goes before the DDL is applied
     // a one-time copy's count verification reads its source side meanwhile (stages/verify/early.ts)
-    if (task.verify === 'count' && !task.incremental) r.earlyVerify = new EarlySource(task, r.redactor);
+    if (task.verify === 'count' && !task.incremental) r.earlyVerify = new EarlySource(task, r.redactor, read.tables);
     result.copy = await dataPhase(r, read, snapshot);
   } finally {
     // Held no longer than the copy: an open snapshot keeps the source's vacuum from removing old rows.

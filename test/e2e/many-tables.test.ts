@@ -33,16 +33,7 @@ const stateDir = mkdtempSync(join(tmpdir(), 'pgferry-many-state-'));
 before(async () => {
   pg15 = await startCluster({
     version: 15,
-    hba: passwordHba([
-      'many_src',
-      'many_tgt1',
-      'many_tgt2',
-      'many_tgt3',
-      'many_tgt4',
-      'many_tgt5',
-      'many_tgt6',
-      'many_tgt7',
-    ]),
+    hba: passwordHba(['many_src', ...Array.from({ length: 10 }, (_, i) => `many_tgt${i + 1}`)]),
   });
   await withClient(pg15.url(), (c) => c.query('CREATE DATABASE many'));
   await withClient(pg15.url('many'), (c) =>
@@ -131,50 +122,60 @@ test('ifExists skip inside a batch: the existing table is kept and named, the ot
   });
 });
 
-/** A second session to `url` for applyStatements, counting the queries it is sent. */
-function sideOf(url: string): { open: () => Promise<pg.Client>; sent: { n: number } } {
-  const sent = { n: 0 };
+/** Other sessions to `url` for applyStatements, counting them and the queries they are sent. */
+function sideOf(url: string): { open: () => Promise<pg.Client>; sent: () => number[] } {
+  const counters: { n: number }[] = [];
   const open = async () => {
     const c = new pgLib.Client({ connectionString: url });
     await c.connect();
-    const counted = countQueries(c);
-    Object.defineProperty(sent, 'n', { get: () => counted.n });
+    counters.push(countQueries(c));
     return c;
   };
-  return { open, sent };
+  return { open, sent: () => counters.map((x) => x.n) };
 }
 
-test('two sessions: independent tables side by side, a table naming another created after it', async () => {
-  const url = await freshTarget();
-  // t0..t59, with a table of t5's row type among them and a partitioned table with its partitions:
-  // the batches are t0..t29 on one session and t30..t59 on the other, so without the wait the row
-  // type's table would be created while t5 is not committed yet
-  const stmts = Array.from({ length: 60 }, (_, i) => table(`t${i}`, `CREATE TABLE public.t${i} (id integer, v text)`));
-  stmts[45] = table('rt', 'CREATE TABLE public.rt (r public.t5, k regclass DEFAULT $$public.t6$$::regclass)');
-  // the first session's batch stays open a second after t5 (so the other session surely starts meanwhile)
-  stmts[29] = table('t29', 'CREATE TABLE public.t29 (id integer); SELECT pg_sleep(1)');
-  stmts[20] = table('p', 'CREATE TABLE public.p (id integer) PARTITION BY RANGE (id)');
-  stmts[40] = table('p1', 'CREATE TABLE public.p1 PARTITION OF public.p FOR VALUES FROM (0) TO (10)');
-  stmts[50] = table('p2', 'CREATE TABLE public.p2 PARTITION OF public.p FOR VALUES FROM (10) TO (20)');
-  await withClient(url, async (c) => {
-    await ensureCheckpoints(c, 'two', 'src');
-    const side = sideOf(url);
-    const r = await applyStatements(c, stmts, {
-      taskId: 'two',
-      events: new EventBus(),
-      ifExists: 'error',
-      openSide: side.open,
+for (const sides of [1, 3]) {
+  test(`${sides + 1} sessions: independent tables side by side, a table naming another created after it`, async () => {
+    const url = await freshTarget();
+    // t0..t59, with a table of t5's row type among them and a partitioned table with its partitions:
+    // the first batch (t0..t29 with two sessions, t0..t14 with four) is on the caller's session and
+    // the others on the other sessions, so without the wait the row type's table would be created
+    // while t5 is not committed yet
+    const stmts = Array.from({ length: 60 }, (_, i) =>
+      table(`t${i}`, `CREATE TABLE public.t${i} (id integer, v text)`),
+    );
+    stmts[45] = table('rt', 'CREATE TABLE public.rt (r public.t5, k regclass DEFAULT $$public.t6$$::regclass)');
+    // the first batch stays open a second after t5 (so the other sessions surely start meanwhile)
+    const last = 60 / (sides + 1) - 1;
+    stmts[last] = table(`t${last}`, `CREATE TABLE public.t${last} (id integer); SELECT pg_sleep(1)`);
+    stmts[20] = table('p', 'CREATE TABLE public.p (id integer) PARTITION BY RANGE (id)');
+    stmts[40] = table('p1', 'CREATE TABLE public.p1 PARTITION OF public.p FOR VALUES FROM (0) TO (10)');
+    stmts[50] = table('p2', 'CREATE TABLE public.p2 PARTITION OF public.p FOR VALUES FROM (10) TO (20)');
+    await withClient(url, async (c) => {
+      await ensureCheckpoints(c, 'two', 'src');
+      const side = sideOf(url);
+      const r = await applyStatements(c, stmts, {
+        taskId: 'two',
+        events: new EventBus(),
+        ifExists: 'error',
+        openSide: side.open,
+        sideSessions: sides,
+      });
+      assert.deepEqual(r, { created: 60, skipped: 0 });
+      assert.equal(side.sent().length, sides);
+      assert.ok(
+        side.sent().every((n) => n > 0),
+        `every other session created tables: ${side.sent()}`,
+      );
+      const made = await c.query(`SELECT count(*)::int AS n FROM pg_class WHERE relnamespace = 'public'::regnamespace
+                                     AND relkind IN ('r', 'p')`);
+      const marked = await c.query(`SELECT count(*)::int AS n FROM pgferry.object WHERE task_id = 'two'`);
+      assert.deepEqual([made.rows[0].n, marked.rows[0].n], [60, 60]);
+      const parts = await c.query(`SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = 'public.p'::regclass`);
+      assert.equal(parts.rows[0].n, 2);
     });
-    assert.deepEqual(r, { created: 60, skipped: 0 });
-    assert.ok(side.sent.n > 0, 'the second session created tables');
-    const made = await c.query(`SELECT count(*)::int AS n FROM pg_class WHERE relnamespace = 'public'::regnamespace
-                                   AND relkind IN ('r', 'p')`);
-    const marked = await c.query(`SELECT count(*)::int AS n FROM pgferry.object WHERE task_id = 'two'`);
-    assert.deepEqual([made.rows[0].n, marked.rows[0].n], [60, 60]);
-    const parts = await c.query(`SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = 'public.p'::regclass`);
-    assert.equal(parts.rows[0].n, 2);
   });
-});
+}
 
 test('two sessions: a statement failing on the second session is named; exactly the committed batches are done', async () => {
   const url = await freshTarget();

@@ -2,10 +2,11 @@
  * Applying generated DDL to the target: statements in batches of BATCH_STATEMENTS per transaction,
  * committed together with their checkpoint rows (so a rerun skips exactly what is done); a batch
  * that fails is redone one statement per transaction, which names the statement that fails.
- * Given a second target session (`openSide`), runs of tables that do not depend on each other
- * (./independent.ts) are created on both sessions at once, batch by batch; what follows such a run
- * starts once all of it is committed, so every object still finds what it needs, and a rerun after
- * any stop finds done exactly what was committed.
+ * Given more target sessions (`openSide`, `sideSessions`), runs of tables that do not depend on
+ * each other (./independent.ts) are created on all sessions at once, batch by batch; what follows
+ * such a run starts once all of it is committed, so every object still finds what it needs, and a
+ * rerun after any stop finds done exactly what was committed. A table with a TOAST table costs the
+ * server a file sync (the TOAST index's build), which sessions side by side overlap.
  * And the source-side convenience
  * readSourceSchema = introspect + generate.
  */
@@ -49,11 +50,13 @@ export interface ApplyOptions {
   /** Statements per transaction (default BATCH_STATEMENTS); 1 applies them one by one. */
   batchStatements?: number;
   /**
-   * Opens a second session to the target (same account): independent tables are then created on
-   * both sessions at once. Closed before applyStatements returns. Not used with ifExists: drop
-   * (its DROP … CASCADE may reach objects of the other session's tables).
+   * Opens another session to the target (same account): independent tables are then created on
+   * `target` and `sideSessions` such sessions at once. Closed before applyStatements returns. Not
+   * used with ifExists: drop (its DROP … CASCADE may reach objects of another session's tables).
    */
   openSide?: () => Promise<pg.Client>;
+  /** How many sessions openSide opens (default 1). */
+  sideSessions?: number;
 }
 
 // duplicate_table, duplicate_object, duplicate_schema, duplicate_function, duplicate_alias?, duplicate_database
@@ -78,23 +81,27 @@ export async function applyStatements(
     } else todo.push(s);
   }
   const batchSize = o.batchStatements ?? BATCH_STATEMENTS;
-  const side = o.openSide && o.ifExists !== 'drop' ? new SideSession(o.openSide) : undefined;
+  const open = o.openSide && o.ifExists !== 'drop' ? o.openSide : undefined;
+  const sides = open ? Array.from({ length: Math.max(1, o.sideSessions ?? 1) }, () => new SideSession(open)) : [];
   try {
-    for (const run of side ? independentRuns(todo, MIN_SHARED_RUN) : [{ stmts: todo, independent: false }]) {
-      if (run.independent && side) {
-        // two batches at least, so that both sessions have one
-        const size = Math.min(batchSize, Math.ceil(run.stmts.length / 2));
-        await applyShared(target, side, batchesOf(run.stmts, size), o, who);
+    for (const run of sides.length ? independentRuns(todo, MIN_SHARED_RUN) : [{ stmts: todo, independent: false }]) {
+      if (run.independent && sides.length) {
+        // a batch for every session at least, of SHARED_BATCH_MIN statements or more
+        const share = Math.ceil(run.stmts.length / (sides.length + 1));
+        const size = Math.min(batchSize, Math.max(SHARED_BATCH_MIN, share));
+        await applyShared(target, sides, batchesOf(run.stmts, size), o, who);
       } else for (const batch of batchesOf(run.stmts, batchSize)) await applyBatchOrOne(target, batch, o, who);
     }
   } finally {
-    await side?.close();
+    await Promise.all(sides.map((x) => x.close()));
   }
   return { created: todo.length, skipped };
 }
 
 /** Independent tables fewer than this are created on one session (not worth a second one). */
 export const MIN_SHARED_RUN = 20;
+/** Statements per transaction on shared runs, at least (a session is opened only for a batch). */
+const SHARED_BATCH_MIN = 10;
 
 function batchesOf(stmts: Statement[], size: number): Statement[][] {
   const out: Statement[][] = [];
@@ -125,13 +132,13 @@ class SideSession {
 }
 
 /**
- * Batches of independent tables taken in turn by both sessions. A failure on either stops both
- * from taking more; once both have stopped the first failure is thrown (a rerun, or the caller's
- * retry, finds done exactly the batches that committed).
+ * Batches of independent tables taken in turn by all sessions. A failure on any stops all from
+ * taking more; once all have stopped the first failure is thrown (a rerun, or the caller's retry,
+ * finds done exactly the batches that committed). A side session is opened when there is a batch left for it.
  */
 async function applyShared(
   target: pg.Client,
-  side: SideSession,
+  sides: SideSession[],
   batches: Statement[][],
   o: ApplyOptions,
   who: string,
@@ -148,7 +155,10 @@ async function applyShared(
       }
     }
   };
-  const done = await Promise.allSettled([work(target), side.get().then(work)]);
+  const done = await Promise.allSettled([
+    work(target),
+    ...sides.map((side) => (batches.length ? side.get().then(work) : undefined)),
+  ]);
   for (const d of done) if (d.status === 'rejected') throw d.reason;
 }
 

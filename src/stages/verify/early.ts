@@ -6,7 +6,7 @@
  * in one exported snapshot taken when this starts and held until verify ends: every source read of
  * the verification, early or not, sees that one point in time.
  *
- * Read here: the copy list, the object inventory (named as on the target), which tables are small
+ * Read here: the copy list (unless the run gives its own, read in its snapshot), the object inventory (named as on the target), which tables are small
  * and the row counts of those (after each row filter), BATCH_TABLES per query. Big tables are
  * counted by verify itself, as before. A failure here is not an error: verify reads everything itself.
  */
@@ -56,22 +56,23 @@ export class EarlySource {
   private closed = false;
   private taken = false;
 
-  constructor(task: TaskConfig, redactor?: Redactor) {
+  /** `tables`: the run's copy list (read in the run's snapshot), else listed again here. */
+  constructor(task: TaskConfig, redactor?: Redactor, tables?: CopyTable[]) {
     this.snapshot = new ExportedSnapshot(resolveConnSpec(task.source, { redactor }));
-    this.side = this.read(task, redactor).catch(() => {
+    this.side = this.read(task, redactor, tables).catch(() => {
       this.close();
       return undefined;
     });
   }
 
-  private async read(task: TaskConfig, redactor?: Redactor): Promise<SourceSide> {
+  private async read(task: TaskConfig, redactor?: Redactor, listed?: CopyTable[]): Promise<SourceSide> {
     const sel = new Selection(task);
     await this.snapshot.open(null);
     const c = await openVerifySession(task.source, 'source', 'verify-early', redactor);
     this.session = c;
     if (this.closed) throw new Error('closed');
     await this.snapshot.importInto(c);
-    const tables = await listCopyTables(c, sel);
+    const tables = listed ?? (await listCopyTables(c, sel));
     const keep = await closureFilters(c, sel);
     const { items, targetTables } = await sourceInventory(c, sel, keep.source);
     const schemas = await targetSchemas(c, sel);
