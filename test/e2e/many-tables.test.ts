@@ -138,15 +138,15 @@ for (const sides of [1, 3]) {
   test(`${sides + 1} sessions: independent tables side by side, a table naming another created after it`, async () => {
     const url = await freshTarget();
     // t0..t59, with a table of t5's row type among them and a partitioned table with its partitions:
-    // the first batch (t0..t29 with two sessions, t0..t14 with four) is on the caller's session and
-    // the others on the other sessions, so without the wait the row type's table would be created
-    // while t5 is not committed yet
+    // the first batch (t0..t14 with two sessions, t0..t9 with four: batches of 10 at least) is on the
+    // caller's session and the next ones on the other sessions, so without the wait the row type's
+    // table would be created while t5 is not committed yet
     const stmts = Array.from({ length: 60 }, (_, i) =>
       table(`t${i}`, `CREATE TABLE public.t${i} (id integer, v text)`),
     );
     stmts[45] = table('rt', 'CREATE TABLE public.rt (r public.t5, k regclass DEFAULT $$public.t6$$::regclass)');
     // the first batch stays open a second after t5 (so the other sessions surely start meanwhile)
-    const last = 60 / (sides + 1) - 1;
+    const last = Math.max(10, 60 / (2 * (sides + 1))) - 1;
     stmts[last] = table(`t${last}`, `CREATE TABLE public.t${last} (id integer); SELECT pg_sleep(1)`);
     stmts[20] = table('p', 'CREATE TABLE public.p (id integer) PARTITION BY RANGE (id)');
     stmts[40] = table('p1', 'CREATE TABLE public.p1 PARTITION OF public.p FOR VALUES FROM (0) TO (10)');
@@ -177,7 +177,7 @@ for (const sides of [1, 3]) {
   });
 }
 
-test('two sessions: a statement failing on the second session is named; exactly the committed batches are done', async () => {
+test('two sessions: a statement failing in a shared run is named; exactly the committed batches are done', async () => {
   const url = await freshTarget();
   const stmts = Array.from({ length: 80 }, (_, i) => table(`f${i}`, `CREATE TABLE public.f${i} (id integer)`));
   stmts[70] = table('bad', 'CREATE TABLE public.bad (id integer REFERENCES public.missing (id))');

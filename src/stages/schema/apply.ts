@@ -86,8 +86,9 @@ export async function applyStatements(
   try {
     for (const run of sides.length ? independentRuns(todo, MIN_SHARED_RUN) : [{ stmts: todo, independent: false }]) {
       if (run.independent && sides.length) {
-        // a batch for every session at least, of SHARED_BATCH_MIN statements or more
-        const share = Math.ceil(run.stmts.length / (sides.length + 1));
+        // two batches for every session at least (one session's slow batch is not all the wait),
+        // of SHARED_BATCH_MIN statements or more
+        const share = Math.ceil(run.stmts.length / (2 * (sides.length + 1)));
         const size = Math.min(batchSize, Math.max(SHARED_BATCH_MIN, share));
         await applyShared(target, sides, batchesOf(run.stmts, size), o, who);
       } else for (const batch of batchesOf(run.stmts, batchSize)) await applyBatchOrOne(target, batch, o, who);
