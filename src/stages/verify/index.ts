@@ -104,6 +104,15 @@ export async function verify(task: TaskConfig, o: VerifyOptions): Promise<Verify
     await main.get(); // a side that cannot be reached at the start is reported at once, not retried
     const tables = early?.tables ?? (await retry('verify: list tables', main, (src) => listCopyTables(src, sel)));
 
+    // Which tables exist on the target and which are small, first: the table workers start at once,
+    // while objects and sequences are compared on the main pair.
+    const facts = early
+      ? {
+          missing: await retry('verify: look up tables', main, (_, t) => missingOnTarget(t, tables)),
+          ...batchesOf(tables, early.small),
+        }
+      : await retry('verify: look up tables', main, (s, t) => tableFacts(s, t, tables, o.mode === 'count'));
+
     // Objects and sequences on the main pair, tables on worker pairs, all at once.
     const objectsP = retry('verify objects and sequences', main, async (src, tgt) => {
       const keep = early ? { target: early.keepTarget } : await closureFilters(src, sel);
@@ -126,12 +135,6 @@ export async function verify(task: TaskConfig, o: VerifyOptions): Promise<Verify
       | { kind: 'table'; t: CopyTable }
       | { kind: 'batch'; ts: CopyTable[] }
       | { kind: 'chunk'; p: PreparedTable; i: number; t: CopyTable };
-    const facts = early
-      ? {
-          missing: await retry('verify: look up tables', main, (_, t) => missingOnTarget(t, tables)),
-          ...batchesOf(tables, early.small),
-        }
-      : await retry('verify: look up tables', main, (s, t) => tableFacts(s, t, tables, o.mode === 'count'));
     const queue: Item[] = [
       ...facts.batches.map((ts) => ({ kind: 'batch' as const, ts })),
       ...facts.single.map((t) => ({ kind: 'table' as const, t })),
