@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type pg from 'pg';
-import { ConnectError } from '../pg/connect.js';
+import { connect, ConnectError } from '../pg/connect.js';
 import { describeConn, resolveConnSpec, type ConnSpec } from '../pg/connstring.js';
 import { controlsFrom, copyData, type CopyResult } from '../stages/data/copy/engine.js';
 import { copyLargeObjects } from '../stages/data/copy/largeobjects.js';
@@ -32,6 +32,7 @@ import { applyStatements } from '../stages/schema/apply.js';
 import { introspect } from '../stages/schema/catalog/introspect.js';
 import { generateDdl } from '../stages/schema/ddl/generate.js';
 import { verify, type VerifyReport } from '../stages/verify/index.js';
+import { EarlySource } from '../stages/verify/early.js';
 import type { Report } from '../stages/report/index.js';
 import { finishReport, type FinishReport } from '../stages/report/finish-report.js';
 import { Redactor } from '../core/redact.js';
@@ -137,6 +138,8 @@ interface Run {
   capture?: OpenedCapture;
   /** An incremental task's rerun after its copy: the tables that copy did (late partitions are left out). */
   copied?: Set<string>;
+  /** Count verification's source side, read while the data is copied. */
+  earlyVerify?: EarlySource;
 }
 
 /** The phase, recorded in the local state dir and in the target's checkpoints. */
@@ -173,6 +176,12 @@ async function precheckPhase(r: Run, read?: SourceSchema): Promise<PrecheckRepor
     return report;
   });
 }
+
+/**
+ * Target sessions besides the runner's that create independent tables in the schema phase: up to 3,
+ * and never more than the data phase will hold (copy jobs + index jobs), which the precheck counted.
+ */
+const schemaSideSessions = (task: TaskConfig) => Math.min(3, task.jobs + (task.indexJobs ?? task.jobs) - 1);
 
 /** How already existing objects are treated by the DDL stage: truncate keeps them as skip does. */
 const applyMode = (task: TaskConfig) => (task.ifExists === 'truncate' ? 'skip' : task.ifExists);
@@ -220,7 +229,15 @@ async function schemaPhase(r: Run, snapshot: SnapshotSource, held: { first?: Sou
     for (const w of generated.warnings) events.warn(w);
     r.result.notMigrated = generated.notMigrated;
     const pre = generated.statements.filter((s) => s.section === 'pre');
-    const opts = { taskId: r.taskId, events, ifExists: applyMode(r.task) };
+    // more target sessions create independent tables alongside the runner's own
+    const openSide = () => connect(r.target, { label: 'target', role: 'schema' });
+    const opts = {
+      taskId: r.taskId,
+      events,
+      ifExists: applyMode(r.task),
+      openSide,
+      sideSessions: schemaSideSessions(r.task),
+    };
     await r.tgt.run('create the schema', (c) => applyStatements(c, pre, opts));
     return read;
   });
@@ -329,7 +346,13 @@ async function verifyPhase(r: Run): Promise<VerifyReport> {
   const { task, o } = r;
   return o.events.phase('verify', async () => {
     await enterPhase(r, 'verify');
-    const opts = { mode: task.verify as 'count' | 'hash', events: o.events, signal: o.signal, redactor: r.redactor };
+    const opts = {
+      mode: task.verify as 'count' | 'hash',
+      events: o.events,
+      signal: o.signal,
+      redactor: r.redactor,
+      early: r.earlyVerify,
+    };
     const report = await withRetry(retrying(r, 'verify'), () => verify(task, opts));
     if (!report.ok) o.events.warn('verification found differences between source and target (see the report)');
     return report;
@@ -398,6 +421,8 @@ async function runPhases(r: Run): Promise<void> {
     if (!r.snapshot) held.first = await openAndRead(r);
     const snapshot = r.snapshot!;
     read = await schemaPhase(r, snapshot, held); // takes held.first: the catalog model goes before the DDL is applied
+    // a one-time copy's count verification reads its source side meanwhile (stages/verify/early.ts)
+    if (task.verify === 'count' && !task.incremental) r.earlyVerify = new EarlySource(task, r.redactor, read.tables);
     result.copy = await dataPhase(r, read, snapshot);
   } finally {
     // Held no longer than the copy: an open snapshot keeps the source's vacuum from removing old rows.
@@ -530,6 +555,7 @@ export async function migrate(task: TaskConfig, o: MigrateOptions): Promise<Migr
     await st.eventLog.close().catch(() => {
       /* the run's outcome stands; events are best effort */
     });
+    r.earlyVerify?.close();
     await src.end();
     await tgt.end();
     await st.close().finally(release);

@@ -1,6 +1,7 @@
 // Many small tables: schema statements applied in batches (one transaction with their checkpoint
-// rows), a failing statement inside a batch still named, and `pgferry migrate` killed with SIGKILL
-// in the middle of the batched DDL, then rerun: every table exact. Least-privilege accounts:
+// rows), a failing statement inside a batch still named, independent tables created on two target
+// sessions at once (a table naming another one waits for it), and `pgferry migrate` killed with
+// SIGKILL in the middle of the batched two-session DDL, then rerun: every table exact. Least-privilege accounts:
 // the source account has CONNECT/USAGE/SELECT only, the target account owns the database, no superuser.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +16,10 @@ import type { TimedEvent } from '../../src/core/events.js';
 import { EventBus } from '../../src/core/events.js';
 import type { Statement } from '../../src/core/statement.js';
 import { quoteIdent, quoteLiteral } from '../../src/core/ident.js';
+import pgLib from 'pg';
 import { applyStatements } from '../../src/stages/schema/apply.js';
+import { migrate as runMigrate } from '../../src/engine/runner.js';
+import { validateTask } from '../../src/core/config.js';
 import { ensureCheckpoints } from '../../src/state/checkpoint.js';
 import { passwordHba, sourceAccount, targetAccount } from '../embed/accounts.js';
 import { schemaFingerprint, tableHashes, withClient } from '../helpers/compare.js';
@@ -29,7 +33,7 @@ const stateDir = mkdtempSync(join(tmpdir(), 'pgferry-many-state-'));
 before(async () => {
   pg15 = await startCluster({
     version: 15,
-    hba: passwordHba(['many_src', 'many_tgt1', 'many_tgt2', 'many_tgt3', 'many_tgt4']),
+    hba: passwordHba(['many_src', ...Array.from({ length: 10 }, (_, i) => `many_tgt${i + 1}`)]),
   });
   await withClient(pg15.url(), (c) => c.query('CREATE DATABASE many'));
   await withClient(pg15.url('many'), (c) =>
@@ -118,6 +122,118 @@ test('ifExists skip inside a batch: the existing table is kept and named, the ot
   });
 });
 
+/** Other sessions to `url` for applyStatements, counting them and the queries they are sent. */
+function sideOf(url: string): { open: () => Promise<pg.Client>; sent: () => number[] } {
+  const counters: { n: number }[] = [];
+  const open = async () => {
+    const c = new pgLib.Client({ connectionString: url });
+    await c.connect();
+    counters.push(countQueries(c));
+    return c;
+  };
+  return { open, sent: () => counters.map((x) => x.n) };
+}
+
+for (const sides of [1, 3]) {
+  test(`${sides + 1} sessions: independent tables side by side, a table naming another created after it`, async () => {
+    const url = await freshTarget();
+    // t0..t59, with a table of t5's row type among them and a partitioned table with its partitions:
+    // the first batch (t0..t14 with two sessions, t0..t9 with four: batches of 10 at least) is on the
+    // caller's session and the next ones on the other sessions, so without the wait the row type's
+    // table would be created while t5 is not committed yet
+    const stmts = Array.from({ length: 60 }, (_, i) =>
+      table(`t${i}`, `CREATE TABLE public.t${i} (id integer, v text)`),
+    );
+    stmts[45] = table('rt', 'CREATE TABLE public.rt (r public.t5, k regclass DEFAULT $$public.t6$$::regclass)');
+    // the first batch stays open a second after t5 (so the other sessions surely start meanwhile)
+    const last = Math.max(10, 60 / (2 * (sides + 1))) - 1;
+    stmts[last] = table(`t${last}`, `CREATE TABLE public.t${last} (id integer); SELECT pg_sleep(1)`);
+    stmts[20] = table('p', 'CREATE TABLE public.p (id integer) PARTITION BY RANGE (id)');
+    stmts[40] = table('p1', 'CREATE TABLE public.p1 PARTITION OF public.p FOR VALUES FROM (0) TO (10)');
+    stmts[50] = table('p2', 'CREATE TABLE public.p2 PARTITION OF public.p FOR VALUES FROM (10) TO (20)');
+    await withClient(url, async (c) => {
+      await ensureCheckpoints(c, 'two', 'src');
+      const side = sideOf(url);
+      const r = await applyStatements(c, stmts, {
+        taskId: 'two',
+        events: new EventBus(),
+        ifExists: 'error',
+        openSide: side.open,
+        sideSessions: sides,
+      });
+      assert.deepEqual(r, { created: 60, skipped: 0 });
+      assert.equal(side.sent().length, sides);
+      assert.ok(
+        side.sent().every((n) => n > 0),
+        `every other session created tables: ${side.sent()}`,
+      );
+      const made = await c.query(`SELECT count(*)::int AS n FROM pg_class WHERE relnamespace = 'public'::regnamespace
+                                     AND relkind IN ('r', 'p')`);
+      const marked = await c.query(`SELECT count(*)::int AS n FROM pgferry.object WHERE task_id = 'two'`);
+      assert.deepEqual([made.rows[0].n, marked.rows[0].n], [60, 60]);
+      const parts = await c.query(`SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = 'public.p'::regclass`);
+      assert.equal(parts.rows[0].n, 2);
+    });
+  });
+}
+
+test('two sessions: a statement failing in a shared run is named; exactly the committed batches are done', async () => {
+  const url = await freshTarget();
+  const stmts = Array.from({ length: 80 }, (_, i) => table(`f${i}`, `CREATE TABLE public.f${i} (id integer)`));
+  stmts[70] = table('bad', 'CREATE TABLE public.bad (id integer REFERENCES public.missing (id))');
+  await withClient(url, async (c) => {
+    await ensureCheckpoints(c, 'twofail', 'src');
+    const o = { taskId: 'twofail', events: new EventBus(), ifExists: 'error' as const };
+    await assert.rejects(applyStatements(c, stmts, { ...o, openSide: sideOf(url).open }), (e: Error) => {
+      assert.match(e.message, /table public\.bad/);
+      assert.match(e.message, /relation "public\.missing" does not exist/);
+      return true;
+    });
+    const made = await c.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'`);
+    const marked = await c.query(`SELECT count(*)::int AS n FROM pgferry.object WHERE task_id = 'twofail'`);
+    const both = await c.query(`SELECT count(*)::int AS n FROM pg_tables t JOIN pgferry.object o
+                                  ON o.object_key = 'table public.' || t.tablename WHERE t.schemaname = 'public'`);
+    assert.equal(marked.rows[0].n, made.rows[0].n);
+    assert.equal(both.rows[0].n, made.rows[0].n);
+    // the first session's batch and the second's statements before the bad one
+    assert.ok(made.rows[0].n >= 70 && made.rows[0].n < 80, `${made.rows[0].n} tables`);
+    stmts[70] = table('bad', 'CREATE TABLE public.bad (id integer)');
+    const again = await applyStatements(c, stmts, { ...o, openSide: sideOf(url).open });
+    assert.equal(again.created + again.skipped, 80);
+    const all = await c.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'`);
+    assert.equal(all.rows[0].n, 80);
+  });
+});
+
+test('count verification (source side read during the copy) catches a target row lost or added after its copy', async () => {
+  const url = await freshTarget();
+  const events = new EventBus();
+  const tampered: Promise<number>[] = [];
+  let verifyStarted = 0;
+  events.on((e) => {
+    if (e.type === 'phase-start' && e.phase === 'verify') verifyStarted = Date.now();
+    if (e.type !== 'table-done') return;
+    const sql =
+      e.table === 'public.t10'
+        ? 'DELETE FROM public.t10 WHERE id = 1'
+        : e.table === 'public.t20'
+          ? 'INSERT INTO public.t20 SELECT id + 1000, n, v FROM public.t20 WHERE id = 1'
+          : undefined;
+    if (sql) tampered.push(withClient(url, (c) => c.query(sql)).then(() => Date.now()));
+  });
+  const task = validateTask({ name: 'tamper', source, target: url, stateDir, jobs: 2, noOwner: true, noAcl: true });
+  const r = await runMigrate(task, { events });
+  const at = await Promise.all(tampered);
+  assert.equal(at.length, 2);
+  assert.ok(Math.max(...at) < verifyStarted, 'both target changes were made before verify started');
+  assert.equal(r.verify?.ok, false);
+  const bad = r.verify!.tables.filter((t) => !t.ok).map((t) => [t.key, t.sourceRows, t.targetRows]);
+  assert.deepEqual(bad, [
+    ['public.t10', 50, 49],
+    ['public.t20', 50, 51],
+  ]);
+});
+
 /** `pgferry migrate --json` as a child process; `onEvent` may call kill() to SIGKILL it. */
 function migrate(
   target: string,
@@ -164,7 +280,7 @@ test('SIGKILL during the batched DDL, rerun: every table exact', async () => {
   const url = await freshTarget();
   let created = 0;
   const first = await migrate(url, 'ddl', (e, kill) => {
-    if (e.type === 'object' && e.action === 'created' && e.section === 'pre' && ++created === 1) kill();
+    if (e.type === 'object' && e.action === 'created' && e.kind === 'table' && ++created === 1) kill();
   });
   assert.equal(first.signal, 'SIGKILL', first.stderr);
   const made = await assertCheckpointsExact(url);

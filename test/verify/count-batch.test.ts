@@ -1,6 +1,7 @@
 /**
  * Count verification of many small tables: existence looked up once, counts batched per query,
- * and still exact per table (missing, mismatching, filtered, unreadable), as limited accounts.
+ * and still exact per table (missing, mismatching, filtered, unreadable), as limited accounts;
+ * the source side read early (while a migration copies), the target side still read at the end.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,6 +9,7 @@ import pg from 'pg';
 import { startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
 import { validateTask } from '../../src/core/config.js';
 import { verify } from '../../src/stages/verify/index.js';
+import { EarlySource } from '../../src/stages/verify/early.js';
 import type { VerifyReport } from '../../src/stages/verify/types.js';
 import { passwordHba, sourceAccount, targetAccount } from '../embed/accounts.js';
 import { withClient } from '../helpers/compare.js';
@@ -110,4 +112,35 @@ test('a table that fails its batch fails alone; the rest of the batch is still c
   const bad = r.tables.filter((t) => !t.ok).map((t) => t.key);
   assert.deepEqual(bad, ['public.t007', 'public.t013', 'public.t030']);
   assert.equal(byKey(r, 31).targetRows, 4);
+});
+
+test('source side read early: its snapshot counted; a target row deleted or added afterwards is caught', async () => {
+  const task = validateTask({ source, target, jobs: 2, tables: { [`public.${name(21)}`]: { where: 'id % 2 = 0' } } });
+  const early = new EarlySource(task);
+  const side = await early.side;
+  assert.ok(side, 'the source side was read');
+  assert.equal(side.counts.get(`public.${name(40)}`), 6);
+  // after the early read: a row added on the source (not seen: the source side is of the early
+  // snapshot), a row deleted from one target table and one added to another (both seen)
+  await withClient(cl.url('vb_source'), (c) => c.query(`INSERT INTO ${name(40)} VALUES (1000, 'late')`));
+  await withClient(cl.url('vb_target'), (c) =>
+    c.query(`DELETE FROM ${name(41)} WHERE id = 1; INSERT INTO ${name(42)} VALUES (1000, 'doubled')`),
+  );
+  try {
+    const r = await verify(task, { mode: 'count', early });
+    const [t40, t41, t42] = [byKey(r, 40), byKey(r, 41), byKey(r, 42)];
+    assert.deepEqual([t40.ok, t40.sourceRows, t40.targetRows], [true, 6, 6]);
+    assert.deepEqual([t41.ok, t41.sourceRows, t41.targetRows], [false, 7, 6]);
+    assert.deepEqual([t42.ok, t42.sourceRows, t42.targetRows], [false, 1, 2]);
+    assert.equal(byKey(r, 7).error, 'table public.t007 does not exist on the target');
+    assert.equal(r.ok, false);
+    // taken once: a retried verify reads the source side itself (and sees the new source row)
+    const again = await verify(task, { mode: 'count', early });
+    assert.deepEqual([byKey(again, 40).sourceRows, byKey(again, 40).ok], [7, false]);
+  } finally {
+    await withClient(cl.url('vb_source'), (c) => c.query(`DELETE FROM ${name(40)} WHERE id = 1000`));
+    await withClient(cl.url('vb_target'), (c) =>
+      c.query(`INSERT INTO ${name(41)} VALUES (1, 'v1'); DELETE FROM ${name(42)} WHERE id = 1000`),
+    );
+  }
 });

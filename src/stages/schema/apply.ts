@@ -2,6 +2,11 @@
  * Applying generated DDL to the target: statements in batches of BATCH_STATEMENTS per transaction,
  * committed together with their checkpoint rows (so a rerun skips exactly what is done); a batch
  * that fails is redone one statement per transaction, which names the statement that fails.
+ * Given more target sessions (`openSide`, `sideSessions`), runs of tables that do not depend on
+ * each other (./independent.ts) are created on all sessions at once, batch by batch; what follows
+ * such a run starts once all of it is committed, so every object still finds what it needs, and a
+ * rerun after any stop finds done exactly what was committed. A table with a TOAST table costs the
+ * server a file sync (the TOAST index's build), which sessions side by side overlap.
  * And the source-side convenience
  * readSourceSchema = introspect + generate.
  */
@@ -20,6 +25,7 @@ import { quoteIdent } from '../../core/ident.js';
 import { schemaAclNoop } from './acl-noop.js';
 import { alreadyEqual } from './skip.js';
 import { splitStatements, type Part } from './split.js';
+import { independentRuns } from './independent.js';
 
 export type { GeneratedSchema } from './ddl/generate.js';
 
@@ -43,6 +49,14 @@ export interface ApplyOptions {
   ifExists: 'error' | 'skip' | 'drop';
   /** Statements per transaction (default BATCH_STATEMENTS); 1 applies them one by one. */
   batchStatements?: number;
+  /**
+   * Opens another session to the target (same account): independent tables are then created on
+   * `target` and `sideSessions` such sessions at once. Closed before applyStatements returns. Not
+   * used with ifExists: drop (its DROP … CASCADE may reach objects of another session's tables).
+   */
+  openSide?: () => Promise<pg.Client>;
+  /** How many sessions openSide opens (default 1). */
+  sideSessions?: number;
 }
 
 // duplicate_table, duplicate_object, duplicate_schema, duplicate_function, duplicate_alias?, duplicate_database
@@ -67,13 +81,86 @@ export async function applyStatements(
     } else todo.push(s);
   }
   const batchSize = o.batchStatements ?? BATCH_STATEMENTS;
-  for (let i = 0; i < todo.length; i += batchSize) {
-    const batch = todo.slice(i, i + batchSize);
-    if (batch.length > 1 && (await applyBatch(target, batch, o))) continue;
-    // one by one: the statement that fails is named, and ifExists: skip keeps what exists
-    for (const s of batch) await applyOne(target, s, o, who);
+  const open = o.openSide && o.ifExists !== 'drop' ? o.openSide : undefined;
+  const sides = open ? Array.from({ length: Math.max(1, o.sideSessions ?? 1) }, () => new SideSession(open)) : [];
+  try {
+    for (const run of sides.length ? independentRuns(todo, MIN_SHARED_RUN) : [{ stmts: todo, independent: false }]) {
+      if (run.independent && sides.length) {
+        // two batches for every session at least (one session's slow batch is not all the wait),
+        // of SHARED_BATCH_MIN statements or more
+        const share = Math.ceil(run.stmts.length / (2 * (sides.length + 1)));
+        const size = Math.min(batchSize, Math.max(SHARED_BATCH_MIN, share));
+        await applyShared(target, sides, batchesOf(run.stmts, size), o, who);
+      } else for (const batch of batchesOf(run.stmts, batchSize)) await applyBatchOrOne(target, batch, o, who);
+    }
+  } finally {
+    await Promise.all(sides.map((x) => x.close()));
   }
   return { created: todo.length, skipped };
+}
+
+/** Independent tables fewer than this are created on one session (not worth a second one). */
+export const MIN_SHARED_RUN = 20;
+/** Statements per transaction on shared runs, at least (a session is opened only for a batch). */
+const SHARED_BATCH_MIN = 10;
+
+function batchesOf(stmts: Statement[], size: number): Statement[][] {
+  const out: Statement[][] = [];
+  for (let i = 0; i < stmts.length; i += size) out.push(stmts.slice(i, i + size));
+  return out;
+}
+
+async function applyBatchOrOne(target: pg.Client, batch: Statement[], o: ApplyOptions, who: string): Promise<void> {
+  if (batch.length > 1 && (await applyBatch(target, batch, o))) return;
+  // one by one: the statement that fails is named, and ifExists: skip keeps what exists
+  for (const s of batch) await applyOne(target, s, o, who);
+}
+
+/** The second session, opened when first needed; one that cannot be opened leaves the work to the first. */
+class SideSession {
+  private c: Promise<pg.Client | undefined> | undefined;
+  constructor(private readonly open: () => Promise<pg.Client>) {}
+
+  get(): Promise<pg.Client | undefined> {
+    this.c ??= this.open().catch(() => undefined);
+    return this.c;
+  }
+
+  async close(): Promise<void> {
+    const c = await this.c;
+    await c?.end().catch(() => {});
+  }
+}
+
+/**
+ * Batches of independent tables taken in turn by all sessions. A failure on any stops all from
+ * taking more; once all have stopped the first failure is thrown (a rerun, or the caller's retry,
+ * finds done exactly the batches that committed). A side session is opened when there is a batch left for it.
+ */
+async function applyShared(
+  target: pg.Client,
+  sides: SideSession[],
+  batches: Statement[][],
+  o: ApplyOptions,
+  who: string,
+): Promise<void> {
+  let failed = false;
+  const work = async (c: pg.Client | undefined) => {
+    if (!c) return;
+    for (let b = batches.shift(); b && !failed; b = batches.shift()) {
+      try {
+        await applyBatchOrOne(c, b, o, who);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
+    }
+  };
+  const done = await Promise.allSettled([
+    work(target),
+    ...sides.map((side) => (batches.length ? side.get().then(work) : undefined)),
+  ]);
+  for (const d of done) if (d.status === 'rejected') throw d.reason;
 }
 
 /**

@@ -32,32 +32,57 @@ export async function tableFacts(
   tables: CopyTable[],
   batching: boolean,
 ): Promise<TableFacts> {
+  const missing = await missingOnTarget(target, tables);
+  if (!batching) return { missing, batches: [], single: tables };
+  return { missing, ...batchesOf(tables, await smallTables(source, tables)) };
+}
+
+/** Keys of the tables whose target table does not exist, in one query. */
+export async function missingOnTarget(target: pg.Client, tables: CopyTable[]): Promise<Set<string>> {
   const names = tables.map((t) => qualify(t.target.schema, t.target.name));
   const tr = await target.query<{ i: number }>(
     `SELECT i::int FROM unnest($1::text[]) WITH ORDINALITY AS x(name, i) WHERE to_regclass(x.name) IS NULL`,
     [names],
   );
-  const missing = new Set(tr.rows.map((r) => tables[r.i - 1].key));
-  if (!batching) return { missing, batches: [], single: tables };
+  return new Set(tr.rows.map((r) => tables[r.i - 1].key));
+}
+
+/** Keys of the tables at most SMALL_TABLE_BYTES on the source, in one query. */
+export async function smallTables(source: pg.Client, tables: CopyTable[]): Promise<Set<string>> {
   const sr = await source.query<{ i: number }>(
     `SELECT i::int FROM unnest($1::text[]) WITH ORDINALITY AS x(name, i)
       WHERE pg_relation_size(to_regclass(x.name)) <= $2`,
     [tables.map((t) => qualify(t.source.schema, t.source.name)), SMALL_TABLE_BYTES],
   );
-  const small = new Set(sr.rows.map((r) => r.i - 1));
+  return new Set(sr.rows.map((r) => tables[r.i - 1].key));
+}
+
+/** Small tables in batches of BATCH_TABLES, the others one by one. */
+export function batchesOf(tables: CopyTable[], small: Set<string>): Pick<TableFacts, 'batches' | 'single'> {
   const batches: CopyTable[][] = [];
   const single: CopyTable[] = [];
   let cur: CopyTable[] = [];
-  tables.forEach((t, i) => {
-    if (!small.has(i)) return single.push(t);
+  for (const t of tables) {
+    if (!small.has(t.key)) {
+      single.push(t);
+      continue;
+    }
     cur.push(t);
     if (cur.length === BATCH_TABLES) {
       batches.push(cur);
       cur = [];
     }
-  });
+  }
   if (cur.length) batches.push(cur);
-  return { missing, batches, single };
+  return { batches, single };
+}
+
+/** Source row counts (after each row filter) of a batch of tables, in one statement. */
+export function countSource(source: pg.Client, tables: CopyTable[]): Promise<number[]> {
+  return countMany(
+    source,
+    tables.map((t) => ({ rel: qualify(t.source.schema, t.source.name), where: t.where })),
+  );
 }
 
 /** Row counts of the relations, in one statement. */
@@ -70,19 +95,21 @@ async function countMany(client: pg.Client, rels: { rel: string; where?: string 
   return rels.map((_, i) => Number(r.rows[0][`c${i}`]));
 }
 
-/** Count-mode results of a batch: the source side after each row filter, the target side whole. */
+/**
+ * Count-mode results of a batch: the source side after each row filter, the target side whole.
+ * Source counts already read (in verify's snapshot, see ./early.ts) are not read again.
+ */
 export async function countBatch(
   source: pg.Client,
   target: pg.Client,
   tables: CopyTable[],
   missing: Set<string>,
+  sourceCounts?: Map<string, number>,
 ): Promise<TableVerify[]> {
   const present = tables.filter((t) => !missing.has(t.key));
+  const known = sourceCounts && tables.every((t) => sourceCounts.has(t.key));
   const [a, b] = await Promise.all([
-    countMany(
-      source,
-      tables.map((t) => ({ rel: qualify(t.source.schema, t.source.name), where: t.where })),
-    ),
+    known ? tables.map((t) => sourceCounts.get(t.key)!) : countSource(source, tables),
     countMany(
       target,
       present.map((t) => ({ rel: qualify(t.target.schema, t.target.name) })),

@@ -4,10 +4,10 @@
  * selection, schema/table/column mapping, column subsets and row filters: the source side
  * applies the row filter, the target side takes the whole table. Everything read from the source
  * (table list, objects, sequences, every worker's rows) is read in one exported snapshot, so a
- * change committed on the source while verify runs is seen by none of its reads.
+ * change committed on the source while verify runs is seen by none of its reads. The source side
+ * of a count verification may have been read earlier, while the data was copied (./early.ts).
  */
 import type pg from 'pg';
-import { connect } from '../../pg/connect.js';
 import { resolveConnSpec } from '../../pg/connstring.js';
 import { listCopyTables } from '../data/plan/tables.js';
 import { closureFilters } from './closure-filter.js';
@@ -17,13 +17,14 @@ import type { EventBus } from '../../core/events.js';
 import { Selection } from '../../core/selection.js';
 import { errorMessage } from '../../core/errors.js';
 import { withRetry } from '../../pg/retry.js';
-import { SessionPair } from './sessions.js';
+import { openVerifySession, SessionPair } from './sessions.js';
 import { qualify } from '../../core/ident.js';
-import { checkChunk, isPrepared, NORMALISE_SQL, prepareTable, type ChunkResult, type PreparedTable } from './data.js';
+import { checkChunk, isPrepared, prepareTable, type ChunkResult, type PreparedTable } from './data.js';
 import { compareInventories, compareSequences, sourceInventory, targetInventory } from './objects.js';
 import type { TableVerify, VerifyMode, VerifyReport } from './types.js';
 import { compareLargeObjects } from './largeobjects.js';
-import { countBatch, tableFacts } from './count-batch.js';
+import { batchesOf, countBatch, missingOnTarget, tableFacts } from './count-batch.js';
+import { type EarlySource, type SourceSide, targetSchemas } from './early.js';
 import type { Redactor } from '../../core/redact.js';
 import { copiesLargeObjects } from '../../core/selection.js';
 import { ExportedSnapshot, isLostSnapshot } from '../data/snapshot-source.js';
@@ -43,14 +44,8 @@ export interface VerifyOptions {
   signal?: AbortSignal;
   /** Learns the task's passwords (default: the command line's redactor). */
   redactor?: Redactor;
-}
-
-async function session(text: string, label: string, role: string, redactor?: Redactor): Promise<pg.Client> {
-  const c = await connect(resolveConnSpec(text, { redactor }), { label, role });
-  await c.query(NORMALISE_SQL);
-  // Verification only reads; never block or be blocked for long by the application.
-  await c.query(`SET default_transaction_read_only = on`);
-  return c;
+  /** The source side read early (count mode): its snapshot is used, and closed at the end. */
+  early?: EarlySource;
 }
 
 function detail(t: TableVerify): string {
@@ -68,7 +63,11 @@ export async function verify(task: TaskConfig, o: VerifyOptions): Promise<Verify
   const examples = o.examples ?? 5;
   const chunkRows = Math.max(1, Math.floor(o.chunkRows ?? 100_000));
   const opened: pg.Client[] = [];
-  const snapshot = new ExportedSnapshot(resolveConnSpec(task.source, { redactor: o.redactor }));
+  const early: SourceSide | undefined = o.mode === 'count' ? await o.early?.take() : undefined;
+  if (!early) o.early?.close();
+  const snapshot = early
+    ? o.early!.snapshot
+    : new ExportedSnapshot(resolveConnSpec(task.source, { redactor: o.redactor }));
   // A snapshot lost with its session (a restarted source) is replaced by a new one: later reads see that one.
   const importSnapshot = async (c: pg.Client) => {
     for (let attempt = 1; ; attempt++) {
@@ -84,7 +83,7 @@ export async function verify(task: TaskConfig, o: VerifyOptions): Promise<Verify
     }
   };
   const open = async (side: 'source' | 'target', role: string) => {
-    const c = await session(side === 'source' ? task.source : task.target, side, role, o.redactor);
+    const c = await openVerifySession(side === 'source' ? task.source : task.target, side, role, o.redactor);
     opened.push(c);
     if (side === 'source') await importSnapshot(c);
     return c;
@@ -100,18 +99,25 @@ export async function verify(task: TaskConfig, o: VerifyOptions): Promise<Verify
             throw e;
           }),
       );
-    await snapshot.open(null); // an unreachable source is reported at once, not retried
+    if (!early) await snapshot.open(null); // an unreachable source is reported at once, not retried
     const main = new SessionPair(() => Promise.all([open('source', 'verify'), open('target', 'verify')]));
     await main.get(); // a side that cannot be reached at the start is reported at once, not retried
-    const tables = await retry('verify: list tables', main, (src) => listCopyTables(src, sel));
+    const tables = early?.tables ?? (await retry('verify: list tables', main, (src) => listCopyTables(src, sel)));
+
+    // Which tables exist on the target and which are small, first: the table workers start at once,
+    // while objects and sequences are compared on the main pair.
+    const facts = early
+      ? {
+          missing: await retry('verify: look up tables', main, (_, t) => missingOnTarget(t, tables)),
+          ...batchesOf(tables, early.small),
+        }
+      : await retry('verify: look up tables', main, (s, t) => tableFacts(s, t, tables, o.mode === 'count'));
 
     // Objects and sequences on the main pair, tables on worker pairs, all at once.
     const objectsP = retry('verify objects and sequences', main, async (src, tgt) => {
-      const keep = await closureFilters(src, sel);
-      const s = await sourceInventory(src, sel, keep.source);
-      const schemas = new Set<string>();
-      const r = await src.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace`);
-      for (const n of r.rows) if (sel.schemaSelected(n.nspname)) schemas.add(sel.targetSchema(n.nspname));
+      const keep = early ? { target: early.keepTarget } : await closureFilters(src, sel);
+      const s = early ?? (await sourceInventory(src, sel, keep.source));
+      const schemas = early?.schemas ?? (await targetSchemas(src, sel));
       const t = await targetInventory(tgt, schemas, sel.filtersTables ? s.targetTables : undefined, keep.target);
       const objects = compareInventories(s.items, t);
       if (copiesLargeObjects(task)) {
@@ -129,7 +135,6 @@ export async function verify(task: TaskConfig, o: VerifyOptions): Promise<Verify
       | { kind: 'table'; t: CopyTable }
       | { kind: 'batch'; ts: CopyTable[] }
       | { kind: 'chunk'; p: PreparedTable; i: number; t: CopyTable };
-    const facts = await retry('verify: look up tables', main, (s, t) => tableFacts(s, t, tables, o.mode === 'count'));
     const queue: Item[] = [
       ...facts.batches.map((ts) => ({ kind: 'batch' as const, ts })),
       ...facts.single.map((t) => ({ kind: 'table' as const, t })),
@@ -173,7 +178,7 @@ export async function verify(task: TaskConfig, o: VerifyOptions): Promise<Verify
           preparing++;
           try {
             const rs = await retry(`verify ${item.ts.length} tables`, pair, (ws, wt) =>
-              countBatch(ws, wt, item.ts, facts.missing),
+              countBatch(ws, wt, item.ts, facts.missing, early?.counts),
             );
             rs.forEach((r, i) => finishTable(item.ts[i], r));
           } catch {

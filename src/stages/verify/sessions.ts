@@ -1,5 +1,28 @@
 /** Verification's sessions: a source/target pair per worker that survives a restart of either server. */
 import type pg from 'pg';
+import { connect } from '../../pg/connect.js';
+import { resolveConnSpec } from '../../pg/connstring.js';
+import type { Redactor } from '../../core/redact.js';
+import { NORMALISE_SQL } from './data.js';
+
+/** A read-only session with the settings that make values compare as text alike on every server. */
+export async function openVerifySession(
+  text: string,
+  label: string,
+  role: string,
+  redactor?: Redactor,
+): Promise<pg.Client> {
+  const c = await connect(resolveConnSpec(text, { redactor }), { label, role });
+  try {
+    await c.query(NORMALISE_SQL);
+    // Verification only reads; never block or be blocked for long by the application.
+    await c.query(`SET default_transaction_read_only = on`);
+  } catch (e) {
+    await c.end().catch(() => {});
+    throw e;
+  }
+  return c;
+}
 
 /** A source and a target session opened on first use and reopened after a transient failure. */
 export class SessionPair {

@@ -1,0 +1,112 @@
+/**
+ * The source side of count verification, read early: the runner starts it when the data phase
+ * starts, and verify() then reads the target side only (its object inventory, existence and row
+ * counts, read last, so that a row lost or doubled on the target after its copy is still caught),
+ * with what must be read at the end on both sides (sequences, large objects). The source is read
+ * in one exported snapshot taken when this starts and held until verify ends: every source read of
+ * the verification, early or not, sees that one point in time.
+ *
+ * Read here: the copy list (unless the run gives its own, read in its snapshot), the object inventory (named as on the target), which tables are small
+ * and the row counts of those (after each row filter), BATCH_TABLES per query. Big tables are
+ * counted by verify itself, as before. A failure here is not an error: verify reads everything itself.
+ */
+import type pg from 'pg';
+import { resolveConnSpec } from '../../pg/connstring.js';
+import type { TaskConfig } from '../../core/config.js';
+import { Selection } from '../../core/selection.js';
+import type { Redactor } from '../../core/redact.js';
+import type { ObjectFilter } from '../schema/ddl/closure.js';
+import { listCopyTables } from '../data/plan/tables.js';
+import type { CopyTable } from '../data/plan/types.js';
+import { ExportedSnapshot } from '../data/snapshot-source.js';
+import { closureFilters } from './closure-filter.js';
+import { batchesOf, countSource, smallTables } from './count-batch.js';
+import { type InventoryItem, sourceInventory } from './objects.js';
+import { openVerifySession } from './sessions.js';
+
+/** What verify reads from the source alone. */
+export interface SourceSide {
+  tables: CopyTable[];
+  /** The source's objects, named as on the target, and the selected tables' target names. */
+  items: InventoryItem[];
+  targetTables: Set<string>;
+  /** The target schemas the selection maps to. */
+  schemas: Set<string>;
+  /** With includeTables: the target objects to compare. */
+  keepTarget?: ObjectFilter;
+  /** Keys of the small tables (counted in batches). */
+  small: Set<string>;
+  /** Source row counts of the small tables, by key. */
+  counts: Map<string, number>;
+}
+
+/** Source schemas selected, by their target name. */
+export async function targetSchemas(source: pg.Client, sel: Selection): Promise<Set<string>> {
+  const schemas = new Set<string>();
+  const r = await source.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace`);
+  for (const n of r.rows) if (sel.schemaSelected(n.nspname)) schemas.add(sel.targetSchema(n.nspname));
+  return schemas;
+}
+
+export class EarlySource {
+  readonly snapshot: ExportedSnapshot;
+  /** The source side, or undefined when it could not be read (verify then reads it itself). */
+  readonly side: Promise<SourceSide | undefined>;
+  private session: pg.Client | undefined;
+  private closed = false;
+  private taken = false;
+
+  /** `tables`: the run's copy list (read in the run's snapshot), else listed again here. */
+  constructor(task: TaskConfig, redactor?: Redactor, tables?: CopyTable[]) {
+    this.snapshot = new ExportedSnapshot(resolveConnSpec(task.source, { redactor }));
+    this.side = this.read(task, redactor, tables).catch(() => {
+      this.close();
+      return undefined;
+    });
+  }
+
+  private async read(task: TaskConfig, redactor?: Redactor, listed?: CopyTable[]): Promise<SourceSide> {
+    const sel = new Selection(task);
+    await this.snapshot.open(null);
+    const c = await openVerifySession(task.source, 'source', 'verify-early', redactor);
+    this.session = c;
+    if (this.closed) throw new Error('closed');
+    await this.snapshot.importInto(c);
+    const tables = listed ?? (await listCopyTables(c, sel));
+    const keep = await closureFilters(c, sel);
+    const { items, targetTables } = await sourceInventory(c, sel, keep.source);
+    const schemas = await targetSchemas(c, sel);
+    const small = await smallTables(c, tables);
+    const counts = new Map<string, number>();
+    for (const batch of batchesOf(tables, small).batches) {
+      if (this.closed) throw new Error('closed');
+      const n = await countSource(c, batch);
+      batch.forEach((t, i) => counts.set(t.key, n[i]));
+    }
+    if (this.closed) throw new Error('closed');
+    await c.query('COMMIT');
+    await c.end();
+    this.session = undefined;
+    return { tables, items, targetTables, schemas, keepTarget: keep.target, small, counts };
+  }
+
+  /**
+   * The source side for one verify (which then owns the snapshot and closes it); undefined when it
+   * could not be read or was already taken (a verify retried after a failure reads for itself).
+   */
+  async take(): Promise<SourceSide | undefined> {
+    if (this.taken) return undefined;
+    this.taken = true;
+    const side = await this.side;
+    if (!side) this.close();
+    return side;
+  }
+
+  /** Stops reading and lets the snapshot go (verify closes it when it used it). */
+  close(): void {
+    this.closed = true;
+    this.session?.end().catch(() => {});
+    this.session = undefined;
+    this.snapshot.close();
+  }
+}
