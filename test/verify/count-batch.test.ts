@@ -144,3 +144,29 @@ test('source side read early: its snapshot counted; a target row deleted or adde
     );
   }
 });
+
+test("a big table's source count is read early too: at the end only its target side is counted", async () => {
+  const create = `CREATE TABLE big (id int PRIMARY KEY, v text);
+    INSERT INTO big SELECT g, repeat('x', 100) FROM generate_series(1, 20000) g;`;
+  await withClient(cl.url('vb_source'), (c) => c.query(`${create} GRANT SELECT ON big TO vb_src;`));
+  await withClient(target, (c) => c.query(create));
+  const task = validateTask({ source, target, jobs: 2 });
+  const early = new EarlySource(task);
+  try {
+    const side = await early.side;
+    assert.ok(side, 'the source side was read');
+    assert.equal(side.small.has('public.big'), false, 'big (2.6 MB) is not counted in a batch');
+    assert.equal(side.counts.get('public.big'), 20000);
+    // after the early read: a source row (not seen) and a target row deleted (seen)
+    await withClient(cl.url('vb_source'), (c) => c.query(`INSERT INTO big VALUES (20001, 'late')`));
+    await withClient(target, (c) => c.query('DELETE FROM big WHERE id = 1'));
+    const r = await verify(task, { mode: 'count', early });
+    const big = r.tables.find((x) => x.key === 'public.big');
+    assert.ok(big, 'big in the report');
+    assert.deepEqual([big.ok, big.sourceRows, big.targetRows], [false, 20000, 19999]);
+  } finally {
+    early.close();
+    await withClient(cl.url('vb_source'), (c) => c.query('DROP TABLE big'));
+    await withClient(target, (c) => c.query('DROP TABLE big'));
+  }
+});

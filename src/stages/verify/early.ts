@@ -6,9 +6,11 @@
  * in one exported snapshot taken when this starts and held until verify ends: every source read of
  * the verification, early or not, sees that one point in time.
  *
- * Read here: the copy list (unless the run gives its own, read in its snapshot), the object inventory (named as on the target), which tables are small
- * and the row counts of those (after each row filter), BATCH_TABLES per query. Big tables are
- * counted by verify itself, as before. A failure here is not an error: verify reads everything itself.
+ * Read here: the copy list (unless the run gives its own, read in its snapshot), the object inventory
+ * (named as on the target), which tables are small, and every table's row count (after its row
+ * filter): the small ones BATCH_TABLES per query, then the others one by one. A table whose count was
+ * not read by the time verify starts is counted by verify on both sides, as before. A failure here is
+ * not an error: verify reads everything itself.
  */
 import type pg from 'pg';
 import { resolveConnSpec } from '../../pg/connstring.js';
@@ -78,10 +80,17 @@ export class EarlySource {
     const schemas = await targetSchemas(c, sel);
     const small = await smallTables(c, tables);
     const counts = new Map<string, number>();
-    for (const batch of batchesOf(tables, small).batches) {
+    const { batches, single } = batchesOf(tables, small);
+    for (const batch of batches) {
       if (this.closed) throw new Error('closed');
       const n = await countSource(c, batch);
       batch.forEach((t, i) => counts.set(t.key, n[i]));
+    }
+    // then the big tables one by one, so that at the end verify counts only their target side
+    for (const t of single) {
+      if (this.closed) throw new Error('closed');
+      const [n] = await countSource(c, [t]);
+      counts.set(t.key, n);
     }
     if (this.closed) throw new Error('closed');
     await c.query('COMMIT');

@@ -135,9 +135,12 @@ export async function verify(task: TaskConfig, o: VerifyOptions): Promise<Verify
       | { kind: 'table'; t: CopyTable }
       | { kind: 'batch'; ts: CopyTable[] }
       | { kind: 'chunk'; p: PreparedTable; i: number; t: CopyTable };
+    // Big tables whose source side was read early: their target count first (the longest), alone.
+    const counted = early ? facts.single.filter((t) => early.counts.has(t.key)) : [];
     const queue: Item[] = [
+      ...counted.map((t) => ({ kind: 'batch' as const, ts: [t] })),
       ...facts.batches.map((ts) => ({ kind: 'batch' as const, ts })),
-      ...facts.single.map((t) => ({ kind: 'table' as const, t })),
+      ...facts.single.filter((t) => !counted.includes(t)).map((t) => ({ kind: 'table' as const, t })),
     ];
     const results = new Map<string, TableVerify>();
     const pending = new Map<PreparedTable, { left: number; chunks: ChunkResult[] }>();
