@@ -12,7 +12,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { finishTask } from '../../src/cli/commands/finish.js';
 import { quoteIdent } from '../../src/core/ident.js';
 import { tableHashes, withClient } from '../helpers/compare.js';
-import { captureAccounts, cdcFixture, leftOnSource, runChild, SRC_PASSWORD, TGT_PASSWORD } from '../cdc/helpers.js';
+import {
+  captureAccounts,
+  cdcFixture,
+  leftOnSource,
+  runChild,
+  sourceWriter,
+  SRC_PASSWORD,
+  TGT_PASSWORD,
+} from '../cdc/helpers.js';
 
 const fx = cdcFixture({ prefix: 'audit-capture', versions: [15, 15], roles: false });
 
@@ -34,13 +42,10 @@ const SCHEMA = `
   INSERT INTO ${BAG} SELECT CASE WHEN g % 4 = 0 THEN NULL ELSE 'v' || (g % 5) END, g % 3 FROM generate_series(1, 60) g;`;
 
 /** Source transactions one after another until stopped: key changes, TOAST kept, NULLs, keyless deletes. */
-function writer(url: string): { stop: () => Promise<number> } {
-  let running = true;
-  let n = 0;
-  const done = withClient(url, async (c) => {
-    while (running) {
-      n++;
-      await c.query(`BEGIN;
+const writer = (url: string) =>
+  sourceWriter(
+    url,
+    (n) => `BEGIN;
         INSERT INTO ${T} VALUES (${1000 + n}, 'new ' || ${n} || ' ''q'' "d".', ${n % 2 ? 'NULL' : `'x${n}'`}, NULL, ${n});
         UPDATE ${T} SET ${K1} = ${K1} + 100000 WHERE (${K1}, ${K2}) IN
           (SELECT ${K1}, ${K2} FROM ${T} WHERE ${K1} < 100000 ORDER BY n LIMIT 1);
@@ -51,18 +56,9 @@ function writer(url: string): { stop: () => Promise<number> } {
         DELETE FROM ${BAG} WHERE "v.1" IS NULL AND "ñ" = ${n % 3} AND ctid = (SELECT min(ctid) FROM ${BAG} WHERE "v.1" IS NULL AND "ñ" = ${n % 3});
         UPDATE ${BAG} SET "ñ" = 7 WHERE "v.1" = 'v${n % 5}' AND "ñ" IS NULL;
         ${n % 5 === 0 ? `DELETE FROM ${BAG} WHERE "v.1" = 'v${n % 5}';` : ''}
-        COMMIT`);
-      await sleep(5);
-    }
-  });
-  return {
-    stop: async () => {
-      running = false;
-      await done;
-      return n;
-    },
-  };
-}
+        COMMIT`,
+    5,
+  );
 
 test('change capture with odd names, composite keys changed, TOAST kept, keyless rows with NULLs, under writes, then pgferry finish: target equals source', async () => {
   const [src, tgt] = fx.clusters;

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type TaskConfig, validateTask } from '../../src/core/config.js';
 import { startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
 import type { TimedEvent } from '../../src/core/events.js';
@@ -193,4 +194,31 @@ export async function leftOnSource(url: string): Promise<{ slots: string[]; publ
       (r) => r.p,
     ),
   }));
+}
+
+/**
+ * Source transactions one after another on one session until stopped: `sql(n)` is the n-th (from 1),
+ * sent whole, then a pause of `pauseMs`. stop() resolves to how many were sent.
+ */
+export function sourceWriter(
+  url: string,
+  sql: (n: number) => string,
+  pauseMs: number,
+): { stop: () => Promise<number> } {
+  let running = true;
+  let n = 0;
+  const done = withClient(url, async (c) => {
+    while (running) {
+      n++;
+      await c.query(sql(n));
+      await sleep(pauseMs);
+    }
+  });
+  return {
+    stop: async () => {
+      running = false;
+      await done;
+      return n;
+    },
+  };
 }

@@ -3,11 +3,10 @@
 // value, a table without a key (REPLICA IDENTITY FULL), and a row committed between slot and copy.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { EventBus, type TimedEvent } from '../../src/core/events.js';
 import { migrate } from '../../src/engine/runner.js';
 import { tableHashes, withClient } from '../helpers/compare.js';
-import { cdcFixture, runChild, stopAt } from './helpers.js';
+import { cdcFixture, runChild, sourceWriter, stopAt } from './helpers.js';
 import { finishTask } from '../../src/cli/commands/finish.js';
 import { readStatus, renderStatus } from '../../src/stages/report/status.js';
 import { StateDir } from '../../src/state/state-dir.js';
@@ -79,30 +78,18 @@ test('incremental: copy in the slot snapshot, then every change applied exactly 
 });
 
 /** Source transactions, one after the other, until stopped: inserts, updates, deletes on a keyed and a keyless table. */
-function writer(url: string): { stop: () => Promise<number> } {
-  let running = true;
-  let n = 0;
-  const done = withClient(url, async (c) => {
-    while (running) {
-      n++;
-      await c.query(`BEGIN;
+const writer = (url: string) =>
+  sourceWriter(
+    url,
+    (n) => `BEGIN;
         INSERT INTO acct (bal) VALUES (${n});
         UPDATE acct SET bal = bal + 1 WHERE id = ${1 + (n % 50)};
         INSERT INTO log VALUES (${n % 7}, repeat('x', ${n % 5}));
         ${n % 10 === 0 ? `DELETE FROM log WHERE v = ${n % 7};` : ''}
         ${n % 13 === 0 ? `DELETE FROM acct WHERE id = ${n - 5};` : ''}
-        COMMIT`);
-      await sleep(10);
-    }
-  });
-  return {
-    stop: async () => {
-      running = false;
-      await done;
-      return n;
-    },
-  };
-}
+        COMMIT`,
+    10,
+  );
 
 async function killAndResume(args: string[], w: { stop: () => Promise<number> }, source: string, target: string) {
   const kills: string[] = [];
