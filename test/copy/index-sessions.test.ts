@@ -132,18 +132,21 @@ test('once the copy is done, a copy slot builds an index while the index session
   assert.equal(idx.rows[0].i, 'a_id,b_id');
 });
 
+/** The foreign key c(p_id) → p(id), added once both tables are complete. */
+const cToP = (cKey: string, pKey: string) => ({
+  key: 'foreign key public.c.c_p_id_fkey',
+  kind: 'foreign key',
+  name: 'c_p_id_fkey ON public.c',
+  section: 'late' as const,
+  sql: 'ALTER TABLE public.c ADD CONSTRAINT c_p_id_fkey FOREIGN KEY (p_id) REFERENCES public.p(id);',
+  after: [cKey, pKey],
+});
+
 test('a foreign key between two complete tables is added while another table is still copied', async () => {
   const a = copyTable('public', 'a', cols, false);
   const p = copyTable('public', 'p', cols, true);
   const c = copyTable('public', 'c', [cols[0], { name: 'p_id', type: 'integer' }], false);
-  const fk = {
-    key: 'foreign key public.c.c_p_id_fkey',
-    kind: 'foreign key',
-    name: 'c_p_id_fkey ON public.c',
-    section: 'late' as const,
-    sql: 'ALTER TABLE public.c ADD CONSTRAINT c_p_id_fkey FOREIGN KEY (p_id) REFERENCES public.p(id);',
-    after: [c.key, p.key],
-  };
+  const fk = cToP(c.key, p.key);
   const opts = (events: EventBus) => ({
     source: resolveConnSpec(cl.url('s')),
     target: resolveConnSpec(cl.url('t')),
@@ -203,12 +206,7 @@ test('a foreign key added NOT VALID by a run killed before its validation is val
   const p = copyTable('public', 'p', cols, true);
   const c = copyTable('public', 'c', [cols[0], { name: 'p_id', type: 'integer' }], false);
   const fk = {
-    key: 'foreign key public.c.c_p_id_fkey',
-    kind: 'foreign key',
-    name: 'c_p_id_fkey ON public.c',
-    section: 'late' as const,
-    sql: 'ALTER TABLE public.c ADD CONSTRAINT c_p_id_fkey FOREIGN KEY (p_id) REFERENCES public.p(id);',
-    after: [c.key, p.key],
+    ...cToP(c.key, p.key),
     validation: {
       notValid: 'ALTER TABLE public.c ADD CONSTRAINT c_p_id_fkey FOREIGN KEY (p_id) REFERENCES public.p(id) NOT VALID;',
       validate: 'ALTER TABLE public.c VALIDATE CONSTRAINT c_p_id_fkey;',
