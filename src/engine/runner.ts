@@ -32,7 +32,7 @@ import { applyStatements } from '../stages/schema/apply.js';
 import { introspect } from '../stages/schema/catalog/introspect.js';
 import { generateDdl } from '../stages/schema/ddl/generate.js';
 import { verify, type VerifyReport } from '../stages/verify/index.js';
-import { EarlySource } from '../stages/verify/early.js';
+import { EARLY_VERIFY_MAX_TABLES, EarlySource } from '../stages/verify/early.js';
 import type { Report } from '../stages/report/index.js';
 import { finishReport, type FinishReport } from '../stages/report/finish-report.js';
 import { Redactor } from '../core/redact.js';
@@ -422,7 +422,8 @@ async function runPhases(r: Run): Promise<void> {
     const snapshot = r.snapshot!;
     read = await schemaPhase(r, snapshot, held); // takes held.first: the catalog model goes before the DDL is applied
     // a one-time copy's count verification reads its source side meanwhile (stages/verify/early.ts)
-    if (task.verify === 'count' && !task.incremental) r.earlyVerify = new EarlySource(task, r.redactor, read.tables);
+    if (task.verify === 'count' && !task.incremental && read.tables.length <= EARLY_VERIFY_MAX_TABLES)
+      r.earlyVerify = new EarlySource(task, r.redactor, read.tables);
     result.copy = await dataPhase(r, read, snapshot);
   } finally {
     // Held no longer than the copy: an open snapshot keeps the source's vacuum from removing old rows.

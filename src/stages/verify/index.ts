@@ -115,9 +115,9 @@ export async function verify(task: TaskConfig, o: VerifyOptions): Promise<Verify
 
     // Objects and sequences on the main pair, tables on worker pairs, all at once.
     const objectsP = retry('verify objects and sequences', main, async (src, tgt) => {
-      const keep = early ? { target: early.keepTarget } : await closureFilters(src, sel);
-      const s = early ?? (await sourceInventory(src, sel, keep.source));
-      const schemas = early?.schemas ?? (await targetSchemas(src, sel));
+      const keep = await closureFilters(src, sel);
+      const s = await sourceInventory(src, sel, keep.source);
+      const schemas = await targetSchemas(src, sel);
       const t = await targetInventory(tgt, schemas, sel.filtersTables ? s.targetTables : undefined, keep.target);
       const objects = compareInventories(s.items, t);
       if (copiesLargeObjects(task)) {
