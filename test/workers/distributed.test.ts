@@ -129,7 +129,7 @@ test('a stalled worker (SIGSTOP) whose unit was taken over finishes it later: th
           ]),
         );
         return (r.rowCount ?? 0) > 0;
-      });
+      }, 150_000); // the takeover waits out the job's expiry, slower on a loaded machine
       a.child.kill('SIGCONT');
       return taken && (await until(async () => a.out.some((l) => /copied meanwhile by another worker/.test(l))));
     })();
