@@ -28,9 +28,7 @@ import { typedPrivilegeError } from '../core/privilege-fix.js';
 import { copyTablesOf } from '../stages/data/plan/tables.js';
 import { copySequencesOf } from '../stages/data/plan/sequences.js';
 import { runPrecheck, type PrecheckReport } from '../stages/precheck/index.js';
-import { applyStatements } from '../stages/schema/apply.js';
-import { introspect } from '../stages/schema/catalog/introspect.js';
-import { generateDdl } from '../stages/schema/ddl/generate.js';
+import { applyStatements, readSourceSchema } from '../stages/schema/apply.js';
 import { verify, type VerifyReport } from '../stages/verify/index.js';
 import { EARLY_VERIFY_MAX_TABLES, EarlySource } from '../stages/verify/early.js';
 import type { Report } from '../stages/report/index.js';
@@ -204,11 +202,11 @@ interface SourceRead {
  * an incremental task's rerun after its copy, the partitions that copy did not have are left out first.
  */
 const readSchema = (r: Run, snapshot: SnapshotSource) =>
-  readInSnapshot(r.src, snapshot, 'read the source schema', async (c): Promise<SourceSchema> => {
-    const model = await introspect(c);
-    if (r.copied) leaveOutLatePartitions(model.facts, { ...r, copied: r.copied });
-    return { ...generateDdl(model, r.sel), model };
-  });
+  readInSnapshot(r.src, snapshot, 'read the source schema', (c) =>
+    readSourceSchema(c, r.sel, (model) => {
+      if (r.copied) leaveOutLatePartitions(model.facts, { ...r, copied: r.copied });
+    }),
+  );
 
 /** The copy list and the sequences derived from the read, and its DDL; the catalog model is dropped here. */
 function derive(s: SourceSchema, sel: Selection): SourceRead {

@@ -9,6 +9,7 @@
  *    killed between the two leaves it NOT VALID (which the object verification does not accept) and
  *    the next run validates it.
  */
+import type { Statement } from '../../src/core/statement.js';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
@@ -132,6 +133,16 @@ test('once the copy is done, a copy slot builds an index while the index session
   assert.equal(idx.rows[0].i, 'a_id,b_id');
 });
 
+/** A copy's settings for tables p and c: p's primary key built early, the foreign key `fk` late. */
+const withKeys = (p: ReturnType<typeof copyTable>, fk: Statement) => ({
+  early: [{ ...early(p, 'constraint public.p.p_pkey', 'ALTER TABLE public.p ADD PRIMARY KEY (id)', 'constraint') }],
+  foreignKeys: [fk],
+  sequences: [],
+  jobs: 2,
+  indexJobs: 1,
+  copy: copyDefaults,
+});
+
 /** The foreign key c(p_id) → p(id), added once both tables are complete. */
 const cToP = (cKey: string, pKey: string) => ({
   key: 'foreign key public.c.c_p_id_fkey',
@@ -152,12 +163,7 @@ test('a foreign key between two complete tables is added while another table is 
     target: resolveConnSpec(cl.url('t')),
     taskId: 'late-fk',
     tables: [a, p, c],
-    early: [{ ...early(p, 'constraint public.p.p_pkey', 'ALTER TABLE public.p ADD PRIMARY KEY (id)', 'constraint') }],
-    foreignKeys: [fk],
-    sequences: [],
-    jobs: 2,
-    indexJobs: 1,
-    copy: copyDefaults,
+    ...withKeys(p, fk),
     events,
   });
   await sql(cl.url('t'), 'TRUNCATE a');
@@ -218,12 +224,7 @@ test('a foreign key added NOT VALID by a run killed before its validation is val
     target: cl.url('t_split'),
     taskId,
     tables: [p, c],
-    early: [{ ...early(p, 'constraint public.p.p_pkey', 'ALTER TABLE public.p ADD PRIMARY KEY (id)', 'constraint') }],
-    foreignKeys: [fk],
-    sequences: [],
-    jobs: 2,
-    indexJobs: 1,
-    copy: copyDefaults,
+    ...withKeys(p, fk),
   };
   // The test inserts the validated key's checkpoint row first and holds it uncommitted: the run's
   // validation, done in its transaction, waits on that row for its checkpoint, and is killed there.

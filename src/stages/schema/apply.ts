@@ -38,8 +38,11 @@ const LOCAL_SETUP = `SET LOCAL check_function_bodies = false; SELECT pg_catalog.
 export async function readSourceSchema(
   source: pg.Client,
   sel: Selection,
+  /** Runs on the model before the DDL is generated from it (e.g. to narrow the selection). */
+  beforeDdl?: (model: SourceCatalog) => void,
 ): Promise<GeneratedSchema & { model: SourceCatalog }> {
   const model = await introspect(source);
+  beforeDdl?.(model);
   return { ...generateDdl(model, sel), model };
 }
 
