@@ -136,11 +136,12 @@ export async function verify(task: TaskConfig, o: VerifyOptions): Promise<Verify
       | { kind: 'batch'; ts: CopyTable[] }
       | { kind: 'chunk'; p: PreparedTable; i: number; t: CopyTable };
     // Big tables whose source side was read early: their target count first (the longest), alone.
-    const counted = early ? facts.single.filter((t) => early.counts.has(t.key)) : [];
+    const known = (t: CopyTable) => early?.counts.has(t.key) === true;
+    const counted = facts.single.filter(known);
     const queue: Item[] = [
       ...counted.map((t) => ({ kind: 'batch' as const, ts: [t] })),
       ...facts.batches.map((ts) => ({ kind: 'batch' as const, ts })),
-      ...facts.single.filter((t) => !counted.includes(t)).map((t) => ({ kind: 'table' as const, t })),
+      ...facts.single.filter((t) => !known(t)).map((t) => ({ kind: 'table' as const, t })),
     ];
     const results = new Map<string, TableVerify>();
     const pending = new Map<PreparedTable, { left: number; chunks: ChunkResult[] }>();
