@@ -20,7 +20,7 @@ import { runManyTables } from './many-tables.js';
 import { runCutoverBench } from './cutover.js';
 import { runWorkersBench } from './workers.js';
 import { startTimeline } from './timeline.js';
-import { arg, bundleRunner, median, q, root, sh } from './tools.js';
+import { arg, bundleRunner, median, q, root, type ShResult, sh } from './tools.js';
 
 const BUILTIN_MIXED = `
 \\set customers (:scale * 100000)
@@ -82,6 +82,7 @@ async function main() {
     const runner = await bundleRunner();
     const times: Record<string, number[]> = {};
     const extra: Record<string, unknown[]> = {};
+    const cpu: Record<string, number[]> = {};
     for (let run = 0; run < runs; run++) {
       const order = run % 2 === 0 ? tools : [...tools].reverse();
       for (const tool of order) {
@@ -90,18 +91,24 @@ async function main() {
         await q(cluster.url(), `DROP DATABASE IF EXISTS ${db}`);
         await q(cluster.url(), `CREATE DATABASE ${db}`);
         await q(cluster.url(), 'CHECKPOINT');
-        let res: { code: number; out: string; ms: number };
+        let res: ShResult;
+        // GNU time's record of the tool's process tree: its own CPU (the relay's, pg_dump's, pgcopydb's)
+        const timeFile = join(work, `time-${tool}`);
         const timeline = process.argv.includes('--timeline') ? startTimeline(cluster.url(), 'mixed', db) : undefined;
         switch (tool) {
           case 'pgferry':
           case 'pgferry_text':
-            res = await sh(`node ${runner} '${src}' '${dst}' ${tool === 'pgferry' ? 'auto' : 'text'} 2 2`, {
-              NODE_OPTIONS: '',
-              // content-hash verification timed once, on the first binary run
-              PGFERRY_BENCH_VERIFY: tool === 'pgferry' && run === 0 && hashRun ? 'hash' : '',
-              // the default verification (row counts) is part of pgferry's time
-              PGFERRY_BENCH_TASK_VERIFY: 'count',
-            });
+            res = await sh(
+              `node ${runner} '${src}' '${dst}' ${tool === 'pgferry' ? 'auto' : 'text'} 2 2`,
+              {
+                NODE_OPTIONS: '',
+                // content-hash verification timed once, on the first binary run
+                PGFERRY_BENCH_VERIFY: tool === 'pgferry' && run === 0 && hashRun ? 'hash' : '',
+                // the default verification (row counts) is part of pgferry's time
+                PGFERRY_BENCH_TASK_VERIFY: 'count',
+              },
+              timeFile,
+            );
             if (res.code === 0) {
               const x = JSON.parse(res.out.trim().split('\n').pop()!) as { verifyHashMs?: number };
               (extra[tool] ??= []).push(x);
@@ -110,11 +117,13 @@ async function main() {
             }
             break;
           case 'pgdump':
-            res = await sh(`pg_dump -Fc -Z0 '${src}' | pg_restore --no-owner -d '${dst}'`);
+            res = await sh(`pg_dump -Fc -Z0 '${src}' | pg_restore --no-owner -d '${dst}'`, {}, timeFile);
             break;
           case 'pgcopydb':
             res = await sh(
               `pgcopydb clone --source '${src}' --target '${dst}' --table-jobs 2 --index-jobs 2 --dir '${join(work, 'pgcopydb')}' --no-owner --no-acl; rc=$?; rm -rf '${join(work, 'pgcopydb')}'; exit $rc`,
+              {},
+              timeFile,
             );
             break;
           default:
@@ -134,15 +143,19 @@ async function main() {
             throw new Error(`${tool}: index counts differ: ${ia.rows[0].n} vs ${ib.rows[0].n}`);
         }
         (times[tool] ??= []).push(res.ms);
+        if (res.cpuSec !== undefined) (cpu[tool] ??= []).push(res.cpuSec);
         process.stdout.write(
-          `${tool} run ${run + 1}: ${(res.ms / 1000).toFixed(2)} s (load average ${loadavg()[0].toFixed(1)})${extra[tool] ? ' ' + JSON.stringify(extra[tool].at(-1)) : ''}\n`,
+          `${tool} run ${run + 1}: ${(res.ms / 1000).toFixed(2)} s, tool CPU ${res.cpuSec?.toFixed(2) ?? '?'} s (load average ${loadavg()[0].toFixed(1)})${extra[tool] ? ' ' + JSON.stringify(extra[tool].at(-1)) : ''}\n`,
         );
         await q(cluster.url(), `DROP DATABASE IF EXISTS ${db}`);
       }
     }
     const med = median;
     process.stdout.write(`\nscale ${scale} (${size}), median of ${runs} run(s):\n`);
-    for (const t of tools) process.stdout.write(`  ${t.padEnd(13)} ${(med(times[t]) / 1000).toFixed(2)} s\n`);
+    for (const t of tools)
+      process.stdout.write(
+        `  ${t.padEnd(13)} ${(med(times[t]) / 1000).toFixed(2)} s${cpu[t] ? `, tool CPU ${med(cpu[t]).toFixed(2)} s` : ''}\n`,
+      );
     const f = med(times.pgferry ?? [NaN]);
     if (times.pgcopydb)
       process.stdout.write(`  pgferry/pgcopydb = ${(f / med(times.pgcopydb)).toFixed(2)} (goal ≤ 0.9)\n`);

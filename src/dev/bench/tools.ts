@@ -30,6 +30,8 @@ export interface ShResult {
   ms: number;
   /** Peak RSS of the largest process the command ran (MB), when `rssFile` was given and GNU time exists. */
   maxRssMB?: number;
+  /** CPU seconds (user + system) of the command's whole process tree, when `rssFile` was given and GNU time exists. */
+  cpuSec?: number;
 }
 
 const GNU_TIME = '/usr/bin/time';
@@ -42,7 +44,7 @@ export function sh(cmd: string, env: NodeJS.ProcessEnv = {}, rssFile?: string): 
   const t0 = Date.now();
   const bash = ['bash', '-o', 'pipefail', '-c', cmd];
   const timed = rssFile !== undefined && existsSync(GNU_TIME);
-  const [exe, ...args] = timed ? [GNU_TIME, '-f', '%M', '-o', rssFile, ...bash] : bash;
+  const [exe, ...args] = timed ? [GNU_TIME, '-f', '%M %U %S', '-o', rssFile, ...bash] : bash;
   return new Promise((res) => {
     const p = spawn(exe, args, {
       env: { ...process.env, ...env },
@@ -54,8 +56,9 @@ export function sh(cmd: string, env: NodeJS.ProcessEnv = {}, rssFile?: string): 
     p.on('close', (code) => {
       const r: ShResult = { code: code ?? 1, out, ms: Date.now() - t0 };
       if (timed && existsSync(rssFile)) {
-        const kb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
+        const [kb, user, sys] = (readFileSync(rssFile, 'utf8').trim().split('\n').pop() ?? '').split(' ').map(Number);
         if (Number.isFinite(kb)) r.maxRssMB = Math.round(kb / 1024);
+        if (Number.isFinite(user) && Number.isFinite(sys)) r.cpuSec = Math.round((user + sys) * 100) / 100;
         rmSync(rssFile, { force: true });
       }
       res(r);
