@@ -299,8 +299,10 @@ async function dataPhase(r: Run, read: SourceRead, snapshot: SnapshotSource): Pr
     // or the task store).
     const controls = r.controls;
     // The engine retries its own sessions; a failure outside them re-enters it, and it resumes from its checkpoints.
-    const copied = await withRetry(retrying(r, 'copy data'), () =>
-      copyData({
+    const copied = await withRetry(retrying(r, 'copy data'), () => {
+      // counts of the target taken by an attempt that failed are read again at the end of this one
+      r.earlyVerify?.resetTargets();
+      return copyData({
         source: r.source,
         target: r.target,
         taskId: r.taskId,
@@ -319,8 +321,10 @@ async function dataPhase(r: Run, read: SourceRead, snapshot: SnapshotSource): Pr
         signal: o.signal,
         noFreeze: Boolean(process.env.PGFERRY_NO_FREEZE),
         distributed: o.distributed,
-      }),
-    );
+        // count verification reads the target side while the last builds run (stages/verify/early-target.ts)
+        onWindDown: () => r.earlyVerify?.countTargets(task, r.redactor),
+      });
+    });
     const lo = await largeObjects(r);
     if (lo > 0) copied.largeObjects = lo;
     return copied;

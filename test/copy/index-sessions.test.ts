@@ -2,6 +2,7 @@
  * What the index sessions do beside the copy:
  *  - once the copy is done, its slots build indexes too: with one index session held up on a table
  *    (a lock the test holds), another table's index is built beside it by a session in a copy slot;
+ *    with every row in and that one build left, the run winds down (CopyOptions.onWindDown), once;
  *  - a foreign key between two copied tables is added as soon as both are complete (after the
  *    referenced table's primary key), while another table's copy is still held up, and not again on
  *    a rerun;
@@ -84,6 +85,7 @@ test('once the copy is done, a copy slot builds an index while the index session
   const events = new EventBus();
   const seen: TimedEvent[] = [];
   events.on((e) => seen.push(e));
+  const windDowns: number[] = [];
   const run = copyData({
     source: resolveConnSpec(cl.url('s')),
     target: resolveConnSpec(cl.url('t')),
@@ -99,6 +101,8 @@ test('once the copy is done, a copy slot builds an index while the index session
     noFreeze: true,
     copy: copyDefaults,
     events,
+    // the tables done when the run winds down (every row in, at most one statement running)
+    onWindDown: () => windDowns.push(seen.filter((e) => e.type === 'table-done').length),
   });
   const indexDone = (name: string) => seen.some((e) => e.type === 'index-done' && e.name === name);
   try {
@@ -107,6 +111,9 @@ test('once the copy is done, a copy slot builds an index while the index session
     await until("b's index", () => indexDone('index public.b_id'), 30);
     assert.ok(await waitingOnLock('CREATE INDEX a_id'), "a's build still waits: b's was built beside it");
     assert.ok(!indexDone('index public.a_id'));
+    // every row in and one statement left (a's build): the run winds down, once both tables were done
+    await until('the wind-down', () => windDowns.length > 0, 30);
+    assert.deepEqual(windDowns, [2]);
   } catch (e) {
     await holdB.query('ROLLBACK').catch(() => {});
     await holdA.query('ROLLBACK').catch(() => {});
@@ -119,6 +126,7 @@ test('once the copy is done, a copy slot builds an index while the index session
     await holdB.end();
   }
   const r = await run;
+  assert.deepEqual(windDowns, [2], 'once');
   assert.deepEqual(
     r.tables.map((t) => [t.key, t.rows]),
     [

@@ -86,7 +86,7 @@ export function countSource(source: pg.Client, tables: CopyTable[]): Promise<num
 }
 
 /** Row counts of the relations, in one statement. */
-async function countMany(client: pg.Client, rels: { rel: string; where?: string }[]): Promise<number[]> {
+export async function countMany(client: pg.Client, rels: { rel: string; where?: string }[]): Promise<number[]> {
   if (rels.length === 0) return [];
   const cols = rels.map((r, i) => `(${countSql(r.rel, r.where)}) AS c${i}`);
   // Extended protocol: one statement per message, whatever a filter holds.

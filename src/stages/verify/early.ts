@@ -1,8 +1,8 @@
 /**
  * The source side of count verification, read early: the runner starts it when the data phase
- * starts, and verify() then counts the target side only (read last, so that a row lost or doubled
- * on the target after its copy is still caught), with what is read at the end on both sides (the
- * object inventories, sequences, large objects). The source is read
+ * starts; the target side is counted once every row is in and the run winds down (countTargets,
+ * ./early-target.ts), and verify() reads the rest at the end on both sides (the object inventories,
+ * sequences, large objects, and any table not counted yet). The source is read
  * in one exported snapshot taken when this starts and held until verify ends: every source read of
  * the verification, early or not, sees that one point in time.
  *
@@ -23,6 +23,7 @@ import type { CopyTable } from '../data/plan/types.js';
 import { ExportedSnapshot } from '../data/snapshot-source.js';
 import { batchesOf, countSource, smallTables } from './count-batch.js';
 import { openVerifySession } from './sessions.js';
+import { TargetCounts } from './early-target.js';
 
 /**
  * Copy lists longer than this are counted at the end instead: the early read is held through the data
@@ -38,6 +39,8 @@ export interface SourceSide {
   small: Set<string>;
   /** Source row counts, by key. */
   counts: Map<string, number>;
+  /** Target row counts read at the end of the data phase (./early-target.ts), by key. */
+  targetCounts?: Map<string, number>;
 }
 
 /** Source schemas selected, by their target name. */
@@ -55,6 +58,7 @@ export class EarlySource {
   private session: pg.Client | undefined;
   private closed = false;
   private taken = false;
+  private target?: Promise<TargetCounts | undefined>;
 
   /** `tables`: the run's copy list (read in the run's snapshot), else listed again here. */
   constructor(task: TaskConfig, redactor?: Redactor, tables?: CopyTable[]) {
@@ -102,12 +106,43 @@ export class EarlySource {
     if (this.taken) return undefined;
     this.taken = true;
     const side = await this.side;
-    if (!side) this.close();
-    return side;
+    if (!side) {
+      this.close();
+      return undefined;
+    }
+    const target = await this.target;
+    await target?.stop();
+    return target ? { ...side, targetCounts: target.counts } : side;
+  }
+
+  /**
+   * All rows are in and the data phase is winding down: the target side of the tables counted early
+   * is read now (./early-target.ts). Once per copy: called again after resetTargets() only.
+   */
+  countTargets(task: TaskConfig, redactor?: Redactor): void {
+    if (this.target || this.closed || this.taken) return;
+    this.target = this.side.then((side) =>
+      side && !this.closed && !this.taken ? new TargetCounts(task, side, redactor) : undefined,
+    );
+  }
+
+  /** The target counts once all are read (undefined when countTargets() was not called or the source side failed). */
+  async targetsCounted(): Promise<ReadonlyMap<string, number> | undefined> {
+    const target = await this.target;
+    await target?.finished;
+    return target?.counts;
+  }
+
+  /** The copy runs again (a retry): target counts read so far are dropped, and read again at its end. */
+  resetTargets(): void {
+    const t = this.target;
+    this.target = undefined;
+    void t?.then((x) => x?.end());
   }
 
   /** Stops reading and lets the snapshot go (verify closes it when it used it). */
   close(): void {
+    this.resetTargets();
     this.closed = true;
     this.session?.end().catch(() => {});
     this.session = undefined;

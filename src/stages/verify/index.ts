@@ -23,6 +23,7 @@ import { checkChunk, isPrepared, prepareTable, type ChunkResult, type PreparedTa
 import { compareInventories, compareSequences, sourceInventory, targetInventory } from './objects.js';
 import type { TableVerify, VerifyMode, VerifyReport } from './types.js';
 import { compareLargeObjects } from './largeobjects.js';
+import { countResult, newResult } from './results.js';
 import { batchesOf, countBatch, missingOnTarget, tableFacts } from './count-batch.js';
 import { type EarlySource, type SourceSide, targetSchemas } from './early.js';
 import type { Redactor } from '../../core/redact.js';
@@ -106,10 +107,16 @@ export async function verify(task: TaskConfig, o: VerifyOptions): Promise<Verify
 
     // Which tables exist on the target and which are small, first: the table workers start at once,
     // while objects and sequences are compared on the main pair.
+    // Tables whose target side was counted too, at the end of the data phase (./early-target.ts): done.
+    const bothSides = (t: CopyTable) => early?.targetCounts?.has(t.key) === true && early.counts.has(t.key);
+    const rest = early?.targetCounts ? tables.filter((t) => !bothSides(t)) : tables;
     const facts = early
       ? {
-          missing: await retry('verify: look up tables', main, (_, t) => missingOnTarget(t, tables)),
-          ...batchesOf(tables, early.small),
+          missing:
+            rest.length > 0
+              ? await retry('verify: look up tables', main, (_, t) => missingOnTarget(t, rest))
+              : new Set<string>(),
+          ...batchesOf(rest, early.small),
         }
       : await retry('verify: look up tables', main, (s, t) => tableFacts(s, t, tables, o.mode === 'count'));
 
@@ -167,6 +174,9 @@ export async function verify(task: TaskConfig, o: VerifyOptions): Promise<Verify
         mismatches: [],
         error: errorMessage(e),
       });
+    for (const t of tables)
+      if (bothSides(t))
+        finishTable(t, countResult(newResult(t), early!.counts.get(t.key)!, early!.targetCounts!.get(t.key)!));
     const workers = Math.max(1, Math.min(o.jobs ?? Math.min(task.jobs, 4), queue.length));
     const work = async (n: number) => {
       if (queue.length === 0) return;

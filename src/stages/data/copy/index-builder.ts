@@ -66,6 +66,10 @@ export class IndexBuilder {
   private sessions: Promise<void>[] = [];
   /** Index sessions waiting for work. */
   private idle = 0;
+  /** Statements (or groups) running now, on every session. */
+  private running = 0;
+  /** CopyOptions.onWindDown was called. */
+  private woundDown = false;
   /** Index sessions started in the copy's idle slots (lend). */
   private lent = 0;
   /** Numbers the sessions (application_name index-N). */
@@ -252,6 +256,7 @@ export class IndexBuilder {
   }
 
   private wake(): void {
+    if (this.copyFinished) setImmediate(() => this.windDown());
     for (const w of [...this.waiters]) w();
     this.waiters.clear();
     const a = this.analyzeWaiter;
@@ -259,6 +264,20 @@ export class IndexBuilder {
     // a macrotask later: the index sessions resumed above have taken what they take (synchronously, on
     // resuming), so a free index session is never beaten to a table by its ANALYZE
     if (a) setImmediate(a);
+  }
+
+  /**
+   * Every row in and at most one statement running (checked a macrotask after a wake, once the woken
+   * sessions have taken their work): CopyOptions.onWindDown, once.
+   */
+  private windDown(): void {
+    if (this.woundDown || !this.copyFinished || this.running > 1 || this.st.failure.failed) return;
+    this.woundDown = true;
+    try {
+      this.st.o.onWindDown?.();
+    } catch {
+      // a listener's failure is not the copy's
+    }
   }
 
   /**
@@ -276,9 +295,11 @@ export class IndexBuilder {
           await wait();
           continue;
         }
+        this.running++;
         try {
           await work.run();
         } finally {
+          this.running--;
           work.ended();
           this.wake();
         }

@@ -41,6 +41,12 @@ export interface CopyOptions {
    * stage once their tables are complete, on the index sessions; those run are in CopyResult.lateDone.
    */
   foreignKeys?: Statement[];
+  /**
+   * Called once per run of the stage when every row is in (the last unit committed) and at most one
+   * index build, ANALYZE or foreign key statement still runs: the run winds down and the target has
+   * room for other reads (the runner counts the target side of verification then).
+   */
+  onWindDown?: () => void;
   /** Never COPY FREEZE (which empties an empty table in the unit's transaction first). */
   noFreeze?: boolean;
   signal?: AbortSignal;
