@@ -75,6 +75,8 @@ export class EarlySource {
     const c = await openVerifySession(task.source, 'source', 'verify-early', redactor);
     this.session = c;
     if (this.closed) throw new Error('closed');
+    // read beside the copy, which keeps the source busy: no parallel workers for the counts
+    await c.query('SET max_parallel_workers_per_gather = 0');
     await this.snapshot.importInto(c);
     const tables = listed ?? (await listCopyTables(c, sel));
     const small = await smallTables(c, tables);
