@@ -4,6 +4,7 @@
  * sample (COPY, CREATE INDEX, ALTER TABLE …, ANALYZE, count), with its wait events — and the number
  * of active sessions per second on either side, which shows the critical path and the idle time.
  */
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 
 interface Sample {
@@ -34,9 +35,23 @@ export function activityName(query: string): string {
   return s.slice(0, 50);
 }
 
+/** Busy and idle CPU ticks of the whole machine so far (Linux /proc/stat), or undefined elsewhere. */
+function cpuTicks(): { busy: number; idle: number } | undefined {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const idle = f[3] + f[4];
+    return { busy: f.slice(0, 8).reduce((a, b) => a + b, 0) - idle, idle };
+  } catch {
+    return undefined;
+  }
+}
+
 export function startTimeline(url: string, source: string, target: string): Timeline {
   const samples: Sample[] = [];
   const ticks: number[] = [];
+  // the machine's idle share per second: where neither server nor tool had work for the cores
+  const cpu: ({ busy: number; idle: number } | undefined)[] = [cpuTicks()];
+  const cpuTimer = setInterval(() => cpu.push(cpuTicks()), 1000);
   const t0 = Date.now();
   let stopped = false;
   const c = new pg.Client({ connectionString: url });
@@ -60,13 +75,35 @@ export function startTimeline(url: string, source: string, target: string): Time
   return {
     async stop() {
       stopped = true;
+      clearInterval(cpuTimer);
+      cpu.push(cpuTicks());
       await loop.catch(() => {});
-      return summarise(samples, ticks, source, target, Date.now() - t0);
+      return summarise(samples, ticks, source, target, Date.now() - t0, idleShares(cpu));
     },
   };
 }
 
-function summarise(samples: Sample[], ticks: number[], source: string, target: string, totalMs: number): string {
+/** Idle % of the machine's CPU in each interval between readings. */
+function idleShares(cpu: ({ busy: number; idle: number } | undefined)[]): string | undefined {
+  const out: string[] = [];
+  for (let i = 1; i < cpu.length; i++) {
+    const [a, b] = [cpu[i - 1], cpu[i]];
+    if (!a || !b) return undefined;
+    const idle = b.idle - a.idle;
+    const all = idle + b.busy - a.busy;
+    out.push(all > 0 ? `${Math.round((100 * idle) / all)}%` : '-');
+  }
+  return out.join(' ');
+}
+
+function summarise(
+  samples: Sample[],
+  ticks: number[],
+  source: string,
+  target: string,
+  totalMs: number,
+  idle?: string,
+): string {
   const acts = new Map<string, { first: number; last: number; n: number; waits: Map<string, number> }>();
   for (const s of samples) {
     const key = `${s.db === source ? 'src' : 'tgt'} ${s.what}`;
@@ -102,5 +139,6 @@ function summarise(samples: Sample[], ticks: number[], source: string, target: s
     ...lines,
     `  active sessions per second, source: ${per(source)}`,
     `  active sessions per second, target: ${per(target)}`,
+    ...(idle ? [`  machine CPU idle per second:        ${idle}`] : []),
   ].join('\n');
 }
