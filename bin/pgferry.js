@@ -10,7 +10,9 @@ process.title = [
     .filter((a) => /^[a-z]+$/.test(a))
     .slice(0, 1),
 ].join(' ');
-const main = new URL('../dist/cli/main.js', import.meta.url);
+// the bundled command line (scripts/build-cli.mjs), else dist/'s modules
+const bundled = new URL('../dist/pgferry.mjs', import.meta.url);
+const main = existsSync(fileURLToPath(bundled)) ? bundled : new URL('../dist/cli/main.js', import.meta.url);
 if (!existsSync(fileURLToPath(main))) {
   console.error('pgferry: dist/ is missing; run `npm install` (or `npm run build`) in the pgferry directory first');
   process.exit(2);

@@ -91,15 +91,20 @@ function taskOf(route: string, path: string): string | undefined {
   }
 }
 
+/** pgferry's version: its package.json, two directories up from src/server and dist/server, one from dist/pgferry.mjs. */
 export function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-      version?: string;
-    };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
+  for (const rel of ['../../package.json', '../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === 'pgferry') return pkg.version ?? '0.0.0';
+    } catch {
+      // not there: the next place
+    }
   }
+  return '0.0.0';
 }
 
 function listen(server: Server, port: number, host: string): Promise<AddressInfo> {

@@ -28,12 +28,12 @@ const HEADERS = {
 };
 
 /**
- * The built console: dist/console next to dist/server when running the build, or the repository's
- * dist/console when running from source (src/server).
+ * The built console: dist/console next to dist/server when running the build, beside the bundled
+ * command line (dist/pgferry.mjs), or the repository's dist/console when running from source (src/server).
  */
 export function consoleDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [join(here, '..', 'console'), join(here, '..', '..', 'dist', 'console')];
+  const candidates = [join(here, 'console'), join(here, '..', 'console'), join(here, '..', '..', 'dist', 'console')];
   return candidates.find((d) => existsSync(join(d, 'index.html'))) ?? candidates[0];
 }
 

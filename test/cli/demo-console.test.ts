@@ -1,16 +1,19 @@
-// `pgferry demo --console` as a child process: it starts the embedded servers, loads the sample
+// `pgferry demo --console` as the installed command runs it (bin/pgferry.js, which runs the bundled
+// dist/pgferry.mjs that `npm install` builds): it starts the embedded servers, loads the sample
 // database, serves the console with the task "demo" created and prechecked, and prints the URL;
 // the API answers for that task, which starts and runs to done and verified; Ctrl-C (SIGINT) stops the process, both PostgreSQL servers (their
 // ports refuse connections, their directories are gone) and removes the console's data dir.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { apiClient, waitForTask } from '../server/helpers.js';
 import { cli } from './run.js';
 
-const CLI = new URL('../helpers/cli.ts', import.meta.url).pathname;
+const BIN = new URL('../../bin/pgferry.js', import.meta.url).pathname;
+const BUNDLE = new URL('../../dist/pgferry.mjs', import.meta.url).pathname;
+const PACKAGE = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 /** Whether something accepts TCP connections on the port. */
 const listening = (port: number) =>
@@ -21,11 +24,11 @@ const listening = (port: number) =>
   });
 
 test('demo --console: the console with a prechecked task, stopped cleanly by Ctrl-C', async () => {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', CLI, 'demo', '--console', '--listen', '127.0.0.1:0', '--scale', '0.02'],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } },
-  );
+  assert.ok(existsSync(BUNDLE), 'dist/pgferry.mjs is built (npm run build)');
+  const child = spawn(process.execPath, [BIN, 'demo', '--console', '--listen', '127.0.0.1:0', '--scale', '0.02'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
@@ -60,6 +63,11 @@ test('demo --console: the console with a prechecked task, stopped cleanly by Ctr
     assert.equal(report.body.verification.ok, true);
     const page = await api.call('GET', '/');
     assert.match(page.text, /<html/i, 'the console is served');
+    // the built console (dist/console) beside the bundle, not the sources, and the package's version
+    const app = await api.call('GET', '/app.js');
+    assert.equal(app.status, 200, 'the built console script is served');
+    const health = await api.call('GET', '/api/health');
+    assert.equal(health.body.version, PACKAGE.version);
     for (const [, , , port] of servers) assert.ok(await listening(Number(port)), `PostgreSQL on ${port}`);
 
     // a second demo on the same address: the cause and the fix, and its servers stopped

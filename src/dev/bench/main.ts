@@ -77,7 +77,7 @@ async function main() {
       `built ${size} (${mixedFile === sharedSql ? 'shared mixed.sql' : 'built-in mixed'}) in ${((Date.now() - tb) / 1000).toFixed(1)}s\n`,
     );
 
-    // pgferry runs as plain JavaScript, as an installed pgferry would (dist/), not through tsx:
+    // pgferry runs as plain JavaScript, bundled as the installed command line is (dist/pgferry.mjs), not through tsx:
     // bundle the runner once (not timed) next to node_modules so that packages resolve.
     const runner = await bundleRunner();
     const times: Record<string, number[]> = {};

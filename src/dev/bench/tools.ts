@@ -5,6 +5,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { BUNDLE_BANNER, BUNDLE_EXTERNAL } from '../bundle.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const root = resolve(here, '..', '..', '..');
@@ -79,7 +80,9 @@ export async function bundleRunner(): Promise<string> {
       platform: 'node',
       format: 'esm',
       target: 'node20',
-      packages: 'external',
+      // as the command line is bundled (scripts/build-cli.mjs): its packages inlined
+      external: BUNDLE_EXTERNAL,
+      banner: { js: BUNDLE_BANNER },
       outfile,
       logLevel: 'error',
     });
