@@ -27,10 +27,14 @@ const SET_LOCAL = `SELECT pg_catalog.set_config('search_path', $1, true)`;
  * Run `fn` (statements embedding a row filter) with the session's starting search_path: inside the
  * session's transaction when it is in one (the empty path is set back afterwards), else in a
  * transaction of its own (BEGIN … COMMIT, which takes the local setting with it). A client that
- * connect() did not open keeps its path.
+ * connect() did not open keeps its path. `path`: another session's starting path (a target read
+ * compared with a filtered source read prints reg* values relative to the same path).
  */
-export async function withStartPath<T>(c: pg.Client, fn: () => Promise<T>): Promise<T> {
-  const path = startPaths.get(c);
+export async function withStartPath<T>(
+  c: pg.Client,
+  fn: () => Promise<T>,
+  path: string | undefined = startPaths.get(c),
+): Promise<T> {
   if (path === undefined) return fn();
   const own = c.getTransactionStatus() === 'I';
   if (own) await c.query('BEGIN');

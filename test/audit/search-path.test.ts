@@ -21,7 +21,7 @@ import { startCluster, type Cluster } from '../../src/dev/embedded/cluster.js';
 import pg from 'pg';
 import { writeFileSync } from 'node:fs';
 import { connect, withClient as withSession } from '../../src/pg/connect.js';
-import { startPath } from '../../src/pg/search-path.js';
+import { startPath, withStartPath } from '../../src/pg/search-path.js';
 import { resolveConnSpec } from '../../src/pg/connstring.js';
 import { readCatalog } from '../../src/server/catalog-query.js';
 import { PgTaskStore } from '../../src/state/pg-store.js';
@@ -54,8 +54,8 @@ before(async () => {
       CREATE TABLE public.parted (id int) PARTITION BY RANGE (id);
       CREATE TABLE public.parted_1 PARTITION OF public.parted FOR VALUES FROM (0) TO (1000);
       INSERT INTO public.parted SELECT generate_series(1, 10);
-      CREATE TABLE public.tagged (id int PRIMARY KEY, code varchar(10), score float8);
-      INSERT INTO public.tagged SELECT g, 'C' || g, g / 4.0 FROM generate_series(1, 100) g;
+      CREATE TABLE public.tagged (id int PRIMARY KEY, code varchar(10), score float8, r regclass);
+      INSERT INTO public.tagged SELECT g, 'C' || g, g / 4.0, 'public.tagged' FROM generate_series(1, 100) g;
       SELECT lo_from_bytea(4242, 'large object bytes');
       COMMENT ON LARGE OBJECT 4242 IS 'a comment';
       ANALYZE;`),
@@ -197,12 +197,23 @@ test('a session is set up in one round trip: search_path empty, the one it start
   } finally {
     pg.Client.prototype.query = query;
   }
+  const path = async () => (await c.query(`SELECT pg_catalog.current_setting('search_path') AS p`)).rows[0].p;
   try {
     // one statement text (several statements in one simple-protocol message): one round trip, as before
     assert.equal(sent.length, 1);
     assert.equal(startPath(c), '"$user", public');
     const r = await c.query(`SELECT pg_catalog.current_setting('search_path') AS p, current_schemas(true) AS s`);
     assert.deepEqual(r.rows, [{ p: '', s: '{pg_catalog}' }]);
+    // a row filter's statements: the starting path inside, the empty one after, in a transaction of its own ...
+    assert.equal(await withStartPath(c, path), '"$user", public');
+    assert.equal(await path(), '');
+    assert.equal(c.getTransactionStatus(), 'I');
+    // ... or in the caller's, which goes on
+    await c.query('BEGIN');
+    assert.equal(await withStartPath(c, path), '"$user", public');
+    assert.equal(await path(), '');
+    assert.equal(c.getTransactionStatus(), 'T');
+    await c.query('COMMIT');
   } finally {
     await c.end();
   }
@@ -267,13 +278,17 @@ test('a role whose path lists pg_catalog after public: ping, precheck, migrate w
   }
   assert.deepEqual(await planted('shop'), []);
   assert.deepEqual(await planted('shop_copy2'), []);
-  // the filter ran as written, with the role's own function: ids 9..100 that are not multiples of 3
+  // the filter ran as written, with the role's own function: ids 9..100 that are not multiples of 3; the
+  // regclass values (printed on the filter's path, read back on the same) name the target's table
   const rows = await withClient(
     cluster.url('shop_copy2'),
     async (c) =>
-      (await c.query('SELECT pg_catalog.count(*)::int AS n, pg_catalog.min(id) AS lo FROM public.tagged')).rows[0],
+      (
+        await c.query(`SELECT pg_catalog.count(*)::int AS n, pg_catalog.min(id) AS lo,
+          pg_catalog.bool_and(r = 'public.tagged'::regclass) AS r FROM public.tagged`)
+      ).rows[0],
   );
-  assert.deepEqual(rows, { n: 61, lo: 10 });
+  assert.deepEqual(rows, { n: 61, lo: 10, r: true });
 });
 
 test("a row filter resolves on the role's own search_path: a planted built-in runs only when that path puts public before pg_catalog", async () => {

@@ -10,7 +10,7 @@ import { qualify, quoteIdent } from '../../core/ident.js';
 import type { ChunkMismatch, RowExample, TableVerify, VerifyMode } from './types.js';
 import { serverVersionNum } from '../../pg/connect.js';
 import { checkRowFilter } from '../../core/filter.js';
-import { withStartPath } from '../../pg/search-path.js';
+import { startPath, withStartPath } from '../../pg/search-path.js';
 import { countResult, missingResult, newResult } from './results.js';
 
 /** Session settings that make text output of values identical across servers and versions. */
@@ -30,6 +30,11 @@ interface Side {
   rel: string;
   cols: string[];
   where?: string;
+  /**
+   * The search_path its statements run with: a filtered source's starting path (the filter's), and the
+   * same on the target side of that table, so that reg* values print relative to one path on both.
+   */
+  path?: string;
 }
 
 /** A column as compared text. Floats go through their binary send form: exact and identical on every version. */
@@ -105,7 +110,8 @@ function whereOf(side: Side, range: string): string {
  * see pg/search-path.ts): everything pgferry adds to them is schema-qualified.
  */
 function onSide<T>(side: Side, fn: () => Promise<T>): Promise<T> {
-  return side.where ? withStartPath(side.client, fn) : fn();
+  const path = side.path ?? (side.where ? startPath(side.client) : undefined);
+  return path === undefined ? fn() : withStartPath(side.client, fn, path);
 }
 
 /** `count(*)` of a relation, after its row filter (validated again here) when it has one. */
@@ -300,8 +306,9 @@ export async function checkChunk(
   job: Pick<TableJob, 'examples' | 'exampleFetchLimit'>,
 ): Promise<ChunkResult> {
   const [lo, hi] = p.ranges[index];
-  const src: Side = { client: source, rel: p.srcRel, cols: p.srcCols, where: p.where };
-  const tgt: Side = { client: target, rel: p.tgtRel, cols: p.tgtCols };
+  const path = p.where ? startPath(source) : undefined;
+  const src: Side = { client: source, rel: p.srcRel, cols: p.srcCols, where: p.where, path };
+  const tgt: Side = { client: target, rel: p.tgtRel, cols: p.tgtCols, path };
   const [a, b] = await Promise.all([
     hashChunk(src, p.srcKeys, p.types, lo, hi, p.srcCols, p.rowHash),
     hashChunk(tgt, p.tgtKeys, p.types, lo, hi, p.srcCols, p.rowHash),
