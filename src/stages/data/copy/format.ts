@@ -23,7 +23,7 @@ export interface TextReason {
   column: string;
   type: string;
   why: 'no-binary-io' | 'oid-type' | 'embedded-oid';
-  /** Some column holds reg* values: copied with schema-qualified names (see qualifyRegNames). */
+  /** Some column holds reg* values: they travel as names, schema-qualified (sessions run on an empty search_path). */
   regNames: boolean;
 }
 
