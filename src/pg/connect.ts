@@ -11,6 +11,7 @@ import pg from 'pg';
 import { PgferryError } from '../core/errors.js';
 import { classifyConnectError, type ConnectCause } from './classify.js';
 import { describeConn, type ConnSpec } from './connstring.js';
+import { rememberStartPath } from './search-path.js';
 import { pgferryTypes } from './types.js';
 
 export class ConnectError extends PgferryError {
@@ -121,6 +122,17 @@ function clientConfig(spec: ConnSpec, ssl: SslSetting, opts: ConnectOptions): pg
  */
 export const VALUE_STYLES = `SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET extra_float_digits = 3`;
 
+/**
+ * Every session runs with only pg_catalog on its search_path, as pg_dump's do: a user who may create
+ * functions in a schema on the path (public on PostgreSQL 14 and older) could otherwise plant an
+ * overload of a built-in that PostgreSQL prefers for the argument types pgferry passes (an oid where
+ * pg_catalog's takes a regclass) and run it with pgferry's rights. pgferry's own SQL names every
+ * object schema-qualified. The path the session started with (the role's and database's defaults,
+ * or the connection string's options) is read in the same statement, for row filters: see
+ * ./search-path.ts. Sent with VALUE_STYLES in one round trip.
+ */
+export const SESSION_SETUP = `${VALUE_STYLES}; SELECT pg_catalog.current_setting('search_path') AS path, pg_catalog.set_config('search_path', '', false)`;
+
 async function tryConnect(spec: ConnSpec, ssl: SslSetting, opts: ConnectOptions): Promise<pg.Client> {
   const client = new pg.Client(clientConfig(spec, ssl, opts));
   // An idle client whose server goes away emits 'error'; without a listener Node would
@@ -128,7 +140,8 @@ async function tryConnect(spec: ConnSpec, ssl: SslSetting, opts: ConnectOptions)
   client.on('error', () => {});
   try {
     await client.connect();
-    await client.query(VALUE_STYLES);
+    const results = (await client.query(SESSION_SETUP)) as unknown as pg.QueryResult<{ path: string }>[];
+    rememberStartPath(client, results[results.length - 1].rows[0].path);
     return client;
   } catch (e) {
     client.end().catch(() => {});

@@ -222,7 +222,7 @@ test('15 → 15: OID-bearing and text-only types go as text and mean the same; t
     why.map((e) => e.type === 'copy-format' && [e.table, e.column, e.columnType]),
     [
       ['public.regs', 'c', 'regclass'],
-      ['public.txt', 'v', 'txtonly'],
+      ['public.txt', 'v', 'public.txtonly'],
       ['public.nsref', 'nq', 'regclass'],
     ],
   );
@@ -232,7 +232,7 @@ test('15 → 15: OID-bearing and text-only types go as text and mean the same; t
     [
       ['public.nsref', 'nq', 'regclass'],
       ['public.regs', 'c', 'regclass'],
-      ['public.txt', 'v', 'txtonly'],
+      ['public.txt', 'v', 'public.txtonly'],
     ],
   );
   assert.match(renderMarkdown(report), /## Copy format[\s\S]*public\.regs: column c \(type regclass\): binary COPY/);
@@ -278,7 +278,10 @@ test('12 → 12: arrays and composites of non-built-in types go as text (the rec
   assert.equal(formats(r)['public.enums'], 'text');
   assert.equal(formats(r)['public.plain'], 'binary');
   const why = seen.find((e) => e.type === 'copy-format' && e.table === 'public.enums');
-  assert.ok(why && why.type === 'copy-format' && why.column === 'ma' && why.columnType === 'mood', JSON.stringify(why));
+  assert.ok(
+    why && why.type === 'copy-format' && why.column === 'ma' && why.columnType === 'public.mood',
+    JSON.stringify(why),
+  );
 });
 
 test('15 → 15 as a read-only source account and a target account owning the database (no superuser)', async () => {

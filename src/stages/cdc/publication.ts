@@ -10,6 +10,7 @@ import type pg from 'pg';
 import { PgferryError } from '../../core/errors.js';
 import { checkRowFilter } from '../../core/filter.js';
 import { qualify, quoteIdent, quoteLiteral } from '../../core/ident.js';
+import { clearPathLocal, setStartPathLocal } from '../../pg/search-path.js';
 import { CAPTURE_PUBLICATION_COMMENT } from './types.js';
 import type { CopyTable } from '../data/plan/types.js';
 
@@ -44,7 +45,11 @@ export async function createPublication(
   if (r.rowCount) return false;
   await c.query('BEGIN');
   try {
+    // row filters are bound when the publication is made: on the session's starting search_path (pg/search-path.ts)
+    const filtered = tables.some((t) => t.where);
+    if (filtered) await setStartPathLocal(c);
     await c.query(publicationSql(name, tables, sourceVersion));
+    if (filtered) await clearPathLocal(c);
     await c.query(`COMMENT ON PUBLICATION ${quoteIdent(name)} IS ${quoteLiteral(CAPTURE_PUBLICATION_COMMENT)}`);
     await c.query('COMMIT');
   } catch (e) {

@@ -1,11 +1,13 @@
 /**
  * filters.where: each row filter passes checkRowFilter (task/filter.ts), then is parsed and planned on the source with
  * EXPLAIN SELECT 1 FROM t WHERE (...) in a READ ONLY transaction that is rolled back
- * (extended protocol: one statement only; nothing executes).
+ * (extended protocol: one statement only; nothing executes), with the search_path the source session
+ * started with, as the copy evaluates it.
  */
 import { errorMessage, isPgError } from '../../core/errors.js';
 import { qualify } from '../../core/ident.js';
 import { checkRowFilter } from '../../core/filter.js';
+import { startPath } from '../../pg/search-path.js';
 import { failed, passed, plural, type CheckDef } from './types.js';
 
 export const filtersWhere: CheckDef = {
@@ -32,7 +34,11 @@ export const filtersWhere: CheckDef = {
       }
       await c.query(begin);
       try {
-        await c.query(`SET LOCAL statement_timeout = '30s'`);
+        // the filter resolves names on the session's starting search_path (pg/search-path.ts), undone with the rest
+        await c.query(
+          `SELECT pg_catalog.set_config('statement_timeout', '30s', true), pg_catalog.set_config('search_path', coalesce($1, pg_catalog.current_setting('search_path')), true)`,
+          [startPath(c) ?? null],
+        );
         await c.query({
           text: `EXPLAIN SELECT 1 FROM ${qualify(t.schema, t.name)} WHERE (${where})`,
           queryMode: 'extended',

@@ -9,6 +9,7 @@ import type { CopyTable } from '../data/plan/types.js';
 import { qualify } from '../../core/ident.js';
 import type { TableVerify } from './types.js';
 import { countSql } from './data.js';
+import { withStartPath } from '../../pg/search-path.js';
 import { countResult, missingResult, newResult } from './results.js';
 
 /** Tables at most this size (bytes of the source table's main fork) are counted in batches. */
@@ -91,7 +92,9 @@ export async function countMany(client: pg.Client, rels: { rel: string; where?: 
   const cols = rels.map((r, i) => `(${countSql(r.rel, r.where)}) AS c${i}`);
   // Extended protocol: one statement per message, whatever a filter holds.
   const q = { text: `SELECT ${cols.join(', ')}`, queryMode: 'extended' } as pg.QueryConfig;
-  const r = await client.query<Record<string, string>>(q);
+  // row filters resolve names on the session's starting search_path (pg/search-path.ts)
+  const run = () => client.query<Record<string, string>>(q);
+  const r = await (rels.some((x) => x.where) ? withStartPath(client, run) : run());
   return rels.map((_, i) => Number(r.rows[0][`c${i}`]));
 }
 

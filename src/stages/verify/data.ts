@@ -10,6 +10,7 @@ import { qualify, quoteIdent } from '../../core/ident.js';
 import type { ChunkMismatch, RowExample, TableVerify, VerifyMode } from './types.js';
 import { serverVersionNum } from '../../pg/connect.js';
 import { checkRowFilter } from '../../core/filter.js';
+import { startPath, withStartPath } from '../../pg/search-path.js';
 import { countResult, missingResult, newResult } from './results.js';
 
 /** Session settings that make text output of values identical across servers and versions. */
@@ -29,19 +30,24 @@ interface Side {
   rel: string;
   cols: string[];
   where?: string;
+  /**
+   * The search_path its statements run with: a filtered source's starting path (the filter's), and the
+   * same on the target side of that table, so that reg* values print relative to one path on both.
+   */
+  path?: string;
 }
 
 /** A column as compared text. Floats go through their binary send form: exact and identical on every version. */
 function colText(name: string, type: string): string {
   const q = quoteIdent(name);
-  if (type === 'double precision') return `float8send(${q})::text`;
-  if (type === 'real') return `float4send(${q})::text`;
-  return `${q}::text`;
+  if (type === 'double precision') return `pg_catalog.float8send(${q})::pg_catalog.text`;
+  if (type === 'real') return `pg_catalog.float4send(${q})::pg_catalog.text`;
+  return `${q}::pg_catalog.text`;
 }
 
 function rowText(cols: { name: string; type: string }[]): string {
   if (cols.length === 0) return `''`;
-  return `ROW(${cols.map((c) => colText(c.name, c.type)).join(', ')})::text`;
+  return `ROW(${cols.map((c) => colText(c.name, c.type)).join(', ')})::pg_catalog.text`;
 }
 
 function toNum(v: string | number | null | undefined): number {
@@ -77,8 +83,8 @@ function rangeCond(keys: string[], lower: string[] | null, upper: string[] | nul
     return p.length === 1 ? p[0] : `(${p.join(', ')})`;
   };
   const parts: string[] = [];
-  if (lower) parts.push(`${tuple} >= ${ph(lower)}`);
-  if (upper) parts.push(`${tuple} < ${ph(upper)}`);
+  if (lower) parts.push(`${tuple} OPERATOR(pg_catalog.>=) ${ph(lower)}`);
+  if (upper) parts.push(`${tuple} OPERATOR(pg_catalog.<) ${ph(upper)}`);
   return parts.join(' AND ');
 }
 
@@ -99,15 +105,26 @@ function whereOf(side: Side, range: string): string {
   return conds.length ? ` WHERE ${conds.join(' AND ')}` : '';
 }
 
+/**
+ * Statements that embed a side's row filter run with the session's starting search_path (the filter's,
+ * see pg/search-path.ts): everything pgferry adds to them is schema-qualified.
+ */
+function onSide<T>(side: Side, fn: () => Promise<T>): Promise<T> {
+  const path = side.path ?? (side.where ? startPath(side.client) : undefined);
+  return path === undefined ? fn() : withStartPath(side.client, fn, path);
+}
+
 /** `count(*)` of a relation, after its row filter (validated again here) when it has one. */
 export function countSql(rel: string, where?: string): string {
-  return `SELECT count(*) AS n FROM ${rel}${where ? ` WHERE (${checkRowFilter(where, rel)})` : ''}`;
+  return `SELECT pg_catalog.count(*) AS n FROM ${rel}${where ? ` WHERE (${checkRowFilter(where, rel)})` : ''}`;
 }
 
 async function countRows(side: Side): Promise<number> {
   // Extended protocol: one statement per message, whatever the filter holds.
   const text = countSql(side.rel, side.where);
-  const r = await side.client.query<{ n: string }>({ text, queryMode: 'extended' } as pg.QueryConfig);
+  const r = await onSide(side, () =>
+    side.client.query<{ n: string }>({ text, queryMode: 'extended' } as pg.QueryConfig),
+  );
   return toNum(r.rows[0].n);
 }
 
@@ -131,13 +148,17 @@ async function hashChunk(
   // An order-independent sum of 64-bit row hashes. hashtextextended hashes the bytes of the row
   // text (the same on every major version since 11, as hash partitioning relies on it).
   const h64 =
-    rowHash === 'hashtextextended' ? `hashtextextended(${rt}, 0)` : `('x' || substr(md5(${rt}), 1, 16))::bit(64)::int8`;
-  const r = await side.client.query<{ n: string; h: string }>({
-    text: `SELECT count(*) AS n, coalesce(sum(${h64}::numeric), 0)::text AS h
+    rowHash === 'hashtextextended'
+      ? `pg_catalog.hashtextextended(${rt}, 0)`
+      : `('x' OPERATOR(pg_catalog.||) pg_catalog.substr(pg_catalog.md5(${rt}), 1, 16))::pg_catalog.bit(64)::pg_catalog.int8`;
+  const r = await onSide(side, () =>
+    side.client.query<{ n: string; h: string }>({
+      text: `SELECT pg_catalog.count(*) AS n, coalesce(pg_catalog.sum(${h64}::pg_catalog.numeric), 0)::pg_catalog.text AS h
        FROM ${side.rel}${whereOf(side, range)}`,
-    values: params,
-    queryMode: 'extended',
-  } as pg.QueryConfig);
+      values: params,
+      queryMode: 'extended',
+    } as pg.QueryConfig),
+  );
   return { n: toNum(r.rows[0].n), h: r.rows[0].h };
 }
 
@@ -153,14 +174,20 @@ async function rowHashes(
   const params: unknown[] = [];
   const range = rangeCond(keys, lower, upper, params);
   const rt = rowText(side.cols.map((c, i) => ({ name: c, type: types.get(srcKeys[i]) ?? '' })));
-  const keySel = keys.length ? `ARRAY[${keys.map((k) => `${quoteIdent(k)}::text`).join(', ')}]` : 'NULL::text[]';
+  const keySel = keys.length
+    ? `ARRAY[${keys.map((k) => `${quoteIdent(k)}::pg_catalog.text`).join(', ')}]`
+    : 'NULL::pg_catalog.text[]';
   const order = keys.length ? ` ORDER BY ${keys.map(quoteIdent).join(', ')}` : '';
   params.push(limit + 1);
   // Hash the compared form; show the plain text form (floats as digits, not their binary form).
-  const shown = side.cols.length ? `ROW(${side.cols.map((c) => `${quoteIdent(c)}::text`).join(', ')})::text` : `''`;
-  const r = await side.client.query<{ h: string; r: string; k: string[] | null }>(
-    `SELECT md5(t.c) AS h, t.r, t.k FROM (SELECT ${rt} AS c, ${shown} AS r, ${keySel} AS k FROM ${side.rel}${whereOf(side, range)}${order} LIMIT $${params.length}) t`,
-    params,
+  const shown = side.cols.length
+    ? `ROW(${side.cols.map((c) => `${quoteIdent(c)}::pg_catalog.text`).join(', ')})::pg_catalog.text`
+    : `''`;
+  const r = await onSide(side, () =>
+    side.client.query<{ h: string; r: string; k: string[] | null }>(
+      `SELECT pg_catalog.md5(t.c) AS h, t.r, t.k FROM (SELECT ${rt} AS c, ${shown} AS r, ${keySel} AS k FROM ${side.rel}${whereOf(side, range)}${order} LIMIT $${params.length}) t`,
+      params,
+    ),
   );
   if (r.rows.length > limit) return null;
   return r.rows;
@@ -241,11 +268,13 @@ export async function prepareTable(
   let bounds: string[][] = [];
   if (srcKeys.length) {
     const order = srcKeys.map(quoteIdent).join(', ');
-    const r = await source.query<{ b: string[] }>(
-      `SELECT b FROM (SELECT ARRAY[${srcKeys.map((k) => `${quoteIdent(k)}::text`).join(', ')}] AS b, row_number() OVER (ORDER BY ${order}) AS rn
+    const r = await onSide(src, () =>
+      source.query<{ b: string[] }>(
+        `SELECT b FROM (SELECT ARRAY[${srcKeys.map((k) => `${quoteIdent(k)}::pg_catalog.text`).join(', ')}] AS b, pg_catalog.row_number() OVER (ORDER BY ${order}) AS rn
                       FROM ${src.rel}${whereOf(src, '')}) s
-        WHERE rn > 1 AND (rn - 1) % $1 = 0 ORDER BY rn`,
-      [job.chunkRows],
+        WHERE (rn OPERATOR(pg_catalog.>) 1) AND ((rn OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog.%) $1) OPERATOR(pg_catalog.=) 0 ORDER BY rn`,
+        [job.chunkRows],
+      ),
     );
     bounds = r.rows.map((x) => x.b);
   }
@@ -277,8 +306,9 @@ export async function checkChunk(
   job: Pick<TableJob, 'examples' | 'exampleFetchLimit'>,
 ): Promise<ChunkResult> {
   const [lo, hi] = p.ranges[index];
-  const src: Side = { client: source, rel: p.srcRel, cols: p.srcCols, where: p.where };
-  const tgt: Side = { client: target, rel: p.tgtRel, cols: p.tgtCols };
+  const path = p.where ? startPath(source) : undefined;
+  const src: Side = { client: source, rel: p.srcRel, cols: p.srcCols, where: p.where, path };
+  const tgt: Side = { client: target, rel: p.tgtRel, cols: p.tgtCols, path };
   const [a, b] = await Promise.all([
     hashChunk(src, p.srcKeys, p.types, lo, hi, p.srcCols, p.rowHash),
     hashChunk(tgt, p.tgtKeys, p.types, lo, hi, p.srcCols, p.rowHash),

@@ -23,7 +23,7 @@ export interface TextReason {
   column: string;
   type: string;
   why: 'no-binary-io' | 'oid-type' | 'embedded-oid';
-  /** Some column holds reg* values: copied with schema-qualified names (see qualifyRegNames). */
+  /** Some column holds reg* values: they travel as names, schema-qualified (sessions run on an empty search_path). */
   regNames: boolean;
 }
 
@@ -103,23 +103,6 @@ export async function textOnlyTables(
     out.set(o.table.key, first);
   }
   return out;
-}
-
-/**
- * reg* values print as names qualified only when their schema is not on the search_path, so
- * what the target reads would depend on the source session's path. With the path set to
- * pg_catalog alone (for this transaction) every other name is printed schema-qualified and
- * resolves the same on the target. Returns the path to restore after the COPY.
- */
-export async function qualifyRegNames(c: pg.Client): Promise<string> {
-  const r = await c.query<{ path: string }>(
-    `SELECT current_setting('search_path') AS path, set_config('search_path', 'pg_catalog', true)`,
-  );
-  return r.rows[0].path;
-}
-
-export async function restoreSearchPath(c: pg.Client, path: string): Promise<void> {
-  await c.query(`SELECT set_config('search_path', $1, true)`, [path]);
 }
 
 /** The reason in words, e.g. `column "r" (regclass): …`. */

@@ -101,7 +101,7 @@ function newRun(i: RunPlanInput, t: CopyTable): TableRun {
     left: 0,
     freezeOk: !i.noFreeze && units.length === 1 && sole,
     format: tableFormat(i.format, text),
-    qualifyNames: (text?.regNames ?? false) && !t.where,
+    qualifyNames: text?.regNames ?? false,
   });
 }
 

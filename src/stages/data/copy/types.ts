@@ -109,8 +109,9 @@ export interface TableRun {
   /** The table was recopied whole in this run (its earlier units came from another snapshot). */
   recopied: boolean;
   /**
-   * reg* columns: their names are printed schema-qualified (qualifyRegNames). Not with a row
-   * filter, which may name the user's objects through the session's search_path.
+   * reg* columns, whose values travel as names. Sessions run with an empty search_path, so the
+   * names print schema-qualified; with a row filter the source prints them relative to its starting
+   * search_path (the filter's), and the target reads them with that path too (see worker.ts).
    */
   qualifyNames: boolean;
 }

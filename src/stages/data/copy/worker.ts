@@ -8,9 +8,9 @@ import { isPgError } from '../../../core/errors.js';
 import { sourceCopySql, targetCopySql, type CopyUnit } from '../plan/units.js';
 import { markUnitsDone } from '../../../state/checkpoint.js';
 import { qualify } from '../../../core/ident.js';
-import { qualifyRegNames, restoreSearchPath } from './format.js';
 import { RawCopyOut, rawCopyIn, submitRawCopyOut } from './rawcopy.js';
 import { isTransient } from '../../../pg/retry.js';
+import { clearPathLocal, setStartPathLocal, startPath } from '../../../pg/search-path.js';
 import { destroySocket } from './sessions.js';
 import type { Throttle } from './throttle.js';
 import type { TableRun } from './types.js';
@@ -115,7 +115,12 @@ async function copyInto(
   freezeOk: boolean,
 ): Promise<Copied> {
   const freeze = freezeOk ? await tryFreeze(tgt, u) : false;
-  const searchPath = run.qualifyNames ? await qualifyRegNames(src) : undefined;
+  // A row filter resolves names with the source session's starting search_path (pg/search-path.ts);
+  // reg* values then print relative to that path too, and the target reads them with the same one.
+  const filtered = !!u.table.where;
+  if (filtered) await setStartPathLocal(src);
+  const regPath = filtered && run.qualifyNames ? startPath(src) : undefined;
+  if (regPath !== undefined) await setStartPathLocal(tgt, regPath);
   const copyOut = new RawCopyOut(sourceCopySql(u, run.format), {
     onData(rows, bytes) {
       live.rows += rows;
@@ -130,7 +135,8 @@ async function copyInto(
   await relay(src, tgt, copyOut, copyIn, w.signal);
   const rows = copyIn.rowCount;
   const bytes = copyOut.bytes;
-  if (searchPath !== undefined) await restoreSearchPath(src, searchPath);
+  if (filtered) await clearPathLocal(src);
+  if (regPath !== undefined) await clearPathLocal(tgt);
   return { rows, bytes };
 }
 

@@ -186,6 +186,15 @@ CREATE TABLE IF NOT EXISTS ${CONTROL_SCHEMA}.index_slot (
   PRIMARY KEY (task_id, slot)
 )`;
 
+/**
+ * The job system's SQL names gen_random_uuid() unqualified. The session's search_path is empty (see
+ * pg/connect.ts); on PostgreSQL 12 the function comes from pgcrypto, whose schema is then the one
+ * schema on the control session's path (a control database is pgferry's own, not the application's).
+ */
+const PGCRYPTO_PATH = `SELECT pg_catalog.set_config('search_path', pg_catalog.quote_ident(n.nspname), false)
+  FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+ WHERE e.extname = 'pgcrypto' AND pg_catalog.to_regprocedure('pg_catalog.gen_random_uuid()') IS NULL`;
+
 /** One session on the control database, reopened when lost; pg-boss runs its SQL on it too. */
 export class ControlDb implements PgBoss.Db {
   private client?: Promise<pg.Client>;
@@ -197,9 +206,13 @@ export class ControlDb implements PgBoss.Db {
 
   private async session(): Promise<pg.Client> {
     this.client ??= connect(this.spec, { label: 'control', role: this.role }).then(
-      (c) => {
+      async (c) => {
         c.on('error', () => {
           this.drop(c);
+        });
+        await c.query(PGCRYPTO_PATH).catch((e) => {
+          this.drop(c);
+          throw e;
         });
         return c;
       },

@@ -12,6 +12,7 @@
 import type pg from 'pg';
 import { qualify, quoteIdent } from '../../../core/ident.js';
 import { checkRowFilter } from '../../../core/filter.js';
+import { withStartPath } from '../../../pg/search-path.js';
 import type { CopyTable } from './types.js';
 import { unitKey } from '../../../state/keys.js';
 import { estimatedRows, SIZE_COLUMNS, type SizeRow } from './row-estimate.js';
@@ -113,10 +114,8 @@ export async function tableSizes(c: pg.Client, tables: CopyTable[]): Promise<Map
     const bytes = Number(row.heap_bytes);
     let estRows = estimatedRows(row);
     if (t.where) {
-      estRows = await plannedRows(
-        c,
-        `SELECT FROM ONLY ${qualify(t.source.schema, t.source.name)} WHERE (${checkRowFilter(t.where, t.key)})`,
-      );
+      const sql = `SELECT FROM ONLY ${qualify(t.source.schema, t.source.name)} WHERE (${checkRowFilter(t.where, t.key)})`;
+      estRows = await withStartPath(c, () => plannedRows(c, sql));
     }
     out.set(t.key, { key: t.key, bytes, blocks: Math.ceil(bytes / bs), blockSize: bs, estRows });
   }
@@ -190,8 +189,9 @@ export function unitSelect(u: CopyUnit): string {
   const cols = t.columns.map((c) => quoteIdent(c.source)).join(', ');
   const preds: string[] = [];
   if (u.of > 1) {
-    if (u.start > 0) preds.push(`ctid >= '(${u.start},0)'::tid`);
-    if (u.end !== null) preds.push(`ctid < '(${u.end},0)'::tid`);
+    // qualified: with a row filter the statement runs on the user's search_path (pg/search-path.ts)
+    if (u.start > 0) preds.push(`ctid OPERATOR(pg_catalog.>=) '(${u.start},0)'::pg_catalog.tid`);
+    if (u.end !== null) preds.push(`ctid OPERATOR(pg_catalog.<) '(${u.end},0)'::pg_catalog.tid`);
   }
   if (t.where) preds.push(`(${checkRowFilter(t.where, t.key)})`);
   const where = preds.length ? ' WHERE ' + preds.join(' AND ') : '';

@@ -8,7 +8,7 @@ import type { QualifiedName } from '../../../core/qualified-name.js';
 export interface FactColumn {
   name: string;
   num: number;
-  /** As format_type() prints it with the reading session's search_path. */
+  /** As format_type() prints it with the reading session's search_path (pgferry's: empty, so `public.mood`). */
   type: string;
   typeSchema: string;
   typeName: string;

@@ -158,7 +158,8 @@ export async function introspect(c: pg.Client): Promise<SourceCatalog> {
   // took longer than it saved (at 20,000 tables 1.4 s for TABLES_SQL and 1 s for DEPEND_SQL).
   await c.query(`SELECT pg_catalog.set_config('jit', 'off', false)`);
   try {
-    // The facts first, with the session's search_path: their type names print as the user sees them.
+    // The facts first, with the session's search_path: empty for every session connect() opens, so type
+    // names outside pg_catalog print schema-qualified (they serve messages and verify's float check).
     const t = new Interner();
     const facts = await readFacts(c, t);
     await c.query(`SELECT pg_catalog.set_config('search_path', '', false)`);

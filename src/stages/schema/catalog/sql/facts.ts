@@ -1,7 +1,7 @@
 /**
  * Facts about the source's relations read with the catalog, from which the precheck's items and
- * the data stage's copy list and sequences derive. Read with the session's own search_path (not
- * the empty one of the DDL queries): type names print as the user sees them.
+ * the data stage's copy list and sequences derive. Read with the session's search_path, which is empty
+ * for every session pgferry opens: type names outside pg_catalog print schema-qualified.
  */
 import { notExt, PARTITION_ROOT_JOIN, USER_NS } from './common.js';
 
