@@ -52,8 +52,12 @@ test('package-lock.json agrees with package.json', () => {
   }
 });
 
-test('the install-time scripts only compile (and bundle the web console, locally)', () => {
-  assert.equal(pkg.scripts.prepare, 'tsc -p tsconfig.json && node scripts/build-console.mjs');
+test('the install-time scripts only compile (and bundle the web console and the command line, locally)', () => {
+  assert.equal(
+    pkg.scripts.prepare,
+    'tsc -p tsconfig.json && node scripts/build-console.mjs && node scripts/build-cli.mjs',
+  );
+  assert.equal(pkg.scripts.build, pkg.scripts.prepare);
   for (const s of ['preinstall', 'install', 'postinstall']) assert.equal(pkg.scripts[s], undefined, s);
 });
 

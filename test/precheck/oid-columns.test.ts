@@ -47,7 +47,7 @@ test('columns.oid-types: oid and reg* columns (via domain and array) are a warni
   assert.equal(i.severity, 'warning');
   assert.deepEqual(i.objects, [
     'public.refs.c (regclass)',
-    'public.refs.d (rc)',
+    'public.refs.d (public.rc)', // type names print qualified (sessions run on an empty search_path)
     'public.refs.fns (regprocedure[])',
     'public.refs.o (oid)',
   ]);

@@ -8,7 +8,9 @@ export function sampleDatabaseSql(scale = 1): string {
   const products = 500 * scale;
   const orders = 20000 * scale;
   const items = 40000 * scale;
+  // the script names its objects as a user's would, on the usual path (pgferry's own sessions run on an empty one)
   return `
+SET search_path = public;
 CREATE TYPE order_status AS ENUM ('new', 'paid', 'shipped', 'cancelled');
 CREATE DOMAIN email AS text CHECK (VALUE LIKE '%@%');
 CREATE SCHEMA shop;
