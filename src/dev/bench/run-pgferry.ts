@@ -6,6 +6,7 @@
  * verification is part of the migration. Counts the queries sent and the checkpoint rows written. Prints one JSON line with timings and peak RSS.
  * Usage: run-pgferry.ts SOURCE_URL TARGET_URL [format] [jobs] [indexJobs]
  */
+import './navigator.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
