@@ -5,18 +5,11 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { BUNDLE_BANNER, BUNDLE_EXTERNAL } from '../dist/dev/bundle.js';
+import { bundleOptions } from '../dist/dev/bundle.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 await build({
-  entryPoints: [join(root, 'src', 'cli', 'main.ts')],
-  outfile: join(root, 'dist', 'pgferry.mjs'),
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  external: BUNDLE_EXTERNAL,
-  banner: { js: BUNDLE_BANNER },
+  ...bundleOptions(join(root, 'src', 'cli', 'main.ts'), join(root, 'dist', 'pgferry.mjs')),
   legalComments: 'linked',
   logLevel: 'warning',
 });

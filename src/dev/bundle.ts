@@ -7,8 +7,22 @@
  * Left outside: packages that load files beside their own (libpg-query's WebAssembly), optional
  * native or platform packages, the job system only distributed tasks load (pg-boss), and tools.
  */
-export const BUNDLE_EXTERNAL = ['libpg-query', 'pg-native', 'pg-cloudflare', 'pg-boss', 'esbuild', 'playwright-core'];
+const BUNDLE_EXTERNAL = ['libpg-query', 'pg-native', 'pg-cloudflare', 'pg-boss', 'esbuild', 'playwright-core'];
 
 /** CommonJS packages inlined into an ES module still call require(): give them one. */
-export const BUNDLE_BANNER =
+const BUNDLE_BANNER =
   "import { createRequire as __pgferryRequire } from 'node:module'; const require = __pgferryRequire(import.meta.url);";
+
+/** esbuild's options for one such bundle of `entry` into `outfile`. */
+export function bundleOptions(entry: string, outfile: string) {
+  return {
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node' as const,
+    format: 'esm' as const,
+    target: 'node20',
+    external: BUNDLE_EXTERNAL,
+    banner: { js: BUNDLE_BANNER },
+  };
+}

@@ -239,41 +239,18 @@ test('a role whose path lists pg_catalog after public: ping, precheck, migrate w
   const target = cluster.url('shop_copy2', 'sp_tgt2', 'Sp-tgt2-pw-4');
   const task = join(dir, 'tagged.yaml');
   writeFileSync(task, 'tables:\n  public.tagged:\n    where: "keep(id) AND score > 2"\n');
-  const only = ['--include-table', 'public.tagged', '--no-owner', '--no-acl'];
+  const pair = ['-s', source, '-t', target];
+  const only = ['--task', task, '--include-table', 'public.tagged'];
+  const noOwners = ['--no-owner', '--no-acl'];
 
-  const ping = await cli('ping', '-s', source, '-t', target, '--json');
+  const ping = await cli('ping', ...pair, '--json');
   assert.equal(ping.code, 0, ping.out);
-  const pre = await cli('precheck', '-s', source, '-t', target, '--task', task, ...only);
+  const pre = await cli('precheck', ...pair, ...only, ...noOwners);
   assert.equal(pre.code, 0, pre.out);
-  const mig = await cli(
-    'migrate',
-    '-s',
-    source,
-    '-t',
-    target,
-    '--task',
-    task,
-    '--name',
-    'sp2',
-    '--verify',
-    'hash',
-    ...only,
-  );
+  const mig = await cli('migrate', ...pair, ...only, ...noOwners, '--name', 'sp2', '--verify', 'hash');
   assert.equal(mig.code, 0, mig.out);
   for (const mode of ['count', 'hash']) {
-    const v = await cli(
-      'verify',
-      '-s',
-      source,
-      '-t',
-      target,
-      '--task',
-      task,
-      '--mode',
-      mode,
-      '--include-table',
-      'public.tagged',
-    );
+    const v = await cli('verify', ...pair, ...only, '--mode', mode);
     assert.equal(v.code, 0, `${mode}: ${v.out}`);
   }
   assert.deepEqual(await planted('shop'), []);

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { BUNDLE_BANNER, BUNDLE_EXTERNAL } from '../bundle.js';
+import { bundleOptions } from '../bundle.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const root = resolve(here, '..', '..', '..');
@@ -74,18 +74,8 @@ export async function bundleRunner(): Promise<string> {
     // one bundle per checkout: two checkouts sharing node_modules never run each other's pgferry
     const tag = createHash('sha1').update(root).digest('hex').slice(0, 8);
     const outfile = join(root, 'node_modules', '.cache', 'pgferry-bench', `run-pgferry-${tag}.mjs`);
-    await esbuild.build({
-      entryPoints: [entry],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      // as the command line is bundled (scripts/build-cli.mjs): its packages inlined
-      external: BUNDLE_EXTERNAL,
-      banner: { js: BUNDLE_BANNER },
-      outfile,
-      logLevel: 'error',
-    });
+    // as the command line is bundled (scripts/build-cli.mjs): its packages inlined
+    await esbuild.build({ ...bundleOptions(entry, outfile), logLevel: 'error' });
     return `'${outfile}'`;
   } catch (e) {
     process.stderr.write(`(esbuild unavailable, running pgferry through tsx: ${(e as Error).message})\n`);
