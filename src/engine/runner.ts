@@ -322,7 +322,7 @@ async function dataPhase(r: Run, read: SourceRead, snapshot: SnapshotSource): Pr
         noFreeze: Boolean(process.env.PGFERRY_NO_FREEZE),
         distributed: o.distributed,
         // count verification reads the target side while the last builds run (stages/verify/early-target.ts)
-        onWindDown: () => r.earlyVerify?.countTargets(task, r.redactor),
+        onWindDown: () => r.earlyVerify?.readTargetSide(),
       });
     });
     const lo = await largeObjects(r);

@@ -153,7 +153,7 @@ test('the target side counted at the end of the copy is what verify reports; cou
   const second = new EarlySource(task);
   try {
     assert.ok((await first.side) && (await second.side), 'the source sides were read');
-    first.countTargets(task);
+    first.readTargetSide();
     const counted = await first.targetsCounted();
     assert.equal(counted?.get(key55), 7);
     // t007 is missing on the target: its batch (t000–t049) was not counted, verify counts those itself
@@ -165,7 +165,7 @@ test('the target side counted at the end of the copy is what verify reports; cou
     assert.deepEqual([byKey(r, 13).ok, byKey(r, 13).targetRows], [false, 8], 'the extra row is still caught');
     assert.equal(byKey(r, 7).error, 'table public.t007 does not exist on the target');
     // counted without the row, which comes back before a rerun of the copy: counted again at verify
-    second.countTargets(task);
+    second.readTargetSide();
     assert.equal((await second.targetsCounted())?.get(key55), 6);
     await withClient(target, (c) => c.query(`INSERT INTO ${name(55)} VALUES (1, 'v1')`));
     second.resetTargets();

@@ -1,6 +1,6 @@
 /**
  * The source side of count verification, read early: the runner starts it when the data phase
- * starts; the target side is counted once every row is in and the run winds down (countTargets,
+ * starts; the target side is counted once every row is in and the run winds down (readTargetSide,
  * ./early-target.ts), and verify() reads the rest at the end on both sides (the object inventories,
  * sequences, large objects, and any table not counted yet). The source is read
  * in one exported snapshot taken when this starts and held until verify ends: every source read of
@@ -61,7 +61,11 @@ export class EarlySource {
   private target?: Promise<TargetCounts | undefined>;
 
   /** `tables`: the run's copy list (read in the run's snapshot), else listed again here. */
-  constructor(task: TaskConfig, redactor?: Redactor, tables?: CopyTable[]) {
+  constructor(
+    private readonly task: TaskConfig,
+    private readonly redactor?: Redactor,
+    tables?: CopyTable[],
+  ) {
     this.snapshot = new ExportedSnapshot(resolveConnSpec(task.source, { redactor }));
     this.side = this.read(task, redactor, tables).catch(() => {
       this.close();
@@ -121,14 +125,14 @@ export class EarlySource {
    * All rows are in and the data phase is winding down: the target side of the tables counted early
    * is read now (./early-target.ts). Once per copy: called again after resetTargets() only.
    */
-  countTargets(task: TaskConfig, redactor?: Redactor): void {
+  readTargetSide(): void {
     if (this.target || this.closed || this.taken) return;
     this.target = this.side.then((side) =>
-      side && !this.closed && !this.taken ? new TargetCounts(task, side, redactor) : undefined,
+      side && !this.closed && !this.taken ? new TargetCounts(this.task, side, this.redactor) : undefined,
     );
   }
 
-  /** The target counts once all are read (undefined when countTargets() was not called or the source side failed). */
+  /** The target counts once all are read (undefined when readTargetSide() was not called or the source side failed). */
   async targetsCounted(): Promise<ReadonlyMap<string, number> | undefined> {
     const target = await this.target;
     await target?.finished;
