@@ -131,7 +131,7 @@ export async function copyTables(i: CopyInput): Promise<CopyResult> {
     if (r.left === 0 && (i.early.byTable.get(r.table.key)?.length ?? 0) > 0) d.indexes.enqueue(r);
   }
   // foreign keys between copied tables as soon as both are complete (workers' runs leave them to post-data)
-  if (!o.distributed) d.indexes.runLate(o.foreignKeys ?? [], d.runs, i.targetCount);
+  if (!o.distributed) d.indexes.late.add(o.foreignKeys ?? [], d.runs, i.targetCount);
   d.indexes.start(o.indexJobs);
   try {
     const units = o.distributed ? distributedUnits(o.distributed, i, d) : localUnits(d.pump);
@@ -184,7 +184,7 @@ function result(i: CopyInput, d: Wired, sequences: number, snapshotFresh: boolea
       };
     }),
     snapshotFresh,
-    lateDone: [...d.indexes.lateDone],
+    lateDone: [...d.indexes.late.done],
     retries: i.st.retryBase.counter.retries,
     sequences,
     format: i.format,

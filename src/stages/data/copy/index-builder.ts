@@ -6,11 +6,11 @@
  * session runs big tables' ANALYZE ahead of their builds while every index session is busy (as a
  * table lands behind others' builds), so that ANALYZE is off the end of the run. Once the copy is
  * done, its slots run index sessions too (lend), so that the builds left at the end of the run go on
- * jobs + indexJobs sessions, not indexJobs. A foreign key between two
- * copied tables (Statement.after) is added as soon as both tables are complete — rows in, early
- * statements and ANALYZE done — overlapping the rest of the copy; its checkpoint makes post-data skip it.
- * One validated on the source (Statement.validation) is added NOT VALID as soon as its table is
- * complete and the referenced table's statements are done, then validated beside that table's ANALYZE.
+ * jobs + indexJobs sessions, not indexJobs. A foreign key between two copied tables (Statement.after)
+ * runs on these sessions too, as soon as ./late-statements.ts finds its tables ready, overlapping the
+ * rest of the copy; its checkpoint makes post-data skip it. One validated on the source
+ * (Statement.validation) is added NOT VALID, then validated beside the referenced table's ANALYZE.
+ * With every row in and at most one statement left, the run winds down (CopyOptions.onWindDown).
  */
 import type pg from 'pg';
 import type { Statement } from '../../../core/statement.js';
@@ -21,6 +21,7 @@ import { buildOrder, IndexSchedule, type IndexJob, type WholeTable } from './ind
 import { buildTogether, INDEX_BATCH_TABLES, smallWhole } from './index-batch.js';
 import { SMALL_BATCH } from '../plan/units.js';
 import { analyzeKey, isIndexPartKey, notValidKey } from '../../../state/keys.js';
+import { type LateRun, LateStatements } from './late-statements.js';
 import { isTransient, withRetry } from '../../../pg/retry.js';
 import { kill, openSession, TARGET_SESSION } from './sessions.js';
 import type { Stage } from './stage.js';
@@ -83,133 +84,39 @@ export class IndexBuilder {
   /** Numbers the sessions (application_name index-N). */
   private numbered = 0;
 
-  /** Late statements waiting for their tables (Statement.after), under each of their tables. */
-  private lateByTable = new Map<string, Statement[]>();
-  /** Late statements whose tables are complete, to run. */
-  private lateReady: Statement[] = [];
-  private lateTaken = new Set<Statement>();
-  readonly lateDone: string[] = [];
-  /** Tables a running late statement locks (SHARE ROW EXCLUSIVE): one such statement per table at a time. */
-  private lateBusy = new Set<string>();
-  /** Split foreign keys added NOT VALID in this run. */
-  private added = new Set<string>();
-  private runs = new Map<string, TableRun>();
-  private targetCount = new Map<string, number>();
+  /** Foreign keys between copied tables, run on the index sessions as their tables complete. */
+  readonly late: LateStatements;
 
   constructor(
     private st: Stage,
     private earlyByTable: Map<string, Statement[]>,
     private doneObj: Set<string>,
   ) {
+    this.late = new LateStatements(this.schedule, doneObj);
     st.failure.onFail(() => this.wake());
-  }
-
-  /**
-   * Late statements to run as soon as the tables they name (Statement.after) are complete. Only
-   * tables of `runs` whose target receives no other table's rows count: any other late statement
-   * stays for post-data.
-   */
-  runLate(stmts: Statement[], runs: Map<string, TableRun>, targetCount: Map<string, number>): void {
-    this.runs = runs;
-    this.targetCount = targetCount;
-    for (const s of stmts) {
-      if (s.after === undefined || s.after.length === 0 || this.doneObj.has(s.key)) continue;
-      for (const k of s.after) this.lateByTable.set(k, [...(this.lateByTable.get(k) ?? []), s]);
-    }
-    for (const k of [...this.lateByTable.keys()]) this.completed(k);
-  }
-
-  /** Table `key` may be complete (or its statements done) now: its late statements whose tables are become ready. */
-  private completed(key: string): void {
-    const waiting = this.lateByTable.get(key);
-    if (!waiting || !this.landed(key)) return;
-    for (const s of waiting) {
-      if (this.lateTaken.has(s) || !this.ready(s)) continue;
-      this.lateTaken.add(s);
-      this.lateReady.push(s);
-      // the referenced table's ANALYZE waits for the NOT VALID step (their locks conflict), not for the validation
-      if (this.toAdd(s)) this.schedule.hold(s.after![1]);
-    }
-  }
-
-  /**
-   * Whether a late statement may run: a foreign key added NOT VALID then validated (Statement.validation)
-   * once its table is complete and the referenced table's statements are done (its key index exists;
-   * its ANALYZE may be left, to run beside the validation); any other once all its tables are complete.
-   */
-  private ready(s: Statement): boolean {
-    if (s.validation) return this.complete(s.after![0]) && this.built(s.after![1]);
-    return s.after!.every((k) => this.complete(k));
-  }
-
-  /** A split foreign key whose NOT VALID step is still to run. */
-  private toAdd(s: Statement): boolean {
-    return s.validation !== undefined && !this.doneObj.has(notValidKey(s.key)) && !this.added.has(s.key);
-  }
-
-  /** A table's rows are all in, and no other table's go to its target. */
-  private landed(key: string): boolean {
-    const run = this.runs.get(key);
-    if (!run || run.left > 0) return false;
-    return this.targetCount.get(qualify(run.table.target.schema, run.table.target.name)) === 1;
-  }
-
-  /** A table's rows are all in and its early statements and ANALYZE done. */
-  private complete(key: string): boolean {
-    return this.landed(key) && !this.schedule.has(key);
-  }
-
-  /** A table's rows are all in and its early statements done. */
-  private built(key: string): boolean {
-    return this.landed(key) && this.schedule.statementsDone(key);
-  }
-
-  /**
-   * The next ready late statement whose tables no other one locks; a NOT VALID step also waits for
-   * the referenced table's running ANALYZE.
-   */
-  private nextLate(): Statement | undefined {
-    const i = this.lateReady.findIndex(
-      (s) => s.after!.every((k) => !this.lateBusy.has(k)) && (!this.toAdd(s) || this.schedule.idle(s.after![1])),
-    );
-    if (i < 0) return undefined;
-    const [s] = this.lateReady.splice(i, 1);
-    for (const k of s.after!) this.lateBusy.add(k);
-    return s;
   }
 
   /**
    * A late statement on an index session: a split foreign key added NOT VALID (the referenced table
    * is let go once that has committed), then validated; any other in one step.
    */
-  private lateWork(s: IndexSession, late: Statement): Work {
-    const [own, ref] = late.after!;
-    let held = this.toAdd(late);
-    const letGo = () => {
-      if (!held) return;
-      held = false;
-      this.schedule.release(ref);
-      this.lateBusy.delete(ref);
-    };
+  private lateWork(s: IndexSession, late: Statement, step: LateRun): Work {
+    const own = late.after![0];
     return {
       run: async () => {
         const v = late.validation;
         if (v) {
-          if (held) {
+          if (step.adding) {
             const key = notValidKey(late.key);
             await this.runStatement(s, own, { ...late, key, sql: v.notValid }, false, false);
-            this.added.add(late.key);
-            letGo();
+            step.added();
             this.wake();
           }
           await this.runStatement(s, own, { ...late, sql: v.validate }, false);
         } else await this.runStatement(s, own, late, false);
-        this.lateDone.push(late.key);
+        this.late.done.push(late.key);
       },
-      ended: () => {
-        letGo();
-        for (const k of late.after!) this.lateBusy.delete(k);
-      },
+      ended: () => step.end(),
     };
   }
 
@@ -238,12 +145,12 @@ export class IndexBuilder {
     const stmts = buildOrder(this.earlyByTable.get(key) ?? [], this.doneObj);
     const analyze = !this.doneObj.has(analyzeKey(key)) && (stmts.length > 0 || run.copiedThisRun);
     if (stmts.length === 0 && !analyze) {
-      this.completed(key);
+      this.late.completed(key);
       return;
     }
     this.schedule.add(key, run, stmts, analyze);
     // nothing but ANALYZE left: a foreign key referencing it may be added already
-    if (stmts.length === 0) this.completed(key);
+    if (stmts.length === 0) this.late.completed(key);
     this.wake();
   }
 
@@ -334,12 +241,12 @@ export class IndexBuilder {
           ended: () => {
             for (const w of group) {
               this.schedule.doneWhole(w);
-              this.completed(w.t.key);
+              this.late.completed(w.t.key);
             }
           },
         };
-      const late = this.nextLate();
-      if (late) return this.lateWork(s, late);
+      const late = this.late.next();
+      if (late) return this.lateWork(s, late.late, late.run);
       const job = this.schedule.next();
       return job && this.jobWork(job, () => this.runJob(s, job));
     };
@@ -367,7 +274,7 @@ export class IndexBuilder {
       run,
       ended: () => {
         this.schedule.done(job);
-        this.completed(job.t.key);
+        this.late.completed(job.t.key);
       },
     };
   }
