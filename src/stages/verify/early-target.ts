@@ -40,9 +40,8 @@ export class TargetCounts {
     const work: CopyTable[][] = [...single.map((t) => [t]), ...batches];
     if (work.length === 0) return;
     try {
-      const c = await openVerifySession(task.target, 'target', 'verify-target', redactor);
+      const c = await openVerifySession(task.target, 'target', 'verify-target', redactor, true);
       this.session = c;
-      await c.query('SET max_parallel_workers_per_gather = 0');
       for (const ts of work) {
         if (this.stopped) return;
         try {

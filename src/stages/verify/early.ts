@@ -67,20 +67,19 @@ export class EarlySource {
     tables?: CopyTable[],
   ) {
     this.snapshot = new ExportedSnapshot(resolveConnSpec(task.source, { redactor }));
-    this.side = this.read(task, redactor, tables).catch(() => {
+    this.side = this.read(tables).catch(() => {
       this.close();
       return undefined;
     });
   }
 
-  private async read(task: TaskConfig, redactor?: Redactor, listed?: CopyTable[]): Promise<SourceSide> {
-    const sel = new Selection(task);
+  private async read(listed?: CopyTable[]): Promise<SourceSide> {
+    const sel = new Selection(this.task);
     await this.snapshot.open(null);
-    const c = await openVerifySession(task.source, 'source', 'verify-early', redactor);
+    // read beside the copy, which keeps the source busy: no parallel workers for the counts
+    const c = await openVerifySession(this.task.source, 'source', 'verify-early', this.redactor, true);
     this.session = c;
     if (this.closed) throw new Error('closed');
-    // read beside the copy, which keeps the source busy: no parallel workers for the counts
-    await c.query('SET max_parallel_workers_per_gather = 0');
     await this.snapshot.importInto(c);
     const tables = listed ?? (await listCopyTables(c, sel));
     const small = await smallTables(c, tables);

@@ -5,18 +5,23 @@ import { resolveConnSpec } from '../../pg/connstring.js';
 import type { Redactor } from '../../core/redact.js';
 import { NORMALISE_SQL } from './data.js';
 
-/** A read-only session with the settings that make values compare as text alike on every server. */
+/**
+ * A read-only session with the settings that make values compare as text alike on every server.
+ * `serial`: it reads beside other work (the copy, the last index builds), so its queries take no
+ * parallel workers.
+ */
 export async function openVerifySession(
   text: string,
   label: string,
   role: string,
   redactor?: Redactor,
+  serial = false,
 ): Promise<pg.Client> {
   const c = await connect(resolveConnSpec(text, { redactor }), { label, role });
   try {
-    await c.query(NORMALISE_SQL);
     // Verification only reads; never block or be blocked for long by the application.
-    await c.query(`SET default_transaction_read_only = on`);
+    const serialSql = serial ? '; SET max_parallel_workers_per_gather = 0' : '';
+    await c.query(`${NORMALISE_SQL}; SET default_transaction_read_only = on${serialSql}`);
   } catch (e) {
     await c.end().catch(() => {});
     throw e;

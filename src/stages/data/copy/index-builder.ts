@@ -181,17 +181,20 @@ export class IndexBuilder {
     if (a) setImmediate(a);
   }
 
-  /** The statement about to run is the only one, and the copy is done (`running` counts it already). */
-  private alone(): boolean {
+  /**
+   * Every row in and at most one statement running: the run winds down. Before a statement (which
+   * `running` counts already), it is the only one.
+   */
+  private windingDown(): boolean {
     return this.copyFinished && this.running <= 1;
   }
 
   /**
-   * Every row in and at most one statement running (checked a macrotask after a wake, once the woken
-   * sessions have taken their work): CopyOptions.onWindDown, once.
+   * The run winds down (checked a macrotask after a wake, once the woken sessions have taken their
+   * work): CopyOptions.onWindDown, once.
    */
   private windDown(): void {
-    if (this.woundDown || !this.copyFinished || this.running > 1 || this.st.failure.failed) return;
+    if (this.woundDown || !this.windingDown() || this.st.failure.failed) return;
     this.woundDown = true;
     try {
       this.st.o.onWindDown?.();
@@ -329,7 +332,7 @@ export class IndexBuilder {
     await withRetry({ ...this.st.retryBase, what: `${st.kind} ${st.name}`, onRetry: () => s.drop() }, async () => {
       const cl = await s.client();
       try {
-        if (st.transactional !== false) await cl.query(this.alone() ? 'BEGIN' : SERIAL_BUILD);
+        if (st.transactional !== false) await cl.query(this.windingDown() ? 'BEGIN' : SERIAL_BUILD);
         await cl.query(st.sql);
         await markObjectDone(cl, taskId, st.key, st.kind, st.section);
         if (st.transactional !== false) await cl.query('COMMIT');
