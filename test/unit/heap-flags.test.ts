@@ -8,6 +8,16 @@ import { fileURLToPath } from 'node:url';
 
 const heap = fileURLToPath(new URL('../../src/core/heap.ts', import.meta.url));
 
+/** Runs `script` (an ES module) in a fresh process and returns the last number it printed. */
+function lastNumber(script: string): number {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  return Number(r.stdout.trim().split('\n').pop());
+}
+
 /** RSS growth (MB) of a fresh process parsing 3,000 CREATE TABLE blocks, with or without the flags. */
 function parseGrowthMB(tuned: boolean): number {
   const script = `
@@ -20,12 +30,7 @@ function parseGrowthMB(tuned: boolean): number {
       parseSync('CREATE TABLE public.t' + i + ' (id integer NOT NULL, n integer NOT NULL, v text);\\nALTER TABLE public.t' + i + ' OWNER TO app;');
     await new Promise((r) => setTimeout(r, 300)); // background compilation jobs finish
     console.log((process.memoryUsage().rss - before) / 1048576);`;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-    encoding: 'utf8',
-    env: { ...process.env, NODE_OPTIONS: '' },
-  });
-  assert.equal(r.status, 0, r.stderr);
-  return Number(r.stdout.trim().split('\n').pop());
+  return lastNumber(script);
 }
 
 test('keepHeapSmall: the SQL parser keeps its baseline code only (no optimised WebAssembly code resident)', () => {
@@ -49,12 +54,7 @@ function youngGenerationMB(tuned: boolean): number {
     }
     const young = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
     console.log(young.space_size / 1048576);`;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-    encoding: 'utf8',
-    env: { ...process.env, NODE_OPTIONS: '' },
-  });
-  assert.equal(r.status, 0, r.stderr);
-  return Number(r.stdout.trim().split('\n').pop());
+  return lastNumber(script);
 }
 
 test('keepHeapSmall: the young generation stays at its initial size under a fast allocation rate', () => {
